@@ -1,0 +1,37 @@
+#!/bin/sh
+# Installs everything ferry needs to build, run, test and benchmark on Debian 12.
+# Idempotent and quiet when all is present: this script is the single source of
+# truth for dependencies (README, CI and the test runner all call it).
+set -eu
+
+PACKAGES="build-essential pkg-config clang libclang-rt-14-dev clang-format clang-tidy
+cppcheck libevent-dev libssl-dev libunbound-dev libhiredis-dev libcmocka-dev
+libinih-dev libcrypt-dev openssl python3 python3-pytest python3-aiosmtpd swaks
+procps iproute2"
+
+missing=""
+for p in $PACKAGES; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
+		missing="$missing $p"
+	fi
+done
+
+if [ -n "$missing" ]; then
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "install-deps: missing packages:$missing (run as root)" >&2
+		exit 1
+	fi
+	echo "install-deps: installing$missing"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq >/dev/null
+	# shellcheck disable=SC2086
+	apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+
+# The daemon drops to this user after binding its ports.
+if [ "$(id -u)" -eq 0 ] && ! getent passwd ferry >/dev/null; then
+	useradd --system --no-create-home --home-dir /nonexistent \
+		--shell /usr/sbin/nologin ferry
+	echo "install-deps: created system user ferry"
+fi
+exit 0

@@ -1,0 +1,29 @@
+/*
+ * log — one line per event, logfmt style, to stderr or syslog:
+ *   ts=2026-11-23T19:22:44.123Z level=info event=rcpt id=... to=<a@b> ...
+ * Values are quoted when they hold spaces, quotes or '=', and control bytes
+ * are escaped, so a hostile client cannot forge log lines.
+ *
+ * Thread-safe: each line is formatted privately and written with one call.
+ */
+#ifndef FERRY_BASE_LOG_H
+#define FERRY_BASE_LOG_H
+
+enum log_level { LOG_LVL_DEBUG, LOG_LVL_INFO, LOG_LVL_WARN, LOG_LVL_ERROR };
+
+/* target: "stderr" (default) or "syslog". */
+void log_init(const char *target, const char *ident);
+void log_set_level(enum log_level min);
+
+/*
+ * log_event(LOG_LVL_INFO, "rcpt", "id", id, "to", addr, NULL):
+ * key/value string pairs terminated by NULL; a NULL value is skipped.
+ */
+void log_event(enum log_level lvl, const char *event, ...)
+	__attribute__((sentinel));
+
+/* Fatal error: log and exit(1). */
+void log_fatal(const char *event, const char *detail)
+	__attribute__((noreturn));
+
+#endif

@@ -1,0 +1,25 @@
+/*
+ * cli — the subcommands of the one ferry binary.  Each lives in its own file
+ * (cli/serve.c, cli/explain.c, ...) and exports one struct cli_command; main.c
+ * holds the table.  run() returns the process exit status (sysexits.h codes
+ * where a caller might care).
+ */
+#ifndef FERRY_CLI_H
+#define FERRY_CLI_H
+
+struct cli_command {
+	const char *name;
+	int (*run)(int argc, char **argv); /* argv[0] is the command name */
+	const char *summary;               /* one line for `ferry --help` */
+	const char *usage;                 /* full text for `ferry help CMD` */
+};
+
+extern const struct cli_command cli_serve;
+extern const struct cli_command cli_check_config;
+extern const struct cli_command cli_explain;
+extern const struct cli_command cli_replies;
+
+/* Print a command's usage text to stdout (help) or stderr (misuse). */
+void cli_print_usage(const struct cli_command *cmd, int to_stderr);
+
+#endif

@@ -1,0 +1,44 @@
+/*
+ * recipient — decides what a RCPT address means for this server: a local
+ * mailbox (after alias expansion), a disabled one, an unknown one, or a
+ * foreign domain.  Returns a verdict, never reply text: the SMTP session maps
+ * verdicts to registry replies.
+ *
+ * Ownership: targets are heap strings owned by the result; free with
+ * recipient_result_free().  Thread-safe: reads the immutable config only.
+ */
+#ifndef FERRY_POLICY_RECIPIENT_H
+#define FERRY_POLICY_RECIPIENT_H
+
+#include <stddef.h>
+
+struct config;
+
+enum recipient_verdict {
+	RCPT_LOCAL,        /* deliver to targets[] (local mailbox addresses) */
+	RCPT_UNKNOWN,      /* local domain, no such mailbox or alias */
+	RCPT_DISABLED,     /* mailbox exists but is disabled */
+	RCPT_FOREIGN,      /* not one of our domains: relaying */
+	RCPT_ROUTING,      /* local part uses %-hack or '!' routing */
+};
+
+struct recipient_result {
+	enum recipient_verdict verdict;
+	char **targets;    /* "user@domain", lower-case, de-duplicated */
+	size_t ntargets;
+};
+
+/*
+ * local_part is the unquoted local part; domain as given (case-insensitive).
+ * "postmaster" (any case, RFC 5321 s4.5.1) is always accepted for a local
+ * domain and for the address without domain.  Aliases expand recursively
+ * (bounded depth); a target in a foreign domain stays as it is.
+ */
+void recipient_resolve(const struct config *cfg, const char *local_part,
+	const char *domain, struct recipient_result *out);
+void recipient_result_free(struct recipient_result *res);
+
+/* Maildir path of a local mailbox address, or NULL when not local. */
+char *recipient_maildir(const struct config *cfg, const char *address);
+
+#endif
