@@ -76,12 +76,8 @@ append_value(char *buf, size_t cap, size_t *pos, const char *v)
 static void
 append_raw(char *buf, size_t cap, size_t *pos, const char *s)
 {
-	size_t n = strlen(s);
-
-	if (*pos + n >= cap)
-		n = cap - *pos - 1;
-	memcpy(buf + *pos, s, n);
-	*pos += n;
+	for (; *s && *pos + 1 < cap; s++)
+		buf[(*pos)++] = *s;
 }
 
 void
