@@ -10,10 +10,10 @@
 #define FERRY_VERSION "0.1.0"
 
 static const struct cli_command *const commands[] = {
-	&cli_serve,
-	&cli_check_config,
-	&cli_explain,
-	&cli_replies,
+        &cli_serve,
+        &cli_check_config,
+        &cli_explain,
+        &cli_replies,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -39,13 +39,13 @@ print_overview(FILE *out)
 	      "ferry is an SMTP mail server: it receives mail, stores it "
 	      "durably and\ndelivers it to local Maildirs.\n\n"
 	      "Commands:\n",
-		out);
+	      out);
 	for (i = 0; i < NCOMMANDS; i++)
 		fprintf(out, "  %-14s %s\n", commands[i]->name,
-			commands[i]->summary);
+		        commands[i]->summary);
 	fputs("\nRun 'ferry help COMMAND' for a command's options. "
 	      "See ferry(8) and ferry.conf(5).\n",
-		out);
+	      out);
 }
 
 void
@@ -78,7 +78,8 @@ main(int argc, char **argv)
 		}
 		cmd = find_command(argv[2]);
 		if (cmd == NULL) {
-			fprintf(stderr, "ferry: unknown command '%s'\n", argv[2]);
+			fprintf(stderr, "ferry: unknown command '%s'\n",
+			        argv[2]);
 			return EX_USAGE;
 		}
 		cli_print_usage(cmd, 0);

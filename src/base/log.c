@@ -24,7 +24,8 @@ void
 log_init(const char *target, const char *ident)
 {
 	if (target && strcmp(target, "syslog") == 0) {
-		openlog(ident ? ident : "ferry", LOG_PID | LOG_NDELAY, LOG_MAIL);
+		openlog(ident ? ident : "ferry", LOG_PID | LOG_NDELAY,
+		        LOG_MAIL);
 		log_to_syslog = true;
 	}
 }
@@ -41,8 +42,8 @@ needs_quotes(const char *v)
 	if (*v == '\0')
 		return true;
 	for (; *v; v++)
-		if (*v == ' ' || *v == '"' || *v == '=' || (unsigned char)*v < 0x20 ||
-			*v == 0x7f)
+		if (*v == ' ' || *v == '"' || *v == '=' ||
+		    (unsigned char)*v < 0x20 || *v == 0x7f)
 			return true;
 	return false;
 }
@@ -98,7 +99,7 @@ log_event(enum log_level lvl, const char *event, ...)
 		gmtime_r(&tv.tv_sec, &tm);
 		pos = strftime(line, sizeof(line), "ts=%Y-%m-%dT%H:%M:%S", &tm);
 		pos += (size_t)snprintf(line + pos, sizeof(line) - pos,
-			".%03dZ ", (int)(tv.tv_usec / 1000));
+		                        ".%03dZ ", (int)(tv.tv_usec / 1000));
 	}
 	append_raw(line, sizeof(line), &pos, "level=");
 	append_raw(line, sizeof(line), &pos, level_names[lvl]);
@@ -118,7 +119,7 @@ log_event(enum log_level lvl, const char *event, ...)
 	va_end(ap);
 	if (log_to_syslog) {
 		static const int prio[] = {LOG_DEBUG, LOG_INFO, LOG_WARNING,
-			LOG_ERR};
+		                           LOG_ERR};
 		line[pos] = '\0';
 		syslog(prio[lvl], "%s", line);
 		return;

@@ -20,10 +20,9 @@ void log_set_level(enum log_level min);
  * key/value string pairs terminated by NULL; a NULL value is skipped.
  */
 void log_event(enum log_level lvl, const char *event, ...)
-	__attribute__((sentinel));
+        __attribute__((sentinel));
 
 /* Fatal error: log and exit(1). */
-void log_fatal(const char *event, const char *detail)
-	__attribute__((noreturn));
+void log_fatal(const char *event, const char *detail) __attribute__((noreturn));
 
 #endif

@@ -25,17 +25,18 @@ run_replies(int argc, char **argv)
 		const struct reply_def *r = reply_def((enum reply_id)i);
 
 		printf("%-24s %d %-6s %s\n", r->name, r->code,
-			r->enh ? r->enh : "-", r->text);
+		       r->enh ? r->enh : "-", r->text);
 	}
 	return 0;
 }
 
 const struct cli_command cli_replies = {
-	.name = "replies",
-	.run = run_replies,
-	.summary = "list every SMTP reply ferry can send",
-	.usage = "usage: ferry replies [--markdown]\n\n"
-		 "Print the reply registry: identifier, basic code, enhanced "
-		 "status code\nand text of every reply the server can send.\n\n"
-		 "  --markdown   print the table as Markdown (docs/replies.md)\n",
+        .name = "replies",
+        .run = run_replies,
+        .summary = "list every SMTP reply ferry can send",
+        .usage = "usage: ferry replies [--markdown]\n\n"
+                 "Print the reply registry: identifier, basic code, enhanced "
+                 "status code\nand text of every reply the server can send.\n\n"
+                 "  --markdown   print the table as Markdown "
+                 "(docs/replies.md)\n",
 };

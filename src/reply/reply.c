@@ -56,12 +56,13 @@ reply_vformat(char *buf, size_t len, enum reply_id id, va_list ap)
 	const char *t;
 
 	pos = (size_t)snprintf(buf, cap, "%03d%s%s ", r->code,
-		r->enh ? " " : "", r->enh ? r->enh : "");
+	                       r->enh ? " " : "", r->enh ? r->enh : "");
 	if (pos >= cap)
 		pos = cap - 1;
 	for (t = r->text; *t && pos + 1 < cap; t++) {
 		if (t[0] == '%' && t[1] == 's') {
-			pos = append_printable(buf, pos, cap, va_arg(ap, const char *));
+			pos = append_printable(buf, pos, cap,
+			                       va_arg(ap, const char *));
 			t++;
 		} else if (t[0] == '%' && t[1] == '%') {
 			buf[pos++] = '%';
@@ -102,7 +103,7 @@ reply_write(struct evbuffer *out, enum reply_id id, ...)
 
 void
 reply_write_lines(struct evbuffer *out, enum reply_id id,
-	const char *const *lines, size_t nlines, ...)
+                  const char *const *lines, size_t nlines, ...)
 {
 	const struct reply_def *r = reply_def(id);
 	char line[REPLY_LINE_MAX];
@@ -139,7 +140,7 @@ print_markdown_text(FILE *out, const char *text)
 			fputc('%', out);
 			text++;
 		} else if (*text == '|' || *text == '<' || *text == '>' ||
-			*text == '*' || *text == '_') {
+		           *text == '*' || *text == '_') {
 			fprintf(out, "\\%c", *text);
 		} else {
 			fputc(*text, out);
@@ -159,12 +160,12 @@ reply_print_markdown(FILE *out)
 	      "queue ID).\n\n"
 	      "| identifier | code | enhanced | text |\n"
 	      "|---|---|---|---|\n",
-		out);
+	      out);
 	for (i = 0; i < R__COUNT; i++) {
 		const struct reply_def *r = &reply_table[i];
 
 		fprintf(out, "| `%s` | %d | %s | ", r->name, r->code,
-			r->enh ? r->enh : "—");
+		        r->enh ? r->enh : "—");
 		print_markdown_text(out, r->text);
 		fputs(" |\n", out);
 	}

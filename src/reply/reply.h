@@ -21,21 +21,21 @@ struct evbuffer;
 
 /* The commands (or moments) a reply may answer; see replies.def. */
 enum reply_ctx {
-	CTX_CONN = 1 << 0,     /* connection opening, unsolicited */
-	CTX_HELO = 1 << 1,     /* EHLO / HELO */
-	CTX_MAIL = 1 << 2,     /* MAIL FROM */
-	CTX_RCPT = 1 << 3,     /* RCPT TO */
-	CTX_DATA = 1 << 4,     /* DATA command itself */
-	CTX_DOT = 1 << 5,      /* end of DATA (CRLF.CRLF) */
-	CTX_BDAT = 1 << 6,     /* BDAT chunk */
-	CTX_RSET = 1 << 7,     /* RSET */
-	CTX_NOOP = 1 << 8,     /* NOOP */
-	CTX_QUIT = 1 << 9,     /* QUIT */
-	CTX_VRFY = 1 << 10,    /* VRFY / EXPN */
-	CTX_HELP = 1 << 11,    /* HELP */
+	CTX_CONN = 1 << 0,      /* connection opening, unsolicited */
+	CTX_HELO = 1 << 1,      /* EHLO / HELO */
+	CTX_MAIL = 1 << 2,      /* MAIL FROM */
+	CTX_RCPT = 1 << 3,      /* RCPT TO */
+	CTX_DATA = 1 << 4,      /* DATA command itself */
+	CTX_DOT = 1 << 5,       /* end of DATA (CRLF.CRLF) */
+	CTX_BDAT = 1 << 6,      /* BDAT chunk */
+	CTX_RSET = 1 << 7,      /* RSET */
+	CTX_NOOP = 1 << 8,      /* NOOP */
+	CTX_QUIT = 1 << 9,      /* QUIT */
+	CTX_VRFY = 1 << 10,     /* VRFY / EXPN */
+	CTX_HELP = 1 << 11,     /* HELP */
 	CTX_STARTTLS = 1 << 12, /* STARTTLS (RFC 3207) */
-	CTX_AUTH = 1 << 13,    /* AUTH (RFC 4954) */
-	CTX_ANY = 1 << 14,     /* any command (421, 500, 501, 503 ...) */
+	CTX_AUTH = 1 << 13,     /* AUTH (RFC 4954) */
+	CTX_ANY = 1 << 14,      /* any command (421, 500, 501, 503 ...) */
 };
 
 enum reply_id {
@@ -46,11 +46,11 @@ enum reply_id {
 };
 
 struct reply_def {
-	const char *name;  /* "R_RCPT_TOO_MANY" */
-	int code;          /* 452 */
-	const char *enh;   /* "4.5.3", or NULL */
-	unsigned ctx;      /* enum reply_ctx bits */
-	const char *text;  /* may hold "%s" placeholders */
+	const char *name; /* "R_RCPT_TOO_MANY" */
+	int code;         /* 452 */
+	const char *enh;  /* "4.5.3", or NULL */
+	unsigned ctx;     /* enum reply_ctx bits */
+	const char *text; /* may hold "%s" placeholders */
 };
 
 /* Longest reply line RFC 5321 s4.5.3.1.5 allows, CRLF included. */
@@ -77,7 +77,7 @@ void reply_write(struct evbuffer *out, enum reply_id id, ...);
  * on every line but the last (RFC 5321 s4.2.1).
  */
 void reply_write_lines(struct evbuffer *out, enum reply_id id,
-	const char *const *lines, size_t nlines, ...);
+                       const char *const *lines, size_t nlines, ...);
 
 /* docs/replies.md, generated from the table. */
 void reply_print_markdown(FILE *out);

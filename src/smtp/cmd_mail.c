@@ -1,0 +1,104 @@
+/*
+ * cmd_mail.c — MAIL FROM: sender, ESMTP parameters, size and space checks.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "config/config.h"
+#include "queue/spool.h"
+#include "smtp/session_int.h"
+
+void
+session_reply_param_error(struct session *s, enum param_status st,
+                          const struct esmtp_param *bad)
+{
+	char kw[64];
+	size_t n = bad->keywordlen < sizeof(kw) - 1 ? bad->keywordlen
+	                                            : sizeof(kw) - 1;
+
+	memcpy(kw, bad->keyword, n);
+	kw[n] = '\0';
+	session_reply(s, st == PARAM_UNKNOWN ? R_PARAM_UNKNOWN : R_PARAM_SYNTAX,
+	              kw);
+}
+
+static bool
+mail_options_ok(struct session *s, const struct path_command *pc)
+{
+	const struct esmtp_param *bad = NULL;
+	enum param_status st;
+
+	/* Parameters exist only in ESMTP (RFC 5321 s4.1.1.2). */
+	if (!s->esmtp && pc->nparams > 0) {
+		session_reply_param_error(s, PARAM_UNKNOWN, &pc->params[0]);
+		return false;
+	}
+	st = params_mail(pc, &s->tx.mail, &bad);
+	if (st != PARAM_OK) {
+		session_reply_param_error(s, st, bad);
+		return false;
+	}
+	if (pc->addr.is_utf8 && !s->tx.mail.smtputf8) {
+		session_reply(s, R_NEED_SMTPUTF8);
+		return false;
+	}
+	if (s->tx.mail.has_size && s->tx.mail.size > s->cfg->max_message_size) {
+		session_reply(s, R_MAIL_SIZE_EXCEEDED);
+		return false;
+	}
+	return true;
+}
+
+static void
+log_mail(struct session *s, const char *from)
+{
+	char serial[24];
+
+	snprintf(serial, sizeof(serial), "%lu", s->serial);
+	log_event(LOG_LVL_INFO, "mail", "session", serial, "client",
+	          s->client_ip, "from", from, NULL);
+}
+
+void
+cmd_mail(struct session *s, const struct smtp_command *cmd)
+{
+	struct path_command pc;
+	char from[ADDR_PATH_MAX + 4];
+	enum command_status st;
+
+	if (!session_require_greeting(s))
+		return;
+	if (s->state != SS_READY) {
+		session_reply(s, R_SEQ_NESTED_MAIL);
+		return;
+	}
+	st = command_parse_path(cmd->args, cmd->argslen, true, &pc);
+	if (st == CMD_SYNTAX || st == CMD_PARAM_SYNTAX) {
+		session_reply(s, R_MAIL_SYNTAX);
+		return;
+	}
+	if (st != CMD_OK) {
+		session_reply(s, R_MAIL_ADDR_SYNTAX);
+		return;
+	}
+	if (!mail_options_ok(s, &pc)) {
+		memset(&s->tx.mail, 0, sizeof(s->tx.mail));
+		return;
+	}
+	if (!spool_has_space(s->spool)) {
+		session_reply(s, R_DISK_FULL);
+		return;
+	}
+	addr_format(&pc.addr, from, sizeof(from));
+	s->tx.env.sender = strdup(from);
+	s->tx.env.body = s->tx.mail.body;
+	s->tx.env.ret = s->tx.mail.ret;
+	s->tx.env.smtputf8 = s->tx.mail.smtputf8;
+	if (s->tx.mail.envid[0])
+		s->tx.env.envid = strdup(s->tx.mail.envid);
+	s->state = SS_MAIL;
+	log_mail(s, from);
+	session_reply(s, R_MAIL_OK);
+}

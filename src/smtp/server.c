@@ -1,0 +1,232 @@
+/*
+ * server.c — listeners and the set of live sessions.
+ */
+#include "smtp/server.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <event2/util.h>
+
+#include "base/log.h"
+#include "config/config.h"
+#include "smtp/session.h"
+#include "smtp/session_int.h"
+
+struct smtp_server {
+	struct event_base *base;
+	const struct config *cfg;
+	struct spool *spool;
+	struct evconnlistener **listeners;
+	size_t nlisteners;
+	TAILQ_HEAD(, session) sessions;
+	size_t nsessions;
+	unsigned long next_serial;
+	bool stopping;
+	void (*stopped)(void *);
+	void *stopped_arg;
+};
+
+struct event_base *
+smtp_server_base(struct smtp_server *srv)
+{
+	return srv->base;
+}
+
+const struct config *
+smtp_server_config(struct smtp_server *srv)
+{
+	return srv->cfg;
+}
+
+struct spool *
+smtp_server_spool(struct smtp_server *srv)
+{
+	return srv->spool;
+}
+
+void
+smtp_server_set_spool(struct smtp_server *srv, struct spool *sp)
+{
+	srv->spool = sp;
+}
+
+const char *
+smtp_server_hostname(const struct smtp_server *srv)
+{
+	return srv->cfg->hostname;
+}
+
+struct smtp_server *
+smtp_server_new(struct event_base *base, const struct config *cfg,
+                struct spool *sp)
+{
+	struct smtp_server *srv = calloc(1, sizeof(*srv));
+
+	if (srv == NULL)
+		return NULL;
+	srv->base = base;
+	srv->cfg = cfg;
+	srv->spool = sp;
+	TAILQ_INIT(&srv->sessions);
+	srv->next_serial = 1;
+	return srv;
+}
+
+static void
+accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+          int salen, void *arg)
+{
+	struct smtp_server *srv = arg;
+	struct session *s;
+
+	evutil_make_socket_nonblocking(fd);
+	s = session_new(srv, fd, sa, salen, srv->next_serial++);
+	if (s == NULL)
+		return;
+	TAILQ_INSERT_TAIL(&srv->sessions, s, entry);
+	srv->nsessions++;
+	if (srv->nsessions > (size_t)srv->cfg->max_connections)
+		session_refuse(s);
+	else
+		session_greet(s);
+}
+
+static void
+accept_error_cb(struct evconnlistener *l, void *arg)
+{
+	int err = EVUTIL_SOCKET_ERROR();
+
+	/* EMFILE and friends: keep serving the sessions we have. */
+	log_event(LOG_LVL_WARN, "accept-error", "error",
+	          evutil_socket_error_to_string(err), NULL);
+}
+
+static int
+parse_listen(const struct config_listener *cl, struct sockaddr_storage *ss,
+             int *len_r)
+{
+	char spec[128];
+	int len = sizeof(*ss);
+
+	if (strchr(cl->address, ':'))
+		snprintf(spec, sizeof(spec), "[%s]:%d", cl->address, cl->port);
+	else
+		snprintf(spec, sizeof(spec), "%s:%d", cl->address, cl->port);
+	if (evutil_parse_sockaddr_port(spec, (struct sockaddr *)ss, &len) < 0)
+		return -1;
+	*len_r = len;
+	return 0;
+}
+
+int
+smtp_server_bind(struct smtp_server *srv)
+{
+	size_t i;
+
+	srv->listeners = calloc(srv->cfg->nlisteners, sizeof(*srv->listeners));
+	if (srv->listeners == NULL)
+		return -1;
+	for (i = 0; i < srv->cfg->nlisteners; i++) {
+		const struct config_listener *cl = &srv->cfg->listeners[i];
+		struct sockaddr_storage ss;
+		char port[16];
+		int len;
+
+		snprintf(port, sizeof(port), "%d", cl->port);
+		if (parse_listen(cl, &ss, &len) < 0) {
+			log_event(LOG_LVL_ERROR, "listen", "address",
+			          cl->address, "error", "bad address", NULL);
+			return -1;
+		}
+		srv->listeners[i] = evconnlistener_new_bind(
+		        srv->base, accept_cb, srv,
+		        LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
+		                LEV_OPT_DISABLED,
+		        511, (struct sockaddr *)&ss, len);
+		if (srv->listeners[i] == NULL) {
+			log_event(LOG_LVL_ERROR, "listen", "address",
+			          cl->address, "port", port, "error",
+			          strerror(errno), NULL);
+			return -1;
+		}
+		srv->nlisteners++;
+		evconnlistener_set_error_cb(srv->listeners[i], accept_error_cb);
+		log_event(LOG_LVL_INFO, "listen", "address", cl->address,
+		          "port", port, NULL);
+	}
+	return 0;
+}
+
+void
+smtp_server_start(struct smtp_server *srv)
+{
+	size_t i;
+
+	for (i = 0; i < srv->nlisteners; i++)
+		evconnlistener_enable(srv->listeners[i]);
+}
+
+static void
+close_listeners(struct smtp_server *srv)
+{
+	size_t i;
+
+	for (i = 0; i < srv->nlisteners; i++)
+		evconnlistener_free(srv->listeners[i]);
+	srv->nlisteners = 0;
+}
+
+void
+smtp_server_session_gone(struct smtp_server *srv, struct session *s)
+{
+	TAILQ_REMOVE(&srv->sessions, s, entry);
+	srv->nsessions--;
+	if (srv->stopping && srv->nsessions == 0 && srv->stopped) {
+		void (*cb)(void *) = srv->stopped;
+
+		srv->stopped = NULL;
+		cb(srv->stopped_arg);
+	}
+}
+
+void
+smtp_server_shutdown(struct smtp_server *srv, void (*done)(void *), void *arg)
+{
+	struct session *s, *next;
+
+	srv->stopping = true;
+	srv->stopped = done;
+	srv->stopped_arg = arg;
+	close_listeners(srv);
+	/* session_shutdown may free s: fetch the next one first. */
+	for (s = TAILQ_FIRST(&srv->sessions); s != NULL; s = next) {
+		next = TAILQ_NEXT(s, entry);
+		session_shutdown(s);
+	}
+	if (srv->nsessions == 0 && srv->stopped) {
+		srv->stopped = NULL;
+		done(arg);
+	}
+}
+
+bool
+smtp_server_idle(const struct smtp_server *srv)
+{
+	return srv->nsessions == 0;
+}
+
+void
+smtp_server_free(struct smtp_server *srv)
+{
+	close_listeners(srv);
+	free(srv->listeners);
+	free(srv);
+}

@@ -1,0 +1,36 @@
+/*
+ * server — the SMTP receiving side of the daemon: listeners and the set of
+ * live sessions on one libevent loop.  serve.c creates it after loading the
+ * config and opening the spool; SIGTERM calls smtp_server_shutdown().
+ *
+ * Ownership: the server owns its listeners and sessions; config, spool and
+ * the queued-callback target belong to the caller and must outlive it.
+ */
+#ifndef FERRY_SMTP_SERVER_H
+#define FERRY_SMTP_SERVER_H
+
+#include <stdbool.h>
+
+struct event_base;
+struct config;
+struct spool;
+struct smtp_server;
+
+struct smtp_server *smtp_server_new(struct event_base *base,
+                                    const struct config *cfg, struct spool *sp);
+/* The spool is opened after binding; set it before smtp_server_start. */
+void smtp_server_set_spool(struct smtp_server *srv, struct spool *sp);
+/* Bind every configured listener (before dropping privileges). */
+int smtp_server_bind(struct smtp_server *srv);
+/* Start accepting (after dropping privileges). */
+void smtp_server_start(struct smtp_server *srv);
+/*
+ * Stop accepting; answer 421 4.3.2 to every session (a session waiting for
+ * its commit first gets its 250).  done() runs once the last session is gone.
+ */
+void smtp_server_shutdown(struct smtp_server *srv, void (*done)(void *),
+                          void *arg);
+bool smtp_server_idle(const struct smtp_server *srv);
+void smtp_server_free(struct smtp_server *srv);
+
+#endif

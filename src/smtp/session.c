@@ -1,0 +1,397 @@
+/*
+ * session.c — one SMTP connection: input loop, the command table, the one
+ * output routine every reply passes through, timeouts and closing.
+ */
+#include "smtp/session.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/util.h>
+
+#include "base/log.h"
+#include "config/config.h"
+#include "queue/spool.h"
+#include "smtp/session_int.h"
+
+/* Stop reading while this much output is unread by the client. */
+#define OUTPUT_HIGH_WATER (64 * 1024)
+
+struct command_entry {
+	enum smtp_verb verb;
+	void (*run)(struct session *s, const struct smtp_command *cmd);
+	const char *name;
+};
+
+static const struct command_entry command_table[] = {
+        {VERB_HELO, cmd_helo, "HELO"}, {VERB_EHLO, cmd_ehlo, "EHLO"},
+        {VERB_MAIL, cmd_mail, "MAIL"}, {VERB_RCPT, cmd_rcpt, "RCPT"},
+        {VERB_DATA, cmd_data, "DATA"}, {VERB_BDAT, cmd_bdat, "BDAT"},
+        {VERB_RSET, cmd_rset, "RSET"}, {VERB_NOOP, cmd_noop, "NOOP"},
+        {VERB_QUIT, cmd_quit, "QUIT"}, {VERB_VRFY, cmd_vrfy, "VRFY"},
+        {VERB_EXPN, cmd_expn, "EXPN"}, {VERB_HELP, cmd_help, "HELP"},
+};
+
+static void session_read_cb(struct bufferevent *bev, void *arg);
+static void session_write_cb(struct bufferevent *bev, void *arg);
+static void session_event_cb(struct bufferevent *bev, short what, void *arg);
+static void session_free(struct session *s);
+
+static void
+format_peer(const struct sockaddr *sa, char *buf, size_t len)
+{
+	const void *addr = NULL;
+
+	if (sa->sa_family == AF_INET)
+		addr = &((const struct sockaddr_in *)sa)->sin_addr;
+	else if (sa->sa_family == AF_INET6)
+		addr = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+	if (addr == NULL || !inet_ntop(sa->sa_family, addr, buf, len))
+		snprintf(buf, len, "unknown");
+}
+
+struct session *
+session_new(struct smtp_server *srv, int fd, const struct sockaddr *sa,
+            int salen, unsigned long serial)
+{
+	struct event_base *base;
+	struct session *s = calloc(1, sizeof(*s));
+	char serial_s[24];
+
+	if (s == NULL)
+		return NULL;
+	(void)salen;
+	s->srv = srv;
+	s->serial = serial;
+	format_peer(sa, s->client_ip, sizeof(s->client_ip));
+	base = smtp_server_base(srv);
+	s->cfg = smtp_server_config(srv);
+	s->spool = smtp_server_spool(srv);
+	s->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (s->bev == NULL) {
+		evutil_closesocket(fd);
+		free(s);
+		return NULL;
+	}
+	bufferevent_setcb(s->bev, session_read_cb, session_write_cb,
+	                  session_event_cb, s);
+	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+	session_set_timeout(s, s->cfg->timeout_command);
+	snprintf(serial_s, sizeof(serial_s), "%lu", serial);
+	log_event(LOG_LVL_INFO, "connect", "session", serial_s, "client",
+	          s->client_ip, NULL);
+	s->state = SS_CONNECTED;
+	return s;
+}
+
+void
+session_greet(struct session *s)
+{
+	session_reply(s, R_GREETING, smtp_server_hostname(s->srv));
+}
+
+void
+session_set_timeout(struct session *s, int seconds)
+{
+	struct timeval tv = {seconds, 0};
+
+	bufferevent_set_timeouts(s->bev, &tv, &tv);
+}
+
+static void
+session_log_reply(struct session *s, const char *line)
+{
+	char serial[24];
+
+	snprintf(serial, sizeof(serial), "%lu", s->serial);
+	log_event(LOG_LVL_INFO, "reject", "session", serial, "client",
+	          s->client_ip, "id", s->tx.env.id[0] ? s->tx.env.id : NULL,
+	          "reply", line, NULL);
+}
+
+/* Count a protocol error; true if the session must now end. */
+static bool
+session_count_error(struct session *s, enum reply_id id)
+{
+	int code = reply_def(id)->code;
+
+	if (code < 500 || code > 555 || code == 550 || code == 554 ||
+	    code == 552 || code == 553)
+		return false;
+	return ++s->errors >= (unsigned)s->cfg->max_errors;
+}
+
+/* The one routine every single-line reply passes through. */
+void
+session_reply(struct session *s, enum reply_id id, ...)
+{
+	char line[REPLY_LINE_MAX];
+	va_list ap;
+	size_t n;
+
+	va_start(ap, id);
+	n = reply_vformat(line, sizeof(line), id, ap);
+	va_end(ap);
+	if (reply_def(id)->code >= 400)
+		session_log_reply(s, line);
+	if (session_count_error(s, id))
+		s->too_many_errors = true;
+	if (s->bev == NULL)
+		return;
+	line[n++] = '\r';
+	line[n++] = '\n';
+	bufferevent_write(s->bev, line, n);
+}
+
+void
+session_reply_lines(struct session *s, enum reply_id id,
+                    const char *const *lines, size_t nlines, ...)
+{
+	struct evbuffer *tmp = evbuffer_new();
+	const char *arg;
+	va_list ap;
+
+	va_start(ap, nlines);
+	arg = reply_nargs(id) > 0 ? va_arg(ap, const char *) : NULL;
+	va_end(ap);
+	reply_write_lines(tmp, id, lines, nlines, arg);
+	bufferevent_write_buffer(s->bev, tmp);
+	evbuffer_free(tmp);
+}
+
+bool
+session_require_greeting(struct session *s)
+{
+	if (s->state != SS_CONNECTED)
+		return true;
+	session_reply(s, R_SEQ_HELO_FIRST);
+	return false;
+}
+
+void
+session_close(struct session *s)
+{
+	s->state = SS_CLOSING;
+	bufferevent_disable(s->bev, EV_READ);
+	if (evbuffer_get_length(bufferevent_get_output(s->bev)) == 0)
+		session_free(s);
+}
+
+void
+session_reset_transaction(struct session *s)
+{
+	if (s->tx.msg)
+		spool_msg_abort(s->tx.msg);
+	envelope_free(&s->tx.env);
+	memset(&s->tx, 0, sizeof(s->tx));
+}
+
+static void
+session_dispatch(struct session *s, const char *line, size_t len)
+{
+	struct smtp_command cmd;
+	size_t i;
+
+	command_split(line, len, &cmd);
+	if (memchr(line, '\0', len) != NULL)
+		cmd.verb = VERB_UNKNOWN;
+	for (i = 0; i < sizeof(command_table) / sizeof(command_table[0]); i++)
+		if (command_table[i].verb == cmd.verb) {
+			command_table[i].run(s, &cmd);
+			return;
+		}
+	if (cmd.verb == VERB_NOT_IMPLEMENTED || cmd.verb == VERB_STARTTLS ||
+	    cmd.verb == VERB_AUTH)
+		session_reply(s, R_CMD_NOT_IMPLEMENTED);
+	else
+		session_reply(s, R_CMD_UNKNOWN);
+}
+
+/*
+ * Take one command line from the input.  Returns 1 when a line was handled,
+ * 0 when more input is needed.  Over-long lines are discarded up to their
+ * end and answered 500 5.5.6 once (RFC 5321 s4.5.3.1.4).
+ */
+static int
+session_take_line(struct session *s, struct evbuffer *in)
+{
+	size_t eol_len = 0, len, max = COMMAND_LINE_MAX_EXTENDED;
+	struct evbuffer_ptr eol =
+	        evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_LF);
+	char line[COMMAND_LINE_MAX_EXTENDED + 2];
+
+	if (eol.pos < 0) {
+		len = evbuffer_get_length(in);
+		if (len > max) {
+			s->discarding_line = true;
+			evbuffer_drain(in, len);
+		}
+		return 0;
+	}
+	len = (size_t)eol.pos;
+	if (s->discarding_line || len > max) {
+		s->discarding_line = false;
+		evbuffer_drain(in, len + eol_len);
+		session_reply(s, R_LINE_TOO_LONG);
+		return 1;
+	}
+	evbuffer_remove(in, line, len + eol_len);
+	if (len > 0 && line[len - 1] == '\r')
+		len--;
+	line[len] = '\0';
+	/* 512 octets with CRLF for plain commands; MAIL/RCPT may carry the
+	 * longer parameters of DSN and SMTPUTF8 (RFC 1869 s4.1.2). */
+	if (len + 2 > COMMAND_LINE_MAX && strncasecmp(line, "MAIL ", 5) != 0 &&
+	    strncasecmp(line, "RCPT ", 5) != 0) {
+		session_reply(s, R_LINE_TOO_LONG);
+		return 1;
+	}
+	session_dispatch(s, line, len);
+	return 1;
+}
+
+/* Content of DATA/BDAT: hand contiguous input to the scanner. */
+static int
+session_take_content(struct session *s, struct evbuffer *in)
+{
+	struct evbuffer_iovec vec;
+	size_t used;
+
+	if (evbuffer_peek(in, -1, NULL, &vec, 1) < 1 || vec.iov_len == 0)
+		return 0;
+	used = content_feed(s, vec.iov_base, vec.iov_len);
+	evbuffer_drain(in, used);
+	return 1;
+}
+
+static bool
+session_output_full(struct session *s)
+{
+	return evbuffer_get_length(bufferevent_get_output(s->bev)) >
+	       OUTPUT_HIGH_WATER;
+}
+
+/* Run every complete command (or content) waiting in the input. */
+void
+session_resume(struct session *s)
+{
+	struct evbuffer *in = bufferevent_get_input(s->bev);
+
+	for (;;) {
+		int progressed;
+
+		if (s->state == SS_CLOSING || s->state == SS_COMMITTING)
+			return;
+		if (session_output_full(s)) {
+			/* The client is not reading its replies: wait. */
+			bufferevent_disable(s->bev, EV_READ);
+			return;
+		}
+		if (s->state == SS_DATA || s->state == SS_BDAT)
+			progressed = session_take_content(s, in);
+		else
+			progressed = session_take_line(s, in);
+		if (!progressed)
+			break;
+		if (s->too_many_errors && s->state != SS_CLOSING) {
+			session_reset_transaction(s);
+			session_reply(s, R_TOO_MANY_ERRORS,
+			              smtp_server_hostname(s->srv));
+			session_close(s);
+			return;
+		}
+	}
+	bufferevent_enable(s->bev, EV_READ);
+}
+
+static void
+session_read_cb(struct bufferevent *bev, void *arg)
+{
+	session_resume(arg);
+}
+
+static void
+session_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct session *s = arg;
+
+	if (s->state == SS_CLOSING) {
+		session_free(s);
+		return;
+	}
+	if (!(bufferevent_get_enabled(bev) & EV_READ) &&
+	    s->state != SS_COMMITTING)
+		session_resume(s);
+}
+
+static void
+session_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct session *s = arg;
+
+	if ((what & BEV_EVENT_TIMEOUT) && s->state != SS_CLOSING &&
+	    s->state != SS_COMMITTING) {
+		session_reply(s, R_TIMEOUT, smtp_server_hostname(s->srv));
+		session_reset_transaction(s);
+		/* Do not wait for a client that stopped reading. */
+		bufferevent_set_timeouts(bev, NULL, NULL);
+		session_close(s);
+		return;
+	}
+	if (what & BEV_EVENT_TIMEOUT)
+		return;
+	/* EOF or error: the client is gone. */
+	if (s->state == SS_COMMITTING) {
+		s->freed_while_committing = true;
+		bufferevent_free(s->bev);
+		s->bev = NULL;
+		return;
+	}
+	session_free(s);
+}
+
+static void
+session_free(struct session *s)
+{
+	char serial[24], msgs[16], errs[16];
+
+	snprintf(serial, sizeof(serial), "%lu", s->serial);
+	snprintf(msgs, sizeof(msgs), "%u", s->messages);
+	snprintf(errs, sizeof(errs), "%u", s->errors);
+	log_event(LOG_LVL_INFO, "disconnect", "session", serial, "client",
+	          s->client_ip, "messages", msgs, "errors", errs, NULL);
+	session_reset_transaction(s);
+	if (s->bev)
+		bufferevent_free(s->bev);
+	smtp_server_session_gone(s->srv, s);
+	free(s);
+}
+
+void
+session_shutdown(struct session *s)
+{
+	if (s->state == SS_CLOSING)
+		return;
+	if (s->state == SS_COMMITTING) {
+		s->shutdown_pending = true;
+		return;
+	}
+	session_reset_transaction(s);
+	session_reply(s, R_SHUTDOWN, smtp_server_hostname(s->srv));
+	session_close(s);
+}
+
+void
+session_refuse(struct session *s)
+{
+	session_reply(s, R_TOO_MANY_CONNS, smtp_server_hostname(s->srv));
+	session_close(s);
+}

@@ -1,0 +1,112 @@
+/*
+ * session_int.h — the session struct, shared by session.c and the command
+ * handlers (cmd_*.c).  Not for use outside src/smtp/.
+ */
+#ifndef FERRY_SMTP_SESSION_INT_H
+#define FERRY_SMTP_SESSION_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/queue.h>
+
+#include "queue/envelope.h"
+#include "reply/reply.h"
+#include "smtp/addr.h"
+#include "smtp/command.h"
+#include "smtp/data.h"
+#include "smtp/params.h"
+
+struct bufferevent;
+struct config;
+struct spool;
+struct spool_msg;
+
+enum session_state {
+	SS_CONNECTED,  /* greeting sent, no EHLO/HELO yet */
+	SS_READY,      /* EHLO/HELO done, no transaction */
+	SS_MAIL,       /* MAIL accepted */
+	SS_DATA,       /* reading DATA content */
+	SS_BDAT,       /* reading a BDAT chunk */
+	SS_COMMITTING, /* message handed to the spool, waiting for it */
+	SS_CLOSING,    /* final reply queued, closing when written */
+};
+
+struct transaction {
+	struct mail_options mail;
+	struct envelope env;    /* sender, recipients, DSN options */
+	unsigned rcpt_accepted; /* RCPT commands answered 250 */
+	unsigned rcpt_attempted;
+	struct spool_msg *msg; /* open while content is arriving */
+	struct data_scanner scan;
+	bool used_bdat;
+	bool bdat_last;
+	bool bdat_discard;        /* chunk is read but rejected */
+	enum reply_id bdat_reply; /* reply for a discarded chunk */
+	int bdat_resume_state;    /* state after a discarded chunk */
+	size_t bdat_remaining;    /* octets of the chunk still to read */
+	int write_error;          /* errno of a failed spool write */
+};
+
+struct session {
+	struct smtp_server *srv;
+	const struct config *cfg;
+	struct spool *spool;
+	struct bufferevent *bev;
+	TAILQ_ENTRY(session) entry;
+	enum session_state state;
+	unsigned long serial; /* for log lines */
+	char client_ip[64];
+	char helo[256];
+	bool esmtp;                  /* EHLO (not HELO) */
+	bool shutdown_pending;       /* 421 4.3.2 after the commit */
+	bool freed_while_committing; /* connection gone; free in callback */
+	bool discarding_line;        /* inside an overlong command line */
+	bool too_many_errors;        /* error limit reached: 421 and close */
+	unsigned errors;
+	unsigned messages;
+	struct transaction tx;
+};
+
+/* smtp_server internals used by the session. */
+struct event_base *smtp_server_base(struct smtp_server *srv);
+const struct config *smtp_server_config(struct smtp_server *srv);
+struct spool *smtp_server_spool(struct smtp_server *srv);
+const char *smtp_server_hostname(const struct smtp_server *srv);
+void smtp_server_session_gone(struct smtp_server *srv, struct session *s);
+
+/* session.c */
+void session_reply(struct session *s, enum reply_id id, ...);
+void session_reply_lines(struct session *s, enum reply_id id,
+                         const char *const *lines, size_t nlines, ...);
+void session_close(struct session *s);
+void session_reset_transaction(struct session *s);
+void session_set_timeout(struct session *s, int seconds);
+void session_resume(struct session *s);
+/* Sequence check for MAIL/RCPT/DATA/BDAT: replies 503 if not greeted. */
+bool session_require_greeting(struct session *s);
+/* 501 / 555 for a bad ESMTP parameter (cmd_mail.c). */
+void session_reply_param_error(struct session *s, enum param_status st,
+                               const struct esmtp_param *bad);
+
+/* Command handlers. */
+void cmd_helo(struct session *s, const struct smtp_command *cmd);
+void cmd_ehlo(struct session *s, const struct smtp_command *cmd);
+void cmd_mail(struct session *s, const struct smtp_command *cmd);
+void cmd_rcpt(struct session *s, const struct smtp_command *cmd);
+void cmd_data(struct session *s, const struct smtp_command *cmd);
+void cmd_bdat(struct session *s, const struct smtp_command *cmd);
+void cmd_rset(struct session *s, const struct smtp_command *cmd);
+void cmd_noop(struct session *s, const struct smtp_command *cmd);
+void cmd_quit(struct session *s, const struct smtp_command *cmd);
+void cmd_vrfy(struct session *s, const struct smtp_command *cmd);
+void cmd_expn(struct session *s, const struct smtp_command *cmd);
+void cmd_help(struct session *s, const struct smtp_command *cmd);
+
+/* cmd_data.c: feed content octets from the input; returns octets used. */
+size_t content_feed(struct session *s, const char *in, size_t len);
+
+/* received.c: the Received header for this transaction. */
+size_t received_header(const struct session *s, const char *queue_id, char *buf,
+                       size_t len);
+
+#endif
