@@ -1,0 +1,202 @@
+"""Fixtures that run the real ferry daemon on loopback with a private spool.
+
+Every test talks to the daemon over sockets, as a real client would: with
+Python's smtplib, with raw sockets for malformed input, or with swaks.
+"""
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+FERRY = os.environ.get("FERRY_BIN") or os.path.join(
+    os.path.dirname(__file__), "..", "..", "ferry")
+DOMAIN = "example.test"
+MAILBOXES = ["demo", "alice", "bob", "u0", "u1", "u2", "u3", "u4"]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def make_workdir():
+    """A private directory the unprivileged daemon user can reach."""
+    d = tempfile.mkdtemp(prefix="ferry-test-")
+    os.chmod(d, 0o755)
+    return d
+
+
+class Ferry:
+    def __init__(self, workdir, port, settings):
+        self.workdir = workdir
+        self.port = port
+        self.settings = settings
+        self.proc = None
+        self.log_path = os.path.join(workdir, "ferry.log")
+        self.config_path = os.path.join(workdir, "ferry.conf")
+        self.maildir_root = os.path.join(workdir, "mail", DOMAIN)
+        self.spool = os.path.join(workdir, "spool")
+
+    def write_config(self):
+        s = self.settings
+        lines = [
+            "[server]",
+            "hostname = mx.test.example",
+            f"listen = 127.0.0.1:{self.port}",
+            f"user = {s.get('user', 'ferry')}",
+            f"max_connections = {s.get('max_connections', 100)}",
+            "[limits]",
+            f"max_message_size = {s.get('max_message_size', '1M')}",
+            f"max_recipients = {s.get('max_recipients', 100)}",
+            f"max_errors = {s.get('max_errors', 10)}",
+            "[timeouts]",
+            f"command = {s.get('timeout_command', '5m')}",
+            f"data_block = {s.get('timeout_data_block', '3m')}",
+            "[queue]",
+            f"spool_dir = {self.spool}",
+            f"sync_mode = {s.get('sync_mode', 'syncfs')}",
+            f"min_free_space = {s.get('min_free_space', '1M')}",
+            f"[domain {DOMAIN}]",
+            f"maildir_root = {self.maildir_root}",
+        ]
+        lines += [f"mailbox = {m}" for m in MAILBOXES]
+        lines += ["disabled = carol", "alias = postmaster: demo",
+                  "alias = info: alice, bob"]
+        lines += s.get("extra", [])
+        with open(self.config_path, "w") as f:
+            f.write("\n".join(lines) + "\n")
+
+    def start(self):
+        self.write_config()
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [FERRY, "serve", "--config", self.config_path],
+            stdout=log, stderr=log, cwd=self.workdir)
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("ferry exited: " + self.log())
+            try:
+                with socket.create_connection(("127.0.0.1", self.port),
+                                              timeout=1) as c:
+                    c.recv(512)
+                    return self
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("ferry did not start: " + self.log())
+
+    def stop(self, sig=signal.SIGTERM, timeout=30):
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else None
+        self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise
+
+    def kill9(self):
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+
+    def log(self):
+        try:
+            with open(self.log_path, errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def maildir_files(self, mailbox):
+        d = os.path.join(self.maildir_root, mailbox, "new")
+        try:
+            return sorted(os.path.join(d, n) for n in os.listdir(d))
+        except FileNotFoundError:
+            return []
+
+    def wait_maildir(self, mailbox, count, timeout=20):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            files = self.maildir_files(mailbox)
+            if len(files) >= count:
+                return files
+            time.sleep(0.05)
+        return self.maildir_files(mailbox)
+
+    def connect(self):
+        return RawClient(self.port)
+
+
+class RawClient:
+    """A socket client for malformed and pipelined input."""
+
+    def __init__(self, port):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.buf = b""
+        self.greeting = self.reply()
+
+    def send(self, data):
+        if isinstance(data, str):
+            data = data.encode()
+        self.sock.sendall(data)
+
+    def line(self):
+        while b"\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise EOFError("connection closed; got %r" % self.buf)
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\n", 1)
+        return line.rstrip(b"\r").decode("utf-8", "replace")
+
+    def reply(self):
+        """One whole (possibly multi-line) reply, lines joined by \\n."""
+        lines = [self.line()]
+        while len(lines[-1]) > 3 and lines[-1][3] == "-":
+            lines.append(self.line())
+        return "\n".join(lines)
+
+    def cmd(self, text):
+        self.send(text + "\r\n")
+        return self.reply()
+
+    def closed(self, timeout=5):
+        self.sock.settimeout(timeout)
+        try:
+            return self.sock.recv(1) == b"" and not self.buf
+        except ConnectionResetError:
+            return True
+        except socket.timeout:
+            return False
+
+    def close(self):
+        self.sock.close()
+
+
+@pytest.fixture
+def ferry_factory():
+    made = []
+
+    def make(**settings):
+        f = Ferry(make_workdir(), free_port(), settings)
+        made.append(f)
+        return f.start()
+
+    yield make
+    for f in made:
+        try:
+            f.stop()
+        except Exception:
+            pass
+        shutil.rmtree(f.workdir, ignore_errors=True)
+
+
+@pytest.fixture
+def ferry(ferry_factory):
+    return ferry_factory()
