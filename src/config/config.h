@@ -18,64 +18,65 @@
 enum mailbox_state { MAILBOX_ACTIVE, MAILBOX_DISABLED };
 
 struct config_mailbox {
-	char *name;             /* local part, lower-cased */
+	char *name; /* local part, lower-cased */
 	enum mailbox_state state;
 };
 
 struct config_alias {
-	char *name;             /* local part, lower-cased */
-	char **targets;         /* full addresses (local or not) */
+	char *name;     /* local part, lower-cased */
+	char **targets; /* full addresses (local or not) */
 	size_t ntargets;
+	char *source; /* "FILE:LINE" of the definition */
 };
 
 struct config_domain {
-	char *name;             /* lower-cased, no trailing dot */
-	char *maildir_root;     /* Maildirs at <root>/<mailbox>/ */
+	char *name;         /* lower-cased, no trailing dot */
+	char *maildir_root; /* Maildirs at <root>/<mailbox>/ */
 	struct config_mailbox *mailboxes;
 	size_t nmailboxes;
 	struct config_alias *aliases;
 	size_t naliases;
 	bool catch_all;         /* unknown local parts go to catch_all_target */
-	char *catch_all_target;
+	char *catch_all_target; /* "mailbox@domain", a mailbox of this domain */
 };
 
 struct config_listener {
-	char *address;          /* "127.0.0.1" or "::1" */
+	char *address; /* "127.0.0.1" or "::1" */
 	int port;
 };
 
 enum sync_mode {
-	SYNC_SYNCFS,            /* group commit: one syncfs(2) per batch */
-	SYNC_FSYNC,             /* fsync(2) each file and its directory */
+	SYNC_SYNCFS, /* group commit: one syncfs(2) per batch */
+	SYNC_FSYNC,  /* fsync(2) each file and its directory */
 };
 
 struct config {
 	/* [server] */
-	char *hostname;                 /* greeting, Received, Message-ID */
+	char *hostname; /* greeting, Received, Message-ID */
 	struct config_listener *listeners;
 	size_t nlisteners;
-	char *user;                     /* drop to this user when started as root */
-	char *log;                      /* "stderr" or "syslog" */
+	char *user; /* drop to this user when started as root */
+	char *log;  /* "stderr" or "syslog" */
 	int max_connections;
 	/* [limits] */
-	size_t max_message_size;        /* octets; advertised in SIZE */
-	int max_recipients;             /* per transaction; RCPTMAX */
-	int max_errors;                 /* bad commands before 421 4.7.0 */
-	int max_received_headers;       /* hop count for loop detection, 50 */
+	size_t max_message_size;  /* octets; advertised in SIZE */
+	int max_recipients;       /* per transaction; RCPTMAX */
+	int max_errors;           /* bad commands before 421 4.7.0 */
+	int max_received_headers; /* hop count for loop detection, 50 */
 	/* [timeouts] in seconds (RFC 5321 s4.5.3.2 defaults) */
-	int timeout_command;            /* 300 */
-	int timeout_data_block;         /* 180 */
-	int timeout_data_end;           /* 600 */
+	int timeout_command;    /* 300 */
+	int timeout_data_block; /* 180 */
+	int timeout_data_end;   /* 600 */
 	/* [queue] */
 	char *spool_dir;
 	enum sync_mode sync_mode;
-	int commit_batch_max;           /* messages per group commit */
-	int commit_delay_ms;            /* wait for more before committing */
-	size_t min_free_space;          /* octets; below it 452 4.3.1 */
+	int commit_batch_max;  /* messages per group commit */
+	int commit_delay_ms;   /* wait for more before committing */
+	size_t min_free_space; /* octets; below it 452 4.3.1 */
 	/* [domain NAME] sections */
 	struct config_domain *domains;
 	size_t ndomains;
-	char *aliases_file;             /* /etc/aliases format, optional */
+	char *aliases_file; /* /etc/aliases format, optional */
 };
 
 /* path NULL: the embedded default.  errors go to err (e.g. stderr). */
@@ -84,11 +85,32 @@ void config_free(struct config *cfg);
 
 /* Print the documented table of options (docs/configuration.md). */
 void config_print_reference(FILE *out);
+/* The same as mdoc(7) text, the option list of ferry.conf(5). */
+void config_print_reference_man(FILE *out);
 /* Print the embedded default configuration as an INI file. */
 void config_print_default(FILE *out);
 
 /* Lookups used by the SMTP session and local delivery. */
 const struct config_domain *config_find_domain(const struct config *cfg,
-	const char *domain);
+                                               const char *domain);
+
+/* Alias chains longer than this are refused at load time. */
+#define CONFIG_ALIAS_DEPTH_MAX 10
+
+enum config_dest {
+	CONFIG_DEST_MAILBOX,   /* an active mailbox */
+	CONFIG_DEST_DISABLED,  /* a disabled mailbox */
+	CONFIG_DEST_ALIAS,     /* *alias is set */
+	CONFIG_DEST_CATCH_ALL, /* unknown, but the domain has a catch-all */
+	CONFIG_DEST_UNKNOWN,
+};
+
+/*
+ * What a local part (any case) means in a domain: mailboxes first, then
+ * aliases, then the catch-all.  alias may be NULL.
+ */
+enum config_dest config_lookup(const struct config_domain *d,
+                               const char *local_part,
+                               const struct config_alias **alias);
 
 #endif

@@ -1,0 +1,191 @@
+/*
+ * check.c — checks that need the whole configuration read: aliases that
+ * shadow mailboxes, targets that lead nowhere, a catch-all that is not a
+ * mailbox, postmaster without a destination, and alias loops.  Doing them
+ * at load time lets the recipient resolver trust what it is given.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/config_int.h"
+
+/* Splits "local@domain" and looks it up; NULL domain: not one of ours. */
+static const struct config_domain *
+lookup_address(const struct config *cfg, const char *addr,
+               enum config_dest *dest, const struct config_alias **alias)
+{
+	const char *at = strrchr(addr, '@');
+	const struct config_domain *d;
+	char *local;
+
+	d = at ? config_find_domain(cfg, at + 1) : NULL;
+	if (d == NULL)
+		return NULL;
+	local = strndup(addr, (size_t)(at - addr));
+	*alias = NULL;
+	*dest = config_lookup(d, local ? local : "", alias);
+	free(local);
+	return d;
+}
+
+static void
+check_aliases(struct load_ctx *ctx, const struct config_domain *d)
+{
+	const struct config_alias *a, *unused;
+	enum config_dest dest;
+	size_t i, j;
+
+	for (i = 0; i < d->naliases; i++) {
+		a = &d->aliases[i];
+		if (config_find_mailbox(d, a->name) != NULL)
+			source_error(
+			        ctx, a->source,
+			        "alias '%s' has the same name as a mailbox",
+			        a->name);
+		for (j = 0; j < a->ntargets; j++) {
+			if (lookup_address(ctx->cfg, a->targets[j], &dest,
+			                   &unused) != NULL &&
+			    dest == CONFIG_DEST_UNKNOWN)
+				source_error(
+				        ctx, a->source,
+				        "alias '%s': no mailbox or alias '%s'",
+				        a->name, a->targets[j]);
+		}
+	}
+}
+
+static void
+check_domain(struct load_ctx *ctx, size_t i)
+{
+	const struct config_domain *d = &ctx->cfg->domains[i];
+	size_t catch_idx;
+	const char *local;
+
+	catch_idx =
+	        config_option_index(config_option_find("domain", "catch_all"));
+	if (d->catch_all) {
+		local = d->catch_all_target;
+		if (config_find_mailbox(
+		            d, strndupa(local, strcspn(local, "@"))) == NULL)
+			load_error(ctx, ctx->dl[i].set_line[catch_idx],
+			           "catch_all: '%s' is not a mailbox of %s",
+			           local, d->name);
+	}
+	switch (config_lookup(d, "postmaster", NULL)) {
+	case CONFIG_DEST_UNKNOWN:
+		load_error(
+		        ctx, ctx->dl[i].line,
+		        "[domain %s]: mail to postmaster has no destination; "
+		        "add 'alias = postmaster: NAME' (RFC 5321 s4.5.1)",
+		        d->name);
+		break;
+	case CONFIG_DEST_DISABLED:
+		load_error(ctx, ctx->dl[i].line,
+		           "[domain %s]: postmaster must not be disabled",
+		           d->name);
+		break;
+	default:
+		break;
+	}
+	check_aliases(ctx, d);
+}
+
+/* Depth-first walk over aliases; a grey alias seen again closes a loop. */
+enum { WHITE, GREY, BLACK };
+
+struct walk {
+	struct load_ctx *ctx;
+	unsigned char **color; /* [domain][alias] */
+	const struct config_alias **path;
+	size_t *path_domain;
+	size_t depth;
+};
+
+static void report_loop(struct walk *w, const struct config_alias *to,
+                        size_t to_domain);
+
+static void
+visit(struct walk *w, size_t di, const struct config_alias *a)
+{
+	const struct config_domain *d = &w->ctx->cfg->domains[di], *td;
+	const struct config_alias *next;
+	enum config_dest dest;
+	size_t j, tdi;
+
+	w->color[di][a - d->aliases] = GREY;
+	w->path_domain[w->depth] = di;
+	w->path[w->depth++] = a;
+	if (w->depth == CONFIG_ALIAS_DEPTH_MAX + 1)
+		source_error(w->ctx, a->source,
+		             "alias '%s': chain of aliases deeper than %d",
+		             a->name, CONFIG_ALIAS_DEPTH_MAX);
+	for (j = 0; j < a->ntargets; j++) {
+		td = lookup_address(w->ctx->cfg, a->targets[j], &dest, &next);
+		if (td == NULL || dest != CONFIG_DEST_ALIAS)
+			continue;
+		tdi = (size_t)(td - w->ctx->cfg->domains);
+		if (w->color[tdi][next - td->aliases] == GREY)
+			report_loop(w, next, tdi);
+		else if (w->color[tdi][next - td->aliases] == WHITE)
+			visit(w, tdi, next);
+	}
+	w->depth--;
+	w->color[di][a - d->aliases] = BLACK;
+}
+
+static void
+report_loop(struct walk *w, const struct config_alias *to, size_t to_domain)
+{
+	const struct config_domain *domains = w->ctx->cfg->domains;
+	char *chain = cfg_strdup(""), *next;
+	size_t i, start = 0;
+
+	for (i = 0; i < w->depth; i++)
+		if (w->path[i] == to)
+			start = i;
+	for (i = start; i < w->depth; i++) {
+		next = cfg_asprintf("%s%s@%s -> ", chain, w->path[i]->name,
+		                    domains[w->path_domain[i]].name);
+		free(chain);
+		chain = next;
+	}
+	source_error(w->ctx, w->path[w->depth - 1]->source,
+	             "alias loop: %s%s@%s", chain, to->name,
+	             domains[to_domain].name);
+	free(chain);
+}
+
+static void
+check_loops(struct load_ctx *ctx)
+{
+	struct config *cfg = ctx->cfg;
+	struct walk w = {.ctx = ctx};
+	size_t i, j, total = 0;
+
+	w.color = cfg_calloc(cfg->ndomains, sizeof(*w.color));
+	for (i = 0; i < cfg->ndomains; i++) {
+		w.color[i] = cfg_calloc(cfg->domains[i].naliases, 1);
+		total += cfg->domains[i].naliases;
+	}
+	w.path = cfg_calloc(total + 1, sizeof(*w.path));
+	w.path_domain = cfg_calloc(total + 1, sizeof(*w.path_domain));
+	for (i = 0; i < cfg->ndomains; i++)
+		for (j = 0; j < cfg->domains[i].naliases; j++)
+			if (w.color[i][j] == WHITE)
+				visit(&w, i, &cfg->domains[i].aliases[j]);
+	for (i = 0; i < cfg->ndomains; i++)
+		free(w.color[i]);
+	free(w.color);
+	free(w.path);
+	free(w.path_domain);
+}
+
+void
+config_cross_check(struct load_ctx *ctx)
+{
+	size_t i;
+
+	for (i = 0; i < ctx->cfg->ndomains; i++)
+		check_domain(ctx, i);
+	check_loops(ctx);
+}

@@ -1,0 +1,140 @@
+/*
+ * config_int — private parts of the config module: the option table type,
+ * the load context shared by the parsing files, and their helpers.  Nothing
+ * outside src/config/ (and its unit test) includes this.
+ */
+#ifndef FERRY_CONFIG_INT_H
+#define FERRY_CONFIG_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "config/config.h"
+
+/* Upper bound on table rows, so per-option bookkeeping can be fixed arrays. */
+#define CONFIG_MAX_OPTIONS 48
+
+enum opt_type {
+	OPT_STRING,    /* char *: free text without spaces */
+	OPT_PATH,      /* char *: relative to the config file's directory */
+	OPT_KEYWORD,   /* char *: one of values[] */
+	OPT_ENUM,      /* int: index into values[] */
+	OPT_INT,       /* int in [min, max] */
+	OPT_DURATION,  /* int seconds; s/m/h suffix */
+	OPT_SIZE,      /* size_t octets; K/M/G suffix */
+	OPT_BOOL,      /* bool */
+	OPT_LISTEN,    /* listener list */
+	OPT_MAILBOX,   /* [domain]: active mailbox names */
+	OPT_DISABLED,  /* [domain]: disabled mailbox names */
+	OPT_ALIAS,     /* [domain]: "name: target, target" */
+	OPT_CATCH_ALL, /* [domain]: mailbox receiving unknown local parts */
+};
+
+struct config_option {
+	const char *section; /* "domain" stands for every [domain NAME] */
+	const char *key;
+	enum opt_type type;
+	size_t offset;             /* in struct config or config_domain */
+	const char *def;           /* default in file syntax; NULL: none */
+	const char *def_text;      /* shown instead of def when computed */
+	const char *const *values; /* OPT_KEYWORD, OPT_ENUM */
+	long min, max;             /* OPT_INT */
+	bool repeatable;
+	bool required;
+	const char *doc;     /* one line */
+	const char *more;    /* longer explanation, may be NULL */
+	const char *example; /* an example value */
+};
+
+extern const struct config_option config_options[];
+extern const size_t config_noptions;
+extern const char *const config_sections[]; /* in reference order */
+
+const struct config_option *config_option_find(const char *section,
+                                               const char *key);
+size_t config_option_index(const struct config_option *opt);
+const char *config_type_name(const struct config_option *opt);
+
+/* Per-domain load bookkeeping, parallel to cfg->domains. */
+struct domain_load {
+	int line;                         /* of the [domain] header */
+	int set_line[CONFIG_MAX_OPTIONS]; /* where each key was set */
+};
+
+enum section_kind { SEC_NONE, SEC_BAD, SEC_PLAIN, SEC_DOMAIN };
+
+struct load_ctx {
+	struct config *cfg;
+	FILE *err;
+	const char *file; /* as shown in messages */
+	char *basedir;    /* relative paths resolve against it */
+	FILE *in;
+	char *line; /* getline buffer */
+	size_t cap;
+	int lineno;
+	int nerrors;
+	enum section_kind kind;
+	const char *section; /* table name of the current section */
+	struct domain_load *dl;
+	int set_line[CONFIG_MAX_OPTIONS];
+};
+
+/* config_load() on an open stream; name is used in messages. */
+struct config *config_load_stream(FILE *in, const char *name,
+                                  const char *basedir, FILE *err);
+
+/* "FILE:LINE: message" to the error stream; counts the error. */
+void load_error(struct load_ctx *ctx, int line, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+void load_error_at(struct load_ctx *ctx, const char *file, int line,
+                   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* The same, where the place is a "FILE:LINE" string (config_alias.source). */
+void source_error(struct load_ctx *ctx, const char *source, const char *fmt,
+                  ...) __attribute__((format(printf, 3, 4)));
+
+/* value.c: parse one value of a plain option into its field. */
+int value_set(struct load_ctx *ctx, const struct config_option *opt, void *base,
+              const char *value);
+int value_parse_size(const char *s, size_t *out);
+int value_parse_duration(const char *s, int *out);
+int value_parse_listen(const char *item, struct config_listener *out);
+char *value_resolve_path(const char *basedir, const char *path);
+
+/* domain.c: [domain NAME] sections. */
+int domain_begin(struct load_ctx *ctx, const char *name);
+int domain_set(struct load_ctx *ctx, const struct config_option *opt,
+               const char *value);
+bool config_valid_local_part(const char *s);
+bool config_valid_domain(const char *s);
+char *config_lower(const char *s);
+const struct config_mailbox *config_find_mailbox(const struct config_domain *d,
+                                                 const char *name);
+const struct config_alias *config_find_alias(const struct config_domain *d,
+                                             const char *name);
+int alias_parse_targets(struct load_ctx *ctx, const char *file, int line,
+                        const char *list, const char *qualify,
+                        struct config_alias *a);
+void alias_free(struct config_alias *a);
+
+/* aliases.c: the aliases file, merged into the domains. */
+int aliases_file_load(struct load_ctx *ctx, const char *path, int line);
+/* check.c: checks that need every section read. */
+void config_cross_check(struct load_ctx *ctx);
+
+/* Strings the loader duplicates; NULL-safe free helpers. */
+void *cfg_calloc(size_t n, size_t size);
+void *cfg_reallocarray(void *p, size_t n, size_t size);
+char *cfg_strdup(const char *s);
+char *cfg_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Calls fn for each item of a comma-separated list, trimmed; an empty item
+ * is reported at FILE:LINE.  Returns -1 if anything failed.
+ */
+typedef int (*cfg_item_fn)(struct load_ctx *ctx, void *arg, const char *item);
+int cfg_each_item(struct load_ctx *ctx, const char *file, int line,
+                  const char *list, cfg_item_fn fn, void *arg);
+
+#endif

@@ -1,0 +1,337 @@
+/*
+ * value.c — typed values of the option table: parse the text of one
+ * "key = value" line into its field, or report why it is not acceptable.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/config_int.h"
+
+/* Digits only: strtoul() would quietly accept signs and white space. */
+static int
+parse_number(const char *s, const char **end, unsigned long long *out)
+{
+	char *e;
+
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	*out = strtoull(s, &e, 10);
+	if (errno != 0)
+		return -1;
+	*end = e;
+	return 0;
+}
+
+int
+value_parse_size(const char *s, size_t *out)
+{
+	unsigned long long n, mult = 1;
+	const char *end;
+
+	if (parse_number(s, &end, &n) < 0)
+		return -1;
+	switch (*end) {
+	case '\0':
+		break;
+	case 'k':
+	case 'K':
+		mult = 1ULL << 10;
+		break;
+	case 'm':
+	case 'M':
+		mult = 1ULL << 20;
+		break;
+	case 'g':
+	case 'G':
+		mult = 1ULL << 30;
+		break;
+	default:
+		return -1;
+	}
+	if (*end != '\0' && end[1] != '\0')
+		return -1;
+	if (n > SIZE_MAX / mult)
+		return -1;
+	*out = (size_t)(n * mult);
+	return 0;
+}
+
+int
+value_parse_duration(const char *s, int *out)
+{
+	unsigned long long n, mult = 1;
+	const char *end;
+
+	if (parse_number(s, &end, &n) < 0)
+		return -1;
+	if (*end == 'm')
+		mult = 60;
+	else if (*end == 'h')
+		mult = 3600;
+	else if (*end != 's' && *end != '\0')
+		return -1;
+	if (*end != '\0' && end[1] != '\0')
+		return -1;
+	if (n > INT_MAX / mult)
+		return -1;
+	*out = (int)(n * mult);
+	return 0;
+}
+
+/* "ADDR:PORT" or "[V6ADDR]:PORT"; host names need DNS, so they are refused. */
+int
+value_parse_listen(const char *item, struct config_listener *out)
+{
+	char addr[INET6_ADDRSTRLEN], buf[16];
+	const char *colon, *start = item;
+	unsigned long long port;
+	const char *end;
+	size_t len;
+	int af = AF_INET;
+
+	if (*item == '[') {
+		colon = strstr(item, "]:");
+		start = item + 1;
+		af = AF_INET6;
+		if (colon == NULL)
+			return -1;
+		len = (size_t)(colon - start);
+		colon++;
+	} else {
+		colon = strrchr(item, ':');
+		if (colon == NULL)
+			return -1;
+		len = (size_t)(colon - start);
+	}
+	if (len == 0 || len >= sizeof(addr))
+		return -1;
+	memcpy(addr, start, len);
+	addr[len] = '\0';
+	if (inet_pton(af, addr, buf) != 1)
+		return -1;
+	if (parse_number(colon + 1, &end, &port) < 0 || *end != '\0' ||
+	    port == 0 || port > 65535)
+		return -1;
+	out->address = cfg_strdup(addr);
+	out->port = (int)port;
+	return 0;
+}
+
+static bool
+same_listener(const struct config_listener *a, const struct config_listener *b)
+{
+	return a->port == b->port && strcmp(a->address, b->address) == 0;
+}
+
+static int
+add_listener(struct load_ctx *ctx, const char *item)
+{
+	struct config *cfg = ctx->cfg;
+	struct config_listener l;
+	size_t i;
+
+	if (value_parse_listen(item, &l) < 0) {
+		load_error(
+		        ctx, ctx->lineno,
+		        "listen: '%s' is not ADDRESS:PORT (IPv6 as [::1]:25)",
+		        item);
+		return -1;
+	}
+	for (i = 0; i < cfg->nlisteners; i++) {
+		if (same_listener(&cfg->listeners[i], &l)) {
+			load_error(ctx, ctx->lineno,
+			           "listen: '%s' is listed twice", item);
+			free(l.address);
+			return -1;
+		}
+	}
+	cfg->listeners = cfg_reallocarray(cfg->listeners, cfg->nlisteners + 1,
+	                                  sizeof(*cfg->listeners));
+	cfg->listeners[cfg->nlisteners++] = l;
+	return 0;
+}
+
+static int
+listen_item(struct load_ctx *ctx, void *arg, const char *item)
+{
+	return add_listener(ctx, item);
+}
+
+static int
+find_keyword(const char *const *values, const char *value)
+{
+	int i;
+
+	for (i = 0; values[i] != NULL; i++)
+		if (strcmp(values[i], value) == 0)
+			return i;
+	return -1;
+}
+
+static char *
+keyword_list(const char *const *values)
+{
+	char *list = cfg_strdup(values[0]), *next;
+	int i;
+
+	for (i = 1; values[i] != NULL; i++) {
+		next = cfg_asprintf("%s, %s", list, values[i]);
+		free(list);
+		list = next;
+	}
+	return list;
+}
+
+static int
+set_keyword(struct load_ctx *ctx, const struct config_option *opt, void *field,
+            const char *value)
+{
+	int i = find_keyword(opt->values, value);
+	char *list;
+
+	if (i < 0) {
+		list = keyword_list(opt->values);
+		load_error(ctx, ctx->lineno, "%s: '%s' is not one of: %s",
+		           opt->key, value, list);
+		free(list);
+		return -1;
+	}
+	if (opt->type == OPT_ENUM) {
+		*(int *)field = i;
+	} else {
+		free(*(char **)field);
+		*(char **)field = cfg_strdup(value);
+	}
+	return 0;
+}
+
+static int
+set_int(struct load_ctx *ctx, const struct config_option *opt, int *field,
+        const char *value)
+{
+	unsigned long long n;
+	const char *end;
+
+	if (parse_number(value, &end, &n) < 0 || *end != '\0' ||
+	    n < (unsigned long long)opt->min ||
+	    n > (unsigned long long)opt->max) {
+		load_error(ctx, ctx->lineno,
+		           "%s: '%s' is not a number from %ld to %ld", opt->key,
+		           value, opt->min, opt->max);
+		return -1;
+	}
+	*field = (int)n;
+	return 0;
+}
+
+static int
+set_bool(struct load_ctx *ctx, const struct config_option *opt, bool *field,
+         const char *value)
+{
+	static const char *const yes[] = {"yes", "true", "on", "1", NULL};
+	static const char *const no[] = {"no", "false", "off", "0", NULL};
+
+	if (find_keyword(yes, value) >= 0)
+		*field = true;
+	else if (find_keyword(no, value) >= 0)
+		*field = false;
+	else {
+		load_error(ctx, ctx->lineno, "%s: '%s' is not yes or no",
+		           opt->key, value);
+		return -1;
+	}
+	return 0;
+}
+
+char *
+value_resolve_path(const char *basedir, const char *path)
+{
+	while (path[0] == '.' && path[1] == '/')
+		path += 2;
+	if (path[0] == '/' || basedir == NULL)
+		return cfg_strdup(path);
+	if (strcmp(path, ".") == 0 || path[0] == '\0')
+		return cfg_strdup(basedir);
+	return cfg_asprintf("%s/%s", basedir, path);
+}
+
+static int
+set_string(struct load_ctx *ctx, const struct config_option *opt, char **field,
+           const char *value)
+{
+	const char *p;
+
+	for (p = value; *p != '\0'; p++) {
+		if (isspace((unsigned char)*p) || iscntrl((unsigned char)*p)) {
+			load_error(ctx, ctx->lineno,
+			           "%s: white space or control characters "
+			           "in '%s'",
+			           opt->key, value);
+			return -1;
+		}
+	}
+	free(*field);
+	if (opt->type == OPT_PATH)
+		*field = value_resolve_path(ctx->basedir, value);
+	else
+		*field = cfg_strdup(value);
+	return 0;
+}
+
+static int
+set_scaled(struct load_ctx *ctx, const struct config_option *opt, void *field,
+           const char *value)
+{
+	if (opt->type == OPT_SIZE && value_parse_size(value, field) == 0)
+		return 0;
+	if (opt->type == OPT_DURATION &&
+	    value_parse_duration(value, field) == 0)
+		return 0;
+	load_error(
+	        ctx, ctx->lineno,
+	        opt->type == OPT_SIZE
+	                ? "%s: '%s' is not a size (a number with optional "
+	                  "suffix K, M or G)"
+	                : "%s: '%s' is not a duration (a number with optional "
+	                  "suffix s, m or h)",
+	        opt->key, value);
+	return -1;
+}
+
+int
+value_set(struct load_ctx *ctx, const struct config_option *opt, void *base,
+          const char *value)
+{
+	void *field = (char *)base + opt->offset;
+
+	if (*value == '\0') {
+		load_error(ctx, ctx->lineno, "%s: missing value", opt->key);
+		return -1;
+	}
+	switch (opt->type) {
+	case OPT_STRING:
+	case OPT_PATH:
+		return set_string(ctx, opt, field, value);
+	case OPT_KEYWORD:
+	case OPT_ENUM:
+		return set_keyword(ctx, opt, field, value);
+	case OPT_INT:
+		return set_int(ctx, opt, field, value);
+	case OPT_SIZE:
+	case OPT_DURATION:
+		return set_scaled(ctx, opt, field, value);
+	case OPT_BOOL:
+		return set_bool(ctx, opt, field, value);
+	case OPT_LISTEN:
+		return cfg_each_item(ctx, ctx->file, ctx->lineno, value,
+		                     listen_item, NULL);
+	default:
+		return domain_set(ctx, opt, value);
+	}
+}

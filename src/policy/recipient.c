@@ -1,0 +1,197 @@
+/*
+ * recipient.c — what a RCPT address means here.  The configuration was
+ * checked at load time (targets exist, no loops, postmaster routed), so
+ * expansion here only has to be correct, bounded and defensive.
+ */
+#include "policy/recipient.h"
+
+#include <ctype.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "config/config.h"
+
+static char *
+lower_dup(const char *s)
+{
+	char *copy = strdup(s), *p;
+
+	if (copy == NULL)
+		abort(); /* nothing sensible to answer without memory */
+	for (p = copy; *p != '\0'; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return copy;
+}
+
+static void
+add_target(struct recipient_result *out, const char *addr)
+{
+	char **grown;
+	size_t i;
+
+	for (i = 0; i < out->ntargets; i++)
+		if (strcmp(out->targets[i], addr) == 0)
+			return;
+	grown = realloc(out->targets, (out->ntargets + 1) * sizeof(*grown));
+	if (grown == NULL)
+		abort();
+	out->targets = grown;
+	out->targets[out->ntargets++] = lower_dup(addr);
+}
+
+static void
+add_local(struct recipient_result *out, const char *local, const char *domain)
+{
+	char *addr;
+
+	if (asprintf(&addr, "%s@%s", local, domain) < 0)
+		abort();
+	add_target(out, addr);
+	free(addr);
+}
+
+static enum config_dest expand(const struct config *cfg,
+                               const struct config_domain *d, const char *local,
+                               struct recipient_result *out, int depth);
+
+/* One alias target: local ones expand further, foreign ones stay as is. */
+static void
+expand_target(const struct config *cfg, const char *target,
+              struct recipient_result *out, int depth)
+{
+	const char *at = strrchr(target, '@');
+	const struct config_domain *d;
+	char *local;
+
+	d = at ? config_find_domain(cfg, at + 1) : NULL;
+	if (d == NULL) {
+		add_target(out, target);
+		return;
+	}
+	local = strndup(target, (size_t)(at - target));
+	if (local == NULL)
+		abort();
+	expand(cfg, d, local, out, depth + 1);
+	free(local);
+}
+
+static enum config_dest
+expand(const struct config *cfg, const struct config_domain *d,
+       const char *local, struct recipient_result *out, int depth)
+{
+	const struct config_alias *alias = NULL;
+	enum config_dest dest = config_lookup(d, local, &alias);
+	size_t i;
+
+	switch (dest) {
+	case CONFIG_DEST_MAILBOX:
+		add_local(out, local, d->name);
+		break;
+	case CONFIG_DEST_CATCH_ALL:
+		add_target(out, d->catch_all_target);
+		break;
+	case CONFIG_DEST_ALIAS:
+		/* Load-time checks forbid loops; the bound is a backstop. */
+		if (depth >= CONFIG_ALIAS_DEPTH_MAX)
+			break;
+		for (i = 0; i < alias->ntargets; i++)
+			expand_target(cfg, alias->targets[i], out, depth);
+		break;
+	default:
+		break; /* disabled or unknown targets receive nothing */
+	}
+	return dest;
+}
+
+static bool
+is_postmaster(const char *local)
+{
+	return strcasecmp(local, "postmaster") == 0;
+}
+
+static enum recipient_verdict
+verdict_of(enum config_dest dest, const struct recipient_result *out)
+{
+	switch (dest) {
+	case CONFIG_DEST_MAILBOX:
+	case CONFIG_DEST_CATCH_ALL:
+		return RCPT_LOCAL;
+	case CONFIG_DEST_DISABLED:
+		return RCPT_DISABLED;
+	case CONFIG_DEST_ALIAS:
+		/* Every mailbox behind the alias is disabled. */
+		return out->ntargets > 0 ? RCPT_LOCAL : RCPT_DISABLED;
+	default:
+		return RCPT_UNKNOWN;
+	}
+}
+
+void
+recipient_resolve(const struct config *cfg, const char *local_part,
+                  const char *domain, struct recipient_result *out)
+{
+	const struct config_domain *d;
+	char *local;
+
+	memset(out, 0, sizeof(*out));
+	if (strpbrk(local_part, "%!") != NULL) {
+		out->verdict = RCPT_ROUTING;
+		return;
+	}
+	if (domain == NULL || *domain == '\0') {
+		/* RFC 5321 s4.5.1: <postmaster> alone means this host; it
+		 * goes to the first domain's postmaster. */
+		if (!is_postmaster(local_part) || cfg->ndomains == 0) {
+			out->verdict = RCPT_UNKNOWN;
+			return;
+		}
+		d = &cfg->domains[0];
+	} else {
+		/* Address literals ([192.0.2.1]) are never local: simpler
+		 * and safer than matching our own addresses. */
+		d = config_find_domain(cfg, domain);
+		if (d == NULL) {
+			out->verdict = RCPT_FOREIGN;
+			return;
+		}
+	}
+	local = lower_dup(local_part);
+	out->verdict = verdict_of(expand(cfg, d, local, out, 0), out);
+	free(local);
+	if (out->verdict != RCPT_LOCAL)
+		recipient_result_free(out);
+}
+
+void
+recipient_result_free(struct recipient_result *res)
+{
+	size_t i;
+
+	for (i = 0; i < res->ntargets; i++)
+		free(res->targets[i]);
+	free(res->targets);
+	res->targets = NULL;
+	res->ntargets = 0;
+}
+
+char *
+recipient_maildir(const struct config *cfg, const char *address)
+{
+	const char *at = strrchr(address, '@');
+	const struct config_domain *d;
+	char *local, *path = NULL;
+
+	d = at ? config_find_domain(cfg, at + 1) : NULL;
+	if (d == NULL)
+		return NULL;
+	local = lower_dup(address);
+	local[at - address] = '\0';
+	if (config_lookup(d, local, NULL) == CONFIG_DEST_MAILBOX &&
+	    asprintf(&path, "%s/%s", d->maildir_root, local) < 0)
+		path = NULL;
+	free(local);
+	return path;
+}
