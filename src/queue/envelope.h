@@ -4,7 +4,9 @@
  * a small line-based text file beside the message (docs/queue-format.md).
  *
  * Ownership: envelope_free() frees every string the envelope points to.
- * Errors: envelope_parse() returns -1 with a static message in *error_r.
+ * Errors: envelope_parse() returns -1 with a static message in *error_r and
+ * leaves env empty; it accepts any bytes (it is fuzzed) and never reads past
+ * len.  Out of memory aborts.  Threads: no shared state; any thread.
  */
 #ifndef FERRY_QUEUE_ENVELOPE_H
 #define FERRY_QUEUE_ENVELOPE_H
@@ -68,5 +70,9 @@ void envelope_free(struct envelope *env); /* frees contents, not env */
 char *envelope_serialize(const struct envelope *env, size_t *len_r);
 int envelope_parse(const char *text, size_t len, struct envelope *env,
 	const char **error_r);
+
+/* "pending", "delivered", ... and back; -1 for an unknown name. */
+const char *envelope_state_name(enum rcpt_state st);
+int envelope_state_from_name(const char *s, size_t len, enum rcpt_state *st);
 
 #endif
