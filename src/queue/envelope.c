@@ -12,7 +12,7 @@
 static const char *const ret_names[] = {"unspec", "full", "hdrs"};
 static const char *const body_names[] = {"7bit", "8bitmime", "binarymime"};
 static const char *const state_names[] = {"pending", "delivered", "deferred",
-	"bounced"};
+                                          "bounced"};
 
 static char *
 dup_or_null(const char *s)
@@ -28,7 +28,7 @@ dup_or_null(const char *s)
 
 size_t
 envelope_add_rcpt(struct envelope *env, const char *address,
-	const char *original, const char *orcpt, unsigned notify)
+                  const char *original, const char *orcpt, unsigned notify)
 {
 	struct envelope_rcpt *r;
 
@@ -107,7 +107,7 @@ static void
 put_rcpt(FILE *f, const struct envelope_rcpt *r)
 {
 	fprintf(f, "rcpt %s %lld %u ", state_names[r->state],
-		(long long)r->next_attempt, r->notify);
+	        (long long)r->next_attempt, r->notify);
 	envelope_put_token(f, r->address);
 	fputc(' ', f);
 	envelope_put_token(f, r->original);
@@ -136,8 +136,8 @@ envelope_serialize(const struct envelope *env, size_t *len_r)
 	put_field(f, "protocol", env->protocol);
 	put_field(f, "envid", env->envid);
 	fprintf(f, "ret %s\nbody %s\nsmtputf8 %d\nsize %zu\n",
-		ret_names[env->ret], body_names[env->body], env->smtputf8 ? 1 : 0,
-		env->size);
+	        ret_names[env->ret], body_names[env->body],
+	        env->smtputf8 ? 1 : 0, env->size);
 	for (i = 0; i < env->nrcpts; i++)
 		put_rcpt(f, &env->rcpts[i]);
 	fputs("end\n", f);
@@ -163,7 +163,7 @@ envelope_state_from_name(const char *s, size_t len, enum rcpt_state *st)
 
 	for (i = 0; i < sizeof(state_names) / sizeof(state_names[0]); i++)
 		if (strlen(state_names[i]) == len &&
-			memcmp(state_names[i], s, len) == 0) {
+		    memcmp(state_names[i], s, len) == 0) {
 			*st = (enum rcpt_state)i;
 			return 0;
 		}

@@ -20,13 +20,25 @@ struct tokens {
 };
 
 enum key {
-	K_ID, K_ARRIVAL, K_SENDER, K_HELO, K_CLIENT, K_PROTOCOL, K_ENVID,
-	K_RET, K_BODY, K_SMTPUTF8, K_SIZE, K_RCPT, K_END, K_COUNT
+	K_ID,
+	K_ARRIVAL,
+	K_SENDER,
+	K_HELO,
+	K_CLIENT,
+	K_PROTOCOL,
+	K_ENVID,
+	K_RET,
+	K_BODY,
+	K_SMTPUTF8,
+	K_SIZE,
+	K_RCPT,
+	K_END,
+	K_COUNT
 };
 
-static const char *const key_names[K_COUNT] = {"id", "arrival", "sender",
-	"helo", "client", "protocol", "envid", "ret", "body", "smtputf8",
-	"size", "rcpt", "end"};
+static const char *const key_names[K_COUNT] = {
+        "id",  "arrival", "sender",   "helo", "client", "protocol", "envid",
+        "ret", "body",    "smtputf8", "size", "rcpt",   "end"};
 
 static int
 hexval(char c)
@@ -62,7 +74,7 @@ envelope_get_token(const char *tok, size_t len, char **out)
 			if (i + 2 >= len)
 				goto bad;
 			if ((hi = hexval(tok[i + 1])) < 0 ||
-				(lo = hexval(tok[i + 2])) < 0 || hi + lo == 0)
+			    (lo = hexval(tok[i + 2])) < 0 || hi + lo == 0)
 				goto bad;
 			s[o++] = (char)(hi << 4 | lo);
 			i += 2;
@@ -137,16 +149,16 @@ parse_rcpt(const struct tokens *t, struct envelope *env)
 	uint64_t next, notify;
 	size_t idx;
 
-	if (t->count != 8 || envelope_state_from_name(t->s[1], t->n[1],
-				     &r.state) < 0 ||
-		parse_u64(t->s[2], t->n[2], INT64_MAX, &next) < 0 ||
-		parse_u64(t->s[3], t->n[3], 0xf, &notify) < 0)
+	if (t->count != 8 ||
+	    envelope_state_from_name(t->s[1], t->n[1], &r.state) < 0 ||
+	    parse_u64(t->s[2], t->n[2], INT64_MAX, &next) < 0 ||
+	    parse_u64(t->s[3], t->n[3], 0xf, &notify) < 0)
 		return -1;
 	if (envelope_get_token(t->s[4], t->n[4], &r.address) < 0 ||
-		r.address == NULL ||
-		envelope_get_token(t->s[5], t->n[5], &r.original) < 0 ||
-		envelope_get_token(t->s[6], t->n[6], &r.orcpt) < 0 ||
-		envelope_get_token(t->s[7], t->n[7], &r.last_reply) < 0) {
+	    r.address == NULL ||
+	    envelope_get_token(t->s[5], t->n[5], &r.original) < 0 ||
+	    envelope_get_token(t->s[6], t->n[6], &r.orcpt) < 0 ||
+	    envelope_get_token(t->s[7], t->n[7], &r.last_reply) < 0) {
 		free(r.address);
 		free(r.original);
 		free(r.orcpt);
@@ -203,8 +215,8 @@ apply(struct envelope *env, enum key k, const struct tokens *t)
 		return e;
 	case K_RET:
 	case K_BODY:
-		if (envelope_enum_from_name(k == K_BODY, t->s[1], t->n[1],
-			    &e) < 0)
+		if (envelope_enum_from_name(k == K_BODY, t->s[1], t->n[1], &e) <
+		    0)
 			return -1;
 		if (k == K_BODY)
 			env->body = (enum body_type)e;
@@ -231,7 +243,7 @@ lookup_key(const char *s, size_t len)
 
 	for (k = 0; k < K_COUNT; k++)
 		if (strlen(key_names[k]) == len &&
-			memcmp(key_names[k], s, len) == 0)
+		    memcmp(key_names[k], s, len) == 0)
 			return k;
 	return -1;
 }
@@ -274,9 +286,9 @@ parse_lines(const char *p, const char *end, struct envelope *env)
 		return "missing end line";
 	if (p != end)
 		return "data after end line";
-	if ((seen & (1u << K_ID | 1u << K_ARRIVAL | 1u << K_SENDER |
-			    1u << K_SIZE)) !=
-		(1u << K_ID | 1u << K_ARRIVAL | 1u << K_SENDER | 1u << K_SIZE))
+	if ((seen &
+	     (1u << K_ID | 1u << K_ARRIVAL | 1u << K_SENDER | 1u << K_SIZE)) !=
+	    (1u << K_ID | 1u << K_ARRIVAL | 1u << K_SENDER | 1u << K_SIZE))
 		return "required key missing";
 	if (env->nrcpts == 0)
 		return "no recipients";
@@ -285,7 +297,7 @@ parse_lines(const char *p, const char *end, struct envelope *env)
 
 int
 envelope_parse(const char *text, size_t len, struct envelope *env,
-	const char **error_r)
+               const char **error_r)
 {
 	const char *p = text, *err;
 
