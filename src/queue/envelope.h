@@ -4,7 +4,9 @@
  * a small line-based text file beside the message (docs/queue-format.md).
  *
  * Ownership: envelope_free() frees every string the envelope points to.
- * Errors: envelope_parse() returns -1 with a static message in *error_r.
+ * Errors: envelope_parse() returns -1 with a static message in *error_r and
+ * leaves env empty; it accepts any bytes (it is fuzzed) and never reads past
+ * len.  Out of memory aborts.  Threads: no shared state; any thread.
  */
 #ifndef FERRY_QUEUE_ENVELOPE_H
 #define FERRY_QUEUE_ENVELOPE_H
@@ -34,39 +36,44 @@ enum rcpt_state {
 };
 
 struct envelope_rcpt {
-	char *address;          /* where to deliver: local mailbox or remote */
-	char *original;         /* the RCPT TO address as the client gave it */
-	char *orcpt;            /* RFC 3461 ORCPT, "rfc822;..." decoded, or NULL */
-	unsigned notify;        /* enum dsn_notify bits */
+	char *address;   /* where to deliver: local mailbox or remote */
+	char *original;  /* the RCPT TO address as the client gave it */
+	char *orcpt;     /* RFC 3461 ORCPT, "rfc822;..." decoded, or NULL */
+	unsigned notify; /* enum dsn_notify bits */
 	enum rcpt_state state;
-	time_t next_attempt;    /* for RCPT_DEFERRED */
-	char *last_reply;       /* last reply text for deferred/bounced, or NULL */
+	time_t next_attempt; /* for RCPT_DEFERRED */
+	char *last_reply;    /* last reply text for deferred/bounced, or NULL */
 };
 
 struct envelope {
 	char id[QUEUE_ID_LEN + 1];
 	time_t arrival;
-	char *sender;           /* "" for the null reverse-path <> */
+	char *sender; /* "" for the null reverse-path <> */
 	char *helo;
-	char *client_addr;      /* "127.0.0.1" */
-	char *protocol;         /* "ESMTP", "SMTP", "UTF8SMTP", ... */
-	char *envid;            /* RFC 3461 ENVID decoded, or NULL */
+	char *client_addr; /* "127.0.0.1" */
+	char *protocol;    /* "ESMTP", "SMTP", "UTF8SMTP", ... */
+	char *envid;       /* RFC 3461 ENVID decoded, or NULL */
 	enum dsn_ret ret;
 	enum body_type body;
 	bool smtputf8;
-	size_t size;            /* octets of the stored message */
+	size_t size; /* octets of the stored message */
 	struct envelope_rcpt *rcpts;
 	size_t nrcpts;
 };
 
 /* Append a recipient (strings are copied).  Returns its index. */
 size_t envelope_add_rcpt(struct envelope *env, const char *address,
-	const char *original, const char *orcpt, unsigned notify);
+                         const char *original, const char *orcpt,
+                         unsigned notify);
 void envelope_free(struct envelope *env); /* frees contents, not env */
 
 /* Serialise to / parse from the text format. */
 char *envelope_serialize(const struct envelope *env, size_t *len_r);
 int envelope_parse(const char *text, size_t len, struct envelope *env,
-	const char **error_r);
+                   const char **error_r);
+
+/* "pending", "delivered", ... and back; -1 for an unknown name. */
+const char *envelope_state_name(enum rcpt_state st);
+int envelope_state_from_name(const char *s, size_t len, enum rcpt_state *st);
 
 #endif

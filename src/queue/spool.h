@@ -1,7 +1,7 @@
 /*
  * spool — durable storage of accepted messages, with group commit.
  *
- * A message is received into a temporary file (spool_msg_write as DATA
+ * A message is buffered and written to its queue file (spool_msg_write as DATA
  * arrives), then spool_msg_commit() hands it with its envelope to the commit
  * thread, which batches many messages per sync (syncfs(2) of the spool, or
  * fsync of each file and the directory: config sync_mode) and only then calls
@@ -12,9 +12,25 @@
  * All file access is relative to directory descriptors opened by
  * spool_open(), so it keeps working after the process drops privileges.
  *
+ * Files (docs/queue-format.md): queue/ID.msg (message bytes), queue/ID.env
+ * (envelope; its rename from tmp/ is the commit point), queue/ID.state
+ * (append-only final-state records).
+ *
+ * Ownership: spool_msg_new() returns a message owned by the caller until
+ * spool_msg_commit() (the spool frees it after the done callback) or
+ * spool_msg_abort().  Strings passed in are copied.
+ *
  * Errors: functions return -1 and set errno (ENOSPC means the disk is full:
- * the session answers 452 4.3.1).  Threads: call everything from the
- * event-loop thread; callbacks arrive there too.
+ * the session answers 452 4.3.1).  A write error is also remembered and
+ * reported again as the done callback's error.  A done callback with an
+ * error means nothing of the message stays queued.
+ *
+ * Threads: the event_base must be created after evthread_use_pthreads(),
+ * because the commit thread wakes the loop with event_active().  Call the
+ * functions down to spool_queue_dirfd() from the event-loop thread only;
+ * callbacks arrive there too.  The functions in the "queued messages" block
+ * below only use descriptors fixed at open and may be called from any thread
+ * (delivery workers), provided each id is worked on by one thread at a time.
  */
 #ifndef FERRY_QUEUE_SPOOL_H
 #define FERRY_QUEUE_SPOOL_H
@@ -47,15 +63,40 @@ bool spool_has_space(struct spool *sp);
 struct spool_msg *spool_msg_new(struct spool *sp);
 const char *spool_msg_id(const struct spool_msg *msg);
 int spool_msg_write(struct spool_msg *msg, const void *data, size_t len);
-void spool_msg_abort(struct spool_msg *msg); /* removes the temp file */
-/* Takes ownership of msg; env is copied (env->id is set from msg). */
+void spool_msg_abort(struct spool_msg *msg); /* removes what was written */
+/* Takes ownership of msg; env is copied (env->id and env->size are set
+ * from msg).  done runs later on the loop thread, even for an early error. */
 void spool_msg_commit(struct spool_msg *msg, const struct envelope *env,
-	spool_commit_cb done, void *arg);
+                      spool_commit_cb done, void *arg);
 
-/* For delivery: every queued message id at startup (recovery). */
+/* For delivery: every queued message id, oldest first (recovery at
+ * startup).  fn runs synchronously on the calling thread. */
 int spool_scan(struct spool *sp, void (*fn)(void *arg, const char *id),
-	void *arg);
+               void *arg);
 /* Directory descriptor of the queue directory (message + envelope files). */
 int spool_queue_dirfd(const struct spool *sp);
+/* Messages committed and syncs done so far (for benchmarks and stats). */
+void spool_stats(const struct spool *sp, unsigned long *msgs,
+                 unsigned long *syncs);
+
+/*
+ * Queued messages (any thread).
+ * spool_load: the envelope with the states from the state file applied;
+ *   free with envelope_free().  errno ENOENT: not queued; EBADMSG: corrupt.
+ * spool_read_msg: the whole message into a heap buffer (NUL-terminated for
+ *   convenience; *len excludes it).
+ * spool_record_states: appends one record per index in idx[] with the
+ *   current state and last_reply of env->rcpts[idx[i]], in one write.
+ *   Durable after the next spool_sync() (fsynced at once in SYNC_FSYNC mode).
+ * spool_remove: dequeues the message (envelope first) and removes its files.
+ * spool_sync: makes earlier records and removals durable.
+ */
+int spool_load(struct spool *sp, const char *id, struct envelope *env);
+int spool_read_msg(struct spool *sp, const char *id, char **data, size_t *len);
+int spool_record_states(struct spool *sp, const char *id,
+                        const struct envelope *env, const size_t *idx,
+                        size_t n);
+int spool_remove(struct spool *sp, const char *id);
+int spool_sync(struct spool *sp);
 
 #endif

@@ -1,0 +1,180 @@
+/*
+ * local.c — the local delivery worker: its queue of ids, the retry list with
+ * back-off, and the thread loop that cuts the queue into batches.
+ */
+#include "deliver/local_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/config.h"
+#include "deliver/maildir.h"
+
+static void *local_main(void *arg);
+
+struct local_delivery *
+local_delivery_start(struct event_base *base, const struct config *cfg,
+                     struct spool *sp, local_maildir_fn resolve,
+                     void *resolve_arg)
+{
+	struct local_delivery *ld;
+	int e;
+
+	if ((ld = calloc(1, sizeof(*ld))) == NULL)
+		return NULL;
+	ld->sp = sp;
+	ld->do_fsync = cfg->sync_mode == SYNC_FSYNC;
+	ld->resolve = resolve;
+	ld->resolve_arg = resolve_arg;
+	TAILQ_INIT(&ld->ready);
+	TAILQ_INIT(&ld->deferred);
+	pthread_mutex_init(&ld->lock, NULL);
+	pthread_cond_init(&ld->cond, NULL);
+	if ((ld->cache = maildir_cache_new()) == NULL)
+		e = ENOMEM;
+	else
+		e = pthread_create(&ld->thread, NULL, local_main, ld);
+	if (e) {
+		maildir_cache_free(ld->cache);
+		pthread_mutex_destroy(&ld->lock);
+		pthread_cond_destroy(&ld->cond);
+		free(ld);
+		errno = e;
+		return NULL;
+	}
+	return ld;
+}
+
+void
+local_delivery_enqueue(struct local_delivery *ld, const char *id)
+{
+	struct ld_item *it;
+
+	if ((it = calloc(1, sizeof(*it))) == NULL)
+		abort();
+	snprintf(it->id, sizeof(it->id), "%s", id);
+	pthread_mutex_lock(&ld->lock);
+	TAILQ_INSERT_TAIL(&ld->ready, it, link);
+	pthread_cond_signal(&ld->cond);
+	pthread_mutex_unlock(&ld->lock);
+}
+
+void
+local_delivery_queued(void *ld, const char *id)
+{
+	local_delivery_enqueue(ld, id);
+}
+
+void
+local_delivery_flush(struct local_delivery *ld)
+{
+	pthread_mutex_lock(&ld->lock);
+	ld->flush = true;
+	pthread_cond_signal(&ld->cond);
+	pthread_mutex_unlock(&ld->lock);
+}
+
+void
+local_delivery_stats(struct local_delivery *ld, unsigned long *msgs,
+                     unsigned long *deliveries)
+{
+	*msgs = __atomic_load_n(&ld->stat_msgs, __ATOMIC_RELAXED);
+	*deliveries = __atomic_load_n(&ld->stat_deliveries, __ATOMIC_RELAXED);
+}
+
+static void
+free_list(struct ld_list *l)
+{
+	struct ld_item *it;
+
+	while ((it = TAILQ_FIRST(l)) != NULL) {
+		TAILQ_REMOVE(l, it, link);
+		free(it);
+	}
+}
+
+void
+local_delivery_stop(struct local_delivery *ld)
+{
+	if (ld == NULL)
+		return;
+	pthread_mutex_lock(&ld->lock);
+	ld->stop = true;
+	pthread_cond_signal(&ld->cond);
+	pthread_mutex_unlock(&ld->lock);
+	pthread_join(ld->thread, NULL);
+	free_list(&ld->ready);
+	free_list(&ld->deferred);
+	maildir_cache_free(ld->cache);
+	pthread_mutex_destroy(&ld->lock);
+	pthread_cond_destroy(&ld->cond);
+	free(ld);
+}
+
+/* Moves deferred items that are due (all on flush) to ready; returns the
+ * earliest due time left, or 0. */
+static time_t
+promote_due(struct local_delivery *ld, time_t now)
+{
+	struct ld_item *it, *next;
+	time_t earliest = 0;
+
+	for (it = TAILQ_FIRST(&ld->deferred); it; it = next) {
+		next = TAILQ_NEXT(it, link);
+		if (ld->flush || it->due <= now) {
+			TAILQ_REMOVE(&ld->deferred, it, link);
+			TAILQ_INSERT_TAIL(&ld->ready, it, link);
+		} else if (earliest == 0 || it->due < earliest) {
+			earliest = it->due;
+		}
+	}
+	ld->flush = false;
+	return earliest;
+}
+
+static void
+take_batch(struct local_delivery *ld, struct ld_list *batch)
+{
+	struct ld_item *it;
+	int n = 0;
+
+	TAILQ_INIT(batch);
+	while (n++ < LOCAL_BATCH_MSGS && (it = TAILQ_FIRST(&ld->ready))) {
+		TAILQ_REMOVE(&ld->ready, it, link);
+		TAILQ_INSERT_TAIL(batch, it, link);
+	}
+}
+
+static void *
+local_main(void *arg)
+{
+	struct local_delivery *ld = arg;
+	struct ld_list batch, retry;
+	struct timespec ts;
+	time_t next;
+
+	pthread_mutex_lock(&ld->lock);
+	while (!ld->stop) {
+		next = promote_due(ld, time(NULL));
+		if (TAILQ_EMPTY(&ld->ready)) {
+			ts.tv_sec = next;
+			ts.tv_nsec = 0;
+			if (next)
+				pthread_cond_timedwait(&ld->cond, &ld->lock,
+				                       &ts);
+			else
+				pthread_cond_wait(&ld->cond, &ld->lock);
+			continue;
+		}
+		take_batch(ld, &batch);
+		pthread_mutex_unlock(&ld->lock);
+		TAILQ_INIT(&retry);
+		local_run_batch(ld, &batch, &retry);
+		pthread_mutex_lock(&ld->lock);
+		TAILQ_CONCAT(&ld->deferred, &retry, link);
+	}
+	pthread_mutex_unlock(&ld->lock);
+	return NULL;
+}

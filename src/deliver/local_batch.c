@@ -1,0 +1,368 @@
+/*
+ * local_batch.c — one delivery batch: write every pending local recipient of
+ * every message, one sync for all of it, then record the outcome in the
+ * queue.  Nothing is recorded as delivered before the sync returned, so a
+ * crash at any point can only cause redelivery of this batch.
+ */
+#include "deliver/local_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "deliver/maildir.h"
+#include "queue/spool.h"
+
+struct done_rcpt {
+	size_t idx;
+	char *maildir;
+};
+
+struct bmsg {
+	struct ld_item *item;
+	struct envelope env;
+	bool loaded;
+	bool defer;
+	struct done_rcpt *done;
+	size_t ndone;
+};
+
+/* What the batch sync has to cover: one entry per filesystem (syncfs) or
+ * per Maildir (fsync of its new/ directory). */
+struct sync_set {
+	struct {
+		dev_t dev;
+		char *path;
+	} * v;
+	size_t n, cap;
+};
+
+static void
+sync_set_add(struct sync_set *s, bool by_path, dev_t dev, const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (by_path ? strcmp(s->v[i].path, path) == 0
+		            : s->v[i].dev == dev)
+			return;
+	if (s->n == s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 8;
+		if ((s->v = realloc(s->v, s->cap * sizeof(*s->v))) == NULL)
+			abort();
+	}
+	s->v[s->n].dev = dev;
+	if ((s->v[s->n++].path = strdup(path)) == NULL)
+		abort();
+}
+
+static int
+sync_one(const char *path, bool do_fsync)
+{
+	char buf[PATH_MAX];
+	int fd, r, e;
+
+	snprintf(buf, sizeof(buf), "%s/new", path);
+	if ((fd = open(buf, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -1;
+	r = do_fsync ? fsync(fd) : syncfs(fd);
+	e = errno;
+	close(fd);
+	return errno = e, r;
+}
+
+/* Runs the batch sync and frees the set; -1 with errno if any failed. */
+static int
+sync_set_run(struct sync_set *s, bool do_fsync)
+{
+	int r = 0, e = 0;
+	size_t i;
+
+	for (i = 0; i < s->n; i++) {
+		if (sync_one(s->v[i].path, do_fsync) < 0) {
+			r = -1;
+			e = errno;
+		}
+		free(s->v[i].path);
+	}
+	free(s->v);
+	memset(s, 0, sizeof(*s));
+	return errno = e, r;
+}
+
+/* Copies an address into a header value; control bytes cannot have come
+ * from a valid SMTP path, but must never start a new header line. */
+static void
+clean_copy(char *dst, size_t cap, const char *src)
+{
+	size_t i;
+
+	for (i = 0; src[i] && i + 1 < cap; i++)
+		dst[i] = (unsigned char)src[i] < 0x20 || src[i] == 0x7f
+		                 ? '?'
+		                 : src[i];
+	dst[i] = '\0';
+}
+
+struct msgdata {
+	const char *data;
+	size_t len;
+	const char *eol; /* the message's own line ending, for added headers */
+};
+
+static int
+write_rcpt(struct local_delivery *ld, const struct bmsg *bm,
+           const struct msgdata *md, size_t i, const char *path)
+{
+	char hdr[2200], from[1000], to[1000];
+	struct iovec iov[2];
+	int n;
+
+	clean_copy(from, sizeof(from), bm->env.sender ? bm->env.sender : "");
+	clean_copy(to, sizeof(to), bm->env.rcpts[i].address);
+	n = snprintf(hdr, sizeof(hdr), "Return-Path: <%s>%sDelivered-To: %s%s",
+	             from, md->eol, to, md->eol);
+	iov[0].iov_base = hdr;
+	iov[0].iov_len = (size_t)n;
+	iov[1].iov_base = (void *)md->data;
+	iov[1].iov_len = md->len;
+	return maildir_write(path, bm->env.id, iov, 2, ld->do_fsync);
+}
+
+/* One recipient into its Maildir, creating the Maildir when needed. */
+static int
+deliver_rcpt(struct local_delivery *ld, const struct bmsg *bm,
+             const struct msgdata *md, size_t i, const char *path,
+             struct sync_set *ss)
+{
+	dev_t dev;
+	int r;
+
+	if (maildir_prepare(ld->cache, path, &dev) < 0)
+		return -1;
+	r = write_rcpt(ld, bm, md, i, path);
+	if (r < 0 && errno == ENOENT) {
+		/* Removed since we cached it: create it again, once. */
+		maildir_forget(ld->cache, path);
+		if (maildir_prepare(ld->cache, path, &dev) < 0)
+			return -1;
+		r = write_rcpt(ld, bm, md, i, path);
+	}
+	if (r == 0)
+		sync_set_add(ss, ld->do_fsync, dev, path);
+	return r;
+}
+
+static void
+log_deferred(const char *id, const char *to, int error)
+{
+	log_event(LOG_LVL_WARN, "deferred", "id", id, "to", to, "error",
+	          strerror(error), NULL);
+}
+
+static void
+add_done(struct bmsg *bm, size_t idx, char *maildir)
+{
+	struct done_rcpt *d;
+
+	d = realloc(bm->done, (bm->ndone + 1) * sizeof(*d));
+	if (d == NULL)
+		abort();
+	bm->done = d;
+	d[bm->ndone].idx = idx;
+	d[bm->ndone++].maildir = maildir;
+}
+
+static void
+deliver_all(struct local_delivery *ld, struct bmsg *bm,
+            const struct msgdata *md, struct sync_set *ss)
+{
+	struct envelope_rcpt *r;
+	char *path;
+	size_t i;
+
+	for (i = 0; i < bm->env.nrcpts; i++) {
+		r = &bm->env.rcpts[i];
+		if (r->state != RCPT_PENDING ||
+		    (path = ld->resolve(ld->resolve_arg, r->address)) == NULL)
+			continue;
+		if (deliver_rcpt(ld, bm, md, i, path, ss) == 0) {
+			add_done(bm, i, path);
+			continue;
+		}
+		log_deferred(bm->env.id, r->address, errno);
+		bm->defer = true;
+		free(path);
+	}
+}
+
+/* Loads one message and writes all its local recipients. */
+static void
+deliver_message(struct local_delivery *ld, struct bmsg *bm, struct sync_set *ss)
+{
+	struct msgdata md;
+	char *data;
+	const char *nl;
+
+	if (spool_load(ld->sp, bm->item->id, &bm->env) < 0) {
+		if (errno != ENOENT) { /* ENOENT: no longer queued */
+			log_deferred(bm->item->id, NULL, errno);
+			bm->defer = true;
+		}
+		return;
+	}
+	bm->loaded = true;
+	if (spool_read_msg(ld->sp, bm->item->id, &data, &md.len) < 0) {
+		log_deferred(bm->item->id, NULL, errno);
+		bm->defer = true;
+		return;
+	}
+	md.data = data;
+	nl = memchr(data, '\n', md.len);
+	md.eol = nl && nl > data && nl[-1] == '\r' ? "\r\n" : "\n";
+	deliver_all(ld, bm, &md, ss);
+	free(data);
+}
+
+static bool
+all_final(const struct envelope *env)
+{
+	size_t i;
+
+	for (i = 0; i < env->nrcpts; i++)
+		if (env->rcpts[i].state == RCPT_PENDING ||
+		    env->rcpts[i].state == RCPT_DEFERRED)
+			return false;
+	return true;
+}
+
+/* After the sync: log each delivery, then record the new states, or
+ * dequeue the message when nothing is left to do.  Returns 1 when it
+ * changed the spool. */
+static int
+record(struct local_delivery *ld, struct bmsg *bm)
+{
+	size_t i, *idx;
+	int r;
+
+	if (bm->ndone == 0)
+		return 0;
+	if ((idx = calloc(bm->ndone, sizeof(*idx))) == NULL)
+		abort();
+	for (i = 0; i < bm->ndone; i++) {
+		idx[i] = bm->done[i].idx;
+		bm->env.rcpts[idx[i]].state = RCPT_DELIVERED;
+		log_event(LOG_LVL_INFO, "delivered", "id", bm->env.id, "to",
+		          bm->env.rcpts[idx[i]].address, "maildir",
+		          bm->done[i].maildir, NULL);
+	}
+	if (all_final(&bm->env))
+		r = spool_remove(ld->sp, bm->env.id);
+	else
+		r = spool_record_states(ld->sp, bm->env.id, &bm->env, idx,
+		                        bm->ndone);
+	if (r < 0) /* delivered anyway; a restart would deliver again */
+		log_event(LOG_LVL_WARN, "queue_update_failed", "id", bm->env.id,
+		          "error", strerror(errno), NULL);
+	free(idx);
+	return 1;
+}
+
+/* The batch sync failed: none of its deliveries is known to be durable. */
+static void
+unsure(struct bmsg *bm, int error)
+{
+	size_t i;
+
+	for (i = 0; i < bm->ndone; i++) {
+		log_deferred(bm->env.id, bm->env.rcpts[bm->done[i].idx].address,
+		             error);
+		free(bm->done[i].maildir);
+	}
+	bm->ndone = 0;
+	bm->defer = true;
+}
+
+static void
+retire(struct bmsg *bm, struct ld_list *retry)
+{
+	struct ld_item *it = bm->item;
+	size_t i;
+
+	for (i = 0; i < bm->ndone; i++)
+		free(bm->done[i].maildir);
+	free(bm->done);
+	if (bm->loaded)
+		envelope_free(&bm->env);
+	if (!bm->defer) {
+		free(it);
+		return;
+	}
+	it->delay = it->delay ? it->delay * 2 : LOCAL_RETRY_MIN;
+	if (it->delay > LOCAL_RETRY_MAX)
+		it->delay = LOCAL_RETRY_MAX;
+	it->due = time(NULL) + it->delay;
+	TAILQ_INSERT_TAIL(retry, it, link);
+}
+
+/* Fills bms[] from the batch, dropping an id given twice. */
+static size_t
+unpack(struct ld_list *batch, struct bmsg *bms)
+{
+	struct ld_item *it;
+	size_t n = 0, j;
+
+	while ((it = TAILQ_FIRST(batch)) != NULL) {
+		TAILQ_REMOVE(batch, it, link);
+		for (j = 0; j < n; j++)
+			if (strcmp(bms[j].item->id, it->id) == 0)
+				break;
+		if (j < n) {
+			free(it);
+			continue;
+		}
+		memset(&bms[n], 0, sizeof(bms[n]));
+		bms[n++].item = it;
+	}
+	return n;
+}
+
+void
+local_run_batch(struct local_delivery *ld, struct ld_list *batch,
+                struct ld_list *retry)
+{
+	struct bmsg bms[LOCAL_BATCH_MSGS];
+	struct sync_set ss = {0};
+	unsigned long msgs = 0, dels = 0;
+	size_t n, i;
+	int wrote = 0, e;
+
+	n = unpack(batch, bms);
+	for (i = 0; i < n; i++)
+		deliver_message(ld, &bms[i], &ss);
+	if (sync_set_run(&ss, ld->do_fsync) < 0) {
+		e = errno;
+		for (i = 0; i < n; i++)
+			unsure(&bms[i], e);
+	}
+	for (i = 0; i < n; i++) {
+		dels += bms[i].ndone;
+		msgs += bms[i].ndone > 0 && all_final(&bms[i].env);
+		wrote |= record(ld, &bms[i]);
+	}
+	/* Make the records durable now, so that a later crash redelivers
+	 * nothing of this batch. */
+	if (wrote && spool_sync(ld->sp) < 0)
+		log_event(LOG_LVL_WARN, "queue_sync_failed", "error",
+		          strerror(errno), NULL);
+	__atomic_add_fetch(&ld->stat_msgs, msgs, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&ld->stat_deliveries, dels, __ATOMIC_RELAXED);
+	for (i = 0; i < n; i++)
+		retire(&bms[i], retry);
+}

@@ -1,0 +1,50 @@
+/*
+ * local_int — local delivery's private structures (local.c, local_batch.c).
+ *
+ * Locking: ld->lock guards ready, deferred, stop and flush.  The cache and
+ * the batch are touched by the worker thread only.
+ */
+#ifndef FERRY_DELIVER_LOCAL_INT_H
+#define FERRY_DELIVER_LOCAL_INT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <sys/queue.h>
+#include <time.h>
+
+#include "deliver/local.h"
+#include "queue/envelope.h"
+
+#define LOCAL_BATCH_MSGS 256
+#define LOCAL_RETRY_MIN 30
+#define LOCAL_RETRY_MAX 600
+
+struct ld_item {
+	char id[QUEUE_ID_LEN + 1];
+	unsigned delay; /* seconds of the last back-off, 0 before any */
+	time_t due;
+	TAILQ_ENTRY(ld_item) link;
+};
+
+TAILQ_HEAD(ld_list, ld_item);
+
+struct local_delivery {
+	struct spool *sp;
+	bool do_fsync;
+	local_maildir_fn resolve;
+	void *resolve_arg;
+	struct maildir_cache *cache;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct ld_list ready, deferred;
+	bool stop, flush;
+	unsigned long stat_msgs, stat_deliveries;
+};
+
+/* Delivers batch; items to retry are moved to retry with their due time,
+ * the others are freed. */
+void local_run_batch(struct local_delivery *ld, struct ld_list *batch,
+                     struct ld_list *retry);
+
+#endif

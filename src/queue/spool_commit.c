@@ -1,0 +1,170 @@
+/*
+ * spool_commit.c — the commit thread.  It takes a batch of committed
+ * messages, writes their remaining data and their envelopes, renames each
+ * envelope into queue/ (the commit point), makes the whole batch durable with
+ * one sync, and passes the batch back to the loop thread.
+ *
+ * Why one sync covers everything in SYNC_SYNCFS mode: syncfs(2) writes back
+ * and flushes every dirty inode and the journal of the spool's filesystem,
+ * so the data, the new directory entries and the renames of the batch are on
+ * stable storage when it returns.  SYNC_FSYNC instead fsyncs each file before
+ * its rename and the queue directory once per batch.
+ */
+#include "queue/spool_int.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Waits for work, then up to commit_delay_ms for the batch to fill.  Returns
+ * with the lock held and a non-empty pending list, or false on stop. */
+static bool
+wait_for_batch(struct spool *sp)
+{
+	struct timespec dl;
+
+	while (!sp->stop && sp->npending == 0)
+		pthread_cond_wait(&sp->cond, &sp->lock);
+	if (sp->npending == 0)
+		return false;
+	if (sp->delay_ms > 0 && sp->npending < sp->batch_max && !sp->stop) {
+		clock_gettime(CLOCK_REALTIME, &dl);
+		dl.tv_nsec += (long)sp->delay_ms * 1000000L;
+		dl.tv_sec += dl.tv_nsec / 1000000000L;
+		dl.tv_nsec %= 1000000000L;
+		while (!sp->stop && sp->npending < sp->batch_max)
+			if (pthread_cond_timedwait(&sp->cond, &sp->lock, &dl))
+				break;
+	}
+	return true;
+}
+
+static void
+take_batch(struct spool *sp, struct spool_msg_list *batch)
+{
+	struct spool_msg *msg;
+	int n = 0;
+
+	STAILQ_INIT(batch);
+	while (n < sp->batch_max && (msg = STAILQ_FIRST(&sp->pending))) {
+		STAILQ_REMOVE_HEAD(&sp->pending, link);
+		STAILQ_INSERT_TAIL(batch, msg, link);
+		n++;
+	}
+	sp->npending -= n;
+}
+
+static int
+write_envelope(struct spool *sp, struct spool_msg *msg, const char *name)
+{
+	int fd, e;
+
+	fd = openat(sp->tmpfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	            0600);
+	if (fd < 0)
+		return -1;
+	if (spool_write_all(fd, msg->env_text, msg->env_len) < 0 ||
+	    (sp->mode == SYNC_FSYNC && fsync(fd) < 0)) {
+		e = errno;
+		close(fd);
+		unlinkat(sp->tmpfd, name, 0);
+		return errno = e, -1;
+	}
+	return close(fd);
+}
+
+/* Writes what is left of one message and renames its envelope into place.
+ * On failure nothing of the message is left in the spool. */
+static void
+stage(struct spool *sp, struct spool_msg *msg)
+{
+	char msgname[SPOOL_NAME_MAX], envname[SPOOL_NAME_MAX];
+
+	spool_name(msgname, sizeof(msgname), msg->id, "msg");
+	spool_name(envname, sizeof(envname), msg->id, "env");
+	if (msg->error)
+		goto fail;
+	if (msg->fd < 0)
+		msg->fd = openat(sp->queuefd, msgname,
+		                 O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (msg->fd < 0 || spool_write_all(msg->fd, msg->buf, msg->len) < 0 ||
+	    (sp->mode == SYNC_FSYNC && fsync(msg->fd) < 0) ||
+	    write_envelope(sp, msg, envname) < 0 ||
+	    renameat(sp->tmpfd, envname, sp->queuefd, envname) < 0)
+		goto fail;
+	return;
+fail:
+	if (msg->error == 0)
+		msg->error = errno;
+	unlinkat(sp->tmpfd, envname, 0);
+	if (msg->fd >= 0)
+		unlinkat(sp->queuefd, msgname, 0);
+}
+
+/* The sync failed: the batch is not known to be durable, so dequeue it
+ * (the clients were not told 250 and will retry). */
+static void
+unstage(struct spool *sp, struct spool_msg_list *batch, int error)
+{
+	char name[SPOOL_NAME_MAX];
+	struct spool_msg *msg;
+
+	STAILQ_FOREACH(msg, batch, link)
+	{
+		if (msg->error)
+			continue;
+		msg->error = error;
+		spool_name(name, sizeof(name), msg->id, "env");
+		unlinkat(sp->queuefd, name, 0);
+		spool_name(name, sizeof(name), msg->id, "msg");
+		unlinkat(sp->queuefd, name, 0);
+	}
+}
+
+static void
+commit_batch(struct spool *sp, struct spool_msg_list *batch)
+{
+	struct spool_msg *msg;
+	int r;
+	unsigned long n = 0;
+
+	STAILQ_FOREACH(msg, batch, link)
+	{
+		stage(sp, msg);
+		if (msg->fd >= 0) {
+			close(msg->fd);
+			msg->fd = -1;
+		}
+		n++;
+	}
+	r = sp->mode == SYNC_FSYNC ? fsync(sp->queuefd) : syncfs(sp->queuefd);
+	if (r < 0)
+		unstage(sp, batch, errno);
+	__atomic_add_fetch(&sp->stat_msgs, n, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&sp->stat_syncs, 1, __ATOMIC_RELAXED);
+}
+
+void *
+spool_commit_main(void *arg)
+{
+	struct spool *sp = arg;
+	struct spool_msg_list batch;
+
+	pthread_mutex_lock(&sp->lock);
+	while (wait_for_batch(sp)) {
+		take_batch(sp, &batch);
+		pthread_mutex_unlock(&sp->lock);
+		commit_batch(sp, &batch);
+		pthread_mutex_lock(&sp->lock);
+		STAILQ_CONCAT(&sp->done, &batch);
+		pthread_mutex_unlock(&sp->lock);
+		/* Wakes the loop; needs evthread_use_pthreads() (spool.h). */
+		event_active(sp->done_ev, EV_READ, 0);
+		pthread_mutex_lock(&sp->lock);
+	}
+	pthread_mutex_unlock(&sp->lock);
+	return NULL;
+}

@@ -1,0 +1,78 @@
+/*
+ * spool_int — the spool's private structures, shared by the spool_*.c files.
+ *
+ * Locking: sp->lock guards pending, npending, done and stop.  Everything else
+ * in struct spool is written once by spool_open() (or only by the loop
+ * thread: next_id, queued_cb) and may be read by any thread.
+ */
+#ifndef FERRY_QUEUE_SPOOL_INT_H
+#define FERRY_QUEUE_SPOOL_INT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include "config/config.h"
+#include "queue/spool.h"
+
+/* Data is kept in memory up to this much, then written on the loop thread;
+ * typical messages therefore cost no syscall before commit. */
+#define SPOOL_BUF_MAX (128 * 1024)
+
+struct spool_msg {
+	struct spool *sp;
+	char id[QUEUE_ID_LEN + 1];
+	int fd;    /* queue/ID.msg, -1 until first flush */
+	char *buf; /* data not yet written */
+	size_t len, cap;
+	size_t size;    /* octets received in total */
+	int error;      /* first write error, reported at commit */
+	char *env_text; /* serialised envelope, set at commit */
+	size_t env_len;
+	spool_commit_cb done;
+	void *arg;
+	STAILQ_ENTRY(spool_msg) link;
+};
+
+STAILQ_HEAD(spool_msg_list, spool_msg);
+
+struct spool {
+	struct event_base *base;
+	int rootfd, tmpfd, queuefd;
+	enum sync_mode mode;
+	int batch_max;
+	int delay_ms;
+	size_t min_free;
+	uint64_t last_id;
+	spool_queued_cb queued_cb;
+	void *queued_arg;
+	struct event *done_ev;
+	pthread_t thread;
+	bool thread_started;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct spool_msg_list pending; /* waiting for the commit thread */
+	int npending;
+	struct spool_msg_list done; /* waiting for their callbacks */
+	bool stop;
+	unsigned long stat_msgs, stat_syncs;
+};
+
+/* spool.c: next queue id (loop thread). */
+void spool_new_id(struct spool *sp, char *id);
+/* spool_commit.c */
+void *spool_commit_main(void *arg);
+/* spool_msg.c: runs the done callbacks (loop thread). */
+void spool_run_done(struct spool *sp);
+void spool_msg_free(struct spool_msg *msg);
+/* spool_scan.c: removes debris, sets sp->last_id; at open only. */
+int spool_recover(struct spool *sp);
+
+/* Small helpers (spool_store.c). */
+int spool_write_all(int fd, const void *data, size_t len);
+void spool_name(char *buf, size_t cap, const char *id, const char *ext);
+
+#define SPOOL_NAME_MAX (QUEUE_ID_LEN + 8)
+
+#endif

@@ -1,0 +1,158 @@
+/*
+ * spool_msg.c — the loop-thread side of receiving a message: buffering DATA,
+ * handing the message to the commit thread, and running the done callbacks
+ * once the commit thread has made a batch durable.
+ */
+#include "queue/spool_int.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct spool_msg *
+spool_msg_new(struct spool *sp)
+{
+	struct spool_msg *msg;
+
+	if ((msg = calloc(1, sizeof(*msg))) == NULL)
+		return NULL;
+	msg->sp = sp;
+	msg->fd = -1;
+	spool_new_id(sp, msg->id);
+	return msg;
+}
+
+const char *
+spool_msg_id(const struct spool_msg *msg)
+{
+	return msg->id;
+}
+
+/* Writes the buffered data to queue/ID.msg, creating it on first use. */
+static int
+flush(struct spool_msg *msg)
+{
+	char name[SPOOL_NAME_MAX];
+
+	if (msg->fd < 0) {
+		spool_name(name, sizeof(name), msg->id, "msg");
+		msg->fd = openat(msg->sp->queuefd, name,
+		                 O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (msg->fd < 0)
+			return -1;
+	}
+	if (spool_write_all(msg->fd, msg->buf, msg->len) < 0)
+		return -1;
+	msg->len = 0;
+	return 0;
+}
+
+static int
+append(struct spool_msg *msg, const void *data, size_t len)
+{
+	size_t cap = msg->cap ? msg->cap : 8192;
+	char *nb;
+
+	while (cap < msg->len + len)
+		cap *= 2;
+	if (cap != msg->cap) {
+		if ((nb = realloc(msg->buf, cap)) == NULL)
+			return errno = ENOMEM, -1;
+		msg->buf = nb;
+		msg->cap = cap;
+	}
+	memcpy(msg->buf + msg->len, data, len);
+	msg->len += len;
+	return 0;
+}
+
+int
+spool_msg_write(struct spool_msg *msg, const void *data, size_t len)
+{
+	if (msg->error)
+		return errno = msg->error, -1;
+	if (msg->len + len > SPOOL_BUF_MAX && msg->len > 0 && flush(msg) < 0)
+		goto fail;
+	if (len > SPOOL_BUF_MAX) {
+		/* Large chunk: write it straight through, no copy. */
+		if (flush(msg) < 0 || spool_write_all(msg->fd, data, len) < 0)
+			goto fail;
+	} else if (append(msg, data, len) < 0) {
+		goto fail;
+	}
+	msg->size += len;
+	return 0;
+fail:
+	msg->error = errno;
+	return -1;
+}
+
+void
+spool_msg_free(struct spool_msg *msg)
+{
+	if (msg->fd >= 0)
+		close(msg->fd);
+	free(msg->buf);
+	free(msg->env_text);
+	free(msg);
+}
+
+void
+spool_msg_abort(struct spool_msg *msg)
+{
+	char name[SPOOL_NAME_MAX];
+
+	if (msg == NULL)
+		return;
+	if (msg->fd >= 0) {
+		spool_name(name, sizeof(name), msg->id, "msg");
+		unlinkat(msg->sp->queuefd, name, 0);
+	}
+	spool_msg_free(msg);
+}
+
+void
+spool_msg_commit(struct spool_msg *msg, const struct envelope *env,
+                 spool_commit_cb done, void *arg)
+{
+	struct spool *sp = msg->sp;
+	struct envelope copy = *env;
+
+	/* The stored size is what was written, whatever the caller thinks:
+	 * recovery compares it with the file to spot torn messages. */
+	memcpy(copy.id, msg->id, sizeof(copy.id));
+	copy.size = msg->size;
+	msg->done = done;
+	msg->arg = arg;
+	msg->env_text = envelope_serialize(&copy, &msg->env_len);
+	if (msg->env_text == NULL && msg->error == 0)
+		msg->error = ENOMEM;
+	pthread_mutex_lock(&sp->lock);
+	STAILQ_INSERT_TAIL(&sp->pending, msg, link);
+	sp->npending++;
+	pthread_cond_signal(&sp->cond);
+	pthread_mutex_unlock(&sp->lock);
+}
+
+void
+spool_run_done(struct spool *sp)
+{
+	struct spool_msg_list list;
+	struct spool_msg *msg;
+
+	pthread_mutex_lock(&sp->lock);
+	STAILQ_INIT(&list);
+	STAILQ_CONCAT(&list, &sp->done);
+	pthread_mutex_unlock(&sp->lock);
+	while ((msg = STAILQ_FIRST(&list)) != NULL) {
+		STAILQ_REMOVE_HEAD(&list, link);
+		if (msg->done)
+			msg->done(msg->arg, msg->error);
+		if (msg->error == 0 && sp->queued_cb)
+			sp->queued_cb(sp->queued_arg, msg->id);
+		spool_msg_free(msg);
+	}
+}
