@@ -1,7 +1,6 @@
 /*
  * privileges.c — drop root after binding (see privileges.h).
  */
-#define _XOPEN_SOURCE 700
 #include "cli/privileges.h"
 
 #include <errno.h>
@@ -12,13 +11,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/fs.h"
 #include "base/log.h"
 #include "config/config.h"
 
 static uid_t chown_uid;
+static bool need_dumpable;
 static gid_t chown_gid;
 
 static int
@@ -30,13 +32,13 @@ chown_entry(const char *path, const struct stat *st, int flag, struct FTW *f)
 	return 0;
 }
 
-/* Make a directory tree the user's, creating the top if missing. */
+/* Make a directory tree the user's, creating it if missing. */
 static int
 give_tree(const char *path, uid_t uid, gid_t gid)
 {
 	chown_uid = uid;
 	chown_gid = gid;
-	if (mkdir(path, 0755) < 0 && errno != EEXIST)
+	if (fs_mkdir_p(path, 0755) < 0)
 		return -1;
 	return nftw(path, chown_entry, 16, FTW_PHYS);
 }
@@ -49,10 +51,33 @@ user_can_reach(const char *dir, uid_t uid, gid_t gid)
 
 	if (setegid(gid) < 0 || seteuid(uid) < 0)
 		return false;
-	ok = access(dir, W_OK | X_OK) == 0;
+	ok = faccessat(AT_FDCWD, dir, W_OK | X_OK, AT_EACCESS) == 0;
 	if (seteuid(0) < 0 || setegid(0) < 0)
 		log_fatal("privileges", "cannot regain root to finish setup");
 	return ok;
+}
+
+/* Use the path relative to the working directory: the kernel does not
+ * check the working directory's ancestors when resolving it. */
+static bool
+relative_to_cwd(char **path, uid_t uid, gid_t gid)
+{
+	char cwd[4096], *rel;
+	size_t n;
+
+	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		return false;
+	n = strlen(cwd);
+	if (strncmp(*path, cwd, n) != 0 || (*path)[n] != '/')
+		return false;
+	rel = strdup(*path + n + 1);
+	if (rel == NULL || !user_can_reach(rel, uid, gid)) {
+		free(rel);
+		return false;
+	}
+	free(*path);
+	*path = rel;
+	return true;
 }
 
 /* Replace *path by a /proc/self/fd/N alias of a descriptor opened now. */
@@ -83,8 +108,14 @@ prepare_maildirs(struct config *cfg, uid_t uid, gid_t gid)
 			          "error", strerror(errno), NULL);
 			return -1;
 		}
-		if (!user_can_reach(*root, uid, gid) && pin_directory(root) < 0)
+		if (user_can_reach(*root, uid, gid) ||
+			relative_to_cwd(root, uid, gid))
+			continue;
+		if (pin_directory(root) < 0)
 			return -1;
+		/* /proc/self/fd of a process that changed uid is root's
+		 * unless the process is dumpable again. */
+		need_dumpable = true;
 	}
 	return 0;
 }
@@ -116,6 +147,8 @@ privileges_drop(struct config *cfg)
 		          "error", strerror(errno), NULL);
 		return -1;
 	}
+	if (need_dumpable)
+		prctl(PR_SET_DUMPABLE, 1);
 	log_event(LOG_LVL_INFO, "privileges", "user", cfg->user, NULL);
 	return 0;
 }

@@ -16,11 +16,13 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 
+#include "base/fs.h"
 #include "base/log.h"
 #include "cli/cli.h"
 #include "cli/privileges.h"
 #include "config/config.h"
 #include "deliver/local.h"
+#include "policy/recipient.h"
 #include "queue/spool.h"
 #include "smtp/server.h"
 
@@ -36,6 +38,12 @@ struct daemon {
 	struct event *sigterm, *sigint, *grace;
 	bool embedded;
 };
+
+static char *
+resolve_maildir(void *arg, const char *address)
+{
+	return recipient_maildir(arg, address);
+}
 
 static void
 queued_cb(void *arg, const char *id)
@@ -111,7 +119,8 @@ daemon_start(struct daemon *d)
 	d->server = smtp_server_new(d->base, d->cfg, NULL);
 	if (smtp_server_bind(d->server) < 0)
 		return EX_OSERR;
-	d->spool = spool_open(d->base, d->cfg);
+	if (fs_mkdir_p(d->cfg->spool_dir, 0755) == 0)
+		d->spool = spool_open(d->base, d->cfg);
 	if (d->spool == NULL) {
 		log_event(LOG_LVL_ERROR, "spool", "dir", d->cfg->spool_dir,
 		          "error", strerror(errno), NULL);
@@ -121,7 +130,8 @@ daemon_start(struct daemon *d)
 	print_next_steps(d);
 	if (privileges_drop(d->cfg) < 0)
 		return EX_NOPERM;
-	d->delivery = local_delivery_start(d->base, d->cfg, d->spool);
+	d->delivery = local_delivery_start(d->base, d->cfg, d->spool,
+		resolve_maildir, d->cfg);
 	if (d->delivery == NULL)
 		return EX_SOFTWARE;
 	spool_set_queued_cb(d->spool, queued_cb, d->delivery);
