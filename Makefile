@@ -40,7 +40,7 @@ FERRY	 = ferry
 endif
 
 .PHONY: all check unit integration fuzz fuzz-run install clean format \
-	format-check lint docs
+	format-check lint lint-replies cppcheck docs
 all: $(FERRY)
 
 $(FERRY): $(BUILD)/src/main.o $(BUILD)/libferry.a
@@ -58,14 +58,24 @@ $(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libferry.a
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -Itests/unit -o $@ $< $(BUILD)/libferry.a \
 		-lcmocka $(LDLIBS)
 
+# Runs every unit test binary, even after one fails; fails at the end.
 unit: $(UNIT_BINS)
-	@set -e; for t in $(UNIT_BINS); do \
+	@fail=0; for t in $(UNIT_BINS); do \
 		echo "== $$t"; FERRY_REFERENCE=$(CURDIR)/../shared/reference \
-		FERRY_SRCDIR=$(CURDIR) $$t; done
+		FERRY_SRCDIR=$(CURDIR) $$t || { echo "== $$t: FAILED"; fail=1; }; \
+	done; exit $$fail
 
+# pytest exits 5 when it collects nothing; that is fine only while
+# tests/integration holds no test files yet.
+INTEG_TESTS := $(wildcard tests/integration/test_*.py tests/integration/*/test_*.py)
 integration: $(FERRY)
+	@if [ -z "$(INTEG_TESTS)" ] && [ ! -d tests/integration ]; then \
+		echo "== integration: tests/integration does not exist yet"; \
+		exit 0; fi; \
 	FERRY_BIN=$(CURDIR)/$(FERRY) $(PYTHON) -m pytest -q tests/integration \
-		$(PYTEST_ARGS)
+		$(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ] && [ -z "$(INTEG_TESTS)" ]; then \
+		echo "== integration: no tests yet"; rc=0; fi; exit $$rc
 
 check: unit integration
 
@@ -83,18 +93,32 @@ $(FUZZ_BUILD)/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS)
 fuzz: $(FUZZ_BINS)
 
 # Bounded fuzz run over the checked-in corpus (FUZZ_SECONDS per target).
+# New inputs go to a scratch corpus under build/, never into the checked-in
+# one; crashes are saved under build/fuzz/artifacts/.  With no targets it
+# does nothing.
 FUZZ_SECONDS ?= 20
 fuzz-run: fuzz
-	@set -e; for f in $(FUZZ_BINS); do n=$$(basename $$f); \
-		mkdir -p tests/fuzz/corpus/$$n; \
+	@fail=0; for f in $(FUZZ_BINS); do n=$$(basename $$f); \
+		mkdir -p tests/fuzz/corpus/$$n $(FUZZ_BUILD)/work/$$n \
+			$(FUZZ_BUILD)/artifacts; \
+		dict=; [ -f tests/fuzz/$$n.dict ] && dict=-dict=tests/fuzz/$$n.dict; \
+		[ -z "$$dict" ] && [ -f tests/fuzz/smtp.dict ] && \
+			dict=-dict=tests/fuzz/smtp.dict; \
 		echo "== $$n ($(FUZZ_SECONDS)s)"; \
-		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
-		  -dict=tests/fuzz/smtp.dict tests/fuzz/corpus/$$n \
-		  2>&1 | tail -n 2; done
+		if $$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 \
+		  -artifact_prefix=$(FUZZ_BUILD)/artifacts/$$n- $$dict \
+		  $(FUZZ_BUILD)/work/$$n tests/fuzz/corpus/$$n \
+		  > $(FUZZ_BUILD)/$$n.log 2>&1; then \
+			tail -n 1 $(FUZZ_BUILD)/$$n.log; \
+		else echo "== $$n: FAILED"; tail -n 40 $(FUZZ_BUILD)/$$n.log; \
+			fail=1; fi; \
+	done; [ -n "$(FUZZ_BINS)" ] || echo "== fuzz: no targets"; exit $$fail
 
-docs: docs/replies.md
-docs/replies.md: $(FERRY)
-	./$(FERRY) replies --markdown > $@
+# docs/replies.md is generated from the registry; lint-replies.sh checks it
+# is up to date.
+docs: $(FERRY)
+	./$(FERRY) replies --markdown > docs/replies.md.tmp
+	mv docs/replies.md.tmp docs/replies.md
 
 install: ferry
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
@@ -104,14 +128,21 @@ install: ferry
 	install -m 644 docs/man/ferry.8 $(DESTDIR)$(MANDIR)/man8/ferry.8
 	install -m 644 docs/man/ferry.conf.5 $(DESTDIR)$(MANDIR)/man5/ferry.conf.5
 
+FORMAT_FILES = $(SRCS) $(shell find src -name '*.h' | sort) \
+	$(wildcard tests/unit/*.c tests/unit/*.h tests/fuzz/*.c)
 format:
-	clang-format -i $(SRCS) $(wildcard src/*/*.h tests/unit/*.c tests/fuzz/*.c)
+	clang-format -i $(FORMAT_FILES)
 
 format-check:
-	clang-format --dry-run -Werror $(SRCS) $(wildcard src/*/*.h tests/unit/*.c tests/fuzz/*.c)
+	clang-format --dry-run -Werror $(FORMAT_FILES)
 
-lint: format-check
-	scripts/lint-replies.sh
+# Three independent checks; `make -k lint` reports all of them.
+lint: format-check lint-replies cppcheck
+
+lint-replies:
+	FERRY_BIN=$(CURDIR)/$(FERRY) scripts/lint-replies.sh
+
+cppcheck:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 		--inline-suppr --suppress=missingIncludeSystem -Isrc $(SRCS)
 

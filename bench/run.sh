@@ -1,0 +1,274 @@
+#!/usr/bin/env bash
+# bench/run.sh — throughput figures for the workloads of
+# ../shared/reference/peer-figures.md, all on 127.0.0.1.
+#
+#   P1  smtp-source -s 20 -m 20000 -l 4096 -> smtp-sink     (protocol bound)
+#   P3  smtp-source -s 20 -m 2000 -r 50 -l 4096 -> smtp-sink (bound, fan-out)
+#   W1  the P1 load into `ferry serve`; done when 20000 files are in Maildirs
+#   W3  the P3 load into `ferry serve`; done when 100000 files are in Maildirs
+#
+# Every workload has a time limit (BENCH_TIMEOUT seconds) and stops by
+# itself; only the processes this script started are stopped, by PID.
+# See bench/README.md for the environment variables and how to read the
+# output.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+N=${N:-20000}               # messages, P1 and W1
+N3=${N3:-2000}              # messages, P3 and W3
+SESSIONS=${SESSIONS:-20}    # parallel SMTP sessions
+RCPTS=${RCPTS:-50}          # recipients per message, P3 and W3
+LEN=${LEN:-4096}            # message body octets
+USERS=${USERS:-4}           # W1: local users the messages are spread over
+WORKLOADS=${WORKLOADS:-P1 P3 W1 W3}
+BENCH_TIMEOUT=${BENCH_TIMEOUT:-600}
+SINK_PORT=${SINK_PORT:-52525}
+FERRY_PORT=${FERRY_PORT:-52526}
+FERRY_BIN=${FERRY_BIN:-$ROOT/ferry}
+OUT=${BENCH_DIR:-$ROOT/bench/out/$(date +%Y%m%d-%H%M%S)}
+POLL=${POLL:-0.5}           # seconds between Maildir counts
+
+if [ "$USERS" -lt 1 ] || [ "$USERS" -gt "$SESSIONS" ] || [ "$RCPTS" -gt 50 ]; then
+	echo "bench: need 1 <= USERS <= SESSIONS and RCPTS <= 50" >&2
+	exit 2
+fi
+
+TOOLS=$("$ROOT/bench/get-postfix-tools.sh")
+SOURCE=$TOOLS/smtp-source
+SINK=$TOOLS/smtp-sink
+TICKS=$(getconf CLK_TCK)
+mkdir -p "$OUT"
+
+# PIDs this script started and has not yet reaped.
+started=()
+stop_pid() {
+	local pid=$1 i
+	kill -TERM "$pid" 2>/dev/null || return 0
+	for i in $(seq 1 100); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+}
+cleanup() {
+	local pid
+	for pid in "${started[@]}"; do
+		stop_pid "$pid"
+	done
+	started=()
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
+
+# utime+stime+cutime+cstime of PID, in clock ticks.  The fields after the
+# command name, which may hold spaces, start at field 3.
+cpu_ticks() {
+	local stat
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || { echo 0; return; }
+	echo "${stat##*) }" | awk '{ print $12 + $13 + $14 + $15 }'
+}
+peak_rss_kb() {
+	awk '/^VmHWM:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0
+}
+
+port_free() {
+	! ss -Hltn "sport = :$1" | grep -q .
+}
+
+# wait_port PORT PID SECONDS: until something accepts on 127.0.0.1:PORT
+# while PID lives.
+wait_port() {
+	local port=$1 pid=$2 limit=$3 i
+	for i in $(seq 1 $((limit * 10))); do
+		kill -0 "$pid" 2>/dev/null || return 1
+		if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+
+maildir_count() {
+	find "$1" -type f \( -path '*/new/*' -o -path '*/cur/*' \) \
+		-printf x 2>/dev/null | wc -c
+}
+
+# Results: one row per workload, also written to $OUT/results.tsv.
+declare -A RATE
+printf 'workload\tmessages\tdeliveries\tseconds\tmsgs_per_s\tdeliveries_per_s\tratio\tcpu_s_per_1000\tpeak_rss_mb\tnote\n' \
+	>"$OUT/results.tsv"
+row() { # name msgs deliveries seconds cpu_ticks rss_kb ratio_to note
+	local name=$1 m=$2 d=$3 s=$4 t=$5 kb=$6 base=$7 note=$8 rate ratio
+	rate=$(awk -v m="$m" -v s="$s" 'BEGIN { printf "%.1f", (s > 0 ? m / s : 0) }')
+	RATE[$name]=$rate
+	ratio=-
+	if [ -n "$base" ] && [ -n "${RATE[$base]:-}" ]; then
+		ratio=$(awk -v a="$rate" -v b="${RATE[$base]}" \
+			'BEGIN { printf "%.3f", (b > 0 ? a / b : 0) }')
+		ratio="$ratio of $base"
+	fi
+	awk -v n="$name" -v m="$m" -v d="$d" -v s="$s" -v t="$t" -v hz="$TICKS" \
+		-v kb="$kb" -v r="$ratio" -v note="$note" 'BEGIN {
+		printf "%s\t%d\t%d\t%.3f\t%.1f\t%.1f\t%s\t%.3f\t%.1f\t%s\n",
+			n, m, d, s, (s > 0 ? m / s : 0), (s > 0 ? d / s : 0), r,
+			(m > 0 ? t / hz * 1000 / m : 0), kb / 1024, note }' |
+		tee -a "$OUT/results.tsv" >/dev/null
+	awk -F'\t' -v n="$name" '$1 == n {
+		printf "%-3s %7d msgs %8d dlv %8.2f s  %8.1f msg/s %9.1f dlv/s  ratio %-10s  %6.3f cpu-s/1000 msgs  %6.1f MB peak RSS  %s\n",
+			$1, $2, $3, $4, $5, $6, $7, $8, $9, $10 }' "$OUT/results.tsv"
+}
+skip_row() {
+	printf '%s\t-\t-\t-\t-\t-\t-\t-\t-\t%s\n' "$1" "$2" >>"$OUT/results.tsv"
+	printf '%-3s skipped: %s\n' "$1" "$2"
+}
+
+# inject PORT MSGS RCPTS SPLIT: run SPLIT smtp-source processes (sessions
+# and messages divided between them, recipients 1u@..Ku@bench.test) within
+# the time limit.  Returns non-zero if any of them failed.
+inject() {
+	local port=$1 msgs=$2 rcpts=$3 split=$4 k m s pids=() rc=0 pid
+	for k in $(seq 1 "$split"); do
+		m=$((msgs / split + (k <= msgs % split ? 1 : 0)))
+		s=$((SESSIONS / split + (k <= SESSIONS % split ? 1 : 0)))
+		[ "$m" -gt 0 ] || continue
+		if [ "$rcpts" -gt 1 ]; then
+			# smtp-source numbers recipients itself: 1u .. Nu.
+			args=(-r "$rcpts" -t "u@bench.test")
+		elif [ "$split" -gt 1 ]; then
+			args=(-t "${k}u@bench.test")
+		else
+			args=(-t "1u@bench.test")
+		fi
+		timeout --kill-after=5 "$BENCH_TIMEOUT" "$SOURCE" -s "$s" \
+			-m "$m" -l "$LEN" -f "bench@client.test" "${args[@]}" \
+			"127.0.0.1:$port" 2>>"$OUT/smtp-source.log" &
+		pids+=($!)
+	done
+	for pid in "${pids[@]}"; do
+		wait "$pid" || rc=1
+	done
+	return $rc
+}
+
+protocol_bound() { # name msgs rcpts
+	local name=$1 msgs=$2 rcpts=$3 pid t0 t1 c0 c1 kb
+	port_free "$SINK_PORT" || { skip_row "$name" "port $SINK_PORT busy"; return; }
+	"$SINK" -u nobody "127.0.0.1:$SINK_PORT" 256 2>"$OUT/$name-sink.log" &
+	pid=$!
+	started+=("$pid")
+	if ! wait_port "$SINK_PORT" "$pid" 10; then
+		skip_row "$name" "smtp-sink did not start (see $OUT/$name-sink.log)"
+		cleanup
+		return
+	fi
+	c0=$(cpu_ticks "$pid")
+	t0=$(now)
+	if ! inject "$SINK_PORT" "$msgs" "$rcpts" 1; then
+		skip_row "$name" "smtp-source failed (see $OUT/smtp-source.log)"
+		cleanup
+		return
+	fi
+	t1=$(now)
+	c1=$(cpu_ticks "$pid")
+	kb=$(peak_rss_kb "$pid")
+	cleanup
+	row "$name" "$msgs" $((msgs * rcpts)) "$(elapsed "$t0" "$t1")" \
+		$((c1 - c0)) "$kb" "" "smtp-sink"
+}
+
+write_config() { # dir
+	local dir=$1 i
+	{
+		echo "[server]"
+		echo "hostname = mx.bench.test"
+		echo "listen = 127.0.0.1:$FERRY_PORT"
+		echo "user = ferry"
+		echo
+		echo "[queue]"
+		echo "spool_dir = $dir/spool"
+		echo
+		echo "[limits]"
+		echo "max_recipients = 100"
+		echo
+		echo "[domain bench.test]"
+		echo "maildir_root = $dir/maildir"
+		# smtp-source names recipients 1u .. Nu (it prepends a number).
+		for i in $(seq 1 50); do
+			echo "mailbox = ${i}u"
+		done
+	} >"$dir/ferry.conf"
+}
+
+ferry_workload() { # name msgs rcpts split base
+	local name=$1 msgs=$2 rcpts=$3 split=$4 base=$5 dir pid t0 t1 c0 c1 kb
+	local want=$((msgs * rcpts)) have=0 deadline
+	if [ ! -x "$FERRY_BIN" ]; then
+		skip_row "$name" "$FERRY_BIN not built"
+		return
+	fi
+	if ! getent passwd ferry >/dev/null; then
+		skip_row "$name" "no user ferry (run scripts/install-deps.sh)"
+		return
+	fi
+	port_free "$FERRY_PORT" || { skip_row "$name" "port $FERRY_PORT busy"; return; }
+	dir=$OUT/$name
+	rm -rf "$dir"
+	mkdir -p "$dir/spool" "$dir/maildir"
+	chown -R ferry: "$dir/spool" "$dir/maildir"
+	write_config "$dir"
+	"$FERRY_BIN" serve --config "$dir/ferry.conf" 2>"$dir/ferry.log" &
+	pid=$!
+	started+=("$pid")
+	if ! wait_port "$FERRY_PORT" "$pid" 15; then
+		local why
+		why=$(tail -n 1 "$dir/ferry.log" 2>/dev/null)
+		skip_row "$name" "ferry serve did not start: ${why:-no output} (log: $dir/ferry.log)"
+		cleanup
+		return
+	fi
+	c0=$(cpu_ticks "$pid")
+	t0=$(now)
+	deadline=$(($(date +%s) + BENCH_TIMEOUT))
+	if ! inject "$FERRY_PORT" "$msgs" "$rcpts" "$split"; then
+		skip_row "$name" "smtp-source failed (see $OUT/smtp-source.log)"
+		cleanup
+		return
+	fi
+	while :; do
+		have=$(maildir_count "$dir/maildir")
+		[ "$have" -ge "$want" ] && break
+		if [ "$(date +%s)" -ge "$deadline" ] || ! kill -0 "$pid" 2>/dev/null; then
+			break
+		fi
+		sleep "$POLL"
+	done
+	t1=$(now)
+	c1=$(cpu_ticks "$pid")
+	kb=$(peak_rss_kb "$pid")
+	cleanup
+	if [ "$have" -lt "$want" ]; then
+		skip_row "$name" "only $have of $want deliveries within ${BENCH_TIMEOUT}s (log: $dir/ferry.log)"
+		return
+	fi
+	row "$name" "$msgs" "$want" "$(elapsed "$t0" "$t1")" $((c1 - c0)) \
+		"$kb" "$base" "ferry, $split client(s)"
+}
+
+echo "bench: $(nproc) CPUs, N=$N N3=$N3 SESSIONS=$SESSIONS RCPTS=$RCPTS" \
+	"LEN=$LEN USERS=$USERS, limit ${BENCH_TIMEOUT}s each; output in $OUT"
+for w in $WORKLOADS; do
+	case $w in
+	P1) protocol_bound P1 "$N" 1 ;;
+	P3) protocol_bound P3 "$N3" "$RCPTS" ;;
+	W1) ferry_workload W1 "$N" 1 "$USERS" P1 ;;
+	W3) ferry_workload W3 "$N3" "$RCPTS" 1 P3 ;;
+	*) echo "bench: unknown workload $w" >&2 ;;
+	esac
+done
