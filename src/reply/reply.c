@@ -119,13 +119,13 @@ reply_write_lines(struct evbuffer *out, enum reply_id id,
 	evbuffer_add(out, "\r\n", 2);
 	for (i = 0; i < nlines; i++) {
 		char sep = i + 1 < nlines ? '-' : ' ';
-		size_t len = strnlen(lines[i], REPLY_LINE_MAX - 16);
 
-		evbuffer_add_printf(out, "%03d%c", r->code, sep);
-		if (r->enh)
-			evbuffer_add_printf(out, "%s ", r->enh);
-		evbuffer_add(out, lines[i], len);
-		evbuffer_add(out, "\r\n", 2);
+		n = (size_t)snprintf(line, sizeof(line), "%03d%c%s%s", r->code,
+			sep, r->enh ? r->enh : "", r->enh ? " " : "");
+		n = append_printable(line, n, sizeof(line) - 2, lines[i]);
+		line[n++] = '\r';
+		line[n++] = '\n';
+		evbuffer_add(out, line, n);
 	}
 }
 

@@ -37,33 +37,33 @@ spool_error_reply(int err)
 	return err == ENOSPC || err == EDQUOT ? R_DISK_FULL : R_LOCAL_ERROR;
 }
 
-/* Open the spool file and write our Received header first. */
-static bool
-content_begin(struct session *s, bool dot_mode, enum reply_id *why_r)
+/*
+ * Open the spool file and write our Received header first.  A storage
+ * failure does not refuse the DATA command (RFC 5321 allows only 354, 503
+ * and 554 there): the content is read and discarded, and the failure is
+ * the reply to the final dot.
+ */
+static void
+content_begin(struct session *s, bool dot_mode)
 {
 	char hdr[1024];
 	size_t n;
 
+	data_scanner_init(&s->tx.scan, dot_mode, s->cfg->max_message_size);
 	if (!spool_has_space(s->spool)) {
-		*why_r = R_DISK_FULL;
-		return false;
+		s->tx.write_error = ENOSPC;
+		return;
 	}
 	s->tx.msg = spool_msg_new(s->spool);
 	if (s->tx.msg == NULL) {
-		*why_r = spool_error_reply(errno);
-		return false;
+		s->tx.write_error = errno ? errno : EIO;
+		return;
 	}
 	memcpy(s->tx.env.id, spool_msg_id(s->tx.msg), QUEUE_ID_LEN);
 	s->tx.env.id[QUEUE_ID_LEN] = '\0';
-	data_scanner_init(&s->tx.scan, dot_mode, s->cfg->max_message_size);
 	n = received_header(s, s->tx.env.id, hdr, sizeof(hdr));
-	if (spool_msg_write(s->tx.msg, hdr, n) < 0) {
-		*why_r = spool_error_reply(errno);
-		spool_msg_abort(s->tx.msg);
-		s->tx.msg = NULL;
-		return false;
-	}
-	return true;
+	if (spool_msg_write(s->tx.msg, hdr, n) < 0)
+		s->tx.write_error = errno ? errno : EIO;
 }
 
 void
@@ -79,10 +79,11 @@ cmd_data(struct session *s, const struct smtp_command *cmd)
 		session_reply(s, R_SEQ_BDAT_DATA);
 		return;
 	}
-	if (!transaction_ready(s, &why) || !content_begin(s, true, &why)) {
+	if (!transaction_ready(s, &why)) {
 		session_reply(s, why);
 		return;
 	}
+	content_begin(s, true);
 	s->state = SS_DATA;
 	session_set_timeout(s, s->cfg->timeout_data_block);
 	session_reply(s, R_DATA_GO);
@@ -94,7 +95,9 @@ content_rejected(struct session *s, enum reply_id *why_r)
 {
 	unsigned f = s->tx.scan.flags;
 
-	if (f & DATA_TOO_BIG)
+	if (s->tx.write_error)
+		*why_r = spool_error_reply(s->tx.write_error);
+	else if (f & DATA_TOO_BIG)
 		*why_r = R_MSG_TOO_BIG;
 	else if (f & DATA_NUL)
 		*why_r = R_MSG_NUL;
@@ -105,8 +108,6 @@ content_rejected(struct session *s, enum reply_id *why_r)
 	else if (s->tx.scan.received + 1 >
 	         (unsigned)s->cfg->max_received_headers)
 		*why_r = R_MSG_LOOP; /* ours would be one too many */
-	else if (s->tx.write_error)
-		*why_r = spool_error_reply(s->tx.write_error);
 	else
 		return false;
 	return true;
@@ -162,7 +163,8 @@ content_end(struct session *s)
 
 	s->tx.msg = NULL;
 	if (content_rejected(s, &why)) {
-		spool_msg_abort(msg);
+		if (msg)
+			spool_msg_abort(msg);
 		session_reply(s, why);
 		session_reset_transaction(s);
 		s->state = SS_READY;
@@ -268,11 +270,12 @@ cmd_bdat(struct session *s, const struct smtp_command *cmd)
 		session_reply(s, R_BDAT_SYNTAX);
 		return;
 	}
-	if (!transaction_ready(s, &why) ||
-	    (!s->tx.used_bdat && !content_begin(s, false, &why))) {
+	if (!transaction_ready(s, &why)) {
 		bdat_discard(s, size, why);
 		return;
 	}
+	if (!s->tx.used_bdat)
+		content_begin(s, false);
 	s->tx.used_bdat = true;
 	s->tx.bdat_last = last;
 	s->tx.bdat_remaining = size;
