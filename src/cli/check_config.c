@@ -97,6 +97,10 @@ run_check_config(int argc, char **argv)
 		if (strcmp(argv[i], "-q") == 0 ||
 		    strcmp(argv[i], "--quiet") == 0)
 			quiet = 1;
+		else if ((strcmp(argv[i], "-c") == 0 ||
+		          strcmp(argv[i], "--config") == 0) &&
+		         i + 1 < argc && path == NULL)
+			path = argv[++i]; /* spelled as for serve */
 		else if (argv[i][0] == '-' && argv[i][1] != '\0')
 			return usage_error("unknown option");
 		else if (path == NULL)
@@ -113,41 +117,36 @@ run_check_config(int argc, char **argv)
 	return 0;
 }
 
+static const char usage[] =
+        "usage: ferry check-config [-q] [[--config] FILE]\n"
+        "       ferry check-config --print-default\n"
+        "       ferry check-config --print-reference [--man]\n"
+        "\n"
+        "Reads the configuration FILE as 'ferry serve' would; without FILE, "
+        "the\n"
+        "built-in demo configuration.  Every problem is reported on standard\n"
+        "error as FILE:LINE: message, not only the first one.  A valid\n"
+        "configuration is summarised: host name, listeners, spool and "
+        "domains.\n"
+        "\n"
+        "  -c, --config FILE    the file to check, spelled as for 'ferry "
+        "serve'\n"
+        "  -q, --quiet          print nothing when the configuration is valid\n"
+        "  --print-default      print the built-in configuration as a file to\n"
+        "                       copy and edit (ferry.conf)\n"
+        "  --print-reference    print every setting with its type, default "
+        "and\n"
+        "                       documentation, in Markdown; with --man, as "
+        "the\n"
+        "                       mdoc(7) list used by ferry.conf(5)\n"
+        "\n"
+        "Exit status: 0 when the configuration is valid, 64 (EX_USAGE) for a\n"
+        "bad command line, 78 (EX_CONFIG) when the file has errors or cannot\n"
+        "be read.  See ferry.conf(5) and ferry(8).\n";
+
 const struct cli_command cli_check_config = {
         .name = "check-config",
         .run = run_check_config,
         .summary = "check a configuration file and summarise it",
-        .usage =
-                "usage: ferry check-config [-q] [FILE]\n"
-                "       ferry check-config --print-default\n"
-                "       ferry check-config --print-reference [--man]\n"
-                "\n"
-                "Reads the configuration FILE as 'ferry serve' would; without "
-                "FILE, the\n"
-                "built-in demo configuration.  Every problem is reported on "
-                "standard\n"
-                "error as FILE:LINE: message, not only the first one.  A "
-                "valid\n"
-                "configuration is summarised: host name, listeners, spool and "
-                "domains.\n"
-                "\n"
-                "  -q, --quiet          print nothing when the configuration "
-                "is "
-                "valid\n"
-                "  --print-default      print the built-in configuration as a "
-                "file to\n"
-                "                       copy and edit (ferry.conf)\n"
-                "  --print-reference    print every setting with its type, "
-                "default and\n"
-                "                       documentation, in Markdown; with "
-                "--man, "
-                "as the\n"
-                "                       mdoc(7) list used by ferry.conf(5)\n"
-                "\n"
-                "Exit status: 0 when the configuration is valid, 64 (EX_USAGE) "
-                "for a bad\n"
-                "command line, 78 (EX_CONFIG) when the file has errors or "
-                "cannot be read.\n"
-                "\n"
-                "See ferry.conf(5).\n",
+        .usage = usage,
 };

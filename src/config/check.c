@@ -64,9 +64,10 @@ check_domain(struct load_ctx *ctx, size_t i)
 	catch_idx =
 	        config_option_index(config_option_find("domain", "catch_all"));
 	if (d->catch_all) {
-		local = d->catch_all_target;
-		if (config_find_mailbox(
-		            d, strndupa(local, strcspn(local, "@"))) == NULL)
+		/* catch_all_target is "NAME@DOMAIN"; NAME must be a mailbox. */
+		local = strndupa(d->catch_all_target,
+		                 strcspn(d->catch_all_target, "@"));
+		if (config_find_mailbox(d, local) == NULL)
 			load_error(ctx, ctx->dl[i].set_line[catch_idx],
 			           "catch_all: '%s' is not a mailbox of %s",
 			           local, d->name);

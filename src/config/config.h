@@ -6,6 +6,11 @@
  * Ownership: config_load() returns a heap object freed by config_free().
  * Errors: config_load() returns NULL and prints "FILE:LINE: message" lines
  * to the error stream for every problem found (not just the first).
+ * A loaded configuration is consistent: every [domain] has a maildir_root
+ * and routes postmaster, alias targets in local domains exist, aliases do
+ * not loop or nest deeper than CONFIG_ALIAS_DEPTH_MAX, and names are
+ * lower-case.  Paths are absolute (relative ones were resolved against
+ * the file's directory, or the working directory for the default).
  * Thread-safe: the loaded object is immutable after load.
  */
 #ifndef FERRY_CONFIG_H

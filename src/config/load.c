@@ -182,8 +182,14 @@ handler(void *user, const char *section, const char *key, const char *value)
 	}
 	opt = config_option_find(ctx->section, key);
 	if (opt == NULL) {
-		load_error(ctx, ctx->lineno, "unknown key '%s' in [%s]", key,
-		           ctx->section);
+		if (ctx->kind == SEC_DOMAIN)
+			load_error(
+			        ctx, ctx->lineno,
+			        "unknown key '%s' in [domain %s]", key,
+			        ctx->cfg->domains[ctx->cfg->ndomains - 1].name);
+		else
+			load_error(ctx, ctx->lineno, "unknown key '%s' in [%s]",
+			           key, ctx->section);
 		return 1;
 	}
 	set_line = ctx->kind == SEC_DOMAIN

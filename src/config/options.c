@@ -50,7 +50,7 @@ const struct config_option config_options[] = {
         {"server", "max_connections", OPT_INT, CFG(max_connections), "100",
          NULL, NULL, 1, 100000, false, false,
          "Simultaneous SMTP connections accepted.",
-         "Further clients are answered 421 4.3.2 and disconnected.", "500"},
+         "Further clients are answered 421 4.7.0 and disconnected.", "500"},
         {"server", "aliases_file", OPT_PATH, CFG(aliases_file), NULL, "none",
          NULL, 0, 0, false, false,
          "Extra aliases in the classic /etc/aliases format.",

@@ -205,7 +205,7 @@ static const struct {
          "t.conf:1: [domain example.org]: postmaster must not be "
          "disabled\n"},
         {DOMAIN_OK "catch_all = zed\n",
-         "t.conf:5: catch_all: 'zed@example.org' is not a mailbox of "
+         "t.conf:5: catch_all: 'zed' is not a mailbox of "
          "example.org\n"},
         {"[domain -bad-]\nmailbox = a\n" DOMAIN_OK,
          "t.conf:1: '-bad-' is not a valid domain name\n"},
