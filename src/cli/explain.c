@@ -12,8 +12,8 @@ run_explain(int argc, char **argv)
 }
 
 const struct cli_command cli_explain = {
-	.name = "explain",
-	.run = run_explain,
-	.summary = "explain",
-	.usage = "usage: ferry explain\n",
+        .name = "explain",
+        .run = run_explain,
+        .summary = "explain",
+        .usage = "usage: ferry explain\n",
 };

@@ -109,7 +109,7 @@ prepare_maildirs(struct config *cfg, uid_t uid, gid_t gid)
 			return -1;
 		}
 		if (user_can_reach(*root, uid, gid) ||
-			relative_to_cwd(root, uid, gid))
+		    relative_to_cwd(root, uid, gid))
 			continue;
 		if (pin_directory(root) < 0)
 			return -1;

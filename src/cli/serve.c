@@ -131,7 +131,7 @@ daemon_start(struct daemon *d)
 	if (privileges_drop(d->cfg) < 0)
 		return EX_NOPERM;
 	d->delivery = local_delivery_start(d->base, d->cfg, d->spool,
-		resolve_maildir, d->cfg);
+	                                   resolve_maildir, d->cfg);
 	if (d->delivery == NULL)
 		return EX_SOFTWARE;
 	spool_set_queued_cb(d->spool, queued_cb, d->delivery);

@@ -15,16 +15,16 @@
 struct config;
 
 enum recipient_verdict {
-	RCPT_LOCAL,        /* deliver to targets[] (local mailbox addresses) */
-	RCPT_UNKNOWN,      /* local domain, no such mailbox or alias */
-	RCPT_DISABLED,     /* mailbox exists but is disabled */
-	RCPT_FOREIGN,      /* not one of our domains: relaying */
-	RCPT_ROUTING,      /* local part uses %-hack or '!' routing */
+	RCPT_LOCAL,    /* deliver to targets[] (local mailbox addresses) */
+	RCPT_UNKNOWN,  /* local domain, no such mailbox or alias */
+	RCPT_DISABLED, /* mailbox exists but is disabled */
+	RCPT_FOREIGN,  /* not one of our domains: relaying */
+	RCPT_ROUTING,  /* local part uses %-hack or '!' routing */
 };
 
 struct recipient_result {
 	enum recipient_verdict verdict;
-	char **targets;    /* "user@domain", lower-case, de-duplicated */
+	char **targets; /* "user@domain", lower-case, de-duplicated */
 	size_t ntargets;
 };
 
@@ -35,7 +35,7 @@ struct recipient_result {
  * (bounded depth); a target in a foreign domain stays as it is.
  */
 void recipient_resolve(const struct config *cfg, const char *local_part,
-	const char *domain, struct recipient_result *out);
+                       const char *domain, struct recipient_result *out);
 void recipient_result_free(struct recipient_result *res);
 
 /* Maildir path of a local mailbox address, or NULL when not local. */

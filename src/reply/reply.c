@@ -121,7 +121,8 @@ reply_write_lines(struct evbuffer *out, enum reply_id id,
 		char sep = i + 1 < nlines ? '-' : ' ';
 
 		n = (size_t)snprintf(line, sizeof(line), "%03d%c%s%s", r->code,
-			sep, r->enh ? r->enh : "", r->enh ? " " : "");
+		                     sep, r->enh ? r->enh : "",
+		                     r->enh ? " " : "");
 		n = append_printable(line, n, sizeof(line) - 2, lines[i]);
 		line[n++] = '\r';
 		line[n++] = '\n';

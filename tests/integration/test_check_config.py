@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-FERRY = os.environ.get("FERRY_BIN", "./ferry")
+from conftest import FERRY
 SRCDIR = Path(__file__).resolve().parents[2]
 EX_USAGE, EX_CONFIG = 64, 78
 

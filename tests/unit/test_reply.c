@@ -49,7 +49,7 @@ static const struct {
 	enum reply_id id;
 	int code;
 } allowed_exceptions[] = {
-	{R_RCPT_RELAY_DENIED, 554},
+        {R_RCPT_RELAY_DENIED, 554},
 };
 
 static int
@@ -57,10 +57,11 @@ is_exception(enum reply_id id, int code)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(allowed_exceptions) /
-			sizeof(allowed_exceptions[0]); i++)
+	for (i = 0;
+	     i < sizeof(allowed_exceptions) / sizeof(allowed_exceptions[0]);
+	     i++)
 		if (allowed_exceptions[i].id == id &&
-			allowed_exceptions[i].code == code)
+		    allowed_exceptions[i].code == code)
 			return 1;
 	return 0;
 }
