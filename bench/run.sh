@@ -203,6 +203,12 @@ write_config() { # dir
 		for i in $(seq 1 50); do
 			echo "mailbox = ${i}u"
 		done
+		# ... and sends the first one unnumbered.
+		echo "mailbox = u"
+		echo "alias = postmaster: 1u"
+		if [ -n "${SYNC_MODE:-}" ]; then
+			printf '[queue]\nsync_mode = %s\n' "$SYNC_MODE"
+		fi
 	} >"$dir/ferry.conf"
 }
 
