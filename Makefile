@@ -124,7 +124,6 @@ install: ferry
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
 		$(DESTDIR)$(MANDIR)/man5
 	install -m 755 ferry $(DESTDIR)$(SBINDIR)/ferry
-	ln -sf ferry $(DESTDIR)$(SBINDIR)/sendmail
 	install -m 644 docs/man/ferry.8 $(DESTDIR)$(MANDIR)/man8/ferry.8
 	install -m 644 docs/man/ferry.conf.5 $(DESTDIR)$(MANDIR)/man5/ferry.conf.5
 
