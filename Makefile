@@ -153,3 +153,11 @@ clean:
 	rm -rf build ferry
 
 -include $(shell find build -name '*.d' 2>/dev/null)
+
+# Spool and local delivery figures (bench/spool_bench.c); BENCH_DIR picks
+# the disk, BENCH_SCALE multiplies the message counts.
+bench-spool: $(BUILD)/libferry.a
+	@mkdir -p $(BUILD)/bench
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $(BUILD)/bench/spool_bench \
+		bench/spool_bench.c $(BUILD)/libferry.a $(LDLIBS)
+	$(BUILD)/bench/spool_bench

@@ -74,7 +74,7 @@ merge(struct qent *v, size_t n)
 	size_t i, o = 0;
 
 	if (n == 0)
-		return 0; /* v may be NULL: qsort's argument must not be */
+		return 0; /* v may be NULL: qsort() must not see it */
 	qsort(v, n, sizeof(*v), cmp_qent);
 	for (i = 0; i < n; i++) {
 		if (o > 0 && strcmp(v[o - 1].id, v[i].id) == 0)

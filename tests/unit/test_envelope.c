@@ -1,0 +1,203 @@
+/*
+ * test_envelope.c — envelope serialisation round trips, hostile values, and
+ * a table of malformed files the parser must reject.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "queue/envelope.h"
+
+static void
+fill(struct envelope *env)
+{
+	memset(env, 0, sizeof(*env));
+	memcpy(env->id, "0123456789abcdef", QUEUE_ID_LEN + 1);
+	env->arrival = 1700000000;
+	env->sender = strdup("alice@example.org");
+	env->helo = strdup("client.example.org");
+	env->client_addr = strdup("127.0.0.1");
+	env->protocol = strdup("ESMTP");
+	env->ret = DSN_RET_HDRS;
+	env->body = BODY_8BITMIME;
+	env->size = 4096;
+}
+
+static void
+assert_same(const struct envelope *a, const struct envelope *b)
+{
+	size_t i;
+
+	assert_string_equal(a->id, b->id);
+	assert_int_equal(a->arrival, b->arrival);
+	assert_string_equal(a->sender, b->sender);
+	assert_int_equal(a->ret, b->ret);
+	assert_int_equal(a->body, b->body);
+	assert_int_equal(a->smtputf8, b->smtputf8);
+	assert_int_equal(a->size, b->size);
+	assert_int_equal(a->nrcpts, b->nrcpts);
+	for (i = 0; i < a->nrcpts; i++) {
+		assert_string_equal(a->rcpts[i].address, b->rcpts[i].address);
+		assert_string_equal(a->rcpts[i].original, b->rcpts[i].original);
+		assert_int_equal(a->rcpts[i].notify, b->rcpts[i].notify);
+		assert_int_equal(a->rcpts[i].state, b->rcpts[i].state);
+		if (a->rcpts[i].orcpt == NULL)
+			assert_null(b->rcpts[i].orcpt);
+		else
+			assert_string_equal(a->rcpts[i].orcpt,
+			                    b->rcpts[i].orcpt);
+	}
+}
+
+static void
+roundtrip(const struct envelope *env)
+{
+	struct envelope back;
+	const char *err = NULL;
+	size_t len;
+	char *text = envelope_serialize(env, &len);
+
+	assert_non_null(text);
+	assert_int_equal(strlen(text), len);
+	if (envelope_parse(text, len, &back, &err) != 0)
+		fail_msg("parse: %s\n%s", err, text);
+	assert_same(env, &back);
+	envelope_free(&back);
+	free(text);
+}
+
+static void
+test_roundtrip(void **state)
+{
+	struct envelope env;
+
+	fill(&env);
+	envelope_add_rcpt(&env, "bob@example.org", "Bob@Example.org",
+	                  "rfc822;bob@example.org",
+	                  DSN_NOTIFY_FAILURE | DSN_NOTIFY_DELAY);
+	envelope_add_rcpt(&env, "carol@example.org", NULL, NULL, 0);
+	env.rcpts[1].state = RCPT_BOUNCED;
+	env.rcpts[1].last_reply = strdup("550 5.1.1 no such user");
+	env.smtputf8 = true;
+	roundtrip(&env);
+	envelope_free(&env);
+}
+
+/* Values that would break a naive line format must come back unchanged,
+ * and must not produce an extra line or token in the file. */
+static void
+test_hostile_values(void **state)
+{
+	static const char *const values[] = {
+	        "",
+	        "-",
+	        ".",
+	        "%",
+	        "%41",
+	        "a b",
+	        "x\nrcpt pending 0 0 evil@x - - -\nend",
+	        "\r\n\t\x7f",
+	        "caf\xc3\xa9@\xc3\xa9xample.org",
+	        "--",
+	        ".."};
+	struct envelope env;
+	size_t i, j, len, lines;
+	char *text;
+
+	for (i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+		fill(&env);
+		free(env.sender);
+		env.sender = strdup(values[i]);
+		envelope_add_rcpt(&env, values[i], values[i], values[i], 0);
+		text = envelope_serialize(&env, &len);
+		/* 12 fixed lines + magic + 1 rcpt + end */
+		for (j = lines = 0; j < len; j++)
+			lines += text[j] == '\n';
+		assert_int_equal(lines, 14);
+		free(text);
+		roundtrip(&env);
+		envelope_free(&env);
+	}
+}
+
+#define HDR "ferry-envelope 1\nid 0123456789abcdef\narrival 1\nsender .\n"
+#define RCPT "rcpt pending 0 0 a@b - - -\n"
+
+static void
+test_rejects(void **state)
+{
+	static const struct {
+		const char *text, *why;
+	} cases[] = {
+	        {"", "empty"},
+	        {"ferry-envelope 2\n", "future version"},
+	        {HDR "size 1\n" RCPT, "no end"},
+	        {HDR "size 1\n" RCPT "end", "end without newline"},
+	        {HDR "size 1\n" RCPT "end\nx\n", "data after end"},
+	        {HDR "size 1\nend\n", "no recipient"},
+	        {HDR RCPT "end\n", "no size"},
+	        {HDR "size 1\nsize 2\n" RCPT "end\n", "duplicate"},
+	        {HDR "size 1\nfoo bar\n" RCPT "end\n", "unknown key"},
+	        {HDR "size -1\n" RCPT "end\n", "negative"},
+	        {HDR "size 99999999999999999999\n" RCPT "end\n", "overflow"},
+	        {HDR "size 1\nhelo a%0\n" RCPT "end\n", "short escape"},
+	        {HDR "size 1\nhelo a%00b\n" RCPT "end\n", "NUL escape"},
+	        {HDR "size 1\nhelo a%zz\n" RCPT "end\n", "bad hex"},
+	        {HDR "size 1\nhelo a b\n" RCPT "end\n", "space in value"},
+	        {HDR "size 1\nrcpt pending 0 0 - - - -\nend\n", "NULL rcpt"},
+	        {HDR "size 1\nrcpt gone 0 0 a - - -\nend\n", "bad state"},
+	        {HDR "size 1\nrcpt pending 0 16 a - - -\nend\n", "bad notify"},
+	        {HDR "size 1\nrcpt pending 0 0 a - -\nend\n", "short rcpt"},
+	        {HDR "size 1\nret sometimes\n" RCPT "end\n", "bad ret"},
+	        {"ferry-envelope 1\nid 0123456789ABCDEF\narrival 1\nsender "
+	         ".\nsize 1\n" RCPT "end\n",
+	         "upper-case id"},
+	};
+	struct envelope env;
+	const char *err;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		err = NULL;
+		if (envelope_parse(cases[i].text, strlen(cases[i].text), &env,
+		                   &err) == 0)
+			fail_msg("accepted: %s", cases[i].why);
+		assert_non_null(err);
+		assert_int_equal(env.nrcpts, 0);
+	}
+	assert_int_equal(envelope_parse(HDR "size 1\n" RCPT "end\n",
+	                                strlen(HDR "size 1\n" RCPT "end\n"),
+	                                &env, &err),
+	                 0);
+	assert_string_equal(env.sender, "");
+	envelope_free(&env);
+}
+
+static void
+test_state_names(void **state)
+{
+	enum rcpt_state st;
+
+	assert_string_equal(envelope_state_name(RCPT_DELIVERED), "delivered");
+	assert_int_equal(envelope_state_from_name("bounced", 7, &st), 0);
+	assert_int_equal(st, RCPT_BOUNCED);
+	assert_int_equal(envelope_state_from_name("bounce", 6, &st), -1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_roundtrip),
+	        cmocka_unit_test(test_hostile_values),
+	        cmocka_unit_test(test_rejects),
+	        cmocka_unit_test(test_state_names),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

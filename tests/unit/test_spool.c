@@ -1,0 +1,447 @@
+/*
+ * test_spool.c — group commit, recovery of debris, state records, and a
+ * crash test: a child committing messages is killed at a random moment;
+ * every message it was told is committed must then be queued and intact.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "spool_test_util.h"
+
+struct ids {
+	char (*v)[QUEUE_ID_LEN + 1];
+	int n;
+};
+
+static void
+collect_id(void *arg, const char *id)
+{
+	struct ids *ids = arg;
+
+	ids->v = realloc(ids->v, (size_t)(ids->n + 1) * sizeof(*ids->v));
+	strcpy(ids->v[ids->n++], id);
+}
+
+static void
+commit_many(enum sync_mode mode, int n)
+{
+	static const char *const rcpts[] = {"a@example.org", "b@example.org"};
+	struct event_base *base = event_base_new();
+	struct commit_wait w = {0};
+	struct ids queued = {0}, scanned = {0};
+	char *dir = scratch_dir(), *data, msgtext[64];
+	struct config cfg;
+	struct spool *sp;
+	struct envelope env;
+	size_t len;
+	int i;
+
+	test_config(&cfg, dir, mode);
+	assert_non_null(sp = spool_open(base, &cfg));
+	spool_set_queued_cb(sp, collect_id, &queued);
+	for (i = 0; i < n; i++) {
+		snprintf(msgtext, sizeof(msgtext),
+		         "Subject: %d\r\n\r\nbody\r\n", i);
+		commit_msg(sp, msgtext, rcpts, 2, &w, NULL);
+	}
+	run_until(base, &w.done, n);
+	assert_int_equal(w.errors, 0);
+	assert_int_equal(queued.n, n);
+	assert_int_equal(spool_scan(sp, collect_id, &scanned), 0);
+	assert_int_equal(scanned.n, n);
+	for (i = 0; i < n; i++) {
+		/* ids are unique and sort by commit order */
+		assert_string_equal(queued.v[i], scanned.v[i]);
+		if (i > 0)
+			assert_true(strcmp(queued.v[i - 1], queued.v[i]) < 0);
+		assert_int_equal(spool_load(sp, queued.v[i], &env), 0);
+		assert_int_equal(env.nrcpts, 2);
+		assert_int_equal(spool_read_msg(sp, queued.v[i], &data, &len),
+		                 0);
+		snprintf(msgtext, sizeof(msgtext),
+		         "Subject: %d\r\n\r\nbody\r\n", i);
+		assert_string_equal(data, msgtext);
+		assert_int_equal(env.size, len);
+		free(data);
+		envelope_free(&env);
+	}
+	spool_close(sp);
+	event_base_free(base);
+	free(queued.v);
+	free(scanned.v);
+	remove_tree(dir);
+	free(dir);
+}
+
+static void
+test_commit_syncfs(void **state)
+{
+	commit_many(SYNC_SYNCFS, 500);
+}
+
+static void
+test_commit_fsync(void **state)
+{
+	commit_many(SYNC_FSYNC, 50);
+}
+
+static void
+put_file(const char *dir, const char *name, const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	assert_non_null(f = fopen(path, "w"));
+	fputs(text, f);
+	fclose(f);
+}
+
+static bool
+exists(const char *dir, const char *name)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return access(path, F_OK) == 0;
+}
+
+#define ENV(id, size)                                                          \
+	"ferry-envelope 1\nid " id "\narrival 1\nsender .\nsize " size         \
+	"\nrcpt pending 0 0 a@b - - -\nend\n"
+
+static void
+test_recovery_removes_debris(void **state)
+{
+	struct event_base *base = event_base_new();
+	char *dir = scratch_dir(), q[256], t[256];
+	struct ids ids = {0};
+	struct config cfg;
+	struct spool *sp;
+
+	test_config(&cfg, dir, SYNC_SYNCFS);
+	assert_non_null(sp = spool_open(base, &cfg));
+	spool_close(sp);
+	snprintf(q, sizeof(q), "%s/queue", dir);
+	snprintf(t, sizeof(t), "%s/tmp", dir);
+	put_file(t, "0000000000000001.env", "half");
+	put_file(q, "0000000000000002.msg", "no envelope");
+	put_file(q, "0000000000000003.msg", "short");
+	put_file(q, "0000000000000003.env", ENV("0000000000000003", "99"));
+	put_file(q, "0000000000000004.env", ENV("0000000000000004", "2"));
+	put_file(q, "0000000000000005.msg", "ok");
+	put_file(q, "0000000000000005.env", ENV("0000000000000005", "2"));
+	put_file(q, "0000000000000006.msg", "ok");
+	put_file(q, "0000000000000006.env", "ferry-envelope 1\ntorn");
+	put_file(q, "0000000000000007.state", "0 delivered -\n");
+	assert_non_null(sp = spool_open(base, &cfg));
+	assert_int_equal(spool_scan(sp, collect_id, &ids), 0);
+	assert_int_equal(ids.n, 1);
+	assert_string_equal(ids.v[0], "0000000000000005");
+	assert_false(exists(t, "0000000000000001.env"));
+	assert_false(exists(q, "0000000000000002.msg"));
+	assert_false(exists(q, "0000000000000003.msg"));
+	assert_false(exists(q, "0000000000000004.env"));
+	assert_false(exists(q, "0000000000000006.msg"));
+	assert_false(exists(q, "0000000000000007.state"));
+	spool_close(sp);
+	event_base_free(base);
+	free(ids.v);
+	remove_tree(dir);
+	free(dir);
+}
+
+static void
+test_states_and_remove(void **state)
+{
+	static const char *const rcpts[] = {"a@x", "b@x", "c@x"};
+	struct event_base *base = event_base_new();
+	struct commit_wait w = {0};
+	char *dir = scratch_dir(), id[QUEUE_ID_LEN + 1], q[256], name[64];
+	struct envelope env;
+	struct config cfg;
+	struct spool *sp;
+	size_t idx[2] = {0, 2};
+
+	test_config(&cfg, dir, SYNC_SYNCFS);
+	assert_non_null(sp = spool_open(base, &cfg));
+	commit_msg(sp, "hello\r\n", rcpts, 3, &w, id);
+	run_until(base, &w.done, 1);
+	assert_int_equal(spool_load(sp, id, &env), 0);
+	env.rcpts[0].state = RCPT_DELIVERED;
+	env.rcpts[2].state = RCPT_BOUNCED;
+	env.rcpts[2].last_reply = strdup("550 5.1.1 unknown\nuser");
+	assert_int_equal(spool_record_states(sp, id, &env, idx, 2), 0);
+	envelope_free(&env);
+	/* A torn append (no newline) must be ignored. */
+	snprintf(q, sizeof(q), "%s/queue", dir);
+	snprintf(name, sizeof(name), "%s.state", id);
+	put_file(q, name,
+	         "0 delivered -\n2 bounced 550%205.1.1%20unknown%0Auser\n"
+	         "1 delivered");
+	assert_int_equal(spool_load(sp, id, &env), 0);
+	assert_int_equal(env.rcpts[0].state, RCPT_DELIVERED);
+	assert_int_equal(env.rcpts[1].state, RCPT_PENDING);
+	assert_int_equal(env.rcpts[2].state, RCPT_BOUNCED);
+	assert_string_equal(env.rcpts[2].last_reply, "550 5.1.1 unknown\nuser");
+	envelope_free(&env);
+	assert_int_equal(spool_remove(sp, id), 0);
+	assert_int_equal(spool_sync(sp), 0);
+	assert_int_equal(spool_load(sp, id, &env), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_false(exists(q, name));
+	spool_close(sp);
+	event_base_free(base);
+	remove_tree(dir);
+	free(dir);
+}
+
+static int
+count_queue_files(const char *dir)
+{
+	char cmd[512];
+	FILE *p;
+	int n = -1;
+
+	snprintf(cmd, sizeof(cmd),
+	         "find '%s/queue' '%s/tmp' -type f | grep -c .", dir, dir);
+	p = popen(cmd, "r");
+	if (fscanf(p, "%d", &n) != 1)
+		n = -1;
+	pclose(p);
+	return n;
+}
+
+static void
+test_abort_and_large(void **state)
+{
+	static const char *const rcpts[] = {"a@x"};
+	struct event_base *base = event_base_new();
+	struct commit_wait w = {0};
+	char *dir = scratch_dir(), *big, *data, id[QUEUE_ID_LEN + 1];
+	struct spool_msg *msg;
+	struct envelope env = {0};
+	struct config cfg;
+	struct spool *sp;
+	size_t len, i, chunk = 1000, total = 3 * 1024 * 1024 + 17;
+
+	test_config(&cfg, dir, SYNC_SYNCFS);
+	assert_non_null(sp = spool_open(base, &cfg));
+	assert_true(spool_has_space(sp));
+	/* Abort after data was flushed to disk leaves nothing behind. */
+	msg = spool_msg_new(sp);
+	big = malloc(total);
+	for (i = 0; i < total; i++)
+		big[i] = (char)('a' + i % 26);
+	assert_int_equal(spool_msg_write(msg, big, total), 0);
+	spool_msg_abort(msg);
+	assert_int_equal(count_queue_files(dir), 0);
+	/* A large message in small and large chunks arrives intact. */
+	msg = spool_msg_new(sp);
+	strcpy(id, spool_msg_id(msg));
+	for (i = 0; i < total; i += len) {
+		len = total - i < chunk ? total - i : chunk;
+		if (i == 500 * 1000)
+			len = 2 * 1024 * 1024; /* one write beyond the buffer */
+		assert_int_equal(spool_msg_write(msg, big + i, len), 0);
+	}
+	env.sender = (char *)"";
+	envelope_add_rcpt(&env, rcpts[0], NULL, NULL, 0);
+	spool_msg_commit(msg, &env, count_commit, &w);
+	env.sender = NULL;
+	envelope_free(&env);
+	run_until(base, &w.done, 1);
+	assert_int_equal(w.errors, 0);
+	assert_int_equal(spool_read_msg(sp, id, &data, &len), 0);
+	assert_int_equal(len, total);
+	assert_memory_equal(data, big, total);
+	free(data);
+	free(big);
+	cfg.min_free_space = (size_t)1 << 62;
+	spool_close(sp);
+	assert_non_null(sp = spool_open(base, &cfg));
+	assert_false(spool_has_space(sp));
+	spool_close(sp);
+	event_base_free(base);
+	remove_tree(dir);
+	free(dir);
+}
+
+/* Message number seq: its own length and filler, so a mix-up or a torn
+ * file cannot pass the check. */
+static size_t
+crash_body(char *buf, size_t cap, unsigned seq)
+{
+	size_t len = 1000 + (seq * 37) % 5000, i;
+	int n = snprintf(buf, cap, "Subject: %u\r\n\r\n", seq);
+
+	for (i = (size_t)n; i < len && i < cap; i++)
+		buf[i] = (char)('a' + (seq + i) % 26);
+	return len;
+}
+
+static int crash_fd;       /* the child's end of the pipe to the parent */
+static int crash_inflight; /* commits the child is waiting for */
+
+static void
+crash_done(void *arg, int error)
+{
+	const char *id = arg;
+	char line[QUEUE_ID_LEN + 2];
+
+	crash_inflight--;
+	if (error == 0) {
+		snprintf(line, sizeof(line), "%s\n", id);
+		if (write(crash_fd, line, QUEUE_ID_LEN + 1) < 0)
+			_exit(2);
+	}
+	free(arg);
+}
+
+/* Child: commits messages forever, reporting each commit on crash_fd. */
+static void
+crash_child(char *dir, enum sync_mode mode)
+{
+	struct event_base *base = event_base_new();
+	struct envelope env = {0};
+	char buf[8192], seqs[16];
+	struct spool_msg *msg;
+	struct config cfg;
+	struct spool *sp;
+	unsigned seq = 0;
+	size_t len;
+
+	test_config(&cfg, dir, mode);
+	if ((sp = spool_open(base, &cfg)) == NULL)
+		_exit(3);
+	for (;;) {
+		/* Like 20 sessions: each waits for its commit before the
+		 * next message. */
+		for (; crash_inflight < 20; crash_inflight++, seq++) {
+			msg = spool_msg_new(sp);
+			len = crash_body(buf, sizeof(buf), seq);
+			spool_msg_write(msg, buf, len / 2);
+			spool_msg_write(msg, buf + len / 2, len - len / 2);
+			snprintf(seqs, sizeof(seqs), "%u", seq);
+			env.sender = (char *)"s@x";
+			env.helo = seqs;
+			env.rcpts = NULL;
+			env.nrcpts = 0;
+			envelope_add_rcpt(&env, "r@x", NULL, NULL, 0);
+			spool_msg_commit(msg, &env, crash_done,
+			                 strdup(spool_msg_id(msg)));
+			env.sender = env.helo = NULL;
+			envelope_free(&env);
+		}
+		event_base_loop(base, EVLOOP_ONCE);
+	}
+}
+
+/* Parent: every acknowledged id must be queued with the right bytes. */
+static int
+crash_check(char *dir, const char *acked, size_t alen)
+{
+	struct event_base *base = event_base_new();
+	char *data, expect[8192], id[QUEUE_ID_LEN + 1];
+	struct envelope env;
+	struct config cfg;
+	struct spool *sp;
+	size_t len, i, elen;
+	int n = 0;
+
+	test_config(&cfg, dir, SYNC_SYNCFS);
+	assert_non_null(sp = spool_open(base, &cfg));
+	for (i = 0; i + QUEUE_ID_LEN < alen; i += QUEUE_ID_LEN + 1, n++) {
+		memcpy(id, acked + i, QUEUE_ID_LEN);
+		id[QUEUE_ID_LEN] = '\0';
+		if (spool_load(sp, id, &env) != 0)
+			fail_msg("acknowledged %s lost", id);
+		elen = crash_body(expect, sizeof(expect),
+		                  (unsigned)strtoul(env.helo, NULL, 10));
+		assert_int_equal(spool_read_msg(sp, id, &data, &len), 0);
+		assert_int_equal(len, elen);
+		assert_memory_equal(data, expect, len);
+		free(data);
+		envelope_free(&env);
+	}
+	spool_close(sp);
+	event_base_free(base);
+	return n;
+}
+
+static void
+crash_round(enum sync_mode mode, unsigned delay_us, int *acked_total)
+{
+	char *dir = scratch_dir(), *acked = NULL;
+	size_t alen = 0, cap = 0;
+	ssize_t r;
+	int pfd[2], status;
+	pid_t pid;
+
+	assert_int_equal(pipe(pfd), 0);
+	if ((pid = fork()) == 0) {
+		crash_fd = pfd[1];
+		close(pfd[0]);
+		crash_child(dir, mode);
+	}
+	close(pfd[1]);
+	usleep(delay_us);
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	for (;;) {
+		if (cap - alen < 4096)
+			acked = realloc(acked, cap += 65536);
+		if ((r = read(pfd[0], acked + alen, cap - alen)) <= 0)
+			break;
+		alen += (size_t)r;
+	}
+	close(pfd[0]);
+	if (!WIFSIGNALED(status))
+		fail_msg("child status %d", status);
+	*acked_total += crash_check(dir, acked, alen);
+	free(acked);
+	remove_tree(dir);
+	free(dir);
+}
+
+static void
+test_crash_consistency(void **state)
+{
+	int acked = 0, i;
+
+	srand((unsigned)time(NULL) ^ (unsigned)getpid());
+	for (i = 0; i < 8; i++)
+		crash_round(i % 2 ? SYNC_FSYNC : SYNC_SYNCFS,
+		            20000 + (unsigned)(rand() % 150000), &acked);
+	print_message("crash rounds: %d acknowledged messages checked\n",
+	              acked);
+	assert_true(acked > 0); /* the children did get work done */
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_commit_syncfs),
+	        cmocka_unit_test(test_commit_fsync),
+	        cmocka_unit_test(test_recovery_removes_debris),
+	        cmocka_unit_test(test_states_and_remove),
+	        cmocka_unit_test(test_abort_and_large),
+	        cmocka_unit_test(test_crash_consistency),
+	};
+
+	evthread_use_pthreads();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
