@@ -45,7 +45,29 @@ struct config_domain {
 	char *catch_all_target; /* "mailbox@domain", a mailbox of this domain */
 };
 
+/* What a listener is for (RFC 6409, RFC 8314). */
+enum listener_role {
+	LISTENER_SMTP,        /* relay/MX port (25): STARTTLS per tls_smtp */
+	LISTENER_SUBMISSION,  /* port 587: STARTTLS, AUTH required */
+	LISTENER_SUBMISSIONS, /* port 465: implicit TLS, AUTH required */
+};
+
+enum tls_policy { TLS_POLICY_NONE, TLS_POLICY_OPTIONAL, TLS_POLICY_REQUIRED };
+enum auth_backend_kind {
+	AUTH_BACKEND_NONE,
+	AUTH_BACKEND_PASSWD_FILE,
+	AUTH_BACKEND_DOVECOT,
+};
+
+/* "login: pattern, pattern": addresses a user may use in MAIL FROM. */
+struct config_sender {
+	char *login;
+	char **patterns; /* "user@domain", "*@domain" or "*" */
+	size_t npatterns;
+};
+
 struct config_listener {
+	enum listener_role role;
 	char *address; /* "127.0.0.1" or "::1" */
 	int port;
 };
@@ -63,6 +85,22 @@ struct config {
 	char *user; /* drop to this user when started as root */
 	char *log;  /* "stderr" or "syslog" */
 	int max_connections;
+	/* [tls] */
+	char *tls_cert_file;   /* PEM chain; NULL: self-signed, generated */
+	char *tls_key_file;    /* PEM private key */
+	int tls_smtp;          /* enum tls_policy on LISTENER_SMTP */
+	int tls_submission;    /* enum tls_policy on LISTENER_SUBMISSION */
+	char *tls_min_version; /* "TLSv1.2" or "TLSv1.3" */
+	char *tls_ciphers;     /* OpenSSL cipher list for TLS 1.2 */
+	/* [auth] */
+	int auth_backend;              /* enum auth_backend_kind */
+	char *auth_passwd_file;        /* Dovecot passwd-file format */
+	char *auth_dovecot_socket;     /* Dovecot auth-client socket */
+	bool auth_require_tls;         /* no AUTH before TLS (RFC 4954 s4) */
+	int auth_max_failures;         /* 535s before 421 4.7.0 */
+	int auth_max_unauth_commands;  /* submission: before 554 5.7.0 */
+	struct config_sender *senders; /* MAIL FROM ownership */
+	size_t nsenders;
 	/* [limits] */
 	size_t max_message_size;  /* octets; advertised in SIZE */
 	int max_recipients;       /* per transaction; RCPTMAX */

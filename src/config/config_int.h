@@ -13,7 +13,7 @@
 #include "config/config.h"
 
 /* Upper bound on table rows, so per-option bookkeeping can be fixed arrays. */
-#define CONFIG_MAX_OPTIONS 48
+#define CONFIG_MAX_OPTIONS 64
 
 enum opt_type {
 	OPT_STRING,    /* char *: free text without spaces */
@@ -29,6 +29,7 @@ enum opt_type {
 	OPT_DISABLED,  /* [domain]: disabled mailbox names */
 	OPT_ALIAS,     /* [domain]: "name: target, target" */
 	OPT_CATCH_ALL, /* [domain]: mailbox receiving unknown local parts */
+	OPT_SENDER,    /* [auth]: "login: address, *@domain" */
 };
 
 struct config_option {
@@ -127,6 +128,8 @@ void config_cross_check(struct load_ctx *ctx);
 void *cfg_calloc(size_t n, size_t size);
 void *cfg_reallocarray(void *p, size_t n, size_t size);
 char *cfg_strdup(const char *s);
+char *cfg_strndup(const char *s, size_t n);
+void config_sender_free(struct config_sender *snd);
 char *cfg_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /*

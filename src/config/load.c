@@ -378,5 +378,26 @@ config_free(struct config *cfg)
 	free(cfg->log);
 	free(cfg->spool_dir);
 	free(cfg->aliases_file);
+	free(cfg->tls_cert_file);
+	free(cfg->tls_key_file);
+	free(cfg->tls_min_version);
+	free(cfg->tls_ciphers);
+	free(cfg->auth_passwd_file);
+	free(cfg->auth_dovecot_socket);
+	for (i = 0; i < cfg->nsenders; i++)
+		config_sender_free(&cfg->senders[i]);
+	free(cfg->senders);
 	free(cfg);
+}
+
+void
+config_sender_free(struct config_sender *snd)
+{
+	size_t i;
+
+	for (i = 0; i < snd->npatterns; i++)
+		free(snd->patterns[i]);
+	free(snd->patterns);
+	free(snd->login);
+	memset(snd, 0, sizeof(*snd));
 }

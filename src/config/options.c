@@ -14,9 +14,13 @@
 
 static const char *const log_values[] = {"stderr", "syslog", NULL};
 static const char *const sync_values[] = {"syncfs", "fsync", NULL};
+static const char *const tls_values[] = {"none", "optional", "required", NULL};
+static const char *const tls_version_values[] = {"TLSv1.2", "TLSv1.3", NULL};
+static const char *const auth_values[] = {"none", "passwd-file", "dovecot",
+                                          NULL};
 
 const char *const config_sections[] = {
-        "server", "limits", "timeouts", "queue", "domain", NULL,
+        "server", "tls", "auth", "limits", "timeouts", "queue", "domain", NULL,
 };
 
 const struct config_option config_options[] = {
@@ -61,6 +65,86 @@ const struct config_option config_options[] = {
          "names a mailbox of the first [domain].  :include:, |command "
          "and /file targets are not supported.",
          "/etc/ferry/aliases"},
+        {"server", "submission", OPT_LISTEN, CFG(listeners), NULL, "none", NULL,
+         0, 0, true, false,
+         "Addresses and ports for message submission (RFC 6409).",
+         "Like listen, for mail user agents: STARTTLS per "
+         "tls_submission, and AUTH is required before MAIL.  Port 587 "
+         "in production.",
+         "0.0.0.0:587"},
+        {"server", "submissions", OPT_LISTEN, CFG(listeners), NULL, "none",
+         NULL, 0, 0, true, false,
+         "Addresses and ports for submission over implicit TLS (RFC 8314).",
+         "The TLS handshake starts as soon as the client connects; AUTH "
+         "is required before MAIL.  Port 465 in production.",
+         "0.0.0.0:465"},
+        /* [tls] */
+        {"tls", "cert_file", OPT_PATH, CFG(tls_cert_file), NULL,
+         "a self-signed certificate generated at first start", NULL, 0, 0,
+         false, false, "Certificate chain in PEM format.",
+         "Without cert_file and key_file, ferry generates a self-signed "
+         "certificate for its hostname in <spool_dir>/tls/ at first "
+         "start and logs that it did.  SIGHUP reloads the files.",
+         "/etc/ferry/fullchain.pem"},
+        {"tls", "key_file", OPT_PATH, CFG(tls_key_file), NULL, "see cert_file",
+         NULL, 0, 0, false, false, "Private key of cert_file, PEM format.",
+         NULL, "/etc/ferry/privkey.pem"},
+        {"tls", "smtp", OPT_ENUM, CFG(tls_smtp), "optional", NULL, tls_values,
+         0, 0, false, false, "STARTTLS on the listen ports.",
+         "optional advertises STARTTLS; required also refuses MAIL and "
+         "AUTH before it with 530 5.7.0; none does not offer TLS.",
+         "required"},
+        {"tls", "submission", OPT_ENUM, CFG(tls_submission), "required", NULL,
+         tls_values, 0, 0, false, false, "STARTTLS on the submission ports.",
+         "As tls smtp, for the submission listeners.", "optional"},
+        {"tls", "min_version", OPT_KEYWORD, CFG(tls_min_version), "TLSv1.2",
+         NULL, tls_version_values, 0, 0, false, false,
+         "Oldest TLS version accepted.", NULL, "TLSv1.3"},
+        {"tls", "ciphers", OPT_STRING, CFG(tls_ciphers),
+         "HIGH:!aNULL:!MD5:!RC4:!3DES:!CAMELLIA:!ARIA", NULL, NULL, 0, 0, false,
+         false, "OpenSSL cipher list for TLS 1.2.",
+         "TLS 1.3 suites are OpenSSL's defaults.", "ECDHE+AESGCM"},
+        /* [auth] */
+        {"auth", "backend", OPT_ENUM, CFG(auth_backend), "none", NULL,
+         auth_values, 0, 0, false, false, "Where credentials are checked.",
+         "passwd-file reads passwd_file; dovecot asks a running Dovecot "
+         "over dovecot_socket (the protocol Postfix uses); none offers "
+         "no AUTH.",
+         "passwd-file"},
+        {"auth", "passwd_file", OPT_PATH, CFG(auth_passwd_file), NULL, "none",
+         NULL, 0, 0, false, false,
+         "Users and password hashes, Dovecot passwd-file format.",
+         "Lines of the form user:{SCHEME}hash, with crypt(3) schemes "
+         "(yescrypt, bcrypt, SHA512-CRYPT) or SCRAM-SHA-256; make them "
+         "with ferry passwd.",
+         "/etc/ferry/passwd"},
+        {"auth", "dovecot_socket", OPT_PATH, CFG(auth_dovecot_socket), NULL,
+         "none", NULL, 0, 0, false, false, "Dovecot auth-client socket.", NULL,
+         "/var/spool/postfix/private/auth"},
+        {"auth", "require_tls", OPT_BOOL, CFG(auth_require_tls), "yes", NULL,
+         NULL, 0, 0, false, false, "Offer AUTH only inside TLS.",
+         "AUTH before TLS is answered 538 5.7.11 (RFC 4954 s4).", "no"},
+        {"auth", "max_failures", OPT_INT, CFG(auth_max_failures), "3", NULL,
+         NULL, 1, 100, false, false,
+         "Failed AUTH attempts before the connection is closed.",
+         "Each failure is answered 535 5.7.8 after a delay that grows "
+         "with every failure; the next one after the limit gets 421 "
+         "4.7.0.",
+         "5"},
+        {"auth", "max_unauth_commands", OPT_INT, CFG(auth_max_unauth_commands),
+         "20", NULL, NULL, 1, 1000, false, false,
+         "Commands before AUTH on a submission port.",
+         "Past the limit: 554 5.7.0 Too many unauthenticated commands, "
+         "and the connection is closed.",
+         "10"},
+        {"auth", "sender", OPT_SENDER, 0, NULL, "none", NULL, 0, 0, true, false,
+         "Addresses a user may send from.",
+         "LOGIN: PATTERN, PATTERN where a pattern is an address, "
+         "*@domain or *.  A user may always use the login itself when it "
+         "is an address, LOGIN@domain for every local domain, and the "
+         "aliases that lead only to that mailbox; MAIL FROM anything "
+         "else is refused with 553 5.7.1.",
+         "alice: alice@example.org, *@alice.example"},
         /* [limits] */
         {"limits", "max_message_size", OPT_SIZE, CFG(max_message_size), "25M",
          NULL, NULL, 0, 0, false, false, "Largest message accepted, in octets.",

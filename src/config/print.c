@@ -15,6 +15,8 @@ static const struct {
 	const char *section, *key, *value;
 } demo[] = {
         {"server", "listen", "127.0.0.1:2525"},
+        {"server", "submission", "127.0.0.1:2587"},
+        {"server", "submissions", "127.0.0.1:2465"},
         {"queue", "spool_dir", "./var/spool"},
         {"domain", "maildir_root", "./var/mail/example.test"},
         {"domain", "mailbox", "demo"},

@@ -42,6 +42,16 @@ cfg_strdup(const char *s)
 }
 
 char *
+cfg_strndup(const char *s, size_t n)
+{
+	char *p = strndup(s, n);
+
+	if (p == NULL)
+		log_fatal("config", "out of memory");
+	return p;
+}
+
+char *
 cfg_asprintf(const char *fmt, ...)
 {
 	va_list ap;

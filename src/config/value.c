@@ -130,7 +130,7 @@ same_listener(const struct config_listener *a, const struct config_listener *b)
 }
 
 static int
-add_listener(struct load_ctx *ctx, const char *item)
+add_listener(struct load_ctx *ctx, const char *item, enum listener_role role)
 {
 	struct config *cfg = ctx->cfg;
 	struct config_listener l;
@@ -151,6 +151,7 @@ add_listener(struct load_ctx *ctx, const char *item)
 			return -1;
 		}
 	}
+	l.role = role;
 	cfg->listeners = cfg_reallocarray(cfg->listeners, cfg->nlisteners + 1,
 	                                  sizeof(*cfg->listeners));
 	cfg->listeners[cfg->nlisteners++] = l;
@@ -160,7 +161,64 @@ add_listener(struct load_ctx *ctx, const char *item)
 static int
 listen_item(struct load_ctx *ctx, void *arg, const char *item)
 {
-	return add_listener(ctx, item);
+	const struct config_option *opt = arg;
+	enum listener_role role = LISTENER_SMTP;
+
+	if (strcmp(opt->key, "submission") == 0)
+		role = LISTENER_SUBMISSION;
+	else if (strcmp(opt->key, "submissions") == 0)
+		role = LISTENER_SUBMISSIONS;
+	return add_listener(ctx, item, role);
+}
+
+/* "login: pattern, pattern" */
+static int
+sender_pattern(struct load_ctx *ctx, void *arg, const char *item)
+{
+	struct config_sender *snd = arg;
+
+	if (strchr(item, '@') == NULL && strcmp(item, "*") != 0) {
+		load_error(ctx, ctx->lineno,
+		           "sender: '%s' is not an address, *@domain or *",
+		           item);
+		return -1;
+	}
+	snd->patterns = cfg_reallocarray(snd->patterns, snd->npatterns + 1,
+	                                 sizeof(*snd->patterns));
+	snd->patterns[snd->npatterns++] = config_lower(item);
+	return 0;
+}
+
+static int
+set_sender(struct load_ctx *ctx, const char *value)
+{
+	struct config *cfg = ctx->cfg;
+	struct config_sender snd = {0};
+	const char *colon = strchr(value, ':');
+	size_t n;
+
+	if (colon == NULL || colon == value) {
+		load_error(ctx, ctx->lineno,
+		           "sender: expected 'LOGIN: ADDRESS, ...'");
+		return -1;
+	}
+	n = (size_t)(colon - value);
+	while (n > 0 && value[n - 1] == ' ')
+		n--;
+	snd.login = cfg_strndup(value, n);
+	if (cfg_each_item(ctx, ctx->file, ctx->lineno, colon + 1,
+	                  sender_pattern, &snd) < 0 ||
+	    snd.npatterns == 0) {
+		if (snd.npatterns == 0)
+			load_error(ctx, ctx->lineno,
+			           "sender: no address for '%s'", snd.login);
+		config_sender_free(&snd);
+		return -1;
+	}
+	cfg->senders = cfg_reallocarray(cfg->senders, cfg->nsenders + 1,
+	                                sizeof(*cfg->senders));
+	cfg->senders[cfg->nsenders++] = snd;
+	return 0;
 }
 
 static int
@@ -330,7 +388,9 @@ value_set(struct load_ctx *ctx, const struct config_option *opt, void *base,
 		return set_bool(ctx, opt, field, value);
 	case OPT_LISTEN:
 		return cfg_each_item(ctx, ctx->file, ctx->lineno, value,
-		                     listen_item, NULL);
+		                     listen_item, (void *)opt);
+	case OPT_SENDER:
+		return set_sender(ctx, value);
 	default:
 		return domain_set(ctx, opt, value);
 	}

@@ -364,6 +364,7 @@ assert_configs_equal(const struct config *a, const struct config *b)
 		assert_string_equal(a->listeners[i].address,
 		                    b->listeners[i].address);
 		assert_int_equal(a->listeners[i].port, b->listeners[i].port);
+		assert_int_equal(a->listeners[i].role, b->listeners[i].role);
 	}
 	assert_string_equal(a->user, b->user);
 	assert_string_equal(a->log, b->log);
@@ -406,9 +407,14 @@ test_default_round_trip(void **state)
 	assert_non_null(copy);
 	assert_configs_equal(builtin, copy);
 
-	assert_int_equal(builtin->nlisteners, 1);
+	assert_int_equal(builtin->nlisteners, 3);
 	assert_string_equal(builtin->listeners[0].address, "127.0.0.1");
 	assert_int_equal(builtin->listeners[0].port, 2525);
+	assert_int_equal(builtin->listeners[0].role, LISTENER_SMTP);
+	assert_int_equal(builtin->listeners[1].port, 2587);
+	assert_int_equal(builtin->listeners[1].role, LISTENER_SUBMISSION);
+	assert_int_equal(builtin->listeners[2].port, 2465);
+	assert_int_equal(builtin->listeners[2].role, LISTENER_SUBMISSIONS);
 	d = config_find_domain(builtin, "example.test");
 	assert_non_null(d);
 	assert_int_equal(config_lookup(d, "carol", NULL), CONFIG_DEST_DISABLED);
