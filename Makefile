@@ -7,7 +7,7 @@ MANDIR	?= $(PREFIX)/share/man
 CC	?= cc
 PYTHON	?= /usr/bin/python3
 
-PKGS	 = libevent libevent_pthreads libssl libcrypto libunbound hiredis inih
+PKGS	 = libevent libevent_pthreads libevent_openssl libssl libcrypto libunbound hiredis inih
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS)) -lcrypt -lpthread
 

@@ -25,6 +25,7 @@
 #include "policy/recipient.h"
 #include "queue/spool.h"
 #include "smtp/server.h"
+#include "tls/tls.h"
 
 /* Sessions get this long to finish a commit after SIGTERM. */
 #define SHUTDOWN_GRACE_SECONDS 30
@@ -35,7 +36,8 @@ struct daemon {
 	struct spool *spool;
 	struct smtp_server *server;
 	struct local_delivery *delivery;
-	struct event *sigterm, *sigint, *grace;
+	struct tls_server *tls;
+	struct event *sigterm, *sigint, *sighup, *grace;
 	bool embedded;
 };
 
@@ -91,6 +93,28 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 }
 
 static void
+sighup_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	if (d->tls)
+		tls_server_reload(d->tls);
+}
+
+/* TLS is optional unless a listener depends on it. */
+static bool
+tls_needed(const struct config *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nlisteners; i++)
+		if (cfg->listeners[i].role == LISTENER_SUBMISSIONS)
+			return true;
+	return cfg->tls_smtp == TLS_POLICY_REQUIRED ||
+	       cfg->tls_submission == TLS_POLICY_REQUIRED;
+}
+
+static void
 print_next_steps(const struct daemon *d)
 {
 	const struct config_listener *l = &d->cfg->listeners[0];
@@ -127,6 +151,10 @@ daemon_start(struct daemon *d)
 		return EX_CANTCREAT;
 	}
 	smtp_server_set_spool(d->server, d->spool);
+	d->tls = tls_server_new(d->cfg);
+	if (d->tls == NULL && tls_needed(d->cfg))
+		return EX_CONFIG;
+	smtp_server_set_tls(d->server, d->tls);
 	print_next_steps(d);
 	if (privileges_drop(d->cfg) < 0)
 		return EX_NOPERM;
@@ -139,8 +167,10 @@ daemon_start(struct daemon *d)
 	smtp_server_start(d->server);
 	d->sigterm = evsignal_new(d->base, SIGTERM, signal_cb, d);
 	d->sigint = evsignal_new(d->base, SIGINT, signal_cb, d);
+	d->sighup = evsignal_new(d->base, SIGHUP, sighup_cb, d);
 	event_add(d->sigterm, NULL);
 	event_add(d->sigint, NULL);
+	event_add(d->sighup, NULL);
 	log_event(LOG_LVL_INFO, "ready", "hostname", d->cfg->hostname, NULL);
 	return 0;
 }
@@ -158,6 +188,9 @@ daemon_stop(struct daemon *d)
 		event_free(d->sigterm);
 	if (d->sigint)
 		event_free(d->sigint);
+	if (d->sighup)
+		event_free(d->sighup);
+	tls_server_free(d->tls);
 	if (d->grace)
 		event_free(d->grace);
 	event_base_free(d->base);

@@ -160,6 +160,7 @@ content_end(struct session *s)
 {
 	enum reply_id why;
 	struct spool_msg *msg = s->tx.msg;
+	char proto[16];
 
 	s->tx.msg = NULL;
 	if (content_rejected(s, &why)) {
@@ -174,9 +175,8 @@ content_end(struct session *s)
 	s->tx.env.arrival = time(NULL);
 	s->tx.env.helo = strdup(s->helo);
 	s->tx.env.client_addr = strdup(s->client_ip);
-	s->tx.env.protocol = strdup(!s->esmtp             ? "SMTP"
-	                            : s->tx.mail.smtputf8 ? "UTF8SMTP"
-	                                                  : "ESMTP");
+	received_protocol(s, proto, sizeof(proto));
+	s->tx.env.protocol = strdup(proto);
 	s->state = SS_COMMITTING;
 	session_set_timeout(s, s->cfg->timeout_data_end);
 	spool_msg_commit(msg, &s->tx.env, commit_done, s);

@@ -74,6 +74,10 @@ cmd_mail(struct session *s, const struct smtp_command *cmd)
 		session_reply(s, R_SEQ_NESTED_MAIL);
 		return;
 	}
+	if (session_tls_missing(s)) {
+		session_reply(s, R_TLS_REQUIRED);
+		return;
+	}
 	st = command_parse_path(cmd->args, cmd->argslen, true, &pc);
 	if (st == CMD_SYNTAX || st == CMD_PARAM_SYNTAX) {
 		session_reply(s, R_MAIL_SYNTAX);

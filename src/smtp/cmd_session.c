@@ -76,7 +76,7 @@ void
 cmd_ehlo(struct session *s, const struct smtp_command *cmd)
 {
 	char size[32], limits[48];
-	const char *lines[10];
+	const char *lines[12];
 	size_t n = 0;
 
 	if (!accept_helo(s, cmd, true))
@@ -84,6 +84,8 @@ cmd_ehlo(struct session *s, const struct smtp_command *cmd)
 	snprintf(size, sizeof(size), "SIZE %zu", s->cfg->max_message_size);
 	snprintf(limits, sizeof(limits), "LIMITS RCPTMAX=%d",
 	         s->cfg->max_recipients);
+	if (session_offers_starttls(s))
+		lines[n++] = "STARTTLS";
 	lines[n++] = "PIPELINING";
 	lines[n++] = size;
 	lines[n++] = "8BITMIME";

@@ -18,35 +18,41 @@ format_date(char *buf, size_t len)
 	return strftime(buf, len, "%a, %d %b %Y %H:%M:%S +0000", &tm);
 }
 
+/* RFC 3848 and RFC 6531 protocol names: SMTP, ESMTP[S][A],
+ * UTF8SMTP[S][A]. */
+void
+received_protocol(const struct session *s, char *buf, size_t len)
+{
+	if (!s->esmtp) {
+		snprintf(buf, len, "SMTP");
+		return;
+	}
+	snprintf(buf, len, "%s%s%s", s->tx.mail.smtputf8 ? "UTF8SMTP" : "ESMTP",
+	         s->tls ? "S" : "", s->auth_user ? "A" : "");
+}
+
 size_t
 received_header(const struct session *s, const char *queue_id, char *buf,
                 size_t len)
 {
-	const char *proto = !s->esmtp             ? "SMTP"
-	                    : s->tx.mail.smtputf8 ? "UTF8SMTP"
-	                                          : "ESMTP";
-	char date[64];
+	char proto[16], tls[160] = "", date[64], rcpt[ADDR_PATH_MAX + 16] = "";
 	int n;
 
+	received_protocol(s, proto, sizeof(proto));
 	format_date(date, sizeof(date));
+	if (s->tls_info[0])
+		snprintf(tls, sizeof(tls), "\r\n\t(using %s)", s->tls_info);
 	/* "for" names the recipient only when there is exactly one, so a
 	 * copy never discloses the other recipients. */
 	if (s->tx.env.nrcpts == 1)
-		n = snprintf(buf, len,
-		             "Received: from %s ([%s])\r\n"
-		             "\tby %s (ferry) with %s id %s\r\n"
-		             "\tfor <%s>; %s\r\n",
-		             s->helo, s->client_ip,
-		             smtp_server_hostname(s->srv), proto, queue_id,
-		             s->tx.env.rcpts[0].original, date);
-	else
-		n = snprintf(buf, len,
-		             "Received: from %s ([%s])\r\n"
-		             "\tby %s (ferry) with %s id %s;\r\n"
-		             "\t%s\r\n",
-		             s->helo, s->client_ip,
-		             smtp_server_hostname(s->srv), proto, queue_id,
-		             date);
+		snprintf(rcpt, sizeof(rcpt), "\r\n\tfor <%s>",
+		         s->tx.env.rcpts[0].original);
+	n = snprintf(buf, len,
+	             "Received: from %s ([%s])%s\r\n"
+	             "\tby %s (ferry) with %s id %s%s;\r\n"
+	             "\t%s\r\n",
+	             s->helo, s->client_ip, tls, smtp_server_hostname(s->srv),
+	             proto, queue_id, rcpt, date);
 	if (n < 0)
 		return 0;
 	return (size_t)n < len ? (size_t)n : len - 1;

@@ -20,11 +20,20 @@
 #include "smtp/session.h"
 #include "smtp/session_int.h"
 
+/* What accept_cb needs to know about the listener it serves. */
+struct listener_ctx {
+	struct smtp_server *srv;
+	enum listener_role role;
+};
+
 struct smtp_server {
 	struct event_base *base;
 	const struct config *cfg;
 	struct spool *spool;
+	struct tls_server *tls;
+	struct auth_service *auth;
 	struct evconnlistener **listeners;
+	struct listener_ctx *listener_ctx;
 	size_t nlisteners;
 	TAILQ_HEAD(, session) sessions;
 	size_t nsessions;
@@ -58,6 +67,30 @@ smtp_server_set_spool(struct smtp_server *srv, struct spool *sp)
 	srv->spool = sp;
 }
 
+void
+smtp_server_set_tls(struct smtp_server *srv, struct tls_server *tls)
+{
+	srv->tls = tls;
+}
+
+void
+smtp_server_set_auth(struct smtp_server *srv, struct auth_service *auth)
+{
+	srv->auth = auth;
+}
+
+struct tls_server *
+smtp_server_tls(struct smtp_server *srv)
+{
+	return srv->tls;
+}
+
+struct auth_service *
+smtp_server_auth(struct smtp_server *srv)
+{
+	return srv->auth;
+}
+
 const char *
 smtp_server_hostname(const struct smtp_server *srv)
 {
@@ -84,11 +117,16 @@ static void
 accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
           int salen, void *arg)
 {
-	struct smtp_server *srv = arg;
+	struct listener_ctx *lc = arg;
+	struct smtp_server *srv = lc->srv;
 	struct session *s;
 
 	evutil_make_socket_nonblocking(fd);
-	s = session_new(srv, fd, sa, salen, srv->next_serial++);
+	if (lc->role == LISTENER_SUBMISSIONS && srv->tls == NULL) {
+		evutil_closesocket(fd);
+		return;
+	}
+	s = session_new(srv, fd, sa, lc->role, srv->next_serial++);
 	if (s == NULL)
 		return;
 	TAILQ_INSERT_TAIL(&srv->sessions, s, entry);
@@ -132,7 +170,9 @@ smtp_server_bind(struct smtp_server *srv)
 	size_t i;
 
 	srv->listeners = calloc(srv->cfg->nlisteners, sizeof(*srv->listeners));
-	if (srv->listeners == NULL)
+	srv->listener_ctx =
+	        calloc(srv->cfg->nlisteners, sizeof(*srv->listener_ctx));
+	if (srv->listeners == NULL || srv->listener_ctx == NULL)
 		return -1;
 	for (i = 0; i < srv->cfg->nlisteners; i++) {
 		const struct config_listener *cl = &srv->cfg->listeners[i];
@@ -146,8 +186,10 @@ smtp_server_bind(struct smtp_server *srv)
 			          cl->address, "error", "bad address", NULL);
 			return -1;
 		}
+		srv->listener_ctx[i].srv = srv;
+		srv->listener_ctx[i].role = cl->role;
 		srv->listeners[i] = evconnlistener_new_bind(
-		        srv->base, accept_cb, srv,
+		        srv->base, accept_cb, &srv->listener_ctx[i],
 		        LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
 		                LEV_OPT_DISABLED,
 		        511, (struct sockaddr *)&ss, len);
@@ -228,5 +270,6 @@ smtp_server_free(struct smtp_server *srv)
 {
 	close_listeners(srv);
 	free(srv->listeners);
+	free(srv->listener_ctx);
 	free(srv);
 }

@@ -20,6 +20,11 @@ struct smtp_server *smtp_server_new(struct event_base *base,
                                     const struct config *cfg, struct spool *sp);
 /* The spool is opened after binding; set it before smtp_server_start. */
 void smtp_server_set_spool(struct smtp_server *srv, struct spool *sp);
+struct tls_server;
+struct auth_service;
+/* Optional services; set before smtp_server_start. */
+void smtp_server_set_tls(struct smtp_server *srv, struct tls_server *tls);
+void smtp_server_set_auth(struct smtp_server *srv, struct auth_service *auth);
 /* Bind every configured listener (before dropping privileges). */
 int smtp_server_bind(struct smtp_server *srv);
 /* Start accepting (after dropping privileges). */

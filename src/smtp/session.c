@@ -14,13 +14,16 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/util.h>
+#include <openssl/err.h>
 
 #include "base/log.h"
 #include "config/config.h"
 #include "queue/spool.h"
 #include "smtp/session_int.h"
+#include "tls/tls.h"
 
 /* Stop reading while this much output is unread by the client. */
 #define OUTPUT_HIGH_WATER (64 * 1024)
@@ -32,12 +35,19 @@ struct command_entry {
 };
 
 static const struct command_entry command_table[] = {
-        {VERB_HELO, cmd_helo, "HELO"}, {VERB_EHLO, cmd_ehlo, "EHLO"},
-        {VERB_MAIL, cmd_mail, "MAIL"}, {VERB_RCPT, cmd_rcpt, "RCPT"},
-        {VERB_DATA, cmd_data, "DATA"}, {VERB_BDAT, cmd_bdat, "BDAT"},
-        {VERB_RSET, cmd_rset, "RSET"}, {VERB_NOOP, cmd_noop, "NOOP"},
-        {VERB_QUIT, cmd_quit, "QUIT"}, {VERB_VRFY, cmd_vrfy, "VRFY"},
-        {VERB_EXPN, cmd_expn, "EXPN"}, {VERB_HELP, cmd_help, "HELP"},
+        {VERB_HELO, cmd_helo, "HELO"},
+        {VERB_EHLO, cmd_ehlo, "EHLO"},
+        {VERB_MAIL, cmd_mail, "MAIL"},
+        {VERB_RCPT, cmd_rcpt, "RCPT"},
+        {VERB_DATA, cmd_data, "DATA"},
+        {VERB_BDAT, cmd_bdat, "BDAT"},
+        {VERB_RSET, cmd_rset, "RSET"},
+        {VERB_NOOP, cmd_noop, "NOOP"},
+        {VERB_QUIT, cmd_quit, "QUIT"},
+        {VERB_VRFY, cmd_vrfy, "VRFY"},
+        {VERB_EXPN, cmd_expn, "EXPN"},
+        {VERB_HELP, cmd_help, "HELP"},
+        {VERB_STARTTLS, cmd_starttls, "STARTTLS"},
 };
 
 static void session_read_cb(struct bufferevent *bev, void *arg);
@@ -58,36 +68,77 @@ format_peer(const struct sockaddr *sa, char *buf, size_t len)
 		snprintf(buf, len, "unknown");
 }
 
-struct session *
-session_new(struct smtp_server *srv, int fd, const struct sockaddr *sa,
-            int salen, unsigned long serial)
+/* Plain connections keep the fd so STARTTLS can hand it to OpenSSL. */
+static struct bufferevent *
+session_make_bev(struct session *s, struct event_base *base)
 {
-	struct event_base *base;
-	struct session *s = calloc(1, sizeof(*s));
-	char serial_s[24];
+	SSL *ssl;
 
-	if (s == NULL)
+	if (s->role != LISTENER_SUBMISSIONS)
+		return bufferevent_socket_new(base, s->fd, 0);
+	ssl = tls_server_ssl(smtp_server_tls(s->srv));
+	if (ssl == NULL)
 		return NULL;
-	(void)salen;
-	s->srv = srv;
-	s->serial = serial;
-	format_peer(sa, s->client_ip, sizeof(s->client_ip));
-	base = smtp_server_base(srv);
-	s->cfg = smtp_server_config(srv);
-	s->spool = smtp_server_spool(srv);
-	s->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (s->bev == NULL) {
-		evutil_closesocket(fd);
-		free(s);
-		return NULL;
-	}
+	s->tls = true;
+	s->bev_owns_fd = true;
+	return bufferevent_openssl_socket_new(base, s->fd, ssl,
+	                                      BUFFEREVENT_SSL_ACCEPTING,
+	                                      BEV_OPT_CLOSE_ON_FREE);
+}
+
+void
+session_attach_bev(struct session *s, struct bufferevent *bev)
+{
+	s->bev = bev;
 	bufferevent_setcb(s->bev, session_read_cb, session_write_cb,
 	                  session_event_cb, s);
 	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
 	session_set_timeout(s, s->cfg->timeout_command);
+}
+
+static int
+listener_tls_policy(const struct config *cfg, enum listener_role role)
+{
+	if (role == LISTENER_SUBMISSIONS)
+		return TLS_POLICY_REQUIRED;
+	return role == LISTENER_SUBMISSION ? cfg->tls_submission
+	                                   : cfg->tls_smtp;
+}
+
+struct session *
+session_new(struct smtp_server *srv, int fd, const struct sockaddr *sa,
+            enum listener_role role, unsigned long serial)
+{
+	struct session *s = calloc(1, sizeof(*s));
+	struct bufferevent *bev;
+	char serial_s[24];
+
+	if (s == NULL) {
+		evutil_closesocket(fd);
+		return NULL;
+	}
+	s->srv = srv;
+	s->serial = serial;
+	s->fd = fd;
+	s->role = role;
+	format_peer(sa, s->client_ip, sizeof(s->client_ip));
+	s->cfg = smtp_server_config(srv);
+	s->spool = smtp_server_spool(srv);
+	s->tls_policy = listener_tls_policy(s->cfg, role);
+	bev = session_make_bev(s, smtp_server_base(srv));
+	if (bev == NULL) {
+		evutil_closesocket(fd);
+		free(s);
+		return NULL;
+	}
+	session_attach_bev(s, bev);
 	snprintf(serial_s, sizeof(serial_s), "%lu", serial);
 	log_event(LOG_LVL_INFO, "connect", "session", serial_s, "client",
-	          s->client_ip, NULL);
+	          s->client_ip, "port",
+	          role == LISTENER_SMTP         ? "smtp"
+	          : role == LISTENER_SUBMISSION ? "submission"
+	                                        : "submissions",
+	          NULL);
 	s->state = SS_CONNECTED;
 	return s;
 }
@@ -180,6 +231,10 @@ void
 session_close(struct session *s)
 {
 	s->state = SS_CLOSING;
+	if (s->bev == NULL) {
+		session_free(s);
+		return;
+	}
 	bufferevent_disable(s->bev, EV_READ);
 	if (evbuffer_get_length(bufferevent_get_output(s->bev)) == 0)
 		session_free(s);
@@ -208,8 +263,7 @@ session_dispatch(struct session *s, const char *line, size_t len)
 			command_table[i].run(s, &cmd);
 			return;
 		}
-	if (cmd.verb == VERB_NOT_IMPLEMENTED || cmd.verb == VERB_STARTTLS ||
-	    cmd.verb == VERB_AUTH)
+	if (cmd.verb == VERB_NOT_IMPLEMENTED || cmd.verb == VERB_AUTH)
 		session_reply(s, R_CMD_NOT_IMPLEMENTED);
 	else
 		session_reply(s, R_CMD_UNKNOWN);
@@ -288,7 +342,8 @@ session_resume(struct session *s)
 	for (;;) {
 		int progressed;
 
-		if (s->state == SS_CLOSING || s->state == SS_COMMITTING)
+		if (s->state == SS_CLOSING || s->state == SS_COMMITTING ||
+		    s->state == SS_STARTTLS)
 			return;
 		if (session_output_full(s)) {
 			/* The client is not reading its replies: wait. */
@@ -327,9 +382,51 @@ session_write_cb(struct bufferevent *bev, void *arg)
 		session_free(s);
 		return;
 	}
+	if (s->state == SS_STARTTLS) {
+		session_start_tls(s);
+		return;
+	}
 	if (!(bufferevent_get_enabled(bev) & EV_READ) &&
 	    s->state != SS_COMMITTING)
 		session_resume(s);
+}
+
+/* Why a TLS connection failed, from OpenSSL's error queue. */
+static void
+session_log_tls_error(struct session *s, struct bufferevent *bev)
+{
+	char serial[24], reason[256] = "connection closed during handshake";
+	unsigned long e;
+
+	while ((e = bufferevent_get_openssl_error(bev)) != 0)
+		ERR_error_string_n(e, reason, sizeof(reason));
+	snprintf(serial, sizeof(serial), "%lu", s->serial);
+	log_event(LOG_LVL_WARN, "tls-error", "session", serial, "client",
+	          s->client_ip, "reason", reason, NULL);
+}
+
+static void
+session_tls_established(struct session *s, struct bufferevent *bev)
+{
+	char serial[24];
+
+	tls_describe(bufferevent_openssl_get_ssl(bev), s->tls_info,
+	             sizeof(s->tls_info));
+	snprintf(serial, sizeof(serial), "%lu", s->serial);
+	log_event(LOG_LVL_INFO, "tls", "session", serial, "client",
+	          s->client_ip, "tls", s->tls_info, NULL);
+}
+
+void
+session_drop_bev(struct session *s)
+{
+	if (s->bev == NULL)
+		return;
+	bufferevent_free(s->bev);
+	if (!s->bev_owns_fd)
+		evutil_closesocket(s->fd);
+	s->bev = NULL;
+	s->fd = -1;
 }
 
 static void
@@ -348,11 +445,16 @@ session_event_cb(struct bufferevent *bev, short what, void *arg)
 	}
 	if (what & BEV_EVENT_TIMEOUT)
 		return;
+	if (what & BEV_EVENT_CONNECTED) {
+		session_tls_established(s, bev);
+		return;
+	}
+	if (s->tls && s->tls_info[0] == '\0')
+		session_log_tls_error(s, bev);
 	/* EOF or error: the client is gone. */
 	if (s->state == SS_COMMITTING) {
 		s->freed_while_committing = true;
-		bufferevent_free(s->bev);
-		s->bev = NULL;
+		session_drop_bev(s);
 		return;
 	}
 	session_free(s);
@@ -369,8 +471,7 @@ session_free(struct session *s)
 	log_event(LOG_LVL_INFO, "disconnect", "session", serial, "client",
 	          s->client_ip, "messages", msgs, "errors", errs, NULL);
 	session_reset_transaction(s);
-	if (s->bev)
-		bufferevent_free(s->bev);
+	session_drop_bev(s);
 	smtp_server_session_gone(s->srv, s);
 	free(s);
 }

@@ -12,8 +12,10 @@
 struct smtp_server;
 struct session;
 
+#include "config/config.h"
+
 struct session *session_new(struct smtp_server *srv, int fd,
-                            const struct sockaddr *sa, int salen,
+                            const struct sockaddr *sa, enum listener_role role,
                             unsigned long serial);
 /* Send the 220 greeting. */
 void session_greet(struct session *s);

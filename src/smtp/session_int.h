@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <sys/queue.h>
 
+#include "config/config.h"
 #include "queue/envelope.h"
 #include "reply/reply.h"
 #include "smtp/addr.h"
@@ -28,6 +29,8 @@ enum session_state {
 	SS_DATA,       /* reading DATA content */
 	SS_BDAT,       /* reading a BDAT chunk */
 	SS_COMMITTING, /* message handed to the spool, waiting for it */
+	SS_STARTTLS,   /* 220 queued; the handshake starts once it is sent */
+	SS_AUTH,       /* inside an AUTH exchange */
 	SS_CLOSING,    /* final reply queued, closing when written */
 };
 
@@ -52,7 +55,18 @@ struct session {
 	const struct config *cfg;
 	struct spool *spool;
 	struct bufferevent *bev;
+	int fd;
+	bool bev_owns_fd; /* TLS bufferevents close it themselves */
 	TAILQ_ENTRY(session) entry;
+	enum listener_role role;
+	int tls_policy;     /* enum tls_policy of the listener */
+	bool tls;           /* TLS is on (or its handshake is) */
+	char tls_info[128]; /* protocol and cipher, after handshake */
+	char *auth_user;    /* login after a successful AUTH */
+	struct auth_request *auth_req;
+	unsigned auth_failures;
+	unsigned unauth_commands; /* submission: commands before AUTH */
+	struct event *auth_delay; /* holds back a 535 after failures */
 	enum session_state state;
 	unsigned long serial; /* for log lines */
 	char client_ip[64];
@@ -71,6 +85,8 @@ struct session {
 struct event_base *smtp_server_base(struct smtp_server *srv);
 const struct config *smtp_server_config(struct smtp_server *srv);
 struct spool *smtp_server_spool(struct smtp_server *srv);
+struct tls_server *smtp_server_tls(struct smtp_server *srv);
+struct auth_service *smtp_server_auth(struct smtp_server *srv);
 const char *smtp_server_hostname(const struct smtp_server *srv);
 void smtp_server_session_gone(struct smtp_server *srv, struct session *s);
 
@@ -82,6 +98,10 @@ void session_close(struct session *s);
 void session_reset_transaction(struct session *s);
 void session_set_timeout(struct session *s, int seconds);
 void session_resume(struct session *s);
+/* Use bev for the connection from now on (STARTTLS). */
+void session_attach_bev(struct session *s, struct bufferevent *bev);
+/* Free the bufferevent and close the connection. */
+void session_drop_bev(struct session *s);
 /* Sequence check for MAIL/RCPT/DATA/BDAT: replies 503 if not greeted. */
 bool session_require_greeting(struct session *s);
 /* 501 / 555 for a bad ESMTP parameter (cmd_mail.c). */
@@ -101,11 +121,27 @@ void cmd_quit(struct session *s, const struct smtp_command *cmd);
 void cmd_vrfy(struct session *s, const struct smtp_command *cmd);
 void cmd_expn(struct session *s, const struct smtp_command *cmd);
 void cmd_help(struct session *s, const struct smtp_command *cmd);
+void cmd_starttls(struct session *s, const struct smtp_command *cmd);
+void cmd_auth(struct session *s, const struct smtp_command *cmd);
+
+/* cmd_tls.c: the handshake starts once the 220 has reached the socket. */
+void session_start_tls(struct session *s);
+/* TLS is required on this listener and not yet active. */
+bool session_tls_missing(const struct session *s);
+bool session_offers_starttls(const struct session *s);
+
+/* cmd_auth.c */
+void auth_line(struct session *s, const char *line, size_t len);
+bool session_offers_auth(const struct session *s);
+void session_auth_cleanup(struct session *s);
+/* Submission ports: MAIL needs AUTH; counts commands before it. */
+bool session_needs_auth(const struct session *s);
 
 /* cmd_data.c: feed content octets from the input; returns octets used. */
 size_t content_feed(struct session *s, const char *in, size_t len);
 
 /* received.c: the Received header for this transaction. */
+void received_protocol(const struct session *s, char *buf, size_t len);
 size_t received_header(const struct session *s, const char *queue_id, char *buf,
                        size_t len);
 

@@ -36,6 +36,8 @@ class Ferry:
     def __init__(self, workdir, port, settings):
         self.workdir = workdir
         self.port = port
+        self.submission_port = free_port()
+        self.submissions_port = free_port()
         self.settings = settings
         self.proc = None
         self.log_path = os.path.join(workdir, "ferry.log")
@@ -49,6 +51,8 @@ class Ferry:
             "[server]",
             "hostname = mx.test.example",
             f"listen = 127.0.0.1:{self.port}",
+            f"submission = 127.0.0.1:{self.submission_port}",
+            f"submissions = 127.0.0.1:{self.submissions_port}",
             f"user = {s.get('user', 'ferry')}",
             f"max_connections = {s.get('max_connections', 100)}",
             "[limits]",
@@ -62,6 +66,11 @@ class Ferry:
             f"spool_dir = {self.spool}",
             f"sync_mode = {s.get('sync_mode', 'syncfs')}",
             f"min_free_space = {s.get('min_free_space', '1M')}",
+            "[tls]",
+            f"smtp = {s.get('tls_smtp', 'optional')}",
+        ] + s.get("tls", []) + [
+            "[auth]",
+        ] + s.get("auth", []) + [
             f"[domain {DOMAIN}]",
             f"maildir_root = {self.maildir_root}",
         ]

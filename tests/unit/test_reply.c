@@ -50,6 +50,10 @@ static const struct {
 	int code;
 } allowed_exceptions[] = {
         {R_RCPT_RELAY_DENIED, 554},
+        /* Gmail's answer, named by the specification, to a client that
+         * keeps sending commands on a submission port without
+         * authenticating; the connection is closed right after it. */
+        {R_TOO_MANY_UNAUTH, 554},
 };
 
 static int
@@ -102,10 +106,10 @@ static const struct ctx_codes allowed[] = {
         /* STARTTLS, RFC 3207 s4: 220 ready, 501 syntax, 454 not available. */
         {CTX_STARTTLS, "STARTTLS", {220, 501, 454, 0}},
         /* AUTH, RFC 4954 s4 and s6: 235 334 432 454 500 501 503 504 534 535
-         * 538. */
+         * 538; 530 before STARTTLS where TLS is required (RFC 3207 s4). */
         {CTX_AUTH,
          "AUTH",
-         {235, 334, 432, 454, 500, 501, 503, 504, 534, 535, 538, 0}},
+         {235, 334, 432, 454, 500, 501, 503, 504, 530, 534, 535, 538, 0}},
         /* Any command: only the codes every command may get. */
         {CTX_ANY, "any command", {0}},
 };

@@ -1,0 +1,157 @@
+/*
+ * tls.c — the server TLS context (see tls.h).
+ */
+#include "tls/tls.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+
+#include "base/fs.h"
+#include "base/log.h"
+#include "config/config.h"
+#include "tls/selfsigned.h"
+
+struct tls_server {
+	SSL_CTX *ctx;
+	char *cert_path;
+	char *key_path;
+	int min_version;
+	char *ciphers;
+};
+
+static void
+log_ssl_error(const char *what, const char *path)
+{
+	char reason[256];
+	unsigned long e = ERR_get_error();
+
+	ERR_error_string_n(e, reason, sizeof(reason));
+	ERR_clear_error();
+	log_event(LOG_LVL_ERROR, "tls", "error", what, "file", path, "reason",
+	          e ? reason : strerror(errno), NULL);
+}
+
+static SSL_CTX *
+make_context(const struct tls_server *ts)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+
+	if (ctx == NULL)
+		return NULL;
+	SSL_CTX_set_min_proto_version(ctx, ts->min_version);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION |
+	                                 SSL_OP_CIPHER_SERVER_PREFERENCE |
+	                                 SSL_OP_NO_COMPRESSION);
+	/* libevent writes from its own buffers: allow a moving write buffer. */
+	SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	if (!SSL_CTX_set_cipher_list(ctx, ts->ciphers)) {
+		log_ssl_error("bad cipher list", ts->ciphers);
+		goto fail;
+	}
+	if (SSL_CTX_use_certificate_chain_file(ctx, ts->cert_path) != 1) {
+		log_ssl_error("cannot load certificate", ts->cert_path);
+		goto fail;
+	}
+	if (SSL_CTX_use_PrivateKey_file(ctx, ts->key_path, SSL_FILETYPE_PEM) !=
+	            1 ||
+	    SSL_CTX_check_private_key(ctx) != 1) {
+		log_ssl_error("cannot load private key", ts->key_path);
+		goto fail;
+	}
+	return ctx;
+fail:
+	SSL_CTX_free(ctx);
+	return NULL;
+}
+
+/* Paths of the generated pair, created at first start. */
+static int
+default_pair(struct tls_server *ts, const struct config *cfg)
+{
+	char dir[4096];
+	struct stat st;
+
+	snprintf(dir, sizeof(dir), "%s/tls", cfg->spool_dir);
+	if (fs_mkdir_p(dir, 0700) < 0)
+		return -1;
+	if (asprintf(&ts->cert_path, "%s/cert.pem", dir) < 0 ||
+	    asprintf(&ts->key_path, "%s/key.pem", dir) < 0)
+		return -1;
+	if (stat(ts->cert_path, &st) == 0 && stat(ts->key_path, &st) == 0)
+		return 0;
+	return selfsigned_write(cfg->hostname, ts->cert_path, ts->key_path);
+}
+
+struct tls_server *
+tls_server_new(const struct config *cfg)
+{
+	struct tls_server *ts = calloc(1, sizeof(*ts));
+
+	if (ts == NULL)
+		return NULL;
+	ts->min_version = strcmp(cfg->tls_min_version, "TLSv1.3") == 0
+	                          ? TLS1_3_VERSION
+	                          : TLS1_2_VERSION;
+	ts->ciphers = strdup(cfg->tls_ciphers);
+	if (cfg->tls_cert_file && cfg->tls_key_file) {
+		ts->cert_path = strdup(cfg->tls_cert_file);
+		ts->key_path = strdup(cfg->tls_key_file);
+	} else if (default_pair(ts, cfg) < 0) {
+		tls_server_free(ts);
+		return NULL;
+	}
+	ts->ctx = make_context(ts);
+	if (ts->ctx == NULL) {
+		tls_server_free(ts);
+		return NULL;
+	}
+	return ts;
+}
+
+int
+tls_server_reload(struct tls_server *ts)
+{
+	SSL_CTX *ctx = make_context(ts);
+
+	if (ctx == NULL)
+		return -1;
+	SSL_CTX_free(ts->ctx);
+	ts->ctx = ctx;
+	log_event(LOG_LVL_INFO, "tls", "reloaded", ts->cert_path, NULL);
+	return 0;
+}
+
+void
+tls_server_free(struct tls_server *ts)
+{
+	if (ts == NULL)
+		return;
+	SSL_CTX_free(ts->ctx);
+	free(ts->cert_path);
+	free(ts->key_path);
+	free(ts->ciphers);
+	free(ts);
+}
+
+SSL *
+tls_server_ssl(struct tls_server *ts)
+{
+	return SSL_new(ts->ctx);
+}
+
+void
+tls_describe(SSL *ssl, char *buf, size_t len)
+{
+	const SSL_CIPHER *c = SSL_get_current_cipher(ssl);
+	int alg = 0, bits = c ? SSL_CIPHER_get_bits(c, &alg) : 0;
+
+	snprintf(buf, len, "%s with cipher %s (%d/%d bits)",
+	         SSL_get_version(ssl), c ? SSL_CIPHER_get_name(c) : "none",
+	         bits, alg);
+}

@@ -1,0 +1,33 @@
+/*
+ * tls — the server's TLS context (OpenSSL 3): certificate and key from the
+ * config, or a self-signed pair generated with the OpenSSL API at first
+ * start (and logged), TLS 1.2 minimum, the configured cipher list, and a
+ * reload that swaps in new files on SIGHUP.  Sessions ask for an SSL object
+ * per connection; a reload affects only connections made after it.
+ *
+ * Errors: NULL / -1 after logging the OpenSSL reason.
+ * Threads: event-loop thread only.
+ */
+#ifndef FERRY_TLS_H
+#define FERRY_TLS_H
+
+#include <stddef.h>
+
+#include <openssl/ssl.h>
+
+struct config;
+struct tls_server;
+
+/* Call before dropping privileges: key files may be readable by root only,
+ * and a generated pair is written into <spool_dir>/tls/. */
+struct tls_server *tls_server_new(const struct config *cfg);
+/* Re-read the certificate and key; on failure the old ones stay. */
+int tls_server_reload(struct tls_server *ts);
+void tls_server_free(struct tls_server *ts);
+
+SSL *tls_server_ssl(struct tls_server *ts);
+
+/* "TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)" */
+void tls_describe(SSL *ssl, char *buf, size_t len);
+
+#endif
