@@ -25,6 +25,7 @@ struct text_pattern {
 	const char *provider; /* product or provider the wording identifies */
 	const char *note;     /* what the provider documents it to mean */
 	int action;           /* enum explain_action implied, or -1 */
+	int weak;             /* generic word: loses to any other match */
 };
 
 struct provider_marker {
@@ -41,6 +42,8 @@ int enhanced_parse(const char *s, size_t len, int *cls, int *subj, int *det);
  * quotes folded; glob match with '*' gaps. */
 void text_fold(char *dst, size_t dstsz, const char *src, size_t len);
 int text_match(const char *hay, const char *pattern);
+/* Offset where the match of pattern starts in hay, or -1. */
+long text_find(const char *hay, const char *pattern);
 
 /* patterns.c */
 const struct text_pattern *pattern_find(const char *folded, int cls);

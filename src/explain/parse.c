@@ -201,10 +201,15 @@ find_codes(const unsigned char *s, size_t len, struct cand *c)
 			return;
 		}
 	}
+	find_enhanced_after(s, len, 0, c);
+	/* "5.1.2 The host ... (SMTP error 512)": input that opens with an
+	 * enhanced code is about that code, not a number quoted later. */
+	i = skip_sep(s, len, 0, " \t\r\n");
+	if (c->enh_pos == i && c->enh_len > 0)
+		return;
 	c->pos = linestart != len ? linestart : first;
 	if (c->pos != len)
 		c->basic = basic_at(s, len, c->pos);
-	find_enhanced_after(s, len, 0, c);
 }
 
 static void

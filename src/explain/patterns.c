@@ -18,7 +18,13 @@
 
 #define P(m, r, cls, actor, prov, note, act)                                   \
 	{                                                                      \
-		m, REASON_##r, cls, actor, prov, note, act                     \
+		m, REASON_##r, cls, actor, prov, note, act, 0                  \
+	}
+/* Weak: a word that also appears in more specific sentences; it only
+ * decides when nothing stronger matched. */
+#define PW(m, r, cls, actor, prov, note, act)                                  \
+	{                                                                      \
+		m, REASON_##r, cls, actor, prov, note, act, 1                  \
 	}
 
 /* clang-format off */
@@ -185,6 +191,10 @@ static const struct text_pattern patterns[] = {
 	P("spf", AUTHFAILURE, 0, -1, NULL, NULL, -1),
 	P("dkim", AUTHFAILURE, 0, -1, NULL, NULL, -1),
 
+	P("authentication problem", SECURITYERROR, 0, A_SA, NULL, NULL, -1),
+	P("outgoing message timed out", EXPIRED, 0, A_SA, NULL, NULL, -1),
+	P("address couldn't be found", USERUNKNOWN, 0, A_SND, NULL, NULL, -1),
+
 	/* Rates and connections */
 	P("too quickly", RATELIMITED, 0, A_NO, NULL, NULL, ACT_BACKOFF_DESTINATION),
 	P("too fast", RATELIMITED, 0, A_NO, NULL, NULL, ACT_BACKOFF_DESTINATION),
@@ -226,12 +236,12 @@ static const struct text_pattern patterns[] = {
 	P("client initiated authentication exchange", SYNTAXERROR, 0, A_SA, NULL, NULL, -1),
 	P("temporary authentication failure", SECURITYERROR, 0, A_NO, NULL, NULL, -1),
 	P("cannot authenticate", SECURITYERROR, 0, A_NO, NULL, NULL, -1),
-	P("authentication", SECURITYERROR, 0, A_SA, NULL, NULL, -1),
+	PW("authentication", SECURITYERROR, 0, A_SA, NULL, NULL, -1),
 	P("starttls may not be repeated", SYNTAXERROR, 0, A_SA, NULL, NULL, -1),
 	P("pipeline after starttls", SYNTAXERROR, 0, A_SA, NULL, NULL, -1),
-	P("starttls", SECURITYERROR, 0, A_SA, NULL, NULL, -1),
-	P("encryption", SECURITYERROR, 0, A_SA, NULL, NULL, -1),
-	P("tls required", SECURITYERROR, 0, A_SA, NULL, NULL, -1),
+	PW("starttls", SECURITYERROR, 0, A_SA, NULL, NULL, -1),
+	PW("encryption", SECURITYERROR, 0, A_SA, NULL, NULL, -1),
+	PW("tls required", SECURITYERROR, 0, A_SA, NULL, NULL, -1),
 
 	/* Reverse DNS, HELO */
 	P("reverse dns", REQUIREPTR, 0, A_SA, NULL, NULL, -1),
@@ -246,13 +256,13 @@ static const struct text_pattern patterns[] = {
 	P("an error of your mail server", SYSTEMERROR, 0, A_SA, NULL, NULL, -1),
 	P("recipient address rejected*access denied", FILTERED, 0, A_RA, NULL,
 	  "The recipient's server or its anti-spam appliance refuses this recipient for this sender.", -1),
-	P("unsolicited", SPAMDETECTED, 0, A_SND, NULL, NULL, -1),
-	P("spam", SPAMDETECTED, 0, A_SND, NULL, NULL, -1),
-	P("virus", SPAMDETECTED, 0, A_SND, NULL, NULL, -1),
-	P("malware", SPAMDETECTED, 0, A_SND, NULL, NULL, -1),
-	P("rejected your message", SPAMDETECTED, 0, A_SND, NULL, NULL, -1),
+	PW("unsolicited", SPAMDETECTED, 0, A_SND, NULL, NULL, -1),
+	PW("spam", SPAMDETECTED, 0, A_SND, NULL, NULL, -1),
+	PW("virus", SPAMDETECTED, 0, A_SND, NULL, NULL, -1),
+	PW("malware", SPAMDETECTED, 0, A_SND, NULL, NULL, -1),
+	PW("rejected your message", SPAMDETECTED, 0, A_SND, NULL, NULL, -1),
 	P("user complaints", BADREPUTATION, 0, A_SA, NULL, NULL, ACT_BACKOFF_DESTINATION),
-	P("reputation", BADREPUTATION, 0, A_SA, NULL, NULL, ACT_BACKOFF_DESTINATION),
+	PW("reputation", BADREPUTATION, 0, A_SA, NULL, NULL, ACT_BACKOFF_DESTINATION),
 
 	/* Size */
 	P("message size", MESGTOOBIG, 0, A_SND, NULL, NULL, -1),
@@ -276,9 +286,9 @@ static const struct text_pattern patterns[] = {
 	P("exceeded its storage limit", MAILBOXFULL, 0, A_RA, NULL, NULL, -1),
 	P("over its storage limit", MAILBOXFULL, 0, A_RA, NULL, NULL, -1),
 	P("mailbox has exceeded", MAILBOXFULL, 0, A_RA, NULL, NULL, -1),
-	P("disabled", SUSPEND, 0, A_SND, NULL, NULL, -1),
-	P("suspended", SUSPEND, 0, A_SND, NULL, NULL, -1),
-	P("inactive", SUSPEND, 0, A_SND, NULL, NULL, -1),
+	PW("disabled", SUSPEND, 0, A_SND, NULL, NULL, -1),
+	PW("suspended", SUSPEND, 0, A_SND, NULL, NULL, -1),
+	PW("inactive", SUSPEND, 0, A_SND, NULL, NULL, -1),
 
 	/* System state */
 	P("insufficient system storage", SYSTEMFULL, 0, A_NO, NULL, NULL, -1),
@@ -290,7 +300,7 @@ static const struct text_pattern patterns[] = {
 
 	/* Addresses and domains */
 	P("domain of sender address does not resolve", REJECTED, 0, A_SA, NULL, NULL, -1),
-	P("sender address rejected", REJECTED, 0, A_SA, "Postfix", NULL, -1),
+	PW("sender address rejected:", REJECTED, 0, A_SA, "Postfix", NULL, -1),
 	P("bad sender", REJECTED, 0, A_SA, NULL, NULL, -1),
 	P("sender's system address", REJECTED, 0, A_SA, NULL, NULL, -1),
 	P("sender's mailbox address", REJECTED, 0, A_SA, NULL, NULL, -1),
@@ -329,32 +339,31 @@ static const struct text_pattern patterns[] = {
 	P("mailbox has moved", USERUNKNOWN, 0, A_SND, NULL, NULL, -1),
 	P("address ambiguous", USERUNKNOWN, 0, A_SND, NULL, NULL, -1),
 	P("mailbox address syntax", USERUNKNOWN, 0, A_SND, NULL, NULL, -1),
-	P("mailbox*unavailable", USERUNKNOWN, 5, A_SND, NULL, NULL, -1),
-	P("mailbox*unavailable", ONHOLD, 4, A_NO, NULL, NULL, -1),
+	PW("mailbox*unavailable", USERUNKNOWN, 5, A_SND, NULL, NULL, -1),
+	PW("mailbox*unavailable", ONHOLD, 4, A_NO, NULL, NULL, -1),
 	P("mailbox busy", ONHOLD, 4, A_NO, NULL, NULL, -1),
-	P("recipient address rejected", FILTERED, 0, A_RA, "Postfix", NULL, -1),
-	P("access denied", BLOCKED, 0, A_SA, NULL, NULL, -1),
-	P("client host rejected", BLOCKED, 0, A_SA, "Postfix", NULL, -1),
-	P("blocked", BLOCKED, 0, A_SA, NULL, NULL, -1),
-	P("not authorized", POLICYVIOLATION, 0, A_SA, NULL, NULL, -1),
+	PW("recipient address rejected:", FILTERED, 0, A_RA, "Postfix", NULL, -1),
+	PW("access denied", BLOCKED, 0, A_SA, NULL, NULL, -1),
+	PW("client host rejected:", BLOCKED, 0, A_SA, "Postfix", NULL, -1),
+	PW("blocked", BLOCKED, 0, A_SA, NULL, NULL, -1),
+	PW("not authorized", POLICYVIOLATION, 0, A_SA, NULL, NULL, -1),
 	P("transaction*failed", BLOCKED, 5, A_SA, NULL,
 	  "A catch-all refusal; in practice most often the sending IP is on a blocklist or the message looked like spam (Yahoo also uses it for nonexistent or disabled addresses).", -1),
-	P("policy", POLICYVIOLATION, 0, A_SND, NULL, NULL, -1),
-	P("refused", POLICYVIOLATION, 0, A_SND, NULL, NULL, -1),
+	PW("policy", POLICYVIOLATION, 0, A_SND, NULL, NULL, -1),
+	PW("refused", POLICYVIOLATION, 0, A_SND, NULL, NULL, -1),
 
 	/* Network, routing, time */
 	P("delivery time expired", EXPIRED, 0, A_SA, NULL, NULL, -1),
 	P("retry timeout exceeded", EXPIRED, 0, A_SA, "Exim", NULL, -1),
 	P("message expired", EXPIRED, 0, A_SA, NULL, NULL, -1),
 	P("too long in queue", EXPIRED, 0, A_SA, NULL, NULL, -1),
-	P("outgoing message timed out", EXPIRED, 0, A_SA, NULL, NULL, -1),
 	P("hop count", NETWORKERROR, 0, A_SA, NULL, NULL, -1),
-	P("hops", NETWORKERROR, 0, A_SA, NULL, NULL, -1),
+	PW("hops", NETWORKERROR, 0, A_SA, NULL, NULL, -1),
 	P("mail loop", NETWORKERROR, 0, A_SA, NULL, NULL, -1),
 	P("routing loop", NETWORKERROR, 0, A_SA, NULL, NULL, -1),
 	P("loop detected", NETWORKERROR, 0, A_SA, NULL, NULL, -1),
-	P("timeout", NETWORKERROR, 0, A_NO, NULL, NULL, -1),
-	P("timed out", NETWORKERROR, 0, A_NO, NULL, NULL, -1),
+	PW("timeout", NETWORKERROR, 0, A_NO, NULL, NULL, -1),
+	PW("timed out", NETWORKERROR, 0, A_NO, NULL, NULL, -1),
 	P("connection refused", NETWORKERROR, 0, A_NO, NULL, NULL, -1),
 	P("unable to connect", NETWORKERROR, 0, A_NO, NULL, NULL, -1),
 	P("cannot open connection", NETWORKERROR, 0, A_NO, NULL, NULL, -1),
@@ -379,12 +388,12 @@ static const struct text_pattern patterns[] = {
 	P("malformed", CONTENTERROR, 0, A_SND, NULL, NULL, -1),
 	P("media not supported", CONTENTERROR, 0, A_SND, NULL, NULL, -1),
 	P("security conversion", SECURITYERROR, 0, A_SA, NULL, NULL, -1),
-	P("conversion", CONTENTERROR, 0, A_SND, NULL, NULL, -1),
-	P("media error", CONTENTERROR, 0, A_SND, NULL, NULL, -1),
+	PW("conversion", CONTENTERROR, 0, A_SND, NULL, NULL, -1),
+	PW("media error", CONTENTERROR, 0, A_SND, NULL, NULL, -1),
 	P("message integrity", SECURITYERROR, 0, A_SA, NULL, NULL, -1),
 	P("cryptographic", SECURITYERROR, 0, A_SA, NULL, NULL, -1),
 	P("security features not supported", SECURITYERROR, 0, A_SA, NULL, NULL, -1),
-	P("security status", SECURITYERROR, 0, A_SA, NULL, NULL, -1),
+	PW("security status", SECURITYERROR, 0, A_SA, NULL, NULL, -1),
 	P("mailing list expansion prohibited", POLICYVIOLATION, 0, A_RA, NULL, NULL, -1),
 	P("mailing list expansion", SYSTEMERROR, 0, A_RA, NULL, NULL, -1),
 
@@ -403,7 +412,7 @@ static const struct text_pattern patterns[] = {
 	P("base64", SYNTAXERROR, 0, A_SA, NULL, NULL, -1),
 	P("invalid command", SYNTAXERROR, 0, A_SA, NULL, NULL, -1),
 	P("wrong protocol version", SYNTAXERROR, 0, A_SA, NULL, NULL, -1),
-	P("protocol status", SYNTAXERROR, 0, A_SA, NULL, NULL, -1),
+	PW("protocol status", SYNTAXERROR, 0, A_SA, NULL, NULL, -1),
 	P("parameters not recognized", SYNTAXERROR, 0, A_SA, NULL, NULL, -1),
 	P("unable to accommodate parameters", SYNTAXERROR, 0, A_SA, NULL, NULL, -1),
 
@@ -413,12 +422,12 @@ static const struct text_pattern patterns[] = {
 	P("local problem", SYSTEMERROR, 0, A_NO, NULL, NULL, -1),
 	P("temporary system problem", SYSTEMERROR, 0, A_NO, NULL, NULL, -1),
 	P("temporarily rejected", SYSTEMERROR, 0, A_NO, NULL, NULL, -1),
-	P("configuration", SYSTEMERROR, 0, A_NO, NULL, NULL, -1),
-	P("service not available", SYSTEMERROR, 0, A_NO, NULL, NULL, -1),
-	P("service unavailable", SYSTEMERROR, 0, A_NO, NULL, NULL, -1),
-	P("mail system status", SYSTEMERROR, 0, A_NO, NULL, NULL, -1),
-	P("try again later", SYSTEMERROR, 4, A_NO, NULL, NULL, -1),
-	P("try later", SYSTEMERROR, 4, A_NO, NULL, NULL, -1),
+	PW("configuration", SYSTEMERROR, 0, A_NO, NULL, NULL, -1),
+	PW("service not available", SYSTEMERROR, 0, A_NO, NULL, NULL, -1),
+	PW("service unavailable", SYSTEMERROR, 0, A_NO, NULL, NULL, -1),
+	PW("mail system status", SYSTEMERROR, 0, A_NO, NULL, NULL, -1),
+	PW("try again later", SYSTEMERROR, 4, A_NO, NULL, NULL, -1),
+	PW("try later", SYSTEMERROR, 4, A_NO, NULL, NULL, -1),
 
 	/* Positive intermediate wording quoted without its 354 */
 	P("start mail input", DELIVERED, 0, A_NO, NULL, NULL, -1),
@@ -434,18 +443,42 @@ static const struct text_pattern patterns[] = {
 };
 /* clang-format on */
 
+/* Provider-documented sentences (provider and note set) decide in table order.
+ * Otherwise the wording mentioned first in the text wins, so a help-page
+ * line listing two meanings gets its primary one; weak words only count
+ * when nothing else matched. */
+static int
+pattern_tier(const struct text_pattern *p)
+{
+	if (p->provider != NULL && p->note != NULL)
+		return 0;
+	return p->weak ? 2 : 1;
+}
+
 const struct text_pattern *
 pattern_find(const char *folded, int cls)
 {
+	const struct text_pattern *best = NULL;
+	long pos, best_pos = 0;
 	size_t i;
+	int tier, best_tier = 3;
 
 	for (i = 0; i < sizeof(patterns) / sizeof(patterns[0]); i++) {
 		if (patterns[i].cls != 0 && patterns[i].cls != cls)
 			continue;
-		if (text_match(folded, patterns[i].match))
-			return &patterns[i];
+		tier = pattern_tier(&patterns[i]);
+		if (tier > best_tier)
+			continue;
+		pos = text_find(folded, patterns[i].match);
+		if (pos < 0)
+			continue;
+		if (tier < best_tier || (tier > 0 && pos < best_pos)) {
+			best = &patterns[i];
+			best_tier = tier;
+			best_pos = pos;
+		}
 	}
-	return NULL;
+	return best;
 }
 
 /* clang-format off */
@@ -457,13 +490,14 @@ static const struct provider_marker markers[] = {
 	{"outlook.com", "Microsoft 365"}, {"hotmail", "Microsoft 365"},
 	{"resolver.", "Microsoft Exchange"},
 	{" smtp;", "Microsoft Exchange"},
-	{"exchange", "Microsoft Exchange"},
+	{"exchange server", "Microsoft Exchange"},
+	{"microsoft", "Microsoft Exchange"},
 	{"yahoo", "Yahoo"}, {"[ts0", "Yahoo"},
 	{"yandex", "Yandex"}, {"mail.ru", "Mail.ru"},
-	{"recipient address rejected", "Postfix"},
-	{"sender address rejected", "Postfix"},
-	{"client host rejected", "Postfix"},
-	{"helo command rejected", "Postfix"},
+	{"recipient address rejected:", "Postfix"},
+	{"sender address rejected:", "Postfix"},
+	{"client host rejected:", "Postfix"},
+	{"helo command rejected:", "Postfix"},
 	{"relay access denied", "Postfix"},
 	{"error: too many recipients", "Postfix"},
 	{"(in reply to ", "Postfix"},

@@ -69,12 +69,14 @@ text_fold(char *dst, size_t dstsz, const char *src, size_t len)
 	dst[o] = '\0';
 }
 
-/* '*' in pattern matches any run; pieces must appear in order.  Leftmost
- * match of each piece is enough because later pieces only need to follow. */
-int
-text_match(const char *hay, const char *pattern)
+/* '*' in pattern matches any run; pieces must appear in order.  The
+ * leftmost match of each piece is enough because later pieces only need to
+ * follow it. */
+long
+text_find(const char *hay, const char *pattern)
 {
-	const char *p = pattern, *star, *found;
+	const char *p = pattern, *star, *found, *h = hay;
+	long start = -1;
 	char piece[128];
 	size_t n;
 
@@ -86,14 +88,22 @@ text_match(const char *hay, const char *pattern)
 		if (n > 0) {
 			memcpy(piece, p, n);
 			piece[n] = '\0';
-			found = strstr(hay, piece);
+			found = strstr(h, piece);
 			if (found == NULL)
-				return 0;
-			hay = found + n;
+				return -1;
+			if (start < 0)
+				start = found - hay;
+			h = found + n;
 		}
 		if (star == NULL)
 			break;
 		p = star + 1;
 	}
-	return 1;
+	return start < 0 ? 0 : start;
+}
+
+int
+text_match(const char *hay, const char *pattern)
+{
+	return text_find(hay, pattern) >= 0;
 }
