@@ -251,6 +251,15 @@ add_vacation(struct bounce_report *rep, const char *hdrs, size_t hlen)
 	rep->format = "autoreply";
 }
 
+static int
+from_mailer_daemon(const char *from)
+{
+	size_t n = strlen(from);
+
+	return mime_memcasemem(from, n, "mailer-daemon") != NULL ||
+	       mime_memcasemem(from, n, "postmaster") != NULL;
+}
+
 static void
 finish_arf(struct walk *w)
 {
@@ -278,10 +287,13 @@ parse_normalized(const char *msg, size_t len, struct bounce_report *rep)
 	mime_header(msg, hlen, "From", from, sizeof(from));
 	if (w.arf)
 		finish_arf(&w);
-	else if (!w.dsn && rep->nentries == 0 && is_auto_reply(msg, hlen))
-		add_vacation(rep, msg, hlen);
 	else if (!w.dsn && w.text != NULL)
 		rep->format = bounce_text_parse(w.text, w.textlen, from, rep);
+	/* Bounces carry Auto-Submitted too; only a reply from a person's
+	 * address that is not a recognised bounce is a vacation notice. */
+	if (!w.dsn && !w.arf && rep->nentries == 0 &&
+	    is_auto_reply(msg, hlen) && !from_mailer_daemon(from))
+		add_vacation(rep, msg, hlen);
 	free(w.text);
 }
 

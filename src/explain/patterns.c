@@ -108,6 +108,8 @@ static const struct text_pattern patterns[] = {
 	  "Yahoo TS02: mail from this (shared) IP is deferred because of excessive user complaints.", ACT_BACKOFF_DESTINATION),
 	P("[ts03]", BADREPUTATION, 0, A_SA, "Yahoo",
 	  "Yahoo TS03: all mail from this IP is permanently deferred (bulk or unwanted mail); stop and clean the list.", ACT_BACKOFF_DESTINATION),
+	P("doesn't have a yahoo", USERUNKNOWN, 0, A_SND, "Yahoo",
+	  "Yahoo: there is no Yahoo account with this address.", -1),
 	P("message temporarily deferred", BADREPUTATION, 0, A_NO, "Yahoo",
 	  "Yahoo: the message is deferred because of unusual traffic, content or sending IP reputation; retry later.", ACT_BACKOFF_DESTINATION),
 	P("resources temporarily unavailable", SYSTEMERROR, 0, A_NO, "Yahoo",
