@@ -1,0 +1,97 @@
+/*
+ * client — the SMTP client that hands one message to one remote server for
+ * a set of recipients of the same destination (RFC 5321): EHLO with HELO
+ * fallback, opportunistic STARTTLS (verify nothing; log what was seen) or
+ * required TLS, AUTH PLAIN/LOGIN for a smarthost (only inside TLS),
+ * PIPELINING, SIZE (refused early when the remote's limit is smaller),
+ * 8BITMIME, SMTPUTF8, DSN pass-through (NOTIFY, ORCPT, ENVID, RET), and the
+ * RFC 5321 s4.5.3.2 timeouts.
+ *
+ * The client reports what the remote said for each recipient and for the
+ * transaction; deciding retry / bounce / back-off is the scheduler's job
+ * (through explain_decide()).  When the server answers 452 (or 552 with
+ * X.5.3) to a RCPT after accepting others, the client sends the message to
+ * the accepted ones and marks the rest RELAY_RCPT_NOT_TRIED, so the
+ * scheduler opens another transaction for them (RFC 5321 s4.5.3.1.10).
+ *
+ * Ownership: the job's data must stay valid until the callback; the result
+ * is valid during the callback only.  Threads: event-loop thread only.
+ */
+#ifndef FERRY_RELAY_CLIENT_H
+#define FERRY_RELAY_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "queue/envelope.h"
+
+struct event_base;
+struct relay_client;
+
+struct relay_target {
+	const char *host;        /* name for EHLO logs, SNI, Remote-MTA */
+	const char *addr;        /* numeric address to connect to */
+	int port;
+	bool tls_required;       /* fail (temporarily) without STARTTLS */
+	bool implicit_tls;       /* connect with TLS (port 465 style) */
+	const char *auth_user;   /* smarthost AUTH, or NULL */
+	const char *auth_pass;
+};
+
+struct relay_job {
+	const char *helo_name;       /* our name in EHLO */
+	const struct envelope *env;  /* sender, DSN options, recipients */
+	const size_t *rcpt_idx;      /* which env->rcpts to send to */
+	size_t nrcpt;
+	const char *msg;             /* message as stored (CRLF line ends) */
+	size_t msglen;
+	int timeout_connect;         /* seconds; 0: the RFC 5321 defaults */
+};
+
+enum relay_rcpt_outcome {
+	RELAY_RCPT_ACCEPTED,  /* the remote took the message for it (250) */
+	RELAY_RCPT_REJECTED,  /* RCPT or DATA answered 4yz/5yz: see reply */
+	RELAY_RCPT_NOT_TRIED, /* not attempted (split, or session failed) */
+};
+
+struct relay_reply {
+	int code;             /* 0 when there was no reply (network error) */
+	char enhanced[16];    /* "5.1.1" or "" */
+	char *text;           /* the full reply, lines joined with " " */
+};
+
+enum relay_stage {
+	RELAY_STAGE_CONNECT,
+	RELAY_STAGE_GREETING,
+	RELAY_STAGE_EHLO,
+	RELAY_STAGE_STARTTLS,
+	RELAY_STAGE_AUTH,
+	RELAY_STAGE_MAIL,
+	RELAY_STAGE_RCPT,
+	RELAY_STAGE_DATA,     /* the DATA command, or the final dot */
+	RELAY_STAGE_DONE,
+};
+
+struct relay_result {
+	/* Session-level failure (or RELAY_STAGE_DONE with reply.code 0). */
+	enum relay_stage failed_stage;
+	struct relay_reply session_reply; /* reply that ended the session */
+	const char *error;                /* local error text, or NULL */
+	char remote_mta[300];             /* "mx.example.org [192.0.2.1]" */
+	char tls_info[128];               /* "" when TLS was not used */
+	bool remote_dsn;                  /* remote advertised DSN */
+	/* One entry per job recipient, in job order. */
+	enum relay_rcpt_outcome *outcome;
+	struct relay_reply *rcpt_reply;   /* RCPT reply, or the DATA reply */
+};
+
+typedef void (*relay_done_cb)(void *arg, const struct relay_result *res);
+
+/* Starts connecting at once; the callback runs exactly once, later. */
+struct relay_client *relay_client_start(struct event_base *base,
+	const struct relay_target *target, const struct relay_job *job,
+	relay_done_cb cb, void *arg);
+/* Abort; no callback after this. */
+void relay_client_abort(struct relay_client *c);
+
+#endif
