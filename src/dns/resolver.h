@@ -25,8 +25,8 @@ enum dns_status {
 	DNS_OK,        /* hosts[] holds at least one host with an address */
 	DNS_NXDOMAIN,  /* the domain does not exist: bounce 5.1.2 */
 	DNS_NULL_MX,   /* "MX 0 ." (RFC 7505): bounce 5.1.10 */
-	DNS_NO_HOST,   /* MX hosts (or the domain) have no address: 5.1.2? no:
-	                * treated as temporary, as most MTAs do */
+	DNS_NO_HOST,   /* no MX host (nor the domain) has an address:
+	                * temporary, a host may be renumbered */
 	DNS_TEMPFAIL,  /* SERVFAIL, timeout, resolver trouble: retry later */
 };
 
