@@ -285,7 +285,7 @@ config_type_name(const struct config_option *opt)
 	        [OPT_SIZE] = "size",           [OPT_BOOL] = "boolean",
 	        [OPT_LISTEN] = "address list", [OPT_MAILBOX] = "name list",
 	        [OPT_DISABLED] = "name list",  [OPT_ALIAS] = "alias",
-	        [OPT_CATCH_ALL] = "name",
+	        [OPT_CATCH_ALL] = "name",      [OPT_SENDER] = "sender rule",
 	};
 
 	return names[opt->type];
