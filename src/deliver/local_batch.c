@@ -110,6 +110,21 @@ clean_copy(char *dst, size_t cap, const char *src)
 	dst[i] = '\0';
 }
 
+/* Turn each CRLF into LF in place; returns the new length.  The spool
+ * holds the message as received on the wire (CRLF). */
+static size_t
+crlf_to_lf(char *data, size_t len)
+{
+	size_t in, out = 0;
+
+	for (in = 0; in < len; in++) {
+		if (data[in] == '\r' && in + 1 < len && data[in + 1] == '\n')
+			continue;
+		data[out++] = data[in];
+	}
+	return out;
+}
+
 struct msgdata {
 	const char *data;
 	size_t len;
@@ -208,7 +223,6 @@ deliver_message(struct local_delivery *ld, struct bmsg *bm, struct sync_set *ss)
 {
 	struct msgdata md;
 	char *data;
-	const char *nl;
 
 	if (spool_load(ld->sp, bm->item->id, &bm->env) < 0) {
 		if (errno != ENOENT) { /* ENOENT: no longer queued */
@@ -223,9 +237,10 @@ deliver_message(struct local_delivery *ld, struct bmsg *bm, struct sync_set *ss)
 		bm->defer = true;
 		return;
 	}
+	/* Maildir files hold UNIX line ends, as mail readers expect. */
+	md.len = crlf_to_lf(data, md.len);
 	md.data = data;
-	nl = memchr(data, '\n', md.len);
-	md.eol = nl && nl > data && nl[-1] == '\r' ? "\r\n" : "\n";
+	md.eol = "\n";
 	deliver_all(ld, bm, &md, ss);
 	free(data);
 }

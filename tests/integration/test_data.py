@@ -73,7 +73,9 @@ def test_dot_unstuffing(ferry):
     c.send("Subject: dots\r\n\r\n..leading dot\r\n.\r\n")
     assert c.reply().startswith("250 ")
     data = read(ferry.wait_maildir("demo", 1)[0])
-    assert data.endswith(b"\r\n\r\n.leading dot\r\n")
+    # Maildir files have UNIX line ends.
+    assert data.endswith(b"\n\n.leading dot\n")
+    assert b"\r" not in data
 
 
 @pytest.mark.parametrize("payload", [
@@ -163,7 +165,7 @@ def test_bdat_chunks(ferry):
     c.send(b"BDAT %d LAST\r\n" % len(part2) + part2)
     assert c.reply().startswith("250 2.0.0 Ok: queued as ")
     data = read(ferry.wait_maildir("demo", 1)[0])
-    assert data.endswith(part1 + part2)
+    assert data.endswith((part1 + part2).replace(b"\r\n", b"\n"))
 
 
 def test_bdat_errors(ferry):

@@ -155,8 +155,8 @@ fanout(enum sync_mode mode, int nmsgs)
 	}
 	data = first_file(fx.root, "u3");
 	snprintf(expect, sizeof(expect),
-	         "Return-Path: <sender@example.org>\r\n"
-	         "Delivered-To: u3@example.org\r\nSubject: ");
+	         "Return-Path: <sender@example.org>\n"
+	         "Delivered-To: u3@example.org\nSubject: ");
 	assert_memory_equal(data, expect, strlen(expect));
 	free(data);
 	/* Fully delivered messages leave the queue. */
