@@ -36,6 +36,11 @@ xtext_decode(const char *s, size_t len, char *out, size_t cap)
 				return -1;
 			ch = (unsigned char)(hi << 4 | lo);
 			i += 2;
+			/* s4.2, s4.4: before encoding, ORCPT and ENVID are
+			 * printable US-ASCII; a control octet or CRLF must not
+			 * reach the envelope and later the DSN. */
+			if (ch < 32 || ch > 126)
+				return -1;
 		} else if (ch < 33 || ch > 126 || ch == '=') {
 			return -1;
 		}
