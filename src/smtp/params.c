@@ -182,18 +182,30 @@ parse_notify(const char *v, size_t len, unsigned *out)
 	       (!(*out & DSN_NOTIFY_NEVER) || *out == DSN_NOTIFY_NEVER);
 }
 
+/* atext of RFC 5322 s3.2.3, ASCII only. */
+static bool
+is_atext(unsigned char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+	       (ch >= '0' && ch <= '9') ||
+	       (ch != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", ch) != NULL);
+}
+
 /* ORCPT = addr-type ";" xtext; addr-type is an atom (rfc822, utf-8). */
 static bool
 parse_orcpt(const char *v, size_t len, char *out, size_t cap)
 {
 	const char *semi = memchr(v, ';', len);
-	size_t tlen;
+	size_t tlen, i;
 
 	if (semi == NULL || semi == v || len > ORCPT_MAX)
 		return false;
 	tlen = (size_t)(semi - v);
 	if (tlen + 2 >= cap)
 		return false;
+	for (i = 0; i < tlen; i++)
+		if (!is_atext((unsigned char)v[i]))
+			return false;
 	memcpy(out, v, tlen + 1);
 	return xtext_decode(semi + 1, len - tlen - 1, out + tlen + 1,
 	                    cap - tlen - 1) == 0 &&
