@@ -52,6 +52,8 @@ xtext_decode(const char *s, size_t len, char *out, size_t cap)
 	return 0;
 }
 
+/* size-value = 1*20DIGIT (RFC 1870 s3).  A value past SIZE_MAX is still
+ * well-formed: it saturates, so the caller answers 552, not 501. */
 static bool
 parse_size(const char *v, size_t len, size_t *out)
 {
@@ -60,9 +62,11 @@ parse_size(const char *v, size_t len, size_t *out)
 	if (len == 0 || len > 20)
 		return false;
 	for (i = 0; i < len; i++) {
-		if (v[i] < '0' || v[i] > '9' || n > (SIZE_MAX - 9) / 10)
+		size_t d = (size_t)(v[i] - '0');
+
+		if (v[i] < '0' || v[i] > '9')
 			return false;
-		n = n * 10 + (size_t)(v[i] - '0');
+		n = n > (SIZE_MAX - d) / 10 ? SIZE_MAX : n * 10 + d;
 	}
 	*out = n;
 	return true;
