@@ -66,10 +66,18 @@ line_end(struct data_scanner *sc)
 	sc->line_len = 0;
 }
 
+/*
+ * A CR is content whatever follows it (CRLF, or a bare CR that gets
+ * flagged), so it is emitted at once; only whether it was bare waits for
+ * the next octet.  Holding it back instead would let one read produce more
+ * octets than it carried, overrunning an output buffer sized to the read,
+ * and would lose a trailing CR at the end of a BDAT chunk.
+ */
 static void
 text_octet(struct data_scanner *sc, char *out, size_t *n, char ch)
 {
 	if (ch == '\r') {
+		emit(sc, out, n, '\r');
 		sc->state = S_CR;
 		return;
 	}
@@ -82,10 +90,10 @@ text_octet(struct data_scanner *sc, char *out, size_t *n, char ch)
 	sc->state = S_TEXT;
 }
 
+/* The octet after a CR (already emitted) inside a line. */
 static void
 cr_octet(struct data_scanner *sc, char *out, size_t *n, char ch)
 {
-	emit(sc, out, n, '\r');
 	if (ch == '\n') {
 		emit(sc, out, n, '\n');
 		line_end(sc);
@@ -120,16 +128,21 @@ scan_octet(struct data_scanner *sc, char *out, size_t *n, char ch)
 	case S_DOT_CR:
 		if (ch == '\n')
 			return true;
-		/* "." CR x: not the end; the dot was stuffing, the CR bare. */
-		sc->state = S_CR;
+		/*
+		 * "." CR x: not the end; the dot was stuffing, the CR bare.
+		 * The CR is flagged but not emitted: "." and CR came in with
+		 * no output, possibly in an earlier read, and emitting both
+		 * CR and x now could overrun the caller's buffer.  The flag
+		 * makes the message rejected, so its content is moot.
+		 */
 		cr_octet(sc, out, n, ch);
 		return false;
 	case S_CR:
 		if (ch == '\r') {
 			/* CR CR: the first one is bare. */
 			sc->flags |= DATA_BARE_CR;
-			emit(sc, out, n, '\r');
 			line_octet(sc, '\r');
+			emit(sc, out, n, '\r');
 			return false;
 		}
 		cr_octet(sc, out, n, ch);

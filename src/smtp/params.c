@@ -36,6 +36,11 @@ xtext_decode(const char *s, size_t len, char *out, size_t cap)
 				return -1;
 			ch = (unsigned char)(hi << 4 | lo);
 			i += 2;
+			/* s4.2, s4.4: before encoding, ORCPT and ENVID are
+			 * printable US-ASCII; a control octet or CRLF must not
+			 * reach the envelope and later the DSN. */
+			if (ch < 32 || ch > 126)
+				return -1;
 		} else if (ch < 33 || ch > 126 || ch == '=') {
 			return -1;
 		}
@@ -47,6 +52,8 @@ xtext_decode(const char *s, size_t len, char *out, size_t cap)
 	return 0;
 }
 
+/* size-value = 1*20DIGIT (RFC 1870 s3).  A value past SIZE_MAX is still
+ * well-formed: it saturates, so the caller answers 552, not 501. */
 static bool
 parse_size(const char *v, size_t len, size_t *out)
 {
@@ -55,9 +62,11 @@ parse_size(const char *v, size_t len, size_t *out)
 	if (len == 0 || len > 20)
 		return false;
 	for (i = 0; i < len; i++) {
-		if (v[i] < '0' || v[i] > '9' || n > (SIZE_MAX - 9) / 10)
+		size_t d = (size_t)(v[i] - '0');
+
+		if (v[i] < '0' || v[i] > '9')
 			return false;
-		n = n * 10 + (size_t)(v[i] - '0');
+		n = n > (SIZE_MAX - d) / 10 ? SIZE_MAX : n * 10 + d;
 	}
 	*out = n;
 	return true;
@@ -177,18 +186,30 @@ parse_notify(const char *v, size_t len, unsigned *out)
 	       (!(*out & DSN_NOTIFY_NEVER) || *out == DSN_NOTIFY_NEVER);
 }
 
+/* atext of RFC 5322 s3.2.3, ASCII only. */
+static bool
+is_atext(unsigned char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+	       (ch >= '0' && ch <= '9') ||
+	       (ch != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", ch) != NULL);
+}
+
 /* ORCPT = addr-type ";" xtext; addr-type is an atom (rfc822, utf-8). */
 static bool
 parse_orcpt(const char *v, size_t len, char *out, size_t cap)
 {
 	const char *semi = memchr(v, ';', len);
-	size_t tlen;
+	size_t tlen, i;
 
 	if (semi == NULL || semi == v || len > ORCPT_MAX)
 		return false;
 	tlen = (size_t)(semi - v);
 	if (tlen + 2 >= cap)
 		return false;
+	for (i = 0; i < tlen; i++)
+		if (!is_atext((unsigned char)v[i]))
+			return false;
 	memcpy(out, v, tlen + 1);
 	return xtext_decode(semi + 1, len - tlen - 1, out + tlen + 1,
 	                    cap - tlen - 1) == 0 &&
