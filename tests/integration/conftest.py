@@ -82,6 +82,20 @@ class Ferry:
             f.write("\n".join(lines) + "\n")
 
     def start(self):
+        # A port picked by free_port() can be taken by someone else before
+        # the daemon binds it: pick new ones and try again.
+        for attempt in range(3):
+            try:
+                return self._start_once()
+            except RuntimeError as e:
+                if "event=listen" not in str(e) or "error=" not in str(e) \
+                        or attempt == 2:
+                    raise
+                self.port = free_port()
+                self.submission_port = free_port()
+                self.submissions_port = free_port()
+
+    def _start_once(self):
         self.write_config()
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
