@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,8 +121,12 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	struct listener_ctx *lc = arg;
 	struct smtp_server *srv = lc->srv;
 	struct session *s;
+	int one = 1;
 
 	evutil_make_socket_nonblocking(fd);
+	/* Replies and TLS records are small and sent when complete: do not
+	 * let Nagle hold them for the peer's delayed ACK. */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (lc->role == LISTENER_SUBMISSIONS && srv->tls == NULL) {
 		evutil_closesocket(fd);
 		return;

@@ -224,3 +224,21 @@ def test_swaks_unknown_user(ferry):
         capture_output=True, text=True, timeout=30)
     assert out.returncode != 0
     assert "550 5.1.1 <ghost@example.test>" in out.stdout
+
+
+def test_maildir_readable_by_mail_readers(ferry):
+    """The Maildir layout and files parse with the stdlib Maildir reader."""
+    import mailbox
+    for i in range(3):
+        with smtplib.SMTP("127.0.0.1", ferry.port) as s:
+            s.sendmail("s@b.example", ["bob@example.test"],
+                       f"Subject: m{i}\r\nFrom: s@b.example\r\n\r\nbody {i}\r\n".encode())
+    ferry.wait_maildir("bob", 3)
+    md = mailbox.Maildir(ferry.maildir_root + "/bob", create=False)
+    subjects = sorted(m["Subject"] for m in md)
+    assert subjects == ["m0", "m1", "m2"]
+    for key in md.keys():
+        assert "," in key and "S=" in key  # size in the unique name
+        msg = md[key]
+        assert msg.get_payload().startswith("body ")
+        assert msg["Return-Path"] == "<s@b.example>"
