@@ -33,15 +33,15 @@ enum auth_status {
 	AUTH_BAD_BASE64,   /* client line is not base64 (501 5.5.2) */
 	AUTH_CANCELLED,    /* client sent "*" (501 5.7.0) */
 	AUTH_UNKNOWN_MECH, /* mechanism not offered (504 5.5.4) */
-	AUTH_MALFORMED,    /* decoded message breaks the mechanism (501 5.5.2) */
+	AUTH_MALFORMED, /* decoded message breaks the mechanism (501 5.5.2) */
 };
 
 typedef void (*auth_result_cb)(void *arg, enum auth_status st,
-	const char *data);
+                               const char *data);
 
 /* NULL with errno when the backend cannot be set up (config says which). */
 struct auth_service *auth_service_new(struct event_base *base,
-	const struct config *cfg);
+                                      const struct config *cfg);
 void auth_service_free(struct auth_service *svc);
 
 /* Space-separated mechanism names for the EHLO AUTH keyword, e.g.
@@ -55,8 +55,9 @@ const char *auth_service_mechanisms(const struct auth_service *svc);
  * policy; secured tells whether the channel is TLS.
  */
 struct auth_request *auth_request_start(struct auth_service *svc,
-	const char *mech, const char *initial, const char *client_ip,
-	bool secured, auth_result_cb cb, void *arg);
+                                        const char *mech, const char *initial,
+                                        const char *client_ip, bool secured,
+                                        auth_result_cb cb, void *arg);
 /* The client's next line (base64, or "*" to cancel). */
 void auth_request_continue(struct auth_request *req, const char *line);
 /* Forget the request; no callback after this.  Safe after completion. */
