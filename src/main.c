@@ -14,6 +14,7 @@ static const struct cli_command *const commands[] = {
         &cli_check_config,
         &cli_explain,
         &cli_replies,
+        &cli_passwd,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -18,6 +18,7 @@ extern const struct cli_command cli_serve;
 extern const struct cli_command cli_check_config;
 extern const struct cli_command cli_explain;
 extern const struct cli_command cli_replies;
+extern const struct cli_command cli_passwd;
 
 /* Print a command's usage text to stdout (help) or stderr (misuse). */
 void cli_print_usage(const struct cli_command *cmd, int to_stderr);
