@@ -16,6 +16,7 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 
+#include "auth/auth.h"
 #include "base/fs.h"
 #include "base/log.h"
 #include "cli/cli.h"
@@ -37,6 +38,7 @@ struct daemon {
 	struct smtp_server *server;
 	struct local_delivery *delivery;
 	struct tls_server *tls;
+	struct auth_service *auth;
 	struct event *sigterm, *sigint, *sighup, *grace;
 	bool embedded;
 };
@@ -155,6 +157,16 @@ daemon_start(struct daemon *d)
 	if (d->tls == NULL && tls_needed(d->cfg))
 		return EX_CONFIG;
 	smtp_server_set_tls(d->server, d->tls);
+	if (d->cfg->auth_backend != AUTH_BACKEND_NONE) {
+		d->auth = auth_service_new(d->base, d->cfg);
+		if (d->auth == NULL) {
+			log_event(LOG_LVL_ERROR, "auth", "error",
+			          "cannot set up the authentication backend",
+			          NULL);
+			return EX_CONFIG;
+		}
+		smtp_server_set_auth(d->server, d->auth);
+	}
 	print_next_steps(d);
 	if (privileges_drop(d->cfg) < 0)
 		return EX_NOPERM;
@@ -191,6 +203,8 @@ daemon_stop(struct daemon *d)
 	if (d->sighup)
 		event_free(d->sighup);
 	tls_server_free(d->tls);
+	if (d->auth)
+		auth_service_free(d->auth);
 	if (d->grace)
 		event_free(d->grace);
 	event_base_free(d->base);

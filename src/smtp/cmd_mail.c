@@ -7,6 +7,7 @@
 
 #include "base/log.h"
 #include "config/config.h"
+#include "policy/sender.h"
 #include "queue/spool.h"
 #include "smtp/session_int.h"
 
@@ -78,6 +79,10 @@ cmd_mail(struct session *s, const struct smtp_command *cmd)
 		session_reply(s, R_TLS_REQUIRED);
 		return;
 	}
+	if (session_needs_auth(s)) {
+		session_reply(s, R_AUTH_REQUIRED);
+		return;
+	}
 	st = command_parse_path(cmd->args, cmd->argslen, true, &pc);
 	if (st == CMD_SYNTAX || st == CMD_PARAM_SYNTAX) {
 		session_reply(s, R_MAIL_SYNTAX);
@@ -96,6 +101,10 @@ cmd_mail(struct session *s, const struct smtp_command *cmd)
 		return;
 	}
 	addr_format(&pc.addr, from, sizeof(from));
+	if (s->auth_user && !sender_owned(s->cfg, s->auth_user, from)) {
+		session_reply(s, R_SENDER_NOT_OWNED, from, s->auth_user);
+		return;
+	}
 	s->tx.env.sender = strdup(from);
 	s->tx.env.body = s->tx.mail.body;
 	s->tx.env.ret = s->tx.mail.ret;

@@ -74,6 +74,20 @@ rcpt_syntax_ok(struct session *s, const struct smtp_command *cmd,
 	return true;
 }
 
+/* An authenticated client's recipient elsewhere: deliver to it as is. */
+static void
+relay_target(struct recipient_result *res, const char *to)
+{
+	recipient_result_free(res);
+	res->verdict = RCPT_LOCAL;
+	res->targets = calloc(1, sizeof(*res->targets));
+	if (res->targets == NULL || (res->targets[0] = strdup(to)) == NULL) {
+		res->verdict = RCPT_FOREIGN;
+		return;
+	}
+	res->ntargets = 1;
+}
+
 /* Map the policy verdict to a reply; true if the recipient is accepted. */
 static bool
 rcpt_verdict(struct session *s, const struct recipient_result *res,
@@ -125,6 +139,9 @@ cmd_rcpt(struct session *s, const struct smtp_command *cmd)
 	recipient_resolve(s->cfg, pc.addr.local,
 	                  pc.addr.is_literal ? "[literal]" : pc.addr.domain,
 	                  &res);
+	/* Authenticated clients may relay (RFC 6409 s8.1). */
+	if (res.verdict == RCPT_FOREIGN && s->auth_user)
+		relay_target(&res, to);
 	if (rcpt_verdict(s, &res, to)) {
 		add_targets(s, &res, to, &o);
 		s->tx.rcpt_accepted++;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "auth/auth.h"
 #include "config/config.h"
 #include "base/log.h"
 #include "smtp/session_int.h"
@@ -75,7 +76,7 @@ cmd_helo(struct session *s, const struct smtp_command *cmd)
 void
 cmd_ehlo(struct session *s, const struct smtp_command *cmd)
 {
-	char size[32], limits[48];
+	char size[32], limits[48], auth[128];
 	const char *lines[12];
 	size_t n = 0;
 
@@ -86,6 +87,11 @@ cmd_ehlo(struct session *s, const struct smtp_command *cmd)
 	         s->cfg->max_recipients);
 	if (session_offers_starttls(s))
 		lines[n++] = "STARTTLS";
+	if (session_offers_auth(s)) {
+		snprintf(auth, sizeof(auth), "AUTH %s",
+		         auth_service_mechanisms(smtp_server_auth(s->srv)));
+		lines[n++] = auth;
+	}
 	lines[n++] = "PIPELINING";
 	lines[n++] = size;
 	lines[n++] = "8BITMIME";

@@ -48,6 +48,7 @@ static const struct command_entry command_table[] = {
         {VERB_EXPN, cmd_expn, "EXPN"},
         {VERB_HELP, cmd_help, "HELP"},
         {VERB_STARTTLS, cmd_starttls, "STARTTLS"},
+        {VERB_AUTH, cmd_auth, "AUTH"},
 };
 
 static void session_read_cb(struct bufferevent *bev, void *arg);
@@ -263,24 +264,50 @@ session_dispatch(struct session *s, const char *line, size_t len)
 			command_table[i].run(s, &cmd);
 			return;
 		}
-	if (cmd.verb == VERB_NOT_IMPLEMENTED || cmd.verb == VERB_AUTH)
+	if (cmd.verb == VERB_NOT_IMPLEMENTED)
 		session_reply(s, R_CMD_NOT_IMPLEMENTED);
 	else
 		session_reply(s, R_CMD_UNKNOWN);
 }
 
+/* Over-long line: answered once, in the words of the current exchange. */
+static void
+session_line_too_long(struct session *s)
+{
+	if (s->state == SS_AUTH) {
+		auth_line(s, NULL, AUTH_LINE_MAX + 1);
+		return;
+	}
+	session_reply(s, R_LINE_TOO_LONG);
+}
+
+/* Submission ports: a client that keeps talking without AUTH is cut off. */
+static bool
+session_unauth_limit(struct session *s)
+{
+	if (!session_needs_auth(s) ||
+	    ++s->unauth_commands <= (unsigned)s->cfg->auth_max_unauth_commands)
+		return false;
+	session_reset_transaction(s);
+	session_reply(s, R_TOO_MANY_UNAUTH);
+	session_close(s);
+	return true;
+}
+
 /*
- * Take one command line from the input.  Returns 1 when a line was handled,
- * 0 when more input is needed.  Over-long lines are discarded up to their
- * end and answered 500 5.5.6 once (RFC 5321 s4.5.3.1.4).
+ * Take one line from the input.  Returns 1 when a line was handled, 0 when
+ * more input is needed.  Over-long lines are discarded up to their end and
+ * answered once with 500 5.5.6 (RFC 5321 s4.5.3.1.4, RFC 4954 s4).
  */
 static int
 session_take_line(struct session *s, struct evbuffer *in)
 {
-	size_t eol_len = 0, len, max = COMMAND_LINE_MAX_EXTENDED;
+	size_t eol_len = 0, len;
+	size_t max =
+	        s->state == SS_AUTH ? AUTH_LINE_MAX : COMMAND_LINE_MAX_EXTENDED;
 	struct evbuffer_ptr eol =
 	        evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_LF);
-	char line[COMMAND_LINE_MAX_EXTENDED + 2];
+	char line[AUTH_LINE_MAX + 2];
 
 	if (eol.pos < 0) {
 		len = evbuffer_get_length(in);
@@ -294,13 +321,19 @@ session_take_line(struct session *s, struct evbuffer *in)
 	if (s->discarding_line || len > max) {
 		s->discarding_line = false;
 		evbuffer_drain(in, len + eol_len);
-		session_reply(s, R_LINE_TOO_LONG);
+		session_line_too_long(s);
 		return 1;
 	}
 	evbuffer_remove(in, line, len + eol_len);
 	if (len > 0 && line[len - 1] == '\r')
 		len--;
 	line[len] = '\0';
+	if (s->state == SS_AUTH) {
+		auth_line(s, line, len);
+		return 1;
+	}
+	if (session_unauth_limit(s))
+		return 1;
 	/* 512 octets with CRLF for plain commands; MAIL/RCPT may carry the
 	 * longer parameters of DSN and SMTPUTF8 (RFC 1869 s4.1.2). */
 	if (len + 2 > COMMAND_LINE_MAX && strncasecmp(line, "MAIL ", 5) != 0 &&
@@ -343,7 +376,8 @@ session_resume(struct session *s)
 		int progressed;
 
 		if (s->state == SS_CLOSING || s->state == SS_COMMITTING ||
-		    s->state == SS_STARTTLS)
+		    s->state == SS_STARTTLS ||
+		    (s->state == SS_AUTH && s->auth_waiting))
 			return;
 		if (session_output_full(s)) {
 			/* The client is not reading its replies: wait. */
@@ -471,6 +505,7 @@ session_free(struct session *s)
 	log_event(LOG_LVL_INFO, "disconnect", "session", serial, "client",
 	          s->client_ip, "messages", msgs, "errors", errs, NULL);
 	session_reset_transaction(s);
+	session_auth_cleanup(s);
 	session_drop_bev(s);
 	smtp_server_session_gone(s->srv, s);
 	free(s);

@@ -64,6 +64,8 @@ struct session {
 	char tls_info[128]; /* protocol and cipher, after handshake */
 	char *auth_user;    /* login after a successful AUTH */
 	struct auth_request *auth_req;
+	bool auth_waiting; /* backend or failure delay pending */
+	char auth_mech[32];
 	unsigned auth_failures;
 	unsigned unauth_commands; /* submission: commands before AUTH */
 	struct event *auth_delay; /* holds back a 535 after failures */
@@ -131,6 +133,7 @@ bool session_tls_missing(const struct session *s);
 bool session_offers_starttls(const struct session *s);
 
 /* cmd_auth.c */
+#define AUTH_LINE_MAX 12288 /* RFC 4954 s4: SASL response lines */
 void auth_line(struct session *s, const char *line, size_t len);
 bool session_offers_auth(const struct session *s);
 void session_auth_cleanup(struct session *s);
