@@ -22,18 +22,18 @@ struct dns_resolver;
 struct dns_query;
 
 enum dns_status {
-	DNS_OK,        /* hosts[] holds at least one host with an address */
-	DNS_NXDOMAIN,  /* the domain does not exist: bounce 5.1.2 */
-	DNS_NULL_MX,   /* "MX 0 ." (RFC 7505): bounce 5.1.10 */
-	DNS_NO_HOST,   /* no MX host (nor the domain) has an address:
-	                * temporary, a host may be renumbered */
-	DNS_TEMPFAIL,  /* SERVFAIL, timeout, resolver trouble: retry later */
+	DNS_OK,       /* hosts[] holds at least one host with an address */
+	DNS_NXDOMAIN, /* the domain does not exist: bounce 5.1.2 */
+	DNS_NULL_MX,  /* "MX 0 ." (RFC 7505): bounce 5.1.10 */
+	DNS_NO_HOST,  /* no MX host (nor the domain) has an address:
+	               * temporary, a host may be renumbered */
+	DNS_TEMPFAIL, /* SERVFAIL, timeout, resolver trouble: retry later */
 };
 
 struct dns_mx_host {
-	char *name;       /* MX target, or the domain for an implicit MX */
+	char *name; /* MX target, or the domain for an implicit MX */
 	int preference;
-	char **addrs;     /* numeric IPv6 and IPv4 addresses */
+	char **addrs; /* numeric IPv6 and IPv4 addresses */
 	size_t naddrs;
 };
 
@@ -41,21 +41,21 @@ struct dns_mx_result {
 	enum dns_status status;
 	struct dns_mx_host *hosts; /* sorted by preference, ties shuffled */
 	size_t nhosts;
-	const char *error;         /* human text for logs and DSNs */
+	const char *error; /* human text for logs and DSNs */
 };
 
 typedef void (*dns_mx_cb)(void *arg, const struct dns_mx_result *res);
 
 /* resolv_conf: NULL for /etc/resolv.conf; "" for none (local data only). */
 struct dns_resolver *dns_resolver_new(struct event_base *base,
-	const char *resolv_conf);
+                                      const char *resolv_conf);
 void dns_resolver_free(struct dns_resolver *r);
 /* One record in zone-file syntax, e.g. "example.org. 300 IN MX 10 mx.a." */
 int dns_resolver_add_local(struct dns_resolver *r, const char *record);
 
 /* The callback always runs later, on the loop, never inside this call. */
 struct dns_query *dns_resolve_mx(struct dns_resolver *r, const char *domain,
-	dns_mx_cb cb, void *arg);
+                                 dns_mx_cb cb, void *arg);
 void dns_query_cancel(struct dns_query *q);
 
 #endif
