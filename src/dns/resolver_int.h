@@ -14,9 +14,16 @@
  * makes of them when a name in the zone has no local data:
  *   "static"  NXDOMAIN, or NODATA for a name that has other types:
  *             DNS_NXDOMAIN / implicit MX / a host without address;
- *   "deny"    libunbound answers SERVFAIL at once: DNS_TEMPFAIL;
- *   "refuse"  REFUSED at once: DNS_TEMPFAIL;
+ *   "refuse"  REFUSED at once: DNS_TEMPFAIL (the way to make a lookup
+ *             fail in tests);
+ *   "deny"    in the background mode used here libunbound reports the
+ *             dropped query as error UB_NOMEM: DNS_TEMPFAIL with the
+ *             misleading text "out of memory"; prefer "refuse";
  *   "always_nxdomain"  NXDOMAIN even where local data exists.
+ * A real SERVFAIL or a timeout needs an upstream: point
+ * dns_resolver_set_forwarder() at a UDP socket on 127.0.0.1 that answers
+ * SERVFAIL, or never answers (tests/unit/test_dns.c has such a server).
+ *
  * A resolver made with resolv_conf "" also has a zone "." of type "refuse",
  * so a name outside every zone given fails at once (DNS_TEMPFAIL) instead
  * of being sent to the root servers.
