@@ -6,8 +6,13 @@
  * there is no MX record, and the null MX of RFC 7505.
  *
  * Tests and offline setups give the resolver its data with
- * dns_resolver_add_local(): records in zone-file syntax passed to
- * ub_ctx_data_add(), so no DNS server is needed.
+ * dns_resolver_add_local(): records in zone-file syntax, answered by
+ * libunbound itself, so no DNS server is needed (dns/resolver_int.h adds
+ * whole local zones, a forwarder and the query time limit).
+ *
+ * Errors: every failure reaches the callback as a status with text;
+ * dns_resolve_mx() returns NULL only when out of memory (no callback then).
+ * Each lookup is bounded in time (60 s by default): DNS_TEMPFAIL after.
  *
  * Ownership: results passed to the callback are valid during the callback
  * only.  Threads: event-loop thread only.
@@ -46,16 +51,35 @@ struct dns_mx_result {
 
 typedef void (*dns_mx_cb)(void *arg, const struct dns_mx_result *res);
 
-/* resolv_conf: NULL for /etc/resolv.conf; "" for none (local data only). */
+/*
+ * resolv_conf: NULL for /etc/resolv.conf (and /etc/hosts); a path for that
+ * file's nameservers; "" for none: local data only, and any other name
+ * fails at once with DNS_TEMPFAIL.  Returns NULL on failure.
+ */
 struct dns_resolver *dns_resolver_new(struct event_base *base,
                                       const char *resolv_conf);
+<<<<<<< HEAD
+=======
+/* Cancels every query in flight; none of their callbacks runs. */
+>>>>>>> dns
 void dns_resolver_free(struct dns_resolver *r);
-/* One record in zone-file syntax, e.g. "example.org. 300 IN MX 10 mx.a." */
+/*
+ * One record in zone-file syntax, e.g. "example.org. 300 IN MX 10 mx.a."
+ * Best added before the first query.  Returns 0 or -1.
+ */
 int dns_resolver_add_local(struct dns_resolver *r, const char *record);
 
-/* The callback always runs later, on the loop, never inside this call. */
+/*
+ * The callback always runs later, on the loop, never inside this call, and
+ * exactly once unless the query is cancelled.  domain: with or without the
+ * trailing dot, in A-labels; not an address literal.
+ */
 struct dns_query *dns_resolve_mx(struct dns_resolver *r, const char *domain,
                                  dns_mx_cb cb, void *arg);
+<<<<<<< HEAD
+=======
+/* No callback afterwards.  q is invalid once its callback has started. */
+>>>>>>> dns
 void dns_query_cancel(struct dns_query *q);
 
 #endif
