@@ -58,10 +58,7 @@ typedef void (*dns_mx_cb)(void *arg, const struct dns_mx_result *res);
  */
 struct dns_resolver *dns_resolver_new(struct event_base *base,
                                       const char *resolv_conf);
-<<<<<<< HEAD
-=======
 /* Cancels every query in flight; none of their callbacks runs. */
->>>>>>> dns
 void dns_resolver_free(struct dns_resolver *r);
 /*
  * One record in zone-file syntax, e.g. "example.org. 300 IN MX 10 mx.a."
@@ -76,10 +73,7 @@ int dns_resolver_add_local(struct dns_resolver *r, const char *record);
  */
 struct dns_query *dns_resolve_mx(struct dns_resolver *r, const char *domain,
                                  dns_mx_cb cb, void *arg);
-<<<<<<< HEAD
-=======
 /* No callback afterwards.  q is invalid once its callback has started. */
->>>>>>> dns
 void dns_query_cancel(struct dns_query *q);
 
 #endif
