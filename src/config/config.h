@@ -72,6 +72,12 @@ struct config_listener {
 	int port;
 };
 
+/* "domain: address:port": the next hop for a domain. */
+struct config_transport {
+	char *domain;
+	struct config_listener next_hop;
+};
+
 enum sync_mode {
 	SYNC_SYNCFS, /* group commit: one syncfs(2) per batch */
 	SYNC_FSYNC,  /* fsync(2) each file and its directory */
@@ -101,6 +107,24 @@ struct config {
 	int auth_max_unauth_commands;  /* submission: before 554 5.7.0 */
 	struct config_sender *senders; /* MAIL FROM ownership */
 	size_t nsenders;
+	/* [relay] */
+	struct config_listener relay_smarthost; /* address NULL: MX routing */
+	char *relay_smarthost_user;
+	char *relay_smarthost_password;
+	struct config_transport *transports; /* per-domain next hops */
+	size_t ntransports;
+	char *relay_dns_local_data; /* zone-file records for the resolver */
+	char *relay_resolv_conf;    /* NULL: /etc/resolv.conf; "none" */
+	int relay_tls;              /* enum tls_policy for outbound */
+	int relay_max_rcpt;         /* recipients per transaction */
+	int relay_dest_concurrency; /* connections per destination */
+	int relay_dest_rate;        /* messages/minute per destination */
+	int relay_retry_min;        /* seconds: first retry */
+	int relay_retry_max;        /* seconds: longest gap between tries */
+	int relay_delay_warning;    /* seconds: "delayed" DSN after */
+	int relay_max_lifetime;     /* seconds: bounce 4.4.7 after */
+	int relay_timeout_connect;  /* seconds: connect and greeting */
+	int relay_port;             /* port of MX hosts */
 	/* [limits] */
 	size_t max_message_size;  /* octets; advertised in SIZE */
 	int max_recipients;       /* per transaction; RCPTMAX */

@@ -13,7 +13,7 @@
 #include "config/config.h"
 
 /* Upper bound on table rows, so per-option bookkeeping can be fixed arrays. */
-#define CONFIG_MAX_OPTIONS 64
+#define CONFIG_MAX_OPTIONS 96
 
 enum opt_type {
 	OPT_STRING,    /* char *: free text without spaces */
@@ -30,6 +30,8 @@ enum opt_type {
 	OPT_ALIAS,     /* [domain]: "name: target, target" */
 	OPT_CATCH_ALL, /* [domain]: mailbox receiving unknown local parts */
 	OPT_SENDER,    /* [auth]: "login: address, *@domain" */
+	OPT_TRANSPORT, /* [relay]: "domain: address:port" */
+	OPT_HOP,       /* struct config_listener: one "address:port" */
 };
 
 struct config_option {

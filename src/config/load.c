@@ -386,6 +386,16 @@ config_free(struct config *cfg)
 	free(cfg->auth_dovecot_socket);
 	for (i = 0; i < cfg->nsenders; i++)
 		config_sender_free(&cfg->senders[i]);
+	for (i = 0; i < cfg->ntransports; i++) {
+		free(cfg->transports[i].domain);
+		free(cfg->transports[i].next_hop.address);
+	}
+	free(cfg->transports);
+	free(cfg->relay_smarthost.address);
+	free(cfg->relay_smarthost_user);
+	free(cfg->relay_smarthost_password);
+	free(cfg->relay_dns_local_data);
+	free(cfg->relay_resolv_conf);
 	free(cfg->senders);
 	free(cfg);
 }

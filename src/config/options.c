@@ -20,7 +20,8 @@ static const char *const auth_values[] = {"none", "passwd-file", "dovecot",
                                           NULL};
 
 const char *const config_sections[] = {
-        "server", "tls", "auth", "limits", "timeouts", "queue", "domain", NULL,
+        "server",   "tls",   "auth",   "relay", "limits",
+        "timeouts", "queue", "domain", NULL,
 };
 
 const struct config_option config_options[] = {
@@ -145,6 +146,79 @@ const struct config_option config_options[] = {
          "aliases that lead only to that mailbox; MAIL FROM anything "
          "else is refused with 553 5.7.1.",
          "alice: alice@example.org, *@alice.example"},
+        /* [relay] */
+        {"relay", "smarthost", OPT_HOP, CFG(relay_smarthost), NULL, "none",
+         NULL, 0, 0, false, false,
+         "Send all outbound mail through this host instead of MX hosts.",
+         "ADDRESS:PORT of the relay (a numeric address: no DNS is used "
+         "for it).  With smarthost_user, ferry logs in with AUTH PLAIN or "
+         "LOGIN, only inside TLS.",
+         "192.0.2.25:587"},
+        {"relay", "smarthost_user", OPT_STRING, CFG(relay_smarthost_user), NULL,
+         "none", NULL, 0, 0, false, false, "Login at the smarthost.", NULL,
+         "mailer@example.org"},
+        {"relay", "smarthost_password", OPT_STRING,
+         CFG(relay_smarthost_password), NULL, "none", NULL, 0, 0, false, false,
+         "Password at the smarthost.",
+         "Keep the configuration file readable by root only when set.",
+         "s3cret"},
+        {"relay", "transport", OPT_TRANSPORT, 0, NULL, "none", NULL, 0, 0, true,
+         false, "Where mail for one domain goes, bypassing DNS.",
+         "DOMAIN: ADDRESS:PORT; repeat for more domains.  Used before the "
+         "smarthost and MX records.",
+         "example.net: 192.0.2.7:25"},
+        {"relay", "resolv_conf", OPT_STRING, CFG(relay_resolv_conf), NULL,
+         "/etc/resolv.conf", NULL, 0, 0, false, false,
+         "Name servers for MX lookups, in resolv.conf format.",
+         "none: ask no name server at all; only dns_local_data answers.",
+         "none"},
+        {"relay", "dns_local_data", OPT_PATH, CFG(relay_dns_local_data), NULL,
+         "none", NULL, 0, 0, false, false,
+         "DNS records ferry answers from itself.",
+         "One record per line in zone-file syntax, e.g. \"example.net. "
+         "300 IN MX 10 mx.example.net.\"; lines starting with # are "
+         "comments; a line \"zone NAME TYPE\" declares a local zone "
+         "(TYPE static: names not listed do not exist).  For tests and "
+         "offline setups.",
+         "/etc/ferry/local.zone"},
+        {"relay", "tls", OPT_ENUM, CFG(relay_tls), "optional", NULL, tls_values,
+         0, 0, false, false, "STARTTLS towards other servers.",
+         "optional uses STARTTLS when offered, without verifying the "
+         "certificate; required defers mail to servers without it; none "
+         "never starts TLS.",
+         "required"},
+        {"relay", "max_recipients", OPT_INT, CFG(relay_max_rcpt), "50", NULL,
+         NULL, 1, 1000, false, false,
+         "Recipients sent in one outbound transaction.", NULL, "100"},
+        {"relay", "destination_concurrency", OPT_INT,
+         CFG(relay_dest_concurrency), "2", NULL, NULL, 1, 100, false, false,
+         "Connections open at once to one destination domain.", NULL, "5"},
+        {"relay", "destination_rate", OPT_INT, CFG(relay_dest_rate), "0", NULL,
+         NULL, 0, 100000, false, false,
+         "Messages per minute to one destination; 0: no limit.",
+         "A rate-limit reply (421 4.7.0, 450 4.2.1, 451 4.7.1 with rate "
+         "wording) also slows the destination down for a while.",
+         "60"},
+        {"relay", "retry_min", OPT_DURATION, CFG(relay_retry_min), "5m", NULL,
+         NULL, 0, 0, false, false, "First retry after a temporary failure.",
+         "Each later retry waits twice as long, up to retry_max.", "1m"},
+        {"relay", "retry_max", OPT_DURATION, CFG(relay_retry_max), "1h", NULL,
+         NULL, 0, 0, false, false, "Longest wait between two retries.", NULL,
+         "4h"},
+        {"relay", "delay_warning", OPT_DURATION, CFG(relay_delay_warning), "4h",
+         NULL, NULL, 0, 0, false, false,
+         "Send a \"delayed\" report after this long.",
+         "Only to senders that asked for it with NOTIFY=DELAY.", "2h"},
+        {"relay", "max_queue_lifetime", OPT_DURATION, CFG(relay_max_lifetime),
+         "5d", NULL, NULL, 0, 0, false, false,
+         "Give up and bounce (4.4.7) after this long.",
+         "A duration may also use the suffix d (days).", "3d"},
+        {"relay", "connect_timeout", OPT_DURATION, CFG(relay_timeout_connect),
+         "5m", NULL, NULL, 0, 0, false, false,
+         "Time to connect and receive the greeting.",
+         "RFC 5321 s4.5.3.2 suggests 5 minutes for the greeting.", "1m"},
+        {"relay", "port", OPT_INT, CFG(relay_port), "25", NULL, NULL, 1, 65535,
+         false, false, "Port of MX hosts.", NULL, "2525"},
         /* [limits] */
         {"limits", "max_message_size", OPT_SIZE, CFG(max_message_size), "25M",
          NULL, NULL, 0, 0, false, false, "Largest message accepted, in octets.",
@@ -286,6 +360,7 @@ config_type_name(const struct config_option *opt)
 	        [OPT_LISTEN] = "address list", [OPT_MAILBOX] = "name list",
 	        [OPT_DISABLED] = "name list",  [OPT_ALIAS] = "alias",
 	        [OPT_CATCH_ALL] = "name",      [OPT_SENDER] = "sender rule",
+	        [OPT_TRANSPORT] = "transport", [OPT_HOP] = "address",
 	};
 
 	return names[opt->type];

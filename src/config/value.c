@@ -74,6 +74,8 @@ value_parse_duration(const char *s, int *out)
 		mult = 60;
 	else if (*end == 'h')
 		mult = 3600;
+	else if (*end == 'd')
+		mult = 86400;
 	else if (*end != 's' && *end != '\0')
 		return -1;
 	if (*end != '\0' && end[1] != '\0')
@@ -169,6 +171,60 @@ listen_item(struct load_ctx *ctx, void *arg, const char *item)
 	else if (strcmp(opt->key, "submissions") == 0)
 		role = LISTENER_SUBMISSIONS;
 	return add_listener(ctx, item, role);
+}
+
+/* "domain: address:port" — where the relay sends a domain's mail. */
+static int
+set_transport(struct load_ctx *ctx, const char *value)
+{
+	struct config *cfg = ctx->cfg;
+	struct config_transport t = {0};
+	const char *colon = strchr(value, ':');
+	size_t n;
+
+	if (colon == NULL || colon == value) {
+		load_error(ctx, ctx->lineno,
+		           "transport: expected 'DOMAIN: ADDRESS:PORT'");
+		return -1;
+	}
+	n = (size_t)(colon - value);
+	while (n > 0 && value[n - 1] == ' ')
+		n--;
+	colon++;
+	while (*colon == ' ')
+		colon++;
+	if (value_parse_listen(colon, &t.next_hop) < 0) {
+		load_error(ctx, ctx->lineno,
+		           "transport: '%s' is not ADDRESS:PORT (IPv6 as "
+		           "[::1]:25)",
+		           colon);
+		return -1;
+	}
+	t.domain = cfg_strndup(value, n);
+	for (n = 0; t.domain[n]; n++)
+		t.domain[n] = (char)tolower((unsigned char)t.domain[n]);
+	cfg->transports =
+	        cfg_reallocarray(cfg->transports, cfg->ntransports + 1,
+	                         sizeof(*cfg->transports));
+	cfg->transports[cfg->ntransports++] = t;
+	return 0;
+}
+
+static int
+set_smarthost(struct load_ctx *ctx, const struct config_option *opt,
+              void *field, const char *value)
+{
+	struct config_listener *hop = field;
+
+	free(hop->address);
+	hop->address = NULL;
+	if (value_parse_listen(value, hop) < 0) {
+		load_error(ctx, ctx->lineno,
+		           "%s: '%s' is not ADDRESS:PORT (IPv6 as [::1]:587)",
+		           opt->key, value);
+		return -1;
+	}
+	return 0;
 }
 
 /* "login: pattern, pattern" */
@@ -391,6 +447,10 @@ value_set(struct load_ctx *ctx, const struct config_option *opt, void *base,
 		                     listen_item, (void *)opt);
 	case OPT_SENDER:
 		return set_sender(ctx, value);
+	case OPT_TRANSPORT:
+		return set_transport(ctx, value);
+	case OPT_HOP:
+		return set_smarthost(ctx, opt, field, value);
 	default:
 		return domain_set(ctx, opt, value);
 	}

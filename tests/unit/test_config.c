@@ -544,7 +544,9 @@ test_value_parsers(void **state)
 	assert_int_equal(secs, 90);
 	assert_int_equal(value_parse_duration("1h", &secs), 0);
 	assert_int_equal(secs, 3600);
-	assert_int_equal(value_parse_duration("1d", &secs), -1);
+	assert_int_equal(value_parse_duration("1d", &secs), 0);
+	assert_int_equal(secs, 86400);
+	assert_int_equal(value_parse_duration("1w", &secs), -1);
 	assert_int_equal(value_parse_duration("999999999h", &secs), -1);
 }
 
