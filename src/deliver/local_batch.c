@@ -277,11 +277,13 @@ record(struct local_delivery *ld, struct bmsg *bm)
 		          bm->env.rcpts[idx[i]].address, "maildir",
 		          bm->done[i].maildir, NULL);
 	}
+	/* Other workers only ever finish recipients, so "all final" in our
+	 * copy is final on disk too: no need to record first. */
 	if (all_final(&bm->env))
 		r = spool_remove(ld->sp, bm->env.id);
 	else
-		r = spool_record_states(ld->sp, bm->env.id, &bm->env, idx,
-		                        bm->ndone);
+		r = spool_record_and_finish(ld->sp, bm->env.id, &bm->env, idx,
+		                            bm->ndone);
 	if (r < 0) /* delivered anyway; a restart would deliver again */
 		log_event(LOG_LVL_WARN, "queue_update_failed", "id", bm->env.id,
 		          "error", strerror(errno), NULL);

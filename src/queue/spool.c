@@ -45,6 +45,7 @@ start_thread(struct spool *sp)
 	int e;
 
 	pthread_mutex_init(&sp->lock, NULL);
+	pthread_mutex_init(&sp->finish_lock, NULL);
 	pthread_cond_init(&sp->cond, NULL);
 	STAILQ_INIT(&sp->pending);
 	STAILQ_INIT(&sp->done);
@@ -116,6 +117,7 @@ spool_close(struct spool *sp)
 	spool_run_done(sp);
 	event_free(sp->done_ev);
 	pthread_mutex_destroy(&sp->lock);
+	pthread_mutex_destroy(&sp->finish_lock);
 	pthread_cond_destroy(&sp->cond);
 	close_fds(sp);
 	free(sp);

@@ -97,6 +97,12 @@ int spool_record_states(struct spool *sp, const char *id,
                         const struct envelope *env, const size_t *idx,
                         size_t n);
 int spool_remove(struct spool *sp, const char *id);
+/* Record the states of env->rcpts[idx[]], then dequeue the message if
+ * every recipient (as recorded on disk, by any worker) is final.
+ * Returns 1 when removed, 0 when still queued, -1 on error. */
+int spool_record_and_finish(struct spool *sp, const char *id,
+                            const struct envelope *env, const size_t *idx,
+                            size_t n);
 int spool_sync(struct spool *sp);
 
 #endif

@@ -51,6 +51,7 @@ struct spool {
 	pthread_t thread;
 	bool thread_started;
 	pthread_mutex_t lock;
+	pthread_mutex_t finish_lock; /* record + final check + remove */
 	pthread_cond_t cond;
 	struct spool_msg_list pending; /* waiting for the commit thread */
 	int npending;

@@ -207,3 +207,37 @@ spool_sync(struct spool *sp)
 	return sp->mode == SYNC_FSYNC ? fsync(sp->queuefd)
 	                              : syncfs(sp->queuefd);
 }
+
+static bool
+every_rcpt_final(const struct envelope *env)
+{
+	size_t i;
+
+	for (i = 0; i < env->nrcpts; i++)
+		if (env->rcpts[i].state == RCPT_PENDING ||
+		    env->rcpts[i].state == RCPT_DEFERRED)
+			return false;
+	return true;
+}
+
+int
+spool_record_and_finish(struct spool *sp, const char *id,
+                        const struct envelope *env, const size_t *idx,
+                        size_t n)
+{
+	struct envelope now = {0};
+	int r;
+
+	/* Local delivery and the relay finish recipients of one message on
+	 * different threads: recording and the final check are one step, so
+	 * exactly the last one to finish removes the message. */
+	pthread_mutex_lock(&sp->finish_lock);
+	r = spool_record_states(sp, id, env, idx, n);
+	if (r == 0 && spool_load(sp, id, &now) == 0) {
+		if (every_rcpt_final(&now))
+			r = spool_remove(sp, id) == 0 ? 1 : -1;
+		envelope_free(&now);
+	}
+	pthread_mutex_unlock(&sp->finish_lock);
+	return r;
+}
