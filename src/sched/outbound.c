@@ -1,0 +1,354 @@
+/*
+ * outbound.c — the table of messages with outbound recipients, the timer,
+ * and the dispatch of transactions per destination (see outbound.h).
+ */
+#include "sched/outbound.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <event2/event.h>
+
+#include "base/log.h"
+#include "config/config.h"
+#include "policy/recipient.h"
+#include "queue/spool.h"
+#include "sched/backoff.h"
+#include "sched/outbound_int.h"
+
+#define TICK_SECONDS 1
+
+bool
+outbound_rcpt_is_outbound(const struct outbound *ob,
+                          const struct envelope_rcpt *r)
+{
+	char *maildir;
+
+	if (r->state != RCPT_PENDING && r->state != RCPT_DEFERRED)
+		return false;
+	maildir = recipient_maildir(ob->cfg, r->address);
+	free(maildir);
+	return maildir == NULL;
+}
+
+static const char *
+rcpt_domain(const char *address)
+{
+	const char *at = strrchr(address, '@');
+
+	return at ? at + 1 : "";
+}
+
+struct out_dest *
+outbound_dest(struct outbound *ob, const char *domain)
+{
+	struct out_dest *d;
+
+	TAILQ_FOREACH(d, &ob->dests, entry)
+	if (strcasecmp(d->domain, domain) == 0)
+		return d;
+	d = calloc(1, sizeof(*d));
+	if (d == NULL || (d->domain = strdup(domain)) == NULL)
+		abort();
+	TAILQ_INSERT_TAIL(&ob->dests, d, entry);
+	return d;
+}
+
+static void
+msg_free(struct outbound *ob, struct out_msg *m)
+{
+	TAILQ_REMOVE(&ob->msgs, m, entry);
+	envelope_free(&m->env);
+	free(m->data);
+	free(m->changed_idx);
+	msg_clear_reports(m);
+	free(m->reports);
+	free(m);
+}
+
+/* May the destination take another transaction now? */
+static bool
+dest_open(struct outbound *ob, struct out_dest *d, time_t now)
+{
+	if (d->backoff_until > now ||
+	    d->active >= ob->cfg->relay_dest_concurrency)
+		return false;
+	if (ob->cfg->relay_dest_rate > 0) {
+		if (now - d->window_start >= 60) {
+			d->window_start = now;
+			d->window_count = 0;
+		}
+		if (d->window_count >= ob->cfg->relay_dest_rate)
+			return false;
+	}
+	return true;
+}
+
+static void
+start_job(struct outbound *ob, struct out_msg *m, struct out_dest *d,
+          const size_t *idx, size_t n)
+{
+	struct out_job *job = calloc(1, sizeof(*job));
+
+	if (job == NULL || (job->idx = calloc(n, sizeof(*idx))) == NULL)
+		abort();
+	job->ob = ob;
+	job->msg = m;
+	job->dest = d;
+	memcpy(job->idx, idx, n * sizeof(*idx));
+	job->n = n;
+	TAILQ_INSERT_TAIL(&ob->jobs, job, entry);
+	m->active++;
+	d->active++;
+	d->window_count++;
+	route_job(job);
+}
+
+/* Recipients of m due now for domain d's turn, at most max of them. */
+static size_t
+collect(struct outbound *ob, struct out_msg *m, const char *domain, bool *taken,
+        size_t *idx, size_t max, time_t now)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < m->env.nrcpts && n < max; i++) {
+		struct envelope_rcpt *r = &m->env.rcpts[i];
+
+		if (taken[i] || !outbound_rcpt_is_outbound(ob, r) ||
+		    r->next_attempt > now ||
+		    strcasecmp(rcpt_domain(r->address), domain) != 0)
+			continue;
+		taken[i] = true;
+		idx[n++] = i;
+	}
+	return n;
+}
+
+/* Start the transactions a message is due for: one per destination
+ * domain and per max_recipients (Gmail: one domain per transaction). */
+static void
+dispatch_msg(struct outbound *ob, struct out_msg *m, time_t now)
+{
+	bool *taken = calloc(m->env.nrcpts, sizeof(*taken));
+	size_t *idx = calloc(m->env.nrcpts, sizeof(*idx));
+	size_t i, n;
+
+	if (taken == NULL || idx == NULL)
+		abort();
+	for (i = 0; i < m->env.nrcpts; i++) {
+		const struct envelope_rcpt *r = &m->env.rcpts[i];
+		struct out_dest *d;
+
+		if (taken[i] || !outbound_rcpt_is_outbound(ob, r) ||
+		    r->next_attempt > now)
+			continue;
+		d = outbound_dest(ob, rcpt_domain(r->address));
+		while (dest_open(ob, d, now) &&
+		       (n = collect(ob, m, d->domain, taken, idx,
+		                    (size_t)ob->cfg->relay_max_rcpt, now)) > 0)
+			start_job(ob, m, d, idx, n);
+		if (!taken[i] && m->next_attempt <= now)
+			m->next_attempt = d->backoff_until > now
+			                          ? d->backoff_until
+			                          : now + TICK_SECONDS;
+	}
+	free(taken);
+	free(idx);
+}
+
+static bool
+msg_load_data(struct outbound *ob, struct out_msg *m)
+{
+	if (m->data)
+		return true;
+	if (spool_read_msg(ob->spool, m->id, &m->data, &m->len) == 0)
+		return true;
+	log_event(LOG_LVL_WARN, "relay-deferred", "id", m->id, "error",
+	          strerror(errno), NULL);
+	m->next_attempt = time(NULL) + ob->cfg->relay_retry_min;
+	return false;
+}
+
+void
+outbound_schedule(struct outbound *ob)
+{
+	struct out_msg *m, *next;
+	time_t now = time(NULL);
+
+	for (m = TAILQ_FIRST(&ob->msgs); m != NULL && !ob->stopping; m = next) {
+		next = TAILQ_NEXT(m, entry);
+		if (m->active > 0 || m->next_attempt > now)
+			continue;
+		if (msg_load_data(ob, m))
+			dispatch_msg(ob, m, now);
+	}
+}
+
+static void
+tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	outbound_schedule(arg);
+}
+
+static bool
+has_outbound(const struct outbound *ob, const struct envelope *env)
+{
+	size_t i;
+
+	for (i = 0; i < env->nrcpts; i++)
+		if (outbound_rcpt_is_outbound(ob, &env->rcpts[i]))
+			return true;
+	return false;
+}
+
+void
+outbound_enqueue(struct outbound *ob, const char *id)
+{
+	struct out_msg *m = calloc(1, sizeof(*m));
+
+	if (m == NULL)
+		abort();
+	if (spool_load(ob->spool, id, &m->env) < 0 ||
+	    !has_outbound(ob, &m->env)) {
+		envelope_free(&m->env);
+		free(m);
+		return;
+	}
+	snprintf(m->id, sizeof(m->id), "%s", id);
+	TAILQ_INSERT_TAIL(&ob->msgs, m, entry);
+	event_active(ob->tick, EV_TIMEOUT, 0);
+}
+
+void
+outbound_flush(struct outbound *ob)
+{
+	struct out_msg *m;
+	struct out_dest *d;
+	size_t i;
+
+	TAILQ_FOREACH(d, &ob->dests, entry)
+	d->backoff_until = 0;
+	TAILQ_FOREACH(m, &ob->msgs, entry)
+	{
+		m->next_attempt = 0;
+		for (i = 0; i < m->env.nrcpts; i++)
+			m->env.rcpts[i].next_attempt = 0;
+	}
+	event_active(ob->tick, EV_TIMEOUT, 0);
+}
+
+struct outbound *
+outbound_start(struct event_base *base, const struct config *cfg,
+               struct spool *sp)
+{
+	struct outbound *ob = calloc(1, sizeof(*ob));
+	struct timeval tv = {TICK_SECONDS, 0};
+
+	if (ob == NULL)
+		return NULL;
+	ob->base = base;
+	ob->cfg = cfg;
+	ob->spool = sp;
+	TAILQ_INIT(&ob->msgs);
+	TAILQ_INIT(&ob->jobs);
+	TAILQ_INIT(&ob->dests);
+	ob->dns = outbound_resolver_new(base, cfg);
+	ob->tick = event_new(base, -1, EV_PERSIST, tick_cb, ob);
+	if (ob->dns == NULL || ob->tick == NULL) {
+		outbound_stop(ob);
+		return NULL;
+	}
+	event_add(ob->tick, &tv);
+	return ob;
+}
+
+void
+outbound_stop(struct outbound *ob)
+{
+	struct out_dest *d;
+
+	ob->stopping = true;
+	/* Jobs hold pointers into messages: end them first. */
+	outbound_abort_jobs(ob);
+	while (!TAILQ_EMPTY(&ob->msgs))
+		msg_free(ob, TAILQ_FIRST(&ob->msgs));
+	while ((d = TAILQ_FIRST(&ob->dests)) != NULL) {
+		TAILQ_REMOVE(&ob->dests, d, entry);
+		free(d->domain);
+		free(d);
+	}
+	if (ob->tick)
+		event_free(ob->tick);
+	if (ob->dns)
+		dns_resolver_free(ob->dns);
+	free(ob);
+}
+
+/* After the last transaction of an attempt: persist, notify, reschedule. */
+static void
+attempt_finished(struct outbound *ob, struct out_msg *m)
+{
+	int removed = 0;
+
+	outbound_check_age(ob, m);
+	if (m->nreports > 0)
+		bounce_send(ob, m);
+	msg_clear_reports(m);
+	if (m->nchanged > 0)
+		removed = spool_record_and_finish(ob->spool, m->id, &m->env,
+		                                  m->changed_idx, m->nchanged);
+	m->nchanged = 0;
+	if (m->deferred)
+		m->attempts++;
+	m->deferred = false;
+	free(m->data); /* reloaded for the next attempt */
+	m->data = NULL;
+	if (removed == 1 || !has_outbound(ob, &m->env)) {
+		msg_free(ob, m);
+		return;
+	}
+	m->next_attempt = outbound_next_due(m, ob);
+}
+
+void
+outbound_forget_job(struct outbound *ob, struct out_job *job)
+{
+	TAILQ_REMOVE(&ob->jobs, job, entry);
+}
+
+void
+outbound_abort_jobs(struct outbound *ob)
+{
+	struct out_job *job;
+
+	while ((job = TAILQ_FIRST(&ob->jobs)) != NULL) {
+		if (job->query)
+			dns_query_cancel(job->query);
+		if (job->client)
+			relay_client_abort(job->client);
+		job->query = NULL;
+		job->client = NULL;
+		outbound_job_done(job);
+	}
+}
+
+void
+outbound_job_done(struct out_job *job)
+{
+	struct outbound *ob = job->ob;
+	struct out_msg *m = job->msg;
+
+	job->dest->active--;
+	m->active--;
+	hops_free(job->hops, job->nhops);
+	free(job->last_failure.text);
+	free(job->idx);
+	outbound_forget_job(ob, job);
+	free(job);
+	if (m->active == 0 && !ob->stopping)
+		attempt_finished(ob, m);
+	event_active(ob->tick, EV_TIMEOUT, 0);
+}

@@ -1,0 +1,34 @@
+/*
+ * outbound — the queue manager for mail that leaves this server: it takes
+ * every queued message with recipients that are not local, groups them by
+ * destination domain, finds the next hop (transport map, smarthost, or MX
+ * records), hands one transaction at a time to the SMTP client, and acts on
+ * what the remote said, recipient by recipient, through explain_decide():
+ * delivered, bounced (with a DSN to the sender), retried later with
+ * back-off, sent again at once in a new transaction (452 4.5.3), or the
+ * whole destination slowed down (421, rate limits).  Messages that stay
+ * too long bounce with 4.4.7; senders who asked get a "delayed" report.
+ *
+ * States go to the spool after every transaction; a restart resumes from
+ * there (deferred recipients are tried again at once).
+ *
+ * Threads: event-loop thread only.
+ */
+#ifndef FERRY_SCHED_OUTBOUND_H
+#define FERRY_SCHED_OUTBOUND_H
+
+struct event_base;
+struct config;
+struct spool;
+struct outbound;
+
+struct outbound *outbound_start(struct event_base *base,
+                                const struct config *cfg, struct spool *sp);
+/* A message was queued or found at startup. */
+void outbound_enqueue(struct outbound *ob, const char *id);
+/* Try every deferred message now. */
+void outbound_flush(struct outbound *ob);
+/* Abort transactions in flight (their recipients stay queued). */
+void outbound_stop(struct outbound *ob);
+
+#endif

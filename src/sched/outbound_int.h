@@ -1,0 +1,138 @@
+/*
+ * outbound_int.h — the queue manager's private structures, shared by
+ * outbound.c (messages, timer, dispatch), route.c (next hops),
+ * result.c (acting on replies) and bounce.c (DSNs to senders).
+ */
+#ifndef FERRY_SCHED_OUTBOUND_INT_H
+#define FERRY_SCHED_OUTBOUND_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/queue.h>
+#include <time.h>
+
+#include "dns/resolver.h"
+#include "dsn/dsn.h"
+#include "queue/envelope.h"
+#include "relay/client.h"
+
+struct event;
+struct event_base;
+struct config;
+struct spool;
+
+/* A recipient to report on in a DSN (owned strings). */
+struct out_report {
+	size_t idx;
+	enum dsn_action action;
+	char *status;     /* "5.1.1" */
+	char *diagnostic; /* the remote's reply, or a local explanation */
+	char *remote;     /* remote MTA, or NULL */
+	char *reason;     /* explain reason name */
+	time_t when;
+};
+
+struct out_msg {
+	TAILQ_ENTRY(out_msg) entry;
+	char id[QUEUE_ID_LEN + 1];
+	struct envelope env; /* with the states known so far */
+	char *data;          /* message, loaded for an attempt */
+	size_t len;
+	time_t next_attempt;
+	unsigned attempts; /* temporary failures so far */
+	int active;        /* jobs in flight */
+	bool delay_notified;
+	bool changed;        /* states changed during this attempt */
+	size_t *changed_idx; /* recipients whose state changed */
+	size_t nchanged;
+	struct out_report *reports; /* for the DSNs of this attempt */
+	size_t nreports;
+	bool deferred; /* a temporary failure this attempt */
+};
+TAILQ_HEAD(out_msg_list, out_msg);
+
+struct out_dest {
+	TAILQ_ENTRY(out_dest) entry;
+	char *domain;
+	int active;           /* connections open */
+	time_t backoff_until; /* rate-limited or unreachable until then */
+	unsigned backoffs;    /* consecutive back-offs */
+	time_t window_start;  /* destination_rate accounting */
+	int window_count;
+};
+TAILQ_HEAD(out_dest_list, out_dest);
+
+/* One next hop to try: host name (for logs) and numeric address. */
+struct out_hop {
+	char *host;
+	char *addr;
+	int port;
+};
+
+struct out_job {
+	TAILQ_ENTRY(out_job) entry;
+	struct outbound *ob;
+	struct out_msg *msg;
+	struct out_dest *dest;
+	size_t *idx; /* recipients of this transaction */
+	size_t n;
+	struct out_hop *hops;
+	size_t nhops, hop; /* the one being tried */
+	struct dns_query *query;
+	struct relay_client *client;
+	struct relay_reply last_failure; /* last session-level failure */
+	char last_error[256];
+};
+
+TAILQ_HEAD(out_job_list, out_job);
+
+struct outbound {
+	struct out_job_list jobs;
+	struct event_base *base;
+	const struct config *cfg;
+	struct spool *spool;
+	struct dns_resolver *dns;
+	struct out_msg_list msgs;
+	struct out_dest_list dests;
+	struct event *tick;
+	bool stopping;
+};
+
+/* outbound.c */
+struct out_dest *outbound_dest(struct outbound *ob, const char *domain);
+void outbound_job_done(struct out_job *job);
+void outbound_schedule(struct outbound *ob);
+void outbound_forget_job(struct outbound *ob, struct out_job *job);
+void outbound_abort_jobs(struct outbound *ob);
+
+/* expiry.c: when the message is due next; bounce what is too old and send
+ * the "delayed" reports that were asked for. */
+time_t outbound_next_due(const struct out_msg *m, const struct outbound *ob);
+void outbound_check_age(struct outbound *ob, struct out_msg *m);
+bool outbound_rcpt_is_outbound(const struct outbound *ob,
+                               const struct envelope_rcpt *r);
+
+/* route.c: the resolver (with [relay] DNS settings); next hops of a job. */
+struct dns_resolver *outbound_resolver_new(struct event_base *base,
+                                           const struct config *cfg);
+void route_job(struct out_job *job);
+void route_try_next_hop(struct out_job *job);
+void hops_free(struct out_hop *hops, size_t n);
+
+/* result.c */
+void result_apply(struct out_job *job, const struct relay_result *res);
+/* Every recipient of the job gets the same fate without a transaction. */
+void result_all(struct out_job *job, enum rcpt_state st, const char *status,
+                const char *text, const char *remote);
+void msg_set_state(struct out_msg *m, size_t idx, enum rcpt_state st,
+                   const char *reply);
+void msg_add_report(struct out_msg *m, size_t idx, enum dsn_action action,
+                    const char *status, const char *diagnostic,
+                    const char *remote, const char *reason);
+void msg_clear_reports(struct out_msg *m);
+
+/* bounce.c: queue the DSNs the reports of this attempt call for (failed,
+ * delayed, delivered/relayed), as each recipient's NOTIFY asks. */
+void bounce_send(struct outbound *ob, struct out_msg *m);
+
+#endif

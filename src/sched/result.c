@@ -1,0 +1,256 @@
+/*
+ * result.c — acting on what the remote server said, recipient by
+ * recipient: the decision is explain_decide()'s (one function of basic
+ * code, enhanced code and text), the bookkeeping is here.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "config/config.h"
+#include "explain/explain.h"
+#include "sched/backoff.h"
+#include "sched/outbound_int.h"
+
+static char *
+dup_or_null(const char *s)
+{
+	char *d = s ? strdup(s) : NULL;
+
+	if (s && d == NULL)
+		abort();
+	return d;
+}
+
+void
+msg_set_state(struct out_msg *m, size_t idx, enum rcpt_state st,
+              const char *reply)
+{
+	struct envelope_rcpt *r = &m->env.rcpts[idx];
+	size_t i;
+
+	r->state = st;
+	free(r->last_reply);
+	r->last_reply = dup_or_null(reply);
+	for (i = 0; i < m->nchanged; i++)
+		if (m->changed_idx[i] == idx)
+			return;
+	m->changed_idx = realloc(m->changed_idx,
+	                         (m->nchanged + 1) * sizeof(*m->changed_idx));
+	if (m->changed_idx == NULL)
+		abort();
+	m->changed_idx[m->nchanged++] = idx;
+}
+
+void
+msg_add_report(struct out_msg *m, size_t idx, enum dsn_action action,
+               const char *status, const char *diagnostic, const char *remote,
+               const char *reason)
+{
+	struct out_report *rep;
+
+	rep = realloc(m->reports, (m->nreports + 1) * sizeof(*rep));
+	if (rep == NULL)
+		abort();
+	m->reports = rep;
+	rep += m->nreports++;
+	rep->idx = idx;
+	rep->action = action;
+	rep->status = dup_or_null(status);
+	rep->diagnostic = dup_or_null(diagnostic);
+	rep->remote = dup_or_null(remote);
+	rep->reason = dup_or_null(reason);
+	rep->when = time(NULL);
+}
+
+void
+msg_clear_reports(struct out_msg *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->nreports; i++) {
+		free(m->reports[i].status);
+		free(m->reports[i].diagnostic);
+		free(m->reports[i].remote);
+		free(m->reports[i].reason);
+	}
+	m->nreports = 0;
+}
+
+static void
+log_outcome(const struct out_job *job, size_t idx, const char *event,
+            const char *remote, const char *reply, const char *reason)
+{
+	log_event(LOG_LVL_INFO, event, "id", job->msg->id, "to",
+	          job->msg->env.rcpts[idx].address, "relay", remote, "reply",
+	          reply, "reason", reason, NULL);
+}
+
+static void
+defer(struct out_job *job, size_t idx, const char *reply, const char *remote,
+      const char *reason)
+{
+	struct out_msg *m = job->msg;
+	const struct config *cfg = job->ob->cfg;
+
+	msg_set_state(m, idx, RCPT_DEFERRED, reply);
+	m->env.rcpts[idx].next_attempt =
+	        time(NULL) + backoff_delay(m->attempts + 1,
+	                                   cfg->relay_retry_min,
+	                                   cfg->relay_retry_max);
+	m->deferred = true;
+	log_outcome(job, idx, "relay-deferred", remote, reply, reason);
+}
+
+static void
+bounce(struct out_job *job, size_t idx, const char *status, const char *reply,
+       const char *remote, const char *reason)
+{
+	msg_set_state(job->msg, idx, RCPT_BOUNCED, reply);
+	msg_add_report(job->msg, idx, DSN_ACTION_FAILED, status, reply, remote,
+	               reason);
+	log_outcome(job, idx, "relay-bounced", remote, reply, reason);
+}
+
+void
+result_all(struct out_job *job, enum rcpt_state st, const char *status,
+           const char *text, const char *remote)
+{
+	size_t i;
+
+	for (i = 0; i < job->n; i++) {
+		if (st == RCPT_BOUNCED)
+			bounce(job, job->idx[i], status, text, remote,
+			       status[2] == '1' ? "hostunknown" : "undefined");
+		else
+			defer(job, job->idx[i], text, remote, "networkerror");
+	}
+}
+
+/* Slow a destination down after 421 or rate-limit replies. */
+static void
+back_off(struct out_job *job)
+{
+	const struct config *cfg = job->ob->cfg;
+	struct out_dest *d = job->dest;
+
+	d->backoff_until =
+	        time(NULL) + backoff_delay(++d->backoffs, cfg->relay_retry_min,
+	                                   cfg->relay_retry_max);
+	log_event(LOG_LVL_WARN, "relay-backoff", "domain", d->domain, NULL);
+}
+
+static void
+delivered(struct out_job *job, size_t idx, const struct relay_result *res,
+          const struct relay_reply *rep)
+{
+	struct out_msg *m = job->msg;
+
+	msg_set_state(m, idx, RCPT_DELIVERED, rep->text);
+	job->dest->backoffs = 0;
+	log_outcome(job, idx, "relay-delivered", res->remote_mta, rep->text,
+	            NULL);
+	/* RFC 3461 s4.1: the remote cannot pass the request on. */
+	if ((m->env.rcpts[idx].notify & DSN_NOTIFY_SUCCESS) && !res->remote_dsn)
+		msg_add_report(m, idx, DSN_ACTION_RELAYED, "2.0.0", rep->text,
+		               res->remote_mta, "delivered");
+}
+
+/* A recipient the remote refused: what explain says to do about it. */
+static bool
+refused(struct out_job *job, size_t idx, const struct relay_result *res,
+        const struct relay_reply *rep, bool some_accepted)
+{
+	enum explain_reason reason;
+	enum explain_action act;
+	const char *rname;
+
+	act = explain_decide(rep->code, rep->enhanced, rep->text, STAGE_RCPT,
+	                     &reason);
+	rname = explain_reason_name(reason);
+	if (act == ACT_SPLIT_TRANSACTION && some_accepted)
+		return true; /* sent again at once, in a new transaction */
+	if (act == ACT_BOUNCE)
+		bounce(job, idx, rep->enhanced[0] ? rep->enhanced : "5.0.0",
+		       rep->text, res->remote_mta, rname);
+	else if (act == ACT_DELIVERED)
+		delivered(job, idx, res, rep);
+	else {
+		if (act == ACT_BACKOFF_DESTINATION)
+			back_off(job);
+		defer(job, idx, rep->text, res->remote_mta, rname);
+	}
+	return false;
+}
+
+static bool
+any_accepted(const struct relay_result *res, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (res->outcome[i] == RELAY_RCPT_ACCEPTED)
+			return true;
+	return false;
+}
+
+/* The session failed before finishing: remember why, for the next hop. */
+static void
+note_failure(struct out_job *job, const struct relay_result *res)
+{
+	enum explain_reason reason;
+
+	free(job->last_failure.text);
+	job->last_failure = res->session_reply;
+	job->last_failure.text = dup_or_null(res->session_reply.text);
+	snprintf(job->last_error, sizeof(job->last_error), "%s",
+	         res->error ? res->error : "connection failed");
+	if (res->session_reply.code &&
+	    explain_decide(res->session_reply.code, res->session_reply.enhanced,
+	                   res->session_reply.text, STAGE_CONNECT,
+	                   &reason) == ACT_BACKOFF_DESTINATION)
+		back_off(job);
+}
+
+void
+result_apply(struct out_job *job, const struct relay_result *res)
+{
+	bool ok = res->failed_stage == RELAY_STAGE_DONE;
+	bool some = any_accepted(res, job->n);
+	size_t i, left = 0;
+
+	for (i = 0; i < job->n; i++) {
+		size_t idx = job->idx[i];
+		bool again = false;
+
+		if (res->outcome[i] == RELAY_RCPT_ACCEPTED)
+			delivered(job, idx, res, &res->rcpt_reply[i]);
+		else if (res->outcome[i] == RELAY_RCPT_REJECTED)
+			again = refused(job, idx, res, &res->rcpt_reply[i],
+			                some);
+		else
+			again = true;
+		if (again && ok)
+			job->msg->env.rcpts[idx].next_attempt = 0; /* split */
+		else if (again)
+			job->idx[left++] = idx; /* for the next hop */
+	}
+	if (ok || left == 0) {
+		outbound_job_done(job);
+		return;
+	}
+	job->n = left;
+	note_failure(job, res);
+	if (res->session_reply.code >= 500 &&
+	    res->failed_stage >= RELAY_STAGE_MAIL) {
+		/* The transaction itself was refused for good (e.g. 552 at
+		 * MAIL): every remaining recipient bounces. */
+		for (i = 0; i < job->n; i++)
+			refused(job, job->idx[i], res, &res->session_reply,
+			        false);
+		outbound_job_done(job);
+		return;
+	}
+	route_try_next_hop(job);
+}

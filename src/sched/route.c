@@ -1,0 +1,217 @@
+/*
+ * route.c — the next hops of a transaction: a transport entry for the
+ * domain, else the smarthost, else the domain's MX hosts (RFC 5321 s5.1),
+ * tried in order until one takes the transaction.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "base/log.h"
+#include "config/config.h"
+#include "dns/resolver_int.h"
+#include "sched/outbound_int.h"
+
+static void job_connect(struct out_job *job);
+
+void
+hops_free(struct out_hop *hops, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(hops[i].host);
+		free(hops[i].addr);
+	}
+	free(hops);
+}
+
+static void
+hop_add(struct out_job *job, const char *host, const char *addr, int port)
+{
+	struct out_hop *h;
+
+	h = realloc(job->hops, (job->nhops + 1) * sizeof(*h));
+	if (h == NULL)
+		abort();
+	job->hops = h;
+	h += job->nhops++;
+	h->host = strdup(host);
+	h->addr = strdup(addr);
+	h->port = port;
+	if (h->host == NULL || h->addr == NULL)
+		abort();
+}
+
+/* "zone NAME TYPE" lines declare local zones; other lines are records. */
+static void
+load_local_data(struct dns_resolver *r, const char *path)
+{
+	char line[1024], zone[256], type[32];
+	FILE *f = fopen(path, "r");
+
+	if (f == NULL) {
+		log_event(LOG_LVL_WARN, "dns", "file", path, "error",
+		          "cannot read dns_local_data", NULL);
+		return;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\r\n")] = '\0';
+		if (line[0] == '#' || line[0] == '\0')
+			continue;
+		if (sscanf(line, "zone %255s %31s", zone, type) == 2)
+			dns_resolver_add_local_zone(r, zone, type);
+		else
+			dns_resolver_add_local(r, line);
+	}
+	fclose(f);
+}
+
+struct dns_resolver *
+outbound_resolver_new(struct event_base *base, const struct config *cfg)
+{
+	const char *rc = cfg->relay_resolv_conf;
+	struct dns_resolver *r;
+
+	if (rc && strcmp(rc, "none") == 0)
+		rc = "";
+	r = dns_resolver_new(base, rc);
+	if (r && cfg->relay_dns_local_data)
+		load_local_data(r, cfg->relay_dns_local_data);
+	return r;
+}
+
+static const struct config_transport *
+transport_for(const struct config *cfg, const char *domain)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->ntransports; i++)
+		if (strcasecmp(cfg->transports[i].domain, domain) == 0)
+			return &cfg->transports[i];
+	return NULL;
+}
+
+static void
+mx_done(void *arg, const struct dns_mx_result *res)
+{
+	struct out_job *job = arg;
+	const struct config *cfg = job->ob->cfg;
+	size_t i, j;
+
+	job->query = NULL;
+	switch (res->status) {
+	case DNS_OK:
+		for (i = 0; i < res->nhosts; i++)
+			for (j = 0; j < res->hosts[i].naddrs; j++)
+				hop_add(job, res->hosts[i].name,
+				        res->hosts[i].addrs[j],
+				        cfg->relay_port);
+		job_connect(job);
+		return;
+	case DNS_NXDOMAIN:
+		result_all(job, RCPT_BOUNCED, "5.1.2", res->error, NULL);
+		break;
+	case DNS_NULL_MX:
+		result_all(job, RCPT_BOUNCED, "5.1.10", res->error, NULL);
+		break;
+	default:
+		result_all(job, RCPT_DEFERRED, "4.4.3", res->error, NULL);
+		break;
+	}
+	outbound_job_done(job);
+}
+
+void
+route_job(struct out_job *job)
+{
+	const struct config *cfg = job->ob->cfg;
+	const struct config_transport *t =
+	        transport_for(cfg, job->dest->domain);
+
+	if (t) {
+		hop_add(job, t->next_hop.address, t->next_hop.address,
+		        t->next_hop.port);
+	} else if (cfg->relay_smarthost.address) {
+		hop_add(job, cfg->relay_smarthost.address,
+		        cfg->relay_smarthost.address,
+		        cfg->relay_smarthost.port);
+	} else if (job->dest->domain[0] == '[') {
+		result_all(job, RCPT_BOUNCED, "5.1.2",
+		           "address literals are not routed", NULL);
+		outbound_job_done(job);
+		return;
+	} else {
+		job->query = dns_resolve_mx(job->ob->dns, job->dest->domain,
+		                            mx_done, job);
+		if (job->query == NULL) {
+			result_all(job, RCPT_DEFERRED, "4.4.3",
+			           "resolver out of memory", NULL);
+			outbound_job_done(job);
+		}
+		return;
+	}
+	job_connect(job);
+}
+
+static void
+client_done(void *arg, const struct relay_result *res)
+{
+	struct out_job *job = arg;
+
+	job->client = NULL;
+	result_apply(job, res);
+}
+
+/* Connect to the current hop. */
+static void
+job_connect(struct out_job *job)
+{
+	const struct config *cfg = job->ob->cfg;
+	const struct out_hop *h = &job->hops[job->hop];
+	bool smarthost = cfg->relay_smarthost.address &&
+	                 !transport_for(cfg, job->dest->domain);
+	struct relay_target target = {
+	        .host = h->host,
+	        .addr = h->addr,
+	        .port = h->port,
+	        .tls_required = cfg->relay_tls == TLS_POLICY_REQUIRED,
+	        .auth_user = smarthost ? cfg->relay_smarthost_user : NULL,
+	        .auth_pass = smarthost ? cfg->relay_smarthost_password : NULL,
+	};
+	struct relay_job rj = {
+	        .helo_name = cfg->hostname,
+	        .env = &job->msg->env,
+	        .rcpt_idx = job->idx,
+	        .nrcpt = job->n,
+	        .msg = job->msg->data,
+	        .msglen = job->msg->len,
+	        .timeout_connect = cfg->relay_timeout_connect,
+	};
+
+	job->client = relay_client_start(job->ob->base, &target, &rj,
+	                                 client_done, job);
+	if (job->client == NULL) {
+		result_all(job, RCPT_DEFERRED, "4.3.0",
+		           "cannot start an SMTP client", NULL);
+		outbound_job_done(job);
+	}
+}
+
+/* The current hop failed before the transaction: the next one, if any. */
+void
+route_try_next_hop(struct out_job *job)
+{
+	if (++job->hop < job->nhops) {
+		job_connect(job);
+		return;
+	}
+	result_all(job, RCPT_DEFERRED,
+	           job->last_failure.enhanced[0] ? job->last_failure.enhanced
+	                                         : "4.4.1",
+	           job->last_failure.text ? job->last_failure.text
+	                                  : job->last_error,
+	           NULL);
+	outbound_job_done(job);
+}
