@@ -222,8 +222,7 @@ every_rcpt_final(const struct envelope *env)
 
 int
 spool_record_and_finish(struct spool *sp, const char *id,
-                        const struct envelope *env, const size_t *idx,
-                        size_t n)
+                        const struct envelope *env, const size_t *idx, size_t n)
 {
 	struct envelope now = {0};
 	int r;
