@@ -173,9 +173,3 @@ def test_passwd_file_backend(users_file):
     assert "FERRY_AUTH_PASSWD_FILE unset" not in out
     assert "users=4 bad_lines=0" in out
 
-
-def test_dovecot_restart_reconnects(dovecot, users_file):
-    """Kill Dovecot's auth process: in-flight state is lost, the backend
-    reconnects for the next request."""
-    out = run_driver({"FERRY_DOVECOT_SOCKET": str(dovecot)})
-    assert "result=ok" in out

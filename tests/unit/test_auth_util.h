@@ -79,8 +79,8 @@ next_ip(void)
 	static unsigned n;
 
 	n++;
-	snprintf(ip, sizeof(ip), "10.%u.%u.%u", (n >> 16) & 255,
-	         (n >> 8) & 255, n & 255);
+	snprintf(ip, sizeof(ip), "10.%u.%u.%u", (n >> 16) & 255, (n >> 8) & 255,
+	         n & 255);
 	return ip;
 }
 
@@ -92,8 +92,8 @@ start(struct event_base *base, struct auth_service *svc, const char *mech,
 	int before = r->calls;
 
 	r->inside = true;
-	req = auth_request_start(svc, mech, initial, next_ip(), true,
-	                         result_cb, r);
+	req = auth_request_start(svc, mech, initial, next_ip(), true, result_cb,
+	                         r);
 	r->inside = false;
 	assert_non_null(req);
 	assert_int_equal(r->calls, before); /* never from inside the call */
