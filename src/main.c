@@ -10,11 +10,7 @@
 #define FERRY_VERSION "0.1.0"
 
 static const struct cli_command *const commands[] = {
-        &cli_serve,
-        &cli_check_config,
-        &cli_explain,
-        &cli_replies,
-        &cli_passwd,
+        &cli_serve, &cli_check_config, &cli_explain, &cli_replies, &cli_passwd,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
