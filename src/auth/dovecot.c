@@ -465,7 +465,7 @@ static const struct auth_backend dovecot_backend = {
 static int
 dc_probe_read(int fd, bool seen[DC_NKNOWN])
 {
-	char buf[DC_LINE_MAX + 1], *nl, *line;
+	char buf[DC_LINE_MAX + 1] = "", *nl, *line;
 	size_t have = 0;
 	time_t deadline = time(NULL) + DC_HANDSHAKE_SECS;
 	struct pollfd p = {.fd = fd, .events = POLLIN};

@@ -132,8 +132,9 @@ finish_table(struct pw_table *t)
 {
 	size_t i, j = 0;
 
-	if (t->n > 0) /* t->v may be NULL */
-		qsort(t->v, t->n, sizeof(t->v[0]), entry_cmp);
+	if (t->n == 0)
+		return;
+	qsort(t->v, t->n, sizeof(t->v[0]), entry_cmp);
 	for (i = 0; i < t->n; i++) {
 		if (j > 0 && strcmp(t->v[j - 1].user, t->v[i].user) == 0) {
 			pw_entry_clear(&t->v[i]);
