@@ -31,24 +31,24 @@ struct dsn_recipient {
 	const char *final_recipient; /* address the MTA tried */
 	const char *orcpt;           /* "rfc822;addr" from ORCPT, or NULL */
 	enum dsn_action action;
-	const char *status;          /* "5.1.1" */
-	const char *remote_mta;      /* host name, or NULL */
-	const char *diagnostic;      /* the remote's full reply, or NULL */
-	const char *reason;          /* explain reason name, e.g. "userunknown" */
-	time_t last_attempt;         /* 0: not given */
-	time_t will_retry_until;     /* DELAYED only; 0: not given */
+	const char *status;      /* "5.1.1" */
+	const char *remote_mta;  /* host name, or NULL */
+	const char *diagnostic;  /* the remote's full reply, or NULL */
+	const char *reason;      /* explain reason name, e.g. "userunknown" */
+	time_t last_attempt;     /* 0: not given */
+	time_t will_retry_until; /* DELAYED only; 0: not given */
 };
 
 struct dsn_report {
-	const char *reporting_mta;   /* our host name */
-	const char *envid;           /* RFC 3461 ENVID, or NULL */
+	const char *reporting_mta; /* our host name */
+	const char *envid;         /* RFC 3461 ENVID, or NULL */
 	time_t arrival;
 	const char *queue_id;
 	const char *original_sender; /* becomes To: of the report */
 	enum dsn_ret ret;            /* FULL, HDRS, or unspecified (=HDRS) */
 	const struct dsn_recipient *rcpts;
 	size_t nrcpts;
-	time_t now;                  /* Date: of the report */
+	time_t now; /* Date: of the report */
 };
 
 /*
@@ -57,6 +57,6 @@ struct dsn_report {
  * as stored.  Returns a heap buffer (free()) and its length in *len_r.
  */
 char *dsn_build(const struct dsn_report *r, const char *orig, size_t origlen,
-	size_t *len_r);
+                size_t *len_r);
 
 #endif
