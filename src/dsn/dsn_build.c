@@ -122,11 +122,10 @@ part(struct dsn_buf *b, const char *boundary, const char *description,
 	if (eightbit)
 		dsn_field(b, "Content-Transfer-Encoding", "8bit");
 	dsn_buf_add(b, "\r\n", 2);
-	if (body->len > 0)
-		dsn_buf_add(b, body->p, body->len);
-	else
-		dsn_buf_add(b, "\r\n",
-		            2); /* so the delimiter has its own CRLF */
+	dsn_buf_add(b, body->p, body->len);
+	/* The CRLF before a delimiter belongs to the delimiter (RFC 2046
+	 * s5.1.1); this one keeps the body's last line end. */
+	dsn_buf_add(b, "\r\n", 2);
 }
 
 static void

@@ -65,8 +65,10 @@ dsn_orig_plan(const struct dsn_report *r, const char *orig, size_t origlen,
               struct dsn_orig_plan *plan)
 {
 	memset(plan, 0, sizeof(*plan));
-	if (orig == NULL)
+	if (orig == NULL) {
+		orig = "";
 		origlen = 0;
+	}
 	plan->body = header_end(orig, origlen);
 	plan->full_requested =
 	        r->ret == DSN_RET_FULL && dsn_any_action(r, DSN_ACTION_FAILED);
