@@ -21,7 +21,9 @@ import pytest
 from conftest import FERRY
 
 SRCDIR = Path(__file__).resolve().parents[2]
-DRIVER = SRCDIR / "build" / "rel" / "unit" / "test_auth_dovecot"
+# FERRY_AUTH_DRIVER=build/san/unit/test_auth_dovecot runs it under ASan.
+DRIVER = Path(os.environ.get("FERRY_AUTH_DRIVER") or
+              SRCDIR / "build" / "rel" / "unit" / "test_auth_dovecot")
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
 
 USERS = [
