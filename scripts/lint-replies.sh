@@ -17,8 +17,9 @@ bin=${FERRY_BIN:-./ferry}
 case $bin in */*) ;; *) bin=./$bin ;; esac
 status=0
 
-# A quote, a 2xx-5xx code, then a space, a dash or the closing quote.
-pattern='"[2-5][0-9][0-9]([ -]|")'
+# A quote, a reply code (2yz/4yz/5yz with y 0-5, or 334/354), then a space
+# or a dash: the start of a reply line.  Comment lines are not code.
+pattern='"([245][0-5][0-9]|3[35]4)[ -]'
 
 files=$(find . -path ./build -prune -o -path ./.git -prune -o \
 	-path ./tests -prune -o -path ./src/reply -prune -o \
@@ -27,7 +28,8 @@ files=$(find . -path ./build -prune -o -path ./.git -prune -o \
 
 if [ -n "$files" ]; then
 	# shellcheck disable=SC2086
-	hits=$(grep -nE "$pattern" $files || true)
+	hits=$(grep -nE "$pattern" $files |
+		grep -vE '^[^:]+:[0-9]+:[[:space:]]*(\*|/\*)|/\*.*"[0-9]{3}' || true)
 	if [ -n "$hits" ]; then
 		echo "lint-replies: reply code literals outside src/reply/;" \
 			"add a row to src/reply/replies.def and use its R_ id:" >&2

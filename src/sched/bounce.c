@@ -64,6 +64,8 @@ queue_report(struct outbound *ob, struct out_msg *m, const char *text,
 	env.client_addr = "127.0.0.1";
 	env.protocol = "local";
 	env.arrival = time(NULL);
+	/* A returned original may be 8-bit; say so to whoever relays it. */
+	env.body = m->env.body == BODY_7BIT ? BODY_7BIT : BODY_8BITMIME;
 	envelope_add_rcpt(&env, m->env.sender, m->env.sender, NULL,
 	                  DSN_NOTIFY_NEVER);
 	log_event(LOG_LVL_INFO, "dsn", "for", m->id, "to", m->env.sender, "id",
