@@ -11,6 +11,8 @@
 #include "dsn/dsn_int.h"
 
 #define BOUNDARY_MAX 64
+#define HOST_MAX 253
+#define QID_MAX 64
 
 struct dsn_parts {
 	struct dsn_buf human, status, original;
@@ -86,6 +88,12 @@ message_header(struct dsn_buf *b, const struct dsn_report *r,
 	char date[DSN_DATE_LEN], rnd[2 * 8 + 1];
 	struct dsn_buf f = {0};
 
+	/* A DNS name has at most 253 octets; a queue id is short.  Longer
+	 * values are cut so From: and Message-ID: stay one short line. */
+	if (strlen(host) > HOST_MAX)
+		host[HOST_MAX] = '\0';
+	if (strlen(qid) > QID_MAX)
+		qid[QID_MAX] = '\0';
 	dsn_buf_printf(b, "From: Mail Delivery System <MAILER-DAEMON@%s>\r\n",
 	               host);
 	to_field(b, r->original_sender);

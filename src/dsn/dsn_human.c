@@ -38,8 +38,7 @@ opening(const struct dsn_report *r)
 {
 	if (dsn_any_action(r, DSN_ACTION_FAILED))
 		return "Your message could not be delivered to one or more of "
-		       "its recipients. It will not be sent again. The details "
-		       "for each recipient follow.";
+		       "its recipients. The details for each recipient follow.";
 	if (dsn_any_action(r, DSN_ACTION_DELAYED))
 		return "Your message has not been delivered yet to one or more "
 		       "of its recipients. The mail system keeps trying; you "
