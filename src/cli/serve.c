@@ -24,6 +24,7 @@
 #include "config/config.h"
 #include "deliver/local.h"
 #include "policy/recipient.h"
+#include "sched/outbound.h"
 #include "queue/spool.h"
 #include "smtp/server.h"
 #include "tls/tls.h"
@@ -37,6 +38,7 @@ struct daemon {
 	struct spool *spool;
 	struct smtp_server *server;
 	struct local_delivery *delivery;
+	struct outbound *outbound;
 	struct tls_server *tls;
 	struct auth_service *auth;
 	struct event *sigterm, *sigint, *sighup, *grace;
@@ -49,16 +51,15 @@ resolve_maildir(void *arg, const char *address)
 	return recipient_maildir(arg, address);
 }
 
+/* Every queued message goes to both delivery agents; each takes the
+ * recipients that are its own (local Maildirs, or elsewhere). */
 static void
 queued_cb(void *arg, const char *id)
 {
-	local_delivery_enqueue(arg, id);
-}
+	struct daemon *d = arg;
 
-static void
-recover_cb(void *arg, const char *id)
-{
-	local_delivery_enqueue(arg, id);
+	local_delivery_enqueue(d->delivery, id);
+	outbound_enqueue(d->outbound, id);
 }
 
 static void
@@ -174,8 +175,11 @@ daemon_start(struct daemon *d)
 	                                   resolve_maildir, d->cfg);
 	if (d->delivery == NULL)
 		return EX_SOFTWARE;
-	spool_set_queued_cb(d->spool, queued_cb, d->delivery);
-	spool_scan(d->spool, recover_cb, d->delivery);
+	d->outbound = outbound_start(d->base, d->cfg, d->spool);
+	if (d->outbound == NULL)
+		return EX_SOFTWARE;
+	spool_set_queued_cb(d->spool, queued_cb, d);
+	spool_scan(d->spool, queued_cb, d);
 	smtp_server_start(d->server);
 	d->sigterm = evsignal_new(d->base, SIGTERM, signal_cb, d);
 	d->sigint = evsignal_new(d->base, SIGINT, signal_cb, d);
@@ -192,6 +196,8 @@ daemon_stop(struct daemon *d)
 {
 	if (d->server)
 		smtp_server_free(d->server);
+	if (d->outbound)
+		outbound_stop(d->outbound);
 	if (d->delivery)
 		local_delivery_stop(d->delivery);
 	if (d->spool)
@@ -275,11 +281,13 @@ const struct cli_command cli_serve = {
                  "  -h, --help          show this text\n"
                  "\n"
                  "Signals:\n"
-                 "  SIGTERM, SIGINT     stop accepting connections, answer "
-                 "421 4.3.2 to\n"
-                 "                      every session, finish messages being "
-                 "committed,\n"
-                 "                      and exit; nothing accepted is lost.\n"
+                 "  SIGTERM, SIGINT     stop accepting connections, tell every "
+                 "session\n"
+                 "                      the service is shutting down "
+                 "(421 4.3.2),\n"
+                 "                      finish messages being committed, and "
+                 "exit;\n"
+                 "                      nothing accepted is lost.\n"
                  "\n"
                  "Exit status: 0 after a clean shutdown; 78 (EX_CONFIG) for "
                  "a bad\nconfiguration; 71 (EX_OSERR) when a port cannot be "

@@ -1,0 +1,238 @@
+"""Outbound delivery against scripted remote servers on loopback.
+
+The "remote" MX hosts are aiosmtpd servers on 127.0.0.1, reached through
+[relay] transport entries; DNS answers (null MX, NXDOMAIN) come from
+dns_local_data, so nothing leaves the machine.
+"""
+import email
+import email.policy
+import os
+import shutil
+import smtplib
+import socket
+import threading
+import time
+
+import pytest
+
+aiosmtpd = pytest.importorskip("aiosmtpd.controller")
+from aiosmtpd.controller import Controller  # noqa: E402
+
+from conftest import FERRY, free_port, make_workdir  # noqa: E402
+import subprocess  # noqa: E402
+
+
+class Remote:
+    """A scripted remote MX: replies chosen by the recipient's local part."""
+
+    def __init__(self, rcpt_limit=None, fail_first=0, drop_data_first=0):
+        self.received = []        # (mail_from, rcpt_tos, data)
+        self.transactions = []    # recipients per DATA
+        self.rcpt_limit = rcpt_limit
+        self.fail_first = fail_first
+        self.drop_data_first = drop_data_first
+        self.seen = {}
+        self.lock = threading.Lock()
+
+    async def handle_RCPT(self, server, session, envelope, address, options):
+        local = address.split("@")[0]
+        with self.lock:
+            self.seen[address] = self.seen.get(address, 0) + 1
+            n = self.seen[address]
+        if self.rcpt_limit and len(envelope.rcpt_tos) >= self.rcpt_limit:
+            return "452 4.5.3 Error: too many recipients"
+        if local.startswith("unknown"):
+            return "550 5.1.1 <%s>: Recipient address rejected: User unknown" % address
+        if local.startswith("full"):
+            return "552 5.2.2 The email account that you tried to reach is over quota."
+        if local.startswith("grey") and n == 1:
+            return "451 4.7.1 Greylisting in action, please come back later"
+        if local.startswith("always451"):
+            return "451 4.3.0 Mail server temporarily rejected message."
+        envelope.rcpt_tos.append(address)
+        return "250 2.1.5 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            if self.drop_data_first > 0:
+                self.drop_data_first -= 1
+                server.transport.close()
+                return "421 4.3.0 gone"
+            self.received.append((envelope.mail_from, list(envelope.rcpt_tos),
+                                  envelope.content))
+            self.transactions.append(len(envelope.rcpt_tos))
+        return "250 2.0.0 Ok: queued"
+
+    def all_rcpts(self):
+        return sorted(r for _, rs, _ in self.received for r in rs)
+
+
+@pytest.fixture
+def remote_factory():
+    started = []
+
+    def make(**kw):
+        handler = Remote(**kw)
+        port = free_port()
+        c = Controller(handler, hostname="127.0.0.1", port=port)
+        c.start()
+        started.append(c)
+        handler.port = port
+        return handler
+
+    yield make
+    for c in started:
+        c.stop()
+
+
+@pytest.fixture(scope="module")
+def passwd():
+    d = make_workdir()
+    path = os.path.join(d, "passwd")
+    h = subprocess.run([FERRY, "passwd", "--stdin", "--scheme", "sha512-crypt"],
+                       input="pw\n", capture_output=True, text=True,
+                       check=True).stdout.strip()
+    with open(path, "w") as f:
+        f.write(f"alice:{h}\n")
+    os.chmod(path, 0o644)
+    yield path
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def relay_ferry(ferry_factory, passwd, transports, extra_relay=()):
+    zone = os.path.join(make_workdir(), "local.zone")
+    with open(zone, "w") as f:
+        f.write("zone dns.test. static\n"
+                "nullmx.dns.test. 300 IN MX 0 .\n"
+                "mx.dns.test. 300 IN A 127.0.0.1\n")
+    os.chmod(zone, 0o644)
+    relay = [f"transport = {dom}: 127.0.0.1:{port}" for dom, port in transports]
+    relay += ["resolv_conf = none", f"dns_local_data = {zone}",
+              "retry_min = 1s", "retry_max = 2s", "connect_timeout = 5s"]
+    relay += list(extra_relay)
+    return ferry_factory(
+        tls=["submission = optional"],
+        auth=["backend = passwd-file", f"passwd_file = {passwd}",
+              "require_tls = no"],
+        extra=["[relay]"] + relay)
+
+
+def submit(f, rcpts, subject="relay test", mail_options=(), rcpt_options=()):
+    with smtplib.SMTP("127.0.0.1", f.submission_port, timeout=30) as s:
+        s.ehlo("client.example")
+        s.login("alice", "pw")
+        return s.sendmail("alice@example.test", rcpts,
+                          f"Subject: {subject}\r\nFrom: alice@example.test\r\n"
+                          f"\r\nbody\r\n".encode(), mail_options=mail_options,
+                          rcpt_options=rcpt_options)
+
+
+def wait_for(cond, timeout=30):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if cond():
+            return True
+        time.sleep(0.1)
+    return cond()
+
+
+def dsn_in(f, timeout=30):
+    files = f.wait_maildir("alice", 1, timeout)
+    assert files, "no DSN arrived for the sender:\n" + f.log()[-3000:]
+    return email.message_from_bytes(open(files[-1], "rb").read(),
+                                    policy=email.policy.default)
+
+
+def status_blocks(dsn):
+    assert dsn.get_content_type() == "multipart/report"
+    assert dsn.get_param("report-type") == "delivery-status"
+    part = [p for p in dsn.iter_parts()
+            if p.get_content_type() == "message/delivery-status"][0]
+    return part.get_payload()
+
+
+def test_relay_delivers(ferry_factory, remote_factory, passwd):
+    r = remote_factory()
+    f = relay_ferry(ferry_factory, passwd, [("remote.test", r.port)])
+    submit(f, ["ok1@remote.test", "ok2@remote.test"])
+    assert wait_for(lambda: r.all_rcpts() == ["ok1@remote.test", "ok2@remote.test"])
+    mail_from, _, data = r.received[0]
+    assert mail_from == "alice@example.test"
+    assert b"Subject: relay test" in data
+    assert "event=relay-delivered" in f.log()
+
+
+def test_permanent_failure_bounces_with_dsn(ferry_factory, remote_factory, passwd):
+    r = remote_factory()
+    f = relay_ferry(ferry_factory, passwd, [("remote.test", r.port)])
+    submit(f, ["unknown1@remote.test", "ok@remote.test"],
+           rcpt_options=["NOTIFY=FAILURE"])
+    dsn = dsn_in(f)
+    blocks = status_blocks(dsn)
+    per_rcpt = blocks[1]
+    assert per_rcpt["Action"] == "failed"
+    assert per_rcpt["Status"] == "5.1.1"
+    assert "unknown1@remote.test" in per_rcpt["Final-Recipient"]
+    assert "550 5.1.1" in per_rcpt["Diagnostic-Code"]
+    assert blocks[0]["Reporting-MTA"] == "dns; mx.test.example"
+    assert r.all_rcpts() == ["ok@remote.test"]
+
+
+def test_452_splits_transaction_and_delivers_all(ferry_factory, remote_factory, passwd):
+    r = remote_factory(rcpt_limit=3)
+    f = relay_ferry(ferry_factory, passwd, [("remote.test", r.port)])
+    rcpts = [f"ok{i}@remote.test" for i in range(7)]
+    submit(f, rcpts)
+    assert wait_for(lambda: r.all_rcpts() == sorted(rcpts))
+    assert r.transactions == [3, 3, 1]
+
+
+def test_temporary_failure_retried(ferry_factory, remote_factory, passwd):
+    r = remote_factory()
+    f = relay_ferry(ferry_factory, passwd, [("remote.test", r.port)])
+    submit(f, ["grey1@remote.test"])
+    assert wait_for(lambda: r.all_rcpts() == ["grey1@remote.test"])
+    assert "event=relay-deferred" in f.log()
+    assert f.maildir_files("alice") == []  # no bounce
+
+
+def test_connection_dropped_mid_data_is_retried(ferry_factory, remote_factory, passwd):
+    r = remote_factory(drop_data_first=1)
+    f = relay_ferry(ferry_factory, passwd, [("remote.test", r.port)])
+    submit(f, ["ok@remote.test"])
+    assert wait_for(lambda: r.all_rcpts() == ["ok@remote.test"])
+
+
+def test_unreachable_host_then_expiry_bounces_447(ferry_factory, remote_factory, passwd):
+    dead = free_port()  # nothing listens there
+    f = relay_ferry(ferry_factory, passwd, [("down.test", dead)],
+                    ["max_queue_lifetime = 3s"])
+    submit(f, ["someone@down.test"])
+    dsn = dsn_in(f, timeout=40)
+    per_rcpt = status_blocks(dsn)[1]
+    assert per_rcpt["Status"] == "4.4.7"
+    assert per_rcpt["Action"] == "failed"
+
+
+def test_null_mx_and_nxdomain_bounce_at_once(ferry_factory, passwd):
+    f = relay_ferry(ferry_factory, passwd, [])
+    submit(f, ["a@nullmx.dns.test"], subject="nullmx")
+    dsn = dsn_in(f)
+    assert status_blocks(dsn)[1]["Status"] == "5.1.10"
+    submit(f, ["b@nowhere.dns.test"], subject="nx")
+    files = f.wait_maildir("alice", 2)
+    dsn2 = email.message_from_bytes(open(files[-1], "rb").read(),
+                                    policy=email.policy.default)
+    statuses = {status_blocks(dsn)[1]["Status"], status_blocks(dsn2)[1]["Status"]}
+    assert statuses == {"5.1.10", "5.1.2"}
+
+
+def test_no_bounce_to_null_sender(ferry_factory, remote_factory, passwd):
+    r = remote_factory()
+    f = relay_ferry(ferry_factory, passwd, [("remote.test", r.port)],
+                    [])
+    with smtplib.SMTP("127.0.0.1", f.submission_port, timeout=30) as s:
+        s.ehlo("c.example")
+        s.login("alice", "pw")
+        s.sendmail("", ["unknown9@remote.test"], b"Subject: x\r\n\r\ny\r\n")
+    assert wait_for(lambda: "event=dsn-suppressed" in f.log())
