@@ -29,23 +29,23 @@ struct event_base;
 struct relay_client;
 
 struct relay_target {
-	const char *host;        /* name for EHLO logs, SNI, Remote-MTA */
-	const char *addr;        /* numeric address to connect to */
+	const char *host; /* name for EHLO logs, SNI, Remote-MTA */
+	const char *addr; /* numeric address to connect to */
 	int port;
-	bool tls_required;       /* fail (temporarily) without STARTTLS */
-	bool implicit_tls;       /* connect with TLS (port 465 style) */
-	const char *auth_user;   /* smarthost AUTH, or NULL */
+	bool tls_required;     /* fail (temporarily) without STARTTLS */
+	bool implicit_tls;     /* connect with TLS (port 465 style) */
+	const char *auth_user; /* smarthost AUTH, or NULL */
 	const char *auth_pass;
 };
 
 struct relay_job {
-	const char *helo_name;       /* our name in EHLO */
-	const struct envelope *env;  /* sender, DSN options, recipients */
-	const size_t *rcpt_idx;      /* which env->rcpts to send to */
+	const char *helo_name;      /* our name in EHLO */
+	const struct envelope *env; /* sender, DSN options, recipients */
+	const size_t *rcpt_idx;     /* which env->rcpts to send to */
 	size_t nrcpt;
-	const char *msg;             /* message as stored (CRLF line ends) */
+	const char *msg; /* message as stored (CRLF line ends) */
 	size_t msglen;
-	int timeout_connect;         /* seconds; 0: the RFC 5321 defaults */
+	int timeout_connect; /* seconds; 0: the RFC 5321 defaults */
 };
 
 enum relay_rcpt_outcome {
@@ -55,9 +55,9 @@ enum relay_rcpt_outcome {
 };
 
 struct relay_reply {
-	int code;             /* 0 when there was no reply (network error) */
-	char enhanced[16];    /* "5.1.1" or "" */
-	char *text;           /* the full reply, lines joined with " " */
+	int code;          /* 0 when there was no reply (network error) */
+	char enhanced[16]; /* "5.1.1" or "" */
+	char *text;        /* the full reply, lines joined with " " */
 };
 
 enum relay_stage {
@@ -68,7 +68,7 @@ enum relay_stage {
 	RELAY_STAGE_AUTH,
 	RELAY_STAGE_MAIL,
 	RELAY_STAGE_RCPT,
-	RELAY_STAGE_DATA,     /* the DATA command, or the final dot */
+	RELAY_STAGE_DATA, /* the DATA command, or the final dot */
 	RELAY_STAGE_DONE,
 };
 
@@ -82,15 +82,16 @@ struct relay_result {
 	bool remote_dsn;                  /* remote advertised DSN */
 	/* One entry per job recipient, in job order. */
 	enum relay_rcpt_outcome *outcome;
-	struct relay_reply *rcpt_reply;   /* RCPT reply, or the DATA reply */
+	struct relay_reply *rcpt_reply; /* RCPT reply, or the DATA reply */
 };
 
 typedef void (*relay_done_cb)(void *arg, const struct relay_result *res);
 
 /* Starts connecting at once; the callback runs exactly once, later. */
 struct relay_client *relay_client_start(struct event_base *base,
-	const struct relay_target *target, const struct relay_job *job,
-	relay_done_cb cb, void *arg);
+                                        const struct relay_target *target,
+                                        const struct relay_job *job,
+                                        relay_done_cb cb, void *arg);
 /* Abort; no callback after this. */
 void relay_client_abort(struct relay_client *c);
 
