@@ -23,7 +23,7 @@
 #include "relay/tls_client.h"
 
 /* Enough for the longest legal reply (100 lines of 512 octets). */
-#define PULL_MAX (REPLY_LINE_MAX * (REPLY_LINES_MAX + 1))
+#define PULL_MAX (RELAY_REPLY_LINE_MAX * (RELAY_REPLY_LINES_MAX + 1))
 
 static void client_readcb(struct bufferevent *bev, void *arg);
 static void client_eventcb(struct bufferevent *bev, short what, void *arg);
@@ -198,7 +198,7 @@ client_readcb(struct bufferevent *bev, void *arg)
 		if (len > PULL_MAX)
 			len = PULL_MAX;
 		p = (const char *)evbuffer_pullup(in, (ev_ssize_t)len);
-		switch (reply_parse(p, len, &r, &err)) {
+		switch (relay_reply_parse(p, len, &r, &err)) {
 		case REPLY_PARSE_MORE:
 			return;
 		case REPLY_PARSE_ERROR:
@@ -211,7 +211,7 @@ client_readcb(struct bufferevent *bev, void *arg)
 		}
 		evbuffer_drain(in, r.consumed);
 		client_dispatch(c, &r);
-		reply_parsed_free(&r);
+		relay_reply_parsed_free(&r);
 	}
 }
 

@@ -52,6 +52,7 @@ start_auth(struct relay_client *c)
 	char *line;
 
 	/* Never send credentials in clear text. */
+	c->state = ST_AUTH; /* the stage a failure is reported at */
 	if (!c->tls) {
 		client_fail_quit(c, NULL, "AUTH needs TLS, and there is none");
 		return;
@@ -85,6 +86,8 @@ after_hello(struct relay_client *c)
 		return;
 	}
 	if (!c->tls && c->target->tls_required) {
+		c->state =
+		        ST_STARTTLS; /* the stage the failure is reported at */
 		client_fail_quit(
 		        c, NULL,
 		        "TLS required but the remote does not offer it");
@@ -104,7 +107,7 @@ session_ehlo(struct relay_client *c, const struct reply_parsed *r)
 
 	c->helo_tried = true;
 	if (is_2yz(r)) {
-		ehlo_parse(r->lines, r->nlines, &c->caps);
+		relay_ehlo_parse(r->lines, r->nlines, &c->caps);
 		c->res.remote_dsn = c->caps.dsn;
 		after_hello(c);
 		return;

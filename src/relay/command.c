@@ -45,7 +45,7 @@ mem_close(FILE *f, char **buf)
 static void
 put_xtext(FILE *f, const char *name, const char *value)
 {
-	char *x = xtext_encode(value);
+	char *x = relay_xtext_encode(value);
 
 	fprintf(f, " %s=%s", name, x);
 	free(x);
@@ -107,10 +107,10 @@ put_orcpt(FILE *f, const char *orcpt)
 	char *x;
 
 	if (semi == NULL || semi == orcpt) {
-		x = xtext_encode(orcpt);
+		x = relay_xtext_encode(orcpt);
 		fprintf(f, " ORCPT=rfc822;%s", x);
 	} else {
-		x = xtext_encode(semi + 1);
+		x = relay_xtext_encode(semi + 1);
 		fprintf(f, " ORCPT=%.*s;%s", (int)(semi - orcpt), orcpt, x);
 	}
 	free(x);

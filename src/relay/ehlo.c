@@ -95,7 +95,7 @@ parse_keyword(const char *line, struct ehlo_caps *caps)
 }
 
 void
-ehlo_parse(char *const *lines, size_t nlines, struct ehlo_caps *caps)
+relay_ehlo_parse(char *const *lines, size_t nlines, struct ehlo_caps *caps)
 {
 	memset(caps, 0, sizeof(*caps));
 	for (size_t i = 1; i < nlines; i++)

@@ -32,6 +32,7 @@ struct ehlo_caps {
 	unsigned auth; /* enum ehlo_auth bits */
 };
 
-void ehlo_parse(char *const *lines, size_t nlines, struct ehlo_caps *caps);
+void relay_ehlo_parse(char *const *lines, size_t nlines,
+                      struct ehlo_caps *caps);
 
 #endif

@@ -8,7 +8,7 @@
 #include <string.h>
 
 /* Longest line content, CRLF not counted. */
-#define CONTENT_MAX (REPLY_LINE_MAX - 2)
+#define CONTENT_MAX (RELAY_REPLY_LINE_MAX - 2)
 
 struct line_span {
 	size_t start; /* offset of the first code digit */
@@ -83,7 +83,7 @@ scan_lines(const char *buf, size_t len, struct line_span *spans,
 			*error_r = "reply lines with different codes";
 			return -1;
 		}
-		if (n == REPLY_LINES_MAX) {
+		if (n == RELAY_REPLY_LINES_MAX) {
 			*error_r = "reply has too many lines";
 			return -1;
 		}
@@ -138,13 +138,13 @@ build_reply(const char *buf, const struct line_span *spans, size_t n,
 		copy_clean(out->lines[i], line + 4, tlen);
 	}
 	out->code = line_code(buf + spans[0].start, spans[0].len);
-	reply_enhanced(out->lines[0], out->code, out->enhanced,
-	               sizeof(out->enhanced));
+	relay_reply_enhanced(out->lines[0], out->code, out->enhanced,
+	                     sizeof(out->enhanced));
 }
 
 enum reply_parse_status
-reply_parse(const char *buf, size_t len, struct reply_parsed *out,
-            const char **error_r)
+relay_reply_parse(const char *buf, size_t len, struct reply_parsed *out,
+                  const char **error_r)
 {
 	struct line_span *spans;
 	size_t consumed = 0;
@@ -152,7 +152,7 @@ reply_parse(const char *buf, size_t len, struct reply_parsed *out,
 
 	memset(out, 0, sizeof(*out));
 	*error_r = NULL;
-	spans = xcalloc(REPLY_LINES_MAX, sizeof(*spans));
+	spans = xcalloc(RELAY_REPLY_LINES_MAX, sizeof(*spans));
 	n = scan_lines(buf, len, spans, &consumed, error_r);
 	if (n > 0) {
 		build_reply(buf, spans, (size_t)n, out);
@@ -165,7 +165,7 @@ reply_parse(const char *buf, size_t len, struct reply_parsed *out,
 }
 
 void
-reply_parsed_free(struct reply_parsed *r)
+relay_reply_parsed_free(struct reply_parsed *r)
 {
 	for (size_t i = 0; i < r->nlines; i++)
 		free(r->lines[i]);
@@ -186,7 +186,7 @@ digits(const char *p, size_t max)
 }
 
 int
-reply_enhanced(const char *text, int code, char *out, size_t outlen)
+relay_reply_enhanced(const char *text, int code, char *out, size_t outlen)
 {
 	size_t subj, det, len;
 

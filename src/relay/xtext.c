@@ -7,7 +7,7 @@
 #include <string.h>
 
 char *
-xtext_encode(const char *s)
+relay_xtext_encode(const char *s)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	size_t len = strlen(s), o = 0;

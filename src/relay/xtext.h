@@ -8,6 +8,6 @@
 #ifndef FERRY_RELAY_XTEXT_H
 #define FERRY_RELAY_XTEXT_H
 
-char *xtext_encode(const char *s);
+char *relay_xtext_encode(const char *s);
 
 #endif
