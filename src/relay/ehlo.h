@@ -5,8 +5,9 @@
  * CHUNKING (RFC 3030), AUTH (RFC 4954) and ENHANCEDSTATUSCODES (RFC 2034).
  * Keywords are case-insensitive; unknown ones are ignored.
  *
- * Pure: lines in (the text after "250-" of each reply line; the first is
- * the server's name and is skipped), a struct out.  Any thread.
+ * Pure: lines in (per reply line, the text after the code and its
+ * separator; the first is the server's name and is skipped), a struct
+ * out.  Any thread.
  */
 #ifndef FERRY_RELAY_EHLO_H
 #define FERRY_RELAY_EHLO_H
