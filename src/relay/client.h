@@ -34,7 +34,7 @@
  *    over the remote's SIZE (552 5.3.4), SMTPUTF8 needed but not offered
  *    (553 5.6.7), a sender or recipient address that cannot be put in a
  *    command (553 5.1.7 / 553 5.1.3).  failed_stage is RELAY_STAGE_MAIL
- *    for the first three.
+ *    when the whole message was refused this way.
  *  - A failed opportunistic TLS handshake ends the session (stage
  *    STARTTLS); retrying in plain text is for the caller to decide.
  *  - A reply's text is NULL when its code is 0.

@@ -58,6 +58,9 @@ struct script {
 	const char *data;
 	const char *dot;
 	bool drop_in_data; /* close once message data arrives */
+	bool implicit_tls; /* TLS from the first byte */
+	bool break_tls;    /* say 220 to STARTTLS, then close */
+	bool count_data;   /* count DATA octets instead of keeping them */
 };
 
 struct srv_conn;
@@ -74,6 +77,7 @@ struct fake_server {
 	char data[8192]; /* DATA content as received, final dot included */
 	size_t datalen;
 	bool mail_saw_data; /* "DATA" already buffered when MAIL was read */
+	size_t data_octets; /* with count_data */
 	int nconn;
 };
 
@@ -95,7 +99,7 @@ static void
 append(char *buf, size_t *len, size_t cap, const char *s, size_t n)
 {
 	if (*len + n >= cap)
-		fail_msg("fake server buffer full");
+		fail_msg("fake server buffer full: %.200s", buf);
 	memcpy(buf + *len, s, n);
 	*len += n;
 	buf[*len] = '\0';
@@ -167,7 +171,9 @@ srv_command(struct srv_conn *sc, const char *line, struct evbuffer *in)
 		const char *r = or_default(s->starttls, "220 2.0.0 go ahead");
 
 		say(sc, r);
-		if (strncmp(r, "220", 3) == 0) {
+		if (s->break_tls) {
+			sc->closing = true;
+		} else if (strncmp(r, "220", 3) == 0) {
 			srv_start_tls(sc);
 			return false;
 		}
@@ -206,8 +212,13 @@ srv_data_line(struct srv_conn *sc, const char *line)
 		srv_conn_free(sc);
 		return false;
 	}
-	append(srv->data, &srv->datalen, sizeof(srv->data), line, strlen(line));
-	append(srv->data, &srv->datalen, sizeof(srv->data), "\r\n", 2);
+	if (srv->sc->count_data) {
+		srv->data_octets += strlen(line) + 2;
+	} else {
+		append(srv->data, &srv->datalen, sizeof(srv->data), line,
+		       strlen(line));
+		append(srv->data, &srv->datalen, sizeof(srv->data), "\r\n", 2);
+	}
 	if (strcmp(line, ".") == 0) {
 		sc->in_data = false;
 		say(sc, or_default(srv->sc->dot, "250 2.0.0 queued as X"));
@@ -278,6 +289,8 @@ srv_acceptcb(struct evconnlistener *lis, evutil_socket_t fd,
 	sc->bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	bufferevent_setcb(sc->bev, srv_readcb, srv_writecb, srv_eventcb, sc);
 	bufferevent_enable(sc->bev, EV_READ | EV_WRITE);
+	if (srv->sc->implicit_tls)
+		srv_start_tls(sc);
 	if (srv->sc->greeting != NULL)
 		say(sc, srv->sc->greeting);
 }
@@ -1107,6 +1120,65 @@ test_starttls_refused(void **state)
 }
 
 static void
+test_implicit_tls(void **state)
+{
+	struct fixture *f = *state;
+
+	f->sc.implicit_tls = true;
+	f->target.implicit_tls = true;
+	f->target.tls_required = true;
+	f->target.auth_user = "user";
+	f->target.auth_pass = "pass";
+	f->sc.ehlo = "250-fake.test\r\n250 AUTH PLAIN";
+	run(f);
+	assert_int_equal(f->got.stage, RELAY_STAGE_DONE);
+	assert_int_equal(f->got.o[0], RELAY_RCPT_ACCEPTED);
+	assert_true(strncmp(f->got.tls_info, "TLSv1.", 6) == 0);
+	assert_string_equal(f->srv.cmds, "EHLO ferry.example.org\n"
+	                                 "AUTH PLAIN AHVzZXIAcGFzcw==\n"
+	                                 "MAIL FROM:<sender@example.org>\n"
+	                                 "RCPT TO:<r1@example.net>\n"
+	                                 "DATA\nQUIT\n");
+}
+
+static void
+test_tls_handshake_fails(void **state)
+{
+	struct fixture *f = *state;
+
+	f->sc.ehlo = "250-fake.test\r\n250 STARTTLS";
+	f->sc.break_tls = true;
+	f->target.tls_required = true;
+	run(f);
+	assert_int_equal(f->got.stage, RELAY_STAGE_STARTTLS);
+	assert_int_equal(f->got.session_code, 0);
+	assert_true(strncmp(f->got.error,
+	                    "TLS required but the handshake failed", 37) == 0);
+	assert_int_equal(f->got.o[0], RELAY_RCPT_NOT_TRIED);
+}
+
+static void
+test_large_message(void **state)
+{
+	struct fixture *f = *state;
+	size_t n = 40000, len = 0;
+	char *msg = malloc(n * 52 + 1);
+
+	assert_non_null(msg);
+	/* every line starts with a dot: the stuffed body grows by n */
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)sprintf(msg + len, ".%048zu\r\n", i);
+	f->job.msg = msg;
+	f->job.msglen = len;
+	f->sc.ehlo = "250-fake.test\r\n250-STARTTLS\r\n250 SIZE 10000000";
+	f->sc.count_data = true;
+	run(f);
+	assert_int_equal(f->got.o[0], RELAY_RCPT_ACCEPTED);
+	assert_int_equal(f->srv.data_octets, len + n + 3);
+	free(msg);
+}
+
+static void
 test_tls_required_missing(void **state)
 {
 	struct fixture *f = *state;
@@ -1304,6 +1376,9 @@ main(void)
 	        T(test_smtputf8_offered),
 	        T(test_starttls),
 	        T(test_starttls_refused),
+	        T(test_implicit_tls),
+	        T(test_tls_handshake_fails),
+	        T(test_large_message),
 	        T(test_tls_required_missing),
 	        T(test_auth_plain_tls),
 	        T(test_auth_login_tls),
