@@ -332,7 +332,11 @@ client_start_tls(struct relay_client *c)
 	}
 	bufferevent_openssl_set_allow_dirty_shutdown(tls, 1);
 	setup_bev(c, tls);
-	client_expect(c, ST_TLS, T_EHLO);
+	/* With implicit TLS the handshake stands in for the greeting. */
+	client_expect(c, ST_TLS,
+	              c->target->implicit_tls && c->job->timeout_connect > 0
+	                      ? c->job->timeout_connect
+	                      : T_EHLO);
 	return 0;
 }
 
