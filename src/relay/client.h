@@ -14,8 +14,36 @@
  * the accepted ones and marks the rest RELAY_RCPT_NOT_TRIED, so the
  * scheduler opens another transaction for them (RFC 5321 s4.5.3.1.10).
  *
+ * What the result says:
+ *  - failed_stage is RELAY_STAGE_DONE when every recipient got its answer
+ *    (at RCPT or at the final dot, or locally as below).  Otherwise it is
+ *    where the session stopped: a non-220 greeting, EHLO and HELO
+ *    refused, STARTTLS or AUTH failing, MAIL or DATA refused, a 421 at any
+ *    point, a timeout, a protocol error or the connection lost.  Then
+ *    session_reply holds the remote's reply (code 0 and `error` for local
+ *    and network errors: "TLS required but ...", "timeout ...",
+ *    "connection lost: ...", "protocol error: ...").
+ *  - A session that breaks off (421, network, timeout, TLS or AUTH
+ *    failure) leaves every recipient without a final answer NOT_TRIED,
+ *    with no reply: that includes recipients the remote took at RCPT
+ *    when the connection dropped before the final dot (the outcome is
+ *    unknown, so the message is sent again: at least once).
+ *  - MAIL refused: every recipient REJECTED with the MAIL reply.  DATA
+ *    refused: the recipients taken at RCPT are REJECTED with it.
+ *  - Refused here, before MAIL, with a reply made up locally: a message
+ *    over the remote's SIZE (552 5.3.4), SMTPUTF8 needed but not offered
+ *    (553 5.6.7), a sender or recipient address that cannot be put in a
+ *    command (553 5.1.7 / 553 5.1.3).  failed_stage is RELAY_STAGE_MAIL
+ *    when the whole message was refused this way.
+ *  - A failed opportunistic TLS handshake ends the session (stage
+ *    STARTTLS); retrying in plain text is for the caller to decide.
+ *  - A reply's text is NULL when its code is 0.
+ *
  * Ownership: the job's data must stay valid until the callback; the result
- * is valid during the callback only.  Threads: event-loop thread only.
+ * is valid during the callback only.  After the callback returns the
+ * client frees itself: the handle is invalid from then on, and
+ * relay_client_abort() from inside the callback does nothing.
+ * Threads: event-loop thread only.
  */
 #ifndef FERRY_RELAY_CLIENT_H
 #define FERRY_RELAY_CLIENT_H

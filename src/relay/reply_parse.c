@@ -1,105 +1,210 @@
 /*
- * reply_parse.c — multi-line SMTP replies (see reply_parse.h).
+ * reply_parse.c — the SMTP client's reply parser (see reply_parse.h).
  */
 #include "relay/reply_parse.h"
 
+#include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
-void
-reply_acc_reset(struct reply_acc *acc)
+/* Longest line content, CRLF not counted. */
+#define CONTENT_MAX (RELAY_REPLY_LINE_MAX - 2)
+
+struct line_span {
+	size_t start; /* offset of the first code digit */
+	size_t len;   /* content length, line end not counted */
+};
+
+static void *
+xcalloc(size_t n, size_t size)
 {
-	memset(acc, 0, sizeof(*acc));
+	void *p = calloc(n ? n : 1, size);
+
+	if (p == NULL)
+		abort();
+	return p;
 }
 
 static bool
-is_digit(char c)
+is_digit(char ch)
 {
-	return c >= '0' && c <= '9';
+	return ch >= '0' && ch <= '9';
 }
 
-/* 1-3 digits, a dot: returns the octets consumed, 0 if not there. */
-static size_t
-number_dot(const char *s, size_t len, bool need_dot)
+/* The code of a line of len content octets, or -1. */
+static int
+line_code(const char *p, size_t len)
 {
-	size_t i = 0;
-
-	while (i < len && i < 3 && is_digit(s[i]))
-		i++;
-	if (i == 0 || (need_dot && (i >= len || s[i] != '.')))
-		return 0;
-	return need_dot ? i + 1 : i;
+	if (len < 3 || !is_digit(p[0]) || !is_digit(p[1]) || !is_digit(p[2]))
+		return -1;
+	if (p[0] < '2' || p[0] > '5')
+		return -1;
+	if (len > 3 && p[3] != ' ' && p[3] != '-')
+		return -1;
+	return (p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0');
 }
 
-bool
-reply_parse_enhanced(const char *text, size_t len, char *out)
+/*
+ * Finds the lines of the first complete reply.  Returns the number of
+ * lines, 0 when more input is needed, or -1 with *error_r set.
+ */
+static int
+scan_lines(const char *buf, size_t len, struct line_span *spans,
+           size_t *consumed, const char **error_r)
 {
-	size_t a, b, c;
+	size_t pos = 0, n = 0;
+	int first = -1;
 
-	if (len < 5 || (text[0] != '2' && text[0] != '4' && text[0] != '5') ||
-	    text[1] != '.')
-		return false;
-	a = 2;
-	b = number_dot(text + a, len - a, true);
-	if (b == 0)
-		return false;
-	c = number_dot(text + a + b, len - a - b, false);
-	if (c == 0 || (a + b + c < len && text[a + b + c] != ' '))
-		return false;
-	if (a + b + c >= 16)
-		return false;
-	memcpy(out, text, a + b + c);
-	out[a + b + c] = '\0';
-	return true;
+	for (;;) {
+		const char *nl = memchr(buf + pos, '\n', len - pos);
+		size_t clen;
+		int code;
+
+		if (nl == NULL) {
+			if (len - pos > CONTENT_MAX + 1) {
+				*error_r = "reply line too long";
+				return -1;
+			}
+			return 0;
+		}
+		clen = (size_t)(nl - (buf + pos));
+		if (clen > 0 && buf[pos + clen - 1] == '\r')
+			clen--;
+		if (clen > CONTENT_MAX) {
+			*error_r = "reply line too long";
+			return -1;
+		}
+		code = line_code(buf + pos, clen);
+		if (code < 0) {
+			*error_r = "malformed reply line";
+			return -1;
+		}
+		if (first >= 0 && code != first) {
+			*error_r = "reply lines with different codes";
+			return -1;
+		}
+		if (n == RELAY_REPLY_LINES_MAX) {
+			*error_r = "reply has too many lines";
+			return -1;
+		}
+		first = code;
+		spans[n].start = pos;
+		spans[n].len = clen;
+		n++;
+		pos = (size_t)(nl - buf) + 1;
+		if (clen == 3 || buf[spans[n - 1].start + 3] == ' ') {
+			*consumed = pos;
+			return (int)n;
+		}
+	}
+}
+
+/* Copies len octets, replacing control bytes. */
+static void
+copy_clean(char *dst, const char *src, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)src[i];
+
+		if (ch == '\t')
+			ch = ' ';
+		else if (ch < 0x20 || ch == 0x7f)
+			ch = '?';
+		dst[i] = (char)ch;
+	}
+	dst[len] = '\0';
 }
 
 static void
-append(struct reply_acc *acc, const char *s, size_t n)
+build_reply(const char *buf, const struct line_span *spans, size_t n,
+            struct reply_parsed *out)
 {
-	if (acc->len + n >= sizeof(acc->text))
-		n = sizeof(acc->text) - acc->len - 1;
-	memcpy(acc->text + acc->len, s, n);
-	acc->len += n;
-	acc->text[acc->len] = '\0';
+	size_t total = 0, off = 0;
+
+	for (size_t i = 0; i < n; i++)
+		total += spans[i].len + 1;
+	out->text = xcalloc(total, 1);
+	out->lines = xcalloc(n, sizeof(*out->lines));
+	out->nlines = n;
+	for (size_t i = 0; i < n; i++) {
+		const char *line = buf + spans[i].start;
+		size_t tlen = spans[i].len > 4 ? spans[i].len - 4 : 0;
+
+		if (i > 0)
+			out->text[off++] = ' ';
+		copy_clean(out->text + off, line, spans[i].len);
+		off += spans[i].len;
+		out->lines[i] = xcalloc(tlen + 1, 1);
+		copy_clean(out->lines[i], line + 4, tlen);
+	}
+	out->code = line_code(buf + spans[0].start, spans[0].len);
+	relay_reply_enhanced(out->lines[0], out->code, out->enhanced,
+	                     sizeof(out->enhanced));
 }
 
-enum reply_line_status
-reply_acc_line(struct reply_acc *acc, const char *line, size_t len)
+enum reply_parse_status
+relay_reply_parse(const char *buf, size_t len, struct reply_parsed *out,
+                  const char **error_r)
 {
-	int code;
+	struct line_span *spans;
+	size_t consumed = 0;
+	int n;
 
-	if (len > 0 && line[len - 1] == '\r')
-		len--;
-	if (len < 3 || !is_digit(line[0]) || !is_digit(line[1]) ||
-	    !is_digit(line[2]) ||
-	    (len > 3 && line[3] != ' ' && line[3] != '-') || len > 512 ||
-	    ++acc->lines > REPLY_LINES_MAX)
-		return REPLY_LINE_BAD;
-	code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
-	if (code < 200 || code > 599 || (acc->code && acc->code != code))
-		return REPLY_LINE_BAD;
-	if (acc->code == 0) {
-		acc->code = code;
-		append(acc, line, 3);
-		if (len > 4)
-			reply_parse_enhanced(line + 4, len - 4, acc->enhanced);
+	memset(out, 0, sizeof(*out));
+	*error_r = NULL;
+	spans = xcalloc(RELAY_REPLY_LINES_MAX, sizeof(*spans));
+	n = scan_lines(buf, len, spans, &consumed, error_r);
+	if (n > 0) {
+		build_reply(buf, spans, (size_t)n, out);
+		out->consumed = consumed;
 	}
-	if (len > 4) {
-		/* The enhanced code of continuation lines is not repeated. */
-		const char *t = line + 4;
-		size_t n = len - 4;
-		size_t el = strlen(acc->enhanced);
+	free(spans);
+	if (n < 0)
+		return REPLY_PARSE_ERROR;
+	return n == 0 ? REPLY_PARSE_MORE : REPLY_PARSE_OK;
+}
 
-		if (acc->lines > 1 && el && n > el &&
-		    strncmp(t, acc->enhanced, el) == 0 && t[el] == ' ') {
-			t += el + 1;
-			n -= el + 1;
-		}
-		append(acc, " ", 1);
-		append(acc, t, n);
-	}
-	if (len == 3 || line[3] == ' ') {
-		acc->complete = true;
-		return REPLY_LINE_COMPLETE;
-	}
-	return REPLY_LINE_MORE;
+void
+relay_reply_parsed_free(struct reply_parsed *r)
+{
+	for (size_t i = 0; i < r->nlines; i++)
+		free(r->lines[i]);
+	free(r->lines);
+	free(r->text);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Skips 1 to 3 digits; returns the count, 0 when there are none. */
+static size_t
+digits(const char *p, size_t max)
+{
+	size_t n = 0;
+
+	while (n < max && is_digit(p[n]))
+		n++;
+	return is_digit(p[n]) ? 0 : n;
+}
+
+int
+relay_reply_enhanced(const char *text, int code, char *out, size_t outlen)
+{
+	size_t subj, det, len;
+
+	out[0] = '\0';
+	if (text[0] != '2' && text[0] != '4' && text[0] != '5')
+		return -1;
+	if (text[0] - '0' != code / 100 || text[1] != '.')
+		return -1;
+	subj = digits(text + 2, 3);
+	if (subj == 0 || text[2 + subj] != '.')
+		return -1;
+	det = digits(text + 3 + subj, 3);
+	len = 3 + subj + det;
+	if (det == 0 || (text[len] != '\0' && text[len] != ' '))
+		return -1;
+	if (len >= outlen)
+		return -1;
+	memcpy(out, text, len);
+	out[len] = '\0';
+	return 0;
 }

@@ -1,0 +1,134 @@
+/*
+ * client_int.h — private to the SMTP client (client*.c): the connection
+ * state and the functions the state machine's files share.
+ *
+ * The state names the reply the client waits for.  Every reply goes to
+ * the handler of the current state (client_dispatch); a handler sends the
+ * next command and moves on with client_expect(), or ends the session with
+ * client_fail() (at once) or client_quit() (QUIT first).  The end is always
+ * client_finish(), which calls back from a fresh event-loop turn.
+ */
+#ifndef FERRY_RELAY_CLIENT_INT_H
+#define FERRY_RELAY_CLIENT_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "relay/client.h"
+#include "relay/ehlo.h"
+#include "relay/reply_parse.h"
+
+/* RFC 5321 s4.5.3.2 timeouts, in seconds. */
+#define T_GREETING 300
+#define T_EHLO 300 /* EHLO, HELO, STARTTLS, TLS handshake, AUTH */
+#define T_MAIL 300
+#define T_RCPT 300
+#define T_DATA 120
+#define T_BLOCK 180
+#define T_DOT 600
+#define T_QUIT 5 /* we have what we need; do not wait long */
+
+enum client_state {
+	ST_CONNECTING,
+	ST_GREETING,
+	ST_EHLO,
+	ST_HELO,
+	ST_STARTTLS,
+	ST_TLS, /* handshake running */
+	ST_AUTH,
+	ST_MAIL,
+	ST_RCPT,
+	ST_DATA,
+	ST_DOT,
+	ST_QUIT,
+	ST_DONE,
+};
+
+/* How far each job recipient got. */
+enum rcpt_progress {
+	RP_PENDING, /* no answer yet */
+	RP_RCPT_OK, /* RCPT took it; the final dot decides */
+	RP_FINAL,   /* outcome and reply are final */
+};
+
+struct bufferevent;
+struct event;
+struct evbuffer;
+struct evbuffer_cb_entry;
+
+struct relay_client {
+	struct event_base *base;
+	const struct relay_target *target;
+	const struct relay_job *job;
+	relay_done_cb cb;
+	void *cbarg;
+
+	struct bufferevent *bev;   /* the socket, or TLS over it */
+	struct evbuffer *sock_out; /* the socket's output buffer */
+	struct evbuffer_cb_entry *out_cb;
+	struct event *timer;
+	struct event *done_ev;
+	enum client_state state;
+	bool in_callback;
+
+	struct ehlo_caps caps;
+	bool helo_tried;  /* an EHLO has been answered or refused */
+	bool tls;         /* the session runs over TLS */
+	bool tls_refused; /* STARTTLS was refused: go on in plain text */
+	bool authed;
+	int auth_step; /* AUTH LOGIN: 0 user, 1 password, 2 done */
+
+	bool pipelined;
+	size_t *send_idx; /* job positions of the RCPTs sent, in order */
+	size_t nsend;
+	size_t rcpt_sent;   /* RCPTs written */
+	size_t rcpt_answer; /* RCPT replies read */
+	size_t naccepted;
+	bool split; /* 452: the rest go into another transaction */
+
+	enum rcpt_progress *progress;
+	struct relay_result res;
+	char errbuf[256];
+};
+
+/* client.c */
+void client_send(struct relay_client *c, const char *line);
+void client_expect(struct relay_client *c, enum client_state st, int secs);
+void client_fail(struct relay_client *c, const struct reply_parsed *r,
+                 const char *error);
+void client_fail_quit(struct relay_client *c, const struct reply_parsed *r,
+                      const char *error);
+void client_quit(struct relay_client *c);
+void client_finish(struct relay_client *c);
+int client_start_tls(struct relay_client *c);
+size_t client_pending_output(const struct relay_client *c);
+size_t client_pending_input(const struct relay_client *c);
+
+/* client_session.c: greeting, EHLO/HELO, STARTTLS, AUTH */
+void session_greeting(struct relay_client *c, const struct reply_parsed *r);
+void session_ehlo(struct relay_client *c, const struct reply_parsed *r);
+void session_helo(struct relay_client *c, const struct reply_parsed *r);
+void session_starttls(struct relay_client *c, const struct reply_parsed *r);
+void session_tls_ready(struct relay_client *c);
+void session_auth(struct relay_client *c, const struct reply_parsed *r);
+
+/* client_txn.c: MAIL, RCPT, DATA, final dot */
+void txn_start(struct relay_client *c);
+void txn_mail(struct relay_client *c, const struct reply_parsed *r);
+void txn_rcpt(struct relay_client *c, const struct reply_parsed *r);
+void txn_data(struct relay_client *c, const struct reply_parsed *r);
+void txn_dot(struct relay_client *c, const struct reply_parsed *r);
+void txn_data_progress(struct relay_client *c, bool drained);
+
+/* client_result.c */
+void result_init(struct relay_client *c);
+void result_free(struct relay_client *c);
+void result_copy_reply(struct relay_reply *dst, const struct reply_parsed *r);
+void result_synthetic(struct relay_reply *dst, int code, const char *enh,
+                      const char *text);
+void result_rcpt(struct relay_client *c, size_t job_pos,
+                 enum relay_rcpt_outcome o, const struct reply_parsed *r);
+enum relay_stage result_stage(enum client_state st);
+void result_log(const struct relay_client *c);
+
+#endif

@@ -1,0 +1,261 @@
+/*
+ * client_txn.c — the SMTP client's mail transaction: MAIL, RCPT, DATA and
+ * the final dot, one command at a time or pipelined (RFC 2920), with the
+ * early refusals for SIZE (RFC 1870) and SMTPUTF8 (RFC 6531) and the
+ * recipient split after 452 (RFC 5321 s4.5.3.1.10).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "relay/client_int.h"
+#include "relay/command.h"
+
+static bool
+is_2yz(const struct reply_parsed *r)
+{
+	return r->code / 100 == 2;
+}
+
+/* Refuses every recipient not yet answered with a reply made here. */
+static void
+refuse_all(struct relay_client *c, int code, const char *enh, const char *text)
+{
+	result_synthetic(&c->res.session_reply, code, enh, text);
+	c->res.failed_stage = RELAY_STAGE_MAIL;
+	for (size_t i = 0; i < c->job->nrcpt; i++) {
+		if (c->progress[i] == RP_FINAL)
+			continue;
+		c->res.outcome[i] = RELAY_RCPT_REJECTED;
+		result_synthetic(&c->res.rcpt_reply[i], code, enh, text);
+		c->progress[i] = RP_FINAL;
+	}
+}
+
+/* The remote's limits we can see before sending anything. */
+static bool
+fits_remote(struct relay_client *c)
+{
+	char text[128];
+
+	if (c->caps.size && c->caps.size_max > 0 &&
+	    c->job->msglen > c->caps.size_max) {
+		snprintf(text, sizeof(text),
+		         "message size exceeds remote limit (SIZE %zu)",
+		         c->caps.size_max);
+		refuse_all(c, 552, "5.3.4", text);
+		return false;
+	}
+	if (c->job->env->smtputf8 && !c->caps.smtputf8) {
+		refuse_all(c, 553, "5.6.7",
+		           "remote server does not support SMTPUTF8");
+		return false;
+	}
+	return true;
+}
+
+/* Recipients whose address cannot go into a command are refused here;
+ * the others are queued for RCPT in job order. */
+static void
+pick_recipients(struct relay_client *c)
+{
+	const struct envelope *env = c->job->env;
+
+	c->send_idx =
+	        calloc(c->job->nrcpt ? c->job->nrcpt : 1, sizeof(*c->send_idx));
+	if (c->send_idx == NULL)
+		abort();
+	for (size_t i = 0; i < c->job->nrcpt; i++) {
+		size_t k = c->job->rcpt_idx[i];
+
+		if (k < env->nrcpts && relay_addr_ok(env->rcpts[k].address)) {
+			c->send_idx[c->nsend++] = i;
+			continue;
+		}
+		c->res.outcome[i] = RELAY_RCPT_REJECTED;
+		result_synthetic(&c->res.rcpt_reply[i], 553, "5.1.3",
+		                 "recipient address not usable in RCPT TO");
+		c->progress[i] = RP_FINAL;
+	}
+}
+
+static void
+send_rcpt(struct relay_client *c)
+{
+	size_t pos = c->send_idx[c->rcpt_sent++];
+	const struct envelope *env = c->job->env;
+	char *line =
+	        relay_cmd_rcpt(&env->rcpts[c->job->rcpt_idx[pos]], &c->caps);
+
+	client_send(c, line);
+	free(line);
+}
+
+void
+txn_start(struct relay_client *c)
+{
+	const struct envelope *env = c->job->env;
+	char *line;
+
+	if (!fits_remote(c)) {
+		client_quit(c);
+		return;
+	}
+	if (env->sender == NULL || !relay_addr_ok(env->sender)) {
+		refuse_all(c, 553, "5.1.7", "sender address not usable");
+		client_quit(c);
+		return;
+	}
+	pick_recipients(c);
+	if (c->nsend == 0) {
+		c->res.failed_stage = RELAY_STAGE_DONE;
+		client_quit(c);
+		return;
+	}
+	line = relay_cmd_mail(env, &c->caps, c->job->msglen);
+	client_send(c, line);
+	free(line);
+	c->pipelined = c->caps.pipelining;
+	if (c->pipelined) {
+		while (c->rcpt_sent < c->nsend)
+			send_rcpt(c);
+		client_send(c, "DATA\r\n");
+	}
+	client_expect(c, ST_MAIL, T_MAIL);
+}
+
+void
+txn_mail(struct relay_client *c, const struct reply_parsed *r)
+{
+	if (!is_2yz(r)) {
+		/* The sender is refused: so is the message, for everyone. */
+		result_copy_reply(&c->res.session_reply, r);
+		c->res.failed_stage = RELAY_STAGE_MAIL;
+		for (size_t i = 0; i < c->nsend; i++)
+			result_rcpt(c, c->send_idx[i], RELAY_RCPT_REJECTED, r);
+		client_quit(c);
+		return;
+	}
+	if (!c->pipelined)
+		send_rcpt(c);
+	client_expect(c, ST_RCPT, T_RCPT);
+}
+
+/* 452, or 552 with X.5.3 (too many recipients), after an accepted one:
+ * the rest go into another transaction. */
+static bool
+is_split(const struct reply_parsed *r, size_t naccepted)
+{
+	if (naccepted == 0)
+		return false;
+	if (r->code == 452)
+		return true;
+	return r->code == 552 && strlen(r->enhanced) == 5 &&
+	       strcmp(r->enhanced + 1, ".5.3") == 0;
+}
+
+/* After the last RCPT answer without pipelining. */
+static void
+rcpts_done(struct relay_client *c)
+{
+	if (c->naccepted == 0) {
+		client_quit(c);
+		return;
+	}
+	client_send(c, "DATA\r\n");
+	client_expect(c, ST_DATA, T_DATA);
+}
+
+void
+txn_rcpt(struct relay_client *c, const struct reply_parsed *r)
+{
+	size_t pos = c->send_idx[c->rcpt_answer++];
+
+	if (is_2yz(r)) {
+		result_copy_reply(&c->res.rcpt_reply[pos], r);
+		c->progress[pos] = RP_RCPT_OK;
+		c->naccepted++;
+	} else if (is_split(r, c->naccepted)) {
+		result_rcpt(c, pos, RELAY_RCPT_NOT_TRIED, r);
+		c->split = true;
+	} else {
+		result_rcpt(c, pos, RELAY_RCPT_REJECTED, r);
+	}
+	if (c->pipelined) {
+		client_expect(c, c->rcpt_answer < c->nsend ? ST_RCPT : ST_DATA,
+		              c->rcpt_answer < c->nsend ? T_RCPT : T_DATA);
+		return;
+	}
+	if (c->split) {
+		/* Never sent: NOT_TRIED without a reply. */
+		for (size_t i = c->rcpt_sent; i < c->nsend; i++)
+			result_rcpt(c, c->send_idx[i], RELAY_RCPT_NOT_TRIED,
+			            NULL);
+		c->rcpt_answer = c->rcpt_sent = c->nsend;
+	}
+	if (c->rcpt_sent < c->nsend) {
+		send_rcpt(c);
+		client_expect(c, ST_RCPT, T_RCPT);
+		return;
+	}
+	rcpts_done(c);
+}
+
+void
+txn_data(struct relay_client *c, const struct reply_parsed *r)
+{
+	if (c->naccepted == 0) {
+		/* Pipelined DATA with nobody accepted: 503/554 expected.  A
+		 * server that says 354 anyway gets an empty message. */
+		if (r->code == 354)
+			client_send(c, ".\r\n");
+		client_quit(c);
+		return;
+	}
+	if (r->code != 354) {
+		result_copy_reply(&c->res.session_reply, r);
+		c->res.failed_stage = RELAY_STAGE_DATA;
+		for (size_t i = 0; i < c->job->nrcpt; i++) {
+			if (c->progress[i] == RP_RCPT_OK)
+				result_rcpt(c, i, RELAY_RCPT_REJECTED, r);
+		}
+		client_quit(c);
+		return;
+	}
+	relay_cmd_data(bufferevent_get_output(c->bev), c->job->msg,
+	               c->job->msglen);
+	client_expect(c, ST_DOT, T_BLOCK);
+}
+
+void
+txn_data_progress(struct relay_client *c, bool drained)
+{
+	struct timeval tv = {drained ? T_DOT : T_BLOCK, 0};
+
+	evtimer_add(c->timer, &tv);
+}
+
+void
+txn_dot(struct relay_client *c, const struct reply_parsed *r)
+{
+	enum relay_rcpt_outcome o =
+	        is_2yz(r) ? RELAY_RCPT_ACCEPTED : RELAY_RCPT_REJECTED;
+	bool unsent = client_pending_output(c) > 0;
+
+	for (size_t i = 0; i < c->job->nrcpt; i++) {
+		if (c->progress[i] == RP_RCPT_OK)
+			result_rcpt(c, i, o, r);
+	}
+	c->res.failed_stage = RELAY_STAGE_DONE;
+	/* An answer before all of the message went out: what is left must
+	 * not reach the server as commands. */
+	if (unsent) {
+		client_finish(c);
+		return;
+	}
+	client_quit(c);
+}
