@@ -80,6 +80,8 @@ struct out_job {
 	size_t nhops, hop; /* the one being tried */
 	struct dns_query *query;
 	struct relay_client *client;
+	struct relay_target target; /* the client keeps pointers to these */
+	struct relay_job rjob;
 	struct relay_reply last_failure; /* last session-level failure */
 	char last_error[256];
 };

@@ -172,7 +172,9 @@ job_connect(struct out_job *job)
 	const struct out_hop *h = &job->hops[job->hop];
 	bool smarthost = cfg->relay_smarthost.address &&
 	                 !transport_for(cfg, job->dest->domain);
-	struct relay_target target = {
+
+	/* Both live in the job: the client reads them until its callback. */
+	job->target = (struct relay_target){
 	        .host = h->host,
 	        .addr = h->addr,
 	        .port = h->port,
@@ -180,7 +182,7 @@ job_connect(struct out_job *job)
 	        .auth_user = smarthost ? cfg->relay_smarthost_user : NULL,
 	        .auth_pass = smarthost ? cfg->relay_smarthost_password : NULL,
 	};
-	struct relay_job rj = {
+	job->rjob = (struct relay_job){
 	        .helo_name = cfg->hostname,
 	        .env = &job->msg->env,
 	        .rcpt_idx = job->idx,
@@ -189,9 +191,8 @@ job_connect(struct out_job *job)
 	        .msglen = job->msg->len,
 	        .timeout_connect = cfg->relay_timeout_connect,
 	};
-
-	job->client = relay_client_start(job->ob->base, &target, &rj,
-	                                 client_done, job);
+	job->client = relay_client_start(job->ob->base, &job->target,
+	                                 &job->rjob, client_done, job);
 	if (job->client == NULL) {
 		result_all(job, RCPT_DEFERRED, "4.3.0",
 		           "cannot start an SMTP client", NULL);
