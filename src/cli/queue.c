@@ -3,6 +3,7 @@
  * delete, hold and release ask the running daemon over its control socket
  * (control.h), so that the daemon stays the only writer of its queue.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -177,10 +178,13 @@ static int
 do_control(const struct config *cfg, const char *verb, const char *id)
 {
 	char line[64], reply[512];
+	size_t i;
 	int rc;
 
 	snprintf(line, sizeof(line), "%s%s%s", verb, id ? " " : "",
 	         id ? id : "");
+	for (i = 0; line[i] && line[i] != ' '; i++)
+		line[i] = (char)toupper((unsigned char)line[i]);
 	if ((rc = queue_control(cfg->spool_dir, line, reply, sizeof(reply))))
 		return rc;
 	if (strncmp(reply, "OK", 2) == 0) {
