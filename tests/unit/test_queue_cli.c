@@ -24,7 +24,8 @@ static int
 parse(struct sendmail_opts *o, const char *line)
 {
 	static char buf[512];
-	char *argv[32], *p;
+	static char *argv[32];
+	char *p;
 	char err[128];
 	int argc = 0;
 
