@@ -7,10 +7,13 @@
 
 #include "cli/cli.h"
 
+extern const struct cli_command cli_queue, cli_sendmail;
+
 #define FERRY_VERSION "0.1.0"
 
 static const struct cli_command *const commands[] = {
-        &cli_serve, &cli_check_config, &cli_explain, &cli_replies, &cli_passwd,
+        &cli_serve,  &cli_check_config, &cli_explain,  &cli_replies,
+        &cli_passwd, &cli_queue,        &cli_sendmail,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -51,10 +54,42 @@ cli_print_usage(const struct cli_command *cmd, int to_stderr)
 	fputs(cmd->usage, to_stderr ? stderr : stdout);
 }
 
+/* Run as sendmail, mailq or newaliases through a link (argv[0]). */
+static int
+compat_name(int argc, char **argv, int *rc)
+{
+	const char *base = strrchr(argv[0], '/');
+	char *args[64];
+	int i;
+
+	base = base ? base + 1 : argv[0];
+	if (strcmp(base, "sendmail") == 0) {
+		*rc = cli_sendmail.run(argc, argv);
+	} else if (strcmp(base, "mailq") == 0 && argc < 62) {
+		args[0] = "queue";
+		for (i = 1; i < argc; i++)
+			args[i] = argv[i];
+		args[argc] = "list";
+		args[argc + 1] = NULL;
+		*rc = cli_queue.run(argc + 1, args);
+	} else if (strcmp(base, "newaliases") == 0) {
+		puts("ferry reads its aliases when it starts; restart it to "
+		     "apply changes");
+		*rc = 0;
+	} else {
+		return 0;
+	}
+	return 1;
+}
+
 int
 main(int argc, char **argv)
 {
 	const struct cli_command *cmd;
+	int rc;
+
+	if (argc > 0 && compat_name(argc, argv, &rc))
+		return rc;
 
 	if (argc < 2) {
 		print_overview(stderr);

@@ -105,4 +105,43 @@ int spool_record_and_finish(struct spool *sp, const char *id,
                             size_t n);
 int spool_sync(struct spool *sp);
 
+/*
+ * Held messages (spool_hold.c; docs/queue-format.md "Held messages").
+ * A held message lives in <spool>/hold/ and is not queued: delivery never
+ * sees it.  Moves use hard links so that a crash at any point leaves the
+ * message either queued or held, never lost: the copy in the destination is
+ * complete (envelope linked last) before the source envelope is removed.
+ * When queue/ID.env exists, the message is queued and a hold/ copy is stale.
+ * Loop thread; each takes the finish lock so that no worker is between
+ * recording a state and removing the message.
+ *
+ * spool_hold: EALREADY if already held, ENOENT if neither queued nor held.
+ * spool_release: EALREADY if queued (not held), ENOENT if unknown.
+ *   The caller hands the id to delivery afterwards.
+ * spool_delete: removes a queued or held message; ENOENT if unknown.
+ * spool_hold_recover: at startup, removes stale or incomplete hold/
+ *   entries (logged as spool_debris).
+ * spool_is_held: 1 held, 0 not, -1 error.
+ * spool_scan_held: every held id, oldest first.
+ * spool_load_held / spool_read_held_msg: as spool_load / spool_read_msg.
+ */
+int spool_hold(struct spool *sp, const char *id);
+int spool_release(struct spool *sp, const char *id);
+int spool_delete(struct spool *sp, const char *id);
+int spool_hold_recover(struct spool *sp);
+int spool_is_held(struct spool *sp, const char *id);
+int spool_scan_held(struct spool *sp, void (*fn)(void *arg, const char *id),
+                    void *arg);
+int spool_load_held(struct spool *sp, const char *id, struct envelope *env);
+int spool_read_held_msg(struct spool *sp, const char *id, char **data,
+                        size_t *len);
+/* Read-only access for `ferry queue list/show`: opens the directories
+ * without recovery or commit thread; only the read functions above
+ * (spool_scan, spool_load, spool_read_msg and the held variants) may be
+ * used on it.  Close with spool_close_readonly(). */
+struct spool *spool_open_readonly(const char *spool_dir);
+void spool_close_readonly(struct spool *sp);
+/* true for 16 lower-case hex digits. */
+bool spool_id_valid(const char *id);
+
 #endif

@@ -1,0 +1,330 @@
+/*
+ * queue.c — `ferry queue`: list and show read the spool directly; flush,
+ * delete, hold and release ask the running daemon over its control socket
+ * (control.h), so that the daemon stays the only writer of its queue.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "cli/cli.h"
+#include "cli/queue_int.h"
+#include "config/config.h"
+#include "queue/spool.h"
+
+extern const struct cli_command cli_queue;
+
+struct qopts {
+	const char *config;
+	bool json;
+	const char *verb;
+	const char *id;
+};
+
+struct idlist {
+	char (*ids)[QUEUE_ID_LEN + 1];
+	bool *held;
+	size_t n, cap;
+	bool held_now; /* which scan is running */
+	bool failed;
+};
+
+static void
+collect(void *arg, const char *id)
+{
+	struct idlist *l = arg;
+	void *nv, *nh;
+
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 64;
+		nv = realloc(l->ids, l->cap * sizeof(*l->ids));
+		nh = realloc(l->held, l->cap * sizeof(*l->held));
+		if (nv)
+			l->ids = nv;
+		if (nh)
+			l->held = nh;
+		if (nv == NULL || nh == NULL) {
+			l->failed = true;
+			l->cap = l->n;
+			return;
+		}
+	}
+	snprintf(l->ids[l->n], sizeof(l->ids[l->n]), "%s", id);
+	l->held[l->n++] = l->held_now;
+}
+
+static int
+open_spool(const struct config *cfg, struct spool **sp)
+{
+	if ((*sp = spool_open_readonly(cfg->spool_dir)) != NULL)
+		return 0;
+	if (errno == EACCES)
+		fprintf(stderr,
+		        "ferry: cannot read the spool %s: run this as root or "
+		        "as the user the daemon runs as (%s)\n",
+		        cfg->spool_dir, cfg->user ? cfg->user : "?");
+	else
+		fprintf(stderr, "ferry: cannot open the spool %s: %s\n",
+		        cfg->spool_dir, strerror(errno));
+	return errno == ENOENT ? EX_NOINPUT : EX_NOPERM;
+}
+
+static int
+load(struct spool *sp, const char *id, bool held, struct envelope *env)
+{
+	return held ? spool_load_held(sp, id, env) : spool_load(sp, id, env);
+}
+
+/* Queued and held ids together, in id (arrival) order. */
+static void
+merge_ids(struct idlist *l, size_t nqueued)
+{
+	size_t i, j;
+
+	for (i = nqueued; i < l->n; i++) /* insertion: held lists are short */
+		for (j = i; j > 0 && strcmp(l->ids[j - 1], l->ids[j]) > 0;
+		     j--) {
+			char tmp[QUEUE_ID_LEN + 1];
+			bool th = l->held[j];
+
+			memcpy(tmp, l->ids[j], sizeof(tmp));
+			memcpy(l->ids[j], l->ids[j - 1], sizeof(tmp));
+			memcpy(l->ids[j - 1], tmp, sizeof(tmp));
+			l->held[j] = l->held[j - 1];
+			l->held[j - 1] = th;
+		}
+}
+
+static int
+do_list(const struct config *cfg, bool json)
+{
+	struct queue_totals t = {0};
+	struct idlist l = {0};
+	struct envelope env;
+	struct spool *sp;
+	size_t i, nq;
+	int rc;
+
+	if ((rc = open_spool(cfg, &sp)) != 0)
+		return rc;
+	if (spool_scan(sp, collect, &l) < 0)
+		l.failed = true;
+	nq = l.n;
+	l.held_now = true;
+	if (spool_scan_held(sp, collect, &l) < 0)
+		l.failed = true;
+	merge_ids(&l, nq);
+	if (!json && l.n > 0)
+		queue_print_header(stdout);
+	for (i = 0; i < l.n; i++) {
+		memset(&env, 0, sizeof(env));
+		if (load(sp, l.ids[i], l.held[i], &env) < 0)
+			continue; /* delivered or moved meanwhile */
+		if (json)
+			queue_print_json(stdout, &env, l.held[i]);
+		else
+			queue_print_entry(stdout, &env, l.held[i], &t);
+		envelope_free(&env);
+	}
+	if (!json)
+		queue_print_totals(stdout, &t);
+	spool_close_readonly(sp);
+	free(l.ids);
+	free(l.held);
+	if (l.failed)
+		fprintf(stderr, "ferry: could not list the whole queue\n");
+	return l.failed ? EX_IOERR : 0;
+}
+
+static int
+do_show(const struct config *cfg, const char *id, bool json)
+{
+	struct envelope env = {0};
+	struct spool *sp;
+	char *msg = NULL;
+	size_t len = 0;
+	bool held = false;
+	int rc;
+
+	if ((rc = open_spool(cfg, &sp)) != 0)
+		return rc;
+	if (spool_load(sp, id, &env) < 0) {
+		held = true;
+		if (spool_load_held(sp, id, &env) < 0) {
+			fprintf(stderr, "ferry: no message %s in the queue\n",
+			        id);
+			spool_close_readonly(sp);
+			return EX_NOINPUT;
+		}
+	}
+	if ((held ? spool_read_held_msg(sp, id, &msg, &len)
+	          : spool_read_msg(sp, id, &msg, &len)) < 0)
+		msg = NULL;
+	if (json)
+		queue_print_show_json(stdout, &env, held, msg, len);
+	else
+		queue_print_show(stdout, &env, held, msg, len);
+	free(msg);
+	envelope_free(&env);
+	spool_close_readonly(sp);
+	return 0;
+}
+
+static int
+do_control(const struct config *cfg, const char *verb, const char *id)
+{
+	char line[64], reply[512];
+	size_t i;
+	int rc;
+
+	snprintf(line, sizeof(line), "%s%s%s", verb, id ? " " : "",
+	         id ? id : "");
+	for (i = 0; line[i] && line[i] != ' '; i++)
+		line[i] = (char)toupper((unsigned char)line[i]);
+	if ((rc = queue_control(cfg->spool_dir, line, reply, sizeof(reply))))
+		return rc;
+	if (strncmp(reply, "OK", 2) == 0) {
+		printf("%s\n", reply[2] == ' ' ? reply + 3 : reply + 2);
+		return 0;
+	}
+	fprintf(stderr, "ferry: %s\n",
+	        strncmp(reply, "ERR ", 4) == 0 ? reply + 4 : reply);
+	return strstr(reply, "no message") ? EX_NOINPUT : 1;
+}
+
+static const struct verb {
+	const char *name;
+	int id; /* 0 none, 1 required, 2 optional */
+	bool remote;
+} verbs[] = {
+        {"list", 0, false},  {"show", 1, false}, {"flush", 2, true},
+        {"delete", 1, true}, {"hold", 1, true},  {"release", 1, true},
+};
+
+static int
+parse(int argc, char **argv, struct qopts *o, const struct verb **v)
+{
+	static const struct option opts[] = {
+	        {"config", required_argument, NULL, 'c'},
+	        {"json", no_argument, NULL, 'j'},
+	        {"help", no_argument, NULL, 'h'},
+	        {NULL, 0, NULL, 0},
+	};
+	size_t i;
+	int ch;
+
+	o->config = getenv("FERRY_CONFIG");
+	while ((ch = getopt_long(argc, argv, "c:jh", opts, NULL)) != -1) {
+		if (ch == 'c')
+			o->config = optarg;
+		else if (ch == 'j')
+			o->json = true;
+		else
+			return ch == 'h' ? -1 : EX_USAGE;
+	}
+	if (optind >= argc)
+		return EX_USAGE;
+	o->verb = argv[optind++];
+	o->id = optind < argc ? argv[optind++] : NULL;
+	for (i = 0, *v = NULL; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (strcmp(verbs[i].name, o->verb) == 0)
+			*v = &verbs[i];
+	if (*v == NULL || optind != argc || (o->id && (*v)->id == 0) ||
+	    (!o->id && (*v)->id == 1))
+		return EX_USAGE;
+	if (o->id && !spool_id_valid(o->id)) {
+		fprintf(stderr, "ferry: '%s' is not a queue id\n", o->id);
+		return EX_USAGE;
+	}
+	return 0;
+}
+
+static int
+run_queue(int argc, char **argv)
+{
+	struct qopts o = {0};
+	const struct verb *v;
+	struct config *cfg;
+	int rc;
+
+	if ((rc = parse(argc, argv, &o, &v)) != 0) {
+		cli_print_usage(&cli_queue, rc != -1);
+		return rc == -1 ? 0 : rc;
+	}
+	if ((cfg = config_load(o.config, stderr)) == NULL)
+		return EX_CONFIG;
+	if (!v->remote && v->id)
+		rc = do_show(cfg, o.id, o.json);
+	else if (!v->remote)
+		rc = do_list(cfg, o.json);
+	else
+		rc = do_control(cfg, v->name, o.id);
+	config_free(cfg);
+	return rc;
+}
+
+const struct cli_command cli_queue = {
+        .name = "queue",
+        .run = run_queue,
+        .summary = "list, show, flush, hold, release or delete queued mail",
+        .usage = "usage: ferry queue [--config FILE] list [--json]\n"
+                 "       ferry queue [--config FILE] show [--json] ID\n"
+                 "       ferry queue [--config FILE] flush [ID]\n"
+                 "       ferry queue [--config FILE] delete ID\n"
+                 "       ferry queue [--config FILE] hold ID\n"
+                 "       ferry queue [--config FILE] release ID\n"
+                 "\n"
+                 "Inspect and manage the mail queue.\n"
+                 "\n"
+                 "  list      every queued and held message, as mailq(1) "
+                 "prints it: the\n"
+                 "            queue id ('!' after it when held), size, "
+                 "arrival time and\n"
+                 "            sender, then each recipient still to be "
+                 "delivered, after\n"
+                 "            its last reply in parentheses; then a line "
+                 "\"-- N Kbytes in\n"
+                 "            M Requests.\".  With --json, one JSON object "
+                 "per line.\n"
+                 "  show      one message: its envelope, the state, last "
+                 "reply and\n"
+                 "            reason category of each recipient, and the "
+                 "message headers.\n"
+                 "  flush     retry deferred messages now (only ID, when "
+                 "given), and\n"
+                 "            pick up mail waiting in the maildrop.\n"
+                 "  delete    remove a queued or held message for good "
+                 "(logged).\n"
+                 "  hold      take a message out of delivery until it is "
+                 "released.\n"
+                 "  release   hand a held message back to delivery.\n"
+                 "\n"
+                 "list and show read the spool directly and work whether or "
+                 "not the\n"
+                 "daemon runs.  The other commands ask the running daemon "
+                 "over its\n"
+                 "control socket SPOOL/control.sock; both need root or the "
+                 "user the\n"
+                 "daemon runs as.\n"
+                 "\n"
+                 "Options:\n"
+                 "  -c, --config FILE   the daemon's configuration (default: "
+                 "$FERRY_CONFIG,\n"
+                 "                      else the built-in one, spool "
+                 "./var/spool)\n"
+                 "  -j, --json          machine-readable output for list "
+                 "and show\n"
+                 "  -h, --help          show this text\n"
+                 "\n"
+                 "Exit status: 0 on success; 64 (EX_USAGE) for a bad command "
+                 "line; 66\n"
+                 "(EX_NOINPUT) when the message or spool does not exist; 69\n"
+                 "(EX_UNAVAILABLE) when ferry is not running; 77 (EX_NOPERM) "
+                 "without\nthe rights to the spool or socket; 78 (EX_CONFIG) "
+                 "for a bad\nconfiguration; 1 when the daemon refused the "
+                 "command.\n",
+};

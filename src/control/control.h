@@ -1,0 +1,61 @@
+/*
+ * control — the daemon's local control channel and mail pickup.
+ *
+ * control_start() listens on the UNIX socket <spool_dir>/control.sock
+ * (mode 0600: only the daemon's user and root may connect) for one-line
+ * commands from `ferry queue`:
+ *
+ *   FLUSH [ID]\n      retry deferred mail now (and look at the maildrop)
+ *   DELETE ID\n       remove a queued or held message
+ *   HOLD ID\n         take a queued message out of delivery
+ *   RELEASE ID\n      put a held message back and hand it to delivery
+ *
+ * Each is answered by one line, "OK text\n" or "ERR reason\n", after which
+ * the server closes the connection.  Lines are at most CONTROL_LINE_MAX
+ * octets, at most CONTROL_CLIENTS_MAX clients are served at once and each
+ * has CONTROL_TIMEOUT seconds; nothing blocks the event loop on a client.
+ *
+ * It also creates <spool_dir>/maildrop/ (mode 1733: anyone may drop a file,
+ * nobody but the daemon may list it) and turns the files `ferry sendmail`
+ * leaves there into queued messages (control_pickup.c), checking each one
+ * strictly since any local user can write them.  The file is removed only
+ * after its message is committed.  At start it also drops stale copies
+ * from the hold directory (spool_hold_recover()).
+ *
+ * Hooks are how the daemon reaches its delivery agents: flush_all and
+ * enqueue_id are required; flush_id (NULL: flush_all is used) and
+ * forget_id (called after HOLD and DELETE; may be NULL) are optional.
+ *
+ * Ownership: strings and structs passed in must outlive the control.
+ * Errors: control_start() returns NULL after logging why.
+ * Threads: event-loop thread only.  Call after dropping privileges, so the
+ * socket and the maildrop belong to the daemon's user.
+ */
+#ifndef FERRY_CONTROL_H
+#define FERRY_CONTROL_H
+
+#define CONTROL_SOCKET "control.sock"
+#define CONTROL_LINE_MAX 256
+#define CONTROL_CLIENTS_MAX 16
+#define CONTROL_TIMEOUT 10
+
+struct event_base;
+struct config;
+struct spool;
+struct control;
+
+struct control_hooks {
+	void (*flush_all)(void *arg);
+	void (*flush_id)(void *arg, const char *id);
+	void (*enqueue_id)(void *arg, const char *id);
+	void (*forget_id)(void *arg, const char *id);
+};
+
+struct control *control_start(struct event_base *base, const struct config *cfg,
+                              struct spool *sp,
+                              const struct control_hooks *hooks, void *arg);
+/* Closes the socket (and removes it); maildrop files not yet committed
+ * stay for the next start. */
+void control_stop(struct control *c);
+
+#endif

@@ -1,0 +1,135 @@
+/*
+ * control_cmd.c — the commands of the control socket: parse one line, act
+ * through the spool and the daemon's hooks, and word the reply.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "control/control_int.h"
+#include "queue/spool.h"
+
+struct control_cmd {
+	const char *verb;
+	int id; /* 0: no id, 1: required, 2: optional */
+	void (*run)(struct control *ctl, const char *id, char *reply,
+	            size_t len);
+};
+
+static void
+reply_errno(const char *id, int e, char *reply, size_t len)
+{
+	switch (e) {
+	case ENOENT:
+		snprintf(reply, len, "ERR no message %s in the queue\n", id);
+		break;
+	case EALREADY:
+		snprintf(reply, len, "ERR message %s is already %s\n", id,
+		         "in that state");
+		break;
+	default:
+		snprintf(reply, len, "ERR %s\n", strerror(e));
+	}
+}
+
+static void
+cmd_flush(struct control *ctl, const char *id, char *reply, size_t len)
+{
+	if (id && spool_is_held(ctl->sp, id) == 1) {
+		snprintf(reply, len, "ERR message %s is on hold; release it\n",
+		         id);
+		return;
+	}
+	if (id && ctl->hooks.flush_id)
+		ctl->hooks.flush_id(ctl->arg, id);
+	else
+		ctl->hooks.flush_all(ctl->arg);
+	pickup_kick(ctl->pickup);
+	log_event(LOG_LVL_INFO, "queue-flush", "id", id, NULL);
+	snprintf(reply, len, "OK flushing %s\n", id ? id : "the queue");
+}
+
+static void
+cmd_delete(struct control *ctl, const char *id, char *reply, size_t len)
+{
+	if (spool_delete(ctl->sp, id) < 0) {
+		reply_errno(id, errno, reply, len);
+		return;
+	}
+	if (ctl->hooks.forget_id)
+		ctl->hooks.forget_id(ctl->arg, id);
+	snprintf(reply, len, "OK deleted %s\n", id);
+}
+
+static void
+cmd_hold(struct control *ctl, const char *id, char *reply, size_t len)
+{
+	if (spool_hold(ctl->sp, id) < 0) {
+		if (errno == EALREADY)
+			snprintf(reply, len, "ERR message %s is already held\n",
+			         id);
+		else
+			reply_errno(id, errno, reply, len);
+		return;
+	}
+	if (ctl->hooks.forget_id)
+		ctl->hooks.forget_id(ctl->arg, id);
+	snprintf(reply, len, "OK held %s\n", id);
+}
+
+static void
+cmd_release(struct control *ctl, const char *id, char *reply, size_t len)
+{
+	if (spool_release(ctl->sp, id) < 0) {
+		if (errno == EALREADY)
+			snprintf(reply, len, "ERR message %s is not held\n",
+			         id);
+		else
+			reply_errno(id, errno, reply, len);
+		return;
+	}
+	ctl->hooks.enqueue_id(ctl->arg, id);
+	snprintf(reply, len, "OK released %s\n", id);
+}
+
+static const struct control_cmd commands[] = {
+        {"FLUSH", 2, cmd_flush},
+        {"DELETE", 1, cmd_delete},
+        {"HOLD", 1, cmd_hold},
+        {"RELEASE", 1, cmd_release},
+};
+
+void
+control_run(struct control *ctl, const char *line, unsigned long uid,
+            char *reply, size_t len)
+{
+	char verb[16] = "", id[64] = "", extra[2] = "", uidbuf[24];
+	int n;
+	size_t i;
+
+	n = sscanf(line, "%15s %63s %1s", verb, id, extra);
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		const struct control_cmd *c = &commands[i];
+
+		if (strcmp(verb, c->verb) != 0)
+			continue;
+		if (n > 2 || (n == 2 && c->id == 0) || (n == 1 && c->id == 1)) {
+			snprintf(reply, len, "ERR usage: %s%s\n", c->verb,
+			         c->id == 1 ? " ID"
+			         : c->id    ? " [ID]"
+			                    : "");
+			return;
+		}
+		if (n == 2 && !spool_id_valid(id)) {
+			snprintf(reply, len, "ERR not a queue id\n");
+			return;
+		}
+		snprintf(uidbuf, sizeof(uidbuf), "%lu", uid);
+		log_event(LOG_LVL_INFO, "control", "uid", uidbuf, "command",
+		          c->verb, "id", n == 2 ? id : NULL, NULL);
+		c->run(ctl, n == 2 ? id : NULL, reply, len);
+		return;
+	}
+	snprintf(reply, len, "ERR unknown command\n");
+}

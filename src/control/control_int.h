@@ -1,0 +1,49 @@
+/*
+ * control_int — shared between control.c (socket) and control_pickup.c
+ * (maildrop).  Not part of the public interface.
+ */
+#ifndef FERRY_CONTROL_INT_H
+#define FERRY_CONTROL_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/queue.h>
+
+#include "control/control.h"
+
+struct bufferevent;
+struct evconnlistener;
+struct pickup;
+
+struct control_client {
+	struct control *ctl;
+	struct bufferevent *bev;
+	bool closing;
+	TAILQ_ENTRY(control_client) link;
+};
+
+TAILQ_HEAD(control_client_list, control_client);
+
+struct control {
+	struct event_base *base;
+	const struct config *cfg;
+	struct spool *sp;
+	struct control_hooks hooks;
+	void *arg;
+	struct evconnlistener *listener;
+	char *sock_path;
+	struct control_client_list clients;
+	int nclients;
+	struct pickup *pickup;
+};
+
+/* control_pickup.c */
+struct pickup *pickup_start(struct control *ctl);
+void pickup_kick(struct pickup *p); /* look at the maildrop now */
+void pickup_stop(struct pickup *p);
+
+/* control_cmd.c: runs one command line, writes the reply (with "\n"). */
+void control_run(struct control *ctl, const char *line, unsigned long uid,
+                 char *reply, size_t len);
+
+#endif
