@@ -22,7 +22,7 @@ SESSIONS=${SESSIONS:-20}    # parallel SMTP sessions
 RCPTS=${RCPTS:-50}          # recipients per message, P3 and W3
 LEN=${LEN:-4096}            # message body octets
 USERS=${USERS:-4}           # W1: local users the messages are spread over
-WORKLOADS=${WORKLOADS:-P1 P3 W1 W3}
+WORKLOADS=${WORKLOADS:-P1 P3 W1 W3 W2 W4}
 BENCH_TIMEOUT=${BENCH_TIMEOUT:-600}
 SINK_PORT=${SINK_PORT:-52525}
 FERRY_PORT=${FERRY_PORT:-52526}
@@ -212,6 +212,80 @@ write_config() { # dir
 	} >"$dir/ferry.conf"
 }
 
+# Relay: every local mailbox Nu@bench.test is an alias of Nu@dK.bench
+# (K = N mod DESTS + 1), and every dK.bench goes to smtp-sink.
+write_relay_config() { # dir dests
+	local dir=$1 dests=$2 i k
+	write_config "$dir"
+	sed -i '/^mailbox = /d; /^alias = postmaster/d' "$dir/ferry.conf"
+	{
+		echo "mailbox = postmaster"
+		for i in $(seq 1 50) ""; do
+			k=$(( ${i:-0} % dests + 1 ))
+			echo "alias = ${i}u: ${i}u@d${k}.bench"
+		done
+		echo "[relay]"
+		for k in $(seq 1 "$dests"); do
+			echo "transport = d${k}.bench: 127.0.0.1:$SINK_PORT"
+		done
+		echo "max_recipients = 100"
+		echo "destination_concurrency = ${RELAY_CONCURRENCY:-10}"
+	} >>"$dir/ferry.conf"
+}
+
+relay_count() { # log
+	grep -c 'event=relay-delivered' "$1" 2>/dev/null || true
+}
+
+relay_workload() { # name msgs rcpts dests base
+	local name=$1 msgs=$2 rcpts=$3 dests=$4 base=$5 dir pid sink t0 t1 c0 c1 kb
+	local want=$((msgs * rcpts)) have=0 deadline
+	port_free "$FERRY_PORT" && port_free "$SINK_PORT" ||
+		{ skip_row "$name" "ports busy"; return; }
+	dir=$OUT/$name
+	rm -rf "$dir"
+	mkdir -p "$dir/spool" "$dir/maildir"
+	chown -R ferry: "$dir/spool" "$dir/maildir"
+	write_relay_config "$dir" "$dests"
+	"$SINK" -u nobody "127.0.0.1:$SINK_PORT" 256 2>"$dir/sink.log" &
+	sink=$!
+	started+=("$sink")
+	"$FERRY_BIN" serve --config "$dir/ferry.conf" 2>"$dir/ferry.log" &
+	pid=$!
+	started+=("$pid")
+	if ! wait_port "$SINK_PORT" "$sink" 10 || ! wait_port "$FERRY_PORT" "$pid" 15; then
+		skip_row "$name" "ferry or smtp-sink did not start (log: $dir/ferry.log)"
+		cleanup
+		return
+	fi
+	c0=$(cpu_ticks "$pid")
+	t0=$(now)
+	deadline=$(($(date +%s) + BENCH_TIMEOUT))
+	if ! inject "$FERRY_PORT" "$msgs" "$rcpts" 1; then
+		skip_row "$name" "smtp-source failed (see $OUT/smtp-source.log)"
+		cleanup
+		return
+	fi
+	while :; do
+		have=$(relay_count "$dir/ferry.log")
+		[ "$have" -ge "$want" ] && break
+		if [ "$(date +%s)" -ge "$deadline" ] || ! kill -0 "$pid" 2>/dev/null; then
+			break
+		fi
+		sleep "$POLL"
+	done
+	t1=$(now)
+	c1=$(cpu_ticks "$pid")
+	kb=$(peak_rss_kb "$pid")
+	cleanup
+	if [ "$have" -lt "$want" ]; then
+		skip_row "$name" "only $have of $want relayed within ${BENCH_TIMEOUT}s (log: $dir/ferry.log)"
+		return
+	fi
+	row "$name" "$msgs" "$want" "$(elapsed "$t0" "$t1")" $((c1 - c0)) \
+		"$kb" "$base" "ferry relay to smtp-sink, $dests destination(s)"
+}
+
 ferry_workload() { # name msgs rcpts split base
 	local name=$1 msgs=$2 rcpts=$3 split=$4 base=$5 dir pid t0 t1 c0 c1 kb
 	local want=$((msgs * rcpts)) have=0 deadline
@@ -275,6 +349,8 @@ for w in $WORKLOADS; do
 	P3) protocol_bound P3 "$N3" "$RCPTS" ;;
 	W1) ferry_workload W1 "$N" 1 "$USERS" P1 ;;
 	W3) ferry_workload W3 "$N3" "$RCPTS" 1 P3 ;;
+	W2) relay_workload W2 "$N" 1 1 P1 ;;
+	W4) relay_workload W4 "$N3" "$RCPTS" 5 P3 ;;
 	*) echo "bench: unknown workload $w" >&2 ;;
 	esac
 done

@@ -24,6 +24,7 @@
 #include "config/config.h"
 #include "deliver/local.h"
 #include "policy/recipient.h"
+#include "control/control.h"
 #include "sched/outbound.h"
 #include "queue/spool.h"
 #include "smtp/server.h"
@@ -39,6 +40,7 @@ struct daemon {
 	struct smtp_server *server;
 	struct local_delivery *delivery;
 	struct outbound *outbound;
+	struct control *control;
 	struct tls_server *tls;
 	struct auth_service *auth;
 	struct event *sigterm, *sigint, *sighup, *grace;
@@ -50,6 +52,31 @@ resolve_maildir(void *arg, const char *address)
 {
 	return recipient_maildir(arg, address);
 }
+
+static void
+ctl_flush_all(void *arg)
+{
+	struct daemon *d = arg;
+
+	local_delivery_flush(d->delivery);
+	outbound_flush(d->outbound);
+}
+
+static void
+ctl_forget(void *arg, const char *id)
+{
+	struct daemon *d = arg;
+
+	outbound_forget(d->outbound, id);
+}
+
+static void queued_cb(void *arg, const char *id);
+
+static const struct control_hooks ctl_hooks = {
+        .flush_all = ctl_flush_all,
+        .enqueue_id = queued_cb,
+        .forget_id = ctl_forget,
+};
 
 /* Every queued message goes to both delivery agents; each takes the
  * recipients that are its own (local Maildirs, or elsewhere). */
@@ -180,6 +207,9 @@ daemon_start(struct daemon *d)
 		return EX_SOFTWARE;
 	spool_set_queued_cb(d->spool, queued_cb, d);
 	spool_scan(d->spool, queued_cb, d);
+	d->control = control_start(d->base, d->cfg, d->spool, &ctl_hooks, d);
+	if (d->control == NULL)
+		return EX_SOFTWARE;
 	smtp_server_start(d->server);
 	d->sigterm = evsignal_new(d->base, SIGTERM, signal_cb, d);
 	d->sigint = evsignal_new(d->base, SIGINT, signal_cb, d);
@@ -196,6 +226,8 @@ daemon_stop(struct daemon *d)
 {
 	if (d->server)
 		smtp_server_free(d->server);
+	if (d->control)
+		control_stop(d->control);
 	if (d->outbound)
 		outbound_stop(d->outbound);
 	if (d->delivery)

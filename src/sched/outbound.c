@@ -180,7 +180,7 @@ outbound_schedule(struct outbound *ob)
 
 	for (m = TAILQ_FIRST(&ob->msgs); m != NULL && !ob->stopping; m = next) {
 		next = TAILQ_NEXT(m, entry);
-		if (m->active > 0 || m->next_attempt > now)
+		if (m->active > 0 || m->next_attempt > now || m->forgotten)
 			continue;
 		if (msg_load_data(ob, m))
 			dispatch_msg(ob, m, now);
@@ -220,6 +220,22 @@ outbound_enqueue(struct outbound *ob, const char *id)
 	snprintf(m->id, sizeof(m->id), "%s", id);
 	TAILQ_INSERT_TAIL(&ob->msgs, m, entry);
 	event_active(ob->tick, EV_TIMEOUT, 0);
+}
+
+void
+outbound_forget(struct outbound *ob, const char *id)
+{
+	struct out_msg *m;
+
+	TAILQ_FOREACH(m, &ob->msgs, entry)
+	{
+		if (strcmp(m->id, id) != 0)
+			continue;
+		m->forgotten = true;
+		if (m->active == 0)
+			msg_free(ob, m);
+		return;
+	}
 }
 
 void
@@ -293,6 +309,10 @@ attempt_finished(struct outbound *ob, struct out_msg *m)
 {
 	int removed = 0;
 
+	if (m->forgotten) {
+		msg_free(ob, m);
+		return;
+	}
 	outbound_check_age(ob, m);
 	if (m->nreports > 0)
 		bounce_send(ob, m);

@@ -26,6 +26,8 @@ struct outbound *outbound_start(struct event_base *base,
                                 const struct config *cfg, struct spool *sp);
 /* A message was queued or found at startup. */
 void outbound_enqueue(struct outbound *ob, const char *id);
+/* The message was held or deleted: stop working on it. */
+void outbound_forget(struct outbound *ob, const char *id);
 /* Try every deferred message now. */
 void outbound_flush(struct outbound *ob);
 /* Abort transactions in flight (their recipients stay queued). */

@@ -47,7 +47,8 @@ struct out_msg {
 	size_t nchanged;
 	struct out_report *reports; /* for the DSNs of this attempt */
 	size_t nreports;
-	bool deferred; /* a temporary failure this attempt */
+	bool deferred;  /* a temporary failure this attempt */
+	bool forgotten; /* held or deleted: drop, record nothing */
 };
 TAILQ_HEAD(out_msg_list, out_msg);
 
