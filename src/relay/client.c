@@ -414,6 +414,7 @@ relay_client_start(struct event_base *base, const struct relay_target *target,
 	c->base = base;
 	c->target = target;
 	c->job = job;
+	c->nrcpt = job->nrcpt;
 	c->cb = cb;
 	c->cbarg = arg;
 	c->state = ST_CONNECTING;

@@ -60,6 +60,7 @@ struct relay_client {
 	struct event_base *base;
 	const struct relay_target *target;
 	const struct relay_job *job;
+	size_t nrcpt; /* job->nrcpt; the job may be gone after the callback */
 	relay_done_cb cb;
 	void *cbarg;
 

@@ -49,7 +49,7 @@ void
 result_free(struct relay_client *c)
 {
 	reply_clear(&c->res.session_reply);
-	for (size_t i = 0; i < c->job->nrcpt && c->res.rcpt_reply; i++)
+	for (size_t i = 0; i < c->nrcpt && c->res.rcpt_reply; i++)
 		reply_clear(&c->res.rcpt_reply[i]);
 	free(c->res.rcpt_reply);
 	free(c->res.outcome);
