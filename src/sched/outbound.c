@@ -53,13 +53,24 @@ outbound_dest(struct outbound *ob, const char *domain)
 	d = calloc(1, sizeof(*d));
 	if (d == NULL || (d->domain = strdup(domain)) == NULL)
 		abort();
+	TAILQ_INIT(&d->waiting);
 	TAILQ_INSERT_TAIL(&ob->dests, d, entry);
 	return d;
 }
 
 static void
+msg_unwait(struct out_msg *m)
+{
+	if (m->waiting_on == NULL)
+		return;
+	TAILQ_REMOVE(&m->waiting_on->waiting, m, wait_entry);
+	m->waiting_on = NULL;
+}
+
+static void
 msg_free(struct outbound *ob, struct out_msg *m)
 {
+	msg_unwait(m);
 	TAILQ_REMOVE(&ob->msgs, m, entry);
 	envelope_free(&m->env);
 	free(m->data);
@@ -150,10 +161,16 @@ dispatch_msg(struct outbound *ob, struct out_msg *m, time_t now)
 		       (n = collect(ob, m, d->domain, taken, idx,
 		                    (size_t)ob->cfg->relay_max_rcpt, now)) > 0)
 			start_job(ob, m, d, idx, n);
-		if (!taken[i] && m->next_attempt <= now)
-			m->next_attempt = d->backoff_until > now
-			                          ? d->backoff_until
-			                          : now + TICK_SECONDS;
+		if (taken[i])
+			continue;
+		if (d->backoff_until > now) {
+			m->next_attempt = d->backoff_until;
+		} else if (m->waiting_on == NULL) {
+			/* Busy: resumed as soon as a connection is free. */
+			m->waiting_on = d;
+			TAILQ_INSERT_TAIL(&d->waiting, m, wait_entry);
+			m->next_attempt = now + 3600;
+		}
 	}
 	free(taken);
 	free(idx);
@@ -172,6 +189,31 @@ msg_load_data(struct outbound *ob, struct out_msg *m)
 	return false;
 }
 
+static void
+try_msg(struct outbound *ob, struct out_msg *m, time_t now)
+{
+	if (m->active > 0 || m->next_attempt > now || m->forgotten ||
+	    m->waiting_on)
+		return;
+	if (msg_load_data(ob, m))
+		dispatch_msg(ob, m, now);
+}
+
+/* A connection to d was freed: start what waits for it. */
+static void
+pump(struct outbound *ob, struct out_dest *d)
+{
+	time_t now = time(NULL);
+	struct out_msg *m;
+
+	while (!ob->stopping && dest_open(ob, d, now) &&
+	       (m = TAILQ_FIRST(&d->waiting)) != NULL) {
+		msg_unwait(m);
+		m->next_attempt = 0;
+		try_msg(ob, m, now);
+	}
+}
+
 void
 outbound_schedule(struct outbound *ob)
 {
@@ -180,17 +222,21 @@ outbound_schedule(struct outbound *ob)
 
 	for (m = TAILQ_FIRST(&ob->msgs); m != NULL && !ob->stopping; m = next) {
 		next = TAILQ_NEXT(m, entry);
-		if (m->active > 0 || m->next_attempt > now || m->forgotten)
-			continue;
-		if (msg_load_data(ob, m))
-			dispatch_msg(ob, m, now);
+		try_msg(ob, m, now);
 	}
 }
 
 static void
 tick_cb(evutil_socket_t fd, short what, void *arg)
 {
-	outbound_schedule(arg);
+	struct outbound *ob = arg;
+	struct out_dest *d;
+
+	outbound_schedule(ob);
+	/* Destinations held back by a rate window or a back-off that has
+	 * passed get their waiting messages going again. */
+	TAILQ_FOREACH(d, &ob->dests, entry)
+	pump(ob, d);
 }
 
 static bool
@@ -219,7 +265,7 @@ outbound_enqueue(struct outbound *ob, const char *id)
 	}
 	snprintf(m->id, sizeof(m->id), "%s", id);
 	TAILQ_INSERT_TAIL(&ob->msgs, m, entry);
-	event_active(ob->tick, EV_TIMEOUT, 0);
+	try_msg(ob, m, time(NULL));
 }
 
 void
@@ -253,7 +299,7 @@ outbound_flush(struct outbound *ob)
 		for (i = 0; i < m->env.nrcpts; i++)
 			m->env.rcpts[i].next_attempt = 0;
 	}
-	event_active(ob->tick, EV_TIMEOUT, 0);
+	outbound_schedule(ob);
 }
 
 struct outbound *
@@ -303,15 +349,16 @@ outbound_stop(struct outbound *ob)
 	free(ob);
 }
 
-/* After the last transaction of an attempt: persist, notify, reschedule. */
-static void
+/* After the last transaction of an attempt: persist, notify, reschedule.
+ * Returns false when the message is done with (and freed). */
+static bool
 attempt_finished(struct outbound *ob, struct out_msg *m)
 {
 	int removed = 0;
 
 	if (m->forgotten) {
 		msg_free(ob, m);
-		return;
+		return false;
 	}
 	outbound_check_age(ob, m);
 	if (m->nreports > 0)
@@ -328,9 +375,10 @@ attempt_finished(struct outbound *ob, struct out_msg *m)
 	m->data = NULL;
 	if (removed == 1 || !has_outbound(ob, &m->env)) {
 		msg_free(ob, m);
-		return;
+		return false;
 	}
 	m->next_attempt = outbound_next_due(m, ob);
+	return true;
 }
 
 void
@@ -360,6 +408,7 @@ outbound_job_done(struct out_job *job)
 {
 	struct outbound *ob = job->ob;
 	struct out_msg *m = job->msg;
+	struct out_dest *d = job->dest;
 
 	job->dest->active--;
 	m->active--;
@@ -368,7 +417,8 @@ outbound_job_done(struct out_job *job)
 	free(job->idx);
 	outbound_forget_job(ob, job);
 	free(job);
-	if (m->active == 0 && !ob->stopping)
-		attempt_finished(ob, m);
-	event_active(ob->tick, EV_TIMEOUT, 0);
+	if (m->active == 0 && !ob->stopping && attempt_finished(ob, m))
+		try_msg(ob, m, time(NULL)); /* e.g. the rest of a split */
+	if (!ob->stopping)
+		pump(ob, d);
 }

@@ -32,8 +32,12 @@ struct out_report {
 	time_t when;
 };
 
+struct out_dest;
+
 struct out_msg {
 	TAILQ_ENTRY(out_msg) entry;
+	TAILQ_ENTRY(out_msg) wait_entry; /* in waiting_on->waiting */
+	struct out_dest *waiting_on;     /* destination it waits for, or NULL */
 	char id[QUEUE_ID_LEN + 1];
 	struct envelope env; /* with the states known so far */
 	char *data;          /* message, loaded for an attempt */
@@ -52,8 +56,11 @@ struct out_msg {
 };
 TAILQ_HEAD(out_msg_list, out_msg);
 
+TAILQ_HEAD(out_wait_list, out_msg);
+
 struct out_dest {
 	TAILQ_ENTRY(out_dest) entry;
+	struct out_wait_list waiting; /* due, but the destination is busy */
 	char *domain;
 	int active;           /* connections open */
 	time_t backoff_until; /* rate-limited or unreachable until then */
@@ -97,7 +104,8 @@ struct outbound {
 	struct dns_resolver *dns;
 	struct out_msg_list msgs;
 	struct out_dest_list dests;
-	struct event *tick;
+	struct event *tick; /* retries that came due */
+	struct event *kick; /* run the scheduler soon, once */
 	bool stopping;
 };
 
