@@ -229,7 +229,7 @@ write_relay_config() { # dir dests
 			echo "transport = d${k}.bench: 127.0.0.1:$SINK_PORT"
 		done
 		echo "max_recipients = 100"
-		echo "destination_concurrency = ${RELAY_CONCURRENCY:-10}"
+		echo "destination_concurrency = ${RELAY_CONCURRENCY:-20}"
 	} >>"$dir/ferry.conf"
 }
 

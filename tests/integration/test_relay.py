@@ -47,6 +47,16 @@ class Remote:
             return "552 5.2.2 The email account that you tried to reach is over quota."
         if local.startswith("grey") and n == 1:
             return "451 4.7.1 Greylisting in action, please come back later"
+        if local.startswith("busy") and n == 1:
+            return "421 4.7.0 Try again later, closing connection."
+        if local.startswith("rate") and n == 1:
+            return ("450 4.2.1 The user you are trying to contact is receiving "
+                    "mail too quickly. Please resend your message at a later time.")
+        if local.startswith("policy"):
+            return "554 5.7.1 Message rejected due to local policy"
+        if local.startswith("slow"):
+            import asyncio
+            await asyncio.sleep(0.5)
         if local.startswith("always451"):
             return "451 4.3.0 Mail server temporarily rejected message."
         envelope.rcpt_tos.append(address)
@@ -236,3 +246,42 @@ def test_no_bounce_to_null_sender(ferry_factory, remote_factory, passwd):
         s.login("alice", "pw")
         s.sendmail("", ["unknown9@remote.test"], b"Subject: x\r\n\r\ny\r\n")
     assert wait_for(lambda: "event=dsn-suppressed" in f.log())
+
+
+@pytest.mark.parametrize("local,status", [("full1", "5.2.2"),
+                                          ("policy1", "5.7.1")])
+def test_other_permanent_replies_bounce(ferry_factory, remote_factory, passwd,
+                                        local, status):
+    r = remote_factory()
+    f = relay_ferry(ferry_factory, passwd, [("remote.test", r.port)])
+    submit(f, [f"{local}@remote.test"])
+    per_rcpt = status_blocks(dsn_in(f))[1]
+    assert per_rcpt["Status"] == status
+    assert per_rcpt["Action"] == "failed"
+
+
+@pytest.mark.parametrize("local", ["busy1", "rate1"])
+def test_421_and_rate_limit_back_off_then_deliver(ferry_factory, remote_factory,
+                                                  passwd, local):
+    r = remote_factory()
+    f = relay_ferry(ferry_factory, passwd, [("remote.test", r.port)])
+    submit(f, [f"{local}@remote.test"])
+    assert wait_for(lambda: r.all_rcpts() == [f"{local}@remote.test"])
+    log = f.log()
+    assert "event=relay-backoff domain=remote.test" in log
+    assert f.maildir_files("alice") == []  # retried, never bounced
+
+
+def test_crash_mid_delivery_loses_nothing(ferry_factory, remote_factory, passwd):
+    """kill -9 while transactions are in flight; after a restart every
+    recipient arrives at least once."""
+    r = remote_factory()
+    f = relay_ferry(ferry_factory, passwd, [("remote.test", r.port)])
+    rcpts = [f"slow{i}@remote.test" for i in range(6)]
+    for rc in rcpts:
+        submit(f, [rc])
+    time.sleep(0.7)
+    f.kill9()
+    f.start()
+    assert wait_for(lambda: set(r.all_rcpts()) == set(rcpts), timeout=40)
+    assert f.maildir_files("alice") == []
