@@ -6,7 +6,10 @@
  */
 #include <ctype.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
+
+#include <openssl/evp.h>
 #include <strings.h>
 
 #include "explain/mime.h"
@@ -166,43 +169,38 @@ mime_param(const char *value, const char *param, char *out, size_t outsz)
 	return 0;
 }
 
-static int
-b64_val(unsigned char c)
+static bool
+b64_alphabet(unsigned char c)
 {
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
+	return isalnum(c) || c == '+' || c == '/';
 }
 
+/*
+ * Lenient base64 for bounce bodies: line breaks and stray octets are
+ * skipped and missing padding is forgiven (bounces are often mangled on
+ * the way); OpenSSL does the decoding.  out holds len + 3 octets.
+ */
 static size_t
 decode_b64(const char *in, size_t len, char *out)
 {
-	unsigned acc = 0;
-	size_t i, o = 0;
-	int bits = 0, v;
+	char *clean = malloc(len + 3);
+	size_t i, n = 0, pad;
+	int got;
 
-	for (i = 0; i < len; i++) {
-		if (in[i] == '=')
-			break;
-		v = b64_val((unsigned char)in[i]);
-		if (v < 0)
-			continue;
-		acc = (acc << 6) | (unsigned)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[o++] = (char)((acc >> bits) & 0xff);
-		}
-	}
-	return o;
+	if (clean == NULL)
+		return 0;
+	for (i = 0; i < len && in[i] != '='; i++)
+		if (b64_alphabet((unsigned char)in[i]))
+			clean[n++] = in[i];
+	n -= n % 4 == 1; /* a lone sextet carries no whole octet */
+	pad = (4 - n % 4) % 4;
+	for (i = 0; i < pad; i++)
+		clean[n++] = '=';
+	got = n ? EVP_DecodeBlock((unsigned char *)out,
+	                          (const unsigned char *)clean, (int)n)
+	        : 0;
+	free(clean);
+	return got > (int)pad ? (size_t)got - pad : 0;
 }
 
 static int
@@ -252,7 +250,7 @@ mime_decode(const char *cte, const char *body, size_t blen, size_t *outlen)
 	if (strncasecmp(cte, "base64", 6) != 0 &&
 	    strncasecmp(cte, "quoted-printable", 16) != 0)
 		return NULL;
-	raw = malloc(blen + 1);
+	raw = malloc(blen + 4); /* base64 padding may round up */
 	if (raw == NULL)
 		return NULL;
 	if (tolower((unsigned char)cte[0]) == 'b')
