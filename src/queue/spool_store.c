@@ -86,8 +86,9 @@ spool_read_msg(struct spool *sp, const char *id, char **data, size_t *len)
 	return read_file(sp->queuefd, name, data, len);
 }
 
-/* One state record: "INDEX STATE REPLY\n".  A torn last line (no newline)
- * is ignored: the append it belongs to never completed. */
+/* One state record: "INDEX STATE[@NEXT] REPLY\n", NEXT being the time of
+ * a deferred recipient's next attempt.  A torn last line (no newline) is
+ * ignored: the append it belongs to never completed. */
 static void
 apply_state_line(struct envelope *env, const char *line, size_t len)
 {
@@ -95,19 +96,25 @@ apply_state_line(struct envelope *env, const char *line, size_t len)
 	enum rcpt_state st;
 	unsigned long idx;
 	char *end, *reply;
+	const char *at;
+	long long next = 0;
 
 	if ((sp1 = memchr(line, ' ', len)) == NULL ||
 	    (sp2 = memchr(sp1 + 1, ' ', len - (size_t)(sp1 + 1 - line))) ==
 	            NULL)
 		return;
 	idx = strtoul(line, &end, 10);
+	at = memchr(sp1 + 1, '@', (size_t)(sp2 - sp1 - 1));
+	if (at)
+		next = strtoll(at + 1, NULL, 10);
 	if (end != sp1 || idx >= env->nrcpts ||
-	    envelope_state_from_name(sp1 + 1, (size_t)(sp2 - sp1 - 1), &st) <
-	            0 ||
+	    envelope_state_from_name(
+	            sp1 + 1, (size_t)((at ? at : sp2) - sp1 - 1), &st) < 0 ||
 	    envelope_get_token(sp2 + 1, len - (size_t)(sp2 + 1 - line),
 	                       &reply) < 0)
 		return;
 	env->rcpts[idx].state = st;
+	env->rcpts[idx].next_attempt = (time_t)next;
 	free(env->rcpts[idx].last_reply);
 	env->rcpts[idx].last_reply = reply;
 }
@@ -161,9 +168,13 @@ spool_record_states(struct spool *sp, const char *id,
 	if ((f = open_memstream(&buf, &len)) == NULL)
 		return -1;
 	for (i = 0; i < n; i++) {
-		fprintf(f, "%zu %s ", idx[i],
-		        envelope_state_name(env->rcpts[idx[i]].state));
-		envelope_put_token(f, env->rcpts[idx[i]].last_reply);
+		const struct envelope_rcpt *rc = &env->rcpts[idx[i]];
+
+		fprintf(f, "%zu %s", idx[i], envelope_state_name(rc->state));
+		if (rc->state == RCPT_DEFERRED && rc->next_attempt > 0)
+			fprintf(f, "@%lld", (long long)rc->next_attempt);
+		fputc(' ', f);
+		envelope_put_token(f, rc->last_reply);
 		fputc('\n', f);
 	}
 	if (fclose(f) != 0)

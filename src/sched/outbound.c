@@ -174,6 +174,11 @@ dispatch_msg(struct outbound *ob, struct out_msg *m, time_t now)
 	}
 	free(taken);
 	free(idx);
+	/* Nothing was due (e.g. retry times kept over a restart). */
+	if (m->active == 0 && m->waiting_on == NULL && m->next_attempt <= now)
+		m->next_attempt = outbound_next_due(m, ob) > now
+		                          ? outbound_next_due(m, ob)
+		                          : now + 1;
 }
 
 static bool

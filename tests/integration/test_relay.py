@@ -117,9 +117,12 @@ def relay_ferry(ferry_factory, passwd, transports, extra_relay=()):
                 "mx.dns.test. 300 IN A 127.0.0.1\n")
     os.chmod(zone, 0o644)
     relay = [f"transport = {dom}: 127.0.0.1:{port}" for dom, port in transports]
-    relay += ["resolv_conf = none", f"dns_local_data = {zone}",
-              "retry_min = 1s", "retry_max = 2s", "connect_timeout = 5s"]
-    relay += list(extra_relay)
+    settings = {"resolv_conf": "none", "dns_local_data": zone,
+                "retry_min": "1s", "retry_max": "2s", "connect_timeout": "5s"}
+    for line in extra_relay:  # "key = value" overrides a default
+        key, value = (x.strip() for x in line.split("=", 1))
+        settings[key] = value
+    relay += [f"{k} = {v}" for k, v in settings.items()]
     return ferry_factory(
         tls=["submission = optional"],
         auth=["backend = passwd-file", f"passwd_file = {passwd}",
@@ -285,3 +288,21 @@ def test_crash_mid_delivery_loses_nothing(ferry_factory, remote_factory, passwd)
     f.start()
     assert wait_for(lambda: set(r.all_rcpts()) == set(rcpts), timeout=40)
     assert f.maildir_files("alice") == []
+
+
+def test_retry_time_survives_restart(ferry_factory, remote_factory, passwd):
+    """A deferred recipient is not retried early after a restart: its next
+    attempt time is part of the queue state."""
+    r = remote_factory()
+    f = relay_ferry(ferry_factory, passwd, [("remote.test", r.port)],
+                    ["retry_min = 1h", "retry_max = 2h"])
+    submit(f, ["always451-x@remote.test"])
+    assert wait_for(lambda: r.seen.get("always451-x@remote.test") == 1)
+    time.sleep(0.5)
+    f.stop()
+    f.start()
+    time.sleep(3)
+    assert r.seen.get("always451-x@remote.test") == 1
+    out = subprocess.run([FERRY, "queue", "--config", f.config_path, "list"],
+                         capture_output=True, text=True)
+    assert "always451-x@remote.test" in out.stdout
