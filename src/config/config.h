@@ -116,6 +116,7 @@ struct config {
 	char *relay_dns_local_data; /* zone-file records for the resolver */
 	char *relay_resolv_conf;    /* NULL: /etc/resolv.conf; "none" */
 	int relay_tls;              /* enum tls_policy for outbound */
+	char *relay_tls_required;   /* "a.example,b.example": TLS or defer */
 	int relay_max_rcpt;         /* recipients per transaction */
 	int relay_dest_concurrency; /* connections per destination */
 	int relay_dest_rate;        /* messages/minute per destination */

@@ -396,6 +396,7 @@ config_free(struct config *cfg)
 	free(cfg->relay_smarthost_password);
 	free(cfg->relay_dns_local_data);
 	free(cfg->relay_resolv_conf);
+	free(cfg->relay_tls_required);
 	free(cfg->senders);
 	free(cfg);
 }

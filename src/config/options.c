@@ -187,6 +187,13 @@ const struct config_option config_options[] = {
          "certificate; required defers mail to servers without it; none "
          "never starts TLS.",
          "required"},
+        {"relay", "tls_required_domains", OPT_STRING, CFG(relay_tls_required),
+         NULL, "none", NULL, 0, 0, false, false,
+         "Destinations that get mail only over TLS.",
+         "A comma-separated list of domains (no spaces).  Mail for them is "
+         "deferred, not sent in clear, when the server offers no STARTTLS "
+         "or the handshake fails.",
+         "bank.example,partner.example"},
         {"relay", "max_recipients", OPT_INT, CFG(relay_max_rcpt), "50", NULL,
          NULL, 1, 1000, false, false,
          "Recipients sent in one outbound transaction.", NULL, "100"},

@@ -164,6 +164,23 @@ client_done(void *arg, const struct relay_result *res)
 	result_apply(job, res);
 }
 
+/* Is domain in the comma-separated list? */
+static bool
+in_list(const char *list, const char *domain)
+{
+	size_t n = strlen(domain);
+
+	while (list && *list) {
+		const char *comma = strchr(list, ',');
+		size_t len = comma ? (size_t)(comma - list) : strlen(list);
+
+		if (len == n && strncasecmp(list, domain, n) == 0)
+			return true;
+		list = comma ? comma + 1 : NULL;
+	}
+	return false;
+}
+
 /* Connect to the current hop. */
 static void
 job_connect(struct out_job *job)
@@ -178,7 +195,9 @@ job_connect(struct out_job *job)
 	        .host = h->host,
 	        .addr = h->addr,
 	        .port = h->port,
-	        .tls_required = cfg->relay_tls == TLS_POLICY_REQUIRED,
+	        .tls_required =
+	                cfg->relay_tls == TLS_POLICY_REQUIRED ||
+	                in_list(cfg->relay_tls_required, job->dest->domain),
 	        .auth_user = smarthost ? cfg->relay_smarthost_user : NULL,
 	        .auth_pass = smarthost ? cfg->relay_smarthost_password : NULL,
 	};

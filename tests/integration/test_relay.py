@@ -306,3 +306,15 @@ def test_retry_time_survives_restart(ferry_factory, remote_factory, passwd):
     out = subprocess.run([FERRY, "queue", "--config", f.config_path, "list"],
                          capture_output=True, text=True)
     assert "always451-x@remote.test" in out.stdout
+
+
+def test_tls_required_destination_defers_without_starttls(ferry_factory,
+                                                         remote_factory, passwd):
+    r = remote_factory()  # offers no STARTTLS
+    f = relay_ferry(ferry_factory, passwd, [("remote.test", r.port)],
+                    ["tls_required_domains = other.test,remote.test"])
+    submit(f, ["ok@remote.test"])
+    assert wait_for(lambda: "event=relay-deferred" in f.log())
+    assert r.all_rcpts() == []
+    assert "TLS" in [l for l in f.log().splitlines()
+                     if "relay-deferred" in l][0]
