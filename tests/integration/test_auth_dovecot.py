@@ -55,7 +55,8 @@ userdb {{
 }}
 service auth {{
   unix_listener auth-client {{
-    mode = 0600
+    # ferry asks as its unprivileged user; a test socket in a private dir.
+    mode = 0666
   }}
 }}
 service anvil {{
@@ -175,3 +176,25 @@ def test_passwd_file_backend(users_file):
     assert "FERRY_AUTH_PASSWD_FILE unset" not in out
     assert "users=4 bad_lines=0" in out
 
+
+
+def test_smtp_auth_through_dovecot(dovecot, ferry_factory):
+    """End to end: a mail client logs in on the submission port, ferry asks
+    the running Dovecot, and the message is accepted."""
+    import smtplib
+    f = ferry_factory(tls=["submission = optional"],
+                      auth=["backend = dovecot",
+                            f"dovecot_socket = {dovecot}",
+                            "require_tls = no"])
+    with smtplib.SMTP("127.0.0.1", f.submission_port, timeout=30) as s:
+        s.ehlo("client.example")
+        assert "PLAIN" in s.esmtp_features["auth"]
+        with pytest.raises(smtplib.SMTPAuthenticationError) as e:
+            s.login("six", "wrong")
+        assert e.value.smtp_code == 535
+    with smtplib.SMTP("127.0.0.1", f.submission_port, timeout=30) as s:
+        s.ehlo("client.example")
+        assert s.login("six", "sha512 pass")[0] == 235
+        s.sendmail("", ["demo@example.test"], b"Subject: via dovecot\r\n\r\nx\r\n")
+    assert len(f.wait_maildir("demo", 1)) == 1
+    assert "user=six result=ok" in f.log()
