@@ -28,8 +28,13 @@ chown_entry(const char *path, const struct stat *st, int flag, struct FTW *f)
 {
 	if (st->st_uid != chown_uid || st->st_gid != chown_gid)
 		if (lchown(path, chown_uid, chown_gid) < 0)
-			return -1;
-	return 0;
+			return FTW_STOP;
+	/* Files waiting in the world-writable maildrop keep the owner who
+	 * submitted them: that owner is checked when they are picked up. */
+	if (flag == FTW_D && f->level == 1 &&
+	    strcmp(path + f->base, "maildrop") == 0)
+		return FTW_SKIP_SUBTREE;
+	return FTW_CONTINUE;
 }
 
 /* Make a directory tree the user's, creating it if missing. */
@@ -40,7 +45,10 @@ give_tree(const char *path, uid_t uid, gid_t gid)
 	chown_gid = gid;
 	if (fs_mkdir_p(path, 0755) < 0)
 		return -1;
-	return nftw(path, chown_entry, 16, FTW_PHYS);
+	/* 0 when the walk completed; FTW_STOP or -1 otherwise. */
+	return nftw(path, chown_entry, 16, FTW_PHYS | FTW_ACTIONRETVAL) == 0
+	               ? 0
+	               : -1;
 }
 
 /* True if uid can search and write dir (checked with that user's rights). */
