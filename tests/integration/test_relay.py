@@ -318,3 +318,63 @@ def test_tls_required_destination_defers_without_starttls(ferry_factory,
     assert r.all_rcpts() == []
     assert "TLS" in [l for l in f.log().splitlines()
                      if "relay-deferred" in l][0]
+
+
+def test_delay_warning_when_asked(ferry_factory, remote_factory, passwd):
+    r = remote_factory()
+    f = relay_ferry(ferry_factory, passwd, [("remote.test", r.port)],
+                    ["delay_warning = 1s", "retry_min = 1s"])
+    submit(f, ["always451-d@remote.test"], rcpt_options=["NOTIFY=DELAY,FAILURE"])
+    per_rcpt = status_blocks(dsn_in(f))[1]
+    assert per_rcpt["Action"] == "delayed"
+    assert per_rcpt["Status"].startswith("4.")
+    assert "451 4.3.0" in per_rcpt["Diagnostic-Code"]
+
+
+def test_success_dsn_relayed_when_remote_has_no_dsn(ferry_factory,
+                                                   remote_factory, passwd):
+    r = remote_factory()  # aiosmtpd does not offer DSN
+    f = relay_ferry(ferry_factory, passwd, [("remote.test", r.port)])
+    submit(f, ["ok-s@remote.test"], rcpt_options=["NOTIFY=SUCCESS"])
+    per_rcpt = status_blocks(dsn_in(f))[1]
+    assert per_rcpt["Action"] == "relayed"
+    assert per_rcpt["Status"] == "2.0.0"
+    assert r.all_rcpts() == ["ok-s@remote.test"]
+
+
+def test_smarthost_with_starttls_and_auth(ferry_factory, passwd, tmp_path):
+    """Everything goes through one relay host; ferry logs in there only
+    inside TLS."""
+    import ssl as ssl_mod
+    from aiosmtpd.smtp import AuthResult
+    cert, key = str(tmp_path / "c.pem"), str(tmp_path / "k.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-keyout", key,
+                    "-out", cert, "-days", "2", "-subj", "/CN=smarthost.test"],
+                   check=True, capture_output=True)
+    ctx = ssl_mod.create_default_context(ssl_mod.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(cert, key)
+    logins = []
+
+    def authenticator(server, session, envelope, mechanism, data):
+        logins.append((mechanism, data.login, data.password))
+        ok = data.login == b"relayuser" and data.password == b"relaypw"
+        return AuthResult(success=ok)
+
+    handler = Remote()
+    port = free_port()
+    c = Controller(handler, hostname="127.0.0.1", port=port, tls_context=ctx,
+                   require_starttls=True, authenticator=authenticator,
+                   auth_require_tls=True)
+    c.start()
+    try:
+        f = relay_ferry(ferry_factory, passwd, [],
+                        [f"smarthost = 127.0.0.1:{port}",
+                         "smarthost_user = relayuser",
+                         "smarthost_password = relaypw"])
+        submit(f, ["anyone@far-away.example"])
+        assert wait_for(lambda: handler.all_rcpts() == ["anyone@far-away.example"])
+        assert logins and logins[0][1:] == (b"relayuser", b"relaypw")
+        assert "TLSv1." in f.log()
+    finally:
+        c.stop()
