@@ -272,25 +272,18 @@ collect_rcpts(struct submit *sb, const struct sendmail_opts *o, const char *msg,
 	return 0;
 }
 
-static int
-send_message(const struct config *cfg, const struct sendmail_opts *o)
+int
+sendmail_submit(const struct config *cfg, const struct sendmail_opts *o,
+                char *msg, size_t mlen)
 {
 	struct submit sb = {.cfg = cfg};
-	char *msg, *pre = NULL;
-	size_t mlen, hlen, plen = 0;
+	char *pre = NULL;
+	size_t hlen, plen = 0;
 	FILE *f;
 	int rc;
 
 	if ((rc = set_sender(&sb, o)) != 0)
 		return rc;
-	rc = sendmail_read(stdin, o->ignore_dots, cfg->max_message_size, &msg,
-	                   &mlen);
-	if (rc) {
-		fprintf(stderr, "sendmail: %s\n",
-		        rc == EX_DATAERR ? "message too large"
-		                         : "cannot read the message");
-		return rc;
-	}
 	hlen = sendmail_header_len(msg, mlen);
 	if ((rc = collect_rcpts(&sb, o, msg, hlen)) == 0) {
 		if (o->from_headers)
@@ -304,8 +297,27 @@ send_message(const struct config *cfg, const struct sendmail_opts *o)
 		}
 	}
 	free(pre);
-	free(msg);
 	maildrop_hdr_free(&sb.hdr);
+	return rc;
+}
+
+static int
+send_message(const struct config *cfg, const struct sendmail_opts *o)
+{
+	char *msg;
+	size_t mlen;
+	int rc;
+
+	rc = sendmail_read(stdin, o->ignore_dots, cfg->max_message_size, &msg,
+	                   &mlen);
+	if (rc) {
+		fprintf(stderr, "sendmail: %s\n",
+		        rc == EX_DATAERR ? "message too large"
+		                         : "cannot read the message");
+		return rc;
+	}
+	rc = sendmail_submit(cfg, o, msg, mlen);
+	free(msg);
 	return rc;
 }
 
@@ -356,15 +368,13 @@ run_sendmail(int argc, char **argv)
 		       "to apply changes\n");
 		return 0;
 	case SM_SMTP:
-		fprintf(stderr, "sendmail: -bs (SMTP on standard input) is "
-		                "not supported; use the submission port\n");
-		return EX_USAGE;
 	case SM_SEND:
 		break;
 	}
 	if ((cfg = config_load(o.config, stderr)) == NULL)
 		return EX_CONFIG;
-	rc = send_message(cfg, &o);
+	rc = o.mode == SM_SMTP ? sendmail_smtp(cfg, &o, stdin, stdout)
+	                       : send_message(cfg, &o);
 	config_free(cfg);
 	return rc;
 }
@@ -414,7 +424,7 @@ const struct cli_command cli_sendmail = {
                  "list\n"
                  "  -q          retry the queue now, as ferry queue flush\n"
                  "  -bi         newaliases: nothing to do\n"
-                 "  -bs         not supported (use the submission port)\n"
+                 "  -bs         speak SMTP on standard input and output\n"
                  "  -oX, -v, -U, -B T, -N N, -R R, -V V  accepted and "
                  "ignored\n"
                  "\n"

@@ -37,6 +37,15 @@ int sendmail_parse_args(int argc, char **argv, struct sendmail_opts *o,
 /* Reads the message from in, line by line, into a heap buffer with CRLF
  * line endings.  Without ignore_dots a line holding only "." ends it.
  * Returns 0, EX_DATAERR when it exceeds max octets, EX_IOERR. */
+struct config;
+/* Queue msg (CRLF line ends) into the maildrop for o's sender and
+ * recipients; returns 0 or a sysexits code after printing why. */
+int sendmail_submit(const struct config *cfg, const struct sendmail_opts *o,
+                    char *msg, size_t mlen);
+/* -bs: an SMTP dialogue on in/out (RFC 5321 subset for local programs). */
+int sendmail_smtp(const struct config *cfg, const struct sendmail_opts *o,
+                  FILE *in, FILE *out);
+
 int sendmail_read(FILE *in, bool ignore_dots, size_t max, char **data,
                   size_t *len);
 

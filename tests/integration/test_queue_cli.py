@@ -299,3 +299,20 @@ def test_argv0_names(ferry):
         assert r.returncode == 0, r.stderr
     finally:
         shutil.rmtree(d)
+
+
+def test_sendmail_bs_smtp_on_stdin(ferry):
+    """sendmail -bs: a program speaks SMTP on a pipe, replies come back with
+    the server's codes, and the message reaches the Maildir."""
+    script = ("EHLO prog.local\r\nMAIL FROM:<app@example.test>\r\n"
+              "RCPT TO:<bob@example.test>\r\nRCPT TO:<bad@>\r\nDATA\r\n"
+              "Subject: via -bs\r\n\r\n..dot line\r\nbody\r\n.\r\nQUIT\r\n")
+    r = sendmail(ferry, ["-bs"], script.encode())
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.decode().splitlines()
+    codes = [l[:3] for l in lines]
+    assert codes == ["220", "250", "250", "250", "501", "354", "250", "221"]
+    assert lines[4].startswith("501 5.1.3")
+    files = ferry.wait_maildir("bob", 1)
+    data = open(files[0], "rb").read()
+    assert b"Subject: via -bs" in data and b"\n.dot line\n" in data
