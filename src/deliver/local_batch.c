@@ -194,6 +194,23 @@ add_done(struct bmsg *bm, size_t idx, char *maildir)
 	d[bm->ndone++].maildir = maildir;
 }
 
+static bool
+any_local(struct local_delivery *ld, const struct envelope *env)
+{
+	char *path;
+	size_t i;
+
+	for (i = 0; i < env->nrcpts; i++) {
+		if (env->rcpts[i].state != RCPT_PENDING)
+			continue;
+		path = ld->resolve(ld->resolve_arg, env->rcpts[i].address);
+		free(path);
+		if (path != NULL)
+			return true;
+	}
+	return false;
+}
+
 static void
 deliver_all(struct local_delivery *ld, struct bmsg *bm,
             const struct msgdata *md, struct sync_set *ss)
@@ -232,6 +249,8 @@ deliver_message(struct local_delivery *ld, struct bmsg *bm, struct sync_set *ss)
 		return;
 	}
 	bm->loaded = true;
+	if (!any_local(ld, &bm->env))
+		return; /* all for the relay: do not read the message */
 	if (spool_read_msg(ld->sp, bm->item->id, &data, &md.len) < 0) {
 		log_deferred(bm->item->id, NULL, errno);
 		bm->defer = true;

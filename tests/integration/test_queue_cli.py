@@ -111,8 +111,9 @@ def test_sendmail_errors(ferry):
     assert r.returncode == EX_NOUSER
     r = sendmail(ferry, [], "Subject: x\n\nx\n")
     assert r.returncode == EX_USAGE
+    # -bs with no input: the greeting, then the end of the dialogue.
     r = sendmail(ferry, ["-bs"], "")
-    assert r.returncode == EX_USAGE and b"not supported" in r.stderr
+    assert r.returncode == 0 and r.stdout.startswith(b"220 ")
     r = sendmail(ferry, ["-Z"], "")
     assert r.returncode == EX_USAGE
     # Accepted and ignored, as programs pass them.
