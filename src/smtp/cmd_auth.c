@@ -179,6 +179,10 @@ cmd_auth(struct session *s, const struct smtp_command *cmd)
 	s->auth_req = auth_request_start(smtp_server_auth(s->srv), mech,
 	                                 sp ? initial : NULL, s->client_ip,
 	                                 s->tls, auth_result, s);
+	if (s->auth_req == NULL) { /* out of memory: try again later */
+		auth_finish(s);
+		session_reply(s, R_AUTH_TEMPFAIL);
+	}
 }
 
 /* A line of the exchange (the client's answer to a 334). */
