@@ -26,7 +26,7 @@ TAILQ_HEAD(job_list, auth_job);
 struct auth_worker {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	struct job_list todo;
+	struct job_list queue;
 	struct job_list done;
 	bool stop;
 	pthread_t threads[WORKER_MAX];
@@ -61,12 +61,12 @@ worker_main(void *arg)
 	cdata = calloc(1, sizeof(*cdata));
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
-		while (!w->stop && TAILQ_EMPTY(&w->todo))
+		while (!w->stop && TAILQ_EMPTY(&w->queue))
 			pthread_cond_wait(&w->cv, &w->mu);
 		if (w->stop)
 			break;
-		job = TAILQ_FIRST(&w->todo);
-		TAILQ_REMOVE(&w->todo, job, entry);
+		job = TAILQ_FIRST(&w->queue);
+		TAILQ_REMOVE(&w->queue, job, entry);
 		pthread_mutex_unlock(&w->mu);
 		if (cdata != NULL)
 			w->run(w->ctx, job, cdata);
@@ -121,7 +121,7 @@ auth_worker_new(struct event_base *base, int nthreads, auth_job_run_fn run,
 		nthreads = WORKER_MAX;
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->cv, NULL);
-	TAILQ_INIT(&w->todo);
+	TAILQ_INIT(&w->queue);
 	TAILQ_INIT(&w->done);
 	w->run = run;
 	w->report = done;
@@ -147,7 +147,7 @@ void
 auth_worker_submit(struct auth_worker *w, struct auth_job *job)
 {
 	pthread_mutex_lock(&w->mu);
-	TAILQ_INSERT_TAIL(&w->todo, job, entry);
+	TAILQ_INSERT_TAIL(&w->queue, job, entry);
 	pthread_cond_signal(&w->cv);
 	pthread_mutex_unlock(&w->mu);
 }
@@ -177,7 +177,7 @@ auth_worker_orphan(struct auth_worker *w, struct auth_job *job)
 	job->req = NULL;
 	/* Still waiting or already finished: free it now.  Otherwise a
 	 * worker holds it and frees it when done. */
-	queued = list_take(&w->todo, job) || list_take(&w->done, job);
+	queued = list_take(&w->queue, job) || list_take(&w->done, job);
 	pthread_mutex_unlock(&w->mu);
 	if (queued)
 		auth_job_free(job);
@@ -197,8 +197,8 @@ auth_worker_free(struct auth_worker *w)
 	pthread_mutex_unlock(&w->mu);
 	for (i = 0; i < w->nthreads; i++)
 		pthread_join(w->threads[i], NULL);
-	while ((job = TAILQ_FIRST(&w->todo)) != NULL) {
-		TAILQ_REMOVE(&w->todo, job, entry);
+	while ((job = TAILQ_FIRST(&w->queue)) != NULL) {
+		TAILQ_REMOVE(&w->queue, job, entry);
 		auth_job_free(job);
 	}
 	while ((job = TAILQ_FIRST(&w->done)) != NULL) {

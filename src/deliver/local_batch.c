@@ -264,18 +264,6 @@ deliver_message(struct local_delivery *ld, struct bmsg *bm, struct sync_set *ss)
 	free(data);
 }
 
-static bool
-all_final(const struct envelope *env)
-{
-	size_t i;
-
-	for (i = 0; i < env->nrcpts; i++)
-		if (env->rcpts[i].state == RCPT_PENDING ||
-		    env->rcpts[i].state == RCPT_DEFERRED)
-			return false;
-	return true;
-}
-
 /* After the sync: log each delivery, then record the new states, or
  * dequeue the message when nothing is left to do.  Returns 1 when it
  * changed the spool. */
@@ -298,7 +286,7 @@ record(struct local_delivery *ld, struct bmsg *bm)
 	}
 	/* Other workers only ever finish recipients, so "all final" in our
 	 * copy is final on disk too: no need to record first. */
-	if (all_final(&bm->env))
+	if (envelope_all_final(&bm->env))
 		r = spool_remove(ld->sp, bm->env.id);
 	else
 		r = spool_record_and_finish(ld->sp, bm->env.id, &bm->env, idx,
@@ -389,7 +377,7 @@ local_run_batch(struct local_delivery *ld, struct ld_list *batch,
 	}
 	for (i = 0; i < n; i++) {
 		dels += bms[i].ndone;
-		msgs += bms[i].ndone > 0 && all_final(&bms[i].env);
+		msgs += bms[i].ndone > 0 && envelope_all_final(&bms[i].env);
 		wrote |= record(ld, &bms[i]);
 	}
 	/* Make the records durable now, so that a later crash redelivers

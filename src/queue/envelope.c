@@ -183,3 +183,15 @@ envelope_enum_from_name(int which, const char *s, size_t len, int *out)
 		}
 	return -1;
 }
+
+bool
+envelope_all_final(const struct envelope *env)
+{
+	size_t i;
+
+	for (i = 0; i < env->nrcpts; i++)
+		if (env->rcpts[i].state == RCPT_PENDING ||
+		    env->rcpts[i].state == RCPT_DEFERRED)
+			return false;
+	return true;
+}

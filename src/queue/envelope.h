@@ -65,7 +65,10 @@ struct envelope {
 size_t envelope_add_rcpt(struct envelope *env, const char *address,
                          const char *original, const char *orcpt,
                          unsigned notify);
-void envelope_free(struct envelope *env); /* frees contents, not env */
+void envelope_free(struct envelope *env);
+/* No recipient is pending or deferred: nothing is left to do. */
+bool
+envelope_all_final(const struct envelope *env); /* frees contents, not env */
 
 /* Serialise to / parse from the text format. */
 char *envelope_serialize(const struct envelope *env, size_t *len_r);

@@ -219,18 +219,6 @@ spool_sync(struct spool *sp)
 	                              : syncfs(sp->queuefd);
 }
 
-static bool
-every_rcpt_final(const struct envelope *env)
-{
-	size_t i;
-
-	for (i = 0; i < env->nrcpts; i++)
-		if (env->rcpts[i].state == RCPT_PENDING ||
-		    env->rcpts[i].state == RCPT_DEFERRED)
-			return false;
-	return true;
-}
-
 int
 spool_record_and_finish(struct spool *sp, const char *id,
                         const struct envelope *env, const size_t *idx, size_t n)
@@ -244,7 +232,7 @@ spool_record_and_finish(struct spool *sp, const char *id,
 	pthread_mutex_lock(&sp->finish_lock);
 	r = spool_record_states(sp, id, env, idx, n);
 	if (r == 0 && spool_load(sp, id, &now) == 0) {
-		if (every_rcpt_final(&now))
+		if (envelope_all_final(&now))
 			r = spool_remove(sp, id) == 0 ? 1 : -1;
 		envelope_free(&now);
 	}

@@ -354,18 +354,6 @@ outbound_stop(struct outbound *ob)
 	free(ob);
 }
 
-static bool
-every_final(const struct envelope *env)
-{
-	size_t i;
-
-	for (i = 0; i < env->nrcpts; i++)
-		if (env->rcpts[i].state == RCPT_PENDING ||
-		    env->rcpts[i].state == RCPT_DEFERRED)
-			return false;
-	return true;
-}
-
 /* After the last transaction of an attempt: persist, notify, reschedule.
  * Returns false when the message is done with (and freed). */
 static bool
@@ -383,7 +371,7 @@ attempt_finished(struct outbound *ob, struct out_msg *m)
 	msg_clear_reports(m);
 	/* Local delivery only ever finishes recipients: if every one is
 	 * final in this copy, it is final on disk too. */
-	if (m->nchanged > 0 && every_final(&m->env))
+	if (m->nchanged > 0 && envelope_all_final(&m->env))
 		removed = spool_remove(ob->spool, m->id) == 0;
 	else if (m->nchanged > 0)
 		removed = spool_record_and_finish(ob->spool, m->id, &m->env,
