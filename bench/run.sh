@@ -237,77 +237,16 @@ relay_count() { # log
 	grep -c 'event=relay-delivered' "$1" 2>/dev/null || true
 }
 
-relay_workload() { # name msgs rcpts dests base
-	local name=$1 msgs=$2 rcpts=$3 dests=$4 base=$5 dir pid sink t0 t1 c0 c1 kb
-	local want=$((msgs * rcpts)) have=0 deadline
-	port_free "$FERRY_PORT" && port_free "$SINK_PORT" ||
-		{ skip_row "$name" "ports busy"; return; }
-	dir=$OUT/$name
-	rm -rf "$dir"
-	mkdir -p "$dir/spool" "$dir/maildir"
-	chown -R ferry: "$dir/spool" "$dir/maildir"
-	write_relay_config "$dir" "$dests"
-	"$SINK" -u nobody "127.0.0.1:$SINK_PORT" 256 2>"$dir/sink.log" &
-	sink=$!
-	started+=("$sink")
-	"$FERRY_BIN" serve --config "$dir/ferry.conf" 2>"$dir/ferry.log" &
-	pid=$!
-	started+=("$pid")
-	if ! wait_port "$SINK_PORT" "$sink" 10 || ! wait_port "$FERRY_PORT" "$pid" 15; then
-		skip_row "$name" "ferry or smtp-sink did not start (log: $dir/ferry.log)"
-		cleanup
-		return
-	fi
-	c0=$(cpu_ticks "$pid")
-	t0=$(now)
-	deadline=$(($(date +%s) + BENCH_TIMEOUT))
-	if ! inject "$FERRY_PORT" "$msgs" "$rcpts" 1; then
-		skip_row "$name" "smtp-source failed (see $OUT/smtp-source.log)"
-		cleanup
-		return
-	fi
-	while :; do
-		have=$(relay_count "$dir/ferry.log")
-		[ "$have" -ge "$want" ] && break
-		if [ "$(date +%s)" -ge "$deadline" ] || ! kill -0 "$pid" 2>/dev/null; then
-			break
-		fi
-		sleep "$POLL"
-	done
-	t1=$(now)
-	c1=$(cpu_ticks "$pid")
-	kb=$(peak_rss_kb "$pid")
-	cleanup
-	if [ "$have" -lt "$want" ]; then
-		skip_row "$name" "only $have of $want relayed within ${BENCH_TIMEOUT}s (log: $dir/ferry.log)"
-		return
-	fi
-	row "$name" "$msgs" "$want" "$(elapsed "$t0" "$t1")" $((c1 - c0)) \
-		"$kb" "$base" "ferry relay to smtp-sink, $dests destination(s)"
-}
-
-ferry_workload() { # name msgs rcpts split base
-	local name=$1 msgs=$2 rcpts=$3 split=$4 base=$5 dir pid t0 t1 c0 c1 kb
-	local want=$((msgs * rcpts)) have=0 deadline
-	if [ ! -x "$FERRY_BIN" ]; then
-		skip_row "$name" "$FERRY_BIN not built"
-		return
-	fi
-	if ! getent passwd ferry >/dev/null; then
-		skip_row "$name" "no user ferry (run scripts/install-deps.sh)"
-		return
-	fi
-	port_free "$FERRY_PORT" || { skip_row "$name" "port $FERRY_PORT busy"; return; }
-	dir=$OUT/$name
-	rm -rf "$dir"
-	mkdir -p "$dir/spool" "$dir/maildir"
-	chown -R ferry: "$dir/spool" "$dir/maildir"
-	write_config "$dir"
+# The part W1-W4 share: start ferry on the config in $OUT/NAME, inject,
+# and wait until COUNT (a command printing a number) reaches WANT.
+drive_ferry() { # name msgs rcpts split want base note count...
+	local name=$1 msgs=$2 rcpts=$3 split=$4 want=$5 base=$6 note=$7
+	shift 7
+	local dir=$OUT/$name pid t0 t1 c0 c1 kb have=0 deadline why
 	"$FERRY_BIN" serve --config "$dir/ferry.conf" 2>"$dir/ferry.log" &
 	pid=$!
 	started+=("$pid")
 	if ! wait_port "$FERRY_PORT" "$pid" 15; then
-		local why
 		why=$(tail -n 1 "$dir/ferry.log" 2>/dev/null)
 		skip_row "$name" "ferry serve did not start: ${why:-no output} (log: $dir/ferry.log)"
 		cleanup
@@ -322,7 +261,7 @@ ferry_workload() { # name msgs rcpts split base
 		return
 	fi
 	while :; do
-		have=$(maildir_count "$dir/maildir")
+		have=$("$@")
 		[ "$have" -ge "$want" ] && break
 		if [ "$(date +%s)" -ge "$deadline" ] || ! kill -0 "$pid" 2>/dev/null; then
 			break
@@ -334,11 +273,59 @@ ferry_workload() { # name msgs rcpts split base
 	kb=$(peak_rss_kb "$pid")
 	cleanup
 	if [ "$have" -lt "$want" ]; then
-		skip_row "$name" "only $have of $want deliveries within ${BENCH_TIMEOUT}s (log: $dir/ferry.log)"
+		skip_row "$name" "only $have of $want within ${BENCH_TIMEOUT}s (log: $dir/ferry.log)"
 		return
 	fi
 	row "$name" "$msgs" "$want" "$(elapsed "$t0" "$t1")" $((c1 - c0)) \
-		"$kb" "$base" "ferry, $split client(s)"
+		"$kb" "$base" "$note"
+}
+
+# A fresh work directory for a workload, owned by the daemon user.
+prepare_dir() { # name
+	local dir=$OUT/$1
+	rm -rf "$dir"
+	mkdir -p "$dir/spool" "$dir/maildir"
+	chown -R ferry: "$dir/spool" "$dir/maildir"
+}
+
+ferry_ready() { # name
+	if [ ! -x "$FERRY_BIN" ]; then
+		skip_row "$1" "$FERRY_BIN not built"
+		return 1
+	fi
+	if ! getent passwd ferry >/dev/null; then
+		skip_row "$1" "no user ferry (run scripts/install-deps.sh)"
+		return 1
+	fi
+	port_free "$FERRY_PORT" || { skip_row "$1" "port $FERRY_PORT busy"; return 1; }
+}
+
+relay_workload() { # name msgs rcpts dests base
+	local name=$1 msgs=$2 rcpts=$3 dests=$4 base=$5 sink
+	ferry_ready "$name" || return
+	port_free "$SINK_PORT" || { skip_row "$name" "port $SINK_PORT busy"; return; }
+	prepare_dir "$name"
+	write_relay_config "$OUT/$name" "$dests"
+	"$SINK" -u nobody "127.0.0.1:$SINK_PORT" 256 2>"$OUT/$name/sink.log" &
+	sink=$!
+	started+=("$sink")
+	if ! wait_port "$SINK_PORT" "$sink" 10; then
+		skip_row "$name" "smtp-sink did not start"
+		cleanup
+		return
+	fi
+	drive_ferry "$name" "$msgs" "$rcpts" 1 $((msgs * rcpts)) "$base" \
+		"ferry relay to smtp-sink, $dests destination(s)" \
+		relay_count "$OUT/$name/ferry.log"
+}
+
+ferry_workload() { # name msgs rcpts split base
+	local name=$1 msgs=$2 rcpts=$3 split=$4 base=$5
+	ferry_ready "$name" || return
+	prepare_dir "$name"
+	write_config "$OUT/$name"
+	drive_ferry "$name" "$msgs" "$rcpts" "$split" $((msgs * rcpts)) "$base" \
+		"ferry, $split client(s)" maildir_count "$OUT/$name/maildir"
 }
 
 echo "bench: $(nproc) CPUs, N=$N N3=$N3 SESSIONS=$SESSIONS RCPTS=$RCPTS" \
