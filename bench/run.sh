@@ -230,6 +230,9 @@ write_relay_config() { # dir dests
 		done
 		echo "max_recipients = 100"
 		echo "destination_concurrency = ${RELAY_CONCURRENCY:-20}"
+		if [ -n "${RELAY_CACHE:-}" ]; then
+			echo "connection_cache_time = $RELAY_CACHE"
+		fi
 	} >>"$dir/ferry.conf"
 }
 

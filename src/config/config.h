@@ -126,6 +126,8 @@ struct config {
 	int relay_max_lifetime;     /* seconds: bounce 4.4.7 after */
 	int relay_timeout_connect;  /* seconds: connect and greeting */
 	int relay_port;             /* port of MX hosts */
+	int relay_conn_cache_time;  /* seconds an idle connection is kept */
+	int relay_conn_reuse_limit; /* seconds: no reuse after this age */
 	/* [limits] */
 	size_t max_message_size;  /* octets; advertised in SIZE */
 	int max_recipients;       /* per transaction; RCPTMAX */

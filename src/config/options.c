@@ -226,6 +226,21 @@ const struct config_option config_options[] = {
          "RFC 5321 s4.5.3.2 suggests 5 minutes for the greeting.", "1m"},
         {"relay", "port", OPT_INT, CFG(relay_port), "25", NULL, NULL, 1, 65535,
          false, false, "Port of MX hosts.", NULL, "2525"},
+        {"relay", "connection_cache_time", OPT_DURATION,
+         CFG(relay_conn_cache_time), "2s", NULL, NULL, 0, 0, false, false,
+         "How long an idle connection waits for the next message.",
+         "After a transaction the connection to that server stays open "
+         "this long, so that the next message for it skips connect, "
+         "greeting, EHLO, STARTTLS and AUTH.  At most "
+         "destination_concurrency connections per server wait; 0 closes "
+         "every connection after its transaction.",
+         "0"},
+        {"relay", "connection_reuse_limit", OPT_DURATION,
+         CFG(relay_conn_reuse_limit), "5m", NULL, NULL, 0, 0, false, false,
+         "Age after which a connection is not reused.",
+         "Spreads mail over a destination's MX hosts again and picks up "
+         "DNS changes.",
+         "10m"},
         /* [limits] */
         {"limits", "max_message_size", OPT_SIZE, CFG(max_message_size), "25M",
          NULL, NULL, 0, 0, false, false, "Largest message accepted, in octets.",

@@ -74,6 +74,15 @@ release_bev(struct relay_client *c)
 }
 
 static void
+target_free(struct relay_target *t)
+{
+	free((char *)t->host);
+	free((char *)t->addr);
+	free((char *)t->auth_user);
+	free((char *)t->auth_pass);
+}
+
+static void
 client_free(struct relay_client *c)
 {
 	release_bev(c);
@@ -82,17 +91,74 @@ client_free(struct relay_client *c)
 	result_free(c);
 	free(c->send_idx);
 	free(c->progress);
+	target_free(&c->target);
 	free(c);
+}
+
+/* Ready for the next job on the same connection. */
+static void
+reset_for_job(struct relay_client *c, const struct relay_job *job,
+              relay_done_cb cb, void *arg)
+{
+	result_free(c);
+	free(c->send_idx);
+	free(c->progress);
+	c->send_idx = NULL;
+	c->nsend = c->rcpt_sent = c->rcpt_answer = c->naccepted = 0;
+	c->pipelined = c->split = false;
+	c->errbuf[0] = '\0';
+	c->job = job;
+	c->nrcpt = job->nrcpt;
+	c->cb = cb;
+	c->cbarg = arg;
+	c->closed_cb = NULL;
+	c->closed_arg = NULL;
+	c->progress = calloc(job->nrcpt ? job->nrcpt : 1, sizeof(*c->progress));
+	if (c->progress == NULL)
+		abort();
+	result_reset(c);
+}
+
+static void
+start_next_job(struct relay_client *c)
+{
+	const struct relay_job *job = c->next_job;
+
+	c->next_job = NULL;
+	reset_for_job(c, job, c->next_cb, c->next_arg);
+	evtimer_del(c->timer);
+	txn_start(c);
 }
 
 static void
 client_donecb(evutil_socket_t fd, short what, void *arg)
 {
 	struct relay_client *c = arg;
+	struct timeval idle;
 
+	if (c->closing) {
+		/* A kept connection has ended: its owner forgets it. */
+		if (c->closed_cb != NULL)
+			c->closed_cb(c->closed_arg);
+		client_free(c);
+		return;
+	}
 	result_log(c);
+	c->result_due = false;
 	c->in_callback = true;
 	c->cb(c->cbarg, &c->res);
+	c->in_callback = false;
+	if (c->next_job != NULL) {
+		start_next_job(c);
+		return;
+	}
+	if (c->closing)
+		return; /* closed from inside the callback: QUIT under way */
+	if (c->state == ST_IDLE && c->closed_cb != NULL) {
+		idle = (struct timeval){c->idle_secs, 0};
+		evtimer_add(c->timer, &idle);
+		return;
+	}
 	client_free(c);
 }
 
@@ -105,6 +171,34 @@ client_finish(struct relay_client *c)
 	evtimer_del(c->timer);
 	release_bev(c);
 	event_active(c->done_ev, EV_TIMEOUT, 0);
+}
+
+void
+client_idle(struct relay_client *c)
+{
+	c->state = ST_IDLE;
+	c->res.reusable = true;
+	c->result_due = true;
+	evtimer_del(c->timer);
+	event_active(c->done_ev, EV_TIMEOUT, 0);
+}
+
+/* A kept connection ends: after QUIT when we end it, at once when the
+ * remote did. */
+static void
+idle_end(struct relay_client *c, bool quit)
+{
+	if (c->result_due) {
+		/* Lost before anyone could keep it: just not reusable. */
+		c->res.reusable = false;
+		client_finish(c);
+		return;
+	}
+	c->closing = true;
+	if (quit)
+		client_quit(c);
+	else
+		client_finish(c);
 }
 
 /* Records a session failure: what ended it, and every recipient without
@@ -162,12 +256,18 @@ client_dispatch(struct relay_client *c, const struct reply_parsed *r)
 	        [ST_RCPT] = txn_rcpt,
 	        [ST_DATA] = txn_data,
 	        [ST_DOT] = txn_dot,
+	        [ST_RSET] = txn_rset,
 	};
 
 	if (c->state == ST_QUIT) {
 		/* Late answers to pipelined commands come first. */
 		if (r->code == 221)
 			client_finish(c);
+		return;
+	}
+	if (c->state == ST_IDLE) {
+		/* Unasked for: a 421 before the remote hangs up, say. */
+		idle_end(c, false);
 		return;
 	}
 	/* RFC 5321 s3.8: 421 may answer any command; the server closes. */
@@ -222,7 +322,7 @@ client_connected(struct relay_client *c)
 		session_tls_ready(c);
 		return;
 	}
-	if (c->target->implicit_tls) {
+	if (c->target.implicit_tls) {
 		if (client_start_tls(c) < 0)
 			client_fail(c, NULL, c->errbuf);
 		return;
@@ -250,7 +350,7 @@ describe_error(struct relay_client *c, struct bufferevent *bev, short what)
 	else
 		snprintf(detail, sizeof(detail), "%s",
 		         evutil_socket_error_to_string(sock_err));
-	if (c->state == ST_TLS && c->target->tls_required)
+	if (c->state == ST_TLS && c->target.tls_required)
 		snprintf(c->errbuf, sizeof(c->errbuf),
 		         "TLS required but the handshake failed: %s", detail);
 	else
@@ -276,6 +376,10 @@ client_eventcb(struct bufferevent *bev, short what, void *arg)
 		client_finish(c);
 		return;
 	}
+	if (c->state == ST_IDLE) {
+		idle_end(c, false);
+		return;
+	}
 	describe_error(c, bev, what);
 	client_fail(c, NULL, c->errbuf);
 }
@@ -287,6 +391,10 @@ client_timeoutcb(evutil_socket_t fd, short what, void *arg)
 
 	if (c->state == ST_QUIT) {
 		client_finish(c);
+		return;
+	}
+	if (c->state == ST_IDLE) {
+		idle_end(c, true);
 		return;
 	}
 	snprintf(c->errbuf, sizeof(c->errbuf), "timeout %s",
@@ -319,7 +427,7 @@ client_start_tls(struct relay_client *c)
 	struct bufferevent *tls;
 	SSL *ssl;
 
-	ssl = relay_tls_new(c->target->host, c->errbuf, sizeof(c->errbuf));
+	ssl = relay_tls_new(c->target.host, c->errbuf, sizeof(c->errbuf));
 	if (ssl == NULL)
 		return -1;
 	tls = bufferevent_openssl_filter_new(c->base, c->bev, ssl,
@@ -334,7 +442,7 @@ client_start_tls(struct relay_client *c)
 	setup_bev(c, tls);
 	/* With implicit TLS the handshake stands in for the greeting. */
 	client_expect(c, ST_TLS,
-	              c->target->implicit_tls && c->job->timeout_connect > 0
+	              c->target.implicit_tls && c->job->timeout_connect > 0
 	                      ? c->job->timeout_connect
 	                      : T_EHLO);
 	return 0;
@@ -376,8 +484,8 @@ client_connect(struct relay_client *c)
 	                     0};
 	int sslen;
 
-	if (c->target->addr == NULL ||
-	    make_sockaddr(c->target->addr, c->target->port, &ss, &sslen) < 0) {
+	if (c->target.addr == NULL ||
+	    make_sockaddr(c->target.addr, c->target.port, &ss, &sslen) < 0) {
 		snprintf(c->errbuf, sizeof(c->errbuf),
 		         "connect failed: bad address or port");
 		return -1;
@@ -403,6 +511,26 @@ client_connect(struct relay_client *c)
 	return 0;
 }
 
+static char *
+dup_or_null(const char *s)
+{
+	char *d = s != NULL ? strdup(s) : NULL;
+
+	if (s != NULL && d == NULL)
+		abort();
+	return d;
+}
+
+static void
+target_copy(struct relay_target *dst, const struct relay_target *src)
+{
+	*dst = *src;
+	dst->host = dup_or_null(src->host);
+	dst->addr = dup_or_null(src->addr);
+	dst->auth_user = dup_or_null(src->auth_user);
+	dst->auth_pass = dup_or_null(src->auth_pass);
+}
+
 struct relay_client *
 relay_client_start(struct event_base *base, const struct relay_target *target,
                    const struct relay_job *job, relay_done_cb cb, void *arg)
@@ -412,7 +540,8 @@ relay_client_start(struct event_base *base, const struct relay_target *target,
 	if (c == NULL)
 		abort();
 	c->base = base;
-	c->target = target;
+	target_copy(&c->target, target);
+	c->opened = time(NULL);
 	c->job = job;
 	c->nrcpt = job->nrcpt;
 	c->cb = cb;
@@ -436,4 +565,46 @@ relay_client_abort(struct relay_client *c)
 	if (c == NULL || c->in_callback)
 		return;
 	client_free(c);
+}
+
+void
+relay_client_keep(struct relay_client *c, int idle_secs,
+                  relay_closed_cb closed_cb, void *arg)
+{
+	if (c->state != ST_IDLE || !c->in_callback || closed_cb == NULL)
+		return;
+	c->idle_secs = idle_secs > 0 ? idle_secs : 1;
+	c->closed_cb = closed_cb;
+	c->closed_arg = arg;
+}
+
+void
+relay_client_reuse(struct relay_client *c, const struct relay_job *job,
+                   relay_done_cb cb, void *arg)
+{
+	c->next_job = job;
+	c->next_cb = cb;
+	c->next_arg = arg;
+	/* Inside the callback, the result is still being read. */
+	if (!c->in_callback)
+		start_next_job(c);
+}
+
+void
+relay_client_close(struct relay_client *c)
+{
+	if (c->state == ST_IDLE && !c->closing)
+		idle_end(c, true);
+}
+
+const struct relay_target *
+relay_client_target(const struct relay_client *c)
+{
+	return &c->target;
+}
+
+time_t
+relay_client_opened(const struct relay_client *c)
+{
+	return c->opened;
 }

@@ -39,10 +39,24 @@
  *    STARTTLS); retrying in plain text is for the caller to decide.
  *  - A reply's text is NULL when its code is 0.
  *
- * Ownership: the job's data must stay valid until the callback; the result
- * is valid during the callback only.  After the callback returns the
- * client frees itself: the handle is invalid from then on, and
- * relay_client_abort() from inside the callback does nothing.
+ * Connection reuse: a job with keep_open does not end with QUIT.  When
+ * its transaction is over and the connection is clean (the final dot
+ * answered, or nothing sent because the message was refused here), the
+ * result says `reusable` and the connection stays open until the
+ * callback returns.  In the callback the caller may relay_client_keep()
+ * it: it then idles, owned by the caller, until relay_client_reuse()
+ * runs the next job on it (no new connect, greeting, EHLO, STARTTLS or
+ * AUTH), relay_client_close() ends it, or the remote closes it or the
+ * idle time runs out.  A reusable connection nobody keeps is closed
+ * without QUIT.  A kept connection tells its owner through the closed
+ * callback, once, just before it frees itself; relay_client_reuse()
+ * hands it back to a job and forgets that callback.
+ *
+ * Ownership: the client copies the target; the job's data must stay
+ * valid until the callback; the result is valid during the callback only.
+ * After the callback returns the client frees itself unless it was kept:
+ * the handle is invalid from then on, and relay_client_abort() from inside
+ * the callback does nothing.
  * Threads: event-loop thread only.
  */
 #ifndef FERRY_RELAY_CLIENT_H
@@ -50,6 +64,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 #include "queue/envelope.h"
 
@@ -74,6 +89,7 @@ struct relay_job {
 	const char *msg; /* message as stored (CRLF line ends) */
 	size_t msglen;
 	int timeout_connect; /* seconds; 0: the RFC 5321 defaults */
+	bool keep_open;      /* leave the connection open for another job */
 };
 
 enum relay_rcpt_outcome {
@@ -108,6 +124,7 @@ struct relay_result {
 	char remote_mta[300];             /* "mx.example.org [192.0.2.1]" */
 	char tls_info[128];               /* "" when TLS was not used */
 	bool remote_dsn;                  /* remote advertised DSN */
+	bool reusable; /* idle and clean: relay_client_keep() may take it */
 	/* One entry per job recipient, in job order. */
 	enum relay_rcpt_outcome *outcome;
 	struct relay_reply *rcpt_reply; /* RCPT reply, or the DATA reply */
@@ -122,5 +139,23 @@ struct relay_client *relay_client_start(struct event_base *base,
                                         relay_done_cb cb, void *arg);
 /* Abort; no callback after this. */
 void relay_client_abort(struct relay_client *c);
+
+typedef void (*relay_closed_cb)(void *arg);
+
+/* From the callback of a reusable result: keep the connection idle for at
+ * most idle_secs.  closed_cb runs once when a kept connection ends on its
+ * own (remote closed it, idle time over) or after relay_client_close(). */
+void relay_client_keep(struct relay_client *c, int idle_secs,
+                       relay_closed_cb closed_cb, void *arg);
+/* Runs job on a kept connection to the same target; cb runs exactly once,
+ * later, as with relay_client_start().  May be called from inside the
+ * callback that kept it. */
+void relay_client_reuse(struct relay_client *c, const struct relay_job *job,
+                        relay_done_cb cb, void *arg);
+/* Ends a kept connection politely (QUIT). */
+void relay_client_close(struct relay_client *c);
+/* The target it is connected to, and when it connected. */
+const struct relay_target *relay_client_target(const struct relay_client *c);
+time_t relay_client_opened(const struct relay_client *c);
 
 #endif

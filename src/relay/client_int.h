@@ -5,8 +5,9 @@
  * The state names the reply the client waits for.  Every reply goes to
  * the handler of the current state (client_dispatch); a handler sends the
  * next command and moves on with client_expect(), or ends the session with
- * client_fail() (at once) or client_quit() (QUIT first).  The end is always
- * client_finish(), which calls back from a fresh event-loop turn.
+ * client_fail() (at once) or client_quit() (QUIT first).  The end is
+ * client_finish(), or client_idle() for a connection left open, and both
+ * call back from a fresh event-loop turn.
  */
 #ifndef FERRY_RELAY_CLIENT_INT_H
 #define FERRY_RELAY_CLIENT_INT_H
@@ -40,7 +41,9 @@ enum client_state {
 	ST_RCPT,
 	ST_DATA,
 	ST_DOT,
+	ST_RSET, /* ending a transaction that did not reach the final dot */
 	ST_QUIT,
+	ST_IDLE, /* between transactions, connection kept open */
 	ST_DONE,
 };
 
@@ -58,11 +61,23 @@ struct evbuffer_cb_entry;
 
 struct relay_client {
 	struct event_base *base;
-	const struct relay_target *target;
+	struct relay_target target; /* own copies of the strings */
 	const struct relay_job *job;
 	size_t nrcpt; /* job->nrcpt; the job may be gone after the callback */
 	relay_done_cb cb;
 	void *cbarg;
+	time_t opened;
+
+	/* Reuse (see client.h): the owner of a kept connection, and a job
+	 * handed over from inside the callback, started after it returns. */
+	relay_closed_cb closed_cb;
+	void *closed_arg;
+	int idle_secs;
+	bool closing;    /* result delivered; ending, then closed_cb */
+	bool result_due; /* idle, the callback not yet run */
+	const struct relay_job *next_job;
+	relay_done_cb next_cb;
+	void *next_arg;
 
 	struct bufferevent *bev;   /* the socket, or TLS over it */
 	struct evbuffer *sock_out; /* the socket's output buffer */
@@ -100,6 +115,7 @@ void client_fail(struct relay_client *c, const struct reply_parsed *r,
 void client_fail_quit(struct relay_client *c, const struct reply_parsed *r,
                       const char *error);
 void client_quit(struct relay_client *c);
+void client_idle(struct relay_client *c);
 void client_finish(struct relay_client *c);
 int client_start_tls(struct relay_client *c);
 size_t client_pending_output(const struct relay_client *c);
@@ -115,15 +131,18 @@ void session_auth(struct relay_client *c, const struct reply_parsed *r);
 
 /* client_txn.c: MAIL, RCPT, DATA, final dot */
 void txn_start(struct relay_client *c);
+void txn_end(struct relay_client *c);
 void txn_mail(struct relay_client *c, const struct reply_parsed *r);
 void txn_rcpt(struct relay_client *c, const struct reply_parsed *r);
 void txn_data(struct relay_client *c, const struct reply_parsed *r);
 void txn_dot(struct relay_client *c, const struct reply_parsed *r);
+void txn_rset(struct relay_client *c, const struct reply_parsed *r);
 void txn_data_progress(struct relay_client *c, bool drained);
 
 /* client_result.c */
 void result_init(struct relay_client *c);
 void result_free(struct relay_client *c);
+void result_reset(struct relay_client *c);
 void result_copy_reply(struct relay_reply *dst, const struct reply_parsed *r);
 void result_synthetic(struct relay_reply *dst, int code, const char *enh,
                       const char *text);

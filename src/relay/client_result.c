@@ -24,8 +24,8 @@ result_init(struct relay_client *c)
 {
 	struct relay_result *res = &c->res;
 	size_t n = c->job->nrcpt ? c->job->nrcpt : 1;
-	const char *host = c->target->host;
-	const char *addr = c->target->addr ? c->target->addr : "";
+	const char *host = c->target.host;
+	const char *addr = c->target.addr ? c->target.addr : "";
 
 	res->failed_stage = RELAY_STAGE_DONE;
 	res->outcome = calloc(n, sizeof(*res->outcome));
@@ -53,6 +53,18 @@ result_free(struct relay_client *c)
 		reply_clear(&c->res.rcpt_reply[i]);
 	free(c->res.rcpt_reply);
 	free(c->res.outcome);
+	c->res.rcpt_reply = NULL;
+	c->res.outcome = NULL;
+}
+
+/* A new job on the same connection: what the session learnt (remote,
+ * TLS, DSN support) stays, the rest starts afresh. */
+void
+result_reset(struct relay_client *c)
+{
+	c->res.error = NULL;
+	c->res.reusable = false;
+	result_init(c);
 }
 
 void
@@ -105,6 +117,7 @@ result_stage(enum client_state st)
 	        [ST_RCPT] = RELAY_STAGE_RCPT,
 	        [ST_DATA] = RELAY_STAGE_DATA,
 	        [ST_DOT] = RELAY_STAGE_DATA,
+	        [ST_RSET] = RELAY_STAGE_DONE,
 	        [ST_QUIT] = RELAY_STAGE_DONE,
 	        [ST_DONE] = RELAY_STAGE_DONE,
 	};

@@ -47,8 +47,8 @@ session_greeting(struct relay_client *c, const struct reply_parsed *r)
 static void
 start_auth(struct relay_client *c)
 {
-	const char *user = c->target->auth_user;
-	const char *pass = c->target->auth_pass ? c->target->auth_pass : "";
+	const char *user = c->target.auth_user;
+	const char *pass = c->target.auth_pass ? c->target.auth_pass : "";
 	char *line;
 
 	/* Never send credentials in clear text. */
@@ -85,7 +85,7 @@ after_hello(struct relay_client *c)
 		client_expect(c, ST_STARTTLS, T_EHLO);
 		return;
 	}
-	if (!c->tls && c->target->tls_required) {
+	if (!c->tls && c->target.tls_required) {
 		c->state =
 		        ST_STARTTLS; /* the stage the failure is reported at */
 		client_fail_quit(
@@ -93,7 +93,7 @@ after_hello(struct relay_client *c)
 		        "TLS required but the remote does not offer it");
 		return;
 	}
-	if (c->target->auth_user != NULL && !c->authed) {
+	if (c->target.auth_user != NULL && !c->authed) {
 		start_auth(c);
 		return;
 	}
@@ -137,7 +137,7 @@ void
 session_starttls(struct relay_client *c, const struct reply_parsed *r)
 {
 	if (r->code != 220) {
-		if (c->target->tls_required) {
+		if (c->target.tls_required) {
 			client_fail_quit(
 			        c, r, "TLS required but STARTTLS was refused");
 			return;
@@ -165,7 +165,7 @@ session_tls_ready(struct relay_client *c)
 	c->tls = true;
 	if (ssl != NULL)
 		tls_describe(ssl, c->res.tls_info, sizeof(c->res.tls_info));
-	if (c->target->implicit_tls && !c->helo_tried) {
+	if (c->target.implicit_tls && !c->helo_tried) {
 		client_expect(c, ST_GREETING,
 		              c->job->timeout_connect > 0
 		                      ? c->job->timeout_connect
@@ -185,9 +185,9 @@ session_auth(struct relay_client *c, const struct reply_parsed *r)
 	char *line;
 
 	if (c->auth_step < 2 && r->code == 334) {
-		secret = c->auth_step == 0      ? c->target->auth_user
-		         : c->target->auth_pass ? c->target->auth_pass
-		                                : "";
+		secret = c->auth_step == 0     ? c->target.auth_user
+		         : c->target.auth_pass ? c->target.auth_pass
+		                               : "";
 		line = relay_cmd_base64_line(secret);
 		client_send(c, line);
 		relay_cmd_free_secret(line);

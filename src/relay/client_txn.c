@@ -95,6 +95,17 @@ send_rcpt(struct relay_client *c)
 	free(line);
 }
 
+/* The transaction is over and the connection clean: QUIT, or keep it
+ * open when the job asks. */
+void
+txn_end(struct relay_client *c)
+{
+	if (c->job->keep_open)
+		client_idle(c);
+	else
+		client_quit(c);
+}
+
 void
 txn_start(struct relay_client *c)
 {
@@ -102,18 +113,18 @@ txn_start(struct relay_client *c)
 	char *line;
 
 	if (!fits_remote(c)) {
-		client_quit(c);
+		txn_end(c);
 		return;
 	}
 	if (env->sender == NULL || !relay_addr_ok(env->sender)) {
 		refuse_all(c, 553, "5.1.7", "sender address not usable");
-		client_quit(c);
+		txn_end(c);
 		return;
 	}
 	pick_recipients(c);
 	if (c->nsend == 0) {
 		c->res.failed_stage = RELAY_STAGE_DONE;
-		client_quit(c);
+		txn_end(c);
 		return;
 	}
 	line = relay_cmd_mail(env, &c->caps, c->job->msglen);
@@ -158,12 +169,35 @@ is_split(const struct reply_parsed *r, size_t naccepted)
 	       strcmp(r->enhanced + 1, ".5.3") == 0;
 }
 
+/* Every reply read, but the server may still hold the transaction
+ * open (MAIL taken, nobody accepted, or DATA refused): RSET it before
+ * the connection is kept for another job. */
+static void
+txn_reset(struct relay_client *c)
+{
+	if (!c->job->keep_open) {
+		client_quit(c);
+		return;
+	}
+	client_send(c, "RSET\r\n");
+	client_expect(c, ST_RSET, T_MAIL);
+}
+
+void
+txn_rset(struct relay_client *c, const struct reply_parsed *r)
+{
+	if (is_2yz(r))
+		client_idle(c);
+	else
+		client_quit(c);
+}
+
 /* After the last RCPT answer without pipelining. */
 static void
 rcpts_done(struct relay_client *c)
 {
 	if (c->naccepted == 0) {
-		client_quit(c);
+		txn_reset(c);
 		return;
 	}
 	client_send(c, "DATA\r\n");
@@ -211,9 +245,12 @@ txn_data(struct relay_client *c, const struct reply_parsed *r)
 	if (c->naccepted == 0) {
 		/* Pipelined DATA with nobody accepted: 503/554 expected.  A
 		 * server that says 354 anyway gets an empty message. */
-		if (r->code == 354)
+		if (r->code == 354) {
 			client_send(c, ".\r\n");
-		client_quit(c);
+			client_quit(c);
+			return;
+		}
+		txn_reset(c);
 		return;
 	}
 	if (r->code != 354) {
@@ -223,7 +260,7 @@ txn_data(struct relay_client *c, const struct reply_parsed *r)
 			if (c->progress[i] == RP_RCPT_OK)
 				result_rcpt(c, i, RELAY_RCPT_REJECTED, r);
 		}
-		client_quit(c);
+		txn_reset(c);
 		return;
 	}
 	relay_cmd_data(bufferevent_get_output(c->bev), c->job->msg,
@@ -257,5 +294,5 @@ txn_dot(struct relay_client *c, const struct reply_parsed *r)
 		client_finish(c);
 		return;
 	}
-	client_quit(c);
+	txn_end(c);
 }

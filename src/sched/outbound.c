@@ -322,6 +322,7 @@ outbound_start(struct event_base *base, const struct config *cfg,
 	TAILQ_INIT(&ob->msgs);
 	TAILQ_INIT(&ob->jobs);
 	TAILQ_INIT(&ob->dests);
+	TAILQ_INIT(&ob->conns);
 	ob->dns = outbound_resolver_new(base, cfg);
 	ob->tick = event_new(base, -1, EV_PERSIST, tick_cb, ob);
 	if (ob->dns == NULL || ob->tick == NULL) {
@@ -340,6 +341,7 @@ outbound_stop(struct outbound *ob)
 	ob->stopping = true;
 	/* Jobs hold pointers into messages: end them first. */
 	outbound_abort_jobs(ob);
+	conn_cache_clear(ob);
 	while (!TAILQ_EMPTY(&ob->msgs))
 		msg_free(ob, TAILQ_FIRST(&ob->msgs));
 	while ((d = TAILQ_FIRST(&ob->dests)) != NULL) {

@@ -1,7 +1,8 @@
 /*
  * outbound_int.h — the queue manager's private structures, shared by
  * outbound.c (messages, timer, dispatch), route.c (next hops),
- * result.c (acting on replies) and bounce.c (DSNs to senders).
+ * conn_cache.c (connections kept open), result.c (acting on replies) and
+ * bounce.c (DSNs to senders).
  */
 #ifndef FERRY_SCHED_OUTBOUND_INT_H
 #define FERRY_SCHED_OUTBOUND_INT_H
@@ -88,13 +89,17 @@ struct out_job {
 	size_t nhops, hop; /* the one being tried */
 	struct dns_query *query;
 	struct relay_client *client;
-	struct relay_target target; /* the client keeps pointers to these */
-	struct relay_job rjob;
+	bool reused; /* client came from the connection cache */
+	struct relay_target target;
+	struct relay_job rjob; /* the client reads it until its callback */
 	struct relay_reply last_failure; /* last session-level failure */
 	char last_error[256];
 };
 
 TAILQ_HEAD(out_job_list, out_job);
+
+struct out_conn; /* conn_cache.c */
+TAILQ_HEAD(out_conn_list, out_conn);
 
 struct outbound {
 	struct out_job_list jobs;
@@ -104,8 +109,9 @@ struct outbound {
 	struct dns_resolver *dns;
 	struct out_msg_list msgs;
 	struct out_dest_list dests;
-	struct event *tick; /* retries that came due */
-	struct event *kick; /* run the scheduler soon, once */
+	struct out_conn_list conns; /* idle connections (conn_cache.c) */
+	struct event *tick;         /* retries that came due */
+	struct event *kick;         /* run the scheduler soon, once */
 	bool stopping;
 };
 
@@ -129,6 +135,14 @@ struct dns_resolver *outbound_resolver_new(struct event_base *base,
 void route_job(struct out_job *job);
 void route_try_next_hop(struct out_job *job);
 void hops_free(struct out_hop *hops, size_t n);
+
+/* conn_cache.c: connections kept open between transactions.  put is
+ * for the callback of a reusable result; take gives a kept connection to
+ * the same target, or NULL. */
+void conn_cache_put(struct outbound *ob, struct relay_client *c);
+struct relay_client *conn_cache_take(struct outbound *ob,
+                                     const struct relay_target *t);
+void conn_cache_clear(struct outbound *ob);
 
 /* result.c */
 void result_apply(struct out_job *job, const struct relay_result *res);

@@ -13,7 +13,7 @@
 #include "dns/resolver_int.h"
 #include "sched/outbound_int.h"
 
-static void job_connect(struct out_job *job);
+static void job_connect(struct out_job *job, bool may_reuse);
 
 void
 hops_free(struct out_hop *hops, size_t n)
@@ -108,7 +108,7 @@ mx_done(void *arg, const struct dns_mx_result *res)
 				hop_add(job, res->hosts[i].name,
 				        res->hosts[i].addrs[j],
 				        cfg->relay_port);
-		job_connect(job);
+		job_connect(job, true);
 		return;
 	case DNS_NXDOMAIN:
 		result_all(job, RCPT_BOUNCED, "5.1.2", res->error, NULL);
@@ -152,15 +152,33 @@ route_job(struct out_job *job)
 		}
 		return;
 	}
-	job_connect(job);
+	job_connect(job, true);
+}
+
+/* A kept connection the remote had given up on: it closed (or said 421)
+ * before answering the new transaction's MAIL. */
+static bool
+stale_connection(const struct relay_result *res)
+{
+	return res->failed_stage == RELAY_STAGE_MAIL &&
+	       (res->session_reply.code == 0 || res->session_reply.code == 421);
 }
 
 static void
 client_done(void *arg, const struct relay_result *res)
 {
 	struct out_job *job = arg;
+	struct relay_client *c = job->client;
+	bool reused = job->reused;
 
 	job->client = NULL;
+	job->reused = false;
+	if (res->reusable)
+		conn_cache_put(job->ob, c);
+	if (reused && stale_connection(res)) {
+		job_connect(job, false); /* once more, on a new connection */
+		return;
+	}
 	result_apply(job, res);
 }
 
@@ -181,16 +199,15 @@ in_list(const char *list, const char *domain)
 	return false;
 }
 
-/* Connect to the current hop. */
+/* Connect to the current hop, or take a connection kept open to it. */
 static void
-job_connect(struct out_job *job)
+job_connect(struct out_job *job, bool may_reuse)
 {
 	const struct config *cfg = job->ob->cfg;
 	const struct out_hop *h = &job->hops[job->hop];
 	bool smarthost = cfg->relay_smarthost.address &&
 	                 !transport_for(cfg, job->dest->domain);
 
-	/* Both live in the job: the client reads them until its callback. */
 	job->target = (struct relay_target){
 	        .host = h->host,
 	        .addr = h->addr,
@@ -209,7 +226,14 @@ job_connect(struct out_job *job)
 	        .msg = job->msg->data,
 	        .msglen = job->msg->len,
 	        .timeout_connect = cfg->relay_timeout_connect,
+	        .keep_open = cfg->relay_conn_cache_time > 0,
 	};
+	job->client = may_reuse ? conn_cache_take(job->ob, &job->target) : NULL;
+	if (job->client != NULL) {
+		job->reused = true;
+		relay_client_reuse(job->client, &job->rjob, client_done, job);
+		return;
+	}
 	job->client = relay_client_start(job->ob->base, &job->target,
 	                                 &job->rjob, client_done, job);
 	if (job->client == NULL) {
@@ -224,7 +248,7 @@ void
 route_try_next_hop(struct out_job *job)
 {
 	if (++job->hop < job->nhops) {
-		job_connect(job);
+		job_connect(job, true);
 		return;
 	}
 	result_all(job, RCPT_DEFERRED,

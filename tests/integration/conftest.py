@@ -202,6 +202,20 @@ class RawClient:
         self.sock.close()
 
 
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                   "runtime error:")
+
+
+def sanitizer_reports(log):
+    """The sanitizer reports in a daemon log, with some context."""
+    out = []
+    for mark in SANITIZER_MARKS:
+        at = log.find(mark)
+        if at >= 0:
+            out.append(log[max(0, at - 200):at + 3000])
+    return out
+
+
 @pytest.fixture
 def ferry_factory():
     made = []
@@ -212,12 +226,16 @@ def ferry_factory():
         return f.start()
 
     yield make
+    reports = []
     for f in made:
         try:
             f.stop()
         except Exception:
             pass
+        reports += sanitizer_reports(f.log())
         shutil.rmtree(f.workdir, ignore_errors=True)
+    # Under `make SAN=1` a daemon's memory error or leak fails the test.
+    assert not reports, "sanitizer report from ferry:\n" + "\n".join(reports)
 
 
 @pytest.fixture

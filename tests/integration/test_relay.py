@@ -32,6 +32,7 @@ class Remote:
         self.fail_first = fail_first
         self.drop_data_first = drop_data_first
         self.seen = {}
+        self.sessions = []        # one per connection that sent RCPT
         self.lock = threading.Lock()
 
     async def handle_RCPT(self, server, session, envelope, address, options):
@@ -39,6 +40,8 @@ class Remote:
         with self.lock:
             self.seen[address] = self.seen.get(address, 0) + 1
             n = self.seen[address]
+            if not any(x is session for x in self.sessions):
+                self.sessions.append(session)
         if self.rcpt_limit and len(envelope.rcpt_tos) >= self.rcpt_limit:
             return "452 4.5.3 Error: too many recipients"
         if local.startswith("unknown"):
@@ -81,10 +84,11 @@ class Remote:
 def remote_factory():
     started = []
 
-    def make(**kw):
+    def make(idle_timeout=None, **kw):
         handler = Remote(**kw)
         port = free_port()
-        c = Controller(handler, hostname="127.0.0.1", port=port)
+        smtp_kw = {"timeout": idle_timeout} if idle_timeout else {}
+        c = Controller(handler, hostname="127.0.0.1", port=port, **smtp_kw)
         c.start()
         started.append(c)
         handler.port = port
@@ -173,6 +177,51 @@ def test_relay_delivers(ferry_factory, remote_factory, passwd):
     assert mail_from == "alice@example.test"
     assert b"Subject: relay test" in data
     assert "event=relay-delivered" in f.log()
+
+
+def test_connection_kept_for_the_next_message(ferry_factory, remote_factory,
+                                              passwd):
+    # One connection at a time to the destination, kept open between
+    # messages: five messages, five transactions, one connection.
+    r = remote_factory()
+    f = relay_ferry(ferry_factory, passwd, [("remote.test", r.port)],
+                    ["connection_cache_time = 10s",
+                     "destination_concurrency = 1"])
+    for i in range(5):
+        submit(f, [f"ok{i}@remote.test"])
+        assert wait_for(lambda: len(r.received) == i + 1), f.log()[-2000:]
+    assert len(r.transactions) == 5
+    assert len(r.sessions) == 1
+
+
+def test_connection_cache_off_opens_one_per_message(ferry_factory,
+                                                    remote_factory, passwd):
+    r = remote_factory()
+    f = relay_ferry(ferry_factory, passwd, [("remote.test", r.port)],
+                    ["connection_cache_time = 0",
+                     "destination_concurrency = 1"])
+    for i in range(3):
+        submit(f, [f"ok{i}@remote.test"])
+        assert wait_for(lambda: len(r.received) == i + 1), f.log()[-2000:]
+    assert len(r.sessions) == 3
+
+
+def test_kept_connection_closed_by_remote_is_replaced(ferry_factory,
+                                                      remote_factory, passwd):
+    # The remote hangs up on idle connections after 1 s (421 4.4.2, then
+    # close): the next message goes over a new connection, at once.
+    r = remote_factory(idle_timeout=1)
+    f = relay_ferry(ferry_factory, passwd, [("remote.test", r.port)],
+                    ["connection_cache_time = 30s"])
+    submit(f, ["ok1@remote.test"])
+    assert wait_for(lambda: len(r.received) == 1), f.log()[-2000:]
+    time.sleep(2.5)
+    t0 = time.time()
+    submit(f, ["ok2@remote.test"])
+    assert wait_for(lambda: len(r.received) == 2, timeout=10), f.log()[-2000:]
+    assert time.time() - t0 < 5  # not a retry after a deferral
+    assert len(r.sessions) == 2
+    assert "relay-deferred" not in f.log()
 
 
 def test_permanent_failure_bounces_with_dsn(ferry_factory, remote_factory, passwd):

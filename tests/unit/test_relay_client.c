@@ -11,6 +11,7 @@
  * bounded by a 10-second guard on the event loop.
  */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -369,6 +370,7 @@ struct captured {
 	char remote_mta[300];
 	char tls_info[128];
 	bool remote_dsn;
+	bool reusable;
 	enum relay_rcpt_outcome o[MAXRCPT];
 	int code[MAXRCPT];
 	char enh[MAXRCPT][16];
@@ -385,12 +387,28 @@ struct fixture {
 	struct relay_job job;
 	struct captured got;
 	char msg[4096];
+	/* Connection reuse: the client, whether the callback keeps it, a job
+	 * the callback runs next on it, and closed callbacks seen. */
+	struct relay_client *client;
+	bool keep;
+	int idle_secs;
+	const struct relay_job *next_job;
+	int closed;
 };
 
 static void
 copy_text(char *dst, size_t len, const char *src)
 {
 	snprintf(dst, len, "%s", src != NULL ? src : "");
+}
+
+static void
+closed_cb(void *arg)
+{
+	struct fixture *f = arg;
+
+	f->closed++;
+	event_base_loopbreak(f->base);
 }
 
 static void
@@ -408,6 +426,7 @@ done_cb(void *arg, const struct relay_result *res)
 	copy_text(g->remote_mta, sizeof(g->remote_mta), res->remote_mta);
 	copy_text(g->tls_info, sizeof(g->tls_info), res->tls_info);
 	g->remote_dsn = res->remote_dsn;
+	g->reusable = res->reusable;
 	for (size_t i = 0; i < f->job.nrcpt; i++) {
 		g->o[i] = res->outcome[i];
 		g->code[i] = res->rcpt_reply[i].code;
@@ -415,6 +434,15 @@ done_cb(void *arg, const struct relay_result *res)
 		          res->rcpt_reply[i].enhanced);
 		copy_text(g->text[i], sizeof(g->text[i]),
 		          res->rcpt_reply[i].text);
+	}
+	if (f->keep && res->reusable)
+		relay_client_keep(f->client, f->idle_secs, closed_cb, f);
+	if (f->next_job != NULL && res->reusable) {
+		const struct relay_job *next = f->next_job;
+
+		f->next_job = NULL;
+		relay_client_reuse(f->client, next, done_cb, f);
+		return; /* the loop goes on to the next job's callback */
 	}
 	event_base_loopbreak(f->base);
 }
@@ -487,7 +515,8 @@ run(struct fixture *f)
 	struct relay_client *c;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	c = relay_client_start(f->base, &f->target, &f->job, done_cb, f);
+	f->client = c =
+	        relay_client_start(f->base, &f->target, &f->job, done_cb, f);
 	assert_non_null(c);
 	assert_int_equal(f->got.ncalls, 0); /* never from inside start */
 	event_base_loopexit(f->base, &guard);
@@ -1343,6 +1372,183 @@ test_abort(void **state)
 	assert_int_equal(f->got.ncalls, 0);
 }
 
+/* ---- connection reuse ---- */
+
+/* Runs the event loop until a callback breaks it (10 s at most). */
+static void
+spin(struct fixture *f)
+{
+	struct timeval guard = {10, 0};
+
+	event_base_loopexit(f->base, &guard);
+	event_base_dispatch(f->base);
+}
+
+/* A second job, for a new recipient r2, on the same message. */
+static struct relay_job
+second_job(struct fixture *f, size_t *idx)
+{
+	struct relay_job job = f->job;
+
+	*idx = envelope_add_rcpt(&f->env, "r2@example.net", "r2@example.net",
+	                         NULL, 0);
+	job.rcpt_idx = idx;
+	job.nrcpt = 1;
+	return job;
+}
+
+static const char two_txns[] = "EHLO ferry.example.org\n"
+                               "MAIL FROM:<sender@example.org>\n"
+                               "RCPT TO:<r1@example.net>\n"
+                               "DATA\n"
+                               "MAIL FROM:<sender@example.org>\n"
+                               "RCPT TO:<r2@example.net>\n"
+                               "DATA\n";
+
+/* Kept after the first job, reused for a second one later, then closed:
+ * one connection, one EHLO, two transactions, one QUIT. */
+static void
+test_reuse_kept_connection(void **state)
+{
+	struct fixture *f = *state;
+	struct relay_job job2;
+	size_t idx2;
+	char want[512];
+
+	f->job.keep_open = true;
+	f->keep = true;
+	f->idle_secs = 5;
+	job2 = second_job(f, &idx2);
+	run(f);
+	assert_int_equal(f->got.stage, RELAY_STAGE_DONE);
+	assert_int_equal(f->got.o[0], RELAY_RCPT_ACCEPTED);
+	assert_true(f->got.reusable);
+
+	memset(&f->got, 0, sizeof(f->got));
+	relay_client_reuse(f->client, &job2, done_cb, f);
+	assert_int_equal(f->got.ncalls, 0); /* never from inside reuse */
+	spin(f);
+	assert_int_equal(f->got.ncalls, 1);
+	assert_int_equal(f->got.stage, RELAY_STAGE_DONE);
+	assert_int_equal(f->got.o[0], RELAY_RCPT_ACCEPTED);
+	assert_string_equal(f->got.remote_mta, "mx.example.net [127.0.0.1]");
+	assert_int_equal(f->srv.nconn, 1);
+	assert_string_equal(f->srv.cmds, two_txns);
+
+	relay_client_close(f->client);
+	spin(f);
+	assert_int_equal(f->closed, 1);
+	snprintf(want, sizeof(want), "%sQUIT\n", two_txns);
+	assert_string_equal(f->srv.cmds, want);
+}
+
+/* The scheduler's way: the next job starts from inside the callback. */
+static void
+test_reuse_from_callback(void **state)
+{
+	struct fixture *f = *state;
+	struct relay_job job2;
+	size_t idx2;
+
+	f->job.keep_open = true;
+	f->keep = true;
+	f->idle_secs = 1;
+	job2 = second_job(f, &idx2);
+	f->next_job = &job2;
+	f->sc.rcpt[1] = "550 5.1.1 no such user";
+	f->client =
+	        relay_client_start(f->base, &f->target, &f->job, done_cb, f);
+	spin(f);
+	assert_int_equal(f->got.ncalls, 2);
+	assert_int_equal(f->got.o[0], RELAY_RCPT_REJECTED);
+	assert_int_equal(f->got.code[0], 550);
+	assert_int_equal(f->srv.nconn, 1);
+	/* Nobody accepted: RSET, and the connection is kept again until
+	 * its idle time runs out. */
+	assert_true(f->got.reusable);
+	spin(f);
+	assert_int_equal(f->closed, 1);
+	assert_non_null(strstr(f->srv.cmds, "RCPT TO:<r2@example.net>\nRSET\n"
+	                                    "QUIT\n"));
+}
+
+/* The remote hangs up on an idle connection: its owner hears of it. */
+static void
+test_idle_closed_by_remote(void **state)
+{
+	struct fixture *f = *state;
+	struct timeval tv = {0, 100000};
+
+	f->job.keep_open = true;
+	f->keep = true;
+	f->idle_secs = 30;
+	run(f);
+	assert_true(f->got.reusable);
+	/* Let the idle client settle before the remote goes away. */
+	event_base_loopexit(f->base, &tv);
+	event_base_dispatch(f->base);
+	assert_int_equal(f->closed, 0);
+	assert_non_null(f->srv.conn);
+	srv_conn_free(f->srv.conn);
+	spin(f);
+	assert_int_equal(f->closed, 1);
+}
+
+/* A connection dead before the next MAIL is answered fails at MAIL with
+ * no reply: the sign the scheduler uses to try a fresh one. */
+static void
+test_reuse_after_remote_left(void **state)
+{
+	struct fixture *f = *state;
+	struct relay_job job2;
+	size_t idx2;
+
+	f->job.keep_open = true;
+	f->keep = true;
+	f->idle_secs = 30;
+	job2 = second_job(f, &idx2);
+	run(f);
+	assert_true(f->got.reusable);
+	srv_conn_free(f->srv.conn);
+	memset(&f->got, 0, sizeof(f->got));
+	relay_client_reuse(f->client, &job2, done_cb, f);
+	spin(f);
+	assert_int_equal(f->got.ncalls, 1);
+	assert_int_equal(f->got.stage, RELAY_STAGE_MAIL);
+	assert_int_equal(f->got.session_code, 0);
+	assert_int_equal(f->got.o[0], RELAY_RCPT_NOT_TRIED);
+	assert_false(f->got.reusable);
+	assert_int_equal(f->closed, 0); /* a job's client: no closed call */
+}
+
+/* Kept open but not taken: closed at once, without waiting for QUIT. */
+static void
+test_reusable_not_kept(void **state)
+{
+	struct fixture *f = *state;
+	struct timeval tv = {0, 200000};
+
+	f->job.keep_open = true;
+	run(f);
+	assert_true(f->got.reusable);
+	event_base_loopexit(f->base, &tv);
+	event_base_dispatch(f->base);
+	assert_null(f->srv.conn); /* the server saw the connection end */
+	assert_null(strstr(f->srv.cmds, "QUIT"));
+	assert_int_equal(f->closed, 0);
+}
+
+/* Without keep_open the session ends with QUIT before the callback. */
+static void
+test_no_keep_open_quits(void **state)
+{
+	struct fixture *f = *state;
+
+	run(f);
+	assert_false(f->got.reusable);
+	assert_non_null(strstr(f->srv.cmds, "DATA\nQUIT\n"));
+}
+
 int
 main(void)
 {
@@ -1390,9 +1596,16 @@ main(void)
 	        T(test_connect_refused),
 	        T(test_bad_address),
 	        T(test_abort),
+	        T(test_reuse_kept_connection),
+	        T(test_reuse_from_callback),
+	        T(test_idle_closed_by_remote),
+	        T(test_reuse_after_remote_left),
+	        T(test_reusable_not_kept),
+	        T(test_no_keep_open_quits),
 #undef T
 	};
 
 	log_set_level(LOG_LVL_ERROR);
+	signal(SIGPIPE, SIG_IGN); /* writes to a server that has gone */
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
