@@ -193,6 +193,9 @@ write_config() { # dir
 		echo
 		echo "[queue]"
 		echo "spool_dir = $dir/spool"
+		if [ -n "${SYNC_MODE:-}" ]; then
+			echo "sync_mode = $SYNC_MODE"
+		fi
 		echo
 		echo "[limits]"
 		echo "max_recipients = 100"
@@ -206,9 +209,6 @@ write_config() { # dir
 		# ... and sends the first one unnumbered.
 		echo "mailbox = u"
 		echo "alias = postmaster: 1u"
-		if [ -n "${SYNC_MODE:-}" ]; then
-			printf '[queue]\nsync_mode = %s\n' "$SYNC_MODE"
-		fi
 	} >"$dir/ferry.conf"
 }
 
