@@ -115,6 +115,7 @@ spool_close(struct spool *sp)
 	pthread_mutex_unlock(&sp->lock);
 	pthread_join(sp->thread, NULL);
 	spool_run_done(sp);
+	free(sp->removals); /* emptied by the thread before it ended */
 	event_free(sp->done_ev);
 	pthread_mutex_destroy(&sp->lock);
 	pthread_mutex_destroy(&sp->finish_lock);

@@ -97,6 +97,11 @@ int spool_record_states(struct spool *sp, const char *id,
                         const struct envelope *env, const size_t *idx,
                         size_t n);
 int spool_remove(struct spool *sp, const char *id);
+/* spool_remove on the commit thread, soon, so the caller does not wait for
+ * the file system.  For a message known to be finished: if the process
+ * dies first, the message is found again at start and delivered again
+ * (at least once).  Loop thread. */
+void spool_remove_later(struct spool *sp, const char *id);
 /* Record the states of env->rcpts[idx[]], then dequeue the message if
  * every recipient (as recorded on disk, by any worker) is final.
  * Returns 1 when removed, 0 when still queued, -1 on error. */

@@ -16,20 +16,22 @@
 #include <event2/event.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
 
-/* Waits for work, then up to commit_delay_ms for the batch to fill.  Returns
- * with the lock held and a non-empty pending list, or false on stop. */
+/* Waits for work, then up to commit_delay_ms for a batch to fill.  Returns
+ * with the lock held and messages to commit or files to remove, or false
+ * on stop when there is neither. */
 static bool
-wait_for_batch(struct spool *sp)
+wait_for_work(struct spool *sp)
 {
 	struct timespec dl;
 
-	while (!sp->stop && sp->npending == 0)
+	while (!sp->stop && sp->npending == 0 && sp->nremovals == 0)
 		pthread_cond_wait(&sp->cond, &sp->lock);
 	if (sp->npending == 0)
-		return false;
+		return sp->nremovals > 0;
 	if (sp->delay_ms > 0 && sp->npending < sp->batch_max && !sp->stop) {
 		clock_gettime(CLOCK_REALTIME, &dl);
 		dl.tv_nsec += (long)sp->delay_ms * 1000000L;
@@ -147,22 +149,43 @@ commit_batch(struct spool *sp, struct spool_msg_list *batch)
 	__atomic_add_fetch(&sp->stat_syncs, 1, __ATOMIC_RELAXED);
 }
 
+/* Messages finished with: unlinking takes the file system's time (block
+ * freeing, discards), which is better spent here than in the loop. */
+static void
+remove_finished(struct spool *sp, char (*ids)[QUEUE_ID_LEN + 1], size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		spool_remove(sp, ids[i]);
+	free(ids);
+}
+
 void *
 spool_commit_main(void *arg)
 {
 	struct spool *sp = arg;
 	struct spool_msg_list batch;
+	char(*removals)[QUEUE_ID_LEN + 1];
+	size_t nremovals;
 
 	pthread_mutex_lock(&sp->lock);
-	while (wait_for_batch(sp)) {
+	while (wait_for_work(sp)) {
 		take_batch(sp, &batch);
+		removals = sp->removals;
+		nremovals = sp->nremovals;
+		sp->removals = NULL;
+		sp->nremovals = sp->removals_cap = 0;
 		pthread_mutex_unlock(&sp->lock);
-		commit_batch(sp, &batch);
-		pthread_mutex_lock(&sp->lock);
-		STAILQ_CONCAT(&sp->done, &batch);
-		pthread_mutex_unlock(&sp->lock);
-		/* Wakes the loop; needs evthread_use_pthreads() (spool.h). */
-		event_active(sp->done_ev, EV_READ, 0);
+		if (!STAILQ_EMPTY(&batch)) {
+			commit_batch(sp, &batch);
+			pthread_mutex_lock(&sp->lock);
+			STAILQ_CONCAT(&sp->done, &batch);
+			pthread_mutex_unlock(&sp->lock);
+			/* Wakes the loop; needs evthread_use_pthreads(). */
+			event_active(sp->done_ev, EV_READ, 0);
+		}
+		remove_finished(sp, removals, nremovals);
 		pthread_mutex_lock(&sp->lock);
 	}
 	pthread_mutex_unlock(&sp->lock);

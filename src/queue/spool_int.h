@@ -55,7 +55,9 @@ struct spool {
 	pthread_cond_t cond;
 	struct spool_msg_list pending; /* waiting for the commit thread */
 	int npending;
-	struct spool_msg_list done; /* waiting for their callbacks */
+	struct spool_msg_list done;         /* waiting for their callbacks */
+	char (*removals)[QUEUE_ID_LEN + 1]; /* spool_remove_later() */
+	size_t nremovals, removals_cap;
 	bool stop;
 	unsigned long stat_msgs, stat_syncs;
 };

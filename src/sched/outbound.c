@@ -373,11 +373,13 @@ attempt_finished(struct outbound *ob, struct out_msg *m)
 	msg_clear_reports(m);
 	/* Local delivery only ever finishes recipients: if every one is
 	 * final in this copy, it is final on disk too. */
-	if (m->nchanged > 0 && envelope_all_final(&m->env))
-		removed = spool_remove(ob->spool, m->id) == 0;
-	else if (m->nchanged > 0)
+	if (m->nchanged > 0 && envelope_all_final(&m->env)) {
+		spool_remove_later(ob->spool, m->id);
+		removed = 1;
+	} else if (m->nchanged > 0) {
 		removed = spool_record_and_finish(ob->spool, m->id, &m->env,
 		                                  m->changed_idx, m->nchanged);
+	}
 	m->nchanged = 0;
 	if (m->deferred)
 		m->attempts++;

@@ -224,6 +224,40 @@ count_queue_files(const char *dir)
 	return n;
 }
 
+/* Removal on the commit thread: done by the time the spool is closed, and
+ * a message committed in the same round is not disturbed. */
+static void
+test_remove_later(void **state)
+{
+	static const char *const rcpts[] = {"a@x"};
+	struct event_base *base = event_base_new();
+	struct commit_wait w = {0};
+	char *dir = scratch_dir(), id1[QUEUE_ID_LEN + 1], id2[QUEUE_ID_LEN + 1];
+	struct envelope env;
+	struct config cfg;
+	struct spool *sp;
+
+	test_config(&cfg, dir, SYNC_SYNCFS);
+	assert_non_null(sp = spool_open(base, &cfg));
+	commit_msg(sp, "one\r\n", rcpts, 1, &w, id1);
+	run_until(base, &w.done, 1);
+	assert_int_equal(count_queue_files(dir), 2);
+	spool_remove_later(sp, id1);
+	commit_msg(sp, "two\r\n", rcpts, 1, &w, id2);
+	run_until(base, &w.done, 2);
+	spool_close(sp);
+	assert_int_equal(count_queue_files(dir), 2); /* id2's msg and env */
+	assert_non_null(sp = spool_open(base, &cfg));
+	assert_int_equal(spool_load(sp, id1, &env), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(spool_load(sp, id2, &env), 0);
+	envelope_free(&env);
+	spool_close(sp);
+	event_base_free(base);
+	remove_tree(dir);
+	free(dir);
+}
+
 static void
 test_abort_and_large(void **state)
 {
@@ -438,6 +472,7 @@ main(void)
 	        cmocka_unit_test(test_commit_fsync),
 	        cmocka_unit_test(test_recovery_removes_debris),
 	        cmocka_unit_test(test_states_and_remove),
+	        cmocka_unit_test(test_remove_later),
 	        cmocka_unit_test(test_abort_and_large),
 	        cmocka_unit_test(test_crash_consistency),
 	};
