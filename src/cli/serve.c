@@ -221,6 +221,21 @@ daemon_start(struct daemon *d)
 	return 0;
 }
 
+/* What the spool's group commit did: messages per sync is the batching
+ * the benchmarks and capacity planning look at. */
+static void
+log_commit_stats(struct spool *sp)
+{
+	unsigned long msgs, syncs;
+	char m[24], s[24];
+
+	spool_stats(sp, &msgs, &syncs);
+	snprintf(m, sizeof(m), "%lu", msgs);
+	snprintf(s, sizeof(s), "%lu", syncs);
+	log_event(LOG_LVL_INFO, "spool-stats", "committed", m, "syncs", s,
+	          NULL);
+}
+
 static void
 daemon_stop(struct daemon *d)
 {
@@ -232,8 +247,10 @@ daemon_stop(struct daemon *d)
 		outbound_stop(d->outbound);
 	if (d->delivery)
 		local_delivery_stop(d->delivery);
-	if (d->spool)
+	if (d->spool) {
+		log_commit_stats(d->spool);
 		spool_close(d->spool);
+	}
 	if (d->sigterm)
 		event_free(d->sigterm);
 	if (d->sigint)
