@@ -697,7 +697,7 @@ query_deliver(evutil_socket_t fd, short what, void *arg)
 	}
 	q->in_callback = true;
 	q->cb(q->arg, &res);
-	for (i = 0; i < n; i++)
+	for (i = 0; hosts != NULL && i < n; i++)
 		free(hosts[i].addrs);
 	free(hosts);
 	query_free(q);

@@ -143,8 +143,9 @@ collect(struct outbound *ob, struct out_msg *m, const char *domain, bool *taken,
 static void
 dispatch_msg(struct outbound *ob, struct out_msg *m, time_t now)
 {
-	bool *taken = calloc(m->env.nrcpts, sizeof(*taken));
-	size_t *idx = calloc(m->env.nrcpts, sizeof(*idx));
+	size_t slots = m->env.nrcpts > 0 ? m->env.nrcpts : 1; /* calloc(0) */
+	bool *taken = calloc(slots, sizeof(*taken));
+	size_t *idx = calloc(slots, sizeof(*idx));
 	size_t i, n;
 
 	if (taken == NULL || idx == NULL)
