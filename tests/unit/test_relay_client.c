@@ -1472,6 +1472,39 @@ test_reuse_from_callback(void **state)
 	                                    "QUIT\n"));
 }
 
+/* A kept TLS session carries the next transaction inside TLS, without a
+ * second handshake, EHLO or STARTTLS. */
+static void
+test_reuse_keeps_tls(void **state)
+{
+	struct fixture *f = *state;
+	struct relay_job job2;
+	size_t idx2;
+
+	f->sc.ehlo = "250-fake.test\r\n250-STARTTLS\r\n250 PIPELINING";
+	f->job.keep_open = true;
+	f->keep = true;
+	f->idle_secs = 5;
+	f->sc.count_data = true;
+	job2 = second_job(f, &idx2);
+	f->next_job = &job2;
+	f->client =
+	        relay_client_start(f->base, &f->target, &f->job, done_cb, f);
+	spin(f);
+	assert_int_equal(f->got.ncalls, 2);
+	assert_int_equal(f->got.stage, RELAY_STAGE_DONE);
+	assert_int_equal(f->got.o[0], RELAY_RCPT_ACCEPTED);
+	assert_true(strncmp(f->got.tls_info, "TLSv1.", 6) == 0);
+	assert_int_equal(f->srv.nconn, 1);
+	assert_int_equal(count_lines(f->srv.cmds, "EHLO"), 2);
+	assert_int_equal(count_lines(f->srv.cmds, "STARTTLS"), 1);
+	assert_int_equal(count_lines(f->srv.cmds, "MAIL FROM"), 2);
+	assert_int_equal(f->srv.data_octets, 2 * (f->job.msglen + 3));
+	relay_client_close(f->client);
+	spin(f);
+	assert_int_equal(f->closed, 1);
+}
+
 /* The remote hangs up on an idle connection: its owner hears of it. */
 static void
 test_idle_closed_by_remote(void **state)
@@ -1598,6 +1631,7 @@ main(void)
 	        T(test_abort),
 	        T(test_reuse_kept_connection),
 	        T(test_reuse_from_callback),
+	        T(test_reuse_keeps_tls),
 	        T(test_idle_closed_by_remote),
 	        T(test_reuse_after_remote_left),
 	        T(test_reusable_not_kept),
