@@ -9,6 +9,10 @@
  * so the data, the new directory entries and the renames of the batch are on
  * stable storage when it returns.  SYNC_FSYNC instead fsyncs each file before
  * its rename and the queue directory once per batch.
+ *
+ * Between commits the thread also unlinks the files of finished messages
+ * (spool_remove_later), a few at a time so that commits, which clients
+ * are waiting for, come first.
  */
 #include "queue/spool_int.h"
 
@@ -16,30 +20,71 @@
 #include <event2/event.h>
 #include <fcntl.h>
 #include <stdio.h>
-#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-/* Waits for work, then up to commit_delay_ms for a batch to fill.  Returns
- * with the lock held and messages to commit or files to remove, or false
- * on stop when there is neither. */
+/* Unlinks a few finished messages (spool_remove_later), with the lock
+ * released meanwhile.  A few at a time: a commit that comes in waits for
+ * no more than these. */
+#define REMOVE_CHUNK 4
+
+static void
+remove_some(struct spool *sp)
+{
+	char ids[REMOVE_CHUNK][QUEUE_ID_LEN + 1];
+	size_t i, n = 0;
+
+	while (n < REMOVE_CHUNK && sp->nremovals > 0) {
+		memcpy(ids[n++], sp->removals[--sp->nremovals], sizeof(ids[0]));
+	}
+	pthread_mutex_unlock(&sp->lock);
+	for (i = 0; i < n; i++)
+		spool_remove(sp, ids[i]);
+	pthread_mutex_lock(&sp->lock);
+}
+
 static bool
-wait_for_work(struct spool *sp)
+before(const struct timespec *dl)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	return now.tv_sec < dl->tv_sec ||
+	       (now.tv_sec == dl->tv_sec && now.tv_nsec < dl->tv_nsec);
+}
+
+/* Waits for messages to commit, removing finished ones while there are
+ * none, then up to commit_delay_ms for the batch to fill (removing more
+ * meanwhile).  Returns with the lock held and a non-empty pending list,
+ * or false on stop once nothing is left to remove. */
+static bool
+wait_for_batch(struct spool *sp)
 {
 	struct timespec dl;
 
-	while (!sp->stop && sp->npending == 0 && sp->nremovals == 0)
-		pthread_cond_wait(&sp->cond, &sp->lock);
-	if (sp->npending == 0)
-		return sp->nremovals > 0;
+	for (;;) {
+		while (!sp->stop && sp->npending == 0 && sp->nremovals == 0)
+			pthread_cond_wait(&sp->cond, &sp->lock);
+		if (sp->npending > 0)
+			break;
+		if (sp->nremovals == 0)
+			return false;
+		remove_some(sp);
+	}
 	if (sp->delay_ms > 0 && sp->npending < sp->batch_max && !sp->stop) {
 		clock_gettime(CLOCK_REALTIME, &dl);
 		dl.tv_nsec += (long)sp->delay_ms * 1000000L;
 		dl.tv_sec += dl.tv_nsec / 1000000000L;
 		dl.tv_nsec %= 1000000000L;
-		while (!sp->stop && sp->npending < sp->batch_max)
+		while (!sp->stop && sp->npending < sp->batch_max) {
+			if (sp->nremovals > 0 && before(&dl)) {
+				remove_some(sp);
+				continue;
+			}
 			if (pthread_cond_timedwait(&sp->cond, &sp->lock, &dl))
 				break;
+		}
 	}
 	return true;
 }
@@ -149,43 +194,22 @@ commit_batch(struct spool *sp, struct spool_msg_list *batch)
 	__atomic_add_fetch(&sp->stat_syncs, 1, __ATOMIC_RELAXED);
 }
 
-/* Messages finished with: unlinking takes the file system's time (block
- * freeing, discards), which is better spent here than in the loop. */
-static void
-remove_finished(struct spool *sp, char (*ids)[QUEUE_ID_LEN + 1], size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		spool_remove(sp, ids[i]);
-	free(ids);
-}
-
 void *
 spool_commit_main(void *arg)
 {
 	struct spool *sp = arg;
 	struct spool_msg_list batch;
-	char(*removals)[QUEUE_ID_LEN + 1];
-	size_t nremovals;
 
 	pthread_mutex_lock(&sp->lock);
-	while (wait_for_work(sp)) {
+	while (wait_for_batch(sp)) {
 		take_batch(sp, &batch);
-		removals = sp->removals;
-		nremovals = sp->nremovals;
-		sp->removals = NULL;
-		sp->nremovals = sp->removals_cap = 0;
 		pthread_mutex_unlock(&sp->lock);
-		if (!STAILQ_EMPTY(&batch)) {
-			commit_batch(sp, &batch);
-			pthread_mutex_lock(&sp->lock);
-			STAILQ_CONCAT(&sp->done, &batch);
-			pthread_mutex_unlock(&sp->lock);
-			/* Wakes the loop; needs evthread_use_pthreads(). */
-			event_active(sp->done_ev, EV_READ, 0);
-		}
-		remove_finished(sp, removals, nremovals);
+		commit_batch(sp, &batch);
+		pthread_mutex_lock(&sp->lock);
+		STAILQ_CONCAT(&sp->done, &batch);
+		pthread_mutex_unlock(&sp->lock);
+		/* Wakes the loop; needs evthread_use_pthreads() (spool.h). */
+		event_active(sp->done_ev, EV_READ, 0);
 		pthread_mutex_lock(&sp->lock);
 	}
 	pthread_mutex_unlock(&sp->lock);
