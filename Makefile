@@ -40,7 +40,7 @@ FERRY	 = ferry
 endif
 
 .PHONY: all check unit integration fuzz fuzz-run install clean format \
-	format-check lint lint-replies cppcheck docs
+	format-check lint lint-replies cppcheck tidy docs
 all: $(FERRY)
 
 $(FERRY): $(BUILD)/src/main.o $(BUILD)/libferry.a
@@ -148,7 +148,7 @@ format-check:
 	clang-format --dry-run -Werror $(FORMAT_FILES)
 
 # Three independent checks; `make -k lint` reports all of them.
-lint: format-check lint-replies cppcheck
+lint: format-check lint-replies cppcheck tidy
 
 lint-replies:
 	FERRY_BIN=$(CURDIR)/$(FERRY) scripts/lint-replies.sh
@@ -160,6 +160,16 @@ cppcheck:
 		--inline-suppr --suppress=missingIncludeSystem \
 		--suppress=varFuncNullUB --include=/usr/include/x86_64-linux-gnu/sys/queue.h \
 		-Isrc $(SRCS)
+
+# clang-tidy with .clang-tidy (the analyzer and bugprone checks), every
+# warning an error; files in parallel.
+TIDY_FLAGS = -std=c17 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -Isrc \
+	$(shell pkg-config --cflags-only-I hiredis 2>/dev/null)
+tidy:
+	@printf '%s\n' $(SRCS) | xargs -P$(or $(JOBS),2) -n4 sh -c \
+		'out=$$(clang-tidy --quiet "$$@" -- $(TIDY_FLAGS) 2>&1); rc=$$?; \
+		printf "%s" "$$out" | grep -v "warnings generated\.$$"; \
+		exit $$rc' _
 
 clean:
 	rm -rf build ferry

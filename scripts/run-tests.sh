@@ -8,6 +8,7 @@
 #   format          make format-check        (clang-format)
 #   lint-replies    make lint-replies        (scripts/lint-replies.sh)
 #   cppcheck        make cppcheck
+#   tidy            make tidy        (clang-tidy, .clang-tidy)
 #   unit            make unit                (cmocka; counted per test)
 #   integration     make integration         (pytest; counted per test)
 #   san-build       make -j2 SAN=1           (ASan + UBSan)
@@ -125,6 +126,7 @@ fi
 stage format 300 make format-check
 stage lint-replies 300 make lint-replies
 stage cppcheck 600 make cppcheck
+stage tidy 900 make tidy
 
 if [ $built -eq 1 ]; then
 	sum_cmocka unit 300 make unit

@@ -82,15 +82,15 @@ dc_mech_line(bool seen[DC_NKNOWN], char *args)
 static void
 dc_publish_mechs(struct dovecot *d)
 {
-	size_t i;
+	size_t i, pos = 0;
 
 	d->mechs[0] = '\0';
-	for (i = 0; i < DC_NKNOWN; i++) {
+	for (i = 0; i < DC_NKNOWN && pos < sizeof(d->mechs); i++) {
 		if (!d->seen[i])
 			continue;
-		if (d->mechs[0] != '\0')
-			strcat(d->mechs, " ");
-		strcat(d->mechs, dc_known[i]);
+		pos += (size_t)snprintf(d->mechs + pos, sizeof(d->mechs) - pos,
+		                        "%s%s", pos > 0 ? " " : "",
+		                        dc_known[i]);
 	}
 }
 
@@ -105,7 +105,7 @@ dc_sockaddr(const char *path, struct sockaddr_un *sun)
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	strcpy(sun->sun_path, path);
+	memcpy(sun->sun_path, path, strlen(path) + 1);
 	return 0;
 }
 

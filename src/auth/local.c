@@ -195,7 +195,10 @@ local_submit(struct auth_request *req, enum job_kind kind)
 	struct local *l = req->svc->be_data;
 	struct auth_job *job = calloc(1, sizeof(*job));
 
-	if (job == NULL || (job->user = strdup(req->sasl.user)) == NULL ||
+	/* sasl_step() sets the user (and for VERIFY the password) first. */
+	if (job == NULL || req->sasl.user == NULL ||
+	    (kind == JOB_VERIFY && req->sasl.password == NULL) ||
+	    (job->user = strdup(req->sasl.user)) == NULL ||
 	    (kind == JOB_VERIFY &&
 	     (job->password = strdup(req->sasl.password)) == NULL)) {
 		auth_job_free(job);

@@ -13,7 +13,7 @@
 #include "explain/bounce.h"
 #include "explain/explain.h"
 
-#define INPUT_MAX (16 * 1024 * 1024)
+#define INPUT_MAX ((size_t)16 * 1024 * 1024)
 
 static const char usage[] =
         "usage: ferry explain [--json] REPLY...\n"
@@ -100,13 +100,17 @@ join_args(int argc, char **argv, size_t *lenp)
 	buf = malloc(len + 1);
 	if (buf == NULL)
 		return NULL;
-	buf[0] = '\0';
+	len = 0;
 	for (i = 0; i < argc; i++) {
+		size_t n = strlen(argv[i]);
+
 		if (i > 0)
-			strcat(buf, " ");
-		strcat(buf, argv[i]);
+			buf[len++] = ' ';
+		memcpy(buf + len, argv[i], n);
+		len += n;
 	}
-	*lenp = strlen(buf);
+	buf[len] = '\0';
+	*lenp = len;
 	return buf;
 }
 

@@ -131,6 +131,8 @@ append(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
 {
 	char *nb;
 
+	if (n == 0)
+		return 0; /* memcpy wants a buffer even for nothing */
 	if (*len + n > *cap) {
 		*cap = (*len + n) * 2;
 		if ((nb = realloc(*buf, *cap)) == NULL)

@@ -117,7 +117,7 @@ read_message(struct bs *b, char **msg, size_t *mlen)
 			too_big = true;
 			continue;
 		}
-		if (*mlen + len + 3 > cap) {
+		if (*msg == NULL || *mlen + len + 3 > cap) {
 			cap = (*mlen + len + 3) * 2;
 			char *m = realloc(*msg, cap);
 			if (m == NULL)

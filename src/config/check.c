@@ -168,6 +168,7 @@ check_loops(struct load_ctx *ctx)
 		w.color[i] = cfg_calloc(cfg->domains[i].naliases, 1);
 		total += cfg->domains[i].naliases;
 	}
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers */
 	w.path = cfg_calloc(total + 1, sizeof(*w.path));
 	w.path_domain = cfg_calloc(total + 1, sizeof(*w.path_domain));
 	for (i = 0; i < cfg->ndomains; i++)

@@ -32,7 +32,7 @@
 
 #define PICKUP_INTERVAL 1      /* seconds between looks at the directory */
 #define PICKUP_INFLIGHT_MAX 64 /* commits outstanding at once */
-#define PICKUP_TMP_MAX_AGE (24 * 3600) /* unfinished ".t" files */
+#define PICKUP_TMP_MAX_AGE ((time_t)24 * 3600) /* unfinished ".t" files */
 #define PICKUP_CHUNK 65536
 
 struct pickup_job {

@@ -120,6 +120,6 @@ dsn_clean_token(const char *s, const char *allowed, const char *fallback)
 	}
 	out[o] = '\0';
 	if (o == 0)
-		strcpy(out, fallback);
+		memcpy(out, fallback, strlen(fallback) + 1);
 	return out;
 }

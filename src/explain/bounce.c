@@ -15,7 +15,7 @@
 
 #define MAX_DEPTH 8
 #define MAX_PARTS 256
-#define MAX_MESSAGE (8 * 1024 * 1024)
+#define MAX_MESSAGE ((size_t)8 * 1024 * 1024)
 
 struct walk {
 	struct bounce_report *rep;

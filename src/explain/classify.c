@@ -119,16 +119,15 @@ decide_actor(struct explain_result *r, const struct text_pattern *p)
 		r->actor = (enum explain_actor)p->actor;
 	else
 		r->actor = reason_default_actor(r->reason);
-	if (r->permanence == PERM_SUCCESS)
+	if (r->permanence == PERM_SUCCESS ||
+	    (r->permanence == PERM_TRANSIENT && waits_out(r->reason) &&
+	     (p == NULL || p->actor < 0)))
 		r->actor = ACTOR_NOBODY;
 	else if (r->permanence == PERM_PERMANENT && r->actor == ACTOR_NOBODY)
 		r->actor = r->reason == REASON_SYSTEMERROR ||
 		                           r->reason == REASON_SYSTEMFULL
 		                   ? ACTOR_RECIPIENT_ADMIN
 		                   : ACTOR_SENDER_ADMIN;
-	else if (r->permanence == PERM_TRANSIENT && waits_out(r->reason) &&
-	         (p == NULL || p->actor < 0))
-		r->actor = ACTOR_NOBODY;
 }
 
 static enum explain_reason
@@ -227,7 +226,7 @@ explain_parts(int basic, const char *enhanced, const char *text,
 	if (enhanced != NULL &&
 	    enhanced_parse(enhanced, strlen(enhanced), &c, &s, &d) &&
 	    strlen(enhanced) < sizeof(r->enhanced)) {
-		strcpy(r->enhanced, enhanced);
+		memcpy(r->enhanced, enhanced, strlen(enhanced) + 1);
 		r->enh_class = c;
 		r->enh_subject = s;
 		r->enh_detail = d;

@@ -18,7 +18,7 @@
 
 /* Data is kept in memory up to this much, then written on the loop thread;
  * typical messages therefore cost no syscall before commit. */
-#define SPOOL_BUF_MAX (128 * 1024)
+#define SPOOL_BUF_MAX ((size_t)128 * 1024)
 
 struct spool_msg {
 	struct spool *sp;

@@ -23,7 +23,7 @@
 #include "relay/tls_client.h"
 
 /* Enough for the longest legal reply (100 lines of 512 octets). */
-#define PULL_MAX (RELAY_REPLY_LINE_MAX * (RELAY_REPLY_LINES_MAX + 1))
+#define PULL_MAX ((size_t)RELAY_REPLY_LINE_MAX * (RELAY_REPLY_LINES_MAX + 1))
 
 static void client_readcb(struct bufferevent *bev, void *arg);
 static void client_eventcb(struct bufferevent *bev, short what, void *arg);

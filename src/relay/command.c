@@ -165,7 +165,8 @@ base64_line(const char *prefix, const unsigned char *data, size_t len)
 		abort();
 	memcpy(out, prefix, plen);
 	n = EVP_EncodeBlock((unsigned char *)out + plen, data, (int)len);
-	memcpy(out + plen + n, "\r\n", 3);
+	memcpy(out + plen + n, "\r\n", 2);
+	out[plen + (size_t)n + 2] = '\0';
 	return out;
 }
 

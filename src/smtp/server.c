@@ -174,6 +174,7 @@ smtp_server_bind(struct smtp_server *srv)
 {
 	size_t i;
 
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers */
 	srv->listeners = calloc(srv->cfg->nlisteners, sizeof(*srv->listeners));
 	srv->listener_ctx =
 	        calloc(srv->cfg->nlisteners, sizeof(*srv->listener_ctx));

@@ -26,7 +26,7 @@
 #include "tls/tls.h"
 
 /* Stop reading while this much output is unread by the client. */
-#define OUTPUT_HIGH_WATER (64 * 1024)
+#define OUTPUT_HIGH_WATER ((size_t)64 * 1024)
 
 struct command_entry {
 	enum smtp_verb verb;
@@ -296,8 +296,9 @@ session_unauth_limit(struct session *s)
 
 /*
  * Take one line from the input.  Returns 1 when a line was handled, 0 when
- * more input is needed.  Over-long lines are discarded up to their end and
- * answered once with 500 5.5.6 (RFC 5321 s4.5.3.1.4, RFC 4954 s4).
+ * more input is needed, -1 when the session was closed (and may be gone).
+ * Over-long lines are discarded up to their end and answered once with
+ * 500 5.5.6 (RFC 5321 s4.5.3.1.4, RFC 4954 s4).
  */
 static int
 session_take_line(struct session *s, struct evbuffer *in)
@@ -333,7 +334,7 @@ session_take_line(struct session *s, struct evbuffer *in)
 		return 1;
 	}
 	if (session_unauth_limit(s))
-		return 1;
+		return -1;
 	/* 512 octets with CRLF for plain commands; MAIL/RCPT may carry the
 	 * longer parameters of DSN and SMTPUTF8 (RFC 1869 s4.1.2). */
 	if (len + 2 > COMMAND_LINE_MAX && strncasecmp(line, "MAIL ", 5) != 0 &&
@@ -388,6 +389,8 @@ session_resume(struct session *s)
 			progressed = session_take_content(s, in);
 		else
 			progressed = session_take_line(s, in);
+		if (progressed < 0)
+			return;
 		if (!progressed)
 			break;
 		if (s->too_many_errors && s->state != SS_CLOSING) {
