@@ -9,22 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/str.h"
+
 static const char *const ret_names[] = {"unspec", "full", "hdrs"};
 static const char *const body_names[] = {"7bit", "8bitmime", "binarymime"};
 static const char *const state_names[] = {"pending", "delivered", "deferred",
                                           "bounced"};
-
-static char *
-dup_or_null(const char *s)
-{
-	char *d;
-
-	if (s == NULL)
-		return NULL;
-	if ((d = strdup(s)) == NULL)
-		abort(); /* out of memory: fail-stop like the rest of ferry */
-	return d;
-}
 
 size_t
 envelope_add_rcpt(struct envelope *env, const char *address,
@@ -38,9 +28,9 @@ envelope_add_rcpt(struct envelope *env, const char *address,
 	env->rcpts = r;
 	r = &env->rcpts[env->nrcpts];
 	memset(r, 0, sizeof(*r));
-	r->address = dup_or_null(address);
-	r->original = dup_or_null(original ? original : address);
-	r->orcpt = dup_or_null(orcpt);
+	r->address = str_dup(address);
+	r->original = str_dup(original ? original : address);
+	r->orcpt = str_dup(orcpt);
 	r->notify = notify;
 	r->state = RCPT_PENDING;
 	return env->nrcpts++;

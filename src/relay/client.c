@@ -19,6 +19,7 @@
 #include <netinet/in.h>
 #include <openssl/err.h>
 
+#include "base/str.h"
 #include "relay/client_int.h"
 #include "relay/tls_client.h"
 
@@ -511,24 +512,14 @@ client_connect(struct relay_client *c)
 	return 0;
 }
 
-static char *
-dup_or_null(const char *s)
-{
-	char *d = s != NULL ? strdup(s) : NULL;
-
-	if (s != NULL && d == NULL)
-		abort();
-	return d;
-}
-
 static void
 target_copy(struct relay_target *dst, const struct relay_target *src)
 {
 	*dst = *src;
-	dst->host = dup_or_null(src->host);
-	dst->addr = dup_or_null(src->addr);
-	dst->auth_user = dup_or_null(src->auth_user);
-	dst->auth_pass = dup_or_null(src->auth_pass);
+	dst->host = str_dup(src->host);
+	dst->addr = str_dup(src->addr);
+	dst->auth_user = str_dup(src->auth_user);
+	dst->auth_pass = str_dup(src->auth_pass);
 }
 
 struct relay_client *

@@ -7,17 +7,8 @@
 #include <string.h>
 
 #include "base/log.h"
+#include "base/str.h"
 #include "relay/client_int.h"
-
-static char *
-xstrdup(const char *s)
-{
-	char *d = strdup(s);
-
-	if (d == NULL)
-		abort();
-	return d;
-}
 
 void
 result_init(struct relay_client *c)
@@ -75,7 +66,7 @@ result_copy_reply(struct relay_reply *dst, const struct reply_parsed *r)
 		return;
 	dst->code = r->code;
 	snprintf(dst->enhanced, sizeof(dst->enhanced), "%s", r->enhanced);
-	dst->text = xstrdup(r->text);
+	dst->text = str_dup(r->text);
 }
 
 /* A reply made here rather than read from the remote. */
@@ -89,7 +80,7 @@ result_synthetic(struct relay_reply *dst, int code, const char *enh,
 	snprintf(buf, sizeof(buf), "%d %s %s", code, enh, text);
 	dst->code = code;
 	snprintf(dst->enhanced, sizeof(dst->enhanced), "%s", enh);
-	dst->text = xstrdup(buf);
+	dst->text = str_dup(buf);
 }
 
 /* Sets a recipient's final outcome; r NULL clears its reply. */

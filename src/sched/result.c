@@ -8,20 +8,11 @@
 #include <string.h>
 
 #include "base/log.h"
+#include "base/str.h"
 #include "config/config.h"
 #include "explain/explain.h"
 #include "sched/backoff.h"
 #include "sched/outbound_int.h"
-
-static char *
-dup_or_null(const char *s)
-{
-	char *d = s ? strdup(s) : NULL;
-
-	if (s && d == NULL)
-		abort();
-	return d;
-}
 
 void
 msg_set_state(struct out_msg *m, size_t idx, enum rcpt_state st,
@@ -32,7 +23,7 @@ msg_set_state(struct out_msg *m, size_t idx, enum rcpt_state st,
 
 	r->state = st;
 	free(r->last_reply);
-	r->last_reply = dup_or_null(reply);
+	r->last_reply = str_dup(reply);
 	for (i = 0; i < m->nchanged; i++)
 		if (m->changed_idx[i] == idx)
 			return;
@@ -57,10 +48,10 @@ msg_add_report(struct out_msg *m, size_t idx, enum dsn_action action,
 	rep += m->nreports++;
 	rep->idx = idx;
 	rep->action = action;
-	rep->status = dup_or_null(status);
-	rep->diagnostic = dup_or_null(diagnostic);
-	rep->remote = dup_or_null(remote);
-	rep->reason = dup_or_null(reason);
+	rep->status = str_dup(status);
+	rep->diagnostic = str_dup(diagnostic);
+	rep->remote = str_dup(remote);
+	rep->reason = str_dup(reason);
 	rep->when = time(NULL);
 }
 
@@ -203,7 +194,7 @@ note_failure(struct out_job *job, const struct relay_result *res)
 
 	free(job->last_failure.text);
 	job->last_failure = res->session_reply;
-	job->last_failure.text = dup_or_null(res->session_reply.text);
+	job->last_failure.text = str_dup(res->session_reply.text);
 	snprintf(job->last_error, sizeof(job->last_error), "%s",
 	         res->error ? res->error : "connection failed");
 	if (res->session_reply.code &&

@@ -1384,6 +1384,16 @@ spin(struct fixture *f)
 	event_base_dispatch(f->base);
 }
 
+/* The job leaves its connection open and the callback keeps it, idle
+ * for at most idle_secs. */
+static void
+keep_for_reuse(struct fixture *f, int idle_secs)
+{
+	f->job.keep_open = true;
+	f->keep = true;
+	f->idle_secs = idle_secs;
+}
+
 /* A second job, for a new recipient r2, on the same message. */
 static struct relay_job
 second_job(struct fixture *f, size_t *idx)
@@ -1415,9 +1425,7 @@ test_reuse_kept_connection(void **state)
 	size_t idx2;
 	char want[512];
 
-	f->job.keep_open = true;
-	f->keep = true;
-	f->idle_secs = 5;
+	keep_for_reuse(f, 5);
 	job2 = second_job(f, &idx2);
 	run(f);
 	assert_int_equal(f->got.stage, RELAY_STAGE_DONE);
@@ -1450,9 +1458,7 @@ test_reuse_from_callback(void **state)
 	struct relay_job job2;
 	size_t idx2;
 
-	f->job.keep_open = true;
-	f->keep = true;
-	f->idle_secs = 1;
+	keep_for_reuse(f, 1);
 	job2 = second_job(f, &idx2);
 	f->next_job = &job2;
 	f->sc.rcpt[1] = "550 5.1.1 no such user";
@@ -1482,9 +1488,7 @@ test_reuse_keeps_tls(void **state)
 	size_t idx2;
 
 	f->sc.ehlo = "250-fake.test\r\n250-STARTTLS\r\n250 PIPELINING";
-	f->job.keep_open = true;
-	f->keep = true;
-	f->idle_secs = 5;
+	keep_for_reuse(f, 5);
 	f->sc.count_data = true;
 	job2 = second_job(f, &idx2);
 	f->next_job = &job2;
@@ -1512,9 +1516,7 @@ test_idle_closed_by_remote(void **state)
 	struct fixture *f = *state;
 	struct timeval tv = {0, 100000};
 
-	f->job.keep_open = true;
-	f->keep = true;
-	f->idle_secs = 30;
+	keep_for_reuse(f, 30);
 	run(f);
 	assert_true(f->got.reusable);
 	/* Let the idle client settle before the remote goes away. */
@@ -1536,9 +1538,7 @@ test_reuse_after_remote_left(void **state)
 	struct relay_job job2;
 	size_t idx2;
 
-	f->job.keep_open = true;
-	f->keep = true;
-	f->idle_secs = 30;
+	keep_for_reuse(f, 30);
 	job2 = second_job(f, &idx2);
 	run(f);
 	assert_true(f->got.reusable);
