@@ -112,13 +112,14 @@ reset_for_job(struct relay_client *c, const struct relay_job *job,
 	c->nrcpt = job->nrcpt;
 	c->cb = cb;
 	c->cbarg = arg;
-	c->closed_cb = NULL;
-	c->closed_arg = NULL;
 	c->progress = calloc(job->nrcpt ? job->nrcpt : 1, sizeof(*c->progress));
 	if (c->progress == NULL)
 		abort();
 	result_reset(c);
 }
+
+static void record_failure(struct relay_client *c, const struct reply_parsed *r,
+                           const char *error);
 
 static void
 start_next_job(struct relay_client *c)
@@ -127,40 +128,56 @@ start_next_job(struct relay_client *c)
 
 	c->next_job = NULL;
 	reset_for_job(c, job, c->next_cb, c->next_arg);
+	if (c->state != ST_IDLE) {
+		/* It began to end while it waited (idle time over, closed
+		 * by the remote or by its keeper): the job learns it as a
+		 * connection lost before MAIL, and its owner connects anew. */
+		record_failure(c, NULL,
+		               "connection lost: closed before it was reused");
+		c->res.failed_stage = RELAY_STAGE_MAIL;
+		client_finish(c);
+		return;
+	}
 	evtimer_del(c->timer);
 	txn_start(c);
+}
+
+/* After the job's callback: the next job, idling for the keeper, or
+ * freed when nobody took it. */
+static void
+after_callback(struct relay_client *c)
+{
+	struct timeval idle = {c->idle_secs, 0};
+
+	if (c->next_job != NULL) {
+		start_next_job(c);
+		return;
+	}
+	if (c->owner != OWNER_KEEPER) {
+		client_free(c);
+		return;
+	}
+	/* Unless closed from inside the callback (QUIT under way). */
+	if (c->state == ST_IDLE)
+		evtimer_add(c->timer, &idle);
 }
 
 static void
 client_donecb(evutil_socket_t fd, short what, void *arg)
 {
 	struct relay_client *c = arg;
-	struct timeval idle;
 
-	if (c->closing) {
-		/* A kept connection has ended: its owner forgets it. */
-		if (c->closed_cb != NULL)
-			c->closed_cb(c->closed_arg);
+	if (c->owner == OWNER_KEEPER) {
+		/* A kept connection has ended: its keeper forgets it. */
+		c->closed_cb(c->closed_arg);
 		client_free(c);
 		return;
 	}
 	result_log(c);
-	c->result_due = false;
 	c->in_callback = true;
 	c->cb(c->cbarg, &c->res);
 	c->in_callback = false;
-	if (c->next_job != NULL) {
-		start_next_job(c);
-		return;
-	}
-	if (c->closing)
-		return; /* closed from inside the callback: QUIT under way */
-	if (c->state == ST_IDLE && c->closed_cb != NULL) {
-		idle = (struct timeval){c->idle_secs, 0};
-		evtimer_add(c->timer, &idle);
-		return;
-	}
-	client_free(c);
+	after_callback(c);
 }
 
 void
@@ -179,23 +196,21 @@ client_idle(struct relay_client *c)
 {
 	c->state = ST_IDLE;
 	c->res.reusable = true;
-	c->result_due = true;
 	evtimer_del(c->timer);
 	event_active(c->done_ev, EV_TIMEOUT, 0);
 }
 
-/* A kept connection ends: after QUIT when we end it, at once when the
+/* An idle connection ends: after QUIT when we end it, at once when the
  * remote did. */
 static void
 idle_end(struct relay_client *c, bool quit)
 {
-	if (c->result_due) {
+	if (c->owner == OWNER_JOB) {
 		/* Lost before anyone could keep it: just not reusable. */
 		c->res.reusable = false;
 		client_finish(c);
 		return;
 	}
-	c->closing = true;
 	if (quit)
 		client_quit(c);
 	else
@@ -537,6 +552,7 @@ relay_client_start(struct event_base *base, const struct relay_target *target,
 	c->nrcpt = job->nrcpt;
 	c->cb = cb;
 	c->cbarg = arg;
+	c->owner = OWNER_JOB;
 	c->state = ST_CONNECTING;
 	c->timer = evtimer_new(base, client_timeoutcb, c);
 	c->done_ev = event_new(base, -1, 0, client_donecb, c);
@@ -562,17 +578,29 @@ void
 relay_client_keep(struct relay_client *c, int idle_secs,
                   relay_closed_cb closed_cb, void *arg)
 {
-	if (c->state != ST_IDLE || !c->in_callback || closed_cb == NULL)
+	if (c->state != ST_IDLE || !c->in_callback || c->owner != OWNER_JOB ||
+	    closed_cb == NULL)
 		return;
+	c->owner = OWNER_KEEPER;
 	c->idle_secs = idle_secs > 0 ? idle_secs : 1;
 	c->closed_cb = closed_cb;
 	c->closed_arg = arg;
+}
+
+bool
+relay_client_idle(const struct relay_client *c)
+{
+	return c->owner == OWNER_KEEPER && c->state == ST_IDLE;
 }
 
 void
 relay_client_reuse(struct relay_client *c, const struct relay_job *job,
                    relay_done_cb cb, void *arg)
 {
+	/* The job owns it from now on; the keeper has let go. */
+	c->owner = OWNER_JOB;
+	c->closed_cb = NULL;
+	c->closed_arg = NULL;
 	c->next_job = job;
 	c->next_cb = cb;
 	c->next_arg = arg;
@@ -584,7 +612,7 @@ relay_client_reuse(struct relay_client *c, const struct relay_job *job,
 void
 relay_client_close(struct relay_client *c)
 {
-	if (c->state == ST_IDLE && !c->closing)
+	if (relay_client_idle(c))
 		idle_end(c, true);
 }
 

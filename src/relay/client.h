@@ -44,19 +44,39 @@
  * answered, or nothing sent because the message was refused here), the
  * result says `reusable` and the connection stays open until the
  * callback returns.  In the callback the caller may relay_client_keep()
- * it: it then idles, owned by the caller, until relay_client_reuse()
- * runs the next job on it (no new connect, greeting, EHLO, STARTTLS or
- * AUTH), relay_client_close() ends it, or the remote closes it or the
- * idle time runs out.  A reusable connection nobody keeps is closed
- * without QUIT.  A kept connection tells its owner through the closed
- * callback, once, just before it frees itself; relay_client_reuse()
- * hands it back to a job and forgets that callback.
+ * it: it then idles until relay_client_reuse() runs the next job on it
+ * (no new connect, greeting, EHLO, STARTTLS or AUTH), relay_client_close()
+ * ends it, or the remote closes it or the idle time runs out.  A reusable
+ * connection nobody keeps is closed without QUIT.
  *
- * Ownership: the client copies the target; the job's data must stay
- * valid until the callback; the result is valid during the callback only.
- * After the callback returns the client frees itself unless it was kept:
- * the handle is invalid from then on, and relay_client_abort() from inside
- * the callback does nothing.
+ * Ownership — every client has exactly one owner, the only holder of its
+ * handle, and the owner hears of its end exactly once:
+ *  - From relay_client_start() or relay_client_reuse() a job owns it,
+ *    until its callback.  The callback is the end of that ownership: the
+ *    job forgets the handle there, first thing.  After the callback the
+ *    client frees itself, unless it was kept or reused in the callback.
+ *    The job's data must stay valid until the callback; the result is
+ *    valid during the callback only.
+ *  - From relay_client_keep() (inside the callback) the keeper owns it.
+ *    A kept connection may end at any time on its own (idle time over,
+ *    the remote closed it or said 421) or after relay_client_close(): it
+ *    then stops being idle at once (relay_client_idle() says false) and
+ *    runs closed_cb, once, just before it frees itself.  The keeper holds
+ *    the handle until closed_cb, so that it can still abort it.
+ *  - relay_client_reuse() passes it from the keeper to a job: the keeper
+ *    forgets the handle, and closed_cb will not run.  The job's callback
+ *    runs exactly once whatever state the connection was in: when it had
+ *    begun to end, the result is a failure at RELAY_STAGE_MAIL with no
+ *    reply ("connection lost: closed before it was reused"), as for a
+ *    kept connection the remote dropped, and the caller connects anew.
+ *    Keepers should hand out only what relay_client_idle() says is idle.
+ *  - relay_client_abort() is for the owner, outside the callback: the
+ *    client is freed at once and calls nobody.  From inside the callback
+ *    it does nothing.
+ * Whatever the path — success, refusal, failure, timeout, connection
+ * lost, reuse, abort, or the end of the event loop (the owner aborts) —
+ * the client is freed exactly once, and nobody holds its handle after.
+ *
  * Threads: event-loop thread only.
  */
 #ifndef FERRY_RELAY_CLIENT_H
@@ -147,6 +167,8 @@ typedef void (*relay_closed_cb)(void *arg);
  * own (remote closed it, idle time over) or after relay_client_close(). */
 void relay_client_keep(struct relay_client *c, int idle_secs,
                        relay_closed_cb closed_cb, void *arg);
+/* A kept connection waiting for a job (not ending, not in use). */
+bool relay_client_idle(const struct relay_client *c);
 /* Runs job on a kept connection to the same target; cb runs exactly once,
  * later, as with relay_client_start().  May be called from inside the
  * callback that kept it. */

@@ -47,6 +47,12 @@ enum client_state {
 	ST_DONE,
 };
 
+/* Who holds the handle, and so who hears of the end (client.h). */
+enum client_owner {
+	OWNER_JOB,    /* a job: its callback runs once, then it lets go */
+	OWNER_KEEPER, /* kept between jobs: closed_cb once it is gone */
+};
+
 /* How far each job recipient got. */
 enum rcpt_progress {
 	RP_PENDING, /* no answer yet */
@@ -68,13 +74,13 @@ struct relay_client {
 	void *cbarg;
 	time_t opened;
 
-	/* Reuse (see client.h): the owner of a kept connection, and a job
-	 * handed over from inside the callback, started after it returns. */
+	/* Reuse (see client.h): who is told at the end, the keeper of a
+	 * kept connection, and a job handed over from inside the callback,
+	 * started after it returns. */
+	enum client_owner owner;
 	relay_closed_cb closed_cb;
 	void *closed_arg;
 	int idle_secs;
-	bool closing;    /* result delivered; ending, then closed_cb */
-	bool result_due; /* idle, the callback not yet run */
 	const struct relay_job *next_job;
 	relay_done_cb next_cb;
 	void *next_arg;

@@ -17,8 +17,7 @@
 struct out_conn {
 	TAILQ_ENTRY(out_conn) entry;
 	struct outbound *ob;
-	struct relay_client *client;
-	bool closing; /* QUIT under way; gone at its closed callback */
+	struct relay_client *client; /* ours until its closed callback */
 };
 
 static bool
@@ -53,7 +52,8 @@ count_idle(const struct outbound *ob, const struct relay_target *t)
 	size_t n = 0;
 
 	TAILQ_FOREACH(oc, &ob->conns, entry)
-	if (!oc->closing && same_target(relay_client_target(oc->client), t))
+	if (relay_client_idle(oc->client) &&
+	    same_target(relay_client_target(oc->client), t))
 		n++;
 	return n;
 }
@@ -67,10 +67,10 @@ conn_closed(void *arg)
 	free(oc);
 }
 
+/* It stays listed (for conn_cache_clear) until its closed callback. */
 static void
 conn_close(struct out_conn *oc)
 {
-	oc->closing = true;
 	relay_client_close(oc->client);
 }
 
@@ -106,7 +106,10 @@ conn_cache_take(struct outbound *ob, const struct relay_target *t)
 
 	for (oc = TAILQ_FIRST(&ob->conns); oc != NULL; oc = next) {
 		next = TAILQ_NEXT(oc, entry);
-		if (oc->closing ||
+		/* One that is ending (idle time over, closed by the
+		 * remote) is no longer ours to give: it goes at its closed
+		 * callback. */
+		if (!relay_client_idle(oc->client) ||
 		    !same_target(relay_client_target(oc->client), t))
 			continue;
 		if (too_old(ob, oc->client)) {

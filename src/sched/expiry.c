@@ -26,6 +26,18 @@ outbound_next_due(const struct out_msg *m, const struct outbound *ob)
 	return due;
 }
 
+/* A deferred recipient's next attempt, but never after the end of the
+ * message's lifetime: what is still deferred then gets a last attempt
+ * and the 4.4.7 report on time, not a retry interval later. */
+time_t
+outbound_retry_time(const struct out_msg *m, const struct outbound *ob,
+                    time_t wanted)
+{
+	time_t expires = m->env.arrival + ob->cfg->relay_max_lifetime;
+
+	return wanted > expires ? expires : wanted;
+}
+
 static void
 expire(struct outbound *ob, struct out_msg *m)
 {

@@ -125,6 +125,8 @@ void outbound_abort_jobs(struct outbound *ob);
 /* expiry.c: when the message is due next; bounce what is too old and send
  * the "delayed" reports that were asked for. */
 time_t outbound_next_due(const struct out_msg *m, const struct outbound *ob);
+time_t outbound_retry_time(const struct out_msg *m, const struct outbound *ob,
+                           time_t wanted);
 void outbound_check_age(struct outbound *ob, struct out_msg *m);
 bool outbound_rcpt_is_outbound(const struct outbound *ob,
                                const struct envelope_rcpt *r);

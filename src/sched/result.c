@@ -86,10 +86,11 @@ defer(struct out_job *job, size_t idx, const char *reply, const char *remote,
 	const struct config *cfg = job->ob->cfg;
 
 	msg_set_state(m, idx, RCPT_DEFERRED, reply);
-	m->env.rcpts[idx].next_attempt =
+	m->env.rcpts[idx].next_attempt = outbound_retry_time(
+	        m, job->ob,
 	        time(NULL) + backoff_delay(m->attempts + 1,
 	                                   cfg->relay_retry_min,
-	                                   cfg->relay_retry_max);
+	                                   cfg->relay_retry_max));
 	m->deferred = true;
 	log_outcome(job, idx, "relay-deferred", remote, reply, reason);
 }

@@ -62,6 +62,7 @@ struct script {
 	bool implicit_tls; /* TLS from the first byte */
 	bool break_tls;    /* say 220 to STARTTLS, then close */
 	bool count_data;   /* count DATA octets instead of keeping them */
+	bool quit_silent;  /* never answer QUIT (nor close) */
 };
 
 struct srv_conn;
@@ -195,6 +196,8 @@ srv_command(struct srv_conn *sc, const char *line, struct evbuffer *in)
 		say(sc, r);
 		sc->in_data = strncmp(r, "354", 3) == 0;
 	} else if (strcasecmp(line, "QUIT") == 0) {
+		if (s->quit_silent)
+			return true;
 		say(sc, "221 2.0.0 bye");
 		sc->closing = true;
 	} else {
@@ -1554,6 +1557,100 @@ test_reuse_after_remote_left(void **state)
 	assert_int_equal(f->closed, 0); /* a job's client: no closed call */
 }
 
+/* Dispatches in short steps until the server has seen prefix, at most
+ * 5 s. */
+static void
+spin_until_cmd(struct fixture *f, const char *prefix)
+{
+	struct timeval step = {0, 50000};
+
+	for (int i = 0; i < 100 && count_lines(f->srv.cmds, prefix) == 0; i++) {
+		event_base_loopexit(f->base, &step);
+		event_base_dispatch(f->base);
+	}
+	assert_int_equal(count_lines(f->srv.cmds, prefix), 1);
+}
+
+/* A kept connection that has begun to end, handed to a job anyway: the
+ * job's callback runs once, as for a connection lost before MAIL (the
+ * scheduler then connects anew), nothing more goes out on it, and the
+ * keeper is not called: it let go. */
+static void
+expect_lost_before_reuse(struct fixture *f, struct relay_job *job2)
+{
+	memset(&f->got, 0, sizeof(f->got));
+	relay_client_reuse(f->client, job2, done_cb, f);
+	assert_int_equal(f->got.ncalls, 0); /* never from inside reuse */
+	spin(f);
+	assert_int_equal(f->got.ncalls, 1);
+	assert_int_equal(f->got.stage, RELAY_STAGE_MAIL);
+	assert_int_equal(f->got.session_code, 0);
+	assert_string_equal(f->got.error,
+	                    "connection lost: closed before it was reused");
+	assert_int_equal(f->got.o[0], RELAY_RCPT_NOT_TRIED);
+	assert_false(f->got.reusable);
+	assert_int_equal(f->closed, 0);
+	assert_int_equal(count_lines(f->srv.cmds, "MAIL FROM"), 1);
+}
+
+/* The idle time ran out (QUIT sent, no answer yet) just before the next
+ * job took the connection: the case of a retry that comes due as the
+ * kept connection idles out. */
+static void
+test_reuse_after_idle_timeout(void **state)
+{
+	struct fixture *f = *state;
+	struct relay_job job2;
+	size_t idx2;
+
+	keep_for_reuse(f, 1);
+	f->sc.quit_silent = true;
+	job2 = second_job(f, &idx2);
+	run(f);
+	assert_true(f->got.reusable);
+	assert_true(relay_client_idle(f->client));
+	spin_until_cmd(f, "QUIT");
+	assert_false(relay_client_idle(f->client));
+	assert_int_equal(f->closed, 0); /* still ending: the keeper holds it */
+	expect_lost_before_reuse(f, &job2);
+}
+
+/* The keeper closed it and, before the QUIT was answered, handed it to a
+ * job anyway. */
+static void
+test_reuse_after_close(void **state)
+{
+	struct fixture *f = *state;
+	struct relay_job job2;
+	size_t idx2;
+
+	keep_for_reuse(f, 30);
+	job2 = second_job(f, &idx2);
+	run(f);
+	relay_client_close(f->client);
+	assert_false(relay_client_idle(f->client));
+	expect_lost_before_reuse(f, &job2);
+}
+
+/* The keeper aborts a connection that is ending (as at shutdown): freed
+ * at once, nobody called; under ASan, nothing leaks or is touched after. */
+static void
+test_abort_while_ending(void **state)
+{
+	struct fixture *f = *state;
+	struct timeval tv = {0, 200000};
+
+	keep_for_reuse(f, 1);
+	f->sc.quit_silent = true;
+	run(f);
+	spin_until_cmd(f, "QUIT");
+	relay_client_abort(f->client);
+	event_base_loopexit(f->base, &tv);
+	event_base_dispatch(f->base);
+	assert_int_equal(f->closed, 0);
+	assert_int_equal(f->got.ncalls, 1);
+}
+
 /* Kept open but not taken: closed at once, without waiting for QUIT. */
 static void
 test_reusable_not_kept(void **state)
@@ -1634,6 +1731,9 @@ main(void)
 	        T(test_reuse_keeps_tls),
 	        T(test_idle_closed_by_remote),
 	        T(test_reuse_after_remote_left),
+	        T(test_reuse_after_idle_timeout),
+	        T(test_reuse_after_close),
+	        T(test_abort_while_ending),
 	        T(test_reusable_not_kept),
 	        T(test_no_keep_open_quits),
 #undef T
