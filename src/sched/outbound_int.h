@@ -3,6 +3,25 @@
  * outbound.c (messages, timer, dispatch), route.c (next hops),
  * conn_cache.c (connections kept open), result.c (acting on replies) and
  * bounce.c (DSNs to senders).
+ *
+ * Ownership (the client's side is in relay/client.h):
+ *  - A relay client has one holder at a time.  A job holds job->client
+ *    from relay_client_start() or relay_client_reuse() until the client's
+ *    callback (route.c client_done), which clears job->client first; the
+ *    job never touches that client again.  The cache (ob->conns) holds a
+ *    kept connection from conn_cache_put(), inside that callback, until
+ *    conn_cache_take() gives it to a job (only one relay_client_idle()
+ *    says is idle) or its closed callback says it is gone; one that is
+ *    ending stays listed until then, so that shutdown can abort it.
+ *  - A job holds its message (m->active) and destination (d->active)
+ *    until outbound_job_done(), which runs exactly once per job and only
+ *    when no client or DNS query is attached to it: from the client's
+ *    callback (through result_apply()), where no client could be started
+ *    or no hop is left (route.c), or from outbound_abort_jobs() at
+ *    shutdown after it has aborted the client and the query.
+ *  - A message is freed only when no job holds it (m->active == 0).
+ *  - outbound_stop(): the jobs first (they point into messages), then the
+ *    kept connections, ending ones too, then the messages.
  */
 #ifndef FERRY_SCHED_OUTBOUND_INT_H
 #define FERRY_SCHED_OUTBOUND_INT_H
