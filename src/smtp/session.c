@@ -17,7 +17,6 @@
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/util.h>
-#include <openssl/err.h>
 
 #include "base/log.h"
 #include "config/config.h"
@@ -510,24 +509,14 @@ session_write_cb(struct bufferevent *bev, void *arg)
 		session_resume(s);
 }
 
-/*
- * Why a TLS connection failed.  libevent keeps the SSL_get_error() code
- * (SSL_ERROR_SSL, SSL_ERROR_SYSCALL: no library, no reason of its own)
- * first and then OpenSSL's error queue, and hands them back newest first;
- * the oldest queued error is the cause, the later ones its consequences.
- */
+/* Why a TLS connection failed, in OpenSSL's words. */
 static void
 session_log_tls_error(struct session *s, struct bufferevent *bev)
 {
-	char serial[24], reason[256] = "connection closed during handshake";
-	unsigned long e;
+	char serial[24], reason[256];
 
-	while ((e = bufferevent_get_openssl_error(bev)) != 0) {
-		if (ERR_GET_LIB(e) != 0)
-			ERR_error_string_n(e, reason, sizeof(reason));
-		else if (e == SSL_ERROR_SSL && strchr(reason, ':') == NULL)
-			snprintf(reason, sizeof(reason), "TLS protocol error");
-	}
+	tls_bev_error(bev, reason, sizeof(reason),
+	              "connection closed during handshake");
 	snprintf(serial, sizeof(serial), "%lu", s->serial);
 	log_event(LOG_LVL_WARN, "tls-error", "session", serial, "client",
 	          s->client_ip, "reason", reason, NULL);
