@@ -129,11 +129,12 @@ struct config {
 	int relay_conn_cache_time;  /* seconds an idle connection is kept */
 	int relay_conn_reuse_limit; /* seconds: no reuse after this age */
 	/* [limits] */
-	size_t max_message_size;     /* octets; advertised in SIZE */
-	int max_recipients;          /* per transaction; RCPTMAX */
-	int max_errors;              /* bad commands before 421 4.7.0 */
-	int max_rejected_recipients; /* 5xx RCPTs before 421 4.7.0 */
-	int max_received_headers;    /* hop count for loop detection, 50 */
+	size_t max_message_size;  /* octets; advertised in SIZE */
+	int max_recipients;       /* per transaction; RCPTMAX */
+	int max_errors;           /* bad commands before 421 4.7.0 */
+	int max_received_headers; /* hop count for loop detection, 50 */
+	/* RCPTs refused 5xx since the last accepted message, before 421 */
+	int max_rejected_recipients;
 	/* [timeouts] in seconds (RFC 5321 s4.5.3.2 defaults) */
 	int timeout_command;    /* 300 */
 	int timeout_data_block; /* 180 */

@@ -91,9 +91,12 @@ def test_silent_after_starttls(tight):
         c.close()
 
 
-def flood_without_reading(port, total=3 * 1024 * 1024, seconds=5):
-    """Pipeline `EHLO a` lines and never read; stop once the server stops
-    taking them (its output is full) or after `total` octets."""
+def flood_without_reading(port, total=3 * 1024 * 1024, seconds=20):
+    """Pipeline `EHLO a` lines and never read; stop after `total` octets, or
+    once the server has taken nothing for 2 s (it stopped reading because
+    its replies pile up).  A megabyte of EHLO asks for some 25 MB of
+    replies, far more than the socket buffers hold, so the server is then
+    stuck writing."""
     s = socket.create_connection(("127.0.0.1", port))
     s.setblocking(False)
     chunk = b"EHLO a\r\n" * 8192
@@ -105,16 +108,20 @@ def flood_without_reading(port, total=3 * 1024 * 1024, seconds=5):
             stalled_since = None
         except BlockingIOError:
             stalled_since = stalled_since or time.time()
-            if time.time() - stalled_since > 0.5:
+            if time.time() - stalled_since > 2:
                 break
             time.sleep(0.02)
+        except (BrokenPipeError, ConnectionResetError):
+            break  # timed out, and dropped after the linger
     return s, sent
 
 
 def test_client_that_never_reads(tight):
     f = tight
     before = settle(f)
-    peers = [flood_without_reading(f.port)[0] for _ in range(2)]
+    floods = [flood_without_reading(f.port) for _ in range(2)]
+    peers = [p for p, _ in floods]
+    assert all(sent >= 1024 * 1024 for _, sent in floods)
     # The server stopped reading: the write timeout ends the sessions, and
     # the 421 that cannot be written is dropped after the linger.
     assert_released(f, before, 3, 1 + LINGER + 4)
