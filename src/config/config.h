@@ -133,6 +133,8 @@ struct config {
 	int max_recipients;       /* per transaction; RCPTMAX */
 	int max_errors;           /* bad commands before 421 4.7.0 */
 	int max_received_headers; /* hop count for loop detection, 50 */
+	/* RCPTs refused 5xx since the last accepted message, before 421 */
+	int max_rejected_recipients;
 	/* [timeouts] in seconds (RFC 5321 s4.5.3.2 defaults) */
 	int timeout_command;    /* 300 */
 	int timeout_data_block; /* 180 */

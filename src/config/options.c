@@ -261,6 +261,16 @@ const struct config_option config_options[] = {
          "After this many errors in one session ferry answers 421 4.7.0 "
          "and disconnects.",
          "20"},
+        {"limits", "max_rejected_recipients", OPT_INT,
+         CFG(max_rejected_recipients), "20", NULL, NULL, 1, 100000, false,
+         false, "Refused recipients tolerated between two accepted messages.",
+         "Each RCPT refused with a 5xx reply (unknown user, disabled "
+         "mailbox, relay denied) counts; at this many ferry answers 421 "
+         "4.7.0 and disconnects, so guessing addresses costs a "
+         "connection every few guesses.  The count starts again after "
+         "each accepted message, like Postfix's smtpd_hard_error_limit.  "
+         "Syntax errors count toward max_errors instead.",
+         "50"},
         {"limits", "max_received_headers", OPT_INT, CFG(max_received_headers),
          "50", NULL, NULL, 1, 1000, false, false,
          "Received: fields after which a message is a loop.",

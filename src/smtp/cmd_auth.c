@@ -55,6 +55,17 @@ session_auth_cleanup(struct session *s)
 	s->auth_user = NULL;
 }
 
+void
+session_auth_cancel(struct session *s)
+{
+	if (s->auth_req)
+		auth_request_free(s->auth_req);
+	s->auth_req = NULL;
+	if (s->auth_delay)
+		evtimer_del(s->auth_delay);
+	s->auth_waiting = false;
+}
+
 /* The exchange is over (either way): back to commands. */
 static void
 auth_finish(struct session *s)

@@ -140,6 +140,7 @@ commit_done(void *arg, int error)
 	if (error == 0) {
 		log_queued(s);
 		s->messages++;
+		s->rejected_rcpts = 0; /* mail delivered: not a harvester */
 		session_reply(s, R_QUEUED, s->tx.env.id);
 	} else {
 		session_reply(s, spool_error_reply(error));

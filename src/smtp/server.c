@@ -254,7 +254,7 @@ smtp_server_shutdown(struct smtp_server *srv, void (*done)(void *), void *arg)
 	srv->stopped = done;
 	srv->stopped_arg = arg;
 	close_listeners(srv);
-	/* session_shutdown may free s: fetch the next one first. */
+	/* Sessions are freed from the loop later, never inside this walk. */
 	for (s = TAILQ_FIRST(&srv->sessions); s != NULL; s = next) {
 		next = TAILQ_NEXT(s, entry);
 		session_shutdown(s);

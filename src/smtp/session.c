@@ -17,7 +17,6 @@
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/util.h>
-#include <openssl/err.h>
 
 #include "base/log.h"
 #include "config/config.h"
@@ -55,6 +54,7 @@ static void session_read_cb(struct bufferevent *bev, void *arg);
 static void session_write_cb(struct bufferevent *bev, void *arg);
 static void session_event_cb(struct bufferevent *bev, short what, void *arg);
 static void session_free(struct session *s);
+static void session_close_timer_cb(evutil_socket_t fd, short what, void *arg);
 
 static void
 format_peer(const struct sockaddr *sa, char *buf, size_t len)
@@ -126,8 +126,13 @@ session_new(struct smtp_server *srv, int fd, const struct sockaddr *sa,
 	s->cfg = smtp_server_config(srv);
 	s->spool = smtp_server_spool(srv);
 	s->tls_policy = listener_tls_policy(s->cfg, role);
-	bev = session_make_bev(s, smtp_server_base(srv));
+	s->close_timer =
+	        evtimer_new(smtp_server_base(srv), session_close_timer_cb, s);
+	bev = s->close_timer ? session_make_bev(s, smtp_server_base(srv))
+	                     : NULL;
 	if (bev == NULL) {
+		if (s->close_timer)
+			event_free(s->close_timer);
 		evutil_closesocket(fd);
 		free(s);
 		return NULL;
@@ -169,16 +174,33 @@ session_log_reply(struct session *s, const char *line)
 	          "reply", line, NULL);
 }
 
-/* Count a protocol error; true if the session must now end. */
+/* Syntax, sequence and unknown-command errors (max_errors). */
 static bool
-session_count_error(struct session *s, enum reply_id id)
+reply_is_protocol_error(int code)
+{
+	return code >= 500 && code <= 555 && code != 550 && code != 554 &&
+	       code != 552 && code != 553;
+}
+
+/*
+ * Count errors toward the session's limits: protocol errors toward
+ * max_errors, other permanent refusals of RCPT (unknown user, relay
+ * denied, ...) toward max_rejected_recipients, so that guessing addresses
+ * costs a connection every few guesses.
+ */
+static void
+session_count_reply(struct session *s, enum reply_id id)
 {
 	int code = reply_def(id)->code;
 
-	if (code < 500 || code > 555 || code == 550 || code == 554 ||
-	    code == 552 || code == 553)
-		return false;
-	return ++s->errors >= (unsigned)s->cfg->max_errors;
+	if (reply_is_protocol_error(code)) {
+		if (++s->errors >= (unsigned)s->cfg->max_errors)
+			s->too_many_errors = true;
+	} else if (code >= 500 && s->verb == VERB_RCPT) {
+		if (++s->rejected_rcpts >=
+		    (unsigned)s->cfg->max_rejected_recipients)
+			s->too_many_rejected = true;
+	}
 }
 
 /* The one routine every single-line reply passes through. */
@@ -194,8 +216,7 @@ session_reply(struct session *s, enum reply_id id, ...)
 	va_end(ap);
 	if (reply_def(id)->code >= 400)
 		session_log_reply(s, line);
-	if (session_count_error(s, id))
-		s->too_many_errors = true;
+	session_count_reply(s, id);
 	if (s->bev == NULL)
 		return;
 	line[n++] = '\r';
@@ -228,17 +249,54 @@ session_require_greeting(struct session *s)
 	return false;
 }
 
+/* The session is freed from the event loop, never from inside a caller. */
+static void
+session_free_after(struct session *s, int seconds)
+{
+	struct timeval tv = {seconds, 0};
+
+	evtimer_add(s->close_timer, &tv);
+}
+
+static size_t
+session_output_length(struct session *s)
+{
+	return s->bev ? evbuffer_get_length(bufferevent_get_output(s->bev)) : 0;
+}
+
 void
 session_close(struct session *s)
 {
+	bool lingering =
+	        s->state == SS_CLOSING && evtimer_pending(s->close_timer, NULL);
+
 	s->state = SS_CLOSING;
-	if (s->bev == NULL) {
-		session_free(s);
+	session_auth_cancel(s);
+	if (session_output_length(s) == 0) {
+		session_free_after(s, 0);
 		return;
 	}
-	bufferevent_disable(s->bev, EV_READ);
-	if (evbuffer_get_length(bufferevent_get_output(s->bev)) == 0)
-		session_free(s);
+	if (lingering)
+		return;
+	/*
+	 * The last replies are still queued.  A peer that does not read them
+	 * (or a TLS peer that never finished its handshake) gets a bounded
+	 * wait, not the command timeout again.  Reading stays on, its input
+	 * discarded, so that the peer's disconnect ends the wait at once; a
+	 * timeout may have turned writing off.
+	 */
+	bufferevent_set_timeouts(s->bev, NULL, NULL);
+	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+	session_free_after(s, SESSION_CLOSE_LINGER_SECONDS);
+}
+
+static void
+session_close_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct session *s = arg;
+
+	s->close_unsent = session_output_length(s);
+	session_free(s);
 }
 
 void
@@ -261,7 +319,9 @@ session_dispatch(struct session *s, const char *line, size_t len)
 		cmd.verb = VERB_UNKNOWN;
 	for (i = 0; i < sizeof(command_table) / sizeof(command_table[0]); i++)
 		if (command_table[i].verb == cmd.verb) {
+			s->verb = cmd.verb;
 			command_table[i].run(s, &cmd);
+			s->verb = VERB_UNKNOWN;
 			return;
 		}
 	if (cmd.verb == VERB_NOT_IMPLEMENTED)
@@ -296,7 +356,7 @@ session_unauth_limit(struct session *s)
 
 /*
  * Take one line from the input.  Returns 1 when a line was handled, 0 when
- * more input is needed, -1 when the session was closed (and may be gone).
+ * more input is needed, -1 when the session was closed.
  * Over-long lines are discarded up to their end and answered once with
  * 500 5.5.6 (RFC 5321 s4.5.3.1.4, RFC 4954 s4).
  */
@@ -367,6 +427,26 @@ session_output_full(struct session *s)
 	       OUTPUT_HIGH_WATER;
 }
 
+/* An error limit was reached: 421 and close; true if so. */
+static bool
+session_over_limit(struct session *s)
+{
+	enum reply_id id;
+
+	if (s->state == SS_CLOSING)
+		return false;
+	if (s->too_many_errors)
+		id = R_TOO_MANY_ERRORS;
+	else if (s->too_many_rejected)
+		id = R_TOO_MANY_REJECTED_RCPTS;
+	else
+		return false;
+	session_reset_transaction(s);
+	session_reply(s, id, smtp_server_hostname(s->srv));
+	session_close(s);
+	return true;
+}
+
 /* Run every complete command (or content) waiting in the input. */
 void
 session_resume(struct session *s)
@@ -389,17 +469,10 @@ session_resume(struct session *s)
 			progressed = session_take_content(s, in);
 		else
 			progressed = session_take_line(s, in);
-		if (progressed < 0)
+		if (progressed < 0 || session_over_limit(s))
 			return;
 		if (!progressed)
 			break;
-		if (s->too_many_errors && s->state != SS_CLOSING) {
-			session_reset_transaction(s);
-			session_reply(s, R_TOO_MANY_ERRORS,
-			              smtp_server_hostname(s->srv));
-			session_close(s);
-			return;
-		}
 	}
 	bufferevent_enable(s->bev, EV_READ);
 }
@@ -407,7 +480,15 @@ session_resume(struct session *s)
 static void
 session_read_cb(struct bufferevent *bev, void *arg)
 {
-	session_resume(arg);
+	struct session *s = arg;
+
+	if (s->state == SS_CLOSING) {
+		/* Only the peer's disconnect matters now. */
+		evbuffer_drain(bufferevent_get_input(bev),
+		               evbuffer_get_length(bufferevent_get_input(bev)));
+		return;
+	}
+	session_resume(s);
 }
 
 static void
@@ -416,7 +497,7 @@ session_write_cb(struct bufferevent *bev, void *arg)
 	struct session *s = arg;
 
 	if (s->state == SS_CLOSING) {
-		session_free(s);
+		session_close(s); /* the last reply is out */
 		return;
 	}
 	if (s->state == SS_STARTTLS) {
@@ -428,15 +509,14 @@ session_write_cb(struct bufferevent *bev, void *arg)
 		session_resume(s);
 }
 
-/* Why a TLS connection failed, from OpenSSL's error queue. */
+/* Why a TLS connection failed, in OpenSSL's words. */
 static void
 session_log_tls_error(struct session *s, struct bufferevent *bev)
 {
-	char serial[24], reason[256] = "connection closed during handshake";
-	unsigned long e;
+	char serial[24], reason[256];
 
-	while ((e = bufferevent_get_openssl_error(bev)) != 0)
-		ERR_error_string_n(e, reason, sizeof(reason));
+	tls_bev_error(bev, reason, sizeof(reason),
+	              "connection closed during handshake");
 	snprintf(serial, sizeof(serial), "%lu", s->serial);
 	log_event(LOG_LVL_WARN, "tls-error", "session", serial, "client",
 	          s->client_ip, "reason", reason, NULL);
@@ -466,50 +546,65 @@ session_drop_bev(struct session *s)
 	s->fd = -1;
 }
 
+/* libevent turned off the direction that timed out. */
+static void
+session_timed_out(struct session *s, struct bufferevent *bev, short what)
+{
+	if (s->state == SS_COMMITTING) {
+		/* The wait is ferry's own: the reply still has to go out. */
+		bufferevent_enable(
+		        bev, (what & BEV_EVENT_READING ? EV_READ : 0) |
+		                     (what & BEV_EVENT_WRITING ? EV_WRITE : 0));
+		return;
+	}
+	if (s->state == SS_CLOSING)
+		return;
+	session_reply(s, R_TIMEOUT, smtp_server_hostname(s->srv));
+	session_reset_transaction(s);
+	session_close(s);
+}
+
 static void
 session_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct session *s = arg;
 
-	if ((what & BEV_EVENT_TIMEOUT) && s->state != SS_CLOSING &&
-	    s->state != SS_COMMITTING) {
-		session_reply(s, R_TIMEOUT, smtp_server_hostname(s->srv));
-		session_reset_transaction(s);
-		/* Do not wait for a client that stopped reading. */
-		bufferevent_set_timeouts(bev, NULL, NULL);
-		session_close(s);
+	if (what & BEV_EVENT_TIMEOUT) {
+		session_timed_out(s, bev, what);
 		return;
 	}
-	if (what & BEV_EVENT_TIMEOUT)
-		return;
 	if (what & BEV_EVENT_CONNECTED) {
 		session_tls_established(s, bev);
 		return;
 	}
 	if (s->tls && s->tls_info[0] == '\0')
 		session_log_tls_error(s, bev);
-	/* EOF or error: the client is gone. */
+	/* EOF or error: the client is gone, and so is any reply not sent. */
+	s->close_unsent = session_output_length(s);
+	session_drop_bev(s);
 	if (s->state == SS_COMMITTING) {
 		s->freed_while_committing = true;
-		session_drop_bev(s);
 		return;
 	}
-	session_free(s);
+	session_close(s);
 }
 
 static void
 session_free(struct session *s)
 {
-	char serial[24], msgs[16], errs[16];
+	char serial[24], msgs[16], errs[16], unsent[24];
 
 	snprintf(serial, sizeof(serial), "%lu", s->serial);
 	snprintf(msgs, sizeof(msgs), "%u", s->messages);
 	snprintf(errs, sizeof(errs), "%u", s->errors);
+	snprintf(unsent, sizeof(unsent), "%zu", s->close_unsent);
 	log_event(LOG_LVL_INFO, "disconnect", "session", serial, "client",
-	          s->client_ip, "messages", msgs, "errors", errs, NULL);
+	          s->client_ip, "messages", msgs, "errors", errs, "unsent",
+	          s->close_unsent ? unsent : NULL, NULL);
 	session_reset_transaction(s);
 	session_auth_cleanup(s);
 	session_drop_bev(s);
+	event_free(s->close_timer);
 	smtp_server_session_gone(s->srv, s);
 	free(s);
 }

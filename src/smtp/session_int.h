@@ -18,6 +18,7 @@
 #include "smtp/params.h"
 
 struct bufferevent;
+struct event;
 struct config;
 struct spool;
 struct spool_msg;
@@ -33,6 +34,10 @@ enum session_state {
 	SS_AUTH,       /* inside an AUTH exchange */
 	SS_CLOSING,    /* final reply queued, closing when written */
 };
+
+/* How long a closing session waits for its last reply to reach the peer
+ * before it drops the connection (docs/smtp.md). */
+#define SESSION_CLOSE_LINGER_SECONDS 3
 
 struct transaction {
 	struct mail_options mail;
@@ -78,7 +83,12 @@ struct session {
 	bool freed_while_committing; /* connection gone; free in callback */
 	bool discarding_line;        /* inside an overlong command line */
 	bool too_many_errors;        /* error limit reached: 421 and close */
+	bool too_many_rejected;      /* rejected-recipient limit reached */
+	enum smtp_verb verb;         /* command being run, for counting */
+	struct event *close_timer;   /* frees the session once it is closed */
+	size_t close_unsent;         /* octets dropped by a timed-out close */
 	unsigned errors;
+	unsigned rejected_rcpts; /* 5xx RCPT replies since the last message */
 	unsigned messages;
 	struct transaction tx;
 };
@@ -96,6 +106,12 @@ void smtp_server_session_gone(struct smtp_server *srv, struct session *s);
 void session_reply(struct session *s, enum reply_id id, ...);
 void session_reply_lines(struct session *s, enum reply_id id,
                          const char *const *lines, size_t nlines, ...);
+/*
+ * End the session once the replies already queued are written, or after
+ * SESSION_CLOSE_LINGER_SECONDS, or when the peer disconnects, whichever
+ * comes first.  The session is never freed before control returns to the
+ * event loop: a handler may still use it after calling this.
+ */
 void session_close(struct session *s);
 void session_reset_transaction(struct session *s);
 void session_set_timeout(struct session *s, int seconds);
@@ -137,6 +153,8 @@ bool session_offers_starttls(const struct session *s);
 void auth_line(struct session *s, const char *line, size_t len);
 bool session_offers_auth(const struct session *s);
 void session_auth_cleanup(struct session *s);
+/* Stop a pending exchange or failure delay: the session is closing. */
+void session_auth_cancel(struct session *s);
 /* Submission ports: MAIL needs AUTH; counts commands before it. */
 bool session_needs_auth(const struct session *s);
 

@@ -4,12 +4,14 @@
 #include "tls/tls.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <event2/bufferevent_ssl.h>
 #include <openssl/err.h>
 
 #include "base/fs.h"
@@ -154,4 +156,31 @@ tls_describe(SSL *ssl, char *buf, size_t len)
 	snprintf(buf, len, "%s with cipher %s (%d/%d bits)",
 	         SSL_get_version(ssl), c ? SSL_CIPHER_get_name(c) : "none",
 	         bits, alg);
+}
+
+/*
+ * libevent keeps the SSL_get_error() code first (SSL_ERROR_SSL or
+ * SSL_ERROR_SYSCALL: no library, no reason of its own; printed as
+ * "error:00000001:lib(0)::reason(1)"), then OpenSSL's error queue, and
+ * hands them back newest first.  The oldest queued error is the cause, the
+ * later ones its consequences.
+ */
+void
+tls_bev_error(struct bufferevent *bev, char *buf, size_t len,
+              const char *fallback)
+{
+	bool found = false, protocol = false;
+	unsigned long e;
+
+	while ((e = bufferevent_get_openssl_error(bev)) != 0) {
+		if (ERR_GET_LIB(e) != 0) {
+			ERR_error_string_n(e, buf, len);
+			found = true;
+		} else if (e == SSL_ERROR_SSL) {
+			protocol = true;
+		}
+	}
+	if (!found)
+		snprintf(buf, len, "%s",
+		         protocol ? "TLS protocol error" : fallback);
 }

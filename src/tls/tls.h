@@ -30,4 +30,14 @@ SSL *tls_server_ssl(struct tls_server *ts);
 /* "TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)" */
 void tls_describe(SSL *ssl, char *buf, size_t len);
 
+struct bufferevent;
+/*
+ * Why an OpenSSL bufferevent failed, as OpenSSL words it ("error:0A00010B:
+ * SSL routines::wrong version number"); fallback when OpenSSL gave no
+ * reason (the peer closed the connection, a socket error).  Empties the
+ * bufferevent's list of errors.
+ */
+void tls_bev_error(struct bufferevent *bev, char *buf, size_t len,
+                   const char *fallback);
+
 #endif
