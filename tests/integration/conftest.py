@@ -19,10 +19,21 @@ DOMAIN = "example.test"
 MAILBOXES = ["demo", "alice", "bob", "u0", "u1", "u2", "u3", "u4"]
 
 
+_handed_out = set()
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port nobody listens on now and this run has not handed out before:
+    the kernel may give the same ephemeral port to two binds in a row once
+    the first socket is closed."""
+    for _ in range(100):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
+    raise RuntimeError("no fresh port")
 
 
 def make_workdir():
@@ -88,8 +99,9 @@ class Ferry:
             try:
                 return self._start_once()
             except RuntimeError as e:
-                if "event=listen" not in str(e) or "error=" not in str(e) \
-                        or attempt == 2:
+                clash = ("event=listen" in str(e) and "error=" in str(e)) \
+                    or "listed twice" in str(e)
+                if not clash or attempt == 2:
                     raise
                 self.port = free_port()
                 self.submission_port = free_port()
