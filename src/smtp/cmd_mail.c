@@ -25,6 +25,21 @@ session_reply_param_error(struct session *s, enum param_status st,
 	              kw);
 }
 
+/* RFC 4954 s5: AUTH= exists only where AUTH is advertised. */
+static bool
+auth_param_allowed(struct session *s, const struct path_command *pc)
+{
+	size_t i;
+
+	if (!s->tx.mail.has_auth || session_offers_auth(s))
+		return true;
+	for (i = 0; i < pc->nparams; i++)
+		if (esmtp_param_is(&pc->params[i], "AUTH"))
+			session_reply_param_error(s, PARAM_UNKNOWN,
+			                          &pc->params[i]);
+	return false;
+}
+
 static bool
 mail_options_ok(struct session *s, const struct path_command *pc)
 {
@@ -41,6 +56,8 @@ mail_options_ok(struct session *s, const struct path_command *pc)
 		session_reply_param_error(s, st, bad);
 		return false;
 	}
+	if (!auth_param_allowed(s, pc))
+		return false;
 	if (pc->addr.is_utf8 && !s->tx.mail.smtputf8) {
 		session_reply(s, R_NEED_SMTPUTF8);
 		return false;
@@ -52,14 +69,17 @@ mail_options_ok(struct session *s, const struct path_command *pc)
 	return true;
 }
 
+/* auth: the AUTH= identity as stored ("<>" when untrusted), or none. */
 static void
 log_mail(struct session *s, const char *from)
 {
-	char serial[24];
+	char serial[24], auth[ADDR_PATH_MAX + 8];
+	const char *a = s->tx.env.auth;
 
 	snprintf(serial, sizeof(serial), "%lu", s->serial);
+	snprintf(auth, sizeof(auth), "<%s>", a ? a : "");
 	log_event(LOG_LVL_INFO, "mail", "session", serial, "client",
-	          s->client_ip, "from", from, NULL);
+	          s->client_ip, "from", from, "auth", a ? auth : NULL, NULL);
 }
 
 void
@@ -111,6 +131,10 @@ cmd_mail(struct session *s, const struct smtp_command *cmd)
 	s->tx.env.smtputf8 = s->tx.mail.smtputf8;
 	if (s->tx.mail.envid[0])
 		s->tx.env.envid = strdup(s->tx.mail.envid);
+	/* s5: an identity from a client that did not log in is not to be
+	 * believed; it is kept (and passed on) as <>. */
+	if (s->tx.mail.has_auth)
+		s->tx.env.auth = strdup(s->auth_user ? s->tx.mail.auth : "");
 	s->state = SS_MAIL;
 	log_mail(s, from);
 	session_reply(s, R_MAIL_OK);
