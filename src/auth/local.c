@@ -41,7 +41,7 @@ struct local {
 	char *path;
 	struct pw_table table;
 	bool loaded;
-	bool failing; /* last refresh failed (logged once) */
+	bool failing;   /* last refresh failed (logged once) */
 	bool all_scram; /* the table is not empty and every entry is SCRAM */
 	unsigned configured; /* [auth] mechanisms; 0: follow the file */
 	struct stat st;

@@ -84,8 +84,7 @@ local_notice_fini(struct local_delivery *ld)
 /* Worth keeping the message for: a sender to report to (never to <>,
  * RFC 3461 s6.2) and a pending recipient that asked. */
 bool
-local_notice_wanted(const struct local_delivery *ld,
-                    const struct envelope *env)
+local_notice_wanted(const struct local_delivery *ld, const struct envelope *env)
 {
 	size_t i;
 

@@ -38,8 +38,8 @@ enum key {
 };
 
 static const char *const key_names[K_COUNT] = {
-        "id",   "arrival", "sender",   "helo", "client", "protocol", "envid",
-        "auth", "ret",     "body",     "smtputf8", "size", "rcpt", "end"};
+        "id",   "arrival", "sender", "helo",     "client", "protocol", "envid",
+        "auth", "ret",     "body",   "smtputf8", "size",   "rcpt",     "end"};
 
 static int
 hexval(char c)
@@ -268,8 +268,7 @@ check_header(const char **p, const char *end, int *version)
 
 /* Parses the lines after the header; returns NULL or an error message. */
 static const char *
-parse_lines(const char *p, const char *end, int version,
-            struct envelope *env)
+parse_lines(const char *p, const char *end, int version, struct envelope *env)
 {
 	unsigned seen = 0;
 	struct tokens t;

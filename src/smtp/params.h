@@ -15,8 +15,8 @@
 #include "queue/envelope.h"
 #include "smtp/command.h"
 
-#define ENVID_MAX 100 /* RFC 3461 s4.4 */
-#define ORCPT_MAX 500 /* RFC 3461 s4.2 */
+#define ENVID_MAX 100                      /* RFC 3461 s4.4 */
+#define ORCPT_MAX 500                      /* RFC 3461 s4.2 */
 #define AUTH_PARAM_MAX (ADDR_PATH_MAX + 2) /* as addr_format() needs */
 
 struct mail_options {
@@ -25,8 +25,8 @@ struct mail_options {
 	enum body_type body;
 	bool smtputf8;
 	enum dsn_ret ret;
-	char envid[ENVID_MAX + 1]; /* decoded; "" when absent */
-	bool has_auth;             /* AUTH= given */
+	char envid[ENVID_MAX + 1];     /* decoded; "" when absent */
+	bool has_auth;                 /* AUTH= given */
 	char auth[AUTH_PARAM_MAX + 1]; /* its mailbox; "" for <> */
 };
 

@@ -158,9 +158,9 @@ test_mechanisms_follow_file(void **state)
 	write_file(fx->path, text);
 	assert_string_equal(auth_service_mechanisms(svc),
 	                    "PLAIN LOGIN SCRAM-SHA-256");
-	assert_int_equal(do_scram(fx->base, svc, "user", "pencil", "abc",
-	                          &fx->r),
-	                 AUTH_OK);
+	assert_int_equal(
+	        do_scram(fx->base, svc, "user", "pencil", "abc", &fx->r),
+	        AUTH_OK);
 	/* An empty file offers no SCRAM either. */
 	write_file(fx->path, "# nobody yet\n");
 	assert_string_equal(auth_service_mechanisms(svc), "PLAIN LOGIN");

@@ -440,7 +440,8 @@ static void
 test_remote_mta_names(void **state)
 {
 	static const char *const cases[][2] = {
-	        {"mx.example.net [192.0.2.1]", "Remote-MTA: dns; mx.example.net\r\n"},
+	        {"mx.example.net [192.0.2.1]",
+	         "Remote-MTA: dns; mx.example.net\r\n"},
 	        {"127.0.0.1 [127.0.0.1]", "Remote-MTA: dns; [127.0.0.1]\r\n"},
 	        {"::1 [::1]", "Remote-MTA: dns; [IPv6:::1]\r\n"},
 	        {" [2001:db8::25]", "Remote-MTA: dns; [IPv6:2001:db8::25]\r\n"},

@@ -195,11 +195,12 @@ test_rejects(void **state)
 static void
 test_version2_auth(void **state)
 {
-	static const char with[] = "ferry-envelope 2\nid 0123456789abcdef\n"
-	                           "arrival 1\nsender .\nauth a@b\nsize 1\n" RCPT
-	                           "end\n";
-	static const char without[] = "ferry-envelope 2\nid 0123456789abcdef\n"
-	                              "arrival 1\nsender .\nsize 1\n" RCPT "end\n";
+	static const char with[] =
+	        "ferry-envelope 2\nid 0123456789abcdef\n"
+	        "arrival 1\nsender .\nauth a@b\nsize 1\n" RCPT "end\n";
+	static const char without[] =
+	        "ferry-envelope 2\nid 0123456789abcdef\n"
+	        "arrival 1\nsender .\nsize 1\n" RCPT "end\n";
 	static const char twice[] = "ferry-envelope 2\nid 0123456789abcdef\n"
 	                            "arrival 1\nsender .\nauth .\nauth .\n"
 	                            "size 1\n" RCPT "end\n";
