@@ -40,6 +40,20 @@ auth_param_allowed(struct session *s, const struct path_command *pc)
 	return false;
 }
 
+/* RFC 4954 s5: the identity is believed only from a client that logged
+ * in, and only for an address that login may send as (the same rule as
+ * for MAIL FROM); anything else is kept, and passed on, as <>. */
+static const char *
+trusted_auth_identity(const struct session *s)
+{
+	const char *a = s->tx.mail.auth;
+
+	if (s->auth_user == NULL || a[0] == '\0' ||
+	    !sender_owned(s->cfg, s->auth_user, a))
+		return "";
+	return a;
+}
+
 static bool
 mail_options_ok(struct session *s, const struct path_command *pc)
 {
@@ -131,10 +145,8 @@ cmd_mail(struct session *s, const struct smtp_command *cmd)
 	s->tx.env.smtputf8 = s->tx.mail.smtputf8;
 	if (s->tx.mail.envid[0])
 		s->tx.env.envid = strdup(s->tx.mail.envid);
-	/* s5: an identity from a client that did not log in is not to be
-	 * believed; it is kept (and passed on) as <>. */
 	if (s->tx.mail.has_auth)
-		s->tx.env.auth = strdup(s->auth_user ? s->tx.mail.auth : "");
+		s->tx.env.auth = strdup(trusted_auth_identity(s));
 	s->state = SS_MAIL;
 	log_mail(s, from);
 	session_reply(s, R_MAIL_OK);

@@ -117,6 +117,15 @@ def test_refused_where_auth_is_not_advertised(ferry_factory):
         "555 5.5.4 Unsupported parameter: AUTH"
 
 
+def test_identity_the_login_may_not_use_is_kept_as_null(sub):
+    c = Lines(sub.submission_port)
+    c.cmd("AUTH PLAIN " + plain("tester", "tester-pw"))
+    assert c.cmd(f"MAIL FROM:<tester@{DOMAIN}> "
+                 "AUTH=<ceo@elsewhere.example>") == "250 2.1.0 Sender ok"
+    log = sub.log()
+    assert "auth=<>" in log and "ceo@elsewhere.example" not in log
+
+
 def test_untrusted_identity_is_kept_as_null(ferry_factory, passwd):
     f = ferry_factory(auth=["backend = passwd-file",
                             f"passwd_file = {passwd}", "require_tls = no"])
