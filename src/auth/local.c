@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <crypt.h>
@@ -44,6 +45,10 @@ struct local {
 	bool failing;   /* last refresh failed (logged once) */
 	bool all_scram; /* the table is not empty and every entry is SCRAM */
 	unsigned configured; /* [auth] mechanisms; 0: follow the file */
+	/* Loop thread only: what EHLO offers, and when the file was looked
+	 * at for it (at most once a second, not a stat per EHLO). */
+	time_t offer_checked;
+	bool offer_scram;
 	struct stat st;
 	unsigned char secret[32];
 	char dummy_hash[CRYPT_OUTPUT_SIZE];
@@ -327,20 +332,23 @@ local_abort(struct auth_request *req)
 }
 
 /* Loop thread: the set offered now.  Unset, it follows the file, which is
- * read again here when it changed (a stat per call otherwise). */
+ * looked at again at most once a second (and read when it changed). */
 static unsigned
 local_offered(struct local *l)
 {
-	bool scram;
+	time_t now = time(NULL);
 
 	if (l->configured != 0)
 		return l->configured;
-	pthread_mutex_lock(&l->mu);
-	(void)refresh(l);
-	scram = l->all_scram;
-	pthread_mutex_unlock(&l->mu);
+	if (now != l->offer_checked) {
+		pthread_mutex_lock(&l->mu);
+		(void)refresh(l);
+		l->offer_scram = l->all_scram;
+		pthread_mutex_unlock(&l->mu);
+		l->offer_checked = now;
+	}
 	return SASL_MECH_BIT(SASL_PLAIN) | SASL_MECH_BIT(SASL_LOGIN) |
-	       (scram ? SASL_MECH_BIT(SASL_SCRAM_SHA_256) : 0);
+	       (l->offer_scram ? SASL_MECH_BIT(SASL_SCRAM_SHA_256) : 0);
 }
 
 static const char *
