@@ -524,7 +524,9 @@ out:
 	log_event(LOG_LVL_WARN, "auth-dovecot", "socket", d->path, "error",
 	          "no handshake at startup; offering PLAIN until it answers",
 	          NULL);
-	snprintf(d->mechs, sizeof(d->mechs), "%s", DC_FALLBACK_MECHS);
+	/* dc_known[0] is PLAIN: the fallback too obeys [auth] mechanisms. */
+	snprintf(d->mechs, sizeof(d->mechs), "%s",
+	         (d->allowed & 1u) ? DC_FALLBACK_MECHS : "");
 }
 
 int

@@ -101,9 +101,21 @@ test_mechanisms(void **state)
 {
 	struct fixture *fx;
 
+	struct config cfg;
+	struct auth_service *svc;
+
 	FIXTURE_OR_SKIP(fx);
 	assert_string_equal(auth_service_mechanisms(fx->svc),
 	                    "PLAIN LOGIN SCRAM-SHA-256");
+	/* [auth] mechanisms narrows what either backend offers. */
+	cfg = fx->cfg;
+	cfg.auth_mechanisms =
+	        SASL_MECH_BIT(SASL_PLAIN) | SASL_MECH_BIT(SASL_SCRAM_SHA_256);
+	svc = auth_service_new(fx->base, &cfg);
+	assert_non_null(svc);
+	assert_string_equal(auth_service_mechanisms(svc),
+	                    "PLAIN SCRAM-SHA-256");
+	auth_service_free(svc);
 }
 
 static void
