@@ -6,6 +6,7 @@ client that logged in (anyone else's is kept as <>), stored with the
 envelope and passed on, xtext-encoded, to a next hop that lists AUTH.
 """
 import base64
+import json
 import os
 import shutil
 import smtplib
@@ -242,3 +243,61 @@ def test_relay_passes_it_on(ferry_factory, passwd, advertise):
             [(f"AUTH=tester+2Bx@{DOMAIN}",), ("AUTH=<>",), ()])
     else:
         assert auth == [[], [], []]
+
+
+# --- the envelope on disk ---------------------------------------------------
+
+def queue_cmd(f, *args):
+    return subprocess.run([FERRY, "queue", "--config", f.config_path]
+                          + list(args), capture_output=True, text=True,
+                          timeout=30)
+
+
+def test_identity_is_stored_in_a_version_2_envelope(ferry_factory, passwd):
+    # remote.test goes to a port nobody listens on: the message stays.
+    f = ferry_factory(
+        auth=["backend = passwd-file", f"passwd_file = {passwd}",
+              f"sender = tester: *@{DOMAIN}"],
+        extra=["[relay]", f"transport = remote.test: 127.0.0.1:{free_port()}",
+               "retry_min = 1h"])
+    with smtplib.SMTP("127.0.0.1", f.submission_port, timeout=30) as s:
+        s.starttls(context=tls_ctx())
+        s.login("tester", "tester-pw")
+        s.sendmail(f"tester@{DOMAIN}", ["x@remote.test"], b"Subject: q\r\n\r\n",
+                   mail_options=[f"AUTH=<tester@{DOMAIN}>"])
+    queue_dir = os.path.join(f.spool, "queue")
+    envs = [n for n in os.listdir(queue_dir) if n.endswith(".env")]
+    assert len(envs) == 1
+    text = open(os.path.join(queue_dir, envs[0])).read()
+    assert text.startswith("ferry-envelope 2\n")
+    assert f"\nauth tester@{DOMAIN}\n" in text
+    qid = envs[0][:-4]
+    r = queue_cmd(f, "show", "--json", qid)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["auth"] == f"tester@{DOMAIN}"
+    assert f"auth:      <tester@{DOMAIN}>" in queue_cmd(f, "show", qid).stdout
+
+
+def test_version_1_spool_is_still_delivered(ferry_factory):
+    """An envelope written before the upgrade (no auth line) is read."""
+    f = ferry_factory()
+    f.stop()
+    qid = "0000000000000001"
+    msg = b"Subject: old spool\r\n\r\nfrom before\r\n"
+    queue_dir = os.path.join(f.spool, "queue")
+    with open(os.path.join(queue_dir, qid + ".msg"), "wb") as out:
+        out.write(msg)
+    with open(os.path.join(queue_dir, qid + ".env"), "w") as out:
+        out.write("ferry-envelope 1\n"
+                  f"id {qid}\narrival 1700000000\nsender alice@{DOMAIN}\n"
+                  "helo c.example\nclient 127.0.0.1\nprotocol ESMTP\n"
+                  "envid -\nret unspec\nbody 7bit\nsmtputf8 0\n"
+                  f"size {len(msg)}\n"
+                  f"rcpt pending 0 0 bob@{DOMAIN} bob@{DOMAIN} - -\nend\n")
+    for name in os.listdir(queue_dir):
+        shutil.chown(os.path.join(queue_dir, name), "ferry", "ferry")
+    f.start()
+    files = f.wait_maildir("bob", 1)
+    assert files, f.log()[-2000:]
+    assert b"from before" in open(files[0], "rb").read()
+    assert "spool_debris" not in f.log()
