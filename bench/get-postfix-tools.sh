@@ -4,15 +4,22 @@
 # `apt-get download` (signature-checked by apt) and unpacked with `dpkg -x`.
 # Wrappers in bench/tools/bin/ set LD_LIBRARY_PATH to the package's own
 # /usr/lib/postfix libraries.  Idempotent; prints the tools' directory.
+#
+# With --root it prints the unpacked package's root instead: the
+# integration tests run a Postfix instance from it (its master, smtpd,
+# qmgr and smtp daemons; tests/integration/postfix_instance.py).
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 tools=$here/tools
 bin=$tools/bin
+out=$bin
+[ "${1:-}" = "--root" ] && out=$tools/root
 
 if [ -x "$bin/smtp-source" ] && [ -x "$bin/smtp-sink" ] &&
+	[ -x "$tools/root/usr/lib/postfix/sbin/master" ] &&
 	"$bin/smtp-source" 2>&1 | grep -q usage; then
-	echo "$bin"
+	echo "$out"
 	exit 0
 fi
 
@@ -28,6 +35,12 @@ deb=$(ls postfix_*.deb)
 rm -rf "$tools/root"
 dpkg -x "$deb" "$tools/root"
 
+for t in sbin/master sbin/smtp sbin/smtpd sbin/qmgr; do
+	[ -x "$tools/root/usr/lib/postfix/$t" ] || {
+		echo "get-postfix-tools: $t not found in $deb" >&2
+		exit 1
+	}
+done
 for t in smtp-source smtp-sink; do
 	[ -x "$tools/root/usr/sbin/$t" ] || {
 		echo "get-postfix-tools: $t not found in $deb" >&2
@@ -50,4 +63,4 @@ for t in smtp-source smtp-sink; do
 	fi
 done
 echo "get-postfix-tools: $(echo "$deb" | sed 's/_amd64.deb//') unpacked" >&2
-echo "$bin"
+echo "$out"

@@ -7,7 +7,12 @@ set -eu
 PACKAGES="build-essential pkg-config clang libclang-rt-14-dev clang-format clang-tidy
 cppcheck libevent-dev libssl-dev libunbound-dev libhiredis-dev libcmocka-dev
 libinih-dev libcrypt-dev openssl python3 python3-pytest python3-aiosmtpd swaks libnet-ssleay-perl
-procps iproute2 dovecot-core"
+procps iproute2 dovecot-core
+libsasl2-2 libsasl2-modules libdb5.3 libicu72 libnsl2"
+# The last line: what the Postfix unpacked by bench/get-postfix-tools.sh
+# links against (its .deb is not installed, so apt does not pull them in),
+# and Cyrus SASL's PLAIN, LOGIN and SCRAM plugins for its SMTP client
+# (tests/integration/test_postfix_client.py).
 
 missing=""
 for p in $PACKAGES; do
@@ -33,5 +38,13 @@ if [ "$(id -u)" -eq 0 ] && ! getent passwd ferry >/dev/null; then
 	useradd --system --no-create-home --home-dir /nonexistent \
 		--shell /usr/sbin/nologin ferry
 	echo "install-deps: created system user ferry"
+fi
+# Postfix itself, unpacked under bench/tools/ (never installed): the bench
+# uses its smtp-source/smtp-sink, the integration tests its SMTP client.
+# A failure here is not fatal; those tests then skip and say why.
+if [ "$(id -u)" -eq 0 ]; then
+	sh "$(dirname "$0")/../bench/get-postfix-tools.sh" >/dev/null ||
+		echo "install-deps: warning: the postfix .deb could not be" \
+			"fetched (bench/get-postfix-tools.sh)" >&2
 fi
 exit 0

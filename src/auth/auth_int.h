@@ -152,8 +152,11 @@ struct sasl {
 	unsigned char server_sig[SCRAM_KEY_LEN];
 };
 
-/* Mechanisms served by the passwd-file backend, in EHLO order. */
-#define SASL_LOCAL_MECHS "PLAIN LOGIN SCRAM-SHA-256"
+/* Sets of mechanisms: bit 1 << enum sasl_mech, as [auth] mechanisms. */
+#define SASL_ALL_MECHS 7u
+#define SASL_MECH_BIT(m) (1u << (m))
+/* The names of a set, in EHLO order ("PLAIN LOGIN SCRAM-SHA-256"). */
+const char *sasl_mech_names(unsigned bits);
 
 /* 0 and *m set when name (any case) is one of ours; -1 otherwise. */
 int sasl_mech_lookup(const char *name, enum sasl_mech *m);

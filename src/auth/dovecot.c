@@ -59,6 +59,7 @@ struct dovecot {
 	struct dc_list reqs; /* queued or sent, by age */
 	unsigned next_id;
 	bool seen[DC_NKNOWN]; /* MECH lines of the handshake under way */
+	unsigned allowed;     /* [auth] mechanisms, bits as dc_known */
 	char mechs[64];       /* what EHLO offers */
 };
 
@@ -86,7 +87,7 @@ dc_publish_mechs(struct dovecot *d)
 
 	d->mechs[0] = '\0';
 	for (i = 0; i < DC_NKNOWN && pos < sizeof(d->mechs); i++) {
-		if (!d->seen[i])
+		if (!d->seen[i] || !(d->allowed & 1u << i))
 			continue;
 		pos += (size_t)snprintf(d->mechs + pos, sizeof(d->mechs) - pos,
 		                        "%s%s", pos > 0 ? " " : "",
@@ -523,7 +524,9 @@ out:
 	log_event(LOG_LVL_WARN, "auth-dovecot", "socket", d->path, "error",
 	          "no handshake at startup; offering PLAIN until it answers",
 	          NULL);
-	snprintf(d->mechs, sizeof(d->mechs), "%s", DC_FALLBACK_MECHS);
+	/* dc_known[0] is PLAIN: the fallback too obeys [auth] mechanisms. */
+	snprintf(d->mechs, sizeof(d->mechs), "%s",
+	         (d->allowed & 1u) ? DC_FALLBACK_MECHS : "");
 }
 
 int
@@ -540,6 +543,7 @@ auth_dovecot_init(struct auth_service *svc, const struct config *cfg)
 	if (d == NULL)
 		return -1;
 	d->svc = svc;
+	d->allowed = cfg->auth_mechanisms != 0 ? cfg->auth_mechanisms : ~0u;
 	d->path = strdup(cfg->auth_dovecot_socket);
 	if (d->path == NULL) {
 		free(d);

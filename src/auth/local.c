@@ -4,6 +4,12 @@
  * worker threads, re-read whenever its mtime, size or inode changes, and
  * an unreadable file makes every check AUTH_TEMPFAIL until it is fixed.
  *
+ * Which mechanisms EHLO lists: [auth] mechanisms when set; otherwise PLAIN
+ * and LOGIN, and SCRAM-SHA-256 only while every user of the file has SCRAM
+ * keys.  A client that picks SCRAM for a user with a crypt hash could
+ * never log in, and some (Cyrus SASL, so Postfix) do not try another
+ * mechanism after the 535.
+ *
  * Users without a SCRAM-SHA-256 entry, and unknown users, still get a
  * server-first message (salt made up from a per-process secret and the
  * name) and fail at the proof: the exchange does not reveal who exists.
@@ -16,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <crypt.h>
@@ -35,7 +42,13 @@ struct local {
 	char *path;
 	struct pw_table table;
 	bool loaded;
-	bool failing; /* last refresh failed (logged once) */
+	bool failing;   /* last refresh failed (logged once) */
+	bool all_scram; /* the table is not empty and every entry is SCRAM */
+	unsigned configured; /* [auth] mechanisms; 0: follow the file */
+	/* Loop thread only: what EHLO offers, and when the file was looked
+	 * at for it (at most once a second, not a stat per EHLO). */
+	time_t offer_checked;
+	bool offer_scram;
 	struct stat st;
 	unsigned char secret[32];
 	char dummy_hash[CRYPT_OUTPUT_SIZE];
@@ -127,6 +140,10 @@ refresh(struct local *l)
 	free(buf);
 	pw_table_free(&l->table);
 	l->table = t;
+	l->all_scram = t.n > 0;
+	for (size_t i = 0; i < t.n; i++)
+		if (t.v[i].scheme != PW_SCRAM)
+			l->all_scram = false;
 	l->st = st;
 	l->loaded = true;
 	l->failing = false;
@@ -314,10 +331,30 @@ local_abort(struct auth_request *req)
 	sasl_clear(&req->sasl);
 }
 
+/* Loop thread: the set offered now.  Unset, it follows the file, which is
+ * looked at again at most once a second (and read when it changed). */
+static unsigned
+local_offered(struct local *l)
+{
+	time_t now = time(NULL);
+
+	if (l->configured != 0)
+		return l->configured;
+	if (now != l->offer_checked) {
+		pthread_mutex_lock(&l->mu);
+		(void)refresh(l);
+		l->offer_scram = l->all_scram;
+		pthread_mutex_unlock(&l->mu);
+		l->offer_checked = now;
+	}
+	return SASL_MECH_BIT(SASL_PLAIN) | SASL_MECH_BIT(SASL_LOGIN) |
+	       (l->offer_scram ? SASL_MECH_BIT(SASL_SCRAM_SHA_256) : 0);
+}
+
 static const char *
 local_mechanisms(struct auth_service *svc)
 {
-	return SASL_LOCAL_MECHS;
+	return sasl_mech_names(local_offered(svc->be_data));
 }
 
 static bool
@@ -325,7 +362,8 @@ local_has_mech(struct auth_service *svc, const char *mech)
 {
 	enum sasl_mech m;
 
-	return sasl_mech_lookup(mech, &m) == 0;
+	return sasl_mech_lookup(mech, &m) == 0 &&
+	       (local_offered(svc->be_data) & SASL_MECH_BIT(m)) != 0;
 }
 
 static void
@@ -394,6 +432,7 @@ auth_local_init(struct auth_service *svc, const struct config *cfg)
 	pthread_mutex_init(&l->mu, NULL);
 	svc->be = &local_backend;
 	svc->be_data = l;
+	l->configured = cfg->auth_mechanisms & SASL_ALL_MECHS;
 	l->path = strdup(cfg->auth_passwd_file);
 	if (l->path == NULL || RAND_bytes(l->secret, sizeof(l->secret)) != 1)
 		goto fail;

@@ -32,6 +32,23 @@ static const struct {
         {"SCRAM-SHA-256", SASL_SCRAM_SHA_256},
 };
 
+const char *
+sasl_mech_names(unsigned bits)
+{
+	static const char *const names[8] = {
+	        "",
+	        "PLAIN",
+	        "LOGIN",
+	        "PLAIN LOGIN",
+	        "SCRAM-SHA-256",
+	        "PLAIN SCRAM-SHA-256",
+	        "LOGIN SCRAM-SHA-256",
+	        "PLAIN LOGIN SCRAM-SHA-256",
+	};
+
+	return names[bits & SASL_ALL_MECHS];
+}
+
 int
 sasl_mech_lookup(const char *name, enum sasl_mech *m)
 {

@@ -170,6 +170,8 @@ json_fields(FILE *out, const struct envelope *env, bool held, bool all)
 		queue_json_string(out, env->protocol);
 		fputs(",\"envid\":", out);
 		queue_json_string(out, env->envid);
+		fputs(",\"auth\":", out);
+		queue_json_string(out, env->auth);
 		fprintf(out, ",\"smtputf8\":%s",
 		        env->smtputf8 ? "true" : "false");
 	}
@@ -221,6 +223,8 @@ queue_print_show(FILE *out, const struct envelope *env, bool held,
 	fprintf(out, "protocol:  %s\n", env->protocol ? env->protocol : "-");
 	if (env->envid)
 		fprintf(out, "envid:     %s\n", env->envid);
+	if (env->auth)
+		fprintf(out, "auth:      <%s>\n", env->auth);
 	for (i = 0; i < env->nrcpts; i++) {
 		const struct envelope_rcpt *r = &env->rcpts[i];
 

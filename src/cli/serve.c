@@ -53,6 +53,16 @@ resolve_maildir(void *arg, const char *address)
 	return recipient_maildir(arg, address);
 }
 
+/* Loop thread, while the daemon runs: outbound exists. */
+static void
+success_notice(void *arg, const struct envelope *env, const char *data,
+               size_t len)
+{
+	struct daemon *d = arg;
+
+	outbound_success_notice(d->outbound, env, data, len);
+}
+
 static void
 ctl_flush_all(void *arg)
 {
@@ -205,6 +215,7 @@ daemon_start(struct daemon *d)
 	d->outbound = outbound_start(d->base, d->cfg, d->spool);
 	if (d->outbound == NULL)
 		return EX_SOFTWARE;
+	local_delivery_on_success(d->delivery, success_notice, d);
 	spool_set_queued_cb(d->spool, queued_cb, d);
 	spool_scan(d->spool, queued_cb, d);
 	d->control = control_start(d->base, d->cfg, d->spool, &ctl_hooks, d);

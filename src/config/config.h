@@ -100,6 +100,7 @@ struct config {
 	char *tls_ciphers;     /* OpenSSL cipher list for TLS 1.2 */
 	/* [auth] */
 	int auth_backend;              /* enum auth_backend_kind */
+	unsigned auth_mechanisms;      /* 1 << enum sasl_mech; 0: backend's */
 	char *auth_passwd_file;        /* Dovecot passwd-file format */
 	char *auth_dovecot_socket;     /* Dovecot auth-client socket */
 	bool auth_require_tls;         /* no AUTH before TLS (RFC 4954 s4) */

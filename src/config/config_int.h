@@ -32,6 +32,7 @@ enum opt_type {
 	OPT_SENDER,    /* [auth]: "login: address, *@domain" */
 	OPT_TRANSPORT, /* [relay]: "domain: address:port" */
 	OPT_HOP,       /* struct config_listener: one "address:port" */
+	OPT_FLAGS,     /* unsigned: bit i for values[i], listed in any case */
 };
 
 struct config_option {
@@ -41,7 +42,7 @@ struct config_option {
 	size_t offset;             /* in struct config or config_domain */
 	const char *def;           /* default in file syntax; NULL: none */
 	const char *def_text;      /* shown instead of def when computed */
-	const char *const *values; /* OPT_KEYWORD, OPT_ENUM */
+	const char *const *values; /* OPT_KEYWORD, OPT_ENUM, OPT_FLAGS */
 	long min, max;             /* OPT_INT */
 	bool repeatable;
 	bool required;

@@ -18,6 +18,9 @@ static const char *const tls_values[] = {"none", "optional", "required", NULL};
 static const char *const tls_version_values[] = {"TLSv1.2", "TLSv1.3", NULL};
 static const char *const auth_values[] = {"none", "passwd-file", "dovecot",
                                           NULL};
+/* In the order of enum sasl_mech (src/auth/auth_int.h). */
+static const char *const mech_values[] = {"PLAIN", "LOGIN", "SCRAM-SHA-256",
+                                          NULL};
 
 const char *const config_sections[] = {
         "server",   "tls",   "auth",   "relay", "limits",
@@ -112,6 +115,17 @@ const struct config_option config_options[] = {
          "over dovecot_socket (the protocol Postfix uses); none offers "
          "no AUTH.",
          "passwd-file"},
+        {"auth", "mechanisms", OPT_FLAGS, CFG(auth_mechanisms), NULL,
+         "what the backend can serve every user", mech_values, 0, 0, false,
+         false, "SASL mechanisms offered in the EHLO AUTH keyword.",
+         "Unset, it follows the backend: a passwd-file offers PLAIN and "
+         "LOGIN, and SCRAM-SHA-256 only while every user in the file has "
+         "SCRAM-SHA-256 keys (a client such as Postfix, through Cyrus "
+         "SASL, picks SCRAM when offered and does not try another "
+         "mechanism after 535); dovecot offers what Dovecot announces.  "
+         "Set, only the listed mechanisms that the backend also has are "
+         "offered, and AUTH with any other is 504 5.5.4.",
+         "PLAIN, LOGIN, SCRAM-SHA-256"},
         {"auth", "passwd_file", OPT_PATH, CFG(auth_passwd_file), NULL, "none",
          NULL, 0, 0, false, false,
          "Users and password hashes, Dovecot passwd-file format.",
@@ -393,6 +407,7 @@ config_type_name(const struct config_option *opt)
 	        [OPT_DISABLED] = "name list",  [OPT_ALIAS] = "alias",
 	        [OPT_CATCH_ALL] = "name",      [OPT_SENDER] = "sender rule",
 	        [OPT_TRANSPORT] = "transport", [OPT_HOP] = "address",
+	        [OPT_FLAGS] = "keyword list",
 	};
 
 	return names[opt->type];

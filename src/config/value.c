@@ -325,6 +325,42 @@ set_keyword(struct load_ctx *ctx, const struct config_option *opt, void *field,
 	return 0;
 }
 
+/* "A, B C": names separated by commas and/or blanks, any case. */
+static int
+set_flags(struct load_ctx *ctx, const struct config_option *opt,
+          unsigned *field, const char *value)
+{
+	char *copy = cfg_strdup(value), *p = copy, *tok, *list;
+	unsigned bits = 0;
+	int i, rc = 0;
+
+	while ((tok = strsep(&p, ", \t")) != NULL) {
+		if (*tok == '\0')
+			continue;
+		for (i = 0; opt->values[i] != NULL; i++)
+			if (strcasecmp(opt->values[i], tok) == 0)
+				break;
+		if (opt->values[i] == NULL) {
+			list = keyword_list(opt->values);
+			load_error(ctx, ctx->lineno,
+			           "%s: '%s' is not one of: %s", opt->key, tok,
+			           list);
+			free(list);
+			rc = -1;
+			continue;
+		}
+		bits |= 1u << i;
+	}
+	free(copy);
+	if (rc == 0 && bits == 0) {
+		load_error(ctx, ctx->lineno, "%s: missing value", opt->key);
+		rc = -1;
+	}
+	if (rc == 0)
+		*field = bits;
+	return rc;
+}
+
 static int
 set_int(struct load_ctx *ctx, const struct config_option *opt, int *field,
         const char *value)
@@ -437,6 +473,8 @@ value_set(struct load_ctx *ctx, const struct config_option *opt, void *base,
 		return set_keyword(ctx, opt, field, value);
 	case OPT_INT:
 		return set_int(ctx, opt, field, value);
+	case OPT_FLAGS:
+		return set_flags(ctx, opt, field, value);
 	case OPT_SIZE:
 	case OPT_DURATION:
 		return set_scaled(ctx, opt, field, value);

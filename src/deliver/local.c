@@ -32,11 +32,13 @@ local_delivery_start(struct event_base *base, const struct config *cfg,
 	TAILQ_INIT(&ld->deferred);
 	pthread_mutex_init(&ld->lock, NULL);
 	pthread_cond_init(&ld->cond, NULL);
-	if ((ld->cache = maildir_cache_new()) == NULL)
+	if ((ld->cache = maildir_cache_new()) == NULL ||
+	    local_notice_init(ld, base) < 0)
 		e = ENOMEM;
 	else
 		e = pthread_create(&ld->thread, NULL, local_main, ld);
 	if (e) {
+		local_notice_fini(ld);
 		maildir_cache_free(ld->cache);
 		pthread_mutex_destroy(&ld->lock);
 		pthread_cond_destroy(&ld->cond);
@@ -107,6 +109,7 @@ local_delivery_stop(struct local_delivery *ld)
 	pthread_join(ld->thread, NULL);
 	free_list(&ld->ready);
 	free_list(&ld->deferred);
+	local_notice_fini(ld);
 	maildir_cache_free(ld->cache);
 	pthread_mutex_destroy(&ld->lock);
 	pthread_cond_destroy(&ld->cond);

@@ -11,6 +11,13 @@
  * Every failure to write a Maildir is temporary: the message is retried
  * after 30 s, doubling up to 10 min; each attempt logs "deferred".
  *
+ * Success notices (RFC 3461 NOTIFY=SUCCESS): once the deliveries of a batch
+ * are durable, the recipients that asked for one are handed to the
+ * on_success callback, on the event-loop thread (the daemon passes them to
+ * the queue manager, which sends the same RFC 3464 report as for relayed
+ * mail).  Notices still waiting when local_delivery_stop() runs after the
+ * loop has ended are logged (dsn-dropped) and not sent.
+ *
  * Ownership: the strings resolve returns are freed by the worker.
  * Threads: call from the event-loop thread (enqueue is also safe from any
  * thread).  resolve and logging run on the worker thread, so resolve must
@@ -19,13 +26,22 @@
 #ifndef FERRY_DELIVER_LOCAL_H
 #define FERRY_DELIVER_LOCAL_H
 
+#include <stddef.h>
+
 struct event_base;
 struct config;
+struct envelope;
 struct spool;
 struct local_delivery;
 
 /* Heap path of the Maildir for address, or NULL when it is not local. */
 typedef char *(*local_maildir_fn)(void *arg, const char *address);
+
+/* env: the message's sender, ENVID, RET, arrival and id, with exactly the
+ * recipients just delivered that asked for a success notice; data: the
+ * message as stored.  Both are lent for the call only. */
+typedef void (*local_success_fn)(void *arg, const struct envelope *env,
+                                 const char *data, size_t len);
 
 /* Errors: NULL with errno. */
 struct local_delivery *local_delivery_start(struct event_base *base,
@@ -33,6 +49,9 @@ struct local_delivery *local_delivery_start(struct event_base *base,
                                             struct spool *sp,
                                             local_maildir_fn resolve,
                                             void *resolve_arg);
+/* Where success notices go; set before the first id is enqueued. */
+void local_delivery_on_success(struct local_delivery *ld, local_success_fn fn,
+                               void *arg);
 /* A message was queued (or found at startup): deliver it.  Give each id
  * once; spool_queued_cb-compatible via local_delivery_queued(). */
 void local_delivery_enqueue(struct local_delivery *ld, const char *id);

@@ -31,6 +31,8 @@ struct bmsg {
 	bool defer;
 	struct done_rcpt *done;
 	size_t ndone;
+	char *orig; /* the message as stored, kept for success notices */
+	size_t origlen;
 };
 
 /* What the batch sync has to cover: one entry per filesystem (syncfs) or
@@ -256,6 +258,12 @@ deliver_message(struct local_delivery *ld, struct bmsg *bm, struct sync_set *ss)
 		bm->defer = true;
 		return;
 	}
+	if (local_notice_wanted(ld, &bm->env)) {
+		if ((bm->orig = malloc(md.len + 1)) == NULL)
+			abort();
+		memcpy(bm->orig, data, md.len + 1);
+		bm->origlen = md.len;
+	}
 	/* Maildir files hold UNIX line ends, as mail readers expect. */
 	md.len = crlf_to_lf(data, md.len);
 	md.data = data;
@@ -284,6 +292,7 @@ record(struct local_delivery *ld, struct bmsg *bm)
 		          bm->env.rcpts[idx[i]].address, "maildir",
 		          bm->done[i].maildir, NULL);
 	}
+	local_notice_post(ld, &bm->env, idx, bm->ndone, bm->orig, bm->origlen);
 	/* Other workers only ever finish recipients, so "all final" in our
 	 * copy is final on disk too: no need to record first. */
 	if (envelope_all_final(&bm->env))
@@ -322,6 +331,7 @@ retire(struct bmsg *bm, struct ld_list *retry)
 	for (i = 0; i < bm->ndone; i++)
 		free(bm->done[i].maildir);
 	free(bm->done);
+	free(bm->orig);
 	if (bm->loaded)
 		envelope_free(&bm->env);
 	if (!bm->defer) {

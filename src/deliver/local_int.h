@@ -28,6 +28,16 @@ struct ld_item {
 
 TAILQ_HEAD(ld_list, ld_item);
 
+/* A success notice on its way to the loop thread (local_notice.c). */
+struct ld_notice {
+	TAILQ_ENTRY(ld_notice) link;
+	struct envelope env; /* only the recipients to report on */
+	char *data;
+	size_t len;
+};
+
+TAILQ_HEAD(ld_notice_list, ld_notice);
+
 struct local_delivery {
 	struct spool *sp;
 	bool do_fsync;
@@ -39,8 +49,23 @@ struct local_delivery {
 	pthread_cond_t cond;
 	struct ld_list ready, deferred;
 	bool stop, flush;
+	struct ld_notice_list notices; /* guarded by lock */
+	struct event *notice_ev;       /* runs them on the loop thread */
+	local_success_fn on_success;
+	void *on_success_arg;
 	unsigned long stat_msgs, stat_deliveries;
 };
+
+/* local_notice.c: set up and tear down the hand-over to the loop thread;
+ * post from the worker, after the deliveries are durable: the recipients
+ * idx[0..n) of env that asked for a success notice, data the message. */
+int local_notice_init(struct local_delivery *ld, struct event_base *base);
+void local_notice_fini(struct local_delivery *ld);
+bool local_notice_wanted(const struct local_delivery *ld,
+                         const struct envelope *env);
+void local_notice_post(struct local_delivery *ld, const struct envelope *env,
+                       const size_t *idx, size_t n, const char *data,
+                       size_t len);
 
 /* Delivers batch; items to retry are moved to retry with their due time,
  * the others are freed. */

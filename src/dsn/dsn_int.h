@@ -65,6 +65,11 @@ void dsn_field(struct dsn_buf *b, const char *name, const char *value);
 void dsn_wrap(struct dsn_buf *b, const char *text, int first_indent,
               int indent);
 
+/* The Remote-MTA mta-name for the relay's "name [address]" (dsn_mta.c):
+ * the name, or the address literal "[192.0.2.1]" / "[IPv6:...]" when only
+ * the address is known; NULL when neither is.  Heap string. */
+char *dsn_remote_mta_name(const char *remote);
+
 /* RFC 5322 date-time in UTC (rfc5322_date.c); out of range gives 1970. */
 void rfc5322_date(time_t t, char out[DSN_DATE_LEN]);
 

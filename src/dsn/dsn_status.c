@@ -143,8 +143,10 @@ per_recipient(struct dsn_buf *b, const struct dsn_recipient *rc)
 	dsn_field(b, "Action", dsn_action_name(rc->action));
 	dsn_status_code(rc, status);
 	dsn_field(b, "Status", status);
-	if (rc->remote_mta != NULL)
-		field_if(b, "Remote-MTA", "dns; ", rc->remote_mta);
+	if ((v = dsn_remote_mta_name(rc->remote_mta)) != NULL) {
+		field_if(b, "Remote-MTA", "dns; ", v);
+		free(v);
+	}
 	if (rc->diagnostic != NULL)
 		field_if(b, "Diagnostic-Code", "smtp; ", rc->diagnostic);
 	if (rc->last_attempt != 0)

@@ -53,6 +53,7 @@ envelope_free(struct envelope *env)
 	free(env->client_addr);
 	free(env->protocol);
 	free(env->envid);
+	free(env->auth);
 	memset(env, 0, sizeof(*env));
 }
 
@@ -125,6 +126,7 @@ envelope_serialize(const struct envelope *env, size_t *len_r)
 	put_field(f, "client", env->client_addr);
 	put_field(f, "protocol", env->protocol);
 	put_field(f, "envid", env->envid);
+	put_field(f, "auth", env->auth);
 	fprintf(f, "ret %s\nbody %s\nsmtputf8 %d\nsize %zu\n",
 	        ret_names[env->ret], body_names[env->body],
 	        env->smtputf8 ? 1 : 0, env->size);

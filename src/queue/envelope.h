@@ -53,6 +53,7 @@ struct envelope {
 	char *client_addr; /* "127.0.0.1" */
 	char *protocol;    /* "ESMTP", "SMTP", "UTF8SMTP", ... */
 	char *envid;       /* RFC 3461 ENVID decoded, or NULL */
+	char *auth; /* RFC 4954 AUTH= mailbox, "" for <>; NULL: none given */
 	enum dsn_ret ret;
 	enum body_type body;
 	bool smtputf8;

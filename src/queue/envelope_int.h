@@ -14,7 +14,8 @@
 #include <stdio.h>
 
 #define ENVELOPE_MAGIC "ferry-envelope"
-#define ENVELOPE_VERSION 1
+/* Version written; the parser also reads version 1 (no "auth" line). */
+#define ENVELOPE_VERSION 2
 
 /* Writes the token for s (NULL allowed) to f. */
 void envelope_put_token(FILE *f, const char *s);

@@ -27,6 +27,7 @@ enum key {
 	K_CLIENT,
 	K_PROTOCOL,
 	K_ENVID,
+	K_AUTH,
 	K_RET,
 	K_BODY,
 	K_SMTPUTF8,
@@ -37,8 +38,8 @@ enum key {
 };
 
 static const char *const key_names[K_COUNT] = {
-        "id",  "arrival", "sender",   "helo", "client", "protocol", "envid",
-        "ret", "body",    "smtputf8", "size", "rcpt",   "end"};
+        "id",   "arrival", "sender", "helo",     "client", "protocol", "envid",
+        "auth", "ret",     "body",   "smtputf8", "size",   "rcpt",     "end"};
 
 static int
 hexval(char c)
@@ -187,6 +188,8 @@ string_field(struct envelope *env, enum key k)
 		return &env->protocol;
 	case K_ENVID:
 		return &env->envid;
+	case K_AUTH:
+		return &env->auth;
 	default:
 		return NULL;
 	}
@@ -248,21 +251,24 @@ lookup_key(const char *s, size_t len)
 	return -1;
 }
 
+/* Sets *version to 1 or 2, the versions this parser knows. */
 static const char *
-check_header(const char **p, const char *end)
+check_header(const char **p, const char *end, int *version)
 {
-	static const char magic[] = ENVELOPE_MAGIC " 1\n";
+	static const char magic[] = ENVELOPE_MAGIC " ";
 	size_t n = sizeof(magic) - 1;
 
-	if ((size_t)(end - *p) < n || memcmp(*p, magic, n) != 0)
-		return "not a version 1 envelope";
-	*p += n;
+	if ((size_t)(end - *p) < n + 2 || memcmp(*p, magic, n) != 0 ||
+	    ((*p)[n] != '1' && (*p)[n] != '2') || (*p)[n + 1] != '\n')
+		return "not a version 1 or 2 envelope";
+	*version = (*p)[n] - '0';
+	*p += n + 2;
 	return NULL;
 }
 
 /* Parses the lines after the header; returns NULL or an error message. */
 static const char *
-parse_lines(const char *p, const char *end, struct envelope *env)
+parse_lines(const char *p, const char *end, int version, struct envelope *env)
 {
 	unsigned seen = 0;
 	struct tokens t;
@@ -274,7 +280,8 @@ parse_lines(const char *p, const char *end, struct envelope *env)
 			return "truncated line";
 		split(p, (size_t)(nl - p), &t);
 		p = nl + 1;
-		if ((k = lookup_key(t.s[0], t.n[0])) < 0)
+		if ((k = lookup_key(t.s[0], t.n[0])) < 0 ||
+		    (k == K_AUTH && version < 2))
 			return "unknown key";
 		if (k != K_RCPT && (seen & 1u << k))
 			return "duplicate key";
@@ -300,10 +307,11 @@ envelope_parse(const char *text, size_t len, struct envelope *env,
                const char **error_r)
 {
 	const char *p = text, *err;
+	int version = 0;
 
 	memset(env, 0, sizeof(*env));
-	if ((err = check_header(&p, text + len)) == NULL)
-		err = parse_lines(p, text + len, env);
+	if ((err = check_header(&p, text + len, &version)) == NULL)
+		err = parse_lines(p, text + len, version, env);
 	if (err == NULL)
 		return 0;
 	envelope_free(env);

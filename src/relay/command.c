@@ -70,6 +70,10 @@ relay_cmd_mail(const struct envelope *env, const struct ehlo_caps *caps,
 		fputs(env->ret == DSN_RET_FULL ? " RET=FULL" : " RET=HDRS", f);
 	if (caps->dsn && env->envid != NULL)
 		put_xtext(f, "ENVID", env->envid);
+	/* RFC 4954 s5: passed on only to servers that take it; "<>" when
+	 * the identity was not trusted on arrival. */
+	if (caps->auth_listed && env->auth != NULL)
+		put_xtext(f, "AUTH", env->auth[0] != '\0' ? env->auth : "<>");
 	fputs("\r\n", f);
 	return mem_close(f, &buf);
 }

@@ -1,9 +1,10 @@
 /*
  * command — the commands the SMTP client sends, built from the envelope and
- * what the remote offers: MAIL FROM with SIZE, BODY, SMTPUTF8, RET and
- * ENVID; RCPT TO with NOTIFY and ORCPT (RFC 3461, xtext-encoded); the
- * message as DATA content (dot-stuffed, RFC 5321 s4.5.2) and AUTH PLAIN /
- * LOGIN payloads (RFC 4616, base64).
+ * what the remote offers: MAIL FROM with SIZE, BODY, SMTPUTF8, RET,
+ * ENVID and AUTH (RFC 4954 s5, the addr-spec xtext-encoded); RCPT TO with
+ * NOTIFY and ORCPT (RFC 3461, xtext-encoded); the message as DATA content
+ * (dot-stuffed, RFC 5321 s4.5.2) and AUTH PLAIN / LOGIN payloads (RFC 4616,
+ * base64).
  *
  * 8BITMIME: BODY=8BITMIME goes out only when the remote lists 8BITMIME.
  * When it does not, the message is sent as it is anyway: ferry does not

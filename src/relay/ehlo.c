@@ -83,6 +83,7 @@ parse_keyword(const char *line, struct ehlo_caps *caps)
 		return;
 	}
 	if (word_is(line, len, "AUTH")) {
+		caps->auth_listed = true;
 		parse_auth(line + len, caps);
 		return;
 	}

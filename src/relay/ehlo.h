@@ -30,7 +30,8 @@ struct ehlo_caps {
 	bool dsn;
 	bool chunking;
 	bool enhanced;
-	unsigned auth; /* enum ehlo_auth bits */
+	unsigned auth;    /* enum ehlo_auth bits */
+	bool auth_listed; /* AUTH with any mechanisms: takes MAIL AUTH= */
 };
 
 void relay_ehlo_parse(char *const *lines, size_t nlines,

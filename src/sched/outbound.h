@@ -17,8 +17,11 @@
 #ifndef FERRY_SCHED_OUTBOUND_H
 #define FERRY_SCHED_OUTBOUND_H
 
+#include <stddef.h>
+
 struct event_base;
 struct config;
+struct envelope;
 struct spool;
 struct outbound;
 
@@ -30,6 +33,11 @@ void outbound_enqueue(struct outbound *ob, const char *id);
 void outbound_forget(struct outbound *ob, const char *id);
 /* Try every deferred message now. */
 void outbound_flush(struct outbound *ob);
+/* Local delivery put env's recipients into their mailboxes and they asked
+ * for a success notice: queue it to the sender (notice.c).  data is the
+ * message as stored; nothing is kept after the call. */
+void outbound_success_notice(struct outbound *ob, const struct envelope *env,
+                             const char *data, size_t len);
 /* Abort transactions in flight (their recipients stay queued). */
 void outbound_stop(struct outbound *ob);
 

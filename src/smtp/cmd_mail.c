@@ -25,6 +25,35 @@ session_reply_param_error(struct session *s, enum param_status st,
 	              kw);
 }
 
+/* RFC 4954 s5: AUTH= exists only where AUTH is advertised. */
+static bool
+auth_param_allowed(struct session *s, const struct path_command *pc)
+{
+	size_t i;
+
+	if (!s->tx.mail.has_auth || session_offers_auth(s))
+		return true;
+	for (i = 0; i < pc->nparams; i++)
+		if (esmtp_param_is(&pc->params[i], "AUTH"))
+			session_reply_param_error(s, PARAM_UNKNOWN,
+			                          &pc->params[i]);
+	return false;
+}
+
+/* RFC 4954 s5: the identity is believed only from a client that logged
+ * in, and only for an address that login may send as (the same rule as
+ * for MAIL FROM); anything else is kept, and passed on, as <>. */
+static const char *
+trusted_auth_identity(const struct session *s)
+{
+	const char *a = s->tx.mail.auth;
+
+	if (s->auth_user == NULL || a[0] == '\0' ||
+	    !sender_owned(s->cfg, s->auth_user, a))
+		return "";
+	return a;
+}
+
 static bool
 mail_options_ok(struct session *s, const struct path_command *pc)
 {
@@ -41,6 +70,8 @@ mail_options_ok(struct session *s, const struct path_command *pc)
 		session_reply_param_error(s, st, bad);
 		return false;
 	}
+	if (!auth_param_allowed(s, pc))
+		return false;
 	if (pc->addr.is_utf8 && !s->tx.mail.smtputf8) {
 		session_reply(s, R_NEED_SMTPUTF8);
 		return false;
@@ -52,14 +83,17 @@ mail_options_ok(struct session *s, const struct path_command *pc)
 	return true;
 }
 
+/* auth: the AUTH= identity as stored ("<>" when untrusted), or none. */
 static void
 log_mail(struct session *s, const char *from)
 {
-	char serial[24];
+	char serial[24], auth[ADDR_PATH_MAX + 8];
+	const char *a = s->tx.env.auth;
 
 	snprintf(serial, sizeof(serial), "%lu", s->serial);
+	snprintf(auth, sizeof(auth), "<%s>", a ? a : "");
 	log_event(LOG_LVL_INFO, "mail", "session", serial, "client",
-	          s->client_ip, "from", from, NULL);
+	          s->client_ip, "from", from, "auth", a ? auth : NULL, NULL);
 }
 
 void
@@ -111,6 +145,8 @@ cmd_mail(struct session *s, const struct smtp_command *cmd)
 	s->tx.env.smtputf8 = s->tx.mail.smtputf8;
 	if (s->tx.mail.envid[0])
 		s->tx.env.envid = strdup(s->tx.mail.envid);
+	if (s->tx.mail.has_auth)
+		s->tx.env.auth = strdup(trusted_auth_identity(s));
 	s->state = SS_MAIL;
 	log_mail(s, from);
 	session_reply(s, R_MAIL_OK);

@@ -4,8 +4,11 @@
 #include "smtp/params.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
+
+#include "smtp/addr.h"
 
 static int
 hexval(char ch)
@@ -89,6 +92,39 @@ first_time(unsigned *seen, unsigned bit)
 	return true;
 }
 
+/*
+ * RFC 4954 s5: the value is an xtext-encoded addr-spec, or "<>" for an
+ * unknown identity.  Senders differ on the angle brackets (Postfix and the
+ * RFC's examples use none, others write "<user@domain>"), so both are read;
+ * the mailbox itself must be one RFC 5321 accepts, without a source route.
+ */
+static bool
+parse_auth(const char *v, size_t len, char *out, size_t cap)
+{
+	char dec[AUTH_PARAM_MAX + 3], path[AUTH_PARAM_MAX + 3];
+	struct mailaddr a;
+	size_t n, used;
+
+	if (xtext_decode(v, len, dec, sizeof(dec)) < 0)
+		return false;
+	if (strcmp(dec, "<>") == 0) {
+		out[0] = '\0';
+		return true;
+	}
+	n = strlen(dec);
+	if (n == 0)
+		return false;
+	if (dec[0] == '<')
+		snprintf(path, sizeof(path), "%s", dec);
+	else if (snprintf(path, sizeof(path), "<%s>", dec) >= (int)sizeof(path))
+		return false;
+	n = strlen(path);
+	if (addr_parse_path(path, n, false, false, &a, &used) != ADDR_OK ||
+	    used != n || a.has_route || a.is_utf8)
+		return false;
+	return addr_format(&a, out, cap) < cap - 1;
+}
+
 static enum param_status
 mail_one(const struct esmtp_param *p, struct mail_options *o, unsigned *seen)
 {
@@ -134,6 +170,14 @@ mail_one(const struct esmtp_param *p, struct mail_options *o, unsigned *seen)
 		                                    sizeof(o->envid)) == 0
 		               ? PARAM_OK
 		               : PARAM_SYNTAX;
+	if (esmtp_param_is(p, "AUTH")) {
+		o->has_auth = true;
+		return first_time(seen, 32) && p->value &&
+		                       parse_auth(p->value, p->valuelen,
+		                                  o->auth, sizeof(o->auth))
+		               ? PARAM_OK
+		               : PARAM_SYNTAX;
+	}
 	return PARAM_UNKNOWN;
 }
 

@@ -1,8 +1,10 @@
 /*
  * params — meaning of the ESMTP parameters of MAIL and RCPT:
  * SIZE (RFC 1870), BODY (RFC 6152), SMTPUTF8 (RFC 6531), RET/ENVID and
- * NOTIFY/ORCPT (RFC 3461, xtext-decoded).  Pure; the session maps the status
- * to a reply: PARAM_SYNTAX -> 501 5.5.4, PARAM_UNKNOWN -> 555 5.5.4.
+ * NOTIFY/ORCPT (RFC 3461, xtext-decoded), AUTH (RFC 4954 s5, xtext-decoded:
+ * "<>" or a mailbox, with or without angle brackets).  Pure; the session
+ * maps the status to a reply: PARAM_SYNTAX -> 501 5.5.4, PARAM_UNKNOWN ->
+ * 555 5.5.4, and decides whether AUTH is allowed and trusted.
  */
 #ifndef FERRY_SMTP_PARAMS_H
 #define FERRY_SMTP_PARAMS_H
@@ -13,8 +15,9 @@
 #include "queue/envelope.h"
 #include "smtp/command.h"
 
-#define ENVID_MAX 100 /* RFC 3461 s4.4 */
-#define ORCPT_MAX 500 /* RFC 3461 s4.2 */
+#define ENVID_MAX 100                      /* RFC 3461 s4.4 */
+#define ORCPT_MAX 500                      /* RFC 3461 s4.2 */
+#define AUTH_PARAM_MAX (ADDR_PATH_MAX + 2) /* as addr_format() needs */
 
 struct mail_options {
 	bool has_size;
@@ -22,7 +25,9 @@ struct mail_options {
 	enum body_type body;
 	bool smtputf8;
 	enum dsn_ret ret;
-	char envid[ENVID_MAX + 1]; /* decoded; "" when absent */
+	char envid[ENVID_MAX + 1];     /* decoded; "" when absent */
+	bool has_auth;                 /* AUTH= given */
+	char auth[AUTH_PARAM_MAX + 1]; /* its mailbox; "" for <> */
 };
 
 struct rcpt_options {

@@ -45,8 +45,10 @@ def passwd_dir():
 
 @pytest.fixture
 def sub(ferry_factory, passwd_dir):
+    # The file mixes schemes, so SCRAM-SHA-256 is offered only when listed.
     return ferry_factory(auth=["backend = passwd-file",
                                f"passwd_file = {passwd_dir}",
+                               "mechanisms = PLAIN LOGIN SCRAM-SHA-256",
                                "max_failures = 3",
                                "max_unauth_commands = 12",
                                "sender = alice: *@alice.example"])
@@ -208,6 +210,39 @@ def _scram_client(user, password, exchange):
     server_key = hmac.new(salted, b"Server Key", "sha256").digest()
     expect = base64.b64encode(hmac.new(server_key, auth_msg, "sha256").digest()).decode()
     return server_final == "v=" + expect
+
+
+def test_scram_offered_only_when_every_user_can_use_it(ferry_factory,
+                                                       passwd_dir):
+    f = ferry_factory(auth=["backend = passwd-file",
+                            f"passwd_file = {passwd_dir}"])
+    with submission(f) as s:
+        assert s.esmtp_features["auth"].split() == ["PLAIN", "LOGIN"]
+        assert s.docmd("AUTH", "SCRAM-SHA-256") == (
+            504, b"5.5.4 Unrecognized authentication type")
+        assert s.login("demo", "demo-pw")[0] == 235
+    d = make_workdir()
+    try:
+        path = os.path.join(d, "passwd")
+        with open(path, "w") as out:
+            out.write(f"scram:{hashed('pencil', 'scram-sha-256')}\n")
+        os.chmod(path, 0o644)
+        g = ferry_factory(auth=["backend = passwd-file",
+                                f"passwd_file = {path}"])
+        with submission(g) as s:
+            assert "SCRAM-SHA-256" in s.esmtp_features["auth"].split()
+        # A crypt user added later: SCRAM is withdrawn at the next EHLO.
+        with open(path + ".new", "w") as out:
+            out.write(f"scram:{hashed('pencil', 'scram-sha-256')}\n")
+            out.write(f"demo:{hashed('demo-pw', 'yescrypt')}\n")
+        os.chmod(path + ".new", 0o644)
+        os.rename(path + ".new", path)
+        time.sleep(1.1)  # the list looks at the file once a second
+        with submission(g) as s:
+            assert s.esmtp_features["auth"].split() == ["PLAIN", "LOGIN"]
+            assert s.login("demo", "demo-pw")[0] == 235
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
 
 
 def test_scram_sha_256_with_independent_client(sub):

@@ -412,6 +412,9 @@ def test_success_dsn_relayed_when_remote_has_no_dsn(ferry_factory,
     per_rcpt = status_blocks(dsn_in(f))[1]
     assert per_rcpt["Action"] == "relayed"
     assert per_rcpt["Status"] == "2.0.0"
+    # RFC 3464 s2.3.5: a host name; the transport names only an address,
+    # so it is the address literal, never "127.0.0.1 [127.0.0.1]".
+    assert per_rcpt["Remote-MTA"] == "dns; [127.0.0.1]"
     assert r.all_rcpts() == ["ok-s@remote.test"]
 
 

@@ -15,6 +15,7 @@
 
 #include <unistd.h>
 
+#include "auth/auth_int.h"
 #include "config/config.h"
 
 static const struct {
@@ -50,6 +51,10 @@ setup_common(void **state, int backend, const char *env)
 	fx->cfg.auth_backend = backend;
 	fx->cfg.auth_dovecot_socket = (char *)path;
 	fx->cfg.auth_passwd_file = (char *)path;
+	/* The users file mixes schemes: a passwd-file offers SCRAM for it
+	 * only when told to; Dovecot offers what its auth_mechanisms say. */
+	if (backend == AUTH_BACKEND_PASSWD_FILE)
+		fx->cfg.auth_mechanisms = SASL_ALL_MECHS;
 	fx->base = new_base();
 	fx->svc = auth_service_new(fx->base, &fx->cfg);
 	assert_non_null(fx->svc);
@@ -96,9 +101,21 @@ test_mechanisms(void **state)
 {
 	struct fixture *fx;
 
+	struct config cfg;
+	struct auth_service *svc;
+
 	FIXTURE_OR_SKIP(fx);
 	assert_string_equal(auth_service_mechanisms(fx->svc),
 	                    "PLAIN LOGIN SCRAM-SHA-256");
+	/* [auth] mechanisms narrows what either backend offers. */
+	cfg = fx->cfg;
+	cfg.auth_mechanisms =
+	        SASL_MECH_BIT(SASL_PLAIN) | SASL_MECH_BIT(SASL_SCRAM_SHA_256);
+	svc = auth_service_new(fx->base, &cfg);
+	assert_non_null(svc);
+	assert_string_equal(auth_service_mechanisms(svc),
+	                    "PLAIN SCRAM-SHA-256");
+	auth_service_free(svc);
 }
 
 static void

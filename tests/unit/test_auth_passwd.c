@@ -9,6 +9,7 @@
 
 #include <crypt.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "auth/auth_int.h"
@@ -100,6 +101,8 @@ setup(void **state)
 	free(scram);
 	fx->cfg.auth_backend = AUTH_BACKEND_PASSWD_FILE;
 	fx->cfg.auth_passwd_file = fx->path;
+	/* The file mixes schemes: SCRAM is offered only when asked for. */
+	fx->cfg.auth_mechanisms = SASL_ALL_MECHS;
 	fx->base = new_base();
 	fx->svc = auth_service_new(fx->base, &fx->cfg);
 	assert_non_null(fx->svc);
@@ -127,6 +130,61 @@ test_mechanisms(void **state)
 
 	assert_string_equal(auth_service_mechanisms(fx->svc),
 	                    "PLAIN LOGIN SCRAM-SHA-256");
+}
+
+/* The EHLO list looks at the file at most once a second. */
+static void
+next_second(void)
+{
+	time_t t = time(NULL);
+
+	while (time(NULL) == t)
+		usleep(20000);
+}
+
+/* Unset, [auth] mechanisms follows the file: SCRAM-SHA-256 only while
+ * every user can use it.  Set, exactly the listed ones. */
+static void
+test_mechanisms_follow_file(void **state)
+{
+	struct fixture *fx = *state;
+	struct config cfg = fx->cfg;
+	struct auth_service *svc;
+	struct auth_request *req;
+	char *scram, text[512];
+
+	cfg.auth_mechanisms = 0;
+	svc = auth_service_new(fx->base, &cfg);
+	assert_non_null(svc);
+	assert_string_equal(auth_service_mechanisms(svc), "PLAIN LOGIN");
+	req = start(fx->base, svc, "SCRAM-SHA-256", NULL, &fx->r);
+	assert_int_equal(fx->r.st, AUTH_UNKNOWN_MECH);
+	auth_request_free(req);
+	assert_int_equal(do_plain(fx->base, svc, "six", "sha five", &fx->r),
+	                 AUTH_OK);
+	/* Every user with SCRAM keys: offered, and usable at once. */
+	scram = make_scram("pencil", "W22ZaJ0SNY7soEsUEjb6gQ==", 4096);
+	snprintf(text, sizeof(text), "user:{SCRAM-SHA-256}%s\n", scram);
+	free(scram);
+	write_file(fx->path, text);
+	next_second();
+	assert_string_equal(auth_service_mechanisms(svc),
+	                    "PLAIN LOGIN SCRAM-SHA-256");
+	assert_int_equal(
+	        do_scram(fx->base, svc, "user", "pencil", "abc", &fx->r),
+	        AUTH_OK);
+	/* An empty file offers no SCRAM either. */
+	write_file(fx->path, "# nobody yet\n");
+	next_second();
+	assert_string_equal(auth_service_mechanisms(svc), "PLAIN LOGIN");
+	auth_service_free(svc);
+	cfg.auth_mechanisms = SASL_MECH_BIT(SASL_PLAIN);
+	svc = auth_service_new(fx->base, &cfg);
+	assert_string_equal(auth_service_mechanisms(svc), "PLAIN");
+	req = start(fx->base, svc, "LOGIN", NULL, &fx->r);
+	assert_int_equal(fx->r.st, AUTH_UNKNOWN_MECH);
+	auth_request_free(req);
+	auth_service_free(svc);
 }
 
 static void
@@ -395,6 +453,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test_setup_teardown(test_mechanisms, setup,
 	                                        teardown),
+	        cmocka_unit_test_setup_teardown(test_mechanisms_follow_file,
+	                                        setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_every_scheme, setup,
 	                                        teardown),
 	        cmocka_unit_test_setup_teardown(test_scram, setup, teardown),

@@ -434,6 +434,42 @@ line_starts_with(const struct built *m, const char *prefix)
 	return has(m, needle) || strncmp(m->p, prefix, strlen(prefix)) == 0;
 }
 
+/* RFC 3464 s2.3.5, "dns" type: a host name; the relay's "name [address]"
+ * never reaches the field, and a bare address becomes an address literal. */
+static void
+test_remote_mta_names(void **state)
+{
+	static const char *const cases[][2] = {
+	        {"mx.example.net [192.0.2.1]",
+	         "Remote-MTA: dns; mx.example.net\r\n"},
+	        {"127.0.0.1 [127.0.0.1]", "Remote-MTA: dns; [127.0.0.1]\r\n"},
+	        {"::1 [::1]", "Remote-MTA: dns; [IPv6:::1]\r\n"},
+	        {" [2001:db8::25]", "Remote-MTA: dns; [IPv6:2001:db8::25]\r\n"},
+	        {"192.0.2.7", "Remote-MTA: dns; [192.0.2.7]\r\n"},
+	        {"mx.example.com", "Remote-MTA: dns; mx.example.com\r\n"},
+	};
+	struct dsn_recipient rc = bob_unknown;
+	struct dsn_report r;
+	struct built m;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		rc.remote_mta = cases[i][0];
+		r = report(&rc, 1);
+		m = build("remote_mta", &r, orig_msg, strlen(orig_msg));
+		if (!has(&m, cases[i][1]))
+			fail_msg("\"%s\": no \"%s\"", cases[i][0], cases[i][1]);
+		assert_false(has(&m, "Remote-MTA: dns; 127.0.0.1"));
+		free(m.p);
+	}
+	/* Neither name nor address: no field (nothing true to say). */
+	rc.remote_mta = "[not an address]";
+	r = report(&rc, 1);
+	m = build("remote_mta", &r, orig_msg, strlen(orig_msg));
+	assert_false(has(&m, "Remote-MTA:"));
+	free(m.p);
+}
+
 static void
 test_injection(void **state)
 {
@@ -800,6 +836,7 @@ main(void)
 	        cmocka_unit_test(test_delayed),
 	        cmocka_unit_test(test_several_recipients),
 	        cmocka_unit_test(test_success),
+	        cmocka_unit_test(test_remote_mta_names),
 	        cmocka_unit_test(test_injection),
 	        cmocka_unit_test(test_long_values),
 	        cmocka_unit_test(test_bare_lf_and_cr),

@@ -40,6 +40,10 @@ assert_same(const struct envelope *a, const struct envelope *b)
 	assert_int_equal(a->body, b->body);
 	assert_int_equal(a->smtputf8, b->smtputf8);
 	assert_int_equal(a->size, b->size);
+	if (a->auth == NULL)
+		assert_null(b->auth);
+	else
+		assert_string_equal(a->auth, b->auth);
 	assert_int_equal(a->nrcpts, b->nrcpts);
 	for (i = 0; i < a->nrcpts; i++) {
 		assert_string_equal(a->rcpts[i].address, b->rcpts[i].address);
@@ -85,6 +89,11 @@ test_roundtrip(void **state)
 	env.rcpts[1].last_reply = strdup("550 5.1.1 no such user");
 	env.smtputf8 = true;
 	roundtrip(&env);
+	env.auth = strdup("");
+	roundtrip(&env);
+	free(env.auth);
+	env.auth = strdup("alice@example.org");
+	roundtrip(&env);
 	envelope_free(&env);
 }
 
@@ -113,12 +122,13 @@ test_hostile_values(void **state)
 		fill(&env);
 		free(env.sender);
 		env.sender = strdup(values[i]);
+		env.auth = strdup(values[i]);
 		envelope_add_rcpt(&env, values[i], values[i], values[i], 0);
 		text = envelope_serialize(&env, &len);
-		/* 12 fixed lines + magic + 1 rcpt + end */
+		/* 13 fixed lines + magic + 1 rcpt + end */
 		for (j = lines = 0; j < len; j++)
 			lines += text[j] == '\n';
-		assert_int_equal(lines, 14);
+		assert_int_equal(lines, 15);
 		free(text);
 		roundtrip(&env);
 		envelope_free(&env);
@@ -135,7 +145,9 @@ test_rejects(void **state)
 		const char *text, *why;
 	} cases[] = {
 	        {"", "empty"},
-	        {"ferry-envelope 2\n", "future version"},
+	        {"ferry-envelope 3\n", "future version"},
+	        {"ferry-envelope 22\n", "future version"},
+	        {HDR "auth .\nsize 1\n" RCPT "end\n", "auth in version 1"},
 	        {HDR "size 1\n" RCPT, "no end"},
 	        {HDR "size 1\n" RCPT "end", "end without newline"},
 	        {HDR "size 1\n" RCPT "end\nx\n", "data after end"},
@@ -175,7 +187,34 @@ test_rejects(void **state)
 	                                &env, &err),
 	                 0);
 	assert_string_equal(env.sender, "");
+	assert_null(env.auth);
 	envelope_free(&env);
+}
+
+/* Version 2 adds "auth"; a version 2 file without it is also valid. */
+static void
+test_version2_auth(void **state)
+{
+	static const char with[] =
+	        "ferry-envelope 2\nid 0123456789abcdef\n"
+	        "arrival 1\nsender .\nauth a@b\nsize 1\n" RCPT "end\n";
+	static const char without[] =
+	        "ferry-envelope 2\nid 0123456789abcdef\n"
+	        "arrival 1\nsender .\nsize 1\n" RCPT "end\n";
+	static const char twice[] = "ferry-envelope 2\nid 0123456789abcdef\n"
+	                            "arrival 1\nsender .\nauth .\nauth .\n"
+	                            "size 1\n" RCPT "end\n";
+	struct envelope env;
+	const char *err = NULL;
+
+	assert_int_equal(envelope_parse(with, strlen(with), &env, &err), 0);
+	assert_string_equal(env.auth, "a@b");
+	envelope_free(&env);
+	assert_int_equal(envelope_parse(without, strlen(without), &env, &err),
+	                 0);
+	assert_null(env.auth);
+	envelope_free(&env);
+	assert_int_equal(envelope_parse(twice, strlen(twice), &env, &err), -1);
 }
 
 static void
@@ -196,6 +235,7 @@ main(void)
 	        cmocka_unit_test(test_roundtrip),
 	        cmocka_unit_test(test_hostile_values),
 	        cmocka_unit_test(test_rejects),
+	        cmocka_unit_test(test_version2_auth),
 	        cmocka_unit_test(test_state_names),
 	};
 

@@ -130,7 +130,6 @@ static const struct mail_case mail_cases[] = {
         MBAD("NOTIFY=NEVER", UNK, "NOTIFY", 0),
         MBAD("ORCPT=rfc822;a@b", UNK, "ORCPT", 0),
         MBAD("X-FOO=1", UNK, "X-FOO", 0),
-        MBAD("AUTH=<>", UNK, "AUTH", 0),
         MBAD("SIZES=1", UNK, "SIZES", 0),
         MBAD("FOO=1 SIZE=x", UNK, "FOO", 0),
         MBAD("SIZE=1 FOO", UNK, "FOO", 1),
@@ -165,6 +164,60 @@ test_mail_table(void **state)
 			         "envid \"%s\"",
 			         c->params, o.has_size, o.size, o.body,
 			         o.smtputf8, o.ret, o.envid);
+	}
+}
+
+/* RFC 4954 s5: AUTH=xtext, decoding to an addr-spec or "<>".  want is
+ * the stored mailbox ("" for <>), or NULL when the row is refused (501). */
+static const struct {
+	const char *params;
+	const char *want;
+} auth_cases[] = {
+        {"AUTH=<>", ""},
+        {"AUTH=+3C+3E", ""},
+        {"AUTH=tester@example.test", "tester@example.test"},
+        {"AUTH=<tester@example.test>", "tester@example.test"},
+        {"auth=a+2Bb@example.test", "a+b@example.test"},
+        {"AUTH=+3Ca@example.test+3E", "a@example.test"},
+        {"SIZE=10 AUTH=<> BODY=8BITMIME", ""},
+        {"AUTH=a@[192.0.2.1]", "a@[192.0.2.1]"},
+        {"AUTH", NULL},
+        {"AUTH=<", NULL},
+        {"AUTH=<a@b", NULL},
+        {"AUTH=a@b>", NULL},
+        {"AUTH=<a@b>x", NULL},
+        {"AUTH=nodomain", NULL},
+        {"AUTH=<@r.example:a@b>", NULL},
+        {"AUTH=a+20b@example.test", NULL},
+        {"AUTH=a@b+0D+0AX:y", NULL},
+        {"AUTH=a+2@b", NULL},
+        {"AUTH=\xc3\xa9@example.test", NULL},
+        {"AUTH=<> AUTH=<>", NULL},
+};
+
+static void
+test_mail_auth(void **state)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(auth_cases) / sizeof(auth_cases[0]); i++) {
+		struct path_command pc;
+		struct mail_options o;
+		const struct esmtp_param *bad = NULL;
+		enum param_status st;
+
+		parse_kept(auth_cases[i].params, true, &pc);
+		st = params_mail(&pc, &o, &bad);
+		if (auth_cases[i].want == NULL) {
+			if (st != PARAM_SYNTAX || !esmtp_param_is(bad, "AUTH"))
+				fail_msg("\"%s\": status %d, want 501",
+				         auth_cases[i].params, st);
+			continue;
+		}
+		if (st != PARAM_OK || !o.has_auth ||
+		    strcmp(o.auth, auth_cases[i].want) != 0)
+			fail_msg("\"%s\": status %d auth %d \"%s\"",
+			         auth_cases[i].params, st, o.has_auth, o.auth);
 	}
 }
 
@@ -406,6 +459,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_mail_table),
+	        cmocka_unit_test(test_mail_auth),
 	        cmocka_unit_test(test_rcpt_table),
 	        cmocka_unit_test(test_length_limits),
 	        cmocka_unit_test(test_xtext),

@@ -667,13 +667,16 @@ test_ehlo_parse(void **state)
 	assert_true(caps.dsn && caps.chunking);
 	assert_int_equal(caps.size_max, 35882577);
 	assert_int_equal(caps.auth, EHLO_AUTH_PLAIN | EHLO_AUTH_LOGIN);
+	assert_true(caps.auth_listed);
 	relay_ehlo_parse(old, 3, &caps);
 	assert_int_equal(caps.auth, EHLO_AUTH_LOGIN);
+	assert_true(caps.auth_listed);
 	assert_true(caps.size);
 	assert_int_equal(caps.size_max, 0);
 	assert_false(caps.pipelining);
 	relay_ehlo_parse(none, 1, &caps);
 	assert_false(caps.size || caps.starttls || caps.dsn);
+	assert_false(caps.auth_listed);
 }
 
 static void
@@ -718,6 +721,20 @@ test_commands(void **state)
 	assert_string_equal(line,
 	                    "MAIL FROM:<s@example.org> SIZE=1234 "
 	                    "BODY=8BITMIME RET=HDRS ENVID=id+2B1+3D2\r\n");
+	free(line);
+	/* RFC 4954 s5: AUTH= only to a server listing AUTH, xtext-encoded,
+	 * and "<>" for an identity that was not trusted. */
+	env.auth = strdup("a+b=c@example.org");
+	line = relay_cmd_mail(&env, &caps, 1);
+	assert_null(strstr(line, "AUTH="));
+	free(line);
+	caps.auth_listed = true;
+	line = relay_cmd_mail(&env, &caps, 1);
+	assert_non_null(strstr(line, " AUTH=a+2Bb+3Dc@example.org\r\n"));
+	free(line);
+	env.auth[0] = '\0';
+	line = relay_cmd_mail(&env, &caps, 1);
+	assert_non_null(strstr(line, " AUTH=<>\r\n"));
 	free(line);
 	line = relay_cmd_rcpt(&env.rcpts[0], &caps);
 	assert_string_equal(line, "RCPT TO:<r@example.net> "

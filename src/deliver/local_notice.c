@@ -1,0 +1,142 @@
+/*
+ * local_notice.c — success notices for local deliveries (RFC 3461 s5.2.2:
+ * NOTIFY=SUCCESS asks for a report once the message reached the mailbox).
+ * The worker copies what the report needs, after the batch is durable, and
+ * hands it to the loop thread, where the on_success callback builds and
+ * queues the report (the daemon gives it to the queue manager, which does
+ * the same for relayed mail).  The worker never waits for the loop.
+ */
+#include "deliver/local_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "base/log.h"
+#include "base/str.h"
+
+void
+local_delivery_on_success(struct local_delivery *ld, local_success_fn fn,
+                          void *arg)
+{
+	pthread_mutex_lock(&ld->lock);
+	ld->on_success = fn;
+	ld->on_success_arg = arg;
+	pthread_mutex_unlock(&ld->lock);
+}
+
+static void
+notice_free(struct ld_notice *n)
+{
+	envelope_free(&n->env);
+	free(n->data);
+	free(n);
+}
+
+/* Loop thread: every notice posted so far goes to the callback. */
+static void
+notices_run(evutil_socket_t fd, short what, void *arg)
+{
+	struct local_delivery *ld = arg;
+	struct ld_notice_list todo = TAILQ_HEAD_INITIALIZER(todo);
+	struct ld_notice *n;
+	local_success_fn fn;
+	void *fn_arg;
+
+	pthread_mutex_lock(&ld->lock);
+	TAILQ_CONCAT(&todo, &ld->notices, link);
+	fn = ld->on_success;
+	fn_arg = ld->on_success_arg;
+	pthread_mutex_unlock(&ld->lock);
+	while ((n = TAILQ_FIRST(&todo)) != NULL) {
+		TAILQ_REMOVE(&todo, n, link);
+		if (fn != NULL)
+			fn(fn_arg, &n->env, n->data, n->len);
+		notice_free(n);
+	}
+}
+
+int
+local_notice_init(struct local_delivery *ld, struct event_base *base)
+{
+	TAILQ_INIT(&ld->notices);
+	ld->notice_ev = event_new(base, -1, 0, notices_run, ld);
+	return ld->notice_ev != NULL ? 0 : -1;
+}
+
+void
+local_notice_fini(struct local_delivery *ld)
+{
+	struct ld_notice *n;
+
+	while ((n = TAILQ_FIRST(&ld->notices)) != NULL) {
+		TAILQ_REMOVE(&ld->notices, n, link);
+		log_event(LOG_LVL_WARN, "dsn-dropped", "for", n->env.id,
+		          "reason", "shutdown", NULL);
+		notice_free(n);
+	}
+	if (ld->notice_ev != NULL)
+		event_free(ld->notice_ev);
+	ld->notice_ev = NULL;
+}
+
+/* Worth keeping the message for: a sender to report to (never to <>,
+ * RFC 3461 s6.2) and a pending recipient that asked. */
+bool
+local_notice_wanted(const struct local_delivery *ld, const struct envelope *env)
+{
+	size_t i;
+
+	if (env->sender == NULL || env->sender[0] == '\0')
+		return false;
+	for (i = 0; i < env->nrcpts; i++)
+		if (env->rcpts[i].state == RCPT_PENDING &&
+		    (env->rcpts[i].notify & DSN_NOTIFY_SUCCESS) &&
+		    !(env->rcpts[i].notify & DSN_NOTIFY_NEVER))
+			return true;
+	return false;
+}
+
+void
+local_notice_post(struct local_delivery *ld, const struct envelope *env,
+                  const size_t *idx, size_t n, const char *data, size_t len)
+{
+	struct ld_notice *no;
+	size_t i, k;
+
+	if (data == NULL || env->sender == NULL || env->sender[0] == '\0')
+		return;
+	if ((no = calloc(1, sizeof(*no))) == NULL)
+		abort();
+	memcpy(no->env.id, env->id, sizeof(no->env.id));
+	no->env.arrival = env->arrival;
+	no->env.sender = str_dup(env->sender);
+	no->env.envid = str_dup(env->envid);
+	no->env.ret = env->ret;
+	no->env.body = env->body;
+	no->env.smtputf8 = env->smtputf8;
+	for (i = 0; i < n; i++) {
+		const struct envelope_rcpt *r = &env->rcpts[idx[i]];
+
+		if (!(r->notify & DSN_NOTIFY_SUCCESS) ||
+		    (r->notify & DSN_NOTIFY_NEVER))
+			continue;
+		k = envelope_add_rcpt(&no->env, r->address, r->original,
+		                      r->orcpt, r->notify);
+		no->env.rcpts[k].state = RCPT_DELIVERED;
+	}
+	if (no->env.nrcpts == 0) {
+		notice_free(no);
+		return;
+	}
+	if ((no->data = malloc(len + 1)) == NULL)
+		abort();
+	memcpy(no->data, data, len);
+	no->data[len] = '\0';
+	no->len = len;
+	pthread_mutex_lock(&ld->lock);
+	TAILQ_INSERT_TAIL(&ld->notices, no, link);
+	pthread_mutex_unlock(&ld->lock);
+	event_active(ld->notice_ev, 0, 0);
+}
