@@ -11,6 +11,7 @@
 
 #include "explain/bounce_int.h"
 #include "explain/explain_int.h"
+#include "explain/family.h"
 #include "explain/mime.h"
 
 #define MAX_DEPTH 8
@@ -76,31 +77,89 @@ clean_status(struct bounce_entry *e)
 	e->status[n] = '\0';
 }
 
+/* "smtp; 550 ..." -> diag_type "smtp" */
+static void
+split_diag_type(struct bounce_entry *e)
+{
+	size_t n = strcspn(e->diagnostic, ";");
+
+	if (e->diag_type[0] != '\0' || e->diagnostic[n] != ';' || n == 0 ||
+	    n >= sizeof(e->diag_type) ||
+	    strchr(e->diagnostic, ' ') < e->diagnostic + n)
+		return;
+	memcpy(e->diag_type, e->diagnostic, n);
+	e->diag_type[n] = '\0';
+}
+
+/* The command a reply answered, from the way MTAs say so. */
+static int
+command_in(const char *diag)
+{
+	static const struct {
+		const char *match;
+		int cmd;
+	} says[] = {
+	        {"in reply to mail from", BOUNCE_CMD_MAIL},
+	        {"after mail from", BOUNCE_CMD_MAIL},
+	        {">>> mail from", BOUNCE_CMD_MAIL},
+	        {"in reply to rcpt to", BOUNCE_CMD_RCPT},
+	        {"after rcpt to", BOUNCE_CMD_RCPT},
+	        {"in reply to end of data", BOUNCE_CMD_DATA},
+	        {"after end of data", BOUNCE_CMD_DATA},
+	        {"did not like our final data", BOUNCE_CMD_DATA},
+	        {"in reply to ehlo", BOUNCE_CMD_HELO},
+	        {"in reply to helo", BOUNCE_CMD_HELO},
+	        {"after ehlo", BOUNCE_CMD_HELO},
+	        {"after helo", BOUNCE_CMD_HELO},
+	};
+	size_t i, n = strlen(diag);
+
+	for (i = 0; i < sizeof(says) / sizeof(says[0]); i++)
+		if (mime_memcasemem(diag, n, says[i].match) != NULL)
+			return says[i].cmd;
+	return BOUNCE_CMD_UNKNOWN;
+}
+
+/* Without an enhanced code in the message, the class is still known:
+ * from the reply code, else from whether delivery was given up. */
+static void
+class_status(struct bounce_entry *e)
+{
+	int cls;
+
+	if (e->status[0] != '\0' || e->reason == REASON_FEEDBACK ||
+	    e->reason == REASON_VACATION)
+		return;
+	if (e->reply_code >= 200 && e->reply_code < 600)
+		cls = e->reply_code / 100;
+	else if (e->reason == REASON_DELIVERED)
+		cls = 2;
+	else
+		cls = strncasecmp(e->action, "delayed", 7) == 0 ? 4 : 5;
+	if (cls == 3)
+		cls = 2;
+	snprintf(e->status, sizeof(e->status), "%d.0.0", cls);
+}
+
 void
-bounce_classify(struct bounce_entry *e)
+bounce_classify(struct bounce_entry *e, const struct bounce_family *fam)
 {
 	struct explain_result r;
-	int delayed = strncasecmp(e->action, "delayed", 7) == 0;
 
+	if (e->reason == REASON_FEEDBACK || e->reason == REASON_VACATION)
+		return;
 	clean_status(e);
+	split_diag_type(e);
 	explain_reply(e->diagnostic, strlen(e->diagnostic), &r);
-	e->reply_code = r.basic;
-	if (e->status[0] == '\0' && r.enhanced[0] != '\0')
+	if (e->reply_code == 0 && r.basic >= 200 && r.basic < 600)
+		e->reply_code = r.basic;
+	if (e->status[0] == '\0' && r.enhanced[0] != '\0' && r.enh_class != 2)
 		snprintf(e->status, sizeof(e->status), "%s", r.enhanced);
-	/* The DSN's own Status wins over a code quoted in the text. */
-	if (e->status[0] != '\0' && strcmp(e->status, r.enhanced) != 0) {
-		char prov[sizeof(r.provider)];
-
-		memcpy(prov, r.provider, sizeof(prov));
-		explain_parts(r.basic, e->status, r.text, &r);
-		if (r.provider[0] == '\0')
-			memcpy(r.provider, prov, sizeof(prov));
-	}
-	if (r.permanence == PERM_UNKNOWN && !delayed &&
-	    strncasecmp(e->action, "failed", 6) == 0)
-		r.permanence = PERM_PERMANENT;
-	e->reason = r.reason;
-	e->hard = !delayed && explain_is_hard(&r);
+	if (e->command == BOUNCE_CMD_UNKNOWN)
+		e->command = command_in(e->diagnostic);
+	e->reason = bounce_reason(fam, e);
+	class_status(e);
+	e->hard = explain_reason_is_hard(e->reason, e->status[0] == '4');
 }
 
 static void
@@ -257,7 +316,31 @@ from_mailer_daemon(const char *from)
 	size_t n = strlen(from);
 
 	return mime_memcasemem(from, n, "mailer-daemon") != NULL ||
-	       mime_memcasemem(from, n, "postmaster") != NULL;
+	       mime_memcasemem(from, n, "postmaster") != NULL ||
+	       mime_memcasemem(from, n, "mail delivery") != NULL;
+}
+
+/* A message no family claims is still read as a bounce when its sender or
+ * subject says it is one. */
+static int
+looks_like_bounce(const char *hdrs, size_t hlen, const char *from)
+{
+	static const char *const subjects[] = {
+	        "undeliver", "delivery", "returned mail",  "failure",
+	        "failed",    "bounce",   "not delivered",  "error",
+	        "rejected",  "warning",  "nondeliverable", "non-deliverable",
+	};
+	char subj[BOUNCE_FIELD_MAX];
+	size_t i;
+
+	if (from_mailer_daemon(from))
+		return 1;
+	if (!mime_header(hdrs, hlen, "Subject", subj, sizeof(subj)))
+		return 0;
+	for (i = 0; i < sizeof(subjects) / sizeof(subjects[0]); i++)
+		if (mime_memcasemem(subj, strlen(subj), subjects[i]) != NULL)
+			return 1;
+	return 0;
 }
 
 static void
@@ -272,31 +355,103 @@ finish_arf(struct walk *w)
 			         w->orig_to);
 }
 
+/* RFC 3464 fields printed inside the text rather than in their own part. */
+static void
+embedded_dsn(const char *text, size_t len, struct bounce_report *rep)
+{
+	const char *p = mime_memcasemem(text, len, "\nfinal-recipient:");
+	const char *start = mime_memcasemem(text, len, "\nreporting-mta:");
+
+	if (p == NULL)
+		return;
+	if (start == NULL || start > p)
+		start = p;
+	dsn_parse(start + 1, (size_t)(text + len - start - 1), rep);
+}
+
+/* The addresses an MTA lists in X-Failed-Recipients (Exim, Gmail). */
+static void
+failed_recipients(const char *hdrs, size_t hlen, struct bounce_report *rep)
+{
+	char v[BOUNCE_DIAG_MAX], addr[BOUNCE_FIELD_MAX];
+	const char *p;
+	size_t n;
+
+	if (!mime_header(hdrs, hlen, "X-Failed-Recipients", v, sizeof(v)))
+		return;
+	for (p = v; *p != '\0'; p += n + (p[n] != '\0')) {
+		n = strcspn(p, ",");
+		if (mime_address(p, n, addr, sizeof(addr)))
+			bounce_entry_for(rep, addr);
+	}
+}
+
+static void
+read_text(struct walk *w, const struct bounce_text *t, const char *from)
+{
+	const struct bounce_family *fam = t->family;
+
+	if (fam != NULL && fam->read != NULL)
+		fam->read(t, w->rep);
+	else
+		bounce_text_read(t, w->rep);
+	if (w->rep->nentries == 0)
+		embedded_dsn(w->text, w->textlen, w->rep);
+	if (w->rep->nentries == 0)
+		failed_recipients(t->hdrs, t->hlen, w->rep);
+	bounce_text_finish(t, from, w->rep);
+}
+
+static const char *
+format_name(const struct walk *w, const struct bounce_family *fam)
+{
+	if (w->arf)
+		return "arf";
+	if (fam != NULL)
+		return fam->name;
+	if (w->dsn)
+		return "rfc3464";
+	return w->rep->nentries > 0 ? "text" : "unknown";
+}
+
 static void
 parse_normalized(const char *msg, size_t len, struct bounce_report *rep)
 {
 	struct walk w;
+	struct bounce_text t;
 	char from[BOUNCE_FIELD_MAX] = "";
 	const char *body;
 	size_t hlen, blen;
+	int i;
 
 	memset(&w, 0, sizeof(w));
 	w.rep = rep;
 	walk_part(&w, msg, len, 0);
 	mime_split(msg, len, &hlen, &body, &blen);
 	mime_header(msg, hlen, "From", from, sizeof(from));
+	memset(&t, 0, sizeof(t));
+	t.hdrs = msg;
+	t.hlen = hlen;
+	t.family = family_detect(msg, hlen, w.text, w.textlen);
+	if (w.text != NULL) {
+		t.text = w.text;
+		t.len = bounce_text_end(w.text, w.textlen, t.family);
+	}
 	if (w.arf)
 		finish_arf(&w);
-	else if (!w.dsn && w.text != NULL)
-		rep->format = bounce_text_parse(w.text, w.textlen, from, rep);
+	else if (!w.dsn && w.text != NULL &&
+	         (t.family != NULL || looks_like_bounce(msg, hlen, from)))
+		read_text(&w, &t, from);
 	/* Bounces carry Auto-Submitted too; only a reply from a person's
 	 * address that is not a recognised bounce is a vacation notice. */
 	if (!w.dsn && !w.arf && rep->nentries == 0 &&
 	    is_auto_reply(msg, hlen) && !from_mailer_daemon(from))
 		add_vacation(rep, msg, hlen);
+	for (i = 0; i < rep->nentries; i++)
+		bounce_classify(&rep->entries[i], t.family);
+	rep->format = format_name(&w, t.family);
 	free(w.text);
 }
-
 int
 bounce_parse(const char *msg, size_t len, struct bounce_report *rep)
 {
@@ -312,6 +467,6 @@ bounce_parse(const char *msg, size_t len, struct bounce_report *rep)
 		free(norm);
 	}
 	if (rep->format == NULL)
-		rep->format = rep->nentries > 0 ? "rfc3464" : "unknown";
+		rep->format = "unknown";
 	return rep->nentries;
 }

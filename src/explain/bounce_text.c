@@ -1,89 +1,89 @@
 /*
- * bounce_text.c — bounces without a delivery-status part.  The big MTAs
- * and providers write a fixed English sentence, then per recipient the
- * address on a line of its own (or "<address>:" followed by the reply),
- * then the returned message.  One reader covers them all: the format table
- * below only says how to recognise each format, where its copy of the
- * original message starts (nothing after that is read) and where the
- * reporting host is named.
+ * bounce_text.c — the generic reader of human-readable bounces.  Nearly
+ * every MTA writes a sentence, then per recipient the address on a line of
+ * its own ("<address>:", "address on <date>", "address [reason]",
+ * "550 <address>... reply") followed by its reply, then the returned
+ * message; or it names the one recipient in a sentence and prints the reply
+ * below.  Families with another layout bring their own reader
+ * (family.h); everything else goes through here.
  */
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "explain/bounce_int.h"
+#include "explain/family.h"
 #include "explain/mime.h"
 
-struct text_format {
-	const char *name;
-	const char *markers[4]; /* any one identifies the format */
-};
-
-/* clang-format off */
-static const struct text_format formats[] = {
-	{"qmail", {"qmail-send program", "this is the qmail", NULL}},
-	{"exchange", {"delivery has failed to these recipients",
-		"diagnostic information for administrators",
-		"did not reach some or all of the intended recipients", NULL}},
-	{"gmail", {"delivery to the following recipient",
-		"google tried to deliver your message",
-		"your message wasn't delivered to", NULL}},
-	{"yahoo", {"sorry, we were unable to deliver your message", NULL}},
-	{"sendmail", {"following addresses had permanent fatal errors",
-		"transcript of session follows",
-		"following addresses had transient non-fatal errors", NULL}},
-	{"postfix", {"this is the mail system at host",
-		"this is the postfix program", NULL}},
-	{"exim", {"mail delivery software",
-		"following address(es) failed", NULL}},
-};
-
-/* Where the returned copy of the original message begins. */
+/* Where the returned copy of the original message begins, whoever wrote
+ * it (a family adds its own). */
 static const char *const end_markers[] = {
-	"--- below this line is a copy of the message",
-	"------ this is a copy of the message",
-	"----- original message -----",
-	"original message headers:",
-	"----- transcript of session follows -----",
-	"--- the header of the original message is following",
-	"------- returned message --------",
-	"----- the original message was received",
-	NULL,
+        "--- below this line is a copy of the message",
+        "------ this is a copy of the message",
+        "----- original message -----",
+        "original message headers:",
+        "--- the header of the original message is following",
+        "------- returned message --------",
+        "----- the original message was received",
+        "original message follows",
+        "message headers follow",
+        "below is a copy of the original message",
+        "unsent message follows",
+        "----- returned mail follows",
+        "--- original message follows",
+        "content-type: message/rfc822",
+        NULL,
+};
+
+/* Sentences that name the one recipient: the address follows. */
+static const char *const rcpt_intros[] = {
+        "wasn't delivered to ",
+        "error delivering your mail to ",
+        "could not be delivered to ",
+        "delivery to the following recipient failed permanently: ",
+        "your message to ",
+        NULL,
 };
 
 /* Sentences that introduce the remote reply, for formats that print it
- * apart from the recipient list (Gmail, Exchange). */
+ * apart from the recipient list. */
 static const char *const reply_intros[] = {
-	"the response from the remote server was:",
-	"the error that the other server returned was:",
-	"remote server returned",
-	NULL,
+        "the response from the remote server was:",
+        "the error that the other server returned was:",
+        "remote server returned",
+        "technical details of permanent failure:",
+        "technical details of temporary failure:",
+        NULL,
 };
 
 /* Phrases that name the reporting host: the host follows. */
 static const char *const mta_intros[] = {
-	"this is the mail system at host ",
-	"qmail-send program at ",
-	"generating server: ",
-	"reporting-mta: dns; ",
-	NULL,
+        "this is the mail system at host ",
+        "qmail-send program at ",
+        "generating server: ",
+        "reporting-mta: dns; ",
+        "mail agent v0.13 at ",
+        NULL,
 };
-/* clang-format on */
 
-static const struct text_format *
-detect(const char *text, size_t len)
+static const char *
+find_any(const char *text, size_t len, const char *const *list, size_t *n)
 {
-	size_t i, j;
+	const char *p;
+	size_t i;
 
-	for (i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
-		for (j = 0; j < 4 && formats[i].markers[j] != NULL; j++)
-			if (mime_memcasemem(text, len, formats[i].markers[j]))
-				return &formats[i];
+	for (i = 0; list != NULL && list[i] != NULL; i++) {
+		p = mime_memcasemem(text, len, list[i]);
+		if (p != NULL) {
+			*n = strlen(list[i]);
+			return p;
+		}
+	}
 	return NULL;
 }
 
-static size_t
-body_end(const char *text, size_t len)
+size_t
+bounce_text_end(const char *text, size_t len, const struct bounce_family *fam)
 {
 	const char *p;
 	size_t end = len, i;
@@ -93,27 +93,58 @@ body_end(const char *text, size_t len)
 		if (p != NULL)
 			end = (size_t)(p - text);
 	}
+	for (i = 0; fam != NULL && fam->end != NULL && fam->end[i] != NULL;
+	     i++) {
+		p = mime_memcasemem(text, end, fam->end[i]);
+		if (p != NULL)
+			end = (size_t)(p - text);
+	}
 	return end;
 }
 
-/* If the trimmed line is "<addr>", "addr", "<addr>:" (+ reply) or
- * "addr on <date>"/"addr (name)", stores the address and returns the
- * offset of the text after it (or len). Returns -1 otherwise. */
-static long
-address_line(const char *l, size_t len, char *addr, size_t addrsz)
+/* An address at s[a..i) that is a whole mailbox, stored in addr. */
+static int
+address_at(const char *l, size_t a, size_t i, char *addr, size_t addrsz)
 {
-	size_t i = 0, a;
+	return i > a && memchr(l + a, '@', i - a) &&
+	       mime_address(l + a, i - a, addr, addrsz) &&
+	       strlen(addr) == i - a;
+}
 
+static size_t
+skip_code(const char *l, size_t len, size_t i)
+{
+	if (i + 4 <= len && l[i] >= '2' && l[i] <= '5' && l[i + 1] >= '0' &&
+	    l[i + 1] <= '9' && l[i + 2] >= '0' && l[i + 2] <= '9' &&
+	    l[i + 3] == ' ')
+		return i + 4;
+	return i;
+}
+
+/* If the trimmed line starts with a recipient address in one of the usual
+ * layouts, stores it and returns the offset of the text that belongs to it
+ * (or len); returns -1 otherwise.  *code is the offset of a leading reply
+ * code ("550 <addr>... reply"), or -1. */
+static long
+address_line(const char *l, size_t len, char *addr, size_t addrsz, long *code)
+{
+	size_t i = 0, a, c;
+
+	*code = -1;
 	while (i < len && (l[i] == ' ' || l[i] == '\t'))
 		i++;
+	c = skip_code(l, len, i);
+	if (c != i)
+		*code = (long)i;
+	i = c;
 	if (i < len && l[i] == '<')
 		i++;
 	a = i;
 	while (i < len && l[i] != '>' && l[i] != ':' && l[i] != ' ' &&
-	       l[i] != '\t')
+	       l[i] != '\t' && l[i] != ',' &&
+	       !(l[i] == '.' && i + 1 < len && l[i + 1] == '.'))
 		i++;
-	if (i == a || !memchr(l + a, '@', i - a) ||
-	    !mime_address(l + a, i - a, addr, addrsz) || strlen(addr) != i - a)
+	if (!address_at(l, a, i, addr, addrsz))
 		return -1;
 	if (i < len && l[i] == '>')
 		i++;
@@ -121,65 +152,143 @@ address_line(const char *l, size_t len, char *addr, size_t addrsz)
 		return (long)i + 1;
 	if (i >= len)
 		return (long)len;
+	if (len - i >= 3 && strncmp(l + i, "...", 3) == 0)
+		return (long)i + 3;
+	if (*code >= 0)
+		return -1;
 	if (len - i >= 4 && strncmp(l + i, " on ", 4) == 0)
 		return (long)len;
-	if (len - i >= 2 && strncmp(l + i, " (", 2) == 0)
-		return (long)len;
+	if (len - i >= 2 &&
+	    (strncmp(l + i, " (", 2) == 0 || strncmp(l + i, " [", 2) == 0))
+		return (long)i + 1;
+	if (len - i >= 2 && l[i] == ',')
+		return (long)i + 1;
 	return -1;
 }
 
-static void
-append_diag(struct bounce_entry *e, const char *s, size_t n)
+/* "Some sentence: <address>" at the end of a line. */
+static long
+trailing_address(const char *l, size_t len, char *addr, size_t addrsz)
+{
+	size_t e = len, a;
+
+	while (e > 0 && (l[e - 1] == ' ' || l[e - 1] == '>' || l[e - 1] == '.'))
+		e--;
+	a = e;
+	while (a > 0 && l[a - 1] != ' ' && l[a - 1] != '<' && l[a - 1] != ':')
+		a--;
+	if (a < 4 || !address_at(l, a, e, addr, addrsz))
+		return -1;
+	while (a > 0 && (l[a - 1] == ' ' || l[a - 1] == '<'))
+		a--;
+	if (a == 0 || l[a - 1] != ':' || !memchr(l, ' ', a))
+		return -1;
+	return (long)a - 1;
+}
+
+void
+bounce_append_diag(struct bounce_entry *e, const char *s, size_t n)
 {
 	size_t o = strlen(e->diagnostic);
 
 	if (o > 0 && o + 1 < sizeof(e->diagnostic))
 		e->diagnostic[o++] = ' ';
-	bounce_copy_line(e->diagnostic + o, sizeof(e->diagnostic) - o, s, n);
+	if (o < sizeof(e->diagnostic))
+		bounce_copy_line(e->diagnostic + o, sizeof(e->diagnostic) - o,
+		                 s, n);
 }
 
-/* The address-block reader shared by every text format. */
+static struct bounce_entry *
+line_entry(const char *l, size_t n, struct bounce_report *rep)
+{
+	char addr[BOUNCE_FIELD_MAX];
+	struct bounce_entry *e;
+	long rest, code;
+
+	rest = address_line(l, n, addr, sizeof(addr), &code);
+	if (rest >= 0) {
+		e = bounce_entry_for(rep, addr);
+		if (e != NULL && code >= 0)
+			bounce_append_diag(e, l + code, 4);
+		if (e != NULL && (size_t)rest < n)
+			bounce_append_diag(e, l + rest, n - (size_t)rest);
+		return e;
+	}
+	rest = trailing_address(l, n, addr, sizeof(addr));
+	if (rest < 0)
+		return NULL;
+	e = bounce_entry_for(rep, addr);
+	if (e != NULL)
+		bounce_append_diag(e, l, (size_t)rest);
+	return e;
+}
+
+/* The address-block reader shared by the text formats. */
 static void
 read_blocks(const char *text, size_t len, struct bounce_report *rep)
 {
-	char addr[BOUNCE_FIELD_MAX];
-	struct bounce_entry *cur = NULL;
-	size_t i = 0, e;
-	long rest;
+	struct bounce_entry *cur = NULL, *e;
+	size_t i = 0, end;
 
 	while (i < len) {
-		e = i;
-		while (e < len && text[e] != '\n')
-			e++;
-		rest = address_line(text + i, e - i, addr, sizeof(addr));
-		if (rest >= 0) {
-			cur = bounce_entry_for(rep, addr);
-			if (cur != NULL && (size_t)rest < e - i)
-				append_diag(cur, text + i + rest,
-				            e - i - (size_t)rest);
-		} else if (e == i) {
+		end = i;
+		while (end < len && text[end] != '\n')
+			end++;
+		e = line_entry(text + i, end - i, rep);
+		if (e != NULL)
+			cur = e;
+		else if (end == i)
 			cur = NULL; /* blank line ends a block */
-		} else if (cur != NULL) {
-			append_diag(cur, text + i, e - i);
-		}
-		i = e + 1;
+		else if (cur != NULL)
+			bounce_append_diag(cur, text + i, end - i);
+		i = end + 1;
 	}
+}
+
+/* The recipient named in a sentence, with the text after that sentence
+ * (up to the end of the report) as its reply. */
+static void
+sentence_recipient(const char *text, size_t len, struct bounce_report *rep)
+{
+	char addr[BOUNCE_FIELD_MAX];
+	struct bounce_entry *e;
+	const char *p, *nl;
+	size_t n;
+
+	if (rep->nentries > 0)
+		return;
+	p = find_any(text, len, rcpt_intros, &n);
+	if (p == NULL)
+		return;
+	p += n;
+	nl = memchr(p, '\n', (size_t)(text + len - p));
+	if (nl == NULL)
+		nl = text + len;
+	if (!mime_address(p, (size_t)(nl - p), addr, sizeof(addr)))
+		return;
+	e = bounce_entry_for(rep, addr);
+	if (e != NULL && nl < text + len)
+		bounce_append_diag(e, nl + 1, (size_t)(text + len - nl - 1));
+}
+
+void
+bounce_text_read(const struct bounce_text *t, struct bounce_report *rep)
+{
+	read_blocks(t->text, t->len, rep);
+	sentence_recipient(t->text, t->len, rep);
 }
 
 /* Text after an intro sentence up to the next blank line. */
 static int
 reply_after_intro(const char *text, size_t len, char *out, size_t outsz)
 {
-	const char *p = NULL, *q, *end = text + len;
-	size_t i;
+	const char *p, *q, *end = text + len;
+	size_t n;
 
-	for (i = 0; reply_intros[i] != NULL && p == NULL; i++) {
-		p = mime_memcasemem(text, len, reply_intros[i]);
-		if (p != NULL)
-			p += strlen(reply_intros[i]);
-	}
+	p = find_any(text, len, reply_intros, &n);
 	if (p == NULL)
 		return 0;
+	p += n;
 	while (p < end && (*p == ' ' || *p == '\n'))
 		p++;
 	for (q = p; q < end && !(q[0] == '\n' && q + 1 < end && q[1] == '\n');
@@ -194,13 +303,11 @@ find_mta(const char *text, size_t len, const char *from, char *out,
          size_t outsz)
 {
 	const char *p;
-	size_t i, n;
+	size_t n;
 
-	for (i = 0; mta_intros[i] != NULL; i++) {
-		p = mime_memcasemem(text, len, mta_intros[i]);
-		if (p == NULL)
-			continue;
-		p += strlen(mta_intros[i]);
+	p = find_any(text, len, mta_intros, &n);
+	if (p != NULL) {
+		p += n;
 		n = strcspn(p, " \n,<>()");
 		while (n > 0 && p[n - 1] == '.')
 			n--;
@@ -215,59 +322,31 @@ find_mta(const char *text, size_t len, const char *from, char *out,
 		snprintf(out, outsz, "%.*s", (int)strcspn(p + 1, "> "), p + 1);
 }
 
-static void
-finish_entries(const char *text, size_t len, const char *from,
-               struct bounce_report *rep)
+void
+bounce_text_finish(const struct bounce_text *t, const char *from,
+                   struct bounce_report *rep)
 {
 	char diag[BOUNCE_DIAG_MAX] = "", mta[BOUNCE_FIELD_MAX] = "";
 	struct bounce_entry *e;
-	int i;
+	int i, delayed;
 
-	reply_after_intro(text, len, diag, sizeof(diag));
-	find_mta(text, len, from, mta, sizeof(mta));
+	reply_after_intro(t->text, t->len, diag, sizeof(diag));
+	find_mta(t->text, t->len, from, mta, sizeof(mta));
+	delayed = mime_memcasemem(t->text, t->len, "will retry") != NULL ||
+	          mime_memcasemem(t->text, t->len, "non-fatal") != NULL ||
+	          mime_memcasemem(t->text, t->len, "not yet been delivered") !=
+	                  NULL;
 	for (i = 0; i < rep->nentries; i++) {
 		e = &rep->entries[i];
 		if (e->diagnostic[0] == '\0' ||
 		    (diag[0] != '\0' && strstr(diag, e->recipient) != NULL))
 			snprintf(e->diagnostic, sizeof(e->diagnostic), "%s",
 			         diag);
-		snprintf(e->reporting_mta, sizeof(e->reporting_mta), "%s", mta);
-		if (mime_memcasemem(text, len, "delayed") ||
-		    mime_memcasemem(text, len, "will retry") ||
-		    mime_memcasemem(text, len, "non-fatal"))
-			snprintf(e->action, sizeof(e->action), "delayed");
-		else
-			snprintf(e->action, sizeof(e->action), "failed");
-		bounce_classify(e);
+		if (e->reporting_mta[0] == '\0')
+			snprintf(e->reporting_mta, sizeof(e->reporting_mta),
+			         "%s", mta);
+		if (e->action[0] == '\0')
+			snprintf(e->action, sizeof(e->action), "%s",
+			         delayed ? "delayed" : "failed");
 	}
-}
-
-/* Gmail's current form names the recipient only in a sentence. */
-static void
-sentence_recipient(const char *text, size_t len, struct bounce_report *rep)
-{
-	char addr[BOUNCE_FIELD_MAX];
-	const char *p = mime_memcasemem(text, len, "wasn't delivered to ");
-
-	if (rep->nentries > 0 || p == NULL)
-		return;
-	p += strlen("wasn't delivered to ");
-	if (mime_address(p, (size_t)(text + len - p), addr, sizeof(addr)))
-		bounce_entry_for(rep, addr);
-}
-
-const char *
-bounce_text_parse(const char *text, size_t len, const char *from,
-                  struct bounce_report *rep)
-{
-	const struct text_format *f = detect(text, len);
-	size_t end;
-
-	if (f == NULL)
-		return NULL;
-	end = body_end(text, len);
-	read_blocks(text, end, rep);
-	sentence_recipient(text, end, rep);
-	finish_entries(text, end, from, rep);
-	return f->name;
 }

@@ -37,12 +37,6 @@ recipient_group(const char *g, size_t glen, const char *mta,
 	    !mime_header(g, glen, "Original-Recipient", v, sizeof(v)))
 		return;
 	strip_type(v, rcpt, sizeof(rcpt));
-	/* Only failures and delays are bounces; skip success notices. */
-	if (mime_header(g, glen, "Action", v, sizeof(v)) &&
-	    (strncasecmp(v, "delivered", 9) == 0 ||
-	     strncasecmp(v, "relayed", 7) == 0 ||
-	     strncasecmp(v, "expanded", 8) == 0))
-		return;
 	e = bounce_entry_for(rep, rcpt);
 	if (e == NULL)
 		return;
@@ -57,7 +51,6 @@ recipient_group(const char *g, size_t glen, const char *mta,
 		strip_type(v, e->reporting_mta, sizeof(e->reporting_mta));
 	else if (mta[0] != '\0' && e->reporting_mta[0] == '\0')
 		snprintf(e->reporting_mta, sizeof(e->reporting_mta), "%s", mta);
-	bounce_classify(e);
 }
 
 /* Calls fn for each blank-line separated group of body. */
@@ -95,8 +88,6 @@ dsn_parse(const char *body, size_t len, struct bounce_report *rep)
 		recipient_group(body + start, glen, mta, rep);
 		i = start + glen;
 	}
-	if (rep->format == NULL)
-		rep->format = "rfc3464";
 }
 
 void
@@ -118,5 +109,4 @@ arf_parse(const char *body, size_t len, struct bounce_report *rep)
 	snprintf(e->action, sizeof(e->action), "feedback");
 	e->reason = REASON_FEEDBACK;
 	e->hard = 0;
-	rep->format = "arf";
 }

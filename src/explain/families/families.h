@@ -1,0 +1,24 @@
+/*
+ * families.h — one declaration per family file in this directory.
+ * Internal to src/explain/.
+ */
+#ifndef FERRY_EXPLAIN_FAMILIES_H
+#define FERRY_EXPLAIN_FAMILIES_H
+
+#include "explain/family.h"
+
+extern const struct bounce_family family_amazonworkmail;
+extern const struct bounce_family family_dragonfly;
+extern const struct bounce_family family_exchange;
+extern const struct bounce_family family_exim;
+extern const struct bounce_family family_gmail;
+extern const struct bounce_family family_googlegroups;
+extern const struct bounce_family family_imailserver;
+extern const struct bounce_family family_opensmtpd;
+extern const struct bounce_family family_postfix;
+extern const struct bounce_family family_qmail;
+extern const struct bounce_family family_sendmail;
+extern const struct bounce_family family_yahoo;
+extern const struct bounce_family family_zoho;
+
+#endif
