@@ -24,6 +24,8 @@ struct walk {
 	int dsn, arf;
 	char *text; /* first plain-text body seen (owned) */
 	size_t textlen;
+	char *html; /* first HTML body as text, when there is no plain one */
+	size_t htmllen;
 	char orig_to[BOUNCE_FIELD_MAX]; /* To: of an attached original */
 };
 
@@ -162,6 +164,33 @@ bounce_classify(struct bounce_entry *e, const struct bounce_family *fam)
 	e->hard = explain_reason_is_hard(e->reason, e->status[0] == '4');
 }
 
+/* Broken MIME: the boundary parameter is missing or does not match the
+ * parts.  The first "--something" line of the body is taken as the
+ * delimiter, as a reader would. */
+static const char *
+guess_delimiter(const char *body, size_t blen, char *delim, size_t dsz,
+                size_t *dlen)
+{
+	const char *p = body, *end = body + blen, *nl;
+	size_t n;
+
+	while (p < end) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		n = (size_t)((nl ? nl : end) - p);
+		if (n > 3 && n < dsz && p[0] == '-' && p[1] == '-' &&
+		    p[2] != ' ' && memchr(p, ' ', n) == NULL) {
+			memcpy(delim, p, n);
+			delim[n] = '\0';
+			*dlen = n;
+			return p;
+		}
+		if (nl == NULL)
+			break;
+		p = nl + 1;
+	}
+	return NULL;
+}
+
 static void
 walk_multipart(struct walk *w, const char *ctype, const char *body, size_t blen,
                int depth)
@@ -171,9 +200,11 @@ walk_multipart(struct walk *w, const char *ctype, const char *body, size_t blen,
 	size_t dlen;
 
 	if (!mime_param(ctype, "boundary", boundary, sizeof(boundary)))
-		return;
+		boundary[0] = '\0';
 	dlen = (size_t)snprintf(delim, sizeof(delim), "--%s", boundary);
-	p = mime_memcasemem(body, blen, delim);
+	p = boundary[0] ? mime_memcasemem(body, blen, delim) : NULL;
+	if (p == NULL)
+		p = guess_delimiter(body, blen, delim, sizeof(delim), &dlen);
 	while (p != NULL && w->parts < MAX_PARTS) {
 		p += dlen;
 		if (end - p >= 2 && p[0] == '-' && p[1] == '-')
@@ -186,6 +217,52 @@ walk_multipart(struct walk *w, const char *ctype, const char *body, size_t blen,
 		walk_part(w, p, (size_t)((next ? next : end) - p), depth + 1);
 		p = next;
 	}
+}
+
+/* The text of an HTML part: tags dropped, <br> and block ends as line
+ * breaks, the common entities decoded.  Caller frees. */
+static char *
+html_to_text(const char *s, size_t len, size_t *outlen)
+{
+	static const struct {
+		const char *ent, *ch;
+	} ents[] = {{"&lt;", "<"},    {"&gt;", ">"},   {"&amp;", "&"},
+	            {"&quot;", "\""}, {"&nbsp;", " "}, {"&#39;", "'"}};
+	char *out = malloc(len + 1);
+	size_t i = 0, o = 0, k, n;
+
+	if (out == NULL)
+		return NULL;
+	while (i < len) {
+		if (s[i] == '<') {
+			n = strncasecmp(s + i, "<br", 3) == 0 ||
+			    strncasecmp(s + i, "</p", 3) == 0 ||
+			    strncasecmp(s + i, "</div", 5) == 0 ||
+			    strncasecmp(s + i, "</tr", 4) == 0;
+			while (i < len && s[i] != '>')
+				i++;
+			i++;
+			if (n)
+				out[o++] = '\n';
+			continue;
+		}
+		for (k = 0; s[i] == '&' && k < sizeof(ents) / sizeof(ents[0]);
+		     k++) {
+			n = strlen(ents[k].ent);
+			if (len - i >= n &&
+			    strncasecmp(s + i, ents[k].ent, n) == 0)
+				break;
+		}
+		if (s[i] == '&' && k < sizeof(ents) / sizeof(ents[0])) {
+			out[o++] = ents[k].ch[0];
+			i += strlen(ents[k].ent);
+			continue;
+		}
+		out[o++] = s[i++];
+	}
+	out[o] = '\0';
+	*outlen = o;
+	return out;
 }
 
 static void
@@ -225,6 +302,8 @@ walk_leaf(struct walk *w, const char *type, const char *hdrs, size_t hlen,
 		}
 	} else if (type[0] == '\0' || strcmp(type, "text/plain") == 0) {
 		keep_text(w, body, blen);
+	} else if (strcmp(type, "text/html") == 0 && w->html == NULL) {
+		w->html = html_to_text(body, blen, &w->htmllen);
 	}
 	(void)hdrs;
 	(void)hlen;
@@ -427,6 +506,11 @@ parse_normalized(const char *msg, size_t len, struct bounce_report *rep)
 	memset(&w, 0, sizeof(w));
 	w.rep = rep;
 	walk_part(&w, msg, len, 0);
+	if (w.text == NULL && w.html != NULL) {
+		w.text = w.html;
+		w.textlen = w.htmllen;
+		w.html = NULL;
+	}
 	mime_split(msg, len, &hlen, &body, &blen);
 	mime_header(msg, hlen, "From", from, sizeof(from));
 	memset(&t, 0, sizeof(t));
@@ -451,19 +535,34 @@ parse_normalized(const char *msg, size_t len, struct bounce_report *rep)
 		bounce_classify(&rep->entries[i], t.family);
 	rep->format = format_name(&w, t.family);
 	free(w.text);
+	free(w.html);
 }
+/* Length of the "From sender date" line a message saved from an mbox
+ * starts with (not a header: no colon after the first word). */
+static size_t
+mbox_separator(const char *msg, size_t len)
+{
+	const char *nl;
+
+	if (len < 5 || strncmp(msg, "From ", 5) != 0)
+		return 0;
+	nl = memchr(msg, '\n', len);
+	return nl != NULL ? (size_t)(nl - msg) + 1 : 0;
+}
+
 int
 bounce_parse(const char *msg, size_t len, struct bounce_report *rep)
 {
 	char *norm;
-	size_t nlen;
+	size_t nlen, skip;
 
 	memset(rep, 0, sizeof(*rep));
 	if (len > MAX_MESSAGE)
 		len = MAX_MESSAGE;
 	norm = mime_normalize(msg, len, &nlen);
 	if (norm != NULL) {
-		parse_normalized(norm, nlen, rep);
+		skip = mbox_separator(norm, nlen);
+		parse_normalized(norm + skip, nlen - skip, rep);
 		free(norm);
 	}
 	if (rep->format == NULL)

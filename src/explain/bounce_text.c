@@ -121,6 +121,23 @@ skip_code(const char *l, size_t len, size_t i)
 	return i;
 }
 
+/* Offset after indentation and a list bullet (">>> ", "-- ", "* "). */
+static size_t
+skip_bullet(const char *l, size_t len)
+{
+	static const char *const bullets[] = {">>> ", "-- ", "* ", "- "};
+	size_t i = 0, b, n;
+
+	while (i < len && (l[i] == ' ' || l[i] == '\t'))
+		i++;
+	for (b = 0; b < sizeof(bullets) / sizeof(bullets[0]); b++) {
+		n = strlen(bullets[b]);
+		if (len - i >= n && strncmp(l + i, bullets[b], n) == 0)
+			return i + n;
+	}
+	return i;
+}
+
 /* If the trimmed line starts with a recipient address in one of the usual
  * layouts, stores it and returns the offset of the text that belongs to it
  * (or len); returns -1 otherwise.  *code is the offset of a leading reply
@@ -131,22 +148,21 @@ address_line(const char *l, size_t len, char *addr, size_t addrsz, long *code)
 	size_t i = 0, a, c;
 
 	*code = -1;
-	while (i < len && (l[i] == ' ' || l[i] == '\t'))
-		i++;
+	i = skip_bullet(l, len);
 	c = skip_code(l, len, i);
 	if (c != i)
 		*code = (long)i;
 	i = c;
-	if (i < len && l[i] == '<')
+	if (i < len && (l[i] == '<' || l[i] == '"'))
 		i++;
 	a = i;
 	while (i < len && l[i] != '>' && l[i] != ':' && l[i] != ' ' &&
-	       l[i] != '\t' && l[i] != ',' &&
+	       l[i] != '"' && l[i] != '\t' && l[i] != ',' &&
 	       !(l[i] == '.' && i + 1 < len && l[i + 1] == '.'))
 		i++;
 	if (!address_at(l, a, i, addr, addrsz))
 		return -1;
-	if (i < len && l[i] == '>')
+	if (i < len && (l[i] == '>' || l[i] == '"'))
 		i++;
 	if (i < len && l[i] == ':')
 		return (long)i + 1;
@@ -159,7 +175,8 @@ address_line(const char *l, size_t len, char *addr, size_t addrsz, long *code)
 	if (len - i >= 4 && strncmp(l + i, " on ", 4) == 0)
 		return (long)len;
 	if (len - i >= 2 &&
-	    (strncmp(l + i, " (", 2) == 0 || strncmp(l + i, " [", 2) == 0))
+	    (strncmp(l + i, " (", 2) == 0 || strncmp(l + i, " [", 2) == 0 ||
+	     strncmp(l + i, " <", 2) == 0))
 		return (long)i + 1;
 	if (len - i >= 2 && l[i] == ',')
 		return (long)i + 1;
