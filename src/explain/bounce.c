@@ -94,8 +94,8 @@ split_diag_type(struct bounce_entry *e)
 }
 
 /* The command a reply answered, from the way MTAs say so. */
-static int
-command_in(const char *diag)
+int
+bounce_command_in(const char *diag)
 {
 	static const struct {
 		const char *match;
@@ -143,6 +143,30 @@ class_status(struct bounce_entry *e)
 	snprintf(e->status, sizeof(e->status), "%d.0.0", cls);
 }
 
+/* The failing reply in a diagnostic.  A session transcript quotes the
+ * replies that went well too ("250 2.1.0 Ok"); the failure is the 4yz or
+ * 5yz one. */
+static void
+failure_reply(const char *diag, struct explain_result *r)
+{
+	const char *p = diag;
+	size_t n = strlen(diag);
+
+	explain_reply(diag, n, r);
+	while (r->basic != 0 && r->basic < 400 && *p != '\0') {
+		p += strcspn(p, "45");
+		if (*p == '\0')
+			break;
+		if ((p == diag || p[-1] == ' ' || p[-1] == ':') &&
+		    p[1] >= '0' && p[1] <= '5' && p[2] >= '0' && p[2] <= '9' &&
+		    (p[3] == ' ' || p[3] == '-')) {
+			explain_reply(p, n - (size_t)(p - diag), r);
+			return;
+		}
+		p++;
+	}
+}
+
 void
 bounce_classify(struct bounce_entry *e, const struct bounce_family *fam)
 {
@@ -152,13 +176,21 @@ bounce_classify(struct bounce_entry *e, const struct bounce_family *fam)
 		return;
 	clean_status(e);
 	split_diag_type(e);
-	explain_reply(e->diagnostic, strlen(e->diagnostic), &r);
-	if (e->reply_code == 0 && r.basic >= 200 && r.basic < 600)
+	failure_reply(e->diagnostic, &r);
+	if (e->reply_code == 0 && r.basic >= 400 && r.basic < 600 &&
+	    r.basic / 10 % 10 <= 5)
 		e->reply_code = r.basic;
-	if (e->status[0] == '\0' && r.enhanced[0] != '\0' && r.enh_class != 2)
+	/* A code quoted in the reply is finer than an X.0.0 Status field. */
+	if (r.enhanced[0] != '\0' && r.enh_class != 2 &&
+	    (e->status[0] == '\0' || (strcmp(e->status + 1, ".0.0") == 0 &&
+	                              e->status[0] - '0' == r.enh_class)))
 		snprintf(e->status, sizeof(e->status), "%s", r.enhanced);
+	/* A reply of the other class is not the one the status is about. */
+	if (e->reply_code != 0 && e->status[0] != '\0' &&
+	    e->status[0] - '0' != e->reply_code / 100)
+		e->reply_code = 0;
 	if (e->command == BOUNCE_CMD_UNKNOWN)
-		e->command = command_in(e->diagnostic);
+		e->command = bounce_command_in(e->diagnostic);
 	e->reason = bounce_reason(fam, e);
 	class_status(e);
 	e->hard = explain_reason_is_hard(e->reason, e->status[0] == '4');
@@ -466,19 +498,74 @@ failed_recipients(const char *hdrs, size_t hlen, struct bounce_report *rep)
 }
 
 static void
-read_text(struct walk *w, const struct bounce_text *t, const char *from)
+read_text(struct walk *w, const struct bounce_text *t, const char *from,
+          struct bounce_report *rep)
 {
 	const struct bounce_family *fam = t->family;
 
 	if (fam != NULL && fam->read != NULL)
-		fam->read(t, w->rep);
+		fam->read(t, rep);
 	else
-		bounce_text_read(t, w->rep);
-	if (w->rep->nentries == 0)
-		embedded_dsn(w->text, w->textlen, w->rep);
-	if (w->rep->nentries == 0)
-		failed_recipients(t->hdrs, t->hlen, w->rep);
-	bounce_text_finish(t, from, w->rep);
+		bounce_text_read(t, rep);
+	if (rep->nentries == 0)
+		embedded_dsn(w->text, w->textlen, rep);
+	if (rep->nentries == 0)
+		failed_recipients(t->hdrs, t->hlen, rep);
+	bounce_text_finish(t, from, rep);
+}
+
+static const struct bounce_entry *
+same_recipient(const struct bounce_report *text, const struct bounce_entry *e,
+               int only)
+{
+	int i;
+
+	for (i = 0; i < text->nentries; i++)
+		if (strcasecmp(text->entries[i].recipient, e->recipient) == 0)
+			return &text->entries[i];
+	/* One recipient on each side: the same one, rewritten on the way. */
+	return only && text->nentries == 1 ? &text->entries[0] : NULL;
+}
+
+/* A diagnostic that is only a type ("smtp;") says nothing. */
+static int
+empty_diagnostic(const char *d)
+{
+	const char *semi = strchr(d, ';');
+
+	if (semi == NULL)
+		return d[0] == '\0';
+	for (semi++; *semi == ' '; semi++)
+		;
+	return *semi == '\0';
+}
+
+/* The delivery-status fields are exact but often terse; the notice beside
+ * them quotes the remote reply and names the SMTP command.  Fills what
+ * the fields left out from the text's entry for the same recipient. */
+static void
+merge_text(struct walk *w, const struct bounce_text *t, const char *from)
+{
+	struct bounce_report *text = calloc(1, sizeof(*text));
+	const struct bounce_entry *s;
+	struct bounce_entry *e;
+	int i;
+
+	if (text == NULL)
+		return;
+	read_text(w, t, from, text);
+	for (i = 0; i < w->rep->nentries; i++) {
+		e = &w->rep->entries[i];
+		s = same_recipient(text, e, w->rep->nentries == 1);
+		if (s == NULL)
+			continue;
+		if (empty_diagnostic(e->diagnostic) && s->diagnostic[0])
+			bounce_copy_line(e->diagnostic, sizeof(e->diagnostic),
+			                 s->diagnostic, strlen(s->diagnostic));
+		if (e->command == BOUNCE_CMD_UNKNOWN)
+			e->command = bounce_command_in(s->diagnostic);
+	}
+	free(text);
 }
 
 static const char *
@@ -523,9 +610,9 @@ parse_normalized(const char *msg, size_t len, struct bounce_report *rep)
 	}
 	if (w.arf)
 		finish_arf(&w);
-	else if (!w.dsn && w.text != NULL &&
+	else if (w.text != NULL &&
 	         (t.family != NULL || looks_like_bounce(msg, hlen, from)))
-		read_text(&w, &t, from);
+		w.dsn ? merge_text(&w, &t, from) : read_text(&w, &t, from, rep);
 	/* Bounces carry Auto-Submitted too; only a reply from a person's
 	 * address that is not a recognised bounce is a vacation notice. */
 	if (!w.dsn && !w.arf && rep->nentries == 0 &&

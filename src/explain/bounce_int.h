@@ -29,6 +29,10 @@ struct bounce_entry *bounce_entry_for(struct bounce_report *rep,
  * status and action, weighing the family's sentences first. */
 void bounce_classify(struct bounce_entry *e, const struct bounce_family *fam);
 
+/* The SMTP command a reply answered, from the way MTAs say so
+ * ("in reply to RCPT TO command"); BOUNCE_CMD_UNKNOWN if not said. */
+int bounce_command_in(const char *diag);
+
 /* bounce_reason.c: the reason for one entry (codes already parsed). */
 enum explain_reason bounce_reason(const struct bounce_family *fam,
                                   const struct bounce_entry *e);

@@ -40,6 +40,18 @@ struct phrase {
  * reported with "user" in the text, a sender refusal with "does not
  * exist"). */
 static const struct phrase phrases[] = {
+	/* the sending host's DNS (often worded as "sender domain") */
+	R("reverse dns", REQUIREPTR),
+	R("reverse lookup", REQUIREPTR),
+	R("reverse hostname", REQUIREPTR),
+	R("ptr record", REQUIREPTR),
+	R("no ptr", REQUIREPTR),
+	R("rdns", REQUIREPTR),
+	R("cannot find your hostname", REQUIREPTR),
+	R("cannot resolve your address", REQUIREPTR),
+	R("not resolve your", REQUIREPTR),
+	R("hostname does not match", REQUIREPTR),
+	R("ip name lookup failed", REQUIREPTR),
 	/* the envelope sender */
 	R("domain of sender address", REJECTED),
 	R("sender address rejected", REJECTED),
@@ -50,6 +62,7 @@ static const struct phrase phrases[] = {
 	R("invalid sender", REJECTED),
 	R("bad sender", REJECTED),
 	R("sender rejected", REJECTED),
+	R("sender was rejected", REJECTED),
 	R("sender is not allowed", REJECTED),
 	R("sender address is", REJECTED),
 	R("envelope sender", REJECTED),
@@ -134,6 +147,10 @@ static const struct phrase phrases[] = {
 	R("dkim", AUTHFAILURE),
 	R("sender is unauthenticated", AUTHFAILURE),
 	R("unauthenticated email", AUTHFAILURE),
+	/* the recipient domain, when worded like a missing user */
+	R("domain does not exist", HOSTUNKNOWN),
+	R("domain doesn't exist", HOSTUNKNOWN),
+	R("domain is not reachable", HOSTUNKNOWN),
 	/* the recipient address */
 	R("user unknown", USERUNKNOWN),
 	R("unknown user", USERUNKNOWN),
@@ -184,17 +201,6 @@ static const struct phrase phrases[] = {
 	R("rejected by the recipient", FILTERED),
 	R("recipient has rejected", FILTERED),
 	R("not accepting mail from", FILTERED),
-	R("reverse dns", REQUIREPTR),
-	R("reverse lookup", REQUIREPTR),
-	R("reverse hostname", REQUIREPTR),
-	R("ptr record", REQUIREPTR),
-	R("no ptr", REQUIREPTR),
-	R("rdns", REQUIREPTR),
-	R("cannot find your hostname", REQUIREPTR),
-	R("cannot resolve your address", REQUIREPTR),
-	R("not resolve your", REQUIREPTR),
-	R("hostname does not match", REQUIREPTR),
-	R("ip name lookup failed", REQUIREPTR),
 	R("rfc 5322", NOTCOMPLIANTRFC),
 	R("rfc5322", NOTCOMPLIANTRFC),
 	R("rfc 2822", NOTCOMPLIANTRFC),
@@ -202,16 +208,18 @@ static const struct phrase phrases[] = {
 	R("rfc 822", NOTCOMPLIANTRFC),
 	R("rfc822 ", NOTCOMPLIANTRFC),
 	R("multiple * addresses in from", NOTCOMPLIANTRFC),
+	R("multiple addresses in from", NOTCOMPLIANTRFC),
 	R("duplicate header", NOTCOMPLIANTRFC),
 	R("not rfc compliant", NOTCOMPLIANTRFC),
 	R("reputation", BADREPUTATION),
 	R("sender score", BADREPUTATION),
-	R("header error", CONTENTERROR),
 	R("invalid header", CONTENTERROR),
 	R("illegal header", CONTENTERROR),
 	R("improper header", CONTENTERROR),
 	R("malformed message", CONTENTERROR),
 	R("content error", CONTENTERROR),
+	R("media error", CONTENTERROR),
+	R("header error", POLICYVIOLATION),
 	R("mime error", CONTENTERROR),
 	/* the recipient domain */
 	R("host unknown", HOSTUNKNOWN),
@@ -221,8 +229,6 @@ static const struct phrase phrases[] = {
 	R("domain name not found", HOSTUNKNOWN),
 	R("no such domain", HOSTUNKNOWN),
 	R("unknown domain", HOSTUNKNOWN),
-	R("domain does not exist", HOSTUNKNOWN),
-	R("domain doesn't exist", HOSTUNKNOWN),
 	R("unrouteable address", HOSTUNKNOWN),
 	R("unroutable address", HOSTUNKNOWN),
 	R("host or domain name not found", HOSTUNKNOWN),
@@ -276,6 +282,7 @@ static const struct phrase phrases[] = {
 	R("not allowed by", POLICYVIOLATION),
 	/* the systems in between */
 	R("disk full", SYSTEMFULL),
+	R("insufficient disk space", SYSTEMFULL),
 	R("disk is full", SYSTEMFULL),
 	R("no space left", SYSTEMFULL),
 	R("insufficient system storage", SYSTEMFULL),
@@ -340,6 +347,13 @@ static const struct phrase phrases[] = {
 };
 /* clang-format on */
 
+/* Words too common to beat an enhanced code that names a condition. */
+static const struct phrase weak_phrases[] = {
+        R("recipient address rejected", USERUNKNOWN),
+        R("address rejected", USERUNKNOWN),
+        R("access denied", BLOCKED),
+};
+
 /* Reasons an enhanced code names outright; the others (X.0.0, X.7.1,
  * X.5.x ...) say too little to beat a sentence. */
 static enum explain_reason
@@ -385,6 +399,16 @@ code_reason(const char *status)
 		return REASON_SYSTEMFULL;
 	case 406:
 		return REASON_NETWORKERROR;
+	case 600:
+	case 601:
+	case 602:
+	case 603:
+	case 605:
+	case 606:
+	case 607:
+	case 608:
+	case 609:
+		return REASON_CONTENTERROR;
 	case 713:
 		return REASON_SUSPEND;
 	case 716:
@@ -442,13 +466,13 @@ code_fallback(const char *status)
 }
 
 static enum explain_reason
-phrase_reason(const char *folded)
+table_reason(const struct phrase *t, size_t n, const char *folded)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(phrases) / sizeof(phrases[0]); i++)
-		if (text_find(folded, phrases[i].match) >= 0)
-			return phrases[i].reason;
+	for (i = 0; i < n; i++)
+		if (text_find(folded, t[i].match) >= 0)
+			return t[i].reason;
 	return REASON_UNDEFINED;
 }
 
@@ -466,33 +490,54 @@ reply_reason(const struct bounce_entry *e)
 	return r.reason;
 }
 
+/* How sure the evidence that decided is: a sentence that names the
+ * condition, or only a code, a generic word or nothing. */
+enum strength { BY_SENTENCE, BY_CODE, BY_WORD, BY_NOTHING };
+
+static enum explain_reason
+by_text(const struct bounce_family *fam, const struct bounce_entry *e,
+        const char *folded)
+{
+	int fr = fam != NULL ? family_phrase_reason(fam, folded) : -1;
+
+	if (fr >= 0)
+		return (enum explain_reason)fr;
+	return table_reason(phrases, sizeof(phrases) / sizeof(phrases[0]),
+	                    folded);
+}
+
 static enum explain_reason
 by_evidence(const struct bounce_family *fam, const struct bounce_entry *e,
-            const char *folded)
+            const char *folded, enum strength *how)
 {
 	enum explain_reason r;
-	int fr;
 
+	*how = BY_SENTENCE;
 	if (fam != NULL && fam->fixed != REASON_UNDEFINED)
 		return fam->fixed;
 	if (strncmp(e->status, "2.", 2) == 0 ||
 	    strncasecmp(e->action, "delivered", 9) == 0)
 		return REASON_DELIVERED;
-	fr = fam != NULL ? family_phrase_reason(fam, folded) : -1;
-	if (fr >= 0)
-		return (enum explain_reason)fr;
-	r = phrase_reason(folded);
+	r = by_text(fam, e, folded);
 	if (r != REASON_UNDEFINED)
 		return r;
+	*how = BY_CODE;
 	r = code_reason(e->status);
 	if (r != REASON_UNDEFINED)
 		return r;
-	r = reply_reason(e);
+	*how = BY_WORD;
+	r = table_reason(weak_phrases,
+	                 sizeof(weak_phrases) / sizeof(weak_phrases[0]),
+	                 folded);
+	if (r == REASON_UNDEFINED)
+		r = reply_reason(e);
 	if (r != REASON_UNDEFINED)
 		return r;
+	*how = BY_CODE;
 	r = code_fallback(e->status);
 	if (r != REASON_UNDEFINED)
 		return r;
+	*how = BY_NOTHING;
 	if (strncasecmp(e->diag_type, "x-unix", 6) == 0)
 		return REASON_MAILERERROR;
 	if (strncasecmp(e->action, "delayed", 7) == 0)
@@ -500,24 +545,41 @@ by_evidence(const struct bounce_family *fam, const struct bounce_entry *e,
 	return folded[0] != '\0' ? REASON_ONHOLD : REASON_UNDEFINED;
 }
 
+/* The SMTP command and the code's subject correct what the words say: a
+ * refusal of MAIL FROM is about the sender; "user unknown" after DATA or
+ * with a mailbox-status code (X.2.x) comes from a filter, the mailbox
+ * exists; a refusal at connection time is about the sending host. */
+static enum explain_reason
+in_context(const struct bounce_entry *e, enum explain_reason r,
+           enum strength how)
+{
+	if (e->command == BOUNCE_CMD_MAIL &&
+	    (how != BY_SENTENCE || r == REASON_USERUNKNOWN ||
+	     r == REASON_HOSTUNKNOWN))
+		return REASON_REJECTED;
+	if (r == REASON_USERUNKNOWN && how != BY_CODE &&
+	    (e->command == BOUNCE_CMD_DATA ||
+	     strncmp(e->status + 1, ".2.", 3) == 0))
+		return REASON_FILTERED;
+	if (e->command == BOUNCE_CMD_HELO &&
+	    (r == REASON_ONHOLD || r == REASON_UNDEFINED))
+		return REASON_BLOCKED;
+	if (strncasecmp(e->diag_type, "x-unix", 6) == 0 &&
+	    (r == REASON_ONHOLD || r == REASON_SYSTEMERROR))
+		return REASON_MAILERERROR;
+	return r;
+}
+
 enum explain_reason
 bounce_reason(const struct bounce_family *fam, const struct bounce_entry *e)
 {
 	char folded[BOUNCE_DIAG_MAX];
 	enum explain_reason r;
+	enum strength how;
 
 	text_fold(folded, sizeof(folded), e->diagnostic, strlen(e->diagnostic));
-	r = by_evidence(fam, e, folded);
-	/* A refusal of MAIL FROM is about the sender, whatever the words. */
-	if (e->command == BOUNCE_CMD_MAIL &&
-	    (r == REASON_USERUNKNOWN || r == REASON_HOSTUNKNOWN ||
-	     r == REASON_ONHOLD || r == REASON_UNDEFINED))
-		r = REASON_REJECTED;
-	if (e->command == BOUNCE_CMD_HELO &&
-	    (r == REASON_ONHOLD || r == REASON_UNDEFINED))
-		r = REASON_BLOCKED;
-	if (strncasecmp(e->diag_type, "x-unix", 6) == 0 &&
-	    (r == REASON_ONHOLD || r == REASON_SYSTEMERROR))
-		r = REASON_MAILERERROR;
-	return r;
+	r = by_evidence(fam, e, folded, &how);
+	if (fam != NULL && fam->fixed != REASON_UNDEFINED)
+		return r;
+	return in_context(e, r, how);
 }
