@@ -51,7 +51,10 @@ static const struct phrase phrases[] = {
 	R("cannot resolve your address", REQUIREPTR),
 	R("not resolve your", REQUIREPTR),
 	R("hostname does not match", REQUIREPTR),
+	R("mismatches client ip", REQUIREPTR),
 	R("ip name lookup failed", REQUIREPTR),
+	/* spam named as such, before words that describe the checks */
+	R("spam classification", SPAMDETECTED),
 	/* the envelope sender */
 	R("domain of sender address", REJECTED),
 	R("sender address rejected", REJECTED),
@@ -62,7 +65,7 @@ static const struct phrase phrases[] = {
 	R("invalid sender", REJECTED),
 	R("bad sender", REJECTED),
 	R("sender rejected", REJECTED),
-	R("sender was rejected", REJECTED),
+	R("purported responsible address", REJECTED),
 	R("sender is not allowed", REJECTED),
 	R("sender address is", REJECTED),
 	R("envelope sender", REJECTED),
@@ -90,6 +93,7 @@ static const struct phrase phrases[] = {
 	R("not enough space in the mailbox", MAILBOXFULL),
 	R("insufficient disk quota", MAILBOXFULL),
 	R("message length exceeds administrative limit", EXCEEDLIMIT),
+	R("too large for this recipient", EXCEEDLIMIT),
 	R("message too large", MESGTOOBIG),
 	R("message too big", MESGTOOBIG),
 	R("message is too large", MESGTOOBIG),
@@ -119,6 +123,11 @@ static const struct phrase phrases[] = {
 	R("discontinued", SUSPEND),
 	R("has been frozen", SUSPEND),
 	R("account is locked", SUSPEND),
+	R("temporarily locked", SUSPEND),
+	R("temporary locked", SUSPEND),
+	R("is disabled", SUSPEND),
+	R("is frozen", SUSPEND),
+	R("account is blocked", SUSPEND),
 	R("account has been locked", SUSPEND),
 	R("mailbox has moved", HASMOVED),
 	R("address has moved", HASMOVED),
@@ -196,6 +205,7 @@ static const struct phrase phrases[] = {
 	R("mailbox not available", USERUNKNOWN),
 	/* content refused on purpose */
 	R("content filter", FILTERED),
+	R("recipient preferences", FILTERED),
 	R("message filtered", FILTERED),
 	R("refused by the recipient", FILTERED),
 	R("rejected by the recipient", FILTERED),
@@ -212,6 +222,8 @@ static const struct phrase phrases[] = {
 	R("duplicate header", NOTCOMPLIANTRFC),
 	R("not rfc compliant", NOTCOMPLIANTRFC),
 	R("reputation", BADREPUTATION),
+	R("user complaints", BADREPUTATION),
+	R("unexpected volume", BADREPUTATION),
 	R("sender score", BADREPUTATION),
 	R("invalid header", CONTENTERROR),
 	R("illegal header", CONTENTERROR),
@@ -240,6 +252,10 @@ static const struct phrase phrases[] = {
 	R("mail domain", HOSTUNKNOWN),
 	/* the message content and rates; blocklists named after spam first */
 	R("blocked using", BLOCKED),
+	R("client host blocked", BLOCKED),
+	R("banned sending ip", BLOCKED),
+	R("invalid ip for sending", BLOCKED),
+	R("smtp server of your isp", BLOCKED),
 	R("blacklist", BLOCKED),
 	R("blocklist", BLOCKED),
 	R("block list", BLOCKED),
@@ -264,6 +280,7 @@ static const struct phrase phrases[] = {
 	R("throttl", RATELIMITED),
 	R("sending rate", RATELIMITED),
 	R("too many connections", TOOMANYCONN),
+	R("frequency limited", TOOMANYCONN),
 	R("too many concurrent", TOOMANYCONN),
 	R("too many sessions", TOOMANYCONN),
 	R("simultaneous connections", TOOMANYCONN),
@@ -292,11 +309,12 @@ static const struct phrase phrases[] = {
 	R("does not accept mail", NOTACCEPT),
 	R("not accept mail", NOTACCEPT),
 	R("null mx", NOTACCEPT),
+	R("no smtp service", NOTACCEPT),
 	R("message expired", EXPIRED),
+	R("connection timed out", EXPIRED),
 	R("delivery time expired", EXPIRED),
 	R("retry time not reached", EXPIRED),
 	R("retry timeout exceeded", EXPIRED),
-	R("giving up", EXPIRED),
 	R("too long in queue", EXPIRED),
 	R("unable to deliver in", EXPIRED),
 	R("could not be delivered within", EXPIRED),
@@ -341,6 +359,7 @@ static const struct phrase phrases[] = {
 	R("temporary failure", SYSTEMERROR),
 	R("temporarily unavailable", SYSTEMERROR),
 	R("service unavailable", SYSTEMERROR),
+	R("currently unavailable", SYSTEMERROR),
 	R("service not available", SYSTEMERROR),
 	R("configuration error", SYSTEMERROR),
 	R("system problem", SYSTEMERROR),
@@ -393,6 +412,7 @@ code_reason(const char *status)
 	case 304:
 		return REASON_MESGTOOBIG;
 	case 401:
+		return c == 4 ? REASON_EXPIRED : REASON_UNDEFINED;
 	case 407:
 		return REASON_EXPIRED;
 	case 405:
@@ -490,18 +510,19 @@ reply_reason(const struct bounce_entry *e)
 	return r.reason;
 }
 
-/* How sure the evidence that decided is: a sentence that names the
- * condition, or only a code, a generic word or nothing. */
-enum strength { BY_SENTENCE, BY_CODE, BY_WORD, BY_NOTHING };
+/* How sure the evidence that decided is: the family's own sentence, a
+ * sentence any MTA writes, a code, a generic word, or nothing. */
+enum strength { BY_FAMILY, BY_SENTENCE, BY_CODE, BY_WORD, BY_NOTHING };
 
 static enum explain_reason
-by_text(const struct bounce_family *fam, const struct bounce_entry *e,
-        const char *folded)
+by_text(const struct bounce_family *fam, const char *folded, enum strength *how)
 {
 	int fr = fam != NULL ? family_phrase_reason(fam, folded) : -1;
 
+	*how = BY_FAMILY;
 	if (fr >= 0)
 		return (enum explain_reason)fr;
+	*how = BY_SENTENCE;
 	return table_reason(phrases, sizeof(phrases) / sizeof(phrases[0]),
 	                    folded);
 }
@@ -512,13 +533,16 @@ by_evidence(const struct bounce_family *fam, const struct bounce_entry *e,
 {
 	enum explain_reason r;
 
-	*how = BY_SENTENCE;
-	if (fam != NULL && fam->fixed != REASON_UNDEFINED)
+	*how = BY_FAMILY;
+	/* A family whose reports all mean one thing, unless a code in this
+	 * one names something else. */
+	if (fam != NULL && fam->fixed != REASON_UNDEFINED &&
+	    code_reason(e->status) == REASON_UNDEFINED)
 		return fam->fixed;
 	if (strncmp(e->status, "2.", 2) == 0 ||
 	    strncasecmp(e->action, "delivered", 9) == 0)
 		return REASON_DELIVERED;
-	r = by_text(fam, e, folded);
+	r = by_text(fam, folded, how);
 	if (r != REASON_UNDEFINED)
 		return r;
 	*how = BY_CODE;
@@ -545,22 +569,28 @@ by_evidence(const struct bounce_family *fam, const struct bounce_entry *e,
 	return folded[0] != '\0' ? REASON_ONHOLD : REASON_UNDEFINED;
 }
 
-/* The SMTP command and the code's subject correct what the words say: a
- * refusal of MAIL FROM is about the sender; "user unknown" after DATA or
- * with a mailbox-status code (X.2.x) comes from a filter, the mailbox
- * exists; a refusal at connection time is about the sending host. */
+/* The SMTP command and the code correct what generic words say.  A
+ * refusal of MAIL FROM is about the sender.  "User unknown" is only about
+ * the address when it answered RCPT TO (or comes with an X.1.x code);
+ * said after DATA or without saying when, it is a filter's answer.  A
+ * missing domain is only sure when the failure is permanent.  A refusal
+ * at connection time is about the sending host. */
 static enum explain_reason
 in_context(const struct bounce_entry *e, enum explain_reason r,
            enum strength how)
 {
+	if (how == BY_FAMILY)
+		return r;
 	if (e->command == BOUNCE_CMD_MAIL &&
 	    (how != BY_SENTENCE || r == REASON_USERUNKNOWN ||
 	     r == REASON_HOSTUNKNOWN))
 		return REASON_REJECTED;
-	if (r == REASON_USERUNKNOWN && how != BY_CODE &&
-	    (e->command == BOUNCE_CMD_DATA ||
-	     strncmp(e->status + 1, ".2.", 3) == 0))
+	if (r == REASON_USERUNKNOWN && how == BY_SENTENCE &&
+	    e->command != BOUNCE_CMD_RCPT &&
+	    strncmp(e->status + 1, ".1.", 3) != 0)
 		return REASON_FILTERED;
+	if (r == REASON_HOSTUNKNOWN && e->status[0] == '4')
+		return REASON_NETWORKERROR;
 	if (e->command == BOUNCE_CMD_HELO &&
 	    (r == REASON_ONHOLD || r == REASON_UNDEFINED))
 		return REASON_BLOCKED;
@@ -579,7 +609,5 @@ bounce_reason(const struct bounce_family *fam, const struct bounce_entry *e)
 
 	text_fold(folded, sizeof(folded), e->diagnostic, strlen(e->diagnostic));
 	r = by_evidence(fam, e, folded, &how);
-	if (fam != NULL && fam->fixed != REASON_UNDEFINED)
-		return r;
 	return in_context(e, r, how);
 }

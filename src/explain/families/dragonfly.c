@@ -21,6 +21,7 @@ static const struct family_phrase phrases[] = {
         {"could not deliver for the last", REASON_EXPIRED},
         {"unable to resolve", REASON_HOSTUNKNOWN},
         {"can not resolve", REASON_HOSTUNKNOWN},
+        {"dns lookup failure", REASON_HOSTUNKNOWN},
         {NULL, REASON_UNDEFINED},
 };
 

@@ -32,6 +32,7 @@ static const struct family_phrase phrases[] = {
         {"message expired", REASON_EXPIRED},
         {"delivery to this recipient has been delayed", REASON_EXPIRED},
         {"destination domain does not exist", REASON_HOSTUNKNOWN},
+        {"recipsizelimit", REASON_EXCEEDLIMIT},
         {NULL, REASON_UNDEFINED},
 };
 

@@ -9,6 +9,7 @@
 static const char *const body[] = {
         "mail delivery software",
         "following address(es) failed",
+        "incorrectly constructed",
         NULL,
 };
 static const char *const end[] = {
@@ -27,6 +28,9 @@ static const struct family_phrase phrases[] = {
         {"quota exceeded", REASON_MAILBOXFULL},
         {"error in address", REASON_SYNTAXERROR},
         {"return message verification", REASON_REJECTED},
+        {"the account or domain may not exist", REASON_HOSTUNKNOWN},
+        {"pipe to |", REASON_MAILERERROR},
+        {"malformed address", REASON_SYNTAXERROR},
         {NULL, REASON_UNDEFINED},
 };
 

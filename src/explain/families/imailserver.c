@@ -12,6 +12,7 @@ static const struct family_phrase phrases[] = {
         {"unknown user", REASON_USERUNKNOWN},
         {"user mailbox exceeds allowed size", REASON_MAILBOXFULL},
         {"delivery failed * attempts", REASON_EXPIRED},
+        {"invalid final delivery userid", REASON_USERUNKNOWN},
         {NULL, REASON_UNDEFINED},
 };
 

@@ -17,7 +17,7 @@ static const char *const end[] = {
 static const struct family_phrase phrases[] = {
         {"invalid domain name", REASON_HOSTUNKNOWN},
         {"domain has no mx", REASON_HOSTUNKNOWN},
-        {"no mx found for domain", REASON_HOSTUNKNOWN},
+        {"no mx found for domain", REASON_NOTACCEPT},
         {"destination seem to reject all mails", REASON_NOTACCEPT},
         {"network error on destination mxs", REASON_NETWORKERROR},
         {"temporary failure in mx lookup", REASON_NETWORKERROR},

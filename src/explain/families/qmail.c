@@ -15,6 +15,7 @@ static const struct family_phrase phrases[] = {
         {"wasn't able to establish an smtp connection", REASON_NETWORKERROR},
         {"isn't in my list of allowed rcpthosts", REASON_NORELAYING},
         {"this message is looping", REASON_NETWORKERROR},
+        {"couldn't find a mail exchanger or ip address", REASON_NOTACCEPT},
         {NULL, REASON_UNDEFINED},
 };
 
