@@ -473,18 +473,20 @@ finish_arf(struct walk *w)
 			         w->orig_to);
 }
 
-/* RFC 3464 fields printed inside the text rather than in their own part. */
-static void
+/* RFC 3464 fields printed inside the text rather than in their own part;
+ * 1 if they named a recipient. */
+static int
 embedded_dsn(const char *text, size_t len, struct bounce_report *rep)
 {
 	const char *p = mime_memcasemem(text, len, "\nfinal-recipient:");
 	const char *start = mime_memcasemem(text, len, "\nreporting-mta:");
 
 	if (p == NULL)
-		return;
+		return 0;
 	if (start == NULL || start > p)
 		start = p;
 	dsn_parse(start + 1, (size_t)(text + len - start - 1), rep);
+	return rep->nentries > 0;
 }
 
 /* The addresses an MTA lists in X-Failed-Recipients (Exim, Gmail). */
@@ -514,8 +516,6 @@ read_text(struct walk *w, const struct bounce_text *t, const char *from,
 		fam->read(t, rep);
 	else
 		bounce_text_read(t, rep);
-	if (rep->nentries == 0)
-		embedded_dsn(w->text, w->textlen, rep);
 	if (rep->nentries == 0)
 		failed_recipients(t->hdrs, t->hlen, rep);
 	bounce_text_finish(t, from, rep);
@@ -618,8 +618,14 @@ parse_normalized(const char *msg, size_t len, struct bounce_report *rep)
 	if (w.arf)
 		finish_arf(&w);
 	else if (w.text != NULL &&
-	         (t.family != NULL || looks_like_bounce(msg, hlen, from)))
-		w.dsn ? merge_text(&w, &t, from) : read_text(&w, &t, from, rep);
+	         (t.family != NULL || looks_like_bounce(msg, hlen, from))) {
+		if (!w.dsn)
+			w.dsn = embedded_dsn(w.text, w.textlen, rep);
+		if (w.dsn)
+			merge_text(&w, &t, from);
+		else
+			read_text(&w, &t, from, rep);
+	}
 	/* Bounces carry Auto-Submitted too; only a reply from a person's
 	 * address that is not a recognised bounce is a vacation notice. */
 	if (!w.dsn && !w.arf && rep->nentries == 0 &&

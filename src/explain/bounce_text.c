@@ -189,6 +189,11 @@ trailing_address(const char *l, size_t len, char *addr, size_t addrsz)
 {
 	size_t e = len, a;
 
+	while (len > 0 && (*l == ' ' || *l == '\t')) {
+		l++;
+		len--;
+		e--;
+	}
 	while (e > 0 && (l[e - 1] == ' ' || l[e - 1] == '>' || l[e - 1] == '.'))
 		e--;
 	a = e;

@@ -39,8 +39,21 @@ static const struct family_phrase phrases[] = {
 
 struct transcript {
 	char reply[BOUNCE_DIAG_MAX]; /* "<<< ..." lines since the last ">>>" */
+	char bare[BOUNCE_DIAG_MAX];  /* "550 ..." lines naming no address */
 	int command;
 };
+
+static void
+add_line(char *buf, size_t bufsz, const char *l, size_t n)
+{
+	size_t o = strlen(buf);
+
+	if (o + 2 >= bufsz)
+		return;
+	if (o > 0)
+		buf[o++] = ' ';
+	bounce_copy_line(buf + o, bufsz - o, l, n);
+}
 
 static int
 command_of(const char *l, size_t n)
@@ -84,24 +97,21 @@ transcript_line(struct transcript *tr, const char *l, size_t n,
 {
 	char addr[BOUNCE_FIELD_MAX];
 	struct bounce_entry *e;
-	size_t rest, o;
+	size_t rest;
 
 	if (n >= 4 && strncmp(l, ">>> ", 4) == 0) {
 		tr->command = command_of(l + 4, n - 4);
 		tr->reply[0] = '\0';
 	} else if (n >= 4 && strncmp(l, "<<< ", 4) == 0) {
-		o = strlen(tr->reply);
-		if (o + 2 < sizeof(tr->reply)) {
-			if (o > 0)
-				tr->reply[o++] = ' ';
-			bounce_copy_line(tr->reply + o, sizeof(tr->reply) - o,
-			                 l + 4, n - 4);
-		}
+		add_line(tr->reply, sizeof(tr->reply), l + 4, n - 4);
 	} else if (recipient_line(l, n, addr, sizeof(addr), &rest) &&
 	           (e = bounce_entry_for(rep, addr)) != NULL) {
+		/* "554 <addr>... 550 Host unknown": the inner code is the
+		 * remote one, the outer Sendmail's own. */
 		if (tr->reply[0] != '\0')
 			bounce_append_diag(e, tr->reply, strlen(tr->reply));
-		else
+		else if (!(l[rest] >= '2' && l[rest] <= '5' && n - rest > 3 &&
+		           l[rest + 3] == ' '))
 			bounce_append_diag(e, l, 4);
 		bounce_append_diag(e, l + rest, n - rest);
 		if (e->command == BOUNCE_CMD_UNKNOWN)
@@ -110,13 +120,16 @@ transcript_line(struct transcript *tr, const char *l, size_t n,
 	} else if (n >= 16 && strncasecmp(l, "while talking to", 16) == 0) {
 		tr->reply[0] = '\0';
 		tr->command = BOUNCE_CMD_UNKNOWN;
+	} else if (n > 4 && l[0] >= '4' && l[0] <= '5' && l[3] == ' ') {
+		add_line(tr->bare, sizeof(tr->bare), l, n);
 	}
 }
 
 static void
 read_transcript(const struct bounce_text *t, struct bounce_report *rep)
 {
-	struct transcript tr = {"", BOUNCE_CMD_UNKNOWN};
+	struct transcript tr = {"", "", BOUNCE_CMD_UNKNOWN};
+	int i;
 	const char *p = t->text, *stop = t->text + t->len, *nl;
 
 	while (p < stop) {
@@ -130,6 +143,11 @@ read_transcript(const struct bounce_text *t, struct bounce_report *rep)
 	}
 	if (rep->nentries == 0)
 		bounce_text_read(t, rep);
+	/* Recipients listed above the transcript, their reply in it. */
+	for (i = 0; tr.bare[0] != '\0' && i < rep->nentries; i++)
+		if (strpbrk(rep->entries[i].diagnostic, "0123456789") == NULL)
+			bounce_append_diag(&rep->entries[i], tr.bare,
+			                   strlen(tr.bare));
 }
 
 const struct bounce_family family_sendmail = {
