@@ -30,6 +30,7 @@ struct walk {
 };
 
 static void walk_part(struct walk *w, const char *part, size_t len, int depth);
+static void keep_text(struct walk *w, const char *body, size_t blen);
 
 struct bounce_entry *
 bounce_entry_for(struct bounce_report *rep, const char *recipient)
@@ -114,6 +115,8 @@ bounce_command_in(const char *diag)
 	        {"[rcpt_to]", BOUNCE_CMD_RCPT},
 	        {"[mail_from]", BOUNCE_CMD_MAIL},
 	        {"after rcpt command", BOUNCE_CMD_RCPT},
+	        {"following rcpt command", BOUNCE_CMD_RCPT},
+	        {"following data command", BOUNCE_CMD_DATA},
 	        {"does not like recipient", BOUNCE_CMD_RCPT},
 	        {"refused to talk to me", BOUNCE_CMD_HELO},
 	        {"but sender was rejected", BOUNCE_CMD_MAIL},
@@ -244,6 +247,8 @@ walk_multipart(struct walk *w, const char *ctype, const char *body, size_t blen,
 	p = boundary[0] ? mime_memcasemem(body, blen, delim) : NULL;
 	if (p == NULL)
 		p = guess_delimiter(body, blen, delim, sizeof(delim), &dlen);
+	if (p == NULL) /* no parts at all: read it as the text it is */
+		keep_text(w, body, blen);
 	while (p != NULL && w->parts < MAX_PARTS) {
 		p += dlen;
 		if (end - p >= 2 && p[0] == '-' && p[1] == '-')
