@@ -624,7 +624,7 @@ parse_normalized(const char *msg, size_t len, struct bounce_report *rep)
 		finish_arf(&w);
 	else if (w.text != NULL &&
 	         (t.family != NULL || looks_like_bounce(msg, hlen, from))) {
-		if (!w.dsn)
+		if (rep->nentries == 0)
 			w.dsn = embedded_dsn(w.text, w.textlen, rep);
 		if (w.dsn)
 			merge_text(&w, &t, from);

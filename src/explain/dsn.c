@@ -53,6 +53,37 @@ recipient_group(const char *g, size_t glen, const char *mta,
 		snprintf(e->reporting_mta, sizeof(e->reporting_mta), "%s", mta);
 }
 
+static int
+is_final_recipient(const char *l, size_t n)
+{
+	return n >= 16 && strncasecmp(l, "final-recipient", 15) == 0 &&
+	       (l[15] == ':' || l[15] == ' ');
+}
+
+/* Some MTAs write several recipients' fields without the blank line
+ * between them: a second Final-Recipient starts the next recipient. */
+static void
+recipient_groups(const char *g, size_t glen, const char *mta,
+                 struct bounce_report *rep)
+{
+	size_t start = 0, i = 0, e;
+	int seen = 0;
+
+	while (i < glen) {
+		for (e = i; e < glen && g[e] != '\n'; e++)
+			;
+		if (is_final_recipient(g + i, e - i)) {
+			if (seen) {
+				recipient_group(g + start, i - start, mta, rep);
+				start = i;
+			}
+			seen = 1;
+		}
+		i = e + 1;
+	}
+	recipient_group(g + start, glen - start, mta, rep);
+}
+
 /* Calls fn for each blank-line separated group of body. */
 static size_t
 next_group(const char *body, size_t len, size_t i, size_t *glen)
@@ -85,7 +116,7 @@ dsn_parse(const char *body, size_t len, struct bounce_report *rep)
 		    mime_header(body + start, glen, "Reporting-MTA", v,
 		                sizeof(v)))
 			strip_type(v, mta, sizeof(mta));
-		recipient_group(body + start, glen, mta, rep);
+		recipient_groups(body + start, glen, mta, rep);
 		i = start + glen;
 	}
 }

@@ -115,11 +115,17 @@ mime_header(const char *hdrs, size_t hlen, const char *name, char *out,
 		return 0;
 	out[0] = '\0';
 	while (i < hlen) {
-		if (hlen - i > n && strncasecmp(hdrs + i, name, n) == 0 &&
-		    hdrs[i + n] == ':') {
-			copy_unfolded(hdrs + i + n + 1, hdrs + hlen, out,
-			              outsz);
-			return 1;
+		if (hlen - i > n && strncasecmp(hdrs + i, name, n) == 0) {
+			size_t c = i + n;
+
+			/* "Name : value" is wrong but written by some MTAs */
+			while (c < hlen && hdrs[c] == ' ')
+				c++;
+			if (c < hlen && hdrs[c] == ':') {
+				copy_unfolded(hdrs + c + 1, hdrs + hlen, out,
+				              outsz);
+				return 1;
+			}
 		}
 		while (i < hlen && hdrs[i] != '\n')
 			i++;
