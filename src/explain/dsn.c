@@ -121,15 +121,13 @@ dsn_parse(const char *body, size_t len, struct bounce_report *rep)
 	}
 }
 
-void
-arf_parse(const char *body, size_t len, struct bounce_report *rep)
+static void
+arf_entry(const char *body, size_t len, const char *rcpt,
+          struct bounce_report *rep)
 {
-	char v[BOUNCE_FIELD_MAX], rcpt[BOUNCE_FIELD_MAX] = "";
-	struct bounce_entry *e;
+	char v[BOUNCE_FIELD_MAX];
+	struct bounce_entry *e = bounce_entry_for(rep, rcpt);
 
-	if (mime_header(body, len, "Original-Rcpt-To", v, sizeof(v)))
-		strip_type(v, rcpt, sizeof(rcpt));
-	e = bounce_entry_for(rep, rcpt);
 	if (e == NULL)
 		return;
 	if (mime_header(body, len, "Feedback-Type", v, sizeof(v)))
@@ -140,4 +138,28 @@ arf_parse(const char *body, size_t len, struct bounce_report *rep)
 	snprintf(e->action, sizeof(e->action), "feedback");
 	e->reason = REASON_FEEDBACK;
 	e->hard = 0;
+}
+
+/* One entry per Original-Rcpt-To field (RFC 5965 allows several), or one
+ * without a recipient when the report names none. */
+void
+arf_parse(const char *body, size_t len, struct bounce_report *rep)
+{
+	char v[BOUNCE_FIELD_MAX], rcpt[BOUNCE_FIELD_MAX];
+	size_t i = 0, e;
+	int found = 0;
+
+	while (i < len) {
+		for (e = i; e < len && body[e] != '\n'; e++)
+			;
+		if (mime_header(body + i, e - i + (e < len), "Original-Rcpt-To",
+		                v, sizeof(v))) {
+			strip_type(v, rcpt, sizeof(rcpt));
+			arf_entry(body, len, rcpt, rep);
+			found = 1;
+		}
+		i = e + 1;
+	}
+	if (!found)
+		arf_entry(body, len, "", rep);
 }
