@@ -187,8 +187,9 @@ bounce_classify(struct bounce_entry *e, const struct bounce_family *fam)
 	clean_status(e);
 	split_diag_type(e);
 	failure_reply(e->diagnostic, &r);
-	if (e->reply_code == 0 && r.basic >= 400 && r.basic < 600 &&
-	    r.basic / 10 % 10 <= 5)
+	if (e->reply_code == 0 && r.basic / 10 % 10 <= 5 &&
+	    ((r.basic >= 400 && r.basic < 600) ||
+	     (r.basic >= 200 && r.basic < 300 && e->status[0] == '2')))
 		e->reply_code = r.basic;
 	/* A code quoted in the reply is finer than an X.0.0 Status field. */
 	if (r.enhanced[0] != '\0' && r.enh_class != 2 &&

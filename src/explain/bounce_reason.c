@@ -204,9 +204,7 @@ static const struct phrase phrases[] = {
 	R("mailbox unavailable", USERUNKNOWN),
 	R("mailbox not available", USERUNKNOWN),
 	/* content refused on purpose */
-	R("content filter", FILTERED),
 	R("recipient preferences", FILTERED),
-	R("message filtered", FILTERED),
 	R("refused by the recipient", FILTERED),
 	R("rejected by the recipient", FILTERED),
 	R("recipient has rejected", FILTERED),
@@ -271,6 +269,8 @@ static const struct phrase phrases[] = {
 	R("junk mail", SPAMDETECTED),
 	R("bulk mail", SPAMDETECTED),
 	R("content rejected", SPAMDETECTED),
+	R("content filter", FILTERED),
+	R("message filtered", FILTERED),
 	R("receiving mail at a rate", RATELIMITED),
 	R("too many messages", RATELIMITED),
 	R("too fast", RATELIMITED),
@@ -380,7 +380,8 @@ code_reason(const char *status)
 {
 	int c, s, d;
 
-	if (!enhanced_parse(status, strlen(status), &c, &s, &d))
+	if (!enhanced_parse(status, strlen(status), &c, &s, &d) || s > 9 ||
+	    d > 99)
 		return REASON_UNDEFINED;
 	if (c == 2)
 		return REASON_DELIVERED;

@@ -286,6 +286,10 @@ test_specific_code_and_advice(void **state)
 	assert_int_equal(explain_is_hard(&r), 0);
 	explain_reply("450 4.1.1 User unknown", (size_t)-1, &r);
 	assert_int_equal(explain_is_hard(&r), 1);
+	/* an empty enhanced code is no code (the relay passes "") */
+	explain_parts(550, "", "mailbox unavailable", &r);
+	assert_false(r.flags & EXPLAIN_F_ENHANCED);
+	assert_string_equal(r.enhanced, "");
 }
 
 int

@@ -157,6 +157,77 @@ test_not_a_bounce(void **state)
 	free(msg);
 }
 
+/* The reporting software is recognised, and recipients come out in the
+ * order the message lists them. */
+static void
+test_families(void **state)
+{
+	static const struct {
+		const char *file, *format, *first, *second;
+	} cases[] = {
+	        {"dragonfly.eml", "dragonfly", "anna@example.net", NULL},
+	        {"opensmtpd.eml", "opensmtpd", "dave@example.com",
+	         "erin@nonexistent.example"},
+	        {"zoho.eml", "zoho", "gina@example.net", "hugo@example.net"},
+	        {"googlegroups.eml", "googlegroups",
+	         "team-announce@googlegroups.com", NULL},
+	        {"sendmail-transcript.eml", "sendmail", "kim@nowhere.example",
+	         "lee@example.com"},
+	        {"imail.eml", "imailserver", "nick@mail.example.jp", NULL},
+	        {"exchange2003.eml", "exchange", "pat@corp.example.com", NULL},
+	        {"workmail-embedded.eml", "amazonworkmail", "rosa@example.net",
+	         NULL},
+	        {"exim-pipe.eml", "exim", "tom@host.example.net", NULL},
+	        {"qmail-sender.eml", "qmail", "victor@example.org", NULL},
+	        {"arf-two.eml", "arf", "amy@fbl.example.net",
+	         "ben@fbl.example.net"},
+	};
+	size_t i, len;
+	char *msg;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		msg = slurp(cases[i].file, &len);
+		assert_int_equal(bounce_parse(msg, len, &report),
+		                 cases[i].second ? 2 : 1);
+		assert_string_equal(report.format, cases[i].format);
+		assert_string_equal(report.entries[0].recipient,
+		                    cases[i].first);
+		if (cases[i].second)
+			assert_string_equal(report.entries[1].recipient,
+			                    cases[i].second);
+		free(msg);
+	}
+}
+
+/* Where a family's own sentence, the SMTP command and the code disagree
+ * with a generic word, the reason follows the stronger evidence. */
+static void
+test_reason_evidence(void **state)
+{
+	size_t len;
+	char *msg;
+
+	(void)state;
+	/* "user unknown" after DATA is a filter's answer */
+	msg = slurp("postfix-data-filter.eml", &len);
+	bounce_parse(msg, len, &report);
+	assert_int_equal(report.entries[0].reason, REASON_FILTERED);
+	assert_int_equal(report.entries[0].hard, 0);
+	free(msg);
+	/* "blocked" in the text, 5.7.26 in the code: authentication */
+	msg = slurp("gmail-unauthenticated.eml", &len);
+	bounce_parse(msg, len, &report);
+	assert_int_equal(report.entries[0].reason, REASON_AUTHFAILURE);
+	free(msg);
+	/* a refusal of MAIL FROM is about the sender */
+	msg = slurp("qmail-sender.eml", &len);
+	bounce_parse(msg, len, &report);
+	assert_int_equal(report.entries[0].reason, REASON_REJECTED);
+	assert_int_equal(report.entries[0].command, BOUNCE_CMD_MAIL);
+	free(msg);
+}
+
 static const char *const corpus[] = {
         "dsn-postfix.eml",   "dsn-two-recipients.eml",
         "dsn-base64.eml",    "dsn-qp.eml",
@@ -203,6 +274,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_corpus),
 	        cmocka_unit_test(test_not_a_bounce),
+	        cmocka_unit_test(test_families),
+	        cmocka_unit_test(test_reason_evidence),
 	        cmocka_unit_test(test_speed),
 	};
 
