@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "explain/bounce_int.h"
+#include "explain/charset.h"
 #include "explain/explain_int.h"
 #include "explain/family.h"
 #include "explain/mime.h"
@@ -245,7 +246,7 @@ walk_multipart(struct walk *w, const char *ctype, const char *body, size_t blen,
 	if (!mime_param(ctype, "boundary", boundary, sizeof(boundary)))
 		boundary[0] = '\0';
 	dlen = (size_t)snprintf(delim, sizeof(delim), "--%s", boundary);
-	p = boundary[0] ? mime_memcasemem(body, blen, delim) : NULL;
+	p = boundary[0] ? memmem(body, blen, delim, dlen) : NULL;
 	if (p == NULL)
 		p = guess_delimiter(body, blen, delim, sizeof(delim), &dlen);
 	if (p == NULL) /* no parts at all: read it as the text it is */
@@ -258,7 +259,7 @@ walk_multipart(struct walk *w, const char *ctype, const char *body, size_t blen,
 		if (p == NULL)
 			return;
 		p++;
-		next = mime_memcasemem(p, (size_t)(end - p), delim);
+		next = memmem(p, (size_t)(end - p), delim, dlen);
 		walk_part(w, p, (size_t)((next ? next : end) - p), depth + 1);
 		p = next;
 	}
@@ -365,13 +366,30 @@ note_original_to(struct walk *w, const char *hdrs, size_t hlen, int depth)
 		mime_address(v, strlen(v), w->orig_to, sizeof(w->orig_to));
 }
 
+/* A text part in its charset as UTF-8 (NULL: use it as it is).  Without
+ * a charset parameter, ISO-2022-JP's escape sequence still gives it away
+ * (Japanese carriers' notices often omit it). */
+static char *
+text_as_utf8(const char *ctype, const char *type, const char *body, size_t blen,
+             size_t *ulen)
+{
+	char cs[64] = "";
+
+	if (type[0] != '\0' && strncmp(type, "text/", 5) != 0)
+		return NULL;
+	if (!mime_param(ctype, "charset", cs, sizeof(cs)) &&
+	    memmem(body, blen, "\x1b$B", 3) != NULL)
+		snprintf(cs, sizeof(cs), "ISO-2022-JP");
+	return charset_to_utf8(cs, body, blen, ulen);
+}
+
 static void
 walk_part(struct walk *w, const char *part, size_t len, int depth)
 {
 	char ctype[512] = "", type[128], cte[64] = "";
 	const char *body;
-	size_t hlen, blen, dlen;
-	char *decoded;
+	size_t hlen, blen, dlen, ulen;
+	char *decoded, *utf8;
 
 	if (depth > MAX_DEPTH || ++w->parts > MAX_PARTS)
 		return;
@@ -385,10 +403,16 @@ walk_part(struct walk *w, const char *part, size_t len, int depth)
 		return;
 	}
 	decoded = mime_decode(cte, body, blen, &dlen);
-	if (decoded != NULL)
-		walk_leaf(w, type, part, hlen, decoded, dlen, depth);
+	if (decoded != NULL) {
+		body = decoded;
+		blen = dlen;
+	}
+	utf8 = text_as_utf8(ctype, type, body, blen, &ulen);
+	if (utf8 != NULL)
+		walk_leaf(w, type, part, hlen, utf8, ulen, depth);
 	else
 		walk_leaf(w, type, part, hlen, body, blen, depth);
+	free(utf8);
 	free(decoded);
 }
 
@@ -426,9 +450,13 @@ add_vacation(struct bounce_report *rep, const char *hdrs, size_t hlen)
 	e = bounce_entry_for(rep, from);
 	if (e == NULL)
 		return;
-	if (mime_header(hdrs, hlen, "Subject", v, sizeof(v)))
-		bounce_copy_line(e->diagnostic, sizeof(e->diagnostic), v,
-		                 strlen(v));
+	if (mime_header(hdrs, hlen, "Subject", v, sizeof(v))) {
+		char subj[BOUNCE_FIELD_MAX];
+
+		charset_decode_words(v, subj, sizeof(subj));
+		bounce_copy_line(e->diagnostic, sizeof(e->diagnostic), subj,
+		                 strlen(subj));
+	}
 	snprintf(e->action, sizeof(e->action), "auto-replied");
 	e->reason = REASON_VACATION;
 	rep->format = "autoreply";
@@ -454,13 +482,14 @@ looks_like_bounce(const char *hdrs, size_t hlen, const char *from)
 	        "failed",    "bounce",   "not delivered",  "error",
 	        "rejected",  "warning",  "nondeliverable", "non-deliverable",
 	};
-	char subj[BOUNCE_FIELD_MAX];
+	char raw[BOUNCE_FIELD_MAX], subj[BOUNCE_FIELD_MAX];
 	size_t i;
 
 	if (from_mailer_daemon(from))
 		return 1;
-	if (!mime_header(hdrs, hlen, "Subject", subj, sizeof(subj)))
+	if (!mime_header(hdrs, hlen, "Subject", raw, sizeof(raw)))
 		return 0;
+	charset_decode_words(raw, subj, sizeof(subj));
 	for (i = 0; i < sizeof(subjects) / sizeof(subjects[0]); i++)
 		if (mime_memcasemem(subj, strlen(subj), subjects[i]) != NULL)
 			return 1;

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "explain/bounce.h"
+#include "explain/charset.h"
 
 #define MAX_FILES 64
 
@@ -228,6 +229,35 @@ test_reason_evidence(void **state)
 	free(msg);
 }
 
+/* Text in other charsets reaches the classifiers as UTF-8 (iconv), and
+ * encoded words in headers are decoded. */
+static void
+test_charsets(void **state)
+{
+	static const char jis[] = "\x1b$B$3$s$K$A$O\x1b(B";
+	char out[128], *u;
+	size_t n;
+
+	(void)state;
+	u = charset_to_utf8("ISO-2022-JP", jis, sizeof(jis) - 1, &n);
+	assert_non_null(u);
+	assert_string_equal(u, "\xe3\x81\x93\xe3\x82\x93\xe3\x81\xab"
+	                       "\xe3\x81\xa1\xe3\x81\xaf");
+	free(u);
+	assert_null(charset_to_utf8("us-ascii", "abc", 3, &n));
+	assert_null(charset_to_utf8("ISO-8859-1", "plain", 5, &n));
+	assert_null(charset_to_utf8("no-such-charset", "\xe9", 1, &n));
+	charset_decode_words("=?ISO-8859-1?Q?Abwesend:_M=FCller?=", out,
+	                     sizeof(out));
+	assert_string_equal(out, "Abwesend: M\xc3\xbcller");
+	charset_decode_words("=?UTF-8?B?QXV0byByZXBseQ==?= "
+	                     "=?UTF-8?B?OiBoZWxsbw==?= (away)",
+	                     out, sizeof(out));
+	assert_string_equal(out, "Auto reply: hello (away)");
+	charset_decode_words("=?broken", out, sizeof(out));
+	assert_string_equal(out, "=?broken");
+}
+
 static const char *const corpus[] = {
         "dsn-postfix.eml",   "dsn-two-recipients.eml",
         "dsn-base64.eml",    "dsn-qp.eml",
@@ -276,6 +306,7 @@ main(void)
 	        cmocka_unit_test(test_not_a_bounce),
 	        cmocka_unit_test(test_families),
 	        cmocka_unit_test(test_reason_evidence),
+	        cmocka_unit_test(test_charsets),
 	        cmocka_unit_test(test_speed),
 	};
 
