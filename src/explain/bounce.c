@@ -116,6 +116,7 @@ bounce_command_in(const char *diag)
 	        {"[rcpt_to]", BOUNCE_CMD_RCPT},
 	        {"[mail_from]", BOUNCE_CMD_MAIL},
 	        {"after rcpt command", BOUNCE_CMD_RCPT},
+	        {"smtp:rcpt", BOUNCE_CMD_RCPT},
 	        {"following rcpt command", BOUNCE_CMD_RCPT},
 	        {"following data command", BOUNCE_CMD_DATA},
 	        {"does not like recipient", BOUNCE_CMD_RCPT},
@@ -178,9 +179,28 @@ failure_reply(const char *diag, struct explain_result *r)
 	}
 }
 
+/* A reply that quotes the recipient ("550 <a@b>: User unknown",
+ * "550 a@b... No such user") answered RCPT TO: after DATA servers speak
+ * about the message, not one address. */
+static int
+echoes_recipient(const struct bounce_entry *e)
+{
+	char q[BOUNCE_FIELD_MAX + 4];
+	size_t n = strlen(e->recipient), dl = strlen(e->diagnostic);
+
+	if (n == 0)
+		return 0;
+	snprintf(q, sizeof(q), "<%s>", e->recipient);
+	if (mime_memcasemem(e->diagnostic, dl, q) != NULL)
+		return 1;
+	snprintf(q, sizeof(q), "%s...", e->recipient);
+	return mime_memcasemem(e->diagnostic, dl, q) != NULL;
+}
+
 void
 bounce_classify(struct bounce_entry *e, const struct bounce_family *fam)
 {
+	int delivered;
 	struct explain_result r;
 
 	if (e->reason == REASON_FEEDBACK || e->reason == REASON_VACATION)
@@ -188,12 +208,14 @@ bounce_classify(struct bounce_entry *e, const struct bounce_family *fam)
 	clean_status(e);
 	split_diag_type(e);
 	failure_reply(e->diagnostic, &r);
+	delivered = e->status[0] == '2' ||
+	            strncasecmp(e->action, "delivered", 9) == 0;
 	if (e->reply_code == 0 && r.basic / 10 % 10 <= 5 &&
 	    ((r.basic >= 400 && r.basic < 600) ||
-	     (r.basic >= 200 && r.basic < 300 && e->status[0] == '2')))
+	     (r.basic >= 200 && r.basic < 300 && delivered)))
 		e->reply_code = r.basic;
 	/* A code quoted in the reply is finer than an X.0.0 Status field. */
-	if (r.enhanced[0] != '\0' && r.enh_class != 2 &&
+	if (r.enhanced[0] != '\0' && (r.enh_class != 2 || delivered) &&
 	    (e->status[0] == '\0' || (strcmp(e->status + 1, ".0.0") == 0 &&
 	                              e->status[0] - '0' == r.enh_class)))
 		snprintf(e->status, sizeof(e->status), "%s", r.enhanced);
@@ -203,6 +225,8 @@ bounce_classify(struct bounce_entry *e, const struct bounce_family *fam)
 		e->reply_code = 0;
 	if (e->command == BOUNCE_CMD_UNKNOWN)
 		e->command = bounce_command_in(e->diagnostic);
+	if (e->command == BOUNCE_CMD_UNKNOWN && echoes_recipient(e))
+		e->command = BOUNCE_CMD_RCPT;
 	e->reason = bounce_reason(fam, e);
 	class_status(e);
 	e->hard = explain_reason_is_hard(e->reason, e->status[0] == '4');
@@ -645,13 +669,19 @@ parse_normalized(const char *msg, size_t len, struct bounce_report *rep)
 	memset(&t, 0, sizeof(t));
 	t.hdrs = msg;
 	t.hlen = hlen;
+	t.msg = msg;
+	t.msglen = len;
+	t.from = from;
 	t.family = family_detect(msg, hlen, w.text, w.textlen);
+	t.text = "";
 	if (w.text != NULL) {
 		t.text = w.text;
 		t.len = bounce_text_end(w.text, w.textlen, t.family);
 	}
 	if (w.arf)
 		finish_arf(&w);
+	else if (w.text == NULL && t.family != NULL && t.family->read != NULL)
+		t.family->read(&t, rep); /* a report with no text part */
 	else if (w.text != NULL &&
 	         (t.family != NULL || looks_like_bounce(msg, hlen, from))) {
 		if (rep->nentries == 0)

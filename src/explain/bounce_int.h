@@ -13,10 +13,13 @@ struct bounce_family;
  * to where the returned message starts, the top-level headers, and the
  * family that wrote it (NULL when unknown). */
 struct bounce_text {
-	const char *text;
+	const char *text; /* "" when the message has no text part */
 	size_t len;
 	const char *hdrs;
 	size_t hlen;
+	const char *msg; /* the whole message, for reports in attachments */
+	size_t msglen;
+	const char *from; /* the From: header's value */
 	const struct bounce_family *family;
 };
 

@@ -249,6 +249,8 @@ static const struct phrase phrases[] = {
 	R("name or service not known", HOSTUNKNOWN),
 	R("mail domain", HOSTUNKNOWN),
 	/* the message content and rates; blocklists named after spam first */
+	R("blacklisted url", SPAMDETECTED),
+	R("uribl", SPAMDETECTED),
 	R("blocked using", BLOCKED),
 	R("client host blocked", BLOCKED),
 	R("banned sending ip", BLOCKED),
@@ -588,7 +590,7 @@ in_context(const struct bounce_entry *e, enum explain_reason r,
 		return REASON_REJECTED;
 	if (r == REASON_USERUNKNOWN && how == BY_SENTENCE &&
 	    e->command != BOUNCE_CMD_RCPT &&
-	    strncmp(e->status + 1, ".1.", 3) != 0)
+	    code_reason(e->status) != REASON_USERUNKNOWN)
 		return REASON_FILTERED;
 	if (r == REASON_HOSTUNKNOWN && e->status[0] == '4')
 		return REASON_NETWORKERROR;

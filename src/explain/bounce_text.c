@@ -215,6 +215,9 @@ trailing_address(const char *l, size_t len, char *addr, size_t addrsz)
 		a--;
 	if (a == 0 || l[a - 1] != ':' || !memchr(l, ' ', a))
 		return -1;
+	/* "MAIL FROM: a@b", "Original sender: a@b" name the sender */
+	if (mime_memcasemem(l, a, "from") || mime_memcasemem(l, a, "sender"))
+		return -1;
 	return (long)a - 1;
 }
 
@@ -299,7 +302,16 @@ sentence_recipient(const char *text, size_t len, struct bounce_report *rep)
 	if (!mime_address(p, (size_t)(nl - p), addr, sizeof(addr)))
 		return;
 	e = bounce_entry_for(rep, addr);
-	if (e != NULL && nl < text + len)
+	if (e == NULL)
+		return;
+	/* the reply may follow on the same line ("... rejected recipient
+	 * <a@b> ...: [550 5.1.1 User unknown") */
+	p = mime_memcasemem(p, (size_t)(nl - p), addr) + strlen(addr);
+	while (p < nl && (*p == '>' || *p == '.' || *p == ' '))
+		p++;
+	if (nl - p > 8)
+		bounce_append_diag(e, p, (size_t)(nl - p));
+	if (nl < text + len)
 		bounce_append_diag(e, nl + 1, (size_t)(text + len - nl - 1));
 }
 

@@ -17,7 +17,6 @@ static const char *const end[] = {
         NULL,
 };
 static const struct family_phrase phrases[] = {
-        {"retry timeout exceeded", REASON_EXPIRED},
         {"all hosts * have been failing for a long time", REASON_EXPIRED},
         {"all relevant mx records point to non-existent hosts",
          REASON_HOSTUNKNOWN},
@@ -26,6 +25,7 @@ static const struct family_phrase phrases[] = {
         {"too many \"received\" headers", REASON_NETWORKERROR},
         {"mailbox is full", REASON_MAILBOXFULL},
         {"quota exceeded", REASON_MAILBOXFULL},
+        {"retry timeout exceeded", REASON_EXPIRED},
         {"error in address", REASON_SYNTAXERROR},
         {"return message verification", REASON_REJECTED},
         {"the account or domain may not exist", REASON_HOSTUNKNOWN},

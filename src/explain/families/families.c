@@ -14,10 +14,11 @@
 
 /* clang-format off */
 static const struct bounce_family *const families[] = {
-	&family_googlegroups, &family_dragonfly, &family_opensmtpd,
-	&family_zoho, &family_amazonworkmail, &family_imailserver,
-	&family_exchange, &family_gmail, &family_yahoo, &family_qmail,
-	&family_exim, &family_sendmail, &family_postfix,
+        &family_feedbackmail, &family_amazonses, &family_googlegroups,
+        &family_dragonfly, &family_opensmtpd, &family_zoho,
+        &family_amazonworkmail, &family_imailserver, &family_apachejames,
+        &family_exchange, &family_gmail, &family_yahoo, &family_qmail,
+        &family_exim, &family_sendmail, &family_postfix,
 };
 /* clang-format on */
 #define NFAMILIES (sizeof(families) / sizeof(families[0]))

@@ -7,7 +7,10 @@
 
 #include "explain/family.h"
 
+extern const struct bounce_family family_amazonses;
 extern const struct bounce_family family_amazonworkmail;
+extern const struct bounce_family family_apachejames;
+extern const struct bounce_family family_feedbackmail;
 extern const struct bounce_family family_dragonfly;
 extern const struct bounce_family family_exchange;
 extern const struct bounce_family family_exim;

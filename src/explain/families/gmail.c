@@ -32,6 +32,8 @@ static const struct family_phrase phrases[] = {
         {"has been blocked", REASON_BLOCKED},
         {"delivery to the following recipient has been delayed",
          REASON_EXPIRED},
+        {"message will be retried", REASON_EXPIRED},
+        {"'send mail as'", REASON_REJECTED},
         {NULL, REASON_UNDEFINED},
 };
 
