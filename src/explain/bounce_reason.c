@@ -572,6 +572,17 @@ by_evidence(const struct bounce_family *fam, const struct bounce_entry *e,
 	return folded[0] != '\0' ? REASON_ONHOLD : REASON_UNDEFINED;
 }
 
+/* An addressing status from the registry (X.1.0 to X.1.10), as opposed
+ * to a vendor's private X.1.NNN. */
+static int
+addressing_code(const char *status)
+{
+	int c, s, d;
+
+	return enhanced_parse(status, strlen(status), &c, &s, &d) && s == 1 &&
+	       d <= 10;
+}
+
 /* The SMTP command and the code correct what generic words say.  A
  * refusal of MAIL FROM is about the sender.  "User unknown" is only about
  * the address when it answered RCPT TO (or comes with an X.1.x code);
@@ -589,8 +600,7 @@ in_context(const struct bounce_entry *e, enum explain_reason r,
 	     r == REASON_HOSTUNKNOWN))
 		return REASON_REJECTED;
 	if (r == REASON_USERUNKNOWN && how == BY_SENTENCE &&
-	    e->command != BOUNCE_CMD_RCPT &&
-	    code_reason(e->status) != REASON_USERUNKNOWN)
+	    e->command != BOUNCE_CMD_RCPT && !addressing_code(e->status))
 		return REASON_FILTERED;
 	if (r == REASON_HOSTUNKNOWN && e->status[0] == '4')
 		return REASON_NETWORKERROR;

@@ -17,6 +17,8 @@ static const char *const body[] = {
         "did not reach some or all of the intended recipients",
         "delivery has failed to these recipients",
         "diagnostic information for administrators",
+        "remote server returned '",
+        "resolver.adr.",
         NULL,
 };
 static const struct family_phrase phrases[] = {
@@ -33,6 +35,8 @@ static const struct family_phrase phrases[] = {
         {"delivery to this recipient has been delayed", REASON_EXPIRED},
         {"destination domain does not exist", REASON_HOSTUNKNOWN},
         {"recipsizelimit", REASON_EXCEEDLIMIT},
+        {"resolver.adr.recipnotfound", REASON_USERUNKNOWN},
+        {"resolver.adr.recipientnotfound", REASON_USERUNKNOWN},
         {NULL, REASON_UNDEFINED},
 };
 
