@@ -182,6 +182,12 @@ test_families(void **state)
 	        {"qmail-sender.eml", "qmail", "victor@example.org", NULL},
 	        {"arf-two.eml", "arf", "amy@fbl.example.net",
 	         "ben@fbl.example.net"},
+	        {"ses-notification.eml", "amazonses", "ivy@example.net",
+	         "jon@example.org"},
+	        {"ses-delivery.eml", "amazonses", "kay@example.com", NULL},
+	        {"apple-unsubscribe.eml", "feedback", "liam@example.me", NULL},
+	        {"james.eml", "apachejames", "5550100@gateway.example.net",
+	         NULL},
 	};
 	size_t i, len;
 	char *msg;
