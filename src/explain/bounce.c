@@ -186,15 +186,26 @@ static int
 echoes_recipient(const struct bounce_entry *e)
 {
 	char q[BOUNCE_FIELD_MAX + 4];
-	size_t n = strlen(e->recipient), dl = strlen(e->diagnostic);
+	const char *reply = e->diagnostic, *p;
+	size_t n = strlen(e->recipient), dl;
 
 	if (n == 0)
 		return 0;
+	/* only the reply counts, not a list of addresses before it */
+	for (p = e->diagnostic; *p != '\0'; p++)
+		if (p[0] >= '4' && p[0] <= '5' && p[1] >= '0' && p[1] <= '9' &&
+		    p[2] >= '0' && p[2] <= '9' &&
+		    (p[3] == ' ' || p[3] == '-') &&
+		    (p == e->diagnostic || p[-1] == ' ' || p[-1] == ';')) {
+			reply = p;
+			break;
+		}
+	dl = strlen(reply);
 	snprintf(q, sizeof(q), "<%s>", e->recipient);
-	if (mime_memcasemem(e->diagnostic, dl, q) != NULL)
+	if (mime_memcasemem(reply, dl, q) != NULL)
 		return 1;
 	snprintf(q, sizeof(q), "%s...", e->recipient);
-	return mime_memcasemem(e->diagnostic, dl, q) != NULL;
+	return mime_memcasemem(reply, dl, q) != NULL;
 }
 
 void

@@ -523,6 +523,8 @@ by_text(const struct bounce_family *fam, const char *folded, enum strength *how)
 	int fr = fam != NULL ? family_phrase_reason(fam, folded) : -1;
 
 	*how = BY_FAMILY;
+	if (fr < 0)
+		fr = provider_reason(folded);
 	if (fr >= 0)
 		return (enum explain_reason)fr;
 	*how = BY_SENTENCE;

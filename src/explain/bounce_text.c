@@ -287,7 +287,7 @@ sentence_recipient(const char *text, size_t len, struct bounce_report *rep)
 {
 	char addr[BOUNCE_FIELD_MAX];
 	struct bounce_entry *e;
-	const char *p, *nl;
+	const char *p, *nl, *sol;
 	size_t n;
 
 	if (rep->nentries > 0)
@@ -295,6 +295,8 @@ sentence_recipient(const char *text, size_t len, struct bounce_report *rep)
 	p = find_any(text, len, rcpt_intros, &n);
 	if (p == NULL)
 		return;
+	for (sol = p; sol > text && sol[-1] != '\n'; sol--)
+		;
 	p += n;
 	nl = memchr(p, '\n', (size_t)(text + len - p));
 	if (nl == NULL)
@@ -304,6 +306,8 @@ sentence_recipient(const char *text, size_t len, struct bounce_report *rep)
 	e = bounce_entry_for(rep, addr);
 	if (e == NULL)
 		return;
+	/* the sentence itself says why, in the family's words */
+	bounce_append_diag(e, sol, (size_t)(p - sol));
 	/* the reply may follow on the same line ("... rejected recipient
 	 * <a@b> ...: [550 5.1.1 User unknown") */
 	p = mime_memcasemem(p, (size_t)(nl - p), addr) + strlen(addr);

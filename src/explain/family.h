@@ -42,6 +42,12 @@ struct bounce_family {
 	enum explain_reason fixed;
 	/* A reader for a layout the generic one does not know, or NULL. */
 	void (*read)(const struct bounce_text *t, struct bounce_report *rep);
+	/* For a receiving provider rather than a reporting MTA: markers of
+	 * its replies (host names, its error-code prefix), looked for in
+	 * each recipient's reply whoever reported it, and a reader of its
+	 * documented error codes (returns a reason, or -1). */
+	const char *const *reply_markers;
+	int (*reply_reason)(const char *folded);
 };
 
 /* The family that wrote the message (headers first, then body), or NULL. */
@@ -50,5 +56,8 @@ const struct bounce_family *family_detect(const char *hdrs, size_t hlen,
 
 /* Reason from the family's phrase table for folded text, or -1. */
 int family_phrase_reason(const struct bounce_family *f, const char *folded);
+
+/* Reason a receiving provider documents for the reply (folded), or -1. */
+int provider_reason(const char *folded);
 
 #endif

@@ -17,6 +17,7 @@ static const struct bounce_family *const families[] = {
         &family_feedbackmail, &family_amazonses, &family_googlegroups,
         &family_dragonfly, &family_opensmtpd, &family_zoho,
         &family_amazonworkmail, &family_imailserver, &family_apachejames,
+        &family_fml, &family_trendmicro,
         &family_exchange, &family_gmail, &family_yahoo, &family_qmail,
         &family_exim, &family_sendmail, &family_postfix,
 };
@@ -86,6 +87,35 @@ family_detect(const char *hdrs, size_t hlen, const char *body, size_t blen)
 		if (any_body(families[i], body, blen))
 			return families[i];
 	return NULL;
+}
+
+/* Receiving providers with documented reply codes. */
+static const struct bounce_family *const providers[] = {
+        &family_orange,
+        &family_cox,
+};
+
+int
+provider_reason(const char *folded)
+{
+	const struct bounce_family *p;
+	size_t i, j;
+	int r;
+
+	for (i = 0; i < sizeof(providers) / sizeof(providers[0]); i++) {
+		p = providers[i];
+		for (j = 0; p->reply_markers[j] != NULL; j++)
+			if (strstr(folded, p->reply_markers[j]) != NULL)
+				break;
+		if (p->reply_markers[j] == NULL)
+			continue;
+		r = family_phrase_reason(p, folded);
+		if (r < 0 && p->reply_reason != NULL)
+			r = p->reply_reason(folded);
+		if (r >= 0)
+			return r;
+	}
+	return -1;
 }
 
 int
