@@ -518,13 +518,14 @@ reply_reason(const struct bounce_entry *e)
 enum strength { BY_FAMILY, BY_SENTENCE, BY_CODE, BY_WORD, BY_NOTHING };
 
 static enum explain_reason
-by_text(const struct bounce_family *fam, const char *folded, enum strength *how)
+by_text(const struct bounce_family *fam, const struct bounce_entry *e,
+        const char *folded, enum strength *how)
 {
 	int fr = fam != NULL ? family_phrase_reason(fam, folded) : -1;
 
 	*how = BY_FAMILY;
 	if (fr < 0)
-		fr = provider_reason(folded);
+		fr = provider_reason(e, folded);
 	if (fr >= 0)
 		return (enum explain_reason)fr;
 	*how = BY_SENTENCE;
@@ -547,7 +548,7 @@ by_evidence(const struct bounce_family *fam, const struct bounce_entry *e,
 	if (strncmp(e->status, "2.", 2) == 0 ||
 	    strncasecmp(e->action, "delivered", 9) == 0)
 		return REASON_DELIVERED;
-	r = by_text(fam, folded, how);
+	r = by_text(fam, e, folded, how);
 	if (r != REASON_UNDEFINED)
 		return r;
 	*how = BY_CODE;

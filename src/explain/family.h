@@ -47,7 +47,7 @@ struct bounce_family {
 	 * each recipient's reply whoever reported it, and a reader of its
 	 * documented error codes (returns a reason, or -1). */
 	const char *const *reply_markers;
-	int (*reply_reason)(const char *folded);
+	int (*reply_reason)(const struct bounce_entry *e, const char *folded);
 };
 
 /* The family that wrote the message (headers first, then body), or NULL. */
@@ -57,7 +57,8 @@ const struct bounce_family *family_detect(const char *hdrs, size_t hlen,
 /* Reason from the family's phrase table for folded text, or -1. */
 int family_phrase_reason(const struct bounce_family *f, const char *folded);
 
-/* Reason a receiving provider documents for the reply (folded), or -1. */
-int provider_reason(const char *folded);
+/* Reason a receiving provider documents for the entry's reply (folded),
+ * or -1. */
+int provider_reason(const struct bounce_entry *e, const char *folded);
 
 #endif

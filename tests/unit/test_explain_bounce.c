@@ -188,6 +188,8 @@ test_families(void **state)
 	        {"apple-unsubscribe.eml", "feedback", "liam@example.me", NULL},
 	        {"james.eml", "apachejames", "5550100@gateway.example.net",
 	         NULL},
+	        {"fml-loop.eml", "fml", "team@lists.example.jp", NULL},
+	        {"interscan.eml", "trendmicro", "tara@example.net", NULL},
 	};
 	size_t i, len;
 	char *msg;
@@ -226,6 +228,16 @@ test_reason_evidence(void **state)
 	msg = slurp("gmail-unauthenticated.eml", &len);
 	bounce_parse(msg, len, &report);
 	assert_int_equal(report.entries[0].reason, REASON_AUTHFAILURE);
+	free(msg);
+	/* receiving providers' documented codes: Orange's OFR_5xx is spam,
+	 * Spectrum's AUP#In-13xx connection limits, docomo's "Unknown user"
+	 * after DATA its sender filter */
+	msg = slurp("provider-codes.eml", &len);
+	assert_int_equal(bounce_parse(msg, len, &report), 3);
+	assert_int_equal(report.entries[0].reason, REASON_SPAMDETECTED);
+	assert_int_equal(report.entries[1].reason, REASON_TOOMANYCONN);
+	assert_int_equal(report.entries[2].reason, REASON_REJECTED);
+	assert_int_equal(report.entries[2].hard, 0);
 	free(msg);
 	/* a refusal of MAIL FROM is about the sender */
 	msg = slurp("qmail-sender.eml", &len);

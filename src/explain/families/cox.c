@@ -6,6 +6,7 @@
  */
 #include <string.h>
 
+#include "explain/bounce_int.h"
 #include "explain/families/families.h"
 
 static const char *const reply_markers[] = {
@@ -15,7 +16,7 @@ static const char *const reply_markers[] = {
 };
 
 static int
-cox_reason(const char *folded)
+cox_reason(const struct bounce_entry *e, const char *folded)
 {
 	const char *p = strstr(folded, "aup#");
 	size_t n;

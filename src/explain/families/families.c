@@ -16,7 +16,8 @@
 static const struct bounce_family *const families[] = {
         &family_feedbackmail, &family_amazonses, &family_googlegroups,
         &family_dragonfly, &family_opensmtpd, &family_zoho,
-        &family_amazonworkmail, &family_imailserver, &family_apachejames,
+        &family_amazonworkmail, &family_imailserver, &family_verizon,
+        &family_apachejames,
         &family_fml, &family_trendmicro,
         &family_exchange, &family_gmail, &family_yahoo, &family_qmail,
         &family_exim, &family_sendmail, &family_postfix,
@@ -93,10 +94,12 @@ family_detect(const char *hdrs, size_t hlen, const char *body, size_t blen)
 static const struct bounce_family *const providers[] = {
         &family_orange,
         &family_cox,
+        &family_spectrum,
+        &family_nttdocomo,
 };
 
 int
-provider_reason(const char *folded)
+provider_reason(const struct bounce_entry *e, const char *folded)
 {
 	const struct bounce_family *p;
 	size_t i, j;
@@ -111,7 +114,7 @@ provider_reason(const char *folded)
 			continue;
 		r = family_phrase_reason(p, folded);
 		if (r < 0 && p->reply_reason != NULL)
-			r = p->reply_reason(folded);
+			r = p->reply_reason(e, folded);
 		if (r >= 0)
 			return r;
 	}

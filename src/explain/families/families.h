@@ -24,7 +24,10 @@ extern const struct bounce_family family_orange;
 extern const struct bounce_family family_postfix;
 extern const struct bounce_family family_qmail;
 extern const struct bounce_family family_sendmail;
+extern const struct bounce_family family_spectrum;
 extern const struct bounce_family family_trendmicro;
+extern const struct bounce_family family_verizon;
+extern const struct bounce_family family_nttdocomo;
 extern const struct bounce_family family_yahoo;
 extern const struct bounce_family family_zoho;
 

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "explain/bounce_int.h"
 #include "explain/families/families.h"
 
 static const char *const reply_markers[] = {
@@ -40,7 +41,7 @@ token_number(const char *folded)
 }
 
 static int
-orange_reason(const char *folded)
+orange_reason(const struct bounce_entry *e, const char *folded)
 {
 	int n = token_number(folded);
 
