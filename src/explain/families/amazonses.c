@@ -2,8 +2,9 @@
  * amazonses.c — Amazon SES notifications delivered by mail through SNS: a
  * JSON document whose "Message" is itself JSON (quotes escaped) with
  * "notificationType" Bounce, Complaint or Delivery, and per recipient
- * "emailAddress", "status", "action" and "diagnosticCode" (bounces) or
- * the "recipients" list and "smtpResponse" (deliveries).  The DSN-like
+ * "emailAddress", "status", "action" and "diagnosticCode" (bounces), the
+ * complaining "emailAddress"es (complaints: feedback), or the
+ * "recipients" list and "smtpResponse" (deliveries).  The DSN-like
  * notices SES also sends go through the RFC 3464 reader.
  */
 #include <stdio.h>
@@ -89,6 +90,31 @@ read_delivery(const char *p, const char *end, struct bounce_report *rep)
 		                 strlen(v));
 }
 
+/* A complaint (feedback loop) names the complaining recipients. */
+static void
+read_complaints(const char *p, const char *end, struct bounce_report *rep)
+{
+	char addr[BOUNCE_FIELD_MAX], v[BOUNCE_FIELD_MAX];
+	const char *list =
+	        mime_memcasemem(p, (size_t)(end - p), "complainedRecipients");
+	struct bounce_entry *e;
+
+	if (list == NULL)
+		return;
+	while ((list = json_value(list, end, "emailAddress", addr,
+	                          sizeof(addr))) != NULL) {
+		e = bounce_entry_for(rep, addr);
+		if (e == NULL)
+			return;
+		snprintf(e->action, sizeof(e->action), "feedback");
+		snprintf(e->diagnostic, sizeof(e->diagnostic), "complaint");
+		if (json_value(p, end, "complaintFeedbackType", v, sizeof(v)))
+			snprintf(e->diagnostic, sizeof(e->diagnostic),
+			         "Feedback-Type: %s", v);
+		e->reason = REASON_FEEDBACK;
+	}
+}
+
 static void
 read_notification(const struct bounce_text *t, struct bounce_report *rep)
 {
@@ -101,6 +127,8 @@ read_notification(const struct bounce_text *t, struct bounce_report *rep)
 		read_delivery(p, end, rep);
 	else if (strcmp(type, "Bounce") == 0)
 		read_bounces(p, end, rep);
+	else if (strcmp(type, "Complaint") == 0)
+		read_complaints(p, end, rep);
 }
 
 const struct bounce_family family_amazonses = {
