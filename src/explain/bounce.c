@@ -208,6 +208,28 @@ echoes_recipient(const struct bounce_entry *e)
 	return mime_memcasemem(reply, dl, q) != NULL;
 }
 
+/* A family's sentence may stand in the notice rather than in the quoted
+ * reply ("The user(s) account is disabled." above a terse DSN).  With one
+ * recipient it can only be about that one, and it outweighs what the
+ * generic tables made of the reply. */
+static void
+notice_reason(struct bounce_entry *e, const struct bounce_text *t)
+{
+	char folded[BOUNCE_DIAG_MAX * 4];
+	int r;
+
+	if (!t->family->notice_says_why || t->family->phrases == NULL ||
+	    e->reason == REASON_FEEDBACK || e->reason == REASON_VACATION ||
+	    e->reason == REASON_DELIVERED)
+		return;
+	text_fold(folded, sizeof(folded), t->text, t->len);
+	r = family_phrase_reason(t->family, folded);
+	if (r < 0 || (enum explain_reason)r == e->reason)
+		return;
+	e->reason = (enum explain_reason)r;
+	e->hard = explain_reason_is_hard(e->reason, e->status[0] == '4');
+}
+
 void
 bounce_classify(struct bounce_entry *e, const struct bounce_family *fam)
 {
@@ -709,6 +731,8 @@ parse_normalized(const char *msg, size_t len, struct bounce_report *rep)
 		add_vacation(rep, msg, hlen);
 	for (i = 0; i < rep->nentries; i++)
 		bounce_classify(&rep->entries[i], t.family);
+	if (rep->nentries == 1 && t.family != NULL && t.len > 0)
+		notice_reason(&rep->entries[0], &t);
 	rep->format = format_name(&w, t.family);
 	free(w.text);
 	free(w.html);

@@ -40,6 +40,10 @@ struct bounce_family {
 	/* Every recipient of this family's reports has this reason
 	 * (REASON_UNDEFINED: decide per recipient). */
 	enum explain_reason fixed;
+	/* The family writes its reason in the notice, not beside the
+	 * recipient: its phrases are read in the whole notice too (for a
+	 * report about one recipient). */
+	int notice_says_why;
 	/* A reader for a layout the generic one does not know, or NULL. */
 	void (*read)(const struct bounce_text *t, struct bounce_report *rep);
 	/* For a receiving provider rather than a reporting MTA: markers of

@@ -190,6 +190,7 @@ test_families(void **state)
 	         NULL},
 	        {"fml-loop.eml", "fml", "team@lists.example.jp", NULL},
 	        {"interscan.eml", "trendmicro", "tara@example.net", NULL},
+	        {"ezweb.eml", "ezweb", "vera@ezweb.ne.jp", NULL},
 	};
 	size_t i, len;
 	char *msg;

@@ -18,7 +18,7 @@ static const struct bounce_family *const families[] = {
         &family_dragonfly, &family_opensmtpd, &family_zoho,
         &family_amazonworkmail, &family_imailserver, &family_verizon,
         &family_apachejames,
-        &family_fml, &family_trendmicro,
+        &family_fml, &family_trendmicro, &family_ezweb,
         &family_exchange, &family_gmail, &family_yahoo, &family_qmail,
         &family_exim, &family_sendmail, &family_postfix,
 };

@@ -14,6 +14,7 @@ extern const struct bounce_family family_feedbackmail;
 extern const struct bounce_family family_cox;
 extern const struct bounce_family family_dragonfly;
 extern const struct bounce_family family_exchange;
+extern const struct bounce_family family_ezweb;
 extern const struct bounce_family family_exim;
 extern const struct bounce_family family_fml;
 extern const struct bounce_family family_gmail;
