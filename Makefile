@@ -40,7 +40,7 @@ FERRY	 = ferry
 endif
 
 .PHONY: all check unit integration fuzz fuzz-run install clean format \
-	format-check lint lint-replies cppcheck tidy docs
+	format-check lint lint-replies cppcheck tidy docs bench-bounce bounce-score
 all: $(FERRY)
 
 $(FERRY): $(BUILD)/src/main.o $(BUILD)/libferry.a
@@ -175,6 +175,26 @@ clean:
 	rm -rf build ferry
 
 -include $(shell find build -name '*.d' 2>/dev/null)
+
+# Bounce decoding speed on one core (bench/bounce_bench.c); BOUNCE_DIR
+# picks the messages (default tests/data/bounces), BOUNCE_SECONDS the time.
+BOUNCE_DIR ?= tests/data/bounces
+BOUNCE_SECONDS ?= 3
+bench-bounce: $(BUILD)/libferry.a
+	@mkdir -p $(BUILD)/bench
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $(BUILD)/bench/bounce_bench \
+		bench/bounce_bench.c $(BUILD)/libferry.a $(LDLIBS)
+	$(BUILD)/bench/bounce_bench $(BOUNCE_DIR) $(BOUNCE_SECONDS)
+
+# The bounce corpus score (../shared/bounces/score.py), a report and not a
+# gate: it prints the figures and passes whenever the scorer ran.
+BOUNCE_SCORER ?= ../shared/bounces/score.py
+bounce-score: $(FERRY)
+	@if [ -x "$(BOUNCE_SCORER)" ] || [ -f "$(BOUNCE_SCORER)" ]; then \
+		python3 $(BOUNCE_SCORER) --cmd '$(CURDIR)/$(FERRY) explain --bounce --json' --jobs 2; \
+	else \
+		echo "bounce-score: $(BOUNCE_SCORER) not present, nothing to report"; \
+	fi
 
 # Spool and local delivery figures (bench/spool_bench.c); BENCH_DIR picks
 # the disk, BENCH_SCALE multiplies the message counts.

@@ -11,6 +11,8 @@
 #   tidy            make tidy        (clang-tidy, .clang-tidy)
 #   unit            make unit                (cmocka; counted per test)
 #   integration     make integration         (pytest; counted per test)
+#   bounce-score    make bounce-score        (report of ../shared/bounces
+#                                             figures; passes if it ran)
 #   san-build       make -j2 SAN=1           (ASan + UBSan)
 #   san-unit        make SAN=1 unit
 #   san-integration make SAN=1 integration
@@ -131,6 +133,7 @@ stage tidy 900 make tidy
 if [ $built -eq 1 ]; then
 	sum_cmocka unit 300 make unit
 	sum_pytest integration 600 make integration
+	stage bounce-score 600 make bounce-score
 else
 	not_run unit "build failed"
 	not_run integration "build failed"

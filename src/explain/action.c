@@ -62,31 +62,28 @@ explain_decide(int basic, const char *enhanced, const char *text,
 }
 
 int
+explain_reason_is_hard(enum explain_reason reason, int transient)
+{
+	/* Hard means "remove the address from the list": only what says the
+	 * address itself is gone, whatever the reply class.  Spam, policy
+	 * and full mailboxes are soft even when permanent. */
+	switch (reason) {
+	case REASON_USERUNKNOWN:
+	case REASON_HOSTUNKNOWN:
+	case REASON_HASMOVED:
+		return 1;
+	case REASON_NOTACCEPT:
+		return !transient;
+	default:
+		return 0;
+	}
+}
+
+int
 explain_is_hard(const struct explain_result *r)
 {
-	if (r->permanence != PERM_PERMANENT)
+	if (r->permanence == PERM_SUCCESS)
 		return 0;
-	/* Permanent codes for conditions that clear by themselves are soft
-	 * in bounce-processing terms: the address itself is fine. */
-	switch (r->reason) {
-	case REASON_MAILBOXFULL:
-	case REASON_RATELIMITED:
-	case REASON_TOOMANYCONN:
-	case REASON_SYSTEMERROR:
-	case REASON_SYSTEMFULL:
-	case REASON_NETWORKERROR:
-	case REASON_EXCEEDLIMIT:
-	case REASON_MESGTOOBIG:
-	case REASON_SPAMDETECTED:
-	case REASON_BLOCKED:
-	case REASON_BADREPUTATION:
-	case REASON_SECURITYERROR:
-	case REASON_AUTHFAILURE:
-	case REASON_REQUIREPTR:
-	case REASON_CONTENTERROR:
-	case REASON_POLICYVIOLATION:
-		return 0;
-	default:
-		return 1;
-	}
+	return explain_reason_is_hard(r->reason,
+	                              r->permanence == PERM_TRANSIENT);
 }

@@ -32,13 +32,22 @@ struct bounce_entry {
 	int reply_code;                   /* remote basic code, 0 if unknown */
 	char diagnostic[BOUNCE_DIAG_MAX]; /* remote reply text as reported */
 	char action[32];                  /* DSN Action: failed, delayed, ... */
+	char diag_type[16]; /* Diagnostic-Code type: smtp, x-unix */
+	int command;        /* BOUNCE_CMD_*: what the reply answered */
 	enum explain_reason reason;
 	int hard; /* 1 = hard bounce, 0 = soft */
 	char reporting_mta[BOUNCE_FIELD_MAX];
 };
 
+/* The SMTP command a remote reply answered, when the bounce says. */
+#define BOUNCE_CMD_UNKNOWN 0
+#define BOUNCE_CMD_HELO 1
+#define BOUNCE_CMD_MAIL 2
+#define BOUNCE_CMD_RCPT 3
+#define BOUNCE_CMD_DATA 4
+
 struct bounce_report {
-	const char *format; /* "rfc3464", "qmail", "exim", ... or "unknown" */
+	const char *format; /* family: "postfix", "dragonfly", "rfc3464", ... */
 	int nentries;
 	struct bounce_entry entries[BOUNCE_MAX_ENTRIES];
 };

@@ -157,6 +157,12 @@ classify(struct explain_result *r, const char *folded_text,
 	provider_detect(folded_all, r->provider, sizeof(r->provider));
 	if (r->permanence != PERM_SUCCESS)
 		p = pattern_find(folded_text, reply_class(r));
+	/* A generic word ("blocked") does not outweigh an enhanced code
+	 * that names the condition (5.7.26: authentication failed). */
+	if (p != NULL && p->weak && (r->flags & EXPLAIN_F_ENHANCED) &&
+	    r->enh_class != 2 &&
+	    enhanced_is_specific(r->enh_subject, r->enh_detail))
+		p = NULL;
 	if (p != NULL) {
 		r->reason = p->reason;
 		r->flags |= EXPLAIN_F_TEXT_MATCH;
@@ -172,7 +178,9 @@ classify(struct explain_result *r, const char *folded_text,
 			               "alone; the reply text would say more");
 	}
 	decide_actor(r, p);
-	r->advice = explain_reason_advice(r->reason);
+	r->advice = p != NULL && p->advice != NULL
+	                    ? p->advice
+	                    : explain_reason_advice(r->reason);
 }
 
 static void

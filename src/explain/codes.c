@@ -78,6 +78,22 @@ enhanced_reason(int cls, int subject, int detail)
 	return subject_reason(subject);
 }
 
+int
+enhanced_is_specific(int subject, int detail)
+{
+	size_t i;
+
+	/* X.Y.0 is "other" by definition; 5.7.1 and 5.7.2 are the
+	 * catch-all refusals of most MTAs. */
+	if (detail == 0 || (subject == 7 && (detail == 1 || detail == 2)))
+		return 0;
+	for (i = 0; i < sizeof(enhanced_map) / sizeof(enhanced_map[0]); i++)
+		if (enhanced_map[i].subject == subject &&
+		    enhanced_map[i].detail == detail)
+			return 1;
+	return 0;
+}
+
 /* clang-format off */
 static const struct {
 	int code;

@@ -37,12 +37,6 @@ recipient_group(const char *g, size_t glen, const char *mta,
 	    !mime_header(g, glen, "Original-Recipient", v, sizeof(v)))
 		return;
 	strip_type(v, rcpt, sizeof(rcpt));
-	/* Only failures and delays are bounces; skip success notices. */
-	if (mime_header(g, glen, "Action", v, sizeof(v)) &&
-	    (strncasecmp(v, "delivered", 9) == 0 ||
-	     strncasecmp(v, "relayed", 7) == 0 ||
-	     strncasecmp(v, "expanded", 8) == 0))
-		return;
 	e = bounce_entry_for(rep, rcpt);
 	if (e == NULL)
 		return;
@@ -57,7 +51,37 @@ recipient_group(const char *g, size_t glen, const char *mta,
 		strip_type(v, e->reporting_mta, sizeof(e->reporting_mta));
 	else if (mta[0] != '\0' && e->reporting_mta[0] == '\0')
 		snprintf(e->reporting_mta, sizeof(e->reporting_mta), "%s", mta);
-	bounce_classify(e);
+}
+
+static int
+is_final_recipient(const char *l, size_t n)
+{
+	return n >= 16 && strncasecmp(l, "final-recipient", 15) == 0 &&
+	       (l[15] == ':' || l[15] == ' ');
+}
+
+/* Some MTAs write several recipients' fields without the blank line
+ * between them: a second Final-Recipient starts the next recipient. */
+static void
+recipient_groups(const char *g, size_t glen, const char *mta,
+                 struct bounce_report *rep)
+{
+	size_t start = 0, i = 0, e;
+	int seen = 0;
+
+	while (i < glen) {
+		for (e = i; e < glen && g[e] != '\n'; e++)
+			;
+		if (is_final_recipient(g + i, e - i)) {
+			if (seen) {
+				recipient_group(g + start, i - start, mta, rep);
+				start = i;
+			}
+			seen = 1;
+		}
+		i = e + 1;
+	}
+	recipient_group(g + start, glen - start, mta, rep);
 }
 
 /* Calls fn for each blank-line separated group of body. */
@@ -92,22 +116,18 @@ dsn_parse(const char *body, size_t len, struct bounce_report *rep)
 		    mime_header(body + start, glen, "Reporting-MTA", v,
 		                sizeof(v)))
 			strip_type(v, mta, sizeof(mta));
-		recipient_group(body + start, glen, mta, rep);
+		recipient_groups(body + start, glen, mta, rep);
 		i = start + glen;
 	}
-	if (rep->format == NULL)
-		rep->format = "rfc3464";
 }
 
-void
-arf_parse(const char *body, size_t len, struct bounce_report *rep)
+static void
+arf_entry(const char *body, size_t len, const char *rcpt,
+          struct bounce_report *rep)
 {
-	char v[BOUNCE_FIELD_MAX], rcpt[BOUNCE_FIELD_MAX] = "";
-	struct bounce_entry *e;
+	char v[BOUNCE_FIELD_MAX];
+	struct bounce_entry *e = bounce_entry_for(rep, rcpt);
 
-	if (mime_header(body, len, "Original-Rcpt-To", v, sizeof(v)))
-		strip_type(v, rcpt, sizeof(rcpt));
-	e = bounce_entry_for(rep, rcpt);
 	if (e == NULL)
 		return;
 	if (mime_header(body, len, "Feedback-Type", v, sizeof(v)))
@@ -118,5 +138,28 @@ arf_parse(const char *body, size_t len, struct bounce_report *rep)
 	snprintf(e->action, sizeof(e->action), "feedback");
 	e->reason = REASON_FEEDBACK;
 	e->hard = 0;
-	rep->format = "arf";
+}
+
+/* One entry per Original-Rcpt-To field (RFC 5965 allows several), or one
+ * without a recipient when the report names none. */
+void
+arf_parse(const char *body, size_t len, struct bounce_report *rep)
+{
+	char v[BOUNCE_FIELD_MAX], rcpt[BOUNCE_FIELD_MAX];
+	size_t i = 0, e;
+	int found = 0;
+
+	while (i < len) {
+		for (e = i; e < len && body[e] != '\n'; e++)
+			;
+		if (mime_header(body + i, e - i + (e < len), "Original-Rcpt-To",
+		                v, sizeof(v))) {
+			strip_type(v, rcpt, sizeof(rcpt));
+			arf_entry(body, len, rcpt, rep);
+			found = 1;
+		}
+		i = e + 1;
+	}
+	if (!found)
+		arf_entry(body, len, "", rep);
 }

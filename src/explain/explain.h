@@ -61,6 +61,10 @@ enum explain_reason {
 	REASON_DELIVERED,
 	REASON_VACATION,
 	REASON_FEEDBACK,
+	REASON_HASMOVED,
+	REASON_VIRUSDETECTED,
+	REASON_FAILEDSTARTTLS,
+	REASON_SUPPRESSED,
 	REASON_COUNT
 };
 
@@ -166,8 +170,11 @@ const char *explain_actor_name(enum explain_actor actor);
 const char *explain_permanence_name(enum explain_permanence perm);
 const char *explain_action_name(enum explain_action action);
 
-/* Whether a reason, given its permanence, means "hard bounce". */
+/* Whether a reason means "hard bounce": the address should be removed from
+ * mailing lists (userunknown, hostunknown, hasmoved; notaccept unless
+ * transient), whatever the reply class. */
 int explain_is_hard(const struct explain_result *r);
+int explain_reason_is_hard(enum explain_reason reason, int transient);
 
 /* Output: human-readable block, or one JSON object (no trailing newline). */
 void explain_print_human(FILE *out, const char *input,

@@ -25,7 +25,10 @@ struct text_pattern {
 	const char *provider; /* product or provider the wording identifies */
 	const char *note;     /* what the provider documents it to mean */
 	int action;           /* enum explain_action implied, or -1 */
-	int weak;             /* generic word: loses to any other match */
+	int weak;             /* generic word: loses to any other match and
+	                         to an enhanced code that names a reason */
+	const char *advice;   /* advice for this wording, or NULL for the
+	                         reason's generic advice */
 };
 
 struct provider_marker {
@@ -52,6 +55,9 @@ void provider_merge(char *out, size_t outsz, const char *name);
 
 /* codes.c: reason implied by codes alone, and notes on non-standard codes */
 enum explain_reason enhanced_reason(int cls, int subject, int detail);
+/* Whether the enhanced code names a condition on its own (5.7.26), as
+ * opposed to a catch-all such as X.0.0 or X.7.1. */
+int enhanced_is_specific(int subject, int detail);
 enum explain_reason basic_reason(int code);
 const char *basic_nonstandard_note(int code);
 

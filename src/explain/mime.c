@@ -115,11 +115,17 @@ mime_header(const char *hdrs, size_t hlen, const char *name, char *out,
 		return 0;
 	out[0] = '\0';
 	while (i < hlen) {
-		if (hlen - i > n && strncasecmp(hdrs + i, name, n) == 0 &&
-		    hdrs[i + n] == ':') {
-			copy_unfolded(hdrs + i + n + 1, hdrs + hlen, out,
-			              outsz);
-			return 1;
+		if (hlen - i > n && strncasecmp(hdrs + i, name, n) == 0) {
+			size_t c = i + n;
+
+			/* "Name : value" is wrong but written by some MTAs */
+			while (c < hlen && hdrs[c] == ' ')
+				c++;
+			if (c < hlen && hdrs[c] == ':') {
+				copy_unfolded(hdrs + c + 1, hdrs + hlen, out,
+				              outsz);
+				return 1;
+			}
 		}
 		while (i < hlen && hdrs[i] != '\n')
 			i++;
@@ -301,12 +307,26 @@ mime_address(const char *s, size_t len, char *out, size_t outsz)
 const char *
 mime_memcasemem(const char *s, size_t len, const char *needle)
 {
-	size_t n = strlen(needle), i;
+	const char *p, *a, *b, *c, *end;
+	size_t n = strlen(needle);
+	int lo, up;
 
 	if (n == 0 || n > len)
 		return NULL;
-	for (i = 0; i + n <= len; i++)
-		if (strncasecmp(s + i, needle, n) == 0)
-			return s + i;
+	/* The parser searches whole messages for dozens of sentences: test
+	 * the first byte inline, compare the rest only where it matches. */
+	lo = tolower((unsigned char)needle[0]);
+	up = toupper((unsigned char)needle[0]);
+	end = s + len - n + 1;
+	for (p = s; p < end; p = c + 1) {
+		a = memchr(p, lo, (size_t)(end - p));
+		b = up != lo ? memchr(p, up, (size_t)((a ? a : end) - p))
+		             : NULL;
+		c = b != NULL ? b : a;
+		if (c == NULL)
+			return NULL;
+		if (strncasecmp(c + 1, needle + 1, n - 1) == 0)
+			return c;
+	}
 	return NULL;
 }

@@ -112,8 +112,9 @@ enhanced_at(const unsigned char *s, size_t len, size_t i, int *cls, int *subj,
 int
 enhanced_parse(const char *s, size_t len, int *cls, int *subj, int *det)
 {
-	return enhanced_at((const unsigned char *)s, len, 0, cls, subj, det) ==
-	       len;
+	/* An empty string is no code (enhanced_at's 0 would equal len). */
+	return len > 0 && enhanced_at((const unsigned char *)s, len, 0, cls,
+	                              subj, det) == len;
 }
 
 /* Length of a typographic quote (« » “ ”) or dash at s[i], else 0. */

@@ -18,13 +18,18 @@
 
 #define P(m, r, cls, actor, prov, note, act)                                   \
 	{                                                                      \
-		m, REASON_##r, cls, actor, prov, note, act, 0                  \
+		m, REASON_##r, cls, actor, prov, note, act, 0, NULL            \
+	}
+/* With advice of its own: the wording says more than the category. */
+#define PA(m, r, cls, actor, prov, note, advice)                               \
+	{                                                                      \
+		m, REASON_##r, cls, actor, prov, note, -1, 0, advice           \
 	}
 /* Weak: a word that also appears in more specific sentences; it only
  * decides when nothing stronger matched. */
 #define PW(m, r, cls, actor, prov, note, act)                                  \
 	{                                                                      \
-		m, REASON_##r, cls, actor, prov, note, act, 1                  \
+		m, REASON_##r, cls, actor, prov, note, act, 1, NULL            \
 	}
 
 /* clang-format off */
@@ -141,8 +146,9 @@ static const struct text_pattern patterns[] = {
 	P("cannot find your reverse hostname", REQUIREPTR, 0, A_SA, "Postfix",
 	  "Postfix: the sending IP has no reverse DNS name (reject_unknown_reverse_client_hostname).", -1),
 	P("cannot find your hostname", REQUIREPTR, 0, A_SA, "Postfix", NULL, -1),
-	P("helo command rejected", BLOCKED, 0, A_SA, "Postfix",
-	  "Postfix: the HELO name is refused (localhost, the server's own name, or not a valid domain).", -1),
+	PA("helo command rejected", BLOCKED, 0, A_SA, "Postfix",
+	  "Postfix: the HELO name is refused (localhost, the server's own name, or not a valid domain).",
+	  "Configure the sending server to greet (HELO/EHLO) with its own fully qualified host name, one that resolves to its IP address; not localhost, an IP literal or the receiver's name."),
 	P("user is suspended", SUSPEND, 0, A_SND, NULL,
 	  "The recipient account is suspended by the provider.", -1),
 	P("policy rejection- quota exceeded", RATELIMITED, 0, A_NO, NULL,

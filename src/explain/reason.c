@@ -146,6 +146,22 @@ static const struct reason_def reasons[REASON_COUNT] = {
 	    "A feedback (abuse/complaint) report about a message you sent.",
 	    ACTOR_SENDER_ADMIN,
 	    "Stop mailing the complaining recipient and review how the address was collected."},
+	[REASON_HASMOVED] = {"hasmoved",
+	    "The recipient mailbox has moved and mail to it is not forwarded.",
+	    ACTOR_SENDER,
+	    "Ask the person for their new address (the reply may name it) and replace the old one in your lists."},
+	[REASON_VIRUSDETECTED] = {"virusdetected",
+	    "The receiver's virus scanner found malware in the message.",
+	    ACTOR_SENDER,
+	    "Scan the sending machine and the attachment; send the content again only once it is clean."},
+	[REASON_FAILEDSTARTTLS] = {"failedstarttls",
+	    "Delivery needed TLS (STARTTLS) and the TLS negotiation failed or was not offered.",
+	    ACTOR_SENDER_ADMIN,
+	    "Check the TLS settings on both sides (certificates, protocol versions, MTA-STS/DANE policy) and retry."},
+	[REASON_SUPPRESSED] = {"suppressed",
+	    "The sending platform did not send: the recipient is on its suppression list.",
+	    ACTOR_SENDER_ADMIN,
+	    "The address bounced or complained before; remove it from the suppression list only if you know it works again."},
 };
 /* clang-format on */
 

@@ -107,7 +107,8 @@ def test_reasons_list():
     p = run("--reasons")
     names = [l.split()[0] for l in p.stdout.decode().splitlines()]
     assert "userunknown" in names and "ratelimited" in names
-    assert len(names) == 32
+    assert "hasmoved" in names and "virusdetected" in names
+    assert len(names) == 36
 
 
 def test_bounce_json():
@@ -121,7 +122,36 @@ def test_bounce_json():
         "diagnostic": "smtp; 550 5.1.1 <nobody@example.net>: Recipient "
                       "address rejected: User unknown in virtual alias table",
         "reason": "userunknown", "hardbounce": True,
-        "reporting_mta": "mail.example.org", "format": "rfc3464"}]
+        "reporting_mta": "mail.example.org", "format": "postfix"}]
+
+
+def test_bounce_families_in_order():
+    """Each recipient of a family's notice, in the order it lists them."""
+    msg = (ROOT / "tests/data/bounces/opensmtpd.eml").read_bytes()
+    p = run("--bounce", "--json", stdin=msg)
+    assert p.returncode == 0
+    rows = json.loads(p.stdout)
+    assert [(r["recipient"], r["status"], r["reason"], r["hardbounce"],
+             r["format"]) for r in rows] == [
+        ("dave@example.com", "5.2.2", "mailboxfull", False, "opensmtpd"),
+        ("erin@nonexistent.example", "5.0.0", "hostunknown", True,
+         "opensmtpd")]
+    msg = (ROOT / "tests/data/bounces/arf-two.eml").read_bytes()
+    rows = json.loads(run("--bounce", "--json", stdin=msg).stdout)
+    assert [r["recipient"] for r in rows] == ["amy@fbl.example.net",
+                                              "ben@fbl.example.net"]
+    assert {r["reason"] for r in rows} == {"feedback"}
+
+
+def test_bounce_crlf_and_human_output():
+    msg = (ROOT / "tests/data/bounces/dragonfly.eml").read_bytes()
+    p = run("--bounce", stdin=msg.replace(b"\n", b"\r\n"))
+    out = p.stdout.decode()
+    assert p.returncode == 0
+    assert "Format:        dragonfly" in out
+    assert "Recipient:     anna@example.net" in out
+    assert "Reason:        userunknown" in out
+    assert "Bounce:        hard" in out
 
 
 def test_bounce_file_argument_and_missing_file():

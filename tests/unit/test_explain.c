@@ -260,6 +260,38 @@ test_json_string(void **state)
 	free(buf);
 }
 
+/* A generic word in the text does not outweigh a specific enhanced code,
+ * and advice follows the wording when the wording says more. */
+static void
+test_specific_code_and_advice(void **state)
+{
+	struct explain_result r;
+	char blocked_advice[512];
+
+	(void)state;
+	explain_reply("550 5.7.26 This mail has been blocked because the "
+	              "sender is unauthenticated. gsmtp",
+	              (size_t)-1, &r);
+	assert_int_equal(r.reason, REASON_AUTHFAILURE);
+	assert_string_equal(r.advice,
+	                    explain_reason_advice(REASON_AUTHFAILURE));
+	explain_reply("550 5.7.1 Access blocked", (size_t)-1, &r);
+	assert_int_equal(r.reason, REASON_BLOCKED);
+	snprintf(blocked_advice, sizeof(blocked_advice), "%s", r.advice);
+	explain_reply("550 5.7.1 Helo command rejected: You aren't localhost",
+	              (size_t)-1, &r);
+	assert_int_equal(r.reason, REASON_BLOCKED);
+	assert_string_not_equal(r.advice, blocked_advice);
+	assert_non_null(strstr(r.advice, "HELO"));
+	assert_int_equal(explain_is_hard(&r), 0);
+	explain_reply("450 4.1.1 User unknown", (size_t)-1, &r);
+	assert_int_equal(explain_is_hard(&r), 1);
+	/* an empty enhanced code is no code (the relay passes "") */
+	explain_parts(550, "", "mailbox unavailable", &r);
+	assert_false(r.flags & EXPLAIN_F_ENHANCED);
+	assert_string_equal(r.enhanced, "");
+}
+
 int
 main(void)
 {
@@ -270,6 +302,7 @@ main(void)
 	        cmocka_unit_test(test_malformed),
 	        cmocka_unit_test(test_reason_names),
 	        cmocka_unit_test(test_json_string),
+	        cmocka_unit_test(test_specific_code_and_advice),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

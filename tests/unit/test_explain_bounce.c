@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "explain/bounce.h"
+#include "explain/charset.h"
 
 #define MAX_FILES 64
 
@@ -157,6 +158,125 @@ test_not_a_bounce(void **state)
 	free(msg);
 }
 
+/* The reporting software is recognised, and recipients come out in the
+ * order the message lists them. */
+static void
+test_families(void **state)
+{
+	static const struct {
+		const char *file, *format, *first, *second;
+	} cases[] = {
+	        {"dragonfly.eml", "dragonfly", "anna@example.net", NULL},
+	        {"opensmtpd.eml", "opensmtpd", "dave@example.com",
+	         "erin@nonexistent.example"},
+	        {"zoho.eml", "zoho", "gina@example.net", "hugo@example.net"},
+	        {"googlegroups.eml", "googlegroups",
+	         "team-announce@googlegroups.com", NULL},
+	        {"sendmail-transcript.eml", "sendmail", "kim@nowhere.example",
+	         "lee@example.com"},
+	        {"imail.eml", "imailserver", "nick@mail.example.jp", NULL},
+	        {"exchange2003.eml", "exchange", "pat@corp.example.com", NULL},
+	        {"workmail-embedded.eml", "amazonworkmail", "rosa@example.net",
+	         NULL},
+	        {"exim-pipe.eml", "exim", "tom@host.example.net", NULL},
+	        {"qmail-sender.eml", "qmail", "victor@example.org", NULL},
+	        {"arf-two.eml", "arf", "amy@fbl.example.net",
+	         "ben@fbl.example.net"},
+	        {"ses-notification.eml", "amazonses", "ivy@example.net",
+	         "jon@example.org"},
+	        {"ses-delivery.eml", "amazonses", "kay@example.com", NULL},
+	        {"apple-unsubscribe.eml", "feedback", "liam@example.me", NULL},
+	        {"james.eml", "apachejames", "5550100@gateway.example.net",
+	         NULL},
+	        {"fml-loop.eml", "fml", "team@lists.example.jp", NULL},
+	        {"interscan.eml", "trendmicro", "tara@example.net", NULL},
+	        {"ezweb.eml", "ezweb", "vera@ezweb.ne.jp", NULL},
+	};
+	size_t i, len;
+	char *msg;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		msg = slurp(cases[i].file, &len);
+		assert_int_equal(bounce_parse(msg, len, &report),
+		                 cases[i].second ? 2 : 1);
+		assert_string_equal(report.format, cases[i].format);
+		assert_string_equal(report.entries[0].recipient,
+		                    cases[i].first);
+		if (cases[i].second)
+			assert_string_equal(report.entries[1].recipient,
+			                    cases[i].second);
+		free(msg);
+	}
+}
+
+/* Where a family's own sentence, the SMTP command and the code disagree
+ * with a generic word, the reason follows the stronger evidence. */
+static void
+test_reason_evidence(void **state)
+{
+	size_t len;
+	char *msg;
+
+	(void)state;
+	/* "user unknown" after DATA is a filter's answer */
+	msg = slurp("postfix-data-filter.eml", &len);
+	bounce_parse(msg, len, &report);
+	assert_int_equal(report.entries[0].reason, REASON_FILTERED);
+	assert_int_equal(report.entries[0].hard, 0);
+	free(msg);
+	/* "blocked" in the text, 5.7.26 in the code: authentication */
+	msg = slurp("gmail-unauthenticated.eml", &len);
+	bounce_parse(msg, len, &report);
+	assert_int_equal(report.entries[0].reason, REASON_AUTHFAILURE);
+	free(msg);
+	/* receiving providers' documented codes: Orange's OFR_5xx is spam,
+	 * Spectrum's AUP#In-13xx connection limits, docomo's "Unknown user"
+	 * after DATA its sender filter */
+	msg = slurp("provider-codes.eml", &len);
+	assert_int_equal(bounce_parse(msg, len, &report), 3);
+	assert_int_equal(report.entries[0].reason, REASON_SPAMDETECTED);
+	assert_int_equal(report.entries[1].reason, REASON_TOOMANYCONN);
+	assert_int_equal(report.entries[2].reason, REASON_REJECTED);
+	assert_int_equal(report.entries[2].hard, 0);
+	free(msg);
+	/* a refusal of MAIL FROM is about the sender */
+	msg = slurp("qmail-sender.eml", &len);
+	bounce_parse(msg, len, &report);
+	assert_int_equal(report.entries[0].reason, REASON_REJECTED);
+	assert_int_equal(report.entries[0].command, BOUNCE_CMD_MAIL);
+	free(msg);
+}
+
+/* Text in other charsets reaches the classifiers as UTF-8 (iconv), and
+ * encoded words in headers are decoded. */
+static void
+test_charsets(void **state)
+{
+	static const char jis[] = "\x1b$B$3$s$K$A$O\x1b(B";
+	char out[128], *u;
+	size_t n;
+
+	(void)state;
+	u = charset_to_utf8("ISO-2022-JP", jis, sizeof(jis) - 1, &n);
+	assert_non_null(u);
+	assert_string_equal(u, "\xe3\x81\x93\xe3\x82\x93\xe3\x81\xab"
+	                       "\xe3\x81\xa1\xe3\x81\xaf");
+	free(u);
+	assert_null(charset_to_utf8("us-ascii", "abc", 3, &n));
+	assert_null(charset_to_utf8("ISO-8859-1", "plain", 5, &n));
+	assert_null(charset_to_utf8("no-such-charset", "\xe9", 1, &n));
+	charset_decode_words("=?ISO-8859-1?Q?Abwesend:_M=FCller?=", out,
+	                     sizeof(out));
+	assert_string_equal(out, "Abwesend: M\xc3\xbcller");
+	charset_decode_words("=?UTF-8?B?QXV0byByZXBseQ==?= "
+	                     "=?UTF-8?B?OiBoZWxsbw==?= (away)",
+	                     out, sizeof(out));
+	assert_string_equal(out, "Auto reply: hello (away)");
+	charset_decode_words("=?broken", out, sizeof(out));
+	assert_string_equal(out, "=?broken");
+}
+
 static const char *const corpus[] = {
         "dsn-postfix.eml",   "dsn-two-recipients.eml",
         "dsn-base64.eml",    "dsn-qp.eml",
@@ -203,6 +323,9 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_corpus),
 	        cmocka_unit_test(test_not_a_bounce),
+	        cmocka_unit_test(test_families),
+	        cmocka_unit_test(test_reason_evidence),
+	        cmocka_unit_test(test_charsets),
 	        cmocka_unit_test(test_speed),
 	};
 
