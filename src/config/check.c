@@ -4,6 +4,7 @@
  * mailbox, postmaster without a destination, and alias loops.  Doing them
  * at load time lets the recipient resolver trust what it is given.
  */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -182,11 +183,58 @@ check_loops(struct load_ctx *ctx)
 	free(w.path_domain);
 }
 
+static int
+set_line_of(const struct load_ctx *ctx, const char *section, const char *key)
+{
+	return ctx->set_line[config_option_index(
+	        config_option_find(section, key))];
+}
+
+/* "AB:cd:..." to 64 lower-case hex digits in place; -1 if it is not one. */
+static int
+normalize_fingerprint(char *fp)
+{
+	size_t n = 0, i;
+
+	for (i = 0; fp[i] != '\0'; i++) {
+		if (fp[i] == ':')
+			continue;
+		if (!isxdigit((unsigned char)fp[i]) || n == 64)
+			return -1;
+		fp[n++] = (char)tolower((unsigned char)fp[i]);
+	}
+	fp[n] = '\0';
+	return n == 64 ? 0 : -1;
+}
+
+/* Credentials go to the smarthost only over verified TLS: refuse what
+ * could never be that. */
+static void
+check_smarthost(struct load_ctx *ctx)
+{
+	struct config *cfg = ctx->cfg;
+	int user_line = set_line_of(ctx, "relay", "smarthost_user");
+
+	if (cfg->relay_smarthost_fingerprint &&
+	    normalize_fingerprint(cfg->relay_smarthost_fingerprint) < 0)
+		load_error(ctx,
+		           set_line_of(ctx, "relay", "smarthost_fingerprint"),
+		           "smarthost_fingerprint: not a SHA-256 fingerprint "
+		           "(64 hex digits, colons allowed)");
+	if (cfg->relay_smarthost_user != NULL &&
+	    cfg->relay_tls == TLS_POLICY_NONE)
+		load_error(
+		        ctx, user_line,
+		        "smarthost_user: credentials are sent only over TLS, "
+		        "and [relay] tls = none");
+}
+
 void
 config_cross_check(struct load_ctx *ctx)
 {
 	size_t i;
 
+	check_smarthost(ctx);
 	for (i = 0; i < ctx->cfg->ndomains; i++)
 		check_domain(ctx, i);
 	check_loops(ctx);

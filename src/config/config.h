@@ -147,6 +147,9 @@ struct config {
 	struct config_domain *domains;
 	size_t ndomains;
 	char *aliases_file; /* /etc/aliases format, optional */
+	/* [relay]: verifying the smarthost */
+	char *relay_smarthost_ca_file;     /* NULL: the system's CA store */
+	char *relay_smarthost_fingerprint; /* 64 lower-case hex digits */
 };
 
 /* path NULL: the embedded default.  errors go to err (e.g. stderr). */

@@ -150,10 +150,12 @@ const struct config_option config_options[] = {
         {"relay", "smarthost", OPT_HOP, CFG(relay_smarthost), NULL, "none",
          NULL, 0, 0, false, false,
          "Send all outbound mail through this host instead of MX hosts.",
-         "ADDRESS:PORT of the relay (a numeric address: no DNS is used "
-         "for it).  With smarthost_user, ferry logs in with AUTH PLAIN or "
-         "LOGIN, only inside TLS.",
-         "192.0.2.25:587"},
+         "HOST:PORT or ADDRESS:PORT of the relay; a host name is looked "
+         "up (A and AAAA, no MX) for each delivery.  With "
+         "smarthost_user, ferry logs in with AUTH PLAIN or LOGIN, only "
+         "over TLS whose certificate is verified (see "
+         "smarthost_ca_file).",
+         "smtp.example.net:587"},
         {"relay", "smarthost_user", OPT_STRING, CFG(relay_smarthost_user), NULL,
          "none", NULL, 0, 0, false, false, "Login at the smarthost.", NULL,
          "mailer@example.org"},
@@ -162,6 +164,26 @@ const struct config_option config_options[] = {
          "Password at the smarthost.",
          "Keep the configuration file readable by root only when set.",
          "s3cret"},
+        /* [relay]: verifying the smarthost */
+        {"relay", "smarthost_ca_file", OPT_PATH, CFG(relay_smarthost_ca_file),
+         NULL, "the system's CA certificates", NULL, 0, 0, false, false,
+         "CA certificates the smarthost's certificate is verified with.",
+         "PEM file.  ferry sends smarthost_user and smarthost_password "
+         "only over TLS whose certificate chains to one of these CAs and "
+         "names the smarthost (the host name in smarthost, or its "
+         "address when smarthost is numeric).  Otherwise the mail is "
+         "deferred and the reason logged; the credentials are not sent.",
+         "/etc/ferry/smarthost-ca.pem"},
+        {"relay", "smarthost_fingerprint", OPT_STRING,
+         CFG(relay_smarthost_fingerprint), NULL, "none", NULL, 0, 0, false,
+         false, "SHA-256 fingerprint of the smarthost's certificate.",
+         "A pinned certificate: when set, the smarthost must present "
+         "exactly this certificate, and CA and name are not checked "
+         "(for a smarthost with a self-signed certificate).  64 hex "
+         "digits, colons allowed, as printed by openssl x509 "
+         "-fingerprint -sha256.",
+         "9F:86:D0:81:88:4C:7D:65:9A:2F:EA:A0:C5:5A:D0:15:A3:BF:4F:1B:2B:0B:"
+         "82:2C:D1:5D:6C:15:B0:F0:0A:08"},
         {"relay", "transport", OPT_TRANSPORT, 0, NULL, "none", NULL, 0, 0, true,
          false, "Where mail for one domain goes, bypassing DNS.",
          "DOMAIN: ADDRESS:PORT; repeat for more domains.  Used before the "
@@ -185,7 +207,8 @@ const struct config_option config_options[] = {
          0, 0, false, false, "STARTTLS towards other servers.",
          "optional uses STARTTLS when offered, without verifying the "
          "certificate; required defers mail to servers without it; none "
-         "never starts TLS.",
+         "never starts TLS.  A smarthost with smarthost_user always "
+         "gets verified TLS.",
          "required"},
         {"relay", "tls_required_domains", OPT_STRING, CFG(relay_tls_required),
          NULL, "none", NULL, 0, 0, false, false,

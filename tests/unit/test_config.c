@@ -209,10 +209,45 @@ static const struct {
          "example.org\n"},
         {"[domain -bad-]\nmailbox = a\n" DOMAIN_OK,
          "t.conf:1: '-bad-' is not a valid domain name\n"},
+        {"[relay]\nsmarthost = relay\n" DOMAIN_OK,
+         "t.conf:2: smarthost: 'relay' is not HOST:PORT or ADDRESS:PORT "
+         "(IPv6 as [::1]:587)\n"},
+        {"[relay]\nsmarthost = relay.example:0\n" DOMAIN_OK,
+         "t.conf:2: smarthost: 'relay.example:0' is not HOST:PORT or "
+         "ADDRESS:PORT (IPv6 as [::1]:587)\n"},
+        {"[relay]\nsmarthost = 192.0.2.1:587\ntls = none\n"
+         "smarthost_user = u\nsmarthost_fingerprint = ab:cd\n" DOMAIN_OK,
+         "t.conf:5: smarthost_fingerprint: not a SHA-256 fingerprint (64 "
+         "hex digits, colons allowed)\n"
+         "t.conf:4: smarthost_user: credentials are sent only over TLS, "
+         "and [relay] tls = none\n"},
         {"[server]\naliases_file = /nonexistent/aliases\n" DOMAIN_OK,
          "t.conf:2: aliases_file: /nonexistent/aliases: No such file "
          "or directory\n"},
 };
+
+/* A smarthost by name, and a fingerprint as openssl prints it. */
+static void
+test_smarthost_verification(void **state)
+{
+	char *errors;
+	struct config *cfg = load_text(
+	        "[relay]\nsmarthost = SMTP.Example.NET:587\n"
+	        "smarthost_user = u\nsmarthost_fingerprint = "
+	        "9F:86:D0:81:88:4C:7D:65:9A:2F:EA:A0:C5:5A:D0:15:A3:BF:4F:1B:"
+	        "2B:0B:82:2C:D1:5D:6C:15:B0:F0:0A:08\n" DOMAIN_OK,
+	        &errors);
+
+	assert_string_equal(errors, "");
+	assert_non_null(cfg);
+	assert_string_equal(cfg->relay_smarthost.address, "smtp.example.net");
+	assert_int_equal(cfg->relay_smarthost.port, 587);
+	assert_string_equal(cfg->relay_smarthost_fingerprint,
+	                    "9f86d081884c7d659a2feaa0c55ad015"
+	                    "a3bf4f1b2b0b822cd15d6c15b0f00a08");
+	config_free(cfg);
+	free(errors);
+}
 
 static void
 test_errors(void **state)
@@ -556,6 +591,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_minimal_defaults),
 	        cmocka_unit_test(test_full_file),
+	        cmocka_unit_test(test_smarthost_verification),
 	        cmocka_unit_test(test_errors),
 	        cmocka_unit_test(test_long_line),
 	        cmocka_unit_test(test_aliases_file),
