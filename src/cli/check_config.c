@@ -83,6 +83,7 @@ run_check_config(int argc, char **argv)
 {
 	const char *path = NULL;
 	struct config *cfg;
+	bool demo = false;
 	int quiet = 0, i;
 
 	if (argc >= 2 && strcmp(argv[1], "--print-default") == 0) {
@@ -97,6 +98,8 @@ run_check_config(int argc, char **argv)
 		if (strcmp(argv[i], "-q") == 0 ||
 		    strcmp(argv[i], "--quiet") == 0)
 			quiet = 1;
+		else if (strcmp(argv[i], "--demo") == 0)
+			demo = true;
 		else if ((strcmp(argv[i], "-c") == 0 ||
 		          strcmp(argv[i], "--config") == 0) &&
 		         i + 1 < argc && path == NULL)
@@ -108,23 +111,28 @@ run_check_config(int argc, char **argv)
 		else
 			return usage_error("only one FILE may be given");
 	}
-	cfg = config_load(path, stderr);
+	if (demo && path != NULL)
+		return usage_error("--demo takes no file");
+	cfg = cli_config_load(path, demo, "check-config");
 	if (cfg == NULL)
 		return EX_CONFIG;
 	if (!quiet)
-		print_summary(path ? path : "(default)", cfg);
+		print_summary(demo ? "(demo)" : cli_config_path(path), cfg);
 	config_free(cfg);
 	return 0;
 }
 
 static const char usage[] =
         "usage: ferry check-config [-q] [[--config] FILE]\n"
+        "       ferry check-config [-q] --demo\n"
         "       ferry check-config --print-default\n"
         "       ferry check-config --print-reference [--man]\n"
         "\n"
         "Reads the configuration FILE as 'ferry serve' would; without FILE, "
         "the\n"
-        "built-in demo configuration.  Every problem is reported on standard\n"
+        "one 'ferry serve' reads ($FERRY_CONFIG, else " FERRY_CONFIG_FILE "),\n"
+        "with --demo the built-in demo configuration.  Every problem is "
+        "reported on standard\n"
         "error as FILE:LINE: message, not only the first one.  A valid\n"
         "configuration is summarised: host name, listeners, spool and "
         "domains.\n"

@@ -20,6 +20,7 @@ extern const struct cli_command cli_queue;
 
 struct qopts {
 	const char *config;
+	bool demo; /* the built-in demo's spool, ./var/spool */
 	bool json;
 	const char *verb;
 	const char *id;
@@ -210,6 +211,7 @@ parse(int argc, char **argv, struct qopts *o, const struct verb **v)
 {
 	static const struct option opts[] = {
 	        {"config", required_argument, NULL, 'c'},
+	        {"demo", no_argument, NULL, 'd'},
 	        {"json", no_argument, NULL, 'j'},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
@@ -217,16 +219,17 @@ parse(int argc, char **argv, struct qopts *o, const struct verb **v)
 	size_t i;
 	int ch;
 
-	o->config = getenv("FERRY_CONFIG");
 	while ((ch = getopt_long(argc, argv, "c:jh", opts, NULL)) != -1) {
 		if (ch == 'c')
 			o->config = optarg;
+		else if (ch == 'd')
+			o->demo = true;
 		else if (ch == 'j')
 			o->json = true;
 		else
 			return ch == 'h' ? -1 : EX_USAGE;
 	}
-	if (optind >= argc)
+	if (optind >= argc || (o->demo && o->config))
 		return EX_USAGE;
 	o->verb = argv[optind++];
 	o->id = optind < argc ? argv[optind++] : NULL;
@@ -255,7 +258,7 @@ run_queue(int argc, char **argv)
 		cli_print_usage(&cli_queue, rc != -1);
 		return rc == -1 ? 0 : rc;
 	}
-	if ((cfg = config_load(o.config, stderr)) == NULL)
+	if ((cfg = cli_config_load(o.config, o.demo, "queue")) == NULL)
 		return EX_CONFIG;
 	if (!v->remote && v->id)
 		rc = do_show(cfg, o.id, o.json);
@@ -314,8 +317,9 @@ const struct cli_command cli_queue = {
                  "Options:\n"
                  "  -c, --config FILE   the daemon's configuration (default: "
                  "$FERRY_CONFIG,\n"
-                 "                      else the built-in one, spool "
-                 "./var/spool)\n"
+                 "                      else " FERRY_CONFIG_FILE ")\n"
+                 "      --demo          the queue of 'ferry serve --demo' "
+                 "(./var/spool)\n"
                  "  -j, --json          machine-readable output for list "
                  "and show\n"
                  "  -h, --help          show this text\n"

@@ -332,6 +332,8 @@ run_queue_verb(const struct sendmail_opts *o, const char *verb)
 	if (o->config) {
 		args[n++] = "--config";
 		args[n++] = (char *)o->config;
+	} else if (o->demo) {
+		args[n++] = "--demo";
 	}
 	args[n++] = (char *)verb;
 	args[n] = NULL;
@@ -356,8 +358,6 @@ run_sendmail(int argc, char **argv)
 		cli_print_usage(&cli_sendmail, 1);
 		return EX_USAGE;
 	}
-	if (o.config == NULL)
-		o.config = getenv("FERRY_CONFIG");
 	switch (o.mode) {
 	case SM_MAILQ:
 		return run_queue_verb(&o, "list");
@@ -371,7 +371,7 @@ run_sendmail(int argc, char **argv)
 	case SM_SEND:
 		break;
 	}
-	if ((cfg = config_load(o.config, stderr)) == NULL)
+	if ((cfg = cli_config_load(o.config, o.demo, "sendmail")) == NULL)
 		return EX_CONFIG;
 	rc = o.mode == SM_SMTP ? sendmail_smtp(cfg, &o, stdin, stdout)
 	                       : send_message(cfg, &o);
@@ -418,7 +418,8 @@ const struct cli_command cli_sendmail = {
                  "  -F NAME     full name for the From: field ferry adds\n"
                  "  -C FILE     ferry's configuration (also --config; "
                  "default\n"
-                 "              $FERRY_CONFIG, else the built-in one)\n"
+                 "              $FERRY_CONFIG, else " FERRY_CONFIG_FILE ")\n"
+                 "  --demo      the setup of 'ferry serve --demo'\n"
                  "  -bm         send (the default)\n"
                  "  -bp         list the queue, as mailq or ferry queue "
                  "list\n"
@@ -433,5 +434,5 @@ const struct cli_command cli_sendmail = {
                  "large; 67 (EX_NOUSER) bad\nrecipient address; 73 "
                  "(EX_CANTCREAT) the maildrop is not writable; 75\n"
                  "(EX_TEMPFAIL) ferry has never run with this spool; 78 "
-                 "(EX_CONFIG) bad\nconfiguration.\n",
+                 "(EX_CONFIG) bad\nor missing configuration.\n",
 };

@@ -25,6 +25,7 @@ struct sendmail_opts {
 	const char *sender;   /* -f, -r */
 	const char *fullname; /* -F */
 	const char *config;   /* -C, --config */
+	bool demo;            /* --demo: the built-in configuration */
 	char **rcpts;         /* the arguments after the options */
 	int nrcpts;
 };

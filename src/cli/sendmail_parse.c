@@ -116,6 +116,10 @@ sendmail_parse_args(int argc, char **argv, struct sendmail_opts *o, char *err,
 			o->config = argv[++i];
 			continue;
 		}
+		if (strcmp(argv[i], "--demo") == 0) {
+			o->demo = true;
+			continue;
+		}
 		if (argv[i][0] != '-' || argv[i][1] == '\0')
 			break;
 		if ((rc = one_option(argc, argv, &i, o, err, errlen)) != 0)

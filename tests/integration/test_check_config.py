@@ -33,9 +33,9 @@ def write(tmp_path, text, name="ferry.conf"):
 
 
 def test_builtin_default_is_valid(tmp_path):
-    r = run(cwd=tmp_path)
+    r = run("--demo", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
-    assert "(default): ok" in r.stdout
+    assert "(demo): ok" in r.stdout
     assert "listen: 127.0.0.1:2525" in r.stdout
     assert f"spool_dir: {tmp_path}/var/spool" in r.stdout
     assert "domain example.test: 4 mailboxes (1 disabled)" in r.stdout
@@ -107,7 +107,7 @@ def test_print_default_round_trips(tmp_path):
     assert r.returncode == 0
     path = write(tmp_path, r.stdout)
     again = run(str(path), cwd=tmp_path)
-    builtin = run(cwd=tmp_path)
+    builtin = run("--demo", cwd=tmp_path)
     assert again.returncode == 0, again.stderr
     assert again.stdout.split("\n", 1)[1] == builtin.stdout.split("\n", 1)[1]
 
