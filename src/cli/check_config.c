@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sysexits.h>
 
+#include "cli/check_host.h"
 #include "cli/cli.h"
 #include "config/config.h"
 
@@ -83,6 +84,7 @@ run_check_config(int argc, char **argv)
 {
 	const char *path = NULL;
 	struct config *cfg;
+	const char *name;
 	bool demo = false;
 	int quiet = 0, i;
 
@@ -116,8 +118,13 @@ run_check_config(int argc, char **argv)
 	cfg = cli_config_load(path, demo, "check-config");
 	if (cfg == NULL)
 		return EX_CONFIG;
+	name = demo ? "(demo)" : cli_config_path(path);
+	if (check_host(cfg, name) > 0) {
+		config_free(cfg);
+		return EX_CONFIG;
+	}
 	if (!quiet)
-		print_summary(demo ? "(demo)" : cli_config_path(path), cfg);
+		print_summary(name, cfg);
 	config_free(cfg);
 	return 0;
 }

@@ -229,12 +229,27 @@ check_smarthost(struct load_ctx *ctx)
 		        "and [relay] tls = none");
 }
 
+/* One without the other would silently fall back to the generated pair. */
+static void
+check_tls_pair(struct load_ctx *ctx)
+{
+	const struct config *cfg = ctx->cfg;
+
+	if (cfg->tls_cert_file != NULL && cfg->tls_key_file == NULL)
+		load_error(ctx, set_line_of(ctx, "tls", "cert_file"),
+		           "cert_file: key_file is not set");
+	else if (cfg->tls_key_file != NULL && cfg->tls_cert_file == NULL)
+		load_error(ctx, set_line_of(ctx, "tls", "key_file"),
+		           "key_file: cert_file is not set");
+}
+
 void
 config_cross_check(struct load_ctx *ctx)
 {
 	size_t i;
 
 	check_smarthost(ctx);
+	check_tls_pair(ctx);
 	for (i = 0; i < ctx->cfg->ndomains; i++)
 		check_domain(ctx, i);
 	check_loops(ctx);

@@ -82,10 +82,8 @@ section_begin(struct load_ctx *ctx, char *name)
 			return;
 		}
 	}
-	load_error(ctx, ctx->lineno,
-	           "unknown section [%s] (expected server, limits, timeouts, "
-	           "queue or domain NAME)",
-	           name);
+	load_error(ctx, ctx->lineno, "unknown section [%s] (expected %s)", name,
+	           config_sections_text());
 }
 
 /* A "[name]" line; text after ']' may only be a comment. */
@@ -144,6 +142,23 @@ check_line(struct load_ctx *ctx, char *p, int max)
 	return true;
 }
 
+/* " # text" and " ; text" end a line with a comment.  No value can hold
+ * them: values without spaces cannot, and the lists, aliases and sender
+ * rules that have spaces take no '#' or ';'. */
+static void
+strip_trailing_comment(char *p)
+{
+	char *c;
+
+	for (c = p; *c != '\0'; c++) {
+		if ((*c == '#' || *c == ';') && c > p &&
+		    isspace((unsigned char)c[-1])) {
+			*c = '\0';
+			break;
+		}
+	}
+}
+
 static char *
 reader(char *buf, int size, void *stream)
 {
@@ -162,6 +177,8 @@ reader(char *buf, int size, void *stream)
 	/* Room for the newline and the terminator libinih expects. */
 	if (!check_line(ctx, p, size - 2))
 		p = "";
+	else if (*p != '#' && *p != ';')
+		strip_trailing_comment(p);
 	snprintf(buf, (size_t)size, "%s\n", p);
 	return buf;
 }

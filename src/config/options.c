@@ -24,6 +24,27 @@ const char *const config_sections[] = {
         "timeouts", "queue", "domain", NULL,
 };
 
+/* "server, tls, ... or domain NAME", for messages and docs. */
+const char *
+config_sections_text(void)
+{
+	static char text[256];
+	size_t i, n = 0;
+
+	if (text[0] != '\0')
+		return text;
+	for (i = 0; config_sections[i] != NULL; i++) {
+		const bool last = config_sections[i + 1] == NULL;
+
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "%s%s%s",
+		                      i == 0 ? ""
+		                      : last ? " or "
+		                             : ", ",
+		                      config_sections[i], last ? " NAME" : "");
+	}
+	return text;
+}
+
 const struct config_option config_options[] = {
         /* [server] */
         {"server", "hostname", OPT_STRING, CFG(hostname), NULL,
@@ -241,8 +262,7 @@ const struct config_option config_options[] = {
          "Only to senders that asked for it with NOTIFY=DELAY.", "2h"},
         {"relay", "max_queue_lifetime", OPT_DURATION, CFG(relay_max_lifetime),
          "5d", NULL, NULL, 0, 0, false, false,
-         "Give up and bounce (4.4.7) after this long.",
-         "A duration may also use the suffix d (days).", "3d"},
+         "Give up and bounce (4.4.7) after this long.", NULL, "3d"},
         {"relay", "connect_timeout", OPT_DURATION, CFG(relay_timeout_connect),
          "5m", NULL, NULL, 0, 0, false, false,
          "Time to connect and receive the greeting.",
@@ -295,7 +315,7 @@ const struct config_option config_options[] = {
          NULL, 0, 0, false, false,
          "Time a client may take to send its next command.",
          "RFC 5321 s4.5.3.2 asks for at least 5 minutes.  A duration is "
-         "a number with the suffix s, m or h; a bare number means "
+         "a number with the suffix s, m, h or d; a bare number means "
          "seconds.",
          "10m"},
         {"timeouts", "data_block", OPT_DURATION, CFG(timeout_data_block), "3m",

@@ -258,7 +258,8 @@ sender_pattern(struct load_ctx *ctx, void *arg, const char *item)
 {
 	struct config_sender *snd = arg;
 
-	if (strchr(item, '@') == NULL && strcmp(item, "*") != 0) {
+	if ((strchr(item, '@') == NULL && strcmp(item, "*") != 0) ||
+	    strpbrk(item, " \t") != NULL) {
 		load_error(ctx, ctx->lineno,
 		           "sender: '%s' is not an address, *@domain or *",
 		           item);
@@ -438,7 +439,7 @@ set_scaled(struct load_ctx *ctx, const struct config_option *opt, void *field,
 	                ? "%s: '%s' is not a size (a number with optional "
 	                  "suffix K, M or G)"
 	                : "%s: '%s' is not a duration (a number with optional "
-	                  "suffix s, m or h)",
+	                  "suffix s, m, h or d)",
 	        opt->key, value);
 	return -1;
 }

@@ -136,8 +136,8 @@ static const struct {
 } bad[] = {
         {"x = 1\n" DOMAIN_OK, "t.conf:1: 'x' is outside of any section\n"},
         {"[srv]\nx = 1\n" DOMAIN_OK,
-         "t.conf:1: unknown section [srv] (expected server, limits, "
-         "timeouts, queue or domain NAME)\n"},
+         "t.conf:1: unknown section [srv] (expected server, tls, auth, "
+         "relay, limits, timeouts, queue or domain NAME)\n"},
         {"[server]\n\nfoo = 1\n" DOMAIN_OK,
          "t.conf:3: unknown key 'foo' in [server]\n"},
         {"[server\n" DOMAIN_OK, "t.conf:1: missing ']' in section header\n"},
@@ -154,7 +154,7 @@ static const struct {
          "with optional suffix K, M or G)\n"},
         {"[timeouts]\ncommand = -5m\n" DOMAIN_OK,
          "t.conf:2: command: '-5m' is not a duration (a number with "
-         "optional suffix s, m or h)\n"},
+         "optional suffix s, m, h or d)\n"},
         {"[queue]\nsync_mode = fdatasync\n" DOMAIN_OK,
          "t.conf:2: sync_mode: 'fdatasync' is not one of: syncfs, "
          "fsync\n"},
@@ -221,10 +221,38 @@ static const struct {
          "hex digits, colons allowed)\n"
          "t.conf:4: smarthost_user: credentials are sent only over TLS, "
          "and [relay] tls = none\n"},
+        {"[auth]\nsender = alice: *@a.example extra words\n" DOMAIN_OK,
+         "t.conf:2: sender: '*@a.example extra words' is not an address, "
+         "*@domain or *\n"
+         "t.conf:2: sender: no address for 'alice'\n"},
         {"[server]\naliases_file = /nonexistent/aliases\n" DOMAIN_OK,
          "t.conf:2: aliases_file: /nonexistent/aliases: No such file "
          "or directory\n"},
 };
+
+/* " # text" and " ; text" end a line; '#' inside a value is kept. */
+static void
+test_trailing_comments(void **state)
+{
+	char *errors;
+	struct config *cfg = load_text(
+	        "[server]\nhostname = mx.example.org   # the public name\n"
+	        "[relay]\nsmarthost_password = pa#ss ; secret\n"
+	        "[auth]\nsender = alice: *@alice.example     # extra\n"
+	        "[timeouts]\ncommand = 2d\t# two days\n" DOMAIN_OK,
+	        &errors);
+
+	assert_string_equal(errors, "");
+	assert_non_null(cfg);
+	assert_string_equal(cfg->hostname, "mx.example.org");
+	assert_string_equal(cfg->relay_smarthost_password, "pa#ss");
+	assert_int_equal(cfg->nsenders, 1);
+	assert_int_equal(cfg->senders[0].npatterns, 1);
+	assert_string_equal(cfg->senders[0].patterns[0], "*@alice.example");
+	assert_int_equal(cfg->timeout_command, 2 * 86400);
+	config_free(cfg);
+	free(errors);
+}
 
 /* A smarthost by name, and a fingerprint as openssl prints it. */
 static void
@@ -592,6 +620,7 @@ main(void)
 	        cmocka_unit_test(test_minimal_defaults),
 	        cmocka_unit_test(test_full_file),
 	        cmocka_unit_test(test_smarthost_verification),
+	        cmocka_unit_test(test_trailing_comments),
 	        cmocka_unit_test(test_errors),
 	        cmocka_unit_test(test_long_line),
 	        cmocka_unit_test(test_aliases_file),
