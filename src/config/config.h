@@ -83,6 +83,13 @@ enum sync_mode {
 	SYNC_FSYNC,  /* fsync(2) each file and its directory */
 };
 
+/* One "key = value" line of the file, as written (comments stripped). */
+struct config_setting {
+	char *section; /* "relay", "domain example.org" */
+	char *key;
+	char *value;
+};
+
 struct config {
 	/* [server] */
 	char *hostname; /* greeting, Received, Message-ID */
@@ -147,6 +154,9 @@ struct config {
 	struct config_domain *domains;
 	size_t ndomains;
 	char *aliases_file; /* /etc/aliases format, optional */
+	/* What the file set, in file order, for check-config --print. */
+	struct config_setting *settings;
+	size_t nsettings;
 	/* [relay]: verifying the smarthost */
 	char *relay_smarthost_ca_file;     /* NULL: the system's CA store */
 	char *relay_smarthost_fingerprint; /* 64 lower-case hex digits */
@@ -162,6 +172,8 @@ void config_print_reference(FILE *out);
 void config_print_reference_man(FILE *out);
 /* Print the embedded default configuration as an INI file. */
 void config_print_default(FILE *out);
+/* Print what cfg's file set, by section (like postconf -n). */
+void config_print_set(FILE *out, const struct config *cfg);
 
 /* Lookups used by the SMTP session and local delivery. */
 const struct config_domain *config_find_domain(const struct config *cfg,

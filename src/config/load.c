@@ -183,6 +183,24 @@ reader(char *buf, int size, void *stream)
 	return buf;
 }
 
+static void
+record_setting(struct load_ctx *ctx, const char *key, const char *value)
+{
+	struct config *cfg = ctx->cfg;
+	struct config_setting *s;
+
+	cfg->settings = cfg_reallocarray(cfg->settings, cfg->nsettings + 1,
+	                                 sizeof(*cfg->settings));
+	s = &cfg->settings[cfg->nsettings++];
+	s->section =
+	        ctx->kind == SEC_DOMAIN
+	                ? cfg_asprintf("domain %s",
+	                               cfg->domains[cfg->ndomains - 1].name)
+	                : cfg_strdup(ctx->section);
+	s->key = cfg_strdup(key);
+	s->value = cfg_strdup(value);
+}
+
 static int
 handler(void *user, const char *section, const char *key, const char *value)
 {
@@ -219,6 +237,7 @@ handler(void *user, const char *section, const char *key, const char *value)
 		return 1;
 	}
 	*set_line = ctx->lineno;
+	record_setting(ctx, key, value);
 	if (ctx->kind == SEC_DOMAIN)
 		value_set(ctx, opt, &ctx->cfg->domains[ctx->cfg->ndomains - 1],
 		          value);
@@ -414,6 +433,12 @@ config_free(struct config *cfg)
 	free(cfg->relay_dns_local_data);
 	free(cfg->relay_resolv_conf);
 	free(cfg->relay_tls_required);
+	for (i = 0; i < cfg->nsettings; i++) {
+		free(cfg->settings[i].section);
+		free(cfg->settings[i].key);
+		free(cfg->settings[i].value);
+	}
+	free(cfg->settings);
 	free(cfg->relay_smarthost_ca_file);
 	free(cfg->relay_smarthost_fingerprint);
 	free(cfg->senders);

@@ -282,3 +282,23 @@ def test_doc_example_is_valid(tmp_path, where, text):
             if "cannot read it" not in x and "[tls] cannot load" not in x
             and "note: " not in x]
     assert real == [], f"{where}:\n{text}"
+
+
+def test_print_shows_what_the_file_sets(tmp_path):
+    path = write(tmp_path, GOOD.replace(
+        "[server]\n", "[relay]\nretry_min = 1m   # sooner\n[server]\n") +
+        "[limits]\nmax_errors = 5\n")
+    r = run("--print", str(path))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == (
+        "[server]\nhostname = mx.example.org\n"
+        "listen = 127.0.0.1:2600, [::1]:2600\n\n"
+        "[relay]\nretry_min = 1m\n\n[limits]\nmax_errors = 5\n\n"
+        "[domain example.org]\nmaildir_root = mail\nmailbox = alice, bob\n"
+        "alias = postmaster: alice\n")
+    again = write(tmp_path, r.stdout, "again.conf")
+    assert run("--print", str(again)).stdout == r.stdout
+    assert run("--print", "--demo").stdout.startswith(
+        "[server]\nlisten = 127.0.0.1:2525\n")
+    bad = write(tmp_path, "[limits]\nmax_errors = x\n", "bad.conf")
+    assert run("--print", str(bad)).returncode == EX_CONFIG
