@@ -32,12 +32,12 @@ struct submit {
 	char badbuf[ADDR_PATH_MAX + 64];
 };
 
-/* Domain for unqualified recipients: the first local domain, else the
- * host name (a sender is qualified with the host name). */
+/* Domain for unqualified recipients: origin_domain (a sender is
+ * qualified with the host name, which is local too). */
 static const char *
 local_domain(const struct config *cfg)
 {
-	return cfg->ndomains ? cfg->domains[0].name : cfg->hostname;
+	return config_origin_name(cfg);
 }
 
 /* "<...>" parsed into a; a bare local part gets "@domain" first. */
@@ -404,7 +404,8 @@ const struct cli_command cli_sendmail = {
                  "\n"
                  "Recipients are addresses or address lists; one without a "
                  "domain gets\n"
-                 "the first [domain] of the configuration.\n"
+                 "origin_domain (by default the first [domain]); mail to "
+                 "the host's own\nnames (root@HOSTNAME) is local too.\n"
                  "\n"
                  "Options:\n"
                  "  -t          also send to the To, Cc and Bcc addresses of "

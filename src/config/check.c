@@ -243,11 +243,24 @@ check_tls_pair(struct load_ctx *ctx)
 		           "key_file: cert_file is not set");
 }
 
+static void
+check_origin(struct load_ctx *ctx)
+{
+	const struct config *cfg = ctx->cfg;
+
+	if (cfg->origin_domain != NULL &&
+	    config_find_domain(cfg, cfg->origin_domain) == NULL)
+		load_error(ctx, set_line_of(ctx, "server", "origin_domain"),
+		           "origin_domain: '%s' is not a [domain]",
+		           cfg->origin_domain);
+}
+
 void
 config_cross_check(struct load_ctx *ctx)
 {
 	size_t i;
 
+	check_origin(ctx);
 	check_smarthost(ctx);
 	check_tls_pair(ctx);
 	for (i = 0; i < ctx->cfg->ndomains; i++)

@@ -157,6 +157,10 @@ struct config {
 	/* What the file set, in file order, for check-config --print. */
 	struct config_setting *settings;
 	size_t nsettings;
+	/* [server]: the host's own mail */
+	char *recipient_delimiter; /* "+", "+-"; "none": no extensions */
+	char *origin_domain;       /* NULL: the first [domain] */
+	char *host_names;          /* besides hostname and localhost */
 	/* [relay]: verifying the smarthost */
 	char *relay_smarthost_ca_file;     /* NULL: the system's CA store */
 	char *relay_smarthost_fingerprint; /* 64 lower-case hex digits */
@@ -178,6 +182,18 @@ void config_print_set(FILE *out, const struct config *cfg);
 /* Lookups used by the SMTP session and local delivery. */
 const struct config_domain *config_find_domain(const struct config *cfg,
                                                const char *domain);
+
+/* The [domain] unqualified addresses and the host's names stand for
+ * (origin_domain, else the first [domain]); NULL without domains. */
+const struct config_domain *config_origin(const struct config *cfg);
+/* Its name, else the host name: what an unqualified address gets. */
+const char *config_origin_name(const struct config *cfg);
+/* Is name this host (hostname, host_names, the system's name or
+ * localhost), so that mail to it is local, for the origin domain? */
+bool config_is_host_name(const struct config *cfg, const char *name);
+/* Where the extension of a local part starts ("alice+tag": 5), or 0
+ * when it has none (recipient_delimiter). */
+size_t config_extension_at(const struct config *cfg, const char *local);
 
 /* Alias chains longer than this are refused at load time. */
 #define CONFIG_ALIAS_DEPTH_MAX 10

@@ -95,6 +95,13 @@ void load_error(struct load_ctx *ctx, int line, const char *fmt, ...)
 void load_error_at(struct load_ctx *ctx, const char *file, int line,
                    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* "FILE:LINE: warning: message": reported, but not an error. */
+void load_warning_at(struct load_ctx *ctx, const char *file, int line,
+                     const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
+void source_warning(struct load_ctx *ctx, const char *source, const char *fmt,
+                    ...) __attribute__((format(printf, 3, 4)));
+
 /* The same, where the place is a "FILE:LINE" string (config_alias.source). */
 void source_error(struct load_ctx *ctx, const char *source, const char *fmt,
                   ...) __attribute__((format(printf, 3, 4)));

@@ -49,6 +49,31 @@ load_error(struct load_ctx *ctx, int line, const char *fmt, ...)
 }
 
 void
+load_warning_at(struct load_ctx *ctx, const char *file, int line,
+                const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(ctx->err, "%s:%d: warning: ", file, line);
+	va_start(ap, fmt);
+	vfprintf(ctx->err, fmt, ap);
+	va_end(ap);
+	fputc('\n', ctx->err);
+}
+
+void
+source_warning(struct load_ctx *ctx, const char *source, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(ctx->err, "%s: warning: ", source);
+	va_start(ap, fmt);
+	vfprintf(ctx->err, fmt, ap);
+	va_end(ap);
+	fputc('\n', ctx->err);
+}
+
+void
 source_error(struct load_ctx *ctx, const char *source, const char *fmt, ...)
 {
 	va_list ap;
@@ -439,6 +464,9 @@ config_free(struct config *cfg)
 		free(cfg->settings[i].value);
 	}
 	free(cfg->settings);
+	free(cfg->recipient_delimiter);
+	free(cfg->origin_domain);
+	free(cfg->host_names);
 	free(cfg->relay_smarthost_ca_file);
 	free(cfg->relay_smarthost_fingerprint);
 	free(cfg->senders);

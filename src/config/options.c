@@ -84,8 +84,12 @@ const struct config_option config_options[] = {
          "are comments and lines starting with white space continue the "
          "previous entry.  The aliases apply to every [domain] that has "
          "no mailbox or alias of the same name; a target without @ "
-         "names a mailbox of the first [domain].  :include:, |command "
-         "and /file targets are not supported.",
+         "names a mailbox of origin_domain.  :include:FILE reads more "
+         "targets from FILE.  |command and /file targets are skipped "
+         "with a warning when the configuration is loaded (ferry "
+         "delivers only to Maildirs and other servers), and so is an "
+         "alias left without targets, so the system's /etc/aliases can "
+         "be used as it is.",
          "/etc/ferry/aliases"},
         {"server", "submission", OPT_LISTEN, CFG(listeners), NULL, "none", NULL,
          0, 0, true, false,
@@ -100,6 +104,32 @@ const struct config_option config_options[] = {
          "The TLS handshake starts as soon as the client connects; AUTH "
          "is required before MAIL.  Port 465 in production.",
          "0.0.0.0:465"},
+        /* [server]: the host's own mail */
+        {"server", "recipient_delimiter", OPT_STRING, CFG(recipient_delimiter),
+         "+", NULL, NULL, 0, 0, false, false,
+         "Characters that start an address extension.",
+         "Mail to alice+tag@domain goes to alice@domain when there is no "
+         "mailbox or alias alice+tag (the address with its extension is "
+         "tried first, then without, before a catch_all).  Several "
+         "characters are several delimiters, as in +-; none turns "
+         "extensions off.",
+         "+-"},
+        {"server", "origin_domain", OPT_STRING, CFG(origin_domain), NULL,
+         "the first [domain]", NULL, 0, 0, false, false,
+         "Domain of unqualified addresses and of this host's names.",
+         "Like Postfix's myorigin: ferry sendmail completes root to "
+         "root@ORIGIN_DOMAIN, and mail to USER@HOSTNAME, USER@localhost or "
+         "USER@ a name of host_names is mail to USER@ORIGIN_DOMAIN.  Must "
+         "be a [domain].  There, root without a mailbox or alias of its "
+         "own goes to postmaster.",
+         "example.org"},
+        {"server", "host_names", OPT_STRING, CFG(host_names), NULL, "none",
+         NULL, 0, 0, false, false,
+         "More names of this host, local like hostname.",
+         "A comma-separated list (no spaces).  hostname, localhost and the "
+         "system's "
+         "host name are always local (Postfix's mydestination).",
+         "mail.example.org,mx1"},
         /* [tls] */
         {"tls", "cert_file", OPT_PATH, CFG(tls_cert_file), NULL,
          "a self-signed certificate generated at first start", NULL, 0, 0,

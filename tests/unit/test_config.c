@@ -357,17 +357,18 @@ test_aliases_file(void **state)
 	config_free(cfg);
 	free(errors);
 
-	write_file(path, "  orphan\nroot alice\nok: alice\nx: :include:/etc/l\n"
-	                 "pipe: alice,\n  \"|cmd\"\nok: bob\n");
+	write_file(path,
+	           "  orphan\nroot alice\nok: alice\nx: :include:/none/l\n"
+	           "pipe: alice,\n  \"|cmd\"\nok: bob\n");
 	cfg = load_text(text, &errors);
 	assert_null(cfg);
 	snprintf(text, sizeof(text),
 	         "%1$s:1: continuation line without an entry\n"
 	         "%1$s:2: expected 'NAME: TARGET, ...'\n"
-	         "%1$s:4: alias 'x': ':include:/etc/l': ':include:' is not "
-	         "supported\n"
-	         "%1$s:6: alias 'pipe': '\"|cmd\"': delivery to a command is "
-	         "not supported\n"
+	         "%1$s:4: alias 'x': ':include:/none/l': No such file or "
+	         "directory\n"
+	         "%1$s:6: warning: alias 'pipe': '\"|cmd\"' skipped: ferry "
+	         "delivers to no command\n"
 	         "%1$s:7: alias 'ok' is defined twice (first at %1$s:3)\n"
 	         "%1$s:4: alias 'x' has no targets\n"
 	         "t.conf:3: [domain example.org]: mail to postmaster has no "
@@ -379,6 +380,63 @@ test_aliases_file(void **state)
 	         path);
 	assert_string_equal(errors, text);
 	free(errors);
+	unlink(path);
+	rmdir(dir);
+}
+
+/* /etc/aliases as Debian ships it, with a program and an include file:
+ * what ferry cannot deliver to is skipped with a warning, the rest
+ * works. */
+static void
+test_debian_aliases_file(void **state)
+{
+	char dir[] = "/tmp/ferry-test-XXXXXX", path[64], list[64], *errors;
+	const struct config_alias *a;
+	struct config *cfg;
+	char text[2048], want[2048];
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/aliases", dir);
+	snprintf(list, sizeof(list), "%s/staff.list", dir);
+	write_file(list, "# the staff\nalice, bob\nx@other.example\n");
+	snprintf(text, sizeof(text),
+	         "# See man 5 aliases for format\n"
+	         "postmaster:    root\n"
+	         "mailer-daemon: postmaster\n"
+	         "abuse: root\n"
+	         "staff: :include:%s\n"
+	         "procmail: \"|/usr/bin/procmail -a, b\"\n"
+	         "archive: /var/mail/archive, alice\n"
+	         "root: alice\n",
+	         list);
+	write_file(path, text);
+	snprintf(text, sizeof(text),
+	         "[server]\naliases_file = %s\n"
+	         "[domain example.org]\nmaildir_root = /m\nmailbox = alice, "
+	         "bob\n",
+	         path);
+	cfg = load_text(text, &errors);
+	snprintf(want, sizeof(want),
+	         "%1$s:6: warning: alias 'procmail': '\"|/usr/bin/procmail -a, "
+	         "b\"' skipped: ferry delivers to no command\n"
+	         "%1$s:7: warning: alias 'archive': '/var/mail/archive' "
+	         "skipped: ferry delivers to no file\n"
+	         "%1$s:6: warning: alias 'procmail' skipped: no target ferry "
+	         "can deliver to\n",
+	         path);
+	assert_string_equal(errors, want);
+	assert_non_null(cfg);
+	a = config_find_alias(&cfg->domains[0], "staff");
+	assert_non_null(a);
+	assert_int_equal(a->ntargets, 3);
+	assert_string_equal(a->targets[0], "alice@example.org");
+	assert_string_equal(a->targets[2], "x@other.example");
+	assert_null(config_find_alias(&cfg->domains[0], "procmail"));
+	a = config_find_alias(&cfg->domains[0], "archive");
+	assert_int_equal(a->ntargets, 1);
+	config_free(cfg);
+	free(errors);
+	unlink(list);
 	unlink(path);
 	rmdir(dir);
 }
@@ -623,6 +681,7 @@ main(void)
 	        cmocka_unit_test(test_trailing_comments),
 	        cmocka_unit_test(test_errors),
 	        cmocka_unit_test(test_long_line),
+	        cmocka_unit_test(test_debian_aliases_file),
 	        cmocka_unit_test(test_aliases_file),
 	        cmocka_unit_test(test_default_round_trip),
 	        cmocka_unit_test(test_table_complete),
