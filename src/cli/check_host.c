@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "cli/check_host.h"
+#include "cli/privileges.h"
 #include "tls/tls.h"
 
 struct read_check {
@@ -127,6 +128,21 @@ check_user(const struct config *cfg, const char *name)
 		        "serve needs a user to run as\n",
 		        name);
 		return 1;
+	}
+	for (size_t i = 0; i < cfg->ndomains; i++) {
+		uid_t uid;
+		gid_t gid;
+
+		if (cfg->domains[i].owner != NULL &&
+		    privileges_owner_ids(cfg->domains[i].owner, &uid, &gid) <
+		            0) {
+			fprintf(stderr,
+			        "%s: [domain %s] owner: %s is not a user (and "
+			        "group) of this system\n",
+			        name, cfg->domains[i].name,
+			        cfg->domains[i].owner);
+			return 1;
+		}
 	}
 	errno = 0;
 	pw = getpwnam(cfg->user);

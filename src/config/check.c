@@ -55,6 +55,44 @@ check_aliases(struct load_ctx *ctx, const struct config_domain *d)
 	}
 }
 
+/* owner "USER[:GROUP]" and the mode the daemon can write with. */
+static void
+check_owner(struct load_ctx *ctx, size_t i)
+{
+	struct config_domain *d = &ctx->cfg->domains[i];
+	size_t owner =
+	        config_option_index(config_option_find("domain", "owner"));
+	size_t mode = config_option_index(config_option_find("domain", "mode"));
+	const char *p;
+	char *end;
+	unsigned long m;
+
+	if (d->owner == NULL) {
+		if (d->mode != NULL)
+			load_error(ctx, ctx->dl[i].set_line[mode],
+			           "mode: only with owner");
+		return;
+	}
+	p = strchr(d->owner, ':');
+	if (d->owner[0] == ':' ||
+	    (p != NULL && (p[1] == '\0' || strchr(p + 1, ':') != NULL)))
+		load_error(ctx, ctx->dl[i].set_line[owner],
+		           "owner: '%s' is not USER or USER:GROUP", d->owner);
+	if (d->mode == NULL) {
+		d->maildir_mode = 02770;
+		return;
+	}
+	m = strtoul(d->mode, &end, 8);
+	if (*end != '\0' || end == d->mode || m > 07777 || (m & 0070) != 0070 ||
+	    (m & 0700) != 0700)
+		load_error(ctx, ctx->dl[i].set_line[mode],
+		           "mode: '%s' is not an octal mode giving owner and "
+		           "group rwx, as 2770",
+		           d->mode);
+	else
+		d->maildir_mode = (unsigned)m;
+}
+
 static void
 check_domain(struct load_ctx *ctx, size_t i)
 {
@@ -90,6 +128,7 @@ check_domain(struct load_ctx *ctx, size_t i)
 		break;
 	}
 	check_aliases(ctx, d);
+	check_owner(ctx, i);
 }
 
 /* Depth-first walk over aliases; a grey alias seen again closes a loop. */

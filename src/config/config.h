@@ -43,6 +43,10 @@ struct config_domain {
 	size_t naliases;
 	bool catch_all;         /* unknown local parts go to catch_all_target */
 	char *catch_all_target; /* "mailbox@domain", a mailbox of this domain */
+	/* Maildirs shared with a reader such as Dovecot */
+	char *owner;           /* "USER[:GROUP]"; NULL: the daemon's */
+	char *mode;            /* as written, octal */
+	unsigned maildir_mode; /* parsed mode; 0 without owner */
 };
 
 /* What a listener is for (RFC 6409, RFC 8314). */

@@ -419,6 +419,8 @@ domain_free(struct config_domain *d)
 	free(d->name);
 	free(d->maildir_root);
 	free(d->catch_all_target);
+	free(d->owner);
+	free(d->mode);
 }
 
 void

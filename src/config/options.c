@@ -415,6 +415,28 @@ const struct config_option config_options[] = {
          "postmaster must always have a destination (RFC 5321 "
          "s4.5.1): define a mailbox or alias of that name.",
          "postmaster: alice, bob@example.net"},
+        /* [domain NAME]: Maildirs shared with their reader */
+        {"domain", "owner", OPT_STRING, DOM(owner), NULL, "the daemon's user",
+         NULL, 0, 0, false, false,
+         "Owner of the domain's Maildirs, USER or USER:GROUP.",
+         "For a reader such as Dovecot that runs as another user (vmail, "
+         "as Postfix's virtual_uid_maps and virtual_gid_maps).  Started "
+         "as root, ferry creates MAILDIR_ROOT and every mailbox's "
+         "Maildir (tmp, new, cur) owned by USER and GROUP (default: "
+         "USER's group) with mode, before it drops its privileges; it "
+         "keeps GROUP as a supplementary group, so the unprivileged "
+         "daemon writes the messages through the group, and they are "
+         "readable and writable by the group (files get the directory "
+         "mode without execute bits).  ferry itself never runs as "
+         "USER.",
+         "vmail:vmail"},
+        {"domain", "mode", OPT_STRING, DOM(mode), NULL, "2770 with owner", NULL,
+         0, 0, false, false,
+         "Mode of the domain's Maildir directories, in octal.",
+         "Only with owner.  The group needs rwx (the daemon writes "
+         "through it); the setgid bit (2000) makes new files and "
+         "directories take the group; 0770 without it.",
+         "0770"},
         {"domain", "catch_all", OPT_CATCH_ALL, 0, NULL, "none", NULL, 0, 0,
          false, false, "Mailbox receiving mail for unknown local parts.",
          "Must name a mailbox of the domain.  Disabled mailboxes are "

@@ -225,6 +225,11 @@ static const struct {
          "t.conf:2: sender: '*@a.example extra words' is not an address, "
          "*@domain or *\n"
          "t.conf:2: sender: no address for 'alice'\n"},
+        {DOMAIN_OK "mode = 2770\n", "t.conf:5: mode: only with owner\n"},
+        {DOMAIN_OK "owner = vmail:\nmode = 0755\n",
+         "t.conf:5: owner: 'vmail:' is not USER or USER:GROUP\n"
+         "t.conf:6: mode: '0755' is not an octal mode giving owner and "
+         "group rwx, as 2770\n"},
         {"[server]\naliases_file = /nonexistent/aliases\n" DOMAIN_OK,
          "t.conf:2: aliases_file: /nonexistent/aliases: No such file "
          "or directory\n"},
@@ -564,10 +569,11 @@ example_file(char *text, size_t size, const struct config_option *opt)
 		         key, opt->example);
 		return;
 	}
-	snprintf(text, size, "[domain example.org]\n%s%s%s%s = %s\n",
+	snprintf(text, size, "[domain example.org]\n%s%s%s%s%s = %s\n",
 	         strcmp(key, "maildir_root") ? "maildir_root = /m\n" : "",
 	         strcmp(key, "mailbox") ? "mailbox = alice\n" : "",
-	         strcmp(key, "alias") ? "alias = postmaster: alice\n" : "", key,
+	         strcmp(key, "alias") ? "alias = postmaster: alice\n" : "",
+	         strcmp(key, "mode") ? "" : "owner = vmail\n", key,
 	         opt->example);
 }
 
