@@ -41,9 +41,9 @@ local_domain(const struct config *cfg)
 }
 
 /* "<...>" parsed into a; a bare local part gets "@domain" first. */
-static int
-parse_address(const char *s, const char *domain, bool sender,
-              struct mailaddr *a)
+int
+sendmail_parse_address(const char *s, const char *domain, bool sender,
+                       struct mailaddr *a)
 {
 	char buf[ADDR_PATH_MAX * 2];
 	size_t used, n;
@@ -68,7 +68,8 @@ add_rcpt(void *arg, const char *addr)
 	struct submit *sb = arg;
 	struct mailaddr a;
 
-	if (parse_address(addr, local_domain(sb->cfg), false, &a) < 0) {
+	if (sendmail_parse_address(addr, local_domain(sb->cfg), false, &a) <
+	    0) {
 		snprintf(sb->badbuf, sizeof(sb->badbuf), "%s", addr);
 		sb->bad = sb->badbuf;
 		return EX_NOUSER;
@@ -98,8 +99,9 @@ set_sender(struct submit *sb, const struct sendmail_opts *o)
 	char def[ADDR_PATH_MAX];
 
 	snprintf(def, sizeof(def), "%s@%s", login_name(), sb->cfg->hostname);
-	if (parse_address(o->sender ? o->sender : def, sb->cfg->hostname, true,
-	                  &sb->hdr.sender) < 0) {
+	if (sendmail_parse_address(o->sender ? o->sender : def,
+	                           sb->cfg->hostname, true,
+	                           &sb->hdr.sender) < 0) {
 		fprintf(stderr, "sendmail: bad sender address '%s'\n",
 		        o->sender);
 		return EX_USAGE;
@@ -369,12 +371,14 @@ run_sendmail(int argc, char **argv)
 		return 0;
 	case SM_SMTP:
 	case SM_SEND:
+	case SM_VERIFY:
 		break;
 	}
 	if ((cfg = cli_config_load(o.config, o.demo, "sendmail")) == NULL)
 		return EX_CONFIG;
-	rc = o.mode == SM_SMTP ? sendmail_smtp(cfg, &o, stdin, stdout)
-	                       : send_message(cfg, &o);
+	rc = o.mode == SM_SMTP     ? sendmail_smtp(cfg, &o, stdin, stdout)
+	     : o.mode == SM_VERIFY ? sendmail_verify(cfg, &o, stdout)
+	                           : send_message(cfg, &o);
 	config_free(cfg);
 	return rc;
 }
@@ -427,6 +431,11 @@ const struct cli_command cli_sendmail = {
                  "  -q          retry the queue now, as ferry queue flush\n"
                  "  -bi         newaliases: nothing to do\n"
                  "  -bs         speak SMTP on standard input and output\n"
+                 "  -bv         say what would happen to each recipient: "
+                 "local Maildir,\n"
+                 "              aliases, or the route out; sends nothing "
+                 "(exit 67 when\n"
+                 "              one would be refused)\n"
                  "  -oX, -v, -U, -B T, -N N, -R R, -V V  accepted and "
                  "ignored\n"
                  "\n"

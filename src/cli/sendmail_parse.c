@@ -36,6 +36,8 @@ mode_option(const char *m, struct sendmail_opts *o)
 		o->mode = SM_NEWALIASES;
 	else if (strcmp(m, "s") == 0)
 		o->mode = SM_SMTP;
+	else if (strcmp(m, "v") == 0)
+		o->mode = SM_VERIFY;
 	else
 		return -1;
 	return 0;

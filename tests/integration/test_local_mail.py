@@ -115,3 +115,32 @@ def test_debian_aliases_file(ferry_factory):
         s.ehlo("client.example")
         s.mail("x@b.example")
         assert s.rcpt("procmail@example.test")[0] == 550
+
+
+def test_sendmail_bv_says_what_would_happen(ferry):
+    """-bv answers from the running configuration and sends nothing."""
+    r = subprocess.run([FERRY, "sendmail", "-C", ferry.config_path, "-bv",
+                        "info", "alice+x@example.test", f"root@{HOST}",
+                        "someone@far.example"],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    md = ferry.maildir_root
+    assert lines == [
+        f"info@example.test: delivered to alice@example.test (Maildir "
+        f"{md}/alice)",
+        f"info@example.test: delivered to bob@example.test (Maildir "
+        f"{md}/bob)",
+        f"alice+x@example.test: delivered to alice@example.test (Maildir "
+        f"{md}/alice)",
+        f"root@{HOST}: delivered to demo@example.test (Maildir {md}/demo)",
+        "someone@far.example: relayed to the MX hosts of far.example",
+    ]
+    r = subprocess.run([FERRY, "sendmail", "-C", ferry.config_path, "-bv",
+                        "carol", "nobody@example.test"],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 67
+    assert r.stdout.splitlines() == [
+        "carol@example.test: refused: the mailbox is disabled",
+        "nobody@example.test: refused: no such mailbox or alias"]
+    assert ferry.maildir_files("alice") == []
