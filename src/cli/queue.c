@@ -19,6 +19,8 @@
 extern const struct cli_command cli_queue;
 
 struct qopts {
+	struct queue_filter filter; /* delete many */
+	bool bulk;
 	const char *config;
 	bool demo; /* the built-in demo's spool, ./var/spool */
 	bool json;
@@ -213,6 +215,9 @@ parse(int argc, char **argv, struct qopts *o, const struct verb **v)
 	        {"config", required_argument, NULL, 'c'},
 	        {"demo", no_argument, NULL, 'd'},
 	        {"json", no_argument, NULL, 'j'},
+	        {"all-deferred", no_argument, NULL, 'D'},
+	        {"sender", required_argument, NULL, 'S'},
+	        {"recipient-domain", required_argument, NULL, 'R'},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
 	};
@@ -226,6 +231,12 @@ parse(int argc, char **argv, struct qopts *o, const struct verb **v)
 			o->demo = true;
 		else if (ch == 'j')
 			o->json = true;
+		else if (ch == 'D')
+			o->bulk = o->filter.deferred = true;
+		else if (ch == 'S')
+			o->bulk = (o->filter.sender = optarg) != NULL;
+		else if (ch == 'R')
+			o->bulk = (o->filter.rcpt_domain = optarg) != NULL;
 		else
 			return ch == 'h' ? -1 : EX_USAGE;
 	}
@@ -236,6 +247,11 @@ parse(int argc, char **argv, struct qopts *o, const struct verb **v)
 	for (i = 0, *v = NULL; i < sizeof(verbs) / sizeof(verbs[0]); i++)
 		if (strcmp(verbs[i].name, o->verb) == 0)
 			*v = &verbs[i];
+	if (o->bulk) /* delete with a filter instead of an id */
+		return *v != NULL && strcmp((*v)->name, "delete") == 0 &&
+		                       o->id == NULL && optind == argc
+		               ? 0
+		               : EX_USAGE;
 	if (*v == NULL || optind != argc || (o->id && (*v)->id == 0) ||
 	    (!o->id && (*v)->id == 1))
 		return EX_USAGE;
@@ -260,7 +276,9 @@ run_queue(int argc, char **argv)
 	}
 	if ((cfg = cli_config_load(o.config, o.demo, "queue")) == NULL)
 		return EX_CONFIG;
-	if (!v->remote && v->id)
+	if (o.bulk)
+		rc = queue_delete_matching(cfg->spool_dir, &o.filter);
+	else if (!v->remote && v->id)
 		rc = do_show(cfg, o.id, o.json);
 	else if (!v->remote)
 		rc = do_list(cfg, o.json);
@@ -278,6 +296,10 @@ const struct cli_command cli_queue = {
                  "       ferry queue [--config FILE] show [--json] ID\n"
                  "       ferry queue [--config FILE] flush [ID]\n"
                  "       ferry queue [--config FILE] delete ID\n"
+                 "       ferry queue [--config FILE] delete [--all-deferred] "
+                 "[--sender ADDR]\n"
+                 "                                   [--recipient-domain "
+                 "DOMAIN]\n"
                  "       ferry queue [--config FILE] hold ID\n"
                  "       ferry queue [--config FILE] release ID\n"
                  "\n"
@@ -301,7 +323,14 @@ const struct cli_command cli_queue = {
                  "given), and\n"
                  "            pick up mail waiting in the maildrop.\n"
                  "  delete    remove a queued or held message for good "
-                 "(logged).\n"
+                 "(logged); with\n"
+                 "            filters, every queued message that has a "
+                 "recipient still\n"
+                 "            to deliver that is deferred (--all-deferred), "
+                 "in DOMAIN\n"
+                 "            (--recipient-domain), from ADDR (--sender; "
+                 "\"\" for <>),\n"
+                 "            all given filters together.\n"
                  "  hold      take a message out of delivery until it is "
                  "released.\n"
                  "  release   hand a held message back to delivery.\n"
