@@ -282,6 +282,21 @@ check_tls_pair(struct load_ctx *ctx)
 		           "key_file: cert_file is not set");
 }
 
+/* [auth] smtp: by default, AUTH only where users submit, when they can. */
+static void
+default_auth_smtp(struct load_ctx *ctx)
+{
+	struct config *cfg = ctx->cfg;
+	size_t i;
+
+	if (set_line_of(ctx, "auth", "smtp") != 0)
+		return;
+	cfg->auth_smtp = true;
+	for (i = 0; i < cfg->nlisteners; i++)
+		if (cfg->listeners[i].role != LISTENER_SMTP)
+			cfg->auth_smtp = false;
+}
+
 static void
 check_origin(struct load_ctx *ctx)
 {
@@ -300,6 +315,7 @@ config_cross_check(struct load_ctx *ctx)
 	size_t i;
 
 	check_origin(ctx);
+	default_auth_smtp(ctx);
 	check_smarthost(ctx);
 	check_tls_pair(ctx);
 	for (i = 0; i < ctx->cfg->ndomains; i++)

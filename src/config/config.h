@@ -165,6 +165,8 @@ struct config {
 	char *recipient_delimiter; /* "+", "+-"; "none": no extensions */
 	char *origin_domain;       /* NULL: the first [domain] */
 	char *host_names;          /* besides hostname and localhost */
+	/* [auth] */
+	bool auth_smtp; /* AUTH on the listen (port 25) ports */
 	/* [relay]: verifying the smarthost */
 	char *relay_smarthost_ca_file;     /* NULL: the system's CA store */
 	char *relay_smarthost_fingerprint; /* 64 lower-case hex digits */

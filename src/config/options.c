@@ -197,6 +197,14 @@ const struct config_option config_options[] = {
          "aliases that lead only to that mailbox; MAIL FROM anything "
          "else is refused with 553 5.7.1.",
          "alice: alice@example.org, *@alice.example"},
+        /* [auth]: which listeners */
+        {"auth", "smtp", OPT_BOOL, CFG(auth_smtp), NULL,
+         "no with a submission or submissions listener, else yes", NULL, 0, 0,
+         false, false, "Offer AUTH on the listen ports too.",
+         "An MX (port 25) that has submission ports for its users needs "
+         "no AUTH: there it is not advertised, and AUTH is answered 502 "
+         "5.5.1.  The submission ports always offer it.",
+         "yes"},
         /* [relay] */
         {"relay", "smarthost", OPT_HOP, CFG(relay_smarthost), NULL, "none",
          NULL, 0, 0, false, false,
