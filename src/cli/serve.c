@@ -127,6 +127,9 @@ sighup_cb(evutil_socket_t sig, short what, void *arg)
 {
 	struct daemon *d = arg;
 
+	if (log_reopen() < 0)
+		log_event(LOG_LVL_WARN, "log", "file", d->cfg->log_file,
+		          "error", strerror(errno), NULL);
 	if (d->tls)
 		tls_server_reload(d->tls);
 }
@@ -298,6 +301,12 @@ run_serve(int argc, char **argv)
 	if (d.cfg == NULL)
 		return EX_CONFIG;
 	log_init(d.cfg->log, "ferry");
+	if (d.cfg->log_file != NULL && log_init_file(d.cfg->log_file) < 0) {
+		fprintf(stderr, "ferry serve: log_file %s: %s\n",
+		        d.cfg->log_file, strerror(errno));
+		config_free(d.cfg);
+		return EX_CANTCREAT;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	evthread_use_pthreads();
 	d.base = event_base_new();
@@ -347,8 +356,9 @@ const struct cli_command cli_serve = {
                  "\n"
                  "Exit status: 0 after a clean shutdown; 64 (EX_USAGE) for a "
                  "bad command\nline; 71 (EX_OSERR) when a port cannot be "
-                 "bound; 73 (EX_CANTCREAT)\nwhen the spool cannot be "
-                 "created or opened; 77 (EX_NOPERM) when the\nprivileges "
+                 "bound; 73 (EX_CANTCREAT)\nwhen the spool or log_file cannot "
+                 "be "
+                 "opened; 77 (EX_NOPERM) when the\nprivileges "
                  "cannot be dropped (no such user); 78 (EX_CONFIG) for a "
                  "bad\nor missing configuration, certificate or "
                  "authentication backend;\n70 (EX_SOFTWARE) when an "

@@ -165,6 +165,7 @@ struct config {
 	char *recipient_delimiter; /* "+", "+-"; "none": no extensions */
 	char *origin_domain;       /* NULL: the first [domain] */
 	char *host_names;          /* besides hostname and localhost */
+	char *log_file;            /* [server]: log lines appended here */
 	/* [auth] */
 	bool auth_smtp; /* AUTH on the listen (port 25) ports */
 	/* [relay]: verifying the smarthost */

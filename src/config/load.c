@@ -466,6 +466,7 @@ config_free(struct config *cfg)
 		free(cfg->settings[i].value);
 	}
 	free(cfg->settings);
+	free(cfg->log_file);
 	free(cfg->recipient_delimiter);
 	free(cfg->origin_domain);
 	free(cfg->host_names);

@@ -104,6 +104,15 @@ const struct config_option config_options[] = {
          "The TLS handshake starts as soon as the client connects; AUTH "
          "is required before MAIL.  Port 465 in production.",
          "0.0.0.0:465"},
+        /* [server]: a log file */
+        {"server", "log_file", OPT_PATH, CFG(log_file), NULL, "none", NULL, 0,
+         0, false, false, "File the log lines are appended to.",
+         "Opened when ferry starts, before it drops its privileges (so "
+         "it may belong to root), instead of standard error; with log = "
+         "syslog the lines go to both.  SIGHUP opens it again, as the "
+         "daemon's user: after logrotate moves it, either create the new "
+         "file writable by that user or use copytruncate.",
+         "/var/log/ferry.log"},
         /* [server]: the host's own mail */
         {"server", "recipient_delimiter", OPT_STRING, CFG(recipient_delimiter),
          "+", NULL, NULL, 0, 0, false, false,
