@@ -312,3 +312,11 @@ route_try_next_hop(struct out_job *job)
 	           NULL);
 	outbound_job_done(job);
 }
+
+bool
+outbound_via_smarthost(const struct config *cfg, const char *domain)
+{
+	return cfg->relay_smarthost.address != NULL &&
+	       transport_for(cfg, domain) == NULL &&
+	       !in_list(cfg->relay_tls_required, domain);
+}
