@@ -50,7 +50,8 @@ do_install() {
 		install -m 640 /dev/null "$conf_dir/passwd"
 		[ "$root" = yes ] && chown "root:$FERRY_USER" "$conf_dir/passwd"
 	fi
-	install -d -m 750 "$DESTDIR$SPOOLDIR"
+	# 0755: ferry sendmail run by any user reaches SPOOL/maildrop
+	install -d -m 755 "$DESTDIR$SPOOLDIR"
 	if [ "$root" = yes ]; then
 		# root reads the file; the daemon's group may read it too.
 		chown "root:$FERRY_USER" "$conf_dir/ferry.conf"
