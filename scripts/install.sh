@@ -38,8 +38,10 @@ do_install() {
 	install -m 644 "$top/docs/ferry.conf.example" \
 		"$conf_dir/ferry.conf.example"
 	# An existing configuration is the administrator's: never replaced.
+	# Readable by every user: ferry sendmail and mailq read it.  Secrets
+	# go in files of their own (passwd, smarthost_password_file).
 	if [ ! -e "$conf_dir/ferry.conf" ]; then
-		install -m 640 "$top/docs/ferry.conf.example" \
+		install -m 644 "$top/docs/ferry.conf.example" \
 			"$conf_dir/ferry.conf"
 		echo "install: $conf_dir/ferry.conf: edit it, then run" \
 			"'ferry check-config'"
@@ -53,8 +55,6 @@ do_install() {
 	# 0755: ferry sendmail run by any user reaches SPOOL/maildrop
 	install -d -m 755 "$DESTDIR$SPOOLDIR"
 	if [ "$root" = yes ]; then
-		# root reads the file; the daemon's group may read it too.
-		chown "root:$FERRY_USER" "$conf_dir/ferry.conf"
 		chown "$FERRY_USER:$FERRY_USER" "$DESTDIR$SPOOLDIR"
 	fi
 	return 0

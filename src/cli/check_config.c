@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sysexits.h>
+#include <unistd.h>
 
 #include "cli/check_host.h"
 #include "cli/cli.h"
@@ -124,7 +125,8 @@ run_check_config(int argc, char **argv)
 	if (print_set) {
 		/* What was set, even when this host could not run it. */
 		config_print_set(stdout, cfg);
-	} else if (check_host(cfg, name) > 0) {
+	} else if ((geteuid() == 0 && config_read_secrets(cfg, stderr) < 0) ||
+	           check_host(cfg, name) > 0) {
 		config_free(cfg);
 		return EX_CONFIG;
 	} else if (!quiet) {

@@ -300,6 +300,10 @@ run_serve(int argc, char **argv)
 	d.cfg = cli_config_load(path, d.embedded, "serve");
 	if (d.cfg == NULL)
 		return EX_CONFIG;
+	if (!d.embedded && config_read_secrets(d.cfg, stderr) < 0) {
+		config_free(d.cfg);
+		return EX_CONFIG;
+	}
 	log_init(d.cfg->log, "ferry");
 	if (d.cfg->log_file != NULL && log_init_file(d.cfg->log_file) < 0) {
 		fprintf(stderr, "ferry serve: log_file %s: %s\n",

@@ -260,6 +260,12 @@ check_smarthost(struct load_ctx *ctx)
 		           set_line_of(ctx, "relay", "smarthost_fingerprint"),
 		           "smarthost_fingerprint: not a SHA-256 fingerprint "
 		           "(64 hex digits, colons allowed)");
+	if (cfg->relay_smarthost_password != NULL &&
+	    cfg->relay_smarthost_password_file != NULL)
+		load_error(ctx,
+		           set_line_of(ctx, "relay", "smarthost_password_file"),
+		           "smarthost_password_file: smarthost_password is set "
+		           "too");
 	if (cfg->relay_smarthost_user != NULL &&
 	    cfg->relay_tls == TLS_POLICY_NONE)
 		load_error(

@@ -169,8 +169,9 @@ struct config {
 	/* [auth] */
 	bool auth_smtp; /* AUTH on the listen (port 25) ports */
 	/* [relay]: verifying the smarthost */
-	char *relay_smarthost_ca_file;     /* NULL: the system's CA store */
-	char *relay_smarthost_fingerprint; /* 64 lower-case hex digits */
+	char *relay_smarthost_ca_file;       /* NULL: the system's CA store */
+	char *relay_smarthost_fingerprint;   /* 64 lower-case hex digits */
+	char *relay_smarthost_password_file; /* read by config_read_secrets() */
 };
 
 /* path NULL: the embedded default.  errors go to err (e.g. stderr). */
@@ -181,6 +182,12 @@ void config_free(struct config *cfg);
 void config_print_reference(FILE *out);
 /* The same as mdoc(7) text, the option list of ferry.conf(5). */
 void config_print_reference_man(FILE *out);
+/* Reads the secrets kept out of the configuration file (so that it may be
+ * world-readable for ferry sendmail): smarthost_password_file.  Called by
+ * serve as root, before dropping privileges, and by check-config.
+ * Returns 0, or -1 with the reason on err. */
+int config_read_secrets(struct config *cfg, FILE *err);
+
 /* Print the embedded default configuration as an INI file. */
 void config_print_default(FILE *out);
 /* Print what cfg's file set, by section (like postconf -n). */

@@ -472,6 +472,7 @@ config_free(struct config *cfg)
 	free(cfg->host_names);
 	free(cfg->relay_smarthost_ca_file);
 	free(cfg->relay_smarthost_fingerprint);
+	free(cfg->relay_smarthost_password_file);
 	free(cfg->senders);
 	free(cfg);
 }

@@ -1,9 +1,13 @@
 /*
  * local_names.c — the host's own mail: which domain unqualified addresses
  * and the host's names stand for (Postfix's myorigin and mydestination),
- * and address extensions (recipient_delimiter).
+ * and address extensions (recipient_delimiter); and the secrets kept out
+ * of the configuration file.
  */
+#include <errno.h>
 #include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <stdbool.h>
 #include <string.h>
 #include <strings.h>
@@ -80,4 +84,34 @@ config_extension_at(const struct config *cfg, const char *local)
 	at = strcspn(local, delims);
 	/* "+tag" alone has no user to deliver to. */
 	return local[at] != '\0' && at > 0 ? at : 0;
+}
+
+int
+config_read_secrets(struct config *cfg, FILE *err)
+{
+	const char *path = cfg->relay_smarthost_password_file;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	FILE *f;
+
+	if (path == NULL)
+		return 0;
+	if ((f = fopen(path, "r")) == NULL) {
+		fprintf(err, "smarthost_password_file: %s: %s\n", path,
+		        strerror(errno));
+		return -1;
+	}
+	n = getline(&line, &cap, f);
+	fclose(f);
+	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		line[--n] = '\0';
+	if (n <= 0) {
+		fprintf(err, "smarthost_password_file: %s: empty\n", path);
+		free(line);
+		return -1;
+	}
+	free(cfg->relay_smarthost_password);
+	cfg->relay_smarthost_password = line;
+	return 0;
 }

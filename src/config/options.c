@@ -230,7 +230,9 @@ const struct config_option config_options[] = {
         {"relay", "smarthost_password", OPT_STRING,
          CFG(relay_smarthost_password), NULL, "none", NULL, 0, 0, false, false,
          "Password at the smarthost.",
-         "Keep the configuration file readable by root only when set.",
+         "The configuration file must then be root's alone, which keeps "
+         "ferry sendmail from users other than root from reading it: "
+         "prefer smarthost_password_file.",
          "s3cret"},
         /* [relay]: verifying the smarthost */
         {"relay", "smarthost_ca_file", OPT_PATH, CFG(relay_smarthost_ca_file),
@@ -242,6 +244,14 @@ const struct config_option config_options[] = {
          "address when smarthost is numeric).  Otherwise the mail is "
          "deferred and the reason logged; the credentials are not sent.",
          "/etc/ferry/smarthost-ca.pem"},
+        {"relay", "smarthost_password_file", OPT_PATH,
+         CFG(relay_smarthost_password_file), NULL, "none", NULL, 0, 0, false,
+         false, "File holding the password at the smarthost.",
+         "Instead of smarthost_password: its first line is the password.  "
+         "ferry serve reads it as root before dropping its privileges, so "
+         "it can be root's alone (0600) while ferry.conf stays readable "
+         "by every user, as ferry sendmail needs.",
+         "/etc/ferry/smarthost.secret"},
         {"relay", "smarthost_fingerprint", OPT_STRING,
          CFG(relay_smarthost_fingerprint), NULL, "none", NULL, 0, 0, false,
          false, "SHA-256 fingerprint of the smarthost's certificate.",

@@ -16,7 +16,7 @@ pytest.importorskip("aiosmtpd.controller")
 from aiosmtpd.controller import Controller  # noqa: E402
 from aiosmtpd.smtp import AuthResult  # noqa: E402
 
-from conftest import free_port, make_workdir  # noqa: E402
+from conftest import FERRY, free_port, make_workdir  # noqa: E402
 from test_relay import Remote, relay_ferry, submit, wait_for  # noqa: E402,F401
 from test_relay import passwd  # noqa: E402,F401  (fixture)
 
@@ -160,3 +160,28 @@ def test_numeric_smarthost_checked_against_its_address(ferry_factory, passwd,
     submit(f, ["anyone@far-away.example"])
     assert "IP address mismatch" in deferred_line(f)
     assert smarthost.logins == []
+
+
+def test_password_in_a_root_only_file(ferry_factory, passwd, pki, smarthost):
+    """The password kept out of ferry.conf: serve reads it as root, and a
+    user who is not root still submits with ferry sendmail."""
+    secret = os.path.join(pki["zone"].rsplit("/", 1)[0], "smarthost.secret")
+    with open(secret, "w") as f:
+        f.write("relaypw\n")
+    os.chmod(secret, 0o600)
+    f = relay_ferry(ferry_factory, passwd, [],
+                    [f"smarthost = smarthost.tls.test:{smarthost.port}",
+                     "smarthost_user = relayuser",
+                     f"smarthost_password_file = {secret}",
+                     f"smarthost_ca_file = {pki['ca']}",
+                     f"dns_local_data = {pki['zone']}"])
+    os.chmod(f.config_path, 0o644)
+    r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534",
+                        "--clear-groups", FERRY, "sendmail", "-C",
+                        f.config_path, "anyone@far-away.example"],
+                       input=b"Subject: from nobody\n\nx\n",
+                       capture_output=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    assert wait_for(lambda: smarthost.all_rcpts() ==
+                    ["anyone@far-away.example"]), f.log()
+    assert smarthost.logins[0][1:] == (b"relayuser", b"relaypw")

@@ -225,6 +225,10 @@ static const struct {
          "t.conf:2: sender: '*@a.example extra words' is not an address, "
          "*@domain or *\n"
          "t.conf:2: sender: no address for 'alice'\n"},
+        {"[relay]\nsmarthost_password = a\nsmarthost_password_file = "
+         "/s\n" DOMAIN_OK,
+         "t.conf:3: smarthost_password_file: smarthost_password is set "
+         "too\n"},
         {DOMAIN_OK "mode = 2770\n", "t.conf:5: mode: only with owner\n"},
         {DOMAIN_OK "owner = vmail:\nmode = 0755\n",
          "t.conf:5: owner: 'vmail:' is not USER or USER:GROUP\n"
