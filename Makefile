@@ -4,6 +4,9 @@
 PREFIX	?= /usr/local
 SBINDIR	?= $(PREFIX)/sbin
 MANDIR	?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+SPOOLDIR ?= /var/spool/ferry
+FERRY_USER ?= ferry
 CC	?= cc
 PYTHON	?= /usr/bin/python3
 
@@ -39,7 +42,7 @@ else
 FERRY	 = ferry
 endif
 
-.PHONY: all check unit integration fuzz fuzz-run install clean format \
+.PHONY: all check unit integration fuzz fuzz-run install uninstall clean format \
 	format-check lint lint-replies cppcheck tidy docs bench-bounce bounce-score
 all: $(FERRY)
 
@@ -132,12 +135,15 @@ docs: $(FERRY)
 	./$(FERRY) replies --markdown > docs/replies.md.tmp
 	mv docs/replies.md.tmp docs/replies.md
 
+# The binary, manual pages, the ferry user, /etc/ferry with an example
+# configuration and the spool (scripts/install.sh says what it does).
+INSTALL_ENV = DESTDIR="$(DESTDIR)" SBINDIR="$(SBINDIR)" MANDIR="$(MANDIR)" \
+	SYSCONFDIR="$(SYSCONFDIR)" SPOOLDIR="$(SPOOLDIR)" FERRY_USER="$(FERRY_USER)"
 install: ferry
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
-		$(DESTDIR)$(MANDIR)/man5
-	install -m 755 ferry $(DESTDIR)$(SBINDIR)/ferry
-	install -m 644 docs/man/ferry.8 $(DESTDIR)$(MANDIR)/man8/ferry.8
-	install -m 644 docs/man/ferry.conf.5 $(DESTDIR)$(MANDIR)/man5/ferry.conf.5
+	$(INSTALL_ENV) scripts/install.sh install
+
+uninstall:
+	$(INSTALL_ENV) scripts/install.sh uninstall
 
 FORMAT_FILES = $(SRCS) $(shell find src -name '*.h' | sort) \
 	$(wildcard tests/unit/*.c tests/unit/*.h tests/fuzz/*.c)

@@ -3,6 +3,7 @@
  */
 #include "base/log.h"
 
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -16,6 +17,8 @@
 #define LOG_LINE_MAX 2048
 
 static bool log_to_syslog;
+static int log_fd = STDERR_FILENO; /* where the timestamped lines go */
+static char *log_path;             /* log_file, for log_reopen() */
 static enum log_level log_min = LOG_LVL_INFO;
 
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
@@ -28,6 +31,43 @@ log_init(const char *target, const char *ident)
 		        LOG_MAIL);
 		log_to_syslog = true;
 	}
+}
+
+static int
+open_log_file(const char *path)
+{
+	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+}
+
+int
+log_init_file(const char *path)
+{
+	int fd = open_log_file(path);
+
+	if (fd < 0)
+		return -1;
+	free(log_path);
+	log_path = strdup(path);
+	log_fd = fd;
+	return 0;
+}
+
+int
+log_reopen(void)
+{
+	int fd;
+
+	if (log_path == NULL)
+		return 0;
+	if ((fd = open_log_file(log_path)) < 0)
+		return -1;
+	/* dup2 keeps the number, so a line written meanwhile is not lost */
+	if (dup2(fd, log_fd) < 0) {
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
 }
 
 void
@@ -91,7 +131,7 @@ log_event(enum log_level lvl, const char *event, ...)
 
 	if (lvl < log_min)
 		return;
-	if (!log_to_syslog) {
+	if (!log_to_syslog || log_path != NULL) {
 		struct timeval tv;
 		struct tm tm;
 
@@ -120,12 +160,17 @@ log_event(enum log_level lvl, const char *event, ...)
 	if (log_to_syslog) {
 		static const int prio[] = {LOG_DEBUG, LOG_INFO, LOG_WARNING,
 		                           LOG_ERR};
+		const char *text = line;
+
 		line[pos] = '\0';
-		syslog(prio[lvl], "%s", line);
-		return;
+		if (log_path != NULL) /* syslog stamps its own time */
+			text = strstr(line, "level=");
+		syslog(prio[lvl], "%s", text ? text : line);
+		if (log_path == NULL)
+			return;
 	}
 	line[pos++] = '\n';
-	if (write(STDERR_FILENO, line, pos) < 0) {
+	if (write(log_fd, line, pos) < 0) {
 		/* Nowhere left to report a failing log write. */
 	}
 }

@@ -13,6 +13,12 @@ enum log_level { LOG_LVL_DEBUG, LOG_LVL_INFO, LOG_LVL_WARN, LOG_LVL_ERROR };
 
 /* target: "stderr" (default) or "syslog". */
 void log_init(const char *target, const char *ident);
+/* Also (with syslog) or instead of stderr: lines appended to path, opened
+ * now (as root, before privileges are dropped).  -1 with errno. */
+int log_init_file(const char *path);
+/* Opens log_file again (after logrotate moved it); -1 with errno, and the
+ * old file stays in use. */
+int log_reopen(void);
 void log_set_level(enum log_level min);
 
 /*

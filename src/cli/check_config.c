@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <sysexits.h>
+#include <unistd.h>
 
+#include "cli/check_host.h"
 #include "cli/cli.h"
 #include "config/config.h"
 
@@ -83,6 +85,8 @@ run_check_config(int argc, char **argv)
 {
 	const char *path = NULL;
 	struct config *cfg;
+	const char *name;
+	bool demo = false, print_set = false;
 	int quiet = 0, i;
 
 	if (argc >= 2 && strcmp(argv[1], "--print-default") == 0) {
@@ -97,6 +101,10 @@ run_check_config(int argc, char **argv)
 		if (strcmp(argv[i], "-q") == 0 ||
 		    strcmp(argv[i], "--quiet") == 0)
 			quiet = 1;
+		else if (strcmp(argv[i], "--demo") == 0)
+			demo = true;
+		else if (strcmp(argv[i], "--print") == 0)
+			print_set = true;
 		else if ((strcmp(argv[i], "-c") == 0 ||
 		          strcmp(argv[i], "--config") == 0) &&
 		         i + 1 < argc && path == NULL)
@@ -108,30 +116,54 @@ run_check_config(int argc, char **argv)
 		else
 			return usage_error("only one FILE may be given");
 	}
-	cfg = config_load(path, stderr);
+	if (demo && path != NULL)
+		return usage_error("--demo takes no file");
+	cfg = cli_config_load(path, demo, "check-config");
 	if (cfg == NULL)
 		return EX_CONFIG;
-	if (!quiet)
-		print_summary(path ? path : "(default)", cfg);
+	name = demo ? "(demo)" : cli_config_path(path);
+	if (print_set) {
+		/* What was set, even when this host could not run it. */
+		config_print_set(stdout, cfg);
+	} else if ((geteuid() == 0 && config_read_secrets(cfg, stderr) < 0) ||
+	           check_host(cfg, name) > 0) {
+		config_free(cfg);
+		return EX_CONFIG;
+	} else if (!quiet) {
+		print_summary(name, cfg);
+	}
 	config_free(cfg);
 	return 0;
 }
 
 static const char usage[] =
         "usage: ferry check-config [-q] [[--config] FILE]\n"
+        "       ferry check-config [-q] --demo\n"
+        "       ferry check-config --print [[--config] FILE | --demo]\n"
         "       ferry check-config --print-default\n"
         "       ferry check-config --print-reference [--man]\n"
         "\n"
         "Reads the configuration FILE as 'ferry serve' would; without FILE, "
         "the\n"
-        "built-in demo configuration.  Every problem is reported on standard\n"
-        "error as FILE:LINE: message, not only the first one.  A valid\n"
-        "configuration is summarised: host name, listeners, spool and "
+        "one 'ferry serve' reads ($FERRY_CONFIG, else " FERRY_CONFIG_FILE "),\n"
+        "with --demo the built-in demo configuration.  Every problem is "
+        "reported\non standard error as FILE:LINE: message, not only the "
+        "first one.\nThen, as 'ferry serve' would see them on this host: "
+        "the TLS certificate\nand key must load, and run as root, the "
+        "'user' must exist and be able\nto read passwd_file, "
+        "smarthost_ca_file and dns_local_data (a warning\nfor cert_file "
+        "and key_file, which only SIGHUP re-reads as that user).\nA valid "
+        "configuration is summarised: host name, listeners, spool and\n"
         "domains.\n"
         "\n"
         "  -c, --config FILE    the file to check, spelled as for 'ferry "
         "serve'\n"
         "  -q, --quiet          print nothing when the configuration is valid\n"
+        "  --print              print the settings the file makes, by "
+        "section, as\n"
+        "                       written (everything else has its "
+        "default; like\n"
+        "                       postconf -n)\n"
         "  --print-default      print the built-in configuration as a file to\n"
         "                       copy and edit (ferry.conf)\n"
         "  --print-reference    print every setting with its type, default "
@@ -141,8 +173,9 @@ static const char usage[] =
         "                       mdoc(7) list used by ferry.conf(5)\n"
         "\n"
         "Exit status: 0 when the configuration is valid, 64 (EX_USAGE) for a\n"
-        "bad command line, 78 (EX_CONFIG) when the file has errors or cannot\n"
-        "be read.  See ferry.conf(5) and ferry(8).\n";
+        "bad command line, 78 (EX_CONFIG) when the file has errors, cannot\n"
+        "be read or does not exist, or 'ferry serve' would refuse it on "
+        "this\nhost.  See ferry.conf(5) and ferry(8).\n";
 
 const struct cli_command cli_check_config = {
         .name = "check-config",

@@ -7,6 +7,10 @@
 #ifndef FERRY_CLI_H
 #define FERRY_CLI_H
 
+#include <stdbool.h>
+
+#include "config/config.h"
+
 struct cli_command {
 	const char *name;
 	int (*run)(int argc, char **argv); /* argv[0] is the command name */
@@ -22,5 +26,20 @@ extern const struct cli_command cli_passwd;
 
 /* Print a command's usage text to stdout (help) or stderr (misuse). */
 void cli_print_usage(const struct cli_command *cmd, int to_stderr);
+
+/* Where the configuration is when a command is not told: $FERRY_CONFIG,
+ * else this file.  Every command (serve, check-config, queue, mailq,
+ * sendmail) looks in the same place, wherever it is started from. */
+#ifndef FERRY_CONFIG_FILE
+#define FERRY_CONFIG_FILE "/etc/ferry/ferry.conf"
+#endif
+
+/* given (--config FILE), else $FERRY_CONFIG, else FERRY_CONFIG_FILE. */
+const char *cli_config_path(const char *given);
+
+/* Loads the configuration cli_config_path() names, or the built-in demo
+ * when demo is set.  Errors go to stderr, with a hint when the default
+ * file does not exist; cmd names the command in them.  NULL on error. */
+struct config *cli_config_load(const char *given, bool demo, const char *cmd);
 
 #endif

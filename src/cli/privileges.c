@@ -103,6 +103,97 @@ pin_directory(char **path)
 	return *path ? 0 : -1;
 }
 
+/* The groups the daemon keeps: those of the domains' owners. */
+#define KEPT_GROUPS_MAX 64
+static gid_t kept_groups[KEPT_GROUPS_MAX];
+static size_t nkept_groups;
+
+static int
+keep_group(gid_t gid)
+{
+	size_t i;
+
+	for (i = 0; i < nkept_groups; i++)
+		if (kept_groups[i] == gid)
+			return 0;
+	if (nkept_groups == KEPT_GROUPS_MAX)
+		return -1;
+	kept_groups[nkept_groups++] = gid;
+	return 0;
+}
+
+int
+privileges_owner_ids(const char *owner, uid_t *uid, gid_t *gid)
+{
+	char user[256];
+	const char *colon = strchr(owner, ':');
+	const struct passwd *pw;
+	const struct group *gr;
+
+	snprintf(user, sizeof(user), "%.*s",
+	         (int)(colon ? (size_t)(colon - owner) : strlen(owner)), owner);
+	if ((pw = getpwnam(user)) == NULL)
+		return -1;
+	*uid = pw->pw_uid;
+	*gid = pw->pw_gid;
+	if (colon != NULL) {
+		if ((gr = getgrnam(colon + 1)) == NULL)
+			return -1;
+		*gid = gr->gr_gid;
+	}
+	return 0;
+}
+
+/* One directory of an owned domain, made or brought to owner and mode
+ * (the directories only: messages already there keep theirs). */
+static int
+own_dir(const char *path, uid_t uid, gid_t gid, mode_t mode)
+{
+	if (mkdir(path, mode) < 0 && errno != EEXIST)
+		return -1;
+	if (chown(path, uid, gid) < 0 || chmod(path, mode) < 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * A domain with an owner: its Maildirs are made here, as root, owned by
+ * that user and group with the domain's mode; the daemon stays
+ * unprivileged and writes through the group, which it keeps.
+ */
+static int
+prepare_owned(const struct config_domain *d)
+{
+	static const char *const subs[] = {"", "/tmp", "/new", "/cur"};
+	mode_t mode = (mode_t)d->maildir_mode;
+	char path[4096];
+	uid_t uid;
+	gid_t gid;
+	size_t i, j;
+
+	if (privileges_owner_ids(d->owner, &uid, &gid) < 0) {
+		log_event(LOG_LVL_ERROR, "privileges", "domain", d->name,
+		          "owner", d->owner, "error", "no such user or group",
+		          NULL);
+		return -1;
+	}
+	if (keep_group(gid) < 0 || fs_mkdir_p(d->maildir_root, 0755) < 0 ||
+	    own_dir(d->maildir_root, uid, gid, mode) < 0)
+		goto fail;
+	for (i = 0; i < d->nmailboxes; i++)
+		for (j = 0; j < 4; j++) {
+			snprintf(path, sizeof(path), "%s/%s%s", d->maildir_root,
+			         d->mailboxes[i].name, subs[j]);
+			if (own_dir(path, uid, gid, mode) < 0)
+				goto fail;
+		}
+	return 0;
+fail:
+	log_event(LOG_LVL_ERROR, "privileges", "dir", d->maildir_root, "error",
+	          strerror(errno), NULL);
+	return -1;
+}
+
 static int
 prepare_maildirs(struct config *cfg, uid_t uid, gid_t gid)
 {
@@ -110,6 +201,12 @@ prepare_maildirs(struct config *cfg, uid_t uid, gid_t gid)
 
 	for (i = 0; i < cfg->ndomains; i++) {
 		char **root = &cfg->domains[i].maildir_root;
+
+		if (cfg->domains[i].owner != NULL) {
+			if (prepare_owned(&cfg->domains[i]) < 0)
+				return -1;
+			continue;
+		}
 
 		if (give_tree(*root, uid, gid) < 0) {
 			log_event(LOG_LVL_ERROR, "privileges", "dir", *root,
@@ -132,9 +229,19 @@ int
 privileges_drop(struct config *cfg)
 {
 	struct passwd *pw;
+	uid_t uid;
+	gid_t gid;
 
-	if (geteuid() != 0)
+	if (geteuid() != 0) {
+		for (size_t i = 0; i < cfg->ndomains; i++)
+			if (cfg->domains[i].owner != NULL)
+				log_event(LOG_LVL_WARN, "privileges", "domain",
+				          cfg->domains[i].name, "error",
+				          "not started as root: owner and mode "
+				          "are not applied",
+				          NULL);
 		return 0;
+	}
 	if (cfg->user == NULL || cfg->user[0] == '\0') {
 		log_event(LOG_LVL_ERROR, "privileges", "error",
 		          "started as root but no 'user' to run as", NULL);
@@ -146,11 +253,14 @@ privileges_drop(struct config *cfg)
 		          "error", "no such unprivileged user", NULL);
 		return -1;
 	}
-	if (give_tree(cfg->spool_dir, pw->pw_uid, pw->pw_gid) < 0 ||
-	    prepare_maildirs(cfg, pw->pw_uid, pw->pw_gid) < 0)
+	/* Owners' look-ups below reuse getpwnam()'s storage. */
+	uid = pw->pw_uid;
+	gid = pw->pw_gid;
+	if (give_tree(cfg->spool_dir, uid, gid) < 0 ||
+	    prepare_maildirs(cfg, uid, gid) < 0)
 		return -1;
-	if (setgroups(0, NULL) < 0 || setgid(pw->pw_gid) < 0 ||
-	    setuid(pw->pw_uid) < 0 || setuid(0) == 0) {
+	if (setgroups(nkept_groups, kept_groups) < 0 || setgid(gid) < 0 ||
+	    setuid(uid) < 0 || setuid(0) == 0) {
 		log_event(LOG_LVL_ERROR, "privileges", "user", cfg->user,
 		          "error", strerror(errno), NULL);
 		return -1;

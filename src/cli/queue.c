@@ -19,7 +19,10 @@
 extern const struct cli_command cli_queue;
 
 struct qopts {
+	struct queue_filter filter; /* delete many */
+	bool bulk;
 	const char *config;
+	bool demo; /* the built-in demo's spool, ./var/spool */
 	bool json;
 	const char *verb;
 	const char *id;
@@ -210,29 +213,45 @@ parse(int argc, char **argv, struct qopts *o, const struct verb **v)
 {
 	static const struct option opts[] = {
 	        {"config", required_argument, NULL, 'c'},
+	        {"demo", no_argument, NULL, 'd'},
 	        {"json", no_argument, NULL, 'j'},
+	        {"all-deferred", no_argument, NULL, 'D'},
+	        {"sender", required_argument, NULL, 'S'},
+	        {"recipient-domain", required_argument, NULL, 'R'},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
 	};
 	size_t i;
 	int ch;
 
-	o->config = getenv("FERRY_CONFIG");
 	while ((ch = getopt_long(argc, argv, "c:jh", opts, NULL)) != -1) {
 		if (ch == 'c')
 			o->config = optarg;
+		else if (ch == 'd')
+			o->demo = true;
 		else if (ch == 'j')
 			o->json = true;
+		else if (ch == 'D')
+			o->bulk = o->filter.deferred = true;
+		else if (ch == 'S')
+			o->bulk = (o->filter.sender = optarg) != NULL;
+		else if (ch == 'R')
+			o->bulk = (o->filter.rcpt_domain = optarg) != NULL;
 		else
 			return ch == 'h' ? -1 : EX_USAGE;
 	}
-	if (optind >= argc)
+	if (optind >= argc || (o->demo && o->config))
 		return EX_USAGE;
 	o->verb = argv[optind++];
 	o->id = optind < argc ? argv[optind++] : NULL;
 	for (i = 0, *v = NULL; i < sizeof(verbs) / sizeof(verbs[0]); i++)
 		if (strcmp(verbs[i].name, o->verb) == 0)
 			*v = &verbs[i];
+	if (o->bulk) /* delete with a filter instead of an id */
+		return *v != NULL && strcmp((*v)->name, "delete") == 0 &&
+		                       o->id == NULL && optind == argc
+		               ? 0
+		               : EX_USAGE;
 	if (*v == NULL || optind != argc || (o->id && (*v)->id == 0) ||
 	    (!o->id && (*v)->id == 1))
 		return EX_USAGE;
@@ -255,9 +274,11 @@ run_queue(int argc, char **argv)
 		cli_print_usage(&cli_queue, rc != -1);
 		return rc == -1 ? 0 : rc;
 	}
-	if ((cfg = config_load(o.config, stderr)) == NULL)
+	if ((cfg = cli_config_load(o.config, o.demo, "queue")) == NULL)
 		return EX_CONFIG;
-	if (!v->remote && v->id)
+	if (o.bulk)
+		rc = queue_delete_matching(cfg->spool_dir, &o.filter);
+	else if (!v->remote && v->id)
 		rc = do_show(cfg, o.id, o.json);
 	else if (!v->remote)
 		rc = do_list(cfg, o.json);
@@ -275,6 +296,10 @@ const struct cli_command cli_queue = {
                  "       ferry queue [--config FILE] show [--json] ID\n"
                  "       ferry queue [--config FILE] flush [ID]\n"
                  "       ferry queue [--config FILE] delete ID\n"
+                 "       ferry queue [--config FILE] delete [--all-deferred] "
+                 "[--sender ADDR]\n"
+                 "                                   [--recipient-domain "
+                 "DOMAIN]\n"
                  "       ferry queue [--config FILE] hold ID\n"
                  "       ferry queue [--config FILE] release ID\n"
                  "\n"
@@ -298,7 +323,14 @@ const struct cli_command cli_queue = {
                  "given), and\n"
                  "            pick up mail waiting in the maildrop.\n"
                  "  delete    remove a queued or held message for good "
-                 "(logged).\n"
+                 "(logged); with\n"
+                 "            filters, every queued message that has a "
+                 "recipient still\n"
+                 "            to deliver that is deferred (--all-deferred), "
+                 "in DOMAIN\n"
+                 "            (--recipient-domain), from ADDR (--sender; "
+                 "\"\" for <>),\n"
+                 "            all given filters together.\n"
                  "  hold      take a message out of delivery until it is "
                  "released.\n"
                  "  release   hand a held message back to delivery.\n"
@@ -314,8 +346,9 @@ const struct cli_command cli_queue = {
                  "Options:\n"
                  "  -c, --config FILE   the daemon's configuration (default: "
                  "$FERRY_CONFIG,\n"
-                 "                      else the built-in one, spool "
-                 "./var/spool)\n"
+                 "                      else " FERRY_CONFIG_FILE ")\n"
+                 "      --demo          the queue of 'ferry serve --demo' "
+                 "(./var/spool)\n"
                  "  -j, --json          machine-readable output for list "
                  "and show\n"
                  "  -h, --help          show this text\n"

@@ -50,4 +50,17 @@ void queue_json_string(FILE *out, const char *s);
 int queue_control(const char *spool_dir, const char *line, char *reply,
                   size_t len);
 
+/* Which queued messages `queue delete` takes at once: those with a
+ * recipient still to deliver that is deferred (deferred), in a domain
+ * (rcpt_domain), and from a sender ("" for <>); NULL/false: any. */
+struct queue_filter {
+	bool deferred;
+	const char *sender;
+	const char *rcpt_domain;
+};
+
+/* Deletes them through the daemon, one DELETE each, and prints how many.
+ * Returns 0 or a sysexits code. */
+int queue_delete_matching(const char *spool_dir, const struct queue_filter *f);
+
 #endif

@@ -32,18 +32,18 @@ struct submit {
 	char badbuf[ADDR_PATH_MAX + 64];
 };
 
-/* Domain for unqualified recipients: the first local domain, else the
- * host name (a sender is qualified with the host name). */
+/* Domain for unqualified recipients: origin_domain (a sender is
+ * qualified with the host name, which is local too). */
 static const char *
 local_domain(const struct config *cfg)
 {
-	return cfg->ndomains ? cfg->domains[0].name : cfg->hostname;
+	return config_origin_name(cfg);
 }
 
 /* "<...>" parsed into a; a bare local part gets "@domain" first. */
-static int
-parse_address(const char *s, const char *domain, bool sender,
-              struct mailaddr *a)
+int
+sendmail_parse_address(const char *s, const char *domain, bool sender,
+                       struct mailaddr *a)
 {
 	char buf[ADDR_PATH_MAX * 2];
 	size_t used, n;
@@ -68,7 +68,8 @@ add_rcpt(void *arg, const char *addr)
 	struct submit *sb = arg;
 	struct mailaddr a;
 
-	if (parse_address(addr, local_domain(sb->cfg), false, &a) < 0) {
+	if (sendmail_parse_address(addr, local_domain(sb->cfg), false, &a) <
+	    0) {
 		snprintf(sb->badbuf, sizeof(sb->badbuf), "%s", addr);
 		sb->bad = sb->badbuf;
 		return EX_NOUSER;
@@ -98,8 +99,9 @@ set_sender(struct submit *sb, const struct sendmail_opts *o)
 	char def[ADDR_PATH_MAX];
 
 	snprintf(def, sizeof(def), "%s@%s", login_name(), sb->cfg->hostname);
-	if (parse_address(o->sender ? o->sender : def, sb->cfg->hostname, true,
-	                  &sb->hdr.sender) < 0) {
+	if (sendmail_parse_address(o->sender ? o->sender : def,
+	                           sb->cfg->hostname, true,
+	                           &sb->hdr.sender) < 0) {
 		fprintf(stderr, "sendmail: bad sender address '%s'\n",
 		        o->sender);
 		return EX_USAGE;
@@ -332,6 +334,8 @@ run_queue_verb(const struct sendmail_opts *o, const char *verb)
 	if (o->config) {
 		args[n++] = "--config";
 		args[n++] = (char *)o->config;
+	} else if (o->demo) {
+		args[n++] = "--demo";
 	}
 	args[n++] = (char *)verb;
 	args[n] = NULL;
@@ -356,8 +360,6 @@ run_sendmail(int argc, char **argv)
 		cli_print_usage(&cli_sendmail, 1);
 		return EX_USAGE;
 	}
-	if (o.config == NULL)
-		o.config = getenv("FERRY_CONFIG");
 	switch (o.mode) {
 	case SM_MAILQ:
 		return run_queue_verb(&o, "list");
@@ -369,12 +371,14 @@ run_sendmail(int argc, char **argv)
 		return 0;
 	case SM_SMTP:
 	case SM_SEND:
+	case SM_VERIFY:
 		break;
 	}
-	if ((cfg = config_load(o.config, stderr)) == NULL)
+	if ((cfg = cli_config_load(o.config, o.demo, "sendmail")) == NULL)
 		return EX_CONFIG;
-	rc = o.mode == SM_SMTP ? sendmail_smtp(cfg, &o, stdin, stdout)
-	                       : send_message(cfg, &o);
+	rc = o.mode == SM_SMTP     ? sendmail_smtp(cfg, &o, stdin, stdout)
+	     : o.mode == SM_VERIFY ? sendmail_verify(cfg, &o, stdout)
+	                           : send_message(cfg, &o);
 	config_free(cfg);
 	return rc;
 }
@@ -404,7 +408,8 @@ const struct cli_command cli_sendmail = {
                  "\n"
                  "Recipients are addresses or address lists; one without a "
                  "domain gets\n"
-                 "the first [domain] of the configuration.\n"
+                 "origin_domain (by default the first [domain]); mail to "
+                 "the host's own\nnames (root@HOSTNAME) is local too.\n"
                  "\n"
                  "Options:\n"
                  "  -t          also send to the To, Cc and Bcc addresses of "
@@ -418,13 +423,19 @@ const struct cli_command cli_sendmail = {
                  "  -F NAME     full name for the From: field ferry adds\n"
                  "  -C FILE     ferry's configuration (also --config; "
                  "default\n"
-                 "              $FERRY_CONFIG, else the built-in one)\n"
+                 "              $FERRY_CONFIG, else " FERRY_CONFIG_FILE ")\n"
+                 "  --demo      the setup of 'ferry serve --demo'\n"
                  "  -bm         send (the default)\n"
                  "  -bp         list the queue, as mailq or ferry queue "
                  "list\n"
                  "  -q          retry the queue now, as ferry queue flush\n"
                  "  -bi         newaliases: nothing to do\n"
                  "  -bs         speak SMTP on standard input and output\n"
+                 "  -bv         say what would happen to each recipient: "
+                 "local Maildir,\n"
+                 "              aliases, or the route out; sends nothing "
+                 "(exit 67 when\n"
+                 "              one would be refused)\n"
                  "  -oX, -v, -U, -B T, -N N, -R R, -V V  accepted and "
                  "ignored\n"
                  "\n"
@@ -433,5 +444,5 @@ const struct cli_command cli_sendmail = {
                  "large; 67 (EX_NOUSER) bad\nrecipient address; 73 "
                  "(EX_CANTCREAT) the maildrop is not writable; 75\n"
                  "(EX_TEMPFAIL) ferry has never run with this spool; 78 "
-                 "(EX_CONFIG) bad\nconfiguration.\n",
+                 "(EX_CONFIG) bad\nor missing configuration.\n",
 };

@@ -15,7 +15,8 @@ enum sendmail_mode {
 	SM_MAILQ,      /* -bp: list the queue */
 	SM_FLUSH,      /* -q: retry the queue now */
 	SM_NEWALIASES, /* -bi */
-	SM_SMTP,       /* -bs: not supported */
+	SM_SMTP,       /* -bs: an SMTP dialogue on stdin/stdout */
+	SM_VERIFY,     /* -bv: what would happen to the recipients */
 };
 
 struct sendmail_opts {
@@ -25,6 +26,7 @@ struct sendmail_opts {
 	const char *sender;   /* -f, -r */
 	const char *fullname; /* -F */
 	const char *config;   /* -C, --config */
+	bool demo;            /* --demo: the built-in configuration */
 	char **rcpts;         /* the arguments after the options */
 	int nrcpts;
 };
@@ -42,6 +44,14 @@ struct config;
  * recipients; returns 0 or a sysexits code after printing why. */
 int sendmail_submit(const struct config *cfg, const struct sendmail_opts *o,
                     char *msg, size_t mlen);
+/* "<a@b>", "a@b" or "a" (then "a@domain") into a; -1 if it is no address. */
+struct mailaddr;
+int sendmail_parse_address(const char *s, const char *domain, bool sender,
+                           struct mailaddr *a);
+/* -bv: one line per recipient on out; 0, or EX_NOUSER when any would be
+ * refused. */
+int sendmail_verify(const struct config *cfg, const struct sendmail_opts *o,
+                    FILE *out);
 /* -bs: an SMTP dialogue on in/out (RFC 5321 subset for local programs). */
 int sendmail_smtp(const struct config *cfg, const struct sendmail_opts *o,
                   FILE *in, FILE *out);

@@ -36,6 +36,8 @@ mode_option(const char *m, struct sendmail_opts *o)
 		o->mode = SM_NEWALIASES;
 	else if (strcmp(m, "s") == 0)
 		o->mode = SM_SMTP;
+	else if (strcmp(m, "v") == 0)
+		o->mode = SM_VERIFY;
 	else
 		return -1;
 	return 0;
@@ -114,6 +116,10 @@ sendmail_parse_args(int argc, char **argv, struct sendmail_opts *o, char *err,
 				return EX_USAGE;
 			}
 			o->config = argv[++i];
+			continue;
+		}
+		if (strcmp(argv[i], "--demo") == 0) {
+			o->demo = true;
 			continue;
 		}
 		if (argv[i][0] != '-' || argv[i][1] == '\0')

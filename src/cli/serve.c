@@ -137,6 +137,9 @@ sighup_cb(evutil_socket_t sig, short what, void *arg)
 {
 	struct daemon *d = arg;
 
+	if (log_reopen() < 0)
+		log_event(LOG_LVL_WARN, "log", "file", d->cfg->log_file,
+		          "error", strerror(errno), NULL);
 	if (d->tls)
 		tls_server_reload(d->tls);
 }
@@ -283,6 +286,7 @@ run_serve(int argc, char **argv)
 {
 	static const struct option opts[] = {
 	        {"config", required_argument, NULL, 'c'},
+	        {"demo", no_argument, NULL, 'd'},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
 	};
@@ -293,20 +297,31 @@ run_serve(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
 		if (ch == 'c') {
 			path = optarg;
+		} else if (ch == 'd') {
+			d.embedded = true;
 		} else {
 			cli_print_usage(&cli_serve, ch != 'h');
 			return ch == 'h' ? 0 : EX_USAGE;
 		}
 	}
-	if (optind != argc) {
+	if (optind != argc || (d.embedded && path != NULL)) {
 		cli_print_usage(&cli_serve, 1);
 		return EX_USAGE;
 	}
-	d.embedded = path == NULL;
-	d.cfg = config_load(path, stderr);
+	d.cfg = cli_config_load(path, d.embedded, "serve");
 	if (d.cfg == NULL)
 		return EX_CONFIG;
+	if (!d.embedded && config_read_secrets(d.cfg, stderr) < 0) {
+		config_free(d.cfg);
+		return EX_CONFIG;
+	}
 	log_init(d.cfg->log, "ferry");
+	if (d.cfg->log_file != NULL && log_init_file(d.cfg->log_file) < 0) {
+		fprintf(stderr, "ferry serve: log_file %s: %s\n",
+		        d.cfg->log_file, strerror(errno));
+		config_free(d.cfg);
+		return EX_CANTCREAT;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	evthread_use_pthreads();
 	d.base = event_base_new();
@@ -322,14 +337,18 @@ const struct cli_command cli_serve = {
         .run = run_serve,
         .summary = "run the SMTP server in the foreground",
         .usage = "usage: ferry serve [--config FILE]\n"
+                 "       ferry serve --demo\n"
                  "\n"
                  "Run the mail server in the foreground, logging one line per "
                  "event to\nstandard error (or syslog, see ferry.conf(5)).\n"
                  "\n"
-                 "Without --config, ferry runs a built-in demo setup: SMTP on\n"
-                 "127.0.0.1:2525, the domain example.test with the mailboxes "
-                 "demo, alice\nand bob, and the spool and Maildirs under "
-                 "./var.\n"
+                 "Without --config, the configuration is $FERRY_CONFIG, "
+                 "else\n" FERRY_CONFIG_FILE ".\n"
+                 "\n"
+                 "With --demo, ferry runs a built-in demo setup instead: SMTP "
+                 "on\n127.0.0.1:2525, the domain example.test with the "
+                 "mailboxes demo, alice\nand bob, and the spool and Maildirs "
+                 "under ./var.\n"
                  "\n"
                  "Started as root, ferry binds its ports, opens the spool and "
                  "Maildir\ndirectories, then runs as the unprivileged user "
@@ -338,6 +357,7 @@ const struct cli_command cli_serve = {
                  "Options:\n"
                  "  -c, --config FILE   read settings from FILE "
                  "(see ferry.conf(5))\n"
+                 "      --demo          run the built-in demo setup\n"
                  "  -h, --help          show this text\n"
                  "\n"
                  "Signals:\n"
@@ -349,7 +369,13 @@ const struct cli_command cli_serve = {
                  "exit;\n"
                  "                      nothing accepted is lost.\n"
                  "\n"
-                 "Exit status: 0 after a clean shutdown; 78 (EX_CONFIG) for "
-                 "a bad\nconfiguration; 71 (EX_OSERR) when a port cannot be "
-                 "bound.\n",
+                 "Exit status: 0 after a clean shutdown; 64 (EX_USAGE) for a "
+                 "bad command\nline; 71 (EX_OSERR) when a port cannot be "
+                 "bound; 73 (EX_CANTCREAT)\nwhen the spool or log_file cannot "
+                 "be "
+                 "opened; 77 (EX_NOPERM) when the\nprivileges "
+                 "cannot be dropped (no such user); 78 (EX_CONFIG) for a "
+                 "bad\nor missing configuration, certificate or "
+                 "authentication backend;\n70 (EX_SOFTWARE) when an "
+                 "internal service cannot start.  See ferry(8).\n",
 };

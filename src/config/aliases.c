@@ -4,6 +4,12 @@
  *
  * Aliases file format: "NAME: TARGET, TARGET" lines; '#' starts a comment
  * line; a line starting with white space continues the previous entry.
+ *
+ * The file is often the system's /etc/aliases, shared with other
+ * programs, so what ferry cannot deliver to does not stop it: a
+ * ":include:FILE" target reads more targets from FILE (lines of
+ * comma-separated targets, '#' comments); "|command" and "/file" targets
+ * are skipped with a warning, and so is an alias left with no target.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -17,9 +23,15 @@
 struct file_aliases {
 	struct config_alias *v;
 	size_t n;
+	size_t *skipped; /* per alias: targets ferry cannot deliver to */
 	const char *path;
-	const char *qualify; /* the first [domain] */
+	const char *qualify; /* the origin domain */
 };
+
+#define INCLUDE_DEPTH_MAX 5
+
+static void add_list(struct load_ctx *ctx, struct file_aliases *fa,
+                     const char *file, int line, char *list, int depth);
 
 static char *
 strip(char *s)
@@ -34,22 +46,88 @@ strip(char *s)
 	return s;
 }
 
+/* ":include:FILE": its lines are more targets of the same alias. */
+static void
+include_file(struct load_ctx *ctx, struct file_aliases *fa, const char *file,
+             int line, const char *path, int depth)
+{
+	char *buf = NULL;
+	size_t cap = 0;
+	int n = 0;
+	FILE *in;
+
+	if (depth >= INCLUDE_DEPTH_MAX) {
+		load_error_at(ctx, file, line,
+		              "alias '%s': ':include:%s': nested too deeply",
+		              fa->v[fa->n - 1].name, path);
+		return;
+	}
+	in = fopen(path, "r");
+	if (in == NULL) {
+		load_error_at(ctx, file, line, "alias '%s': ':include:%s': %s",
+		              fa->v[fa->n - 1].name, path, strerror(errno));
+		return;
+	}
+	while (getline(&buf, &cap, in) >= 0) {
+		char *p;
+
+		n++;
+		buf[strcspn(buf, "\r\n")] = '\0';
+		p = strip(buf);
+		if (*p != '\0' && *p != '#')
+			add_list(ctx, fa, path, n, p, depth + 1);
+	}
+	free(buf);
+	fclose(in);
+}
+
+/* One target: included, skipped, or an address for the alias. */
+static void
+add_item(struct load_ctx *ctx, struct file_aliases *fa, const char *file,
+         int line, char *item, int depth)
+{
+	const char *t = *item == '"' ? item + 1 : item;
+
+	if (strncmp(item, ":include:", 9) == 0) {
+		include_file(ctx, fa, file, line, strip(item + 9), depth);
+	} else if (*t == '|' || *t == '/') {
+		load_warning_at(ctx, file, line,
+		                "alias '%s': '%s' skipped: ferry delivers to "
+		                "no %s",
+		                fa->v[fa->n - 1].name, item,
+		                *t == '|' ? "command" : "file");
+		fa->skipped[fa->n - 1]++;
+	} else {
+		alias_parse_targets(ctx, file, line, item, fa->qualify,
+		                    &fa->v[fa->n - 1]);
+	}
+}
+
 /* A list split over lines: "a, b," then "c": the commas belong to the join. */
+static void
+add_list(struct load_ctx *ctx, struct file_aliases *fa, const char *file,
+         int line, char *list, int depth)
+{
+	char *item, *from, *close, *comma;
+
+	for (item = list; item != NULL; item = comma ? comma + 1 : NULL) {
+		item = strip(item);
+		/* A quoted "|command, args" keeps its commas. */
+		close = *item == '"' ? strchr(item + 1, '"') : NULL;
+		from = close != NULL ? close : item;
+		comma = strchr(from, ',');
+		if (comma != NULL)
+			*comma = '\0';
+		item = strip(item);
+		if (*item != '\0')
+			add_item(ctx, fa, file, line, item, depth);
+	}
+}
+
 static void
 add_targets(struct load_ctx *ctx, struct file_aliases *fa, int line, char *list)
 {
-	size_t len;
-
-	list = strip(list);
-	if (*list == ',')
-		list = strip(list + 1);
-	len = strlen(list);
-	if (len > 0 && list[len - 1] == ',')
-		list[len - 1] = '\0';
-	if (*strip(list) == '\0')
-		return;
-	alias_parse_targets(ctx, fa->path, line, list, fa->qualify,
-	                    &fa->v[fa->n - 1]);
+	add_list(ctx, fa, fa->path, line, list, 0);
 }
 
 static void
@@ -80,6 +158,9 @@ entry_line(struct load_ctx *ctx, struct file_aliases *fa, int line, char *p)
 		}
 	}
 	fa->v = cfg_reallocarray(fa->v, fa->n + 1, sizeof(*fa->v));
+	fa->skipped =
+	        cfg_reallocarray(fa->skipped, fa->n + 1, sizeof(*fa->skipped));
+	fa->skipped[fa->n] = 0;
 	memset(&fa->v[fa->n], 0, sizeof(*fa->v));
 	fa->v[fa->n].name = config_lower(name);
 	fa->v[fa->n].source = cfg_asprintf("%s:%d", fa->path, line);
@@ -176,16 +257,26 @@ aliases_file_load(struct load_ctx *ctx, const char *path, int line)
 		           strerror(errno));
 		return -1;
 	}
-	fa.qualify = ctx->cfg->domains[0].name;
+	fa.qualify = config_origin_name(ctx->cfg);
 	parse_file(ctx, &fa, in);
 	fclose(in);
-	for (i = 0; i < fa.n; i++)
-		if (fa.v[i].ntargets == 0)
+	for (i = 0; i < fa.n; i++) {
+		if (fa.v[i].ntargets > 0)
+			continue;
+		if (fa.skipped[i] > 0)
+			source_warning(
+			        ctx, fa.v[i].source,
+			        "alias '%s' skipped: no target ferry can "
+			        "deliver to",
+			        fa.v[i].name);
+		else
 			source_error(ctx, fa.v[i].source,
 			             "alias '%s' has no targets", fa.v[i].name);
+	}
 	merge(ctx->cfg, &fa);
 	for (i = 0; i < fa.n; i++)
 		alias_free(&fa.v[i]);
 	free(fa.v);
+	free(fa.skipped);
 	return 0;
 }

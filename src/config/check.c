@@ -4,6 +4,7 @@
  * mailbox, postmaster without a destination, and alias loops.  Doing them
  * at load time lets the recipient resolver trust what it is given.
  */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,6 +55,44 @@ check_aliases(struct load_ctx *ctx, const struct config_domain *d)
 	}
 }
 
+/* owner "USER[:GROUP]" and the mode the daemon can write with. */
+static void
+check_owner(struct load_ctx *ctx, size_t i)
+{
+	struct config_domain *d = &ctx->cfg->domains[i];
+	size_t owner =
+	        config_option_index(config_option_find("domain", "owner"));
+	size_t mode = config_option_index(config_option_find("domain", "mode"));
+	const char *p;
+	char *end;
+	unsigned long m;
+
+	if (d->owner == NULL) {
+		if (d->mode != NULL)
+			load_error(ctx, ctx->dl[i].set_line[mode],
+			           "mode: only with owner");
+		return;
+	}
+	p = strchr(d->owner, ':');
+	if (d->owner[0] == ':' ||
+	    (p != NULL && (p[1] == '\0' || strchr(p + 1, ':') != NULL)))
+		load_error(ctx, ctx->dl[i].set_line[owner],
+		           "owner: '%s' is not USER or USER:GROUP", d->owner);
+	if (d->mode == NULL) {
+		d->maildir_mode = 02770;
+		return;
+	}
+	m = strtoul(d->mode, &end, 8);
+	if (*end != '\0' || end == d->mode || m > 07777 || (m & 0070) != 0070 ||
+	    (m & 0700) != 0700)
+		load_error(ctx, ctx->dl[i].set_line[mode],
+		           "mode: '%s' is not an octal mode giving owner and "
+		           "group rwx, as 2770",
+		           d->mode);
+	else
+		d->maildir_mode = (unsigned)m;
+}
+
 static void
 check_domain(struct load_ctx *ctx, size_t i)
 {
@@ -89,6 +128,7 @@ check_domain(struct load_ctx *ctx, size_t i)
 		break;
 	}
 	check_aliases(ctx, d);
+	check_owner(ctx, i);
 }
 
 /* Depth-first walk over aliases; a grey alias seen again closes a loop. */
@@ -182,11 +222,108 @@ check_loops(struct load_ctx *ctx)
 	free(w.path_domain);
 }
 
+static int
+set_line_of(const struct load_ctx *ctx, const char *section, const char *key)
+{
+	return ctx->set_line[config_option_index(
+	        config_option_find(section, key))];
+}
+
+/* "AB:cd:..." to 64 lower-case hex digits in place; -1 if it is not one. */
+static int
+normalize_fingerprint(char *fp)
+{
+	size_t n = 0, i;
+
+	for (i = 0; fp[i] != '\0'; i++) {
+		if (fp[i] == ':')
+			continue;
+		if (!isxdigit((unsigned char)fp[i]) || n == 64)
+			return -1;
+		fp[n++] = (char)tolower((unsigned char)fp[i]);
+	}
+	fp[n] = '\0';
+	return n == 64 ? 0 : -1;
+}
+
+/* Credentials go to the smarthost only over verified TLS: refuse what
+ * could never be that. */
+static void
+check_smarthost(struct load_ctx *ctx)
+{
+	struct config *cfg = ctx->cfg;
+	int user_line = set_line_of(ctx, "relay", "smarthost_user");
+
+	if (cfg->relay_smarthost_fingerprint &&
+	    normalize_fingerprint(cfg->relay_smarthost_fingerprint) < 0)
+		load_error(ctx,
+		           set_line_of(ctx, "relay", "smarthost_fingerprint"),
+		           "smarthost_fingerprint: not a SHA-256 fingerprint "
+		           "(64 hex digits, colons allowed)");
+	if (cfg->relay_smarthost_password != NULL &&
+	    cfg->relay_smarthost_password_file != NULL)
+		load_error(ctx,
+		           set_line_of(ctx, "relay", "smarthost_password_file"),
+		           "smarthost_password_file: smarthost_password is set "
+		           "too");
+	if (cfg->relay_smarthost_user != NULL &&
+	    cfg->relay_tls == TLS_POLICY_NONE)
+		load_error(
+		        ctx, user_line,
+		        "smarthost_user: credentials are sent only over TLS, "
+		        "and [relay] tls = none");
+}
+
+/* One without the other would silently fall back to the generated pair. */
+static void
+check_tls_pair(struct load_ctx *ctx)
+{
+	const struct config *cfg = ctx->cfg;
+
+	if (cfg->tls_cert_file != NULL && cfg->tls_key_file == NULL)
+		load_error(ctx, set_line_of(ctx, "tls", "cert_file"),
+		           "cert_file: key_file is not set");
+	else if (cfg->tls_key_file != NULL && cfg->tls_cert_file == NULL)
+		load_error(ctx, set_line_of(ctx, "tls", "key_file"),
+		           "key_file: cert_file is not set");
+}
+
+/* [auth] smtp: by default, AUTH only where users submit, when they can. */
+static void
+default_auth_smtp(struct load_ctx *ctx)
+{
+	struct config *cfg = ctx->cfg;
+	size_t i;
+
+	if (set_line_of(ctx, "auth", "smtp") != 0)
+		return;
+	cfg->auth_smtp = true;
+	for (i = 0; i < cfg->nlisteners; i++)
+		if (cfg->listeners[i].role != LISTENER_SMTP)
+			cfg->auth_smtp = false;
+}
+
+static void
+check_origin(struct load_ctx *ctx)
+{
+	const struct config *cfg = ctx->cfg;
+
+	if (cfg->origin_domain != NULL &&
+	    config_find_domain(cfg, cfg->origin_domain) == NULL)
+		load_error(ctx, set_line_of(ctx, "server", "origin_domain"),
+		           "origin_domain: '%s' is not a [domain]",
+		           cfg->origin_domain);
+}
+
 void
 config_cross_check(struct load_ctx *ctx)
 {
 	size_t i;
 
+	check_origin(ctx);
+	default_auth_smtp(ctx);
+	check_smarthost(ctx);
+	check_tls_pair(ctx);
 	for (i = 0; i < ctx->cfg->ndomains; i++)
 		check_domain(ctx, i);
 	check_loops(ctx);

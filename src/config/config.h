@@ -43,6 +43,10 @@ struct config_domain {
 	size_t naliases;
 	bool catch_all;         /* unknown local parts go to catch_all_target */
 	char *catch_all_target; /* "mailbox@domain", a mailbox of this domain */
+	/* Maildirs shared with a reader such as Dovecot */
+	char *owner;           /* "USER[:GROUP]"; NULL: the daemon's */
+	char *mode;            /* as written, octal */
+	unsigned maildir_mode; /* parsed mode; 0 without owner */
 };
 
 /* What a listener is for (RFC 6409, RFC 8314). */
@@ -81,6 +85,13 @@ struct config_transport {
 enum sync_mode {
 	SYNC_SYNCFS, /* group commit: one syncfs(2) per batch */
 	SYNC_FSYNC,  /* fsync(2) each file and its directory */
+};
+
+/* One "key = value" line of the file, as written (comments stripped). */
+struct config_setting {
+	char *section; /* "relay", "domain example.org" */
+	char *key;
+	char *value;
 };
 
 struct config {
@@ -150,6 +161,20 @@ struct config {
 	struct config_domain *domains;
 	size_t ndomains;
 	char *aliases_file; /* /etc/aliases format, optional */
+	/* What the file set, in file order, for check-config --print. */
+	struct config_setting *settings;
+	size_t nsettings;
+	/* [server]: the host's own mail */
+	char *recipient_delimiter; /* "+", "+-"; "none": no extensions */
+	char *origin_domain;       /* NULL: the first [domain] */
+	char *host_names;          /* besides hostname and localhost */
+	char *log_file;            /* [server]: log lines appended here */
+	/* [auth] */
+	bool auth_smtp; /* AUTH on the listen (port 25) ports */
+	/* [relay]: verifying the smarthost */
+	char *relay_smarthost_ca_file;       /* NULL: the system's CA store */
+	char *relay_smarthost_fingerprint;   /* 64 lower-case hex digits */
+	char *relay_smarthost_password_file; /* read by config_read_secrets() */
 };
 
 /* path NULL: the embedded default.  errors go to err (e.g. stderr). */
@@ -160,12 +185,32 @@ void config_free(struct config *cfg);
 void config_print_reference(FILE *out);
 /* The same as mdoc(7) text, the option list of ferry.conf(5). */
 void config_print_reference_man(FILE *out);
+/* Reads the secrets kept out of the configuration file (so that it may be
+ * world-readable for ferry sendmail): smarthost_password_file.  Called by
+ * serve as root, before dropping privileges, and by check-config.
+ * Returns 0, or -1 with the reason on err. */
+int config_read_secrets(struct config *cfg, FILE *err);
+
 /* Print the embedded default configuration as an INI file. */
 void config_print_default(FILE *out);
+/* Print what cfg's file set, by section (like postconf -n). */
+void config_print_set(FILE *out, const struct config *cfg);
 
 /* Lookups used by the SMTP session and local delivery. */
 const struct config_domain *config_find_domain(const struct config *cfg,
                                                const char *domain);
+
+/* The [domain] unqualified addresses and the host's names stand for
+ * (origin_domain, else the first [domain]); NULL without domains. */
+const struct config_domain *config_origin(const struct config *cfg);
+/* Its name, else the host name: what an unqualified address gets. */
+const char *config_origin_name(const struct config *cfg);
+/* Is name this host (hostname, host_names, the system's name or
+ * localhost), so that mail to it is local, for the origin domain? */
+bool config_is_host_name(const struct config *cfg, const char *name);
+/* Where the extension of a local part starts ("alice+tag": 5), or 0
+ * when it has none (recipient_delimiter). */
+size_t config_extension_at(const struct config *cfg, const char *local);
 
 /* Alias chains longer than this are refused at load time. */
 #define CONFIG_ALIAS_DEPTH_MAX 10

@@ -21,7 +21,7 @@ enum opt_type {
 	OPT_KEYWORD,   /* char *: one of values[] */
 	OPT_ENUM,      /* int: index into values[] */
 	OPT_INT,       /* int in [min, max] */
-	OPT_DURATION,  /* int seconds; s/m/h suffix */
+	OPT_DURATION,  /* int seconds; s/m/h/d suffix */
 	OPT_SIZE,      /* size_t octets; K/M/G suffix */
 	OPT_BOOL,      /* bool */
 	OPT_LISTEN,    /* listener list */
@@ -54,6 +54,8 @@ struct config_option {
 extern const struct config_option config_options[];
 extern const size_t config_noptions;
 extern const char *const config_sections[]; /* in reference order */
+/* The same as text: "server, tls, ..., queue or domain NAME". */
+const char *config_sections_text(void);
 
 const struct config_option *config_option_find(const char *section,
                                                const char *key);
@@ -93,6 +95,13 @@ void load_error(struct load_ctx *ctx, int line, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 void load_error_at(struct load_ctx *ctx, const char *file, int line,
                    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* "FILE:LINE: warning: message": reported, but not an error. */
+void load_warning_at(struct load_ctx *ctx, const char *file, int line,
+                     const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
+void source_warning(struct load_ctx *ctx, const char *source, const char *fmt,
+                    ...) __attribute__((format(printf, 3, 4)));
 
 /* The same, where the place is a "FILE:LINE" string (config_alias.source). */
 void source_error(struct load_ctx *ctx, const char *source, const char *fmt,

@@ -49,6 +49,31 @@ load_error(struct load_ctx *ctx, int line, const char *fmt, ...)
 }
 
 void
+load_warning_at(struct load_ctx *ctx, const char *file, int line,
+                const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(ctx->err, "%s:%d: warning: ", file, line);
+	va_start(ap, fmt);
+	vfprintf(ctx->err, fmt, ap);
+	va_end(ap);
+	fputc('\n', ctx->err);
+}
+
+void
+source_warning(struct load_ctx *ctx, const char *source, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(ctx->err, "%s: warning: ", source);
+	va_start(ap, fmt);
+	vfprintf(ctx->err, fmt, ap);
+	va_end(ap);
+	fputc('\n', ctx->err);
+}
+
+void
 source_error(struct load_ctx *ctx, const char *source, const char *fmt, ...)
 {
 	va_list ap;
@@ -82,10 +107,8 @@ section_begin(struct load_ctx *ctx, char *name)
 			return;
 		}
 	}
-	load_error(ctx, ctx->lineno,
-	           "unknown section [%s] (expected server, limits, timeouts, "
-	           "queue or domain NAME)",
-	           name);
+	load_error(ctx, ctx->lineno, "unknown section [%s] (expected %s)", name,
+	           config_sections_text());
 }
 
 /* A "[name]" line; text after ']' may only be a comment. */
@@ -144,6 +167,23 @@ check_line(struct load_ctx *ctx, char *p, int max)
 	return true;
 }
 
+/* " # text" and " ; text" end a line with a comment.  No value can hold
+ * them: values without spaces cannot, and the lists, aliases and sender
+ * rules that have spaces take no '#' or ';'. */
+static void
+strip_trailing_comment(char *p)
+{
+	char *c;
+
+	for (c = p; *c != '\0'; c++) {
+		if ((*c == '#' || *c == ';') && c > p &&
+		    isspace((unsigned char)c[-1])) {
+			*c = '\0';
+			break;
+		}
+	}
+}
+
 static char *
 reader(char *buf, int size, void *stream)
 {
@@ -162,8 +202,28 @@ reader(char *buf, int size, void *stream)
 	/* Room for the newline and the terminator libinih expects. */
 	if (!check_line(ctx, p, size - 2))
 		p = "";
+	else if (*p != '#' && *p != ';')
+		strip_trailing_comment(p);
 	snprintf(buf, (size_t)size, "%s\n", p);
 	return buf;
+}
+
+static void
+record_setting(struct load_ctx *ctx, const char *key, const char *value)
+{
+	struct config *cfg = ctx->cfg;
+	struct config_setting *s;
+
+	cfg->settings = cfg_reallocarray(cfg->settings, cfg->nsettings + 1,
+	                                 sizeof(*cfg->settings));
+	s = &cfg->settings[cfg->nsettings++];
+	s->section =
+	        ctx->kind == SEC_DOMAIN
+	                ? cfg_asprintf("domain %s",
+	                               cfg->domains[cfg->ndomains - 1].name)
+	                : cfg_strdup(ctx->section);
+	s->key = cfg_strdup(key);
+	s->value = cfg_strdup(value);
 }
 
 static int
@@ -202,6 +262,7 @@ handler(void *user, const char *section, const char *key, const char *value)
 		return 1;
 	}
 	*set_line = ctx->lineno;
+	record_setting(ctx, key, value);
 	if (ctx->kind == SEC_DOMAIN)
 		value_set(ctx, opt, &ctx->cfg->domains[ctx->cfg->ndomains - 1],
 		          value);
@@ -358,6 +419,8 @@ domain_free(struct config_domain *d)
 	free(d->name);
 	free(d->maildir_root);
 	free(d->catch_all_target);
+	free(d->owner);
+	free(d->mode);
 }
 
 void
@@ -397,6 +460,19 @@ config_free(struct config *cfg)
 	free(cfg->relay_dns_local_data);
 	free(cfg->relay_resolv_conf);
 	free(cfg->relay_tls_required);
+	for (i = 0; i < cfg->nsettings; i++) {
+		free(cfg->settings[i].section);
+		free(cfg->settings[i].key);
+		free(cfg->settings[i].value);
+	}
+	free(cfg->settings);
+	free(cfg->log_file);
+	free(cfg->recipient_delimiter);
+	free(cfg->origin_domain);
+	free(cfg->host_names);
+	free(cfg->relay_smarthost_ca_file);
+	free(cfg->relay_smarthost_fingerprint);
+	free(cfg->relay_smarthost_password_file);
 	free(cfg->senders);
 	free(cfg);
 }

@@ -27,6 +27,27 @@ const char *const config_sections[] = {
         "timeouts", "queue", "domain", NULL,
 };
 
+/* "server, tls, ... or domain NAME", for messages and docs. */
+const char *
+config_sections_text(void)
+{
+	static char text[256];
+	size_t i, n = 0;
+
+	if (text[0] != '\0')
+		return text;
+	for (i = 0; config_sections[i] != NULL; i++) {
+		const bool last = config_sections[i + 1] == NULL;
+
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "%s%s%s",
+		                      i == 0 ? ""
+		                      : last ? " or "
+		                             : ", ",
+		                      config_sections[i], last ? " NAME" : "");
+	}
+	return text;
+}
+
 const struct config_option config_options[] = {
         /* [server] */
         {"server", "hostname", OPT_STRING, CFG(hostname), NULL,
@@ -66,8 +87,12 @@ const struct config_option config_options[] = {
          "are comments and lines starting with white space continue the "
          "previous entry.  The aliases apply to every [domain] that has "
          "no mailbox or alias of the same name; a target without @ "
-         "names a mailbox of the first [domain].  :include:, |command "
-         "and /file targets are not supported.",
+         "names a mailbox of origin_domain.  :include:FILE reads more "
+         "targets from FILE.  |command and /file targets are skipped "
+         "with a warning when the configuration is loaded (ferry "
+         "delivers only to Maildirs and other servers), and so is an "
+         "alias left without targets, so the system's /etc/aliases can "
+         "be used as it is.",
          "/etc/ferry/aliases"},
         {"server", "submission", OPT_LISTEN, CFG(listeners), NULL, "none", NULL,
          0, 0, true, false,
@@ -82,6 +107,41 @@ const struct config_option config_options[] = {
          "The TLS handshake starts as soon as the client connects; AUTH "
          "is required before MAIL.  Port 465 in production.",
          "0.0.0.0:465"},
+        /* [server]: a log file */
+        {"server", "log_file", OPT_PATH, CFG(log_file), NULL, "none", NULL, 0,
+         0, false, false, "File the log lines are appended to.",
+         "Opened when ferry starts, before it drops its privileges (so "
+         "it may belong to root), instead of standard error; with log = "
+         "syslog the lines go to both.  SIGHUP opens it again, as the "
+         "daemon's user: after logrotate moves it, either create the new "
+         "file writable by that user or use copytruncate.",
+         "/var/log/ferry.log"},
+        /* [server]: the host's own mail */
+        {"server", "recipient_delimiter", OPT_STRING, CFG(recipient_delimiter),
+         "+", NULL, NULL, 0, 0, false, false,
+         "Characters that start an address extension.",
+         "Mail to alice+tag@domain goes to alice@domain when there is no "
+         "mailbox or alias alice+tag (the address with its extension is "
+         "tried first, then without, before a catch_all).  Several "
+         "characters are several delimiters, as in +-; none turns "
+         "extensions off.",
+         "+-"},
+        {"server", "origin_domain", OPT_STRING, CFG(origin_domain), NULL,
+         "the first [domain]", NULL, 0, 0, false, false,
+         "Domain of unqualified addresses and of this host's names.",
+         "Like Postfix's myorigin: ferry sendmail completes root to "
+         "root@ORIGIN_DOMAIN, and mail to USER@HOSTNAME, USER@localhost or "
+         "USER@ a name of host_names is mail to USER@ORIGIN_DOMAIN.  Must "
+         "be a [domain].  There, root without a mailbox or alias of its "
+         "own goes to postmaster.",
+         "example.org"},
+        {"server", "host_names", OPT_STRING, CFG(host_names), NULL, "none",
+         NULL, 0, 0, false, false,
+         "More names of this host, local like hostname.",
+         "A comma-separated list (no spaces).  hostname, localhost and the "
+         "system's "
+         "host name are always local (Postfix's mydestination).",
+         "mail.example.org,mx1"},
         /* [tls] */
         {"tls", "cert_file", OPT_PATH, CFG(tls_cert_file), NULL,
          "a self-signed certificate generated at first start", NULL, 0, 0,
@@ -160,22 +220,62 @@ const struct config_option config_options[] = {
          "aliases that lead only to that mailbox; MAIL FROM anything "
          "else is refused with 553 5.7.1.",
          "alice: alice@example.org, *@alice.example"},
+        /* [auth]: which listeners */
+        {"auth", "smtp", OPT_BOOL, CFG(auth_smtp), NULL,
+         "no with a submission or submissions listener, else yes", NULL, 0, 0,
+         false, false, "Offer AUTH on the listen ports too.",
+         "An MX (port 25) that has submission ports for its users needs "
+         "no AUTH: there it is not advertised, and AUTH is answered 502 "
+         "5.5.1.  The submission ports always offer it.",
+         "yes"},
         /* [relay] */
         {"relay", "smarthost", OPT_HOP, CFG(relay_smarthost), NULL, "none",
          NULL, 0, 0, false, false,
          "Send all outbound mail through this host instead of MX hosts.",
-         "ADDRESS:PORT of the relay (a numeric address: no DNS is used "
-         "for it).  With smarthost_user, ferry logs in with AUTH PLAIN or "
-         "LOGIN, only inside TLS.",
-         "192.0.2.25:587"},
+         "HOST:PORT or ADDRESS:PORT of the relay; a host name is looked "
+         "up (A and AAAA, no MX) for each delivery.  With "
+         "smarthost_user, ferry logs in with AUTH PLAIN or LOGIN, only "
+         "over TLS whose certificate is verified (see "
+         "smarthost_ca_file).",
+         "smtp.example.net:587"},
         {"relay", "smarthost_user", OPT_STRING, CFG(relay_smarthost_user), NULL,
          "none", NULL, 0, 0, false, false, "Login at the smarthost.", NULL,
          "mailer@example.org"},
         {"relay", "smarthost_password", OPT_STRING,
          CFG(relay_smarthost_password), NULL, "none", NULL, 0, 0, false, false,
          "Password at the smarthost.",
-         "Keep the configuration file readable by root only when set.",
+         "The configuration file must then be root's alone, which keeps "
+         "ferry sendmail from users other than root from reading it: "
+         "prefer smarthost_password_file.",
          "s3cret"},
+        /* [relay]: verifying the smarthost */
+        {"relay", "smarthost_ca_file", OPT_PATH, CFG(relay_smarthost_ca_file),
+         NULL, "the system's CA certificates", NULL, 0, 0, false, false,
+         "CA certificates the smarthost's certificate is verified with.",
+         "PEM file.  ferry sends smarthost_user and smarthost_password "
+         "only over TLS whose certificate chains to one of these CAs and "
+         "names the smarthost (the host name in smarthost, or its "
+         "address when smarthost is numeric).  Otherwise the mail is "
+         "deferred and the reason logged; the credentials are not sent.",
+         "/etc/ferry/smarthost-ca.pem"},
+        {"relay", "smarthost_password_file", OPT_PATH,
+         CFG(relay_smarthost_password_file), NULL, "none", NULL, 0, 0, false,
+         false, "File holding the password at the smarthost.",
+         "Instead of smarthost_password: its first line is the password.  "
+         "ferry serve reads it as root before dropping its privileges, so "
+         "it can be root's alone (0600) while ferry.conf stays readable "
+         "by every user, as ferry sendmail needs.",
+         "/etc/ferry/smarthost.secret"},
+        {"relay", "smarthost_fingerprint", OPT_STRING,
+         CFG(relay_smarthost_fingerprint), NULL, "none", NULL, 0, 0, false,
+         false, "SHA-256 fingerprint of the smarthost's certificate.",
+         "A pinned certificate: when set, the smarthost must present "
+         "exactly this certificate, and CA and name are not checked "
+         "(for a smarthost with a self-signed certificate).  64 hex "
+         "digits, colons allowed, as printed by openssl x509 "
+         "-fingerprint -sha256.",
+         "9F:86:D0:81:88:4C:7D:65:9A:2F:EA:A0:C5:5A:D0:15:A3:BF:4F:1B:2B:0B:"
+         "82:2C:D1:5D:6C:15:B0:F0:0A:08"},
         {"relay", "transport", OPT_TRANSPORT, 0, NULL, "none", NULL, 0, 0, true,
          false, "Where mail for one domain goes, bypassing DNS.",
          "DOMAIN: ADDRESS:PORT; repeat for more domains.  Used before the "
@@ -199,7 +299,8 @@ const struct config_option config_options[] = {
          0, 0, false, false, "STARTTLS towards other servers.",
          "optional uses STARTTLS when offered, without verifying the "
          "certificate; required defers mail to servers without it; none "
-         "never starts TLS.",
+         "never starts TLS.  A smarthost with smarthost_user always "
+         "gets verified TLS.",
          "required"},
         {"relay", "tls_required_domains", OPT_STRING, CFG(relay_tls_required),
          NULL, "none", NULL, 0, 0, false, false,
@@ -232,8 +333,7 @@ const struct config_option config_options[] = {
          "Only to senders that asked for it with NOTIFY=DELAY.", "2h"},
         {"relay", "max_queue_lifetime", OPT_DURATION, CFG(relay_max_lifetime),
          "5d", NULL, NULL, 0, 0, false, false,
-         "Give up and bounce (4.4.7) after this long.",
-         "A duration may also use the suffix d (days).", "3d"},
+         "Give up and bounce (4.4.7) after this long.", NULL, "3d"},
         {"relay", "connect_timeout", OPT_DURATION, CFG(relay_timeout_connect),
          "5m", NULL, NULL, 0, 0, false, false,
          "Time to connect and receive the greeting.",
@@ -296,7 +396,7 @@ const struct config_option config_options[] = {
          NULL, 0, 0, false, false,
          "Time a client may take to send its next command.",
          "RFC 5321 s4.5.3.2 asks for at least 5 minutes.  A duration is "
-         "a number with the suffix s, m or h; a bare number means "
+         "a number with the suffix s, m, h or d; a bare number means "
          "seconds.",
          "10m"},
         {"timeouts", "data_block", OPT_DURATION, CFG(timeout_data_block), "3m",
@@ -366,6 +466,28 @@ const struct config_option config_options[] = {
          "postmaster must always have a destination (RFC 5321 "
          "s4.5.1): define a mailbox or alias of that name.",
          "postmaster: alice, bob@example.net"},
+        /* [domain NAME]: Maildirs shared with their reader */
+        {"domain", "owner", OPT_STRING, DOM(owner), NULL, "the daemon's user",
+         NULL, 0, 0, false, false,
+         "Owner of the domain's Maildirs, USER or USER:GROUP.",
+         "For a reader such as Dovecot that runs as another user (vmail, "
+         "as Postfix's virtual_uid_maps and virtual_gid_maps).  Started "
+         "as root, ferry creates MAILDIR_ROOT and every mailbox's "
+         "Maildir (tmp, new, cur) owned by USER and GROUP (default: "
+         "USER's group) with mode, before it drops its privileges; it "
+         "keeps GROUP as a supplementary group, so the unprivileged "
+         "daemon writes the messages through the group, and they are "
+         "readable and writable by the group (files get the directory "
+         "mode without execute bits).  ferry itself never runs as "
+         "USER.",
+         "vmail:vmail"},
+        {"domain", "mode", OPT_STRING, DOM(mode), NULL, "2770 with owner", NULL,
+         0, 0, false, false,
+         "Mode of the domain's Maildir directories, in octal.",
+         "Only with owner.  The group needs rwx (the daemon writes "
+         "through it); the setgid bit (2000) makes new files and "
+         "directories take the group; 0770 without it.",
+         "0770"},
         {"domain", "catch_all", OPT_CATCH_ALL, 0, NULL, "none", NULL, 0, 0,
          false, false, "Mailbox receiving mail for unknown local parts.",
          "Must name a mailbox of the domain.  Disabled mailboxes are "

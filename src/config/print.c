@@ -192,3 +192,30 @@ config_print_reference_man(FILE *out)
 	}
 	fputs(".El\n", out);
 }
+
+/* Sections in the order of the reference, each [domain NAME] in file
+ * order, and in each the lines as the file has them. */
+void
+config_print_set(FILE *out, const struct config *cfg)
+{
+	const char *last = NULL;
+	size_t i, j;
+
+	for (i = 0; config_sections[i] != NULL; i++) {
+		bool domain = strcmp(config_sections[i], "domain") == 0;
+
+		for (j = 0; j < cfg->nsettings; j++) {
+			const struct config_setting *s = &cfg->settings[j];
+
+			if (domain ? strncmp(s->section, "domain ", 7) != 0
+			           : strcmp(s->section, config_sections[i]) !=
+			                     0)
+				continue;
+			if (last == NULL || strcmp(last, s->section) != 0)
+				fprintf(out, "%s[%s]\n", last ? "\n" : "",
+				        s->section);
+			last = s->section;
+			fprintf(out, "%s = %s\n", s->key, s->value);
+		}
+	}
+}

@@ -210,6 +210,29 @@ set_transport(struct load_ctx *ctx, const char *value)
 	return 0;
 }
 
+/* "relay.example.net:587": a host name resolved at each delivery. */
+static int
+parse_named_hop(const char *value, struct config_listener *hop)
+{
+	const char *colon = strrchr(value, ':');
+	unsigned long long port;
+	const char *end;
+	char *name;
+
+	if (colon == NULL || parse_number(colon + 1, &end, &port) < 0 ||
+	    *end != '\0' || port == 0 || port > 65535)
+		return -1;
+	name = cfg_strndup(value, (size_t)(colon - value));
+	if (!config_valid_domain(name) || strchr(name, '.') == NULL) {
+		free(name);
+		return -1;
+	}
+	hop->address = config_lower(name);
+	hop->port = (int)port;
+	free(name);
+	return 0;
+}
+
 static int
 set_smarthost(struct load_ctx *ctx, const struct config_option *opt,
               void *field, const char *value)
@@ -218,9 +241,11 @@ set_smarthost(struct load_ctx *ctx, const struct config_option *opt,
 
 	free(hop->address);
 	hop->address = NULL;
-	if (value_parse_listen(value, hop) < 0) {
+	if (value_parse_listen(value, hop) < 0 &&
+	    parse_named_hop(value, hop) < 0) {
 		load_error(ctx, ctx->lineno,
-		           "%s: '%s' is not ADDRESS:PORT (IPv6 as [::1]:587)",
+		           "%s: '%s' is not HOST:PORT or ADDRESS:PORT (IPv6 as "
+		           "[::1]:587)",
 		           opt->key, value);
 		return -1;
 	}
@@ -233,7 +258,8 @@ sender_pattern(struct load_ctx *ctx, void *arg, const char *item)
 {
 	struct config_sender *snd = arg;
 
-	if (strchr(item, '@') == NULL && strcmp(item, "*") != 0) {
+	if ((strchr(item, '@') == NULL && strcmp(item, "*") != 0) ||
+	    strpbrk(item, " \t") != NULL) {
 		load_error(ctx, ctx->lineno,
 		           "sender: '%s' is not an address, *@domain or *",
 		           item);
@@ -449,7 +475,7 @@ set_scaled(struct load_ctx *ctx, const struct config_option *opt, void *field,
 	                ? "%s: '%s' is not a size (a number with optional "
 	                  "suffix K, M or G)"
 	                : "%s: '%s' is not a duration (a number with optional "
-	                  "suffix s, m or h)",
+	                  "suffix s, m, h or d)",
 	        opt->key, value);
 	return -1;
 }

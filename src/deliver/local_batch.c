@@ -135,7 +135,7 @@ struct msgdata {
 
 static int
 write_rcpt(struct local_delivery *ld, const struct bmsg *bm,
-           const struct msgdata *md, size_t i, const char *path)
+           const struct msgdata *md, size_t i, const char *path, mode_t mode)
 {
 	char hdr[2200], from[1000], to[1000];
 	struct iovec iov[2];
@@ -149,7 +149,7 @@ write_rcpt(struct local_delivery *ld, const struct bmsg *bm,
 	iov[0].iov_len = (size_t)n;
 	iov[1].iov_base = (void *)md->data;
 	iov[1].iov_len = md->len;
-	return maildir_write(path, bm->env.id, iov, 2, ld->do_fsync);
+	return maildir_write(path, bm->env.id, iov, 2, ld->do_fsync, mode);
 }
 
 /* One recipient into its Maildir, creating the Maildir when needed. */
@@ -158,18 +158,19 @@ deliver_rcpt(struct local_delivery *ld, const struct bmsg *bm,
              const struct msgdata *md, size_t i, const char *path,
              struct sync_set *ss)
 {
+	mode_t mode;
 	dev_t dev;
 	int r;
 
-	if (maildir_prepare(ld->cache, path, &dev) < 0)
+	if (maildir_prepare(ld->cache, path, &dev, &mode) < 0)
 		return -1;
-	r = write_rcpt(ld, bm, md, i, path);
+	r = write_rcpt(ld, bm, md, i, path, mode);
 	if (r < 0 && errno == ENOENT) {
 		/* Removed since we cached it: create it again, once. */
 		maildir_forget(ld->cache, path);
-		if (maildir_prepare(ld->cache, path, &dev) < 0)
+		if (maildir_prepare(ld->cache, path, &dev, &mode) < 0)
 			return -1;
-		r = write_rcpt(ld, bm, md, i, path);
+		r = write_rcpt(ld, bm, md, i, path, mode);
 	}
 	if (r == 0)
 		sync_set_add(ss, ld->do_fsync, dev, path);

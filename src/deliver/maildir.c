@@ -20,6 +20,7 @@
 struct mdentry {
 	char *path;
 	dev_t dev;
+	mode_t file_mode;
 	struct mdentry *next;
 };
 
@@ -91,10 +92,23 @@ sync_dir(const char *path)
 static int
 make_dir(char *path, bool *made)
 {
-	char *slash;
+	char *slash = strrchr(path, '/');
+	mode_t mode = 0700;
+	struct stat parent;
 
-	if (mkdir(path, 0700) < 0)
+	/* Under a shared (setgid, group rwx) directory, as an owner's
+	 * MAILDIR_ROOT is, a new directory is shared the same way. */
+	if (slash != NULL && slash != path) {
+		*slash = '\0';
+		if (stat(path, &parent) == 0 && (parent.st_mode & S_ISGID) &&
+		    (parent.st_mode & 0070) == 0070)
+			mode = parent.st_mode & 07770;
+		*slash = '/';
+	}
+	if (mkdir(path, mode) < 0)
 		return errno == EEXIST ? 0 : -1;
+	if (mode != 0700)
+		(void)chmod(path, mode); /* past the umask */
 	*made = true;
 	if ((slash = strrchr(path, '/')) != NULL && slash != path) {
 		*slash = '\0';
@@ -121,8 +135,17 @@ make_dirs(const char *path, bool *made)
 	return make_dir(buf, made);
 }
 
+/* Messages in a Maildir whose group may enter it are for the group too
+ * (a reader such as Dovecot), with the directory's mode without execute
+ * bits; otherwise the daemon's alone. */
+static mode_t
+file_mode_of(const struct stat *dir)
+{
+	return (dir->st_mode & 0070) == 0070 ? (dir->st_mode & 0660) : 0600;
+}
+
 static int
-create_maildir(const char *path, dev_t *dev)
+create_maildir(const char *path, dev_t *dev, mode_t *file_mode)
 {
 	static const char *const subs[] = {"tmp", "new", "cur"};
 	char sub[PATH_MAX];
@@ -140,11 +163,13 @@ create_maildir(const char *path, dev_t *dev)
 	if (stat(path, &st) < 0)
 		return -1;
 	*dev = st.st_dev;
+	*file_mode = file_mode_of(&st);
 	return 0;
 }
 
 int
-maildir_prepare(struct maildir_cache *c, const char *path, dev_t *dev)
+maildir_prepare(struct maildir_cache *c, const char *path, dev_t *dev,
+                mode_t *file_mode)
 {
 	struct mdentry *e;
 	unsigned h = hash(path);
@@ -152,9 +177,10 @@ maildir_prepare(struct maildir_cache *c, const char *path, dev_t *dev)
 	for (e = c->b[h]; e; e = e->next)
 		if (strcmp(e->path, path) == 0) {
 			*dev = e->dev;
+			*file_mode = e->file_mode;
 			return 0;
 		}
-	if (create_maildir(path, dev) < 0)
+	if (create_maildir(path, dev, file_mode) < 0)
 		return -1;
 	if ((e = malloc(sizeof(*e))) == NULL ||
 	    (e->path = strdup(path)) == NULL) {
@@ -162,6 +188,7 @@ maildir_prepare(struct maildir_cache *c, const char *path, dev_t *dev)
 		return 0; /* prepared, just not cached */
 	}
 	e->dev = *dev;
+	e->file_mode = *file_mode;
 	e->next = c->b[h];
 	c->b[h] = e;
 	return 0;
@@ -234,7 +261,7 @@ writev_all(int fd, const struct iovec *iov, int iovcnt)
 
 int
 maildir_write(const char *path, const char *qid, const struct iovec *iov,
-              int iovcnt, bool do_fsync)
+              int iovcnt, bool do_fsync, mode_t mode)
 {
 	char name[512], tmp[PATH_MAX], dst[PATH_MAX];
 	size_t size = 0;
@@ -248,9 +275,12 @@ maildir_write(const char *path, const char *qid, const struct iovec *iov,
 	    snprintf(dst, sizeof(dst), "%s/new/%s", path, name) >=
 	            (int)sizeof(dst))
 		return errno = ENAMETOOLONG, -1;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
 	if (fd < 0)
 		return -1;
+	/* A shared mode must not lose its group bits to the umask. */
+	if (mode != 0600 && fchmod(fd, mode) < 0)
+		goto fail;
 	if (writev_all(fd, iov, iovcnt) < 0 || (do_fsync && fsync(fd) < 0))
 		goto fail;
 	if (close(fd) < 0) {

@@ -24,9 +24,13 @@ struct maildir_cache;
 struct maildir_cache *maildir_cache_new(void);
 void maildir_cache_free(struct maildir_cache *c);
 
-/* Makes sure path/{tmp,new,cur} exist (mode 0700, parents as needed) and
- * returns the device the Maildir lives on (for syncfs batching). */
-int maildir_prepare(struct maildir_cache *c, const char *path, dev_t *dev);
+/* Makes sure path/{tmp,new,cur} exist (mode 0700, parents as needed; under
+ * a setgid directory whose group has rwx, that directory's mode) and
+ * returns the device the Maildir lives on (for syncfs batching) and the
+ * mode for its messages: 0600, or for a Maildir whose group has rwx (one
+ * shared with a reader such as Dovecot) its mode without execute bits. */
+int maildir_prepare(struct maildir_cache *c, const char *path, dev_t *dev,
+                    mode_t *file_mode);
 /* Forgets path, e.g. after it vanished under us. */
 void maildir_forget(struct maildir_cache *c, const char *path);
 
@@ -36,6 +40,6 @@ void maildir_forget(struct maildir_cache *c, const char *path);
  * "SECS.MUSECSPpidQseq_QID.HOST,S=SIZE".
  */
 int maildir_write(const char *path, const char *qid, const struct iovec *iov,
-                  int iovcnt, bool do_fsync);
+                  int iovcnt, bool do_fsync, mode_t mode);
 
 #endif

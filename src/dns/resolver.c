@@ -90,6 +90,7 @@ struct dns_query {
 	struct host *hosts;
 	size_t nhosts;
 	bool implicit;
+	bool host_only; /* dns_resolve_host(): no MX step */
 	bool done;
 	bool in_callback;
 	enum dns_status status;
@@ -605,6 +606,8 @@ query_complete(struct dns_query *q)
 	}
 	if (q->temp_error[0] != '\0')
 		query_finish(q, DNS_TEMPFAIL, "%s", q->temp_error);
+	else if (q->host_only)
+		query_finish(q, DNS_NO_HOST, "host %s has no address", q->name);
 	else if (q->implicit)
 		query_finish(q, DNS_NO_HOST,
 		             "domain %s has no MX record and no address",
@@ -703,13 +706,11 @@ query_deliver(evutil_socket_t fd, short what, void *arg)
 	query_free(q);
 }
 
-struct dns_query *
-dns_resolve_mx(struct dns_resolver *r, const char *domain, dns_mx_cb cb,
-               void *arg)
+/* A query with its events, on the resolver's list; NULL when out of memory. */
+static struct dns_query *
+query_new(struct dns_resolver *r, dns_mx_cb cb, void *arg)
 {
 	struct dns_query *q;
-	struct timeval tv;
-	const char *why;
 
 	q = calloc(1, sizeof(*q));
 	if (q == NULL)
@@ -726,6 +727,28 @@ dns_resolve_mx(struct dns_resolver *r, const char *domain, dns_mx_cb cb,
 	}
 	TAILQ_INSERT_TAIL(&r->queries, q, entry);
 	resolver_start(r);
+	return q;
+}
+
+static void
+query_arm_timer(struct dns_query *q)
+{
+	struct timeval tv;
+
+	tv.tv_sec = q->r->timeout_ms / 1000;
+	tv.tv_usec = (suseconds_t)(q->r->timeout_ms % 1000) * 1000;
+	evtimer_add(q->timer, &tv);
+}
+
+struct dns_query *
+dns_resolve_mx(struct dns_resolver *r, const char *domain, dns_mx_cb cb,
+               void *arg)
+{
+	struct dns_query *q = query_new(r, cb, arg);
+	const char *why;
+
+	if (q == NULL)
+		return NULL;
 	if (!dns_name_check(domain, q->qname, &why)) {
 		query_finish(q, DNS_NXDOMAIN, "invalid domain: %s", why);
 		return q;
@@ -737,9 +760,37 @@ dns_resolve_mx(struct dns_resolver *r, const char *domain, dns_mx_cb cb,
 		                              : "out of memory");
 		return q;
 	}
-	tv.tv_sec = r->timeout_ms / 1000;
-	tv.tv_usec = (suseconds_t)(r->timeout_ms % 1000) * 1000;
-	evtimer_add(q->timer, &tv);
+	query_arm_timer(q);
+	return q;
+}
+
+struct dns_query *
+dns_resolve_host(struct dns_resolver *r, const char *host, dns_mx_cb cb,
+                 void *arg)
+{
+	struct dns_query *q = query_new(r, cb, arg);
+	const char *why;
+
+	if (q == NULL)
+		return NULL;
+	if (!dns_name_check(host, q->qname, &why)) {
+		query_finish(q, DNS_NXDOMAIN, "invalid host name: %s", why);
+		return q;
+	}
+	memcpy(q->name, q->qname, strlen(q->qname) - 1);
+	/* The same path as a domain without MX: its own addresses. */
+	q->implicit = true;
+	q->host_only = true;
+	if (host_add(q, q->name, 0) < 0) {
+		query_finish(q, DNS_TEMPFAIL, "out of memory");
+		return q;
+	}
+	if ((sub_start(q, SUB_AAAA, 0) | sub_start(q, SUB_A, 0)) < 0 &&
+	    TAILQ_EMPTY(&q->subs)) {
+		query_finish(q, DNS_TEMPFAIL, "%s", q->temp_error);
+		return q;
+	}
+	query_arm_timer(q);
 	return q;
 }
 

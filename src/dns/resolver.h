@@ -73,6 +73,13 @@ int dns_resolver_add_local(struct dns_resolver *r, const char *record);
  */
 struct dns_query *dns_resolve_mx(struct dns_resolver *r, const char *domain,
                                  dns_mx_cb cb, void *arg);
+/*
+ * The addresses of one host (AAAA and A, no MX step), as a result with one
+ * host; DNS_NXDOMAIN only for a name that cannot be one, DNS_NO_HOST when
+ * the name has no address.  Same callback rules as dns_resolve_mx().
+ */
+struct dns_query *dns_resolve_host(struct dns_resolver *r, const char *host,
+                                   dns_mx_cb cb, void *arg);
 /* No callback afterwards.  q is invalid once its callback has started. */
 void dns_query_cancel(struct dns_query *q);
 

@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "config/config.h"
 
@@ -106,12 +105,6 @@ expand(const struct config *cfg, const struct config_domain *d,
 	return dest;
 }
 
-static bool
-is_postmaster(const char *local)
-{
-	return strcasecmp(local, "postmaster") == 0;
-}
-
 static enum recipient_verdict
 verdict_of(enum config_dest dest, const struct recipient_result *out)
 {
@@ -129,6 +122,60 @@ verdict_of(enum config_dest dest, const struct recipient_result *out)
 	}
 }
 
+/* The [domain] an address is for: its own, or for no domain (<postmaster>,
+ * an unqualified local address) and the host's own names, the origin
+ * domain.  NULL: foreign.  Address literals ([192.0.2.1]) are never local:
+ * simpler and safer than matching our own addresses. */
+static const struct config_domain *
+domain_of(const struct config *cfg, const char *domain)
+{
+	const struct config_domain *d;
+
+	if (domain == NULL || *domain == '\0')
+		return config_origin(cfg);
+	d = config_find_domain(cfg, domain);
+	if (d == NULL && config_is_host_name(cfg, domain))
+		d = config_origin(cfg);
+	return d;
+}
+
+/* What the local part stands for before any catch_all: itself; without
+ * its extension (alice+tag: alice); for root, the postmaster. */
+static bool
+known(const struct config_domain *d, const char *local)
+{
+	enum config_dest dest = config_lookup(d, local, NULL);
+
+	return dest != CONFIG_DEST_UNKNOWN && dest != CONFIG_DEST_CATCH_ALL;
+}
+
+static char *
+local_name(const struct config *cfg, const struct config_domain *d,
+           const char *local_part)
+{
+	char *local = lower_dup(local_part);
+	size_t ext = config_extension_at(cfg, local);
+	char *base;
+
+	if (known(d, local))
+		return local;
+	if (ext > 0) {
+		base = strndup(local, ext);
+		if (base == NULL)
+			abort();
+		if (known(d, base)) {
+			free(local);
+			return base;
+		}
+		free(base);
+	}
+	if (strcmp(local, "root") == 0) {
+		free(local);
+		return lower_dup("postmaster");
+	}
+	return local; /* unknown: the catch_all's, if there is one */
+}
+
 void
 recipient_resolve(const struct config *cfg, const char *local_part,
                   const char *domain, struct recipient_result *out)
@@ -141,24 +188,13 @@ recipient_resolve(const struct config *cfg, const char *local_part,
 		out->verdict = RCPT_ROUTING;
 		return;
 	}
-	if (domain == NULL || *domain == '\0') {
-		/* RFC 5321 s4.5.1: <postmaster> alone means this host; it
-		 * goes to the first domain's postmaster. */
-		if (!is_postmaster(local_part) || cfg->ndomains == 0) {
-			out->verdict = RCPT_UNKNOWN;
-			return;
-		}
-		d = &cfg->domains[0];
-	} else {
-		/* Address literals ([192.0.2.1]) are never local: simpler
-		 * and safer than matching our own addresses. */
-		d = config_find_domain(cfg, domain);
-		if (d == NULL) {
-			out->verdict = RCPT_FOREIGN;
-			return;
-		}
+	d = domain_of(cfg, domain);
+	if (d == NULL) {
+		out->verdict = domain == NULL || *domain == '\0' ? RCPT_UNKNOWN
+		                                                 : RCPT_FOREIGN;
+		return;
 	}
-	local = lower_dup(local_part);
+	local = local_name(cfg, d, local_part);
 	out->verdict = verdict_of(expand(cfg, d, local, out, 0), out);
 	free(local);
 	if (out->verdict != RCPT_LOCAL)

@@ -31,8 +31,12 @@ struct recipient_result {
 /*
  * local_part is the unquoted local part; domain as given (case-insensitive).
  * "postmaster" (any case, RFC 5321 s4.5.1) is always accepted for a local
- * domain and for the address without domain.  Aliases expand recursively
- * (bounded depth); a target in a foreign domain stays as it is.
+ * domain.  An address without domain, or for one of the host's names
+ * (config_is_host_name()), is for the origin domain (config_origin()).
+ * A local part that is not a mailbox or alias is tried without its
+ * extension (recipient_delimiter), and root falls back to postmaster,
+ * before a catch_all takes it.  Aliases expand recursively (bounded
+ * depth); a target in a foreign domain stays as it is.
  */
 void recipient_resolve(const struct config *cfg, const char *local_part,
                        const char *domain, struct recipient_result *out);

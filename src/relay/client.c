@@ -81,6 +81,8 @@ target_free(struct relay_target *t)
 	free((char *)t->addr);
 	free((char *)t->auth_user);
 	free((char *)t->auth_pass);
+	free((char *)t->tls_ca_file);
+	free((char *)t->tls_fingerprint);
 }
 
 static void
@@ -437,13 +439,26 @@ setup_bev(struct relay_client *c, struct bufferevent *bev)
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
 }
 
+/* Credentials go only to a peer whose certificate is verified. */
+const struct relay_tls_peer *
+client_tls_peer(const struct relay_client *c, struct relay_tls_peer *buf)
+{
+	if (c->target.auth_user == NULL)
+		return NULL;
+	buf->ca_file = c->target.tls_ca_file;
+	buf->fingerprint = c->target.tls_fingerprint;
+	return buf;
+}
+
 int
 client_start_tls(struct relay_client *c)
 {
+	struct relay_tls_peer peer;
 	struct bufferevent *tls;
 	SSL *ssl;
 
-	ssl = relay_tls_new(c->target.host, c->errbuf, sizeof(c->errbuf));
+	ssl = relay_tls_new(c->target.host, client_tls_peer(c, &peer),
+	                    c->errbuf, sizeof(c->errbuf));
 	if (ssl == NULL)
 		return -1;
 	tls = bufferevent_openssl_filter_new(c->base, c->bev, ssl,
@@ -535,6 +550,8 @@ target_copy(struct relay_target *dst, const struct relay_target *src)
 	dst->addr = str_dup(src->addr);
 	dst->auth_user = str_dup(src->auth_user);
 	dst->auth_pass = str_dup(src->auth_pass);
+	dst->tls_ca_file = str_dup(src->tls_ca_file);
+	dst->tls_fingerprint = str_dup(src->tls_fingerprint);
 }
 
 struct relay_client *

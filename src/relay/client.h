@@ -2,7 +2,8 @@
  * client — the SMTP client that hands one message to one remote server for
  * a set of recipients of the same destination (RFC 5321): EHLO with HELO
  * fallback, opportunistic STARTTLS (verify nothing; log what was seen) or
- * required TLS, AUTH PLAIN/LOGIN for a smarthost (only inside TLS),
+ * required TLS, AUTH PLAIN/LOGIN for a smarthost (only inside TLS whose
+ * certificate verified: see relay_tls_verify()),
  * PIPELINING, SIZE (refused early when the remote's limit is smaller),
  * 8BITMIME, SMTPUTF8, DSN pass-through (NOTIFY, ORCPT, ENVID, RET), and the
  * RFC 5321 s4.5.3.2 timeouts.
@@ -99,6 +100,10 @@ struct relay_target {
 	bool implicit_tls;     /* connect with TLS (port 465 style) */
 	const char *auth_user; /* smarthost AUTH, or NULL */
 	const char *auth_pass;
+	/* Verification of the remote's certificate: required whenever
+	 * auth_user is set (see relay/tls_client.h). */
+	const char *tls_ca_file;     /* NULL: the system's CA store */
+	const char *tls_fingerprint; /* pinned SHA-256, 64 hex digits */
 };
 
 struct relay_job {

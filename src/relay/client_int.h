@@ -124,6 +124,10 @@ void client_quit(struct relay_client *c);
 void client_idle(struct relay_client *c);
 void client_finish(struct relay_client *c);
 int client_start_tls(struct relay_client *c);
+struct relay_tls_peer;
+/* What the peer's certificate must be (buf filled), or NULL: anything. */
+const struct relay_tls_peer *client_tls_peer(const struct relay_client *c,
+                                             struct relay_tls_peer *buf);
 size_t client_pending_output(const struct relay_client *c);
 size_t client_pending_input(const struct relay_client *c);
 

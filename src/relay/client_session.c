@@ -161,10 +161,23 @@ void
 session_tls_ready(struct relay_client *c)
 {
 	SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+	struct relay_tls_peer buf;
+	const struct relay_tls_peer *peer = client_tls_peer(c, &buf);
 
 	c->tls = true;
 	if (ssl != NULL)
 		tls_describe(ssl, c->res.tls_info, sizeof(c->res.tls_info));
+	if (peer != NULL &&
+	    (ssl == NULL ||
+	     relay_tls_verify(ssl, c->target.host, peer, c->errbuf,
+	                      sizeof(c->errbuf)) < 0)) {
+		/* Before EHLO, so before any credential is sent. */
+		client_fail_quit(c, NULL,
+		                 ssl != NULL
+		                         ? c->errbuf
+		                         : "certificate verification failed");
+		return;
+	}
 	if (c->target.implicit_tls && !c->helo_tried) {
 		client_expect(c, ST_GREETING,
 		              c->job->timeout_connect > 0

@@ -11,6 +11,7 @@
 #include "base/log.h"
 #include "config/config.h"
 #include "dsn/dsn.h"
+#include "policy/recipient.h"
 #include "queue/spool.h"
 #include "sched/outbound_int.h"
 
@@ -42,6 +43,35 @@ dsn_committed(void *arg, int error)
 	free(id);
 }
 
+/* The report goes where mail to the sender would: a local sender (one of
+ * our domains, or this host's names, as root@HOSTNAME from cron) through
+ * its aliases into Maildirs, never out to a relay. */
+static void
+add_report_rcpts(const struct config *cfg, struct envelope *env,
+                 const char *sender)
+{
+	const char *at = strrchr(sender, '@');
+	struct recipient_result res;
+	char *local;
+	size_t i;
+
+	local = at ? strndup(sender, (size_t)(at - sender)) : NULL;
+	if (local == NULL) {
+		envelope_add_rcpt(env, sender, sender, NULL, DSN_NOTIFY_NEVER);
+		return;
+	}
+	recipient_resolve(cfg, local, at + 1, &res);
+	free(local);
+	if (res.verdict != RCPT_LOCAL) {
+		envelope_add_rcpt(env, sender, sender, NULL, DSN_NOTIFY_NEVER);
+		return;
+	}
+	for (i = 0; i < res.ntargets; i++)
+		envelope_add_rcpt(env, res.targets[i], sender, NULL,
+		                  DSN_NOTIFY_NEVER);
+	recipient_result_free(&res);
+}
+
 /* Queue one report message to the original sender. */
 static void
 queue_report(struct outbound *ob, struct out_msg *m, const char *text,
@@ -66,8 +96,7 @@ queue_report(struct outbound *ob, struct out_msg *m, const char *text,
 	env.arrival = time(NULL);
 	/* A returned original may be 8-bit; say so to whoever relays it. */
 	env.body = m->env.body == BODY_7BIT ? BODY_7BIT : BODY_8BITMIME;
-	envelope_add_rcpt(&env, m->env.sender, m->env.sender, NULL,
-	                  DSN_NOTIFY_NEVER);
+	add_report_rcpts(ob->cfg, &env, m->env.sender);
 	log_event(LOG_LVL_INFO, "dsn", "for", m->id, "to", m->env.sender, "id",
 	          spool_msg_id(msg), NULL);
 	spool_msg_commit(msg, &env, dsn_committed, tag);

@@ -42,6 +42,18 @@ rcpt_domain(const char *address)
 	return at ? at + 1 : "";
 }
 
+/* The destination a recipient's transaction goes to: its domain, or for
+ * everything the smarthost takes, the smarthost (one transaction per
+ * message, whatever the domains; route.c knows the name). */
+static const char *
+dest_key(const struct outbound *ob, const char *address)
+{
+	const char *domain = rcpt_domain(address);
+
+	return outbound_via_smarthost(ob->cfg, domain) ? OUTBOUND_SMARTHOST
+	                                               : domain;
+}
+
 struct out_dest *
 outbound_dest(struct outbound *ob, const char *domain)
 {
@@ -130,7 +142,7 @@ collect(struct outbound *ob, struct out_msg *m, const char *domain, bool *taken,
 
 		if (taken[i] || !outbound_rcpt_is_outbound(ob, r) ||
 		    r->next_attempt > now ||
-		    strcasecmp(rcpt_domain(r->address), domain) != 0)
+		    strcasecmp(dest_key(ob, r->address), domain) != 0)
 			continue;
 		taken[i] = true;
 		idx[n++] = i;
@@ -157,7 +169,7 @@ dispatch_msg(struct outbound *ob, struct out_msg *m, time_t now)
 		if (taken[i] || !outbound_rcpt_is_outbound(ob, r) ||
 		    r->next_attempt > now)
 			continue;
-		d = outbound_dest(ob, rcpt_domain(r->address));
+		d = outbound_dest(ob, dest_key(ob, r->address));
 		while (dest_open(ob, d, now) &&
 		       (n = collect(ob, m, d->domain, taken, idx,
 		                    (size_t)ob->cfg->relay_max_rcpt, now)) > 0)
@@ -358,6 +370,19 @@ outbound_stop(struct outbound *ob)
 	free(ob);
 }
 
+static bool
+split_pending(const struct outbound *ob, const struct envelope *env)
+{
+	size_t i;
+
+	for (i = 0; i < env->nrcpts; i++)
+		if (env->rcpts[i].state == RCPT_PENDING &&
+		    env->rcpts[i].next_attempt == 0 &&
+		    outbound_rcpt_is_outbound(ob, &env->rcpts[i]))
+			return true;
+	return false;
+}
+
 /* After the last transaction of an attempt: persist, notify, reschedule.
  * Returns false when the message is done with (and freed). */
 static bool
@@ -370,9 +395,13 @@ attempt_finished(struct outbound *ob, struct out_msg *m)
 		return false;
 	}
 	outbound_check_age(ob, m);
-	if (m->nreports > 0)
-		bounce_send(ob, m);
-	msg_clear_reports(m);
+	/* Recipients split off by a 452 go again at once: their failures
+	 * belong in the same report, one per message. */
+	if (!split_pending(ob, &m->env)) {
+		if (m->nreports > 0)
+			bounce_send(ob, m);
+		msg_clear_reports(m);
+	}
 	/* Local delivery only ever finishes recipients: if every one is
 	 * final in this copy, it is final on disk too. */
 	if (m->nchanged > 0 && envelope_all_final(&m->env)) {

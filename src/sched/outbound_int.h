@@ -154,6 +154,12 @@ bool outbound_rcpt_is_outbound(const struct outbound *ob,
 struct dns_resolver *outbound_resolver_new(struct event_base *base,
                                            const struct config *cfg);
 void route_job(struct out_job *job);
+/* The destination name of everything the smarthost takes. */
+#define OUTBOUND_SMARTHOST "[smarthost]"
+/* Does mail for domain go through the smarthost in shared transactions:
+ * a smarthost, no transport entry, not one of tls_required_domains (those
+ * keep transactions of their own, with TLS required)? */
+bool outbound_via_smarthost(const struct config *cfg, const char *domain);
 void route_try_next_hop(struct out_job *job);
 void hops_free(struct out_hop *hops, size_t n);
 

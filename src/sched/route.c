@@ -3,6 +3,7 @@
  * domain, else the smarthost, else the domain's MX hosts (RFC 5321 s5.1),
  * tried in order until one takes the transaction.
  */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,6 +124,54 @@ mx_done(void *arg, const struct dns_mx_result *res)
 	outbound_job_done(job);
 }
 
+/* The smarthost given by name: its own addresses, no MX step. */
+static void
+smarthost_done(void *arg, const struct dns_mx_result *res)
+{
+	struct out_job *job = arg;
+	const struct config *cfg = job->ob->cfg;
+	size_t j;
+
+	job->query = NULL;
+	if (res->status != DNS_OK) {
+		result_all(job, RCPT_DEFERRED, "4.4.3", res->error, NULL);
+		outbound_job_done(job);
+		return;
+	}
+	for (j = 0; j < res->hosts[0].naddrs; j++)
+		hop_add(job, cfg->relay_smarthost.address,
+		        res->hosts[0].addrs[j], cfg->relay_smarthost.port);
+	job_connect(job, true);
+}
+
+static bool
+is_numeric(const char *host)
+{
+	unsigned char tmp[16];
+
+	return inet_pton(AF_INET, host, tmp) == 1 ||
+	       inet_pton(AF_INET6, host, tmp) == 1;
+}
+
+static void
+route_smarthost(struct out_job *job)
+{
+	const struct config_listener *sh = &job->ob->cfg->relay_smarthost;
+
+	if (is_numeric(sh->address)) {
+		hop_add(job, sh->address, sh->address, sh->port);
+		job_connect(job, true);
+		return;
+	}
+	job->query = dns_resolve_host(job->ob->dns, sh->address, smarthost_done,
+	                              job);
+	if (job->query == NULL) {
+		result_all(job, RCPT_DEFERRED, "4.4.3",
+		           "resolver out of memory", NULL);
+		outbound_job_done(job);
+	}
+}
+
 void
 route_job(struct out_job *job)
 {
@@ -134,9 +183,8 @@ route_job(struct out_job *job)
 		hop_add(job, t->next_hop.address, t->next_hop.address,
 		        t->next_hop.port);
 	} else if (cfg->relay_smarthost.address) {
-		hop_add(job, cfg->relay_smarthost.address,
-		        cfg->relay_smarthost.address,
-		        cfg->relay_smarthost.port);
+		route_smarthost(job);
+		return;
 	} else if (job->dest->domain[0] == '[') {
 		result_all(job, RCPT_BOUNCED, "5.1.2",
 		           "address literals are not routed", NULL);
@@ -208,15 +256,20 @@ job_connect(struct out_job *job, bool may_reuse)
 	bool smarthost = cfg->relay_smarthost.address &&
 	                 !transport_for(cfg, job->dest->domain);
 
+	const char *user = smarthost ? cfg->relay_smarthost_user : NULL;
+
 	job->target = (struct relay_target){
 	        .host = h->host,
 	        .addr = h->addr,
 	        .port = h->port,
+	        /* credentials travel only inside (verified) TLS */
 	        .tls_required =
-	                cfg->relay_tls == TLS_POLICY_REQUIRED ||
+	                cfg->relay_tls == TLS_POLICY_REQUIRED || user != NULL ||
 	                in_list(cfg->relay_tls_required, job->dest->domain),
-	        .auth_user = smarthost ? cfg->relay_smarthost_user : NULL,
+	        .auth_user = user,
 	        .auth_pass = smarthost ? cfg->relay_smarthost_password : NULL,
+	        .tls_ca_file = cfg->relay_smarthost_ca_file,
+	        .tls_fingerprint = cfg->relay_smarthost_fingerprint,
 	};
 	job->rjob = (struct relay_job){
 	        .helo_name = cfg->hostname,
@@ -258,4 +311,12 @@ route_try_next_hop(struct out_job *job)
 	                                  : job->last_error,
 	           NULL);
 	outbound_job_done(job);
+}
+
+bool
+outbound_via_smarthost(const struct config *cfg, const char *domain)
+{
+	return cfg->relay_smarthost.address != NULL &&
+	       transport_for(cfg, domain) == NULL &&
+	       !in_list(cfg->relay_tls_required, domain);
 }

@@ -14,12 +14,21 @@
 #include "base/log.h"
 #include "smtp/session_int.h"
 
+/* [auth] smtp: AUTH on the port-25 listeners, where an MX with
+ * submission ports has no use for it. */
+static bool
+auth_on_this_listener(const struct session *s)
+{
+	return s->role != LISTENER_SMTP || s->cfg->auth_smtp;
+}
+
 bool
 session_offers_auth(const struct session *s)
 {
 	struct auth_service *svc = smtp_server_auth(s->srv);
 
-	if (svc == NULL || auth_service_mechanisms(svc)[0] == '\0')
+	if (svc == NULL || auth_service_mechanisms(svc)[0] == '\0' ||
+	    !auth_on_this_listener(s))
 		return false;
 	return s->tls || !s->cfg->auth_require_tls;
 }
@@ -147,7 +156,7 @@ auth_result(void *arg, enum auth_status st, const char *data)
 static bool
 auth_refused(struct session *s)
 {
-	if (smtp_server_auth(s->srv) == NULL)
+	if (smtp_server_auth(s->srv) == NULL || !auth_on_this_listener(s))
 		session_reply(s, R_CMD_NOT_IMPLEMENTED);
 	else if (s->state == SS_CONNECTED)
 		session_reply(s, R_SEQ_HELO_FIRST);

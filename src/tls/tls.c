@@ -27,20 +27,29 @@ struct tls_server {
 	char *ciphers;
 };
 
-static void
-log_ssl_error(const char *what, const char *path)
-{
+/* Why a context could not be made. */
+struct tls_failure {
+	const char *what;
+	const char *path;
 	char reason[256];
+};
+
+static void
+note_ssl_error(struct tls_failure *f, const char *what, const char *path)
+{
 	unsigned long e = ERR_get_error();
 
-	ERR_error_string_n(e, reason, sizeof(reason));
+	f->what = what;
+	f->path = path;
+	if (e != 0)
+		ERR_error_string_n(e, f->reason, sizeof(f->reason));
+	else
+		snprintf(f->reason, sizeof(f->reason), "%s", strerror(errno));
 	ERR_clear_error();
-	log_event(LOG_LVL_ERROR, "tls", "error", what, "file", path, "reason",
-	          e ? reason : strerror(errno), NULL);
 }
 
 static SSL_CTX *
-make_context(const struct tls_server *ts)
+context_new(const struct tls_server *ts, struct tls_failure *f)
 {
 	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
 
@@ -53,23 +62,66 @@ make_context(const struct tls_server *ts)
 	/* libevent writes from its own buffers: allow a moving write buffer. */
 	SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	if (!SSL_CTX_set_cipher_list(ctx, ts->ciphers)) {
-		log_ssl_error("bad cipher list", ts->ciphers);
+		note_ssl_error(f, "bad cipher list", ts->ciphers);
 		goto fail;
 	}
 	if (SSL_CTX_use_certificate_chain_file(ctx, ts->cert_path) != 1) {
-		log_ssl_error("cannot load certificate", ts->cert_path);
+		note_ssl_error(f, "cannot load certificate", ts->cert_path);
 		goto fail;
 	}
 	if (SSL_CTX_use_PrivateKey_file(ctx, ts->key_path, SSL_FILETYPE_PEM) !=
 	            1 ||
 	    SSL_CTX_check_private_key(ctx) != 1) {
-		log_ssl_error("cannot load private key", ts->key_path);
+		note_ssl_error(f, "cannot load private key", ts->key_path);
 		goto fail;
 	}
 	return ctx;
 fail:
 	SSL_CTX_free(ctx);
 	return NULL;
+}
+
+static SSL_CTX *
+make_context(const struct tls_server *ts)
+{
+	struct tls_failure f = {0};
+	SSL_CTX *ctx = context_new(ts, &f);
+
+	if (ctx == NULL && f.what != NULL)
+		log_event(LOG_LVL_ERROR, "tls", "error", f.what, "file", f.path,
+		          "reason", f.reason, NULL);
+	return ctx;
+}
+
+int
+tls_check_config(const struct config *cfg, char *err, size_t errlen)
+{
+	struct tls_server ts = {
+	        .cert_path = cfg->tls_cert_file,
+	        .key_path = cfg->tls_key_file,
+	        .min_version = TLS1_2_VERSION,
+	        .ciphers = cfg->tls_ciphers,
+	};
+	struct tls_failure f = {0};
+	SSL_CTX *ctx;
+
+	if (cfg->tls_cert_file == NULL && cfg->tls_key_file == NULL)
+		return 0;
+	if (cfg->tls_cert_file == NULL || cfg->tls_key_file == NULL) {
+		snprintf(err, errlen,
+		         "[tls] cert_file and key_file go together: set both "
+		         "or neither");
+		return -1;
+	}
+	ctx = context_new(&ts, &f);
+	if (ctx == NULL) {
+		snprintf(err, errlen, "[tls] %s %s: %s",
+		         f.what ? f.what : "cannot make a TLS context",
+		         f.path ? f.path : "", f.reason);
+		return -1;
+	}
+	SSL_CTX_free(ctx);
+	return 0;
 }
 
 /* Paths of the generated pair, created at first start. */

@@ -25,6 +25,12 @@ struct tls_server *tls_server_new(const struct config *cfg);
 int tls_server_reload(struct tls_server *ts);
 void tls_server_free(struct tls_server *ts);
 
+/* What tls_server_new() would refuse in the configured pair and ciphers
+ * (a file missing or unreadable, a key that does not match, one of the
+ * two set without the other): -1 with the reason in err.  The generated
+ * pair is not made here.  For check-config. */
+int tls_check_config(const struct config *cfg, char *err, size_t errlen);
+
 SSL *tls_server_ssl(struct tls_server *ts);
 
 /* "TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)" */

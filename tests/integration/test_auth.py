@@ -49,6 +49,7 @@ def sub(ferry_factory, passwd_dir):
     return ferry_factory(auth=["backend = passwd-file",
                                f"passwd_file = {passwd_dir}",
                                "mechanisms = PLAIN LOGIN SCRAM-SHA-256",
+                               "smtp = yes",
                                "max_failures = 3",
                                "max_unauth_commands = 12",
                                "sender = alice: *@alice.example"])
@@ -141,7 +142,7 @@ def test_auth_errors(sub):
 def test_auth_in_transaction(ferry_factory, passwd_dir):
     f = ferry_factory(auth=["backend = passwd-file",
                             f"passwd_file = {passwd_dir}",
-                            "require_tls = no"])
+                            "require_tls = no", "smtp = yes"])
     c = f.connect()
     c.cmd("EHLO c.example")
     c.cmd("MAIL FROM:<s@b.example>")
@@ -290,3 +291,24 @@ def test_swaks_auth(sub, mech):
         capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stdout + out.stderr
     assert "235 2.7.0 Authentication successful" in out.stdout
+
+
+@pytest.mark.parametrize("setting,offered", [(None, False), ("no", False),
+                                             ("yes", True)])
+def test_auth_on_port_25(ferry_factory, passwd_dir, setting, offered):
+    """[auth] smtp: by default an MX with submission ports offers no AUTH
+    on port 25; the submission port always does."""
+    auth = ["backend = passwd-file", f"passwd_file = {passwd_dir}",
+            "require_tls = no"]
+    f = ferry_factory(auth=auth + ([f"smtp = {setting}"] if setting else []))
+    with smtplib.SMTP("127.0.0.1", f.port, timeout=30) as s:
+        s.ehlo("client.example")
+        assert s.has_extn("auth") == offered
+        code, msg = s.docmd("AUTH", "PLAIN AGFsaWNlAGFsaWNlLXB3")
+        if offered:
+            assert code == 235
+        else:
+            assert (code, msg) == (502, b"5.5.1 Command not implemented")
+    with smtplib.SMTP("127.0.0.1", f.submission_port, timeout=30) as s:
+        s.ehlo("client.example")
+        assert s.has_extn("auth")

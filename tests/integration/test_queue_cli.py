@@ -317,3 +317,43 @@ def test_sendmail_bs_smtp_on_stdin(ferry):
     files = ferry.wait_maildir("bob", 1)
     data = open(files[0], "rb").read()
     assert b"Subject: via -bs" in data and b"\n.dot line\n" in data
+
+
+def test_bulk_delete_by_filter(ferry_factory):
+    """delete --sender / --recipient-domain / --all-deferred: each takes
+    exactly the messages it names, through the daemon (logged)."""
+    settings = relay_settings()
+    settings["extra"].insert(
+        2, f"transport = other.test: 127.0.0.1:{free_port()}")
+    f = ferry_factory(**settings)
+    for sender, rcpt in (("alice@example.test", "a@remote.test"),
+                         ("bob@example.test", "b@remote.test"),
+                         ("alice@example.test", "c@other.test")):
+        r = sendmail(f, ["-f", sender, rcpt], "Subject: x\n\nx\n")
+        assert r.returncode == 0, r.stderr
+    assert len(wait_for(lambda: len(queue_json(f)) == 3 and
+                        queue_json(f))) == 3
+    ids = {m["recipients"][0]["address"]: m["id"] for m in queue_json(f)}
+    hold = queue(f, "hold", ids["c@other.test"])
+    assert hold.returncode == 0
+    # held messages are left alone
+    r = queue(f, "delete", "--recipient-domain", "other.test")
+    assert r.returncode == 0 and r.stdout == b"0 messages deleted\n"
+    assert queue(f, "release", ids["c@other.test"]).returncode == 0
+    r = queue(f, "delete", "--sender", "bob@example.test")
+    assert r.returncode == 0 and r.stdout == b"1 message deleted\n"
+    left = {m["id"] for m in queue_json(f)}
+    assert left == {ids["a@remote.test"], ids["c@other.test"]}
+    assert f"event=queue-deleted id={ids['b@remote.test']}" in f.log()
+    r = queue(f, "delete", "--recipient-domain", "OTHER.test",
+              "--sender", "alice@example.test")
+    assert r.stdout == b"1 message deleted\n"
+    # the last one is deferred once its attempt failed
+    assert wait_for(lambda: queue_json(f)[0]["recipients"][0]["state"]
+                    == "deferred", 20), f.log()
+    r = queue(f, "delete", "--all-deferred")
+    assert r.returncode == 0 and r.stdout == b"1 message deleted\n"
+    assert queue_json(f) == []
+    assert queue(f, "delete", "--all-deferred", ids["a@remote.test"]) \
+        .returncode == EX_USAGE
+    assert queue(f, "list", "--all-deferred").returncode == EX_USAGE

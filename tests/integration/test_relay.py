@@ -420,7 +420,8 @@ def test_success_dsn_relayed_when_remote_has_no_dsn(ferry_factory,
 
 def test_smarthost_with_starttls_and_auth(ferry_factory, passwd, tmp_path):
     """Everything goes through one relay host; ferry logs in there only
-    inside TLS."""
+    inside TLS (its self-signed certificate pinned; test_smarthost_tls.py
+    has the verification cases)."""
     import ssl as ssl_mod
     from aiosmtpd.smtp import AuthResult
     cert, key = str(tmp_path / "c.pem"), str(tmp_path / "k.pem")
@@ -428,6 +429,10 @@ def test_smarthost_with_starttls_and_auth(ferry_factory, passwd, tmp_path):
                     "ec_paramgen_curve:P-256", "-nodes", "-keyout", key,
                     "-out", cert, "-days", "2", "-subj", "/CN=smarthost.test"],
                    check=True, capture_output=True)
+    fingerprint = subprocess.run(
+        ["openssl", "x509", "-in", cert, "-noout", "-fingerprint",
+         "-sha256"], check=True, capture_output=True,
+        text=True).stdout.strip().split("=", 1)[1]
     ctx = ssl_mod.create_default_context(ssl_mod.Purpose.CLIENT_AUTH)
     ctx.load_cert_chain(cert, key)
     logins = []
@@ -447,7 +452,8 @@ def test_smarthost_with_starttls_and_auth(ferry_factory, passwd, tmp_path):
         f = relay_ferry(ferry_factory, passwd, [],
                         [f"smarthost = 127.0.0.1:{port}",
                          "smarthost_user = relayuser",
-                         "smarthost_password = relaypw"])
+                         "smarthost_password = relaypw",
+                         f"smarthost_fingerprint = {fingerprint}"])
         submit(f, ["anyone@far-away.example"])
         assert wait_for(lambda: handler.all_rcpts() == ["anyone@far-away.example"])
         assert logins and logins[0][1:] == (b"relayuser", b"relaypw")

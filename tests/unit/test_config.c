@@ -136,8 +136,8 @@ static const struct {
 } bad[] = {
         {"x = 1\n" DOMAIN_OK, "t.conf:1: 'x' is outside of any section\n"},
         {"[srv]\nx = 1\n" DOMAIN_OK,
-         "t.conf:1: unknown section [srv] (expected server, limits, "
-         "timeouts, queue or domain NAME)\n"},
+         "t.conf:1: unknown section [srv] (expected server, tls, auth, "
+         "relay, limits, timeouts, queue or domain NAME)\n"},
         {"[server]\n\nfoo = 1\n" DOMAIN_OK,
          "t.conf:3: unknown key 'foo' in [server]\n"},
         {"[server\n" DOMAIN_OK, "t.conf:1: missing ']' in section header\n"},
@@ -154,7 +154,7 @@ static const struct {
          "with optional suffix K, M or G)\n"},
         {"[timeouts]\ncommand = -5m\n" DOMAIN_OK,
          "t.conf:2: command: '-5m' is not a duration (a number with "
-         "optional suffix s, m or h)\n"},
+         "optional suffix s, m, h or d)\n"},
         {"[queue]\nsync_mode = fdatasync\n" DOMAIN_OK,
          "t.conf:2: sync_mode: 'fdatasync' is not one of: syncfs, "
          "fsync\n"},
@@ -209,10 +209,82 @@ static const struct {
          "example.org\n"},
         {"[domain -bad-]\nmailbox = a\n" DOMAIN_OK,
          "t.conf:1: '-bad-' is not a valid domain name\n"},
+        {"[relay]\nsmarthost = relay\n" DOMAIN_OK,
+         "t.conf:2: smarthost: 'relay' is not HOST:PORT or ADDRESS:PORT "
+         "(IPv6 as [::1]:587)\n"},
+        {"[relay]\nsmarthost = relay.example:0\n" DOMAIN_OK,
+         "t.conf:2: smarthost: 'relay.example:0' is not HOST:PORT or "
+         "ADDRESS:PORT (IPv6 as [::1]:587)\n"},
+        {"[relay]\nsmarthost = 192.0.2.1:587\ntls = none\n"
+         "smarthost_user = u\nsmarthost_fingerprint = ab:cd\n" DOMAIN_OK,
+         "t.conf:5: smarthost_fingerprint: not a SHA-256 fingerprint (64 "
+         "hex digits, colons allowed)\n"
+         "t.conf:4: smarthost_user: credentials are sent only over TLS, "
+         "and [relay] tls = none\n"},
+        {"[auth]\nsender = alice: *@a.example extra words\n" DOMAIN_OK,
+         "t.conf:2: sender: '*@a.example extra words' is not an address, "
+         "*@domain or *\n"
+         "t.conf:2: sender: no address for 'alice'\n"},
+        {"[relay]\nsmarthost_password = a\nsmarthost_password_file = "
+         "/s\n" DOMAIN_OK,
+         "t.conf:3: smarthost_password_file: smarthost_password is set "
+         "too\n"},
+        {DOMAIN_OK "mode = 2770\n", "t.conf:5: mode: only with owner\n"},
+        {DOMAIN_OK "owner = vmail:\nmode = 0755\n",
+         "t.conf:5: owner: 'vmail:' is not USER or USER:GROUP\n"
+         "t.conf:6: mode: '0755' is not an octal mode giving owner and "
+         "group rwx, as 2770\n"},
         {"[server]\naliases_file = /nonexistent/aliases\n" DOMAIN_OK,
          "t.conf:2: aliases_file: /nonexistent/aliases: No such file "
          "or directory\n"},
 };
+
+/* " # text" and " ; text" end a line; '#' inside a value is kept. */
+static void
+test_trailing_comments(void **state)
+{
+	char *errors;
+	struct config *cfg = load_text(
+	        "[server]\nhostname = mx.example.org   # the public name\n"
+	        "[relay]\nsmarthost_password = pa#ss ; secret\n"
+	        "[auth]\nsender = alice: *@alice.example     # extra\n"
+	        "[timeouts]\ncommand = 2d\t# two days\n" DOMAIN_OK,
+	        &errors);
+
+	assert_string_equal(errors, "");
+	assert_non_null(cfg);
+	assert_string_equal(cfg->hostname, "mx.example.org");
+	assert_string_equal(cfg->relay_smarthost_password, "pa#ss");
+	assert_int_equal(cfg->nsenders, 1);
+	assert_int_equal(cfg->senders[0].npatterns, 1);
+	assert_string_equal(cfg->senders[0].patterns[0], "*@alice.example");
+	assert_int_equal(cfg->timeout_command, 2 * 86400);
+	config_free(cfg);
+	free(errors);
+}
+
+/* A smarthost by name, and a fingerprint as openssl prints it. */
+static void
+test_smarthost_verification(void **state)
+{
+	char *errors;
+	struct config *cfg = load_text(
+	        "[relay]\nsmarthost = SMTP.Example.NET:587\n"
+	        "smarthost_user = u\nsmarthost_fingerprint = "
+	        "9F:86:D0:81:88:4C:7D:65:9A:2F:EA:A0:C5:5A:D0:15:A3:BF:4F:1B:"
+	        "2B:0B:82:2C:D1:5D:6C:15:B0:F0:0A:08\n" DOMAIN_OK,
+	        &errors);
+
+	assert_string_equal(errors, "");
+	assert_non_null(cfg);
+	assert_string_equal(cfg->relay_smarthost.address, "smtp.example.net");
+	assert_int_equal(cfg->relay_smarthost.port, 587);
+	assert_string_equal(cfg->relay_smarthost_fingerprint,
+	                    "9f86d081884c7d659a2feaa0c55ad015"
+	                    "a3bf4f1b2b0b822cd15d6c15b0f00a08");
+	config_free(cfg);
+	free(errors);
+}
 
 static void
 test_errors(void **state)
@@ -294,17 +366,18 @@ test_aliases_file(void **state)
 	config_free(cfg);
 	free(errors);
 
-	write_file(path, "  orphan\nroot alice\nok: alice\nx: :include:/etc/l\n"
-	                 "pipe: alice,\n  \"|cmd\"\nok: bob\n");
+	write_file(path,
+	           "  orphan\nroot alice\nok: alice\nx: :include:/none/l\n"
+	           "pipe: alice,\n  \"|cmd\"\nok: bob\n");
 	cfg = load_text(text, &errors);
 	assert_null(cfg);
 	snprintf(text, sizeof(text),
 	         "%1$s:1: continuation line without an entry\n"
 	         "%1$s:2: expected 'NAME: TARGET, ...'\n"
-	         "%1$s:4: alias 'x': ':include:/etc/l': ':include:' is not "
-	         "supported\n"
-	         "%1$s:6: alias 'pipe': '\"|cmd\"': delivery to a command is "
-	         "not supported\n"
+	         "%1$s:4: alias 'x': ':include:/none/l': No such file or "
+	         "directory\n"
+	         "%1$s:6: warning: alias 'pipe': '\"|cmd\"' skipped: ferry "
+	         "delivers to no command\n"
 	         "%1$s:7: alias 'ok' is defined twice (first at %1$s:3)\n"
 	         "%1$s:4: alias 'x' has no targets\n"
 	         "t.conf:3: [domain example.org]: mail to postmaster has no "
@@ -316,6 +389,63 @@ test_aliases_file(void **state)
 	         path);
 	assert_string_equal(errors, text);
 	free(errors);
+	unlink(path);
+	rmdir(dir);
+}
+
+/* /etc/aliases as Debian ships it, with a program and an include file:
+ * what ferry cannot deliver to is skipped with a warning, the rest
+ * works. */
+static void
+test_debian_aliases_file(void **state)
+{
+	char dir[] = "/tmp/ferry-test-XXXXXX", path[64], list[64], *errors;
+	const struct config_alias *a;
+	struct config *cfg;
+	char text[2048], want[2048];
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/aliases", dir);
+	snprintf(list, sizeof(list), "%s/staff.list", dir);
+	write_file(list, "# the staff\nalice, bob\nx@other.example\n");
+	snprintf(text, sizeof(text),
+	         "# See man 5 aliases for format\n"
+	         "postmaster:    root\n"
+	         "mailer-daemon: postmaster\n"
+	         "abuse: root\n"
+	         "staff: :include:%s\n"
+	         "procmail: \"|/usr/bin/procmail -a, b\"\n"
+	         "archive: /var/mail/archive, alice\n"
+	         "root: alice\n",
+	         list);
+	write_file(path, text);
+	snprintf(text, sizeof(text),
+	         "[server]\naliases_file = %s\n"
+	         "[domain example.org]\nmaildir_root = /m\nmailbox = alice, "
+	         "bob\n",
+	         path);
+	cfg = load_text(text, &errors);
+	snprintf(want, sizeof(want),
+	         "%1$s:6: warning: alias 'procmail': '\"|/usr/bin/procmail -a, "
+	         "b\"' skipped: ferry delivers to no command\n"
+	         "%1$s:7: warning: alias 'archive': '/var/mail/archive' "
+	         "skipped: ferry delivers to no file\n"
+	         "%1$s:6: warning: alias 'procmail' skipped: no target ferry "
+	         "can deliver to\n",
+	         path);
+	assert_string_equal(errors, want);
+	assert_non_null(cfg);
+	a = config_find_alias(&cfg->domains[0], "staff");
+	assert_non_null(a);
+	assert_int_equal(a->ntargets, 3);
+	assert_string_equal(a->targets[0], "alice@example.org");
+	assert_string_equal(a->targets[2], "x@other.example");
+	assert_null(config_find_alias(&cfg->domains[0], "procmail"));
+	a = config_find_alias(&cfg->domains[0], "archive");
+	assert_int_equal(a->ntargets, 1);
+	config_free(cfg);
+	free(errors);
+	unlink(list);
 	unlink(path);
 	rmdir(dir);
 }
@@ -443,10 +573,11 @@ example_file(char *text, size_t size, const struct config_option *opt)
 		         key, opt->example);
 		return;
 	}
-	snprintf(text, size, "[domain example.org]\n%s%s%s%s = %s\n",
+	snprintf(text, size, "[domain example.org]\n%s%s%s%s%s = %s\n",
 	         strcmp(key, "maildir_root") ? "maildir_root = /m\n" : "",
 	         strcmp(key, "mailbox") ? "mailbox = alice\n" : "",
-	         strcmp(key, "alias") ? "alias = postmaster: alice\n" : "", key,
+	         strcmp(key, "alias") ? "alias = postmaster: alice\n" : "",
+	         strcmp(key, "mode") ? "" : "owner = vmail\n", key,
 	         opt->example);
 }
 
@@ -556,8 +687,11 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_minimal_defaults),
 	        cmocka_unit_test(test_full_file),
+	        cmocka_unit_test(test_smarthost_verification),
+	        cmocka_unit_test(test_trailing_comments),
 	        cmocka_unit_test(test_errors),
 	        cmocka_unit_test(test_long_line),
+	        cmocka_unit_test(test_debian_aliases_file),
 	        cmocka_unit_test(test_aliases_file),
 	        cmocka_unit_test(test_default_round_trip),
 	        cmocka_unit_test(test_table_complete),

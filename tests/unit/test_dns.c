@@ -202,6 +202,22 @@ resolve(struct fixture *f, const char *domain, struct got *g)
 	assert_int_equal(g->calls, 1);
 }
 
+/* The same for one host's addresses. */
+static void
+resolve_host(struct fixture *f, const char *host, struct got *g)
+{
+	struct dns_query *q;
+
+	memset(g, 0, sizeof(*g));
+	g->base = f->base;
+	g->expect = 1;
+	q = dns_resolve_host(f->r, host, record, g);
+	assert_non_null(q);
+	assert_int_equal(g->calls, 0);
+	run_loop(f->base, SAFETY_MS);
+	assert_int_equal(g->calls, 1);
+}
+
 static bool
 has_addr(const struct got_host *h, const char *addr)
 {
@@ -281,6 +297,33 @@ test_ties_shuffled(void **state)
 		distinct += first[i] > 0;
 	/* all four first in turn; one missing has odds of about 4*(3/4)^40 */
 	assert_true(distinct >= 3);
+}
+
+/* A host's own addresses: its MX records play no part. */
+static void
+test_host_addresses(void **state)
+{
+	struct fixture *f = *state;
+	struct got g;
+
+	resolve_host(f, "a.two.ferry.test", &g);
+	assert_int_equal(g.status, DNS_OK);
+	assert_int_equal(g.nhosts, 1);
+	assert_string_equal(g.hosts[0].name, "a.two.ferry.test");
+	assert_int_equal(g.hosts[0].naddrs, 2);
+	assert_true(has_addr(&g.hosts[0], "192.0.2.1"));
+	assert_true(has_addr(&g.hosts[0], "2001:db8::1"));
+
+	/* two.ferry.test has MX records but no address of its own */
+	resolve_host(f, "two.ferry.test", &g);
+	assert_int_equal(g.status, DNS_NO_HOST);
+	assert_non_null(strstr(g.error, "host two.ferry.test has no address"));
+
+	resolve_host(f, "nowhere.ferry.test", &g);
+	assert_int_equal(g.status, DNS_NO_HOST);
+
+	resolve_host(f, "bad..name", &g);
+	assert_int_equal(g.status, DNS_NXDOMAIN);
 }
 
 static void
@@ -793,6 +836,7 @@ main(void)
 	        T(test_trailing_dot_and_case),
 	        T(test_ties_shuffled),
 	        T(test_implicit_mx),
+	        T(test_host_addresses),
 	        T(test_null_mx),
 	        T(test_nxdomain),
 	        T(test_host_without_address),

@@ -17,6 +17,9 @@
 #include "policy/recipient.h"
 
 static const char conf[] =
+        "[server]\n"
+        "hostname = mx.example.org\n"
+        "host_names = mail.example.org,old-name\n"
         "[domain example.org]\n"
         "maildir_root = /mail/org\n"
         "mailbox = alice, bob, carol\n"
@@ -31,7 +34,7 @@ static const char conf[] =
         "alias = cross: z@two.example\n"
         "[domain two.example]\n"
         "maildir_root = rel/two\n"
-        "mailbox = z, catcher\n"
+        "mailbox = z, catcher, list+x\n"
         "alias = postmaster: alice@example.org\n"
         "catch_all = catcher\n";
 
@@ -72,7 +75,29 @@ static const struct {
         {"PostMaster", "example.org", RCPT_LOCAL, "alice@example.org"},
         {"postmaster", NULL, RCPT_LOCAL, "alice@example.org"},
         {"postmaster", "", RCPT_LOCAL, "alice@example.org"},
-        {"alice", NULL, RCPT_UNKNOWN, ""},
+        /* unqualified, and the host's own names: the origin domain */
+        {"alice", NULL, RCPT_LOCAL, "alice@example.org"},
+        {"bob", "mx.example.org", RCPT_LOCAL, "bob@example.org"},
+        {"bob", "MAIL.example.org.", RCPT_LOCAL, "bob@example.org"},
+        {"bob", "old-name", RCPT_LOCAL, "bob@example.org"},
+        {"bob", "localhost", RCPT_LOCAL, "bob@example.org"},
+        {"bob", "other.example.org", RCPT_FOREIGN, ""},
+        /* root without a mailbox of its own: postmaster, before a
+         * catch_all */
+        {"root", "example.org", RCPT_LOCAL, "alice@example.org"},
+        {"ROOT", "mx.example.org", RCPT_LOCAL, "alice@example.org"},
+        {"root", "two.example", RCPT_LOCAL, "alice@example.org"},
+        /* extensions: the address itself first, then without, then the
+         * catch_all */
+        {"alice+tag", "example.org", RCPT_LOCAL, "alice@example.org"},
+        {"Team+x", "example.org", RCPT_LOCAL,
+         "alice@example.org bob@example.org friend@elsewhere.example"},
+        {"carol+x", "example.org", RCPT_DISABLED, ""},
+        {"+tag", "example.org", RCPT_UNKNOWN, ""},
+        {"nobody+x", "example.org", RCPT_UNKNOWN, ""},
+        {"list+x", "two.example", RCPT_LOCAL, "list+x@two.example"},
+        {"z+x", "two.example", RCPT_LOCAL, "z@two.example"},
+        {"nobody+x", "two.example", RCPT_LOCAL, "catcher@two.example"},
         {"postmaster", "two.example", RCPT_LOCAL, "alice@example.org"},
         {"team", "example.org", RCPT_LOCAL,
          "alice@example.org bob@example.org friend@elsewhere.example"},

@@ -299,6 +299,21 @@ srv_acceptcb(struct evconnlistener *lis, evutil_socket_t fd,
 		say(sc, srv->sc->greeting);
 }
 
+/* SHA-256 of the fake server's certificate, for pinning it. */
+static char server_fingerprint[65];
+
+static void
+remember_fingerprint(X509 *x)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0, i;
+
+	assert_int_equal(X509_digest(x, EVP_sha256(), md, &n), 1);
+	assert_int_equal(n, 32);
+	for (i = 0; i < n; i++)
+		snprintf(server_fingerprint + 2 * i, 3, "%02x", md[i]);
+}
+
 static SSL_CTX *
 make_server_ctx(void)
 {
@@ -320,6 +335,7 @@ make_server_ctx(void)
 	                           0);
 	X509_set_issuer_name(x, name);
 	assert_true(X509_sign(x, pkey, EVP_sha256()) > 0);
+	remember_fingerprint(x);
 	ctx = SSL_CTX_new(TLS_server_method());
 	assert_non_null(ctx);
 	assert_int_equal(SSL_CTX_use_certificate(ctx, x), 1);
@@ -1177,6 +1193,7 @@ test_implicit_tls(void **state)
 	f->target.implicit_tls = true;
 	f->target.tls_required = true;
 	f->target.auth_user = "user";
+	f->target.tls_fingerprint = server_fingerprint;
 	f->target.auth_pass = "pass";
 	f->sc.ehlo = "250-fake.test\r\n250 AUTH PLAIN";
 	run(f);
@@ -1249,6 +1266,7 @@ test_auth_plain_tls(void **state)
 	f->sc.ehlo = "250-fake.test\r\n250-STARTTLS\r\n"
 	             "250 AUTH LOGIN PLAIN";
 	f->target.auth_user = "user";
+	f->target.tls_fingerprint = server_fingerprint;
 	f->target.auth_pass = "pass";
 	run(f);
 	assert_int_equal(f->got.o[0], RELAY_RCPT_ACCEPTED);
@@ -1264,11 +1282,53 @@ test_auth_login_tls(void **state)
 
 	f->sc.ehlo = "250-fake.test\r\n250-STARTTLS\r\n250 AUTH LOGIN";
 	f->target.auth_user = "user";
+	f->target.tls_fingerprint = server_fingerprint;
 	f->target.auth_pass = "pass";
 	run(f);
 	assert_int_equal(f->got.o[0], RELAY_RCPT_ACCEPTED);
 	assert_non_null(strstr(f->srv.cmds, "AUTH LOGIN\ndXNlcg==\ncGFzcw==\n"
 	                                    "MAIL FROM:"));
+}
+
+/* Credentials go only to the peer verified: a certificate that is not the
+ * pinned one, or that chains to no CA the client trusts, ends the session
+ * right after the handshake, before EHLO and AUTH. */
+static void
+run_unverified(struct fixture *f, const char *pin)
+{
+	f->sc.ehlo = "250-fake.test\r\n250-STARTTLS\r\n250 AUTH PLAIN";
+	f->target.auth_user = "user";
+	f->target.auth_pass = "pass";
+	f->target.tls_required = true;
+	f->target.tls_fingerprint = pin;
+	run(f);
+	assert_int_equal(f->got.stage, RELAY_STAGE_STARTTLS);
+	assert_int_equal(f->got.o[0], RELAY_RCPT_NOT_TRIED);
+	assert_non_null(
+	        strstr(f->got.error, "certificate verification failed"));
+	assert_string_equal(f->srv.cmds,
+	                    "EHLO ferry.example.org\nSTARTTLS\nQUIT\n");
+}
+
+static void
+test_auth_wrong_pin(void **state)
+{
+	struct fixture *f = *state;
+
+	run_unverified(f, "00000000000000000000000000000000"
+	                  "00000000000000000000000000000000");
+	assert_non_null(strstr(f->got.error, "is not smarthost_fingerprint"));
+}
+
+static void
+test_auth_untrusted_certificate(void **state)
+{
+	struct fixture *f = *state;
+
+	/* the system's CA store, and a self-signed certificate */
+	run_unverified(f, NULL);
+	assert_non_null(
+	        strstr(f->got.error, "for mx.example.net: self-signed"));
 }
 
 static void
@@ -1279,6 +1339,7 @@ test_auth_refused(void **state)
 	f->sc.ehlo = "250-fake.test\r\n250-STARTTLS\r\n250 AUTH PLAIN";
 	f->sc.auth = "535 5.7.8 Authentication credentials invalid";
 	f->target.auth_user = "user";
+	f->target.tls_fingerprint = server_fingerprint;
 	f->target.auth_pass = "bad";
 	run(f);
 	assert_int_equal(f->got.stage, RELAY_STAGE_AUTH);
@@ -1294,6 +1355,7 @@ test_auth_without_tls(void **state)
 
 	f->sc.ehlo = "250-fake.test\r\n250 AUTH PLAIN LOGIN";
 	f->target.auth_user = "user";
+	f->target.tls_fingerprint = server_fingerprint;
 	f->target.auth_pass = "pass";
 	run(f);
 	assert_int_equal(f->got.stage, RELAY_STAGE_AUTH);
@@ -1730,6 +1792,8 @@ main(void)
 	        T(test_starttls),
 	        T(test_starttls_refused),
 	        T(test_implicit_tls),
+	        T(test_auth_wrong_pin),
+	        T(test_auth_untrusted_certificate),
 	        T(test_tls_handshake_fails),
 	        T(test_large_message),
 	        T(test_tls_required_missing),
