@@ -129,7 +129,8 @@ def test_identity_the_login_may_not_use_is_kept_as_null(sub):
 
 def test_untrusted_identity_is_kept_as_null(ferry_factory, passwd):
     f = ferry_factory(auth=["backend = passwd-file",
-                            f"passwd_file = {passwd}", "require_tls = no"])
+                            f"passwd_file = {passwd}", "require_tls = no",
+                            "smtp = yes"])
     c = f.connect()
     assert "AUTH" in c.cmd("EHLO client.example")
     assert c.cmd("MAIL FROM:<x@elsewhere.example> "
