@@ -1,0 +1,116 @@
+/*
+ * fields.c — walking the header fields of a stored message, and the From
+ * domain that decides the signing domain.
+ */
+#include <string.h>
+#include <strings.h>
+
+#include "dkim/dkim_int.h"
+#include "dkim/sign_int.h"
+
+void
+dkim_each_field(const char *msg, size_t len,
+                int (*fn)(void *arg, const char *f, size_t n), void *arg)
+{
+	const char *body = dkim_body_start(msg, len), *p = msg;
+
+	while (p < body) {
+		const char *start = p, *nl;
+
+		if (p[0] == '\r' && p + 1 < body && p[1] == '\n')
+			break; /* the empty line */
+		/* A field runs on while the next line starts with WSP. */
+		do {
+			nl = memchr(p, '\n', (size_t)(body - p));
+			p = nl ? nl + 1 : body;
+		} while (p < body && (*p == ' ' || *p == '\t'));
+		size_t n = (size_t)(p - start);
+		while (n > 0 && (start[n - 1] == '\n' || start[n - 1] == '\r'))
+			n--;
+		if (fn(arg, start, n))
+			return;
+	}
+}
+
+bool
+dkim_field_is(const char *f, size_t n, const char *name)
+{
+	size_t nl = strlen(name);
+	const char *p;
+
+	if (n <= nl || strncasecmp(f, name, nl) != 0)
+		return false;
+	for (p = f + nl; p < f + n && (*p == ' ' || *p == '\t'); p++)
+		;
+	return p < f + n && *p == ':';
+}
+
+struct from_scan {
+	int count;
+	char domain[256];
+	bool ok;
+};
+
+/* The domain of the single mailbox in a From value: "Name <a@d>" or "a@d". */
+static bool
+from_domain(const char *v, size_t n, char *out, size_t outlen)
+{
+	const char *lt = memchr(v, '<', n), *end = v + n, *at, *p;
+	size_t i = 0;
+
+	if (lt) {
+		const char *gt = memchr(lt, '>', (size_t)(end - lt));
+		if (gt == NULL || memchr(gt, ',', (size_t)(end - gt)) ||
+		    memchr(gt, '<', (size_t)(end - gt)))
+			return false;
+		v = lt + 1;
+		end = gt;
+	} else if (memchr(v, ',', n)) {
+		return false; /* several authors */
+	}
+	at = NULL;
+	for (p = v; p < end; p++)
+		if (*p == '@')
+			at = p;
+	if (at == NULL)
+		return false;
+	for (p = at + 1; p < end && *p != ' ' && *p != '\t' && *p != '\r' &&
+	                 *p != '\n' && *p != ')' && *p != '(';
+	     p++) {
+		if (i + 1 >= outlen)
+			return false;
+		out[i++] =
+		        (*p >= 'A' && *p <= 'Z') ? (char)(*p - 'A' + 'a') : *p;
+	}
+	while (i > 0 && out[i - 1] == '.')
+		i--;
+	out[i] = '\0';
+	return i > 0;
+}
+
+static int
+from_cb(void *arg, const char *f, size_t n)
+{
+	struct from_scan *fs = arg;
+	const char *colon;
+
+	if (!dkim_field_is(f, n, "from"))
+		return 0;
+	fs->count++;
+	colon = memchr(f, ':', n);
+	fs->ok = from_domain(colon + 1, n - (size_t)(colon + 1 - f), fs->domain,
+	                     sizeof(fs->domain));
+	return 0;
+}
+
+bool
+dkim_from_domain(const char *msg, size_t len, char *out, size_t outlen)
+{
+	struct from_scan fs = {0};
+
+	dkim_each_field(msg, len, from_cb, &fs);
+	if (fs.count != 1 || !fs.ok || strlen(fs.domain) + 1 > outlen)
+		return false;
+	strcpy(out, fs.domain);
+	return true;
+}
