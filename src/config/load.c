@@ -397,6 +397,8 @@ config_free(struct config *cfg)
 	free(cfg->relay_dns_local_data);
 	free(cfg->relay_resolv_conf);
 	free(cfg->relay_tls_required);
+	free(cfg->dkim_key_dir);
+	free(cfg->dkim_sign_networks);
 	free(cfg->senders);
 	free(cfg);
 }

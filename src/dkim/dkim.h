@@ -33,6 +33,17 @@ size_t dkim_keys_count(const struct dkim_keys *keys);
  * parent with a key, or NULL. */
 const char *dkim_keys_domain_for(const struct dkim_keys *keys, const char *dom);
 
+/* The key domain that signs this outbound message, or NULL when it is not
+ * to be signed (policy.c says which mail qualifies). */
+struct config;
+struct envelope;
+const char *dkim_signing_domain(const struct dkim_keys *keys,
+                                const struct config *cfg,
+                                const struct envelope *env, const char *msg,
+                                size_t len);
+/* addr is inside one of the comma-separated CIDR networks of list. */
+bool dkim_in_networks(const char *list, const char *addr);
+
 /* The DKIM-Signature fields (CRLF-terminated, heap) of every key of
  * domain; NULL with *error_r on failure or when the domain has no key. */
 char *dkim_sign_message(const struct dkim_keys *keys, const char *domain,

@@ -47,45 +47,50 @@ dkim_field_is(const char *f, size_t n, const char *name)
 
 struct from_scan {
 	int count;
-	char domain[256];
+	char address[512];
 	bool ok;
 };
 
-/* The domain of the single mailbox in a From value: "Name <a@d>" or "a@d". */
 static bool
-from_domain(const char *v, size_t n, char *out, size_t outlen)
+addr_char(char c)
 {
-	const char *lt = memchr(v, '<', n), *end = v + n, *at, *p;
+	return c != ' ' && c != '\t' && c != '\r' && c != '\n' && c != '(' &&
+	       c != ')' && c != '<' && c != '>';
+}
+
+/* The single mailbox of a From value, "Name <a@d>" or "a@d (Name)", with
+ * the domain lower-cased. */
+static bool
+from_address(const char *v, size_t n, char *out, size_t outlen)
+{
+	const char *lt = memchr(v, '<', n), *end = v + n, *p, *at = NULL;
 	size_t i = 0;
 
 	if (lt) {
 		const char *gt = memchr(lt, '>', (size_t)(end - lt));
 		if (gt == NULL || memchr(gt, ',', (size_t)(end - gt)) ||
-		    memchr(gt, '<', (size_t)(end - gt)))
+		    memchr(gt + 1, '<', (size_t)(end - gt - 1)))
 			return false;
 		v = lt + 1;
 		end = gt;
 	} else if (memchr(v, ',', n)) {
 		return false; /* several authors */
 	}
-	at = NULL;
-	for (p = v; p < end; p++)
-		if (*p == '@')
-			at = p;
-	if (at == NULL)
-		return false;
-	for (p = at + 1; p < end && *p != ' ' && *p != '\t' && *p != '\r' &&
-	                 *p != '\n' && *p != ')' && *p != '(';
-	     p++) {
+	while (v < end && !addr_char(*v))
+		v++;
+	for (p = v; p < end && addr_char(*p); p++) {
 		if (i + 1 >= outlen)
 			return false;
-		out[i++] =
-		        (*p >= 'A' && *p <= 'Z') ? (char)(*p - 'A' + 'a') : *p;
+		if (*p == '@')
+			at = p;
+		out[i++] = (at && *p >= 'A' && *p <= 'Z')
+		                   ? (char)(*p - 'A' + 'a')
+		                   : *p;
 	}
 	while (i > 0 && out[i - 1] == '.')
 		i--;
 	out[i] = '\0';
-	return i > 0;
+	return at != NULL && at > v && (size_t)(at - v) + 1 < i;
 }
 
 static int
@@ -98,19 +103,19 @@ from_cb(void *arg, const char *f, size_t n)
 		return 0;
 	fs->count++;
 	colon = memchr(f, ':', n);
-	fs->ok = from_domain(colon + 1, n - (size_t)(colon + 1 - f), fs->domain,
-	                     sizeof(fs->domain));
+	fs->ok = from_address(colon + 1, n - (size_t)(colon + 1 - f),
+	                      fs->address, sizeof(fs->address));
 	return 0;
 }
 
 bool
-dkim_from_domain(const char *msg, size_t len, char *out, size_t outlen)
+dkim_from_address(const char *msg, size_t len, char *out, size_t outlen)
 {
 	struct from_scan fs = {0};
 
 	dkim_each_field(msg, len, from_cb, &fs);
-	if (fs.count != 1 || !fs.ok || strlen(fs.domain) + 1 > outlen)
+	if (fs.count != 1 || !fs.ok || strlen(fs.address) + 1 > outlen)
 		return false;
-	strcpy(out, fs.domain);
+	strcpy(out, fs.address);
 	return true;
 }

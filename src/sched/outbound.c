@@ -187,8 +187,10 @@ msg_load_data(struct outbound *ob, struct out_msg *m)
 {
 	if (m->data)
 		return true;
-	if (spool_read_msg(ob->spool, m->id, &m->data, &m->len) == 0)
+	if (spool_read_msg(ob->spool, m->id, &m->data, &m->len) == 0) {
+		outbound_dkim_sign(ob, m);
 		return true;
+	}
 	log_event(LOG_LVL_WARN, "relay-deferred", "id", m->id, "error",
 	          strerror(errno), NULL);
 	m->next_attempt = time(NULL) + ob->cfg->relay_retry_min;

@@ -128,11 +128,16 @@ struct outbound {
 	struct dns_resolver *dns;
 	struct out_msg_list msgs;
 	struct out_dest_list dests;
-	struct out_conn_list conns; /* idle connections (conn_cache.c) */
-	struct event *tick;         /* retries that came due */
-	struct event *kick;         /* run the scheduler soon, once */
+	struct out_conn_list conns;   /* idle connections (conn_cache.c) */
+	struct event *tick;           /* retries that came due */
+	struct event *kick;           /* run the scheduler soon, once */
+	const struct dkim_keys *dkim; /* signing keys, or NULL */
 	bool stopping;
 };
+
+/* dkim_sign.c: prepends the DKIM-Signature fields m's origin and From call
+ * for to m->data. */
+void outbound_dkim_sign(struct outbound *ob, struct out_msg *m);
 
 /* outbound.c */
 struct out_dest *outbound_dest(struct outbound *ob, const char *domain);

@@ -136,36 +136,38 @@ test_body_hash(void **state)
 }
 
 static void
-test_from_domain(void **state)
+test_from_address(void **state)
 {
 	static const struct {
-		const char *msg, *domain;
+		const char *msg, *address;
 	} cases[] = {
-	        {"From: Joe <joe@Football.Example.COM>\r\n\r\n",
-	         "football.example.com"},
-	        {"from: a@b.example\r\nTo: x@y\r\n\r\n", "b.example"},
+	        {"From: Joe <Joe@Football.Example.COM>\r\n\r\n",
+	         "Joe@football.example.com"},
+	        {"from: a@b.example\r\nTo: x@y\r\n\r\n", "a@b.example"},
 	        {"From: \"a@evil.example\" <a@good.example>\r\n\r\n",
-	         "good.example"},
+	         "a@good.example"},
 	        {"From:\r\n\tJoe <joe@folded.example>\r\n\r\n",
-	         "folded.example"},
-	        {"From: a@b.example (Joe)\r\n\r\n", "b.example"},
+	         "joe@folded.example"},
+	        {"From: a@b.example (Joe)\r\n\r\n", "a@b.example"},
+	        {"From: <@b.example>\r\n\r\n", NULL},
+	        {"From: Joe <joe@good.example> <x@evil.example>\r\n\r\n", NULL},
 	        {"From: a@one.example\r\nFrom: b@two.example\r\n\r\n", NULL},
 	        {"From: a@one.example, b@two.example\r\n\r\n", NULL},
 	        {"To: x@y\r\n\r\nFrom: a@b.example\r\n", NULL},
 	        {"From: nobody\r\n\r\n", NULL},
 	};
-	char dom[256];
+	char dom[512];
 	size_t i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		bool ok = dkim_from_domain(cases[i].msg, strlen(cases[i].msg),
-		                           dom, sizeof(dom));
-		if (cases[i].domain == NULL) {
+		bool ok = dkim_from_address(cases[i].msg, strlen(cases[i].msg),
+		                            dom, sizeof(dom));
+		if (cases[i].address == NULL) {
 			assert_false(ok);
 			continue;
 		}
 		assert_true(ok);
-		assert_string_equal(dom, cases[i].domain);
+		assert_string_equal(dom, cases[i].address);
 	}
 }
 
@@ -176,7 +178,7 @@ main(void)
 	        cmocka_unit_test(test_rfc8463_vector),
 	        cmocka_unit_test(test_canon_header),
 	        cmocka_unit_test(test_body_hash),
-	        cmocka_unit_test(test_from_domain),
+	        cmocka_unit_test(test_from_address),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
