@@ -39,7 +39,7 @@ else
 FERRY	 = ferry
 endif
 
-.PHONY: all check unit integration fuzz fuzz-run install clean format \
+.PHONY: all check unit integration fuzz fuzz-run install clean format bench-dkim \
 	format-check lint lint-replies cppcheck tidy docs
 all: $(FERRY)
 
@@ -183,3 +183,10 @@ bench-spool: $(BUILD)/libferry.a
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $(BUILD)/bench/spool_bench \
 		bench/spool_bench.c $(BUILD)/libferry.a $(LDLIBS)
 	$(BUILD)/bench/spool_bench
+
+# DKIM signing cost per message (bench/dkim_bench.c): rsa-2048, ed25519.
+bench-dkim: $(BUILD)/libferry.a $(FERRY)
+	@mkdir -p $(BUILD)/bench
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $(BUILD)/bench/dkim_bench \
+		bench/dkim_bench.c $(BUILD)/libferry.a $(LDLIBS)
+	$(BUILD)/bench/dkim_bench $(CURDIR)/$(FERRY)
