@@ -331,8 +331,9 @@ parse(int argc, char **argv, struct dkim_opts *o, const char **verb)
 		o->domain = argv[optind++];
 		o->selector = argv[optind++];
 	}
-	if (optind != argc || !name_ok(o->domain) || !name_ok(o->selector) ||
-	    strchr(o->selector, '.') || o->bits < 1024 || o->bits > 8192 ||
+	if (optind != argc || o->selector == NULL || !name_ok(o->domain) ||
+	    !name_ok(o->selector) || strchr(o->selector, '.') ||
+	    o->bits < 1024 || o->bits > 8192 ||
 	    (strcmp(o->type, "rsa") != 0 && strcmp(o->type, "ed25519") != 0) ||
 	    (strcmp(*verb, "keygen") != 0 && strcmp(*verb, "check") != 0))
 		return EX_USAGE;

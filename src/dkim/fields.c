@@ -114,8 +114,10 @@ dkim_from_address(const char *msg, size_t len, char *out, size_t outlen)
 	struct from_scan fs = {0};
 
 	dkim_each_field(msg, len, from_cb, &fs);
-	if (fs.count != 1 || !fs.ok || strlen(fs.address) + 1 > outlen)
+	size_t l = strlen(fs.address);
+
+	if (fs.count != 1 || !fs.ok || l + 1 > outlen)
 		return false;
-	strcpy(out, fs.address);
+	memcpy(out, fs.address, l + 1);
 	return true;
 }

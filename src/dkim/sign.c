@@ -226,8 +226,9 @@ append_folded(char *out, size_t outlen, const char *b64)
 
 	for (i = 0; i < l && used + 5 < outlen; i++) {
 		if (i > 0 && i % 72 == 0) {
-			memcpy(out + used, "\r\n\t", 3);
-			used += 3;
+			out[used++] = '\r';
+			out[used++] = '\n';
+			out[used++] = '\t';
 		}
 		out[used++] = b64[i];
 	}
