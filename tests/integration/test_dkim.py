@@ -264,3 +264,23 @@ def test_keygen_and_check(ferry_factory, remote_factory, passwd, keys):
     assert p.returncode == 65 and "does not match" in p.stdout, p.stdout
     p = run_check(f, "--dir", keydir, "example.test", "rsa1")
     assert p.returncode == 69 and "no DKIM record" in p.stdout, p.stdout
+
+
+def test_local_sendmail_is_signed(ferry_factory, remote_factory, passwd,
+                                  keys):
+    r = remote_factory()
+    f = signing_ferry(ferry_factory, passwd, keys, r.port)
+    p = subprocess.run([FERRY, "sendmail", "-C", f.config_path, "-f",
+                        "alice@example.test", "ok-local@remote.test"],
+                       input=b"From: alice@example.test\nSubject: local\n\n"
+                       b"from a script\n", capture_output=True, timeout=30)
+    assert p.returncode == 0, p.stderr
+    msg = received_by(r, "ok-local@remote.test")
+    assert dkimpy_verdicts(msg, keys[1]) == [True, True]
+    # Without -f the sender is the login at the host name, not the From.
+    p = subprocess.run([FERRY, "sendmail", "-C", f.config_path,
+                        "ok-local2@remote.test"],
+                       input=b"From: alice@example.test\nSubject: local\n\n"
+                       b"x\n", capture_output=True, timeout=30)
+    assert p.returncode == 0, p.stderr
+    assert signatures(received_by(r, "ok-local2@remote.test")) == []
