@@ -78,14 +78,38 @@ dkim_body_start(const char *msg, size_t len)
 	return end;
 }
 
-/* One body line (without its CRLF) in relaxed form into the digest. */
+/* The digest, fed at most `left` octets when l= limits the body
+ * (left < 0: no limit). */
+struct feed {
+	EVP_MD_CTX *md;
+	long left;
+};
+
 static void
-hash_line(EVP_MD_CTX *md, const char *l, size_t n)
+feed(struct feed *f, const char *p, size_t n)
+{
+	if (f->left >= 0 && (long)n > f->left)
+		n = (size_t)f->left;
+	if (n == 0)
+		return;
+	EVP_DigestUpdate(f->md, p, n);
+	if (f->left >= 0)
+		f->left -= (long)n;
+}
+
+/* One body line (without its CRLF) in canonical form into the digest. */
+static void
+hash_line(struct feed *f, const char *l, size_t n, bool relaxed)
 {
 	char buf[1024];
 	size_t i, o = 0;
 	bool sp = false;
 
+	if (!relaxed) {
+		feed(f, l, n);
+		feed(f, "\r\n", 2);
+		return;
+	}
 	while (n > 0 && is_wsp(l[n - 1]))
 		n--;
 	for (i = 0; i < n; i++) {
@@ -94,7 +118,7 @@ hash_line(EVP_MD_CTX *md, const char *l, size_t n)
 			continue;
 		}
 		if (o + 2 > sizeof(buf)) {
-			EVP_DigestUpdate(md, buf, o);
+			feed(f, buf, o);
 			o = 0;
 		}
 		if (sp)
@@ -104,43 +128,58 @@ hash_line(EVP_MD_CTX *md, const char *l, size_t n)
 	}
 	buf[o++] = '\r';
 	buf[o++] = '\n';
-	EVP_DigestUpdate(md, buf, o);
+	feed(f, buf, o);
 }
 
 int
-dkim_body_hash(const char *msg, size_t len, char out[64])
+dkim_body_digest(const char *msg, size_t len, bool relaxed, long limit,
+                 unsigned char *dg, unsigned *dglen)
 {
 	const char *p = dkim_body_start(msg, len), *end = msg + len;
-	unsigned char digest[EVP_MAX_MD_SIZE];
-	unsigned dlen = 0;
 	size_t empty = 0; /* empty lines held back: trailing ones vanish */
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	bool any = false;
+	struct feed f = {EVP_MD_CTX_new(), limit};
 
-	if (md == NULL || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
-		EVP_MD_CTX_free(md);
+	if (f.md == NULL || !EVP_DigestInit_ex(f.md, EVP_sha256(), NULL)) {
+		EVP_MD_CTX_free(f.md);
 		return -1;
 	}
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		const char *lend = nl ? nl : end;
-		size_t n = (size_t)(lend - p);
-		size_t k;
+		size_t n = (size_t)(lend - p), k = 0;
 
 		if (n > 0 && p[n - 1] == '\r')
 			n--;
-		for (k = 0; k < n && is_wsp(p[k]); k++)
-			;
+		if (relaxed)
+			for (k = 0; k < n && is_wsp(p[k]); k++)
+				;
 		if (k == n) {
 			empty++;
 		} else {
 			for (; empty > 0; empty--)
-				EVP_DigestUpdate(md, "\r\n", 2);
-			hash_line(md, p, n);
+				feed(&f, "\r\n", 2);
+			hash_line(&f, p, n, relaxed);
+			any = true;
 		}
 		p = nl ? nl + 1 : end;
 	}
-	EVP_DigestFinal_ex(md, digest, &dlen);
-	EVP_MD_CTX_free(md);
+	/* Simple: an empty body is one CRLF (RFC 6376 s3.4.3). */
+	if (!relaxed && !any)
+		feed(&f, "\r\n", 2);
+	EVP_DigestFinal_ex(f.md, dg, dglen);
+	EVP_MD_CTX_free(f.md);
+	return 0;
+}
+
+int
+dkim_body_hash(const char *msg, size_t len, char out[64])
+{
+	unsigned char digest[EVP_MAX_MD_SIZE];
+	unsigned dlen = 0;
+
+	if (dkim_body_digest(msg, len, true, -1, digest, &dlen) < 0)
+		return -1;
 	EVP_EncodeBlock((unsigned char *)out, digest, (int)dlen);
 	return 0;
 }

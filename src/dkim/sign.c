@@ -64,14 +64,19 @@ collect_cb(void *arg, const char *f, size_t n)
 }
 
 static int
-hash_canon(EVP_MD_CTX *md, const char *f, size_t n, bool crlf)
+hash_canon(EVP_MD_CTX *md, const char *f, size_t n, bool crlf, bool relaxed)
 {
 	char *buf = malloc(n + 4);
 	long c;
 
 	if (buf == NULL)
 		abort();
-	c = dkim_canon_header(f, n, buf, n + 4);
+	if (relaxed) {
+		c = dkim_canon_header(f, n, buf, n + 4);
+	} else {
+		memcpy(buf, f, n); /* simple: as it is (RFC 6376 s3.4.1) */
+		c = (long)n;
+	}
 	if (c >= 0) {
 		if (crlf) {
 			buf[c++] = '\r';
@@ -85,7 +90,8 @@ hash_canon(EVP_MD_CTX *md, const char *f, size_t n, bool crlf)
 
 /* Each name of h picks the lowest unused instance (RFC 6376 s5.4.2). */
 static int
-hash_selected(EVP_MD_CTX *md, struct field_list *fl, const char *h)
+hash_selected(EVP_MD_CTX *md, struct field_list *fl, const char *h,
+              bool relaxed)
 {
 	const char *p = h;
 
@@ -109,8 +115,8 @@ hash_selected(EVP_MD_CTX *md, struct field_list *fl, const char *h)
 			if (!fl->used[i] &&
 			    dkim_field_is(fl->f[i], fl->n[i], name)) {
 				fl->used[i] = true;
-				if (hash_canon(md, fl->f[i], fl->n[i], true) <
-				    0)
+				if (hash_canon(md, fl->f[i], fl->n[i], true,
+				               relaxed) < 0)
 					return -1;
 				break;
 			}
@@ -144,37 +150,47 @@ sign_digest(EVP_PKEY *key, const unsigned char *dg, size_t dglen,
 }
 
 int
-dkim_sign_field(EVP_PKEY *key, const char *field, const char *h,
-                const char *msg, size_t len, char *out, size_t outlen,
-                const char **error_r)
+dkim_header_digest(const char *field, size_t flen, const char *h,
+                   const char *msg, size_t len, bool relaxed, unsigned char *dg,
+                   unsigned *dglen)
 {
 	struct field_list *fl = malloc(sizeof(*fl));
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	unsigned char dg[EVP_MAX_MD_SIZE], sig[1024];
-	unsigned dglen = 0;
-	size_t siglen = sizeof(sig);
 	int rc = -1;
 
 	if (fl == NULL || md == NULL)
 		abort();
 	fl->count = 0;
 	dkim_each_field(msg, len, collect_cb, fl);
-	*error_r = "cannot hash the header";
-	if (EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1 ||
-	    hash_selected(md, fl, h) < 0 ||
-	    hash_canon(md, field, strlen(field), false) < 0 ||
-	    EVP_DigestFinal_ex(md, dg, &dglen) != 1)
-		goto out;
-	*error_r = "cannot sign";
-	if (sign_digest(key, dg, dglen, sig, &siglen) < 0 ||
-	    4 * ((siglen + 2) / 3) + 1 > outlen)
-		goto out;
-	EVP_EncodeBlock((unsigned char *)out, sig, (int)siglen);
-	rc = 0;
-out:
+	if (EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
+	    hash_selected(md, fl, h, relaxed) == 0 &&
+	    hash_canon(md, field, flen, false, relaxed) == 0 &&
+	    EVP_DigestFinal_ex(md, dg, dglen) == 1)
+		rc = 0;
 	EVP_MD_CTX_free(md);
 	free(fl);
 	return rc;
+}
+
+int
+dkim_sign_field(EVP_PKEY *key, const char *field, const char *h,
+                const char *msg, size_t len, char *out, size_t outlen,
+                const char **error_r)
+{
+	unsigned char dg[EVP_MAX_MD_SIZE], sig[1024];
+	unsigned dglen = 0;
+	size_t siglen = sizeof(sig);
+
+	*error_r = "cannot hash the header";
+	if (dkim_header_digest(field, strlen(field), h, msg, len, true, dg,
+	                       &dglen) < 0)
+		return -1;
+	*error_r = "cannot sign";
+	if (sign_digest(key, dg, dglen, sig, &siglen) < 0 ||
+	    4 * ((siglen + 2) / 3) + 1 > outlen)
+		return -1;
+	EVP_EncodeBlock((unsigned char *)out, sig, (int)siglen);
+	return 0;
 }
 
 struct count_arg {

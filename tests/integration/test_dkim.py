@@ -284,3 +284,81 @@ def test_local_sendmail_is_signed(ferry_factory, remote_factory, passwd,
                        b"x\n", capture_output=True, timeout=30)
     assert p.returncode == 0, p.stderr
     assert signatures(received_by(r, "ok-local2@remote.test")) == []
+
+
+def ferry_verify(f, msg):
+    p = subprocess.run([FERRY, "dkim", "--config", f.config_path, "verify"],
+                       input=msg, capture_output=True, timeout=60)
+    return p.returncode, p.stdout.decode().splitlines()
+
+
+def sign_dkimpy(keydir, msg, selector, canon, algo):
+    key = open(os.path.join(keydir, "example.test", selector + ".pem"),
+               "rb").read()
+    if algo == b"ed25519-sha256":
+        # dkimpy takes the bare 32-byte Ed25519 key, base64.
+        der = subprocess.run(["openssl", "pkey", "-outform", "DER"],
+                             input=key, capture_output=True,
+                             check=True).stdout
+        key = base64.b64encode(der[-32:])
+    return dkim.sign(msg, selector.encode(), b"example.test", key,
+                     canonicalize=canon, signature_algorithm=algo,
+                     include_headers=[b"from", b"to", b"subject"]) + msg
+
+
+MESSAGE = (b"From: Alice <alice@example.test>\r\nTo: bob@remote.test\r\n"
+           b"Subject: verify me\r\n\r\nA  body with\t spaces \r\n\r\n\r\n")
+
+
+@pytest.mark.parametrize("selector,algo", [("rsa1", b"rsa-sha256"),
+                                           ("ed1", b"ed25519-sha256")])
+@pytest.mark.parametrize("canon", [(b"relaxed", b"relaxed"),
+                                   (b"simple", b"simple"),
+                                   (b"relaxed", b"simple")])
+def test_ferry_verifies_what_dkimpy_signs(ferry_factory, remote_factory,
+                                          passwd, keys, selector, algo, canon):
+    keydir, records = keys
+    r = remote_factory()
+    f = signing_ferry(ferry_factory, passwd, keys, r.port)
+    signed = sign_dkimpy(keydir, MESSAGE, selector, canon, algo)
+    for msg in (signed, signed.replace(b"verify me", b"verify m3"),
+                signed.replace(b"A  body", b"A  bodY")):
+        expect = dkimpy_verdicts(msg, records)
+        rc, lines = ferry_verify(f, msg)
+        got = [line.startswith("dkim=pass") for line in lines]
+        assert got == expect, (lines, expect)
+        assert (rc == 0) == expect[0]
+
+
+def test_opendkim_testmsg_rsa_sha1_is_refused(ferry_factory, remote_factory,
+                                             passwd, keys):
+    """opendkim-testmsg (OpenDKIM 2.11) can only sign with rsa-sha1, which
+    RFC 8301 s3.1 forbids verifiers to accept: ferry says permerror."""
+    keydir, records = keys
+    r = remote_factory()
+    f = signing_ferry(ferry_factory, passwd, keys, r.port)
+    msg = MESSAGE.replace(b"\r\n\r\n", b"\r\nDate: Mon, 7 Dec 2026 "
+                          b"03:00:00 +0000\r\n\r\n", 1)
+    p = subprocess.run(["opendkim-testmsg", "-C", "-d", "example.test", "-s",
+                        "rsa1", "-k",
+                        os.path.join(keydir, "example.test", "rsa1.pem")],
+                       input=msg, capture_output=True, timeout=30)
+    assert p.returncode == 0, p.stderr
+    signed = p.stdout
+    assert b"a=rsa-sha1;" in signed
+    rc, lines = ferry_verify(f, signed)
+    assert rc == 65 and lines == ["dkim=permerror (unsupported algorithm)"], \
+        lines
+
+
+def test_ferry_verifies_its_own_signatures(ferry_factory, remote_factory,
+                                           passwd, keys):
+    r = remote_factory()
+    f = signing_ferry(ferry_factory, passwd, keys, r.port)
+    submit(f, "alice@example.test", "alice@example.test", ["ok9@remote.test"])
+    msg = received_by(r, "ok9@remote.test")
+    rc, lines = ferry_verify(f, msg)
+    assert rc == 0 and len(lines) == 2, lines
+    assert all(line.startswith("dkim=pass") for line in lines), lines
+    rc, lines = ferry_verify(f, b"From: a@example.test\r\n\r\nx\r\n")
+    assert rc == 65 and lines == ["dkim=none"]

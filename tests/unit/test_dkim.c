@@ -15,6 +15,7 @@
 
 #include "dkim/dkim.h"
 #include "dkim/sign_int.h"
+#include "dkim/verify.h"
 
 /* RFC 8463 appendix A: the message, its signature field and the key. */
 #define RFC8463_BODY                                                           \
@@ -76,6 +77,70 @@ test_rfc8463_vector(void **state)
 	assert_string_equal(txt, rfc8463_pub);
 	free(txt);
 	EVP_PKEY_free(key);
+}
+
+/* The RFC 8463 example verifies; a changed header or body does not. */
+static void
+test_verify_rfc8463(void **state)
+{
+	static const char field[] =
+	        "DKIM-Signature: v=1; a=ed25519-sha256; c=relaxed/relaxed;\r\n"
+	        " d=football.example.com; i=@football.example.com;\r\n"
+	        " q=dns/txt; s=brisbane; t=1528637909; h=from : to :\r\n"
+	        " subject : date : message-id : from : subject : date;\r\n"
+	        " bh=2jUSOH9NhtVGCQWNr9BrIAPreKQjO6Sn7XIkfJVOzv8=;\r\n"
+	        " b=/"
+	        "gCrinpcQOoIfuHNQIbq4pgh9kyIK3AQUdt9OdqQehSwhEIug4D11Bus\r\n"
+	        " Fa3bT3FY5OsU7ZbnKELq+eXdp1Q1Dw==";
+	const char msg[] = RFC8463_BODY;
+	char bad[sizeof(msg)];
+	struct dkim_sig sig;
+	const char *why = NULL;
+
+	assert_int_equal(dkim_sig_parse(field, strlen(field), &sig, &why), 0);
+	assert_string_equal(sig.d, "football.example.com");
+	assert_string_equal(sig.s, "brisbane");
+	assert_int_equal(
+	        dkim_sig_verify(&sig, rfc8463_pub, msg, strlen(msg), &why),
+	        DKIM_PASS);
+	memcpy(bad, msg, sizeof(msg));
+	bad[strlen("From: Joe")] = 'X'; /* a signed header */
+	assert_int_equal(
+	        dkim_sig_verify(&sig, rfc8463_pub, bad, strlen(bad), &why),
+	        DKIM_FAIL);
+	memcpy(bad, msg, sizeof(msg));
+	bad[strlen(msg) - 4] = 'X'; /* the body */
+	assert_int_equal(
+	        dkim_sig_verify(&sig, rfc8463_pub, bad, strlen(bad), &why),
+	        DKIM_FAIL);
+	assert_string_equal(why, "body hash did not verify");
+	/* Another key, a revoked one, one of the wrong type. */
+	assert_int_equal(
+	        dkim_sig_verify(
+	                &sig,
+	                "v=DKIM1; k=ed25519; "
+	                "p=AQjyqW1YqRZpkoU5jFliaC6vkQ7zEOuknjiEuqEJeaQ=",
+	                msg, strlen(msg), &why),
+	        DKIM_FAIL);
+	assert_int_equal(dkim_sig_verify(&sig, "v=DKIM1; k=ed25519; p=", msg,
+	                                 strlen(msg), &why),
+	                 DKIM_PERMERROR);
+	assert_int_equal(dkim_sig_verify(&sig, "v=DKIM1; p=MIIBIj", msg,
+	                                 strlen(msg), &why),
+	                 DKIM_PERMERROR);
+	dkim_sig_free(&sig);
+	/* Unusable signatures. */
+	static const char sha1[] = "DKIM-Signature: v=1; a=rsa-sha1; d=a; s=b; "
+	                           "h=from; bh=x; b=y";
+	static const char nofrom[] = "DKIM-Signature: v=1; a=rsa-sha256; d=a; "
+	                             "s=b; h=to; bh=x; b=y";
+	assert_int_equal(dkim_sig_parse(sha1, strlen(sha1), &sig, &why), -1);
+	assert_string_equal(why, "unsupported algorithm");
+	dkim_sig_free(&sig);
+	assert_int_equal(dkim_sig_parse(nofrom, strlen(nofrom), &sig, &why),
+	                 -1);
+	assert_string_equal(why, "From is not signed");
+	dkim_sig_free(&sig);
 }
 
 static void
@@ -176,6 +241,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_rfc8463_vector),
+	        cmocka_unit_test(test_verify_rfc8463),
 	        cmocka_unit_test(test_canon_header),
 	        cmocka_unit_test(test_body_hash),
 	        cmocka_unit_test(test_from_address),
