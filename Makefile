@@ -43,7 +43,7 @@ FERRY	 = ferry
 endif
 
 .PHONY: all check unit integration fuzz fuzz-run install uninstall clean format \
-	format-check lint lint-replies cppcheck tidy docs bench-bounce bounce-score
+	format-check lint lint-replies cppcheck tidy docs bench-bounce bounce-score bench-dkim
 all: $(FERRY)
 
 $(FERRY): $(BUILD)/src/main.o $(BUILD)/libferry.a
@@ -209,3 +209,10 @@ bench-spool: $(BUILD)/libferry.a
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $(BUILD)/bench/spool_bench \
 		bench/spool_bench.c $(BUILD)/libferry.a $(LDLIBS)
 	$(BUILD)/bench/spool_bench
+
+# DKIM signing cost per message (bench/dkim_bench.c): rsa-2048, ed25519.
+bench-dkim: $(BUILD)/libferry.a $(FERRY)
+	@mkdir -p $(BUILD)/bench
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $(BUILD)/bench/dkim_bench \
+		bench/dkim_bench.c $(BUILD)/libferry.a $(LDLIBS)
+	$(BUILD)/bench/dkim_bench $(CURDIR)/$(FERRY)

@@ -236,6 +236,20 @@ write_relay_config() { # dir dests
 	} >>"$dir/ferry.conf"
 }
 
+# W2S/W2E: W2 with every message DKIM-signed (rsa-2048 / ed25519) for the
+# sender's domain client.test; the load comes from 127.0.0.1, which
+# sign_networks trusts like an authenticated submission.
+add_dkim_config() { # dir type
+	local dir=$1 type=$2
+	"$FERRY_BIN" dkim keygen --dir "$dir/dkim" --domain client.test \
+		--selector bench --type "$type" >/dev/null 2>&1
+	{
+		echo "[dkim]"
+		echo "key_dir = $dir/dkim"
+		echo "sign_networks = 127.0.0.0/8"
+	} >>"$dir/ferry.conf"
+}
+
 relay_count() { # log
 	grep -c 'event=relay-delivered' "$1" 2>/dev/null || true
 }
@@ -303,12 +317,15 @@ ferry_ready() { # name
 	port_free "$FERRY_PORT" || { skip_row "$1" "port $FERRY_PORT busy"; return 1; }
 }
 
-relay_workload() { # name msgs rcpts dests base
+relay_workload() { # name msgs rcpts dests base [dkim-type]
 	local name=$1 msgs=$2 rcpts=$3 dests=$4 base=$5 sink
 	ferry_ready "$name" || return
 	port_free "$SINK_PORT" || { skip_row "$name" "port $SINK_PORT busy"; return; }
 	prepare_dir "$name"
 	write_relay_config "$OUT/$name" "$dests"
+	if [ -n "${6:-}" ]; then
+		add_dkim_config "$OUT/$name" "$6"
+	fi
 	"$SINK" -u nobody "127.0.0.1:$SINK_PORT" 256 2>"$OUT/$name/sink.log" &
 	sink=$!
 	started+=("$sink")
@@ -340,6 +357,8 @@ for w in $WORKLOADS; do
 	W1) ferry_workload W1 "$N" 1 "$USERS" P1 ;;
 	W3) ferry_workload W3 "$N3" "$RCPTS" 1 P3 ;;
 	W2) relay_workload W2 "$N" 1 1 P1 ;;
+	W2S) relay_workload W2S "$N" 1 1 P1 rsa ;;
+	W2E) relay_workload W2E "$N" 1 1 P1 ed25519 ;;
 	W4) relay_workload W4 "$N3" "$RCPTS" 5 P3 ;;
 	*) echo "bench: unknown workload $w" >&2 ;;
 	esac

@@ -23,6 +23,7 @@
 #include "cli/privileges.h"
 #include "config/config.h"
 #include "deliver/local.h"
+#include "dkim/dkim.h"
 #include "policy/recipient.h"
 #include "control/control.h"
 #include "sched/outbound.h"
@@ -40,6 +41,7 @@ struct daemon {
 	struct smtp_server *server;
 	struct local_delivery *delivery;
 	struct outbound *outbound;
+	struct dkim_keys *dkim;
 	struct control *control;
 	struct tls_server *tls;
 	struct auth_service *auth;
@@ -180,6 +182,27 @@ print_next_steps(const struct daemon *d)
 	        d->cfg->domains[0].maildir_root, user);
 }
 
+/* The signing keys are read as root, like the TLS key. */
+static int
+dkim_keys_start(struct daemon *d)
+{
+	const char *err = "";
+	char n[24];
+
+	d->dkim = dkim_keys_load(d->cfg->dkim_key_dir, &err);
+	if (d->dkim == NULL) {
+		log_event(LOG_LVL_ERROR, "dkim", "dir", d->cfg->dkim_key_dir,
+		          "error", err, NULL);
+		return -1;
+	}
+	if (dkim_keys_count(d->dkim) > 0) {
+		snprintf(n, sizeof(n), "%zu", dkim_keys_count(d->dkim));
+		log_event(LOG_LVL_INFO, "dkim-keys", "dir",
+		          d->cfg->dkim_key_dir, "keys", n, NULL);
+	}
+	return 0;
+}
+
 static int
 daemon_start(struct daemon *d)
 {
@@ -208,6 +231,8 @@ daemon_start(struct daemon *d)
 		}
 		smtp_server_set_auth(d->server, d->auth);
 	}
+	if (dkim_keys_start(d) < 0)
+		return EX_CONFIG;
 	print_next_steps(d);
 	if (privileges_drop(d->cfg) < 0)
 		return EX_NOPERM;
@@ -219,6 +244,7 @@ daemon_start(struct daemon *d)
 	if (d->outbound == NULL)
 		return EX_SOFTWARE;
 	local_delivery_on_success(d->delivery, success_notice, d);
+	outbound_set_dkim(d->outbound, d->dkim);
 	spool_set_queued_cb(d->spool, queued_cb, d);
 	spool_scan(d->spool, queued_cb, d);
 	d->control = control_start(d->base, d->cfg, d->spool, &ctl_hooks, d);
@@ -272,6 +298,7 @@ daemon_stop(struct daemon *d)
 	if (d->sighup)
 		event_free(d->sighup);
 	tls_server_free(d->tls);
+	dkim_keys_free(d->dkim);
 	if (d->auth)
 		auth_service_free(d->auth);
 	if (d->grace)

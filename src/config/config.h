@@ -151,6 +151,9 @@ struct config {
 	int timeout_command;    /* 300 */
 	int timeout_data_block; /* 180 */
 	int timeout_data_end;   /* 600 */
+	/* [dkim] */
+	char *dkim_key_dir; /* DIR/DOMAIN/SELECTOR.pem; NULL: no signing */
+	char *dkim_sign_networks; /* "192.0.2.0/24,...": signed without AUTH */
 	/* [queue] */
 	char *spool_dir;
 	enum sync_mode sync_mode;

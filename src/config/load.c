@@ -473,6 +473,8 @@ config_free(struct config *cfg)
 	free(cfg->relay_smarthost_ca_file);
 	free(cfg->relay_smarthost_fingerprint);
 	free(cfg->relay_smarthost_password_file);
+	free(cfg->dkim_key_dir);
+	free(cfg->dkim_sign_networks);
 	free(cfg->senders);
 	free(cfg);
 }

@@ -23,8 +23,8 @@ static const char *const mech_values[] = {"PLAIN", "LOGIN", "SCRAM-SHA-256",
                                           NULL};
 
 const char *const config_sections[] = {
-        "server",   "tls",   "auth",   "relay", "limits",
-        "timeouts", "queue", "domain", NULL,
+        "server",   "tls",   "auth", "relay",  "limits",
+        "timeouts", "queue", "dkim", "domain", NULL,
 };
 
 /* "server, tls, ... or domain NAME", for messages and docs. */
@@ -441,6 +441,24 @@ const struct config_option config_options[] = {
          "space is freed.",
          "1G"},
         /* [domain NAME] */
+        /* [dkim] (docs/mail-auth.md) */
+        {"dkim", "key_dir", OPT_PATH, CFG(dkim_key_dir), NULL, "none", NULL, 0,
+         0, false, false, "Directory of the DKIM signing keys.",
+         "Keys are DIR/DOMAIN/SELECTOR.pem, RSA or Ed25519, as written by "
+         "ferry dkim keygen; they are read once at start, before the "
+         "server drops privileges.  Outbound mail whose From domain (or a "
+         "parent of it) has keys is signed with each of them when it was "
+         "submitted with AUTH, came from ferry sendmail, came from a "
+         "client in sign_networks, or is a report ferry generates; relayed "
+         "inbound mail is never signed.",
+         "/etc/ferry/dkim"},
+        {"dkim", "sign_networks", OPT_STRING, CFG(dkim_sign_networks), NULL,
+         "none", NULL, 0, 0, false, false,
+         "Clients whose mail is signed without AUTH.",
+         "A comma-separated list of IPv4 or IPv6 networks in CIDR "
+         "notation (no spaces), such as the web servers that hand mail "
+         "to ferry on port 25.",
+         "192.0.2.0/24,2001:db8::/32"},
         {"domain", "maildir_root", OPT_PATH, DOM(maildir_root), NULL, NULL,
          NULL, 0, 0, false, true,
          "Directory holding one Maildir per mailbox of the domain.",

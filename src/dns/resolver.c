@@ -38,6 +38,7 @@
 
 #define RR_A 1
 #define RR_MX 15
+#define RR_TXT 16
 #define RR_AAAA 28
 #define CLASS_IN 1
 
@@ -825,4 +826,96 @@ dns_resolver_free(struct dns_resolver *r)
 		free(s);
 	}
 	free(r);
+}
+
+/* TXT lookups (dns_resolve_txt): one query, no sub-queries. */
+struct txt_query {
+	dns_txt_cb cb;
+	void *arg;
+};
+
+/* The character-strings of each record joined (RFC 7208 s3.3, RFC 6376
+ * s3.6.2.2), one NUL-terminated text per record. */
+static char **
+txt_texts(const struct ub_result *res, size_t *n)
+{
+	char **v;
+	size_t i;
+
+	for (*n = 0; res->data[*n] != NULL; (*n)++)
+		;
+	v = calloc(*n + 1, sizeof(*v));
+	if (v == NULL)
+		abort();
+	for (i = 0; i < *n; i++) {
+		const unsigned char *p = (const unsigned char *)res->data[i];
+		size_t len = (size_t)res->len[i], o = 0, k = 0;
+
+		v[i] = malloc(len + 1);
+		if (v[i] == NULL)
+			abort();
+		while (k < len) {
+			size_t l = p[k++];
+
+			if (l > len - k)
+				l = len - k;
+			memcpy(v[i] + o, p + k, l);
+			o += l;
+			k += l;
+		}
+		v[i][o] = '\0';
+	}
+	return v;
+}
+
+static void
+txt_cb(void *data, int err, struct ub_result *res)
+{
+	struct txt_query *t = data;
+	char **texts = NULL;
+	size_t n = 0, i;
+	enum dns_status st;
+
+	char why[ERROR_MAX];
+
+	switch (classify(err, res, SUB_MX, "TXT", why, sizeof(why))) {
+	case ANS_DATA:
+		st = DNS_OK;
+		texts = txt_texts(res, &n);
+		break;
+	case ANS_NODATA:
+		st = DNS_NO_HOST;
+		break;
+	case ANS_NXDOMAIN:
+		st = DNS_NXDOMAIN;
+		break;
+	default:
+		st = DNS_TEMPFAIL;
+	}
+	t->cb(t->arg, st, (const char *const *)texts, n);
+	for (i = 0; i < n; i++)
+		free(texts[i]);
+	free(texts);
+	free(t);
+	ub_resolve_free(res);
+}
+
+int
+dns_resolve_txt(struct dns_resolver *r, const char *name, dns_txt_cb cb,
+                void *arg)
+{
+	struct txt_query *t = calloc(1, sizeof(*t));
+	int id;
+
+	if (t == NULL)
+		return -1;
+	t->cb = cb;
+	t->arg = arg;
+	resolver_start(r);
+	if (ub_resolve_async(r->ctx, name, RR_TXT, CLASS_IN, t, txt_cb, &id) !=
+	    0) {
+		free(t);
+		return -1;
+	}
+	return 0;
 }

@@ -83,4 +83,16 @@ struct dns_query *dns_resolve_host(struct dns_resolver *r, const char *host,
 /* No callback afterwards.  q is invalid once its callback has started. */
 void dns_query_cancel(struct dns_query *q);
 
+/*
+ * The TXT records of name, each record's strings joined into one text.
+ * status: DNS_OK (n >= 1), DNS_NXDOMAIN, DNS_NO_HOST (the name exists
+ * without TXT), DNS_TEMPFAIL.  The callback runs later on the loop, exactly
+ * once (there is no cancel: keep arg alive until it has run), bounded by
+ * libunbound's own time limits.  Returns 0, or -1 (no callback).
+ */
+typedef void (*dns_txt_cb)(void *arg, enum dns_status status,
+                           const char *const *texts, size_t n);
+int dns_resolve_txt(struct dns_resolver *r, const char *name, dns_txt_cb cb,
+                    void *arg);
+
 #endif

@@ -200,7 +200,8 @@ msg_load_data(struct outbound *ob, struct out_msg *m)
 	if (m->data)
 		return true;
 	if (spool_read_msg(ob->spool, m->id, &m->data, &m->len) == 0)
-		return true;
+		return !outbound_dkim_start(ob,
+		                            m); /* else resumed when signed */
 	log_event(LOG_LVL_WARN, "relay-deferred", "id", m->id, "error",
 	          strerror(errno), NULL);
 	m->next_attempt = time(NULL) + ob->cfg->relay_retry_min;
@@ -215,6 +216,18 @@ try_msg(struct outbound *ob, struct out_msg *m, time_t now)
 		return;
 	if (msg_load_data(ob, m))
 		dispatch_msg(ob, m, now);
+}
+
+void
+outbound_msg_ready(struct outbound *ob, struct out_msg *m)
+{
+	if (m->forgotten) {
+		if (m->active == 0)
+			msg_free(ob, m);
+		return;
+	}
+	if (!ob->stopping)
+		try_msg(ob, m, time(NULL));
 }
 
 /* A connection to d was freed: start what waits for it. */
@@ -354,6 +367,7 @@ outbound_stop(struct outbound *ob)
 	ob->stopping = true;
 	/* Jobs hold pointers into messages: end them first. */
 	outbound_abort_jobs(ob);
+	outbound_dkim_stop(ob);
 	conn_cache_clear(ob);
 	while (!TAILQ_EMPTY(&ob->msgs))
 		/* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): unlinks it */

@@ -27,6 +27,13 @@ struct outbound;
 
 struct outbound *outbound_start(struct event_base *base,
                                 const struct config *cfg, struct spool *sp);
+/* Keys to sign outbound mail with (kept by the caller; NULL: none). */
+struct dkim_keys;
+void outbound_set_dkim(struct outbound *ob, const struct dkim_keys *keys);
+/* A resolver set up as delivery's ([relay] resolv_conf, dns_local_data),
+ * for other lookups such as `ferry dkim check`. */
+struct dns_resolver *outbound_resolver_new(struct event_base *base,
+                                           const struct config *cfg);
 /* A message was queued or found at startup. */
 void outbound_enqueue(struct outbound *ob, const char *id);
 /* The message was held or deleted: stop working on it. */

@@ -131,8 +131,19 @@ struct outbound {
 	struct out_conn_list conns; /* idle connections (conn_cache.c) */
 	struct event *tick;         /* retries that came due */
 	struct event *kick;         /* run the scheduler soon, once */
+	struct dkim_signer *signer; /* dkim_sign.c; NULL: no keys */
 	bool stopping;
 };
+
+/* dkim_sign.c.  start: if m (just loaded) is to be signed, hands it to the
+ * signing thread and returns true; m counts as active until the fields are
+ * prepended, then outbound_msg_ready() resumes it.  stop: ends the thread
+ * and drops what it had not finished (before messages are freed). */
+bool outbound_dkim_start(struct outbound *ob, struct out_msg *m);
+void outbound_dkim_stop(struct outbound *ob);
+/* outbound.c: m has its data and may be dispatched (or freed, if it was
+ * forgotten meanwhile). */
+void outbound_msg_ready(struct outbound *ob, struct out_msg *m);
 
 /* outbound.c */
 struct out_dest *outbound_dest(struct outbound *ob, const char *domain);

@@ -1,0 +1,27 @@
+/* dkim_int.h — shared inside src/dkim only. */
+#ifndef FERRY_DKIM_DKIM_INT_H
+#define FERRY_DKIM_DKIM_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Where the body starts (after the empty line), or msg + len. */
+const char *dkim_body_start(const char *msg, size_t len);
+
+/* Calls fn for each header field of msg (folded lines included, CRLF
+ * excluded), top to bottom; stops when fn returns non-zero. */
+void dkim_each_field(const char *msg, size_t len,
+                     int (*fn)(void *arg, const char *f, size_t n), void *arg);
+
+/* SHA-256 of the body of msg, relaxed or simple, of at most limit octets
+ * of it when limit >= 0 (l=).  Returns 0 or -1. */
+int dkim_body_digest(const char *msg, size_t len, bool relaxed, long limit,
+                     unsigned char *dg, unsigned *dglen);
+/* SHA-256 over the fields of msg named in h (bottom-up per name) and then
+ * field (flen bytes, its b= value already emptied, no final CRLF), each in
+ * relaxed or simple form (RFC 6376 s3.7).  Returns 0 or -1. */
+int dkim_header_digest(const char *field, size_t flen, const char *h,
+                       const char *msg, size_t len, bool relaxed,
+                       unsigned char *dg, unsigned *dglen);
+
+#endif
