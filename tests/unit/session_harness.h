@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,6 +119,9 @@ harness_new(const char *extra_config)
 
 	if (h == NULL)
 		return NULL;
+	/* As in the daemon: a write to a client that hung up is an error,
+	 * not a signal. */
+	signal(SIGPIPE, SIG_IGN);
 	h->fd = -1;
 	h->dir = scratch_dir();
 	if (h->dir == NULL || harness_write_passwd(h->dir) < 0 ||

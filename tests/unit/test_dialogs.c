@@ -195,6 +195,17 @@ send_line(struct harness *h, const char *text, bool crlf)
 	free(buf);
 }
 
+/* Freed by the teardown too, so that a failed dialog leaves nothing. */
+static struct harness *current;
+
+static int
+free_harness(void **state)
+{
+	harness_free(current);
+	current = NULL;
+	return 0;
+}
+
 static void
 run_dialog(void **state)
 {
@@ -207,7 +218,8 @@ run_dialog(void **state)
 
 	buf = read_lines(d->path, &n, &lines);
 	extra = dialog_setup(lines, n, &role);
-	h = harness_new(extra);
+	h = current = harness_new(extra);
+	free(extra);
 	assert_non_null(h);
 	assert_int_equal(harness_connect(h, role), 0);
 	for (i = 0; i < n; i++) {
@@ -237,8 +249,6 @@ run_dialog(void **state)
 			         d->name, (int)h->inlen, h->in);
 	}
 	assert_true(harness_disconnect(h));
-	harness_free(h);
-	free(extra);
 	free(lines);
 	free(buf);
 }
@@ -283,7 +293,7 @@ main(void)
 		if (asprintf(&d->path, "%s/%s", dir, e->d_name) < 0)
 			return 1;
 		tests[n++] =
-		        (struct CMUnitTest){d->name, run_dialog, NULL, NULL, d};
+		        (struct CMUnitTest){d->name, run_dialog, NULL, free_harness, d};
 	}
 	closedir(dp);
 	qsort(tests, n, sizeof(*tests), by_name);
