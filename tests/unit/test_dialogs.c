@@ -292,8 +292,8 @@ main(void)
 		d->name = strdup(e->d_name);
 		if (asprintf(&d->path, "%s/%s", dir, e->d_name) < 0)
 			return 1;
-		tests[n++] =
-		        (struct CMUnitTest){d->name, run_dialog, NULL, free_harness, d};
+		tests[n++] = (struct CMUnitTest){d->name, run_dialog, NULL,
+		                                 free_harness, d};
 	}
 	closedir(dp);
 	qsort(tests, n, sizeof(*tests), by_name);
