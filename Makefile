@@ -102,8 +102,8 @@ $(FUZZ_BUILD)/libferry.a: $(FUZZ_LIB_OBJS)
 
 $(FUZZ_BUILD)/%: tests/fuzz/%.c $(FUZZ_BUILD)/libferry.a
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_BUILD)/libferry.a \
-		$(LDLIBS)
+	clang $(FUZZ_CFLAGS) -MMD -MP -fsanitize=fuzzer -o $@ $< \
+		$(FUZZ_BUILD)/libferry.a $(LDLIBS)
 
 fuzz: $(FUZZ_BINS)
 

@@ -144,8 +144,7 @@ dc_find(struct dovecot *d, const char *id_str)
 	id = strtoul(id_str, &end, 10);
 	if (errno != 0 || *end != '\0' || end == id_str)
 		return NULL;
-	TAILQ_FOREACH(req, &d->reqs, dc_entry)
-	{
+	TAILQ_FOREACH(req, &d->reqs, dc_entry) {
 		if (req->dc_sent && req->id == id)
 			return req;
 	}
@@ -256,7 +255,7 @@ dc_line(struct dovecot *d, char *line)
 			bufferevent_set_timeouts(d->bev, NULL, NULL);
 			dc_publish_mechs(d);
 			TAILQ_FOREACH(req, &d->reqs, dc_entry)
-			dc_send_auth(d, req);
+				dc_send_auth(d, req);
 		}
 		return 0;
 	}

@@ -158,8 +158,7 @@ list_take(struct job_list *list, struct auth_job *job)
 {
 	struct auth_job *j;
 
-	TAILQ_FOREACH(j, list, entry)
-	{
+	TAILQ_FOREACH(j, list, entry) {
 		if (j == job) {
 			TAILQ_REMOVE(list, job, entry);
 			return true;

@@ -81,8 +81,8 @@ in_flight(struct pickup *p, const char *name)
 	struct pickup_job *j;
 
 	TAILQ_FOREACH(j, &p->jobs, link)
-	if (strcmp(j->name, name) == 0)
-		return true;
+		if (strcmp(j->name, name) == 0)
+			return true;
 	return false;
 }
 

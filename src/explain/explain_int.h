@@ -44,7 +44,6 @@ int enhanced_parse(const char *s, size_t len, int *cls, int *subj, int *det);
 /* text.c: lower-case ASCII copy with whitespace collapsed and typographic
  * quotes folded; glob match with '*' gaps. */
 void text_fold(char *dst, size_t dstsz, const char *src, size_t len);
-int text_match(const char *hay, const char *pattern);
 /* Offset where the match of pattern starts in hay, or -1. */
 long text_find(const char *hay, const char *pattern);
 

@@ -101,9 +101,3 @@ text_find(const char *hay, const char *pattern)
 	}
 	return start < 0 ? 0 : start;
 }
-
-int
-text_match(const char *hay, const char *pattern)
-{
-	return text_find(hay, pattern) >= 0;
-}

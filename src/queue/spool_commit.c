@@ -159,8 +159,7 @@ unstage(struct spool *sp, struct spool_msg_list *batch, int error)
 	char name[SPOOL_NAME_MAX];
 	struct spool_msg *msg;
 
-	STAILQ_FOREACH(msg, batch, link)
-	{
+	STAILQ_FOREACH(msg, batch, link) {
 		if (msg->error)
 			continue;
 		msg->error = error;
@@ -178,8 +177,7 @@ commit_batch(struct spool *sp, struct spool_msg_list *batch)
 	int r;
 	unsigned long n = 0;
 
-	STAILQ_FOREACH(msg, batch, link)
-	{
+	STAILQ_FOREACH(msg, batch, link) {
 		stage(sp, msg);
 		if (msg->fd >= 0) {
 			close(msg->fd);

@@ -52,9 +52,9 @@ count_idle(const struct outbound *ob, const struct relay_target *t)
 	size_t n = 0;
 
 	TAILQ_FOREACH(oc, &ob->conns, entry)
-	if (relay_client_idle(oc->client) &&
-	    same_target(relay_client_target(oc->client), t))
-		n++;
+		if (relay_client_idle(oc->client) &&
+		    same_target(relay_client_target(oc->client), t))
+			n++;
 	return n;
 }
 

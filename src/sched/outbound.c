@@ -60,8 +60,8 @@ outbound_dest(struct outbound *ob, const char *domain)
 	struct out_dest *d;
 
 	TAILQ_FOREACH(d, &ob->dests, entry)
-	if (strcasecmp(d->domain, domain) == 0)
-		return d;
+		if (strcasecmp(d->domain, domain) == 0)
+			return d;
 	d = calloc(1, sizeof(*d));
 	if (d == NULL || (d->domain = strdup(domain)) == NULL)
 		abort();
@@ -267,7 +267,7 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 	/* Destinations held back by a rate window or a back-off that has
 	 * passed get their waiting messages going again. */
 	TAILQ_FOREACH(d, &ob->dests, entry)
-	pump(ob, d);
+		pump(ob, d);
 }
 
 static bool
@@ -304,8 +304,7 @@ outbound_forget(struct outbound *ob, const char *id)
 {
 	struct out_msg *m;
 
-	TAILQ_FOREACH(m, &ob->msgs, entry)
-	{
+	TAILQ_FOREACH(m, &ob->msgs, entry) {
 		if (strcmp(m->id, id) != 0)
 			continue;
 		m->forgotten = true;
@@ -323,9 +322,8 @@ outbound_flush(struct outbound *ob)
 	size_t i;
 
 	TAILQ_FOREACH(d, &ob->dests, entry)
-	d->backoff_until = 0;
-	TAILQ_FOREACH(m, &ob->msgs, entry)
-	{
+		d->backoff_until = 0;
+	TAILQ_FOREACH(m, &ob->msgs, entry) {
 		m->next_attempt = 0;
 		for (i = 0; i < m->env.nrcpts; i++)
 			m->env.rcpts[i].next_attempt = 0;

@@ -66,7 +66,6 @@ struct out_msg {
 	unsigned attempts; /* temporary failures so far */
 	int active;        /* jobs in flight */
 	bool delay_notified;
-	bool changed;        /* states changed during this attempt */
 	size_t *changed_idx; /* recipients whose state changed */
 	size_t nchanged;
 	struct out_report *reports; /* for the DSNs of this attempt */
@@ -130,7 +129,6 @@ struct outbound {
 	struct out_dest_list dests;
 	struct out_conn_list conns; /* idle connections (conn_cache.c) */
 	struct event *tick;         /* retries that came due */
-	struct event *kick;         /* run the scheduler soon, once */
 	struct dkim_signer *signer; /* dkim_sign.c; NULL: no keys */
 	bool stopping;
 };

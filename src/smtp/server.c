@@ -120,7 +120,6 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 {
 	struct listener_ctx *lc = arg;
 	struct smtp_server *srv = lc->srv;
-	struct session *s;
 	int one = 1;
 
 	evutil_make_socket_nonblocking(fd);
@@ -131,7 +130,16 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 		evutil_closesocket(fd);
 		return;
 	}
-	s = session_new(srv, fd, sa, lc->role, srv->next_serial++);
+	smtp_server_adopt(srv, fd, sa, lc->role);
+}
+
+void
+smtp_server_adopt(struct smtp_server *srv, int fd, const struct sockaddr *sa,
+                  enum listener_role role)
+{
+	struct session *s;
+
+	s = session_new(srv, fd, sa, role, srv->next_serial++);
 	if (s == NULL)
 		return;
 	TAILQ_INSERT_TAIL(&srv->sessions, s, entry);

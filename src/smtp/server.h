@@ -10,6 +10,9 @@
 #define FERRY_SMTP_SERVER_H
 
 #include <stdbool.h>
+#include <sys/socket.h>
+
+#include "config/config.h"
 
 struct event_base;
 struct config;
@@ -35,6 +38,15 @@ void smtp_server_start(struct smtp_server *srv);
  */
 void smtp_server_shutdown(struct smtp_server *srv, void (*done)(void *),
                           void *arg);
+/*
+ * Serve one connection that is already open (non-blocking fd, owned by the
+ * server from now on) as if it had been accepted on a listener of the given
+ * role: greeting, or 421 when max_connections is reached.  Used by the
+ * listeners and by the tests that drive a session from bytes.
+ */
+void smtp_server_adopt(struct smtp_server *srv, int fd,
+                       const struct sockaddr *sa, enum listener_role role);
+/* No session is open (the tests wait for this after closing theirs). */
 bool smtp_server_idle(const struct smtp_server *srv);
 void smtp_server_free(struct smtp_server *srv);
 

@@ -30,24 +30,16 @@
 struct command_entry {
 	enum smtp_verb verb;
 	void (*run)(struct session *s, const struct smtp_command *cmd);
-	const char *name;
 };
 
 static const struct command_entry command_table[] = {
-        {VERB_HELO, cmd_helo, "HELO"},
-        {VERB_EHLO, cmd_ehlo, "EHLO"},
-        {VERB_MAIL, cmd_mail, "MAIL"},
-        {VERB_RCPT, cmd_rcpt, "RCPT"},
-        {VERB_DATA, cmd_data, "DATA"},
-        {VERB_BDAT, cmd_bdat, "BDAT"},
-        {VERB_RSET, cmd_rset, "RSET"},
-        {VERB_NOOP, cmd_noop, "NOOP"},
-        {VERB_QUIT, cmd_quit, "QUIT"},
-        {VERB_VRFY, cmd_vrfy, "VRFY"},
-        {VERB_EXPN, cmd_expn, "EXPN"},
-        {VERB_HELP, cmd_help, "HELP"},
-        {VERB_STARTTLS, cmd_starttls, "STARTTLS"},
-        {VERB_AUTH, cmd_auth, "AUTH"},
+        {VERB_HELO, cmd_helo},         {VERB_EHLO, cmd_ehlo},
+        {VERB_MAIL, cmd_mail},         {VERB_RCPT, cmd_rcpt},
+        {VERB_DATA, cmd_data},         {VERB_BDAT, cmd_bdat},
+        {VERB_RSET, cmd_rset},         {VERB_NOOP, cmd_noop},
+        {VERB_QUIT, cmd_quit},         {VERB_VRFY, cmd_vrfy},
+        {VERB_EXPN, cmd_expn},         {VERB_HELP, cmd_help},
+        {VERB_STARTTLS, cmd_starttls}, {VERB_AUTH, cmd_auth},
 };
 
 static void session_read_cb(struct bufferevent *bev, void *arg);
