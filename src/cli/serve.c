@@ -23,6 +23,7 @@
 #include "cli/privileges.h"
 #include "config/config.h"
 #include "deliver/local.h"
+#include "policy/policy.h"
 #include "policy/recipient.h"
 #include "control/control.h"
 #include "sched/outbound.h"
@@ -43,6 +44,7 @@ struct daemon {
 	struct control *control;
 	struct tls_server *tls;
 	struct auth_service *auth;
+	struct policy *policy;
 	struct event *sigterm, *sigint, *sighup, *grace;
 	bool embedded;
 };
@@ -72,10 +74,19 @@ ctl_forget(void *arg, const char *id)
 
 static void queued_cb(void *arg, const char *id);
 
+static void
+ctl_policy(void *arg, const char *args, char *reply, size_t len)
+{
+	struct daemon *d = arg;
+
+	policy_control(d->policy, args, reply, len);
+}
+
 static const struct control_hooks ctl_hooks = {
         .flush_all = ctl_flush_all,
         .enqueue_id = queued_cb,
         .forget_id = ctl_forget,
+        .policy = ctl_policy,
 };
 
 /* Every queued message goes to both delivery agents; each takes the
@@ -198,6 +209,9 @@ daemon_start(struct daemon *d)
 	print_next_steps(d);
 	if (privileges_drop(d->cfg) < 0)
 		return EX_NOPERM;
+	/* After dropping privileges: the state file belongs to the user. */
+	d->policy = policy_new(d->base, d->cfg);
+	smtp_server_set_policy(d->server, d->policy);
 	d->delivery = local_delivery_start(d->base, d->cfg, d->spool,
 	                                   resolve_maildir, d->cfg);
 	if (d->delivery == NULL)
@@ -241,6 +255,7 @@ daemon_stop(struct daemon *d)
 {
 	if (d->server)
 		smtp_server_free(d->server);
+	policy_free(d->policy);
 	if (d->control)
 		control_stop(d->control);
 	if (d->outbound)

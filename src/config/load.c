@@ -238,6 +238,9 @@ apply_defaults(struct load_ctx *ctx)
 	}
 	if (ctx->cfg->hostname == NULL)
 		ctx->cfg->hostname = default_hostname();
+	if (ctx->cfg->policy.state_file == NULL && ctx->cfg->spool_dir)
+		ctx->cfg->policy.state_file =
+		        cfg_asprintf("%s/policy.state", ctx->cfg->spool_dir);
 }
 
 static void
@@ -360,6 +363,8 @@ domain_free(struct config_domain *d)
 	free(d->catch_all_target);
 }
 
+static void policy_config_free(struct config_policy *p);
+
 void
 config_free(struct config *cfg)
 {
@@ -398,7 +403,28 @@ config_free(struct config *cfg)
 	free(cfg->relay_resolv_conf);
 	free(cfg->relay_tls_required);
 	free(cfg->senders);
+	policy_config_free(&cfg->policy);
 	free(cfg);
+}
+
+static void
+policy_config_free(struct config_policy *p)
+{
+	size_t i;
+
+	free(p->state_file);
+	config_list_free(&p->trusted_networks);
+	config_list_free(&p->access_client);
+	config_list_free(&p->access_sender);
+	config_list_free(&p->access_recipient);
+	for (i = 0; i < p->nuser_max_rcpt; i++)
+		free(p->user_max_rcpt[i].login);
+	free(p->user_max_rcpt);
+	for (i = 0; i < p->nexempt; i++) {
+		free(p->exempt[i].rule);
+		config_list_free(&p->exempt[i].items);
+	}
+	free(p->exempt);
 }
 
 void

@@ -16,12 +16,13 @@ static const char *const log_values[] = {"stderr", "syslog", NULL};
 static const char *const sync_values[] = {"syncfs", "fsync", NULL};
 static const char *const tls_values[] = {"none", "optional", "required", NULL};
 static const char *const tls_version_values[] = {"TLSv1.2", "TLSv1.3", NULL};
+static const char *const state_values[] = {"embedded", NULL};
 static const char *const auth_values[] = {"none", "passwd-file", "dovecot",
                                           NULL};
 
 const char *const config_sections[] = {
-        "server",   "tls",   "auth",   "relay", "limits",
-        "timeouts", "queue", "domain", NULL,
+        "server",   "tls",   "auth",   "relay",  "limits",
+        "timeouts", "queue", "policy", "domain", NULL,
 };
 
 const struct config_option config_options[] = {
@@ -316,6 +317,148 @@ const struct config_option config_options[] = {
          "Below it, new transactions are refused with 452 4.3.1 until "
          "space is freed.",
          "1G"},
+        /* [policy] */
+        {"policy", "state", OPT_ENUM, CFG(policy.state), "embedded", NULL,
+         state_values, 0, 0, false, false,
+         "Where counters and the greylist are kept.",
+         "embedded keeps them in the process and saves them to state_file, "
+         "so a restart does not reset daily quotas or the greylist.",
+         "embedded"},
+        {"policy", "state_file", OPT_PATH, CFG(policy.state_file), NULL,
+         "<spool_dir>/policy.state", NULL, 0, 0, false, false,
+         "File the embedded state is saved to.",
+         "Written every state_save_interval and at shutdown (a new file, "
+         "synced, then renamed), read at start.",
+         "/var/lib/ferry/policy.state"},
+        {"policy", "state_save_interval", OPT_DURATION,
+         CFG(policy.state_save_interval), "1m", NULL, NULL, 0, 0, false, false,
+         "How often the embedded state is saved.",
+         "After a crash the counts of at most this long are lost; a clean "
+         "shutdown loses nothing.",
+         "30s"},
+        {"policy", "test_clock", OPT_BOOL, CFG(policy.test_clock), "no", NULL,
+         NULL, 0, 0, false, false,
+         "Let the control socket move the policy clock forward.",
+         "For tests only: POLICY-CLOCK SECONDS on the control socket adds "
+         "to the time the rules see, so windows and greylisting delays "
+         "pass without waiting.",
+         "yes"},
+        {"policy", "trusted_networks", OPT_NETS, CFG(policy.trusted_networks),
+         "127.0.0.0/8, ::1/128", NULL, NULL, 0, 0, true, false,
+         "Clients that are not checked as strangers.",
+         "HELO checks and greylisting do not apply to them.  none: no "
+         "network is trusted.",
+         "127.0.0.0/8, 192.0.2.0/24"},
+        {"policy", "max_recipients_submission", OPT_INT,
+         CFG(policy.max_recipients_submission), "100", NULL, NULL, 1, 100000,
+         false, false,
+         "Recipients accepted in one transaction on the submission ports.",
+         "Like [limits] max_recipients, for the submission and "
+         "submissions listeners; 452 4.5.3 Error: too many recipients "
+         "beyond it, advertised as LIMITS RCPTMAX.",
+         "60"},
+        {"policy", "user_max_recipients", OPT_USER_INT, 0, NULL, "none", NULL,
+         1, 100000, true, false,
+         "Recipients per transaction for one authenticated user.",
+         "LOGIN: N; replaces the listener's limit for that user after "
+         "AUTH.",
+         "alice: 35"},
+        {"policy", "max_conn_client", OPT_INT, CFG(policy.max_conn_client), "0",
+         NULL, NULL, 0, 100000, false, false,
+         "Simultaneous connections from one client address (0: no limit).",
+         "IPv6 clients count by /64.  Beyond it: 421 4.7.0 Too many "
+         "concurrent SMTP connections from this IP address, and the "
+         "connection is closed.",
+         "10"},
+        {"policy", "conn_rate_client", OPT_RATES, CFG(policy.conn_rate_client),
+         NULL, "off", NULL, 0, 0, false, false,
+         "Connections per client address per time window.",
+         "COUNT/DURATION items, as 30/1m, 500/1h; IPv6 by /64.  Beyond "
+         "it: 421 4.7.0 Try again later, closing connection.",
+         "30/1m"},
+        {"policy", "rate_client", OPT_RATES, CFG(policy.rate_client), NULL,
+         "off", NULL, 0, 0, false, false,
+         "Recipients accepted from one client address per window.",
+         "Every recipient counts, as providers count Cc and Bcc.  Windows "
+         "under an hour answer 451 4.7.1 (try later); hourly and daily "
+         "windows answer the quota replies 550 5.4.6.",
+         "120/1m"},
+        {"policy", "rate_sender", OPT_RATES, CFG(policy.rate_sender), NULL,
+         "off", NULL, 0, 0, false, false,
+         "Recipients per envelope sender per window.",
+         "As rate_client, keyed by the MAIL FROM address.", "60/1m, 500/1h"},
+        {"policy", "rate_sender_domain", OPT_RATES,
+         CFG(policy.rate_sender_domain), NULL, "off", NULL, 0, 0, false, false,
+         "Recipients per sender domain per window.",
+         "Hourly and daily windows answer 550 5.4.5 Hourly (Daily) "
+         "domain sending quota exceeded.",
+         "2000/1h"},
+        {"policy", "rate_user", OPT_RATES, CFG(policy.rate_user), NULL, "off",
+         NULL, 0, 0, false, false,
+         "Recipients per authenticated user per window.",
+         "As rate_client, keyed by the AUTH login.", "60/1m, 1000/1d"},
+        {"policy", "rate_recipient", OPT_RATES, CFG(policy.rate_recipient),
+         NULL, "off", NULL, 0, 0, false, false,
+         "Messages one local recipient receives per window.",
+         "Beyond it: 450 4.2.1 The user you are trying to contact is "
+         "receiving mail too quickly.",
+         "100/1m"},
+        {"policy", "helo_checks", OPT_BOOL, CFG(policy.helo_checks), "no", NULL,
+         NULL, 0, 0, false, false, "Refuse a HELO/EHLO name that lies.",
+         "A client outside trusted_networks that says localhost (or "
+         "localhost.localdomain) gets 550 5.7.1 Helo command rejected: "
+         "You aren't localhost; one that claims this server's hostname, "
+         "one of its domains or a loopback literal gets ... You are not "
+         "me.",
+         "yes"},
+        {"policy", "access_client", OPT_NETS, CFG(policy.access_client), NULL,
+         "none", NULL, 0, 0, true, false, "Client networks refused.",
+         "Refused at connect with 554 5.7.1 Client host rejected: Access "
+         "denied.",
+         "198.51.100.0/24"},
+        {"policy", "access_sender", OPT_ADDRS, CFG(policy.access_sender), NULL,
+         "none", NULL, 0, 0, true, false, "Senders refused.",
+         "Addresses or @domain; MAIL FROM them gets 554 5.7.1 Sender "
+         "address rejected: Access denied.",
+         "spam@example.net, @junk.example"},
+        {"policy", "access_recipient", OPT_ADDRS, CFG(policy.access_recipient),
+         NULL, "none", NULL, 0, 0, true, false, "Recipients refused.",
+         "Addresses or @domain; RCPT TO them gets 450 4.7.1 Recipient "
+         "address rejected: Access denied.",
+         "old@example.org"},
+        {"policy", "greylist", OPT_BOOL, CFG(policy.greylist), "no", NULL, NULL,
+         0, 0, false, false,
+         "Greylist unknown (network, sender, recipient) triplets.",
+         "A first attempt gets 451 4.7.1 Greylisted; a retry after "
+         "greylist_delay and within greylist_retry_window passes.  "
+         "Authenticated clients and trusted_networks are never "
+         "greylisted.  The network is the /24 (IPv4) or /64 (IPv6).",
+         "yes"},
+        {"policy", "greylist_delay", OPT_DURATION, CFG(policy.greylist_delay),
+         "5m", NULL, NULL, 0, 0, false, false,
+         "Time before a greylisted retry is accepted.", NULL, "2m"},
+        {"policy", "greylist_retry_window", OPT_DURATION,
+         CFG(policy.greylist_retry_window), "1d", NULL, NULL, 0, 0, false,
+         false, "How long a first attempt is remembered.",
+         "A retry later than this starts over.", "12h"},
+        {"policy", "greylist_expire", OPT_DURATION, CFG(policy.greylist_expire),
+         "35d", NULL, NULL, 0, 0, false, false,
+         "How long a passed triplet stays allowed after its last use.", NULL,
+         "60d"},
+        {"policy", "greylist_auto_allow", OPT_INT,
+         CFG(policy.greylist_auto_allow), "5", NULL, NULL, 0, 1000, false,
+         false, "Passed triplets after which a network is not greylisted.",
+         "0 turns the auto-allow off.  The network stays allowed for "
+         "greylist_expire after its last pass.",
+         "10"},
+        {"policy", "exempt", OPT_EXEMPT, 0, NULL, "none", NULL, 0, 0, true,
+         false, "Who one rule does not apply to.",
+         "RULE: ITEM, ITEM where an item is a network (CIDR), @domain (the "
+         "sender's domain), user:LOGIN, or authenticated.  Rules: "
+         "access_client, max_conn_client, conn_rate_client, helo, "
+         "access_sender, access_recipient, greylist, rate_client, "
+         "rate_sender, rate_sender_domain, rate_user, rate_recipient.",
+         "rate_client: 192.0.2.0/24, user:newsletter"},
         /* [domain NAME] */
         {"domain", "maildir_root", OPT_PATH, DOM(maildir_root), NULL, NULL,
          NULL, 0, 0, false, true,
@@ -383,6 +526,9 @@ config_type_name(const struct config_option *opt)
 	        [OPT_DISABLED] = "name list",  [OPT_ALIAS] = "alias",
 	        [OPT_CATCH_ALL] = "name",      [OPT_SENDER] = "sender rule",
 	        [OPT_TRANSPORT] = "transport", [OPT_HOP] = "address",
+	        [OPT_RATES] = "rate list",     [OPT_NETS] = "network list",
+	        [OPT_ADDRS] = "address list",  [OPT_USER_INT] = "user limit",
+	        [OPT_EXEMPT] = "exemption",
 	};
 
 	return names[opt->type];

@@ -55,7 +55,7 @@ read_cb(struct bufferevent *bev, void *arg)
 {
 	struct control_client *cl = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
-	char reply[CONTROL_LINE_MAX + 64], *line;
+	char reply[CONTROL_REPLY_MAX], *line;
 	size_t n;
 
 	if (cl->closing)

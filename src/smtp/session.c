@@ -377,7 +377,7 @@ session_resume(struct session *s)
 		int progressed;
 
 		if (s->state == SS_CLOSING || s->state == SS_COMMITTING ||
-		    s->state == SS_STARTTLS ||
+		    s->state == SS_STARTTLS || s->ask.run != NULL ||
 		    (s->state == SS_AUTH && s->auth_waiting))
 			return;
 		if (session_output_full(s)) {
@@ -509,6 +509,7 @@ session_free(struct session *s)
 	          s->client_ip, "messages", msgs, "errors", errs, NULL);
 	session_reset_transaction(s);
 	session_auth_cleanup(s);
+	session_policy_cancel(s);
 	session_drop_bev(s);
 	smtp_server_session_gone(s->srv, s);
 	free(s);
