@@ -7,7 +7,7 @@ set -eu
 PACKAGES="build-essential pkg-config clang libclang-rt-14-dev clang-format clang-tidy
 cppcheck libevent-dev libssl-dev libunbound-dev libhiredis-dev libcmocka-dev
 libinih-dev libcrypt-dev openssl python3 python3-pytest python3-aiosmtpd swaks libnet-ssleay-perl
-procps iproute2 dovecot-core"
+procps iproute2 dovecot-core redis-server"
 
 missing=""
 for p in $PACKAGES; do

@@ -120,6 +120,11 @@ struct config_policy {
 	char *state_file; /* embedded state; NULL: spool_dir/policy.state */
 	int state_save_interval; /* seconds between saves of the state */
 	bool test_clock;         /* the control socket may move the clock */
+	struct config_listener redis_server; /* state = redis */
+	char *redis_password;
+	char *redis_prefix;
+	int redis_timeout_ms;
+	int redis_fail;                      /* 0 open, 1 closed */
 	struct config_list trusted_networks; /* skip HELO/greylist checks */
 	int max_recipients_submission;       /* per transaction on 587/465 */
 	struct config_user_limit *user_max_rcpt;

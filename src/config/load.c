@@ -413,6 +413,9 @@ policy_config_free(struct config_policy *p)
 	size_t i;
 
 	free(p->state_file);
+	free(p->redis_server.address);
+	free(p->redis_password);
+	free(p->redis_prefix);
 	config_list_free(&p->trusted_networks);
 	config_list_free(&p->access_client);
 	config_list_free(&p->access_sender);

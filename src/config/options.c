@@ -16,7 +16,8 @@ static const char *const log_values[] = {"stderr", "syslog", NULL};
 static const char *const sync_values[] = {"syncfs", "fsync", NULL};
 static const char *const tls_values[] = {"none", "optional", "required", NULL};
 static const char *const tls_version_values[] = {"TLSv1.2", "TLSv1.3", NULL};
-static const char *const state_values[] = {"embedded", NULL};
+static const char *const state_values[] = {"embedded", "redis", NULL};
+static const char *const fail_values[] = {"open", "closed", NULL};
 static const char *const auth_values[] = {"none", "passwd-file", "dovecot",
                                           NULL};
 
@@ -322,8 +323,40 @@ const struct config_option config_options[] = {
          state_values, 0, 0, false, false,
          "Where counters and the greylist are kept.",
          "embedded keeps them in the process and saves them to state_file, "
-         "so a restart does not reset daily quotas or the greylist.",
-         "embedded"},
+         "so a restart does not reset daily quotas or the greylist; redis "
+         "keeps them in the Redis server at redis_server, shared by every "
+         "ferry node that uses it.",
+         "redis"},
+        {"policy", "redis_server", OPT_HOP, CFG(policy.redis_server),
+         "127.0.0.1:6379", NULL, NULL, 0, 0, false, false,
+         "The Redis server of state = redis.",
+         "ADDRESS:PORT, numeric.  ferry connects at start and reconnects "
+         "by itself (once a second) when the connection is lost.  The "
+         "connection is not encrypted: keep Redis on loopback or a "
+         "private network, or behind a local TLS tunnel.",
+         "10.0.0.5:6379"},
+        {"policy", "redis_password", OPT_STRING, CFG(policy.redis_password),
+         NULL, "none", NULL, 0, 0, false, false,
+         "Password sent with AUTH after connecting to Redis.",
+         "Keep the configuration file readable by root only when set.",
+         "s3cret"},
+        {"policy", "redis_prefix", OPT_STRING, CFG(policy.redis_prefix),
+         "ferry:", NULL, NULL, 0, 0, false, false,
+         "Prefix of every Redis key ferry writes.",
+         "Nodes that share limits must use the same prefix.", "mx:"},
+        {"policy", "redis_timeout_ms", OPT_INT, CFG(policy.redis_timeout_ms),
+         "500", NULL, NULL, 1, 60000, false, false,
+         "Milliseconds to wait for a Redis answer.",
+         "A later answer is ignored and the question is treated as "
+         "failed (redis_fail).",
+         "200"},
+        {"policy", "redis_fail", OPT_ENUM, CFG(policy.redis_fail), "open", NULL,
+         fail_values, 0, 0, false, false,
+         "What a rule does when Redis cannot answer.",
+         "open lets the client through as if the rule passed; closed "
+         "answers 451 4.3.0 (421 4.3.0 at connect).  Either way the "
+         "failure is logged.",
+         "closed"},
         {"policy", "state_file", OPT_PATH, CFG(policy.state_file), NULL,
          "<spool_dir>/policy.state", NULL, 0, 0, false, false,
          "File the embedded state is saved to.",

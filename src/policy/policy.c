@@ -169,8 +169,16 @@ policy_new(struct event_base *base, const struct config *cfg)
 	nets_parse(&p->access_client, &cfg->policy.access_client);
 	for (i = 0; i < cfg->policy.nexempt; i++)
 		exempt_parse(p, &cfg->policy.exempt[i]);
-	p->state = state_mem_new(base, cfg->policy.state_file,
-	                         cfg->policy.state_save_interval, now_cb, p);
+	if (cfg->policy.state == POLICY_STATE_REDIS)
+		p->state = state_redis_new(
+		        base, cfg->policy.redis_server.address,
+		        cfg->policy.redis_server.port,
+		        cfg->policy.redis_password, cfg->policy.redis_prefix,
+		        cfg->policy.redis_timeout_ms, now_cb, p);
+	else
+		p->state = state_mem_new(base, cfg->policy.state_file,
+		                         cfg->policy.state_save_interval,
+		                         now_cb, p);
 	return p;
 }
 
@@ -261,11 +269,30 @@ policy_refuse_close(struct policy_run *r, enum policy_rule rule,
 void
 policy_state_failed(struct policy_run *r, enum policy_rule rule)
 {
-	/* The embedded backend cannot fail; a shared one fails open until
-	 * fail-closed answers exist. */
+	bool closed = r->p->cfg->policy.redis_fail == 1;
+
 	log_event(LOG_LVL_WARN, "policy-state", "rule", policy_rule_names[rule],
-	          "error", "state backend unavailable", NULL);
-	policy_pass(r);
+	          "client", r->f->client_ip, "error",
+	          "state backend unavailable", "action",
+	          closed ? "refuse" : "pass", NULL);
+	if (!closed) {
+		policy_pass(r);
+		return;
+	}
+	/* Nothing was decided about the client: a temporary refusal, and no
+	 * refusal count for the rule. */
+	r->v.refused = true;
+	r->v.rule = policy_rule_names[rule];
+	snprintf(r->v.key, sizeof(r->v.key), "state");
+	if (r->stage == POLICY_CONNECT) {
+		r->v.close = true;
+		r->v.reply = (int)R_POLICY_TEMPFAIL_CONN;
+		snprintf(r->v.args[0], sizeof(r->v.args[0]), "%s",
+		         r->p->cfg->hostname);
+	} else {
+		r->v.reply = (int)R_POLICY_TEMPFAIL;
+	}
+	run_finish(r);
 }
 
 bool
