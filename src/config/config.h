@@ -140,6 +140,11 @@ struct config_policy {
 	struct config_list access_client;    /* networks refused at connect */
 	struct config_list access_sender;    /* addresses, @domains refused */
 	struct config_list access_recipient; /* addresses, @domains refused */
+	int reverse_dns;                     /* 0 off, 1 ptr, 2 fcrdns */
+	struct config_list dnsbl;            /* "zone" or "zone=A|A" */
+	struct config_list dnswl;
+	bool sender_domain_check;
+	int dns_timeout_ms;
 	bool greylist;
 	int greylist_delay;        /* seconds before a retry is accepted */
 	int greylist_retry_window; /* seconds a first attempt is remembered */

@@ -37,6 +37,7 @@ enum opt_type {
 	OPT_ADDRS,     /* struct config_list of addresses and @domains */
 	OPT_USER_INT,  /* [policy]: "login: N" */
 	OPT_EXEMPT,    /* [policy]: "RULE: item, item" */
+	OPT_DNSLISTS,  /* struct config_list of "zone" or "zone=A|A" */
 };
 
 struct config_option {

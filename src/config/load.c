@@ -420,6 +420,8 @@ policy_config_free(struct config_policy *p)
 	config_list_free(&p->access_client);
 	config_list_free(&p->access_sender);
 	config_list_free(&p->access_recipient);
+	config_list_free(&p->dnsbl);
+	config_list_free(&p->dnswl);
 	for (i = 0; i < p->nuser_max_rcpt; i++)
 		free(p->user_max_rcpt[i].login);
 	free(p->user_max_rcpt);

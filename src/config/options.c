@@ -17,6 +17,7 @@ static const char *const sync_values[] = {"syncfs", "fsync", NULL};
 static const char *const tls_values[] = {"none", "optional", "required", NULL};
 static const char *const tls_version_values[] = {"TLSv1.2", "TLSv1.3", NULL};
 static const char *const state_values[] = {"embedded", "redis", NULL};
+static const char *const rdns_values[] = {"off", "ptr", "fcrdns", NULL};
 static const char *const fail_values[] = {"open", "closed", NULL};
 static const char *const auth_values[] = {"none", "passwd-file", "dovecot",
                                           NULL};
@@ -459,6 +460,40 @@ const struct config_option config_options[] = {
          "Addresses or @domain; RCPT TO them gets 450 4.7.1 Recipient "
          "address rejected: Access denied.",
          "old@example.org"},
+        {"policy", "reverse_dns", OPT_ENUM, CFG(policy.reverse_dns), "off",
+         NULL, rdns_values, 0, 0, false, false,
+         "Require a client's reverse DNS.",
+         "ptr: its address must have a PTR record; fcrdns: a name of the "
+         "PTR must also resolve back to the address (forward-confirmed).  "
+         "Otherwise each recipient gets 450 4.7.1 Client host rejected: "
+         "cannot find your reverse hostname.  trusted_networks and "
+         "authenticated clients are not checked.",
+         "fcrdns"},
+        {"policy", "dnsbl", OPT_DNSLISTS, CFG(policy.dnsbl), NULL, "none", NULL,
+         0, 0, true, false, "DNS block lists asked about clients.",
+         "ZONE, or ZONE=ADDRESS|ADDRESS to count only those answers (a "
+         "list's return codes).  A listed client gets 554 5.7.1 Service "
+         "unavailable; Client host [IP] blocked using ZONE for every "
+         "recipient.",
+         "zen.spamhaus.org=127.0.0.2|127.0.0.3|127.0.0.4"},
+        {"policy", "dnswl", OPT_DNSLISTS, CFG(policy.dnswl), NULL, "none", NULL,
+         0, 0, true, false, "DNS allow lists asked about clients.",
+         "A listed client skips dnsbl, reverse_dns and greylisting.",
+         "list.dnswl.org"},
+        {"policy", "sender_domain_check", OPT_BOOL,
+         CFG(policy.sender_domain_check), "no", NULL, NULL, 0, 0, false, false,
+         "Refuse senders whose domain has no MX or address.",
+         "A domain that does not exist (NXDOMAIN) gets 553 5.1.8, one "
+         "without MX, A or AAAA records, or a failed lookup, 450 4.1.8 "
+         "Sender address rejected: Domain not found.",
+         "yes"},
+        {"policy", "dns_timeout_ms", OPT_INT, CFG(policy.dns_timeout_ms),
+         "5000", NULL, NULL, 1, 60000, false, false,
+         "Milliseconds a DNS check may take.",
+         "The policy's lookups use the name servers and local data of "
+         "[relay] resolv_conf and dns_local_data.  A check that times out "
+         "counts as a temporary failure.",
+         "2000"},
         {"policy", "greylist", OPT_BOOL, CFG(policy.greylist), "no", NULL, NULL,
          0, 0, false, false,
          "Greylist unknown (network, sender, recipient) triplets.",
@@ -490,7 +525,8 @@ const struct config_option config_options[] = {
          "sender's domain), user:LOGIN, or authenticated.  Rules: "
          "access_client, max_conn_client, conn_rate_client, helo, "
          "access_sender, access_recipient, greylist, rate_client, "
-         "rate_sender, rate_sender_domain, rate_user, rate_recipient.",
+         "rate_sender, rate_sender_domain, rate_user, rate_recipient, dnsbl, "
+         "reverse_dns, sender_domain.",
          "rate_client: 192.0.2.0/24, user:newsletter"},
         /* [domain NAME] */
         {"domain", "maildir_root", OPT_PATH, DOM(maildir_root), NULL, NULL,
@@ -561,7 +597,7 @@ config_type_name(const struct config_option *opt)
 	        [OPT_TRANSPORT] = "transport", [OPT_HOP] = "address",
 	        [OPT_RATES] = "rate list",     [OPT_NETS] = "network list",
 	        [OPT_ADDRS] = "address list",  [OPT_USER_INT] = "user limit",
-	        [OPT_EXEMPT] = "exemption",
+	        [OPT_EXEMPT] = "exemption",    [OPT_DNSLISTS] = "DNS list",
 	};
 
 	return names[opt->type];

@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "base/net.h"
 #include "config/config_int.h"
@@ -115,6 +116,46 @@ exempt_item(struct load_ctx *ctx, void *arg, const char *item)
 }
 
 static bool
+zone_ok(const char *z, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || n > 200 || z[0] == '.' || z[0] == '-')
+		return false;
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)z[i]) && z[i] != '.' &&
+		    z[i] != '-' && z[i] != '_')
+			return false;
+	return true;
+}
+
+/* "zone" or "zone=127.0.0.2|127.0.0.3" */
+static int
+dnslist_item(struct load_ctx *ctx, void *arg, const char *item)
+{
+	const char *eq = strchr(item, '=');
+	size_t n = eq ? (size_t)(eq - item) : strlen(item);
+	char *codes = eq ? cfg_strdup(eq + 1) : NULL, *save = NULL, *c;
+	struct net_prefix p;
+	bool ok = zone_ok(item, n) && (codes == NULL || *codes != '\0');
+
+	for (c = codes ? strtok_r(codes, "|", &save) : NULL; ok && c;
+	     c = strtok_r(NULL, "|", &save))
+		ok = net_parse(c, &p) == 0 && p.family == AF_INET &&
+		     p.bits == 32;
+	free(codes);
+	if (!ok) {
+		load_error(ctx, ctx->lineno,
+		           "'%s' is not a DNS list (ZONE or "
+		           "ZONE=ADDRESS|ADDRESS)",
+		           item);
+		return -1;
+	}
+	list_add(arg, config_lower(item));
+	return 0;
+}
+
+static bool
 known_rule(const char *name)
 {
 	size_t i;
@@ -218,6 +259,10 @@ policy_value_set(struct load_ctx *ctx, const struct config_option *opt,
 		                           addr_item, field);
 	case OPT_USER_INT:
 		return set_user_int(ctx, opt, value);
+	case OPT_DNSLISTS:
+		return off ? 0
+		           : cfg_each_item(ctx, ctx->file, ctx->lineno, value,
+		                           dnslist_item, field);
 	default:
 		return set_exempt(ctx, value);
 	}

@@ -456,6 +456,7 @@ value_set(struct load_ctx *ctx, const struct config_option *opt, void *base,
 	case OPT_ADDRS:
 	case OPT_USER_INT:
 	case OPT_EXEMPT:
+	case OPT_DNSLISTS:
 		return policy_value_set(ctx, opt, field, value);
 	default:
 		return domain_set(ctx, opt, value);

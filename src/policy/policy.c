@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "base/log.h"
+#include "dns/resolver.h"
 #include "policy/policy_int.h"
 #include "policy/recipient.h"
 
@@ -22,6 +23,9 @@ const char *const policy_rule_names[PR_NRULES] = {
         [PR_ACCESS_SENDER] = "access_sender",
         [PR_ACCESS_RECIPIENT] = "access_recipient",
         [PR_RECIPIENT] = "recipient",
+        [PR_DNSBL] = "dnsbl",
+        [PR_REVERSE_DNS] = "reverse_dns",
+        [PR_SENDER_DOMAIN] = "sender_domain",
         [PR_GREYLIST] = "greylist",
         [PR_RATE_CLIENT] = "rate_client",
         [PR_RATE_USER] = "rate_user",
@@ -47,6 +51,10 @@ static const struct rule_entry rule_table[] = {
         {POLICY_RCPT, rule_access_sender},
         {POLICY_RCPT, rule_access_recipient},
         {POLICY_RCPT, rule_recipient},
+        {POLICY_RCPT, rule_dnswl},
+        {POLICY_RCPT, rule_dnsbl},
+        {POLICY_RCPT, rule_reverse_dns},
+        {POLICY_RCPT, rule_sender_domain},
         {POLICY_RCPT, rule_greylist},
         {POLICY_RCPT, rule_rates},
 };
@@ -169,6 +177,7 @@ policy_new(struct event_base *base, const struct config *cfg)
 	nets_parse(&p->access_client, &cfg->policy.access_client);
 	for (i = 0; i < cfg->policy.nexempt; i++)
 		exempt_parse(p, &cfg->policy.exempt[i]);
+	p->dns = policy_dns_new(base, cfg);
 	if (cfg->policy.state == POLICY_STATE_REDIS)
 		p->state = state_redis_new(
 		        base, cfg->policy.redis_server.address,
@@ -190,6 +199,8 @@ policy_free(struct policy *p)
 	if (p == NULL)
 		return;
 	p->state->ops->free(p->state);
+	if (p->dns)
+		dns_resolver_free(p->dns);
 	free(p->trusted.nets);
 	free(p->access_client.nets);
 	for (i = 0; i < PR_NRULES; i++)

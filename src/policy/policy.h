@@ -52,6 +52,9 @@ struct policy_facts {
 	/* Filled by the recipient rule: where the mail goes. */
 	struct recipient_result *rcpt_result;
 	bool dry_run; /* `policy check`: count and record nothing */
+	/* Kept for the session by the rules: the client is on a DNS allow
+	 * list (1), is not (2), not yet asked (0). */
+	int dnswl;
 };
 
 #define POLICY_ARG_MAX 320

@@ -27,6 +27,9 @@ enum policy_rule {
 	PR_ACCESS_SENDER,
 	PR_ACCESS_RECIPIENT,
 	PR_RECIPIENT,
+	PR_DNSBL,
+	PR_REVERSE_DNS,
+	PR_SENDER_DOMAIN,
 	PR_GREYLIST,
 	PR_RATE_CLIENT,
 	PR_RATE_USER,
@@ -58,6 +61,7 @@ struct policy {
 	struct policy_nets trusted;
 	struct policy_nets access_client;
 	struct policy_exempt exempt[PR_NRULES];
+	struct dns_resolver *dns; /* NULL when no DNS rule is on */
 };
 
 struct policy_run {
@@ -91,6 +95,10 @@ bool policy_exempted(const struct policy_run *r, enum policy_rule rule);
 bool policy_nets_match(const struct policy_nets *l, const char *ip);
 int64_t policy_now(const struct policy *p);
 
+/* rules_dns.c: the resolver of the DNS rules, NULL when none is on. */
+struct dns_resolver *policy_dns_new(struct event_base *base,
+                                    const struct config *cfg);
+
 /* The rules, one per stage position (policy.c orders them). */
 void rule_access_client(struct policy_run *r);
 void rule_max_conn_client(struct policy_run *r);
@@ -101,6 +109,10 @@ void rule_max_recipients(struct policy_run *r);
 void rule_access_sender(struct policy_run *r);
 void rule_access_recipient(struct policy_run *r);
 void rule_recipient(struct policy_run *r);
+void rule_dnswl(struct policy_run *r);
+void rule_dnsbl(struct policy_run *r);
+void rule_reverse_dns(struct policy_run *r);
+void rule_sender_domain(struct policy_run *r);
 void rule_greylist(struct policy_run *r);
 void rule_rates(struct policy_run *r);
 

@@ -57,6 +57,9 @@ static const struct {
         /* The seed provider's Postfix refuses a blocked sender at RCPT
          * time (smtpd_delay_reject) with 554 5.7.1, like relaying. */
         {R_SENDER_ACCESS, 554},
+        /* The same Postfix answers a client on a DNS block list at RCPT
+         * with 554 5.7.1 (seed 004, zen.spamhaus.org). */
+        {R_DNSBL_LISTED, 554},
 };
 
 static int
