@@ -39,6 +39,7 @@ else
 FERRY	 = ferry
 endif
 
+.PHONY: bench-policy-mem
 .PHONY: all check unit integration fuzz fuzz-run install clean format \
 	format-check lint lint-replies cppcheck tidy docs
 all: $(FERRY)
@@ -175,6 +176,13 @@ clean:
 	rm -rf build ferry
 
 -include $(shell find build -name '*.d' 2>/dev/null)
+
+# Memory of the embedded policy state (bench/policy_mem.c, bench/policy.sh).
+bench-policy-mem: $(BUILD)/libferry.a
+	@mkdir -p $(BUILD)/bench
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $(BUILD)/bench/policy_mem \
+		bench/policy_mem.c $(BUILD)/libferry.a $(LDLIBS)
+	$(BUILD)/bench/policy_mem
 
 # Spool and local delivery figures (bench/spool_bench.c); BENCH_DIR picks
 # the disk, BENCH_SCALE multiplies the message counts.

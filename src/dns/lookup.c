@@ -7,9 +7,11 @@
 
 #include <arpa/inet.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/event.h>
 #include <unbound.h>
@@ -19,8 +21,25 @@
 
 #define RCODE_NXDOMAIN 3
 #define ANSWERS_MAX 16
+/* Answers are kept this long at most (and no longer than their TTL);
+ * a lookup answered from here costs no trip to libunbound's thread. */
+#define CACHE_TTL_MAX 300
+#define CACHE_NEGATIVE_TTL 60
+#define CACHE_SLOTS 4096
+
+/* One answer remembered: a slot of a direct-mapped table (a newer answer
+ * with the same hash replaces it). */
+struct cache_slot {
+	char *name;
+	int rrtype;
+	time_t expires;
+	struct dns_lookup_result res;
+};
+
+static struct cache_slot cache[CACHE_SLOTS];
 
 struct lookup {
+	char *name; /* for the cache */
 	int rrtype;
 	dns_lookup_cb cb;
 	void *arg;
@@ -31,16 +50,94 @@ struct lookup {
 };
 
 static void
-lookup_free(struct lookup *lk)
+result_clear(struct dns_lookup_result *res)
 {
 	size_t i;
 
-	for (i = 0; i < lk->res.n; i++)
-		free(lk->res.answers[i]);
-	free(lk->res.answers);
+	for (i = 0; i < res->n; i++)
+		free(res->answers[i]);
+	free(res->answers);
+	memset(res, 0, sizeof(*res));
+}
+
+static void
+lookup_free(struct lookup *lk)
+{
+	result_clear(&lk->res);
 	event_free(lk->done_ev);
 	event_free(lk->timer);
+	free(lk->name);
 	free(lk);
+}
+
+static void add_answer(struct lookup *lk, const char *text);
+
+static struct cache_slot *
+cache_slot(const char *name, int rrtype)
+{
+	uint32_t h = 2166136261u ^ (uint32_t)rrtype; /* FNV-1a */
+
+	for (; *name != '\0'; name++)
+		h = (h ^ (unsigned char)*name) * 16777619u;
+	return &cache[h % CACHE_SLOTS];
+}
+
+/* Copies a final answer into the cache (not temporary failures). */
+static void
+cache_put(const struct lookup *lk, int ttl)
+{
+	struct cache_slot *c = cache_slot(lk->name, lk->rrtype);
+	size_t i;
+
+	if (lk->res.status == DNS_LOOKUP_TEMPFAIL)
+		return;
+	if (lk->res.status != DNS_LOOKUP_OK && ttl < CACHE_NEGATIVE_TTL)
+		ttl = CACHE_NEGATIVE_TTL;
+	if (ttl <= 0)
+		return;
+	free(c->name);
+	result_clear(&c->res);
+	c->name = strdup(lk->name);
+	c->res.answers = calloc(ANSWERS_MAX, sizeof(char *));
+	if (c->name == NULL || c->res.answers == NULL) {
+		free(c->name);
+		c->name = NULL;
+		return;
+	}
+	c->rrtype = lk->rrtype;
+	c->expires = time(NULL) + (ttl < CACHE_TTL_MAX ? ttl : CACHE_TTL_MAX);
+	c->res.status = lk->res.status;
+	for (i = 0; i < lk->res.n; i++)
+		if ((c->res.answers[c->res.n] = strdup(lk->res.answers[i])))
+			c->res.n++;
+}
+
+/* A cached answer into lk; false when there is none. */
+static bool
+cache_get(struct lookup *lk)
+{
+	const struct cache_slot *c = cache_slot(lk->name, lk->rrtype);
+	size_t i;
+
+	if (c->name == NULL || c->rrtype != lk->rrtype ||
+	    c->expires < time(NULL) || strcmp(c->name, lk->name) != 0)
+		return false;
+	lk->res.status = c->res.status;
+	for (i = 0; i < c->res.n; i++)
+		add_answer(lk, c->res.answers[i]);
+	return true;
+}
+
+void
+dns_lookup_cache_clear(void)
+{
+	size_t i;
+
+	for (i = 0; i < CACHE_SLOTS; i++) {
+		free(cache[i].name);
+		result_clear(&cache[i].res);
+		cache[i].name = NULL;
+	}
 }
 
 static void
@@ -105,6 +202,7 @@ ub_cb(void *data, int err, struct ub_result *res)
 			             (size_t)res->len[i]);
 	if (lk->res.status == DNS_LOOKUP_OK && lk->res.n == 0)
 		lk->res.status = DNS_LOOKUP_NODATA;
+	cache_put(lk, res ? res->ttl : 0);
 	ub_resolve_free(res);
 	event_active(lk->done_ev, EV_TIMEOUT, 0);
 }
@@ -149,10 +247,19 @@ dns_lookup(struct dns_resolver *r, const char *name, int rrtype,
 	lk->rrtype = rrtype;
 	lk->cb = cb;
 	lk->arg = arg;
+	lk->name = strdup(name);
 	lk->done_ev = event_new(base, -1, 0, done_cb, lk);
 	lk->timer = evtimer_new(base, timeout_cb, lk);
-	if (lk->done_ev == NULL || lk->timer == NULL ||
-	    ub_resolve_async(dns_resolver_ub(r), name, rrtype, 1, lk, ub_cb,
+	if (lk->name == NULL || lk->done_ev == NULL || lk->timer == NULL) {
+		lookup_free(lk);
+		return -1;
+	}
+	if (cache_get(lk)) {
+		lk->ub_done = true;
+		event_active(lk->done_ev, EV_TIMEOUT, 0);
+		return 0;
+	}
+	if (ub_resolve_async(dns_resolver_ub(r), name, rrtype, 1, lk, ub_cb,
 	                     NULL) != 0) {
 		lookup_free(lk);
 		return -1;

@@ -8,6 +8,11 @@
  * with the answer, or DNS_LOOKUP_TEMPFAIL after timeout_ms.  Lookups still
  * in flight when the resolver is freed never call back.
  *
+ * Answers (NXDOMAIN and NODATA included, temporary failures not) are kept
+ * in a small process-wide cache for their TTL, at most 5 minutes (negative
+ * ones at least 1 minute), so a client's second message costs no trip to
+ * libunbound.
+ *
  * Ownership: the result lives during the callback only.
  * Threads: event-loop thread only.
  */
@@ -44,6 +49,9 @@ typedef void (*dns_lookup_cb)(void *arg, const struct dns_lookup_result *r);
  * lookup cannot start. */
 int dns_lookup(struct dns_resolver *r, const char *name, int rrtype,
                unsigned timeout_ms, dns_lookup_cb cb, void *arg);
+
+/* Forget every cached answer (at shutdown, so nothing is left allocated). */
+void dns_lookup_cache_clear(void);
 
 /* The reverse name of an IPv4 or IPv6 address under suffix, as
  * "4.3.2.1.in-addr.arpa" (suffix NULL) or "4.3.2.1.zen.example" for a DNS

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "base/log.h"
+#include "dns/lookup.h"
 #include "dns/resolver.h"
 #include "policy/policy_int.h"
 #include "policy/recipient.h"
@@ -199,8 +200,10 @@ policy_free(struct policy *p)
 	if (p == NULL)
 		return;
 	p->state->ops->free(p->state);
-	if (p->dns)
+	if (p->dns) {
 		dns_resolver_free(p->dns);
+		dns_lookup_cache_clear();
+	}
 	free(p->trusted.nets);
 	free(p->access_client.nets);
 	for (i = 0; i < PR_NRULES; i++)

@@ -16,6 +16,10 @@ verdict_cb(void *arg, const struct policy_verdict *v)
 	bool was_waiting = s->ask.run != NULL;
 
 	s->ask.run = NULL;
+	if (s->state == SS_CLOSING) { /* 421 sent while it waited */
+		recipient_result_free(&s->ask.res);
+		return;
+	}
 	s->ask.then(s, v);
 	if (was_waiting && s->state != SS_CLOSING)
 		session_resume(s);

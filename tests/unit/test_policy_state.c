@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "base/net.h"
+#include "dns/lookup.h"
 #include "config/config.h"
 #include "config/config_int.h"
 #include "policy/state.h"
@@ -236,6 +237,28 @@ test_net(void **state)
 	assert_false(net_is_loopback("192.0.2.1"));
 }
 
+static void
+test_reverse_names(void **state)
+{
+	char out[128];
+
+	(void)state;
+	assert_int_equal(dns_reverse_name("192.0.2.7", NULL, out, sizeof(out)),
+	                 0);
+	assert_string_equal(out, "7.2.0.192.in-addr.arpa");
+	assert_int_equal(
+	        dns_reverse_name("192.0.2.7", "zen.example", out, sizeof(out)),
+	        0);
+	assert_string_equal(out, "7.2.0.192.zen.example");
+	assert_int_equal(
+	        dns_reverse_name("2001:db8::1", "bl.test", out, sizeof(out)),
+	        0);
+	assert_string_equal(out, "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0."
+	                         "0.0.8.b.d.0.1.0.0.2.bl.test");
+	assert_int_equal(dns_reverse_name("nonsense", NULL, out, sizeof(out)),
+	                 -1);
+}
+
 static struct config *
 load(const char *text, char *errs, size_t len)
 {
@@ -306,6 +329,7 @@ main(void)
 	        cmocka_unit_test(test_saved_and_loaded),
 	        cmocka_unit_test(test_memory_of_many_keys),
 	        cmocka_unit_test(test_net),
+	        cmocka_unit_test(test_reverse_names),
 	        cmocka_unit_test(test_policy_values),
 	};
 
