@@ -138,7 +138,7 @@ net_key(const char *ip, int v4bits, int v6bits, char *out, size_t len)
 bool
 net_is_loopback(const char *ip)
 {
-	struct net_prefix lo4, lo6;
+	struct net_prefix lo4 = {0}, lo6 = {0};
 
 	net_parse("127.0.0.0/8", &lo4);
 	net_parse("::1", &lo6);

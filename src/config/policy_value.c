@@ -190,12 +190,15 @@ set_user_int(struct load_ctx *ctx, const struct config_option *opt,
 {
 	struct config_policy *p = &ctx->cfg->policy;
 	const char *rest;
-	char *login = split_name(value, &rest), *end = NULL;
+	char *login = split_name(value, &rest), *end;
+	bool ok = false;
 	long n = 0;
 
-	if (login != NULL && isdigit((unsigned char)*rest))
+	if (login != NULL && isdigit((unsigned char)*rest)) {
 		n = strtol(rest, &end, 10);
-	if (login == NULL || n < opt->min || n > opt->max || *end != '\0') {
+		ok = *end == '\0' && n >= opt->min && n <= opt->max;
+	}
+	if (!ok) {
 		load_error(ctx, ctx->lineno,
 		           "%s: expected 'LOGIN: N' with N from %ld to %ld",
 		           opt->key, opt->min, opt->max);

@@ -188,12 +188,11 @@ ub_cb(void *data, int err, struct ub_result *res)
 		lookup_free(lk);
 		return;
 	}
-	if (err != 0 || res == NULL || res->bogus)
+	if (err != 0 || res == NULL || res->bogus ||
+	    (res->rcode != 0 && res->rcode != RCODE_NXDOMAIN && !res->nxdomain))
 		lk->res.status = DNS_LOOKUP_TEMPFAIL;
 	else if (res->nxdomain || res->rcode == RCODE_NXDOMAIN)
 		lk->res.status = DNS_LOOKUP_NXDOMAIN;
-	else if (res->rcode != 0)
-		lk->res.status = DNS_LOOKUP_TEMPFAIL;
 	else if (!res->havedata)
 		lk->res.status = DNS_LOOKUP_NODATA;
 	else
@@ -236,7 +235,8 @@ dns_lookup(struct dns_resolver *r, const char *name, int rrtype,
            unsigned timeout_ms, dns_lookup_cb cb, void *arg)
 {
 	struct event_base *base = dns_resolver_base(r);
-	struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+	struct timeval tv = {timeout_ms / 1000,
+	                     (suseconds_t)(timeout_ms % 1000) * 1000};
 	struct lookup *lk = calloc(1, sizeof(*lk));
 
 	if (lk == NULL ||

@@ -18,7 +18,7 @@
 #include "config/config.h"
 #include "policy/policy_int.h"
 
-#define RATE_MAX (5 * CONFIG_RATES_MAX)
+#define RATE_MAX ((size_t)5 * CONFIG_RATES_MAX)
 #define HOUR 3600
 #define DAY 86400
 
@@ -39,8 +39,8 @@ add_rates(struct rate_set *set, const struct policy_run *r,
 	if (what == NULL || *what == '\0' || policy_exempted(r, rule))
 		return;
 	for (i = 0; i < cr->n && set->n < RATE_MAX; i++) {
-		snprintf(set->keys[set->n], sizeof(set->keys[0]), "%s:%s:%d",
-		         prefix, what, cr->r[i].window);
+		snprintf(set->keys[set->n], POLICY_ARG_MAX, "%s:%s:%d", prefix,
+		         what, cr->r[i].window);
 		set->r[set->n].key = set->keys[set->n];
 		set->r[set->n].window = cr->r[i].window;
 		set->r[set->n].limit = cr->r[i].limit;

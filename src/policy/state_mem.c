@@ -61,7 +61,7 @@ static void
 mem_grow(struct state_mem *m)
 {
 	size_t n = m->nbuckets * 2, i;
-	struct mem_entry **b = calloc(n, sizeof(*b));
+	struct mem_entry **b = calloc(n, sizeof(struct mem_entry *));
 
 	if (b == NULL)
 		return; /* longer chains, still correct */
@@ -223,7 +223,7 @@ mem_usage(struct state *s, size_t *keys, size_t *bytes)
 	struct state_mem *m = (struct state_mem *)s;
 
 	*keys = m->nkeys;
-	*bytes = m->key_bytes + m->nbuckets * sizeof(*m->buckets);
+	*bytes = m->key_bytes + m->nbuckets * sizeof(struct mem_entry *);
 }
 
 static void
@@ -272,7 +272,8 @@ state_mem_new(struct event_base *base, const char *file, int save_interval,
 	struct timeval tv = {save_interval, 0};
 
 	if (m == NULL ||
-	    (m->buckets = calloc(INITIAL_BUCKETS, sizeof(*m->buckets))) == NULL)
+	    (m->buckets = calloc(INITIAL_BUCKETS,
+	                         sizeof(struct mem_entry *))) == NULL)
 		abort();
 	m->base.ops = &mem_ops;
 	m->nbuckets = INITIAL_BUCKETS;

@@ -217,7 +217,7 @@ op_send(struct op *op, int argc, const char **argv, const size_t *lens)
 {
 	struct state_redis *r = op->r;
 	struct timeval tv = {r->timeout_ms / 1000,
-	                     (r->timeout_ms % 1000) * 1000};
+	                     (suseconds_t)(r->timeout_ms % 1000) * 1000};
 
 	if (r->ac == NULL || !r->connected ||
 	    redisAsyncCommandArgv(r->ac, reply_cb, op, argc, argv, lens) !=
