@@ -136,6 +136,7 @@ struct config_policy {
 	struct config_rates rate_sender_domain;
 	struct config_rates rate_user;      /* recipients per login */
 	struct config_rates rate_recipient; /* incoming per local recipient */
+	int rate_recipient_reply;           /* 0 too-quickly, 1 quota */
 	bool helo_checks;
 	struct config_list access_client;    /* networks refused at connect */
 	struct config_list access_sender;    /* addresses, @domains refused */

@@ -18,6 +18,7 @@ static const char *const tls_values[] = {"none", "optional", "required", NULL};
 static const char *const tls_version_values[] = {"TLSv1.2", "TLSv1.3", NULL};
 static const char *const state_values[] = {"embedded", "redis", NULL};
 static const char *const rdns_values[] = {"off", "ptr", "fcrdns", NULL};
+static const char *const rcpt_rate_values[] = {"too-quickly", "quota", NULL};
 static const char *const fail_values[] = {"open", "closed", NULL};
 static const char *const auth_values[] = {"none", "passwd-file", "dovecot",
                                           NULL};
@@ -437,6 +438,15 @@ const struct config_option config_options[] = {
          "Beyond it: 450 4.2.1 The user you are trying to contact is "
          "receiving mail too quickly.",
          "100/1m"},
+        {"policy", "rate_recipient_reply", OPT_ENUM,
+         CFG(policy.rate_recipient_reply), "too-quickly", NULL,
+         rcpt_rate_values, 0, 0, false, false,
+         "How rate_recipient words its refusal.",
+         "too-quickly: Gmail's 450 4.2.1 The user you are trying to "
+         "contact is receiving mail too quickly; quota: the hosting "
+         "provider's 450 4.7.1 Recipient address rejected: Policy "
+         "Rejection- Quota Exceeded (seed 004).",
+         "quota"},
         {"policy", "helo_checks", OPT_BOOL, CFG(policy.helo_checks), "no", NULL,
          NULL, 0, 0, false, false, "Refuse a HELO/EHLO name that lies.",
          "A client outside trusted_networks that says localhost (or "

@@ -82,7 +82,11 @@ refuse_rate(struct policy_run *r, const struct rate_set *set, int i)
 	const char *key = strchr(set->keys[i], ':') + 1;
 
 	if (rule == PR_RATE_RECIPIENT)
-		policy_refuse(r, rule, key, R_RCPT_RATE, NULL, NULL);
+		policy_refuse(r, rule, key,
+		              r->p->cfg->policy.rate_recipient_reply == 1
+		                      ? R_RCPT_RATE_QUOTA
+		                      : R_RCPT_RATE,
+		              NULL, NULL);
 	else if (window < HOUR)
 		policy_refuse(r, rule, key, R_RATE_LIMITED, what_of(rule),
 		              NULL);

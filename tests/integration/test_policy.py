@@ -178,6 +178,21 @@ def test_incoming_rate_per_local_recipient(ferry_factory):
     assert len(f.wait_maildir("alice", 3)) == 3
 
 
+def test_incoming_rate_in_the_providers_words(ferry_factory):
+    f = ferry_factory(extra=policy("rate_recipient = 1/1h",
+                                   "rate_recipient_reply = quota"))
+    assert rcpt_replies(f, "a@example.net", ["bob@example.test"]) == \
+        ["250 2.1.5 Recipient ok"]
+    assert rcpt_replies(f, "b@example.net", ["bob@example.test"]) == \
+        ["450 4.7.1 Recipient address rejected: Policy Rejection- Quota "
+         "Exceeded"]
+    assert len(f.wait_maildir("bob", 1)) == 1
+    advance(f, 3960)
+    assert rcpt_replies(f, "b@example.net", ["bob@example.test"]) == \
+        ["250 2.1.5 Recipient ok"]
+    assert len(f.wait_maildir("bob", 2)) == 2
+
+
 def test_exemption_for_a_sender_domain(ferry_factory):
     f = ferry_factory(extra=policy("rate_sender = 1/1m",
                                    "exempt = rate_sender: @trusted.example"))
