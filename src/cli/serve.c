@@ -75,11 +75,12 @@ ctl_forget(void *arg, const char *id)
 static void queued_cb(void *arg, const char *id);
 
 static void
-ctl_policy(void *arg, const char *args, char *reply, size_t len)
+ctl_policy(void *arg, const char *args, char *reply, size_t len,
+           void (*later)(void *token, const char *text), void *token)
 {
 	struct daemon *d = arg;
 
-	policy_control(d->policy, args, reply, len);
+	policy_control(d->policy, args, reply, len, later, token);
 }
 
 static const struct control_hooks ctl_hooks = {

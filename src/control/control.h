@@ -53,8 +53,12 @@ struct control_hooks {
 	void (*flush_id)(void *arg, const char *id);
 	void (*enqueue_id)(void *arg, const char *id);
 	void (*forget_id)(void *arg, const char *id);
-	/* "POLICY ARGS": args after the verb; NULL: no policy. */
-	void (*policy)(void *arg, const char *args, char *reply, size_t len);
+	/* "POLICY ARGS": args after the verb; NULL: no policy.  A hook that
+	 * leaves reply empty answers later, once, through later(token, text);
+	 * the client is kept until then. */
+	void (*policy)(void *arg, const char *args, char *reply, size_t len,
+	               void (*later)(void *token, const char *text),
+	               void *token);
 };
 
 struct control *control_start(struct event_base *base, const struct config *cfg,

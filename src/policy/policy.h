@@ -91,9 +91,13 @@ void policy_cancel(struct policy_run *r);
 int policy_rcpt_max(const struct config *cfg, enum listener_role role,
                     const char *auth_user);
 
-/* Control socket: "STATS", "CHECK IP HELO FROM TO", "CLOCK SECONDS".
- * Writes one line (with "\n"); check answers through done(reply). */
-void policy_control(struct policy *p, const char *args, char *reply,
-                    size_t len);
+/*
+ * Control socket: "STATS", "CHECK IP HELO FROM TO", "CLOCK SECONDS".
+ * Writes one line (with "\n") to reply; a CHECK that waits for the DNS or
+ * a shared state leaves reply empty and answers once through
+ * later(token, line).
+ */
+void policy_control(struct policy *p, const char *args, char *reply, size_t len,
+                    void (*later)(void *token, const char *text), void *token);
 
 #endif

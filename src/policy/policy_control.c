@@ -30,79 +30,113 @@ control_stats(struct policy *p, char *reply, size_t len)
 		snprintf(reply + n, len - n, "\n");
 }
 
+#define CHECK_REPLY_MAX 1024
+
 static const char *const stage_names[POLICY_NSTAGES] = {
         "connect", "helo", "mail", "rcpt", "data",
 };
 
-struct check_result {
-	bool answered;
-	struct policy_verdict v;
+/* One CHECK: its made-up client, walked through the stages; it may wait
+ * for DNS or Redis answers, like a session. */
+struct check_job {
+	struct policy *p;
+	struct policy_facts f;
+	struct recipient_result res;
+	char ip[64], helo[256], from[256], to[256], local[256];
+	enum policy_stage st;
+	void (*later)(void *token, const char *text);
+	void *token;
+	char *sync_reply; /* set while control_check() has not returned */
+	size_t sync_len;
+	bool *sync_done;
 };
+
+static void
+check_finish(struct check_job *job, const char *text)
+{
+	if (job->sync_reply != NULL) {
+		snprintf(job->sync_reply, job->sync_len, "%s", text);
+		*job->sync_done = true;
+	} else {
+		job->later(job->token, text);
+	}
+	recipient_result_free(&job->res);
+	free(job);
+}
+
+static void check_stage(struct check_job *job);
 
 static void
 check_done(void *arg, const struct policy_verdict *v)
 {
-	struct check_result *res = arg;
+	struct check_job *job = arg;
+	char line[REPLY_LINE_MAX], text[CHECK_REPLY_MAX];
 
-	res->answered = true;
-	res->v = *v;
-}
-
-/* Runs one stage; false when it refused or could not answer. */
-static bool
-check_stage(struct policy *p, enum policy_stage st, struct policy_facts *f,
-            char *reply, size_t len)
-{
-	struct check_result res = {0};
-	struct policy_run *run = policy_check(p, st, f, check_done, &res);
-	char line[REPLY_LINE_MAX];
-
-	if (run != NULL) {
-		policy_cancel(run);
-		snprintf(reply, len,
-		         "ERR the %s state did not answer at once\n",
-		         p->state->ops->name);
-		return false;
+	if (!v->refused) {
+		job->st++;
+		check_stage(job);
+		return;
 	}
-	if (!res.v.refused)
-		return true;
-	reply_format(line, sizeof(line), (enum reply_id)res.v.reply,
-	             res.v.args[0], res.v.args[1]);
-	snprintf(reply, len, "OK refused stage=%s rule=%s key=%s reply=%s\n",
-	         stage_names[st], res.v.rule, res.v.key, line);
-	return false;
+	reply_format(line, sizeof(line), (enum reply_id)v->reply, v->args[0],
+	             v->args[1]);
+	snprintf(text, sizeof(text),
+	         "OK refused stage=%s rule=%s key=%s reply=%s\n",
+	         stage_names[job->st], v->rule, v->key, line);
+	check_finish(job, text);
 }
 
 static void
-control_check(struct policy *p, const char *args, char *reply, size_t len)
+check_stage(struct check_job *job)
 {
-	char ip[64], helo[256], from[256], to[256], local[256], *at;
-	struct recipient_result res = {0};
-	struct policy_facts f = {0};
-	enum policy_stage st;
+	if (job->st > POLICY_RCPT) {
+		check_finish(job, "OK passed\n");
+		return;
+	}
+	/* A pending run answers through check_done like a finished one. */
+	(void)policy_check(job->p, job->st, &job->f, check_done, job);
+}
 
-	if (sscanf(args, "%63s %255s %255s %255s", ip, helo, from, to) != 4 ||
-	    (at = strrchr(memcpy(local, to, sizeof(local)), '@')) == NULL) {
+static void
+control_check(struct policy *p, const char *args, char *reply, size_t len,
+              void (*later)(void *token, const char *text), void *token)
+{
+	struct check_job *job = calloc(1, sizeof(*job));
+	bool done = false;
+	char *at;
+
+	if (job == NULL)
+		abort();
+	if (sscanf(args, "%63s %255s %255s %255s", job->ip, job->helo,
+	           job->from, job->to) != 4 ||
+	    (at = strrchr(memcpy(job->local, job->to, sizeof(job->local)),
+	                  '@')) == NULL) {
+		free(job);
 		snprintf(reply, len, "ERR usage: CHECK IP HELO FROM TO\n");
 		return;
 	}
-	f.client_ip = ip;
-	f.role = LISTENER_SMTP;
-	f.client_connections = 1;
-	f.helo = helo;
-	f.sender = strcmp(from, "<>") == 0 ? "" : from;
-	f.rcpt = to;
 	*at = '\0';
-	f.rcpt_local = local;
-	f.rcpt_domain = at + 1;
-	f.rcpt_result = &res;
-	f.dry_run = true;
-	for (st = POLICY_CONNECT; st <= POLICY_RCPT; st++)
-		if (!check_stage(p, st, &f, reply, len))
-			break;
-	recipient_result_free(&res);
-	if (st > POLICY_RCPT)
-		snprintf(reply, len, "OK passed\n");
+	job->p = p;
+	job->f.client_ip = job->ip;
+	job->f.role = LISTENER_SMTP;
+	job->f.client_connections = 1;
+	job->f.helo = job->helo;
+	job->f.sender = strcmp(job->from, "<>") == 0 ? "" : job->from;
+	job->f.rcpt = job->to;
+	job->f.rcpt_local = job->local;
+	job->f.rcpt_domain = at + 1;
+	job->f.rcpt_result = &job->res;
+	job->f.dry_run = true;
+	job->later = later;
+	job->token = token;
+	job->sync_reply = reply;
+	job->sync_len = len;
+	job->sync_done = &done;
+	job->st = POLICY_CONNECT;
+	check_stage(job);
+	if (done)
+		return;
+	job->sync_reply = NULL; /* the answer comes later */
+	reply[0] = '\0';
 }
 
 static void
@@ -126,12 +160,13 @@ control_clock(struct policy *p, const char *args, char *reply, size_t len)
 }
 
 void
-policy_control(struct policy *p, const char *args, char *reply, size_t len)
+policy_control(struct policy *p, const char *args, char *reply, size_t len,
+               void (*later)(void *token, const char *text), void *token)
 {
 	if (strcmp(args, "STATS") == 0)
 		control_stats(p, reply, len);
 	else if (strncmp(args, "CHECK ", 6) == 0)
-		control_check(p, args + 6, reply, len);
+		control_check(p, args + 6, reply, len, later, token);
 	else if (strncmp(args, "CLOCK ", 6) == 0)
 		control_clock(p, args + 6, reply, len);
 	else

@@ -134,3 +134,29 @@ def test_sender_domain_not_found(dns_ferry):
                           ["demo@example.test"]) == [OK]
     assert len(f.wait_maildir("demo", 3)) == 3
     assert "rule=sender_domain key=nowhere.test" in f.log()
+
+
+def test_policy_check_waits_for_the_dns(dns_ferry):
+    import subprocess
+    from conftest import FERRY
+    f = dns_ferry("dnsbl = bl.test=127.0.0.2", "reverse_dns = fcrdns")
+
+    def check(ip):
+        r = subprocess.run([FERRY, "policy", "check", "--config",
+                            f.config_path, "--ip", ip, "--helo",
+                            "client.example.net", "--from", "a@example.net",
+                            "--to", "demo@example.test"],
+                           capture_output=True, text=True, timeout=30)
+        assert r.returncode == 0, r.stderr
+        return r.stdout.strip()
+    assert check("127.0.0.4") == (
+        "refused stage=rcpt rule=dnsbl key=127.0.0.4 reply=554 5.7.1 "
+        "Service unavailable; Client host [127.0.0.4] blocked using bl.test")
+    assert check("127.0.0.2") == (
+        "refused stage=rcpt rule=reverse_dns key=127.0.0.2 reply=450 4.7.1 "
+        "Client host rejected: cannot find your reverse hostname")
+    assert check("127.0.0.1") == "passed"
+    # A check counts nothing.
+    assert "dnsbl                0" in subprocess.run(
+        [FERRY, "policy", "stats", "--config", f.config_path],
+        capture_output=True, text=True, timeout=30).stdout

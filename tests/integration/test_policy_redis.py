@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import free_port, make_workdir
+from conftest import FERRY, free_port, make_workdir
 from test_policy import advance, rcpt_replies, RATE_SHORT
 
 REDIS = shutil.which("redis-server")
@@ -104,6 +104,14 @@ def test_greylisting_passed_on_one_node_passes_on_the_other(ferry_factory,
         accepted(1)
     assert len(b.wait_maildir("demo", 1)) == 1
     assert len(a.wait_maildir("demo", 1)) == 1
+    # `ferry policy check` asks Redis too: a new triplet would wait.
+    r = subprocess.run([FERRY, "policy", "check", "--config", a.config_path,
+                        "--ip", "192.0.2.1", "--helo", "c.example.net",
+                        "--from", "s@example.net", "--to",
+                        "demo@example.test"],
+                       capture_output=True, text=True, timeout=30)
+    assert r.stdout.startswith("refused stage=rcpt rule=greylist "
+                               "key=gt:192.0.2.0/24,s@example.net,"), r
 
 
 def test_redis_down_fail_open_and_closed_then_back(ferry_factory, redis):
