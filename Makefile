@@ -43,7 +43,8 @@ FERRY	 = ferry
 endif
 
 .PHONY: all check unit integration fuzz fuzz-run install uninstall clean format \
-	format-check lint lint-replies cppcheck tidy docs bench-bounce bounce-score bench-dkim
+	format-check lint lint-replies cppcheck tidy docs bench-bounce bounce-score bench-dkim \
+	bench-policy-mem
 all: $(FERRY)
 
 $(FERRY): $(BUILD)/src/main.o $(BUILD)/libferry.a
@@ -201,6 +202,13 @@ bounce-score: $(FERRY)
 	else \
 		echo "bounce-score: $(BOUNCE_SCORER) not present, nothing to report"; \
 	fi
+
+# Memory of the embedded policy state (bench/policy_mem.c, bench/policy.sh).
+bench-policy-mem: $(BUILD)/libferry.a
+	@mkdir -p $(BUILD)/bench
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $(BUILD)/bench/policy_mem \
+		bench/policy_mem.c $(BUILD)/libferry.a $(LDLIBS)
+	$(BUILD)/bench/policy_mem
 
 # Spool and local delivery figures (bench/spool_bench.c); BENCH_DIR picks
 # the disk, BENCH_SCALE multiplies the message counts.

@@ -209,6 +209,10 @@ write_config() { # dir
 		# ... and sends the first one unnumbered.
 		echo "mailbox = u"
 		echo "alias = postmaster: 1u"
+		# bench/policy.sh: the policy rules (and what they need).
+		if [ -n "${POLICY_CONF:-}" ]; then
+			cat "$POLICY_CONF"
+		fi
 	} >"$dir/ferry.conf"
 }
 

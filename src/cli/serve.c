@@ -24,6 +24,7 @@
 #include "config/config.h"
 #include "deliver/local.h"
 #include "dkim/dkim.h"
+#include "policy/policy.h"
 #include "policy/recipient.h"
 #include "control/control.h"
 #include "sched/outbound.h"
@@ -45,6 +46,7 @@ struct daemon {
 	struct control *control;
 	struct tls_server *tls;
 	struct auth_service *auth;
+	struct policy *policy;
 	struct event *sigterm, *sigint, *sighup, *grace;
 	bool embedded;
 };
@@ -84,10 +86,20 @@ ctl_forget(void *arg, const char *id)
 
 static void queued_cb(void *arg, const char *id);
 
+static void
+ctl_policy(void *arg, const char *args, char *reply, size_t len,
+           void (*later)(void *token, const char *text), void *token)
+{
+	struct daemon *d = arg;
+
+	policy_control(d->policy, args, reply, len, later, token);
+}
+
 static const struct control_hooks ctl_hooks = {
         .flush_all = ctl_flush_all,
         .enqueue_id = queued_cb,
         .forget_id = ctl_forget,
+        .policy = ctl_policy,
 };
 
 /* Every queued message goes to both delivery agents; each takes the
@@ -236,6 +248,9 @@ daemon_start(struct daemon *d)
 	print_next_steps(d);
 	if (privileges_drop(d->cfg) < 0)
 		return EX_NOPERM;
+	/* After dropping privileges: the state file belongs to the user. */
+	d->policy = policy_new(d->base, d->cfg);
+	smtp_server_set_policy(d->server, d->policy);
 	d->delivery = local_delivery_start(d->base, d->cfg, d->spool,
 	                                   resolve_maildir, d->cfg);
 	if (d->delivery == NULL)
@@ -281,6 +296,7 @@ daemon_stop(struct daemon *d)
 {
 	if (d->server)
 		smtp_server_free(d->server);
+	policy_free(d->policy);
 	if (d->control)
 		control_stop(d->control);
 	if (d->outbound)

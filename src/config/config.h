@@ -82,6 +82,83 @@ struct config_transport {
 	struct config_listener next_hop;
 };
 
+/* "N/DURATION": at most limit units in any window of that many seconds. */
+struct config_rate {
+	long limit;
+	int window; /* seconds */
+};
+
+#define CONFIG_RATES_MAX 4
+
+/* A rate option: up to CONFIG_RATES_MAX windows ("60/1m, 1000/1d"). */
+struct config_rates {
+	struct config_rate r[CONFIG_RATES_MAX];
+	size_t n; /* 0: no limit */
+};
+
+/* A list option: networks (CIDR, canonical text) or addresses. */
+struct config_list {
+	char **items;
+	size_t n;
+};
+
+/* "login: N": a per-user number (recipients per message). */
+struct config_user_limit {
+	char *login;
+	int limit;
+};
+
+/* "RULE: item, item": who a policy rule does not apply to.  Items are
+ * networks (CIDR), "@domain" (sender domain) or "user:LOGIN" (or
+ * "authenticated" for every authenticated client). */
+struct config_exempt {
+	char *rule;
+	struct config_list items;
+};
+
+enum policy_state_kind { POLICY_STATE_EMBEDDED, POLICY_STATE_REDIS };
+
+/* [policy]: the checks of src/policy/ (docs/policy.md). */
+struct config_policy {
+	int state;        /* enum policy_state_kind */
+	char *state_file; /* embedded state; NULL: spool_dir/policy.state */
+	int state_save_interval; /* seconds between saves of the state */
+	bool test_clock;         /* the control socket may move the clock */
+	struct config_listener redis_server; /* state = redis */
+	char *redis_password;
+	char *redis_prefix;
+	int redis_timeout_ms;
+	int redis_fail;                      /* 0 open, 1 closed */
+	struct config_list trusted_networks; /* skip HELO/greylist checks */
+	int max_recipients_submission;       /* per transaction on 587/465 */
+	struct config_user_limit *user_max_rcpt;
+	size_t nuser_max_rcpt;
+	int max_conn_client; /* concurrent, per IP (/64); 0 off */
+	struct config_rates conn_rate_client; /* connections per IP (/64) */
+	struct config_rates rate_client;      /* recipients per IP (/64) */
+	struct config_rates rate_sender;      /* recipients per sender */
+	struct config_rates rate_sender_domain;
+	struct config_rates rate_user;      /* recipients per login */
+	struct config_rates rate_recipient; /* incoming per local recipient */
+	int rate_recipient_reply;           /* 0 too-quickly, 1 quota */
+	bool helo_checks;
+	struct config_list access_client;    /* networks refused at connect */
+	struct config_list access_sender;    /* addresses, @domains refused */
+	struct config_list access_recipient; /* addresses, @domains refused */
+	int reverse_dns;                     /* 0 off, 1 ptr, 2 fcrdns */
+	struct config_list dnsbl;            /* "zone" or "zone=A|A" */
+	struct config_list dnswl;
+	bool sender_domain_check;
+	int dns_timeout_ms;
+	bool greylist;
+	int greylist_delay;        /* seconds before a retry is accepted */
+	int greylist_retry_window; /* seconds a first attempt is remembered */
+	int greylist_expire;       /* seconds a passed triplet stays allowed */
+	int greylist_auto_allow;   /* passed triplets that allow a network */
+	struct config_exempt *exempt;
+	size_t nexempt;
+};
+
 enum sync_mode {
 	SYNC_SYNCFS, /* group commit: one syncfs(2) per batch */
 	SYNC_FSYNC,  /* fsync(2) each file and its directory */
@@ -160,6 +237,8 @@ struct config {
 	int commit_batch_max;  /* messages per group commit */
 	int commit_delay_ms;   /* wait for more before committing */
 	size_t min_free_space; /* octets; below it 452 4.3.1 */
+	/* [policy] */
+	struct config_policy policy;
 	/* [domain NAME] sections */
 	struct config_domain *domains;
 	size_t ndomains;

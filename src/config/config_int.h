@@ -13,7 +13,7 @@
 #include "config/config.h"
 
 /* Upper bound on table rows, so per-option bookkeeping can be fixed arrays. */
-#define CONFIG_MAX_OPTIONS 96
+#define CONFIG_MAX_OPTIONS 128
 
 enum opt_type {
 	OPT_STRING,    /* char *: free text without spaces */
@@ -33,6 +33,12 @@ enum opt_type {
 	OPT_TRANSPORT, /* [relay]: "domain: address:port" */
 	OPT_HOP,       /* struct config_listener: one "address:port" */
 	OPT_FLAGS,     /* unsigned: bit i for values[i], listed in any case */
+	OPT_RATES,     /* struct config_rates: "N/DURATION, ..." or "off" */
+	OPT_NETS,      /* struct config_list of CIDR networks, or "none" */
+	OPT_ADDRS,     /* struct config_list of addresses and @domains */
+	OPT_USER_INT,  /* [policy]: "login: N" */
+	OPT_EXEMPT,    /* [policy]: "RULE: item, item" */
+	OPT_DNSLISTS,  /* struct config_list of "zone" or "zone=A|A" */
 };
 
 struct config_option {
@@ -114,6 +120,13 @@ int value_parse_size(const char *s, size_t *out);
 int value_parse_duration(const char *s, int *out);
 int value_parse_listen(const char *item, struct config_listener *out);
 char *value_resolve_path(const char *basedir, const char *path);
+
+/* policy_value.c: the value types of [policy]. */
+int policy_value_set(struct load_ctx *ctx, const struct config_option *opt,
+                     void *field, const char *value);
+void config_list_free(struct config_list *l);
+/* Rules that accept exemptions (exempt = RULE: ...). */
+extern const char *const config_exempt_rules[];
 
 /* domain.c: [domain NAME] sections. */
 int domain_begin(struct load_ctx *ctx, const char *name);

@@ -299,6 +299,9 @@ apply_defaults(struct load_ctx *ctx)
 	}
 	if (ctx->cfg->hostname == NULL)
 		ctx->cfg->hostname = default_hostname();
+	if (ctx->cfg->policy.state_file == NULL && ctx->cfg->spool_dir)
+		ctx->cfg->policy.state_file =
+		        cfg_asprintf("%s/policy.state", ctx->cfg->spool_dir);
 }
 
 static void
@@ -423,6 +426,8 @@ domain_free(struct config_domain *d)
 	free(d->mode);
 }
 
+static void policy_config_free(struct config_policy *p);
+
 void
 config_free(struct config *cfg)
 {
@@ -476,7 +481,33 @@ config_free(struct config *cfg)
 	free(cfg->dkim_key_dir);
 	free(cfg->dkim_sign_networks);
 	free(cfg->senders);
+	policy_config_free(&cfg->policy);
 	free(cfg);
+}
+
+static void
+policy_config_free(struct config_policy *p)
+{
+	size_t i;
+
+	free(p->state_file);
+	free(p->redis_server.address);
+	free(p->redis_password);
+	free(p->redis_prefix);
+	config_list_free(&p->trusted_networks);
+	config_list_free(&p->access_client);
+	config_list_free(&p->access_sender);
+	config_list_free(&p->access_recipient);
+	config_list_free(&p->dnsbl);
+	config_list_free(&p->dnswl);
+	for (i = 0; i < p->nuser_max_rcpt; i++)
+		free(p->user_max_rcpt[i].login);
+	free(p->user_max_rcpt);
+	for (i = 0; i < p->nexempt; i++) {
+		free(p->exempt[i].rule);
+		config_list_free(&p->exempt[i].items);
+	}
+	free(p->exempt);
 }
 
 void

@@ -16,6 +16,10 @@ static const char *const log_values[] = {"stderr", "syslog", NULL};
 static const char *const sync_values[] = {"syncfs", "fsync", NULL};
 static const char *const tls_values[] = {"none", "optional", "required", NULL};
 static const char *const tls_version_values[] = {"TLSv1.2", "TLSv1.3", NULL};
+static const char *const state_values[] = {"embedded", "redis", NULL};
+static const char *const rdns_values[] = {"off", "ptr", "fcrdns", NULL};
+static const char *const rcpt_rate_values[] = {"too-quickly", "quota", NULL};
+static const char *const fail_values[] = {"open", "closed", NULL};
 static const char *const auth_values[] = {"none", "passwd-file", "dovecot",
                                           NULL};
 /* In the order of enum sasl_mech (src/auth/auth_int.h). */
@@ -23,8 +27,8 @@ static const char *const mech_values[] = {"PLAIN", "LOGIN", "SCRAM-SHA-256",
                                           NULL};
 
 const char *const config_sections[] = {
-        "server",   "tls",   "auth", "relay",  "limits",
-        "timeouts", "queue", "dkim", "domain", NULL,
+        "server", "tls",    "auth", "relay",  "limits", "timeouts",
+        "queue",  "policy", "dkim", "domain", NULL,
 };
 
 /* "server, tls, ... or domain NAME", for messages and docs. */
@@ -440,6 +444,224 @@ const struct config_option config_options[] = {
          "Below it, new transactions are refused with 452 4.3.1 until "
          "space is freed.",
          "1G"},
+        /* [policy] */
+        {"policy", "state", OPT_ENUM, CFG(policy.state), "embedded", NULL,
+         state_values, 0, 0, false, false,
+         "Where counters and the greylist are kept.",
+         "embedded keeps them in the process and saves them to state_file, "
+         "so a restart does not reset daily quotas or the greylist; redis "
+         "keeps them in the Redis server at redis_server, shared by every "
+         "ferry node that uses it.",
+         "redis"},
+        {"policy", "redis_server", OPT_HOP, CFG(policy.redis_server),
+         "127.0.0.1:6379", NULL, NULL, 0, 0, false, false,
+         "The Redis server of state = redis.",
+         "ADDRESS:PORT, numeric.  ferry connects at start and reconnects "
+         "by itself (once a second) when the connection is lost.  The "
+         "connection is not encrypted: keep Redis on loopback or a "
+         "private network, or behind a local TLS tunnel.",
+         "10.0.0.5:6379"},
+        {"policy", "redis_password", OPT_STRING, CFG(policy.redis_password),
+         NULL, "none", NULL, 0, 0, false, false,
+         "Password sent with AUTH after connecting to Redis.",
+         "Keep the configuration file readable by root only when set.",
+         "s3cret"},
+        {"policy", "redis_prefix", OPT_STRING, CFG(policy.redis_prefix),
+         "ferry:", NULL, NULL, 0, 0, false, false,
+         "Prefix of every Redis key ferry writes.",
+         "Nodes that share limits must use the same prefix.", "mx:"},
+        {"policy", "redis_timeout_ms", OPT_INT, CFG(policy.redis_timeout_ms),
+         "500", NULL, NULL, 1, 60000, false, false,
+         "Milliseconds to wait for a Redis answer.",
+         "A later answer is ignored and the question is treated as "
+         "failed (redis_fail).",
+         "200"},
+        {"policy", "redis_fail", OPT_ENUM, CFG(policy.redis_fail), "open", NULL,
+         fail_values, 0, 0, false, false,
+         "What a rule does when Redis cannot answer.",
+         "open lets the client through as if the rule passed; closed "
+         "answers 451 4.3.0 (421 4.3.0 at connect).  Either way the "
+         "failure is logged.",
+         "closed"},
+        {"policy", "state_file", OPT_PATH, CFG(policy.state_file), NULL,
+         "<spool_dir>/policy.state", NULL, 0, 0, false, false,
+         "File the embedded state is saved to.",
+         "Written every state_save_interval and at shutdown (a new file, "
+         "synced, then renamed), read at start.",
+         "/var/lib/ferry/policy.state"},
+        {"policy", "state_save_interval", OPT_DURATION,
+         CFG(policy.state_save_interval), "1m", NULL, NULL, 0, 0, false, false,
+         "How often the embedded state is saved.",
+         "After a crash the counts of at most this long are lost; a clean "
+         "shutdown loses nothing.",
+         "30s"},
+        {"policy", "test_clock", OPT_BOOL, CFG(policy.test_clock), "no", NULL,
+         NULL, 0, 0, false, false,
+         "Let the control socket move the policy clock forward.",
+         "For tests only: POLICY-CLOCK SECONDS on the control socket adds "
+         "to the time the rules see, so windows and greylisting delays "
+         "pass without waiting.",
+         "yes"},
+        {"policy", "trusted_networks", OPT_NETS, CFG(policy.trusted_networks),
+         "127.0.0.0/8, ::1/128", NULL, NULL, 0, 0, true, false,
+         "Clients that are not checked as strangers.",
+         "HELO checks and greylisting do not apply to them.  none: no "
+         "network is trusted.",
+         "127.0.0.0/8, 192.0.2.0/24"},
+        {"policy", "max_recipients_submission", OPT_INT,
+         CFG(policy.max_recipients_submission), "100", NULL, NULL, 1, 100000,
+         false, false,
+         "Recipients accepted in one transaction on the submission ports.",
+         "Like [limits] max_recipients, for the submission and "
+         "submissions listeners; 452 4.5.3 Error: too many recipients "
+         "beyond it, advertised as LIMITS RCPTMAX.",
+         "60"},
+        {"policy", "user_max_recipients", OPT_USER_INT, 0, NULL, "none", NULL,
+         1, 100000, true, false,
+         "Recipients per transaction for one authenticated user.",
+         "LOGIN: N; replaces the listener's limit for that user after "
+         "AUTH.",
+         "alice: 35"},
+        {"policy", "max_conn_client", OPT_INT, CFG(policy.max_conn_client), "0",
+         NULL, NULL, 0, 100000, false, false,
+         "Simultaneous connections from one client address (0: no limit).",
+         "IPv6 clients count by /64.  Beyond it: 421 4.7.0 Too many "
+         "concurrent SMTP connections from this IP address, and the "
+         "connection is closed.",
+         "10"},
+        {"policy", "conn_rate_client", OPT_RATES, CFG(policy.conn_rate_client),
+         NULL, "off", NULL, 0, 0, false, false,
+         "Connections per client address per time window.",
+         "COUNT/DURATION items, as 30/1m, 500/1h; IPv6 by /64.  Beyond "
+         "it: 421 4.7.0 Try again later, closing connection.",
+         "30/1m"},
+        {"policy", "rate_client", OPT_RATES, CFG(policy.rate_client), NULL,
+         "off", NULL, 0, 0, false, false,
+         "Recipients accepted from one client address per window.",
+         "Every recipient counts, as providers count Cc and Bcc.  Windows "
+         "under an hour answer 451 4.7.1 (try later); hourly and daily "
+         "windows answer the quota replies 550 5.4.6.",
+         "120/1m"},
+        {"policy", "rate_sender", OPT_RATES, CFG(policy.rate_sender), NULL,
+         "off", NULL, 0, 0, false, false,
+         "Recipients per envelope sender per window.",
+         "As rate_client, keyed by the MAIL FROM address.", "60/1m, 500/1h"},
+        {"policy", "rate_sender_domain", OPT_RATES,
+         CFG(policy.rate_sender_domain), NULL, "off", NULL, 0, 0, false, false,
+         "Recipients per sender domain per window.",
+         "Hourly and daily windows answer 550 5.4.5 Hourly (Daily) "
+         "domain sending quota exceeded.",
+         "2000/1h"},
+        {"policy", "rate_user", OPT_RATES, CFG(policy.rate_user), NULL, "off",
+         NULL, 0, 0, false, false,
+         "Recipients per authenticated user per window.",
+         "As rate_client, keyed by the AUTH login.", "60/1m, 1000/1d"},
+        {"policy", "rate_recipient", OPT_RATES, CFG(policy.rate_recipient),
+         NULL, "off", NULL, 0, 0, false, false,
+         "Messages one local recipient receives per window.",
+         "Beyond it: 450 4.2.1 The user you are trying to contact is "
+         "receiving mail too quickly.",
+         "100/1m"},
+        {"policy", "rate_recipient_reply", OPT_ENUM,
+         CFG(policy.rate_recipient_reply), "too-quickly", NULL,
+         rcpt_rate_values, 0, 0, false, false,
+         "How rate_recipient words its refusal.",
+         "too-quickly: Gmail's 450 4.2.1 The user you are trying to "
+         "contact is receiving mail too quickly; quota: the hosting "
+         "provider's 450 4.7.1 Recipient address rejected: Policy "
+         "Rejection- Quota Exceeded (seed 004).",
+         "quota"},
+        {"policy", "helo_checks", OPT_BOOL, CFG(policy.helo_checks), "no", NULL,
+         NULL, 0, 0, false, false, "Refuse a HELO/EHLO name that lies.",
+         "A client outside trusted_networks that says localhost (or "
+         "localhost.localdomain) gets 550 5.7.1 Helo command rejected: "
+         "You aren't localhost; one that claims this server's hostname, "
+         "one of its domains or a loopback literal gets ... You are not "
+         "me.",
+         "yes"},
+        {"policy", "access_client", OPT_NETS, CFG(policy.access_client), NULL,
+         "none", NULL, 0, 0, true, false, "Client networks refused.",
+         "Refused at connect with 554 5.7.1 Client host rejected: Access "
+         "denied.",
+         "198.51.100.0/24"},
+        {"policy", "access_sender", OPT_ADDRS, CFG(policy.access_sender), NULL,
+         "none", NULL, 0, 0, true, false, "Senders refused.",
+         "Addresses or @domain; MAIL FROM them gets 554 5.7.1 Sender "
+         "address rejected: Access denied.",
+         "spam@example.net, @junk.example"},
+        {"policy", "access_recipient", OPT_ADDRS, CFG(policy.access_recipient),
+         NULL, "none", NULL, 0, 0, true, false, "Recipients refused.",
+         "Addresses or @domain; RCPT TO them gets 450 4.7.1 Recipient "
+         "address rejected: Access denied.",
+         "old@example.org"},
+        {"policy", "reverse_dns", OPT_ENUM, CFG(policy.reverse_dns), "off",
+         NULL, rdns_values, 0, 0, false, false,
+         "Require a client's reverse DNS.",
+         "ptr: its address must have a PTR record; fcrdns: a name of the "
+         "PTR must also resolve back to the address (forward-confirmed).  "
+         "Otherwise each recipient gets 450 4.7.1 Client host rejected: "
+         "cannot find your reverse hostname.  trusted_networks and "
+         "authenticated clients are not checked.",
+         "fcrdns"},
+        {"policy", "dnsbl", OPT_DNSLISTS, CFG(policy.dnsbl), NULL, "none", NULL,
+         0, 0, true, false, "DNS block lists asked about clients.",
+         "ZONE, or ZONE=ADDRESS|ADDRESS to count only those answers (a "
+         "list's return codes).  A listed client gets 554 5.7.1 Service "
+         "unavailable; Client host [IP] blocked using ZONE for every "
+         "recipient.",
+         "zen.spamhaus.org=127.0.0.2|127.0.0.3|127.0.0.4"},
+        {"policy", "dnswl", OPT_DNSLISTS, CFG(policy.dnswl), NULL, "none", NULL,
+         0, 0, true, false, "DNS allow lists asked about clients.",
+         "A listed client skips dnsbl, reverse_dns and greylisting.",
+         "list.dnswl.org"},
+        {"policy", "sender_domain_check", OPT_BOOL,
+         CFG(policy.sender_domain_check), "no", NULL, NULL, 0, 0, false, false,
+         "Refuse senders whose domain has no MX or address.",
+         "A domain that does not exist (NXDOMAIN) gets 553 5.1.8, one "
+         "without MX, A or AAAA records, or a failed lookup, 450 4.1.8 "
+         "Sender address rejected: Domain not found.",
+         "yes"},
+        {"policy", "dns_timeout_ms", OPT_INT, CFG(policy.dns_timeout_ms),
+         "5000", NULL, NULL, 1, 60000, false, false,
+         "Milliseconds a DNS check may take.",
+         "The policy's lookups use the name servers and local data of "
+         "[relay] resolv_conf and dns_local_data.  A check that times out "
+         "counts as a temporary failure.",
+         "2000"},
+        {"policy", "greylist", OPT_BOOL, CFG(policy.greylist), "no", NULL, NULL,
+         0, 0, false, false,
+         "Greylist unknown (network, sender, recipient) triplets.",
+         "A first attempt gets 451 4.7.1 Greylisted; a retry after "
+         "greylist_delay and within greylist_retry_window passes.  "
+         "Authenticated clients and trusted_networks are never "
+         "greylisted.  The network is the /24 (IPv4) or /64 (IPv6).",
+         "yes"},
+        {"policy", "greylist_delay", OPT_DURATION, CFG(policy.greylist_delay),
+         "5m", NULL, NULL, 0, 0, false, false,
+         "Time before a greylisted retry is accepted.", NULL, "2m"},
+        {"policy", "greylist_retry_window", OPT_DURATION,
+         CFG(policy.greylist_retry_window), "1d", NULL, NULL, 0, 0, false,
+         false, "How long a first attempt is remembered.",
+         "A retry later than this starts over.", "12h"},
+        {"policy", "greylist_expire", OPT_DURATION, CFG(policy.greylist_expire),
+         "35d", NULL, NULL, 0, 0, false, false,
+         "How long a passed triplet stays allowed after its last use.", NULL,
+         "60d"},
+        {"policy", "greylist_auto_allow", OPT_INT,
+         CFG(policy.greylist_auto_allow), "5", NULL, NULL, 0, 1000, false,
+         false, "Passed triplets after which a network is not greylisted.",
+         "0 turns the auto-allow off.  The network stays allowed for "
+         "greylist_expire after its last pass.",
+         "10"},
+        {"policy", "exempt", OPT_EXEMPT, 0, NULL, "none", NULL, 0, 0, true,
+         false, "Who one rule does not apply to.",
+         "RULE: ITEM, ITEM where an item is a network (CIDR), @domain (the "
+         "sender's domain), user:LOGIN, or authenticated.  Rules: "
+         "access_client, max_conn_client, conn_rate_client, helo, "
+         "access_sender, access_recipient, greylist, rate_client, "
+         "rate_sender, rate_sender_domain, rate_user, rate_recipient, dnsbl, "
+         "reverse_dns, sender_domain.",
+         "rate_client: 192.0.2.0/24, user:newsletter"},
         /* [domain NAME] */
         /* [dkim] (docs/mail-auth.md) */
         {"dkim", "key_dir", OPT_PATH, CFG(dkim_key_dir), NULL, "none", NULL, 0,
@@ -547,7 +769,10 @@ config_type_name(const struct config_option *opt)
 	        [OPT_DISABLED] = "name list",  [OPT_ALIAS] = "alias",
 	        [OPT_CATCH_ALL] = "name",      [OPT_SENDER] = "sender rule",
 	        [OPT_TRANSPORT] = "transport", [OPT_HOP] = "address",
-	        [OPT_FLAGS] = "keyword list",
+	        [OPT_FLAGS] = "keyword list",  [OPT_RATES] = "rate list",
+	        [OPT_NETS] = "network list",   [OPT_ADDRS] = "address list",
+	        [OPT_USER_INT] = "user limit", [OPT_EXEMPT] = "exemption",
+	        [OPT_DNSLISTS] = "DNS list",
 	};
 
 	return names[opt->type];

@@ -515,6 +515,13 @@ value_set(struct load_ctx *ctx, const struct config_option *opt, void *base,
 		return set_transport(ctx, value);
 	case OPT_HOP:
 		return set_smarthost(ctx, opt, field, value);
+	case OPT_RATES:
+	case OPT_NETS:
+	case OPT_ADDRS:
+	case OPT_USER_INT:
+	case OPT_EXEMPT:
+	case OPT_DNSLISTS:
+		return policy_value_set(ctx, opt, field, value);
 	default:
 		return domain_set(ctx, opt, value);
 	}

@@ -55,7 +55,7 @@ read_cb(struct bufferevent *bev, void *arg)
 {
 	struct control_client *cl = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
-	char reply[CONTROL_LINE_MAX + 64], *line;
+	char reply[CONTROL_REPLY_MAX], *line;
 	size_t n;
 
 	if (cl->closing)
@@ -69,10 +69,28 @@ read_cb(struct bufferevent *bev, void *arg)
 	if (n > CONTROL_LINE_MAX || strlen(line) != n)
 		snprintf(reply, sizeof(reply), "ERR line too long\n");
 	else
-		control_run(cl->ctl, line, peer_uid(bufferevent_getfd(bev)),
-		            reply, sizeof(reply));
+		control_run(cl, line, peer_uid(bufferevent_getfd(bev)), reply,
+		            sizeof(reply));
 	free(line);
+	if (reply[0] == '\0') { /* answered later */
+		cl->waiting = true;
+		bufferevent_disable(cl->bev, EV_READ);
+		return;
+	}
 	client_reply(cl, reply);
+}
+
+void
+control_answer_later(void *token, const char *text)
+{
+	struct control_client *cl = token;
+
+	cl->waiting = false;
+	if (cl->gone) {
+		client_free(cl);
+		return;
+	}
+	client_reply(cl, text);
 }
 
 static void
@@ -88,7 +106,14 @@ write_cb(struct bufferevent *bev, void *arg)
 static void
 event_cb(struct bufferevent *bev, short what, void *arg)
 {
-	client_free(arg);
+	struct control_client *cl = arg;
+
+	if (cl->waiting) { /* freed when the answer comes */
+		cl->gone = true;
+		bufferevent_disable(bev, EV_READ | EV_WRITE);
+		return;
+	}
+	client_free(cl);
 }
 
 static void

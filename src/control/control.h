@@ -9,6 +9,7 @@
  *   DELETE ID\n       remove a queued or held message
  *   HOLD ID\n         take a queued message out of delivery
  *   RELEASE ID\n      put a held message back and hand it to delivery
+ *   POLICY ARGS\n     the policy's commands (policy.h policy_control())
  *
  * Each is answered by one line, "OK text\n" or "ERR reason\n", after which
  * the server closes the connection.  Lines are at most CONTROL_LINE_MAX
@@ -34,8 +35,11 @@
 #ifndef FERRY_CONTROL_H
 #define FERRY_CONTROL_H
 
+#include <stddef.h>
+
 #define CONTROL_SOCKET "control.sock"
 #define CONTROL_LINE_MAX 256
+#define CONTROL_REPLY_MAX 1024
 #define CONTROL_CLIENTS_MAX 16
 #define CONTROL_TIMEOUT 10
 
@@ -49,6 +53,12 @@ struct control_hooks {
 	void (*flush_id)(void *arg, const char *id);
 	void (*enqueue_id)(void *arg, const char *id);
 	void (*forget_id)(void *arg, const char *id);
+	/* "POLICY ARGS": args after the verb; NULL: no policy.  A hook that
+	 * leaves reply empty answers later, once, through later(token, text);
+	 * the client is kept until then. */
+	void (*policy)(void *arg, const char *args, char *reply, size_t len,
+	               void (*later)(void *token, const char *text),
+	               void *token);
 };
 
 struct control *control_start(struct event_base *base, const struct config *cfg,

@@ -101,13 +101,22 @@ static const struct control_cmd commands[] = {
 };
 
 void
-control_run(struct control *ctl, const char *line, unsigned long uid,
+control_run(struct control_client *cl, const char *line, unsigned long uid,
             char *reply, size_t len)
 {
+	struct control *ctl = cl->ctl;
 	char verb[16] = "", id[64] = "", extra[2] = "", uidbuf[24];
 	int n;
 	size_t i;
 
+	if (strncmp(line, "POLICY ", 7) == 0 && ctl->hooks.policy) {
+		snprintf(uidbuf, sizeof(uidbuf), "%lu", uid);
+		log_event(LOG_LVL_INFO, "control", "uid", uidbuf, "command",
+		          "POLICY", "args", line + 7, NULL);
+		ctl->hooks.policy(ctl->arg, line + 7, reply, len,
+		                  control_answer_later, cl);
+		return;
+	}
 	n = sscanf(line, "%15s %63s %1s", verb, id, extra);
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		const struct control_cmd *c = &commands[i];

@@ -19,6 +19,8 @@ struct control_client {
 	struct control *ctl;
 	struct bufferevent *bev;
 	bool closing;
+	bool waiting; /* an answer comes later (control_answer_later) */
+	bool gone;    /* the peer left while it waited */
 	TAILQ_ENTRY(control_client) link;
 };
 
@@ -42,8 +44,12 @@ struct pickup *pickup_start(struct control *ctl);
 void pickup_kick(struct pickup *p); /* look at the maildrop now */
 void pickup_stop(struct pickup *p);
 
-/* control_cmd.c: runs one command line, writes the reply (with "\n"). */
-void control_run(struct control *ctl, const char *line, unsigned long uid,
+/* control.c: the later answer of a command that left its reply empty. */
+void control_answer_later(void *token, const char *text);
+
+/* control_cmd.c: runs one command line, writes the reply (with "\n");
+ * an empty reply means the answer comes through control_answer_later(). */
+void control_run(struct control_client *cl, const char *line, unsigned long uid,
                  char *reply, size_t len);
 
 #endif

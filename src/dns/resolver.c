@@ -202,6 +202,21 @@ fail:
 	return NULL;
 }
 
+static void resolver_start(struct dns_resolver *r);
+
+struct ub_ctx *
+dns_resolver_ub(struct dns_resolver *r)
+{
+	resolver_start(r);
+	return r->ctx;
+}
+
+struct event_base *
+dns_resolver_base(struct dns_resolver *r)
+{
+	return r->base;
+}
+
 int
 dns_resolver_add_local(struct dns_resolver *r, const char *record)
 {

@@ -45,28 +45,12 @@ hop_add(struct out_job *job, const char *host, const char *addr, int port)
 		abort();
 }
 
-/* "zone NAME TYPE" lines declare local zones; other lines are records. */
 static void
 load_local_data(struct dns_resolver *r, const char *path)
 {
-	char line[1024], zone[256], type[32];
-	FILE *f = fopen(path, "r");
-
-	if (f == NULL) {
+	if (dns_resolver_load_file(r, path) < 0)
 		log_event(LOG_LVL_WARN, "dns", "file", path, "error",
 		          "cannot read dns_local_data", NULL);
-		return;
-	}
-	while (fgets(line, sizeof(line), f)) {
-		line[strcspn(line, "\r\n")] = '\0';
-		if (line[0] == '#' || line[0] == '\0')
-			continue;
-		if (sscanf(line, "zone %255s %31s", zone, type) == 2)
-			dns_resolver_add_local_zone(r, zone, type);
-		else
-			dns_resolver_add_local(r, line);
-	}
-	fclose(f);
 }
 
 struct dns_resolver *

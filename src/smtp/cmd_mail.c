@@ -96,11 +96,30 @@ log_mail(struct session *s, const char *from)
 	          s->client_ip, "from", from, "auth", a ? auth : NULL, NULL);
 }
 
+static void
+mail_decided(struct session *s, const struct policy_verdict *v)
+{
+	const char *from = s->ask.from;
+
+	if (session_refused(s, v))
+		return;
+	s->tx.env.sender = strdup(from);
+	s->tx.env.body = s->tx.mail.body;
+	s->tx.env.ret = s->tx.mail.ret;
+	s->tx.env.smtputf8 = s->tx.mail.smtputf8;
+	if (s->tx.mail.envid[0])
+		s->tx.env.envid = strdup(s->tx.mail.envid);
+	if (s->tx.mail.has_auth)
+		s->tx.env.auth = strdup(trusted_auth_identity(s));
+	s->state = SS_MAIL;
+	log_mail(s, from);
+	session_reply(s, R_MAIL_OK);
+}
+
 void
 cmd_mail(struct session *s, const struct smtp_command *cmd)
 {
 	struct path_command pc;
-	char from[ADDR_PATH_MAX + 4];
 	enum command_status st;
 
 	if (!session_require_greeting(s))
@@ -134,20 +153,6 @@ cmd_mail(struct session *s, const struct smtp_command *cmd)
 		session_reply(s, R_DISK_FULL);
 		return;
 	}
-	addr_format(&pc.addr, from, sizeof(from));
-	if (s->auth_user && !sender_owned(s->cfg, s->auth_user, from)) {
-		session_reply(s, R_SENDER_NOT_OWNED, from, s->auth_user);
-		return;
-	}
-	s->tx.env.sender = strdup(from);
-	s->tx.env.body = s->tx.mail.body;
-	s->tx.env.ret = s->tx.mail.ret;
-	s->tx.env.smtputf8 = s->tx.mail.smtputf8;
-	if (s->tx.mail.envid[0])
-		s->tx.env.envid = strdup(s->tx.mail.envid);
-	if (s->tx.mail.has_auth)
-		s->tx.env.auth = strdup(trusted_auth_identity(s));
-	s->state = SS_MAIL;
-	log_mail(s, from);
-	session_reply(s, R_MAIL_OK);
+	addr_format(&pc.addr, s->ask.from, sizeof(s->ask.from));
+	session_ask_policy(s, POLICY_MAIL, mail_decided);
 }

@@ -1,6 +1,7 @@
 /*
- * cmd_rcpt.c — RCPT TO: recipient syntax, DSN parameters, the per
- * transaction limit, and the local-recipient verdict.
+ * cmd_rcpt.c — RCPT TO: recipient syntax and DSN parameters; the policy
+ * decides the rest (the per-transaction limit, what the address means
+ * here, access lists, greylisting, rates).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,7 +9,6 @@
 
 #include "base/log.h"
 #include "config/config.h"
-#include "policy/recipient.h"
 #include "smtp/session_int.h"
 
 static void
@@ -74,51 +74,22 @@ rcpt_syntax_ok(struct session *s, const struct smtp_command *cmd,
 	return true;
 }
 
-/* An authenticated client's recipient elsewhere: deliver to it as is. */
 static void
-relay_target(struct recipient_result *res, const char *to)
+rcpt_decided(struct session *s, const struct policy_verdict *v)
 {
-	recipient_result_free(res);
-	res->verdict = RCPT_LOCAL;
-	res->targets = calloc(1, sizeof(*res->targets));
-	if (res->targets == NULL || (res->targets[0] = strdup(to)) == NULL) {
-		res->verdict = RCPT_FOREIGN;
-		return;
+	if (!session_refused(s, v)) {
+		add_targets(s, &s->ask.res, s->ask.to, &s->ask.opts);
+		s->tx.rcpt_accepted++;
+		log_rcpt(s, s->ask.to);
+		session_reply(s, R_RCPT_OK);
 	}
-	res->ntargets = 1;
-}
-
-/* Map the policy verdict to a reply; true if the recipient is accepted. */
-static bool
-rcpt_verdict(struct session *s, const struct recipient_result *res,
-             const char *to)
-{
-	switch (res->verdict) {
-	case RCPT_LOCAL:
-		return true;
-	case RCPT_UNKNOWN:
-		session_reply(s, R_RCPT_USER_UNKNOWN, to);
-		return false;
-	case RCPT_DISABLED:
-		session_reply(s, R_RCPT_DISABLED, to);
-		return false;
-	case RCPT_ROUTING:
-		session_reply(s, R_RCPT_ROUTE_DENIED, to);
-		return false;
-	case RCPT_FOREIGN:
-	default:
-		session_reply(s, R_RCPT_RELAY_DENIED, to);
-		return false;
-	}
+	recipient_result_free(&s->ask.res);
 }
 
 void
 cmd_rcpt(struct session *s, const struct smtp_command *cmd)
 {
-	struct recipient_result res = {0};
 	struct path_command pc;
-	struct rcpt_options o;
-	char to[ADDR_PATH_MAX + 4];
 
 	if (!session_require_greeting(s))
 		return;
@@ -126,27 +97,10 @@ cmd_rcpt(struct session *s, const struct smtp_command *cmd)
 		session_reply(s, R_SEQ_MAIL_FIRST);
 		return;
 	}
-	if (!rcpt_syntax_ok(s, cmd, &pc, &o))
+	if (!rcpt_syntax_ok(s, cmd, &pc, &s->ask.opts))
 		return;
 	s->tx.rcpt_attempted++;
-	/* RFC 5321 s4.5.3.1.10: 452 for recipients over the limit; the
-	 * client sends them in a later transaction. */
-	if (s->tx.rcpt_accepted >= (unsigned)s->cfg->max_recipients) {
-		session_reply(s, R_RCPT_TOO_MANY);
-		return;
-	}
-	addr_format(&pc.addr, to, sizeof(to));
-	recipient_resolve(s->cfg, pc.addr.local,
-	                  pc.addr.is_literal ? "[literal]" : pc.addr.domain,
-	                  &res);
-	/* Authenticated clients may relay (RFC 6409 s8.1). */
-	if (res.verdict == RCPT_FOREIGN && s->auth_user)
-		relay_target(&res, to);
-	if (rcpt_verdict(s, &res, to)) {
-		add_targets(s, &res, to, &o);
-		s->tx.rcpt_accepted++;
-		log_rcpt(s, to);
-		session_reply(s, R_RCPT_OK);
-	}
-	recipient_result_free(&res);
+	addr_format(&pc.addr, s->ask.to, sizeof(s->ask.to));
+	s->ask.rcpt = pc.addr;
+	session_ask_policy(s, POLICY_RCPT, rcpt_decided);
 }

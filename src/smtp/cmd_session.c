@@ -44,47 +44,27 @@ helo_arg_valid(const char *a, size_t len)
 	return true;
 }
 
-static bool
-accept_helo(struct session *s, const struct smtp_command *cmd, bool esmtp)
+static void
+log_helo(struct session *s)
 {
 	char serial[24];
 
-	if (!helo_arg_valid(cmd->args, cmd->argslen)) {
-		session_reply(s, R_HELO_SYNTAX);
-		return false;
-	}
-	/* EHLO/HELO in the middle of a transaction resets it (s4.1.4). */
-	session_reset_transaction(s);
-	memcpy(s->helo, cmd->args, cmd->argslen);
-	s->helo[cmd->argslen] = '\0';
-	s->esmtp = esmtp;
-	s->state = SS_READY;
 	snprintf(serial, sizeof(serial), "%lu", s->serial);
 	log_event(LOG_LVL_INFO, "helo", "session", serial, "client",
-	          s->client_ip, "helo", s->helo, "esmtp", esmtp ? "yes" : "no",
-	          NULL);
-	return true;
+	          s->client_ip, "helo", s->helo, "esmtp",
+	          s->esmtp ? "yes" : "no", NULL);
 }
 
-void
-cmd_helo(struct session *s, const struct smtp_command *cmd)
-{
-	if (accept_helo(s, cmd, false))
-		session_reply(s, R_HELO_OK, smtp_server_hostname(s->srv));
-}
-
-void
-cmd_ehlo(struct session *s, const struct smtp_command *cmd)
+static void
+ehlo_reply(struct session *s)
 {
 	char size[32], limits[48], auth[128];
 	const char *lines[12];
 	size_t n = 0;
 
-	if (!accept_helo(s, cmd, true))
-		return;
 	snprintf(size, sizeof(size), "SIZE %zu", s->cfg->max_message_size);
 	snprintf(limits, sizeof(limits), "LIMITS RCPTMAX=%d",
-	         s->cfg->max_recipients);
+	         policy_rcpt_max(s->cfg, s->role, s->auth_user));
 	if (session_offers_starttls(s))
 		lines[n++] = "STARTTLS";
 	if (session_offers_auth(s)) {
@@ -103,6 +83,51 @@ cmd_ehlo(struct session *s, const struct smtp_command *cmd)
 	lines[n++] = "HELP";
 	session_reply_lines(s, R_HELO_OK, lines, n,
 	                    smtp_server_hostname(s->srv));
+}
+
+static void
+helo_decided(struct session *s, const struct policy_verdict *v)
+{
+	if (session_refused(s, v)) {
+		/* The name refused is not the one the session goes by. */
+		memcpy(s->ask.helo, s->helo, sizeof(s->ask.helo));
+		return;
+	}
+	/* EHLO/HELO in the middle of a transaction resets it (s4.1.4). */
+	session_reset_transaction(s);
+	memcpy(s->helo, s->ask.helo, sizeof(s->helo));
+	s->esmtp = s->ask.esmtp;
+	s->state = SS_READY;
+	log_helo(s);
+	if (s->esmtp)
+		ehlo_reply(s);
+	else
+		session_reply(s, R_HELO_OK, smtp_server_hostname(s->srv));
+}
+
+static void
+ask_helo(struct session *s, const struct smtp_command *cmd, bool esmtp)
+{
+	if (!helo_arg_valid(cmd->args, cmd->argslen)) {
+		session_reply(s, R_HELO_SYNTAX);
+		return;
+	}
+	memcpy(s->ask.helo, cmd->args, cmd->argslen);
+	s->ask.helo[cmd->argslen] = '\0';
+	s->ask.esmtp = esmtp;
+	session_ask_policy(s, POLICY_HELO, helo_decided);
+}
+
+void
+cmd_helo(struct session *s, const struct smtp_command *cmd)
+{
+	ask_helo(s, cmd, false);
+}
+
+void
+cmd_ehlo(struct session *s, const struct smtp_command *cmd)
+{
+	ask_helo(s, cmd, true);
 }
 
 static bool

@@ -17,6 +17,7 @@
 #include <event2/util.h>
 
 #include "base/log.h"
+#include "base/net.h"
 #include "config/config.h"
 #include "smtp/session.h"
 #include "smtp/session_int.h"
@@ -33,6 +34,7 @@ struct smtp_server {
 	struct spool *spool;
 	struct tls_server *tls;
 	struct auth_service *auth;
+	struct policy *policy;
 	struct evconnlistener **listeners;
 	struct listener_ctx *listener_ctx;
 	size_t nlisteners;
@@ -78,6 +80,35 @@ void
 smtp_server_set_auth(struct smtp_server *srv, struct auth_service *auth)
 {
 	srv->auth = auth;
+}
+
+void
+smtp_server_set_policy(struct smtp_server *srv, struct policy *p)
+{
+	srv->policy = p;
+}
+
+struct policy *
+smtp_server_policy(struct smtp_server *srv)
+{
+	return srv->policy;
+}
+
+/* Sessions from the client's network (its /64 for IPv6), its own included. */
+unsigned
+smtp_server_client_count(struct smtp_server *srv, const char *ip)
+{
+	char want[64], have[64];
+	struct session *s;
+	unsigned n = 0;
+
+	net_key(ip, 32, 64, want, sizeof(want));
+	TAILQ_FOREACH(s, &srv->sessions, entry) {
+		net_key(s->client_ip, 32, 64, have, sizeof(have));
+		if (strcmp(want, have) == 0)
+			n++;
+	}
+	return n;
 }
 
 struct tls_server *
@@ -147,7 +178,7 @@ smtp_server_adopt(struct smtp_server *srv, int fd, const struct sockaddr *sa,
 	if (srv->nsessions > (size_t)srv->cfg->max_connections)
 		session_refuse(s);
 	else
-		session_greet(s);
+		session_admit(s);
 }
 
 static void

@@ -28,6 +28,9 @@ struct auth_service;
 /* Optional services; set before smtp_server_start. */
 void smtp_server_set_tls(struct smtp_server *srv, struct tls_server *tls);
 void smtp_server_set_auth(struct smtp_server *srv, struct auth_service *auth);
+struct policy;
+/* Required: every stage of every session asks it. */
+void smtp_server_set_policy(struct smtp_server *srv, struct policy *p);
 /* Bind every configured listener (before dropping privileges). */
 int smtp_server_bind(struct smtp_server *srv);
 /* Start accepting (after dropping privileges). */

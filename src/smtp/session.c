@@ -449,7 +449,7 @@ session_resume(struct session *s)
 		int progressed;
 
 		if (s->state == SS_CLOSING || s->state == SS_COMMITTING ||
-		    s->state == SS_STARTTLS ||
+		    s->state == SS_STARTTLS || s->ask.run != NULL ||
 		    (s->state == SS_AUTH && s->auth_waiting))
 			return;
 		if (session_output_full(s)) {
@@ -595,6 +595,7 @@ session_free(struct session *s)
 	          s->close_unsent ? unsent : NULL, NULL);
 	session_reset_transaction(s);
 	session_auth_cleanup(s);
+	session_policy_cancel(s);
 	session_drop_bev(s);
 	event_free(s->close_timer);
 	smtp_server_session_gone(s->srv, s);

@@ -10,6 +10,8 @@
 #include <sys/queue.h>
 
 #include "config/config.h"
+#include "policy/policy.h"
+#include "policy/recipient.h"
 #include "queue/envelope.h"
 #include "reply/reply.h"
 #include "smtp/addr.h"
@@ -55,6 +57,23 @@ struct transaction {
 	int write_error;          /* errno of a failed spool write */
 };
 
+struct session;
+
+/* A question to the policy, kept until it is answered (maybe later, from
+ * the event loop): what the command's continuation needs. */
+struct session_ask {
+	struct policy_run *run; /* set while waiting for the verdict */
+	void (*then)(struct session *s, const struct policy_verdict *v);
+	struct policy_facts facts;
+	bool esmtp;
+	char helo[256];
+	char from[ADDR_PATH_MAX + 4];
+	char to[ADDR_PATH_MAX + 4];
+	struct mailaddr rcpt;
+	struct rcpt_options opts;
+	struct recipient_result res;
+};
+
 struct session {
 	struct smtp_server *srv;
 	const struct config *cfg;
@@ -91,6 +110,7 @@ struct session {
 	unsigned rejected_rcpts; /* 5xx RCPT replies since the last message */
 	unsigned messages;
 	struct transaction tx;
+	struct session_ask ask;
 };
 
 /* smtp_server internals used by the session. */
@@ -157,6 +177,20 @@ void session_auth_cleanup(struct session *s);
 void session_auth_cancel(struct session *s);
 /* Submission ports: MAIL needs AUTH; counts commands before it. */
 bool session_needs_auth(const struct session *s);
+
+/* session_policy.c: ask the policy at each stage.  then() runs with the
+ * verdict; the session reads no input until it has. */
+typedef void (*session_then_fn)(struct session *s,
+                                const struct policy_verdict *v);
+void session_ask_policy(struct session *s, enum policy_stage stage,
+                        session_then_fn then);
+/* Sends the verdict's refusal; true when it refused. */
+bool session_refused(struct session *s, const struct policy_verdict *v);
+/* Connect stage: greets the client or refuses it. */
+void session_admit(struct session *s);
+void session_policy_cancel(struct session *s);
+struct policy *smtp_server_policy(struct smtp_server *srv);
+unsigned smtp_server_client_count(struct smtp_server *srv, const char *ip);
 
 /* cmd_data.c: feed content octets from the input; returns octets used. */
 size_t content_feed(struct session *s, const char *in, size_t len);

@@ -118,7 +118,7 @@ def test_recipient_limit(ferry_factory):
     c.cmd("MAIL FROM:<a@b.example>")
     for m in ("u0", "u1", "u2"):
         assert c.cmd(f"RCPT TO:<{m}@example.test>").startswith("250")
-    assert c.cmd("RCPT TO:<u3@example.test>") == "452 4.5.3 Too many recipients"
+    assert c.cmd("RCPT TO:<u3@example.test>") == "452 4.5.3 Error: too many recipients"
     assert c.cmd("DATA").startswith("354")
     c.send("Subject: limit\r\n\r\nhello\r\n.\r\n")
     assert c.reply().startswith("250 2.0.0 Ok: queued as ")

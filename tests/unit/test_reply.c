@@ -54,6 +54,12 @@ static const struct {
          * keeps sending commands on a submission port without
          * authenticating; the connection is closed right after it. */
         {R_TOO_MANY_UNAUTH, 554},
+        /* The seed provider's Postfix refuses a blocked sender at RCPT
+         * time (smtpd_delay_reject) with 554 5.7.1, like relaying. */
+        {R_SENDER_ACCESS, 554},
+        /* The same Postfix answers a client on a DNS block list at RCPT
+         * with 554 5.7.1 (seed 004, zen.spamhaus.org). */
+        {R_DNSBL_LISTED, 554},
 };
 
 static int
@@ -549,7 +555,7 @@ test_format_exact(void **state)
 
 	(void)state;
 	n = reply_format(buf, sizeof(buf), R_RCPT_TOO_MANY);
-	assert_string_equal(buf, "452 4.5.3 Too many recipients");
+	assert_string_equal(buf, "452 4.5.3 Error: too many recipients");
 	assert_int_equal(n, strlen(buf));
 
 	reply_format(buf, sizeof(buf), R_GREETING, "mx.example.org");
@@ -596,7 +602,7 @@ test_format_small_buffer(void **state)
 	n = reply_format(buf, sizeof(buf), R_RCPT_TOO_MANY);
 	assert_true(n < sizeof(buf));
 	assert_int_equal(n, strlen(buf));
-	assert_memory_equal(buf, "452 4.5.3 Too many recipients", n);
+	assert_memory_equal(buf, "452 4.5.3 Error: too many recipients", n);
 }
 
 static char *
