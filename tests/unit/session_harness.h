@@ -30,6 +30,7 @@
 
 #include "auth/auth.h"
 #include "config/config.h"
+#include "policy/policy.h"
 #include "queue/spool.h"
 #include "tls/tls.h"
 #include "smtp/server.h"
@@ -45,8 +46,9 @@ struct harness {
 	struct smtp_server *srv;
 	struct tls_server *tls;    /* self-signed, made at the first start */
 	struct auth_service *auth; /* when the config names a backend */
-	int fd;                    /* the client's end; -1 once closed */
-	bool eof;                  /* the server closed the connection */
+	struct policy *policy;
+	int fd;   /* the client's end; -1 once closed */
+	bool eof; /* the server closed the connection */
 	char in[65536];
 	size_t inlen;
 };
@@ -136,6 +138,10 @@ harness_new(const char *extra_config)
 	h->srv = h->spool ? smtp_server_new(h->base, h->cfg, h->spool) : NULL;
 	if (h->srv == NULL)
 		goto fail;
+	h->policy = policy_new(h->base, h->cfg);
+	if (h->policy == NULL)
+		goto fail;
+	smtp_server_set_policy(h->srv, h->policy);
 	h->tls = tls_server_new(h->cfg);
 	smtp_server_set_tls(h->srv, h->tls);
 	if (h->cfg->auth_backend != AUTH_BACKEND_NONE) {
@@ -306,6 +312,8 @@ harness_free(struct harness *h)
 	}
 	if (h->auth)
 		auth_service_free(h->auth);
+	if (h->policy)
+		policy_free(h->policy);
 	tls_server_free(h->tls);
 	if (h->spool)
 		spool_close(h->spool);
