@@ -8,6 +8,9 @@ PACKAGES="build-essential pkg-config clang libclang-rt-14-dev clang-format clang
 cppcheck libevent-dev libssl-dev libunbound-dev libhiredis-dev libcmocka-dev
 libinih-dev libcrypt-dev openssl python3 python3-pytest python3-aiosmtpd swaks libnet-ssleay-perl
 procps iproute2 dovecot-core"
+# The mail stack ferry runs in, for the tests that start its parts:
+# Dovecot's LMTP service (tests/integration/test_lmtp.py).
+PACKAGES="$PACKAGES dovecot-lmtpd"
 
 missing=""
 for p in $PACKAGES; do

@@ -111,6 +111,8 @@ prepare_maildirs(struct config *cfg, uid_t uid, gid_t gid)
 	for (i = 0; i < cfg->ndomains; i++) {
 		char **root = &cfg->domains[i].maildir_root;
 
+		if (*root == NULL) /* the whole domain goes over LMTP */
+			continue;
 		if (give_tree(*root, uid, gid) < 0) {
 			log_event(LOG_LVL_ERROR, "privileges", "dir", *root,
 			          "error", strerror(errno), NULL);

@@ -25,6 +25,7 @@ enum mailbox_state { MAILBOX_ACTIVE, MAILBOX_DISABLED };
 struct config_mailbox {
 	char *name; /* local part, lower-cased */
 	enum mailbox_state state;
+	bool lmtp; /* listed under lmtp_mailbox */
 };
 
 struct config_alias {
@@ -43,6 +44,11 @@ struct config_domain {
 	size_t naliases;
 	bool catch_all;         /* unknown local parts go to catch_all_target */
 	char *catch_all_target; /* "mailbox@domain", a mailbox of this domain */
+	/* LMTP delivery (RFC 2033) instead of Maildirs */
+	char *lmtp;      /* as written: "unix:/path" or "ADDRESS:PORT" */
+	char *lmtp_addr; /* socket path, or numeric address */
+	int lmtp_port;   /* 0 for a unix socket */
+	bool lmtp_some;  /* only the lmtp_mailbox ones, not every mailbox */
 };
 
 /* What a listener is for (RFC 6409, RFC 8314). */
@@ -163,6 +169,10 @@ void config_print_default(FILE *out);
 /* Lookups used by the SMTP session and local delivery. */
 const struct config_domain *config_find_domain(const struct config *cfg,
                                                const char *domain);
+
+/* Is mail for this mailbox of d delivered over LMTP (d->lmtp_addr)? */
+bool config_delivers_lmtp(const struct config_domain *d,
+                          const char *local_part);
 
 /* Alias chains longer than this are refused at load time. */
 #define CONFIG_ALIAS_DEPTH_MAX 10

@@ -32,6 +32,7 @@ enum opt_type {
 	OPT_SENDER,    /* [auth]: "login: address, *@domain" */
 	OPT_TRANSPORT, /* [relay]: "domain: address:port" */
 	OPT_HOP,       /* struct config_listener: one "address:port" */
+	OPT_LMTP_MBOX, /* [domain]: mailboxes delivered over LMTP */
 };
 
 struct config_option {
@@ -125,6 +126,10 @@ void alias_free(struct config_alias *a);
 int aliases_file_load(struct load_ctx *ctx, const char *path, int line);
 /* check.c: checks that need every section read. */
 void config_cross_check(struct load_ctx *ctx);
+
+/* lmtp.c: lmtp_mailbox items; the lmtp target of domain i, checked. */
+int lmtp_mailbox_set(struct load_ctx *ctx, const char *value);
+void lmtp_check_domain(struct load_ctx *ctx, size_t i);
 
 /* Strings the loader duplicates; NULL-safe free helpers. */
 void *cfg_calloc(size_t n, size_t size);

@@ -370,6 +370,8 @@ domain_set(struct load_ctx *ctx, const struct config_option *opt,
 		return add_alias(ctx, value);
 	case OPT_CATCH_ALL:
 		return set_catch_all(ctx, value);
+	case OPT_LMTP_MBOX:
+		return lmtp_mailbox_set(ctx, value);
 	default:
 		return -1;
 	}

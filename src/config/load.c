@@ -250,7 +250,10 @@ check_domains(struct load_ctx *ctx)
 	aliases = config_option_index(
 	        config_option_find("server", "aliases_file"));
 	for (i = 0; i < ctx->cfg->ndomains; i++) {
-		if (ctx->dl[i].set_line[root] == 0)
+		lmtp_check_domain(ctx, i);
+		if (ctx->dl[i].set_line[root] == 0 &&
+		    (ctx->cfg->domains[i].lmtp == NULL ||
+		     ctx->cfg->domains[i].lmtp_some))
 			load_error(ctx, ctx->dl[i].line,
 			           "[domain %s]: maildir_root is required",
 			           ctx->cfg->domains[i].name);
@@ -358,6 +361,8 @@ domain_free(struct config_domain *d)
 	free(d->name);
 	free(d->maildir_root);
 	free(d->catch_all_target);
+	free(d->lmtp);
+	free(d->lmtp_addr);
 }
 
 void

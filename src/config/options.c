@@ -321,7 +321,8 @@ const struct config_option config_options[] = {
          NULL, 0, 0, false, true,
          "Directory holding one Maildir per mailbox of the domain.",
          "Mail for mailbox NAME is delivered to MAILDIR_ROOT/NAME/.  "
-         "Required in every [domain] section.",
+         "Required in every [domain] section, unless lmtp takes the "
+         "whole domain.",
          "/var/mail/example.org"},
         {"domain", "mailbox", OPT_MAILBOX, 0, NULL, NULL, NULL, 0, 0, true,
          false, "A mailbox (local part) of the domain.",
@@ -348,6 +349,24 @@ const struct config_option config_options[] = {
          "still refused.  Catch-all mailboxes attract spam; use with "
          "care.",
          "alice"},
+        /* [domain NAME]: delivery over LMTP */
+        {"domain", "lmtp", OPT_STRING, DOM(lmtp), NULL, "none", NULL, 0, 0,
+         false, false,
+         "Deliver the domain's mail to an LMTP server (RFC 2033).",
+         "unix:/PATH for a unix socket, or ADDRESS:PORT (IPv6 as "
+         "[::1]:24).  Without lmtp_mailbox every mailbox of the domain "
+         "goes there and maildir_root is not needed.  Each recipient "
+         "gets its own answer after the message: a permanent refusal "
+         "(mailbox full, 552 5.2.2) bounces that recipient only, a "
+         "4xx defers that recipient only.  Retries and bounces follow the "
+         "[relay] settings.",
+         "unix:/run/dovecot/lmtp"},
+        {"domain", "lmtp_mailbox", OPT_LMTP_MBOX, 0, NULL, "none", NULL, 0, 0,
+         true, false, "Mailboxes delivered over LMTP, not to a Maildir.",
+         "Repeat the key, or give a comma-separated list; a name listed "
+         "here is a mailbox of the domain.  Needs lmtp.  When none is "
+         "listed, lmtp takes the whole domain.",
+         "alice, bob"},
 };
 
 const size_t config_noptions =
@@ -383,6 +402,7 @@ config_type_name(const struct config_option *opt)
 	        [OPT_DISABLED] = "name list",  [OPT_ALIAS] = "alias",
 	        [OPT_CATCH_ALL] = "name",      [OPT_SENDER] = "sender rule",
 	        [OPT_TRANSPORT] = "transport", [OPT_HOP] = "address",
+	        [OPT_LMTP_MBOX] = "name list",
 	};
 
 	return names[opt->type];

@@ -152,14 +152,14 @@ delivered(struct out_job *job, size_t idx, const struct relay_result *res,
 /* A recipient the remote refused: what explain says to do about it. */
 static bool
 refused(struct out_job *job, size_t idx, const struct relay_result *res,
-        const struct relay_reply *rep, bool some_accepted)
+        const struct relay_reply *rep, bool after_data, bool some_accepted)
 {
 	enum explain_reason reason;
 	enum explain_action act;
 	const char *rname;
 
-	act = explain_decide(rep->code, rep->enhanced, rep->text, STAGE_RCPT,
-	                     &reason);
+	act = explain_decide(rep->code, rep->enhanced, rep->text,
+	                     after_data ? STAGE_DATA : STAGE_RCPT, &reason);
 	rname = explain_reason_name(reason);
 	if (act == ACT_SPLIT_TRANSACTION && some_accepted)
 		return true; /* sent again at once, in a new transaction */
@@ -220,7 +220,7 @@ result_apply(struct out_job *job, const struct relay_result *res)
 			delivered(job, idx, res, &res->rcpt_reply[i]);
 		else if (res->outcome[i] == RELAY_RCPT_REJECTED)
 			again = refused(job, idx, res, &res->rcpt_reply[i],
-			                some);
+			                res->after_data[i], some);
 		else
 			again = true;
 		if (again && ok)
@@ -240,7 +240,7 @@ result_apply(struct out_job *job, const struct relay_result *res)
 		 * MAIL): every remaining recipient bounces. */
 		for (i = 0; i < job->n; i++)
 			refused(job, job->idx[i], res, &res->session_reply,
-			        false);
+			        res->failed_stage == RELAY_STAGE_DATA, false);
 		outbound_job_done(job);
 		return;
 	}

@@ -123,14 +123,28 @@ mx_done(void *arg, const struct dns_mx_result *res)
 	outbound_job_done(job);
 }
 
+/* The LMTP server of the job's domain, when its mailboxes go there: only
+ * such recipients of a local domain are left to this queue manager. */
+static const struct config_domain *
+lmtp_domain(const struct out_job *job)
+{
+	const struct config_domain *d =
+	        config_find_domain(job->ob->cfg, job->dest->domain);
+
+	return d != NULL && d->lmtp_addr != NULL ? d : NULL;
+}
+
 void
 route_job(struct out_job *job)
 {
 	const struct config *cfg = job->ob->cfg;
 	const struct config_transport *t =
 	        transport_for(cfg, job->dest->domain);
+	const struct config_domain *lmtp = lmtp_domain(job);
 
-	if (t) {
+	if (lmtp) {
+		hop_add(job, lmtp->lmtp, lmtp->lmtp_addr, lmtp->lmtp_port);
+	} else if (t) {
 		hop_add(job, t->next_hop.address, t->next_hop.address,
 		        t->next_hop.port);
 	} else if (cfg->relay_smarthost.address) {
@@ -205,7 +219,8 @@ job_connect(struct out_job *job, bool may_reuse)
 {
 	const struct config *cfg = job->ob->cfg;
 	const struct out_hop *h = &job->hops[job->hop];
-	bool smarthost = cfg->relay_smarthost.address &&
+	bool lmtp = lmtp_domain(job) != NULL;
+	bool smarthost = cfg->relay_smarthost.address && !lmtp &&
 	                 !transport_for(cfg, job->dest->domain);
 
 	job->target = (struct relay_target){
@@ -213,10 +228,12 @@ job_connect(struct out_job *job, bool may_reuse)
 	        .addr = h->addr,
 	        .port = h->port,
 	        .tls_required =
-	                cfg->relay_tls == TLS_POLICY_REQUIRED ||
-	                in_list(cfg->relay_tls_required, job->dest->domain),
+	                !lmtp &&
+	                (cfg->relay_tls == TLS_POLICY_REQUIRED ||
+	                 in_list(cfg->relay_tls_required, job->dest->domain)),
 	        .auth_user = smarthost ? cfg->relay_smarthost_user : NULL,
 	        .auth_pass = smarthost ? cfg->relay_smarthost_password : NULL,
+	        .lmtp = lmtp,
 	};
 	job->rjob = (struct relay_job){
 	        .helo_name = cfg->hostname,

@@ -443,11 +443,13 @@ example_file(char *text, size_t size, const struct config_option *opt)
 		         key, opt->example);
 		return;
 	}
-	snprintf(text, size, "[domain example.org]\n%s%s%s%s = %s\n",
+	snprintf(text, size, "[domain example.org]\n%s%s%s%s%s = %s\n",
 	         strcmp(key, "maildir_root") ? "maildir_root = /m\n" : "",
 	         strcmp(key, "mailbox") ? "mailbox = alice\n" : "",
-	         strcmp(key, "alias") ? "alias = postmaster: alice\n" : "", key,
-	         opt->example);
+	         strcmp(key, "alias") ? "alias = postmaster: alice\n" : "",
+	         /* the one key that needs another */
+	         strcmp(key, "lmtp_mailbox") ? "" : "lmtp = unix:/run/lmtp\n",
+	         key, opt->example);
 }
 
 /* Every row is documented, and its example value is accepted. */
