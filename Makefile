@@ -39,6 +39,7 @@ else
 FERRY	 = ferry
 endif
 
+.PHONY: install-systemd
 .PHONY: all check unit integration fuzz fuzz-run install clean format \
 	format-check lint lint-replies cppcheck tidy docs
 all: $(FERRY)
@@ -138,6 +139,15 @@ install: ferry
 	install -m 755 ferry $(DESTDIR)$(SBINDIR)/ferry
 	install -m 644 docs/man/ferry.8 $(DESTDIR)$(MANDIR)/man8/ferry.8
 	install -m 644 docs/man/ferry.conf.5 $(DESTDIR)$(MANDIR)/man5/ferry.conf.5
+	$(MAKE) install-systemd
+
+# The systemd unit, with the binary's installed path filled in.
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+install-systemd:
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
+	sed 's|@SBINDIR@|$(SBINDIR)|g' contrib/ferry.service.in \
+		> $(DESTDIR)$(SYSTEMDUNITDIR)/ferry.service
+	chmod 644 $(DESTDIR)$(SYSTEMDUNITDIR)/ferry.service
 
 FORMAT_FILES = $(SRCS) $(shell find src -name '*.h' | sort) \
 	$(wildcard tests/unit/*.c tests/unit/*.h tests/fuzz/*.c)

@@ -9,8 +9,9 @@ cppcheck libevent-dev libssl-dev libunbound-dev libhiredis-dev libcmocka-dev
 libinih-dev libcrypt-dev openssl python3 python3-pytest python3-aiosmtpd swaks libnet-ssleay-perl
 procps iproute2 dovecot-core"
 # The mail stack ferry runs in, for the tests that start its parts:
-# Dovecot's LMTP service (tests/integration/test_lmtp.py).
-PACKAGES="$PACKAGES dovecot-lmtpd"
+# Dovecot's LMTP service (tests/integration/test_lmtp.py), systemd's unit
+# checker systemd-analyze (test_systemd.py).
+PACKAGES="$PACKAGES dovecot-lmtpd systemd"
 
 missing=""
 for p in $PACKAGES; do

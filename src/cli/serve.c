@@ -19,6 +19,7 @@
 #include "auth/auth.h"
 #include "base/fs.h"
 #include "base/log.h"
+#include "base/sdnotify.h"
 #include "cli/cli.h"
 #include "cli/privileges.h"
 #include "config/config.h"
@@ -115,6 +116,7 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 
 	log_event(LOG_LVL_INFO, "shutdown", "signal", strsignal((int)sig),
 	          NULL);
+	sd_notify_send("STOPPING=1");
 	event_del(d->sigterm);
 	event_del(d->sigint);
 	d->grace = evtimer_new(d->base, grace_expired, d);
@@ -218,6 +220,8 @@ daemon_start(struct daemon *d)
 	event_add(d->sigint, NULL);
 	event_add(d->sighup, NULL);
 	log_event(LOG_LVL_INFO, "ready", "hostname", d->cfg->hostname, NULL);
+	/* Type=notify: the ports are open and the queue is being worked. */
+	sd_notify_send("READY=1\nSTATUS=accepting mail");
 	return 0;
 }
 
