@@ -10,8 +10,9 @@ libinih-dev libcrypt-dev openssl python3 python3-pytest python3-aiosmtpd swaks l
 procps iproute2 dovecot-core"
 # The mail stack ferry runs in, for the tests that start its parts:
 # Dovecot's LMTP service (tests/integration/test_lmtp.py), systemd's unit
-# checker systemd-analyze (test_systemd.py).
-PACKAGES="$PACKAGES dovecot-lmtpd systemd"
+# checker systemd-analyze (test_systemd.py), OpenDKIM, libmilter for
+# Python and dkimpy (test_milter.py).
+PACKAGES="$PACKAGES dovecot-lmtpd systemd opendkim python3-milter python3-dkim"
 
 missing=""
 for p in $PACKAGES; do

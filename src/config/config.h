@@ -149,6 +149,11 @@ struct config {
 	int commit_batch_max;  /* messages per group commit */
 	int commit_delay_ms;   /* wait for more before committing */
 	size_t min_free_space; /* octets; below it 452 4.3.1 */
+	/* [milter] */
+	char *milter_smtp;         /* comma-separated milter addresses */
+	char *milter_submission;   /* the same for submission(s) */
+	int milter_timeout;        /* seconds per step */
+	int milter_default_action; /* 0 tempfail, 1 accept */
 	/* [domain NAME] sections */
 	struct config_domain *domains;
 	size_t ndomains;

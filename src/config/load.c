@@ -262,6 +262,7 @@ check_domains(struct load_ctx *ctx)
 		aliases_file_load(ctx, ctx->cfg->aliases_file,
 		                  ctx->set_line[aliases]);
 	config_cross_check(ctx);
+	milter_check_lists(ctx);
 }
 
 static struct config *
@@ -402,6 +403,8 @@ config_free(struct config *cfg)
 	free(cfg->relay_dns_local_data);
 	free(cfg->relay_resolv_conf);
 	free(cfg->relay_tls_required);
+	free(cfg->milter_smtp);
+	free(cfg->milter_submission);
 	free(cfg->senders);
 	free(cfg);
 }

@@ -16,12 +16,13 @@ static const char *const log_values[] = {"stderr", "syslog", NULL};
 static const char *const sync_values[] = {"syncfs", "fsync", NULL};
 static const char *const tls_values[] = {"none", "optional", "required", NULL};
 static const char *const tls_version_values[] = {"TLSv1.2", "TLSv1.3", NULL};
+static const char *const milter_default_values[] = {"tempfail", "accept", NULL};
 static const char *const auth_values[] = {"none", "passwd-file", "dovecot",
                                           NULL};
 
 const char *const config_sections[] = {
-        "server",   "tls",   "auth",   "relay", "limits",
-        "timeouts", "queue", "domain", NULL,
+        "server",   "tls",   "auth",   "relay",  "limits",
+        "timeouts", "queue", "milter", "domain", NULL,
 };
 
 const struct config_option config_options[] = {
@@ -316,6 +317,30 @@ const struct config_option config_options[] = {
          "Below it, new transactions are refused with 452 4.3.1 until "
          "space is freed.",
          "1G"},
+        /* [milter] */
+        {"milter", "smtp", OPT_STRING, CFG(milter_smtp), NULL, "none", NULL, 0,
+         0, false, false,
+         "Milters (content filters) for mail on the listen ports.",
+         "A comma-separated list without spaces, asked in order once a "
+         "message is complete: unix:/PATH or inet:ADDRESS:PORT (also "
+         "inet:PORT@ADDRESS, as Sendmail writes it).  OpenDKIM, rspamd "
+         "and ClamAV's clamav-milter speak this protocol (version 6).  "
+         "See docs/milter.md.",
+         "inet:127.0.0.1:11332"},
+        {"milter", "submission", OPT_STRING, CFG(milter_submission), NULL,
+         "none", NULL, 0, 0, false, false,
+         "Milters for mail on the submission and submissions ports.",
+         "As smtp; a DKIM signer goes here.", "inet:127.0.0.1:8891"},
+        {"milter", "timeout", OPT_DURATION, CFG(milter_timeout), "30s", NULL,
+         NULL, 0, 0, false, false,
+         "Time a milter may take to connect or to answer one step.",
+         "A milter that does not answer in time gets default_action.", "10s"},
+        {"milter", "default_action", OPT_ENUM, CFG(milter_default_action),
+         "tempfail", NULL, milter_default_values, 0, 0, false, false,
+         "What happens when a milter is down, too slow or misbehaves.",
+         "tempfail refuses the message with 451 4.7.1 so that the client "
+         "tries again later; accept goes on without that milter.",
+         "accept"},
         /* [domain NAME] */
         {"domain", "maildir_root", OPT_PATH, DOM(maildir_root), NULL, NULL,
          NULL, 0, 0, false, true,

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <event2/buffer.h>
+
 #include "base/log.h"
 #include "config/config.h"
 #include "queue/spool.h"
@@ -64,6 +66,7 @@ content_begin(struct session *s, bool dot_mode)
 	n = received_header(s, s->tx.env.id, hdr, sizeof(hdr));
 	if (spool_msg_write(s->tx.msg, hdr, n) < 0)
 		s->tx.write_error = errno ? errno : EIO;
+	session_milter_hold(s);
 }
 
 void
@@ -144,6 +147,13 @@ commit_done(void *arg, int error)
 	} else {
 		session_reply(s, spool_error_reply(error));
 	}
+	content_done(s);
+}
+
+/* The final reply is out: ready for the next transaction. */
+void
+content_done(struct session *s)
+{
 	session_reset_transaction(s);
 	s->state = SS_READY;
 	session_set_timeout(s, s->cfg->timeout_command);
@@ -154,18 +164,29 @@ commit_done(void *arg, int error)
 	session_resume(s);
 }
 
+/* Hands the stored message to the spool; the reply waits for it. */
+void
+content_commit(struct session *s)
+{
+	struct spool_msg *msg = s->tx.msg;
+
+	s->tx.msg = NULL;
+	s->state = SS_COMMITTING;
+	session_set_timeout(s, s->cfg->timeout_data_end);
+	spool_msg_commit(msg, &s->tx.env, commit_done, s);
+}
+
 /* The whole message is in: reject it, or commit it and wait. */
 static void
 content_end(struct session *s)
 {
 	enum reply_id why;
-	struct spool_msg *msg = s->tx.msg;
 	char proto[16];
 
-	s->tx.msg = NULL;
 	if (content_rejected(s, &why)) {
-		if (msg)
-			spool_msg_abort(msg);
+		if (s->tx.msg)
+			spool_msg_abort(s->tx.msg);
+		s->tx.msg = NULL;
 		session_reply(s, why);
 		session_reset_transaction(s);
 		s->state = SS_READY;
@@ -177,9 +198,11 @@ content_end(struct session *s)
 	s->tx.env.client_addr = strdup(s->client_ip);
 	received_protocol(s, proto, sizeof(proto));
 	s->tx.env.protocol = strdup(proto);
-	s->state = SS_COMMITTING;
-	session_set_timeout(s, s->cfg->timeout_data_end);
-	spool_msg_commit(msg, &s->tx.env, commit_done, s);
+	if (s->tx.held != NULL) {
+		session_milter_check(s); /* commits or replies when done */
+		return;
+	}
+	content_commit(s);
 }
 
 /* Scan and store content; runs for DATA and for BDAT chunks. */
@@ -192,8 +215,10 @@ content_store(struct session *s, const char *in, size_t len)
 	if (len > sizeof(out))
 		len = sizeof(out);
 	used = data_scan(&s->tx.scan, in, len, out, &outlen);
-	if (outlen > 0 && s->tx.msg && !s->tx.write_error &&
-	    spool_msg_write(s->tx.msg, out, outlen) < 0)
+	if (outlen > 0 && s->tx.held != NULL && !s->tx.write_error)
+		evbuffer_add(s->tx.held, out, outlen); /* for the milters */
+	else if (outlen > 0 && s->tx.msg && !s->tx.write_error &&
+	         spool_msg_write(s->tx.msg, out, outlen) < 0)
 		s->tx.write_error = errno ? errno : EIO;
 	s->tx.env.size += outlen;
 	return used;

@@ -246,6 +246,7 @@ session_reset_transaction(struct session *s)
 {
 	if (s->tx.msg)
 		spool_msg_abort(s->tx.msg);
+	session_milter_cleanup(s);
 	envelope_free(&s->tx.env);
 	memset(&s->tx, 0, sizeof(s->tx));
 }
