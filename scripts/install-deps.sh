@@ -11,8 +11,10 @@ procps iproute2 dovecot-core"
 # The mail stack ferry runs in, for the tests that start its parts:
 # Dovecot's LMTP service (tests/integration/test_lmtp.py), systemd's unit
 # checker systemd-analyze (test_systemd.py), OpenDKIM, libmilter for
-# Python and dkimpy (test_milter.py).
-PACKAGES="$PACKAGES dovecot-lmtpd systemd opendkim python3-milter python3-dkim"
+# Python and dkimpy (test_milter.py), prometheus_client's parser
+# (test_metrics.py).
+PACKAGES="$PACKAGES dovecot-lmtpd systemd opendkim python3-milter python3-dkim
+python3-prometheus-client"
 
 missing=""
 for p in $PACKAGES; do

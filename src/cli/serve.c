@@ -20,6 +20,7 @@
 #include "base/fs.h"
 #include "base/log.h"
 #include "base/sdnotify.h"
+#include "metrics/metrics.h"
 #include "cli/cli.h"
 #include "cli/privileges.h"
 #include "config/config.h"
@@ -45,6 +46,7 @@ struct daemon {
 	struct tls_server *tls;
 	struct auth_service *auth;
 	struct event *sigterm, *sigint, *sighup, *grace;
+	struct metrics_http *metrics;
 	bool embedded;
 };
 
@@ -52,6 +54,16 @@ static char *
 resolve_maildir(void *arg, const char *address)
 {
 	return recipient_maildir(arg, address);
+}
+
+/* Local deliveries so far, for the metrics. */
+static unsigned long
+local_delivered(void *arg)
+{
+	unsigned long msgs, deliveries;
+
+	local_delivery_stats(arg, &msgs, &deliveries);
+	return deliveries;
 }
 
 static void
@@ -197,6 +209,10 @@ daemon_start(struct daemon *d)
 		}
 		smtp_server_set_auth(d->server, d->auth);
 	}
+	if (d->cfg->metrics_listen.address != NULL &&
+	    (d->metrics = metrics_http_start(d->base, d->cfg, d->spool)) ==
+	            NULL)
+		return EX_OSERR;
 	print_next_steps(d);
 	if (privileges_drop(d->cfg) < 0)
 		return EX_NOPERM;
@@ -204,6 +220,7 @@ daemon_start(struct daemon *d)
 	                                   resolve_maildir, d->cfg);
 	if (d->delivery == NULL)
 		return EX_SOFTWARE;
+	metrics_http_set_local(d->metrics, local_delivered, d->delivery);
 	d->outbound = outbound_start(d->base, d->cfg, d->spool);
 	if (d->outbound == NULL)
 		return EX_SOFTWARE;
@@ -243,6 +260,7 @@ log_commit_stats(struct spool *sp)
 static void
 daemon_stop(struct daemon *d)
 {
+	metrics_http_stop(d->metrics);
 	if (d->server)
 		smtp_server_free(d->server);
 	if (d->control)

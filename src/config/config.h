@@ -149,6 +149,8 @@ struct config {
 	int commit_batch_max;  /* messages per group commit */
 	int commit_delay_ms;   /* wait for more before committing */
 	size_t min_free_space; /* octets; below it 452 4.3.1 */
+	/* [metrics] */
+	struct config_listener metrics_listen; /* address NULL: off */
 	/* [milter] */
 	char *milter_smtp;         /* comma-separated milter addresses */
 	char *milter_submission;   /* the same for submission(s) */

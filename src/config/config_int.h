@@ -131,8 +131,8 @@ void config_cross_check(struct load_ctx *ctx);
 int lmtp_mailbox_set(struct load_ctx *ctx, const char *value);
 void lmtp_check_domain(struct load_ctx *ctx, size_t i);
 
-/* milter.c: the [milter] address lists, checked. */
-void milter_check_lists(struct load_ctx *ctx);
+/* milter.c: the [milter] address lists and the [metrics] address. */
+void stack_options_check(struct load_ctx *ctx);
 
 /* Strings the loader duplicates; NULL-safe free helpers. */
 void *cfg_calloc(size_t n, size_t size);

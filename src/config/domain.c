@@ -221,6 +221,7 @@ add_mailbox(struct load_ctx *ctx, void *arg, const char *item)
 	}
 	d->mailboxes = cfg_reallocarray(d->mailboxes, d->nmailboxes + 1,
 	                                sizeof(*d->mailboxes));
+	memset(&d->mailboxes[d->nmailboxes], 0, sizeof(*d->mailboxes));
 	d->mailboxes[d->nmailboxes].name = config_lower(item);
 	d->mailboxes[d->nmailboxes].state = state;
 	d->nmailboxes++;

@@ -262,7 +262,7 @@ check_domains(struct load_ctx *ctx)
 		aliases_file_load(ctx, ctx->cfg->aliases_file,
 		                  ctx->set_line[aliases]);
 	config_cross_check(ctx);
-	milter_check_lists(ctx);
+	stack_options_check(ctx);
 }
 
 static struct config *
@@ -398,6 +398,7 @@ config_free(struct config *cfg)
 	}
 	free(cfg->transports);
 	free(cfg->relay_smarthost.address);
+	free(cfg->metrics_listen.address);
 	free(cfg->relay_smarthost_user);
 	free(cfg->relay_smarthost_password);
 	free(cfg->relay_dns_local_data);

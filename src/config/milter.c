@@ -1,7 +1,7 @@
 /*
- * milter.c — [milter]: the milter address lists of the listeners, checked
- * when the file is read so that a typo is a line-numbered error, not a
- * refused message.
+ * milter.c — [milter]: the milter address lists of the listeners, and
+ * [metrics] listen, checked when the file is read so that a mistake is a
+ * line-numbered error, not a refused message or an open endpoint.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -48,9 +48,26 @@ check_list(struct load_ctx *ctx, const char *key, const char *list)
 	}
 }
 
-void
-milter_check_lists(struct load_ctx *ctx)
+/* The metrics endpoint has no authentication: loopback only. */
+static void
+check_metrics(struct load_ctx *ctx)
 {
+	const char *a = ctx->cfg->metrics_listen.address;
+	size_t line =
+	        config_option_index(config_option_find("metrics", "listen"));
+
+	if (a != NULL && strncmp(a, "127.", 4) != 0 && strcmp(a, "::1") != 0)
+		load_error(
+		        ctx, ctx->set_line[line],
+		        "listen: '%s' is not a loopback address (127.0.0.0/8 "
+		        "or ::1): the metrics have no authentication",
+		        a);
+}
+
+void
+stack_options_check(struct load_ctx *ctx)
+{
+	check_metrics(ctx);
 	check_list(ctx, "smtp", ctx->cfg->milter_smtp);
 	check_list(ctx, "submission", ctx->cfg->milter_submission);
 }

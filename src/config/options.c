@@ -21,8 +21,8 @@ static const char *const auth_values[] = {"none", "passwd-file", "dovecot",
                                           NULL};
 
 const char *const config_sections[] = {
-        "server",   "tls",   "auth",   "relay",  "limits",
-        "timeouts", "queue", "milter", "domain", NULL,
+        "server", "tls",    "auth",    "relay",  "limits", "timeouts",
+        "queue",  "milter", "metrics", "domain", NULL,
 };
 
 const struct config_option config_options[] = {
@@ -341,6 +341,16 @@ const struct config_option config_options[] = {
          "tempfail refuses the message with 451 4.7.1 so that the client "
          "tries again later; accept goes on without that milter.",
          "accept"},
+        /* [metrics] */
+        {"metrics", "listen", OPT_HOP, CFG(metrics_listen), NULL, "none", NULL,
+         0, 0, false, false,
+         "Where Prometheus scrapes /metrics (loopback only).",
+         "ADDRESS:PORT on 127.0.0.1 or [::1]; off when unset.  Counters "
+         "of connections, sessions, messages by reply, deliveries, "
+         "relay connections, TLS handshakes, the queue's size and age "
+         "and a histogram of commit latency, in the Prometheus text "
+         "format.  See docs/metrics.md.",
+         "127.0.0.1:9125"},
         /* [domain NAME] */
         {"domain", "maildir_root", OPT_PATH, DOM(maildir_root), NULL, NULL,
          NULL, 0, 0, false, true,

@@ -11,6 +11,7 @@
 #include "base/str.h"
 #include "config/config.h"
 #include "explain/explain.h"
+#include "metrics/metrics.h"
 #include "sched/backoff.h"
 #include "sched/outbound_int.h"
 
@@ -73,6 +74,12 @@ static void
 log_outcome(const struct out_job *job, size_t idx, const char *event,
             const char *remote, const char *reply, const char *reason)
 {
+	enum metric_delivery r =
+	        strcmp(event, "relay-delivered") == 0  ? MD_DELIVERED
+	        : strcmp(event, "relay-deferred") == 0 ? MD_DEFERRED
+	                                               : MD_BOUNCED;
+
+	metrics_delivery(job->target.lmtp ? MT_LMTP : MT_RELAY, r);
 	log_event(LOG_LVL_INFO, event, "id", job->msg->id, "to",
 	          job->msg->env.rcpts[idx].address, "relay", remote, "reply",
 	          reply, "reason", reason, NULL);

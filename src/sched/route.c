@@ -11,6 +11,7 @@
 #include "base/log.h"
 #include "config/config.h"
 #include "dns/resolver_int.h"
+#include "metrics/metrics.h"
 #include "sched/outbound_int.h"
 
 static void job_connect(struct out_job *job, bool may_reuse);
@@ -251,6 +252,7 @@ job_connect(struct out_job *job, bool may_reuse)
 		relay_client_reuse(job->client, &job->rjob, client_done, job);
 		return;
 	}
+	metrics_count(M_RELAY_CONNECTIONS);
 	job->client = relay_client_start(job->ob->base, &job->target,
 	                                 &job->rjob, client_done, job);
 	if (job->client == NULL) {

@@ -12,6 +12,7 @@
 #include <event2/buffer.h>
 
 #include "base/log.h"
+#include "metrics/metrics.h"
 #include "config/config.h"
 #include "queue/spool.h"
 #include "smtp/session.h"
@@ -128,6 +129,23 @@ log_queued(struct session *s)
 	          "from", s->tx.env.sender, "size", size, "nrcpt", nrcpt, NULL);
 }
 
+static double
+elapsed_since(const struct timespec *t0)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t0->tv_sec) +
+	       (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* The reply to a message's final dot is counted by its code. */
+void
+content_count(enum reply_id id)
+{
+	metrics_message_reply(reply_def(id)->code);
+}
+
 static void
 commit_done(void *arg, int error)
 {
@@ -140,11 +158,14 @@ commit_done(void *arg, int error)
 		session_close(s);
 		return;
 	}
+	metrics_commit_latency(elapsed_since(&s->tx.commit_start));
 	if (error == 0) {
 		log_queued(s);
 		s->messages++;
+		content_count(R_QUEUED);
 		session_reply(s, R_QUEUED, s->tx.env.id);
 	} else {
+		content_count(spool_error_reply(error));
 		session_reply(s, spool_error_reply(error));
 	}
 	content_done(s);
@@ -173,6 +194,7 @@ content_commit(struct session *s)
 	s->tx.msg = NULL;
 	s->state = SS_COMMITTING;
 	session_set_timeout(s, s->cfg->timeout_data_end);
+	clock_gettime(CLOCK_MONOTONIC, &s->tx.commit_start);
 	spool_msg_commit(msg, &s->tx.env, commit_done, s);
 }
 
@@ -187,6 +209,7 @@ content_end(struct session *s)
 		if (s->tx.msg)
 			spool_msg_abort(s->tx.msg);
 		s->tx.msg = NULL;
+		content_count(why);
 		session_reply(s, why);
 		session_reset_transaction(s);
 		s->state = SS_READY;

@@ -73,6 +73,7 @@ refuse(struct session *s, const struct milter_result *res)
 	log_event(LOG_LVL_INFO, perm ? "milter-reject" : "milter-tempfail",
 	          "id", s->tx.env.id, "milter", res->who, "reply", res->reply,
 	          "error", res->why, NULL);
+	content_count(perm ? R_MILTER_REJECT : R_MILTER_TEMPFAIL);
 	if (text != NULL)
 		session_reply(
 		        s, perm ? R_MILTER_REJECT_TEXT : R_MILTER_TEMPFAIL_TEXT,
@@ -88,6 +89,7 @@ discard(struct session *s, const struct milter_result *res)
 {
 	log_event(LOG_LVL_INFO, "milter-discard", "id", s->tx.env.id, "milter",
 	          res->who, NULL);
+	content_count(R_QUEUED);
 	session_reply(s, R_QUEUED, s->tx.env.id);
 	content_done(s);
 }
@@ -144,7 +146,11 @@ milter_done(void *arg, const struct milter_result *res)
 		data = evbuffer_pullup(held, -1);
 	}
 	if (len > 0 && spool_msg_write(s->tx.msg, data, len) < 0) {
-		session_reply(s, errno == ENOSPC ? R_DISK_FULL : R_LOCAL_ERROR);
+		enum reply_id why =
+		        errno == ENOSPC ? R_DISK_FULL : R_LOCAL_ERROR;
+
+		content_count(why);
+		session_reply(s, why);
 		content_done(s);
 		return;
 	}

@@ -1,6 +1,7 @@
 /*
  * server.c — listeners and the set of live sessions.
  */
+#include "metrics/metrics.h"
 #include "smtp/server.h"
 
 #include <errno.h>
@@ -134,6 +135,8 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	s = session_new(srv, fd, sa, lc->role, srv->next_serial++);
 	if (s == NULL)
 		return;
+	metrics_count(M_CONNECTIONS);
+	metrics_session(lc->role);
 	TAILQ_INSERT_TAIL(&srv->sessions, s, entry);
 	srv->nsessions++;
 	if (srv->nsessions > (size_t)srv->cfg->max_connections)

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/queue.h>
+#include <time.h>
 
 #include "config/config.h"
 #include "queue/envelope.h"
@@ -45,13 +46,14 @@ struct transaction {
 	struct data_scanner scan;
 	bool used_bdat;
 	bool bdat_last;
-	bool bdat_discard;           /* chunk is read but rejected */
-	enum reply_id bdat_reply;    /* reply for a discarded chunk */
-	int bdat_resume_state;       /* state after a discarded chunk */
-	size_t bdat_remaining;       /* octets of the chunk still to read */
-	int write_error;             /* errno of a failed spool write */
-	struct evbuffer *held;       /* content kept for the milters */
-	struct milter_check *milter; /* the milters are looking at it */
+	bool bdat_discard;            /* chunk is read but rejected */
+	enum reply_id bdat_reply;     /* reply for a discarded chunk */
+	int bdat_resume_state;        /* state after a discarded chunk */
+	size_t bdat_remaining;        /* octets of the chunk still to read */
+	int write_error;              /* errno of a failed spool write */
+	struct evbuffer *held;        /* content kept for the milters */
+	struct milter_check *milter;  /* the milters are looking at it */
+	struct timespec commit_start; /* for the commit latency metric */
 };
 
 struct session {
@@ -148,6 +150,7 @@ bool session_needs_auth(const struct session *s);
 size_t content_feed(struct session *s, const char *in, size_t len);
 /* The message stored: commit it; the final reply is out: next one. */
 void content_commit(struct session *s);
+void content_count(enum reply_id id);
 void content_done(struct session *s);
 
 /* cmd_milter.c: the listener's milters see a message before it is
