@@ -150,10 +150,16 @@ delivered(struct out_job *job, size_t idx, const struct relay_result *res,
 	job->dest->backoffs = 0;
 	log_outcome(job, idx, "relay-delivered", res->remote_mta, rep->text,
 	            NULL);
-	/* RFC 3461 s4.1: the remote cannot pass the request on. */
-	if ((m->env.rcpts[idx].notify & DSN_NOTIFY_SUCCESS) && !res->remote_dsn)
-		msg_add_report(m, idx, DSN_ACTION_RELAYED, "2.0.0", rep->text,
-		               res->remote_mta, "delivered");
+	/* LMTP stores the message: that is final delivery (RFC 3464
+	 * s2.3.3), reported here.  Otherwise RFC 3461 s4.1: the remote
+	 * cannot pass the request on. */
+	if ((m->env.rcpts[idx].notify & DSN_NOTIFY_SUCCESS) &&
+	    (job->target.lmtp || !res->remote_dsn))
+		msg_add_report(m, idx,
+		               job->target.lmtp ? DSN_ACTION_DELIVERED
+		                                : DSN_ACTION_RELAYED,
+		               "2.0.0", rep->text, res->remote_mta,
+		               "delivered");
 }
 
 /* A recipient the remote refused: what explain says to do about it. */

@@ -335,3 +335,24 @@ def test_lmtp_server_down_defers(ferry_factory):
     assert wait_for(lambda: "relay-deferred" in f.log()), f.log()[-2000:]
     assert "relay-bounced" not in f.log()
     assert f.maildir_files("demo") == []
+
+
+def test_success_notice_says_delivered(ferry_factory):
+    """NOTIFY=SUCCESS over LMTP: the store has the message, so the notice
+    says "delivered" (RFC 3464 s2.3.3), not "relayed"."""
+    srv = ScriptedLmtp({})
+    try:
+        f = lmtp_ferry(ferry_factory, [
+            "[domain script.test]", f"lmtp = 127.0.0.1:{srv.port}",
+            "mailbox = ok", "alias = postmaster: ok"])
+        with smtplib.SMTP("127.0.0.1", f.port, timeout=30) as s:
+            s.ehlo("client.example")
+            s.sendmail("demo@example.test", ["ok@script.test"],
+                       b"Subject: notify\r\n\r\nx\r\n",
+                       rcpt_options=["NOTIFY=SUCCESS"])
+        blocks = status_blocks(dsn_for_demo(f))
+        rcpt = [b for b in blocks if b.get("Final-Recipient")][0]
+        assert rcpt["Action"] == "delivered"
+        assert rcpt["Status"] == "2.0.0"
+    finally:
+        srv.close()
