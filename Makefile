@@ -44,7 +44,7 @@ endif
 
 .PHONY: all check unit integration fuzz fuzz-run install uninstall clean format \
 	format-check lint lint-replies cppcheck tidy docs bench-bounce bounce-score bench-dkim \
-	bench-policy-mem
+	bench-policy-mem install-systemd
 all: $(FERRY)
 
 $(FERRY): $(BUILD)/src/main.o $(BUILD)/libferry.a
@@ -145,6 +145,15 @@ install: ferry
 
 uninstall:
 	$(INSTALL_ENV) scripts/install.sh uninstall
+	$(MAKE) install-systemd
+
+# The systemd unit, with the binary's installed path filled in.
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+install-systemd:
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
+	sed 's|@SBINDIR@|$(SBINDIR)|g' contrib/ferry.service.in \
+		> $(DESTDIR)$(SYSTEMDUNITDIR)/ferry.service
+	chmod 644 $(DESTDIR)$(SYSTEMDUNITDIR)/ferry.service
 
 FORMAT_FILES = $(SRCS) $(shell find src -name '*.h' | sort) \
 	$(wildcard tests/unit/*.c tests/unit/*.h tests/fuzz/*.c)

@@ -6,6 +6,8 @@
 #   P3  smtp-source -s 20 -m 2000 -r 50 -l 4096 -> smtp-sink (bound, fan-out)
 #   W1  the P1 load into `ferry serve`; done when 20000 files are in Maildirs
 #   W3  the P3 load into `ferry serve`; done when 100000 files are in Maildirs
+#   W1M W1 with OpenDKIM signing every message (milter); W1L W1 delivered
+#       over LMTP to Dovecot (not run unless named in WORKLOADS)
 #
 # Every workload has a time limit (BENCH_TIMEOUT seconds) and stops by
 # itself; only the processes this script started are stopped, by PID.
@@ -352,6 +354,96 @@ ferry_workload() { # name msgs rcpts split base
 		"ferry, $split client(s)" maildir_count "$OUT/$name/maildir"
 }
 
+# W1M: W1 with OpenDKIM signing every message through [milter] smtp.
+MILTER_PORT=${MILTER_PORT:-52527}
+milter_workload() { # name msgs base
+	local name=$1 msgs=$2 base=$3 dir dkim
+	ferry_ready "$name" || return
+	command -v opendkim >/dev/null || { skip_row "$name" "opendkim not installed"; return; }
+	port_free "$MILTER_PORT" || { skip_row "$name" "port $MILTER_PORT busy"; return; }
+	prepare_dir "$name"
+	dir=$OUT/$name
+	write_config "$dir"
+	printf '[milter]\nsmtp = inet:127.0.0.1:%s\ntimeout = 30s\n' \
+		"$MILTER_PORT" >>"$dir/ferry.conf"
+	openssl genrsa -out "$dir/dkim.key" 2048 2>/dev/null
+	cat >"$dir/opendkim.conf" <<-CONF
+	Syslog no
+	Background no
+	Mode s
+	Domain client.test
+	Selector bench
+	KeyFile $dir/dkim.key
+	Socket inet:$MILTER_PORT@127.0.0.1
+	InternalHosts 127.0.0.1
+	UserID root
+	RequireSafeKeys no
+	CONF
+	opendkim -f -x "$dir/opendkim.conf" 2>"$dir/opendkim.log" &
+	dkim=$!
+	started+=("$dkim")
+	if ! wait_port "$MILTER_PORT" "$dkim" 10; then
+		skip_row "$name" "opendkim did not start"
+		cleanup
+		return
+	fi
+	drive_ferry "$name" "$msgs" 1 "$USERS" "$msgs" "$base" \
+		"ferry + OpenDKIM milter signing, $USERS client(s)" \
+		maildir_count "$dir/maildir"
+	if ! grep -rlq '^DKIM-Signature:' "$dir/maildir" 2>/dev/null; then
+		echo "bench: $name: no DKIM-Signature in the delivered mail" >&2
+	fi
+}
+
+# W1L: W1 with every mailbox delivered over LMTP to Dovecot.
+lmtp_workload() { # name msgs base
+	local name=$1 msgs=$2 base=$3 dir dc
+	ferry_ready "$name" || return
+	[ -x /usr/lib/dovecot/lmtp ] || { skip_row "$name" "dovecot-lmtpd not installed"; return; }
+	prepare_dir "$name"
+	dir=$OUT/$name
+	mkdir -p "$dir/dc/run" "$dir/dc/state" "$dir/dmail"
+	chmod 777 "$dir/dmail"
+	cat >"$dir/dc/dovecot.conf" <<-CONF
+	base_dir = $dir/dc/run
+	state_dir = $dir/dc/state
+	log_path = $dir/dc/dovecot.log
+	instance_name = ferry-bench-$$
+	protocols = lmtp
+	ssl = no
+	default_internal_user = dovecot
+	default_login_user = dovenull
+	auth_username_format = %Ln
+	mail_location = maildir:~/Maildir
+	passdb {
+	  driver = static
+	  args = nopassword=y
+	}
+	userdb {
+	  driver = static
+	  args = uid=nobody gid=nogroup home=$dir/dmail/%n allow_all_users=yes
+	}
+	service lmtp {
+	  process_limit = 4
+	  unix_listener lmtp {
+	    mode = 0666
+	  }
+	}
+	CONF
+	dovecot -F -c "$dir/dc/dovecot.conf" 2>"$dir/dc/out.log" &
+	dc=$!
+	started+=("$dc")
+	for _ in $(seq 1 100); do
+		[ -S "$dir/dc/run/lmtp" ] && break
+		sleep 0.1
+	done
+	write_config "$dir"
+	sed -i "s|^maildir_root = .*|lmtp = unix:$dir/dc/run/lmtp|" "$dir/ferry.conf"
+	drive_ferry "$name" "$msgs" 1 "$USERS" "$msgs" "$base" \
+		"ferry + LMTP delivery to Dovecot, $USERS client(s)" \
+		maildir_count "$dir/dmail"
+}
+
 echo "bench: $(nproc) CPUs, N=$N N3=$N3 SESSIONS=$SESSIONS RCPTS=$RCPTS" \
 	"LEN=$LEN USERS=$USERS, limit ${BENCH_TIMEOUT}s each; output in $OUT"
 for w in $WORKLOADS; do
@@ -359,6 +451,8 @@ for w in $WORKLOADS; do
 	P1) protocol_bound P1 "$N" 1 ;;
 	P3) protocol_bound P3 "$N3" "$RCPTS" ;;
 	W1) ferry_workload W1 "$N" 1 "$USERS" P1 ;;
+	W1M) milter_workload W1M "$N" P1 ;;
+	W1L) lmtp_workload W1L "$N" P1 ;;
 	W3) ferry_workload W3 "$N3" "$RCPTS" 1 P3 ;;
 	W2) relay_workload W2 "$N" 1 1 P1 ;;
 	W2S) relay_workload W2S "$N" 1 1 P1 rsa ;;

@@ -14,6 +14,13 @@ libsasl2-2 libsasl2-modules libdb5.3 libicu72 libnsl2"
 # links against (its .deb is not installed, so apt does not pull them in),
 # and Cyrus SASL's PLAIN, LOGIN and SCRAM plugins for its SMTP client
 # (tests/integration/test_postfix_client.py).
+# The mail stack ferry runs in, for the tests that start its parts:
+# Dovecot's LMTP service (tests/integration/test_lmtp.py), systemd's unit
+# checker systemd-analyze (test_systemd.py), OpenDKIM, libmilter for
+# Python and dkimpy (test_milter.py), prometheus_client's parser
+# (test_metrics.py).
+PACKAGES="$PACKAGES dovecot-lmtpd systemd opendkim python3-milter python3-dkim
+python3-prometheus-client"
 
 missing=""
 for p in $PACKAGES; do

@@ -42,7 +42,12 @@ print_domain(const struct config_domain *d)
 	       d->name, d->nmailboxes, disabled, d->naliases,
 	       d->catch_all ? ", catch-all " : "",
 	       d->catch_all ? d->catch_all_target : "");
-	printf("  maildir_root: %s\n", d->maildir_root);
+	if (d->maildir_root != NULL)
+		printf("  maildir_root: %s\n", d->maildir_root);
+	if (d->lmtp != NULL)
+		printf("  lmtp: %s (%s)\n", d->lmtp,
+		       d->lmtp_some ? "the lmtp_mailbox ones"
+		                    : "every mailbox");
 }
 
 static void

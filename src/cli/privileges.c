@@ -202,6 +202,8 @@ prepare_maildirs(struct config *cfg, uid_t uid, gid_t gid)
 	for (i = 0; i < cfg->ndomains; i++) {
 		char **root = &cfg->domains[i].maildir_root;
 
+		if (*root == NULL) /* the whole domain goes over LMTP */
+			continue;
 		if (cfg->domains[i].owner != NULL) {
 			if (prepare_owned(&cfg->domains[i]) < 0)
 				return -1;

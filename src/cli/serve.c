@@ -19,6 +19,8 @@
 #include "auth/auth.h"
 #include "base/fs.h"
 #include "base/log.h"
+#include "base/sdnotify.h"
+#include "metrics/metrics.h"
 #include "cli/cli.h"
 #include "cli/privileges.h"
 #include "config/config.h"
@@ -48,6 +50,7 @@ struct daemon {
 	struct auth_service *auth;
 	struct policy *policy;
 	struct event *sigterm, *sigint, *sighup, *grace;
+	struct metrics_http *metrics;
 	bool embedded;
 };
 
@@ -65,6 +68,16 @@ success_notice(void *arg, const struct envelope *env, const char *data,
 	struct daemon *d = arg;
 
 	outbound_success_notice(d->outbound, env, data, len);
+}
+
+/* Local deliveries so far, for the metrics. */
+static unsigned long
+local_delivered(void *arg)
+{
+	unsigned long msgs, deliveries;
+
+	local_delivery_stats(arg, &msgs, &deliveries);
+	return deliveries;
 }
 
 static void
@@ -139,6 +152,7 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 
 	log_event(LOG_LVL_INFO, "shutdown", "signal", strsignal((int)sig),
 	          NULL);
+	sd_notify_send("STOPPING=1");
 	event_del(d->sigterm);
 	event_del(d->sigint);
 	d->grace = evtimer_new(d->base, grace_expired, d);
@@ -245,6 +259,10 @@ daemon_start(struct daemon *d)
 	}
 	if (dkim_keys_start(d) < 0)
 		return EX_CONFIG;
+	if (d->cfg->metrics_listen.address != NULL &&
+	    (d->metrics = metrics_http_start(d->base, d->cfg, d->spool)) ==
+	            NULL)
+		return EX_OSERR;
 	print_next_steps(d);
 	if (privileges_drop(d->cfg) < 0)
 		return EX_NOPERM;
@@ -255,6 +273,7 @@ daemon_start(struct daemon *d)
 	                                   resolve_maildir, d->cfg);
 	if (d->delivery == NULL)
 		return EX_SOFTWARE;
+	metrics_http_set_local(d->metrics, local_delivered, d->delivery);
 	d->outbound = outbound_start(d->base, d->cfg, d->spool);
 	if (d->outbound == NULL)
 		return EX_SOFTWARE;
@@ -273,6 +292,8 @@ daemon_start(struct daemon *d)
 	event_add(d->sigint, NULL);
 	event_add(d->sighup, NULL);
 	log_event(LOG_LVL_INFO, "ready", "hostname", d->cfg->hostname, NULL);
+	/* Type=notify: the ports are open and the queue is being worked. */
+	sd_notify_send("READY=1\nSTATUS=accepting mail");
 	return 0;
 }
 
@@ -294,6 +315,7 @@ log_commit_stats(struct spool *sp)
 static void
 daemon_stop(struct daemon *d)
 {
+	metrics_http_stop(d->metrics);
 	if (d->server)
 		smtp_server_free(d->server);
 	policy_free(d->policy);

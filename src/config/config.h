@@ -25,6 +25,7 @@ enum mailbox_state { MAILBOX_ACTIVE, MAILBOX_DISABLED };
 struct config_mailbox {
 	char *name; /* local part, lower-cased */
 	enum mailbox_state state;
+	bool lmtp; /* listed under lmtp_mailbox */
 };
 
 struct config_alias {
@@ -47,6 +48,11 @@ struct config_domain {
 	char *owner;           /* "USER[:GROUP]"; NULL: the daemon's */
 	char *mode;            /* as written, octal */
 	unsigned maildir_mode; /* parsed mode; 0 without owner */
+	/* LMTP delivery (RFC 2033) instead of Maildirs */
+	char *lmtp;      /* as written: "unix:/path" or "ADDRESS:PORT" */
+	char *lmtp_addr; /* socket path, or numeric address */
+	int lmtp_port;   /* 0 for a unix socket */
+	bool lmtp_some;  /* only the lmtp_mailbox ones, not every mailbox */
 };
 
 /* What a listener is for (RFC 6409, RFC 8314). */
@@ -239,6 +245,13 @@ struct config {
 	size_t min_free_space; /* octets; below it 452 4.3.1 */
 	/* [policy] */
 	struct config_policy policy;
+	/* [metrics] */
+	struct config_listener metrics_listen; /* address NULL: off */
+	/* [milter] */
+	char *milter_smtp;         /* comma-separated milter addresses */
+	char *milter_submission;   /* the same for submission(s) */
+	int milter_timeout;        /* seconds per step */
+	int milter_default_action; /* 0 tempfail, 1 accept */
 	/* [domain NAME] sections */
 	struct config_domain *domains;
 	size_t ndomains;
@@ -293,6 +306,9 @@ bool config_is_host_name(const struct config *cfg, const char *name);
 /* Where the extension of a local part starts ("alice+tag": 5), or 0
  * when it has none (recipient_delimiter). */
 size_t config_extension_at(const struct config *cfg, const char *local);
+/* Is mail for this mailbox of d delivered over LMTP (d->lmtp_addr)? */
+bool config_delivers_lmtp(const struct config_domain *d,
+                          const char *local_part);
 
 /* Alias chains longer than this are refused at load time. */
 #define CONFIG_ALIAS_DEPTH_MAX 10

@@ -39,6 +39,7 @@ enum opt_type {
 	OPT_USER_INT,  /* [policy]: "login: N" */
 	OPT_EXEMPT,    /* [policy]: "RULE: item, item" */
 	OPT_DNSLISTS,  /* struct config_list of "zone" or "zone=A|A" */
+	OPT_LMTP_MBOX, /* [domain]: mailboxes delivered over LMTP */
 };
 
 struct config_option {
@@ -148,6 +149,13 @@ void alias_free(struct config_alias *a);
 int aliases_file_load(struct load_ctx *ctx, const char *path, int line);
 /* check.c: checks that need every section read. */
 void config_cross_check(struct load_ctx *ctx);
+
+/* lmtp.c: lmtp_mailbox items; the lmtp target of domain i, checked. */
+int lmtp_mailbox_set(struct load_ctx *ctx, const char *value);
+void lmtp_check_domain(struct load_ctx *ctx, size_t i);
+
+/* milter.c: the [milter] address lists and the [metrics] address. */
+void stack_options_check(struct load_ctx *ctx);
 
 /* Strings the loader duplicates; NULL-safe free helpers. */
 void *cfg_calloc(size_t n, size_t size);

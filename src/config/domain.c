@@ -221,6 +221,7 @@ add_mailbox(struct load_ctx *ctx, void *arg, const char *item)
 	}
 	d->mailboxes = cfg_reallocarray(d->mailboxes, d->nmailboxes + 1,
 	                                sizeof(*d->mailboxes));
+	memset(&d->mailboxes[d->nmailboxes], 0, sizeof(*d->mailboxes));
 	d->mailboxes[d->nmailboxes].name = config_lower(item);
 	d->mailboxes[d->nmailboxes].state = state;
 	d->nmailboxes++;
@@ -370,6 +371,8 @@ domain_set(struct load_ctx *ctx, const struct config_option *opt,
 		return add_alias(ctx, value);
 	case OPT_CATCH_ALL:
 		return set_catch_all(ctx, value);
+	case OPT_LMTP_MBOX:
+		return lmtp_mailbox_set(ctx, value);
 	default:
 		return -1;
 	}

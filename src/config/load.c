@@ -314,7 +314,10 @@ check_domains(struct load_ctx *ctx)
 	aliases = config_option_index(
 	        config_option_find("server", "aliases_file"));
 	for (i = 0; i < ctx->cfg->ndomains; i++) {
-		if (ctx->dl[i].set_line[root] == 0)
+		lmtp_check_domain(ctx, i);
+		if (ctx->dl[i].set_line[root] == 0 &&
+		    (ctx->cfg->domains[i].lmtp == NULL ||
+		     ctx->cfg->domains[i].lmtp_some))
 			load_error(ctx, ctx->dl[i].line,
 			           "[domain %s]: maildir_root is required",
 			           ctx->cfg->domains[i].name);
@@ -323,6 +326,7 @@ check_domains(struct load_ctx *ctx)
 		aliases_file_load(ctx, ctx->cfg->aliases_file,
 		                  ctx->set_line[aliases]);
 	config_cross_check(ctx);
+	stack_options_check(ctx);
 }
 
 static struct config *
@@ -424,6 +428,8 @@ domain_free(struct config_domain *d)
 	free(d->catch_all_target);
 	free(d->owner);
 	free(d->mode);
+	free(d->lmtp);
+	free(d->lmtp_addr);
 }
 
 static void policy_config_free(struct config_policy *p);
@@ -460,6 +466,7 @@ config_free(struct config *cfg)
 	}
 	free(cfg->transports);
 	free(cfg->relay_smarthost.address);
+	free(cfg->metrics_listen.address);
 	free(cfg->relay_smarthost_user);
 	free(cfg->relay_smarthost_password);
 	free(cfg->relay_dns_local_data);
@@ -480,6 +487,8 @@ config_free(struct config *cfg)
 	free(cfg->relay_smarthost_password_file);
 	free(cfg->dkim_key_dir);
 	free(cfg->dkim_sign_networks);
+	free(cfg->milter_smtp);
+	free(cfg->milter_submission);
 	free(cfg->senders);
 	policy_config_free(&cfg->policy);
 	free(cfg);

@@ -20,6 +20,7 @@ static const char *const state_values[] = {"embedded", "redis", NULL};
 static const char *const rdns_values[] = {"off", "ptr", "fcrdns", NULL};
 static const char *const rcpt_rate_values[] = {"too-quickly", "quota", NULL};
 static const char *const fail_values[] = {"open", "closed", NULL};
+static const char *const milter_default_values[] = {"tempfail", "accept", NULL};
 static const char *const auth_values[] = {"none", "passwd-file", "dovecot",
                                           NULL};
 /* In the order of enum sasl_mech (src/auth/auth_int.h). */
@@ -27,8 +28,8 @@ static const char *const mech_values[] = {"PLAIN", "LOGIN", "SCRAM-SHA-256",
                                           NULL};
 
 const char *const config_sections[] = {
-        "server", "tls",    "auth", "relay",  "limits", "timeouts",
-        "queue",  "policy", "dkim", "domain", NULL,
+        "server", "tls",    "auth",    "relay", "limits", "timeouts", "queue",
+        "policy", "milter", "metrics", "dkim",  "domain", NULL,
 };
 
 /* "server, tls, ... or domain NAME", for messages and docs. */
@@ -662,6 +663,40 @@ const struct config_option config_options[] = {
          "rate_sender, rate_sender_domain, rate_user, rate_recipient, dnsbl, "
          "reverse_dns, sender_domain.",
          "rate_client: 192.0.2.0/24, user:newsletter"},
+        /* [milter] */
+        {"milter", "smtp", OPT_STRING, CFG(milter_smtp), NULL, "none", NULL, 0,
+         0, false, false,
+         "Milters (content filters) for mail on the listen ports.",
+         "A comma-separated list without spaces, asked in order once a "
+         "message is complete: unix:/PATH or inet:ADDRESS:PORT (also "
+         "inet:PORT@ADDRESS, as Sendmail writes it).  OpenDKIM, rspamd "
+         "and ClamAV's clamav-milter speak this protocol (version 6).  "
+         "See docs/milter.md.",
+         "inet:127.0.0.1:11332"},
+        {"milter", "submission", OPT_STRING, CFG(milter_submission), NULL,
+         "none", NULL, 0, 0, false, false,
+         "Milters for mail on the submission and submissions ports.",
+         "As smtp; a DKIM signer goes here.", "inet:127.0.0.1:8891"},
+        {"milter", "timeout", OPT_DURATION, CFG(milter_timeout), "30s", NULL,
+         NULL, 0, 0, false, false,
+         "Time a milter may take to connect or to answer one step.",
+         "A milter that does not answer in time gets default_action.", "10s"},
+        {"milter", "default_action", OPT_ENUM, CFG(milter_default_action),
+         "tempfail", NULL, milter_default_values, 0, 0, false, false,
+         "What happens when a milter is down, too slow or misbehaves.",
+         "tempfail refuses the message with 451 4.7.1 so that the client "
+         "tries again later; accept goes on without that milter.",
+         "accept"},
+        /* [metrics] */
+        {"metrics", "listen", OPT_HOP, CFG(metrics_listen), NULL, "none", NULL,
+         0, 0, false, false,
+         "Where Prometheus scrapes /metrics (loopback only).",
+         "ADDRESS:PORT on 127.0.0.1 or [::1]; off when unset.  Counters "
+         "of connections, sessions, messages by reply, deliveries, "
+         "relay connections, TLS handshakes, the queue's size and age "
+         "and a histogram of commit latency, in the Prometheus text "
+         "format.  See docs/metrics.md.",
+         "127.0.0.1:9125"},
         /* [domain NAME] */
         /* [dkim] (docs/mail-auth.md) */
         {"dkim", "key_dir", OPT_PATH, CFG(dkim_key_dir), NULL, "none", NULL, 0,
@@ -685,7 +720,8 @@ const struct config_option config_options[] = {
          NULL, 0, 0, false, true,
          "Directory holding one Maildir per mailbox of the domain.",
          "Mail for mailbox NAME is delivered to MAILDIR_ROOT/NAME/.  "
-         "Required in every [domain] section.",
+         "Required in every [domain] section, unless lmtp takes the "
+         "whole domain.",
          "/var/mail/example.org"},
         {"domain", "mailbox", OPT_MAILBOX, 0, NULL, NULL, NULL, 0, 0, true,
          false, "A mailbox (local part) of the domain.",
@@ -734,6 +770,24 @@ const struct config_option config_options[] = {
          "still refused.  Catch-all mailboxes attract spam; use with "
          "care.",
          "alice"},
+        /* [domain NAME]: delivery over LMTP */
+        {"domain", "lmtp", OPT_STRING, DOM(lmtp), NULL, "none", NULL, 0, 0,
+         false, false,
+         "Deliver the domain's mail to an LMTP server (RFC 2033).",
+         "unix:/PATH for a unix socket, or ADDRESS:PORT (IPv6 as "
+         "[::1]:24).  Without lmtp_mailbox every mailbox of the domain "
+         "goes there and maildir_root is not needed.  Each recipient "
+         "gets its own answer after the message: a permanent refusal "
+         "(mailbox full, 552 5.2.2) bounces that recipient only, a "
+         "4xx defers that recipient only.  Retries and bounces follow the "
+         "[relay] settings.",
+         "unix:/run/dovecot/lmtp"},
+        {"domain", "lmtp_mailbox", OPT_LMTP_MBOX, 0, NULL, "none", NULL, 0, 0,
+         true, false, "Mailboxes delivered over LMTP, not to a Maildir.",
+         "Repeat the key, or give a comma-separated list; a name listed "
+         "here is a mailbox of the domain.  Needs lmtp.  When none is "
+         "listed, lmtp takes the whole domain.",
+         "alice, bob"},
 };
 
 const size_t config_noptions =
@@ -772,7 +826,7 @@ config_type_name(const struct config_option *opt)
 	        [OPT_FLAGS] = "keyword list",  [OPT_RATES] = "rate list",
 	        [OPT_NETS] = "network list",   [OPT_ADDRS] = "address list",
 	        [OPT_USER_INT] = "user limit", [OPT_EXEMPT] = "exemption",
-	        [OPT_DNSLISTS] = "DNS list",
+	        [OPT_DNSLISTS] = "DNS list",   [OPT_LMTP_MBOX] = "name list",
 	};
 
 	return names[opt->type];

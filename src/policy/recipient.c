@@ -226,8 +226,28 @@ recipient_maildir(const struct config *cfg, const char *address)
 	local = lower_dup(address);
 	local[at - address] = '\0';
 	if (config_lookup(d, local, NULL) == CONFIG_DEST_MAILBOX &&
+	    !config_delivers_lmtp(d, local) &&
 	    asprintf(&path, "%s/%s", d->maildir_root, local) < 0)
 		path = NULL;
 	free(local);
 	return path;
+}
+
+const struct config_domain *
+recipient_lmtp(const struct config *cfg, const char *address)
+{
+	const char *at = strrchr(address, '@');
+	const struct config_domain *d;
+	char *local;
+	bool lmtp;
+
+	d = at ? config_find_domain(cfg, at + 1) : NULL;
+	if (d == NULL || d->lmtp_addr == NULL)
+		return NULL;
+	local = lower_dup(address);
+	local[at - address] = '\0';
+	lmtp = config_lookup(d, local, NULL) == CONFIG_DEST_MAILBOX &&
+	       config_delivers_lmtp(d, local);
+	free(local);
+	return lmtp ? d : NULL;
 }

@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 struct config;
+struct config_domain;
 
 enum recipient_verdict {
 	RCPT_LOCAL,    /* deliver to targets[] (local mailbox addresses) */
@@ -42,7 +43,11 @@ void recipient_resolve(const struct config *cfg, const char *local_part,
                        const char *domain, struct recipient_result *out);
 void recipient_result_free(struct recipient_result *res);
 
-/* Maildir path of a local mailbox address, or NULL when not local. */
+/* Maildir path of a local mailbox address, or NULL when it is not local
+ * or is delivered over LMTP. */
 char *recipient_maildir(const struct config *cfg, const char *address);
+/* The domain whose LMTP server takes this local mailbox address, or NULL. */
+const struct config_domain *recipient_lmtp(const struct config *cfg,
+                                           const char *address);
 
 #endif

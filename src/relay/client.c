@@ -17,6 +17,7 @@
 #include <event2/event.h>
 #include <event2/util.h>
 #include <netinet/in.h>
+#include <sys/un.h>
 #include <openssl/err.h>
 
 #include "base/str.h"
@@ -108,6 +109,7 @@ reset_for_job(struct relay_client *c, const struct relay_job *job,
 	free(c->progress);
 	c->send_idx = NULL;
 	c->nsend = c->rcpt_sent = c->rcpt_answer = c->naccepted = 0;
+	c->dot_answer = 0;
 	c->pipelined = c->split = false;
 	c->errbuf[0] = '\0';
 	c->job = job;
@@ -504,6 +506,32 @@ make_sockaddr(const char *addr, int port, struct sockaddr_storage *ss, int *len)
 	return -1;
 }
 
+/* An LMTP server's unix socket: an absolute path and no port. */
+static int
+make_sockaddr_unix(const char *path, struct sockaddr_storage *ss, int *len)
+{
+	struct sockaddr_un *sun = (struct sockaddr_un *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (path[0] != '/' || strlen(path) >= sizeof(sun->sun_path))
+		return -1;
+	sun->sun_family = AF_UNIX;
+	memcpy(sun->sun_path, path, strlen(path) + 1);
+	*len = (int)sizeof(*sun);
+	return 0;
+}
+
+static int
+target_sockaddr(const struct relay_target *t, struct sockaddr_storage *ss,
+                int *len)
+{
+	if (t->addr == NULL)
+		return -1;
+	if (t->lmtp && t->port == 0)
+		return make_sockaddr_unix(t->addr, ss, len);
+	return make_sockaddr(t->addr, t->port, ss, len);
+}
+
 static int
 client_connect(struct relay_client *c)
 {
@@ -515,8 +543,7 @@ client_connect(struct relay_client *c)
 	                     0};
 	int sslen;
 
-	if (c->target.addr == NULL ||
-	    make_sockaddr(c->target.addr, c->target.port, &ss, &sslen) < 0) {
+	if (target_sockaddr(&c->target, &ss, &sslen) < 0) {
 		snprintf(c->errbuf, sizeof(c->errbuf),
 		         "connect failed: bad address or port");
 		return -1;

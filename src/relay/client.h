@@ -40,6 +40,13 @@
  *    STARTTLS); retrying in plain text is for the caller to decide.
  *  - A reply's text is NULL when its code is 0.
  *
+ * LMTP (target.lmtp): LHLO instead of EHLO (no HELO fallback, no
+ * opportunistic STARTTLS), over a unix socket when the target has no
+ * port, and after the final dot one reply per recipient RCPT took, in
+ * RCPT order (RFC 2033 s4.2): each becomes that recipient's own outcome.
+ * A connection that breaks off in the middle of those replies leaves
+ * the recipients not yet answered NOT_TRIED, as above.
+ *
  * Connection reuse: a job with keep_open does not end with QUIT.  When
  * its transaction is over and the connection is clean (the final dot
  * answered, or nothing sent because the message was refused here), the
@@ -104,6 +111,7 @@ struct relay_target {
 	 * auth_user is set (see relay/tls_client.h). */
 	const char *tls_ca_file;     /* NULL: the system's CA store */
 	const char *tls_fingerprint; /* pinned SHA-256, 64 hex digits */
+	bool lmtp; /* LMTP (RFC 2033); addr is a socket path when port is 0 */
 };
 
 struct relay_job {
@@ -153,6 +161,7 @@ struct relay_result {
 	/* One entry per job recipient, in job order. */
 	enum relay_rcpt_outcome *outcome;
 	struct relay_reply *rcpt_reply; /* RCPT reply, or the DATA reply */
+	bool *after_data; /* the reply answers DATA or the final dot */
 };
 
 typedef void (*relay_done_cb)(void *arg, const struct relay_result *res);

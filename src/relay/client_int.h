@@ -106,7 +106,8 @@ struct relay_client {
 	size_t rcpt_sent;   /* RCPTs written */
 	size_t rcpt_answer; /* RCPT replies read */
 	size_t naccepted;
-	bool split; /* 452: the rest go into another transaction */
+	size_t dot_answer; /* LMTP: final-dot replies read */
+	bool split;        /* 452: the rest go into another transaction */
 
 	enum rcpt_progress *progress;
 	struct relay_result res;

@@ -21,7 +21,9 @@ result_init(struct relay_client *c)
 	res->failed_stage = RELAY_STAGE_DONE;
 	res->outcome = calloc(n, sizeof(*res->outcome));
 	res->rcpt_reply = calloc(n, sizeof(*res->rcpt_reply));
-	if (res->outcome == NULL || res->rcpt_reply == NULL)
+	res->after_data = calloc(n, sizeof(*res->after_data));
+	if (res->outcome == NULL || res->rcpt_reply == NULL ||
+	    res->after_data == NULL)
 		abort();
 	for (size_t i = 0; i < c->job->nrcpt; i++)
 		res->outcome[i] = RELAY_RCPT_NOT_TRIED;
@@ -44,8 +46,10 @@ result_free(struct relay_client *c)
 		reply_clear(&c->res.rcpt_reply[i]);
 	free(c->res.rcpt_reply);
 	free(c->res.outcome);
+	free(c->res.after_data);
 	c->res.rcpt_reply = NULL;
 	c->res.outcome = NULL;
+	c->res.after_data = NULL;
 }
 
 /* A new job on the same connection: what the session learnt (remote,

@@ -41,7 +41,7 @@ session_greeting(struct relay_client *c, const struct reply_parsed *r)
 		client_fail_quit(c, NULL, "bad HELO name");
 		return;
 	}
-	send_ehlo(c, "EHLO", ST_EHLO);
+	send_ehlo(c, c->target.lmtp ? "LHLO" : "EHLO", ST_EHLO);
 }
 
 static void
@@ -80,7 +80,9 @@ start_auth(struct relay_client *c)
 static void
 after_hello(struct relay_client *c)
 {
-	if (!c->tls && c->caps.starttls && !c->tls_refused) {
+	/* LMTP runs to a server of this site: TLS only when required. */
+	if (!c->tls && c->caps.starttls && !c->tls_refused &&
+	    (!c->target.lmtp || c->target.tls_required)) {
 		client_send(c, "STARTTLS\r\n");
 		client_expect(c, ST_STARTTLS, T_EHLO);
 		return;
@@ -114,7 +116,7 @@ session_ehlo(struct relay_client *c, const struct reply_parsed *r)
 	}
 	/* EHLO not understood (RFC 5321 s4.1.4, s3.2): try HELO, but not
 	 * after STARTTLS, where the remote has already spoken ESMTP. */
-	if (r->code / 100 == 5 && first) {
+	if (r->code / 100 == 5 && first && !c->target.lmtp) {
 		send_ehlo(c, "HELO", ST_HELO);
 		return;
 	}
@@ -187,7 +189,7 @@ session_tls_ready(struct relay_client *c)
 	}
 	/* RFC 3207 s4.2: forget what was learnt before TLS. */
 	memset(&c->caps, 0, sizeof(c->caps));
-	send_ehlo(c, "EHLO", ST_EHLO);
+	send_ehlo(c, c->target.lmtp ? "LHLO" : "EHLO", ST_EHLO);
 }
 
 /* AUTH LOGIN: 334 for the user name, 334 for the password, then 235. */

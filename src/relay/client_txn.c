@@ -15,6 +15,10 @@
 #include "relay/client_int.h"
 #include "relay/command.h"
 
+static void result_rcpt_data(struct relay_client *c, size_t pos,
+                             enum relay_rcpt_outcome o,
+                             const struct reply_parsed *r);
+
 static bool
 is_2yz(const struct reply_parsed *r)
 {
@@ -258,7 +262,7 @@ txn_data(struct relay_client *c, const struct reply_parsed *r)
 		c->res.failed_stage = RELAY_STAGE_DATA;
 		for (size_t i = 0; i < c->job->nrcpt; i++) {
 			if (c->progress[i] == RP_RCPT_OK)
-				result_rcpt(c, i, RELAY_RCPT_REJECTED, r);
+				result_rcpt_data(c, i, RELAY_RCPT_REJECTED, r);
 		}
 		txn_reset(c);
 		return;
@@ -276,23 +280,67 @@ txn_data_progress(struct relay_client *c, bool drained)
 	evtimer_add(c->timer, &tv);
 }
 
+/* The reply answers DATA or the final dot, not RCPT. */
+static void
+result_rcpt_data(struct relay_client *c, size_t pos, enum relay_rcpt_outcome o,
+                 const struct reply_parsed *r)
+{
+	result_rcpt(c, pos, o, r);
+	c->res.after_data[pos] = true;
+}
+
+/* After the whole message went out: QUIT, keep, or drop the connection
+ * when the server answered before it had all of it. */
+static void
+dot_done(struct relay_client *c)
+{
+	c->res.failed_stage = RELAY_STAGE_DONE;
+	/* An answer before all of the message went out: what is left must
+	 * not reach the server as commands. */
+	if (client_pending_output(c) > 0) {
+		client_finish(c);
+		return;
+	}
+	txn_end(c);
+}
+
+/* LMTP (RFC 2033 s4.2): one reply per recipient RCPT took, in RCPT
+ * order; each is that recipient's own outcome. */
+static void
+lmtp_dot(struct relay_client *c, const struct reply_parsed *r)
+{
+	/* Answered ones are final: the first still waiting is this one. */
+	for (size_t k = 0; k < c->nsend; k++) {
+		size_t pos = c->send_idx[k];
+
+		if (c->progress[pos] != RP_RCPT_OK)
+			continue;
+		result_rcpt_data(c, pos,
+		                 is_2yz(r) ? RELAY_RCPT_ACCEPTED
+		                           : RELAY_RCPT_REJECTED,
+		                 r);
+		break;
+	}
+	if (++c->dot_answer < c->naccepted) {
+		client_expect(c, ST_DOT, T_DOT);
+		return;
+	}
+	dot_done(c);
+}
+
 void
 txn_dot(struct relay_client *c, const struct reply_parsed *r)
 {
 	enum relay_rcpt_outcome o =
 	        is_2yz(r) ? RELAY_RCPT_ACCEPTED : RELAY_RCPT_REJECTED;
-	bool unsent = client_pending_output(c) > 0;
 
-	for (size_t i = 0; i < c->job->nrcpt; i++) {
-		if (c->progress[i] == RP_RCPT_OK)
-			result_rcpt(c, i, o, r);
-	}
-	c->res.failed_stage = RELAY_STAGE_DONE;
-	/* An answer before all of the message went out: what is left must
-	 * not reach the server as commands. */
-	if (unsent) {
-		client_finish(c);
+	if (c->target.lmtp) {
+		lmtp_dot(c, r);
 		return;
 	}
-	txn_end(c);
+	for (size_t i = 0; i < c->job->nrcpt; i++) {
+		if (c->progress[i] == RP_RCPT_OK)
+			result_rcpt_data(c, i, o, r);
+	}
+	dot_done(c);
 }

@@ -32,7 +32,7 @@ static bool
 same_target(const struct relay_target *a, const struct relay_target *b)
 {
 	return a->port == b->port && a->tls_required == b->tls_required &&
-	       a->implicit_tls == b->implicit_tls &&
+	       a->implicit_tls == b->implicit_tls && a->lmtp == b->lmtp &&
 	       same_str(a->addr, b->addr) && same_str(a->host, b->host) &&
 	       same_str(a->auth_user, b->auth_user) &&
 	       same_str(a->auth_pass, b->auth_pass);

@@ -11,6 +11,7 @@
 #include "base/str.h"
 #include "config/config.h"
 #include "explain/explain.h"
+#include "metrics/metrics.h"
 #include "sched/backoff.h"
 #include "sched/outbound_int.h"
 
@@ -73,6 +74,12 @@ static void
 log_outcome(const struct out_job *job, size_t idx, const char *event,
             const char *remote, const char *reply, const char *reason)
 {
+	enum metric_delivery r =
+	        strcmp(event, "relay-delivered") == 0  ? MD_DELIVERED
+	        : strcmp(event, "relay-deferred") == 0 ? MD_DEFERRED
+	                                               : MD_BOUNCED;
+
+	metrics_delivery(job->target.lmtp ? MT_LMTP : MT_RELAY, r);
 	log_event(LOG_LVL_INFO, event, "id", job->msg->id, "to",
 	          job->msg->env.rcpts[idx].address, "relay", remote, "reply",
 	          reply, "reason", reason, NULL);
@@ -143,23 +150,29 @@ delivered(struct out_job *job, size_t idx, const struct relay_result *res,
 	job->dest->backoffs = 0;
 	log_outcome(job, idx, "relay-delivered", res->remote_mta, rep->text,
 	            NULL);
-	/* RFC 3461 s4.1: the remote cannot pass the request on. */
-	if ((m->env.rcpts[idx].notify & DSN_NOTIFY_SUCCESS) && !res->remote_dsn)
-		msg_add_report(m, idx, DSN_ACTION_RELAYED, "2.0.0", rep->text,
-		               res->remote_mta, "delivered");
+	/* LMTP stores the message: that is final delivery (RFC 3464
+	 * s2.3.3), reported here.  Otherwise RFC 3461 s4.1: the remote
+	 * cannot pass the request on. */
+	if ((m->env.rcpts[idx].notify & DSN_NOTIFY_SUCCESS) &&
+	    (job->target.lmtp || !res->remote_dsn))
+		msg_add_report(m, idx,
+		               job->target.lmtp ? DSN_ACTION_DELIVERED
+		                                : DSN_ACTION_RELAYED,
+		               "2.0.0", rep->text, res->remote_mta,
+		               "delivered");
 }
 
 /* A recipient the remote refused: what explain says to do about it. */
 static bool
 refused(struct out_job *job, size_t idx, const struct relay_result *res,
-        const struct relay_reply *rep, bool some_accepted)
+        const struct relay_reply *rep, bool after_data, bool some_accepted)
 {
 	enum explain_reason reason;
 	enum explain_action act;
 	const char *rname;
 
-	act = explain_decide(rep->code, rep->enhanced, rep->text, STAGE_RCPT,
-	                     &reason);
+	act = explain_decide(rep->code, rep->enhanced, rep->text,
+	                     after_data ? STAGE_DATA : STAGE_RCPT, &reason);
 	rname = explain_reason_name(reason);
 	if (act == ACT_SPLIT_TRANSACTION && some_accepted)
 		return true; /* sent again at once, in a new transaction */
@@ -220,7 +233,7 @@ result_apply(struct out_job *job, const struct relay_result *res)
 			delivered(job, idx, res, &res->rcpt_reply[i]);
 		else if (res->outcome[i] == RELAY_RCPT_REJECTED)
 			again = refused(job, idx, res, &res->rcpt_reply[i],
-			                some);
+			                res->after_data[i], some);
 		else
 			again = true;
 		if (again && ok)
@@ -240,7 +253,7 @@ result_apply(struct out_job *job, const struct relay_result *res)
 		 * MAIL): every remaining recipient bounces. */
 		for (i = 0; i < job->n; i++)
 			refused(job, job->idx[i], res, &res->session_reply,
-			        false);
+			        res->failed_stage == RELAY_STAGE_DATA, false);
 		outbound_job_done(job);
 		return;
 	}

@@ -12,6 +12,7 @@
 #include "base/log.h"
 #include "config/config.h"
 #include "dns/resolver_int.h"
+#include "metrics/metrics.h"
 #include "sched/outbound_int.h"
 
 static void job_connect(struct out_job *job, bool may_reuse);
@@ -156,14 +157,28 @@ route_smarthost(struct out_job *job)
 	}
 }
 
+/* The LMTP server of the job's domain, when its mailboxes go there: only
+ * such recipients of a local domain are left to this queue manager. */
+static const struct config_domain *
+lmtp_domain(const struct out_job *job)
+{
+	const struct config_domain *d =
+	        config_find_domain(job->ob->cfg, job->dest->domain);
+
+	return d != NULL && d->lmtp_addr != NULL ? d : NULL;
+}
+
 void
 route_job(struct out_job *job)
 {
 	const struct config *cfg = job->ob->cfg;
 	const struct config_transport *t =
 	        transport_for(cfg, job->dest->domain);
+	const struct config_domain *lmtp = lmtp_domain(job);
 
-	if (t) {
+	if (lmtp) {
+		hop_add(job, lmtp->lmtp, lmtp->lmtp_addr, lmtp->lmtp_port);
+	} else if (t) {
 		hop_add(job, t->next_hop.address, t->next_hop.address,
 		        t->next_hop.port);
 	} else if (cfg->relay_smarthost.address) {
@@ -237,7 +252,8 @@ job_connect(struct out_job *job, bool may_reuse)
 {
 	const struct config *cfg = job->ob->cfg;
 	const struct out_hop *h = &job->hops[job->hop];
-	bool smarthost = cfg->relay_smarthost.address &&
+	bool lmtp = lmtp_domain(job) != NULL;
+	bool smarthost = cfg->relay_smarthost.address && !lmtp &&
 	                 !transport_for(cfg, job->dest->domain);
 
 	const char *user = smarthost ? cfg->relay_smarthost_user : NULL;
@@ -248,12 +264,15 @@ job_connect(struct out_job *job, bool may_reuse)
 	        .port = h->port,
 	        /* credentials travel only inside (verified) TLS */
 	        .tls_required =
-	                cfg->relay_tls == TLS_POLICY_REQUIRED || user != NULL ||
-	                in_list(cfg->relay_tls_required, job->dest->domain),
+	                !lmtp &&
+	                (cfg->relay_tls == TLS_POLICY_REQUIRED ||
+	                 user != NULL ||
+	                 in_list(cfg->relay_tls_required, job->dest->domain)),
 	        .auth_user = user,
 	        .auth_pass = smarthost ? cfg->relay_smarthost_password : NULL,
 	        .tls_ca_file = cfg->relay_smarthost_ca_file,
 	        .tls_fingerprint = cfg->relay_smarthost_fingerprint,
+	        .lmtp = lmtp,
 	};
 	job->rjob = (struct relay_job){
 	        .helo_name = cfg->hostname,
@@ -271,6 +290,7 @@ job_connect(struct out_job *job, bool may_reuse)
 		relay_client_reuse(job->client, &job->rjob, client_done, job);
 		return;
 	}
+	metrics_count(M_RELAY_CONNECTIONS);
 	job->client = relay_client_start(job->ob->base, &job->target,
 	                                 &job->rjob, client_done, job);
 	if (job->client == NULL) {
@@ -300,7 +320,11 @@ route_try_next_hop(struct out_job *job)
 bool
 outbound_via_smarthost(const struct config *cfg, const char *domain)
 {
+	const struct config_domain *local = config_find_domain(cfg, domain);
+
+	/* a local domain's LMTP server is its next hop, not the smarthost */
 	return cfg->relay_smarthost.address != NULL &&
+	       (local == NULL || local->lmtp_addr == NULL) &&
 	       transport_for(cfg, domain) == NULL &&
 	       !in_list(cfg->relay_tls_required, domain);
 }

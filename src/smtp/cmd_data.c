@@ -9,7 +9,10 @@
 #include <string.h>
 #include <time.h>
 
+#include <event2/buffer.h>
+
 #include "base/log.h"
+#include "metrics/metrics.h"
 #include "config/config.h"
 #include "queue/spool.h"
 #include "smtp/session.h"
@@ -64,6 +67,7 @@ content_begin(struct session *s, bool dot_mode)
 	n = received_header(s, s->tx.env.id, hdr, sizeof(hdr));
 	if (spool_msg_write(s->tx.msg, hdr, n) < 0)
 		s->tx.write_error = errno ? errno : EIO;
+	session_milter_hold(s);
 }
 
 void
@@ -125,6 +129,23 @@ log_queued(struct session *s)
 	          "from", s->tx.env.sender, "size", size, "nrcpt", nrcpt, NULL);
 }
 
+static double
+elapsed_since(const struct timespec *t0)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t0->tv_sec) +
+	       (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* The reply to a message's final dot is counted by its code. */
+void
+content_count(enum reply_id id)
+{
+	metrics_message_reply(reply_def(id)->code);
+}
+
 static void
 commit_done(void *arg, int error)
 {
@@ -137,14 +158,24 @@ commit_done(void *arg, int error)
 		session_close(s);
 		return;
 	}
+	metrics_commit_latency(elapsed_since(&s->tx.commit_start));
 	if (error == 0) {
 		log_queued(s);
 		s->messages++;
 		s->rejected_rcpts = 0; /* mail delivered: not a harvester */
+		content_count(R_QUEUED);
 		session_reply(s, R_QUEUED, s->tx.env.id);
 	} else {
+		content_count(spool_error_reply(error));
 		session_reply(s, spool_error_reply(error));
 	}
+	content_done(s);
+}
+
+/* The final reply is out: ready for the next transaction. */
+void
+content_done(struct session *s)
+{
 	session_reset_transaction(s);
 	s->state = SS_READY;
 	session_set_timeout(s, s->cfg->timeout_command);
@@ -155,18 +186,31 @@ commit_done(void *arg, int error)
 	session_resume(s);
 }
 
+/* Hands the stored message to the spool; the reply waits for it. */
+void
+content_commit(struct session *s)
+{
+	struct spool_msg *msg = s->tx.msg;
+
+	s->tx.msg = NULL;
+	s->state = SS_COMMITTING;
+	session_set_timeout(s, s->cfg->timeout_data_end);
+	clock_gettime(CLOCK_MONOTONIC, &s->tx.commit_start);
+	spool_msg_commit(msg, &s->tx.env, commit_done, s);
+}
+
 /* The whole message is in: reject it, or commit it and wait. */
 static void
 content_end(struct session *s)
 {
 	enum reply_id why;
-	struct spool_msg *msg = s->tx.msg;
 	char proto[16];
 
-	s->tx.msg = NULL;
 	if (content_rejected(s, &why)) {
-		if (msg)
-			spool_msg_abort(msg);
+		if (s->tx.msg)
+			spool_msg_abort(s->tx.msg);
+		s->tx.msg = NULL;
+		content_count(why);
 		session_reply(s, why);
 		session_reset_transaction(s);
 		s->state = SS_READY;
@@ -178,9 +222,11 @@ content_end(struct session *s)
 	s->tx.env.client_addr = strdup(s->client_ip);
 	received_protocol(s, proto, sizeof(proto));
 	s->tx.env.protocol = strdup(proto);
-	s->state = SS_COMMITTING;
-	session_set_timeout(s, s->cfg->timeout_data_end);
-	spool_msg_commit(msg, &s->tx.env, commit_done, s);
+	if (s->tx.held != NULL) {
+		session_milter_check(s); /* commits or replies when done */
+		return;
+	}
+	content_commit(s);
 }
 
 /* Scan and store content; runs for DATA and for BDAT chunks. */
@@ -193,8 +239,10 @@ content_store(struct session *s, const char *in, size_t len)
 	if (len > sizeof(out))
 		len = sizeof(out);
 	used = data_scan(&s->tx.scan, in, len, out, &outlen);
-	if (outlen > 0 && s->tx.msg && !s->tx.write_error &&
-	    spool_msg_write(s->tx.msg, out, outlen) < 0)
+	if (outlen > 0 && s->tx.held != NULL && !s->tx.write_error)
+		evbuffer_add(s->tx.held, out, outlen); /* for the milters */
+	else if (outlen > 0 && s->tx.msg && !s->tx.write_error &&
+	         spool_msg_write(s->tx.msg, out, outlen) < 0)
 		s->tx.write_error = errno ? errno : EIO;
 	s->tx.env.size += outlen;
 	return used;

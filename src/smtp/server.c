@@ -1,6 +1,7 @@
 /*
  * server.c — listeners and the set of live sessions.
  */
+#include "metrics/metrics.h"
 #include "smtp/server.h"
 
 #include <errno.h>
@@ -173,6 +174,8 @@ smtp_server_adopt(struct smtp_server *srv, int fd, const struct sockaddr *sa,
 	s = session_new(srv, fd, sa, role, srv->next_serial++);
 	if (s == NULL)
 		return;
+	metrics_count(M_CONNECTIONS);
+	metrics_session(role);
 	TAILQ_INSERT_TAIL(&srv->sessions, s, entry);
 	srv->nsessions++;
 	if (srv->nsessions > (size_t)srv->cfg->max_connections)

@@ -2,6 +2,7 @@
  * session.c — one SMTP connection: input loop, the command table, the one
  * output routine every reply passes through, timeouts and closing.
  */
+#include "metrics/metrics.h"
 #include "smtp/session.h"
 
 #include <arpa/inet.h>
@@ -296,6 +297,7 @@ session_reset_transaction(struct session *s)
 {
 	if (s->tx.msg)
 		spool_msg_abort(s->tx.msg);
+	session_milter_cleanup(s);
 	envelope_free(&s->tx.env);
 	memset(&s->tx, 0, sizeof(s->tx));
 }
@@ -512,6 +514,7 @@ session_log_tls_error(struct session *s, struct bufferevent *bev)
 	snprintf(serial, sizeof(serial), "%lu", s->serial);
 	log_event(LOG_LVL_WARN, "tls-error", "session", serial, "client",
 	          s->client_ip, "reason", reason, NULL);
+	metrics_count(M_TLS_FAILURES);
 }
 
 static void
@@ -521,6 +524,7 @@ session_tls_established(struct session *s, struct bufferevent *bev)
 
 	tls_describe(bufferevent_openssl_get_ssl(bev), s->tls_info,
 	             sizeof(s->tls_info));
+	metrics_count(M_TLS_HANDSHAKES);
 	snprintf(serial, sizeof(serial), "%lu", s->serial);
 	log_event(LOG_LVL_INFO, "tls", "session", serial, "client",
 	          s->client_ip, "tls", s->tls_info, NULL);

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/queue.h>
+#include <time.h>
 
 #include "config/config.h"
 #include "policy/policy.h"
@@ -24,6 +25,8 @@ struct event;
 struct config;
 struct spool;
 struct spool_msg;
+struct evbuffer;
+struct milter_check;
 
 enum session_state {
 	SS_CONNECTED,  /* greeting sent, no EHLO/HELO yet */
@@ -50,11 +53,14 @@ struct transaction {
 	struct data_scanner scan;
 	bool used_bdat;
 	bool bdat_last;
-	bool bdat_discard;        /* chunk is read but rejected */
-	enum reply_id bdat_reply; /* reply for a discarded chunk */
-	int bdat_resume_state;    /* state after a discarded chunk */
-	size_t bdat_remaining;    /* octets of the chunk still to read */
-	int write_error;          /* errno of a failed spool write */
+	bool bdat_discard;            /* chunk is read but rejected */
+	enum reply_id bdat_reply;     /* reply for a discarded chunk */
+	int bdat_resume_state;        /* state after a discarded chunk */
+	size_t bdat_remaining;        /* octets of the chunk still to read */
+	int write_error;              /* errno of a failed spool write */
+	struct evbuffer *held;        /* content kept for the milters */
+	struct milter_check *milter;  /* the milters are looking at it */
+	struct timespec commit_start; /* for the commit latency metric */
 };
 
 struct session;
@@ -194,6 +200,17 @@ unsigned smtp_server_client_count(struct smtp_server *srv, const char *ip);
 
 /* cmd_data.c: feed content octets from the input; returns octets used. */
 size_t content_feed(struct session *s, const char *in, size_t len);
+/* The message stored: commit it; the final reply is out: next one. */
+void content_commit(struct session *s);
+void content_count(enum reply_id id);
+void content_done(struct session *s);
+
+/* cmd_milter.c: the listener's milters see a message before it is
+ * committed.  hold keeps the content in memory when there are milters;
+ * check asks them, then commits or replies; cleanup cancels. */
+void session_milter_hold(struct session *s);
+void session_milter_check(struct session *s);
+void session_milter_cleanup(struct session *s);
 
 /* received.c: the Received header for this transaction. */
 void received_protocol(const struct session *s, char *buf, size_t len);

@@ -63,7 +63,7 @@ def test_every_error_is_reported(tmp_path):
         f"{path}:11: max_message_size: 'lots' is not a size "
         "(a number with optional suffix K, M or G)",
         f"{path}:12: unknown section [nowhere] (expected server, tls, "
-        "auth, relay, limits, timeouts, queue, policy, dkim or domain NAME)",
+        "auth, relay, limits, timeouts, queue, policy, milter, metrics, dkim or domain NAME)",
     ]
 
 
@@ -304,3 +304,34 @@ def test_print_shows_what_the_file_sets(tmp_path):
         "[server]\nlisten = 127.0.0.1:2525\n")
     bad = write(tmp_path, "[limits]\nmax_errors = x\n", "bad.conf")
     assert run("--print", str(bad)).returncode == EX_CONFIG
+
+
+def test_lmtp_domain_needs_no_maildir_root(tmp_path):
+    path = write(tmp_path, "[domain l.example]\nlmtp = unix:/run/dovecot/lmtp\n"
+                 "mailbox = a\nalias = postmaster: a\n"
+                 "[domain m.example]\nlmtp = [::1]:24\nlmtp_mailbox = b\n"
+                 "maildir_root = mail\nmailbox = c\nalias = postmaster: c\n")
+    r = run(str(path))
+    assert r.returncode == 0, r.stderr
+    assert "lmtp: unix:/run/dovecot/lmtp (every mailbox)" in r.stdout
+    assert "lmtp: [::1]:24 (the lmtp_mailbox ones)" in r.stdout
+
+
+def test_lmtp_errors(tmp_path):
+    path = write(tmp_path, "[domain a.example]\nlmtp = /no/scheme\n"
+                 "mailbox = a\nalias = postmaster: a\n"
+                 "[domain b.example]\nlmtp_mailbox = x, x\n"
+                 "[domain c.example]\nlmtp = unix:relative\n"
+                 "lmtp_mailbox = y\nalias = postmaster: y\n")
+    r = run(str(path))
+    assert r.returncode == EX_CONFIG
+    err = r.stderr.splitlines()
+    assert f"{path}:2: lmtp: '/no/scheme' is neither unix:/ABSOLUTE/PATH " \
+        "nor ADDRESS:PORT (IPv6 as [::1]:24)" in err
+    assert f"{path}:6: lmtp_mailbox: 'x' is listed twice" in err
+    assert f"{path}:5: [domain b.example]: lmtp_mailbox needs lmtp, the " \
+        "LMTP server's socket" in err
+    assert f"{path}:8: lmtp: 'unix:relative' is neither " \
+        "unix:/ABSOLUTE/PATH nor ADDRESS:PORT (IPv6 as [::1]:24)" in err
+    # Only some mailboxes over LMTP: the others need their Maildirs.
+    assert f"{path}:7: [domain c.example]: maildir_root is required" in err

@@ -137,7 +137,8 @@ static const struct {
         {"x = 1\n" DOMAIN_OK, "t.conf:1: 'x' is outside of any section\n"},
         {"[srv]\nx = 1\n" DOMAIN_OK,
          "t.conf:1: unknown section [srv] (expected server, tls, auth, "
-         "relay, limits, timeouts, queue, policy, dkim or domain NAME)\n"},
+         "relay, limits, timeouts, queue, policy, milter, metrics, dkim or "
+         "domain NAME)\n"},
         {"[server]\n\nfoo = 1\n" DOMAIN_OK,
          "t.conf:3: unknown key 'foo' in [server]\n"},
         {"[server\n" DOMAIN_OK, "t.conf:1: missing ']' in section header\n"},
@@ -577,8 +578,10 @@ example_file(char *text, size_t size, const struct config_option *opt)
 	         strcmp(key, "maildir_root") ? "maildir_root = /m\n" : "",
 	         strcmp(key, "mailbox") ? "mailbox = alice\n" : "",
 	         strcmp(key, "alias") ? "alias = postmaster: alice\n" : "",
-	         strcmp(key, "mode") ? "" : "owner = vmail\n", key,
-	         opt->example);
+	         !strcmp(key, "mode")           ? "owner = vmail\n"
+	         : !strcmp(key, "lmtp_mailbox") ? "lmtp = unix:/run/lmtp\n"
+	                                        : "",
+	         key, opt->example);
 }
 
 /* Every row is documented, and its example value is accepted. */

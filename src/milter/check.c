@@ -1,0 +1,770 @@
+/*
+ * check.c — one message through the listener's milters, one after the
+ * other, on the event loop (see milter.h).  Each conversation walks the
+ * stages in order; stage() sends what the current stage needs and says
+ * whether a reply is awaited; on_reply() acts on it.
+ */
+#include "milter/milter.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "base/log.h"
+#include "base/str.h"
+#include "milter/codec.h"
+#include "milter/message.h"
+
+enum stage {
+	ST_CONNECTING,
+	ST_OPTNEG,
+	ST_CONNECT,
+	ST_HELO,
+	ST_MAIL,
+	ST_RCPT,
+	ST_DATA,
+	ST_HEADER,
+	ST_EOH,
+	ST_BODY,
+	ST_EOB,
+	ST_END,
+};
+
+struct milter_check {
+	struct event_base *base;
+	struct milter_request req; /* strings point into copies below */
+	char *milters, *data;
+	char **rcpts;
+	milter_done_cb cb;
+	void *cbarg;
+
+	char **specs;
+	size_t nspecs, cur;
+	struct bufferevent *bev;
+	struct event *timer, *done_ev;
+	enum stage st;
+	size_t idx; /* recipient, header field or body offset */
+	uint32_t steps;
+
+	struct milter_message msg;
+	bool *removed;
+	char **added;
+	size_t nadded;
+
+	struct milter_result res;
+	char reply[512], why[160];
+	struct evbuffer *out;
+};
+
+static void next_milter(struct milter_check *mc);
+static void advance(struct milter_check *mc);
+
+static char **
+split_list(const char *list, size_t *n)
+{
+	char **v = NULL, *copy = str_dup(list), *tok, *save = NULL;
+
+	*n = 0;
+	for (tok = strtok_r(copy, ", ", &save); tok;
+	     tok = strtok_r(NULL, ", ", &save)) {
+		char **grown = realloc(v, (*n + 1) * sizeof(*v));
+
+		if (grown == NULL)
+			abort();
+		v = grown;
+		v[(*n)++] = str_dup(tok);
+	}
+	free(copy);
+	return v;
+}
+
+/* "unix:/path", "local:/path", "inet:ADDR:PORT", "inet:PORT@ADDR",
+ * "inet6:..." the same. */
+static int
+spec_sockaddr(const char *spec, struct sockaddr_storage *ss, socklen_t *len)
+{
+	struct sockaddr_un *sun = (struct sockaddr_un *)ss;
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+	char host[128];
+	const char *p, *colon, *at;
+	long port;
+
+	memset(ss, 0, sizeof(*ss));
+	if (strncmp(spec, "unix:", 5) == 0 || strncmp(spec, "local:", 6) == 0) {
+		p = strchr(spec, ':') + 1;
+		if (p[0] != '/' || strlen(p) >= sizeof(sun->sun_path))
+			return -1;
+		sun->sun_family = AF_UNIX;
+		memcpy(sun->sun_path, p, strlen(p) + 1);
+		*len = sizeof(*sun);
+		return 0;
+	}
+	if (strncmp(spec, "inet:", 5) == 0)
+		p = spec + 5;
+	else if (strncmp(spec, "inet6:", 6) == 0)
+		p = spec + 6;
+	else
+		return -1;
+	if ((at = strchr(p, '@')) != NULL) {
+		port = strtol(p, NULL, 10);
+		snprintf(host, sizeof(host), "%s", at + 1);
+	} else if ((colon = strrchr(p, ':')) != NULL &&
+	           (size_t)(colon - p) < sizeof(host)) {
+		memcpy(host, p, (size_t)(colon - p));
+		host[colon - p] = '\0';
+		port = strtol(colon + 1, NULL, 10);
+	} else {
+		return -1;
+	}
+	if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+		memmove(host, host + 1, strlen(host));
+		host[strlen(host) - 1] = '\0';
+	}
+	if (port <= 0 || port > 65535)
+		return -1;
+	if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)port);
+		*len = sizeof(*sin);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)port);
+		*len = sizeof(*sin6);
+		return 0;
+	}
+	return -1;
+}
+
+bool
+milter_spec_valid(const char *spec)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	return spec_sockaddr(spec, &ss, &len) == 0;
+}
+
+static void
+arm_timer(struct milter_check *mc)
+{
+	struct timeval tv = {mc->req.timeout > 0 ? mc->req.timeout : 10, 0};
+
+	evtimer_add(mc->timer, &tv);
+}
+
+static void
+close_conn(struct milter_check *mc)
+{
+	if (mc->bev != NULL) {
+		bufferevent_free(mc->bev);
+		mc->bev = NULL;
+	}
+	evtimer_del(mc->timer);
+}
+
+/* Every milter has had its say (or one decided): report, later. */
+static void
+finish(struct milter_check *mc)
+{
+	close_conn(mc);
+	mc->st = ST_END;
+	event_active(mc->done_ev, EV_TIMEOUT, 0);
+}
+
+static void
+decide(struct milter_check *mc, enum milter_verdict v, const char *reply)
+{
+	mc->res.verdict = v;
+	if (reply != NULL) {
+		snprintf(mc->reply, sizeof(mc->reply), "%s", reply);
+		mc->res.reply = mc->reply;
+	}
+	mc->res.who = mc->specs[mc->cur];
+	if (v != MILTER_ACCEPT) {
+		finish(mc);
+		return;
+	}
+}
+
+/* The milter failed us: the default action. */
+static void
+failed(struct milter_check *mc, const char *why)
+{
+	snprintf(mc->why, sizeof(mc->why), "%s", why);
+	log_event(LOG_LVL_WARN, "milter", "milter", mc->specs[mc->cur], "id",
+	          mc->req.queue_id, "error", why, "action",
+	          mc->req.default_action == MILTER_DEFAULT_ACCEPT ? "accept"
+	                                                          : "tempfail",
+	          NULL);
+	close_conn(mc);
+	if (mc->req.default_action == MILTER_DEFAULT_ACCEPT) {
+		mc->cur++;
+		next_milter(mc);
+		return;
+	}
+	mc->res.why = mc->why;
+	decide(mc, MILTER_TEMPFAIL, NULL);
+}
+
+static void
+send_macros(struct milter_check *mc, char stage, const char *const *kv)
+{
+	size_t len = 1;
+	char cmd = SMFIC_MACRO;
+	uint32_t n;
+	size_t i;
+
+	for (i = 0; kv[i] != NULL; i += 2)
+		if (kv[i + 1] != NULL)
+			len += strlen(kv[i]) + strlen(kv[i + 1]) + 2;
+	n = htonl((uint32_t)len + 1);
+	evbuffer_add(mc->out, &n, sizeof(n));
+	evbuffer_add(mc->out, &cmd, 1);
+	evbuffer_add(mc->out, &stage, 1);
+	for (i = 0; kv[i] != NULL; i += 2) {
+		if (kv[i + 1] == NULL)
+			continue;
+		evbuffer_add(mc->out, kv[i], strlen(kv[i]) + 1);
+		evbuffer_add(mc->out, kv[i + 1], strlen(kv[i + 1]) + 1);
+	}
+}
+
+static bool
+skipped(const struct milter_check *mc, uint32_t flag)
+{
+	return (mc->steps & flag) != 0;
+}
+
+static void
+send_connect(struct milter_check *mc)
+{
+	const struct milter_request *q = &mc->req;
+	char port[16], underscore[300];
+	const char *kv[] = {"j",
+	                    q->hostname,
+	                    "_",
+	                    underscore,
+	                    "{daemon_name}",
+	                    q->daemon_name,
+	                    "{client_addr}",
+	                    q->client_addr,
+	                    "{client_name}",
+	                    q->client_name,
+	                    "{client_port}",
+	                    port,
+	                    NULL};
+
+	snprintf(port, sizeof(port), "%d", q->client_port);
+	snprintf(underscore, sizeof(underscore), "%s [%s]", q->client_name,
+	         q->client_addr);
+	send_macros(mc, SMFIC_CONNECT, kv);
+	milter_pkt_connect(mc->out, q->client_name, q->client_addr,
+	                   q->client_port);
+}
+
+static void
+send_mail(struct milter_check *mc)
+{
+	const struct milter_request *q = &mc->req;
+	char from[1100];
+	const char *kv[] = {"{mail_addr}", q->sender,     "{auth_authen}",
+	                    q->auth_user,  "{auth_type}", q->auth_mech,
+	                    "i",           q->queue_id,   NULL};
+
+	send_macros(mc, SMFIC_MAIL, kv);
+	snprintf(from, sizeof(from), "<%s>", q->sender);
+	milter_pkt_strings(mc->out, SMFIC_MAIL, from, NULL);
+}
+
+static void
+send_rcpt(struct milter_check *mc)
+{
+	const char *rcpt = mc->req.rcpts[mc->idx];
+	const char *kv[] = {"{rcpt_addr}", rcpt, NULL};
+	char to[1100];
+
+	send_macros(mc, SMFIC_RCPT, kv);
+	snprintf(to, sizeof(to), "<%s>", rcpt);
+	milter_pkt_strings(mc->out, SMFIC_RCPT, to, NULL);
+}
+
+static void
+send_header(struct milter_check *mc)
+{
+	const struct milter_header *h = &mc->msg.h[mc->idx];
+	char *value = milter_header_value(h);
+
+	milter_pkt_strings(mc->out, SMFIC_HEADER, h->name, value, NULL);
+	free(value);
+}
+
+static void
+send_body(struct milter_check *mc)
+{
+	size_t n = mc->msg.bodylen - mc->idx;
+
+	if (n > MILTER_CHUNK_MAX)
+		n = MILTER_CHUNK_MAX;
+	milter_pkt(mc->out, SMFIC_BODY, mc->msg.body + mc->idx, n);
+}
+
+/* Sends the current stage; true when its reply is awaited.  A stage the
+ * milter asked to leave out sends nothing and awaits nothing. */
+static bool
+send_stage(struct milter_check *mc)
+{
+	const struct milter_request *q = &mc->req;
+	const char *i_kv[] = {"i", q->queue_id, NULL};
+	const char *h_kv[] = {"{tls_version}", q->tls_version, "{cipher}",
+	                      q->cipher, NULL};
+
+	switch (mc->st) {
+	case ST_CONNECT:
+		if (skipped(mc, SMFIP_NOCONNECT))
+			return false;
+		send_connect(mc);
+		return !skipped(mc, SMFIP_NR_CONN);
+	case ST_HELO:
+		if (skipped(mc, SMFIP_NOHELO))
+			return false;
+		send_macros(mc, SMFIC_HELO, h_kv);
+		milter_pkt_strings(mc->out, SMFIC_HELO, q->helo, NULL);
+		return !skipped(mc, SMFIP_NR_HELO);
+	case ST_MAIL:
+		if (skipped(mc, SMFIP_NOMAIL))
+			return false;
+		send_mail(mc);
+		return !skipped(mc, SMFIP_NR_MAIL);
+	case ST_RCPT:
+		if (skipped(mc, SMFIP_NORCPT) || mc->removed[mc->idx])
+			return false;
+		send_rcpt(mc);
+		return !skipped(mc, SMFIP_NR_RCPT);
+	case ST_DATA:
+		if (skipped(mc, SMFIP_NODATA))
+			return false;
+		send_macros(mc, SMFIC_DATA, i_kv);
+		milter_pkt(mc->out, SMFIC_DATA, NULL, 0);
+		return !skipped(mc, SMFIP_NR_DATA);
+	case ST_HEADER:
+		if (skipped(mc, SMFIP_NOHDRS))
+			return false;
+		send_header(mc);
+		return !skipped(mc, SMFIP_NR_HDR);
+	case ST_EOH:
+		if (skipped(mc, SMFIP_NOEOH))
+			return false;
+		send_macros(mc, SMFIC_EOH, i_kv);
+		milter_pkt(mc->out, SMFIC_EOH, NULL, 0);
+		return !skipped(mc, SMFIP_NR_EOH);
+	case ST_BODY:
+		if (skipped(mc, SMFIP_NOBODY))
+			return false;
+		send_body(mc);
+		return !skipped(mc, SMFIP_NR_BODY);
+	case ST_EOB:
+		send_macros(mc, SMFIC_BODYEOB, i_kv);
+		milter_pkt(mc->out, SMFIC_BODYEOB, NULL, 0);
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* The stage after the current one. */
+static void
+step(struct milter_check *mc)
+{
+	switch (mc->st) {
+	case ST_RCPT:
+		if (++mc->idx < mc->req.nrcpts)
+			return;
+		mc->st = ST_DATA;
+		return;
+	case ST_HEADER:
+		if (++mc->idx < mc->msg.nh)
+			return;
+		mc->st = ST_EOH;
+		return;
+	case ST_BODY:
+		mc->idx += MILTER_CHUNK_MAX;
+		if (mc->idx < mc->msg.bodylen)
+			return;
+		mc->st = ST_EOB;
+		return;
+	default:
+		break;
+	}
+	mc->st++;
+	mc->idx = 0;
+	if ((mc->st == ST_RCPT && mc->req.nrcpts == 0) ||
+	    (mc->st == ST_HEADER && mc->msg.nh == 0) ||
+	    (mc->st == ST_BODY && mc->msg.bodylen == 0))
+		step(mc);
+}
+
+static void
+advance(struct milter_check *mc)
+{
+	do
+		step(mc);
+	while (mc->st < ST_END && !send_stage(mc));
+	arm_timer(mc);
+}
+
+/* This milter is through with the message: on to the next one. */
+static void
+milter_done(struct milter_check *mc)
+{
+	milter_pkt(mc->out, SMFIC_QUIT, NULL, 0);
+	close_conn(mc);
+	mc->cur++;
+	next_milter(mc);
+}
+
+static void
+add_rcpt(struct milter_check *mc, const char *rcpt)
+{
+	char *a = str_dup(rcpt[0] == '<' ? rcpt + 1 : rcpt);
+
+	char **grown = realloc(mc->added, (mc->nadded + 1) * sizeof(char *));
+
+	if (grown == NULL)
+		abort();
+	a[strcspn(a, ">")] = '\0';
+	mc->added = grown;
+	mc->added[mc->nadded++] = a;
+}
+
+static void
+del_rcpt(struct milter_check *mc, const char *rcpt)
+{
+	size_t n = strlen(rcpt);
+
+	if (rcpt[0] == '<' && n >= 2) {
+		rcpt++;
+		n -= 2;
+	}
+	for (size_t i = 0; i < mc->req.nrcpts; i++)
+		if (strlen(mc->req.rcpts[i]) == n &&
+		    strncasecmp(mc->req.rcpts[i], rcpt, n) == 0)
+			mc->removed[i] = true;
+}
+
+/* A modification at end of message; -1 when it is malformed. */
+static int
+modify(struct milter_check *mc, const struct milter_reply *r)
+{
+	const char *name, *value, *s;
+	uint32_t index = 0;
+
+	switch (r->cmd) {
+	case SMFIR_ADDHEADER:
+	case SMFIR_INSHEADER:
+	case SMFIR_CHGHEADER:
+		if (milter_parse_header(r, r->cmd != SMFIR_ADDHEADER, &index,
+		                        &name, &value) < 0)
+			return -1;
+		if (r->cmd == SMFIR_ADDHEADER)
+			milter_message_add(&mc->msg, name, value);
+		else if (r->cmd == SMFIR_INSHEADER)
+			milter_message_insert(&mc->msg, index, name, value);
+		else
+			milter_message_change(&mc->msg, index, name, value);
+		return 0;
+	case SMFIR_ADDRCPT:
+	case SMFIR_ADDRCPT_PAR:
+	case SMFIR_DELRCPT:
+		if (milter_parse_string(r, &s) < 0 || s[0] == '\0')
+			return -1;
+		if (r->cmd == SMFIR_DELRCPT)
+			del_rcpt(mc, s);
+		else
+			add_rcpt(mc, s);
+		return 0;
+	case SMFIR_REPLBODY:
+		milter_message_body_chunk(&mc->msg, r->data, r->len);
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+/* reject, tempfail, discard or a reply code: true when r was one. */
+static bool
+verdict(struct milter_check *mc, const struct milter_reply *r)
+{
+	const char *text;
+	int code;
+
+	switch (r->cmd) {
+	case SMFIR_REJECT:
+		decide(mc, MILTER_REJECT, NULL);
+		return true;
+	case SMFIR_TEMPFAIL:
+		decide(mc, MILTER_TEMPFAIL, NULL);
+		return true;
+	case SMFIR_DISCARD:
+		decide(mc, MILTER_DISCARD, NULL);
+		return true;
+	case SMFIR_REPLYCODE:
+		if (milter_parse_string(r, &text) < 0 ||
+		    milter_parse_replycode(text, &code) < 0) {
+			failed(mc, "protocol error: bad reply code");
+			return true;
+		}
+		decide(mc, code / 100 == 5 ? MILTER_REJECT : MILTER_TEMPFAIL,
+		       text);
+		return true;
+	default:
+		return false;
+	}
+}
+
+static void
+on_eob_reply(struct milter_check *mc, const struct milter_reply *r)
+{
+	if (r->cmd == SMFIR_ACCEPT || r->cmd == SMFIR_CONTINUE) {
+		milter_message_body_done(&mc->msg);
+		milter_done(mc);
+		return;
+	}
+	if (verdict(mc, r))
+		return;
+	if (modify(mc, r) < 0)
+		failed(mc,
+		       "protocol error: unexpected reply at end of message");
+	else
+		arm_timer(mc);
+}
+
+static void
+on_optneg(struct milter_check *mc, const struct milter_reply *r)
+{
+	struct milter_optneg o;
+
+	if (milter_parse_optneg(r, &o) < 0 || o.version < 2) {
+		failed(mc, "protocol error: bad option negotiation");
+		return;
+	}
+	mc->steps = o.steps & MILTER_STEPS;
+	advance(mc);
+}
+
+static void
+on_reply(struct milter_check *mc, const struct milter_reply *r)
+{
+	if (mc->st == ST_OPTNEG) {
+		on_optneg(mc, r);
+		return;
+	}
+	if (r->cmd == SMFIR_PROGRESS) {
+		arm_timer(mc);
+		return;
+	}
+	if (mc->st == ST_EOB) {
+		on_eob_reply(mc, r);
+		return;
+	}
+	if (r->cmd == SMFIR_CONTINUE) {
+		advance(mc);
+	} else if (r->cmd == SMFIR_ACCEPT) {
+		milter_done(mc); /* no more stages, no changes */
+	} else if (r->cmd == SMFIR_SKIP && mc->st == ST_BODY) {
+		mc->idx = mc->msg.bodylen; /* advance() goes on with EOB */
+		advance(mc);
+	} else if (mc->st == ST_RCPT &&
+	           (r->cmd == SMFIR_REJECT || r->cmd == SMFIR_TEMPFAIL ||
+	            r->cmd == SMFIR_REPLYCODE)) {
+		/* This recipient only. */
+		mc->removed[mc->idx] = true;
+		log_event(LOG_LVL_INFO, "milter-rcpt-refused", "milter",
+		          mc->specs[mc->cur], "id", mc->req.queue_id, "to",
+		          mc->req.rcpts[mc->idx], NULL);
+		advance(mc);
+	} else if (!verdict(mc, r)) {
+		failed(mc, "protocol error: unexpected reply");
+	}
+}
+
+static void
+readcb(struct bufferevent *bev, void *arg)
+{
+	struct milter_check *mc = arg;
+
+	while (mc->bev == bev) {
+		struct evbuffer *in = bufferevent_get_input(bev);
+		size_t len = evbuffer_get_length(in);
+		struct milter_reply r;
+		const char *err;
+		const uint8_t *p;
+
+		if (len == 0)
+			return;
+		p = evbuffer_pullup(in, (ev_ssize_t)len);
+		switch (milter_reply_parse(p, len, &r, &err)) {
+		case MILTER_PARSE_MORE:
+			return;
+		case MILTER_PARSE_ERROR:
+			snprintf(mc->why, sizeof(mc->why), "protocol error: %s",
+			         err);
+			failed(mc, mc->why);
+			return;
+		case MILTER_PARSE_OK:
+			break;
+		}
+		on_reply(mc, &r);
+		/* on_reply may have closed the connection (and its input). */
+		if (mc->bev == bev)
+			evbuffer_drain(in, r.consumed);
+	}
+}
+
+static void
+eventcb(struct bufferevent *bev, short what, void *arg)
+{
+	struct milter_check *mc = arg;
+
+	if (what & BEV_EVENT_CONNECTED) {
+		mc->out = bufferevent_get_output(bev);
+		mc->st = ST_OPTNEG;
+		milter_pkt_optneg(mc->out);
+		arm_timer(mc);
+		return;
+	}
+	failed(mc,
+	       mc->st == ST_CONNECTING ? "connect failed" : "connection lost");
+}
+
+static void
+timeoutcb(evutil_socket_t fd, short what, void *arg)
+{
+	failed(arg, "timeout");
+}
+
+static void
+connect_milter(struct milter_check *mc)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	mc->st = ST_CONNECTING;
+	if (spec_sockaddr(mc->specs[mc->cur], &ss, &len) < 0) {
+		failed(mc, "bad milter address");
+		return;
+	}
+	mc->bev = bufferevent_socket_new(mc->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	if (mc->bev == NULL)
+		abort();
+	bufferevent_setcb(mc->bev, readcb, NULL, eventcb, mc);
+	bufferevent_enable(mc->bev, EV_READ | EV_WRITE);
+	arm_timer(mc);
+	if (bufferevent_socket_connect(mc->bev, (struct sockaddr *)&ss,
+	                               (int)len) < 0)
+		failed(mc, "connect failed");
+}
+
+static void
+next_milter(struct milter_check *mc)
+{
+	if (mc->cur >= mc->nspecs) {
+		mc->res.verdict = MILTER_ACCEPT;
+		finish(mc);
+		return;
+	}
+	connect_milter(mc);
+}
+
+static void
+donecb(evutil_socket_t fd, short what, void *arg)
+{
+	struct milter_check *mc = arg;
+	struct evbuffer *data = NULL;
+
+	if (mc->res.verdict == MILTER_ACCEPT && mc->msg.changed) {
+		if ((data = evbuffer_new()) == NULL)
+			abort();
+		milter_message_write(&mc->msg, data);
+		mc->res.len = evbuffer_get_length(data);
+		mc->res.data = (const char *)evbuffer_pullup(data, -1);
+	}
+	mc->res.rcpt_removed = mc->removed;
+	mc->res.rcpt_added = (const char *const *)mc->added;
+	mc->res.nadded = mc->nadded;
+	mc->cb(mc->cbarg, &mc->res);
+	if (data != NULL)
+		evbuffer_free(data);
+	milter_cancel(mc);
+}
+
+struct milter_check *
+milter_check(struct event_base *base, const struct milter_request *req,
+             milter_done_cb cb, void *arg)
+{
+	struct milter_check *mc = calloc(1, sizeof(*mc));
+	size_t i;
+
+	if (mc == NULL)
+		abort();
+	mc->base = base;
+	mc->req = *req;
+	mc->cb = cb;
+	mc->cbarg = arg;
+	mc->milters = str_dup(req->milters);
+	mc->specs = split_list(mc->milters, &mc->nspecs);
+	mc->rcpts = calloc(req->nrcpts + 1, sizeof(char *));
+	mc->removed = calloc(req->nrcpts + 1, sizeof(bool));
+	if (mc->rcpts == NULL || mc->removed == NULL)
+		abort();
+	for (i = 0; i < req->nrcpts; i++)
+		mc->rcpts[i] = str_dup(req->rcpts[i]);
+	mc->req.rcpts = (const char *const *)mc->rcpts;
+	mc->req.milters = mc->milters;
+	/* The strings of the request stay valid: the session outlives us or
+	 * cancels us. */
+	milter_message_parse(&mc->msg, req->data, req->len);
+	mc->req.data = NULL;
+	mc->timer = evtimer_new(base, timeoutcb, mc);
+	mc->done_ev = event_new(base, -1, 0, donecb, mc);
+	if (mc->timer == NULL || mc->done_ev == NULL)
+		abort();
+	next_milter(mc);
+	return mc;
+}
+
+void
+milter_cancel(struct milter_check *mc)
+{
+	size_t i;
+
+	if (mc == NULL)
+		return;
+	close_conn(mc);
+	event_free(mc->timer);
+	event_free(mc->done_ev);
+	milter_message_free(&mc->msg);
+	for (i = 0; i < mc->nspecs; i++)
+		free(mc->specs[i]);
+	free(mc->specs);
+	for (i = 0; i < mc->req.nrcpts; i++)
+		free(mc->rcpts[i]);
+	free(mc->rcpts);
+	free(mc->removed);
+	for (i = 0; i < mc->nadded; i++)
+		free(mc->added[i]);
+	free(mc->added);
+	free(mc->milters);
+	free(mc->data);
+	free(mc);
+}

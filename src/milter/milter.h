@@ -1,0 +1,88 @@
+/*
+ * milter — the Sendmail/Postfix content filter protocol (version 6), the
+ * MTA side.  When a message is complete, each milter of the listener's
+ * list is asked in turn over one connection: connect, HELO, MAIL, each
+ * RCPT, DATA, the header fields, end of headers, the body and end of
+ * message, with the macros rspamd and OpenDKIM read (j, _, i,
+ * {daemon_name}, {client_addr}, {client_name}, {client_port},
+ * {mail_addr}, {rcpt_addr}, {auth_authen}, {auth_type}, {tls_version},
+ * {cipher}).  What each milter says is applied before the next one sees
+ * the message: accept, continue, reject or tempfail (with its own reply
+ * text), discard, a recipient refused at its RCPT (only that one is
+ * dropped), header fields added, inserted, changed or deleted,
+ * recipients added or removed, the body replaced.  Steps a milter asks
+ * to skip are not sent; replies it says it will not send are not awaited.
+ *
+ * A milter that cannot be reached, breaks the protocol or does not answer
+ * within the timeout gets the default action: tempfail (the message is
+ * refused with 451 4.7.1, the client retries) or accept (the milter is
+ * left out for this message).
+ *
+ * Ownership: milter_check() copies what it needs from the request; the
+ * result is valid during the callback only.  milter_cancel() before the
+ * callback stops everything, and the callback never runs.
+ * Threads: event-loop thread only.
+ */
+#ifndef FERRY_MILTER_MILTER_H
+#define FERRY_MILTER_MILTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct event_base;
+struct milter_check;
+
+enum milter_default { MILTER_DEFAULT_TEMPFAIL, MILTER_DEFAULT_ACCEPT };
+
+struct milter_request {
+	const char *milters; /* "inet:127.0.0.1:8891,unix:/run/x.sock" */
+	int timeout;         /* seconds per reply */
+	enum milter_default default_action;
+	const char *hostname;    /* j */
+	const char *daemon_name; /* {daemon_name}: the listener's role */
+	const char *client_addr, *client_name;
+	int client_port;
+	const char *helo;
+	const char *sender; /* "" for the null sender */
+	const char *const *rcpts;
+	size_t nrcpts;
+	const char *queue_id;
+	const char *auth_user, *auth_mech; /* NULL without AUTH */
+	const char *tls_version, *cipher;  /* NULL without TLS */
+	const char *data;                  /* the message, CRLF line ends */
+	size_t len;
+};
+
+enum milter_verdict {
+	MILTER_ACCEPT,
+	MILTER_REJECT,   /* 5xx */
+	MILTER_TEMPFAIL, /* 4xx */
+	MILTER_DISCARD,  /* say 250, deliver nothing */
+};
+
+struct milter_result {
+	enum milter_verdict verdict;
+	const char *reply; /* the milter's own "550 5.7.1 text", or NULL */
+	const char *who;   /* the milter that decided, or NULL */
+	const char *why;   /* for the log: "timeout", "connect failed", ... */
+	/* ACCEPT: the message (changed when data != NULL) and recipients. */
+	const char *data;
+	size_t len;
+	const bool *rcpt_removed; /* per request recipient */
+	const char *const *rcpt_added;
+	size_t nadded;
+};
+
+typedef void (*milter_done_cb)(void *arg, const struct milter_result *res);
+
+/* Errors: NULL only without memory (aborts); every failure to talk to a
+ * milter is reported through the callback, which always runs later. */
+struct milter_check *milter_check(struct event_base *base,
+                                  const struct milter_request *req,
+                                  milter_done_cb cb, void *arg);
+void milter_cancel(struct milter_check *mc);
+
+/* Is spec a milter address this module can connect to? */
+bool milter_spec_valid(const char *spec);
+
+#endif

@@ -1,0 +1,195 @@
+/*
+ * cmd_milter.c — the session's side of the milters (src/milter/): the
+ * content of a message is kept in memory while it arrives when the
+ * listener has milters, shown to them at the final dot, and then
+ * committed as they changed it, or refused with their reply.  The
+ * session waits in SS_COMMITTING meanwhile, as it does for the spool.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+
+#include "base/log.h"
+#include "milter/milter.h"
+#include "queue/spool.h"
+#include "smtp/session_int.h"
+
+static const char *
+listener_milters(const struct session *s)
+{
+	const char *list = s->role == LISTENER_SMTP ? s->cfg->milter_smtp
+	                                            : s->cfg->milter_submission;
+
+	return list != NULL && list[0] != '\0' ? list : NULL;
+}
+
+void
+session_milter_hold(struct session *s)
+{
+	if (listener_milters(s) == NULL || s->tx.write_error)
+		return;
+	if ((s->tx.held = evbuffer_new()) == NULL)
+		abort();
+}
+
+void
+session_milter_cleanup(struct session *s)
+{
+	if (s->tx.milter != NULL) {
+		milter_cancel(s->tx.milter);
+		s->tx.milter = NULL;
+	}
+	if (s->tx.held != NULL) {
+		evbuffer_free(s->tx.held);
+		s->tx.held = NULL;
+	}
+}
+
+/* The milter's "550 5.7.1 text": its text, for our own code. */
+static const char *
+reply_text(const char *reply)
+{
+	const char *p = reply + 3;
+
+	while (*p == ' ')
+		p++;
+	/* An enhanced code of the same class goes; ours replaces it. */
+	if (p[0] == reply[0] && p[1] == '.') {
+		p += strcspn(p, " ");
+		while (*p == ' ')
+			p++;
+	}
+	return *p ? p : NULL;
+}
+
+static void
+refuse(struct session *s, const struct milter_result *res)
+{
+	bool perm = res->verdict == MILTER_REJECT;
+	const char *text = res->reply ? reply_text(res->reply) : NULL;
+
+	log_event(LOG_LVL_INFO, perm ? "milter-reject" : "milter-tempfail",
+	          "id", s->tx.env.id, "milter", res->who, "reply", res->reply,
+	          "error", res->why, NULL);
+	content_count(perm ? R_MILTER_REJECT : R_MILTER_TEMPFAIL);
+	if (text != NULL)
+		session_reply(
+		        s, perm ? R_MILTER_REJECT_TEXT : R_MILTER_TEMPFAIL_TEXT,
+		        text);
+	else
+		session_reply(s, perm ? R_MILTER_REJECT : R_MILTER_TEMPFAIL);
+	content_done(s);
+}
+
+/* Said 250, delivers nothing: what a milter's discard asks for. */
+static void
+discard(struct session *s, const struct milter_result *res)
+{
+	log_event(LOG_LVL_INFO, "milter-discard", "id", s->tx.env.id, "milter",
+	          res->who, NULL);
+	content_count(R_QUEUED);
+	session_reply(s, R_QUEUED, s->tx.env.id);
+	content_done(s);
+}
+
+/* Recipients the milters removed or added. */
+static void
+apply_rcpts(struct session *s, const struct milter_result *res)
+{
+	struct envelope *env = &s->tx.env;
+	size_t i, kept = 0;
+
+	for (i = 0; i < env->nrcpts; i++) {
+		if (!res->rcpt_removed[i]) {
+			env->rcpts[kept++] = env->rcpts[i];
+			continue;
+		}
+		free(env->rcpts[i].address);
+		free(env->rcpts[i].original);
+		free(env->rcpts[i].orcpt);
+		free(env->rcpts[i].last_reply);
+	}
+	env->nrcpts = kept;
+	for (i = 0; i < res->nadded; i++)
+		envelope_add_rcpt(env, res->rcpt_added[i], res->rcpt_added[i],
+		                  NULL, 0);
+}
+
+static void
+milter_done(void *arg, const struct milter_result *res)
+{
+	struct session *s = arg;
+	struct evbuffer *held = s->tx.held;
+	const void *data = res->data;
+	size_t len = res->len;
+
+	s->tx.milter = NULL;
+	if (s->freed_while_committing) {
+		s->state = SS_CLOSING; /* nothing was promised: drop it */
+		session_reset_transaction(s);
+		session_close(s);
+		return;
+	}
+	if (res->verdict == MILTER_REJECT || res->verdict == MILTER_TEMPFAIL) {
+		refuse(s, res);
+		return;
+	}
+	apply_rcpts(s, res);
+	if (res->verdict == MILTER_DISCARD || s->tx.env.nrcpts == 0) {
+		discard(s, res);
+		return;
+	}
+	if (data == NULL) {
+		len = evbuffer_get_length(held);
+		data = evbuffer_pullup(held, -1);
+	}
+	if (len > 0 && spool_msg_write(s->tx.msg, data, len) < 0) {
+		enum reply_id why =
+		        errno == ENOSPC ? R_DISK_FULL : R_LOCAL_ERROR;
+
+		content_count(why);
+		session_reply(s, why);
+		content_done(s);
+		return;
+	}
+	content_commit(s);
+}
+
+void
+session_milter_check(struct session *s)
+{
+	const char **rcpts = calloc(s->tx.env.nrcpts + 1, sizeof(char *));
+	struct milter_request req = {
+	        .milters = listener_milters(s),
+	        .timeout = s->cfg->milter_timeout,
+	        .default_action = s->cfg->milter_default_action == 1
+	                                  ? MILTER_DEFAULT_ACCEPT
+	                                  : MILTER_DEFAULT_TEMPFAIL,
+	        .hostname = s->cfg->hostname,
+	        .daemon_name = s->role == LISTENER_SMTP ? "smtp" : "submission",
+	        .client_addr = s->client_ip,
+	        .client_name = "unknown",
+	        .helo = s->helo,
+	        .sender = s->tx.env.sender ? s->tx.env.sender : "",
+	        .nrcpts = s->tx.env.nrcpts,
+	        .queue_id = s->tx.env.id,
+	        .auth_user = s->auth_user,
+	        .auth_mech = s->auth_user ? s->auth_mech : NULL,
+	        .tls_version = s->tls ? s->tls_info : NULL,
+	        .data = (const char *)evbuffer_pullup(s->tx.held, -1),
+	        .len = evbuffer_get_length(s->tx.held),
+	};
+
+	if (rcpts == NULL)
+		abort();
+	for (size_t i = 0; i < s->tx.env.nrcpts; i++)
+		rcpts[i] = s->tx.env.rcpts[i].address;
+	req.rcpts = rcpts;
+	s->state = SS_COMMITTING;
+	session_set_timeout(s, s->cfg->timeout_data_end);
+	s->tx.milter =
+	        milter_check(smtp_server_base(s->srv), &req, milter_done, s);
+	free(rcpts);
+}
