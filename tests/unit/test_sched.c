@@ -163,6 +163,7 @@ struct fake_result {
 	struct relay_result res;
 	enum relay_rcpt_outcome outcome[8];
 	struct relay_reply reply[8];
+	bool after_data[8]; /* LMTP: the reply came after the final dot */
 };
 
 static void
@@ -182,6 +183,7 @@ init_result(struct fake_result *r, enum relay_stage stage)
 	r->res.failed_stage = stage;
 	r->res.outcome = r->outcome;
 	r->res.rcpt_reply = r->reply;
+	r->res.after_data = r->after_data;
 	snprintf(r->res.remote_mta, sizeof(r->res.remote_mta), REMOTE);
 }
 
