@@ -99,8 +99,9 @@ def send_through(pf, sender, rcpt, subject):
 
 def auth_lines(f):
     """(user, mechanism, result) of each finished AUTH exchange."""
-    return re.findall(r"event=auth user=(\S+) mech=(\S+) .*result=(\S+)",
-                      f.log())
+    found = re.findall(r"event=auth .*mech=(\S+) user=(\S+) result=(\S+)",
+                       f.log())
+    return [(user, mech, result) for mech, user, result in found]
 
 
 @pytest.mark.parametrize("scheme", SCHEMES)
