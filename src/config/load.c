@@ -421,6 +421,11 @@ domain_free(struct config_domain *d)
 	free(d->catch_all_target);
 	free(d->owner);
 	free(d->mode);
+	for (i = 0; i < d->nmailbox_owners; i++) {
+		free(d->mailbox_owners[i].name);
+		free(d->mailbox_owners[i].owner);
+	}
+	free(d->mailbox_owners);
 }
 
 void
