@@ -154,5 +154,5 @@ def test_postfix_defers_when_scram_is_forced_on_a_crypt_user(
     assert pf.wait_log("status=deferred"), pf.log()[-3000:]
     log = pf.log()
     assert "SASL authentication failed" in log and "535 5.7.8" in log, log
-    assert ("u2", "SCRAM-SHA-256", "fail") in auth_lines(f), f.log()
+    assert ("u2", "SCRAM-SHA-256", "failed") in auth_lines(f), f.log()
     assert f.maildir_files("bob") == [], f.log()
