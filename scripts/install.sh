@@ -1,6 +1,6 @@
 #!/bin/sh
-# install.sh — `make install` and `make uninstall`: the binary and manual
-# pages, the `ferry` system user, /etc/ferry with an example configuration,
+# install.sh — `make install` and `make uninstall`: the binary (with
+# sendmail, mailq and newaliases links to it) and manual pages, the `ferry` system user, /etc/ferry with an example configuration,
 # and the spool, each with its owner and mode.
 #
 # usage: scripts/install.sh install|uninstall
@@ -17,6 +17,28 @@ conf_dir=$DESTDIR$SYSCONFDIR/ferry
 root=no
 [ "$(id -u)" -eq 0 ] && [ -z "$DESTDIR" ] && root=yes
 
+# sendmail, mailq and newaliases: links to ferry, which acts on the name
+# it is run under.  A file of another MTA by that name is left alone.
+compat_links() {
+	for name in sendmail mailq newaliases; do
+		link=$DESTDIR$SBINDIR/$name
+		if [ -e "$link" ] && [ "$(readlink "$link")" != ferry ]; then
+			echo "install: $link exists (another MTA?): not replaced"
+			continue
+		fi
+		ln -sf ferry "$link"
+	done
+}
+
+remove_compat_links() {
+	for name in sendmail mailq newaliases; do
+		link=$DESTDIR$SBINDIR/$name
+		if [ "$(readlink "$link" 2>/dev/null)" = ferry ]; then
+			rm -f "$link"
+		fi
+	done
+}
+
 make_user() {
 	if getent passwd "$FERRY_USER" >/dev/null; then
 		return
@@ -30,6 +52,7 @@ do_install() {
 	install -d "$DESTDIR$SBINDIR" "$DESTDIR$MANDIR/man8" \
 		"$DESTDIR$MANDIR/man5"
 	install -m 755 "$top/ferry" "$DESTDIR$SBINDIR/ferry"
+	compat_links
 	install -m 644 "$top/docs/man/ferry.8" "$DESTDIR$MANDIR/man8/ferry.8"
 	install -m 644 "$top/docs/man/ferry.conf.5" \
 		"$DESTDIR$MANDIR/man5/ferry.conf.5"
@@ -61,6 +84,7 @@ do_install() {
 }
 
 do_uninstall() {
+	remove_compat_links
 	rm -f "$DESTDIR$SBINDIR/ferry" "$DESTDIR$MANDIR/man8/ferry.8" \
 		"$DESTDIR$MANDIR/man5/ferry.conf.5" \
 		"$conf_dir/ferry.conf.example"

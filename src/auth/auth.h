@@ -58,6 +58,8 @@ struct auth_request *auth_request_start(struct auth_service *svc,
                                         const char *mech, const char *initial,
                                         const char *client_ip, bool secured,
                                         auth_result_cb cb, void *arg);
+/* The SMTP session's id, logged on the exchange's one result line. */
+void auth_request_set_session(struct auth_request *req, unsigned long id);
 /* The client's next line (base64, or "*" to cancel). */
 void auth_request_continue(struct auth_request *req, const char *line);
 /* Forget the request; no callback after this.  Safe after completion. */

@@ -241,7 +241,8 @@ struct auth_request {
 	char mech[32];
 	char *client_ip;
 	bool secured;
-	char *user; /* for the log line, when known */
+	char *user;       /* for the log line, when known */
+	char session[24]; /* the SMTP session's id for the log line, or "" */
 	/* passwd-file backend */
 	struct sasl sasl;
 	struct auth_job *job;

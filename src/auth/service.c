@@ -103,7 +103,7 @@ status_name(enum auth_status st)
 	case AUTH_OK:
 		return "ok";
 	case AUTH_FAIL:
-		return "fail";
+		return "failed";
 	case AUTH_TEMPFAIL:
 		return "tempfail";
 	case AUTH_BAD_BASE64:
@@ -129,8 +129,9 @@ request_fire(evutil_socket_t fd, short what, void *arg)
 	req->posted = false;
 	if (st != AUTH_CONTINUE)
 		log_event(st == AUTH_OK ? LOG_LVL_INFO : LOG_LVL_WARN, "auth",
-		          "user", req->user, "mech", req->mech, "client",
-		          req->client_ip, "result", status_name(st), NULL);
+		          "session", req->session[0] ? req->session : NULL,
+		          "client", req->client_ip, "mech", req->mech, "user",
+		          req->user, "result", status_name(st), NULL);
 	/* The callback may free req: nothing of it is used after. */
 	req->cb(req->arg, st, data);
 	free(data);
@@ -275,6 +276,12 @@ auth_request_continue(struct auth_request *req, const char *line)
 	}
 	req->busy = true;
 	req->svc->be->cont(req, line);
+}
+
+void
+auth_request_set_session(struct auth_request *req, unsigned long id)
+{
+	snprintf(req->session, sizeof(req->session), "%lu", id);
 }
 
 void

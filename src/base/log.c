@@ -175,6 +175,15 @@ log_event(enum log_level lvl, const char *event, ...)
 	}
 }
 
+const char *
+log_fmt_delay(time_t since, char *buf, size_t len)
+{
+	long long d = (long long)(time(NULL) - since);
+
+	snprintf(buf, len, "%lld", d < 0 ? 0 : d);
+	return buf;
+}
+
 void
 log_fatal(const char *event, const char *detail)
 {

@@ -9,6 +9,9 @@
 #ifndef FERRY_BASE_LOG_H
 #define FERRY_BASE_LOG_H
 
+#include <stddef.h>
+#include <time.h>
+
 enum log_level { LOG_LVL_DEBUG, LOG_LVL_INFO, LOG_LVL_WARN, LOG_LVL_ERROR };
 
 /* target: "stderr" (default) or "syslog". */
@@ -27,6 +30,10 @@ void log_set_level(enum log_level min);
  */
 void log_event(enum log_level lvl, const char *event, ...)
         __attribute__((sentinel));
+
+/* "12": whole seconds from since (a queue arrival time) to now, for the
+ * delay field of delivery lines.  Returns buf. */
+const char *log_fmt_delay(time_t since, char *buf, size_t len);
 
 /* Fatal error: log and exit(1). */
 void log_fatal(const char *event, const char *detail) __attribute__((noreturn));

@@ -109,6 +109,35 @@ check_readable(const struct config *cfg, const struct passwd *pw,
 }
 
 static int
+owner_exists(const char *name, const struct config_domain *d, const char *key,
+             const char *owner)
+{
+	uid_t uid;
+	gid_t gid;
+
+	if (owner == NULL || privileges_owner_ids(owner, &uid, &gid) == 0)
+		return 0;
+	fprintf(stderr,
+	        "%s: [domain %s] %s: %s is not a user (and group) of this "
+	        "system\n",
+	        name, d->name, key, owner);
+	return 1;
+}
+
+/* owner and every mailbox_owner name users (and groups) of this host. */
+static int
+check_owners_exist(const char *name, const struct config_domain *d)
+{
+	if (owner_exists(name, d, "owner", d->owner))
+		return 1;
+	for (size_t j = 0; j < d->nmailbox_owners; j++)
+		if (owner_exists(name, d, "mailbox_owner",
+		                 d->mailbox_owners[j].owner))
+			return 1;
+	return 0;
+}
+
+static int
 check_user(const struct config *cfg, const char *name)
 {
 	const struct passwd *pw;
@@ -129,21 +158,9 @@ check_user(const struct config *cfg, const char *name)
 		        name);
 		return 1;
 	}
-	for (size_t i = 0; i < cfg->ndomains; i++) {
-		uid_t uid;
-		gid_t gid;
-
-		if (cfg->domains[i].owner != NULL &&
-		    privileges_owner_ids(cfg->domains[i].owner, &uid, &gid) <
-		            0) {
-			fprintf(stderr,
-			        "%s: [domain %s] owner: %s is not a user (and "
-			        "group) of this system\n",
-			        name, cfg->domains[i].name,
-			        cfg->domains[i].owner);
+	for (size_t i = 0; i < cfg->ndomains; i++)
+		if (check_owners_exist(name, &cfg->domains[i]) != 0)
 			return 1;
-		}
-	}
 	errno = 0;
 	pw = getpwnam(cfg->user);
 	if (pw == NULL || pw->pw_uid == 0) {

@@ -22,6 +22,9 @@
 static uid_t chown_uid;
 static bool need_dumpable;
 static gid_t chown_gid;
+/* While a domain's tree is given to the daemon: its mailboxes with an
+ * owner of their own are left to own_mailbox(). */
+static const struct config_domain *chown_domain;
 
 static int
 chown_entry(const char *path, const struct stat *st, int flag, struct FTW *f)
@@ -33,6 +36,9 @@ chown_entry(const char *path, const struct stat *st, int flag, struct FTW *f)
 	 * submitted them: that owner is checked when they are picked up. */
 	if (flag == FTW_D && f->level == 1 &&
 	    strcmp(path + f->base, "maildrop") == 0)
+		return FTW_SKIP_SUBTREE;
+	if (flag == FTW_D && f->level == 1 && chown_domain != NULL &&
+	    config_mailbox_owner(chown_domain, path + f->base) != NULL)
 		return FTW_SKIP_SUBTREE;
 	return FTW_CONTINUE;
 }
@@ -156,6 +162,56 @@ own_dir(const char *path, uid_t uid, gid_t gid, mode_t mode)
 	return 0;
 }
 
+static int
+owner_ids_logged(const struct config_domain *d, const char *owner, uid_t *uid,
+                 gid_t *gid)
+{
+	if (privileges_owner_ids(owner, uid, gid) == 0)
+		return keep_group(*gid);
+	log_event(LOG_LVL_ERROR, "privileges", "domain", d->name, "owner",
+	          owner, "error", "no such user or group", NULL);
+	return -1;
+}
+
+/* One mailbox's Maildir (tmp, new, cur) as its owner's, with the mode. */
+static int
+own_mailbox(const struct config_domain *d, const char *mailbox,
+            const char *owner)
+{
+	static const char *const subs[] = {"", "/tmp", "/new", "/cur"};
+	char path[4096];
+	uid_t uid;
+	gid_t gid;
+
+	if (owner_ids_logged(d, owner, &uid, &gid) < 0)
+		return -1;
+	for (size_t j = 0; j < 4; j++) {
+		snprintf(path, sizeof(path), "%s/%s%s", d->maildir_root,
+		         mailbox, subs[j]);
+		if (own_dir(path, uid, gid, (mode_t)d->maildir_mode) < 0) {
+			log_event(LOG_LVL_ERROR, "privileges", "dir", path,
+			          "error", strerror(errno), NULL);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Every mailbox with an owner (its own or the domain's). */
+static int
+own_mailboxes(const struct config_domain *d)
+{
+	for (size_t i = 0; i < d->nmailboxes; i++) {
+		const char *owner =
+		        config_mailbox_owner(d, d->mailboxes[i].name);
+
+		if (owner != NULL &&
+		    own_mailbox(d, d->mailboxes[i].name, owner) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /*
  * A domain with an owner: its Maildirs are made here, as root, owned by
  * that user and group with the domain's mode; the daemon stays
@@ -164,34 +220,18 @@ own_dir(const char *path, uid_t uid, gid_t gid, mode_t mode)
 static int
 prepare_owned(const struct config_domain *d)
 {
-	static const char *const subs[] = {"", "/tmp", "/new", "/cur"};
-	mode_t mode = (mode_t)d->maildir_mode;
-	char path[4096];
 	uid_t uid;
 	gid_t gid;
-	size_t i, j;
 
-	if (privileges_owner_ids(d->owner, &uid, &gid) < 0) {
-		log_event(LOG_LVL_ERROR, "privileges", "domain", d->name,
-		          "owner", d->owner, "error", "no such user or group",
-		          NULL);
+	if (owner_ids_logged(d, d->owner, &uid, &gid) < 0)
+		return -1;
+	if (fs_mkdir_p(d->maildir_root, 0755) < 0 ||
+	    own_dir(d->maildir_root, uid, gid, (mode_t)d->maildir_mode) < 0) {
+		log_event(LOG_LVL_ERROR, "privileges", "dir", d->maildir_root,
+		          "error", strerror(errno), NULL);
 		return -1;
 	}
-	if (keep_group(gid) < 0 || fs_mkdir_p(d->maildir_root, 0755) < 0 ||
-	    own_dir(d->maildir_root, uid, gid, mode) < 0)
-		goto fail;
-	for (i = 0; i < d->nmailboxes; i++)
-		for (j = 0; j < 4; j++) {
-			snprintf(path, sizeof(path), "%s/%s%s", d->maildir_root,
-			         d->mailboxes[i].name, subs[j]);
-			if (own_dir(path, uid, gid, mode) < 0)
-				goto fail;
-		}
-	return 0;
-fail:
-	log_event(LOG_LVL_ERROR, "privileges", "dir", d->maildir_root, "error",
-	          strerror(errno), NULL);
-	return -1;
+	return own_mailboxes(d);
 }
 
 static int
@@ -210,11 +250,18 @@ prepare_maildirs(struct config *cfg, uid_t uid, gid_t gid)
 			continue;
 		}
 
+		chown_domain = &cfg->domains[i];
 		if (give_tree(*root, uid, gid) < 0) {
+			chown_domain = NULL;
 			log_event(LOG_LVL_ERROR, "privileges", "dir", *root,
 			          "error", strerror(errno), NULL);
 			return -1;
 		}
+		chown_domain = NULL;
+		/* Mailboxes with an owner of their own, in a daemon's domain.
+		 */
+		if (own_mailboxes(&cfg->domains[i]) < 0)
+			return -1;
 		if (user_can_reach(*root, uid, gid) ||
 		    relative_to_cwd(root, uid, gid))
 			continue;
@@ -236,7 +283,8 @@ privileges_drop(struct config *cfg)
 
 	if (geteuid() != 0) {
 		for (size_t i = 0; i < cfg->ndomains; i++)
-			if (cfg->domains[i].owner != NULL)
+			if (cfg->domains[i].owner != NULL ||
+			    cfg->domains[i].nmailbox_owners > 0)
 				log_event(LOG_LVL_WARN, "privileges", "domain",
 				          cfg->domains[i].name, "error",
 				          "not started as root: owner and mode "

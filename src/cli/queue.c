@@ -13,6 +13,7 @@
 
 #include "cli/cli.h"
 #include "cli/queue_int.h"
+#include "cli/queue_list.h"
 #include "config/config.h"
 #include "queue/spool.h"
 
@@ -27,38 +28,6 @@ struct qopts {
 	const char *verb;
 	const char *id;
 };
-
-struct idlist {
-	char (*ids)[QUEUE_ID_LEN + 1];
-	bool *held;
-	size_t n, cap;
-	bool held_now; /* which scan is running */
-	bool failed;
-};
-
-static void
-collect(void *arg, const char *id)
-{
-	struct idlist *l = arg;
-	void *nv, *nh;
-
-	if (l->n == l->cap) {
-		l->cap = l->cap ? l->cap * 2 : 64;
-		nv = realloc(l->ids, l->cap * sizeof(*l->ids));
-		nh = realloc(l->held, l->cap * sizeof(*l->held));
-		if (nv)
-			l->ids = nv;
-		if (nh)
-			l->held = nh;
-		if (nv == NULL || nh == NULL) {
-			l->failed = true;
-			l->cap = l->n;
-			return;
-		}
-	}
-	snprintf(l->ids[l->n], sizeof(l->ids[l->n]), "%s", id);
-	l->held[l->n++] = l->held_now;
-}
 
 static int
 open_spool(const struct config *cfg, struct spool **sp)
@@ -77,70 +46,21 @@ open_spool(const struct config *cfg, struct spool **sp)
 }
 
 static int
-load(struct spool *sp, const char *id, bool held, struct envelope *env)
-{
-	return held ? spool_load_held(sp, id, env) : spool_load(sp, id, env);
-}
-
-/* Queued and held ids together, in id (arrival) order. */
-static void
-merge_ids(struct idlist *l, size_t nqueued)
-{
-	size_t i, j;
-
-	for (i = nqueued; i < l->n; i++) /* insertion: held lists are short */
-		for (j = i; j > 0 && strcmp(l->ids[j - 1], l->ids[j]) > 0;
-		     j--) {
-			char tmp[QUEUE_ID_LEN + 1];
-			bool th = l->held[j];
-
-			memcpy(tmp, l->ids[j], sizeof(tmp));
-			memcpy(l->ids[j], l->ids[j - 1], sizeof(tmp));
-			memcpy(l->ids[j - 1], tmp, sizeof(tmp));
-			l->held[j] = l->held[j - 1];
-			l->held[j - 1] = th;
-		}
-}
-
-static int
 do_list(const struct config *cfg, bool json)
 {
-	struct queue_totals t = {0};
-	struct idlist l = {0};
-	struct envelope env;
 	struct spool *sp;
-	size_t i, nq;
 	int rc;
 
-	if ((rc = open_spool(cfg, &sp)) != 0)
+	if ((sp = spool_open_readonly(cfg->spool_dir)) == NULL &&
+	    errno == EACCES && !json)
+		return queue_showq(cfg->spool_dir); /* not root: summaries */
+	if (sp == NULL && (rc = open_spool(cfg, &sp)) != 0)
 		return rc;
-	if (spool_scan(sp, collect, &l) < 0)
-		l.failed = true;
-	nq = l.n;
-	l.held_now = true;
-	if (spool_scan_held(sp, collect, &l) < 0)
-		l.failed = true;
-	merge_ids(&l, nq);
-	if (!json && l.n > 0)
-		queue_print_header(stdout);
-	for (i = 0; i < l.n; i++) {
-		memset(&env, 0, sizeof(env));
-		if (load(sp, l.ids[i], l.held[i], &env) < 0)
-			continue; /* delivered or moved meanwhile */
-		if (json)
-			queue_print_json(stdout, &env, l.held[i]);
-		else
-			queue_print_entry(stdout, &env, l.held[i], &t);
-		envelope_free(&env);
-	}
-	if (!json)
-		queue_print_totals(stdout, &t);
+	rc = queue_list_write(stdout, sp, json) < 0 ? EX_IOERR : 0;
 	spool_close_readonly(sp);
-	free(l.ids);
-	free(l.held);
-	if (l.failed)
+	if (rc)
 		fprintf(stderr, "ferry: could not list the whole queue\n");
-	return l.failed ? EX_IOERR : 0;
+	return rc;
 }
 
 static int

@@ -55,6 +55,34 @@ check_aliases(struct load_ctx *ctx, const struct config_domain *d)
 	}
 }
 
+static bool
+owner_well_formed(const char *owner)
+{
+	const char *p = strchr(owner, ':');
+
+	return owner[0] != ':' && owner[0] != '\0' &&
+	       (p == NULL || (p[1] != '\0' && strchr(p + 1, ':') == NULL));
+}
+
+/* mailbox_owner: of a mailbox of the domain, in the owner form. */
+static void
+check_mailbox_owners(struct load_ctx *ctx, const struct config_domain *d)
+{
+	for (size_t j = 0; j < d->nmailbox_owners; j++) {
+		const struct config_mailbox_owner *o = &d->mailbox_owners[j];
+
+		if (config_find_mailbox(d, o->name) == NULL)
+			load_error(ctx, o->line,
+			           "mailbox_owner: '%s' is not a mailbox of %s",
+			           o->name, d->name);
+		if (!owner_well_formed(o->owner))
+			load_error(ctx, o->line,
+			           "mailbox_owner: '%s' is not USER or "
+			           "USER:GROUP",
+			           o->owner);
+	}
+}
+
 /* owner "USER[:GROUP]" and the mode the daemon can write with. */
 static void
 check_owner(struct load_ctx *ctx, size_t i)
@@ -63,19 +91,17 @@ check_owner(struct load_ctx *ctx, size_t i)
 	size_t owner =
 	        config_option_index(config_option_find("domain", "owner"));
 	size_t mode = config_option_index(config_option_find("domain", "mode"));
-	const char *p;
 	char *end;
 	unsigned long m;
 
-	if (d->owner == NULL) {
+	check_mailbox_owners(ctx, d);
+	if (d->owner == NULL && d->nmailbox_owners == 0) {
 		if (d->mode != NULL)
 			load_error(ctx, ctx->dl[i].set_line[mode],
-			           "mode: only with owner");
+			           "mode: only with owner or mailbox_owner");
 		return;
 	}
-	p = strchr(d->owner, ':');
-	if (d->owner[0] == ':' ||
-	    (p != NULL && (p[1] == '\0' || strchr(p + 1, ':') != NULL)))
+	if (d->owner != NULL && !owner_well_formed(d->owner))
 		load_error(ctx, ctx->dl[i].set_line[owner],
 		           "owner: '%s' is not USER or USER:GROUP", d->owner);
 	if (d->mode == NULL) {

@@ -28,6 +28,13 @@ struct config_mailbox {
 	bool lmtp; /* listed under lmtp_mailbox */
 };
 
+/* mailbox_owner = NAME: USER[:GROUP], for one Maildir of the domain. */
+struct config_mailbox_owner {
+	char *name;  /* local part, lower-cased */
+	char *owner; /* "USER[:GROUP]" */
+	int line;    /* where it was set, for errors found later */
+};
+
 struct config_alias {
 	char *name;     /* local part, lower-cased */
 	char **targets; /* full addresses (local or not) */
@@ -47,13 +54,19 @@ struct config_domain {
 	/* Maildirs shared with a reader such as Dovecot */
 	char *owner;           /* "USER[:GROUP]"; NULL: the daemon's */
 	char *mode;            /* as written, octal */
-	unsigned maildir_mode; /* parsed mode; 0 without owner */
+	unsigned maildir_mode; /* parsed mode; 0 without any owner */
+	struct config_mailbox_owner *mailbox_owners; /* override owner */
+	size_t nmailbox_owners;
 	/* LMTP delivery (RFC 2033) instead of Maildirs */
 	char *lmtp;      /* as written: "unix:/path" or "ADDRESS:PORT" */
 	char *lmtp_addr; /* socket path, or numeric address */
 	int lmtp_port;   /* 0 for a unix socket */
 	bool lmtp_some;  /* only the lmtp_mailbox ones, not every mailbox */
 };
+
+/* The owner of one mailbox's Maildir: its own, the domain's, or NULL. */
+const char *config_mailbox_owner(const struct config_domain *d,
+                                 const char *mailbox);
 
 /* What a listener is for (RFC 6409, RFC 8314). */
 enum listener_role {

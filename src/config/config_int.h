@@ -16,22 +16,23 @@
 #define CONFIG_MAX_OPTIONS 128
 
 enum opt_type {
-	OPT_STRING,    /* char *: free text without spaces */
-	OPT_PATH,      /* char *: relative to the config file's directory */
-	OPT_KEYWORD,   /* char *: one of values[] */
-	OPT_ENUM,      /* int: index into values[] */
-	OPT_INT,       /* int in [min, max] */
-	OPT_DURATION,  /* int seconds; s/m/h/d suffix */
-	OPT_SIZE,      /* size_t octets; K/M/G suffix */
-	OPT_BOOL,      /* bool */
-	OPT_LISTEN,    /* listener list */
-	OPT_MAILBOX,   /* [domain]: active mailbox names */
-	OPT_DISABLED,  /* [domain]: disabled mailbox names */
-	OPT_ALIAS,     /* [domain]: "name: target, target" */
-	OPT_CATCH_ALL, /* [domain]: mailbox receiving unknown local parts */
-	OPT_SENDER,    /* [auth]: "login: address, *@domain" */
-	OPT_TRANSPORT, /* [relay]: "domain: address:port" */
-	OPT_HOP,       /* struct config_listener: one "address:port" */
+	OPT_STRING,        /* char *: free text without spaces */
+	OPT_PATH,          /* char *: relative to the config file's directory */
+	OPT_KEYWORD,       /* char *: one of values[] */
+	OPT_ENUM,          /* int: index into values[] */
+	OPT_INT,           /* int in [min, max] */
+	OPT_DURATION,      /* int seconds; s/m/h/d suffix */
+	OPT_SIZE,          /* size_t octets; K/M/G suffix */
+	OPT_BOOL,          /* bool */
+	OPT_LISTEN,        /* listener list */
+	OPT_MAILBOX,       /* [domain]: active mailbox names */
+	OPT_DISABLED,      /* [domain]: disabled mailbox names */
+	OPT_ALIAS,         /* [domain]: "name: target, target" */
+	OPT_CATCH_ALL,     /* [domain]: mailbox receiving unknown local parts */
+	OPT_MAILBOX_OWNER, /* [domain]: "name: user[:group]" */
+	OPT_SENDER,        /* [auth]: "login: address, *@domain" */
+	OPT_TRANSPORT,     /* [relay]: "domain: address:port" */
+	OPT_HOP,           /* struct config_listener: one "address:port" */
 	OPT_FLAGS,     /* unsigned: bit i for values[i], listed in any case */
 	OPT_RATES,     /* struct config_rates: "N/DURATION, ..." or "off" */
 	OPT_NETS,      /* struct config_list of CIDR networks, or "none" */

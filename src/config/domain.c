@@ -341,6 +341,57 @@ add_alias(struct load_ctx *ctx, const char *value)
 	return 0;
 }
 
+/* mailbox_owner = NAME: USER[:GROUP] */
+static int
+add_mailbox_owner(struct load_ctx *ctx, const char *value)
+{
+	struct config_domain *d = current_domain(ctx);
+	const char *colon = strchr(value, ':');
+	struct config_mailbox_owner o = {0};
+	const char *owner;
+	char *name;
+
+	if (colon == NULL) {
+		load_error(ctx, ctx->lineno,
+		           "mailbox_owner: expected 'NAME: USER[:GROUP]'");
+		return -1;
+	}
+	name = cfg_strdup(value);
+	name[colon - value] = '\0';
+	name[strcspn(name, " \t")] = '\0';
+	owner = colon + 1 + strspn(colon + 1, " \t");
+	if (!config_valid_local_part(name)) {
+		bad_name(ctx, "mailbox_owner", name);
+		free(name);
+		return -1;
+	}
+	if (config_mailbox_owner(d, name) != NULL &&
+	    config_mailbox_owner(d, name) != d->owner) {
+		load_error(ctx, ctx->lineno,
+		           "mailbox_owner: '%s' is given twice", name);
+		free(name);
+		return -1;
+	}
+	o.name = config_lower(name);
+	o.owner = cfg_strdup(owner);
+	o.line = ctx->lineno;
+	free(name);
+	d->mailbox_owners =
+	        cfg_reallocarray(d->mailbox_owners, d->nmailbox_owners + 1,
+	                         sizeof(*d->mailbox_owners));
+	d->mailbox_owners[d->nmailbox_owners++] = o;
+	return 0;
+}
+
+const char *
+config_mailbox_owner(const struct config_domain *d, const char *mailbox)
+{
+	for (size_t i = 0; i < d->nmailbox_owners; i++)
+		if (strcasecmp(d->mailbox_owners[i].name, mailbox) == 0)
+			return d->mailbox_owners[i].owner;
+	return d->owner;
+}
+
 static int
 set_catch_all(struct load_ctx *ctx, const char *value)
 {
@@ -373,6 +424,8 @@ domain_set(struct load_ctx *ctx, const struct config_option *opt,
 		return set_catch_all(ctx, value);
 	case OPT_LMTP_MBOX:
 		return lmtp_mailbox_set(ctx, value);
+	case OPT_MAILBOX_OWNER:
+		return add_mailbox_owner(ctx, value);
 	default:
 		return -1;
 	}

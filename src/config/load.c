@@ -430,6 +430,11 @@ domain_free(struct config_domain *d)
 	free(d->mode);
 	free(d->lmtp);
 	free(d->lmtp_addr);
+	for (i = 0; i < d->nmailbox_owners; i++) {
+		free(d->mailbox_owners[i].name);
+		free(d->mailbox_owners[i].owner);
+	}
+	free(d->mailbox_owners);
 }
 
 static void policy_config_free(struct config_policy *p);

@@ -757,6 +757,14 @@ const struct config_option config_options[] = {
          "mode without execute bits).  ferry itself never runs as "
          "USER.",
          "vmail:vmail"},
+        {"domain", "mailbox_owner", OPT_MAILBOX_OWNER, 0, NULL, "owner", NULL,
+         0, 0, true, false,
+         "Owner of one mailbox's Maildir, NAME: USER[:GROUP].",
+         "Overrides owner for that mailbox (per-user uids, as Postfix's "
+         "virtual_uid_maps).  NAME must be a mailbox of the domain.  The "
+         "Maildir is made as owner's are, with mode; the daemon keeps "
+         "GROUP as a supplementary group and writes through it.",
+         "alice: alice:mail"},
         {"domain", "mode", OPT_STRING, DOM(mode), NULL, "2770 with owner", NULL,
          0, 0, false, false,
          "Mode of the domain's Maildir directories, in octal.",
@@ -815,18 +823,31 @@ const char *
 config_type_name(const struct config_option *opt)
 {
 	static const char *const names[] = {
-	        [OPT_STRING] = "string",       [OPT_PATH] = "path",
-	        [OPT_KEYWORD] = "keyword",     [OPT_ENUM] = "keyword",
-	        [OPT_INT] = "integer",         [OPT_DURATION] = "duration",
-	        [OPT_SIZE] = "size",           [OPT_BOOL] = "boolean",
-	        [OPT_LISTEN] = "address list", [OPT_MAILBOX] = "name list",
-	        [OPT_DISABLED] = "name list",  [OPT_ALIAS] = "alias",
-	        [OPT_CATCH_ALL] = "name",      [OPT_SENDER] = "sender rule",
-	        [OPT_TRANSPORT] = "transport", [OPT_HOP] = "address",
-	        [OPT_FLAGS] = "keyword list",  [OPT_RATES] = "rate list",
-	        [OPT_NETS] = "network list",   [OPT_ADDRS] = "address list",
-	        [OPT_USER_INT] = "user limit", [OPT_EXEMPT] = "exemption",
-	        [OPT_DNSLISTS] = "DNS list",   [OPT_LMTP_MBOX] = "name list",
+	        [OPT_STRING] = "string",
+	        [OPT_PATH] = "path",
+	        [OPT_KEYWORD] = "keyword",
+	        [OPT_ENUM] = "keyword",
+	        [OPT_INT] = "integer",
+	        [OPT_DURATION] = "duration",
+	        [OPT_SIZE] = "size",
+	        [OPT_BOOL] = "boolean",
+	        [OPT_LISTEN] = "address list",
+	        [OPT_MAILBOX] = "name list",
+	        [OPT_DISABLED] = "name list",
+	        [OPT_ALIAS] = "alias",
+	        [OPT_CATCH_ALL] = "name",
+	        [OPT_MAILBOX_OWNER] = "owner rule",
+	        [OPT_SENDER] = "sender rule",
+	        [OPT_TRANSPORT] = "transport",
+	        [OPT_HOP] = "address",
+	        [OPT_FLAGS] = "keyword list",
+	        [OPT_RATES] = "rate list",
+	        [OPT_NETS] = "network list",
+	        [OPT_ADDRS] = "address list",
+	        [OPT_USER_INT] = "user limit",
+	        [OPT_EXEMPT] = "exemption",
+	        [OPT_DNSLISTS] = "DNS list",
+	        [OPT_LMTP_MBOX] = "name list",
 	};
 
 	return names[opt->type];

@@ -211,7 +211,8 @@ control_start(struct event_base *base, const struct config *cfg,
 		control_stop(ctl);
 		return NULL;
 	}
-	if ((ctl->pickup = pickup_start(ctl)) == NULL) {
+	if ((ctl->showq = showq_start(ctl)) == NULL ||
+	    (ctl->pickup = pickup_start(ctl)) == NULL) {
 		control_stop(ctl);
 		return NULL;
 	}
@@ -225,6 +226,7 @@ control_stop(struct control *ctl)
 	if (ctl == NULL)
 		return;
 	pickup_stop(ctl->pickup);
+	showq_stop(ctl->showq);
 	/* client_free() unlinks each client: not a use after free. */
 	/* NOLINTBEGIN(clang-analyzer-unix.Malloc) */
 	while (!TAILQ_EMPTY(&ctl->clients))

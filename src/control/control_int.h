@@ -14,6 +14,7 @@
 struct bufferevent;
 struct evconnlistener;
 struct pickup;
+struct showq;
 
 struct control_client {
 	struct control *ctl;
@@ -37,12 +38,17 @@ struct control {
 	struct control_client_list clients;
 	int nclients;
 	struct pickup *pickup;
+	struct showq *showq; /* the listing socket for every user */
 };
 
 /* control_pickup.c */
 struct pickup *pickup_start(struct control *ctl);
 void pickup_kick(struct pickup *p); /* look at the maildrop now */
 void pickup_stop(struct pickup *p);
+
+/* control_showq.c: <spool_dir>/showq.sock; NULL after logging why. */
+struct showq *showq_start(struct control *ctl);
+void showq_stop(struct showq *q);
 
 /* control.c: the later answer of a command that left its reply empty. */
 void control_answer_later(void *token, const char *text);

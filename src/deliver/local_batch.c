@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "base/msgid.h"
 #include "deliver/maildir.h"
 #include "queue/spool.h"
 
@@ -31,7 +32,8 @@ struct bmsg {
 	bool defer;
 	struct done_rcpt *done;
 	size_t ndone;
-	char *orig; /* the message as stored, kept for success notices */
+	char *orig;      /* the message as stored, kept for success notices */
+	char msgid[256]; /* its Message-ID, for the log; "" when none */
 	size_t origlen;
 };
 
@@ -259,6 +261,7 @@ deliver_message(struct local_delivery *ld, struct bmsg *bm, struct sync_set *ss)
 		bm->defer = true;
 		return;
 	}
+	msgid_find(data, md.len, bm->msgid, sizeof(bm->msgid));
 	if (local_notice_wanted(ld, &bm->env)) {
 		if ((bm->orig = malloc(md.len + 1)) == NULL)
 			abort();
@@ -280,10 +283,12 @@ static int
 record(struct local_delivery *ld, struct bmsg *bm)
 {
 	size_t i, *idx;
+	char delay[24];
 	int r;
 
 	if (bm->ndone == 0)
 		return 0;
+	log_fmt_delay(bm->env.arrival, delay, sizeof(delay));
 	if ((idx = calloc(bm->ndone, sizeof(*idx))) == NULL)
 		abort();
 	for (i = 0; i < bm->ndone; i++) {
@@ -291,7 +296,8 @@ record(struct local_delivery *ld, struct bmsg *bm)
 		bm->env.rcpts[idx[i]].state = RCPT_DELIVERED;
 		log_event(LOG_LVL_INFO, "delivered", "id", bm->env.id, "to",
 		          bm->env.rcpts[idx[i]].address, "maildir",
-		          bm->done[i].maildir, NULL);
+		          bm->done[i].maildir, "delay", delay, "message-id",
+		          bm->msgid[0] ? bm->msgid : NULL, NULL);
 	}
 	local_notice_post(ld, &bm->env, idx, bm->ndone, bm->orig, bm->origlen);
 	/* Other workers only ever finish recipients, so "all final" in our

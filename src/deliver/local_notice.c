@@ -72,7 +72,7 @@ local_notice_fini(struct local_delivery *ld)
 
 	while ((n = TAILQ_FIRST(&ld->notices)) != NULL) {
 		TAILQ_REMOVE(&ld->notices, n, link);
-		log_event(LOG_LVL_WARN, "dsn-dropped", "for", n->env.id,
+		log_event(LOG_LVL_WARN, "dsn-dropped", "id", n->env.id,
 		          "reason", "shutdown", NULL);
 		notice_free(n);
 	}

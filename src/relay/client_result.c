@@ -152,8 +152,8 @@ result_log(const struct relay_client *c)
 	         n[RELAY_RCPT_REJECTED], n[RELAY_RCPT_NOT_TRIED]);
 	log_event(res->failed_stage == RELAY_STAGE_DONE ? LOG_LVL_INFO
 	                                                : LOG_LVL_WARN,
-	          "relay", "remote", res->remote_mta, "stage",
-	          stage_name(res->failed_stage), "tls",
+	          "relay", "id", c->job->env->id, "remote", res->remote_mta,
+	          "stage", stage_name(res->failed_stage), "tls",
 	          res->tls_info[0] ? res->tls_info : NULL,
 	          "accepted/rejected/not_tried", counts, "reply",
 	          res->session_reply.text, "error", res->error, NULL);

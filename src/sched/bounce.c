@@ -38,7 +38,7 @@ dsn_committed(void *arg, int error)
 	char *id = arg;
 
 	if (error)
-		log_event(LOG_LVL_ERROR, "dsn-failed", "for", id, "error",
+		log_event(LOG_LVL_ERROR, "dsn-failed", "id", id, "error",
 		          strerror(error), NULL);
 	free(id);
 }
@@ -82,7 +82,7 @@ queue_report(struct outbound *ob, struct out_msg *m, const char *text,
 	char *tag = strdup(m->id);
 
 	if (msg == NULL || tag == NULL || spool_msg_write(msg, text, len) < 0) {
-		log_event(LOG_LVL_ERROR, "dsn-failed", "for", m->id, "error",
+		log_event(LOG_LVL_ERROR, "dsn-failed", "id", m->id, "error",
 		          strerror(errno), NULL);
 		if (msg)
 			spool_msg_abort(msg);
@@ -97,8 +97,8 @@ queue_report(struct outbound *ob, struct out_msg *m, const char *text,
 	/* A returned original may be 8-bit; say so to whoever relays it. */
 	env.body = m->env.body == BODY_7BIT ? BODY_7BIT : BODY_8BITMIME;
 	add_report_rcpts(ob->cfg, &env, m->env.sender);
-	log_event(LOG_LVL_INFO, "dsn", "for", m->id, "to", m->env.sender, "id",
-	          spool_msg_id(msg), NULL);
+	log_event(LOG_LVL_INFO, "dsn", "id", m->id, "to", m->env.sender,
+	          "dsn_id", spool_msg_id(msg), NULL);
 	spool_msg_commit(msg, &env, dsn_committed, tag);
 	/* The strings above are borrowed; only the recipient list is ours. */
 	env.sender = env.helo = env.client_addr = env.protocol = NULL;
@@ -157,7 +157,7 @@ send_kind(struct outbound *ob, struct out_msg *m, enum dsn_action action,
 	text = dsn_build(&report, m->data ? m->data : "", m->data ? m->len : 0,
 	                 &len);
 	if (text == NULL) {
-		log_event(LOG_LVL_ERROR, "dsn-failed", "for", m->id, NULL);
+		log_event(LOG_LVL_ERROR, "dsn-failed", "id", m->id, NULL);
 		return;
 	}
 	queue_report(ob, m, text, len);
@@ -172,8 +172,8 @@ bounce_send(struct outbound *ob, struct out_msg *m)
 	/* Never a report to the null sender: no bounce loops (RFC 5321
 	 * s4.5.5, RFC 3461 s6.2). */
 	if (m->env.sender == NULL || m->env.sender[0] == '\0') {
-		log_event(LOG_LVL_INFO, "dsn-suppressed", "for", m->id,
-		          "reason", "null sender", NULL);
+		log_event(LOG_LVL_INFO, "dsn-suppressed", "id", m->id, "reason",
+		          "null sender", NULL);
 		return;
 	}
 	rcpts = calloc(m->nreports, sizeof(*rcpts));

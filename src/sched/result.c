@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "base/log.h"
+#include "base/msgid.h"
 #include "base/str.h"
 #include "config/config.h"
 #include "explain/explain.h"
@@ -70,6 +71,24 @@ msg_clear_reports(struct out_msg *m)
 	m->nreports = 0;
 }
 
+/* tls: the session's TLS version and cipher, when it used TLS. */
+static void
+log_outcome_tls(const struct out_job *job, size_t idx, const char *event,
+                const char *remote, const char *reply, const char *reason,
+                const char *tls)
+{
+	const struct out_msg *m = job->msg;
+	char delay[24], msgid[256];
+
+	log_fmt_delay(m->env.arrival, delay, sizeof(delay));
+	log_event(LOG_LVL_INFO, event, "id", m->id, "to",
+	          m->env.rcpts[idx].address, "relay", remote, "delay", delay,
+	          "tls", tls, "message-id",
+	          m->data ? msgid_find(m->data, m->len, msgid, sizeof(msgid))
+	                  : NULL,
+	          "reply", reply, "reason", reason, NULL);
+}
+
 static void
 log_outcome(const struct out_job *job, size_t idx, const char *event,
             const char *remote, const char *reply, const char *reason)
@@ -80,9 +99,7 @@ log_outcome(const struct out_job *job, size_t idx, const char *event,
 	                                               : MD_BOUNCED;
 
 	metrics_delivery(job->target.lmtp ? MT_LMTP : MT_RELAY, r);
-	log_event(LOG_LVL_INFO, event, "id", job->msg->id, "to",
-	          job->msg->env.rcpts[idx].address, "relay", remote, "reply",
-	          reply, "reason", reason, NULL);
+	log_outcome_tls(job, idx, event, remote, reply, reason, NULL);
 }
 
 static void
@@ -148,8 +165,9 @@ delivered(struct out_job *job, size_t idx, const struct relay_result *res,
 
 	msg_set_state(m, idx, RCPT_DELIVERED, rep->text);
 	job->dest->backoffs = 0;
-	log_outcome(job, idx, "relay-delivered", res->remote_mta, rep->text,
-	            NULL);
+	metrics_delivery(job->target.lmtp ? MT_LMTP : MT_RELAY, MD_DELIVERED);
+	log_outcome_tls(job, idx, "relay-delivered", res->remote_mta, rep->text,
+	                NULL, res->tls_info[0] ? res->tls_info : NULL);
 	/* LMTP stores the message: that is final delivery (RFC 3464
 	 * s2.3.3), reported here.  Otherwise RFC 3461 s4.1: the remote
 	 * cannot pass the request on. */

@@ -11,7 +11,6 @@
 #include <event2/event.h>
 
 #include "auth/auth.h"
-#include "base/log.h"
 #include "smtp/session_int.h"
 
 /* [auth] smtp: AUTH on the port-25 listeners, where an MX with
@@ -37,18 +36,6 @@ bool
 session_needs_auth(const struct session *s)
 {
 	return s->role != LISTENER_SMTP && s->auth_user == NULL;
-}
-
-static void
-log_auth(struct session *s, const char *mech, const char *result,
-         const char *user)
-{
-	char serial[24];
-
-	snprintf(serial, sizeof(serial), "%lu", s->serial);
-	log_event(LOG_LVL_INFO, "auth", "session", serial, "client",
-	          s->client_ip, "mech", mech, "user", user, "result", result,
-	          NULL);
 }
 
 void
@@ -138,15 +125,12 @@ auth_result(void *arg, enum auth_status st, const char *data)
 	} else if (st == AUTH_OK) {
 		auth_finish(s);
 		s->auth_user = strdup(data);
-		log_auth(s, s->auth_mech, "ok", data);
 		session_reply(s, R_AUTH_OK);
 	} else if (st == AUTH_FAIL) {
-		log_auth(s, s->auth_mech, "failed", NULL);
 		auth_failed(s);
 		return;
 	} else {
 		auth_finish(s);
-		log_auth(s, s->auth_mech, "error", NULL);
 		session_reply(s, errors[st]);
 	}
 	session_resume(s);
@@ -202,7 +186,9 @@ cmd_auth(struct session *s, const struct smtp_command *cmd)
 	if (s->auth_req == NULL) { /* out of memory: try again later */
 		auth_finish(s);
 		session_reply(s, R_AUTH_TEMPFAIL);
+		return;
 	}
+	auth_request_set_session(s->auth_req, s->serial);
 }
 
 /* A line of the exchange (the client's answer to a 334). */

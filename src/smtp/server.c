@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <event2/event.h>
 #include <event2/listener.h>
@@ -130,6 +131,17 @@ smtp_server_hostname(const struct smtp_server *srv)
 	return srv->cfg->hostname;
 }
 
+/*
+ * Session ids are unique across restarts, so a log that spans several runs
+ * never mixes two sessions: the start time in the high bits, a random
+ * offset below (two starts in one second), then one more per connection.
+ */
+static unsigned long
+first_serial(void)
+{
+	return ((unsigned long)time(NULL) << 24) | (arc4random() & 0xfff000);
+}
+
 struct smtp_server *
 smtp_server_new(struct event_base *base, const struct config *cfg,
                 struct spool *sp)
@@ -142,7 +154,7 @@ smtp_server_new(struct event_base *base, const struct config *cfg,
 	srv->cfg = cfg;
 	srv->spool = sp;
 	TAILQ_INIT(&srv->sessions);
-	srv->next_serial = 1;
+	srv->next_serial = first_serial();
 	return srv;
 }
 

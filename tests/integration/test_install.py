@@ -44,6 +44,8 @@ def test_install_layout_owners_and_modes(root):
     assert r.returncode == 0, r.stderr
     ferry = pwd.getpwnam("ferry")
     assert mode(root / "sbin/ferry") == 0o755
+    for name in ("sendmail", "mailq", "newaliases"):
+        assert os.readlink(root / "sbin" / name) == "ferry"
     assert (root / "man/man8/ferry.8").is_file()
     assert (root / "man/man5/ferry.conf.5").is_file()
     conf = root / "etc/ferry/ferry.conf"
@@ -76,6 +78,8 @@ def test_uninstall_keeps_configuration_and_mail(root):
     r = make("uninstall", DESTDIR=root / "dest", **d)
     assert r.returncode == 0, r.stderr
     assert not (dest / "sbin/ferry").exists()
+    assert not os.path.lexists(dest / "sbin/sendmail")
+    assert not os.path.lexists(dest / "sbin/mailq")
     assert not (dest / "man/man8/ferry.8").exists()
     assert (dest / "etc/ferry/ferry.conf").is_file()
     assert (dest / "spool").is_dir()
@@ -90,3 +94,35 @@ def test_example_configuration_is_valid(tmp_path):
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert "listen = 0.0.0.0:25, [::]:25" in r.stdout
+
+
+def test_compat_links_run_as_sendmail_and_mailq(root):
+    """The links act as sendmail (-bv) and mailq; another MTA's sendmail
+    already there is kept."""
+    d = dirs(root)
+    sbin = root / "dest" / str(d["SBINDIR"]).lstrip("/")
+    sbin.mkdir(parents=True)
+    (sbin / "newaliases").write_text("#!/bin/sh\n")  # another MTA's
+    r = make("install", DESTDIR=root / "dest", **d)
+    assert r.returncode == 0, r.stderr
+    assert "newaliases exists" in r.stdout
+    assert not os.path.islink(sbin / "newaliases")
+    conf = root / "ferry.conf"
+    spool = root / "dest" / str(d["SPOOLDIR"]).lstrip("/")
+    conf.write_text(f"[queue]\nspool_dir = {spool}\n"
+                    f"[domain example.org]\nmaildir_root = {root}/mail\n"
+                    "mailbox = alice\nalias = postmaster: alice\n")
+    env = dict(os.environ, FERRY_CONFIG=str(conf))
+    r = subprocess.run([str(sbin / "sendmail"), "-bv", "alice@example.org"],
+                       capture_output=True, text=True, env=env, timeout=30)
+    assert r.returncode == 0, r.stderr
+    assert "delivered to alice@example.org (Maildir" in r.stdout, r.stdout
+    r = subprocess.run([str(sbin / "mailq")], capture_output=True,
+                       text=True, env=env, timeout=30)
+    q = subprocess.run([str(sbin / "ferry"), "queue", "list"],
+                       capture_output=True, text=True, env=env, timeout=30)
+    assert (r.returncode, r.stdout, r.stderr) == \
+        (q.returncode, q.stdout, q.stderr)
+    assert "spool" in r.stderr  # it looked at the (never started) spool
+    assert make("uninstall", DESTDIR=root / "dest", **d).returncode == 0
+    assert (sbin / "newaliases").is_file()  # still the other MTA's

@@ -2,7 +2,9 @@
 mode.  The daemon stays the unprivileged `ferry` and writes through the
 owner's group; the reader here is `nobody` (Dovecot's vmail in real life).
 """
+import grp
 import os
+import pwd
 import smtplib
 import stat
 import subprocess
@@ -63,3 +65,60 @@ def test_check_config_knows_the_owner(ferry_factory, tmp_path):
     assert r.returncode == 78
     assert "[domain example.org] owner: no-such-vmail is not a user" \
         in r.stderr
+
+
+def test_mailbox_owner_overrides_the_domains(ferry_factory):
+    """Per-user uids: one mailbox is `daemon`'s, the domain's others stay
+    the daemon's own (no domain owner) — each reader reads only its own."""
+    f = ferry_factory(extra=["mailbox_owner = alice: daemon:daemon",
+                             "mode = 2770"])
+    with smtplib.SMTP("127.0.0.1", f.port, timeout=30) as s:
+        s.sendmail("x@b.example", ["alice@example.test", "bob@example.test"],
+                   b"Subject: per mailbox\r\n\r\nx\r\n")
+    alice = f.wait_maildir("alice", 1)
+    bob = f.wait_maildir("bob", 1)
+    assert len(alice) == 1 and len(bob) == 1
+    daemon = (pwd.getpwnam("daemon").pw_uid, grp.getgrnam("daemon").gr_gid)
+    for d in ("", "/new", "/cur", "/tmp"):
+        st = os.stat(os.path.join(f.maildir_root, "alice") + d)
+        assert (st.st_uid, st.st_gid) == daemon, d
+        assert stat.S_IMODE(st.st_mode) == 0o2770, d
+    assert os.stat(alice[0]).st_gid == daemon[1]
+    st = os.stat(os.path.join(f.maildir_root, "bob"))
+    assert (st.st_uid, stat.S_IMODE(st.st_mode)) == \
+        (f_daemon_uid(f), 0o700)
+    as_daemon = ["setpriv", f"--reuid={daemon[0]}", f"--regid={daemon[1]}",
+                 "--clear-groups"]
+    r = subprocess.run(as_daemon + ["cat", alice[0]], capture_output=True)
+    assert r.returncode == 0 and b"Subject: per mailbox" in r.stdout
+    r = subprocess.run(as_daemon + ["cat", bob[0]], capture_output=True)
+    assert r.returncode != 0
+    # A restart keeps alice's Maildir hers (the daemon's tree walk skips it).
+    f.stop()
+    f.start()
+    assert os.stat(alice[0]).st_gid == daemon[1]
+    assert os.stat(os.path.join(f.maildir_root, "alice")).st_uid == daemon[0]
+
+
+def f_daemon_uid(f):
+    return pwd.getpwnam(f.settings.get("user", "ferry")).pw_uid
+
+
+def test_check_config_knows_the_mailbox_owner(tmp_path):
+    conf = tmp_path / "o.conf"
+    conf.write_text("[domain example.org]\nmaildir_root = m\nmailbox = a\n"
+                    "alias = postmaster: a\nmailbox_owner = b: daemon\n"
+                    "mailbox_owner = a: no-such-vmail\n")
+    r = subprocess.run([FERRY, "check-config", str(conf)],
+                       capture_output=True, text=True)
+    assert r.returncode == 78
+    assert ":5: mailbox_owner: 'b' is not a mailbox of example.org" \
+        in r.stderr, r.stderr
+    conf.write_text("[domain example.org]\nmaildir_root = m\nmailbox = a\n"
+                    "alias = postmaster: a\n"
+                    "mailbox_owner = a: no-such-vmail\n")
+    r = subprocess.run([FERRY, "check-config", str(conf)],
+                       capture_output=True, text=True)
+    assert r.returncode == 78
+    assert "[domain example.org] mailbox_owner: no-such-vmail is not a " \
+        "user" in r.stderr, r.stderr

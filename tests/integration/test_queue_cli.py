@@ -357,3 +357,57 @@ def test_bulk_delete_by_filter(ferry_factory):
     assert queue(f, "delete", "--all-deferred", ids["a@remote.test"]) \
         .returncode == EX_USAGE
     assert queue(f, "list", "--all-deferred").returncode == EX_USAGE
+
+
+def test_mailq_for_unprivileged_users(ferry_factory):
+    """Any user lists the queue (envelopes only, as Postfix's showq), through
+    the daemon's showq socket; the message itself and the queue commands
+    stay root's."""
+    f = ferry_factory(**relay_settings())
+    m = submit_remote(f)
+    held = sendmail(f, ["-f", "alice@example.test", "dora@remote.test"],
+                    "Subject: held one\n\nsecret body\n")
+    assert held.returncode == 0
+    ids = wait_for(lambda: [x["id"] for x in queue_json(f)
+                            if x["recipients"][0]["address"] ==
+                            "dora@remote.test"])
+    assert queue(f, "hold", ids[0]).returncode == 0
+    sock = os.path.join(f.spool, "showq.sock")
+    assert os.stat(sock).st_mode & 0o777 == 0o666
+    root_view = queue(f, "list").stdout.decode()
+    r = run(["queue", "--config", f.config_path, "list"], user=NOBODY)
+    out = r.stdout.decode()
+    assert r.returncode == 0, r.stderr
+    assert out == root_view  # the same summaries, from the daemon
+    assert m["id"] in out and ids[0] + "!" in out and "carl@remote.test" in out
+    assert "secret body" not in out and "Subject" not in out
+    # through the mailq name as well
+    d = tempfile.mkdtemp(prefix="ferry-names-")
+    try:
+        os.symlink(os.path.abspath(FERRY), os.path.join(d, "mailq"))
+        r = run(["--config", f.config_path], user=NOBODY,
+                argv0=os.path.join(d, "mailq"))
+        assert r.returncode == 0 and r.stdout.decode() == root_view
+    finally:
+        shutil.rmtree(d)
+    # the socket takes no command: what is written there changes nothing
+    with socket.socket(socket.AF_UNIX) as s:
+        s.connect(sock)
+        s.sendall(b"DELETE " + m["id"].encode() + b"\n")
+        assert b"Request" in s.recv(65536)
+    assert m["id"] in queue(f, "list").stdout.decode()
+    # show (the content) and JSON stay refused to nobody
+    r = run(["queue", "--config", f.config_path, "show", m["id"]],
+            user=NOBODY)
+    assert r.returncode != 0 and b"secret" not in r.stdout
+    r = run(["queue", "--config", f.config_path, "flush"], user=NOBODY)
+    assert r.returncode == 77
+
+
+def test_mailq_unprivileged_without_daemon(ferry_factory):
+    f = ferry_factory()
+    f.stop()
+    assert not os.path.exists(os.path.join(f.spool, "showq.sock"))
+    r = run(["queue", "--config", f.config_path, "list"], user=NOBODY)
+    assert r.returncode == EX_UNAVAILABLE
+    assert b"is ferry running?" in r.stderr

@@ -230,7 +230,12 @@ static const struct {
          "/s\n" DOMAIN_OK,
          "t.conf:3: smarthost_password_file: smarthost_password is set "
          "too\n"},
-        {DOMAIN_OK "mode = 2770\n", "t.conf:5: mode: only with owner\n"},
+        {DOMAIN_OK "mode = 2770\n",
+         "t.conf:5: mode: only with owner or mailbox_owner\n"},
+        {DOMAIN_OK "mailbox_owner = alice\n",
+         "t.conf:5: mailbox_owner: expected 'NAME: USER[:GROUP]'\n"},
+        {DOMAIN_OK "mailbox_owner = alice: :g\n",
+         "t.conf:5: mailbox_owner: ':g' is not USER or USER:GROUP\n"},
         {DOMAIN_OK "owner = vmail:\nmode = 0755\n",
          "t.conf:5: owner: 'vmail:' is not USER or USER:GROUP\n"
          "t.conf:6: mode: '0755' is not an octal mode giving owner and "
