@@ -236,7 +236,7 @@ def doc_examples():
     each literal display in ferry.conf(5), whose first section header is a
     ferry section."""
     sections = ("server", "tls", "auth", "relay", "limits", "timeouts",
-                "queue", "domain")
+                "queue", "policy", "milter", "metrics", "dkim", "domain")
     blocks = []
     for md in sorted(SRCDIR.glob("docs/*.md")) + [SRCDIR / "README.md"]:
         lines, start = md.read_text().splitlines(), None
