@@ -17,3 +17,15 @@ str_dup(const char *s)
 		abort();
 	return d;
 }
+
+char *
+str_ndup(const char *s, size_t n)
+{
+	char *d = malloc(n + 1);
+
+	if (d == NULL)
+		abort();
+	memcpy(d, s, n);
+	d[n] = '\0';
+	return d;
+}

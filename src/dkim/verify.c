@@ -12,6 +12,7 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
+#include "base/str.h"
 #include "dkim/dkim.h"
 #include "dkim/dkim_int.h"
 #include "dkim/verify.h"
@@ -74,18 +75,6 @@ dup_nows(const char *v, size_t vl)
 	return out;
 }
 
-static char *
-dup_n(const char *v, size_t vl)
-{
-	char *out = malloc(vl + 1);
-
-	if (out == NULL)
-		abort();
-	memcpy(out, v, vl);
-	out[vl] = '\0';
-	return out;
-}
-
 static bool
 tag_is(const char *n, size_t nl, const char *name)
 {
@@ -123,7 +112,7 @@ sig_tag(void *arg, const char *n, size_t nl, const char *v, size_t vl)
 	if (*slot != NULL)
 		return -1; /* a tag twice: permerror */
 	*slot = (slot == &s->b || slot == &s->bh) ? dup_nows(v, vl)
-	                                          : dup_n(v, vl);
+	                                          : str_ndup(v, vl);
 	return 0;
 }
 
@@ -262,11 +251,11 @@ key_tag(void *arg, const char *n, size_t nl, const char *v, size_t vl)
 	struct keyrec *r = arg;
 
 	if (tag_is(n, nl, "k") && !r->k)
-		r->k = dup_n(v, vl);
+		r->k = str_ndup(v, vl);
 	else if (tag_is(n, nl, "p") && !r->p)
 		r->p = dup_nows(v, vl);
 	else if (tag_is(n, nl, "v") && !r->v)
-		r->v = dup_n(v, vl);
+		r->v = str_ndup(v, vl);
 	return 0;
 }
 

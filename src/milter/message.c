@@ -12,18 +12,6 @@
 
 #include "base/str.h"
 
-static char *
-dup_n(const char *s, size_t n)
-{
-	char *p = malloc(n + 1);
-
-	if (p == NULL)
-		abort();
-	memcpy(p, s, n);
-	p[n] = '\0';
-	return p;
-}
-
 static void
 push_header(struct milter_message *m, size_t at, char *name, char *value)
 {
@@ -75,15 +63,15 @@ milter_message_parse(struct milter_message *m, const char *data, size_t len)
 	while (p < end && !(end - p >= 2 && p[0] == '\r' && p[1] == '\n')) {
 		if ((n = field_len(p, end, &colon)) == 0)
 			break; /* not a header field: the body starts here */
-		push_header(m, m->nh, dup_n(p, colon),
-		            dup_n(p + colon + 1, n - colon - 1));
+		push_header(m, m->nh, str_ndup(p, colon),
+		            str_ndup(p + colon + 1, n - colon - 1));
 		p += n;
 		if (end - p >= 2 && p[0] == '\r' && p[1] == '\n')
 			p += 2;
 	}
 	if (end - p >= 2 && p[0] == '\r' && p[1] == '\n')
 		p += 2;
-	m->body = dup_n(p, (size_t)(end - p));
+	m->body = str_ndup(p, (size_t)(end - p));
 	m->bodylen = (size_t)(end - p);
 }
 
