@@ -203,11 +203,15 @@ bench-bounce: $(BUILD)/libferry.a
 	$(BUILD)/bench/bounce_bench $(BOUNCE_DIR) $(BOUNCE_SECONDS)
 
 # The bounce corpus score (../shared/bounces/score.py), a report and not a
-# gate: it prints the figures and passes whenever the scorer ran.
+# gate: it prints the figures and passes whenever the scorer ran.  Its
+# per-file tally is reworded so that it is not taken for the test count.
 BOUNCE_SCORER ?= ../shared/bounces/score.py
 bounce-score: $(FERRY)
 	@if [ -x "$(BOUNCE_SCORER)" ] || [ -f "$(BOUNCE_SCORER)" ]; then \
-		python3 $(BOUNCE_SCORER) --cmd '$(CURDIR)/$(FERRY) explain --bounce --json' --jobs 2; \
+		python3 $(BOUNCE_SCORER) --cmd '$(CURDIR)/$(FERRY) explain --bounce --json' --jobs 2 \
+			> $(BUILD)/bounce-score.txt; rc=$$?; \
+		sed 's/^\([0-9]*\) passed, \([0-9]*\) failed$$/files fully matched: \1, not fully matched: \2/' \
+			$(BUILD)/bounce-score.txt; exit $$rc; \
 	else \
 		echo "bounce-score: $(BOUNCE_SCORER) not present, nothing to report"; \
 	fi
