@@ -122,5 +122,6 @@ void rule_quota(struct policy_run *r);
 /* quota.c: the usage of every mailbox with a quota, counted at start. */
 struct quota_table *quota_table_new(const struct config *cfg);
 void quota_table_free(struct quota_table *t);
+size_t quota_table_size(const struct quota_table *t);
 
 #endif

@@ -5,9 +5,9 @@
  * its Maildir (new/ and cur/, at most QUOTA_SCAN_MAX files each), then kept
  * current by local delivery, which reports each message written through
  * policy_quota_delivered() on the loop thread.  Messages removed by the
- * owner's reader are seen at the next start.  Like Dovecot's quota_grace,
- * the message that crosses the quota is delivered; the next RCPT is
- * refused (docs/policy.md says why).
+ * owner's reader are seen at the next start or `ferry policy rescan`.  Like
+ * Dovecot's quota_grace, the message that crosses the quota is delivered; the
+ * next RCPT is refused (docs/policy.md says why).
  */
 #include <dirent.h>
 #include <stdio.h>
@@ -134,6 +134,12 @@ quota_table_free(struct quota_table *t)
 		free(t->boxes[i].address);
 	free(t->boxes);
 	free(t);
+}
+
+size_t
+quota_table_size(const struct quota_table *t)
+{
+	return t->n;
 }
 
 static struct quota_box *

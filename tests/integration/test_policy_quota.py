@@ -5,7 +5,10 @@ refused, and once a message is removed from the Maildir a restart counts
 again and mail is accepted."""
 import os
 import smtplib
+import subprocess
 import time
+
+from conftest import FERRY, MAILBOXES
 
 FULL = "552 5.2.2 <{}>: Recipient address rejected: Mailbox full"
 FULL_TEMP = "452 4.2.2 <{}>: Recipient address rejected: Mailbox full"
@@ -104,3 +107,23 @@ def test_temporary_reply_option(ferry_factory):
     wait_counted(f, 1)
     assert send(f, rcpt) == FULL_TEMP.format(rcpt)
     assert len(f.maildir_files("alice")) == 1
+
+
+def test_rescan_sees_removed_messages_without_restart(ferry_factory):
+    f = ferry_factory(extra=["quota_messages = 2"])
+    rcpt = "alice@example.test"
+    for i in range(2):
+        assert send(f, rcpt) == OK
+        wait_counted(f, i + 1)
+    assert send(f, rcpt) == FULL.format(rcpt)
+    os.unlink(f.maildir_files("alice")[0])
+    # Removed, but not counted again yet.
+    assert send(f, rcpt) == FULL.format(rcpt)
+    out = subprocess.run([FERRY, "policy", "--config", f.config_path,
+                          "rescan"], capture_output=True, text=True,
+                         timeout=30)
+    assert out.returncode == 0, out.stderr
+    # Every mailbox of the domain, the disabled carol too.
+    assert out.stdout.strip() == f"{len(MAILBOXES) + 1} mailboxes counted"
+    assert send(f, rcpt) == OK
+    assert len(f.wait_maildir("alice", 2)) == 2
