@@ -67,7 +67,8 @@ quota_delivered(void *arg, const char *address, size_t size)
 {
 	struct daemon *d = arg;
 
-	policy_quota_delivered(d->policy, address, size);
+	if (d->policy != NULL)
+		policy_quota_delivered(d->policy, address, size);
 }
 
 static void
@@ -329,6 +330,7 @@ daemon_stop(struct daemon *d)
 	if (d->server)
 		smtp_server_free(d->server);
 	policy_free(d->policy);
+	d->policy = NULL; /* deliveries reported from now on are not counted */
 	if (d->control)
 		control_stop(d->control);
 	if (d->outbound)
