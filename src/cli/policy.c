@@ -121,6 +121,8 @@ run_policy(int argc, char **argv)
 		             o.ip, o.helo, *o.from ? o.from : "<>", o.to);
 	} else if (strcmp(verb, "stats") == 0) {
 		n = snprintf(line, sizeof(line), "POLICY STATS");
+	} else if (strcmp(verb, "rescan") == 0) {
+		n = snprintf(line, sizeof(line), "POLICY RESCAN");
 	} else {
 		cli_print_usage(&cli_policy, 1);
 		return EX_USAGE;
@@ -141,6 +143,7 @@ const struct cli_command cli_policy = {
         .run = run_policy,
         .summary = "refusal counters and a dry run of the policy rules",
         .usage = "usage: ferry policy [--config FILE] stats\n"
+                 "       ferry policy [--config FILE] rescan\n"
                  "       ferry policy [--config FILE] check --ip ADDRESS "
                  "--helo NAME\n"
                  "                    --from ADDRESS --to ADDRESS\n"
@@ -160,6 +163,9 @@ const struct cli_command cli_policy = {
                  "\"passed\".  Nothing\n"
                  "          is counted or recorded; no mail is sent.  "
                  "--from '' is <>.\n"
+                 "  rescan  count the Maildirs that have a quota again "
+                 "(after messages\n"
+                 "          were removed by their reader).\n"
                  "\n"
                  "Options:\n"
                  "  -c, --config FILE   the daemon's configuration (default: "

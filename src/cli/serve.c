@@ -61,6 +61,16 @@ resolve_maildir(void *arg, const char *address)
 }
 
 /* Loop thread, while the daemon runs: outbound exists. */
+/* A local delivery is durable: the mailbox's quota usage grows. */
+static void
+quota_delivered(void *arg, const char *address, size_t size)
+{
+	struct daemon *d = arg;
+
+	if (d->policy != NULL)
+		policy_quota_delivered(d->policy, address, size);
+}
+
 static void
 success_notice(void *arg, const struct envelope *env, const char *data,
                size_t len)
@@ -278,6 +288,7 @@ daemon_start(struct daemon *d)
 	if (d->outbound == NULL)
 		return EX_SOFTWARE;
 	local_delivery_on_success(d->delivery, success_notice, d);
+	local_delivery_on_delivered(d->delivery, quota_delivered, d);
 	outbound_set_dkim(d->outbound, d->dkim);
 	spool_set_queued_cb(d->spool, queued_cb, d);
 	spool_scan(d->spool, queued_cb, d);
@@ -319,6 +330,7 @@ daemon_stop(struct daemon *d)
 	if (d->server)
 		smtp_server_free(d->server);
 	policy_free(d->policy);
+	d->policy = NULL; /* deliveries reported from now on are not counted */
 	if (d->control)
 		control_stop(d->control);
 	if (d->outbound)

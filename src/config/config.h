@@ -62,6 +62,22 @@ struct config_domain {
 	char *lmtp_addr; /* socket path, or numeric address */
 	int lmtp_port;   /* 0 for a unix socket */
 	bool lmtp_some;  /* only the lmtp_mailbox ones, not every mailbox */
+	/* Mailbox quotas (0: no limit), the domain's default and overrides */
+	size_t quota;
+	int quota_messages;
+	struct config_mailbox_quota *mailbox_quotas;
+	size_t nmailbox_quotas;
+};
+
+/* The quota of one mailbox: its own, else the domain's. */
+void config_mailbox_quota(const struct config_domain *d, const char *mailbox,
+                          size_t *bytes, int *messages);
+
+/* mailbox_quota = NAME: SIZE[, MESSAGES], for one mailbox of the domain. */
+struct config_mailbox_quota {
+	char *name;   /* lower-cased mailbox */
+	size_t bytes; /* 0: no limit */
+	int messages; /* 0: no limit */
 };
 
 /* The owner of one mailbox's Maildir: its own, the domain's, or NULL. */
@@ -160,6 +176,7 @@ struct config_policy {
 	struct config_rates rate_user;      /* recipients per login */
 	struct config_rates rate_recipient; /* incoming per local recipient */
 	int rate_recipient_reply;           /* 0 too-quickly, 1 quota */
+	int quota_reply; /* 0 full (552), 1 temporary (452) */
 	bool helo_checks;
 	struct config_list access_client;    /* networks refused at connect */
 	struct config_list access_sender;    /* addresses, @domains refused */

@@ -41,6 +41,7 @@ enum opt_type {
 	OPT_EXEMPT,    /* [policy]: "RULE: item, item" */
 	OPT_DNSLISTS,  /* struct config_list of "zone" or "zone=A|A" */
 	OPT_LMTP_MBOX, /* [domain]: mailboxes delivered over LMTP */
+	OPT_MAILBOX_QUOTA, /* [domain]: "name: size[, messages]" */
 };
 
 struct config_option {

@@ -392,6 +392,73 @@ config_mailbox_owner(const struct config_domain *d, const char *mailbox)
 	return d->owner;
 }
 
+/* "SIZE[, MESSAGES]": either may be 0 (no limit). */
+static int
+parse_quota(const char *value, size_t *bytes, int *messages)
+{
+	char buf[64], *comma, *end;
+	long n;
+
+	if (snprintf(buf, sizeof(buf), "%s", value) >= (int)sizeof(buf))
+		return -1;
+	*messages = 0;
+	if ((comma = strchr(buf, ',')) != NULL) {
+		*comma = '\0';
+		n = strtol(comma + 1, &end, 10);
+		end += strspn(end, " \t");
+		if (end == comma + 1 || *end != '\0' || n < 0 || n > 1000000000)
+			return -1;
+		*messages = (int)n;
+	}
+	buf[strcspn(buf, " \t")] = '\0';
+	return value_parse_size(buf, bytes);
+}
+
+/* mailbox_quota = NAME: SIZE[, MESSAGES] */
+static int
+add_mailbox_quota(struct load_ctx *ctx, const char *value)
+{
+	struct config_domain *d = current_domain(ctx);
+	const char *colon = strchr(value, ':');
+	struct config_mailbox_quota q = {0};
+	char *name;
+
+	if (colon == NULL || parse_quota(colon + 1 + strspn(colon + 1, " \t"),
+	                                 &q.bytes, &q.messages) < 0) {
+		load_error(ctx, ctx->lineno,
+		           "mailbox_quota: expected 'NAME: SIZE[, MESSAGES]'");
+		return -1;
+	}
+	name = cfg_strdup(value);
+	name[colon - value] = '\0';
+	name[strcspn(name, " \t")] = '\0';
+	if (!config_valid_local_part(name)) {
+		bad_name(ctx, "mailbox_quota", name);
+		free(name);
+		return -1;
+	}
+	q.name = config_lower(name);
+	free(name);
+	d->mailbox_quotas =
+	        cfg_reallocarray(d->mailbox_quotas, d->nmailbox_quotas + 1,
+	                         sizeof(*d->mailbox_quotas));
+	d->mailbox_quotas[d->nmailbox_quotas++] = q;
+	return 0;
+}
+
+void
+config_mailbox_quota(const struct config_domain *d, const char *mailbox,
+                     size_t *bytes, int *messages)
+{
+	*bytes = d->quota;
+	*messages = d->quota_messages;
+	for (size_t i = 0; i < d->nmailbox_quotas; i++)
+		if (strcasecmp(d->mailbox_quotas[i].name, mailbox) == 0) {
+			*bytes = d->mailbox_quotas[i].bytes;
+			*messages = d->mailbox_quotas[i].messages;
+		}
+}
+
 static int
 set_catch_all(struct load_ctx *ctx, const char *value)
 {
@@ -426,6 +493,8 @@ domain_set(struct load_ctx *ctx, const struct config_option *opt,
 		return lmtp_mailbox_set(ctx, value);
 	case OPT_MAILBOX_OWNER:
 		return add_mailbox_owner(ctx, value);
+	case OPT_MAILBOX_QUOTA:
+		return add_mailbox_quota(ctx, value);
 	default:
 		return -1;
 	}

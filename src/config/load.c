@@ -435,6 +435,9 @@ domain_free(struct config_domain *d)
 		free(d->mailbox_owners[i].owner);
 	}
 	free(d->mailbox_owners);
+	for (i = 0; i < d->nmailbox_quotas; i++)
+		free(d->mailbox_quotas[i].name);
+	free(d->mailbox_quotas);
 }
 
 static void policy_config_free(struct config_policy *p);

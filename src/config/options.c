@@ -19,6 +19,7 @@ static const char *const tls_version_values[] = {"TLSv1.2", "TLSv1.3", NULL};
 static const char *const state_values[] = {"embedded", "redis", NULL};
 static const char *const rdns_values[] = {"off", "ptr", "fcrdns", NULL};
 static const char *const rcpt_rate_values[] = {"too-quickly", "quota", NULL};
+static const char *const quota_reply_values[] = {"full", "temporary", NULL};
 static const char *const fail_values[] = {"open", "closed", NULL};
 static const char *const milter_default_values[] = {"tempfail", "accept", NULL};
 static const char *const auth_values[] = {"none", "passwd-file", "dovecot",
@@ -572,6 +573,13 @@ const struct config_option config_options[] = {
          "provider's 450 4.7.1 Recipient address rejected: Policy "
          "Rejection- Quota Exceeded (seed 004).",
          "quota"},
+        {"policy", "quota_reply", OPT_ENUM, CFG(policy.quota_reply), "full",
+         NULL, quota_reply_values, 0, 0, false, false,
+         "How a full mailbox is refused at RCPT.",
+         "full: 552 5.2.2 <RCPT>: Recipient address rejected: Mailbox "
+         "full; temporary: 452 4.2.2 with the same text, so that the "
+         "sender retries while the owner makes room.",
+         "temporary"},
         {"policy", "helo_checks", OPT_BOOL, CFG(policy.helo_checks), "no", NULL,
          NULL, 0, 0, false, false, "Refuse a HELO/EHLO name that lies.",
          "A client outside trusted_networks that says localhost (or "
@@ -778,6 +786,25 @@ const struct config_option config_options[] = {
          "still refused.  Catch-all mailboxes attract spam; use with "
          "care.",
          "alice"},
+        /* [domain NAME]: mailbox quotas */
+        {"domain", "quota", OPT_SIZE, DOM(quota), "0", "no limit", NULL, 0, 0,
+         false, false, "Octets each Maildir of the domain may hold.",
+         "Counted over new/ and cur/ (scanned at start, then kept "
+         "current by delivery).  A mailbox at or over it refuses RCPT "
+         "with 552 5.2.2 <RCPT>: Recipient address rejected: Mailbox "
+         "full ([policy] quota_reply), as does a MAIL SIZE= larger than "
+         "what is left.  The message that crosses it is delivered "
+         "(Dovecot's quota_grace); see docs/policy.md.",
+         "1G"},
+        {"domain", "quota_messages", OPT_INT, DOM(quota_messages), "0",
+         "no limit", NULL, 0, 1000000000, false, false,
+         "Messages each Maildir of the domain may hold.",
+         "As quota, counted in files of new/ and cur/.", "10000"},
+        {"domain", "mailbox_quota", OPT_MAILBOX_QUOTA, 0, NULL, "quota", NULL,
+         0, 0, true, false, "Quota of one mailbox, NAME: SIZE[, MESSAGES].",
+         "Overrides quota and quota_messages for that mailbox; 0 is no "
+         "limit.",
+         "alice: 10G, 50000"},
         /* [domain NAME]: delivery over LMTP */
         {"domain", "lmtp", OPT_STRING, DOM(lmtp), NULL, "none", NULL, 0, 0,
          false, false,
@@ -848,6 +875,7 @@ config_type_name(const struct config_option *opt)
 	        [OPT_EXEMPT] = "exemption",
 	        [OPT_DNSLISTS] = "DNS list",
 	        [OPT_LMTP_MBOX] = "name list",
+	        [OPT_MAILBOX_QUOTA] = "quota rule",
 	};
 
 	return names[opt->type];

@@ -18,6 +18,9 @@
  * mail).  Notices still waiting when local_delivery_stop() runs after the
  * loop has ended are logged (dsn-dropped) and not sent.
  *
+ * Deliveries (address and octets) are reported the same way to
+ * on_delivered, for mailbox quotas.
+ *
  * Ownership: the strings resolve returns are freed by the worker.
  * Threads: call from the event-loop thread (enqueue is also safe from any
  * thread).  resolve and logging run on the worker thread, so resolve must
@@ -43,6 +46,9 @@ typedef char *(*local_maildir_fn)(void *arg, const char *address);
 typedef void (*local_success_fn)(void *arg, const struct envelope *env,
                                  const char *data, size_t len);
 
+/* A message of size octets is durably in address's Maildir. */
+typedef void (*local_delivered_fn)(void *arg, const char *address, size_t size);
+
 /* Errors: NULL with errno. */
 struct local_delivery *local_delivery_start(struct event_base *base,
                                             const struct config *cfg,
@@ -52,6 +58,11 @@ struct local_delivery *local_delivery_start(struct event_base *base,
 /* Where success notices go; set before the first id is enqueued. */
 void local_delivery_on_success(struct local_delivery *ld, local_success_fn fn,
                                void *arg);
+/* Where deliveries are reported (on the event-loop thread, after the
+ * batch is durable: the policy's mailbox quotas count them); set before
+ * the first id is enqueued. */
+void local_delivery_on_delivered(struct local_delivery *ld,
+                                 local_delivered_fn fn, void *arg);
 /* A message was queued (or found at startup): deliver it.  Give each id
  * once; spool_queued_cb-compatible via local_delivery_queued(). */
 void local_delivery_enqueue(struct local_delivery *ld, const char *id);

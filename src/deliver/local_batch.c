@@ -23,6 +23,7 @@
 struct done_rcpt {
 	size_t idx;
 	char *maildir;
+	size_t size; /* octets written, for the mailbox's quota */
 };
 
 struct bmsg {
@@ -137,7 +138,8 @@ struct msgdata {
 
 static int
 write_rcpt(struct local_delivery *ld, const struct bmsg *bm,
-           const struct msgdata *md, size_t i, const char *path, mode_t mode)
+           const struct msgdata *md, size_t i, const char *path, mode_t mode,
+           size_t *size)
 {
 	char hdr[2200], from[1000], to[1000];
 	struct iovec iov[2];
@@ -151,6 +153,7 @@ write_rcpt(struct local_delivery *ld, const struct bmsg *bm,
 	iov[0].iov_len = (size_t)n;
 	iov[1].iov_base = (void *)md->data;
 	iov[1].iov_len = md->len;
+	*size = iov[0].iov_len + iov[1].iov_len;
 	return maildir_write(path, bm->env.id, iov, 2, ld->do_fsync, mode);
 }
 
@@ -158,7 +161,7 @@ write_rcpt(struct local_delivery *ld, const struct bmsg *bm,
 static int
 deliver_rcpt(struct local_delivery *ld, const struct bmsg *bm,
              const struct msgdata *md, size_t i, const char *path,
-             struct sync_set *ss)
+             struct sync_set *ss, size_t *size)
 {
 	mode_t mode;
 	dev_t dev;
@@ -166,13 +169,13 @@ deliver_rcpt(struct local_delivery *ld, const struct bmsg *bm,
 
 	if (maildir_prepare(ld->cache, path, &dev, &mode) < 0)
 		return -1;
-	r = write_rcpt(ld, bm, md, i, path, mode);
+	r = write_rcpt(ld, bm, md, i, path, mode, size);
 	if (r < 0 && errno == ENOENT) {
 		/* Removed since we cached it: create it again, once. */
 		maildir_forget(ld->cache, path);
 		if (maildir_prepare(ld->cache, path, &dev, &mode) < 0)
 			return -1;
-		r = write_rcpt(ld, bm, md, i, path, mode);
+		r = write_rcpt(ld, bm, md, i, path, mode, size);
 	}
 	if (r == 0)
 		sync_set_add(ss, ld->do_fsync, dev, path);
@@ -187,7 +190,7 @@ log_deferred(const char *id, const char *to, int error)
 }
 
 static void
-add_done(struct bmsg *bm, size_t idx, char *maildir)
+add_done(struct bmsg *bm, size_t idx, char *maildir, size_t size)
 {
 	struct done_rcpt *d;
 
@@ -196,6 +199,7 @@ add_done(struct bmsg *bm, size_t idx, char *maildir)
 		abort();
 	bm->done = d;
 	d[bm->ndone].idx = idx;
+	d[bm->ndone].size = size;
 	d[bm->ndone++].maildir = maildir;
 }
 
@@ -222,15 +226,15 @@ deliver_all(struct local_delivery *ld, struct bmsg *bm,
 {
 	struct envelope_rcpt *r;
 	char *path;
-	size_t i;
+	size_t i, size;
 
 	for (i = 0; i < bm->env.nrcpts; i++) {
 		r = &bm->env.rcpts[i];
 		if (r->state != RCPT_PENDING ||
 		    (path = ld->resolve(ld->resolve_arg, r->address)) == NULL)
 			continue;
-		if (deliver_rcpt(ld, bm, md, i, path, ss) == 0) {
-			add_done(bm, i, path);
+		if (deliver_rcpt(ld, bm, md, i, path, ss, &size) == 0) {
+			add_done(bm, i, path, size);
 			continue;
 		}
 		log_deferred(bm->env.id, r->address, errno);
@@ -298,6 +302,8 @@ record(struct local_delivery *ld, struct bmsg *bm)
 		          bm->env.rcpts[idx[i]].address, "maildir",
 		          bm->done[i].maildir, "delay", delay, "message-id",
 		          bm->msgid[0] ? bm->msgid : NULL, NULL);
+		local_usage_post(ld, bm->env.rcpts[idx[i]].address,
+		                 bm->done[i].size);
 	}
 	local_notice_post(ld, &bm->env, idx, bm->ndone, bm->orig, bm->origlen);
 	/* Other workers only ever finish recipients, so "all final" in our

@@ -38,6 +38,15 @@ struct ld_notice {
 
 TAILQ_HEAD(ld_notice_list, ld_notice);
 
+/* A durable delivery on its way to the loop thread, for quotas. */
+struct ld_usage {
+	TAILQ_ENTRY(ld_usage) link;
+	char *address;
+	size_t size;
+};
+
+TAILQ_HEAD(ld_usage_list, ld_usage);
+
 struct local_delivery {
 	struct spool *sp;
 	bool do_fsync;
@@ -50,7 +59,10 @@ struct local_delivery {
 	struct ld_list ready, deferred;
 	bool stop, flush;
 	struct ld_notice_list notices; /* guarded by lock */
-	struct event *notice_ev;       /* runs them on the loop thread */
+	struct ld_usage_list usage;    /* guarded by lock */
+	struct event *notice_ev;       /* runs both on the loop thread */
+	local_delivered_fn on_delivered;
+	void *on_delivered_arg;
 	local_success_fn on_success;
 	void *on_success_arg;
 	unsigned long stat_msgs, stat_deliveries;
@@ -66,6 +78,10 @@ bool local_notice_wanted(const struct local_delivery *ld,
 void local_notice_post(struct local_delivery *ld, const struct envelope *env,
                        const size_t *idx, size_t n, const char *data,
                        size_t len);
+
+/* Worker: address got size octets, durably; told to on_delivered. */
+void local_usage_post(struct local_delivery *ld, const char *address,
+                      size_t size);
 
 /* Delivers batch; items to retry are moved to retry with their due time,
  * the others are freed. */

@@ -5,6 +5,7 @@
  * hands it to the loop thread, where the on_success callback builds and
  * queues the report (the daemon gives it to the queue manager, which does
  * the same for relayed mail).  The worker never waits for the loop.
+ * Deliveries for mailbox quotas take the same way (local_usage_post()).
  */
 #include "deliver/local_int.h"
 
@@ -26,6 +27,59 @@ local_delivery_on_success(struct local_delivery *ld, local_success_fn fn,
 	pthread_mutex_unlock(&ld->lock);
 }
 
+void
+local_delivery_on_delivered(struct local_delivery *ld, local_delivered_fn fn,
+                            void *arg)
+{
+	pthread_mutex_lock(&ld->lock);
+	ld->on_delivered = fn;
+	ld->on_delivered_arg = arg;
+	pthread_mutex_unlock(&ld->lock);
+}
+
+void
+local_usage_post(struct local_delivery *ld, const char *address, size_t size)
+{
+	struct ld_usage *u = calloc(1, sizeof(*u));
+
+	if (u == NULL || (u->address = strdup(address)) == NULL)
+		abort();
+	u->size = size;
+	pthread_mutex_lock(&ld->lock);
+	TAILQ_INSERT_TAIL(&ld->usage, u, link);
+	pthread_mutex_unlock(&ld->lock);
+	event_active(ld->notice_ev, 0, 0);
+}
+
+static void
+usage_free(struct ld_usage *u)
+{
+	free(u->address);
+	free(u);
+}
+
+/* Loop thread: every delivery posted so far goes to on_delivered. */
+static void
+usage_run(struct local_delivery *ld)
+{
+	struct ld_usage_list todo = TAILQ_HEAD_INITIALIZER(todo);
+	struct ld_usage *u;
+	local_delivered_fn fn;
+	void *fn_arg;
+
+	pthread_mutex_lock(&ld->lock);
+	TAILQ_CONCAT(&todo, &ld->usage, link);
+	fn = ld->on_delivered;
+	fn_arg = ld->on_delivered_arg;
+	pthread_mutex_unlock(&ld->lock);
+	while ((u = TAILQ_FIRST(&todo)) != NULL) {
+		TAILQ_REMOVE(&todo, u, link);
+		if (fn != NULL)
+			fn(fn_arg, u->address, u->size);
+		usage_free(u);
+	}
+}
+
 static void
 notice_free(struct ld_notice *n)
 {
@@ -44,6 +98,7 @@ notices_run(evutil_socket_t fd, short what, void *arg)
 	local_success_fn fn;
 	void *fn_arg;
 
+	usage_run(ld);
 	pthread_mutex_lock(&ld->lock);
 	TAILQ_CONCAT(&todo, &ld->notices, link);
 	fn = ld->on_success;
@@ -61,6 +116,7 @@ int
 local_notice_init(struct local_delivery *ld, struct event_base *base)
 {
 	TAILQ_INIT(&ld->notices);
+	TAILQ_INIT(&ld->usage);
 	ld->notice_ev = event_new(base, -1, 0, notices_run, ld);
 	return ld->notice_ev != NULL ? 0 : -1;
 }
@@ -69,7 +125,12 @@ void
 local_notice_fini(struct local_delivery *ld)
 {
 	struct ld_notice *n;
+	struct ld_usage *u;
 
+	while ((u = TAILQ_FIRST(&ld->usage)) != NULL) {
+		TAILQ_REMOVE(&ld->usage, u, link);
+		usage_free(u);
+	}
 	while ((n = TAILQ_FIRST(&ld->notices)) != NULL) {
 		TAILQ_REMOVE(&ld->notices, n, link);
 		log_event(LOG_LVL_WARN, "dsn-dropped", "id", n->env.id,

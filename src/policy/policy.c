@@ -33,6 +33,7 @@ const char *const policy_rule_names[PR_NRULES] = {
         [PR_RATE_SENDER] = "rate_sender",
         [PR_RATE_SENDER_DOMAIN] = "rate_sender_domain",
         [PR_RATE_RECIPIENT] = "rate_recipient",
+        [PR_MAILBOX_QUOTA] = "mailbox_quota",
 };
 
 struct rule_entry {
@@ -52,6 +53,7 @@ static const struct rule_entry rule_table[] = {
         {POLICY_RCPT, rule_access_sender},
         {POLICY_RCPT, rule_access_recipient},
         {POLICY_RCPT, rule_recipient},
+        {POLICY_RCPT, rule_quota},
         {POLICY_RCPT, rule_dnswl},
         {POLICY_RCPT, rule_dnsbl},
         {POLICY_RCPT, rule_reverse_dns},
@@ -179,6 +181,7 @@ policy_new(struct event_base *base, const struct config *cfg)
 	for (i = 0; i < cfg->policy.nexempt; i++)
 		exempt_parse(p, &cfg->policy.exempt[i]);
 	p->dns = policy_dns_new(base, cfg);
+	p->quota = quota_table_new(cfg);
 	if (cfg->policy.state == POLICY_STATE_REDIS)
 		p->state = state_redis_new(
 		        base, cfg->policy.redis_server.address,
@@ -204,6 +207,7 @@ policy_free(struct policy *p)
 		dns_resolver_free(p->dns);
 		dns_lookup_cache_clear();
 	}
+	quota_table_free(p->quota);
 	free(p->trusted.nets);
 	free(p->access_client.nets);
 	for (i = 0; i < PR_NRULES; i++)

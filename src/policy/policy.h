@@ -49,6 +49,7 @@ struct policy_facts {
 	const char *rcpt_local;
 	const char *rcpt_domain; /* "[literal]" for an address literal */
 	unsigned rcpt_accepted;  /* recipients accepted so far */
+	size_t mail_size;        /* MAIL SIZE=, 0 when not declared */
 	/* Filled by the recipient rule: where the mail goes. */
 	struct recipient_result *rcpt_result;
 	bool dry_run; /* `policy check`: count and record nothing */
@@ -86,6 +87,10 @@ struct policy_run *policy_check(struct policy *p, enum policy_stage stage,
                                 struct policy_facts *f, policy_done_fn done,
                                 void *arg);
 void policy_cancel(struct policy_run *r);
+
+/* Local delivery wrote size octets into address's Maildir: its quota
+ * usage grows (loop thread, like every call here). */
+void policy_quota_delivered(struct policy *p, const char *address, size_t size);
 
 /* Recipients per transaction for this listener and user (RCPTMAX). */
 int policy_rcpt_max(const struct config *cfg, enum listener_role role,

@@ -6,6 +6,7 @@
  *                          counting and recording nothing (FROM "<>" for
  *                          the null sender)
  *   CLOCK SECONDS          moves the policy clock forward (test_clock)
+ *   RESCAN                 counts the Maildirs with a quota again
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -159,6 +160,19 @@ control_clock(struct policy *p, const char *args, char *reply, size_t len)
 	snprintf(reply, len, "OK clock moved %ld seconds\n", secs);
 }
 
+/* What the owner deleted since the start is seen only by a new count. */
+static void
+control_rescan(struct policy *p, char *reply, size_t len)
+{
+	size_t n;
+
+	quota_table_free(p->quota);
+	p->quota = quota_table_new(p->cfg);
+	n = quota_table_size(p->quota);
+	snprintf(reply, len, "OK %zu mailbox%s counted\n", n,
+	         n == 1 ? "" : "es");
+}
+
 void
 policy_control(struct policy *p, const char *args, char *reply, size_t len,
                void (*later)(void *token, const char *text), void *token)
@@ -169,6 +183,9 @@ policy_control(struct policy *p, const char *args, char *reply, size_t len,
 		control_check(p, args + 6, reply, len, later, token);
 	else if (strncmp(args, "CLOCK ", 6) == 0)
 		control_clock(p, args + 6, reply, len);
+	else if (strcmp(args, "RESCAN") == 0)
+		control_rescan(p, reply, len);
 	else
-		snprintf(reply, len, "ERR usage: POLICY STATS|CHECK|CLOCK\n");
+		snprintf(reply, len,
+		         "ERR usage: POLICY STATS|CHECK|CLOCK|RESCAN\n");
 }

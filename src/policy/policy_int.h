@@ -36,6 +36,7 @@ enum policy_rule {
 	PR_RATE_SENDER,
 	PR_RATE_SENDER_DOMAIN,
 	PR_RATE_RECIPIENT,
+	PR_MAILBOX_QUOTA,
 	PR_NRULES,
 };
 
@@ -61,7 +62,8 @@ struct policy {
 	struct policy_nets trusted;
 	struct policy_nets access_client;
 	struct policy_exempt exempt[PR_NRULES];
-	struct dns_resolver *dns; /* NULL when no DNS rule is on */
+	struct dns_resolver *dns;  /* NULL when no DNS rule is on */
+	struct quota_table *quota; /* mailboxes with a quota */
 };
 
 struct policy_run {
@@ -115,5 +117,11 @@ void rule_reverse_dns(struct policy_run *r);
 void rule_sender_domain(struct policy_run *r);
 void rule_greylist(struct policy_run *r);
 void rule_rates(struct policy_run *r);
+void rule_quota(struct policy_run *r);
+
+/* quota.c: the usage of every mailbox with a quota, counted at start. */
+struct quota_table *quota_table_new(const struct config *cfg);
+void quota_table_free(struct quota_table *t);
+size_t quota_table_size(const struct quota_table *t);
 
 #endif

@@ -42,6 +42,7 @@ session_ask_policy(struct session *s, enum policy_stage stage,
 	        s->ask.rcpt.is_literal ? "[literal]" : s->ask.rcpt.domain;
 	f->rcpt_result = &s->ask.res;
 	f->rcpt_accepted = s->tx.rcpt_accepted;
+	f->mail_size = s->tx.mail.has_size ? s->tx.mail.size : 0;
 	f->dry_run = false;
 	s->ask.then = then;
 	s->ask.run = NULL;

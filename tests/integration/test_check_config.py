@@ -335,3 +335,22 @@ def test_lmtp_errors(tmp_path):
         "unix:/ABSOLUTE/PATH nor ADDRESS:PORT (IPv6 as [::1]:24)" in err
     # Only some mailboxes over LMTP: the others need their Maildirs.
     assert f"{path}:7: [domain c.example]: maildir_root is required" in err
+
+
+def test_mailbox_quota_errors(tmp_path):
+    path = write(tmp_path, GOOD + "quota = 1G\nquota_messages = 100\n"
+                 "mailbox_quota = alice: 10M, 50\nmailbox_quota = bob: 2G\n")
+    r = run(str(path))
+    assert r.returncode == 0, r.stderr
+    path = write(tmp_path, GOOD + "mailbox_quota = alice 10M\n"
+                 "mailbox_quota = bob: lots\n"
+                 "mailbox_quota = bob: 1M, -3\n"
+                 "quota_messages = -1\n")
+    r = run(str(path))
+    assert r.returncode == EX_CONFIG
+    err = r.stderr.splitlines()
+    expected = "mailbox_quota: expected 'NAME: SIZE[, MESSAGES]'"
+    assert f"{path}:9: {expected}" in err
+    assert f"{path}:10: {expected}" in err
+    assert f"{path}:11: {expected}" in err
+    assert any(e.startswith(f"{path}:12: quota_messages:") for e in err)
