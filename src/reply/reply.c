@@ -2,6 +2,7 @@
  * reply.c — the reply table and its one rendering routine.
  */
 #include "reply/reply.h"
+#include "reply/status.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -170,4 +171,5 @@ reply_print_markdown(FILE *out)
 		print_markdown_text(out, r->text);
 		fputs(" |\n", out);
 	}
+	status_print_markdown(out);
 }
