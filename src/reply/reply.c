@@ -10,7 +10,7 @@
 #include <event2/buffer.h>
 
 static const struct reply_def reply_table[R__COUNT] = {
-#define REPLY(id, c, e, x, t) [id] = {#id, c, e, x, t},
+#define REPLY(id, c, e, x, r, t) [id] = {#id, c, e, x, r, t},
 #include "reply/replies.def"
 #undef REPLY
 };

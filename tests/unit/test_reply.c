@@ -750,6 +750,29 @@ test_write_lines_sanitises_lines(void **state)
 	evbuffer_free(out);
 }
 
+/* A client's protocol mistake is answered with a permanent 50x/53x/555:
+ * the rows that count toward max_errors are 5yz, and no policy refusal
+ * (550-554) counts. */
+static void
+test_protocol_errors_are_5yz(void **state)
+{
+	int i, bad = 0;
+
+	(void)state;
+	for (i = 0; i < R__COUNT; i++) {
+		const struct reply_def *r = reply_def((enum reply_id)i);
+
+		if (r->err == ERR_PROTOCOL &&
+		    (r->code / 100 != 5 ||
+		     (r->code >= 550 && r->code <= 554))) {
+			print_error("%s: %d counted as a protocol error\n",
+			            r->name, r->code);
+			bad++;
+		}
+	}
+	assert_int_equal(bad, 0);
+}
+
 /* ---- the client-side status table (statuses.def) ---------------------- */
 
 static void
@@ -818,6 +841,7 @@ main(void)
 	        cmocka_unit_test(test_enhanced_in_registry),
 	        cmocka_unit_test(test_enhanced_class_matches),
 	        cmocka_unit_test(test_enhanced_null_only_where_allowed),
+	        cmocka_unit_test(test_protocol_errors_are_5yz),
 	        cmocka_unit_test(test_status_rows),
 	        cmocka_unit_test(test_status_markdown_lists_every_row),
 	        cmocka_unit_test(test_basic_code_known),
