@@ -11,7 +11,7 @@
 
 #include "base/log.h"
 #include "config/config.h"
-#include "dns/resolver_int.h"
+#include "dns/resolver.h"
 #include "metrics/metrics.h"
 #include "reply/status.h"
 #include "sched/outbound_int.h"
