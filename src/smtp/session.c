@@ -218,6 +218,8 @@ session_reply_lines(struct session *s, enum reply_id id,
 	const char *arg;
 	va_list ap;
 
+	if (tmp == NULL)
+		abort(); /* out of memory: fail-stop, see base/str.h */
 	va_start(ap, nlines);
 	arg = reply_nargs(id) > 0 ? va_arg(ap, const char *) : NULL;
 	va_end(ap);
