@@ -12,6 +12,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "base/mem.h"
 #include "relay/client_int.h"
 #include "relay/command.h"
 #include "reply/status.h"
@@ -69,10 +70,8 @@ pick_recipients(struct relay_client *c)
 {
 	const struct envelope *env = c->job->env;
 
-	c->send_idx =
-	        calloc(c->job->nrcpt ? c->job->nrcpt : 1, sizeof(*c->send_idx));
-	if (c->send_idx == NULL)
-		abort();
+	c->send_idx = xcalloc(c->job->nrcpt ? c->job->nrcpt : 1,
+	                      sizeof(*c->send_idx));
 	for (size_t i = 0; i < c->job->nrcpt; i++) {
 		size_t k = c->job->rcpt_idx[i];
 
