@@ -43,7 +43,7 @@ FERRY	 = ferry
 endif
 
 .PHONY: all check unit integration fuzz fuzz-run install uninstall clean format \
-	format-check lint lint-replies cppcheck tidy docs bench-bounce bounce-score bench-dkim \
+	format-check lint lint-replies lint-deps cppcheck tidy docs bench-bounce bounce-score bench-dkim \
 	bench-policy-mem install-systemd
 all: $(FERRY)
 
@@ -163,11 +163,15 @@ format:
 format-check:
 	clang-format --dry-run -Werror $(FORMAT_FILES)
 
-# Three independent checks; `make -k lint` reports all of them.
-lint: format-check lint-replies cppcheck tidy
+# Independent checks; `make -k lint` reports all of them.
+lint: format-check lint-replies lint-deps cppcheck tidy
 
 lint-replies:
 	FERRY_BIN=$(CURDIR)/$(FERRY) scripts/lint-replies.sh
+
+# Includes between modules follow the table in scripts/lint-deps.sh.
+lint-deps:
+	scripts/lint-deps.sh
 
 # varFuncNullUB: NULL ends log_event()'s key/value list; glibc defines NULL
 # as ((void *)0), so the platform cppcheck warns about does not apply.

@@ -7,6 +7,7 @@
 #   build           make -j2
 #   format          make format-check        (clang-format)
 #   lint-replies    make lint-replies        (scripts/lint-replies.sh)
+#   lint-deps       make lint-deps           (scripts/lint-deps.sh)
 #   cppcheck        make cppcheck
 #   tidy            make tidy        (clang-tidy, .clang-tidy)
 #   unit            make unit                (cmocka; counted per test)
@@ -127,6 +128,7 @@ fi
 
 stage format 300 make format-check
 stage lint-replies 300 make lint-replies
+stage lint-deps 300 make lint-deps
 stage cppcheck 600 make cppcheck
 stage tidy 900 make tidy
 

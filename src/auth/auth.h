@@ -65,4 +65,19 @@ void auth_request_continue(struct auth_request *req, const char *line);
 /* Forget the request; no callback after this.  Safe after completion. */
 void auth_request_free(struct auth_request *req);
 
+/* Longest login name, in bytes. */
+#define AUTH_USER_MAX 255
+
+/* SCRAM-SHA-256 iteration counts a stored key may use. */
+#define SCRAM_ITER_MIN 4096 /* RFC 7677 s4 */
+#define SCRAM_ITER_MAX 10000000
+#define SCRAM_ITER_DEFAULT 4096 /* Dovecot's default too */
+
+/*
+ * A new stored SCRAM-SHA-256 key for pw with a random salt, as a passwd
+ * file holds it after "{SCRAM-SHA-256}" (Dovecot's format), malloc'd.
+ * NULL when iter is out of range or OpenSSL fails.
+ */
+char *auth_scram_stored(const char *pw, unsigned iter);
+
 #endif

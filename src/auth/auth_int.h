@@ -27,8 +27,6 @@
 /* Longest client line accepted, in base64 characters (RFC 4954 s4 lets
  * the server limit it; 12288 is what Dovecot allows for SASL data). */
 #define AUTH_LINE_MAX 12288
-/* Longest login name, in bytes. */
-#define AUTH_USER_MAX 255
 
 /* --- b64.c ------------------------------------------------------------ */
 
@@ -47,9 +45,6 @@ char *auth_b64_encode(const unsigned char *in, size_t len);
 
 #define SCRAM_KEY_LEN 32 /* SHA-256 */
 #define SCRAM_SALT_MAX 64
-#define SCRAM_ITER_MIN 4096 /* RFC 7677 s4 */
-#define SCRAM_ITER_MAX 10000000
-#define SCRAM_ITER_DEFAULT 4096 /* Dovecot's default too */
 
 struct scram_keys {
 	unsigned iter;

@@ -11,6 +11,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/rand.h>
 #include <openssl/sha.h>
 
 #include "auth/auth_int.h"
@@ -129,5 +130,21 @@ scram_format_stored(const struct scram_keys *k)
 	free(salt);
 	free(stored);
 	free(server);
+	return out;
+}
+
+char *
+auth_scram_stored(const char *pw, unsigned iter)
+{
+	unsigned char salt[16];
+	struct scram_keys k;
+	char *out;
+
+	if (iter < SCRAM_ITER_MIN || iter > SCRAM_ITER_MAX ||
+	    RAND_bytes(salt, sizeof(salt)) != 1 ||
+	    scram_derive(pw, strlen(pw), salt, sizeof(salt), iter, &k) < 0)
+		return NULL;
+	out = scram_format_stored(&k);
+	OPENSSL_cleanse(&k, sizeof(k));
 	return out;
 }

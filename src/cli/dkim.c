@@ -24,7 +24,6 @@
 #include "cli/cli.h"
 #include "config/config.h"
 #include "dkim/dkim.h"
-#include "dkim/dkim_int.h"
 #include "dkim/verify.h"
 #include "dns/resolver.h"
 #include "sched/outbound.h"

@@ -16,9 +16,8 @@
 
 #include <crypt.h>
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 
-#include "auth/auth_int.h"
+#include "auth/auth.h"
 #include "cli/cli.h"
 
 #define PW_MAX 1024
@@ -155,8 +154,6 @@ hash_crypt(const struct scheme *s, const char *pw, unsigned long rounds)
 static char *
 hash_scram(const char *pw, unsigned long rounds)
 {
-	unsigned char salt[16];
-	struct scram_keys k;
 	char *out;
 
 	if (rounds == 0)
@@ -168,14 +165,9 @@ hash_scram(const char *pw, unsigned long rounds)
 		        SCRAM_ITER_MIN, SCRAM_ITER_MAX);
 		return NULL;
 	}
-	if (RAND_bytes(salt, sizeof(salt)) != 1 ||
-	    scram_derive(pw, strlen(pw), salt, sizeof(salt), (unsigned)rounds,
-	                 &k) < 0) {
+	out = auth_scram_stored(pw, (unsigned)rounds);
+	if (out == NULL)
 		fprintf(stderr, "ferry passwd: key derivation failed\n");
-		return NULL;
-	}
-	out = scram_format_stored(&k);
-	OPENSSL_cleanse(&k, sizeof(k));
 	return out;
 }
 

@@ -2,6 +2,7 @@
  * local.c — the local delivery worker: its queue of ids, the retry list with
  * back-off, and the thread loop that cuts the queue into batches.
  */
+#include "base/mem.h"
 #include "deliver/local_int.h"
 
 #include <errno.h>
@@ -54,8 +55,7 @@ local_delivery_enqueue(struct local_delivery *ld, const char *id)
 {
 	struct ld_item *it;
 
-	if ((it = calloc(1, sizeof(*it))) == NULL)
-		abort();
+	it = xcalloc(1, sizeof(*it));
 	snprintf(it->id, sizeof(it->id), "%s", id);
 	pthread_mutex_lock(&ld->lock);
 	TAILQ_INSERT_TAIL(&ld->ready, it, link);

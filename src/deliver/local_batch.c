@@ -4,6 +4,7 @@
  * queue.  Nothing is recorded as delivered before the sync returned, so a
  * crash at any point can only cause redelivery of this batch.
  */
+#include "base/mem.h"
 #include "deliver/local_int.h"
 
 #include <errno.h>
@@ -293,8 +294,7 @@ record(struct local_delivery *ld, struct bmsg *bm)
 	if (bm->ndone == 0)
 		return 0;
 	log_fmt_delay(bm->env.arrival, delay, sizeof(delay));
-	if ((idx = calloc(bm->ndone, sizeof(*idx))) == NULL)
-		abort();
+	idx = xcalloc(bm->ndone, sizeof(*idx));
 	for (i = 0; i < bm->ndone; i++) {
 		idx[i] = bm->done[i].idx;
 		bm->env.rcpts[idx[i]].state = RCPT_DELIVERED;

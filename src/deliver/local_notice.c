@@ -7,6 +7,7 @@
  * the same for relayed mail).  The worker never waits for the loop.
  * Deliveries for mailbox quotas take the same way (local_usage_post()).
  */
+#include "base/mem.h"
 #include "deliver/local_int.h"
 
 #include <stdlib.h>
@@ -168,8 +169,7 @@ local_notice_post(struct local_delivery *ld, const struct envelope *env,
 
 	if (data == NULL || env->sender == NULL || env->sender[0] == '\0')
 		return;
-	if ((no = calloc(1, sizeof(*no))) == NULL)
-		abort();
+	no = xcalloc(1, sizeof(*no));
 	memcpy(no->env.id, env->id, sizeof(no->env.id));
 	no->env.arrival = env->arrival;
 	no->env.sender = str_dup(env->sender);

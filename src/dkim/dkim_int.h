@@ -5,13 +5,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "dkim/dkim.h"
+
 /* Where the body starts (after the empty line), or msg + len. */
 const char *dkim_body_start(const char *msg, size_t len);
-
-/* Calls fn for each header field of msg (folded lines included, CRLF
- * excluded), top to bottom; stops when fn returns non-zero. */
-void dkim_each_field(const char *msg, size_t len,
-                     int (*fn)(void *arg, const char *f, size_t n), void *arg);
 
 /* SHA-256 of the body of msg, relaxed or simple, of at most limit octets
  * of it when limit >= 0 (l=).  Returns 0 or -1. */

@@ -18,6 +18,7 @@
  * later.  The thread never calls back into ferry: results cross a pipe and
  * are handed out by ub_process() on the loop thread.
  */
+#include "base/mem.h"
 #include "dns/resolver.h"
 
 #include <arpa/inet.h>
@@ -859,9 +860,7 @@ txt_texts(const struct ub_result *res, size_t *n)
 
 	for (*n = 0; res->data[*n] != NULL; (*n)++)
 		;
-	v = calloc(*n + 1, sizeof(*v));
-	if (v == NULL)
-		abort();
+	v = xcalloc(*n + 1, sizeof(*v));
 	for (i = 0; i < *n; i++) {
 		const unsigned char *p = (const unsigned char *)res->data[i];
 		size_t len = (size_t)res->len[i], o = 0, k = 0;

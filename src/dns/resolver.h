@@ -95,4 +95,11 @@ typedef void (*dns_txt_cb)(void *arg, enum dns_status status,
 int dns_resolve_txt(struct dns_resolver *r, const char *name, dns_txt_cb cb,
                     void *arg);
 
+/*
+ * Local data from a file: "zone NAME TYPE" lines declare local zones,
+ * other lines are records, lines starting with # are comments.  Returns -1
+ * when the file cannot be read.
+ */
+int dns_resolver_load_file(struct dns_resolver *r, const char *path);
+
 #endif

@@ -50,13 +50,6 @@ int dns_resolver_set_forwarder(struct dns_resolver *r, const char *addr);
 /* After msec, a query not yet answered ends with DNS_TEMPFAIL. */
 void dns_resolver_set_timeout(struct dns_resolver *r, unsigned msec);
 
-/*
- * Local data from a file: "zone NAME TYPE" lines declare local zones,
- * other lines are records, lines starting with # are comments.  Returns -1
- * when the file cannot be read.
- */
-int dns_resolver_load_file(struct dns_resolver *r, const char *path);
-
 /* For the other lookups of the module (lookup.c): the libunbound
  * context, configured and started, and the loop it answers on. */
 struct ub_ctx;

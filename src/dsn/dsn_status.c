@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "dsn/dsn_int.h"
+#include "reply/status.h"
 
 const char *
 dsn_action_name(enum dsn_action a)
@@ -67,13 +68,13 @@ dsn_status_code(const struct dsn_recipient *rc, char out[16])
 	}
 	switch (rc->action) {
 	case DSN_ACTION_FAILED:
-		snprintf(out, 16, "5.0.0");
+		snprintf(out, 16, "%s", status_enh(ST_PERM_OTHER));
 		break;
 	case DSN_ACTION_DELAYED:
-		snprintf(out, 16, "4.0.0");
+		snprintf(out, 16, "%s", status_enh(ST_TEMP_OTHER));
 		break;
 	default:
-		snprintf(out, 16, "2.0.0");
+		snprintf(out, 16, "%s", status_enh(ST_DELIVERED));
 		break;
 	}
 }

@@ -16,7 +16,6 @@
 #include "base/log.h"
 #include "dns/lookup.h"
 #include "dns/resolver.h"
-#include "dns/resolver_int.h"
 #include "policy/policy_int.h"
 
 #define DNS_NAME_TEXT 320

@@ -42,11 +42,17 @@ set_params(struct spool *sp, const struct config *cfg)
 static int
 start_thread(struct spool *sp)
 {
+	pthread_condattr_t ca;
 	int e;
 
 	pthread_mutex_init(&sp->lock, NULL);
 	pthread_mutex_init(&sp->finish_lock, NULL);
-	pthread_cond_init(&sp->cond, NULL);
+	/* The commit delay is a span of time: a step of the wall clock
+	 * must not stretch or cut it. */
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&sp->cond, &ca);
+	pthread_condattr_destroy(&ca);
 	STAILQ_INIT(&sp->pending);
 	STAILQ_INIT(&sp->done);
 	sp->done_ev = event_new(sp->base, -1, 0, done_event, sp);

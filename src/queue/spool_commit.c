@@ -49,7 +49,7 @@ before(const struct timespec *dl)
 {
 	struct timespec now;
 
-	clock_gettime(CLOCK_REALTIME, &now);
+	clock_gettime(CLOCK_MONOTONIC, &now);
 	return now.tv_sec < dl->tv_sec ||
 	       (now.tv_sec == dl->tv_sec && now.tv_nsec < dl->tv_nsec);
 }
@@ -73,7 +73,7 @@ wait_for_batch(struct spool *sp)
 		remove_some(sp);
 	}
 	if (sp->delay_ms > 0 && sp->npending < sp->batch_max && !sp->stop) {
-		clock_gettime(CLOCK_REALTIME, &dl);
+		clock_gettime(CLOCK_MONOTONIC, &dl);
 		dl.tv_nsec += (long)sp->delay_ms * 1000000L;
 		dl.tv_sec += dl.tv_nsec / 1000000000L;
 		dl.tv_nsec %= 1000000000L;

@@ -3,6 +3,7 @@
  * them to the state's handler, timeouts, TLS set-up, and the single,
  * deferred callback at the end (see client.h and client_int.h).
  */
+#include "base/mem.h"
 #include "relay/client.h"
 
 #include <errno.h>
@@ -116,9 +117,8 @@ reset_for_job(struct relay_client *c, const struct relay_job *job,
 	c->nrcpt = job->nrcpt;
 	c->cb = cb;
 	c->cbarg = arg;
-	c->progress = calloc(job->nrcpt ? job->nrcpt : 1, sizeof(*c->progress));
-	if (c->progress == NULL)
-		abort();
+	c->progress =
+	        xcalloc(job->nrcpt ? job->nrcpt : 1, sizeof(*c->progress));
 	result_reset(c);
 }
 

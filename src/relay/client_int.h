@@ -18,6 +18,7 @@
 #include "relay/client.h"
 #include "relay/ehlo.h"
 #include "relay/reply_parse.h"
+#include "reply/status.h"
 
 /* RFC 5321 s4.5.3.2 timeouts, in seconds. */
 #define T_GREETING 300
@@ -157,6 +158,9 @@ void result_reset(struct relay_client *c);
 void result_copy_reply(struct relay_reply *dst, const struct reply_parsed *r);
 void result_synthetic(struct relay_reply *dst, int code, const char *enh,
                       const char *text);
+/* result_synthetic() from a row of statuses.def; text NULL is the row's. */
+void result_status(struct relay_reply *dst, enum status_id st,
+                   const char *text);
 void result_rcpt(struct relay_client *c, size_t job_pos,
                  enum relay_rcpt_outcome o, const struct reply_parsed *r);
 enum relay_stage result_stage(enum client_state st);

@@ -87,6 +87,14 @@ result_synthetic(struct relay_reply *dst, int code, const char *enh,
 	dst->text = str_dup(buf);
 }
 
+void
+result_status(struct relay_reply *dst, enum status_id st, const char *text)
+{
+	const struct status_def *d = status_def(st);
+
+	result_synthetic(dst, d->code, d->enh, text ? text : d->text);
+}
+
 /* Sets a recipient's final outcome; r NULL clears its reply. */
 void
 result_rcpt(struct relay_client *c, size_t job_pos, enum relay_rcpt_outcome o,

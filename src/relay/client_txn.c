@@ -12,8 +12,10 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "base/mem.h"
 #include "relay/client_int.h"
 #include "relay/command.h"
+#include "reply/status.h"
 
 static void result_rcpt_data(struct relay_client *c, size_t pos,
                              enum relay_rcpt_outcome o,
@@ -25,17 +27,18 @@ is_2yz(const struct reply_parsed *r)
 	return r->code / 100 == 2;
 }
 
-/* Refuses every recipient not yet answered with a reply made here. */
+/* Refuses every recipient not yet answered with a reply made here; text
+ * NULL is the status's own. */
 static void
-refuse_all(struct relay_client *c, int code, const char *enh, const char *text)
+refuse_all(struct relay_client *c, enum status_id st, const char *text)
 {
-	result_synthetic(&c->res.session_reply, code, enh, text);
+	result_status(&c->res.session_reply, st, text);
 	c->res.failed_stage = RELAY_STAGE_MAIL;
 	for (size_t i = 0; i < c->job->nrcpt; i++) {
 		if (c->progress[i] == RP_FINAL)
 			continue;
 		c->res.outcome[i] = RELAY_RCPT_REJECTED;
-		result_synthetic(&c->res.rcpt_reply[i], code, enh, text);
+		result_status(&c->res.rcpt_reply[i], st, text);
 		c->progress[i] = RP_FINAL;
 	}
 }
@@ -48,15 +51,13 @@ fits_remote(struct relay_client *c)
 
 	if (c->caps.size && c->caps.size_max > 0 &&
 	    c->job->msglen > c->caps.size_max) {
-		snprintf(text, sizeof(text),
-		         "message size exceeds remote limit (SIZE %zu)",
-		         c->caps.size_max);
-		refuse_all(c, 552, "5.3.4", text);
+		snprintf(text, sizeof(text), "%s (SIZE %zu)",
+		         status_def(ST_RELAY_SIZE)->text, c->caps.size_max);
+		refuse_all(c, ST_RELAY_SIZE, text);
 		return false;
 	}
 	if (c->job->env->smtputf8 && !c->caps.smtputf8) {
-		refuse_all(c, 553, "5.6.7",
-		           "remote server does not support SMTPUTF8");
+		refuse_all(c, ST_RELAY_NEED_SMTPUTF8, NULL);
 		return false;
 	}
 	return true;
@@ -69,10 +70,8 @@ pick_recipients(struct relay_client *c)
 {
 	const struct envelope *env = c->job->env;
 
-	c->send_idx =
-	        calloc(c->job->nrcpt ? c->job->nrcpt : 1, sizeof(*c->send_idx));
-	if (c->send_idx == NULL)
-		abort();
+	c->send_idx = xcalloc(c->job->nrcpt ? c->job->nrcpt : 1,
+	                      sizeof(*c->send_idx));
 	for (size_t i = 0; i < c->job->nrcpt; i++) {
 		size_t k = c->job->rcpt_idx[i];
 
@@ -81,8 +80,8 @@ pick_recipients(struct relay_client *c)
 			continue;
 		}
 		c->res.outcome[i] = RELAY_RCPT_REJECTED;
-		result_synthetic(&c->res.rcpt_reply[i], 553, "5.1.3",
-		                 "recipient address not usable in RCPT TO");
+		result_status(&c->res.rcpt_reply[i], ST_RELAY_RCPT_UNUSABLE,
+		              NULL);
 		c->progress[i] = RP_FINAL;
 	}
 }
@@ -121,7 +120,7 @@ txn_start(struct relay_client *c)
 		return;
 	}
 	if (env->sender == NULL || !relay_addr_ok(env->sender)) {
-		refuse_all(c, 553, "5.1.7", "sender address not usable");
+		refuse_all(c, ST_RELAY_SENDER_UNUSABLE, NULL);
 		txn_end(c);
 		return;
 	}

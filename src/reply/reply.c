@@ -2,6 +2,7 @@
  * reply.c — the reply table and its one rendering routine.
  */
 #include "reply/reply.h"
+#include "reply/status.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -9,7 +10,7 @@
 #include <event2/buffer.h>
 
 static const struct reply_def reply_table[R__COUNT] = {
-#define REPLY(id, c, e, x, t) [id] = {#id, c, e, x, t},
+#define REPLY(id, c, e, x, r, t) [id] = {#id, c, e, x, r, t},
 #include "reply/replies.def"
 #undef REPLY
 };
@@ -170,4 +171,5 @@ reply_print_markdown(FILE *out)
 		print_markdown_text(out, r->text);
 		fputs(" |\n", out);
 	}
+	status_print_markdown(out);
 }

@@ -38,8 +38,14 @@ enum reply_ctx {
 	CTX_ANY = 1 << 14,      /* any command (421, 500, 501, 503 ...) */
 };
 
+/* Whether a reply counts toward the session's max_errors; see replies.def. */
+enum reply_err {
+	ERR_NONE,     /* not the client's protocol mistake */
+	ERR_PROTOCOL, /* syntax, sequence or unknown-command error */
+};
+
 enum reply_id {
-#define REPLY(id, code, enh, ctx, text) id,
+#define REPLY(id, code, enh, ctx, err, text) id,
 #include "reply/replies.def"
 #undef REPLY
 	R__COUNT
@@ -50,6 +56,7 @@ struct reply_def {
 	int code;         /* 452 */
 	const char *enh;  /* "4.5.3", or NULL */
 	unsigned ctx;     /* enum reply_ctx bits */
+	enum reply_err err;
 	const char *text; /* may hold "%s" placeholders */
 };
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "base/log.h"
+#include "base/mem.h"
 #include "config/config.h"
 #include "dsn/dsn.h"
 #include "policy/recipient.h"
@@ -176,9 +177,7 @@ bounce_send(struct outbound *ob, struct out_msg *m)
 		          "null sender", NULL);
 		return;
 	}
-	rcpts = calloc(m->nreports, sizeof(*rcpts));
-	if (rcpts == NULL)
-		abort();
+	rcpts = xcalloc(m->nreports, sizeof(*rcpts));
 	send_kind(ob, m, DSN_ACTION_FAILED, rcpts);
 	send_kind(ob, m, DSN_ACTION_DELAYED, rcpts);
 	send_kind(ob, m, DSN_ACTION_DELIVERED, rcpts);

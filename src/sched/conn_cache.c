@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/mem.h"
 #include "config/config.h"
 #include "sched/outbound_int.h"
 
@@ -82,9 +83,7 @@ conn_cache_put(struct outbound *ob, struct relay_client *c)
 
 	if (ob->cfg->relay_conn_cache_time <= 0)
 		return; /* the client closes itself */
-	oc = calloc(1, sizeof(*oc));
-	if (oc == NULL)
-		abort();
+	oc = xcalloc(1, sizeof(*oc));
 	oc->ob = ob;
 	oc->client = c;
 	relay_client_keep(c, ob->cfg->relay_conn_cache_time, conn_closed, oc);

@@ -18,6 +18,7 @@
 #include <event2/event.h>
 
 #include "base/log.h"
+#include "base/mem.h"
 #include "dkim/dkim.h"
 #include "sched/outbound.h"
 #include "sched/outbound_int.h"
@@ -116,9 +117,7 @@ outbound_set_dkim(struct outbound *ob, const struct dkim_keys *keys)
 
 	if (dkim_keys_count(keys) == 0)
 		return;
-	sg = calloc(1, sizeof(*sg));
-	if (sg == NULL)
-		abort();
+	sg = xcalloc(1, sizeof(*sg));
 	sg->keys = keys;
 	TAILQ_INIT(&sg->todo);
 	TAILQ_INIT(&sg->done);
@@ -143,9 +142,7 @@ outbound_dkim_start(struct outbound *ob, struct out_msg *m)
 	dom = dkim_signing_domain(sg->keys, ob->cfg, &m->env, m->data, m->len);
 	if (dom == NULL)
 		return false;
-	j = calloc(1, sizeof(*j));
-	if (j == NULL)
-		abort();
+	j = xcalloc(1, sizeof(*j));
 	j->m = m;
 	j->domain = dom;
 	m->active++;

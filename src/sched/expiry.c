@@ -7,6 +7,7 @@
 
 #include "base/log.h"
 #include "config/config.h"
+#include "reply/status.h"
 #include "sched/outbound_int.h"
 
 time_t
@@ -41,17 +42,20 @@ outbound_retry_time(const struct out_msg *m, const struct outbound *ob,
 static void
 expire(struct outbound *ob, struct out_msg *m)
 {
+	const struct status_def *st = status_def(ST_EXPIRED);
+	char expired_line[128];
 	size_t i;
 
+	snprintf(expired_line, sizeof(expired_line), "%s %s", st->enh,
+	         st->text);
 	for (i = 0; i < m->env.nrcpts; i++) {
 		struct envelope_rcpt *r = &m->env.rcpts[i];
 
 		if (!outbound_rcpt_is_outbound(ob, r))
 			continue;
-		msg_add_report(m, i, DSN_ACTION_FAILED, "4.4.7", r->last_reply,
-		               NULL, "expired");
-		msg_set_state(m, i, RCPT_BOUNCED,
-		              "4.4.7 Delivery time expired");
+		msg_add_report(m, i, DSN_ACTION_FAILED, status_enh(ST_EXPIRED),
+		               r->last_reply, NULL, "expired");
+		msg_set_state(m, i, RCPT_BOUNCED, expired_line);
 		log_event(LOG_LVL_INFO, "relay-expired", "id", m->id, "to",
 		          r->address, NULL);
 	}
@@ -68,8 +72,9 @@ warn_delayed(struct outbound *ob, struct out_msg *m)
 
 		if (r->state == RCPT_DEFERRED &&
 		    outbound_rcpt_is_outbound(ob, r))
-			msg_add_report(m, i, DSN_ACTION_DELAYED, "4.4.0",
-			               r->last_reply, NULL, "undefined");
+			msg_add_report(m, i, DSN_ACTION_DELAYED,
+			               status_enh(ST_DELAYED), r->last_reply,
+			               NULL, "undefined");
 	}
 }
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "reply/status.h"
 #include "sched/outbound.h"
 #include "sched/outbound_int.h"
 
@@ -25,7 +26,8 @@ outbound_success_notice(struct outbound *ob, const struct envelope *env,
 	m.data = (char *)data;
 	m.len = len;
 	for (i = 0; i < env->nrcpts; i++)
-		msg_add_report(&m, i, DSN_ACTION_DELIVERED, "2.0.0", NULL, NULL,
+		msg_add_report(&m, i, DSN_ACTION_DELIVERED,
+		               status_enh(ST_DELIVERED), NULL, NULL,
 		               "delivered");
 	bounce_send(ob, &m);
 	msg_clear_reports(&m);

@@ -13,6 +13,7 @@
 #include "config/config.h"
 #include "explain/explain.h"
 #include "metrics/metrics.h"
+#include "reply/status.h"
 #include "sched/backoff.h"
 #include "sched/outbound_int.h"
 
@@ -176,8 +177,8 @@ delivered(struct out_job *job, size_t idx, const struct relay_result *res,
 		msg_add_report(m, idx,
 		               job->target.lmtp ? DSN_ACTION_DELIVERED
 		                                : DSN_ACTION_RELAYED,
-		               "2.0.0", rep->text, res->remote_mta,
-		               "delivered");
+		               status_enh(ST_DELIVERED), rep->text,
+		               res->remote_mta, "delivered");
 }
 
 /* A recipient the remote refused: what explain says to do about it. */
@@ -195,7 +196,9 @@ refused(struct out_job *job, size_t idx, const struct relay_result *res,
 	if (act == ACT_SPLIT_TRANSACTION && some_accepted)
 		return true; /* sent again at once, in a new transaction */
 	if (act == ACT_BOUNCE)
-		bounce(job, idx, rep->enhanced[0] ? rep->enhanced : "5.0.0",
+		bounce(job, idx,
+		       rep->enhanced[0] ? rep->enhanced
+		                        : status_enh(ST_PERM_OTHER),
 		       rep->text, res->remote_mta, rname);
 	else if (act == ACT_DELIVERED)
 		delivered(job, idx, res, rep);

@@ -11,8 +11,9 @@
 
 #include "base/log.h"
 #include "config/config.h"
-#include "dns/resolver_int.h"
+#include "dns/resolver.h"
 #include "metrics/metrics.h"
+#include "reply/status.h"
 #include "sched/outbound_int.h"
 
 static void job_connect(struct out_job *job, bool may_reuse);
@@ -97,13 +98,16 @@ mx_done(void *arg, const struct dns_mx_result *res)
 		job_connect(job, true);
 		return;
 	case DNS_NXDOMAIN:
-		result_all(job, RCPT_BOUNCED, "5.1.2", res->error, NULL);
+		result_all(job, RCPT_BOUNCED, status_enh(ST_ROUTE_NO_DOMAIN),
+		           res->error, NULL);
 		break;
 	case DNS_NULL_MX:
-		result_all(job, RCPT_BOUNCED, "5.1.10", res->error, NULL);
+		result_all(job, RCPT_BOUNCED, status_enh(ST_ROUTE_NULL_MX),
+		           res->error, NULL);
 		break;
 	default:
-		result_all(job, RCPT_DEFERRED, "4.4.3", res->error, NULL);
+		result_all(job, RCPT_DEFERRED, status_enh(ST_ROUTE_DNS_TEMP),
+		           res->error, NULL);
 		break;
 	}
 	outbound_job_done(job);
@@ -119,7 +123,8 @@ smarthost_done(void *arg, const struct dns_mx_result *res)
 
 	job->query = NULL;
 	if (res->status != DNS_OK) {
-		result_all(job, RCPT_DEFERRED, "4.4.3", res->error, NULL);
+		result_all(job, RCPT_DEFERRED, status_enh(ST_ROUTE_DNS_TEMP),
+		           res->error, NULL);
 		outbound_job_done(job);
 		return;
 	}
@@ -151,8 +156,9 @@ route_smarthost(struct out_job *job)
 	job->query = dns_resolve_host(job->ob->dns, sh->address, smarthost_done,
 	                              job);
 	if (job->query == NULL) {
-		result_all(job, RCPT_DEFERRED, "4.4.3",
-		           "resolver out of memory", NULL);
+		result_all(job, RCPT_DEFERRED,
+		           status_enh(ST_ROUTE_RESOLVER_OOM),
+		           status_def(ST_ROUTE_RESOLVER_OOM)->text, NULL);
 		outbound_job_done(job);
 	}
 }
@@ -185,16 +191,18 @@ route_job(struct out_job *job)
 		route_smarthost(job);
 		return;
 	} else if (job->dest->domain[0] == '[') {
-		result_all(job, RCPT_BOUNCED, "5.1.2",
-		           "address literals are not routed", NULL);
+		result_all(job, RCPT_BOUNCED, status_enh(ST_ROUTE_LITERAL),
+		           status_def(ST_ROUTE_LITERAL)->text, NULL);
 		outbound_job_done(job);
 		return;
 	} else {
 		job->query = dns_resolve_mx(job->ob->dns, job->dest->domain,
 		                            mx_done, job);
 		if (job->query == NULL) {
-			result_all(job, RCPT_DEFERRED, "4.4.3",
-			           "resolver out of memory", NULL);
+			result_all(job, RCPT_DEFERRED,
+			           status_enh(ST_ROUTE_RESOLVER_OOM),
+			           status_def(ST_ROUTE_RESOLVER_OOM)->text,
+			           NULL);
 			outbound_job_done(job);
 		}
 		return;
@@ -294,8 +302,9 @@ job_connect(struct out_job *job, bool may_reuse)
 	job->client = relay_client_start(job->ob->base, &job->target,
 	                                 &job->rjob, client_done, job);
 	if (job->client == NULL) {
-		result_all(job, RCPT_DEFERRED, "4.3.0",
-		           "cannot start an SMTP client", NULL);
+		result_all(job, RCPT_DEFERRED,
+		           status_enh(ST_ROUTE_CLIENT_START),
+		           status_def(ST_ROUTE_CLIENT_START)->text, NULL);
 		outbound_job_done(job);
 	}
 }
@@ -309,8 +318,9 @@ route_try_next_hop(struct out_job *job)
 		return;
 	}
 	result_all(job, RCPT_DEFERRED,
-	           job->last_failure.enhanced[0] ? job->last_failure.enhanced
-	                                         : "4.4.1",
+	           job->last_failure.enhanced[0]
+	                   ? job->last_failure.enhanced
+	                   : status_enh(ST_ROUTE_NO_ANSWER),
 	           job->last_failure.text ? job->last_failure.text
 	                                  : job->last_error,
 	           NULL);

@@ -167,14 +167,6 @@ session_log_reply(struct session *s, const char *line)
 	          "reply", line, NULL);
 }
 
-/* Syntax, sequence and unknown-command errors (max_errors). */
-static bool
-reply_is_protocol_error(int code)
-{
-	return code >= 500 && code <= 555 && code != 550 && code != 554 &&
-	       code != 552 && code != 553;
-}
-
 /*
  * Count errors toward the session's limits: protocol errors toward
  * max_errors, other permanent refusals of RCPT (unknown user, relay
@@ -184,9 +176,10 @@ reply_is_protocol_error(int code)
 static void
 session_count_reply(struct session *s, enum reply_id id)
 {
-	int code = reply_def(id)->code;
+	const struct reply_def *r = reply_def(id);
+	int code = r->code;
 
-	if (reply_is_protocol_error(code)) {
+	if (r->err == ERR_PROTOCOL) {
 		if (++s->errors >= (unsigned)s->cfg->max_errors)
 			s->too_many_errors = true;
 	} else if (code >= 500 && s->verb == VERB_RCPT) {
@@ -225,6 +218,8 @@ session_reply_lines(struct session *s, enum reply_id id,
 	const char *arg;
 	va_list ap;
 
+	if (tmp == NULL)
+		abort(); /* out of memory: fail-stop, see base/str.h */
 	va_start(ap, nlines);
 	arg = reply_nargs(id) > 0 ? va_arg(ap, const char *) : NULL;
 	va_end(ap);

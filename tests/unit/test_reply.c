@@ -20,6 +20,7 @@
 #include <event2/buffer.h>
 
 #include "reply/reply.h"
+#include "reply/status.h"
 
 /*
  * Which basic codes may answer which command.  From RFC 5321 s4.3.2
@@ -749,6 +750,89 @@ test_write_lines_sanitises_lines(void **state)
 	evbuffer_free(out);
 }
 
+/* A client's protocol mistake is answered with a permanent 50x/53x/555:
+ * the rows that count toward max_errors are 5yz, and no policy refusal
+ * (550-554) counts. */
+static void
+test_protocol_errors_are_5yz(void **state)
+{
+	int i, bad = 0;
+
+	(void)state;
+	for (i = 0; i < R__COUNT; i++) {
+		const struct reply_def *r = reply_def((enum reply_id)i);
+
+		if (r->err == ERR_PROTOCOL &&
+		    (r->code / 100 != 5 ||
+		     (r->code >= 550 && r->code <= 554))) {
+			print_error("%s: %d counted as a protocol error\n",
+			            r->name, r->code);
+			bad++;
+		}
+	}
+	assert_int_equal(bad, 0);
+}
+
+/* ---- the client-side status table (statuses.def) ---------------------- */
+
+static void
+test_status_rows(void **state)
+{
+	int i, bad = 0;
+
+	(void)state;
+	NEED_REFERENCE();
+	for (i = 0; i < ST__COUNT; i++) {
+		const struct status_def *st = status_def((enum status_id)i);
+
+		assert_memory_equal(st->name, "ST_", 3);
+		assert_non_null(status_cat_name(st->cat));
+		if (st->text == NULL || st->text[0] == '\0' ||
+		    strchr(st->text, '%') != NULL) {
+			print_error("%s: text empty or with %%\n", st->name);
+			bad++;
+		}
+		if (st->enh == NULL || !enhanced_syntax_ok(st->enh) ||
+		    !enhanced_known(st->enh)) {
+			print_error("%s: enhanced code %s is not in the IANA "
+			            "registry\n",
+			            st->name, st->enh ? st->enh : "(null)");
+			bad++;
+		}
+		if (st->code != 0 &&
+		    (!basic_known(st->code) ||
+		     (st->enh && st->enh[0] - '0' != st->code / 100))) {
+			print_error("%s: basic code %d unknown or of another "
+			            "class than %s\n",
+			            st->name, st->code, st->enh);
+			bad++;
+		}
+	}
+	assert_int_equal(bad, 0);
+}
+
+static void
+test_status_markdown_lists_every_row(void **state)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	int i;
+
+	(void)state;
+	assert_non_null(f);
+	status_print_markdown(f);
+	fclose(f);
+	for (i = 0; i < ST__COUNT; i++) {
+		char cell[64];
+
+		snprintf(cell, sizeof(cell), "| `%s` |",
+		         status_def((enum status_id)i)->name);
+		assert_non_null(strstr(buf, cell));
+	}
+	free(buf);
+}
+
 int
 main(void)
 {
@@ -757,6 +841,9 @@ main(void)
 	        cmocka_unit_test(test_enhanced_in_registry),
 	        cmocka_unit_test(test_enhanced_class_matches),
 	        cmocka_unit_test(test_enhanced_null_only_where_allowed),
+	        cmocka_unit_test(test_protocol_errors_are_5yz),
+	        cmocka_unit_test(test_status_rows),
+	        cmocka_unit_test(test_status_markdown_lists_every_row),
 	        cmocka_unit_test(test_basic_code_known),
 	        cmocka_unit_test(test_basic_code_allowed_for_ctx),
 	        cmocka_unit_test(test_text_printable),
