@@ -61,13 +61,16 @@ main(int argc, char **argv)
 
 	if (argc < 2 || msg == NULL || mkdtemp(dir) == NULL)
 		return 1;
-	len = (size_t)snprintf(msg, 8192,
-	                       "From: <bench@bench.test>\r\nTo: <1u@d1.bench>\r\n"
-	                       "Subject: bench\r\nDate: Mon, 7 Dec 2026 03:00:00 "
-	                       "+0000\r\nMessage-ID: <1@bench.test>\r\n\r\n");
+	len = (size_t)snprintf(
+	        msg, 8192,
+	        "From: <bench@bench.test>\r\nTo: <1u@d1.bench>\r\n"
+	        "Subject: bench\r\nDate: Mon, 7 Dec 2026 03:00:00 "
+	        "+0000\r\nMessage-ID: <1@bench.test>\r\n\r\n");
 	while (len < 4096 + 200) {
-		memcpy(msg + len, "0123456789012345678901234567890123456789012345"
-		                  "67890123456789012345678\r\n", 72);
+		memcpy(msg + len,
+		       "0123456789012345678901234567890123456789012345"
+		       "67890123456789012345678\r\n",
+		       72);
 		len += 72;
 	}
 	run(argv[1], dir, "rsa", msg, len);
