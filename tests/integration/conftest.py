@@ -36,6 +36,18 @@ def free_port():
     raise RuntimeError("no fresh port")
 
 
+def wait_for(cond, timeout=30, step=0.05):
+    """Poll cond until it gives a true value (returned) or timeout seconds
+    pass; then the last value it gave."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = cond()
+        if value:
+            return value
+        time.sleep(step)
+    return cond()
+
+
 def make_workdir():
     """A private directory the unprivileged daemon user can reach."""
     d = tempfile.mkdtemp(prefix="ferry-test-")

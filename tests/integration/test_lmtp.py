@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import free_port
+from conftest import free_port, wait_for
 
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
 DOVEADM = shutil.which("doveadm") or "/usr/bin/doveadm"
@@ -146,14 +146,6 @@ def send(f, rcpts, subject, body="hello over lmtp\r\n"):
                           f"Subject: {subject}\r\nFrom: demo@example.test\r\n"
                           f"\r\n{body}".encode())
 
-
-def wait_for(cond, timeout=30):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if cond():
-            return True
-        time.sleep(0.1)
-    return cond()
 
 
 def dsn_for_demo(f, timeout=30):

@@ -5,16 +5,8 @@ import signal
 import smtplib
 import time
 
-from conftest import make_workdir
+from conftest import make_workdir, wait_for
 
-
-def wait_for(pred, timeout=10):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if pred():
-            return True
-        time.sleep(0.05)
-    return pred()
 
 
 def read(path):

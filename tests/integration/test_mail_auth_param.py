@@ -16,7 +16,7 @@ import subprocess
 
 import pytest
 
-from conftest import DOMAIN, FERRY, free_port, make_workdir
+from conftest import DOMAIN, FERRY, free_port, make_workdir, wait_for
 
 
 def hashed(password, scheme):
@@ -204,13 +204,6 @@ def relay_ferry(ferry_factory, passwd, port):
         extra=["[relay]", f"transport = remote.test: 127.0.0.1:{port}",
                "retry_min = 1s", "retry_max = 2s"])
 
-
-def wait_for(cond, timeout=20):
-    import time
-    deadline = time.time() + timeout
-    while time.time() < deadline and not cond():
-        time.sleep(0.05)
-    return cond()
 
 
 @pytest.mark.parametrize("advertise", [True, False])

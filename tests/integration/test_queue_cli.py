@@ -9,7 +9,7 @@ import subprocess
 import tempfile
 import time
 
-from conftest import FERRY, free_port
+from conftest import FERRY, free_port, wait_for
 
 NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
 
@@ -38,15 +38,6 @@ def queue_json(f):
     assert r.returncode == 0, r.stderr
     return [json.loads(line) for line in r.stdout.decode().splitlines()]
 
-
-def wait_for(pred, timeout=15):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.1)
-    return pred()
 
 
 def relay_settings():

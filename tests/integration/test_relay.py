@@ -18,7 +18,7 @@ import pytest
 aiosmtpd = pytest.importorskip("aiosmtpd.controller")
 from aiosmtpd.controller import Controller  # noqa: E402
 
-from conftest import FERRY, free_port, make_workdir  # noqa: E402
+from conftest import FERRY, free_port, make_workdir, wait_for  # noqa: E402
 import subprocess  # noqa: E402
 
 
@@ -167,14 +167,6 @@ def submit(f, rcpts, subject="relay test", mail_options=(), rcpt_options=()):
                           f"\r\nbody\r\n".encode(), mail_options=mail_options,
                           rcpt_options=rcpt_options)
 
-
-def wait_for(cond, timeout=30):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if cond():
-            return True
-        time.sleep(0.1)
-    return cond()
 
 
 def dsn_in(f, timeout=30):

@@ -13,6 +13,8 @@ import time
 
 import pytest
 
+from conftest import wait_for
+
 LINGER = 3  # SESSION_CLOSE_LINGER_SECONDS in src/smtp/session_int.h
 
 
@@ -23,14 +25,6 @@ def open_fds(f):
 def disconnects(f):
     return re.findall(r"event=disconnect session=(\d+)", f.log())
 
-
-def wait_for(pred, timeout):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if pred():
-            return True
-        time.sleep(0.05)
-    return pred()
 
 
 def greeting(port):
