@@ -63,18 +63,18 @@ usage_free(struct ld_usage *u)
 static void
 usage_run(struct local_delivery *ld)
 {
-	struct ld_usage_list todo = TAILQ_HEAD_INITIALIZER(todo);
+	struct ld_usage_list posted = TAILQ_HEAD_INITIALIZER(posted);
 	struct ld_usage *u;
 	local_delivered_fn fn;
 	void *fn_arg;
 
 	pthread_mutex_lock(&ld->lock);
-	TAILQ_CONCAT(&todo, &ld->usage, link);
+	TAILQ_CONCAT(&posted, &ld->usage, link);
 	fn = ld->on_delivered;
 	fn_arg = ld->on_delivered_arg;
 	pthread_mutex_unlock(&ld->lock);
-	while ((u = TAILQ_FIRST(&todo)) != NULL) {
-		TAILQ_REMOVE(&todo, u, link);
+	while ((u = TAILQ_FIRST(&posted)) != NULL) {
+		TAILQ_REMOVE(&posted, u, link);
 		if (fn != NULL)
 			fn(fn_arg, u->address, u->size);
 		usage_free(u);
@@ -94,19 +94,19 @@ static void
 notices_run(evutil_socket_t fd, short what, void *arg)
 {
 	struct local_delivery *ld = arg;
-	struct ld_notice_list todo = TAILQ_HEAD_INITIALIZER(todo);
+	struct ld_notice_list posted = TAILQ_HEAD_INITIALIZER(posted);
 	struct ld_notice *n;
 	local_success_fn fn;
 	void *fn_arg;
 
 	usage_run(ld);
 	pthread_mutex_lock(&ld->lock);
-	TAILQ_CONCAT(&todo, &ld->notices, link);
+	TAILQ_CONCAT(&posted, &ld->notices, link);
 	fn = ld->on_success;
 	fn_arg = ld->on_success_arg;
 	pthread_mutex_unlock(&ld->lock);
-	while ((n = TAILQ_FIRST(&todo)) != NULL) {
-		TAILQ_REMOVE(&todo, n, link);
+	while ((n = TAILQ_FIRST(&posted)) != NULL) {
+		TAILQ_REMOVE(&posted, n, link);
 		if (fn != NULL)
 			fn(fn_arg, &n->env, n->data, n->len);
 		notice_free(n);
