@@ -16,11 +16,11 @@ cd "$root"
 # module: the modules it may use (base is everyone's; order as in README).
 deps='
 main:    cli
-cli:     base reply smtp policy config queue deliver explain auth tls sched dns dkim control metrics
+cli:     base reply smtp policy config queue deliver explain auth tls sched dns dkim spf control metrics
 base:
 reply:
 smtp:    base reply auth policy milter config queue tls metrics
-policy:  base reply config dns
+policy:  base reply config dns spf
 milter:  base
 config:  base
 queue:   base config
@@ -31,6 +31,7 @@ tls:     base config
 sched:   base reply policy config queue explain relay dns dkim dsn metrics
 relay:   base reply queue tls
 dns:     base
+spf:     base dns
 dkim:    base config queue
 dsn:     base reply queue explain
 control: base policy config queue smtp
