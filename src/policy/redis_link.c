@@ -356,7 +356,8 @@ link_address(const struct redis_link *l, struct sockaddr_storage *ss,
 		if (strlen(l->cfg.socket_path) >= sizeof(sun->sun_path))
 			return -1;
 		sun->sun_family = AF_UNIX;
-		strcpy(sun->sun_path, l->cfg.socket_path);
+		memcpy(sun->sun_path, l->cfg.socket_path,
+		       strlen(l->cfg.socket_path) + 1);
 		*sslen = sizeof(*sun);
 	} else if (inet_pton(AF_INET, l->cfg.host, &sin->sin_addr) == 1) {
 		sin->sin_family = AF_INET;
@@ -376,7 +377,8 @@ static void
 link_connect(struct redis_link *l)
 {
 	struct timeval tv = {l->cfg.connect_timeout_ms / 1000,
-	                     (l->cfg.connect_timeout_ms % 1000) * 1000};
+	                     (suseconds_t)(l->cfg.connect_timeout_ms % 1000) *
+	                             1000};
 	struct sockaddr_storage ss;
 	socklen_t sslen;
 	char why[512];

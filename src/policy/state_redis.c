@@ -408,7 +408,8 @@ sha1_hex(const char *text, char out[SHA1_HEX])
 {
 	static const char digits[] = "0123456789abcdef";
 	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0, i;
+	unsigned int n = 0;
+	size_t i;
 
 	if (EVP_Digest(text, strlen(text), md, &n, EVP_sha1(), NULL) != 1 ||
 	    n != 20)
@@ -417,7 +418,7 @@ sha1_hex(const char *text, char out[SHA1_HEX])
 		out[2 * i] = digits[md[i] >> 4];
 		out[2 * i + 1] = digits[md[i] & 15];
 	}
-	out[2 * n] = '\0';
+	out[2 * (size_t)n] = '\0';
 }
 
 struct state *
