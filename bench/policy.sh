@@ -2,8 +2,9 @@
 # bench/policy.sh — what the policy rules cost: workload W1 of bench/run.sh
 # with no policy rule, with every rule on and the embedded state, and with
 # every rule on and the state in Redis (a redis-server this script starts
-# on a loopback port); then the memory of 10,000 client keys in the
-# embedded state (bench/policy_mem.c).  Prints figures; it is not a test.
+# on a loopback port), plain and over TLS with a password; then the memory
+# of 10,000 client keys in the embedded state (bench/policy_mem.c).  Prints
+# figures; it is not a test.
 #
 #   bench/policy.sh                 N=20000 messages per run, RUNS=2
 #   N=5000 RUNS=1 bench/policy.sh   a quick look
@@ -20,6 +21,8 @@ ROOT=$PWD
 N=${N:-20000}
 RUNS=${RUNS:-2}
 REDIS_PORT=${REDIS_PORT:-52637}
+REDIS_TLS_PORT=${REDIS_TLS_PORT:-52638}
+MODES=${MODES:-off embedded redis redis-tls}
 OUT=${BENCH_DIR:-$ROOT/bench/out/policy-$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$OUT/state"
 chown ferry: "$OUT/state"
@@ -85,10 +88,34 @@ write_conf "$OUT/embedded.conf" "state = embedded" \
 	"state_file = $OUT/state/policy.state"
 write_conf "$OUT/redis.conf" "state = redis" \
 	"redis_server = 127.0.0.1:$REDIS_PORT"
+write_conf "$OUT/redis-tls.conf" "state = redis" \
+	"redis_server = 127.0.0.1:$REDIS_TLS_PORT" "redis_username = bench" \
+	"redis_password = b3nch" \
+	"redis_tls = yes" "redis_tls_ca_file = $OUT/tls/ca.pem"
 
+# A CA and Redis' certificate for 127.0.0.1.
+mkdir -p "$OUT/tls"
+ec=(-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes)
+openssl req -x509 "${ec[@]}" -keyout "$OUT/tls/ca.key" -out "$OUT/tls/ca.pem" \
+	-days 2 -subj "/CN=bench CA" 2>/dev/null
+openssl req "${ec[@]}" -keyout "$OUT/tls/redis.key" -out "$OUT/tls/redis.csr" \
+	-subj "/CN=redis" 2>/dev/null
+printf 'subjectAltName=IP:127.0.0.1\n' >"$OUT/tls/ext.cnf"
+openssl x509 -req -in "$OUT/tls/redis.csr" -CA "$OUT/tls/ca.pem" \
+	-CAkey "$OUT/tls/ca.key" -CAcreateserial -out "$OUT/tls/redis.pem" \
+	-days 2 -extfile "$OUT/tls/ext.cnf" 2>/dev/null
+chmod 644 "$OUT/tls/"*
+
+# One server for both: plain on REDIS_PORT without a password (the
+# default user), TLS on REDIS_TLS_PORT with a user that has one.
 start_redis() {
 	redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' \
-		--appendonly no --dir "$OUT/state" >"$OUT/redis.log" 2>&1 &
+		--appendonly no --dir "$OUT/state" \
+		--tls-port "$REDIS_TLS_PORT" --tls-auth-clients no \
+		--tls-cert-file "$OUT/tls/redis.pem" \
+		--tls-key-file "$OUT/tls/redis.key" \
+		--tls-ca-cert-file "$OUT/tls/ca.pem" \
+		--user bench on '>b3nch' '~*' '+@all' >"$OUT/redis.log" 2>&1 &
 	redis_pid=$!
 	for _ in $(seq 1 100); do
 		redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break
@@ -102,12 +129,12 @@ rate_of() { # results.tsv
 	awk -F'\t' '$1 == "W1" { print $5 }' "$1"
 }
 
-# Rounds of off, embedded, redis, so that the load of the machine at a
-# given moment weighs on all three alike.
-declare -A SUM=([off]=0 [embedded]=0 [redis]=0)
+# Rounds of every mode, so that the load of the machine at a given moment
+# weighs on all alike.
+declare -A SUM=([off]=0 [embedded]=0 [redis]=0 [redis-tls]=0)
 start_redis
 for run in $(seq 1 "$RUNS"); do
-	for mode in off embedded redis; do
+	for mode in $MODES; do
 		dir=$OUT/$mode-$run
 		POLICY_CONF=$OUT/$mode.conf BENCH_DIR=$dir N=$N WORKLOADS=W1 \
 			bench/run.sh | sed -n 's/^W1 /W1 '"$mode"' /p'
@@ -118,7 +145,7 @@ for run in $(seq 1 "$RUNS"); do
 done
 
 echo
-for mode in off embedded redis; do
+for mode in $MODES; do
 	awk -v m="$mode" -v s="${SUM[$mode]}" -v o="${SUM[off]}" -v n="$RUNS" \
 		'BEGIN { printf "%-9s %8.1f msg/s (mean of %d)  %5.3f of off\n",
 		         m, s / n, n, (o > 0 ? s / o : 0) }'

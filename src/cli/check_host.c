@@ -7,9 +7,9 @@
  *  - started as root, serve switches to `user`: it must exist and not be
  *    root (serve exits 77 otherwise);
  *  - the files the daemon reads after that switch must be readable by
- *    that user: passwd_file (re-read when it changes), smarthost_ca_file
- *    and dns_local_data are errors; cert_file and key_file, read as root
- *    at start, only warnings, since SIGHUP re-reads them as the user.
+ *    that user: passwd_file (re-read when it changes), smarthost_ca_file,
+ *    dns_local_data and the Redis TLS files are errors; cert_file and key_file,
+ * read as root at start, only warnings, since SIGHUP re-reads them as the user.
  *
  * The user checks need root, as serve does; run as another user,
  * check-config says that it skipped them.
@@ -33,6 +33,26 @@ struct read_check {
 	bool fatal;
 };
 
+/* The policy opens its Redis connection after the switch. */
+static size_t
+redis_files(const struct config_policy *p, struct read_check *out)
+{
+	size_t n = 0;
+
+	if (p->state != POLICY_STATE_REDIS || !p->redis_tls)
+		return 0;
+	if (p->redis_tls_ca_file)
+		out[n++] = (struct read_check){"[policy] redis_tls_ca_file",
+		                               p->redis_tls_ca_file, true};
+	if (p->redis_tls_cert_file)
+		out[n++] = (struct read_check){"[policy] redis_tls_cert_file",
+		                               p->redis_tls_cert_file, true};
+	if (p->redis_tls_key_file)
+		out[n++] = (struct read_check){"[policy] redis_tls_key_file",
+		                               p->redis_tls_key_file, true};
+	return n;
+}
+
 static size_t
 files_read_as_user(const struct config *cfg, struct read_check *out)
 {
@@ -49,6 +69,7 @@ files_read_as_user(const struct config *cfg, struct read_check *out)
 	if (cfg->relay_dns_local_data)
 		out[n++] = (struct read_check){"[relay] dns_local_data",
 		                               cfg->relay_dns_local_data, true};
+	n += redis_files(&cfg->policy, out + n);
 	if (cfg->tls_cert_file)
 		out[n++] = (struct read_check){"[tls] cert_file",
 		                               cfg->tls_cert_file, false};
@@ -89,7 +110,7 @@ static int
 check_readable(const struct config *cfg, const struct passwd *pw,
                const char *name)
 {
-	struct read_check files[8];
+	struct read_check files[12];
 	size_t n = files_read_as_user(cfg, files);
 	int status;
 	pid_t pid;

@@ -161,7 +161,14 @@ struct config_policy {
 	int state_save_interval; /* seconds between saves of the state */
 	bool test_clock;         /* the control socket may move the clock */
 	struct config_listener redis_server; /* state = redis */
+	char *redis_socket; /* instead of redis_server when set */
+	char *redis_username;
 	char *redis_password;
+	bool redis_tls;
+	char *redis_tls_ca_file; /* NULL: the system's CA store */
+	char *redis_tls_cert_file;
+	char *redis_tls_key_file;
+	char *redis_tls_server_name; /* NULL: the address of redis_server */
 	char *redis_prefix;
 	int redis_timeout_ms;
 	int redis_fail;                      /* 0 open, 1 closed */

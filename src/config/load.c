@@ -509,7 +509,13 @@ policy_config_free(struct config_policy *p)
 
 	free(p->state_file);
 	free(p->redis_server.address);
+	free(p->redis_socket);
+	free(p->redis_username);
 	free(p->redis_password);
+	free(p->redis_tls_ca_file);
+	free(p->redis_tls_cert_file);
+	free(p->redis_tls_key_file);
+	free(p->redis_tls_server_name);
 	free(p->redis_prefix);
 	config_list_free(&p->trusted_networks);
 	config_list_free(&p->access_client);

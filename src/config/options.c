@@ -458,16 +458,63 @@ const struct config_option config_options[] = {
         {"policy", "redis_server", OPT_HOP, CFG(policy.redis_server),
          "127.0.0.1:6379", NULL, NULL, 0, 0, false, false,
          "The Redis server of state = redis.",
-         "ADDRESS:PORT, numeric.  ferry connects at start and reconnects "
-         "by itself (once a second) when the connection is lost.  The "
-         "connection is not encrypted: keep Redis on loopback or a "
-         "private network, or behind a local TLS tunnel.",
+         "ADDRESS:PORT, numeric (IPv6 as [::1]:6379).  ferry connects at "
+         "start and reconnects by itself (once a second) when the "
+         "connection is lost.  Without redis_tls the connection is not "
+         "encrypted: keep Redis on loopback or a private network.",
          "10.0.0.5:6379"},
+        {"policy", "redis_socket", OPT_PATH, CFG(policy.redis_socket), NULL,
+         "none", NULL, 0, 0, false, false,
+         "Unix socket of the Redis server, instead of redis_server.",
+         "Redis' unixsocket; the socket must be writable by the user "
+         "ferry runs as.",
+         "/run/redis/redis-server.sock"},
+        {"policy", "redis_username", OPT_STRING, CFG(policy.redis_username),
+         NULL, "none", NULL, 0, 0, false, false,
+         "Redis ACL user sent with AUTH (Redis 6 and later).",
+         "Only with redis_password; without it AUTH names the default "
+         "user.",
+         "ferry"},
         {"policy", "redis_password", OPT_STRING, CFG(policy.redis_password),
          NULL, "none", NULL, 0, 0, false, false,
          "Password sent with AUTH after connecting to Redis.",
-         "Keep the configuration file readable by root only when set.",
+         "No question is asked before Redis accepts it; a refused AUTH is "
+         "logged and retried once a second, and meanwhile redis_fail "
+         "applies.  Keep the configuration file readable by root only "
+         "when set.",
          "s3cret"},
+        {"policy", "redis_tls", OPT_BOOL, CFG(policy.redis_tls), "no", NULL,
+         NULL, 0, 0, false, false, "Talk to Redis over TLS.",
+         "TLS 1.2 or later.  The server's certificate must chain to "
+         "redis_tls_ca_file and name redis_tls_server_name (or the "
+         "address of redis_server); otherwise nothing is sent, the "
+         "reason is logged and redis_fail applies.  Redis' tls-port, not "
+         "its port.",
+         "yes"},
+        {"policy", "redis_tls_ca_file", OPT_PATH, CFG(policy.redis_tls_ca_file),
+         NULL, "the system's CA certificates", NULL, 0, 0, false, false,
+         "CA certificates the Redis server's certificate is verified with.",
+         "PEM file, such as the one given to Redis as tls-ca-cert-file.",
+         "/etc/ferry/redis-ca.pem"},
+        {"policy", "redis_tls_cert_file", OPT_PATH,
+         CFG(policy.redis_tls_cert_file), NULL, "none", NULL, 0, 0, false,
+         false, "Client certificate presented to Redis.",
+         "PEM, with its chain.  Redis asks for one unless started with "
+         "tls-auth-clients no.",
+         "/etc/ferry/redis-client.pem"},
+        {"policy", "redis_tls_key_file", OPT_PATH,
+         CFG(policy.redis_tls_key_file), NULL, "redis_tls_cert_file", NULL, 0,
+         0, false, false, "Key of redis_tls_cert_file.",
+         "Read after ferry serve dropped its privileges: it must be "
+         "readable by the user ferry runs as.",
+         "/etc/ferry/redis-client.key"},
+        {"policy", "redis_tls_server_name", OPT_STRING,
+         CFG(policy.redis_tls_server_name), NULL, "the address of redis_server",
+         NULL, 0, 0, false, false,
+         "Name the Redis server's certificate must carry.",
+         "Also sent as SNI.  A host name or an address; with redis_socket "
+         "and no name, only the chain is checked.",
+         "redis.example.net"},
         {"policy", "redis_prefix", OPT_STRING, CFG(policy.redis_prefix),
          "ferry:", NULL, NULL, 0, 0, false, false,
          "Prefix of every Redis key ferry writes.",

@@ -12,6 +12,7 @@
 #include "dns/lookup.h"
 #include "dns/resolver.h"
 #include "policy/policy_int.h"
+#include "policy/redis_link.h"
 #include "policy/recipient.h"
 
 const char *const policy_rule_names[PR_NRULES] = {
@@ -167,6 +168,31 @@ policy_exempted(const struct policy_run *r, enum policy_rule rule)
 	return false;
 }
 
+static struct state *
+redis_state_new(struct event_base *base, const struct config *cfg,
+                struct policy *p)
+{
+	const struct config_policy *c = &cfg->policy;
+	const struct redis_link_config link = {
+	        .host = c->redis_server.address,
+	        .port = c->redis_server.port,
+	        .socket_path = c->redis_socket,
+	        .username = c->redis_username,
+	        .password = c->redis_password,
+	        .tls = c->redis_tls,
+	        .ca_file = c->redis_tls_ca_file,
+	        .cert_file = c->redis_tls_cert_file,
+	        .key_file = c->redis_tls_key_file,
+	        .server_name = c->redis_tls_server_name,
+	        /* Room for a TLS handshake, never less than a question. */
+	        .connect_timeout_ms =
+	                c->redis_timeout_ms > 2000 ? c->redis_timeout_ms : 2000,
+	};
+
+	return state_redis_new(base, &link, c->redis_prefix,
+	                       c->redis_timeout_ms, now_cb, p);
+}
+
 struct policy *
 policy_new(struct event_base *base, const struct config *cfg)
 {
@@ -183,11 +209,7 @@ policy_new(struct event_base *base, const struct config *cfg)
 	p->dns = policy_dns_new(base, cfg);
 	p->quota = quota_table_new(cfg);
 	if (cfg->policy.state == POLICY_STATE_REDIS)
-		p->state = state_redis_new(
-		        base, cfg->policy.redis_server.address,
-		        cfg->policy.redis_server.port,
-		        cfg->policy.redis_password, cfg->policy.redis_prefix,
-		        cfg->policy.redis_timeout_ms, now_cb, p);
+		p->state = redis_state_new(base, cfg, p);
 	else
 		p->state = state_mem_new(base, cfg->policy.state_file,
 		                         cfg->policy.state_save_interval,

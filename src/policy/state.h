@@ -75,12 +75,14 @@ struct state *state_mem_new(struct event_base *base, const char *file,
                             void *now_arg);
 
 /*
- * The shared backend: Redis at host:port (numeric), keys under prefix.
- * Connects at once and reconnects by itself; questions it cannot answer
- * within timeout_ms are answered STATE_UNAVAILABLE.
+ * The shared backend: Redis over a redis_link (redis_link.h: address or
+ * unix socket, password, TLS), keys under prefix.  Connects at once and
+ * reconnects by itself; questions it cannot answer within timeout_ms are
+ * answered STATE_UNAVAILABLE.
  */
-struct state *state_redis_new(struct event_base *base, const char *host,
-                              int port, const char *password,
+struct redis_link_config;
+struct state *state_redis_new(struct event_base *base,
+                              const struct redis_link_config *link,
                               const char *prefix, int timeout_ms,
                               int64_t (*now_fn)(void *arg), void *now_arg);
 

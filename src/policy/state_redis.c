@@ -3,13 +3,17 @@
  * embedded one (state.h), kept in Redis so that several ferry nodes count
  * against one set of limits.
  *
- * hiredis talks to Redis asynchronously on the daemon's libevent loop;
- * nothing here waits.  Each operation is one atomic Lua script (EVAL), so
- * a rate check over several counters is all or nothing across nodes too.
- * Every question has its own deadline (redis_timeout_ms): when it passes,
- * or while there is no connection, the caller hears STATE_UNAVAILABLE and
- * applies redis_fail; an answer that comes after its deadline is dropped.
- * A lost connection is retried once a second.
+ * The questions go over a redis_link (TCP, unix socket or TLS, AUTH
+ * first) on the daemon's libevent loop; nothing here waits.  Each
+ * operation is one atomic Lua script, so a rate check over several
+ * counters is all or nothing across nodes too.  A script is sent as
+ * EVALSHA (its SHA-1 only); when Redis does not know it yet (NOSCRIPT:
+ * a new or restarted server, SCRIPT FLUSH) the same question goes again
+ * as EVAL, which also teaches Redis the script.  Every question has its
+ * own deadline (redis_timeout_ms): when it passes, or while there is no
+ * connection, the caller hears STATE_UNAVAILABLE and applies redis_fail;
+ * an answer that comes after its deadline is dropped.  The link
+ * reconnects by itself once a second.
  *
  * Keys (after redis_prefix): a counter is a hash of slot number -> count,
  * with the slot arithmetic of state_mem.c; a record is a hash {a, b, e}
@@ -18,22 +22,21 @@
  * the nodes' test clocks and Redis' own clock never disagree about a
  * window.
  */
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <event2/event.h>
-#include <hiredis/adapters/libevent.h>
-#include <hiredis/async.h>
 #include <hiredis/hiredis.h>
+#include <openssl/evp.h>
 
 #include "base/log.h"
+#include "policy/redis_link.h"
 #include "policy/state.h"
 
-#define RECONNECT_SECONDS 1
 #define MAX_ARGS 64
+#define SHA1_HEX (2 * 20 + 1)
 
 /* KEYS: counters.  ARGV: now, amount, then window and limit per key.
  * Returns 0, or the 1-based index of the first counter over its limit. */
@@ -78,17 +81,27 @@ static const char put_script[] =
 struct state_redis {
 	struct state base;
 	struct event_base *evbase;
-	redisAsyncContext *ac; /* NULL while disconnected */
-	struct event *reconnect;
-	char *host, *password, *prefix;
-	int port, timeout_ms;
-	bool connected, logged_down;
+	struct redis_link *link;
+	char *where; /* for the log: address:port or the socket */
+	char *prefix;
+	char rate_sha[SHA1_HEX], put_sha[SHA1_HEX];
+	int timeout_ms;
+	bool logged_down;
 	int64_t (*now_fn)(void *arg);
 	void *now_arg;
 	unsigned long pending; /* questions Redis has not answered yet */
 };
 
 enum op_kind { OP_RATE, OP_GET, OP_PUT };
+
+/* Argument strings of one command, with their storage. */
+struct args {
+	const char *v[MAX_ARGS];
+	size_t len[MAX_ARGS];
+	char buf[MAX_ARGS][24];
+	char *keys[MAX_ARGS];
+	int n, nkeys;
+};
 
 /* One question: answered once, by Redis or by its deadline. */
 struct op {
@@ -100,21 +113,33 @@ struct op {
 	int64_t now;
 	struct event *deadline;
 	bool answered;
+	const char *script; /* sent as EVALSHA; the EVAL fallback's text */
+	struct args a;
 };
-
-static void redis_connect(struct state_redis *r);
 
 static void
 log_down(struct state_redis *r, const char *why)
 {
-	char port[16];
-
 	if (r->logged_down)
 		return;
 	r->logged_down = true;
-	snprintf(port, sizeof(port), "%d", r->port);
-	log_event(LOG_LVL_WARN, "policy-redis", "server", r->host, "port", port,
-	          "error", why, NULL);
+	log_event(LOG_LVL_WARN, "policy-redis", "server", r->where, "error",
+	          why, NULL);
+}
+
+static void
+link_status(void *arg, bool up, const char *why)
+{
+	struct state_redis *r = arg;
+
+	if (!up) {
+		log_down(r, why);
+		return;
+	}
+	if (r->logged_down)
+		log_event(LOG_LVL_INFO, "policy-redis", "server", r->where,
+		          "status", "connected", NULL);
+	r->logged_down = false;
 }
 
 static void
@@ -162,18 +187,46 @@ op_answer(struct op *op, enum state_status st, const redisReply *reply)
 static void
 op_free(struct op *op)
 {
+	int i;
+
 	if (op->deadline)
 		event_free(op->deadline);
+	for (i = 0; i < op->a.nkeys; i++)
+		free(op->a.keys[i]);
 	free(op);
+}
+
+static void reply_cb(void *arg, const redisReply *reply);
+
+static bool
+is_noscript(const redisReply *reply)
+{
+	return reply != NULL && reply->type == REDIS_REPLY_ERROR &&
+	       strncmp(reply->str, "NOSCRIPT", 8) == 0;
+}
+
+/* Redis does not know the script: the same question as EVAL. */
+static bool
+resend_as_eval(struct op *op)
+{
+	op->a.v[0] = "EVAL";
+	op->a.len[0] = 4;
+	op->a.v[1] = op->script;
+	op->a.len[1] = strlen(op->script);
+	op->script = NULL;
+	return redis_link_send_argv(op->r->link, op->a.n, op->a.v, op->a.len,
+	                            reply_cb, op) == 0;
 }
 
 /* Redis answered (reply NULL: the connection went away first). */
 static void
-reply_cb(redisAsyncContext *ac, void *reply_, void *privdata)
+reply_cb(void *arg, const redisReply *reply)
 {
-	struct op *op = privdata;
-	const redisReply *reply = reply_;
+	struct op *op = arg;
 
+	if (op->script && is_noscript(reply) && !op->answered &&
+	    resend_as_eval(op))
+		return;
 	op->r->pending--;
 	if (!op->answered) {
 		if (reply != NULL && reply->type == REDIS_REPLY_ERROR)
@@ -195,7 +248,7 @@ deadline_cb(evutil_socket_t fd, short what, void *arg)
 
 	log_down(op->r, "no answer within redis_timeout_ms");
 	op_answer(op, STATE_UNAVAILABLE, NULL);
-	/* The op stays until hiredis hands it back. */
+	/* The op stays until the link hands it back. */
 }
 
 static struct op *
@@ -211,17 +264,16 @@ op_new(struct state_redis *r, enum op_kind kind, int64_t now)
 	return op;
 }
 
-/* Sends EVAL; on failure answers at once (and frees). */
+/* Sends op->a; on failure answers at once (and frees). */
 static void
-op_send(struct op *op, int argc, const char **argv, const size_t *lens)
+op_send(struct op *op)
 {
 	struct state_redis *r = op->r;
 	struct timeval tv = {r->timeout_ms / 1000,
 	                     (suseconds_t)(r->timeout_ms % 1000) * 1000};
 
-	if (r->ac == NULL || !r->connected ||
-	    redisAsyncCommandArgv(r->ac, reply_cb, op, argc, argv, lens) !=
-	            REDIS_OK) {
+	if (redis_link_send_argv(r->link, op->a.n, op->a.v, op->a.len, reply_cb,
+	                         op) < 0) {
 		log_down(r, "not connected");
 		op_answer(op, STATE_UNAVAILABLE, NULL);
 		op_free(op);
@@ -231,15 +283,6 @@ op_send(struct op *op, int argc, const char **argv, const size_t *lens)
 	op->deadline = evtimer_new(r->evbase, deadline_cb, op);
 	evtimer_add(op->deadline, &tv);
 }
-
-/* Argument strings of one EVAL, with their storage. */
-struct args {
-	const char *v[MAX_ARGS];
-	size_t len[MAX_ARGS];
-	char buf[MAX_ARGS][64];
-	char *keys[MAX_ARGS];
-	int n, nkeys;
-};
 
 static void
 arg_str(struct args *a, const char *s)
@@ -266,13 +309,13 @@ arg_key(struct args *a, const struct state_redis *r, const char *key)
 	arg_str(a, k);
 }
 
+/* EVALSHA sha, remembering the script for the NOSCRIPT fallback. */
 static void
-args_free(struct args *a)
+arg_script(struct op *op, const char *sha, const char *script)
 {
-	int i;
-
-	for (i = 0; i < a->nkeys; i++)
-		free(a->keys[i]);
+	op->script = script;
+	arg_str(&op->a, "EVALSHA");
+	arg_str(&op->a, sha);
 }
 
 static void
@@ -281,26 +324,24 @@ redis_rate_hit(struct state *s, const struct state_rate *rates, size_t n,
 {
 	struct state_redis *r = (struct state_redis *)s;
 	struct op *op = op_new(r, OP_RATE, now);
-	struct args a = {0};
+	struct args *a = &op->a;
 	size_t i;
 
 	op->rate_fn = fn;
 	op->arg = arg;
 	if (n > (MAX_ARGS - 5) / 3)
 		n = (MAX_ARGS - 5) / 3;
-	arg_str(&a, "EVAL");
-	arg_str(&a, rate_script);
-	arg_num(&a, (int64_t)n);
+	arg_script(op, r->rate_sha, rate_script);
+	arg_num(a, (int64_t)n);
 	for (i = 0; i < n; i++)
-		arg_key(&a, r, rates[i].key);
-	arg_num(&a, now);
-	arg_num(&a, amount);
+		arg_key(a, r, rates[i].key);
+	arg_num(a, now);
+	arg_num(a, amount);
 	for (i = 0; i < n; i++) {
-		arg_num(&a, rates[i].window);
-		arg_num(&a, rates[i].limit);
+		arg_num(a, rates[i].window);
+		arg_num(a, rates[i].limit);
 	}
-	op_send(op, a.n, a.v, a.len);
-	args_free(&a);
+	op_send(op);
 }
 
 static void
@@ -309,17 +350,15 @@ redis_get(struct state *s, const char *key, int64_t now, state_get_fn fn,
 {
 	struct state_redis *r = (struct state_redis *)s;
 	struct op *op = op_new(r, OP_GET, now);
-	struct args a = {0};
 
 	op->get_fn = fn;
 	op->arg = arg;
-	arg_str(&a, "HMGET");
-	arg_key(&a, r, key);
-	arg_str(&a, "a");
-	arg_str(&a, "b");
-	arg_str(&a, "e");
-	op_send(op, a.n, a.v, a.len);
-	args_free(&a);
+	arg_str(&op->a, "HMGET");
+	arg_key(&op->a, r, key);
+	arg_str(&op->a, "a");
+	arg_str(&op->a, "b");
+	arg_str(&op->a, "e");
+	op_send(op);
 }
 
 static void
@@ -328,27 +367,23 @@ redis_put(struct state *s, const char *key, const int64_t v[2], int64_t expires)
 	struct state_redis *r = (struct state_redis *)s;
 	int64_t now = r->now_fn(r->now_arg);
 	struct op *op = op_new(r, OP_PUT, now);
-	struct args a = {0};
+	struct args *a = &op->a;
 
-	arg_str(&a, "EVAL");
-	arg_str(&a, put_script);
-	arg_str(&a, "1");
-	arg_key(&a, r, key);
-	arg_num(&a, v[0]);
-	arg_num(&a, v[1]);
-	arg_num(&a, expires);
-	arg_num(&a, expires > now ? expires - now : 1);
-	op_send(op, a.n, a.v, a.len);
-	args_free(&a);
+	arg_script(op, r->put_sha, put_script);
+	arg_str(a, "1");
+	arg_key(a, r, key);
+	arg_num(a, v[0]);
+	arg_num(a, v[1]);
+	arg_num(a, expires);
+	arg_num(a, expires > now ? expires - now : 1);
+	op_send(op);
 }
 
 static void
 redis_usage(struct state *s, size_t *keys, size_t *bytes)
 {
-	struct state_redis *r = (struct state_redis *)s;
-
 	/* The keys and their memory are Redis' (INFO keyspace). */
-	(void)r;
+	(void)s;
 	*keys = 0;
 	*bytes = 0;
 }
@@ -358,15 +393,8 @@ redis_free(struct state *s)
 {
 	struct state_redis *r = (struct state_redis *)s;
 
-	if (r->reconnect)
-		event_free(r->reconnect);
-	r->connected = false; /* callbacks run from here ask no more */
-	if (r->ac) {
-		r->ac->data = NULL;
-		redisAsyncFree(r->ac); /* answers what is pending */
-	}
-	free(r->host);
-	free(r->password);
+	redis_link_free(r->link); /* answers what is pending */
+	free(r->where);
 	free(r->prefix);
 	free(r);
 }
@@ -376,91 +404,45 @@ static const struct state_ops redis_ops = {
 };
 
 static void
-schedule_reconnect(struct state_redis *r)
+sha1_hex(const char *text, char out[SHA1_HEX])
 {
-	struct timeval tv = {RECONNECT_SECONDS, 0};
+	static const char digits[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+	size_t i;
 
-	r->ac = NULL;
-	r->connected = false;
-	evtimer_add(r->reconnect, &tv);
-}
-
-static void
-connect_cb(const redisAsyncContext *ac, int status)
-{
-	struct state_redis *r = ac->data;
-
-	if (r == NULL)
-		return;
-	if (status != REDIS_OK) {
-		log_down(r, ac->errstr[0] ? ac->errstr : "cannot connect");
-		schedule_reconnect(r);
-		return;
+	if (EVP_Digest(text, strlen(text), md, &n, EVP_sha1(), NULL) != 1 ||
+	    n != 20)
+		abort();
+	for (i = 0; i < n; i++) {
+		out[2 * i] = digits[md[i] >> 4];
+		out[2 * i + 1] = digits[md[i] & 15];
 	}
-	r->connected = true;
-	if (r->logged_down)
-		log_event(LOG_LVL_INFO, "policy-redis", "server", r->host,
-		          "status", "connected", NULL);
-	r->logged_down = false;
-}
-
-static void
-disconnect_cb(const redisAsyncContext *ac, int status)
-{
-	struct state_redis *r = ac->data;
-
-	if (r == NULL)
-		return;
-	log_down(r, ac->errstr[0] ? ac->errstr : "connection closed");
-	schedule_reconnect(r);
-}
-
-static void
-reconnect_cb(evutil_socket_t fd, short what, void *arg)
-{
-	redis_connect(arg);
-}
-
-static void
-redis_connect(struct state_redis *r)
-{
-	const char *argv[2] = {"AUTH", r->password};
-
-	r->ac = redisAsyncConnect(r->host, r->port);
-	if (r->ac == NULL || r->ac->err) {
-		log_down(r, r->ac ? r->ac->errstr : strerror(ENOMEM));
-		if (r->ac)
-			redisAsyncFree(r->ac);
-		schedule_reconnect(r);
-		return;
-	}
-	r->ac->data = r;
-	redisLibeventAttach(r->ac, r->evbase);
-	redisAsyncSetConnectCallback(r->ac, connect_cb);
-	redisAsyncSetDisconnectCallback(r->ac, disconnect_cb);
-	/* Queued before anything else, so it is the first command sent. */
-	if (r->password)
-		redisAsyncCommandArgv(r->ac, NULL, NULL, 2, argv, NULL);
+	out[2 * (size_t)n] = '\0';
 }
 
 struct state *
-state_redis_new(struct event_base *base, const char *host, int port,
-                const char *password, const char *prefix, int timeout_ms,
+state_redis_new(struct event_base *base, const struct redis_link_config *link,
+                const char *prefix, int timeout_ms,
                 int64_t (*now_fn)(void *arg), void *now_arg)
 {
 	struct state_redis *r = calloc(1, sizeof(*r));
+	int rc;
 
-	if (r == NULL || (r->host = strdup(host)) == NULL ||
-	    (r->prefix = strdup(prefix)) == NULL ||
-	    (password && (r->password = strdup(password)) == NULL))
+	if (r == NULL || (r->prefix = strdup(prefix)) == NULL)
+		abort();
+	rc = link->socket_path
+	             ? asprintf(&r->where, "%s", link->socket_path)
+	             : asprintf(&r->where, "%s:%d", link->host, link->port);
+	if (rc < 0)
 		abort();
 	r->base.ops = &redis_ops;
 	r->evbase = base;
-	r->port = port;
 	r->timeout_ms = timeout_ms;
 	r->now_fn = now_fn;
 	r->now_arg = now_arg;
-	r->reconnect = evtimer_new(base, reconnect_cb, r);
-	redis_connect(r);
+	sha1_hex(rate_script, r->rate_sha);
+	sha1_hex(put_script, r->put_sha);
+	r->link = redis_link_new(base, link, link_status, r);
 	return &r->base;
 }

@@ -227,6 +227,17 @@ def test_files_the_daemon_user_cannot_read(workdir):
     r = run(str(path))
     assert r.returncode == 0, r.stderr
     assert "cannot read" not in r.stderr
+    # The Redis connection is made after the switch, TLS files included.
+    ca = tmp_path / "redis-ca.pem"
+    ca.write_text(open(cert).read())
+    os.chmod(ca, 0o600)
+    path = write(tmp_path, GOOD.replace(
+        "[domain", f"[policy]\nstate = redis\nredis_tls = yes\n"
+        f"redis_tls_ca_file = {ca}\n[domain"))
+    r = run(str(path))
+    assert r.returncode == EX_CONFIG
+    assert f"[policy] redis_tls_ca_file: {ca}: user ferry cannot read " \
+        "it" in r.stderr
 
 
 # Every configuration example in the docs is valid.

@@ -2,6 +2,7 @@
 hold across both, greylisting passed on one passes on the other, and a
 Redis that goes away gives each node its configured answer (redis_fail),
 until it comes back."""
+import os
 import shutil
 import socket
 import subprocess
@@ -18,21 +19,33 @@ pytestmark = pytest.mark.skipif(REDIS is None,
 
 
 class Redis:
-    def __init__(self):
+    """A redis-server of our own: plain TCP on a loopback port by default;
+    listen() gives other listening arguments (TLS, a unix socket)."""
+
+    def __init__(self, *extra, password="t3st"):
         self.dir = make_workdir()
         self.port = free_port()
+        self.extra = list(extra)
+        self.password = password
         self.proc = None
 
+    def listen(self):
+        return ["--port", str(self.port)]
+
+    def ready(self):
+        with socket.create_connection(("127.0.0.1", self.port), 1):
+            return True
+
     def start(self):
+        auth = ["--requirepass", self.password] if self.password else []
         self.proc = subprocess.Popen(
-            [REDIS, "--port", str(self.port), "--bind", "127.0.0.1",
-             "--save", "", "--appendonly", "no", "--dir", self.dir,
-             "--requirepass", "t3st"],
+            [REDIS, *self.listen(), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", self.dir, *auth, *self.extra],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.time() + 10
         while time.time() < deadline:
             try:
-                with socket.create_connection(("127.0.0.1", self.port), 1):
+                if self.ready():
                     return self
             except OSError:
                 time.sleep(0.05)
@@ -43,13 +56,34 @@ class Redis:
             self.proc.kill()
             self.proc.wait()
 
+    def cleanup(self):
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class UnixRedis(Redis):
+    """Only a unix socket, writable by the daemon's user."""
+
+    def __init__(self, *extra, **kw):
+        super().__init__(*extra, **kw)
+        self.socket = os.path.join(self.dir, "redis.sock")
+
+    def listen(self):
+        return ["--port", "0", "--unixsocket", self.socket,
+                "--unixsocketperm", "777"]
+
+    def ready(self):
+        with socket.socket(socket.AF_UNIX) as s:
+            s.settimeout(1)
+            s.connect(self.socket)
+            return True
+
 
 @pytest.fixture
 def redis():
     r = Redis().start()
     yield r
-    r.stop()
-    shutil.rmtree(r.dir, ignore_errors=True)
+    r.cleanup()
 
 
 def node(ferry_factory, redis, *lines):
@@ -145,3 +179,26 @@ def test_redis_down_fail_open_and_closed_then_back(ferry_factory, redis):
     assert got == accepted(1)
     assert rcpt_replies(a, "z@example.net", ["u4@example.test"]) == \
         [RATE_SHORT.format("sender")]
+
+
+def test_unix_socket_and_acl_user(ferry_factory):
+    """redis_socket instead of a port, and AUTH as an ACL user: the limit
+    is counted in Redis (a second node sees it), under that user."""
+    r = UnixRedis("--user", "ferry", "on", ">p4ss", "~ferry:*", "+@all",
+                  "--user", "default", "off", password=None).start()
+    try:
+        lines = ["[policy]", "test_clock = yes", "state = redis",
+                 f"redis_socket = {r.socket}", "redis_username = ferry",
+                 "redis_password = p4ss", "redis_timeout_ms = 300",
+                 "redis_fail = closed", "rate_sender = 2/1m"]
+        a = ferry_factory(extra=lines)
+        b = ferry_factory(extra=lines)
+        assert rcpt_replies(a, "s@example.net", ["u0@example.test"]) == \
+            accepted(1)
+        assert rcpt_replies(b, "s@example.net", ["u1@example.test",
+                                                 "u2@example.test"]) == \
+            accepted(1) + [RATE_SHORT.format("sender")]
+        assert len(b.wait_maildir("u1", 1)) == 1
+        assert "event=policy-redis" not in a.log() + b.log()
+    finally:
+        r.cleanup()
