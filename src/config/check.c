@@ -4,6 +4,7 @@
  * mailbox, postmaster without a destination, and alias loops.  Doing them
  * at load time lets the recipient resolver trust what it is given.
  */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -354,6 +355,23 @@ check_origin(struct load_ctx *ctx)
 		           cfg->origin_domain);
 }
 
+/* The daemon never resolves redis_server (a blocking lookup on the loop,
+ * and a name that moves would split the shared state): numeric only. */
+static void
+check_redis_server(struct load_ctx *ctx)
+{
+	const struct config_policy *p = &ctx->cfg->policy;
+	unsigned char bin[sizeof(struct in6_addr)];
+	const char *a = p->redis_server.address;
+
+	if (p->state != POLICY_STATE_REDIS || p->redis_socket != NULL ||
+	    a == NULL)
+		return;
+	if (inet_pton(AF_INET, a, bin) != 1 && inet_pton(AF_INET6, a, bin) != 1)
+		load_error(ctx, set_line_of(ctx, "policy", "redis_server"),
+		           "redis_server: '%s' is not a numeric address", a);
+}
+
 void
 config_cross_check(struct load_ctx *ctx)
 {
@@ -363,6 +381,7 @@ config_cross_check(struct load_ctx *ctx)
 	default_auth_smtp(ctx);
 	check_smarthost(ctx);
 	check_tls_pair(ctx);
+	check_redis_server(ctx);
 	for (i = 0; i < ctx->cfg->ndomains; i++)
 		check_domain(ctx, i);
 	check_loops(ctx);

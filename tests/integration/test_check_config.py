@@ -375,3 +375,15 @@ def test_mailbox_quota_errors(tmp_path):
         "example.org" in err
     assert f"{path}:10: mailbox_quota: 'alcie' is not a mailbox of " \
         "example.org" in err
+
+
+def test_redis_server_must_be_numeric(tmp_path):
+    path = write(tmp_path, GOOD + "[policy]\nstate = redis\n"
+                 "redis_server = redis.example.org:6379\n")
+    r = run(str(path))
+    assert r.returncode == EX_CONFIG
+    assert f"{path}:11: redis_server: 'redis.example.org' is not a " \
+        "numeric address" in r.stderr.splitlines()
+    path = write(tmp_path, GOOD + "[policy]\nstate = redis\n"
+                 "redis_server = [::1]:6379\n")
+    assert run(str(path)).returncode == 0
