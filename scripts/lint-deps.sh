@@ -16,7 +16,7 @@ cd "$root"
 # module: the modules it may use (base is everyone's; order as in README).
 deps='
 main:    cli
-cli:     base reply smtp policy config queue deliver explain auth tls sched dns dkim control metrics
+cli:     base reply smtp policy config queue deliver explain auth tls sched dns dkim control metrics doctor
 base:
 reply:
 smtp:    base reply auth policy milter config queue tls metrics
@@ -35,6 +35,7 @@ dkim:    base config queue
 dsn:     base reply queue explain
 control: base cli policy config queue smtp
 metrics: base config queue
+doctor:  base config dns dkim explain relay
 '
 
 allowed() { # module -> its row, or "-" when it has none
