@@ -134,11 +134,12 @@ split_target(const char *arg, const char *dom, char *target, size_t len,
 	if (*arg == ':')
 		arg++;
 	slash = strchr(arg, '/');
-	snprintf(target, len, "%.*s",
-	         (int)(slash ? (size_t)(slash - arg) : strlen(arg)),
-	         *arg && arg != slash ? arg : dom);
-	if (slash == arg)
+	if (*arg == '\0' || arg == slash)
 		snprintf(target, len, "%s", dom);
+	else
+		snprintf(target, len, "%.*s",
+		         (int)(slash ? (size_t)(slash - arg) : strlen(arg)),
+		         arg);
 	if (slash && slash[1] != '/')
 		*cidr4 = atoi(slash + 1);
 	if (slash && (slash = strstr(slash, "//")) != NULL)
