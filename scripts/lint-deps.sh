@@ -35,7 +35,7 @@ dkim:    base config queue
 dsn:     base reply queue explain
 control: base cli policy config queue smtp
 metrics: base config queue
-doctor:  base config dns dkim explain relay
+doctor:  base reply config dns dkim explain relay
 '
 
 allowed() { # module -> its row, or "-" when it has none

@@ -52,6 +52,7 @@ struct doctor_check {
 	char *detail;       /* more lines, '\n'-separated, or NULL */
 	const char *fix;    /* what to do, or NULL */
 	const char *sample; /* key of the provider reply it leads to */
+	char *reply;        /* or the reply itself, when it names the case */
 };
 
 struct doctor_report {

@@ -46,6 +46,12 @@ sample_meaning(const char *reply, struct explain_result *r)
 	return r->provider_note ? r->provider_note : r->advice;
 }
 
+static const char *
+leads_to(const struct doctor_check *c)
+{
+	return c->reply ? c->reply : explain_sample(c->sample);
+}
+
 static void
 print_lines(FILE *out, const char *indent, const char *text)
 {
@@ -62,7 +68,7 @@ static void
 print_check(FILE *out, const struct doctor_check *c, bool colour)
 {
 	struct explain_result r;
-	const char *reply = explain_sample(c->sample);
+	const char *reply = leads_to(c);
 
 	fprintf(out, "  %s%-4s%s  %-12s %s\n",
 	        colour ? status_colour[c->status] : "", status_label[c->status],
@@ -127,7 +133,7 @@ json_details(FILE *out, const char *text)
 static void
 json_check(FILE *out, const struct doctor_check *c)
 {
-	const char *reply = explain_sample(c->sample);
+	const char *reply = leads_to(c);
 	struct explain_result r;
 
 	fputs("{", out);

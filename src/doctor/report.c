@@ -100,6 +100,7 @@ doctor_report_free(struct doctor_report *rep)
 		free(rep->checks[i].subject);
 		free(rep->checks[i].summary);
 		free(rep->checks[i].detail);
+		free(rep->checks[i].reply);
 	}
 	free(rep->checks);
 	free(rep->ip);

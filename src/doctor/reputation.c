@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/str.h"
 #include "doctor/doctor_int.h"
+#include "reply/reply.h"
 
 #define G "reputation"
 
@@ -90,6 +92,20 @@ code_counts(const char *item, const char *answer)
 	return false;
 }
 
+/* Receivers that use the list answer as ferry's own policy does (and
+ * Postfix: the seed's "blocked using zen.spamhaus.org"). */
+static void
+listed_reply(struct doctor_check *c, const char *name, const char *subject,
+             const char *zone)
+{
+	char text[512];
+
+	if (strcmp(name, "dnsbl") != 0)
+		return;
+	reply_format(text, sizeof(text), R_DNSBL_LISTED, subject, zone);
+	c->reply = str_dup(text);
+}
+
 static void
 report_answer(struct doctor *d, const char *name, const char *item,
               const char *subject, const struct doctor_answers *ans)
@@ -112,7 +128,7 @@ report_answer(struct doctor *d, const char *name, const char *item,
 			              meaning_of(zone, ans->a[i]));
 		c->fix = "find and stop what got it listed, then ask the "
 		         "list for removal on its web site";
-		c->sample = "dnsbl";
+		listed_reply(c, name, subject, zone);
 	} else if (refused || ans->status == DNS_LOOKUP_TEMPFAIL) {
 		c = doctor_add(d, G, name, subject, DOCTOR_WARN,
 		               "%s could not be checked on %s", subject, zone);

@@ -58,6 +58,13 @@ turn(struct doctor *d, struct waiter *w, unsigned timeout_ms)
 	return w->done;
 }
 
+static int
+by_text(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sorted: resolvers rotate records, reports should not change. */
 static void
 lookup_cb(void *arg, const struct dns_lookup_result *r)
 {
@@ -65,6 +72,7 @@ lookup_cb(void *arg, const struct dns_lookup_result *r)
 
 	w->ans.status = r->status;
 	copy_texts(&w->ans, (const char *const *)r->answers, r->n);
+	qsort(w->ans.a, w->ans.n, sizeof(char *), by_text);
 	w->done = true;
 }
 
