@@ -30,7 +30,7 @@ struct domain_auth {
 static void
 check_spf(struct doctor *d, const char *dom, struct domain_auth *da)
 {
-	struct doctor_spf_eval ev;
+	struct doctor_spf_eval ev = {0};
 	struct doctor_check *c;
 
 	doctor_spf_eval(d, dom, d->ip, &ev);
@@ -53,8 +53,8 @@ check_spf(struct doctor *d, const char *dom, struct domain_auth *da)
 		c->sample = "unauthenticated";
 		break;
 	case DSPF_TEMPERROR:
-		c = doctor_add(d, G, "spf", dom, DOCTOR_WARN,
-		               "the SPF lookup for %s failed", dom);
+		doctor_add(d, G, "spf", dom, DOCTOR_WARN,
+		           "the SPF lookup for %s failed", dom);
 		return;
 	case DSPF_PASS:
 		da->spf_pass = true;
@@ -130,8 +130,8 @@ check_selector(struct doctor *d, const char *kdom, const char *sel,
 	if (rec)
 		p_value(rec, got, sizeof(got));
 	if (ans.status == DNS_LOOKUP_TEMPFAIL) {
-		c = doctor_add(d, G, "dkim", name, DOCTOR_WARN,
-		               "the lookup of %s failed", name);
+		doctor_add(d, G, "dkim", name, DOCTOR_WARN,
+		           "the lookup of %s failed", name);
 	} else if (rec == NULL) {
 		c = doctor_add(d, G, "dkim", name, DOCTOR_FAIL,
 		               "selector %s of %s is not published", sel, kdom);

@@ -134,7 +134,7 @@ check_fcrdns(struct doctor *d, const struct doctor_answers *ptr)
 	c = doctor_add(d, G, "fcrdns", d->ip,
 	               st == DNS_LOOKUP_TEMPFAIL ? DOCTOR_WARN : DOCTOR_FAIL,
 	               st == DNS_LOOKUP_TEMPFAIL
-	                       ? "the forward lookup of %s failed"
+	                       ? "the forward lookup of %s (for %s) failed"
 	                       : "%s does not resolve back to %s",
 	               ptr->a[0], d->ip);
 	doctor_detail(c,
@@ -198,7 +198,7 @@ check_helo(struct doctor *d, const struct doctor_answers *ptr)
 	if (doctor_skipped(d, "helo"))
 		return;
 	if (doctor_resolves_to(d, d->helo, d->ip, &st)) {
-		if (ptr->status != DNS_LOOKUP_OK || among(ptr, d->helo)) {
+		if (ptr->n == 0 || among(ptr, d->helo)) {
 			doctor_add(d, G, "helo", d->helo, DOCTOR_PASS,
 			           "HELO name %s resolves to %s", d->helo,
 			           d->ip);
@@ -215,7 +215,7 @@ check_helo(struct doctor *d, const struct doctor_answers *ptr)
 	c = doctor_add(d, G, "helo", d->helo,
 	               st == DNS_LOOKUP_TEMPFAIL ? DOCTOR_WARN : DOCTOR_FAIL,
 	               st == DNS_LOOKUP_TEMPFAIL
-	                       ? "the lookup of HELO name %s failed"
+	                       ? "the lookup of HELO name %s (for %s) failed"
 	               : st == DNS_LOOKUP_OK
 	                       ? "HELO name %s resolves to other addresses, "
 	                         "not %s"
@@ -232,7 +232,7 @@ doctor_identity(struct doctor *d)
 	struct doctor_answers ptr = {0};
 
 	check_ptr(d, &ptr);
-	if (ptr.status == DNS_LOOKUP_OK) {
+	if (ptr.status == DNS_LOOKUP_OK && ptr.n > 0) {
 		check_fcrdns(d, &ptr);
 		check_generic(d, ptr.a[0]);
 	}

@@ -135,8 +135,8 @@ check_mx(struct doctor *d, const char *dom)
 		                 "cannot take replies or bounces");
 		break;
 	case DNS_TEMPFAIL:
-		c = doctor_add(d, G, "mx", dom, DOCTOR_WARN,
-		               "the MX lookup for %s failed", dom);
+		doctor_add(d, G, "mx", dom, DOCTOR_WARN,
+		           "the MX lookup for %s failed", dom);
 		break;
 	default:
 		c = doctor_add(d, G, "mx", dom, DOCTOR_FAIL,
