@@ -169,6 +169,13 @@ check_dkim(struct doctor *d, const char *dom, struct domain_auth *da)
 
 	if (d->cfg->dkim_key_dir)
 		keys = dkim_keys_load(d->cfg->dkim_key_dir, &why);
+	if (d->cfg->dkim_key_dir && keys == NULL) {
+		c = doctor_add(d, G, "dkim", dom, DOCTOR_WARN,
+		               "the DKIM keys cannot be read");
+		doctor_detail(c, "%s: %s", d->cfg->dkim_key_dir, why);
+		c->fix = "run doctor as root or as the server's user";
+		return;
+	}
 	kdom = keys ? dkim_keys_domain_for(keys, dom) : NULL;
 	if (kdom == NULL) {
 		c = doctor_add(d, G, "dkim", dom, DOCTOR_FAIL,
@@ -176,9 +183,8 @@ check_dkim(struct doctor *d, const char *dom, struct domain_auth *da)
 		doctor_detail(c, "%s",
 		              d->cfg->dkim_key_dir == NULL
 		                      ? "[dkim] key_dir is not set"
-		              : keys == NULL ? why
-		                             : "no key for the domain or a "
-		                               "parent in [dkim] key_dir");
+		                      : "no key for the domain or a parent in "
+		                        "[dkim] key_dir");
 		c->fix = "ferry dkim keygen --domain DOMAIN --selector "
 		         "SELECTOR, publish the record, restart";
 		c->sample = "unauthenticated";

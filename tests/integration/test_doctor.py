@@ -454,6 +454,24 @@ def test_dkim_not_configured(world):
     assert d["leads_to"]["reason"] == "authfailure"
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root for setpriv")
+def test_dkim_keys_unreadable_warns(world):
+    world.keygen("s1")
+    os.chmod(world.keys, 0o700)
+    world.write([])
+    r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534",
+                        "--clear-groups", FERRY, "doctor", "--json",
+                        "--config", str(world.conf), "--dns-data",
+                        str(world.dns), "--ip", GOOD_IP, "--skip",
+                        ",".join(AUTH + ("spf", "dmarc", "clock"))],
+                       capture_output=True, text=True, timeout=60)
+    d = [c for c in json.loads(r.stdout)["checks"]
+         if c["name"] == "dkim"][0]
+    assert d["name"] == "dkim" and d["status"] == "warn", d
+    assert d["details"] == [f"{world.keys}: cannot read the key directory"]
+    assert r.returncode == 1
+
+
 def test_dmarc_and_alignment(world):
     # The key of example.test signs for sub.example.test: aligned only
     # when alignment is relaxed.
