@@ -190,7 +190,7 @@ def world():
 
 def healthy_records(dkim_txt):
     return [
-        f"10.2.0.192.in-addr.arpa. 300 IN PTR mx.test.example.",
+        "10.2.0.192.in-addr.arpa. 300 IN PTR mx.test.example.",
         f"mx.test.example. 300 IN A {GOOD_IP}",
         f"{DOMAIN}. 300 IN MX 10 mx.example.test.",
         "mx.example.test. 300 IN A 127.0.0.1",
