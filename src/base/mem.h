@@ -12,5 +12,9 @@
 
 /* calloc(n, size); never NULL (a zero count allocates one element). */
 void *xcalloc(size_t n, size_t size);
+/* malloc(size); never NULL. */
+void *xmalloc(size_t size);
+/* realloc(p, n * size) with the multiplication checked; never NULL. */
+void *xreallocarray(void *p, size_t n, size_t size);
 
 #endif

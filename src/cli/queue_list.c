@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli/queue_int.h"
+#include "control/control.h"
 #include "queue/spool.h"
 
 struct idlist {
@@ -115,7 +116,7 @@ queue_showq(const char *spool_dir)
 	int fd, len;
 
 	len = snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/%s", spool_dir,
-	               QUEUE_SHOWQ_SOCKET);
+	               CONTROL_SHOWQ_SOCKET);
 	if (len < 0 || (size_t)len >= sizeof(sun.sun_path) ||
 	    (fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
 		return EX_OSERR;

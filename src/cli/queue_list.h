@@ -20,6 +20,4 @@ int queue_list_write(FILE *out, struct spool *sp, bool json);
  * from <spool_dir>/showq.sock copied to stdout.  An exit status. */
 int queue_showq(const char *spool_dir);
 
-#define QUEUE_SHOWQ_SOCKET "showq.sock"
-
 #endif

@@ -23,6 +23,7 @@
 #include "metrics/metrics.h"
 #include "cli/cli.h"
 #include "cli/privileges.h"
+#include "cli/queue_list.h"
 #include "config/config.h"
 #include "deliver/local.h"
 #include "dkim/dkim.h"
@@ -123,6 +124,7 @@ static const struct control_hooks ctl_hooks = {
         .enqueue_id = queued_cb,
         .forget_id = ctl_forget,
         .policy = ctl_policy,
+        .list_queue = queue_list_write,
 };
 
 /* Every queued message goes to both delivery agents; each takes the

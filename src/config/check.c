@@ -83,6 +83,18 @@ check_mailbox_owners(struct load_ctx *ctx, const struct config_domain *d)
 	}
 }
 
+/* mailbox_quota: of a mailbox of the domain; a quota on an alias or a
+ * typo would otherwise limit nothing, silently. */
+static void
+check_mailbox_quotas(struct load_ctx *ctx, const struct config_domain *d)
+{
+	for (size_t j = 0; j < d->nmailbox_quotas; j++)
+		if (config_find_mailbox(d, d->mailbox_quotas[j].name) == NULL)
+			load_error(ctx, d->mailbox_quotas[j].line,
+			           "mailbox_quota: '%s' is not a mailbox of %s",
+			           d->mailbox_quotas[j].name, d->name);
+}
+
 /* owner "USER[:GROUP]" and the mode the daemon can write with. */
 static void
 check_owner(struct load_ctx *ctx, size_t i)
@@ -128,6 +140,7 @@ check_domain(struct load_ctx *ctx, size_t i)
 
 	catch_idx =
 	        config_option_index(config_option_find("domain", "catch_all"));
+	check_mailbox_quotas(ctx, d);
 	if (d->catch_all) {
 		/* catch_all_target is "NAME@DOMAIN"; NAME must be a mailbox. */
 		local = strndupa(d->catch_all_target,

@@ -78,6 +78,7 @@ struct config_mailbox_quota {
 	char *name;   /* lower-cased mailbox */
 	size_t bytes; /* 0: no limit */
 	int messages; /* 0: no limit */
+	int line;     /* where it was set, for errors found later */
 };
 
 /* The owner of one mailbox's Maildir: its own, the domain's, or NULL. */

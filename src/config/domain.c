@@ -438,6 +438,7 @@ add_mailbox_quota(struct load_ctx *ctx, const char *value)
 		return -1;
 	}
 	q.name = config_lower(name);
+	q.line = ctx->lineno;
 	free(name);
 	d->mailbox_quotas =
 	        cfg_reallocarray(d->mailbox_quotas, d->nmailbox_quotas + 1,

@@ -43,6 +43,9 @@
 #define CONTROL_CLIENTS_MAX 16
 #define CONTROL_TIMEOUT 10
 
+#include <stdbool.h>
+#include <stdio.h>
+
 struct event_base;
 struct config;
 struct spool;
@@ -59,7 +62,14 @@ struct control_hooks {
 	void (*policy)(void *arg, const char *args, char *reply, size_t len,
 	               void (*later)(void *token, const char *text),
 	               void *token);
+	/* The queue listing for <spool_dir>/showq.sock, written to out.  Runs
+	 * on a listing thread with a read-only spool of its own, never on the
+	 * loop; -1 when part of the queue could not be read. */
+	int (*list_queue)(FILE *out, struct spool *sp, bool json);
 };
+
+/* Where users who may not read the spool get the listing from. */
+#define CONTROL_SHOWQ_SOCKET "showq.sock"
 
 struct control *control_start(struct event_base *base, const struct config *cfg,
                               struct spool *sp,

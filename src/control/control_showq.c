@@ -25,8 +25,8 @@
 #include <event2/listener.h>
 
 #include "base/log.h"
-#include "cli/queue_list.h"
 #include "config/config.h"
+#include "control/control.h"
 #include "queue/spool.h"
 
 #define SHOWQ_THREADS_MAX 4
@@ -36,6 +36,7 @@ struct showq {
 	struct evconnlistener *listener;
 	char *path;
 	const char *spool_dir;
+	int (*list)(FILE *out, struct spool *sp, bool json);
 	int running; /* listing threads, atomic */
 };
 
@@ -51,8 +52,8 @@ showq_main(void *arg)
 	struct spool *sp = spool_open_readonly(j->q->spool_dir);
 	FILE *out = fdopen(j->fd, "w");
 
-	if (out != NULL && sp != NULL)
-		queue_list_write(out, sp, false);
+	if (out != NULL && sp != NULL && j->q->list != NULL)
+		j->q->list(out, sp, false);
 	if (out != NULL)
 		fclose(out);
 	else
@@ -103,8 +104,9 @@ showq_start(struct control *ctl)
 	if (q == NULL)
 		return NULL;
 	q->spool_dir = ctl->cfg->spool_dir;
+	q->list = ctl->hooks.list_queue;
 	n = snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/%s",
-	             ctl->cfg->spool_dir, QUEUE_SHOWQ_SOCKET);
+	             ctl->cfg->spool_dir, CONTROL_SHOWQ_SOCKET);
 	if (n < 0 || (size_t)n >= sizeof(sun.sun_path) ||
 	    (q->path = strdup(sun.sun_path)) == NULL)
 		goto fail;

@@ -107,6 +107,7 @@ struct dns_resolver {
 	struct event *fd_ev;
 	bool local_only;
 	bool forwarder;
+	bool own_root; /* the local data declares the root zone itself */
 	bool started;
 	unsigned timeout_ms;
 	TAILQ_HEAD(, dns_query) queries;
@@ -242,6 +243,8 @@ dns_resolver_add_local_zone(struct dns_resolver *r, const char *zone,
 	int err;
 
 	if (!r->started) {
+		if (strcmp(zone, ".") == 0)
+			r->own_root = true;
 		if ((size_t)snprintf(buf, sizeof(buf), "%s %s", zone, type) >=
 		    sizeof(buf))
 			return -1;
@@ -285,7 +288,7 @@ resolver_start(struct dns_resolver *r)
 {
 	if (r->started)
 		return;
-	if (r->local_only && !r->forwarder)
+	if (r->local_only && !r->forwarder && !r->own_root)
 		(void)set_option(r, "local-zone:", ". refuse");
 	r->started = true;
 }

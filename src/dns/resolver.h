@@ -58,6 +58,8 @@ typedef void (*dns_mx_cb)(void *arg, const struct dns_mx_result *res);
  */
 struct dns_resolver *dns_resolver_new(struct event_base *base,
                                       const char *resolv_conf);
+/* The loop the resolver answers on. */
+struct event_base *dns_resolver_base(struct dns_resolver *r);
 /* Cancels every query in flight; none of their callbacks runs. */
 void dns_resolver_free(struct dns_resolver *r);
 /*

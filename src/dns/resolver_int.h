@@ -26,7 +26,8 @@
  *
  * A resolver made with resolv_conf "" also has a zone "." of type "refuse",
  * so a name outside every zone given fails at once (DNS_TEMPFAIL) instead
- * of being sent to the root servers.
+ * of being sent to the root servers; unless the local data declares the
+ * zone "." itself (e.g. "static": every unknown name is NXDOMAIN).
  */
 #ifndef FERRY_DNS_RESOLVER_INT_H
 #define FERRY_DNS_RESOLVER_INT_H
@@ -51,9 +52,8 @@ int dns_resolver_set_forwarder(struct dns_resolver *r, const char *addr);
 void dns_resolver_set_timeout(struct dns_resolver *r, unsigned msec);
 
 /* For the other lookups of the module (lookup.c): the libunbound
- * context, configured and started, and the loop it answers on. */
+ * context, configured and started. */
 struct ub_ctx;
 struct ub_ctx *dns_resolver_ub(struct dns_resolver *r);
-struct event_base *dns_resolver_base(struct dns_resolver *r);
 
 #endif

@@ -29,14 +29,19 @@ same_str(const char *a, const char *b)
 	return strcmp(a, b) == 0;
 }
 
-static bool
-same_target(const struct relay_target *a, const struct relay_target *b)
+/* Every field that decides how the connection was opened and checked: a
+ * connection whose certificate was verified against another CA, or not at
+ * all, must never carry mail for a route that demands that check. */
+bool
+conn_same_target(const struct relay_target *a, const struct relay_target *b)
 {
 	return a->port == b->port && a->tls_required == b->tls_required &&
 	       a->implicit_tls == b->implicit_tls && a->lmtp == b->lmtp &&
 	       same_str(a->addr, b->addr) && same_str(a->host, b->host) &&
 	       same_str(a->auth_user, b->auth_user) &&
-	       same_str(a->auth_pass, b->auth_pass);
+	       same_str(a->auth_pass, b->auth_pass) &&
+	       same_str(a->tls_ca_file, b->tls_ca_file) &&
+	       same_str(a->tls_fingerprint, b->tls_fingerprint);
 }
 
 static bool
@@ -54,7 +59,7 @@ count_idle(const struct outbound *ob, const struct relay_target *t)
 
 	TAILQ_FOREACH(oc, &ob->conns, entry)
 		if (relay_client_idle(oc->client) &&
-		    same_target(relay_client_target(oc->client), t))
+		    conn_same_target(relay_client_target(oc->client), t))
 			n++;
 	return n;
 }
@@ -109,7 +114,7 @@ conn_cache_take(struct outbound *ob, const struct relay_target *t)
 		 * remote) is no longer ours to give: it goes at its closed
 		 * callback. */
 		if (!relay_client_idle(oc->client) ||
-		    !same_target(relay_client_target(oc->client), t))
+		    !conn_same_target(relay_client_target(oc->client), t))
 			continue;
 		if (too_old(ob, oc->client)) {
 			conn_close(oc);

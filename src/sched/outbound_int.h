@@ -179,6 +179,9 @@ void conn_cache_put(struct outbound *ob, struct relay_client *c);
 struct relay_client *conn_cache_take(struct outbound *ob,
                                      const struct relay_target *t);
 void conn_cache_clear(struct outbound *ob);
+/* Whether a connection opened for a may carry mail for b. */
+bool conn_same_target(const struct relay_target *a,
+                      const struct relay_target *b);
 
 /* result.c */
 void result_apply(struct out_job *job, const struct relay_result *res);

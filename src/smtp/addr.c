@@ -3,6 +3,7 @@
  */
 #include "smtp/addr.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -140,9 +141,61 @@ parse_domain(struct cursor *c, bool *utf8)
 	return true;
 }
 
-/* address-literal = "[" ( IPv4 / IPv6 / General ) "]": the content is
- * checked for dcontent (printable ASCII but [ \ ]) and a non-empty body; the
- * caller treats literals as foreign, so no deeper check is needed. */
+static bool
+is_dcontent(unsigned char ch)
+{
+	return ch >= 33 && ch <= 126 && ch != '[' && ch != ']' && ch != '\\';
+}
+
+static bool
+is_ldh(unsigned char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+	       (ch >= '0' && ch <= '9') || ch == '-';
+}
+
+/* inet_pton() wants a string; the longest IPv6 text is 45 octets. */
+static bool
+is_ip(int af, const char *s, size_t len)
+{
+	char text[INET6_ADDRSTRLEN];
+	unsigned char bin[sizeof(struct in6_addr)];
+
+	if (len == 0 || len >= sizeof(text))
+		return false;
+	memcpy(text, s, len);
+	text[len] = '\0';
+	return inet_pton(af, text, bin) == 1;
+}
+
+/* Standardized-tag ":" 1*dcontent, the tag an Ldh-str (no '-' at its end). */
+static bool
+is_general_literal(const char *s, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && is_ldh((unsigned char)s[i]))
+		i++;
+	if (i == 0 || i == len || s[i] != ':' || s[i - 1] == '-' ||
+	    i + 1 == len)
+		return false;
+	for (i++; i < len; i++)
+		if (!is_dcontent((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
+bool
+addr_literal_valid(const char *s, size_t len)
+{
+	if (len > 5 && strncasecmp(s, "IPv6:", 5) == 0)
+		return is_ip(AF_INET6, s + 5, len - 5);
+	if (memchr(s, ':', len) == NULL)
+		return is_ip(AF_INET, s, len);
+	return is_general_literal(s, len);
+}
+
+/* address-literal = "[" ( IPv4 / IPv6 / General ) "]" */
 static bool
 parse_address_literal(struct cursor *c)
 {
@@ -151,10 +204,10 @@ parse_address_literal(struct cursor *c)
 	if (!accept_char(c, '['))
 		return false;
 	start = c->pos;
-	while (peek(c) >= 33 && peek(c) <= 126 && peek(c) != '[' &&
-	       peek(c) != ']' && peek(c) != '\\')
+	while (is_dcontent((unsigned char)peek(c)))
 		c->pos++;
-	return c->pos > start && accept_char(c, ']');
+	return addr_literal_valid(c->s + start, c->pos - start) &&
+	       accept_char(c, ']');
 }
 
 /* At-domain *( "," At-domain ) ":" */

@@ -50,6 +50,11 @@ enum addr_status addr_parse_path(const char *s, size_t len, bool allow_null,
                                  bool allow_postmaster, struct mailaddr *out,
                                  size_t *used_r);
 
+/* The inside of an address literal, between "[" and "]" (RFC 5321
+ * s4.1.3): a dotted IPv4 address, "IPv6:" and an IPv6 address, or a
+ * General-address-literal "tag:content" whose tag is an Ldh-str. */
+bool addr_literal_valid(const char *s, size_t len);
+
 /* Render as "local@domain" (quoting the local part when needed), "" for <>.
  * Returns the length; buf must hold ADDR_PATH_MAX + 3 octets. */
 size_t addr_format(const struct mailaddr *a, char *buf, size_t len);

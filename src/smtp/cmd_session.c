@@ -8,6 +8,7 @@
 #include "auth/auth.h"
 #include "config/config.h"
 #include "base/log.h"
+#include "smtp/addr.h"
 #include "smtp/session_int.h"
 
 static bool
@@ -26,15 +27,9 @@ helo_arg_valid(const char *a, size_t len)
 
 	if (len == 0 || len > 255)
 		return false;
-	if (a[0] == '[') {
-		if (len < 3 || a[len - 1] != ']')
-			return false;
-		for (i = 1; i + 1 < len; i++)
-			if (a[i] < 33 || a[i] > 126 || a[i] == '[' ||
-			    a[i] == ']' || a[i] == '\\')
-				return false;
-		return true;
-	}
+	if (a[0] == '[')
+		return len >= 3 && a[len - 1] == ']' &&
+		       addr_literal_valid(a + 1, len - 2);
 	if (a[0] == '.' || a[0] == '-')
 		return false;
 	for (i = 0; i < len; i++)

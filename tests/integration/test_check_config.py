@@ -354,3 +354,13 @@ def test_mailbox_quota_errors(tmp_path):
     assert f"{path}:10: {expected}" in err
     assert f"{path}:11: {expected}" in err
     assert any(e.startswith(f"{path}:12: quota_messages:") for e in err)
+    # A quota on an alias or a typo would limit nothing.
+    path = write(tmp_path, GOOD + "mailbox_quota = postmaster: 10M\n"
+                 "mailbox_quota = alcie: 10M\n")
+    r = run(str(path))
+    assert r.returncode == EX_CONFIG
+    err = r.stderr.splitlines()
+    assert f"{path}:9: mailbox_quota: 'postmaster' is not a mailbox of " \
+        "example.org" in err
+    assert f"{path}:10: mailbox_quota: 'alcie' is not a mailbox of " \
+        "example.org" in err

@@ -209,6 +209,31 @@ assert_first_retry(const struct fixture *f, time_t before, time_t at)
 	assert_in_range(at, before + d, time(NULL) + d);
 }
 
+/* A kept connection is only for a route that opened and checked it the
+ * same way: a pinned or CA-verified route never gets an unverified one. */
+static void
+test_conn_same_target(void **state)
+{
+	const struct relay_target plain = {
+	        .host = "mx.example", .addr = "::1", .port = 25};
+	struct relay_target t = plain;
+
+	(void)state;
+	assert_true(conn_same_target(&plain, &t));
+	t.tls_ca_file = "/etc/ferry/ca.pem";
+	assert_false(conn_same_target(&plain, &t));
+	assert_false(conn_same_target(&t, &plain));
+	t = plain;
+	t.tls_fingerprint = "00";
+	assert_false(conn_same_target(&plain, &t));
+	t = plain;
+	t.auth_user = "u";
+	assert_false(conn_same_target(&plain, &t));
+	t = plain;
+	t.tls_required = true;
+	assert_false(conn_same_target(&plain, &t));
+}
+
 static void
 test_delivered(void **state)
 {
@@ -690,6 +715,7 @@ main(void)
 	                                        teardown),
 	        cmocka_unit_test_setup_teardown(test_route_nxdomain, setup,
 	                                        teardown),
+	        cmocka_unit_test(test_conn_same_target),
 	        cmocka_unit_test_setup_teardown(test_route_null_mx, setup,
 	                                        teardown),
 	        cmocka_unit_test_setup_teardown(test_route_dns_failure, setup,
