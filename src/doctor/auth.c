@@ -84,6 +84,9 @@ check_spf(struct doctor *d, const char *dom, struct domain_auth *da)
 	doctor_detail(c, "record: %s", ev.record);
 	doctor_detail(c, "%d terms, %d of 10 DNS lookups", ev.terms,
 	              ev.lookups);
+	if (d->ip != NULL && ev.why[0] != '\0')
+		doctor_detail(c, "for %s: %s (%s)", d->ip,
+		              doctor_spf_name(ev.result), ev.why);
 }
 
 /* ---- DKIM ------------------------------------------------------------ */

@@ -18,6 +18,7 @@
 #include "base/net.h"
 #include "base/str.h"
 #include "doctor/doctor_int.h"
+#include "spf/spf.h"
 
 /* The address the kernel would send from: a UDP socket "connected" to a
  * documentation address (RFC 5737) sends nothing but picks the route. */
@@ -189,6 +190,7 @@ doctor_run(const struct config *cfg, const struct doctor_opts *opts,
 		free(d.domains[i]);
 	free(d.domains);
 	dns_resolver_free(d.dns);
+	spf_forget_abandoned();
 	dns_lookup_cache_clear();
 	event_base_free(d.base);
 	return 0;

@@ -49,6 +49,8 @@ struct doctor_answers {
 	size_t n;
 };
 
+/* Turns the run's loop until *done or timeout_ms; returns *done. */
+bool doctor_wait(struct doctor *d, bool *done, unsigned timeout_ms);
 void doctor_lookup(struct doctor *d, const char *name, int rrtype,
                    struct doctor_answers *out);
 void doctor_txt(struct doctor *d, const char *name, struct doctor_answers *out);
@@ -75,7 +77,8 @@ void doctor_receiving(struct doctor *d, const char *domain);
 void doctor_relay_test(struct doctor *d);
 void doctor_sanity(struct doctor *d);
 
-/* ---- SPF, as far as doctor needs it (spf.c) ------------------------- */
+/* ---- SPF (spf.c): the record's shape, and the server's SPF module's
+ * answer for the address --------------------------------------------- */
 
 enum doctor_spf_result {
 	DSPF_PASS,      /* the IP is authorised */
@@ -89,7 +92,7 @@ enum doctor_spf_result {
 
 struct doctor_spf_eval {
 	enum doctor_spf_result result;
-	int lookups; /* DNS-querying terms counted (RFC 7208 s4.6.4) */
+	int lookups; /* DNS-querying terms, all branches (RFC 7208 s4.6.4) */
 	int terms;   /* terms parsed in the top record */
 	char record[512];
 	char why[256];

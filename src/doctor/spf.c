@@ -1,12 +1,12 @@
 /*
- * spf.c — the part of SPF (RFC 7208) doctor needs to say whether a
- * domain's record authorises the outbound address: the record is found
- * (exactly one "v=spf1"), its terms parse, the DNS-querying terms stay
- * within 10 (s4.6.4), and ip4/ip6/a/mx/include/exists/redirect are
- * evaluated against the address.  Macros (s7) and ptr are not expanded:
- * a term that needs them never matches and the reason says so.
+ * spf.c — SPF (RFC 7208) for doctor.  Whether the record authorises the
+ * outbound address is the server's own check_host() (spf/spf.h).  Doctor
+ * adds what that answer does not say: the record itself, how many terms
+ * it has, and how many DNS-querying terms (include, a, mx, ptr, exists,
+ * redirect) it holds over every include and redirect, whatever address
+ * asks (s4.6.4 allows 10): an address that matches early hides a record
+ * that is broken for the others.
  */
-#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,10 +15,10 @@
 
 #include "base/net.h"
 #include "doctor/doctor_int.h"
+#include "spf/spf.h"
 
 #define SPF_LOOKUP_LIMIT 10
 #define SPF_DEPTH_MAX 10
-#define SPF_MX_MAX 10
 
 static const char *const result_names[] = {
         "pass", "neutral", "softfail", "fail", "none", "permerror", "temperror",
@@ -32,7 +32,6 @@ doctor_spf_name(enum doctor_spf_result r)
 
 struct spf_run {
 	struct doctor *d;
-	const char *ip;
 	struct doctor_spf_eval *ev;
 };
 
@@ -86,74 +85,13 @@ count_lookup(struct spf_run *s)
 	return ++s->ev->lookups <= SPF_LOOKUP_LIMIT;
 }
 
-/* Does one of name's addresses (of the address's family) lie within the
- * given prefix lengths of ip? */
-static bool
-host_matches(struct spf_run *s, const char *name, int cidr4, int cidr6)
-{
-	bool v6 = strchr(s->ip, ':') != NULL;
-	struct doctor_answers ans;
-	char net[128];
-	struct net_prefix p;
-	bool hit = false;
-	size_t i;
-
-	doctor_lookup(s->d, name, v6 ? DNS_RR_AAAA : DNS_RR_A, &ans);
-	for (i = 0; i < ans.n && !hit; i++) {
-		snprintf(net, sizeof(net), "%s/%d", ans.a[i],
-		         v6 ? cidr6 : cidr4);
-		hit = net_parse(net, &p) == 0 && net_contains(&p, s->ip);
-	}
-	doctor_answers_free(&ans);
-	return hit;
-}
-
-static bool
-mx_matches(struct spf_run *s, const char *dom, int cidr4, int cidr6)
-{
-	struct doctor_answers mx;
-	bool hit = false;
-	size_t i;
-
-	doctor_lookup(s->d, dom, DNS_RR_MX, &mx);
-	for (i = 0; i < mx.n && i < SPF_MX_MAX && !hit; i++)
-		hit = host_matches(s, mx.a[i], cidr4, cidr6);
-	doctor_answers_free(&mx);
-	return hit;
-}
-
-/* "a", "a:dom", "a/24", "a:dom/24//64": target and prefix lengths. */
-static void
-split_target(const char *arg, const char *dom, char *target, size_t len,
-             int *cidr4, int *cidr6)
-{
-	const char *slash;
-
-	*cidr4 = 32;
-	*cidr6 = 128;
-	if (*arg == ':')
-		arg++;
-	slash = strchr(arg, '/');
-	if (*arg == '\0' || arg == slash)
-		snprintf(target, len, "%s", dom);
-	else
-		snprintf(target, len, "%.*s",
-		         (int)(slash ? (size_t)(slash - arg) : strlen(arg)),
-		         arg);
-	if (slash && slash[1] != '/')
-		*cidr4 = atoi(slash + 1);
-	if (slash && (slash = strstr(slash, "//")) != NULL)
-		*cidr6 = atoi(slash + 2);
-}
-
 /* -1: no match, else the mechanism matched (1) or an error result. */
 static int
 mechanism(struct spf_run *s, const char *dom, const char *t, int depth,
           enum doctor_spf_result *err)
 {
-	char target[300], net[160];
+	char net[160];
 	struct net_prefix p;
-	int c4, c6;
 
 	if (strcasecmp(t, "all") == 0)
 		return 1;
@@ -163,7 +101,7 @@ mechanism(struct spf_run *s, const char *dom, const char *t, int depth,
 			*err = perm(s, "bad address term %s", t);
 			return 0;
 		}
-		return s->ip && net_contains(&p, s->ip) ? 1 : -1;
+		return -1;
 	}
 	if (strncasecmp(t, "include:", 8) == 0 ||
 	    strncasecmp(t, "exists:", 7) == 0 || strcasecmp(t, "a") == 0 ||
@@ -179,13 +117,9 @@ mechanism(struct spf_run *s, const char *dom, const char *t, int depth,
 		*err = perm(s, "unknown term %s", t);
 		return 0;
 	}
-	if (strchr(t, '%') != NULL || strncasecmp(t, "ptr", 3) == 0)
-		return -1; /* macros and ptr: not evaluated here */
-	if (strncasecmp(t, "include:", 8) == 0) {
+	if (strncasecmp(t, "include:", 8) == 0 && strchr(t, '%') == NULL) {
 		enum doctor_spf_result r = check_host(s, t + 8, depth + 1);
 
-		if (r == DSPF_PASS)
-			return 1;
 		if (r == DSPF_TEMPERROR || r == DSPF_PERMERROR ||
 		    r == DSPF_NONE) {
 			*err = r == DSPF_NONE
@@ -194,18 +128,8 @@ mechanism(struct spf_run *s, const char *dom, const char *t, int depth,
 			               : r;
 			return 0;
 		}
-		return -1;
 	}
-	if (s->ip == NULL)
-		return -1;
-	if (strncasecmp(t, "exists:", 7) == 0)
-		return host_matches(s, t + 7, 0, 0) ? 1 : -1;
-	if (tolower((unsigned char)t[0]) == 'a') {
-		split_target(t + 1, dom, target, sizeof(target), &c4, &c6);
-		return host_matches(s, target, c4, c6) ? 1 : -1;
-	}
-	split_target(t + 2, dom, target, sizeof(target), &c4, &c6);
-	return mx_matches(s, target, c4, c6) ? 1 : -1;
+	return -1; /* a, mx, ptr, exists: the address decides */
 }
 
 static enum doctor_spf_result
@@ -275,26 +199,83 @@ check_host(struct spf_run *s, const char *dom, int depth)
 	return evaluate(s, dom, rec, depth);
 }
 
+struct spf_wait {
+	bool done;
+	enum spf_result result;
+	char reason[256];
+};
+
+static void
+spf_done(void *arg, const struct spf_outcome *o)
+{
+	struct spf_wait *w = arg;
+
+	w->result = o->result;
+	snprintf(w->reason, sizeof(w->reason), "%s",
+	         o->reason ? o->reason : "");
+	w->done = true;
+}
+
+static enum doctor_spf_result
+from_spf(enum spf_result r)
+{
+	switch (r) {
+	case SPF_PASS:
+		return DSPF_PASS;
+	case SPF_FAIL:
+		return DSPF_FAIL;
+	case SPF_SOFTFAIL:
+		return DSPF_SOFTFAIL;
+	case SPF_NONE:
+		return DSPF_NONE;
+	case SPF_TEMPERROR:
+		return DSPF_TEMPERROR;
+	case SPF_PERMERROR:
+		return DSPF_PERMERROR;
+	default:
+		return DSPF_NEUTRAL;
+	}
+}
+
+/* check_host() of the server's SPF module for ip, as a receiver runs it
+ * for mail from postmaster@domain. */
+static void
+authorises(struct doctor *d, const char *domain, const char *ip,
+           struct doctor_spf_eval *ev)
+{
+	struct spf_wait w = {0};
+	struct spf_check *c;
+	char sender[320];
+
+	snprintf(sender, sizeof(sender), "postmaster@%s", domain);
+	c = spf_check_host(d->dns, ip, domain, sender, d->helo, spf_done, &w);
+	if (c == NULL) {
+		ev->result = DSPF_TEMPERROR;
+		return;
+	}
+	if (!doctor_wait(d, &w.done, d->opts->timeout_ms * 2)) {
+		spf_check_cancel(c);
+		ev->result = DSPF_TEMPERROR;
+		snprintf(ev->why, sizeof(ev->why), "the check timed out");
+		return;
+	}
+	ev->result = from_spf(w.result);
+	snprintf(ev->why, sizeof(ev->why), "%s", w.reason);
+}
+
 void
 doctor_spf_eval(struct doctor *d, const char *domain, const char *ip,
                 struct doctor_spf_eval *ev)
 {
-	struct spf_run s = {d, NULL, ev};
-	int lookups, terms;
+	struct spf_run s = {d, ev};
 
-	/* Without an address nothing but "all" matches, so the first walk
-	 * visits every include and redirect: the count is the record's
-	 * worst case, whatever address asks. */
+	/* Without an address nothing but "all" matches, so the walk visits
+	 * every include and redirect: the count is the record's worst case,
+	 * whatever address asks. */
 	memset(ev, 0, sizeof(*ev));
 	ev->result = check_host(&s, domain, 0);
 	if (ip == NULL || ev->result == DSPF_NONE ||
 	    ev->result == DSPF_PERMERROR || ev->result == DSPF_TEMPERROR)
 		return;
-	lookups = ev->lookups;
-	terms = ev->terms;
-	memset(ev, 0, sizeof(*ev));
-	s.ip = ip;
-	ev->result = check_host(&s, domain, 0);
-	ev->lookups = lookups;
-	ev->terms = terms;
+	authorises(d, domain, ip, ev);
 }

@@ -43,19 +43,18 @@ now_ms(void)
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
-/* Turns the loop until w is done or the time is up; true when done. */
-static bool
-turn(struct doctor *d, struct waiter *w, unsigned timeout_ms)
+bool
+doctor_wait(struct doctor *d, bool *done, unsigned timeout_ms)
 {
 	long deadline = now_ms() + (long)timeout_ms;
 
-	while (!w->done && now_ms() < deadline) {
+	while (!*done && now_ms() < deadline) {
 		struct timeval tv = {0, 20000};
 
 		event_base_loopexit(d->base, &tv);
 		event_base_dispatch(d->base);
 	}
-	return w->done;
+	return *done;
 }
 
 static int
@@ -89,7 +88,7 @@ doctor_lookup(struct doctor *d, const char *name, int rrtype,
 	               &w) < 0)
 		return;
 	while (!w.done)
-		turn(d, &w, d->opts->timeout_ms + 1000);
+		doctor_wait(d, &w.done, d->opts->timeout_ms + 1000);
 	*out = w.ans;
 }
 
@@ -125,7 +124,7 @@ doctor_txt(struct doctor *d, const char *name, struct doctor_answers *out)
 		free(w);
 		return;
 	}
-	if (!turn(d, w, d->opts->timeout_ms)) {
+	if (!doctor_wait(d, &w->done, d->opts->timeout_ms)) {
 		w->abandoned = true;
 		return;
 	}
@@ -179,7 +178,7 @@ doctor_mx(struct doctor *d, const char *domain, struct dns_mx_result *res)
 	q = dns_resolve_mx(d->dns, domain, mx_cb, &w);
 	if (q == NULL)
 		return;
-	if (!turn(d, &w, d->opts->timeout_ms)) {
+	if (!doctor_wait(d, &w.done, d->opts->timeout_ms)) {
 		dns_query_cancel(q);
 		return;
 	}

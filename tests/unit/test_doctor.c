@@ -1,8 +1,10 @@
 /*
  * test_doctor.c — the pure parts of `ferry doctor`: generic host names,
  * the clock verdict, the provider replies it quotes (each must be a seed
- * reply and explain to the reason the check is about), and the SPF walk
- * against local DNS data (results, the 10-lookup limit, errors).
+ * reply and explain to the reason the check is about), and SPF against
+ * local DNS data: the record's shape (terms, the 10-lookup limit over
+ * every branch, errors) and the server's check_host() answer for an
+ * address.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -151,7 +153,11 @@ static const char *const spf_zone[] = {
         "include:l3.test include:l4.test include:l5.test include:l6.test "
         "-all\"",
         "l1.test. 300 IN TXT \"v=spf1 a mx -all\"",
+        "l1.test. 300 IN A 203.0.113.1",
+        "l1.test. 300 IN MX 10 l1.test.",
         "l2.test. 300 IN TXT \"v=spf1 a mx -all\"",
+        "l2.test. 300 IN A 203.0.113.2",
+        "l2.test. 300 IN MX 10 l2.test.",
         "l3.test. 300 IN TXT \"v=spf1 -all\"",
         "l4.test. 300 IN TXT \"v=spf1 -all\"",
         "l5.test. 300 IN TXT \"v=spf1 -all\"",
