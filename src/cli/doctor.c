@@ -156,7 +156,7 @@ const struct cli_command cli_doctor = {
                  "  receiving side  mx, starttls (certificate valid for the "
                  "MX name), mta-sts,\n"
                  "                  tls-rpt\n"
-                 "  open relay      open-relay: a dialogue with the own port "
+                 "  open relay      open-relay: a dialogue with its own port "
                  "25 that stops at RCPT\n"
                  "  configuration   postmaster, abuse, hostname, queue, "
                  "clock\n"
