@@ -74,6 +74,10 @@ void doctor_authentication(struct doctor *d, const char *domain);
 /* MX hosts, their STARTTLS and certificates, then MTA-STS and TLS-RPT
  * (receiving.c). */
 void doctor_receiving(struct doctor *d, const char *domain);
+/* The TLSA records of host:port against the chain ssl presented. */
+struct ssl_st;
+void doctor_dane(struct doctor *d, const char *host, int port,
+                 struct ssl_st *ssl);
 void doctor_relay_test(struct doctor *d);
 void doctor_sanity(struct doctor *d);
 

@@ -104,6 +104,8 @@ probe_host(struct doctor *d, const char *host, const char *addr)
 		           "%s offers STARTTLS with a valid certificate", host);
 		ok = true;
 	}
+	if (p.ssl != NULL)
+		doctor_dane(d, host, port, p.ssl);
 	if (ok) /* a broken dialogue is just closed */
 		probe_cmd(&p, "QUIT", text, sizeof(text));
 	probe_close(&p);

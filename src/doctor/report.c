@@ -10,11 +10,11 @@
 #include "doctor/doctor_int.h"
 
 const char *const doctor_check_names[] = {
-        "outbound-ip", "ptr",        "fcrdns",   "generic-name", "helo",
-        "dnsbl",       "dbl",        "spf",      "dkim",         "dmarc",
-        "alignment",   "mx",         "starttls", "mta-sts",      "tls-rpt",
-        "open-relay",  "postmaster", "abuse",    "hostname",     "queue",
-        "clock",       NULL,
+        "outbound-ip", "ptr",        "fcrdns",     "generic-name", "helo",
+        "dnsbl",       "dbl",        "spf",        "dkim",         "dmarc",
+        "alignment",   "mx",         "starttls",   "dane",         "mta-sts",
+        "tls-rpt",     "open-relay", "postmaster", "abuse",        "hostname",
+        "queue",       "clock",      NULL,
 };
 
 static char *

@@ -6,6 +6,7 @@ Nothing leaves the machine: [relay] resolv_conf = none, so every name is
 answered from the test's DNS data (zones declared "static" answer
 NXDOMAIN for the rest; a "refuse" zone makes lookups fail).
 """
+import hashlib
 import json
 import os
 import pathlib
@@ -227,7 +228,7 @@ def normalise(text, w, *ports):
     """The parts of an output that change from run to run."""
     text = text.replace(str(w.dir), "WORKDIR")
     for name, port in ports:
-        text = re.sub(rf"\b{port}\b", name, text)
+        text = re.sub(rf"(?<!\d){port}(?!\d)", name, text)
     return re.sub(r"p=[A-Za-z0-9+/]{20,}=*", "p=KEY", text)
 
 
@@ -246,7 +247,9 @@ def test_golden_healthy(world, pki, smtp_server, ferry_factory):
     mx = smtp_server(cert=pki["good"])
     daemon = ferry_factory()
     world.listen_port = daemon.port
-    world.write(healthy_records(txt), mx_port=mx.port)
+    tlsa = (f"_{mx.port}._tcp.mx.example.test. 300 IN TLSA 3 1 1 "
+            + spki_sha256(pki["good"][0]))
+    world.write(healthy_records(txt) + [tlsa], mx_port=mx.port)
     r = world.run(ca=pki["ca"])
     out = normalise(r.stdout, world, ("LISTEN", daemon.port),
                     ("MXPORT", mx.port))
@@ -574,6 +577,51 @@ def test_mta_sts_and_tls_rpt(world, pki, smtp_server):
     rc, c = world.checks(skip=RECEIVING)
     assert c["starttls"][0]["status"] == "fail"
     assert c["mta-sts"][0]["status"] == "fail"
+
+
+def der(*cmd, data=None):
+    return subprocess.run(["openssl", *cmd], input=data, check=True,
+                          capture_output=True).stdout
+
+
+def spki_sha256(cert):
+    pem = der("x509", "-in", cert, "-noout", "-pubkey")
+    return hashlib.sha256(der("pkey", "-pubin", "-outform", "DER",
+                              data=pem)).hexdigest()
+
+
+def cert_sha256(cert):
+    return hashlib.sha256(der("x509", "-in", cert, "-outform",
+                              "DER")).hexdigest()
+
+
+def test_dane(world, pki, smtp_server):
+    chain = world.dir / "chain.pem"
+    chain.write_text(pathlib.Path(pki["good"][0]).read_text() +
+                     pathlib.Path(pki["ca"]).read_text())
+    cases = [
+        # (certificate, record, starttls, dane)
+        (pki["good"], "3 1 1 " + spki_sha256(pki["good"][0]), "pass",
+         "pass"),
+        # DANE-EE needs no CA: a self-signed certificate is fine for it.
+        (pki["self"], "3 1 1 " + spki_sha256(pki["self"][0]), "fail",
+         "pass"),
+        ((str(chain), pki["good"][1]), "2 0 1 " + cert_sha256(pki["ca"]),
+         "pass", "pass"),
+        (pki["good"], "3 1 1 " + "00" * 32, "pass", "fail"),
+        (pki["good"], None, "pass", "skip"),
+    ]
+    for cert, record, starttls, dane in cases:
+        mx = smtp_server(cert=cert)
+        tlsa = [f"_{mx.port}._tcp.mx.example.test. 300 IN TLSA {record}"] \
+            if record else []
+        world.write(MX + tlsa, mx_port=mx.port)
+        rc, c = world.checks(ca=pki["ca"], skip=RECEIVING)
+        assert c["starttls"][0]["status"] == starttls, (record, c)
+        assert c["dane"][0]["status"] == dane, (record, c["dane"])
+        if dane == "fail":
+            assert c["dane"][0]["details"] == [
+                f"_{mx.port}._tcp.mx.example.test TLSA {record}"]
 
 
 # ---- open relay ----------------------------------------------------------
