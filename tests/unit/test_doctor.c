@@ -162,6 +162,8 @@ static const char *const spf_zone[] = {
         "l4.test. 300 IN TXT \"v=spf1 -all\"",
         "l5.test. 300 IN TXT \"v=spf1 -all\"",
         "l6.test. 300 IN TXT \"v=spf1 ip4:192.0.2.1 -all\"",
+        "_25._tcp.mx.test. 300 IN TLSA 3 1 1 "
+        "0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20",
         "over.test. 300 IN TXT \"v=spf1 ip4:192.0.2.1 include:deep.test "
         "include:l3.test -all\"",
 };
@@ -259,6 +261,24 @@ test_spf_results(void **state)
 	assert_int_equal(ev.terms, 7);
 }
 
+/* TLSA answers come from dns_lookup() as "USAGE SELECTOR MTYPE HEX". */
+static void
+test_tlsa_text(void **state)
+{
+	struct spf_fixture *f = *state;
+	struct doctor_answers ans;
+
+	doctor_lookup(&f->d, "_25._tcp.mx.test", DNS_RR_TLSA, &ans);
+	assert_int_equal(ans.status, DNS_LOOKUP_OK);
+	assert_int_equal(ans.n, 1);
+	assert_string_equal(ans.a[0], "3 1 1 0102030405060708090a0b0c0d0e0f10"
+	                              "1112131415161718191a1b1c1d1e1f20");
+	doctor_answers_free(&ans);
+	doctor_lookup(&f->d, "_25._tcp.none.test", DNS_RR_TLSA, &ans);
+	assert_int_equal(ans.status, DNS_LOOKUP_NXDOMAIN);
+	doctor_answers_free(&ans);
+}
+
 int
 main(void)
 {
@@ -267,6 +287,8 @@ main(void)
 	        cmocka_unit_test(test_clock_verdict),
 	        cmocka_unit_test(test_samples_are_seed_replies),
 	        cmocka_unit_test_setup_teardown(test_spf_results, spf_setup,
+	                                        spf_teardown),
+	        cmocka_unit_test_setup_teardown(test_tlsa_text, spf_setup,
 	                                        spf_teardown),
 	};
 
