@@ -16,7 +16,7 @@ cd "$root"
 # module: the modules it may use (base is everyone's; order as in README).
 deps='
 main:    cli
-cli:     base reply smtp policy config queue deliver explain auth tls sched dns dkim spf control metrics
+cli:     base reply smtp policy config queue deliver explain auth tls sched dns dkim spf control metrics doctor
 base:
 reply:
 smtp:    base reply auth policy milter config queue tls metrics
@@ -36,6 +36,7 @@ dkim:    base config queue
 dsn:     base reply queue explain
 control: base policy config queue smtp
 metrics: base config queue
+doctor:  base reply config dns dkim spf explain relay
 '
 
 status=0

@@ -308,6 +308,9 @@ struct config {
 	char *relay_smarthost_ca_file;       /* NULL: the system's CA store */
 	char *relay_smarthost_fingerprint;   /* 64 lower-case hex digits */
 	char *relay_smarthost_password_file; /* read by config_read_secrets() */
+	/* [doctor]: the DNS lists `ferry doctor` asks about this server */
+	struct config_list doctor_ip_blocklists;
+	struct config_list doctor_domain_blocklists;
 };
 
 /* path NULL: the embedded default.  errors go to err (e.g. stderr). */

@@ -499,6 +499,8 @@ config_free(struct config *cfg)
 	free(cfg->milter_submission);
 	free(cfg->senders);
 	policy_config_free(&cfg->policy);
+	config_list_free(&cfg->doctor_ip_blocklists);
+	config_list_free(&cfg->doctor_domain_blocklists);
 	free(cfg);
 }
 

@@ -30,7 +30,7 @@ static const char *const mech_values[] = {"PLAIN", "LOGIN", "SCRAM-SHA-256",
 
 const char *const config_sections[] = {
         "server", "tls",    "auth",    "relay", "limits", "timeouts", "queue",
-        "policy", "milter", "metrics", "dkim",  "domain", NULL,
+        "policy", "milter", "metrics", "dkim",  "doctor", "domain",   NULL,
 };
 
 /* "server, tls, ... or domain NAME", for messages and docs. */
@@ -771,6 +771,23 @@ const struct config_option config_options[] = {
          "notation (no spaces), such as the web servers that hand mail "
          "to ferry on port 25.",
          "192.0.2.0/24,2001:db8::/32"},
+        /* [doctor] (docs/doctor.md) */
+        {"doctor", "ip_blocklists", OPT_DNSLISTS, CFG(doctor_ip_blocklists),
+         "zen.spamhaus.org, b.barracudacentral.org, bl.spamcop.net", NULL, NULL,
+         0, 0, false, false,
+         "DNS block lists ferry doctor asks about the outbound address.",
+         "ZONE, or ZONE=ADDRESS|ADDRESS to count only those answers.  "
+         "Answers in 127.255.255.0/24 are the lists' error codes (a "
+         "public resolver, a query limit) and count as not checked.  "
+         "none: ask no list.",
+         "zen.spamhaus.org=127.0.0.2|127.0.0.3|127.0.0.4"},
+        {"doctor", "domain_blocklists", OPT_DNSLISTS,
+         CFG(doctor_domain_blocklists), "dbl.spamhaus.org", NULL, NULL, 0, 0,
+         false, false,
+         "DNS domain block lists ferry doctor asks about sending domains.",
+         "The domain itself is looked up under each ZONE "
+         "(DOMAIN.ZONE).  none: ask no list.",
+         "dbl.spamhaus.org"},
         {"domain", "maildir_root", OPT_PATH, DOM(maildir_root), NULL, NULL,
          NULL, 0, 0, false, true,
          "Directory holding one Maildir per mailbox of the domain.",

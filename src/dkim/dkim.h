@@ -29,6 +29,10 @@ enum dkim_alg { DKIM_RSA_SHA256, DKIM_ED25519_SHA256 };
 struct dkim_keys *dkim_keys_load(const char *dir, const char **error_r);
 void dkim_keys_free(struct dkim_keys *keys);
 size_t dkim_keys_count(const struct dkim_keys *keys);
+/* The i-th key (i < dkim_keys_count()): its domain, selector and key,
+ * owned by the set. */
+void dkim_keys_at(const struct dkim_keys *keys, size_t i, const char **domain,
+                  const char **selector, EVP_PKEY **pkey);
 /* The key domain that signs for mail domain dom: dom itself or its closest
  * parent with a key, or NULL. */
 const char *dkim_keys_domain_for(const struct dkim_keys *keys, const char *dom);

@@ -154,6 +154,15 @@ dkim_keys_count(const struct dkim_keys *ks)
 	return ks ? ks->n : 0;
 }
 
+void
+dkim_keys_at(const struct dkim_keys *ks, size_t i, const char **domain,
+             const char **selector, EVP_PKEY **pkey)
+{
+	*domain = ks->k[i].domain;
+	*selector = ks->k[i].selector;
+	*pkey = ks->k[i].pkey;
+}
+
 const char *
 dkim_keys_domain_for(const struct dkim_keys *ks, const char *dom)
 {

@@ -152,6 +152,26 @@ add_answer(struct lookup *lk, const char *text)
 	lk->res.answers[lk->res.n++] = copy;
 }
 
+/* "USAGE SELECTOR MTYPE HEX" (RFC 6698 s2.2); data over 256 bytes (a
+ * whole certificate) is left out. */
+static void
+tlsa_answer(struct lookup *lk, const unsigned char *d, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	char text[16 + 2 * 256 + 1];
+	size_t i, n;
+
+	if (len < 4 || len - 3 > 256)
+		return;
+	n = (size_t)snprintf(text, sizeof(text), "%u %u %u ", d[0], d[1], d[2]);
+	for (i = 3; i < len; i++) {
+		text[n++] = hex[d[i] >> 4];
+		text[n++] = hex[d[i] & 15];
+	}
+	text[n] = '\0';
+	add_answer(lk, text);
+}
+
 static void
 parse_answer(struct lookup *lk, const unsigned char *d, size_t len)
 {
@@ -169,6 +189,9 @@ parse_answer(struct lookup *lk, const unsigned char *d, size_t len)
 	case DNS_RR_MX:
 		if (len > 2 && dns_name_from_wire(d + 2, len - 2, text) > 0)
 			add_answer(lk, text);
+		break;
+	case DNS_RR_TLSA:
+		tlsa_answer(lk, d, len);
 		break;
 	default:
 		if (dns_name_from_wire(d, len, text) > 0)

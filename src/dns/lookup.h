@@ -27,6 +27,7 @@ struct dns_resolver;
 #define DNS_RR_PTR 12
 #define DNS_RR_MX 15
 #define DNS_RR_AAAA 28
+#define DNS_RR_TLSA 52
 
 enum dns_lookup_status {
 	DNS_LOOKUP_OK,       /* answers[] holds at least one answer */
@@ -36,7 +37,8 @@ enum dns_lookup_status {
 };
 
 /* Answers as text: addresses (A, AAAA), names without the trailing dot
- * (PTR, MX exchange). */
+ * (PTR, MX exchange), "USAGE SELECTOR MTYPE HEX" (TLSA, data of at most
+ * 256 bytes: digests and keys, not whole certificates). */
 struct dns_lookup_result {
 	enum dns_lookup_status status;
 	char **answers;

@@ -176,6 +176,13 @@ const char *explain_action_name(enum explain_action action);
 int explain_is_hard(const struct explain_result *r);
 int explain_reason_is_hard(enum explain_reason reason, int transient);
 
+/* A provider's reply, quoted from the seed documents, that a sending-side
+ * problem leads to ("no-ptr", "generic-ip", "helo", "dnsbl", "spf-fail",
+ * "unauthenticated", "dmarc", "tls-required", "spam-wave"), or NULL.
+ * explain_sample_key(i) lists the keys (NULL after the last). */
+const char *explain_sample(const char *key);
+const char *explain_sample_key(size_t i);
+
 /* Output: human-readable block, or one JSON object (no trailing newline). */
 void explain_print_human(FILE *out, const char *input,
                          const struct explain_result *r);
