@@ -397,6 +397,9 @@ run_serve(int argc, char **argv)
 	d.current = config_ref(d.cfg);
 	pthread_mutex_init(&d.current_lock, NULL);
 	log_init(d.cfg->log, "ferry");
+	log_set_format(strcmp(d.cfg->log_format, "json") == 0
+	                       ? LOG_FORMAT_JSON
+	                       : LOG_FORMAT_LOGFMT);
 	if (d.cfg->log_file != NULL && log_init_file(d.cfg->log_file) < 0) {
 		fprintf(stderr, "ferry serve: log_file %s: %s\n",
 		        d.cfg->log_file, strerror(errno));

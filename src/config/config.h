@@ -294,6 +294,7 @@ struct config {
 	char *origin_domain;       /* NULL: the first [domain] */
 	char *host_names;          /* besides hostname and localhost */
 	char *log_file;            /* [server]: log lines appended here */
+	char *log_format;          /* "logfmt" or "json" */
 	/* [auth] */
 	bool auth_smtp; /* AUTH on the listen (port 25) ports */
 	/* [relay]: verifying the smarthost */

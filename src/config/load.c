@@ -509,6 +509,7 @@ config_free(struct config *cfg)
 	}
 	free(cfg->settings);
 	free(cfg->log_file);
+	free(cfg->log_format);
 	free(cfg->recipient_delimiter);
 	free(cfg->origin_domain);
 	free(cfg->host_names);
