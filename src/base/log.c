@@ -119,6 +119,13 @@ log_json_string(char *buf, size_t cap, size_t *pos, const char *v,
 	char esc[8];
 
 	while (*s != '\0') {
+		/* the common case, one plain byte, without snprintf */
+		if (*s >= 0x20 && *s < 0x7f && *s != '"' && *s != '\\') {
+			if (p + 1 + reserve > cap)
+				break;
+			buf[p++] = (char)*s++;
+			continue;
+		}
 		if (*s >= 0x80 && (n = utf8_length(s)) > 0) {
 			if (p + n + reserve > cap)
 				break;
@@ -131,10 +138,8 @@ log_json_string(char *buf, size_t cap, size_t *pos, const char *v,
 			n = (size_t)snprintf(esc, sizeof(esc), "\\%c", *s);
 		else if (*s < 0x20 || *s == 0x7f)
 			n = (size_t)snprintf(esc, sizeof(esc), "\\u%04x", *s);
-		else if (*s >= 0x80)
-			n = (size_t)snprintf(esc, sizeof(esc), "\\\\x%02x", *s);
 		else
-			n = (size_t)snprintf(esc, sizeof(esc), "%c", *s);
+			n = (size_t)snprintf(esc, sizeof(esc), "\\\\x%02x", *s);
 		if (p + n + reserve > cap)
 			break;
 		memcpy(buf + p, esc, n);

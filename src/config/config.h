@@ -11,7 +11,8 @@
  * not loop or nest deeper than CONFIG_ALIAS_DEPTH_MAX, and names are
  * lower-case.  Paths are absolute (relative ones were resolved against
  * the file's directory, or the working directory for the default).
- * Thread-safe: the loaded object is immutable after load.
+ * Thread-safe: the loaded object is immutable after load, but for its
+ * reference count (config_ref), which is atomic.
  */
 #ifndef FERRY_CONFIG_H
 #define FERRY_CONFIG_H
