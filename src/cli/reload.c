@@ -5,7 +5,9 @@
  * ones get the new one, and the queue is untouched.  A configuration that
  * does not load is refused whole, with the same "FILE:LINE: message"
  * errors as `ferry check-config`, and the running one stays in force.
+ * Either way log_file is opened again first (logrotate).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,6 +101,10 @@ daemon_reload(struct daemon *d, const char *why, char *reply, size_t len)
 	struct config *cfg = load_again(d, &errors);
 	const char *tls_note;
 
+	/* logrotate moved the file away: a new one from now on */
+	if (log_reopen() < 0)
+		log_event(LOG_LVL_WARN, "log", "file", d->cfg->log_file,
+		          "error", strerror(errno), NULL);
 	if (cfg == NULL) {
 		refuse(why, errors && *errors ? errors : "cannot read it\n",
 		       reply, len);

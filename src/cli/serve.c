@@ -173,10 +173,6 @@ sighup_cb(evutil_socket_t sig, short what, void *arg)
 	struct daemon *d = arg;
 	char reply[CONTROL_REPLY_MAX];
 
-	/* logrotate moved the file away: a new one from now on */
-	if (log_reopen() < 0)
-		log_event(LOG_LVL_WARN, "log", "file", d->cfg->log_file,
-		          "error", strerror(errno), NULL);
 	/* the outcome is logged; nobody waits for the reply */
 	(void)daemon_reload(d, "SIGHUP", reply, sizeof(reply));
 }
