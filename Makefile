@@ -43,7 +43,7 @@ FERRY	 = ferry
 endif
 
 .PHONY: all check unit integration fuzz fuzz-run install uninstall clean format \
-	format-check lint lint-replies lint-deps cppcheck tidy docs bench-bounce bounce-score bench-dkim \
+	format-check lint lint-replies lint-deps cppcheck tidy docs bench-bounce bounce-score bench-dkim bench-log \
 	bench-policy-mem install-systemd
 all: $(FERRY)
 
@@ -234,6 +234,13 @@ bench-spool: $(BUILD)/libferry.a
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $(BUILD)/bench/spool_bench \
 		bench/spool_bench.c $(BUILD)/libferry.a $(LDLIBS)
 	$(BUILD)/bench/spool_bench
+
+# The cost of a log line, logfmt and json (bench/log_bench.c).
+bench-log: $(BUILD)/libferry.a
+	@mkdir -p $(BUILD)/bench
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $(BUILD)/bench/log_bench \
+		bench/log_bench.c $(BUILD)/libferry.a $(LDLIBS)
+	$(BUILD)/bench/log_bench
 
 # DKIM signing cost per message (bench/dkim_bench.c): rsa-2048, ed25519.
 bench-dkim: $(BUILD)/libferry.a $(FERRY)

@@ -20,6 +20,10 @@ static bool log_to_syslog;
 static int log_fd = STDERR_FILENO; /* where the timestamped lines go */
 static char *log_path;             /* log_file, for log_reopen() */
 static enum log_level log_min = LOG_LVL_INFO;
+static enum log_format log_format = LOG_FORMAT_LOGFMT;
+
+/* A JSON line keeps room for its end: "}\n and the line's NUL. */
+#define JSON_END_RESERVE 4
 
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
 
@@ -76,6 +80,75 @@ log_set_level(enum log_level min)
 	log_min = min;
 }
 
+void
+log_set_format(enum log_format f)
+{
+	log_format = f;
+}
+
+/* The length of the valid UTF-8 sequence at s (RFC 3629: no overlong
+ * forms, no surrogates, nothing above U+10FFFF), 0 when it is not one. */
+static size_t
+utf8_length(const unsigned char *s)
+{
+	size_t n, i;
+
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	for (i = 1; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0; /* also stops at the NUL */
+	if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] > 0x9f) ||
+	    (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] > 0x8f))
+		return 0;
+	return n;
+}
+
+void
+log_json_string(char *buf, size_t cap, size_t *pos, const char *v,
+                size_t reserve)
+{
+	const unsigned char *s = (const unsigned char *)v;
+	size_t p = *pos, n;
+	char esc[8];
+
+	while (*s != '\0') {
+		/* the common case, one plain byte, without snprintf */
+		if (*s >= 0x20 && *s < 0x7f && *s != '"' && *s != '\\') {
+			if (p + 1 + reserve > cap)
+				break;
+			buf[p++] = (char)*s++;
+			continue;
+		}
+		if (*s >= 0x80 && (n = utf8_length(s)) > 0) {
+			if (p + n + reserve > cap)
+				break;
+			memcpy(buf + p, s, n);
+			p += n;
+			s += n;
+			continue;
+		}
+		if (*s == '"' || *s == '\\')
+			n = (size_t)snprintf(esc, sizeof(esc), "\\%c", *s);
+		else if (*s < 0x20 || *s == 0x7f)
+			n = (size_t)snprintf(esc, sizeof(esc), "\\u%04x", *s);
+		else
+			n = (size_t)snprintf(esc, sizeof(esc), "\\\\x%02x", *s);
+		if (p + n + reserve > cap)
+			break;
+		memcpy(buf + p, esc, n);
+		p += n;
+		s++;
+	}
+	*pos = p;
+}
+
 static bool
 needs_quotes(const char *v)
 {
@@ -121,41 +194,109 @@ append_raw(char *buf, size_t cap, size_t *pos, const char *s)
 		buf[(*pos)++] = *s;
 }
 
-void
-log_event(enum log_level lvl, const char *event, ...)
+/* "2026-11-23T19:22:44.123Z" */
+static void
+timestamp(char *buf, size_t len)
 {
-	char line[LOG_LINE_MAX];
+	struct timeval tv;
+	struct tm tm;
+	size_t n;
+
+	gettimeofday(&tv, NULL);
+	gmtime_r(&tv.tv_sec, &tm);
+	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, len - n, ".%03dZ", (int)(tv.tv_usec / 1000));
+}
+
+static size_t
+logfmt_line(char *line, size_t cap, const char *ts, enum log_level lvl,
+            const char *event, va_list ap)
+{
 	size_t pos = 0;
 	const char *key;
-	va_list ap;
 
-	if (lvl < log_min)
-		return;
-	if (!log_to_syslog || log_path != NULL) {
-		struct timeval tv;
-		struct tm tm;
-
-		gettimeofday(&tv, NULL);
-		gmtime_r(&tv.tv_sec, &tm);
-		pos = strftime(line, sizeof(line), "ts=%Y-%m-%dT%H:%M:%S", &tm);
-		pos += (size_t)snprintf(line + pos, sizeof(line) - pos,
-		                        ".%03dZ ", (int)(tv.tv_usec / 1000));
+	if (ts != NULL) {
+		append_raw(line, cap, &pos, "ts=");
+		append_raw(line, cap, &pos, ts);
+		append_raw(line, cap, &pos, " ");
 	}
-	append_raw(line, sizeof(line), &pos, "level=");
-	append_raw(line, sizeof(line), &pos, level_names[lvl]);
-	append_raw(line, sizeof(line), &pos, " event=");
-	append_value(line, sizeof(line), &pos, event);
-	va_start(ap, event);
+	append_raw(line, cap, &pos, "level=");
+	append_raw(line, cap, &pos, level_names[lvl]);
+	append_raw(line, cap, &pos, " event=");
+	append_value(line, cap, &pos, event);
 	while ((key = va_arg(ap, const char *)) != NULL) {
 		const char *val = va_arg(ap, const char *);
 
 		if (val == NULL)
 			continue;
-		append_raw(line, sizeof(line), &pos, " ");
-		append_raw(line, sizeof(line), &pos, key);
-		append_raw(line, sizeof(line), &pos, "=");
-		append_value(line, sizeof(line), &pos, val);
+		append_raw(line, cap, &pos, " ");
+		append_raw(line, cap, &pos, key);
+		append_raw(line, cap, &pos, "=");
+		append_value(line, cap, &pos, val);
 	}
+	return pos;
+}
+
+/* ,"key":"value" when the key and its quotes fit; false when not. */
+static bool
+json_pair(char *line, size_t cap, size_t *pos, const char *key, const char *val)
+{
+	size_t p = *pos;
+
+	if (p + strlen(key) + 6 + JSON_END_RESERVE > cap)
+		return false;
+	append_raw(line, cap, &p, p > 1 ? ",\"" : "\"");
+	log_json_string(line, cap, &p, key, JSON_END_RESERVE + 3);
+	append_raw(line, cap, &p, "\":\"");
+	log_json_string(line, cap, &p, val, JSON_END_RESERVE + 1);
+	line[p++] = '"';
+	*pos = p;
+	return true;
+}
+
+/* The length limit drops whole pairs or cuts a value short, never the
+ * closing brace: every line parses. */
+static size_t
+json_line(char *line, size_t cap, const char *ts, enum log_level lvl,
+          const char *event, va_list ap)
+{
+	size_t pos = 0;
+	const char *key;
+
+	line[pos++] = '{';
+	if (ts != NULL)
+		json_pair(line, cap, &pos, "ts", ts);
+	json_pair(line, cap, &pos, "level", level_names[lvl]);
+	json_pair(line, cap, &pos, "event", event);
+	while ((key = va_arg(ap, const char *)) != NULL) {
+		const char *val = va_arg(ap, const char *);
+
+		if (val != NULL && !json_pair(line, cap, &pos, key, val))
+			break;
+	}
+	line[pos++] = '}';
+	return pos;
+}
+
+void
+log_event(enum log_level lvl, const char *event, ...)
+{
+	char line[LOG_LINE_MAX], ts[32];
+	bool stamped = !log_to_syslog || log_path != NULL;
+	size_t pos;
+	va_list ap;
+
+	if (lvl < log_min)
+		return;
+	if (stamped)
+		timestamp(ts, sizeof(ts));
+	va_start(ap, event);
+	if (log_format == LOG_FORMAT_JSON)
+		pos = json_line(line, sizeof(line), stamped ? ts : NULL, lvl,
+		                event, ap);
+	else
+		pos = logfmt_line(line, sizeof(line), stamped ? ts : NULL, lvl,
+		                  event, ap);
 	va_end(ap);
 	if (log_to_syslog) {
 		static const int prio[] = {LOG_DEBUG, LOG_INFO, LOG_WARNING,
@@ -163,7 +304,8 @@ log_event(enum log_level lvl, const char *event, ...)
 		const char *text = line;
 
 		line[pos] = '\0';
-		if (log_path != NULL) /* syslog stamps its own time */
+		/* syslog stamps its own time; a JSON line stays whole */
+		if (log_path != NULL && log_format == LOG_FORMAT_LOGFMT)
 			text = strstr(line, "level=");
 		syslog(prio[lvl], "%s", text ? text : line);
 		if (log_path == NULL)

@@ -3,6 +3,10 @@
  *   ts=2026-11-23T19:22:44.123Z level=info event=rcpt id=... to=<a@b> ...
  * Values are quoted when they hold spaces, quotes or '=', and control bytes
  * are escaped, so a hostile client cannot forge log lines.
+ * With LOG_FORMAT_JSON the same keys make one JSON object per line:
+ *   {"ts":"2026-11-23T19:22:44.123Z","level":"info","event":"rcpt",...}
+ * every value a string; the line is valid JSON (RFC 8259) whatever the
+ * bytes a client sent, and so is a line cut at the length limit.
  *
  * Thread-safe: each line is formatted privately and written with one call.
  */
@@ -23,6 +27,19 @@ int log_init_file(const char *path);
  * old file stays in use. */
 int log_reopen(void);
 void log_set_level(enum log_level min);
+
+enum log_format { LOG_FORMAT_LOGFMT, LOG_FORMAT_JSON };
+void log_set_format(enum log_format f);
+
+/*
+ * Appends v to buf at *pos as the inside of a JSON string: '"', '\' and
+ * control bytes escaped, valid UTF-8 kept, every byte of an invalid
+ * sequence written as the text \xNN (as logfmt shows control bytes).
+ * Stops early rather than leave fewer than reserve bytes of cap, never
+ * cutting an escape or a UTF-8 sequence.  Exposed for the tests.
+ */
+void log_json_string(char *buf, size_t cap, size_t *pos, const char *v,
+                     size_t reserve);
 
 /*
  * log_event(LOG_LVL_INFO, "rcpt", "id", id, "to", addr, NULL):

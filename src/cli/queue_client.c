@@ -41,13 +41,13 @@ connect_error(const char *path)
 	}
 }
 
-/* Reads up to the first newline (or EOF) into reply. */
+/* Reads the answer, up to the daemon's close, into reply, without its
+ * last newline: one line, or more for a refused RELOAD. */
 static int
 read_reply(int fd, char *reply, size_t len)
 {
 	size_t got = 0;
 	ssize_t n;
-	char *nl;
 
 	while (got + 1 < len) {
 		n = read(fd, reply + got, len - 1 - got);
@@ -56,13 +56,10 @@ read_reply(int fd, char *reply, size_t len)
 		if (n <= 0)
 			break;
 		got += (size_t)n;
-		reply[got] = '\0';
-		if ((nl = strchr(reply, '\n')) != NULL) {
-			*nl = '\0';
-			return 0;
-		}
 	}
 	reply[got] = '\0';
+	if (got > 0 && reply[got - 1] == '\n')
+		reply[got - 1] = '\0';
 	return got > 0 ? 0 : -1;
 }
 

@@ -44,9 +44,9 @@ const char *queue_rcpt_reason(const struct envelope_rcpt *r);
 size_t queue_header_len(const char *msg, size_t len);
 void queue_json_string(FILE *out, const char *s);
 
-/* Sends "line\n" to <spool_dir>/control.sock and reads the one-line
- * answer into reply (without "\n").  Returns 0, or a sysexits code after
- * printing why to stderr. */
+/* Sends "line\n" to <spool_dir>/control.sock and reads the answer into
+ * reply (without its last "\n"; one line but for a refused RELOAD).  Returns 0,
+ * or a sysexits code after printing why to stderr. */
 int queue_control(const char *spool_dir, const char *line, char *reply,
                   size_t len);
 

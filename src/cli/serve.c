@@ -22,6 +22,7 @@
 #include "base/sdnotify.h"
 #include "metrics/metrics.h"
 #include "cli/cli.h"
+#include "cli/daemon.h"
 #include "cli/privileges.h"
 #include "cli/queue_list.h"
 #include "config/config.h"
@@ -38,27 +39,16 @@
 /* Sessions get this long to finish a commit after SIGTERM. */
 #define SHUTDOWN_GRACE_SECONDS 30
 
-struct daemon {
-	struct event_base *base;
-	struct config *cfg;
-	struct spool *spool;
-	struct smtp_server *server;
-	struct local_delivery *delivery;
-	struct outbound *outbound;
-	struct dkim_keys *dkim;
-	struct control *control;
-	struct tls_server *tls;
-	struct auth_service *auth;
-	struct policy *policy;
-	struct event *sigterm, *sigint, *sighup, *grace;
-	struct metrics_http *metrics;
-	bool embedded;
-};
-
+/* Delivery thread: the Maildir of a recipient, by the configuration in
+ * force now (a reload may have added or removed mailboxes). */
 static char *
 resolve_maildir(void *arg, const char *address)
 {
-	return recipient_maildir(arg, address);
+	const struct config *cfg = daemon_current(arg);
+	char *maildir = recipient_maildir(cfg, address);
+
+	config_release(cfg);
+	return maildir;
 }
 
 /* Loop thread, while the daemon runs: outbound exists. */
@@ -119,12 +109,19 @@ ctl_policy(void *arg, const char *args, char *reply, size_t len,
 	policy_control(d->policy, args, reply, len, later, token);
 }
 
+static int
+ctl_reload(void *arg, char *reply, size_t len)
+{
+	return daemon_reload(arg, "control", reply, len);
+}
+
 static const struct control_hooks ctl_hooks = {
         .flush_all = ctl_flush_all,
         .enqueue_id = queued_cb,
         .forget_id = ctl_forget,
         .policy = ctl_policy,
         .list_queue = queue_list_write,
+        .reload = ctl_reload,
 };
 
 /* Every queued message goes to both delivery agents; each takes the
@@ -176,12 +173,10 @@ static void
 sighup_cb(evutil_socket_t sig, short what, void *arg)
 {
 	struct daemon *d = arg;
+	char reply[CONTROL_REPLY_MAX];
 
-	if (log_reopen() < 0)
-		log_event(LOG_LVL_WARN, "log", "file", d->cfg->log_file,
-		          "error", strerror(errno), NULL);
-	if (d->tls)
-		tls_server_reload(d->tls);
+	/* the outcome is logged; nobody waits for the reply */
+	(void)daemon_reload(d, "SIGHUP", reply, sizeof(reply));
 }
 
 /* TLS is optional unless a listener depends on it. */
@@ -282,7 +277,7 @@ daemon_start(struct daemon *d)
 	d->policy = policy_new(d->base, d->cfg);
 	smtp_server_set_policy(d->server, d->policy);
 	d->delivery = local_delivery_start(d->base, d->cfg, d->spool,
-	                                   resolve_maildir, d->cfg);
+	                                   resolve_maildir, d);
 	if (d->delivery == NULL)
 		return EX_SOFTWARE;
 	metrics_http_set_local(d->metrics, local_delivered, d->delivery);
@@ -356,6 +351,8 @@ daemon_stop(struct daemon *d)
 	if (d->grace)
 		event_free(d->grace);
 	event_base_free(d->base);
+	config_release(d->current);
+	pthread_mutex_destroy(&d->current_lock);
 	config_free(d->cfg);
 	log_event(LOG_LVL_INFO, "stopped", NULL);
 }
@@ -394,10 +391,17 @@ run_serve(int argc, char **argv)
 		config_free(d.cfg);
 		return EX_CONFIG;
 	}
+	d.config_path = cli_config_path(path);
+	d.current = config_ref(d.cfg);
+	pthread_mutex_init(&d.current_lock, NULL);
 	log_init(d.cfg->log, "ferry");
+	log_set_format(strcmp(d.cfg->log_format, "json") == 0
+	                       ? LOG_FORMAT_JSON
+	                       : LOG_FORMAT_LOGFMT);
 	if (d.cfg->log_file != NULL && log_init_file(d.cfg->log_file) < 0) {
 		fprintf(stderr, "ferry serve: log_file %s: %s\n",
 		        d.cfg->log_file, strerror(errno));
+		config_release(d.current);
 		config_free(d.cfg);
 		return EX_CANTCREAT;
 	}
@@ -447,6 +451,10 @@ const struct cli_command cli_serve = {
                  "                      finish messages being committed, and "
                  "exit;\n"
                  "                      nothing accepted is lost.\n"
+                 "  SIGHUP              open log_file again (logrotate) "
+                 "and reload the\n"
+                 "                      configuration, as 'ferry reload' "
+                 "does.\n"
                  "\n"
                  "Exit status: 0 after a clean shutdown; 64 (EX_USAGE) for a "
                  "bad command\nline; 71 (EX_OSERR) when a port cannot be "

@@ -11,7 +11,8 @@
  * not loop or nest deeper than CONFIG_ALIAS_DEPTH_MAX, and names are
  * lower-case.  Paths are absolute (relative ones were resolved against
  * the file's directory, or the working directory for the default).
- * Thread-safe: the loaded object is immutable after load.
+ * Thread-safe: the loaded object is immutable after load, but for its
+ * reference count (config_ref), which is atomic.
  */
 #ifndef FERRY_CONFIG_H
 #define FERRY_CONFIG_H
@@ -302,6 +303,7 @@ struct config {
 	char *origin_domain;       /* NULL: the first [domain] */
 	char *host_names;          /* besides hostname and localhost */
 	char *log_file;            /* [server]: log lines appended here */
+	char *log_format;          /* "logfmt" or "json" */
 	/* [auth] */
 	bool auth_smtp; /* AUTH on the listen (port 25) ports */
 	/* [relay]: verifying the smarthost */
@@ -311,11 +313,38 @@ struct config {
 	/* [doctor]: the DNS lists `ferry doctor` asks about this server */
 	struct config_list doctor_ip_blocklists;
 	struct config_list doctor_domain_blocklists;
+	/* Holders of this object (config_ref); the last config_free frees. */
+	unsigned refs;
 };
 
 /* path NULL: the embedded default.  errors go to err (e.g. stderr). */
 struct config *config_load(const char *path, FILE *err);
+/*
+ * A loaded configuration is shared: the daemon holds the current one and
+ * every session the one it started with, so that a reload never changes
+ * the settings under a transaction.  config_ref() adds a holder (any
+ * thread) and returns cfg; config_free() drops one and frees the object
+ * with the last.
+ */
+const struct config *config_ref(const struct config *cfg);
 void config_free(struct config *cfg);
+/* config_free() for a holder that only reads. */
+void config_release(const struct config *cfg);
+
+/* Is this option read only at start (a reload cannot change it)?
+ * section is "domain" for every [domain NAME]. */
+bool config_option_needs_restart(const char *section, const char *key);
+/* The restart-only settings whose values differ between the running and
+ * a newly loaded configuration, as "[section] key, ..." in out (empty
+ * when none; cut short at len).  Returns strlen(out). */
+size_t config_restart_changes(const struct config *running,
+                              const struct config *loaded, char *out,
+                              size_t len);
+
+/* [queue] spool_dir of the file at path, absolute, read without checking
+ * anything else (the file may have errors the daemon is to report); the
+ * default when it is not set.  malloc'd; NULL without memory. */
+char *config_peek_spool_dir(const char *path);
 
 /* Print the documented table of options (docs/configuration.md). */
 void config_print_reference(FILE *out);

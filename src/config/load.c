@@ -335,6 +335,7 @@ load_stream(struct load_ctx *ctx)
 	int rc;
 
 	ctx->cfg = cfg_calloc(1, sizeof(*ctx->cfg));
+	ctx->cfg->refs = 1;
 	rc = ini_parse_stream(reader, ctx, handler, ctx);
 	if (rc == -2)
 		load_error(ctx, ctx->lineno, "out of memory");
@@ -442,12 +443,33 @@ domain_free(struct config_domain *d)
 
 static void policy_config_free(struct config_policy *p);
 
+const struct config *
+config_ref(const struct config *cfg)
+{
+	/* The count is the one field that changes after load; the object
+	 * was allocated writable, so the cast is sound. */
+	struct config *c = (struct config *)cfg;
+
+	if (c != NULL)
+		__atomic_add_fetch(&c->refs, 1, __ATOMIC_RELAXED);
+	return cfg;
+}
+
+void
+config_release(const struct config *cfg)
+{
+	config_free((struct config *)cfg);
+}
+
 void
 config_free(struct config *cfg)
 {
 	size_t i;
 
 	if (cfg == NULL)
+		return;
+	/* A count of 0 is an object built by hand (tests): one holder. */
+	if (__atomic_fetch_sub(&cfg->refs, 1, __ATOMIC_ACQ_REL) > 1)
 		return;
 	for (i = 0; i < cfg->nlisteners; i++)
 		free(cfg->listeners[i].address);
@@ -487,6 +509,7 @@ config_free(struct config *cfg)
 	}
 	free(cfg->settings);
 	free(cfg->log_file);
+	free(cfg->log_format);
 	free(cfg->recipient_delimiter);
 	free(cfg->origin_domain);
 	free(cfg->host_names);

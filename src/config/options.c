@@ -13,6 +13,7 @@
 #define DOM(field) offsetof(struct config_domain, field)
 
 static const char *const log_values[] = {"stderr", "syslog", NULL};
+static const char *const log_format_values[] = {"logfmt", "json", NULL};
 static const char *const sync_values[] = {"syncfs", "fsync", NULL};
 static const char *const tls_values[] = {"none", "optional", "required", NULL};
 static const char *const tls_version_values[] = {"TLSv1.2", "TLSv1.3", NULL};
@@ -122,6 +123,13 @@ const struct config_option config_options[] = {
          "daemon's user: after logrotate moves it, either create the new "
          "file writable by that user or use copytruncate.",
          "/var/log/ferry.log"},
+        {"server", "log_format", OPT_KEYWORD, CFG(log_format), "logfmt", NULL,
+         log_format_values, 0, 0, false, false, "How each log line is written.",
+         "logfmt writes key=value pairs (values quoted when they hold "
+         "spaces, control bytes escaped); json writes one JSON object per "
+         "line with the same keys, every value a string.  The fields are "
+         "described in docs/logging.md.",
+         "json"},
         /* [server]: the host's own mail */
         {"server", "recipient_delimiter", OPT_STRING, CFG(recipient_delimiter),
          "+", NULL, NULL, 0, 0, false, false,

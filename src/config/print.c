@@ -113,6 +113,10 @@ md_option(FILE *out, const struct config_option *opt)
 		fputs(", repeatable", out);
 	fputs("\n- Default: ", out);
 	print_default_value(out, opt, "`");
+	if (config_option_needs_restart(opt->section, opt->key))
+		fputs("\n- Reload: needs a restart (`ferry reload` reports "
+		      "the change)",
+		      out);
 	fprintf(out, "\n- Example: `%s = %s`\n\n", opt->key, opt->example);
 	if (opt->more)
 		fprintf(out, "%s\n\n", opt->more);
@@ -170,7 +174,10 @@ man_option(FILE *out, const struct config_option *opt)
 		fputs("May be repeated.\n", out);
 	fputs(".Pp\nDefault: ", out);
 	print_default_value(out, opt, "");
-	fputs(".\nExample:\n", out);
+	fputs(".\n", out);
+	if (config_option_needs_restart(opt->section, opt->key))
+		fputs("Changed by a restart only; a reload reports it.\n", out);
+	fputs("Example:\n", out);
 	fprintf(out, ".Dl %s = %s\n", opt->key, opt->example);
 }
 

@@ -10,9 +10,11 @@
  *   HOLD ID\n         take a queued message out of delivery
  *   RELEASE ID\n      put a held message back and hand it to delivery
  *   POLICY ARGS\n     the policy's commands (policy.h policy_control())
+ *   RELOAD\n          read the configuration again (cli/reload.c)
  *
  * Each is answered by one line, "OK text\n" or "ERR reason\n", after which
- * the server closes the connection.  Lines are at most CONTROL_LINE_MAX
+ * the server closes the connection; a refused RELOAD adds its errors, one
+ * per line, before closing.  Lines are at most CONTROL_LINE_MAX
  * octets, at most CONTROL_CLIENTS_MAX clients are served at once and each
  * has CONTROL_TIMEOUT seconds; nothing blocks the event loop on a client.
  *
@@ -39,7 +41,7 @@
 
 #define CONTROL_SOCKET "control.sock"
 #define CONTROL_LINE_MAX 256
-#define CONTROL_REPLY_MAX 1024
+#define CONTROL_REPLY_MAX 4096
 #define CONTROL_CLIENTS_MAX 16
 #define CONTROL_TIMEOUT 10
 
@@ -66,6 +68,9 @@ struct control_hooks {
 	 * on a listing thread with a read-only spool of its own, never on the
 	 * loop; -1 when part of the queue could not be read. */
 	int (*list_queue)(FILE *out, struct spool *sp, bool json);
+	/* "RELOAD": load the configuration again; the reply may span lines
+	 * (the errors of a refused one).  NULL: not offered. */
+	int (*reload)(void *arg, char *reply, size_t len);
 };
 
 /* Where users who may not read the spool get the listing from. */

@@ -117,6 +117,13 @@ control_run(struct control_client *cl, const char *line, unsigned long uid,
 		                  control_answer_later, cl);
 		return;
 	}
+	if (strcmp(line, "RELOAD") == 0 && ctl->hooks.reload) {
+		snprintf(uidbuf, sizeof(uidbuf), "%lu", uid);
+		log_event(LOG_LVL_INFO, "control", "uid", uidbuf, "command",
+		          "RELOAD", NULL);
+		(void)ctl->hooks.reload(ctl->arg, reply, len);
+		return;
+	}
 	n = sscanf(line, "%15s %63s %1s", verb, id, extra);
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		const struct control_cmd *c = &commands[i];

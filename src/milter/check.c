@@ -59,6 +59,10 @@ struct milter_check {
 	char **added;
 	size_t nadded;
 
+	char *sender;     /* SMFIR_CHGFROM, the last one */
+	char *quarantine; /* SMFIR_QUARANTINE reason, the first one */
+	const char *quarantined_by;
+
 	struct milter_result res;
 	char reply[512], why[160];
 	struct evbuffer *out;
@@ -462,6 +466,35 @@ del_rcpt(struct milter_check *mc, const char *rcpt)
 			mc->removed[i] = true;
 }
 
+/* "<a@b.example>" or "a@b.example" as a bare address; "" for <>. */
+static char *
+bare_address(const char *s)
+{
+	char *a = str_dup(s[0] == '<' ? s + 1 : s);
+
+	a[strcspn(a, ">")] = '\0';
+	return a;
+}
+
+/* SMFIR_CHGFROM: the address, then ESMTP arguments ferry leaves as they
+ * are; SMFIR_QUARANTINE: the reason. */
+static int
+sender_or_quarantine(struct milter_check *mc, const struct milter_reply *r)
+{
+	const char *s;
+
+	if (milter_parse_string(r, &s) < 0)
+		return -1;
+	if (r->cmd == SMFIR_CHGFROM) {
+		free(mc->sender);
+		mc->sender = bare_address(s);
+	} else if (mc->quarantine == NULL) {
+		mc->quarantine = str_dup(s[0] ? s : "quarantined by a milter");
+		mc->quarantined_by = mc->specs[mc->cur];
+	}
+	return 0;
+}
+
 /* A modification at end of message; -1 when it is malformed. */
 static int
 modify(struct milter_check *mc, const struct milter_reply *r)
@@ -496,6 +529,9 @@ modify(struct milter_check *mc, const struct milter_reply *r)
 	case SMFIR_REPLBODY:
 		milter_message_body_chunk(&mc->msg, r->data, r->len);
 		return 0;
+	case SMFIR_CHGFROM:
+	case SMFIR_QUARANTINE:
+		return sender_or_quarantine(mc, r);
 	default:
 		return -1;
 	}
@@ -702,6 +738,9 @@ donecb(evutil_socket_t fd, short what, void *arg)
 	mc->res.rcpt_removed = mc->removed;
 	mc->res.rcpt_added = (const char *const *)mc->added;
 	mc->res.nadded = mc->nadded;
+	mc->res.sender = mc->sender;
+	mc->res.quarantine = mc->quarantine;
+	mc->res.quarantined_by = mc->quarantined_by;
 	mc->cb(mc->cbarg, &mc->res);
 	if (data != NULL)
 		evbuffer_free(data);
@@ -766,5 +805,7 @@ milter_cancel(struct milter_check *mc)
 	free(mc->added);
 	free(mc->milters);
 	free(mc->data);
+	free(mc->sender);
+	free(mc->quarantine);
 	free(mc);
 }

@@ -67,6 +67,7 @@ enum {
 #define SMFIF_DELRCPT 0x08u
 #define SMFIF_CHGHDRS 0x10u
 #define SMFIF_QUARANTINE 0x20u
+#define SMFIF_CHGFROM 0x40u
 #define SMFIF_ADDRCPT_PAR 0x80u
 
 #define SMFIP_NOCONNECT 0x1u
@@ -89,11 +90,11 @@ enum {
 #define SMFIP_NR_EOH 0x40000u
 #define SMFIP_NR_BODY 0x80000u
 
-/* What ferry offers: the actions below (not quarantine yet), and every
- * step may be left out or left unanswered. */
+/* What ferry offers: the actions below, and every step may be left out
+ * or left unanswered. */
 #define MILTER_ACTIONS                                                         \
 	(SMFIF_ADDHDRS | SMFIF_CHGBODY | SMFIF_ADDRCPT | SMFIF_DELRCPT |       \
-	 SMFIF_CHGHDRS | SMFIF_ADDRCPT_PAR)
+	 SMFIF_CHGHDRS | SMFIF_QUARANTINE | SMFIF_CHGFROM | SMFIF_ADDRCPT_PAR)
 #define MILTER_STEPS                                                           \
 	(SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NOMAIL | SMFIP_NORCPT |        \
 	 SMFIP_NOBODY | SMFIP_NOHDRS | SMFIP_NOEOH | SMFIP_NR_HDR |            \
@@ -138,7 +139,7 @@ int milter_parse_optneg(const struct milter_reply *r, struct milter_optneg *o);
 int milter_parse_header(const struct milter_reply *r, bool indexed,
                         uint32_t *index, const char **name, const char **value);
 /* The first NUL-terminated string (ADDRCPT, DELRCPT, QUARANTINE,
- * REPLYCODE). */
+ * CHGFROM, REPLYCODE). */
 int milter_parse_string(const struct milter_reply *r, const char **s);
 /* SMFIR_REPLYCODE: "550 5.7.1 text", a code of class 4 or 5 followed by a
  * space or the end; -1 otherwise. */

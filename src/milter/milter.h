@@ -10,7 +10,9 @@
  * the message: accept, continue, reject or tempfail (with its own reply
  * text), discard, a recipient refused at its RCPT (only that one is
  * dropped), header fields added, inserted, changed or deleted,
- * recipients added or removed, the body replaced.  Steps a milter asks
+ * recipients added or removed, the envelope sender changed, the body
+ * replaced, the message quarantined (kept on hold with the milter's
+ * reason).  Steps a milter asks
  * to skip are not sent; replies it says it will not send are not awaited.
  *
  * A milter that cannot be reached, breaks the protocol or does not answer
@@ -71,6 +73,12 @@ struct milter_result {
 	const bool *rcpt_removed; /* per request recipient */
 	const char *const *rcpt_added;
 	size_t nadded;
+	/* SMFIR_CHGFROM: the new envelope sender ("" for <>), or NULL */
+	const char *sender;
+	/* SMFIR_QUARANTINE: the milter's reason, or NULL; the message is
+	 * kept on hold instead of delivered */
+	const char *quarantine;
+	const char *quarantined_by;
 };
 
 typedef void (*milter_done_cb)(void *arg, const struct milter_result *res);

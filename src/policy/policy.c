@@ -70,6 +70,12 @@ policy_now(const struct policy *p)
 	return (int64_t)time(NULL) + p->clock_offset;
 }
 
+const struct config *
+policy_site(const struct policy_run *r)
+{
+	return r->f->cfg != NULL ? r->f->cfg : r->p->cfg;
+}
+
 static int64_t
 now_cb(void *arg)
 {

@@ -56,6 +56,10 @@ struct policy_facts {
 	/* Kept for the session by the rules: the client is on a DNS allow
 	 * list (1), is not (2), not yet asked (0). */
 	int dnswl;
+	/* The asker's configuration: domains, aliases, senders and names
+	 * are looked up in it (a reload may have changed them since the
+	 * policy started).  NULL: the policy's own. */
+	const struct config *cfg;
 };
 
 #define POLICY_ARG_MAX 320

@@ -96,6 +96,9 @@ bool policy_run_gone(struct policy_run *r);
 bool policy_exempted(const struct policy_run *r, enum policy_rule rule);
 bool policy_nets_match(const struct policy_nets *l, const char *ip);
 int64_t policy_now(const struct policy *p);
+/* The configuration of the domains, aliases, senders and host names for
+ * this run (policy_facts.cfg); the [policy] settings are r->p->cfg's. */
+const struct config *policy_site(const struct policy_run *r);
 
 /* rules_dns.c: the resolver of the DNS rules, NULL when none is on. */
 struct dns_resolver *policy_dns_new(struct event_base *base,

@@ -125,7 +125,7 @@ static bool
 local_domain(const struct policy_run *r)
 {
 	return r->f->rcpt_domain &&
-	       config_find_domain(r->p->cfg, r->f->rcpt_domain) != NULL;
+	       config_find_domain(policy_site(r), r->f->rcpt_domain) != NULL;
 }
 
 void

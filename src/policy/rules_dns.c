@@ -310,7 +310,7 @@ rule_sender_domain(struct policy_run *r)
 
 	if (!r->p->cfg->policy.sender_domain_check || at == NULL ||
 	    at[1] == '[' || r->p->dns == NULL || r->f->auth_user != NULL ||
-	    config_find_domain(r->p->cfg, at + 1) != NULL ||
+	    config_find_domain(policy_site(r), at + 1) != NULL ||
 	    policy_exempted(r, PR_SENDER_DOMAIN)) {
 		policy_pass(r);
 		return;

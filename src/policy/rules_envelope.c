@@ -21,7 +21,7 @@ rule_sender_owned(struct policy_run *r)
 	const struct policy_facts *f = r->f;
 
 	if (f->auth_user && f->sender &&
-	    !sender_owned(r->p->cfg, f->auth_user, f->sender)) {
+	    !sender_owned(policy_site(r), f->auth_user, f->sender)) {
 		policy_refuse(r, PR_SENDER_OWNED, f->sender, R_SENDER_NOT_OWNED,
 		              f->sender, f->auth_user);
 		return;
@@ -123,7 +123,7 @@ rule_recipient(struct policy_run *r)
 	struct policy_facts *f = r->f;
 	struct recipient_result *res = f->rcpt_result;
 
-	recipient_resolve(r->p->cfg, f->rcpt_local, f->rcpt_domain, res);
+	recipient_resolve(policy_site(r), f->rcpt_local, f->rcpt_domain, res);
 	if (res->verdict == RCPT_FOREIGN && f->auth_user)
 		relay_target(res, f->rcpt);
 	if (res->verdict != RCPT_LOCAL) {

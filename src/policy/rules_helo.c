@@ -66,7 +66,7 @@ rule_helo(struct policy_run *r)
 		              NULL);
 		return;
 	}
-	if (is_me(r->p->cfg, name)) {
+	if (is_me(policy_site(r), name)) {
 		policy_refuse(r, PR_HELO, r->f->helo, R_HELO_NOT_ME, NULL,
 		              NULL);
 		return;

@@ -68,6 +68,10 @@ void spool_msg_abort(struct spool_msg *msg); /* removes what was written */
  * from msg).  done runs later on the loop thread, even for an early error. */
 void spool_msg_commit(struct spool_msg *msg, const struct envelope *env,
                       spool_commit_cb done, void *arg);
+/* Once committed, the message goes on hold (spool_hold) instead of to
+ * delivery: the queued callback is not called for it.  Should the move
+ * fail, it stays queued (logged): accepted mail is never lost. */
+void spool_msg_hold_on_commit(struct spool_msg *msg);
 
 /* For delivery: every queued message id, oldest first (recovery at
  * startup).  fn runs synchronously on the calling thread. */

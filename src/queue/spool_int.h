@@ -32,6 +32,7 @@ struct spool_msg {
 	size_t env_len;
 	spool_commit_cb done;
 	void *arg;
+	bool hold; /* put on hold once committed (a milter's quarantine) */
 	STAILQ_ENTRY(spool_msg) link;
 };
 

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/log.h"
+
 struct spool_msg *
 spool_msg_new(struct spool *sp)
 {
@@ -138,6 +140,12 @@ spool_msg_commit(struct spool_msg *msg, const struct envelope *env,
 }
 
 void
+spool_msg_hold_on_commit(struct spool_msg *msg)
+{
+	msg->hold = true;
+}
+
+void
 spool_run_done(struct spool *sp)
 {
 	struct spool_msg_list list;
@@ -148,10 +156,19 @@ spool_run_done(struct spool *sp)
 	STAILQ_CONCAT(&list, &sp->done);
 	pthread_mutex_unlock(&sp->lock);
 	while ((msg = STAILQ_FIRST(&list)) != NULL) {
+		bool held;
+
 		STAILQ_REMOVE_HEAD(&list, link);
+		/* Held before the client hears 250 and before delivery is
+		 * told: a quarantined message is never delivered. */
+		held = msg->error == 0 && msg->hold &&
+		       spool_hold(sp, msg->id) == 0;
+		if (msg->error == 0 && msg->hold && !held)
+			log_event(LOG_LVL_ERROR, "queue-hold-failed", "id",
+			          msg->id, "error", strerror(errno), NULL);
 		if (msg->done)
 			msg->done(msg->arg, msg->error);
-		if (msg->error == 0 && sp->queued_cb)
+		if (msg->error == 0 && !held && sp->queued_cb)
 			sp->queued_cb(sp->queued_arg, msg->id);
 		spool_msg_free(msg);
 	}

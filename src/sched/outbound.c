@@ -29,7 +29,7 @@ outbound_rcpt_is_outbound(const struct outbound *ob,
 
 	if (r->state != RCPT_PENDING && r->state != RCPT_DEFERRED)
 		return false;
-	maildir = recipient_maildir(ob->cfg, r->address);
+	maildir = recipient_maildir(ob->site ? ob->site : ob->cfg, r->address);
 	free(maildir);
 	return maildir == NULL;
 }
@@ -342,6 +342,7 @@ outbound_start(struct event_base *base, const struct config *cfg,
 		return NULL;
 	ob->base = base;
 	ob->cfg = cfg;
+	ob->site = config_ref(cfg);
 	ob->spool = sp;
 	TAILQ_INIT(&ob->msgs);
 	TAILQ_INIT(&ob->jobs);
@@ -355,6 +356,15 @@ outbound_start(struct event_base *base, const struct config *cfg,
 	}
 	event_add(ob->tick, &tv);
 	return ob;
+}
+
+void
+outbound_set_site(struct outbound *ob, const struct config *cfg)
+{
+	const struct config *old = ob->site;
+
+	ob->site = config_ref(cfg);
+	config_release(old);
 }
 
 void
@@ -379,6 +389,7 @@ outbound_stop(struct outbound *ob)
 		event_free(ob->tick);
 	if (ob->dns)
 		dns_resolver_free(ob->dns);
+	config_release(ob->site);
 	free(ob);
 }
 

@@ -27,6 +27,9 @@ struct outbound;
 
 struct outbound *outbound_start(struct event_base *base,
                                 const struct config *cfg, struct spool *sp);
+/* A reloaded configuration: which recipients are local (and so not this
+ * agent's) is decided by it from now on.  Holds a reference. */
+void outbound_set_site(struct outbound *ob, const struct config *cfg);
 /* Keys to sign outbound mail with (kept by the caller; NULL: none). */
 struct dkim_keys;
 void outbound_set_dkim(struct outbound *ob, const struct dkim_keys *keys);

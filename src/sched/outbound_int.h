@@ -123,6 +123,9 @@ struct outbound {
 	struct out_job_list jobs;
 	struct event_base *base;
 	const struct config *cfg;
+	/* The domains and mailboxes in force (a reload replaces it, see
+	 * outbound_set_site); cfg stays the one the relay started with. */
+	const struct config *site;
 	struct spool *spool;
 	struct dns_resolver *dns;
 	struct out_msg_list msgs;

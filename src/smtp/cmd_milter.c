@@ -14,6 +14,7 @@
 #include "base/log.h"
 #include "milter/milter.h"
 #include "queue/spool.h"
+#include "smtp/addr.h"
 #include "smtp/session_int.h"
 
 static const char *
@@ -117,6 +118,50 @@ apply_rcpts(struct session *s, const struct milter_result *res)
 		                  NULL, 0);
 }
 
+/* SMFIR_CHGFROM: bounces and notices go to the new sender, written as
+ * ferry writes any reverse-path; one that is not an address is ignored
+ * (and logged), the old sender stays. */
+static void
+apply_sender(struct session *s, const struct milter_result *res)
+{
+	char path[ADDR_PATH_MAX + 8], text[ADDR_PATH_MAX + 3], *sender;
+	struct mailaddr a;
+	size_t used;
+	int n;
+
+	if (res->sender == NULL)
+		return;
+	n = snprintf(path, sizeof(path), "<%s>", res->sender);
+	if (n < 0 || (size_t)n >= sizeof(path) ||
+	    addr_parse_path(path, (size_t)n, true, false, &a, &used) !=
+	            ADDR_OK ||
+	    used != (size_t)n) {
+		log_event(LOG_LVL_WARN, "milter-chgfrom", "id", s->tx.env.id,
+		          "error", "not an address", "to", res->sender, NULL);
+		return;
+	}
+	addr_format(&a, text, sizeof(text));
+	if ((sender = strdup(text)) == NULL)
+		abort();
+	log_event(LOG_LVL_INFO, "milter-chgfrom", "id", s->tx.env.id, "from",
+	          s->tx.env.sender, "to", sender, NULL);
+	free(s->tx.env.sender);
+	s->tx.env.sender = sender;
+}
+
+/* SMFIR_QUARANTINE: accepted, then kept on hold for an administrator
+ * (`ferry queue release` or `delete`). */
+static void
+apply_quarantine(struct session *s, const struct milter_result *res)
+{
+	if (res->quarantine == NULL)
+		return;
+	log_event(LOG_LVL_INFO, "milter-quarantine", "id", s->tx.env.id,
+	          "milter", res->quarantined_by, "reason", res->quarantine,
+	          NULL);
+	spool_msg_hold_on_commit(s->tx.msg);
+}
+
 static void
 milter_done(void *arg, const struct milter_result *res)
 {
@@ -137,6 +182,7 @@ milter_done(void *arg, const struct milter_result *res)
 		return;
 	}
 	apply_rcpts(s, res);
+	apply_sender(s, res);
 	if (res->verdict == MILTER_DISCARD || s->tx.env.nrcpts == 0) {
 		discard(s, res);
 		return;
@@ -154,6 +200,7 @@ milter_done(void *arg, const struct milter_result *res)
 		content_done(s);
 		return;
 	}
+	apply_quarantine(s, res);
 	content_commit(s);
 }
 

@@ -67,6 +67,15 @@ smtp_server_spool(struct smtp_server *srv)
 }
 
 void
+smtp_server_set_config(struct smtp_server *srv, const struct config *cfg)
+{
+	const struct config *old = srv->cfg;
+
+	srv->cfg = config_ref(cfg);
+	config_release(old);
+}
+
+void
 smtp_server_set_spool(struct smtp_server *srv, struct spool *sp)
 {
 	srv->spool = sp;
@@ -151,7 +160,7 @@ smtp_server_new(struct event_base *base, const struct config *cfg,
 	if (srv == NULL)
 		return NULL;
 	srv->base = base;
-	srv->cfg = cfg;
+	srv->cfg = config_ref(cfg);
 	srv->spool = sp;
 	TAILQ_INIT(&srv->sessions);
 	srv->next_serial = first_serial();
@@ -331,5 +340,6 @@ smtp_server_free(struct smtp_server *srv)
 	close_listeners(srv);
 	free(srv->listeners);
 	free(srv->listener_ctx);
+	config_release(srv->cfg);
 	free(srv);
 }

@@ -3,8 +3,9 @@
  * live sessions on one libevent loop.  serve.c creates it after loading the
  * config and opening the spool; SIGTERM calls smtp_server_shutdown().
  *
- * Ownership: the server owns its listeners and sessions; config, spool and
- * the queued-callback target belong to the caller and must outlive it.
+ * Ownership: the server owns its listeners and sessions and holds a
+ * reference to its config; spool and the queued-callback target belong to
+ * the caller and must outlive it.
  */
 #ifndef FERRY_SMTP_SERVER_H
 #define FERRY_SMTP_SERVER_H
@@ -21,6 +22,12 @@ struct smtp_server;
 
 struct smtp_server *smtp_server_new(struct event_base *base,
                                     const struct config *cfg, struct spool *sp);
+/*
+ * A reloaded configuration: sessions accepted from now on get it, open
+ * ones keep theirs.  The server holds a reference (config_ref).  Listener
+ * addresses and the other settings read only at start are not changed.
+ */
+void smtp_server_set_config(struct smtp_server *srv, const struct config *cfg);
 /* The spool is opened after binding; set it before smtp_server_start. */
 void smtp_server_set_spool(struct smtp_server *srv, struct spool *sp);
 struct tls_server;

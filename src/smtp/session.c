@@ -116,7 +116,9 @@ session_new(struct smtp_server *srv, int fd, const struct sockaddr *sa,
 	s->fd = fd;
 	s->role = role;
 	format_peer(sa, s->client_ip, sizeof(s->client_ip));
-	s->cfg = smtp_server_config(srv);
+	/* The settings this session started with, whatever a reload does
+	 * while it runs. */
+	s->cfg = config_ref(smtp_server_config(srv));
 	s->spool = smtp_server_spool(srv);
 	s->tls_policy = listener_tls_policy(s->cfg, role);
 	s->close_timer =
@@ -127,6 +129,7 @@ session_new(struct smtp_server *srv, int fd, const struct sockaddr *sa,
 		if (s->close_timer)
 			event_free(s->close_timer);
 		evutil_closesocket(fd);
+		config_release(s->cfg);
 		free(s);
 		return NULL;
 	}
@@ -598,6 +601,7 @@ session_free(struct session *s)
 	session_drop_bev(s);
 	event_free(s->close_timer);
 	smtp_server_session_gone(s->srv, s);
+	config_release(s->cfg);
 	free(s);
 }
 

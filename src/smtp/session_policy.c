@@ -44,6 +44,7 @@ session_ask_policy(struct session *s, enum policy_stage stage,
 	f->rcpt_accepted = s->tx.rcpt_accepted;
 	f->mail_size = s->tx.mail.has_size ? s->tx.mail.size : 0;
 	f->dry_run = false;
+	f->cfg = s->cfg;
 	s->ask.then = then;
 	s->ask.run = NULL;
 	s->ask.run = policy_check(smtp_server_policy(s->srv), stage, f,

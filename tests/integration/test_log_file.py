@@ -53,3 +53,21 @@ def test_log_file_that_cannot_be_opened(ferry_factory, tmp_path):
                        capture_output=True, text=True, timeout=30)
     assert r.returncode == 73
     assert "log_file /nonexistent/dir/ferry.log" in r.stderr
+
+
+def test_reload_command_reopens_log_file(ferry_factory):
+    import subprocess
+    from conftest import FERRY
+    d = make_workdir()
+    path = os.path.join(d, "ferry.log")
+    f = ferry_factory(extra=["[server]", f"log_file = {path}"])
+    assert wait_for(lambda: "event=ready" in read(path))
+    os.rename(path, path + ".1")
+    open(path, "w").close()
+    os.chown(path, os.stat(f.spool).st_uid, -1)
+    r = subprocess.run([FERRY, "reload", "--config", f.config_path],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    assert wait_for(lambda: "event=reload by=control result=applied"
+                    in read(path)), read(path)
+    assert "result=applied" not in read(path + ".1")

@@ -137,7 +137,7 @@ def passwd():
     shutil.rmtree(d, ignore_errors=True)
 
 
-def relay_ferry(ferry_factory, passwd, transports, extra_relay=()):
+def relay_ferry(ferry_factory, passwd, transports, extra_relay=(), extra=()):
     zone = os.path.join(make_workdir(), "local.zone")
     with open(zone, "w") as f:
         f.write("zone dns.test. static\n"
@@ -155,7 +155,7 @@ def relay_ferry(ferry_factory, passwd, transports, extra_relay=()):
         tls=["submission = optional"],
         auth=["backend = passwd-file", f"passwd_file = {passwd}",
               "require_tls = no"],
-        extra=["[relay]"] + relay)
+        extra=["[relay]"] + relay + list(extra))
 
 
 def submit(f, rcpts, subject="relay test", mail_options=(), rcpt_options=()):

@@ -46,7 +46,7 @@ def test_unit_is_hardened_and_notify():
     text = UNIT_IN.read_text()
     for line in ("Type=notify", "NoNewPrivileges=yes", "ProtectSystem=strict",
                  "PrivateTmp=yes", "CapabilityBoundingSet=CAP_NET_BIND_SERVICE",
-                 "ExecReload=/bin/kill -HUP $MAINPID"):
+                 "ExecReload=@SBINDIR@/ferry reload --config /etc/ferry/ferry.conf"):
         assert line in text, line
 
 

@@ -689,6 +689,93 @@ test_value_parsers(void **state)
 	assert_int_equal(value_parse_duration("999999999h", &secs), -1);
 }
 
+/* A reload names the restart-only settings that differ, each once, in
+ * [domain NAME] sections too, and not the ones it applies. */
+static void
+test_restart_changes(void **state)
+{
+	char *e1, *e2, *e3, out[512];
+	struct config *a = load_text("[server]\nlisten = 127.0.0.1:25\n"
+	                             "max_connections = 10\n"
+	                             "[relay]\nretry_min = 1h\n" DOMAIN_OK,
+	                             &e1);
+	struct config *b = load_text("[server]\nlisten = 127.0.0.1:26\n"
+	                             "max_connections = 20\n" DOMAIN_OK
+	                             "quota = 1M\nalias = x: bob\n",
+	                             &e2);
+	struct config *c = load_text("[server]\nlisten = 127.0.0.1:25\n"
+	                             "max_connections = 30\n"
+	                             "[relay]\nretry_min = 1h\n" DOMAIN_OK
+	                             "alias = x: bob\n",
+	                             &e3);
+
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_non_null(c);
+	assert_int_not_equal(config_restart_changes(a, b, out, sizeof(out)), 0);
+	assert_string_equal(out, "[server] listen, [relay] retry_min, "
+	                         "[domain example.org] quota");
+	assert_int_equal(config_restart_changes(a, c, out, sizeof(out)), 0);
+	assert_string_equal(out, "");
+	assert_true(config_option_needs_restart("queue", "spool_dir"));
+	assert_true(config_option_needs_restart("domain", "lmtp"));
+	assert_false(config_option_needs_restart("limits", "max_recipients"));
+	assert_false(config_option_needs_restart("domain", "alias"));
+	config_free(a);
+	config_free(b);
+	config_free(c);
+	free(e1);
+	free(e2);
+	free(e3);
+}
+
+/* The last holder frees (ASan would see a leak or a double free). */
+static void
+test_refcount(void **state)
+{
+	char *errors;
+	struct config *cfg = load_text(DOMAIN_OK, &errors);
+	const struct config *held = config_ref(cfg);
+
+	assert_ptr_equal(held, cfg);
+	config_free(cfg);
+	assert_string_equal(held->domains[0].name, "example.org");
+	config_release(held);
+	free(errors);
+}
+
+/* `ferry reload` finds the socket of a file that does not load. */
+static void
+test_peek_spool_dir(void **state)
+{
+	char dir[] = "/tmp/ferry-peek-XXXXXX", path[64], *got;
+	FILE *f;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/f.conf", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("[limits]\nmax_recipients = lots\n[queue]\n"
+	      "spool_dir = ./spool\n",
+	      f);
+	fclose(f);
+	got = config_peek_spool_dir(path);
+	assert_non_null(got);
+	assert_true(strlen(got) > 6);
+	assert_string_equal(got + strlen(got) - 6, "/spool");
+	assert_non_null(strstr(got, dir + 5));
+	free(got);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("[server]\nhostname = a\n", f);
+	fclose(f);
+	got = config_peek_spool_dir(path);
+	assert_string_equal(got, "/var/spool/ferry");
+	free(got);
+	unlink(path);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -705,6 +792,9 @@ main(void)
 	        cmocka_unit_test(test_table_complete),
 	        cmocka_unit_test(test_value_parsers),
 	        cmocka_unit_test(test_docs_current),
+	        cmocka_unit_test(test_restart_changes),
+	        cmocka_unit_test(test_refcount),
+	        cmocka_unit_test(test_peek_spool_dir),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
