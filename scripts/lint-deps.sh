@@ -16,17 +16,17 @@ cd "$root"
 # module: the modules it may use (base is everyone's; order as in README).
 deps='
 main:    cli
-cli:     base reply smtp policy config queue deliver explain auth tls sched dns dkim control metrics
+cli:     base reply smtp policy config queue deliver explain auth tls sched dns dkim control metrics sandbox
 base:
 reply:
 smtp:    base reply auth policy milter config queue tls metrics
 policy:  base reply config dns
 milter:  base
 config:  base
-queue:   base config
+queue:   base config sandbox
 deliver: base config queue
 explain:
-auth:    base config
+auth:    base config sandbox
 tls:     base config
 sched:   base reply policy config queue explain relay dns dkim dsn metrics
 relay:   base reply queue tls
@@ -35,6 +35,7 @@ dkim:    base config queue
 dsn:     base reply queue explain
 control: base cli policy config queue smtp
 metrics: base config queue
+sandbox: base config
 '
 
 allowed() { # module -> its row, or "-" when it has none

@@ -31,6 +31,7 @@
 #include "control/control.h"
 #include "sched/outbound.h"
 #include "queue/spool.h"
+#include "sandbox/sandbox.h"
 #include "smtp/server.h"
 #include "tls/tls.h"
 
@@ -51,6 +52,7 @@ struct daemon {
 	struct policy *policy;
 	struct event *sigterm, *sigint, *sighup, *grace;
 	struct metrics_http *metrics;
+	const char *config_path; /* NULL with --demo */
 	bool embedded;
 };
 
@@ -276,6 +278,8 @@ daemon_start(struct daemon *d)
 	print_next_steps(d);
 	if (privileges_drop(d->cfg) < 0)
 		return EX_NOPERM;
+	if (sandbox_start(d->cfg, d->config_path) < 0)
+		return EX_SOFTWARE;
 	/* After dropping privileges: the state file belongs to the user. */
 	d->policy = policy_new(d->base, d->cfg);
 	smtp_server_set_policy(d->server, d->policy);
@@ -392,6 +396,8 @@ run_serve(int argc, char **argv)
 		config_free(d.cfg);
 		return EX_CONFIG;
 	}
+	if (!d.embedded)
+		d.config_path = cli_config_path(path);
 	log_init(d.cfg->log, "ferry");
 	if (d.cfg->log_file != NULL && log_init_file(d.cfg->log_file) < 0) {
 		fprintf(stderr, "ferry serve: log_file %s: %s\n",

@@ -296,6 +296,8 @@ struct config {
 	char *log_file;            /* [server]: log lines appended here */
 	/* [auth] */
 	bool auth_smtp; /* AUTH on the listen (port 25) ports */
+	/* [server] */
+	bool sandbox; /* seccomp and Landlock after start-up */
 	/* [relay]: verifying the smarthost */
 	char *relay_smarthost_ca_file;       /* NULL: the system's CA store */
 	char *relay_smarthost_fingerprint;   /* 64 lower-case hex digits */

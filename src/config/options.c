@@ -113,6 +113,18 @@ const struct config_option config_options[] = {
          "The TLS handshake starts as soon as the client connects; AUTH "
          "is required before MAIL.  Port 465 in production.",
          "0.0.0.0:465"},
+        {"server", "sandbox", OPT_BOOL, CFG(sandbox), "on", NULL, NULL, 0, 0,
+         false, false,
+         "Confine the daemon once it serves (seccomp-bpf and Landlock).",
+         "After binding and dropping privileges, a system call outside "
+         "the list ferry uses (running a program, tracing, other socket "
+         "families...) kills the daemon, and on Linux 5.19 or later the "
+         "files it can reach are limited to the spool, the Maildir roots "
+         "and, read-only, the configuration, certificates and keys it "
+         "reads again.  An older kernel gets the system call filter alone "
+         "and a log line saying so.  off is for debugging; see "
+         "docs/security.md.",
+         "off"},
         /* [server]: a log file */
         {"server", "log_file", OPT_PATH, CFG(log_file), NULL, "none", NULL, 0,
          0, false, false, "File the log lines are appended to.",
