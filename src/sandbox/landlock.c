@@ -145,6 +145,10 @@ add_config_rules(int rs, const struct config *cfg, const char *config_path)
 	for (i = 0; system_read[i] != NULL; i++)
 		allow(rs, system_read[i], FS_READ);
 	allow(rs, "/dev/null", FS_READ | LANDLOCK_ACCESS_FS_WRITE_FILE);
+#if defined(__SANITIZE_ADDRESS__)
+	/* The sanitizer runtime reads its memory map and thread list. */
+	allow(rs, "/proc/self", FS_READ);
+#endif
 }
 
 static int

@@ -153,6 +153,17 @@ static const char *const allowed[] = {
 
 static const int socket_families[] = {AF_UNIX, AF_INET, AF_INET6};
 
+#if defined(__SANITIZE_ADDRESS__)
+/* make SAN=1 builds keep the filter, plus what the sanitizer runtime does
+ * when it reports: LeakSanitizer stops the threads from a traced helper
+ * process (clone without CLONE_THREAD, ptrace, wait4).  Its symbolizer
+ * would also run a program; execve still kills that helper, and the
+ * report keeps its raw addresses (addr2line -e build/san/ferry). */
+static const char *const sanitizer_allowed[] = {
+        "clone", "ptrace", "wait4", "kill", "getpgid", "getdents", NULL,
+};
+#endif
+
 static int
 allow_name(scmp_filter_ctx ctx, const char *name)
 {
@@ -172,6 +183,10 @@ add_rules(scmp_filter_ctx ctx)
 
 	for (i = 0; allowed[i] != NULL && rc == 0; i++)
 		rc = allow_name(ctx, allowed[i]);
+#if defined(__SANITIZE_ADDRESS__)
+	for (i = 0; sanitizer_allowed[i] != NULL && rc == 0; i++)
+		rc = allow_name(ctx, sanitizer_allowed[i]);
+#endif
 	for (i = 0;
 	     i < sizeof(socket_families) / sizeof(*socket_families) && rc == 0;
 	     i++)
