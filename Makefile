@@ -10,7 +10,8 @@ FERRY_USER ?= ferry
 CC	?= cc
 PYTHON	?= /usr/bin/python3
 
-PKGS	 = libevent libevent_pthreads libevent_openssl libssl libcrypto libunbound hiredis inih
+PKGS	 = libevent libevent_pthreads libevent_openssl libssl libcrypto libunbound hiredis inih \
+	   libseccomp
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS)) -lcrypt -lpthread
 
@@ -72,11 +73,19 @@ unit: $(UNIT_BINS)
 # pytest exits 5 when it collects nothing; that is fine only while
 # tests/integration holds no test files yet.
 INTEG_TESTS := $(wildcard tests/integration/test_*.py tests/integration/*/test_*.py)
-integration: $(FERRY)
+# The fault tests preload this into the daemon (tests/fault/faultinject.c);
+# it is never built with the sanitizers, whose runtime must come first.
+FAULT_LIB = $(BUILD)/faultinject.so
+$(FAULT_LIB): tests/fault/faultinject.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c17 -D_GNU_SOURCE $(WARN) -O2 -g -fPIC -shared -o $@ $< -ldl
+
+integration: $(FERRY) $(FAULT_LIB)
 	@if [ -z "$(INTEG_TESTS)" ] && [ ! -d tests/integration ]; then \
 		echo "== integration: tests/integration does not exist yet"; \
 		exit 0; fi; \
-	FERRY_BIN=$(CURDIR)/$(FERRY) $(PYTHON) -m pytest -q tests/integration \
+	FERRY_BIN=$(CURDIR)/$(FERRY) FERRY_FAULT_LIB=$(CURDIR)/$(FAULT_LIB) \
+		$(PYTHON) -m pytest -q tests/integration \
 		$(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ] && [ -z "$(INTEG_TESTS)" ]; then \
 		echo "== integration: no tests yet"; rc=0; fi; exit $$rc
@@ -156,7 +165,7 @@ install-systemd:
 	chmod 644 $(DESTDIR)$(SYSTEMDUNITDIR)/ferry.service
 
 FORMAT_FILES = $(SRCS) $(shell find src -name '*.h' | sort) \
-	$(wildcard tests/unit/*.c tests/unit/*.h tests/fuzz/*.c)
+	$(wildcard tests/unit/*.c tests/unit/*.h tests/fuzz/*.c tests/fault/*.c)
 format:
 	clang-format -i $(FORMAT_FILES)
 

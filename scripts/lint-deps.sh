@@ -16,17 +16,17 @@ cd "$root"
 # module: the modules it may use (base is everyone's; order as in README).
 deps='
 main:    cli
-cli:     base reply smtp policy config queue deliver explain auth tls sched dns dkim spf control metrics doctor
+cli:     base reply smtp policy config queue deliver explain auth tls sched dns dkim spf control metrics doctor sandbox
 base:
 reply:
 smtp:    base reply auth policy milter config queue tls metrics
 policy:  base reply config dns spf
 milter:  base
 config:  base
-queue:   base config
+queue:   base config sandbox
 deliver: base config queue
 explain:
-auth:    base config
+auth:    base config sandbox
 tls:     base config
 sched:   base reply policy config queue explain relay dns dkim dsn metrics
 relay:   base reply queue tls
@@ -37,6 +37,7 @@ dsn:     base reply queue explain
 control: base policy config queue smtp
 metrics: base config queue
 doctor:  base reply config dns dkim spf explain relay
+sandbox: base config
 '
 
 status=0

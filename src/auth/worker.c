@@ -18,6 +18,7 @@
 
 #include "auth/auth_int.h"
 #include "base/log.h"
+#include "sandbox/sandbox.h"
 
 #define WORKER_MAX 8
 
@@ -68,6 +69,8 @@ worker_main(void *arg)
 		job = TAILQ_FIRST(&w->queue);
 		TAILQ_REMOVE(&w->queue, job, entry);
 		pthread_mutex_unlock(&w->mu);
+		/* Started before the sandbox: takes its rules when it is on. */
+		sandbox_thread_enter();
 		if (cdata != NULL)
 			w->run(w->ctx, job, cdata);
 		else

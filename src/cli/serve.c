@@ -33,6 +33,7 @@
 #include "control/control.h"
 #include "sched/outbound.h"
 #include "queue/spool.h"
+#include "sandbox/sandbox.h"
 #include "smtp/server.h"
 #include "tls/tls.h"
 
@@ -273,6 +274,8 @@ daemon_start(struct daemon *d)
 	print_next_steps(d);
 	if (privileges_drop(d->cfg) < 0)
 		return EX_NOPERM;
+	if (sandbox_start(d->cfg, d->config_path) < 0)
+		return EX_SOFTWARE;
 	/* After dropping privileges: the state file belongs to the user. */
 	d->policy = policy_new(d->base, d->cfg);
 	smtp_server_set_policy(d->server, d->policy);
@@ -391,7 +394,8 @@ run_serve(int argc, char **argv)
 		config_free(d.cfg);
 		return EX_CONFIG;
 	}
-	d.config_path = cli_config_path(path);
+	if (!d.embedded)
+		d.config_path = cli_config_path(path);
 	d.current = config_ref(d.cfg);
 	pthread_mutex_init(&d.current_lock, NULL);
 	log_init(d.cfg->log, "ferry");

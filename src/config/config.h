@@ -270,9 +270,11 @@ struct config {
 	/* RCPTs refused 5xx since the last accepted message, before 421 */
 	int max_rejected_recipients;
 	/* [timeouts] in seconds (RFC 5321 s4.5.3.2 defaults) */
-	int timeout_command;    /* 300 */
-	int timeout_data_block; /* 180 */
-	int timeout_data_end;   /* 600 */
+	int timeout_command;       /* 300 */
+	int timeout_data_block;    /* 180 */
+	int timeout_data_end;      /* 600 */
+	int timeout_command_line;  /* a whole line, from its first octet */
+	int timeout_tls_handshake; /* from the connection or STARTTLS */
 	/* [dkim] */
 	char *dkim_key_dir; /* DIR/DOMAIN/SELECTOR.pem; NULL: no signing */
 	char *dkim_sign_networks; /* "192.0.2.0/24,...": signed without AUTH */
@@ -306,6 +308,8 @@ struct config {
 	char *log_format;          /* "logfmt" or "json" */
 	/* [auth] */
 	bool auth_smtp; /* AUTH on the listen (port 25) ports */
+	/* [server] */
+	bool sandbox; /* seccomp and Landlock after start-up */
 	/* [relay]: verifying the smarthost */
 	char *relay_smarthost_ca_file;       /* NULL: the system's CA store */
 	char *relay_smarthost_fingerprint;   /* 64 lower-case hex digits */

@@ -114,6 +114,18 @@ const struct config_option config_options[] = {
          "The TLS handshake starts as soon as the client connects; AUTH "
          "is required before MAIL.  Port 465 in production.",
          "0.0.0.0:465"},
+        {"server", "sandbox", OPT_BOOL, CFG(sandbox), "on", NULL, NULL, 0, 0,
+         false, false,
+         "Confine the daemon once it serves (seccomp-bpf and Landlock).",
+         "After binding and dropping privileges, a system call outside "
+         "the list ferry uses (running a program, tracing, other socket "
+         "families...) kills the daemon, and on Linux 5.19 or later the "
+         "files it can reach are limited to the spool, the Maildir roots "
+         "and, read-only, the configuration, certificates and keys it "
+         "reads again.  An older kernel gets the system call filter alone "
+         "and a log line saying so.  off is for debugging; see "
+         "docs/security.md.",
+         "off"},
         /* [server]: a log file */
         {"server", "log_file", OPT_PATH, CFG(log_file), NULL, "none", NULL, 0,
          0, false, false, "File the log lines are appended to.",
@@ -413,6 +425,21 @@ const struct config_option config_options[] = {
          "a number with the suffix s, m, h or d; a bare number means "
          "seconds.",
          "10m"},
+        {"timeouts", "command_line", OPT_DURATION, CFG(timeout_command_line),
+         "1m", NULL, NULL, 0, 0, false, false,
+         "Time a client may take to send one whole command line.",
+         "Counted from the line's first octet, however the rest trickles "
+         "in: command measures silence only, so without this a client "
+         "sending a byte now and then would hold its connection slot "
+         "forever.  Over it: 421 4.4.2 and the connection is closed.",
+         "30s"},
+        {"timeouts", "tls_handshake", OPT_DURATION, CFG(timeout_tls_handshake),
+         "30s", NULL, NULL, 0, 0, false, false,
+         "Time a client may take to complete its TLS handshake.",
+         "Counted from the connection on the submissions port and from "
+         "the 220 to STARTTLS elsewhere; a client that connects and "
+         "never starts the handshake is disconnected after it.",
+         "10s"},
         {"timeouts", "data_block", OPT_DURATION, CFG(timeout_data_block), "3m",
          NULL, NULL, 0, 0, false, false,
          "Time between two blocks of message data.",

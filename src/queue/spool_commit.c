@@ -15,6 +15,7 @@
  * are waiting for, come first.
  */
 #include "queue/spool_int.h"
+#include "sandbox/sandbox.h"
 
 #include <errno.h>
 #include <event2/event.h>
@@ -200,6 +201,8 @@ spool_commit_main(void *arg)
 
 	pthread_mutex_lock(&sp->lock);
 	while (wait_for_batch(sp)) {
+		/* Started before the sandbox: takes its rules when it is on. */
+		sandbox_thread_enter();
 		take_batch(sp, &batch);
 		pthread_mutex_unlock(&sp->lock);
 		commit_batch(sp, &batch);

@@ -48,6 +48,9 @@ static void session_write_cb(struct bufferevent *bev, void *arg);
 static void session_event_cb(struct bufferevent *bev, short what, void *arg);
 static void session_free(struct session *s);
 static void session_close_timer_cb(evutil_socket_t fd, short what, void *arg);
+static void session_deadline_cb(evutil_socket_t fd, short what, void *arg);
+static void session_timed_out(struct session *s, struct bufferevent *bev,
+                              short what);
 
 static void
 format_peer(const struct sockaddr *sa, char *buf, size_t len)
@@ -88,6 +91,39 @@ session_attach_bev(struct session *s, struct bufferevent *bev)
 	                  session_event_cb, s);
 	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
 	session_set_timeout(s, s->cfg->timeout_command);
+	if (s->tls && s->tls_info[0] == '\0')
+		session_arm_deadline(s, s->cfg->timeout_tls_handshake);
+}
+
+/* Once armed, runs until disarmed: bytes arriving do not move it. */
+void
+session_arm_deadline(struct session *s, int seconds)
+{
+	struct timeval tv = {seconds, 0};
+
+	if (seconds > 0 && !evtimer_pending(s->deadline, NULL))
+		evtimer_add(s->deadline, &tv);
+}
+
+static void
+session_deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct session *s = arg;
+	char serial[24];
+
+	if (s->bev == NULL)
+		return;
+	if (!s->tls || s->tls_info[0] != '\0') {
+		session_timed_out(s, s->bev, BEV_EVENT_READING);
+		return;
+	}
+	/* No reply can reach a peer without TLS: no linger for one. */
+	snprintf(serial, sizeof(serial), "%lu", s->serial);
+	log_event(LOG_LVL_WARN, "tls-error", "session", serial, "client",
+	          s->client_ip, "reason", "handshake deadline", NULL);
+	metrics_count(M_TLS_FAILURES);
+	session_drop_bev(s);
+	session_close(s);
 }
 
 static int
@@ -123,11 +159,16 @@ session_new(struct smtp_server *srv, int fd, const struct sockaddr *sa,
 	s->tls_policy = listener_tls_policy(s->cfg, role);
 	s->close_timer =
 	        evtimer_new(smtp_server_base(srv), session_close_timer_cb, s);
-	bev = s->close_timer ? session_make_bev(s, smtp_server_base(srv))
-	                     : NULL;
+	s->deadline =
+	        evtimer_new(smtp_server_base(srv), session_deadline_cb, s);
+	bev = s->close_timer && s->deadline
+	              ? session_make_bev(s, smtp_server_base(srv))
+	              : NULL;
 	if (bev == NULL) {
 		if (s->close_timer)
 			event_free(s->close_timer);
+		if (s->deadline)
+			event_free(s->deadline);
 		evutil_closesocket(fd);
 		config_release(s->cfg);
 		free(s);
@@ -364,12 +405,15 @@ session_take_line(struct session *s, struct evbuffer *in)
 
 	if (eol.pos < 0) {
 		len = evbuffer_get_length(in);
+		if (len > 0)
+			session_arm_deadline(s, s->cfg->timeout_command_line);
 		if (len > max) {
 			s->discarding_line = true;
 			evbuffer_drain(in, len);
 		}
 		return 0;
 	}
+	evtimer_del(s->deadline);
 	len = (size_t)eol.pos;
 	if (s->discarding_line || len > max) {
 		s->discarding_line = false;
@@ -523,6 +567,7 @@ session_tls_established(struct session *s, struct bufferevent *bev)
 	tls_describe(bufferevent_openssl_get_ssl(bev), s->tls_info,
 	             sizeof(s->tls_info));
 	metrics_count(M_TLS_HANDSHAKES);
+	evtimer_del(s->deadline);
 	snprintf(serial, sizeof(serial), "%lu", s->serial);
 	log_event(LOG_LVL_INFO, "tls", "session", serial, "client",
 	          s->client_ip, "tls", s->tls_info, NULL);
@@ -600,6 +645,7 @@ session_free(struct session *s)
 	session_policy_cancel(s);
 	session_drop_bev(s);
 	event_free(s->close_timer);
+	event_free(s->deadline);
 	smtp_server_session_gone(s->srv, s);
 	config_release(s->cfg);
 	free(s);

@@ -111,7 +111,10 @@ struct session {
 	bool too_many_rejected;      /* rejected-recipient limit reached */
 	enum smtp_verb verb;         /* command being run, for counting */
 	struct event *close_timer;   /* frees the session once it is closed */
-	size_t close_unsent;         /* octets dropped by a timed-out close */
+	/* Whole-step deadline, whatever trickles in: a command line from its
+	 * first octet, a TLS handshake from its start. */
+	struct event *deadline;
+	size_t close_unsent; /* octets dropped by a timed-out close */
 	unsigned errors;
 	unsigned rejected_rcpts; /* 5xx RCPT replies since the last message */
 	unsigned messages;
@@ -144,6 +147,8 @@ void session_set_timeout(struct session *s, int seconds);
 void session_resume(struct session *s);
 /* Use bev for the connection from now on (STARTTLS). */
 void session_attach_bev(struct session *s, struct bufferevent *bev);
+/* Starts the session's deadline unless it runs already (0: none). */
+void session_arm_deadline(struct session *s, int seconds);
 /* Free the bufferevent and close the connection. */
 void session_drop_bev(struct session *s);
 /* Sequence check for MAIL/RCPT/DATA/BDAT: replies 503 if not greeted. */

@@ -63,6 +63,7 @@ class Ferry:
         self.submissions_port = free_port()
         self.settings = settings
         self.proc = None
+        self.sigsys_expected = False
         self.log_path = os.path.join(workdir, "ferry.log")
         self.config_path = os.path.join(workdir, "ferry.conf")
         self.maildir_root = os.path.join(workdir, "mail", DOMAIN)
@@ -124,7 +125,8 @@ class Ferry:
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             [FERRY, "serve", "--config", self.config_path],
-            stdout=log, stderr=log, cwd=self.workdir)
+            stdout=log, stderr=log, cwd=self.workdir,
+            env=dict(os.environ, **self.settings.get("env", {})))
         deadline = time.time() + 20
         while time.time() < deadline:
             if self.proc.poll() is not None:
@@ -257,9 +259,13 @@ def ferry_factory():
         except Exception:
             pass
         reports += sanitizer_reports(f.log())
+        # A system call outside the sandbox's list kills the daemon.
+        if f.proc is not None and f.proc.returncode == -signal.SIGSYS \
+                and not f.sigsys_expected:
+            reports.append("ferry was killed by SIGSYS (sandbox)")
         shutil.rmtree(f.workdir, ignore_errors=True)
     # Under `make SAN=1` a daemon's memory error or leak fails the test.
-    assert not reports, "sanitizer report from ferry:\n" + "\n".join(reports)
+    assert not reports, "sanitizer or sandbox report from ferry:\n" + "\n".join(reports)
 
 
 @pytest.fixture

@@ -1,0 +1,218 @@
+/*
+ * landlock.c — the filesystem half of the sandbox (see sandbox.h).
+ *
+ * ABI 2 (Linux 5.19) is the least this uses: without LANDLOCK_ACCESS_FS_
+ * REFER every rename between directories is refused, and the spool and
+ * Maildir deliveries are such renames.  On older kernels the sandbox is
+ * the seccomp filter alone, and a log line says so.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <linux/landlock.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "config/config.h"
+#include "sandbox/sandbox_int.h"
+
+#define FS_READ (LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR)
+#define FS_FILE_RIGHTS                                                         \
+	(LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_WRITE_FILE |          \
+	 LANDLOCK_ACCESS_FS_READ_FILE)
+/* Everything ABI 2 knows: what a rule does not grant is refused. */
+#define FS_HANDLED ((LANDLOCK_ACCESS_FS_REFER << 1) - 1)
+/* Queue and Maildir trees: files and directories made, renamed, removed;
+ * the control sockets live in the spool. */
+#define FS_TREE                                                                \
+	(FS_READ | LANDLOCK_ACCESS_FS_WRITE_FILE |                             \
+	 LANDLOCK_ACCESS_FS_REMOVE_DIR | LANDLOCK_ACCESS_FS_REMOVE_FILE |      \
+	 LANDLOCK_ACCESS_FS_MAKE_DIR | LANDLOCK_ACCESS_FS_MAKE_REG |           \
+	 LANDLOCK_ACCESS_FS_MAKE_SOCK | LANDLOCK_ACCESS_FS_REFER)
+/* A log file, opened again after a rotation made a new one. */
+#define FS_LOG_DIR (LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_MAKE_REG)
+
+/* Read by the C library, OpenSSL and libunbound after start-up: name
+ * service, time zones, the CA store, lazily loaded libraries. */
+static const char *const system_read[] = {
+        "/etc/resolv.conf",
+        "/etc/hosts",
+        "/etc/nsswitch.conf",
+        "/etc/host.conf",
+        "/etc/gai.conf",
+        "/etc/services",
+        "/etc/protocols",
+        "/etc/passwd",
+        "/etc/group",
+        "/etc/localtime",
+        "/etc/ld.so.cache",
+        "/etc/ssl",
+        "/usr/lib/ssl",
+        "/usr/share/zoneinfo",
+        "/usr/share/ca-certificates",
+        "/usr/lib",
+        "/lib",
+        "/lib64",
+        "/dev/urandom",
+        "/dev/random",
+        NULL,
+};
+
+static atomic_int ruleset = -1;
+static _Thread_local bool entered;
+
+static int
+ruleset_new(void)
+{
+	struct landlock_ruleset_attr attr = {.handled_access_fs = FS_HANDLED};
+
+	return (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof(attr),
+	                    0);
+}
+
+/* A missing path is not an error: the daemon will not find it either. */
+static int
+allow(int rs, const char *path, uint64_t access)
+{
+	struct landlock_path_beneath_attr pb = {0};
+	struct stat st;
+	int fd, rc;
+
+	if (path == NULL || path[0] == '\0')
+		return 0;
+	fd = open(path, O_PATH | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	if (fstat(fd, &st) == 0 && !S_ISDIR(st.st_mode))
+		access &= FS_FILE_RIGHTS;
+	pb.allowed_access = access;
+	pb.parent_fd = fd;
+	rc = (int)syscall(SYS_landlock_add_rule, rs, LANDLOCK_RULE_PATH_BENEATH,
+	                  &pb, 0);
+	close(fd);
+	if (rc < 0)
+		log_event(LOG_LVL_WARN, "sandbox", "path", path, "error",
+		          strerror(errno), NULL);
+	return rc;
+}
+
+/* The directory holding path, and the one holding what path resolves
+ * to: a certificate renewed through a symbolic link is a new file. */
+static void
+allow_dir_of(int rs, const char *path, uint64_t access)
+{
+	char *copy, *real;
+
+	if (path == NULL)
+		return;
+	copy = strdup(path);
+	if (copy != NULL)
+		allow(rs, dirname(copy), access);
+	free(copy);
+	real = realpath(path, NULL);
+	if (real != NULL)
+		allow(rs, dirname(real), access);
+	free(real);
+}
+
+static void
+add_config_rules(int rs, const struct config *cfg, const char *config_path)
+{
+	size_t i;
+
+	allow(rs, cfg->spool_dir, FS_TREE);
+	for (i = 0; i < cfg->ndomains; i++)
+		allow(rs, cfg->domains[i].maildir_root, FS_TREE);
+	allow_dir_of(rs, cfg->policy.state_file, FS_TREE);
+	allow_dir_of(rs, cfg->log_file, FS_LOG_DIR);
+	allow_dir_of(rs, config_path, FS_READ);
+	allow_dir_of(rs, cfg->tls_cert_file, FS_READ);
+	allow_dir_of(rs, cfg->tls_key_file, FS_READ);
+	allow_dir_of(rs, cfg->auth_passwd_file, FS_READ);
+	allow_dir_of(rs, cfg->aliases_file, FS_READ);
+	allow_dir_of(rs, cfg->relay_smarthost_ca_file, FS_READ);
+	allow_dir_of(rs, cfg->relay_dns_local_data, FS_READ);
+	allow_dir_of(rs, cfg->relay_resolv_conf, FS_READ);
+	allow(rs, cfg->dkim_key_dir, FS_READ);
+	for (i = 0; system_read[i] != NULL; i++)
+		allow(rs, system_read[i], FS_READ);
+	allow(rs, "/dev/null", FS_READ | LANDLOCK_ACCESS_FS_WRITE_FILE);
+#if defined(__SANITIZE_ADDRESS__)
+	/* The sanitizer runtime reads its memory map and thread list. */
+	allow(rs, "/proc/self", FS_READ);
+#endif
+}
+
+static int
+restrict_self(int rs)
+{
+	/* Without it, only CAP_SYS_ADMIN may restrict itself; ferry never
+	 * runs a program, so nothing needs set-user-ID. */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -1;
+	return (int)syscall(SYS_landlock_restrict_self, rs, 0);
+}
+
+static int
+abi_version(void)
+{
+	return (int)syscall(SYS_landlock_create_ruleset, NULL, 0,
+	                    LANDLOCK_CREATE_RULESET_VERSION);
+}
+
+int
+landlock_start(const struct config *cfg, const char *config_path)
+{
+	char v[12];
+	int abi = abi_version(), rs;
+
+	snprintf(v, sizeof(v), "%d", abi < 0 ? 0 : abi);
+	if (abi < 2) {
+		log_event(LOG_LVL_WARN, "sandbox", "landlock", "unavailable",
+		          "abi", v, "detail",
+		          abi < 0 ? strerror(errno)
+		                  : "needs ABI 2 (Linux 5.19) for renames",
+		          NULL);
+		return 0;
+	}
+	rs = ruleset_new();
+	if (rs < 0) {
+		log_event(LOG_LVL_ERROR, "sandbox", "landlock", "ruleset",
+		          "error", strerror(errno), NULL);
+		return -1;
+	}
+	add_config_rules(rs, cfg, config_path);
+	if (restrict_self(rs) < 0) {
+		log_event(LOG_LVL_ERROR, "sandbox", "landlock", "restrict",
+		          "error", strerror(errno), NULL);
+		close(rs);
+		return -1;
+	}
+	entered = true;
+	atomic_store(&ruleset, rs);
+	log_event(LOG_LVL_INFO, "sandbox", "landlock", "on", "abi", v, NULL);
+	return 1;
+}
+
+void
+landlock_thread_enter(void)
+{
+	int rs;
+
+	if (entered)
+		return;
+	rs = atomic_load(&ruleset);
+	if (rs < 0)
+		return;
+	if (restrict_self(rs) < 0)
+		log_fatal("sandbox", "a thread cannot take the Landlock rules");
+	entered = true;
+}
