@@ -20,7 +20,7 @@ cli:     base reply smtp policy config queue deliver explain auth tls sched dns 
 base:
 reply:
 smtp:    base reply auth policy milter config queue tls metrics
-policy:  base reply config dns spf
+policy:  base reply config dns spf tls
 milter:  base
 config:  base
 queue:   base config sandbox
