@@ -137,7 +137,8 @@ static const struct {
         {"x = 1\n" DOMAIN_OK, "t.conf:1: 'x' is outside of any section\n"},
         {"[srv]\nx = 1\n" DOMAIN_OK,
          "t.conf:1: unknown section [srv] (expected server, tls, auth, "
-         "relay, limits, timeouts, queue, policy, milter, metrics, dkim or "
+         "relay, limits, timeouts, queue, policy, milter, metrics, dkim, "
+         "mailauth or "
          "domain NAME)\n"},
         {"[server]\n\nfoo = 1\n" DOMAIN_OK,
          "t.conf:3: unknown key 'foo' in [server]\n"},
