@@ -19,6 +19,7 @@ pytest.importorskip("aiosmtpd.controller")
 
 from conftest import make_workdir, wait_for  # noqa: E402
 from test_dkim import keys, zone_file  # noqa: E402,F401
+from test_milter import milter_ferry, opendkim  # noqa: E402,F401
 from test_relay import passwd  # noqa: E402,F401
 
 HOST = "mx.test.example"  # the hostname conftest gives every instance
@@ -79,11 +80,13 @@ def zone(records):
                             "zone broken.test. refuse"])
 
 
-def checking_ferry(ferry_factory, keys, enforce="record", extra=()):
+def checking_ferry(ferry_factory, keys, enforce="record", extra=(),
+                   records=None):
+    recs = dict(keys[1], **(records or {}))
     return ferry_factory(extra=["[mailauth]", "verify = yes",
                                 f"enforce = {enforce}",
                                 "[relay]", "resolv_conf = none",
-                                f"dns_local_data = {zone(keys[1])}"]
+                                f"dns_local_data = {zone(recs)}"]
                          + list(extra))
 
 
@@ -280,3 +283,22 @@ def test_ferry_signs_relays_and_ferry_verifies(ferry_factory, keys, passwd):
     # example.test's DMARC asks adkim=s: both signatures are d=example.test.
     assert ar[0].count("dkim=pass header.d=example.test") == 2, ar
     assert "dmarc=pass (p=reject) header.from=example.test" in ar[0], ar
+
+
+def test_opendkim_signed_mail_verifies(ferry_factory, keys, opendkim):
+    """OpenDKIM (the milter, rsa-sha256, relaxed/simple) signs on one
+    ferry; the other verifies what was delivered, and dkimpy agrees."""
+    spec, txt = opendkim
+    signer = milter_ferry(ferry_factory, smtp=spec)
+    send(signer, "alice@example.test", message("alice@example.test"))
+    signed = stored(signer)
+    assert b"s=test;" in signed and b"a=rsa-sha256" in signed, signed[:600]
+    signed = signed.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+    f = checking_ferry(ferry_factory, keys,
+                       records={"test._domainkey.example.test":
+                                txt.decode()})
+    send(f, "alice@example.test", signed)
+    a = auth_results(stored(f))[0]
+    assert "dkim=pass header.d=example.test header.s=test" in a, a
+    assert "dmarc=pass" in a, a
+    assert dkim.verify(signed, dnsfunc=lambda n, timeout=5: txt)
