@@ -311,10 +311,12 @@ mailauth_strip_ours(char *msg, size_t len, const char *authserv_id)
 			if (end >= len || (msg[end] != ' ' && msg[end] != '\t'))
 				break;
 		}
-		if (end - pos > sizeof(name) - 1 &&
-		    strncasecmp(msg + pos, name, sizeof(name) - 1) == 0 &&
-		    claims(msg + pos + sizeof(name) - 1, msg + end,
-		           authserv_id)) {
+		if ((end - pos > sizeof(name) - 1 &&
+		     strncasecmp(msg + pos, name, sizeof(name) - 1) == 0 &&
+		     claims(msg + pos + sizeof(name) - 1, msg + end,
+		            authserv_id)) ||
+		    (end - pos > 19 &&
+		     strncasecmp(msg + pos, "X-Ferry-Quarantine:", 19) == 0)) {
 			memmove(msg + pos, msg + end, len - end);
 			len -= end - pos;
 			continue;

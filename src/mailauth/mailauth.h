@@ -109,7 +109,8 @@ size_t mailauth_field(const char *authserv_id,
                       const struct mailauth_results *res, char *out,
                       size_t len);
 /* Removes, in place, the Authentication-Results fields of the header
- * that claim authserv_id; returns the new length. */
+ * that claim authserv_id, and any X-Ferry-Quarantine field (only ferry
+ * may file mail as Junk); returns the new length. */
 size_t mailauth_strip_ours(char *msg, size_t len, const char *authserv_id);
 
 #endif

@@ -192,6 +192,25 @@ def test_enforce_quarantine_delivers_with_a_header(ferry_factory, keys):
     data = stored(f)
     assert b"X-Ferry-Quarantine: DMARC policy of quar.test" in data
     assert "dmarc=fail (p=quarantine)" in auth_results(data)[0]
+    # With a Junk folder (Maildir++, as Dovecot makes it) it goes there.
+    junk = os.path.join(f.maildir_root, "demo", ".Junk")
+    for sub in ("new", "cur", "tmp"):
+        os.makedirs(os.path.join(junk, sub))
+    os.system(f"chown -R ferry: {junk} 2>/dev/null")
+    send(f, "alice@example.test", message("q@quar.test", "second"))
+    new = os.path.join(junk, "new")
+    assert wait_for(lambda: os.listdir(new)), f.log()
+    assert len(f.maildir_files("demo")) == 1
+    # Mail that passes stays in the inbox.
+    send(f, "alice@example.test", message("alice@example.test", "third"))
+    assert len(f.wait_maildir("demo", 2)) == 2
+
+
+def test_quarantine_field_from_outside_is_removed(ferry_factory, keys):
+    f = checking_ferry(ferry_factory, keys)
+    send(f, "alice@example.test", b"X-Ferry-Quarantine: forged\r\n" +
+         message("alice@example.test"))
+    assert b"X-Ferry-Quarantine" not in stored(f)
 
 
 def remote_domain(enforce=None):
