@@ -74,6 +74,10 @@ mailauth_psl_load(const char *path)
 		}
 	}
 	fclose(f);
+	if (psl->n == 0) { /* an empty file is no list */
+		mailauth_psl_free(psl);
+		return NULL;
+	}
 	qsort(psl->rules, psl->n, sizeof(char *), cmp_rule);
 	return psl;
 }
