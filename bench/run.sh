@@ -7,7 +7,8 @@
 #   W1  the P1 load into `ferry serve`; done when 20000 files are in Maildirs
 #   W3  the P3 load into `ferry serve`; done when 100000 files are in Maildirs
 #   W1M W1 with OpenDKIM signing every message (milter); W1L W1 delivered
-#       over LMTP to Dovecot (not run unless named in WORKLOADS)
+#       over LMTP to Dovecot; W1A/W1V W1 with one rsa-2048 DKIM-signed
+#       message, SPF/DKIM/DMARC checks off/on (not run unless named)
 #
 # Every workload has a time limit (BENCH_TIMEOUT seconds) and stops by
 # itself; only the processes this script started are stopped, by PID.
@@ -24,6 +25,7 @@ SESSIONS=${SESSIONS:-20}    # parallel SMTP sessions
 RCPTS=${RCPTS:-50}          # recipients per message, P3 and W3
 LEN=${LEN:-4096}            # message body octets
 USERS=${USERS:-4}           # W1: local users the messages are spread over
+PYTHON=${PYTHON:-/usr/bin/python3} # W1A/W1V: dkimpy signs the message
 WORKLOADS=${WORKLOADS:-P1 P3 W1 W3 W2 W4}
 BENCH_TIMEOUT=${BENCH_TIMEOUT:-600}
 SINK_PORT=${SINK_PORT:-52525}
@@ -148,8 +150,14 @@ inject() {
 		else
 			args=(-t "1u@bench.test")
 		fi
+		# MSG_FILE: one prepared message (W1A/W1V) instead of filler.
+		if [ -n "${MSG_FILE:-}" ]; then
+			args+=(-F "$MSG_FILE")
+		else
+			args+=(-l "$LEN")
+		fi
 		timeout --kill-after=5 "$BENCH_TIMEOUT" "$SOURCE" -s "$s" \
-			-m "$m" -l "$LEN" -f "bench@client.test" "${args[@]}" \
+			-m "$m" -f "bench@client.test" "${args[@]}" \
 			"127.0.0.1:$port" 2>>"$OUT/smtp-source.log" &
 		pids+=($!)
 	done
@@ -395,6 +403,59 @@ milter_workload() { # name msgs base
 	fi
 }
 
+# W1A/W1V: the W1 load with one message from client.test that carries one
+# rsa-2048 DKIM signature (dkimpy, key from ferry dkim keygen), DNS from
+# local data (SPF, the key, DMARC p=none); W1V checks SPF, DKIM and DMARC
+# ([mailauth] verify = yes), W1A does not.  W1V's ratio is to W1A.
+signed_message() { # dir
+	local dir=$1
+	"$FERRY_BIN" dkim keygen --dir "$dir/dkim" --domain client.test \
+		--selector bench --type rsa 2>/dev/null |
+		sed -n 's/^\([^ ]*\) IN TXT (\(.*\))$/\1 300 IN TXT \2/p' \
+			>"$dir/zone"
+	{
+		echo "zone test. static"
+		echo 'client.test. 300 IN TXT "v=spf1 ip4:127.0.0.0/8 -all"'
+		echo '_dmarc.client.test. 300 IN TXT "v=DMARC1; p=none"'
+	} >>"$dir/zone"
+	chmod 644 "$dir/zone"
+	"$PYTHON" - "$dir/dkim/client.test/bench.pem" "$LEN" \
+		>"$dir/signed.eml" <<'PY'
+import sys, dkim
+key = open(sys.argv[1], "rb").read()
+body = b"".join(b"%075d\r\n" % i for i in range(int(sys.argv[2]) // 77))
+msg = (b"From: bench@client.test\r\nTo: u@bench.test\r\n"
+       b"Subject: signed\r\nDate: Mon, 7 Dec 2026 03:00:00 +0000\r\n"
+       b"Message-ID: <bench@client.test>\r\n\r\n" + body)
+# smtp-source -F ends each line of the file with CRLF itself.
+signed = dkim.sign(msg, b"bench", b"client.test", key) + msg
+sys.stdout.buffer.write(signed.replace(b"\r\n", b"\n"))
+PY
+}
+
+mailauth_workload() { # name verify base
+	local name=$1 verify=$2 base=$3 dir
+	ferry_ready "$name" || return
+	if ! "$PYTHON" -c 'import dkim' 2>/dev/null; then
+		skip_row "$name" "no dkimpy (python3-dkim)"
+		return
+	fi
+	prepare_dir "$name"
+	dir=$OUT/$name
+	write_config "$dir"
+	signed_message "$dir"
+	{
+		echo "[mailauth]"
+		echo "verify = $verify"
+		echo "[relay]"
+		echo "resolv_conf = none"
+		echo "dns_local_data = $dir/zone"
+	} >>"$dir/ferry.conf"
+	MSG_FILE=$dir/signed.eml drive_ferry "$name" "$N" 1 "$USERS" "$N" \
+		"$base" "ferry, signed message, mailauth verify=$verify" \
+		maildir_count "$dir/maildir"
+}
+
 # W1L: W1 with every mailbox delivered over LMTP to Dovecot.
 lmtp_workload() { # name msgs base
 	local name=$1 msgs=$2 base=$3 dir dc
@@ -453,6 +514,8 @@ for w in $WORKLOADS; do
 	W1) ferry_workload W1 "$N" 1 "$USERS" P1 ;;
 	W1M) milter_workload W1M "$N" P1 ;;
 	W1L) lmtp_workload W1L "$N" P1 ;;
+	W1A) mailauth_workload W1A no P1 ;;
+	W1V) mailauth_workload W1V yes W1A ;;
 	W3) ferry_workload W3 "$N3" "$RCPTS" 1 P3 ;;
 	W2) relay_workload W2 "$N" 1 1 P1 ;;
 	W2S) relay_workload W2S "$N" 1 1 P1 rsa ;;

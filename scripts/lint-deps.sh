@@ -20,7 +20,7 @@ cli:     base reply smtp policy config queue deliver explain auth tls sched dns 
 base:
 reply:
 smtp:    base reply auth policy milter config queue tls metrics
-policy:  base reply config dns spf tls
+policy:  base reply config dns spf tls mailauth
 milter:  base
 config:  base
 queue:   base config sandbox
@@ -32,6 +32,7 @@ sched:   base reply policy config queue explain relay dns dkim dsn metrics
 relay:   base reply queue tls
 dns:     base
 spf:     base dns
+mailauth: base dns dkim spf
 dkim:    base config queue
 dsn:     base reply queue explain
 control: base policy config queue smtp

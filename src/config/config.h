@@ -66,6 +66,7 @@ struct config_domain {
 	/* Mailbox quotas (0: no limit), the domain's default and overrides */
 	size_t quota;
 	int quota_messages;
+	int mailauth_enforce; /* 0 inherit, 1 record, 2 enforce */
 	struct config_mailbox_quota *mailbox_quotas;
 	size_t nmailbox_quotas;
 };
@@ -275,6 +276,11 @@ struct config {
 	int timeout_data_end;      /* 600 */
 	int timeout_command_line;  /* a whole line, from its first octet */
 	int timeout_tls_handshake; /* from the connection or STARTTLS */
+	/* [mailauth] */
+	bool mailauth_verify;
+	char *mailauth_authserv_id; /* NULL: hostname */
+	int mailauth_enforce;       /* 0 record, 1 enforce */
+	char *mailauth_public_suffix_list;
 	/* [dkim] */
 	char *dkim_key_dir; /* DIR/DOMAIN/SELECTOR.pem; NULL: no signing */
 	char *dkim_sign_networks; /* "192.0.2.0/24,...": signed without AUTH */

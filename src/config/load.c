@@ -518,6 +518,8 @@ config_free(struct config *cfg)
 	free(cfg->relay_smarthost_password_file);
 	free(cfg->dkim_key_dir);
 	free(cfg->dkim_sign_networks);
+	free(cfg->mailauth_authserv_id);
+	free(cfg->mailauth_public_suffix_list);
 	free(cfg->milter_smtp);
 	free(cfg->milter_submission);
 	free(cfg->senders);

@@ -22,6 +22,9 @@ static const char *const rdns_values[] = {"off", "ptr", "fcrdns", NULL};
 static const char *const rcpt_rate_values[] = {"too-quickly", "quota", NULL};
 static const char *const quota_reply_values[] = {"full", "temporary", NULL};
 static const char *const fail_values[] = {"open", "closed", NULL};
+static const char *const enforce_values[] = {"record", "enforce", NULL};
+static const char *const dom_enforce_values[] = {"inherit", "record", "enforce",
+                                                 NULL};
 static const char *const milter_default_values[] = {"tempfail", "accept", NULL};
 static const char *const auth_values[] = {"none", "passwd-file", "dovecot",
                                           NULL};
@@ -30,8 +33,9 @@ static const char *const mech_values[] = {"PLAIN", "LOGIN", "SCRAM-SHA-256",
                                           NULL};
 
 const char *const config_sections[] = {
-        "server", "tls",    "auth",    "relay", "limits", "timeouts", "queue",
-        "policy", "milter", "metrics", "dkim",  "doctor", "domain",   NULL,
+        "server",   "tls",      "auth",   "relay",  "limits",
+        "timeouts", "queue",    "policy", "milter", "metrics",
+        "dkim",     "mailauth", "doctor", "domain", NULL,
 };
 
 /* "server, tls, ... or domain NAME", for messages and docs. */
@@ -806,6 +810,44 @@ const struct config_option config_options[] = {
          "notation (no spaces), such as the web servers that hand mail "
          "to ferry on port 25.",
          "192.0.2.0/24,2001:db8::/32"},
+        /* [mailauth] (docs/mail-auth.md) */
+        {"mailauth", "verify", OPT_BOOL, CFG(mailauth_verify), "no", NULL, NULL,
+         0, 0, false, false,
+         "Check SPF, DKIM and DMARC of mail that arrives on port 25.",
+         "SPF (RFC 7208) of the MAIL FROM domain, or of the HELO name for "
+         "a null sender, is checked at MAIL; every DKIM signature (up to "
+         "5) and the From domain's DMARC policy (RFC 7489) at the end of "
+         "DATA.  The results go into one Authentication-Results field on "
+         "top of the message.  Mail from authenticated clients (AUTH) is "
+         "not checked.  DNS goes through the resolver of delivery "
+         "([relay] resolv_conf, dns_local_data).",
+         "yes"},
+        {"mailauth", "authserv_id", OPT_STRING, CFG(mailauth_authserv_id), NULL,
+         "the hostname", NULL, 0, 0, false, false,
+         "The name in ferry's Authentication-Results fields.",
+         "Authentication-Results fields that arrive with this name are "
+         "removed before ferry adds its own (RFC 8601 s5), so a reader "
+         "that trusts the name trusts only ferry.",
+         "mx.example.org"},
+        {"mailauth", "enforce", OPT_ENUM, CFG(mailauth_enforce), "record", NULL,
+         enforce_values, 0, 0, false, false,
+         "Act on the results, or only record them.",
+         "record adds the Authentication-Results field and refuses "
+         "nothing.  enforce refuses an SPF fail with 550 5.7.23 at RCPT, a "
+         "DMARC fail under p=reject with 550 5.7.26 after DATA, delivers a "
+         "DMARC fail under p=quarantine to the Junk folder of the Maildir "
+         "(when it has one) with X-Ferry-Quarantine, and answers DNS "
+         "trouble with 451 4.7.24 (SPF) or 451 4.7.26 (DMARC).  [domain] "
+         "mailauth_enforce overrides it for one recipient domain.",
+         "enforce"},
+        {"mailauth", "public_suffix_list", OPT_PATH,
+         CFG(mailauth_public_suffix_list),
+         "/usr/share/publicsuffix/public_suffix_list.dat", NULL, NULL, 0, 0,
+         false, false, "The Public Suffix List, for DMARC.",
+         "Finds the organizational domain of RFC 7489 s3.2 (relaxed "
+         "alignment).  Debian's publicsuffix package installs it.  Read "
+         "at start.",
+         "/etc/ferry/public_suffix_list.dat"},
         /* [doctor] (docs/doctor.md) */
         {"doctor", "ip_blocklists", OPT_DNSLISTS, CFG(doctor_ip_blocklists),
          "zen.spamhaus.org, b.barracudacentral.org, bl.spamcop.net", NULL, NULL,
@@ -886,6 +928,13 @@ const struct config_option config_options[] = {
          "care.",
          "alice"},
         /* [domain NAME]: mailbox quotas */
+        {"domain", "mailauth_enforce", OPT_ENUM, DOM(mailauth_enforce),
+         "inherit", NULL, dom_enforce_values, 0, 0, false, false,
+         "[mailauth] enforce for mail to this domain.",
+         "inherit takes [mailauth] enforce; record or enforce set it for "
+         "this domain alone.  A message to several domains is refused "
+         "when one of them enforces.",
+         "enforce"},
         {"domain", "quota", OPT_SIZE, DOM(quota), "0", "no limit", NULL, 0, 0,
          false, false, "Octets each Maildir of the domain may hold.",
          "Counted over new/ and cur/ (scanned at start, then kept "

@@ -158,12 +158,39 @@ write_rcpt(struct local_delivery *ld, const struct bmsg *bm,
 	return maildir_write(path, bm->env.id, iov, 2, ld->do_fsync, mode);
 }
 
+/* The header says DMARC asked for quarantine (the field the server adds
+ * under [mailauth] enforce; one from outside is removed on arrival). */
+static bool
+quarantined(const struct msgdata *md)
+{
+	static const char field[] = "\nX-Ferry-Quarantine:";
+	const char *end = memmem(md->data, md->len, "\n\n", 2);
+	size_t hlen = end ? (size_t)(end - md->data) + 1 : md->len;
+
+	return memmem(md->data, hlen, field, sizeof(field) - 1) != NULL;
+}
+
+/* Quarantined mail goes to the Maildir's Junk folder (Maildir++ ".Junk",
+ * as Dovecot names it) when there is one; else to the inbox. */
+static const char *
+junk_or(const struct msgdata *md, const char *path, char *buf, size_t len)
+{
+	struct stat st;
+
+	if (!quarantined(md) ||
+	    (size_t)snprintf(buf, len, "%s/.Junk", path) >= len)
+		return path;
+	return stat(buf, &st) == 0 && S_ISDIR(st.st_mode) ? buf : path;
+}
+
 /* One recipient into its Maildir, creating the Maildir when needed. */
 static int
 deliver_rcpt(struct local_delivery *ld, const struct bmsg *bm,
-             const struct msgdata *md, size_t i, const char *path,
+             const struct msgdata *md, size_t i, const char *inbox,
              struct sync_set *ss, size_t *size)
 {
+	char junk[PATH_MAX];
+	const char *path = junk_or(md, inbox, junk, sizeof(junk));
 	mode_t mode;
 	dev_t dev;
 	int r;

@@ -77,6 +77,10 @@ int dkim_alg_of(EVP_PKEY *key);
  * out; returns the bytes appended or -1 if it does not fit. */
 long dkim_canon_header(const char *field, size_t len, char *out, size_t outlen);
 
+/* The address of the one author in the one From field (domain lower-cased);
+ * false if there is no From, more than one, or more than one author. */
+bool dkim_from_address(const char *msg, size_t len, char *out, size_t outlen);
+
 /* Calls fn for each header field of msg (folded lines included, CRLF
  * excluded), top to bottom; stops when fn returns non-zero. */
 void dkim_each_field(const char *msg, size_t len,

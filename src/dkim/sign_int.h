@@ -7,8 +7,6 @@
 
 /* True if field f (n bytes) has the given (lower-case) name. */
 bool dkim_field_is(const char *f, size_t n, const char *name);
-/* The address of the one author in the one From field (domain lower-cased);
- * false if there is no From, more than one, or more than one author. */
-bool dkim_from_address(const char *msg, size_t len, char *out, size_t outlen);
+#include "dkim/dkim.h" /* dkim_from_address() */
 
 #endif

@@ -13,7 +13,9 @@
 #include "dns/resolver.h"
 #include "policy/policy_int.h"
 #include "policy/redis_link.h"
+#include "mailauth/mailauth.h"
 #include "policy/recipient.h"
+#include "spf/spf.h"
 
 const char *const policy_rule_names[PR_NRULES] = {
         [PR_ACCESS_CLIENT] = "access_client",
@@ -35,6 +37,8 @@ const char *const policy_rule_names[PR_NRULES] = {
         [PR_RATE_SENDER_DOMAIN] = "rate_sender_domain",
         [PR_RATE_RECIPIENT] = "rate_recipient",
         [PR_MAILBOX_QUOTA] = "mailbox_quota",
+        [PR_SPF] = "spf",
+        [PR_DMARC] = "dmarc",
 };
 
 struct rule_entry {
@@ -50,6 +54,7 @@ static const struct rule_entry rule_table[] = {
         {POLICY_CONNECT, rule_conn_rate_client},
         {POLICY_HELO, rule_helo},
         {POLICY_MAIL, rule_sender_owned},
+        {POLICY_MAIL, rule_spf},
         {POLICY_RCPT, rule_max_recipients},
         {POLICY_RCPT, rule_access_sender},
         {POLICY_RCPT, rule_access_recipient},
@@ -61,6 +66,8 @@ static const struct rule_entry rule_table[] = {
         {POLICY_RCPT, rule_sender_domain},
         {POLICY_RCPT, rule_greylist},
         {POLICY_RCPT, rule_rates},
+        {POLICY_RCPT, rule_spf_enforce},
+        {POLICY_DATA, rule_dmarc},
 };
 #define NRULE_ENTRIES (sizeof(rule_table) / sizeof(rule_table[0]))
 
@@ -214,6 +221,14 @@ policy_new(struct event_base *base, const struct config *cfg)
 		exempt_parse(p, &cfg->policy.exempt[i]);
 	p->dns = policy_dns_new(base, cfg);
 	p->quota = quota_table_new(cfg);
+	if (cfg->mailauth_verify &&
+	    (p->psl = mailauth_psl_load(cfg->mailauth_public_suffix_list)) ==
+	            NULL)
+		log_event(LOG_LVL_WARN, "mailauth", "file",
+		          cfg->mailauth_public_suffix_list, "error",
+		          "cannot read the Public Suffix List: DMARC aligns "
+		          "by the last two labels",
+		          NULL);
 	if (cfg->policy.state == POLICY_STATE_REDIS)
 		p->state = redis_state_new(base, cfg, p);
 	else
@@ -234,7 +249,10 @@ policy_free(struct policy *p)
 	if (p->dns) {
 		dns_resolver_free(p->dns);
 		dns_lookup_cache_clear();
+		spf_forget_abandoned();
+		mailauth_forget_abandoned();
 	}
+	mailauth_psl_free(p->psl);
 	quota_table_free(p->quota);
 	free(p->trusted.nets);
 	free(p->access_client.nets);

@@ -27,6 +27,7 @@
 
 struct event_base;
 struct recipient_result;
+struct mailauth_results;
 
 enum policy_stage {
 	POLICY_CONNECT,
@@ -60,6 +61,15 @@ struct policy_facts {
 	 * are looked up in it (a reload may have changed them since the
 	 * policy started).  NULL: the policy's own. */
 	const struct config *cfg;
+	/* Sender authentication ([mailauth] verify): what the checks found
+	 * in this transaction (policy_auth_new()), NULL when not checked. */
+	struct mailauth_results *auth;
+	bool quarantine; /* DATA: DMARC asks for quarantine, enforced */
+	/* DATA: the message (CRLF lines) and its recipients. */
+	const char *msg;
+	size_t msg_len;
+	const char *const *data_rcpts;
+	size_t data_nrcpts;
 };
 
 #define POLICY_ARG_MAX 320
@@ -95,6 +105,20 @@ void policy_cancel(struct policy_run *r);
 /* Local delivery wrote size octets into address's Maildir: its quota
  * usage grows (loop thread, like every call here). */
 void policy_quota_delivered(struct policy *p, const char *address, size_t size);
+
+/* Sender authentication ([mailauth], docs/mail-auth.md): whether this
+ * client's mail is checked, the per-transaction results, and at the end
+ * of DATA the fields to add on top: Authentication-Results (and
+ * X-Ferry-Quarantine); msg loses, in place, any Authentication-Results
+ * field that claims ferry's authserv-id (*len shrinks).  Returns the
+ * length written to out, 0 for none. */
+bool policy_auth_wanted(const struct config *cfg, enum listener_role role,
+                        const char *auth_user);
+struct mailauth_results *policy_auth_new(void);
+void policy_auth_free(struct mailauth_results *a);
+size_t policy_auth_fields(const struct config *cfg,
+                          const struct policy_facts *f, char *msg, size_t *len,
+                          char *out, size_t outlen);
 
 /* Recipients per transaction for this listener and user (RCPTMAX). */
 int policy_rcpt_max(const struct config *cfg, enum listener_role role,

@@ -37,6 +37,8 @@ enum policy_rule {
 	PR_RATE_SENDER_DOMAIN,
 	PR_RATE_RECIPIENT,
 	PR_MAILBOX_QUOTA,
+	PR_SPF,
+	PR_DMARC,
 	PR_NRULES,
 };
 
@@ -64,6 +66,7 @@ struct policy {
 	struct policy_exempt exempt[PR_NRULES];
 	struct dns_resolver *dns;  /* NULL when no DNS rule is on */
 	struct quota_table *quota; /* mailboxes with a quota */
+	struct mailauth_psl *psl;  /* [mailauth] verify: for DMARC */
 };
 
 struct policy_run {
@@ -121,6 +124,11 @@ void rule_sender_domain(struct policy_run *r);
 void rule_greylist(struct policy_run *r);
 void rule_rates(struct policy_run *r);
 void rule_quota(struct policy_run *r);
+/* rules_auth.c: SPF at MAIL (recorded), its enforcement at RCPT, DKIM
+ * and DMARC at the end of DATA. */
+void rule_spf(struct policy_run *r);
+void rule_spf_enforce(struct policy_run *r);
+void rule_dmarc(struct policy_run *r);
 
 /* quota.c: the usage of every mailbox with a quota, counted at start. */
 struct quota_table *quota_table_new(const struct config *cfg);

@@ -28,7 +28,7 @@ policy_dns_new(struct event_base *base, const struct config *cfg)
 	struct dns_resolver *r;
 
 	if (c->reverse_dns == 0 && c->dnsbl.n == 0 && c->dnswl.n == 0 &&
-	    !c->sender_domain_check)
+	    !c->sender_domain_check && !cfg->mailauth_verify)
 		return NULL;
 	if (rc && strcmp(rc, "none") == 0)
 		rc = "";

@@ -222,6 +222,10 @@ content_end(struct session *s)
 	s->tx.env.client_addr = strdup(s->client_ip);
 	received_protocol(s, proto, sizeof(proto));
 	s->tx.env.protocol = strdup(proto);
+	if (s->tx.held != NULL && s->tx.auth != NULL) {
+		session_auth_check(s); /* then the milters, or the commit */
+		return;
+	}
 	if (s->tx.held != NULL) {
 		session_milter_check(s); /* commits or replies when done */
 		return;

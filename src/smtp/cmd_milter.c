@@ -29,7 +29,8 @@ listener_milters(const struct session *s)
 void
 session_milter_hold(struct session *s)
 {
-	if (listener_milters(s) == NULL || s->tx.write_error)
+	if ((listener_milters(s) == NULL && !session_auth_wanted(s)) ||
+	    s->tx.write_error)
 		return;
 	if ((s->tx.held = evbuffer_new()) == NULL)
 		abort();
@@ -207,6 +208,23 @@ milter_done(void *arg, const struct milter_result *res)
 void
 session_milter_check(struct session *s)
 {
+	if (listener_milters(s) == NULL) { /* held for the checks alone */
+		size_t len = evbuffer_get_length(s->tx.held);
+
+		if (len > 0 &&
+		    spool_msg_write(s->tx.msg, evbuffer_pullup(s->tx.held, -1),
+		                    len) < 0) {
+			enum reply_id why =
+			        errno == ENOSPC ? R_DISK_FULL : R_LOCAL_ERROR;
+
+			content_count(why);
+			session_reply(s, why);
+			content_done(s);
+			return;
+		}
+		content_commit(s);
+		return;
+	}
 	const char **rcpts = calloc(s->tx.env.nrcpts + 1, sizeof(char *));
 	struct milter_request req = {
 	        .milters = listener_milters(s),

@@ -337,6 +337,9 @@ session_reset_transaction(struct session *s)
 	if (s->tx.msg)
 		spool_msg_abort(s->tx.msg);
 	session_milter_cleanup(s);
+	policy_cancel(s->tx.auth_run);
+	policy_auth_free(s->tx.auth);
+	free(s->tx.auth_rcpts);
 	envelope_free(&s->tx.env);
 	memset(&s->tx, 0, sizeof(s->tx));
 }

@@ -53,14 +53,17 @@ struct transaction {
 	struct data_scanner scan;
 	bool used_bdat;
 	bool bdat_last;
-	bool bdat_discard;            /* chunk is read but rejected */
-	enum reply_id bdat_reply;     /* reply for a discarded chunk */
-	int bdat_resume_state;        /* state after a discarded chunk */
-	size_t bdat_remaining;        /* octets of the chunk still to read */
-	int write_error;              /* errno of a failed spool write */
-	struct evbuffer *held;        /* content kept for the milters */
-	struct milter_check *milter;  /* the milters are looking at it */
-	struct timespec commit_start; /* for the commit latency metric */
+	bool bdat_discard;             /* chunk is read but rejected */
+	enum reply_id bdat_reply;      /* reply for a discarded chunk */
+	int bdat_resume_state;         /* state after a discarded chunk */
+	size_t bdat_remaining;         /* octets of the chunk still to read */
+	int write_error;               /* errno of a failed spool write */
+	struct evbuffer *held;         /* content kept for the milters */
+	struct milter_check *milter;   /* the milters are looking at it */
+	struct timespec commit_start;  /* for the commit latency metric */
+	struct mailauth_results *auth; /* [mailauth] verify: the results */
+	const char **auth_rcpts;       /* DATA: the recipients, for it */
+	struct policy_run *auth_run;   /* DATA: the checks are running */
 };
 
 struct session;
@@ -216,6 +219,10 @@ void content_done(struct session *s);
 void session_milter_hold(struct session *s);
 void session_milter_check(struct session *s);
 void session_milter_cleanup(struct session *s);
+/* cmd_auth_check.c: at the final dot, SPF, DKIM and DMARC through the
+ * policy's DATA stage; then the milters (if any) and the commit. */
+bool session_auth_wanted(const struct session *s);
+void session_auth_check(struct session *s);
 
 /* received.c: the Received header for this transaction. */
 void received_protocol(const struct session *s, char *buf, size_t len);

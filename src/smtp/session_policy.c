@@ -45,6 +45,11 @@ session_ask_policy(struct session *s, enum policy_stage stage,
 	f->mail_size = s->tx.mail.has_size ? s->tx.mail.size : 0;
 	f->dry_run = false;
 	f->cfg = s->cfg;
+	if (stage == POLICY_MAIL && s->tx.auth == NULL &&
+	    policy_auth_wanted(s->cfg, s->role, s->auth_user))
+		s->tx.auth = policy_auth_new();
+	f->auth = s->tx.auth;
+	f->msg = NULL;
 	s->ask.then = then;
 	s->ask.run = NULL;
 	s->ask.run = policy_check(smtp_server_policy(s->srv), stage, f,

@@ -87,9 +87,8 @@ transform(const char *value, const char *delims, bool rev, unsigned keep,
 	char buf[SPF_TEXT_MAX], *parts[PARTS_MAX], *p;
 	size_t n = 0, i, first, o = 0;
 
-	if (strlen(value) >= sizeof(buf))
+	if ((size_t)snprintf(buf, sizeof(buf), "%s", value) >= sizeof(buf))
 		return -1;
-	strcpy(buf, value);
 	parts[n++] = buf;
 	for (p = buf; *p; p++)
 		if (strchr(delims, *p) && n < PARTS_MAX) {
@@ -145,7 +144,7 @@ expand_one(const char **pp, const struct spf_macro_vars *v, char *out,
 		return -1;
 	*pp = p + 1;
 	if (nd == 0)
-		strcpy(delims, ".");
+		delims[0] = '.';
 	if (transform(value, delims, rev, keep, res, sizeof(res)) < 0)
 		return -1;
 	if (isupper((unsigned char)letter))

@@ -551,7 +551,6 @@ static void
 do_redirect(struct spf_check *c)
 {
 	struct frame *f = cur(c);
-	int rc;
 
 	if (++c->lookups > SPF_LOOKUP_MAX) {
 		frame_done(c, SPF_PERMERROR, "more than 10 DNS lookups");
@@ -562,7 +561,7 @@ do_redirect(struct spf_check *c)
 		start_ptr(c, true);
 		return;
 	}
-	if ((rc = expand_target(c, f->rec.redirect)) <= 0) {
+	if (expand_target(c, f->rec.redirect) <= 0) {
 		frame_done(c, SPF_PERMERROR, "bad redirect= domain");
 		return;
 	}
@@ -692,7 +691,7 @@ static void
 txt_done(void *arg, enum dns_status st, const char *const *texts, size_t n)
 {
 	struct spf_check *c = arg;
-	const char *rec = NULL, *why;
+	const char *rec = NULL, *why = "bad record";
 	size_t i;
 
 	if (!answer_wanted(c))

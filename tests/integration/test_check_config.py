@@ -63,7 +63,7 @@ def test_every_error_is_reported(tmp_path):
         f"{path}:11: max_message_size: 'lots' is not a size "
         "(a number with optional suffix K, M or G)",
         f"{path}:12: unknown section [nowhere] (expected server, tls, "
-        "auth, relay, limits, timeouts, queue, policy, milter, metrics, dkim, doctor or domain NAME)",
+        "auth, relay, limits, timeouts, queue, policy, milter, metrics, dkim, mailauth, doctor or domain NAME)",
     ]
 
 
@@ -247,7 +247,8 @@ def doc_examples():
     each literal display in ferry.conf(5), whose first section header is a
     ferry section."""
     sections = ("server", "tls", "auth", "relay", "limits", "timeouts",
-                "queue", "policy", "milter", "metrics", "dkim", "domain")
+                "queue", "policy", "milter", "metrics", "dkim", "mailauth", "doctor",
+                "domain")
     blocks = []
     for md in sorted(SRCDIR.glob("docs/*.md")) + [SRCDIR / "README.md"]:
         lines, start = md.read_text().splitlines(), None

@@ -138,7 +138,7 @@ static const struct {
         {"[srv]\nx = 1\n" DOMAIN_OK,
          "t.conf:1: unknown section [srv] (expected server, tls, auth, "
          "relay, limits, timeouts, queue, policy, milter, metrics, dkim, "
-         "doctor or domain NAME)\n"},
+         "mailauth, doctor or domain NAME)\n"},
         {"[server]\n\nfoo = 1\n" DOMAIN_OK,
          "t.conf:3: unknown key 'foo' in [server]\n"},
         {"[server\n" DOMAIN_OK, "t.conf:1: missing ']' in section header\n"},
