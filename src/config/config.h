@@ -409,4 +409,9 @@ enum config_dest config_lookup(const struct config_domain *d,
                                const char *local_part,
                                const struct config_alias **alias);
 
+/* Each path a path option names (the server's, then each [domain]'s),
+ * set or defaulted: the files and directories the daemon may open. */
+void config_for_each_path(const struct config *cfg,
+                          void (*fn)(void *arg, const char *path), void *arg);
+
 #endif

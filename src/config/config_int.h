@@ -13,7 +13,7 @@
 #include "config/config.h"
 
 /* Upper bound on table rows, so per-option bookkeeping can be fixed arrays. */
-#define CONFIG_MAX_OPTIONS 128
+#define CONFIG_MAX_OPTIONS 256
 
 enum opt_type {
 	OPT_STRING,        /* char *: free text without spaces */

@@ -973,6 +973,11 @@ const struct config_option config_options[] = {
          "alice, bob"},
 };
 
+/* The loader keeps a line number per option in arrays of this size. */
+_Static_assert(sizeof(config_options) / sizeof(config_options[0]) <=
+                       CONFIG_MAX_OPTIONS,
+               "raise CONFIG_MAX_OPTIONS in config_int.h");
+
 const size_t config_noptions =
         sizeof(config_options) / sizeof(config_options[0]);
 
@@ -1027,4 +1032,27 @@ config_type_name(const struct config_option *opt)
 	};
 
 	return names[opt->type];
+}
+
+void
+config_for_each_path(const struct config *cfg,
+                     void (*fn)(void *arg, const char *path), void *arg)
+{
+	for (size_t i = 0; i < config_noptions; i++) {
+		const struct config_option *o = &config_options[i];
+		bool per_domain = strcmp(o->section, "domain") == 0;
+		size_t n = per_domain ? cfg->ndomains : 1;
+
+		if (o->type != OPT_PATH)
+			continue;
+		for (size_t d = 0; d < n; d++) {
+			const char *base =
+			        per_domain ? (const char *)&cfg->domains[d]
+			                   : (const char *)cfg;
+			const char *path = *(char *const *)(base + o->offset);
+
+			if (path != NULL && path[0] != '\0')
+				fn(arg, path);
+		}
+	}
 }

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -123,6 +124,20 @@ allow_dir_of(int rs, const char *path, uint64_t access)
 	free(real);
 }
 
+/* A path option names a directory (read it) or a file (read its
+ * directory, so a file replaced by rename is still readable). */
+static void
+allow_path_option(void *arg, const char *path)
+{
+	struct stat st;
+	int rs = *(const int *)arg;
+
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		allow(rs, path, FS_READ);
+	else
+		allow_dir_of(rs, path, FS_READ);
+}
+
 static void
 add_config_rules(int rs, const struct config *cfg, const char *config_path)
 {
@@ -134,14 +149,10 @@ add_config_rules(int rs, const struct config *cfg, const char *config_path)
 	allow_dir_of(rs, cfg->policy.state_file, FS_TREE);
 	allow_dir_of(rs, cfg->log_file, FS_LOG_DIR);
 	allow_dir_of(rs, config_path, FS_READ);
-	allow_dir_of(rs, cfg->tls_cert_file, FS_READ);
-	allow_dir_of(rs, cfg->tls_key_file, FS_READ);
-	allow_dir_of(rs, cfg->auth_passwd_file, FS_READ);
-	allow_dir_of(rs, cfg->aliases_file, FS_READ);
-	allow_dir_of(rs, cfg->relay_smarthost_ca_file, FS_READ);
-	allow_dir_of(rs, cfg->relay_dns_local_data, FS_READ);
+	/* Every file option (certificates, keys, CA files, password and alias
+	 * files, DNS data...), so a new option cannot be forgotten here. */
+	config_for_each_path(cfg, allow_path_option, &rs);
 	allow_dir_of(rs, cfg->relay_resolv_conf, FS_READ);
-	allow(rs, cfg->dkim_key_dir, FS_READ);
 	for (i = 0; system_read[i] != NULL; i++)
 		allow(rs, system_read[i], FS_READ);
 	allow(rs, "/dev/null", FS_READ | LANDLOCK_ACCESS_FS_WRITE_FILE);
