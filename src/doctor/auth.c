@@ -6,8 +6,8 @@
  * one of SPF and DKIM passes aligned with the From domain (DMARC, and
  * the Gmail/Yahoo bulk-sender rules).  ferry sends with the author's
  * address as the envelope sender, so SPF is evaluated for the From
- * domain; the organizational domain is the last two labels (no public
- * suffix list).
+ * domain; the organizational domain comes from the Public Suffix List
+ * ([mailauth] public_suffix_list), as in the inbound DMARC check.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "dkim/dkim.h"
+#include "mailauth/mailauth.h"
 #include "doctor/doctor_int.h"
 
 #define G "authentication"
@@ -206,18 +207,6 @@ check_dkim(struct doctor *d, const char *dom, struct domain_auth *da)
 
 /* ---- DMARC ----------------------------------------------------------- */
 
-static const char *
-org_domain(const char *dom)
-{
-	const char *p = dom + strlen(dom);
-	int dots = 0;
-
-	while (p > dom)
-		if (*--p == '.' && ++dots == 2)
-			return p + 1;
-	return dom;
-}
-
 /* The value of tag in a DMARC record ("p", "adkim"), into out. */
 static bool
 tag_value(const char *rec, const char *tag, char *out, size_t len)
@@ -250,10 +239,15 @@ find_dmarc(struct doctor *d, const char *dom, char *rec, size_t len,
 	int pass;
 
 	for (pass = 0; pass < 2; pass++) {
-		const char *q = pass == 0 ? dom : org_domain(dom);
+		char org[256];
+		const char *q = dom;
 
-		if (pass == 1 && q == dom)
-			break;
+		if (pass == 1) {
+			mailauth_org_domain(d->psl, dom, org, sizeof(org));
+			if (strcasecmp(org, dom) == 0)
+				break;
+			q = org;
+		}
 		snprintf(where, wlen, "_dmarc.%s", q);
 		doctor_txt(d, where, &ans);
 		st = ans.status;
@@ -310,18 +304,12 @@ check_dmarc(struct doctor *d, const char *dom, struct domain_auth *da)
 	return true;
 }
 
-static bool
-aligned(const char *a, const char *b, bool strict)
-{
-	return strict ? strcasecmp(a, b) == 0
-	              : strcasecmp(org_domain(a), org_domain(b)) == 0;
-}
-
 static void
 check_alignment(struct doctor *d, const char *dom, const struct domain_auth *da)
 {
 	bool dkim_ok = da->dkim_domain[0] != '\0' &&
-	               aligned(da->dkim_domain, dom, da->adkim_strict);
+	               mailauth_aligned(d->psl, da->dkim_domain, dom,
+	                                da->adkim_strict);
 	struct doctor_check *c;
 
 	if (dkim_ok || da->spf_pass) {

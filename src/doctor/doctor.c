@@ -18,6 +18,7 @@
 #include "base/net.h"
 #include "base/str.h"
 #include "doctor/doctor_int.h"
+#include "mailauth/mailauth.h"
 #include "spf/spf.h"
 
 /* The address the kernel would send from: a UDP socket "connected" to a
@@ -184,8 +185,11 @@ doctor_run(const struct config *cfg, const struct doctor_opts *opts,
 		fprintf(stderr, "ferry doctor: cannot start the resolver\n");
 		return -1;
 	}
+	/* The same organizational domains as the inbound DMARC check. */
+	d.psl = mailauth_psl_load(cfg->mailauth_public_suffix_list);
 	sending_domains(&d);
 	run_groups(&d);
+	mailauth_psl_free(d.psl);
 	for (i = 0; i < d.ndomains; i++)
 		free(d.domains[i]);
 	free(d.domains);

@@ -20,9 +20,10 @@ struct doctor {
 	struct doctor_report *rep;
 	struct event_base *base;
 	struct dns_resolver *dns;
-	const char *ip;   /* outbound address, or NULL when unknown */
-	const char *helo; /* cfg->hostname */
-	char **domains;   /* the sending domains checked */
+	struct mailauth_psl *psl; /* NULL: the last two labels */
+	const char *ip;           /* outbound address, or NULL when unknown */
+	const char *helo;         /* cfg->hostname */
+	char **domains;           /* the sending domains checked */
 	size_t ndomains;
 };
 
