@@ -163,9 +163,9 @@ struct config_policy {
 	char *redis_password;
 	char *redis_prefix;
 	int redis_timeout_ms;
-	int redis_fail;                      /* 0 open, 1 closed */
-	struct config_list trusted_networks; /* skip HELO/greylist checks */
-	int max_recipients_submission;       /* per transaction on 587/465 */
+	int redis_fail;                     /* 0 open, 1 closed */
+	struct config_list exempt_networks; /* skip HELO/greylist checks */
+	int max_recipients_submission;      /* per transaction on 587/465 */
 	struct config_user_limit *user_max_rcpt;
 	size_t nuser_max_rcpt;
 	int max_conn_client; /* concurrent, per IP (/64); 0 off */
@@ -253,6 +253,7 @@ struct config {
 	int relay_port;             /* port of MX hosts */
 	int relay_conn_cache_time;  /* seconds an idle connection is kept */
 	int relay_conn_reuse_limit; /* seconds: no reuse after this age */
+	struct config_list relay_trusted_networks; /* relay without AUTH */
 	/* [limits] */
 	size_t max_message_size;  /* octets; advertised in SIZE */
 	int max_recipients;       /* per transaction; RCPTMAX */

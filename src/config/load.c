@@ -247,6 +247,12 @@ handler(void *user, const char *section, const char *key, const char *value)
 			        ctx, ctx->lineno,
 			        "unknown key '%s' in [domain %s]", key,
 			        ctx->cfg->domains[ctx->cfg->ndomains - 1].name);
+		else if (strcmp(ctx->section, "policy") == 0 &&
+		         strcmp(key, "trusted_networks") == 0)
+			load_error(ctx, ctx->lineno,
+			           "[policy] trusted_networks is now "
+			           "exempt_networks (who may relay: [relay] "
+			           "trusted_networks)");
 		else
 			load_error(ctx, ctx->lineno, "unknown key '%s' in [%s]",
 			           key, ctx->section);
@@ -480,6 +486,7 @@ config_free(struct config *cfg)
 	free(cfg->relay_dns_local_data);
 	free(cfg->relay_resolv_conf);
 	free(cfg->relay_tls_required);
+	config_list_free(&cfg->relay_trusted_networks);
 	for (i = 0; i < cfg->nsettings; i++) {
 		free(cfg->settings[i].section);
 		free(cfg->settings[i].key);
@@ -511,7 +518,7 @@ policy_config_free(struct config_policy *p)
 	free(p->redis_server.address);
 	free(p->redis_password);
 	free(p->redis_prefix);
-	config_list_free(&p->trusted_networks);
+	config_list_free(&p->exempt_networks);
 	config_list_free(&p->access_client);
 	config_list_free(&p->access_sender);
 	config_list_free(&p->access_recipient);

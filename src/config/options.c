@@ -282,6 +282,15 @@ const struct config_option config_options[] = {
          "-fingerprint -sha256.",
          "9F:86:D0:81:88:4C:7D:65:9A:2F:EA:A0:C5:5A:D0:15:A3:BF:4F:1B:2B:0B:"
          "82:2C:D1:5D:6C:15:B0:F0:0A:08"},
+        {"relay", "trusted_networks", OPT_NETS, CFG(relay_trusted_networks),
+         NULL, "none", NULL, 0, 0, true, false,
+         "Clients that may relay without AUTH (Postfix mynetworks).",
+         "CIDR networks, IPv4 or IPv6.  A client there may send to any "
+         "domain on every listener, as an authenticated one may; "
+         "everyone else gets 554 5.7.1 Relay access denied for a "
+         "recipient outside the local and relay domains.  The default "
+         "keeps ferry a closed relay.",
+         "127.0.0.1/32, ::1/128, 192.0.2.0/24"},
         {"relay", "transport", OPT_TRANSPORT, 0, NULL, "none", NULL, 0, 0, true,
          false, "Where mail for one domain goes, bypassing DNS.",
          "DOMAIN: ADDRESS:PORT; repeat for more domains.  Used before the "
@@ -504,11 +513,12 @@ const struct config_option config_options[] = {
          "to the time the rules see, so windows and greylisting delays "
          "pass without waiting.",
          "yes"},
-        {"policy", "trusted_networks", OPT_NETS, CFG(policy.trusted_networks),
+        {"policy", "exempt_networks", OPT_NETS, CFG(policy.exempt_networks),
          "127.0.0.0/8, ::1/128", NULL, NULL, 0, 0, true, false,
          "Clients that are not checked as strangers.",
-         "HELO checks and greylisting do not apply to them.  none: no "
-         "network is trusted.",
+         "HELO checks, reverse DNS and greylisting do not apply to them.  "
+         "It does not let them relay: that is [relay] trusted_networks.  "
+         "Called trusted_networks before; none: no network is exempt.",
          "127.0.0.0/8, 192.0.2.0/24"},
         {"policy", "max_recipients_submission", OPT_INT,
          CFG(policy.max_recipients_submission), "100", NULL, NULL, 1, 100000,
@@ -582,7 +592,7 @@ const struct config_option config_options[] = {
          "temporary"},
         {"policy", "helo_checks", OPT_BOOL, CFG(policy.helo_checks), "no", NULL,
          NULL, 0, 0, false, false, "Refuse a HELO/EHLO name that lies.",
-         "A client outside trusted_networks that says localhost (or "
+         "A client outside exempt_networks that says localhost (or "
          "localhost.localdomain) gets 550 5.7.1 Helo command rejected: "
          "You aren't localhost; one that claims this server's hostname, "
          "one of its domains or a loopback literal gets ... You are not "
@@ -609,7 +619,7 @@ const struct config_option config_options[] = {
          "ptr: its address must have a PTR record; fcrdns: a name of the "
          "PTR must also resolve back to the address (forward-confirmed).  "
          "Otherwise each recipient gets 450 4.7.1 Client host rejected: "
-         "cannot find your reverse hostname.  trusted_networks and "
+         "cannot find your reverse hostname.  exempt_networks and "
          "authenticated clients are not checked.",
          "fcrdns"},
         {"policy", "dnsbl", OPT_DNSLISTS, CFG(policy.dnsbl), NULL, "none", NULL,
@@ -642,7 +652,7 @@ const struct config_option config_options[] = {
          "Greylist unknown (network, sender, recipient) triplets.",
          "A first attempt gets 451 4.7.1 Greylisted; a retry after "
          "greylist_delay and within greylist_retry_window passes.  "
-         "Authenticated clients and trusted_networks are never "
+         "Authenticated clients and exempt_networks are never "
          "greylisted.  The network is the /24 (IPv4) or /64 (IPv6).",
          "yes"},
         {"policy", "greylist_delay", OPT_DURATION, CFG(policy.greylist_delay),

@@ -1,7 +1,7 @@
 /*
  * rules_envelope.c — the rules about addresses: sender ownership after
- * AUTH (MAIL), and at RCPT the recipient count, the access lists and what
- * the recipient address means here (recipient.c).
+ * AUTH (MAIL), and at RCPT the recipient count, the access lists, what
+ * the recipient address means here (recipient.c) and who may relay.
  *
  * Like the provider's Postfix of seed 004, a refused sender is answered
  * at RCPT time: clients report a RCPT refusal per recipient, and the
@@ -87,8 +87,17 @@ rule_access_recipient(struct policy_run *r)
 	policy_pass(r);
 }
 
-/* An authenticated client's recipient elsewhere: deliver to it as is
- * (RFC 6409 s8.1). */
+/* Who may relay: an authenticated client (RFC 6409 s8.1), or one in
+ * [relay] trusted_networks, such as an application on the same host. */
+static bool
+may_relay(const struct policy_run *r)
+{
+	return r->f->auth_user != NULL ||
+	       policy_nets_match(&r->p->relay_nets, r->f->client_ip);
+}
+
+/* A recipient elsewhere, from a client that may relay: deliver to it as
+ * is. */
 static void
 relay_target(struct recipient_result *res, const char *to)
 {
@@ -124,7 +133,7 @@ rule_recipient(struct policy_run *r)
 	struct recipient_result *res = f->rcpt_result;
 
 	recipient_resolve(r->p->cfg, f->rcpt_local, f->rcpt_domain, res);
-	if (res->verdict == RCPT_FOREIGN && f->auth_user)
+	if (res->verdict == RCPT_FOREIGN && may_relay(r))
 		relay_target(res, f->rcpt);
 	if (res->verdict != RCPT_LOCAL) {
 		policy_refuse(r, PR_RECIPIENT, f->rcpt,
