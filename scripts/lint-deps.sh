@@ -16,13 +16,13 @@ cd "$root"
 # module: the modules it may use (base is everyone's; order as in README).
 deps='
 main:    cli
-cli:     base reply smtp policy config queue deliver explain auth tls sched dns dkim control metrics
+cli:     base reply smtp policy config queue deliver explain auth tls sched dns dkim control metrics map
 base:
 reply:
 smtp:    base reply auth policy milter config queue tls metrics
-policy:  base reply config dns
+policy:  base reply config dns map
 milter:  base
-config:  base
+config:  base map
 queue:   base config
 deliver: base config queue
 explain:
@@ -35,6 +35,7 @@ dkim:    base config queue
 dsn:     base reply queue explain
 control: base cli policy config queue smtp
 metrics: base config queue
+map:     base
 '
 
 allowed() { # module -> its row, or "-" when it has none

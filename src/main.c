@@ -13,7 +13,7 @@ extern const struct cli_command cli_queue, cli_sendmail, cli_policy;
 
 static const struct cli_command *const commands[] = {
         &cli_serve, &cli_check_config, &cli_explain, &cli_replies, &cli_passwd,
-        &cli_queue, &cli_sendmail,     &cli_dkim,    &cli_policy,
+        &cli_queue, &cli_sendmail,     &cli_dkim,    &cli_policy,  &cli_map,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
