@@ -58,6 +58,7 @@ struct config_domain {
 	struct config_mailbox_owner *mailbox_owners; /* override owner */
 	size_t nmailbox_owners;
 	/* LMTP delivery (RFC 2033) instead of Maildirs */
+	char *alias_map; /* map spec of more aliases, NULL: none */
 	char *lmtp;      /* as written: "unix:/path" or "ADDRESS:PORT" */
 	char *lmtp_addr; /* socket path, or numeric address */
 	int lmtp_port;   /* 0 for a unix socket */
@@ -115,6 +116,17 @@ struct config_listener {
 struct config_transport {
 	char *domain;
 	struct config_listener next_hop;
+};
+
+/* [relay_domain NAME]: a domain ferry takes mail for and forwards (a
+ * backup MX, a gateway in front of another server).  Without recipients
+ * and recipient_map every local part is taken. */
+struct config_relay_domain {
+	char *name;        /* lower-cased, no trailing dot */
+	char **recipients; /* "local@name", lower-cased */
+	size_t nrecipients;
+	char *recipient_map;             /* map spec (src/map/), NULL: none */
+	struct config_listener next_hop; /* address NULL: as any domain */
 };
 
 /* "N/DURATION": at most limit units in any window of that many seconds. */
@@ -286,6 +298,9 @@ struct config {
 	/* [domain NAME] sections */
 	struct config_domain *domains;
 	size_t ndomains;
+	/* [relay_domain NAME] sections */
+	struct config_relay_domain *relay_domains;
+	size_t nrelay_domains;
 	char *aliases_file; /* /etc/aliases format, optional */
 	/* What the file set, in file order, for check-config --print. */
 	struct config_setting *settings;
@@ -325,6 +340,10 @@ void config_print_set(FILE *out, const struct config *cfg);
 /* Lookups used by the SMTP session and local delivery. */
 const struct config_domain *config_find_domain(const struct config *cfg,
                                                const char *domain);
+
+/* The [relay_domain] of domain (any case, trailing dot), or NULL. */
+const struct config_relay_domain *
+config_find_relay_domain(const struct config *cfg, const char *domain);
 
 /* The [domain] unqualified addresses and the host's names stand for
  * (origin_domain, else the first [domain]); NULL without domains. */

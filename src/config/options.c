@@ -11,6 +11,7 @@
 
 #define CFG(field) offsetof(struct config, field)
 #define DOM(field) offsetof(struct config_domain, field)
+#define RDOM(field) offsetof(struct config_relay_domain, field)
 
 static const char *const log_values[] = {"stderr", "syslog", NULL};
 static const char *const sync_values[] = {"syncfs", "fsync", NULL};
@@ -29,11 +30,13 @@ static const char *const mech_values[] = {"PLAIN", "LOGIN", "SCRAM-SHA-256",
                                           NULL};
 
 const char *const config_sections[] = {
-        "server", "tls",    "auth",    "relay", "limits", "timeouts", "queue",
-        "policy", "milter", "metrics", "dkim",  "domain", NULL,
+        "server",   "tls",    "auth",         "relay",  "limits",
+        "timeouts", "queue",  "policy",       "milter", "metrics",
+        "dkim",     "domain", "relay_domain", NULL,
 };
 
-/* "server, tls, ... or domain NAME", for messages and docs. */
+/* "server, tls, ..., domain NAME or relay_domain NAME", for messages and
+ * docs. */
 const char *
 config_sections_text(void)
 {
@@ -44,12 +47,15 @@ config_sections_text(void)
 		return text;
 	for (i = 0; config_sections[i] != NULL; i++) {
 		const bool last = config_sections[i + 1] == NULL;
+		const char *s = config_sections[i];
+		const bool named = strcmp(s, "domain") == 0 ||
+		                   strcmp(s, "relay_domain") == 0;
 
 		n += (size_t)snprintf(text + n, sizeof(text) - n, "%s%s%s",
 		                      i == 0 ? ""
 		                      : last ? " or "
 		                             : ", ",
-		                      config_sections[i], last ? " NAME" : "");
+		                      s, named ? " NAME" : "");
 	}
 	return text;
 }
@@ -760,6 +766,16 @@ const struct config_option config_options[] = {
          "postmaster must always have a destination (RFC 5321 "
          "s4.5.1): define a mailbox or alias of that name.",
          "postmaster: alice, bob@example.net"},
+        {"domain", "alias_map", OPT_MAP, DOM(alias_map), NULL, "none", NULL, 0,
+         0, false, false,
+         "A lookup table of more aliases (Postfix virtual_alias_maps).",
+         "text:PATH, cdb:PATH (built by ferry map build) or PATH (a CDB "
+         "when it ends in .cdb).  Keys are LOCAL@DOMAIN or LOCAL, values "
+         "TARGET, TARGET as for alias.  Asked for a local part that is "
+         "neither a mailbox nor an alias of this section; a changed file "
+         "takes effect within a second, without a restart.  See "
+         "docs/maps.md.",
+         "cdb:/etc/ferry/aliases-example.org.cdb"},
         /* [domain NAME]: Maildirs shared with their reader */
         {"domain", "owner", OPT_STRING, DOM(owner), NULL, "the daemon's user",
          NULL, 0, 0, false, false,
@@ -833,6 +849,34 @@ const struct config_option config_options[] = {
          "here is a mailbox of the domain.  Needs lmtp.  When none is "
          "listed, lmtp takes the whole domain.",
          "alice, bob"},
+        /* [relay_domain NAME]: domains taken for and forwarded */
+        {"relay_domain", "recipients", OPT_RELAY_RCPTS, 0, NULL, "any", NULL, 0,
+         0, true, false,
+         "The recipients of the domain (Postfix relay_recipient_maps).",
+         "Local parts or full addresses; repeat the key or give a "
+         "comma-separated list.  With recipients or recipient_map set, "
+         "any other recipient gets 550 5.1.1 at RCPT time, so no bounce "
+         "goes to a forged sender later; with neither, every local part "
+         "is taken.",
+         "alice, bob, sales"},
+        {"relay_domain", "recipient_map", OPT_MAP, RDOM(recipient_map), NULL,
+         "none", NULL, 0, 0, false, false,
+         "A lookup table of the domain's recipients.",
+         "text:PATH, cdb:PATH or PATH, as alias_map; keys are full "
+         "addresses (or @DOMAIN for all), values are ignored.  Used "
+         "with recipients: an address in either is taken.  A changed "
+         "file takes effect within a second.",
+         "cdb:/etc/ferry/relay-recipients.cdb"},
+        {"relay_domain", "next_hop", OPT_NEXT_HOP, RDOM(next_hop), NULL,
+         "the domain's MX hosts", NULL, 0, 0, false, false,
+         "Where the domain's mail is forwarded (Postfix transport_maps).",
+         "HOST[:PORT] or ADDRESS[:PORT], port 25 when not given (IPv6 as "
+         "[2001:db8::1]:25).  A host name is looked up at each delivery "
+         "(its A/AAAA records, no MX step).  Without it the mail is "
+         "routed as any other domain's: [relay] transport, smarthost, "
+         "else the MX records; a backup MX should name the primary "
+         "here, since it is itself one of the MX hosts.",
+         "exchange.corp.example:25"},
 };
 
 const size_t config_noptions =
@@ -886,6 +930,9 @@ config_type_name(const struct config_option *opt)
 	        [OPT_DNSLISTS] = "DNS list",
 	        [OPT_LMTP_MBOX] = "name list",
 	        [OPT_MAILBOX_QUOTA] = "quota rule",
+	        [OPT_MAP] = "map",
+	        [OPT_RELAY_RCPTS] = "address list",
+	        [OPT_NEXT_HOP] = "address",
 	};
 
 	return names[opt->type];

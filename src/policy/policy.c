@@ -181,6 +181,7 @@ policy_new(struct event_base *base, const struct config *cfg)
 	nets_parse(&p->access_client, &cfg->policy.access_client);
 	for (i = 0; i < cfg->policy.nexempt; i++)
 		exempt_parse(p, &cfg->policy.exempt[i]);
+	recipient_maps_open(cfg);
 	p->dns = policy_dns_new(base, cfg);
 	p->quota = quota_table_new(cfg);
 	if (cfg->policy.state == POLICY_STATE_REDIS)

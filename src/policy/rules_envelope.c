@@ -117,6 +117,8 @@ refusal_of(enum recipient_verdict v)
 	switch (v) {
 	case RCPT_UNKNOWN:
 		return R_RCPT_USER_UNKNOWN;
+	case RCPT_RELAY_UNKNOWN:
+		return R_RCPT_RELAY_USER_UNKNOWN;
 	case RCPT_DISABLED:
 		return R_RCPT_DISABLED;
 	case RCPT_ROUTING:
@@ -133,7 +135,10 @@ rule_recipient(struct policy_run *r)
 	struct recipient_result *res = f->rcpt_result;
 
 	recipient_resolve(r->p->cfg, f->rcpt_local, f->rcpt_domain, res);
-	if (res->verdict == RCPT_FOREIGN && may_relay(r))
+	/* A [relay_domain]'s recipient is taken from anyone, as for a
+	 * local domain: ferry is its MX. */
+	if (res->verdict == RCPT_RELAY ||
+	    (res->verdict == RCPT_FOREIGN && may_relay(r)))
 		relay_target(res, f->rcpt);
 	if (res->verdict != RCPT_LOCAL) {
 		policy_refuse(r, PR_RECIPIENT, f->rcpt,

@@ -120,3 +120,147 @@ def test_old_policy_key_is_refused_with_its_new_name(tmp_path):
     assert r.returncode != 0
     assert "ferry.conf:2: [policy] trusted_networks is now " \
         "exempt_networks" in r.stderr
+
+
+def write_map(path, text):
+    """Replaced the way an editor or `ferry map build` does: renamed in."""
+    tmp = f"{path}.new"
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
+
+
+def map_build(src, dst):
+    r = subprocess.run([FERRY, "map", "build", src, dst],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    os.chmod(dst, 0o644)
+
+
+def relay_domain(name, *lines):
+    return [f"[relay_domain {name}]"] + list(lines)
+
+
+UNKNOWN = (550, b"5.1.1 <%s>: Recipient address rejected: "
+           b"User unknown in relay recipient table")
+
+
+def test_relay_domain_forwards_to_its_next_hop(ferry_factory, sink):
+    d = make_workdir()
+    recipients = os.path.join(d, "recipients")
+    write_map(recipients, "# who works at backup.test\n"
+                          "carol@backup.test  ok\n")
+    f = ferry_factory(extra=relay_settings() + relay_domain(
+        "backup.test", "recipients = alice, Bob@Backup.test",
+        f"recipient_map = text:{recipients}",
+        f"next_hop = 127.0.0.1:{sink.port}"))
+    # Anyone may send to a relay domain's recipients, without AUTH.
+    assert send(f, ["alice@backup.test", "bob@backup.test",
+                    "Carol@backup.test"], source=OUTSIDE) == {}
+    assert wait_for(lambda: len(sink.rcpts()) == 3), f.log()[-3000:]
+    assert sink.rcpts() == ["Carol@backup.test", "alice@backup.test",
+                            "bob@backup.test"]
+    # Unknown ones are refused at RCPT: nothing to bounce later.
+    for to in ("dave@backup.test", "alice+x@backup.test"):
+        code, text = rcpt(f, to, source=OUTSIDE)
+        assert (code, text) == (UNKNOWN[0], UNKNOWN[1] % to.encode())
+    # A relay domain does not open the relay for other domains.
+    code, text = rcpt(f, "x@elsewhere.test", source=OUTSIDE)
+    assert code == 554 and DENIED in text
+    # The map changes; the running server follows within a second or so.
+    write_map(recipients, "carol@backup.test ok\ndave@backup.test ok\n")
+    assert wait_for(lambda: rcpt(f, "dave@backup.test",
+                                 source=OUTSIDE)[0] == 250, timeout=10)
+    assert "event=map-reload" in f.log()
+
+
+def test_relay_domain_without_list_takes_all_and_resolves_its_hop(
+        ferry_factory, sink):
+    zone = os.path.join(make_workdir(), "local.zone")
+    with open(zone, "w") as fh:
+        fh.write("zone dns.test. static\n"
+                 "exchange.dns.test. 300 IN A 127.0.0.1\n")
+    os.chmod(zone, 0o644)
+    f = ferry_factory(extra=relay_settings(f"dns_local_data = {zone}") +
+                      relay_domain("corp.test",
+                                   f"next_hop = exchange.dns.test:"
+                                   f"{sink.port}"))
+    assert send(f, ["anyone@corp.test"], source=OUTSIDE) == {}
+    assert wait_for(lambda: sink.rcpts() == ["anyone@corp.test"]), \
+        f.log()[-3000:]
+
+
+def test_relay_domain_cdb_recipient_map(ferry_factory, sink):
+    d = make_workdir()
+    src, cdb = os.path.join(d, "rcpts"), os.path.join(d, "rcpts.cdb")
+    write_map(src, "alice@backup.test 1\n@team.backup.test 1\n")
+    map_build(src, cdb)
+    r = subprocess.run([FERRY, "map", "lookup", f"cdb:{cdb}",
+                        "ALICE@backup.test"], capture_output=True,
+                       text=True, timeout=30)
+    assert (r.returncode, r.stdout) == (0, "1\n")
+    r = subprocess.run([FERRY, "map", "lookup", cdb, "bob@backup.test"],
+                       capture_output=True, text=True, timeout=30)
+    assert (r.returncode, r.stdout) == (1, "")
+    f = ferry_factory(extra=relay_settings() + relay_domain(
+        "backup.test", f"recipient_map = {cdb}",
+        f"next_hop = 127.0.0.1:{sink.port}"))
+    assert rcpt(f, "alice@backup.test", source=OUTSIDE)[0] == 250
+    code, text = rcpt(f, "bob@backup.test", source=OUTSIDE)
+    assert (code, text) == (UNKNOWN[0], UNKNOWN[1] % b"bob@backup.test")
+    # Rebuilt in place (written beside it, renamed): taken up at once.
+    write_map(src, "alice@backup.test 1\nbob@backup.test 1\n")
+    map_build(src, cdb)
+    assert wait_for(lambda: rcpt(f, "bob@backup.test",
+                                 source=OUTSIDE)[0] == 250, timeout=10)
+    assert send(f, ["bob@backup.test"], source=OUTSIDE) == {}
+    assert wait_for(lambda: sink.rcpts() == ["bob@backup.test"])
+
+
+def test_domain_alias_map(ferry_factory):
+    d = make_workdir()
+    aliases = os.path.join(d, "aliases")
+    write_map(aliases, "sales alice, bob\n"
+                       "office@example.test demo\n"
+                       "# a ferry.conf alias wins over the map:\n"
+                       "info nobody\n")
+    f = ferry_factory(extra=[f"alias_map = text:{aliases}"])
+    # info is accepted: its ferry.conf alias (alice, bob), not the map's
+    # "nobody", which is no mailbox.  One copy per mailbox per message.
+    assert send(f, ["sales@example.test", "office@example.test",
+                    "info@example.test"]) == {}
+    assert len(f.wait_maildir("alice", 1)) == 1
+    assert len(f.wait_maildir("bob", 1)) == 1
+    assert len(f.wait_maildir("demo", 1)) == 1
+    code, _ = rcpt(f, "support@example.test")
+    assert code == 550
+    write_map(aliases, "support demo\n")
+    assert wait_for(lambda: rcpt(f, "support@example.test")[0] == 250,
+                    timeout=10)
+    # An alias the new file no longer has is gone too.
+    assert wait_for(lambda: rcpt(f, "sales@example.test")[0] == 550,
+                    timeout=10)
+
+
+def test_relay_domain_config_errors(tmp_path):
+    conf = tmp_path / "ferry.conf"
+    conf.write_text("[relay_domain backup.test]\n"
+                    "recipients = alice@other.test\n"
+                    "recipient_map = hash:/etc/x\n"
+                    "next_hop = not a host\n"
+                    "[domain backup.test]\n"
+                    "maildir_root = /tmp/x\n"
+                    "mailbox = postmaster\n"
+                    "alias_map = /nonexistent/aliases\n")
+    r = subprocess.run([FERRY, "check-config", "--config", str(conf)],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode != 0
+    err = r.stderr
+    assert "ferry.conf:2: recipients: 'alice@other.test' is not a local " \
+        "part or an address of backup.test" in err
+    assert "ferry.conf:3: recipient_map: 'hash:/etc/x' is not a map" in err
+    assert "ferry.conf:4: next_hop: " in err
+    assert "ferry.conf:8: alias_map: /nonexistent/aliases: " in err
+    assert "ferry.conf:1: [relay_domain backup.test] is also a [domain]" \
+        in err

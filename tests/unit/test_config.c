@@ -137,8 +137,8 @@ static const struct {
         {"x = 1\n" DOMAIN_OK, "t.conf:1: 'x' is outside of any section\n"},
         {"[srv]\nx = 1\n" DOMAIN_OK,
          "t.conf:1: unknown section [srv] (expected server, tls, auth, "
-         "relay, limits, timeouts, queue, policy, milter, metrics, dkim or "
-         "domain NAME)\n"},
+         "relay, limits, timeouts, queue, policy, milter, metrics, dkim, "
+         "domain NAME or relay_domain NAME)\n"},
         {"[server]\n\nfoo = 1\n" DOMAIN_OK,
          "t.conf:3: unknown key 'foo' in [server]\n"},
         {"[server\n" DOMAIN_OK, "t.conf:1: missing ']' in section header\n"},
@@ -574,6 +574,11 @@ example_file(char *text, size_t size, const struct config_option *opt)
 {
 	const char *key = opt->key;
 
+	if (strcmp(opt->section, "relay_domain") == 0) {
+		snprintf(text, size, "[relay_domain example.net]\n%s = %s\n",
+		         key, opt->example);
+		return;
+	}
 	if (strcmp(opt->section, "domain") != 0) {
 		snprintf(text, size, "[%s]\n%s = %s\n" DOMAIN_OK, opt->section,
 		         key, opt->example);
@@ -606,7 +611,8 @@ test_table_complete(void **state)
 		assert_true(strlen(opt->doc) > 10);
 		assert_true(opt->def || opt->def_text || opt->required ||
 		            opt->repeatable);
-		if (opt->type == OPT_PATH && opt->def == NULL && !opt->required)
+		if ((opt->type == OPT_PATH || opt->type == OPT_MAP) &&
+		    opt->def == NULL && !opt->required)
 			continue; /* the example file need not exist */
 		example_file(text, sizeof(text), opt);
 		cfg = load_text(text, &errors);

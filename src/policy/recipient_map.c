@@ -1,0 +1,93 @@
+/*
+ * recipient_map.c — the parts of a recipient's meaning that come from
+ * [relay_domain] sections and lookup tables (src/map/): whether a relay
+ * domain has the recipient, and the aliases of a domain's alias_map.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/config.h"
+#include "map/map.h"
+#include "policy/recipient_int.h"
+
+void
+recipient_maps_open(const struct config *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->ndomains; i++)
+		if (cfg->domains[i].alias_map)
+			map_get(cfg->domains[i].alias_map);
+	for (i = 0; i < cfg->nrelay_domains; i++)
+		if (cfg->relay_domains[i].recipient_map)
+			map_get(cfg->relay_domains[i].recipient_map);
+}
+
+/* 1 when spec has key, else 0 (a table that cannot answer has nothing). */
+static int
+map_has(const char *spec, const char *key, char *value, size_t len)
+{
+	struct map *m = spec ? map_get(spec) : NULL;
+
+	return m != NULL && map_lookup(m, key, value, len) == 1;
+}
+
+static bool
+relay_has(const struct config_relay_domain *r, const char *addr)
+{
+	char value[MAP_VALUE_MAX], any[320];
+	size_t i;
+
+	if (r->nrecipients == 0 && r->recipient_map == NULL)
+		return true;
+	for (i = 0; i < r->nrecipients; i++)
+		if (strcmp(r->recipients[i], addr) == 0)
+			return true;
+	snprintf(any, sizeof(any), "@%s", r->name);
+	return map_has(r->recipient_map, addr, value, sizeof(value)) ||
+	       map_has(r->recipient_map, any, value, sizeof(value));
+}
+
+void
+recipient_relay(const struct config_relay_domain *r, const char *local,
+                struct recipient_result *out)
+{
+	char *addr;
+
+	if (asprintf(&addr, "%s@%s", local, r->name) < 0)
+		abort();
+	recipient_lower(addr);
+	if (!relay_has(r, addr)) {
+		out->verdict = RCPT_RELAY_UNKNOWN;
+		free(addr);
+		return;
+	}
+	out->verdict = RCPT_RELAY;
+	out->targets = calloc(1, sizeof(*out->targets));
+	if (out->targets == NULL)
+		abort();
+	out->targets[0] = addr;
+	out->ntargets = 1;
+}
+
+char *
+recipient_map_alias(const struct config_domain *d, const char *local)
+{
+	char value[MAP_VALUE_MAX], *addr;
+	int found;
+
+	if (d->alias_map == NULL)
+		return NULL;
+	if (asprintf(&addr, "%s@%s", local, d->name) < 0)
+		abort();
+	found = map_has(d->alias_map, addr, value, sizeof(value)) ||
+	        map_has(d->alias_map, local, value, sizeof(value));
+	free(addr);
+	if (!found || value[0] == '\0')
+		return NULL;
+	addr = strdup(value);
+	if (addr == NULL)
+		abort();
+	return addr;
+}
