@@ -108,6 +108,11 @@ verify_one(const struct config *cfg, const char *arg, FILE *out)
 		fprintf(out, "%s: refused: no such mailbox or alias\n", addr);
 		ok = false;
 		break;
+	case RCPT_LOOKUP_FAILED:
+		fprintf(out, "%s: deferred: a lookup table cannot be read\n",
+		        addr);
+		ok = false;
+		break;
 	case RCPT_RELAY_UNKNOWN:
 		fprintf(out,
 		        "%s: refused: not a recipient of the relay domain\n",

@@ -24,6 +24,7 @@ enum recipient_verdict {
 	RCPT_ROUTING,       /* local part uses %-hack or '!' routing */
 	RCPT_RELAY,         /* a recipient of a [relay_domain]: targets[0] */
 	RCPT_RELAY_UNKNOWN, /* not among the [relay_domain]'s recipients */
+	RCPT_LOOKUP_FAILED, /* a lookup table could not be read: try later */
 };
 
 struct recipient_result {

@@ -33,17 +33,23 @@ map_has(const char *spec, const char *key, char *value, size_t len)
 	return m != NULL && map_lookup(m, key, value, len) == 1;
 }
 
-static bool
+/* 1: a recipient, 0: not, -1: its map could not be opened (at start, or
+ * by the unprivileged user), so nobody can say. */
+static int
 relay_has(const struct config_relay_domain *r, const char *addr)
 {
 	char value[MAP_VALUE_MAX], any[320];
 	size_t i;
 
 	if (r->nrecipients == 0 && r->recipient_map == NULL)
-		return true;
+		return 1;
 	for (i = 0; i < r->nrecipients; i++)
 		if (strcmp(r->recipients[i], addr) == 0)
-			return true;
+			return 1;
+	if (r->recipient_map == NULL)
+		return 0;
+	if (map_get(r->recipient_map) == NULL)
+		return -1;
 	snprintf(any, sizeof(any), "@%s", r->name);
 	return map_has(r->recipient_map, addr, value, sizeof(value)) ||
 	       map_has(r->recipient_map, any, value, sizeof(value));
@@ -58,10 +64,17 @@ recipient_relay(const struct config_relay_domain *r, const char *local,
 	if (asprintf(&addr, "%s@%s", local, r->name) < 0)
 		abort();
 	recipient_lower(addr);
-	if (!relay_has(r, addr)) {
+	switch (relay_has(r, addr)) {
+	case 0:
 		out->verdict = RCPT_RELAY_UNKNOWN;
 		free(addr);
 		return;
+	case -1:
+		out->verdict = RCPT_LOOKUP_FAILED;
+		free(addr);
+		return;
+	default:
+		break;
 	}
 	out->verdict = RCPT_RELAY;
 	out->targets = calloc(1, sizeof(*out->targets));

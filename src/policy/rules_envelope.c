@@ -119,6 +119,8 @@ refusal_of(enum recipient_verdict v)
 		return R_RCPT_USER_UNKNOWN;
 	case RCPT_RELAY_UNKNOWN:
 		return R_RCPT_RELAY_USER_UNKNOWN;
+	case RCPT_LOOKUP_FAILED:
+		return R_LOCAL_ERROR;
 	case RCPT_DISABLED:
 		return R_RCPT_DISABLED;
 	case RCPT_ROUTING:

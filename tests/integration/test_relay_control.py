@@ -264,3 +264,19 @@ def test_relay_domain_config_errors(tmp_path):
     assert "ferry.conf:8: alias_map: /nonexistent/aliases: " in err
     assert "ferry.conf:1: [relay_domain backup.test] is also a [domain]" \
         in err
+
+
+def test_unreadable_recipient_map_defers(ferry_factory, sink):
+    """A table the daemon cannot read (after dropping root) refuses
+    nobody for good: 451 4.3.0, and the sender tries again."""
+    d = make_workdir()
+    recipients = os.path.join(d, "recipients")
+    write_map(recipients, "alice@backup.test ok\n")
+    os.chmod(recipients, 0o600)  # root's; the daemon runs as ferry
+    f = ferry_factory(extra=relay_settings() + relay_domain(
+        "backup.test", f"recipient_map = {recipients}",
+        f"next_hop = 127.0.0.1:{sink.port}"))
+    code, text = rcpt(f, "alice@backup.test", source=OUTSIDE)
+    assert (code, text) == (451, b"4.3.0 Local error in processing, "
+                                 b"try again later")
+    assert "event=map" in f.log()
