@@ -44,7 +44,7 @@ endif
 
 .PHONY: all check unit integration fuzz fuzz-run install uninstall clean format \
 	format-check lint lint-replies lint-deps cppcheck tidy docs bench-bounce bounce-score bench-dkim \
-	bench-policy-mem install-systemd
+	bench-policy-mem bench-map install-systemd
 all: $(FERRY)
 
 $(FERRY): $(BUILD)/src/main.o $(BUILD)/libferry.a
@@ -226,6 +226,15 @@ bench-policy-mem: $(BUILD)/libferry.a
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $(BUILD)/bench/policy_mem \
 		bench/policy_mem.c $(BUILD)/libferry.a $(LDLIBS)
 	$(BUILD)/bench/policy_mem
+
+# Lookup tables: CDB build, lookup cost, worst lookup during a reload of a
+# large text map (bench/map_bench.c); MAP_ENTRIES sets the size.
+MAP_ENTRIES ?= 1000000
+bench-map: $(BUILD)/libferry.a
+	@mkdir -p $(BUILD)/bench
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $(BUILD)/bench/map_bench \
+		bench/map_bench.c $(BUILD)/libferry.a $(LDLIBS)
+	$(BUILD)/bench/map_bench $(MAP_ENTRIES)
 
 # Spool and local delivery figures (bench/spool_bench.c); BENCH_DIR picks
 # the disk, BENCH_SCALE multiplies the message counts.

@@ -62,29 +62,27 @@ cdb_file_find(struct cdb_file *c, const char *key, char *value, size_t len)
 	return 1;
 }
 
-/* CDB_PUT_INSERT reads back what was written: the file is open O_RDWR. */
+/* The table holds each key once, its first line's value, in file
+ * order: cdb_make_add() needs no look-back (CDB_PUT_INSERT would search
+ * the file written so far for every key). */
 static int
-build_add(void *arg, const char *key, size_t klen, const char *value,
-          size_t vlen)
-{
-	int r = cdb_make_put(arg, key, (unsigned)klen, value, (unsigned)vlen,
-	                     CDB_PUT_INSERT);
-
-	return r < 0 ? -1 : 0; /* 1: a duplicate, the first one stays */
-}
-
-static int
-build_into(int fd, const char *buf, size_t len, int *bad, bool *io)
+build_into(int fd, const struct text_table *t)
 {
 	struct cdb_make mk;
+	size_t pos = 0, klen, vlen;
 
-	*io = true;
 	if (cdb_make_start(&mk, fd) < 0)
 		return -1;
-	*io = false;
-	if (map_text_parse(buf, len, build_add, &mk, bad) < 0)
-		return -1;
-	*io = true;
+	while (pos < t->used) {
+		const char *key = t->arena + pos;
+
+		klen = strlen(key);
+		vlen = strlen(key + klen + 1);
+		if (cdb_make_add(&mk, key, (unsigned)klen, key + klen + 1,
+		                 (unsigned)vlen) < 0)
+			return -1;
+		pos += klen + vlen + 2;
+	}
 	return cdb_make_finish(&mk) < 0 || fsync(fd) < 0 ? -1 : 0;
 }
 
@@ -115,32 +113,21 @@ sync_dir_of(const char *path)
 int
 map_build(const char *src, const char *dst, char *err, size_t errlen)
 {
-	char *buf, *tmp;
-	size_t len;
-	int fd, bad = 0, rc;
-	bool io;
+	struct text_table *t = text_table_load(src, err, errlen);
+	char *tmp;
+	int fd, rc;
 
-	if (map_read_file(src, &buf, &len) < 0) {
-		snprintf(err, errlen, "%s: cannot read: %s", src,
-		         strerror(errno));
+	if (t == NULL)
 		return -1;
-	}
 	if (asprintf(&tmp, "%s.tmp.%ld", dst, (long)getpid()) < 0)
 		abort();
-	fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	rc = fd < 0 ? -1 : build_into(fd, buf, len, &bad, &io);
-	if (fd < 0 || (rc < 0 && io))
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	rc = fd < 0 ? -1 : build_into(fd, t);
+	if (fd >= 0 && close(fd) < 0)
+		rc = -1;
+	if (rc < 0)
 		snprintf(err, errlen, "%s: cannot write: %s", tmp,
 		         strerror(errno));
-	else if (rc < 0)
-		snprintf(err, errlen,
-		         "%s:%d: not a 'key value' line (a key of up to %d "
-		         "characters, no control characters)",
-		         src, bad, MAP_KEY_MAX - 1);
-	if (fd >= 0 && close(fd) < 0 && rc == 0) {
-		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
-		rc = -1;
-	}
 	if (rc == 0 && rename(tmp, dst) < 0) {
 		snprintf(err, errlen, "%s: cannot rename to %s: %s", tmp, dst,
 		         strerror(errno));
@@ -151,6 +138,6 @@ map_build(const char *src, const char *dst, char *err, size_t errlen)
 	else
 		sync_dir_of(dst);
 	free(tmp);
-	free(buf);
+	text_table_free(t);
 	return rc;
 }

@@ -135,11 +135,16 @@ map_free(struct map *m)
 	free(m);
 }
 
-/* Swaps a newly loaded form in (lock held), or remembers the failure. */
+/* Swaps a newly loaded form in (lock held), or remembers the failure.
+ * The old form is left in *t and *c, for the caller to free once it has
+ * let go of the lock: freeing a large table takes a while. */
 static void
-install(struct map *m, int rc, const struct stat *st, struct text_table *t,
-        struct cdb_file *c, const char *err)
+install(struct map *m, int rc, const struct stat *st, struct text_table **t,
+        struct cdb_file **c, const char *err)
 {
+	struct text_table *old_t = m->text;
+	struct cdb_file *old_c = m->cdb;
+
 	if (rc < 0) {
 		if (!same_file(&m->failed, st))
 			log_event(LOG_LVL_WARN, "map", "map", m->spec, "error",
@@ -148,11 +153,11 @@ install(struct map *m, int rc, const struct stat *st, struct text_table *t,
 		m->failed = *st;
 		return;
 	}
-	text_table_free(m->text);
-	cdb_file_free(m->cdb);
-	m->text = t;
-	m->cdb = c;
+	m->text = *t;
+	m->cdb = *c;
 	m->loaded = *st;
+	*t = old_t;
+	*c = old_c;
 	log_event(LOG_LVL_INFO, "map-reload", "map", m->spec, NULL);
 }
 
@@ -169,9 +174,11 @@ text_loader(void *arg)
 	int rc = load_now(m, &st, &t, &c, err, sizeof(err));
 
 	pthread_mutex_lock(&m->lock);
-	install(m, rc, &st, t, c, err);
+	install(m, rc, &st, &t, &c, err);
 	m->loading = false;
 	pthread_mutex_unlock(&m->lock);
+	text_table_free(t);
+	cdb_file_free(c);
 	return NULL;
 }
 
@@ -209,7 +216,8 @@ check_change(struct map *m)
 		return;
 	}
 	rc = load_now(m, &st, &t, &c, err, sizeof(err));
-	install(m, rc, &st, t, c, err);
+	install(m, rc, &st, &t, &c, err);
+	cdb_file_free(c); /* the old one: an munmap and a close */
 }
 
 int
