@@ -90,18 +90,14 @@ build_into(int fd, const struct text_table *t)
 static void
 sync_dir_of(const char *path)
 {
-	char *dir = strdup(path), *slash;
+	const char *slash = strrchr(path, '/');
+	char *dir = slash == NULL   ? strdup(".")
+	            : slash == path ? strdup("/")
+	                            : strndup(path, (size_t)(slash - path));
 	int fd;
 
 	if (dir == NULL)
 		abort();
-	slash = strrchr(dir, '/');
-	if (slash == dir)
-		slash[1] = '\0';
-	else if (slash)
-		*slash = '\0';
-	else
-		strcpy(dir, ".");
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd >= 0) {
 		fsync(fd);

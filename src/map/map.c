@@ -264,7 +264,8 @@ map_get(const char *spec)
 		if (strcmp(registry[i]->spec, spec) == 0)
 			m = registry[i];
 	if (m == NULL && (m = map_open(spec, err, sizeof(err))) != NULL) {
-		grown = realloc(registry, (nregistry + 1) * sizeof(*grown));
+		grown = realloc(registry,
+		                (nregistry + 1) * sizeof(struct map *));
 		if (grown == NULL)
 			abort();
 		registry = grown;

@@ -131,7 +131,7 @@ table_add(void *arg, const char *key, size_t klen, const char *value,
 	if ((t->n + 1) * 2 > t->nslots)
 		grow_slots(t);
 	while (t->used + need > t->cap) {
-		t->cap = t->cap ? t->cap * 2 : 4096;
+		t->cap *= 2;
 		t->arena = realloc(t->arena, t->cap);
 		if (t->arena == NULL)
 			abort();
@@ -194,6 +194,10 @@ text_table_load(const char *path, char *err, size_t errlen)
 	}
 	t = calloc(1, sizeof(*t));
 	if (t == NULL)
+		abort();
+	t->cap = 4096;
+	t->arena = malloc(t->cap);
+	if (t->arena == NULL)
 		abort();
 	grow_slots(t);
 	if (map_text_parse(buf, len, table_add, t, &bad) < 0) {
