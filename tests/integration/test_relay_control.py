@@ -280,3 +280,26 @@ def test_unreadable_recipient_map_defers(ferry_factory, sink):
     assert (code, text) == (451, b"4.3.0 Local error in processing, "
                                  b"try again later")
     assert "event=map" in f.log()
+
+
+def policy_check(f, ip, to):
+    r = subprocess.run([FERRY, "policy", "check", "--ip", ip, "--helo",
+                        "client.example.net", "--from", "app@example.net",
+                        "--to", to, "--config", f.config_path],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    return r.stdout.strip()
+
+
+def test_relay_permission_is_a_policy_rule_for_ipv4_and_ipv6(ferry_factory):
+    """`ferry policy check` asks the running daemon's rule table: the
+    relay decision is the recipient rule's, for made-up clients of both
+    address families."""
+    f = ferry_factory(extra=relay_settings(
+        "trusted_networks = 192.0.2.0/24, 2001:db8:1::/48"))
+    assert policy_check(f, "192.0.2.77", "x@remote.test") == "passed"
+    assert policy_check(f, "2001:db8:1:2::5", "x@remote.test") == "passed"
+    for ip in ("198.51.100.1", "2001:db8:2::5"):
+        assert policy_check(f, ip, "x@remote.test") == (
+            "refused stage=rcpt rule=recipient key=x@remote.test "
+            "reply=554 5.7.1 <x@remote.test>: Relay access denied")
