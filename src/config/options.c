@@ -292,8 +292,9 @@ const struct config_option config_options[] = {
          NULL, "none", NULL, 0, 0, true, false,
          "Clients that may relay without AUTH (Postfix mynetworks).",
          "CIDR networks, IPv4 or IPv6.  A client there may send to any "
-         "domain on every listener, as an authenticated one may; "
-         "everyone else gets 554 5.7.1 Relay access denied for a "
+         "domain through the listen (port 25) listeners, as an "
+         "authenticated one may (the submission ports still require "
+         "AUTH); everyone else gets 554 5.7.1 Relay access denied for a "
          "recipient outside the local and relay domains.  The default "
          "keeps ferry a closed relay.",
          "127.0.0.1/32, ::1/128, 192.0.2.0/24"},
