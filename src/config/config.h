@@ -58,11 +58,12 @@ struct config_domain {
 	struct config_mailbox_owner *mailbox_owners; /* override owner */
 	size_t nmailbox_owners;
 	/* LMTP delivery (RFC 2033) instead of Maildirs */
-	char *alias_map; /* map spec of more aliases, NULL: none */
-	char *lmtp;      /* as written: "unix:/path" or "ADDRESS:PORT" */
-	char *lmtp_addr; /* socket path, or numeric address */
-	int lmtp_port;   /* 0 for a unix socket */
-	bool lmtp_some;  /* only the lmtp_mailbox ones, not every mailbox */
+	char *alias_map;   /* map spec of more aliases, NULL: none */
+	char *mailbox_map; /* map spec of more mailboxes, NULL: none */
+	char *lmtp;        /* as written: "unix:/path" or "ADDRESS:PORT" */
+	char *lmtp_addr;   /* socket path, or numeric address */
+	int lmtp_port;     /* 0 for a unix socket */
+	bool lmtp_some;    /* only the lmtp_mailbox ones, not every mailbox */
 	/* Mailbox quotas (0: no limit), the domain's default and overrides */
 	size_t quota;
 	int quota_messages;

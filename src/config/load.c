@@ -465,6 +465,7 @@ domain_free(struct config_domain *d)
 	free(d->mode);
 	free(d->lmtp);
 	free(d->alias_map);
+	free(d->mailbox_map);
 	free(d->lmtp_addr);
 	for (i = 0; i < d->nmailbox_owners; i++) {
 		free(d->mailbox_owners[i].name);

@@ -767,6 +767,19 @@ const struct config_option config_options[] = {
          "postmaster must always have a destination (RFC 5321 "
          "s4.5.1): define a mailbox or alias of that name.",
          "postmaster: alice, bob@example.net"},
+        {"domain", "mailbox_map", OPT_MAP, DOM(mailbox_map), NULL, "none", NULL,
+         0, 0, false, false,
+         "A lookup table of more mailboxes (Postfix "
+         "virtual_mailbox_maps).",
+         "text:PATH, cdb:PATH or PATH, as alias_map.  Keys are "
+         "LOCAL@DOMAIN or LOCAL, values are ignored; each is an active "
+         "mailbox with its Maildir at MAILDIR_ROOT/LOCAL/ (made at its "
+         "first delivery), or over lmtp when the whole domain goes "
+         "there.  Asked after the mailboxes and aliases of this section, "
+         "before alias_map.  A changed file takes effect within a "
+         "second.  Per-mailbox settings (mailbox_owner, mailbox_quota) "
+         "need the mailbox listed in ferry.conf.",
+         "cdb:/etc/ferry/mailboxes-example.org.cdb"},
         {"domain", "alias_map", OPT_MAP, DOM(alias_map), NULL, "none", NULL, 0,
          0, false, false,
          "A lookup table of more aliases (Postfix virtual_alias_maps).",

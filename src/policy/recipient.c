@@ -105,8 +105,8 @@ expand_map_targets(const struct config *cfg, const struct config_domain *d,
 	}
 }
 
-/* Mailboxes and aliases of ferry.conf first, then the alias_map, then
- * the catch_all. */
+/* Mailboxes and aliases of ferry.conf first, then the mailbox_map and
+ * the alias_map, then the catch_all. */
 static enum config_dest
 lookup(const struct config_domain *d, const char *local,
        const struct config_alias **alias, char **map_targets)
@@ -116,6 +116,8 @@ lookup(const struct config_domain *d, const char *local,
 	*map_targets = NULL;
 	if (dest != CONFIG_DEST_UNKNOWN && dest != CONFIG_DEST_CATCH_ALL)
 		return dest;
+	if (recipient_map_mailbox(d, local))
+		return CONFIG_DEST_MAILBOX;
 	*map_targets = recipient_map_alias(d, local);
 	return *map_targets ? CONFIG_DEST_ALIAS : dest;
 }
@@ -272,6 +274,17 @@ recipient_result_free(struct recipient_result *res)
 	res->ntargets = 0;
 }
 
+static bool
+is_mailbox(const struct config_domain *d, const char *local)
+{
+	enum config_dest dest = config_lookup(d, local, NULL);
+
+	return dest == CONFIG_DEST_MAILBOX ||
+	       ((dest == CONFIG_DEST_UNKNOWN ||
+	         dest == CONFIG_DEST_CATCH_ALL) &&
+	        recipient_map_mailbox(d, local));
+}
+
 char *
 recipient_maildir(const struct config *cfg, const char *address)
 {
@@ -284,8 +297,7 @@ recipient_maildir(const struct config *cfg, const char *address)
 		return NULL;
 	local = lower_dup(address);
 	local[at - address] = '\0';
-	if (config_lookup(d, local, NULL) == CONFIG_DEST_MAILBOX &&
-	    !config_delivers_lmtp(d, local) &&
+	if (is_mailbox(d, local) && !config_delivers_lmtp(d, local) &&
 	    asprintf(&path, "%s/%s", d->maildir_root, local) < 0)
 		path = NULL;
 	free(local);
@@ -305,8 +317,7 @@ recipient_lmtp(const struct config *cfg, const char *address)
 		return NULL;
 	local = lower_dup(address);
 	local[at - address] = '\0';
-	lmtp = config_lookup(d, local, NULL) == CONFIG_DEST_MAILBOX &&
-	       config_delivers_lmtp(d, local);
+	lmtp = is_mailbox(d, local) && config_delivers_lmtp(d, local);
 	free(local);
 	return lmtp ? d : NULL;
 }

@@ -16,9 +16,12 @@ recipient_maps_open(const struct config *cfg)
 {
 	size_t i;
 
-	for (i = 0; i < cfg->ndomains; i++)
+	for (i = 0; i < cfg->ndomains; i++) {
 		if (cfg->domains[i].alias_map)
 			map_get(cfg->domains[i].alias_map);
+		if (cfg->domains[i].mailbox_map)
+			map_get(cfg->domains[i].mailbox_map);
+	}
 	for (i = 0; i < cfg->nrelay_domains; i++)
 		if (cfg->relay_domains[i].recipient_map)
 			map_get(cfg->relay_domains[i].recipient_map);
@@ -84,20 +87,48 @@ recipient_relay(const struct config_relay_domain *r, const char *local,
 	out->ntargets = 1;
 }
 
+/* spec has LOCAL@DOMAIN or LOCAL; value is scratch. */
+static bool
+map_has_local(const char *spec, const struct config_domain *d,
+              const char *local, char *value, size_t len)
+{
+	char *addr;
+	bool found;
+
+	if (asprintf(&addr, "%s@%s", local, d->name) < 0)
+		abort();
+	found = map_has(spec, addr, value, len) ||
+	        map_has(spec, local, value, len);
+	free(addr);
+	return found;
+}
+
+/* A map key becomes a directory name: never one that leaves
+ * maildir_root or hides in it. */
+static bool
+safe_dir_name(const char *local)
+{
+	return local[0] != '\0' && local[0] != '.' &&
+	       strchr(local, '/') == NULL;
+}
+
+bool
+recipient_map_mailbox(const struct config_domain *d, const char *local)
+{
+	char value[MAP_VALUE_MAX];
+
+	return d->mailbox_map != NULL && safe_dir_name(local) &&
+	       map_has_local(d->mailbox_map, d, local, value, sizeof(value));
+}
+
 char *
 recipient_map_alias(const struct config_domain *d, const char *local)
 {
 	char value[MAP_VALUE_MAX], *addr;
-	int found;
 
-	if (d->alias_map == NULL)
-		return NULL;
-	if (asprintf(&addr, "%s@%s", local, d->name) < 0)
-		abort();
-	found = map_has(d->alias_map, addr, value, sizeof(value)) ||
-	        map_has(d->alias_map, local, value, sizeof(value));
-	free(addr);
-	if (!found || value[0] == '\0')
+	if (d->alias_map == NULL ||
+	    !map_has_local(d->alias_map, d, local, value, sizeof(value)) ||
+	    value[0] == '\0')
 		return NULL;
 	addr = strdup(value);
 	if (addr == NULL)

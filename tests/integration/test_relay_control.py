@@ -303,3 +303,25 @@ def test_relay_permission_is_a_policy_rule_for_ipv4_and_ipv6(ferry_factory):
         assert policy_check(f, ip, "x@remote.test") == (
             "refused stage=rcpt rule=recipient key=x@remote.test "
             "reply=554 5.7.1 <x@remote.test>: Relay access denied")
+
+
+def test_domain_mailbox_map(ferry_factory):
+    """Virtual mailboxes from a table: delivered into Maildirs made at the
+    first delivery; a mailbox added to the file takes mail at once."""
+    d = make_workdir()
+    mailboxes = os.path.join(d, "mailboxes")
+    write_map(mailboxes, "erin@example.test ok\nfrank ok\n../etc ok\n")
+    f = ferry_factory(extra=[f"mailbox_map = text:{mailboxes}"])
+    assert send(f, ["erin@example.test", "Frank@example.test"]) == {}
+    assert len(f.wait_maildir("erin", 1)) == 1
+    assert len(f.wait_maildir("frank", 1)) == 1
+    # A key that would leave maildir_root is no mailbox.
+    for to in ("gina@example.test", '"../etc"@example.test'):
+        code, text = rcpt(f, to)
+        assert code == 550 and text.startswith(b"5.1.1 ") and \
+            b"User unknown in local recipient table" in text
+    write_map(mailboxes, "erin ok\nfrank ok\ngina ok\n")
+    assert wait_for(lambda: rcpt(f, "gina@example.test")[0] == 250,
+                    timeout=10)
+    assert send(f, ["gina@example.test"]) == {}
+    assert len(f.wait_maildir("gina", 1)) == 1
