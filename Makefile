@@ -12,7 +12,7 @@ PYTHON	?= /usr/bin/python3
 
 PKGS	 = libevent libevent_pthreads libevent_openssl libssl libcrypto libunbound hiredis inih
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS)) -lcdb -lcrypt -lpthread
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS)) -lcdb -llmdb -lcrypt -lpthread
 
 WARN	 = -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wstrict-prototypes \
 	   -Wno-unused-parameter -Wmissing-prototypes

@@ -1,6 +1,7 @@
 /*
- * map_bench.c — lookup tables under size: the time to build a CDB from a
- * text map of N entries, the cost of one lookup (text and CDB), and the
+ * map_bench.c — lookup tables under size: the time to build a CDB and an
+ * LMDB from a text map of N entries, the cost of one lookup (text, CDB,
+ * LMDB), and the
  * longest single lookup while the text file is reloaded behind it (the
  * event loop's worst wait).  Bounded: N entries (default 1000000, first
  * argument), a fixed number of lookups, and at most 30 s of reloading.
@@ -117,8 +118,9 @@ main(int argc, char **argv)
 {
 	long n = argc > 1 ? atol(argv[1]) : 1000000;
 	const char *dir = argc > 2 ? argv[2] : "/tmp";
-	char text[512], cdb[520], err[512];
-	struct map *mt, *mc;
+	char text[512], cdb[520], lmdb[520], err[512];
+	struct map *mt, *mc, *ml;
+	double lbuild;
 	double t0, build, load, reload, worst;
 
 	if (n < 1)
@@ -126,6 +128,7 @@ main(int argc, char **argv)
 	snprintf(text, sizeof(text), "%s/ferry-map-bench.%ld", dir,
 	         (long)getpid());
 	snprintf(cdb, sizeof(cdb), "%s.cdb", text);
+	snprintf(lmdb, sizeof(lmdb), "%s.lmdb", text);
 	write_text(text, n, "v1");
 	t0 = now_s();
 	if (map_build(text, cdb, err, sizeof(err)) < 0) {
@@ -134,18 +137,27 @@ main(int argc, char **argv)
 	}
 	build = now_s() - t0;
 	t0 = now_s();
+	if (map_build(text, lmdb, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	lbuild = now_s() - t0;
+	t0 = now_s();
 	mt = map_open(text, err, sizeof(err));
 	load = now_s() - t0;
 	mc = map_open(cdb, err, sizeof(err));
-	if (mt == NULL || mc == NULL) {
+	ml = map_open(lmdb, err, sizeof(err));
+	if (mt == NULL || mc == NULL || ml == NULL) {
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
 	printf("entries               %ld\n", n);
 	printf("map build (text->cdb) %.2f s\n", build);
+	printf("map build (text->lmdb) %.2f s\n", lbuild);
 	printf("text load             %.2f s\n", load);
 	printf("lookup text           %.0f ns\n", lookups(mt, n, 1000000));
 	printf("lookup cdb            %.0f ns\n", lookups(mc, n, 1000000));
+	printf("lookup lmdb           %.0f ns\n", lookups(ml, n, 1000000));
 	sleep(1); /* the change check runs at most once a second */
 	worst = worst_during_reload(mt, text, n, &reload);
 	printf("text reload           %.2f s (on its thread)\n", reload);
@@ -154,7 +166,9 @@ main(int argc, char **argv)
 	       worst_quiet(mt, n, reload));
 	map_free(mt);
 	map_free(mc);
+	map_free(ml);
 	unlink(text);
 	unlink(cdb);
+	unlink(lmdb);
 	return 0;
 }

@@ -77,11 +77,13 @@ const struct cli_command cli_map = {
         .usage = "usage: ferry map build FILE [OUTPUT]\n"
                  "       ferry map lookup MAP KEY\n\n"
                  "build compiles the text map FILE (\"key value\" lines, "
-                 "# comments) into\nthe CDB OUTPUT (default FILE.cdb): "
+                 "# comments) into\nthe CDB OUTPUT (default FILE.cdb), or "
+                 "an LMDB when OUTPUT ends in .lmdb:\n"
                  "written beside it, synced and renamed,\nso a running "
                  "server sees the old table or the new one.  The first "
                  "line\nof a key wins.\n\n"
                  "lookup prints the value of KEY in MAP (text:PATH, "
-                 "cdb:PATH or PATH) and\nexits 0, or exits 1 when the key "
+                 "cdb:PATH, lmdb:PATH or\nPATH) and exits 0, or exits 1 when "
+                 "the key "
                  "is absent.  See docs/maps.md.\n",
 };

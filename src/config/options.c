@@ -771,7 +771,7 @@ const struct config_option config_options[] = {
          0, 0, false, false,
          "A lookup table of more mailboxes (Postfix "
          "virtual_mailbox_maps).",
-         "text:PATH, cdb:PATH or PATH, as alias_map.  Keys are "
+         "A map, as alias_map.  Keys are "
          "LOCAL@DOMAIN or LOCAL, values are ignored; each is an active "
          "mailbox with its Maildir at MAILDIR_ROOT/LOCAL/ (made at its "
          "first delivery), or over lmtp when the whole domain goes "
@@ -783,8 +783,9 @@ const struct config_option config_options[] = {
         {"domain", "alias_map", OPT_MAP, DOM(alias_map), NULL, "none", NULL, 0,
          0, false, false,
          "A lookup table of more aliases (Postfix virtual_alias_maps).",
-         "text:PATH, cdb:PATH (built by ferry map build) or PATH (a CDB "
-         "when it ends in .cdb).  Keys are LOCAL@DOMAIN or LOCAL, values "
+         "text:PATH, cdb:PATH or lmdb:PATH (built by ferry map build), "
+         "or PATH (a CDB when it ends in .cdb, an LMDB in .lmdb, else "
+         "text).  Keys are LOCAL@DOMAIN or LOCAL, values "
          "TARGET, TARGET as for alias.  Asked for a local part that is "
          "neither a mailbox nor an alias of this section; a changed file "
          "takes effect within a second, without a restart.  See "
@@ -876,7 +877,7 @@ const struct config_option config_options[] = {
         {"relay_domain", "recipient_map", OPT_MAP, RDOM(recipient_map), NULL,
          "none", NULL, 0, 0, false, false,
          "A lookup table of the domain's recipients.",
-         "text:PATH, cdb:PATH or PATH, as alias_map; keys are full "
+         "A map, as alias_map; keys are full "
          "addresses (or @DOMAIN for all), values are ignored.  Used "
          "with recipients: an address in either is taken.  A changed "
          "file takes effect within a second.",

@@ -159,7 +159,11 @@ map_value_set(struct load_ctx *ctx, const struct config_option *opt,
 	}
 	abs = value_resolve_path(ctx->basedir, path);
 	free(*field);
-	*field = cfg_asprintf("%s:%s", kind == MAP_CDB ? "cdb" : "text", abs);
+	*field = cfg_asprintf("%s:%s",
+	                      kind == MAP_CDB    ? "cdb"
+	                      : kind == MAP_LMDB ? "lmdb"
+	                                         : "text",
+	                      abs);
 	free(abs);
 	m = map_open(*field, err, sizeof(err));
 	if (m == NULL) {

@@ -1,6 +1,7 @@
 /*
  * cdb.c — CDB maps (tinycdb): lookups in the mmap of the file, and
- * `ferry map build`, which compiles a text map into one.
+ * `ferry map build`, which compiles a text map into one (or, by the
+ * output's name, into an LMDB: lmdb.c).
  */
 #include <cdb.h>
 #include <errno.h>
@@ -106,6 +107,14 @@ sync_dir_of(const char *path)
 	free(dir);
 }
 
+static bool
+is_lmdb(const char *path)
+{
+	size_t len = strlen(path);
+
+	return len > 5 && strcmp(path + len - 5, ".lmdb") == 0;
+}
+
 int
 map_build(const char *src, const char *dst, char *err, size_t errlen)
 {
@@ -117,13 +126,17 @@ map_build(const char *src, const char *dst, char *err, size_t errlen)
 		return -1;
 	if (asprintf(&tmp, "%s.tmp.%ld", dst, (long)getpid()) < 0)
 		abort();
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	rc = fd < 0 ? -1 : build_into(fd, t);
-	if (fd >= 0 && close(fd) < 0)
-		rc = -1;
-	if (rc < 0)
-		snprintf(err, errlen, "%s: cannot write: %s", tmp,
-		         strerror(errno));
+	if (is_lmdb(dst)) {
+		rc = lmdb_build(t, tmp, err, errlen);
+	} else {
+		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		rc = fd < 0 ? -1 : build_into(fd, t);
+		if (fd >= 0 && close(fd) < 0)
+			rc = -1;
+		if (rc < 0)
+			snprintf(err, errlen, "%s: cannot write: %s", tmp,
+			         strerror(errno));
+	}
 	if (rc == 0 && rename(tmp, dst) < 0) {
 		snprintf(err, errlen, "%s: cannot rename to %s: %s", tmp, dst,
 		         strerror(errno));

@@ -14,13 +14,19 @@
 #include "base/log.h"
 #include "map/map_int.h"
 
+/* A map's file as loaded: one of the three, by its kind. */
+struct form {
+	struct text_table *text; /* MAP_TEXT */
+	struct cdb_file *cdb;    /* MAP_CDB */
+	struct lmdb_file *lmdb;  /* MAP_LMDB */
+};
+
 struct map {
 	char *spec;
 	char *path;
 	enum map_kind kind;
 	pthread_mutex_t lock;
-	struct text_table *text; /* MAP_TEXT */
-	struct cdb_file *cdb;    /* MAP_CDB */
+	struct form form;
 	/* What the loaded form was read from, to notice a change. */
 	struct stat loaded;
 	struct stat failed; /* the last version that did not load */
@@ -34,15 +40,22 @@ map_spec_parse(const char *spec, enum map_kind *kind, const char **path)
 	const char *colon = strchr(spec, ':'), *slash = strchr(spec, '/');
 	size_t len = strlen(spec);
 
-	if (strncmp(spec, "text:", 5) == 0 || strncmp(spec, "cdb:", 4) == 0) {
-		*kind = spec[0] == 't' ? MAP_TEXT : MAP_CDB;
+	if (strncmp(spec, "text:", 5) == 0 || strncmp(spec, "cdb:", 4) == 0 ||
+	    strncmp(spec, "lmdb:", 5) == 0) {
+		*kind = spec[0] == 't'   ? MAP_TEXT
+		        : spec[0] == 'c' ? MAP_CDB
+		                         : MAP_LMDB;
 		*path = colon + 1;
 		return **path != '\0' ? 0 : -1;
 	}
 	if (colon != NULL && (slash == NULL || colon < slash))
 		return -1; /* a kind ferry does not know, as hash: */
-	*kind = len > 4 && strcmp(spec + len - 4, ".cdb") == 0 ? MAP_CDB
-	                                                       : MAP_TEXT;
+	if (len > 4 && strcmp(spec + len - 4, ".cdb") == 0)
+		*kind = MAP_CDB;
+	else if (len > 5 && strcmp(spec + len - 5, ".lmdb") == 0)
+		*kind = MAP_LMDB;
+	else
+		*kind = MAP_TEXT;
 	*path = spec;
 	return len > 0 ? 0 : -1;
 }
@@ -65,21 +78,33 @@ mono_seconds(void)
 	return ts.tv_sec;
 }
 
-/* Loads the file as it is now into t or c; the stat it was read from in
- * st.  A change while reading is seen at the next check. */
-static int
-load_now(const struct map *m, struct stat *st, struct text_table **t,
-         struct cdb_file **c, char *err, size_t errlen)
+static void
+form_free(struct form *f)
 {
+	text_table_free(f->text);
+	cdb_file_free(f->cdb);
+	lmdb_file_free(f->lmdb);
+	memset(f, 0, sizeof(*f));
+}
+
+/* Loads the file as it is now into f; the stat it was read from in st.
+ * A change while reading is seen at the next check. */
+static int
+load_now(const struct map *m, struct stat *st, struct form *f, char *err,
+         size_t errlen)
+{
+	memset(f, 0, sizeof(*f));
 	if (stat(m->path, st) < 0) {
 		snprintf(err, errlen, "%s: %m", m->path);
 		return -1;
 	}
 	if (m->kind == MAP_CDB)
-		*c = cdb_file_open(m->path, err, errlen);
+		f->cdb = cdb_file_open(m->path, err, errlen);
+	else if (m->kind == MAP_LMDB)
+		f->lmdb = lmdb_file_open(m->path, err, errlen);
 	else
-		*t = text_table_load(m->path, err, errlen);
-	return *c != NULL || *t != NULL ? 0 : -1;
+		f->text = text_table_load(m->path, err, errlen);
+	return f->cdb || f->lmdb || f->text ? 0 : -1;
 }
 
 struct map *
@@ -92,7 +117,8 @@ map_open(const char *spec, char *err, size_t errlen)
 		abort();
 	if (map_spec_parse(spec, &m->kind, &path) < 0) {
 		snprintf(err, errlen,
-		         "'%s' is not a map (text:PATH, cdb:PATH or PATH)",
+		         "'%s' is not a map (text:PATH, cdb:PATH, lmdb:PATH or "
+		         "PATH)",
 		         spec);
 		free(m);
 		return NULL;
@@ -102,7 +128,7 @@ map_open(const char *spec, char *err, size_t errlen)
 	if (m->spec == NULL || m->path == NULL)
 		abort();
 	pthread_mutex_init(&m->lock, NULL);
-	if (load_now(m, &m->loaded, &m->text, &m->cdb, err, errlen) < 0) {
+	if (load_now(m, &m->loaded, &m->form, err, errlen) < 0) {
 		map_free(m);
 		return NULL;
 	}
@@ -127,8 +153,7 @@ map_free(struct map *m)
 			break;
 		nanosleep(&ms, NULL);
 	}
-	text_table_free(m->text);
-	cdb_file_free(m->cdb);
+	form_free(&m->form);
 	pthread_mutex_destroy(&m->lock);
 	free(m->spec);
 	free(m->path);
@@ -136,14 +161,13 @@ map_free(struct map *m)
 }
 
 /* Swaps a newly loaded form in (lock held), or remembers the failure.
- * The old form is left in *t and *c, for the caller to free once it has
- * let go of the lock: freeing a large table takes a while. */
+ * The old form is left in *f, for the caller to free once it has let go
+ * of the lock: freeing a large table takes a while. */
 static void
-install(struct map *m, int rc, const struct stat *st, struct text_table **t,
-        struct cdb_file **c, const char *err)
+install(struct map *m, int rc, const struct stat *st, struct form *f,
+        const char *err)
 {
-	struct text_table *old_t = m->text;
-	struct cdb_file *old_c = m->cdb;
+	struct form old = m->form;
 
 	if (rc < 0) {
 		if (!same_file(&m->failed, st))
@@ -153,11 +177,9 @@ install(struct map *m, int rc, const struct stat *st, struct text_table **t,
 		m->failed = *st;
 		return;
 	}
-	m->text = *t;
-	m->cdb = *c;
+	m->form = *f;
 	m->loaded = *st;
-	*t = old_t;
-	*c = old_c;
+	*f = old;
 	log_event(LOG_LVL_INFO, "map-reload", "map", m->spec, NULL);
 }
 
@@ -167,18 +189,16 @@ static void *
 text_loader(void *arg)
 {
 	struct map *m = arg;
-	struct text_table *t = NULL;
-	struct cdb_file *c = NULL;
 	struct stat st = {0};
+	struct form f;
 	char err[512];
-	int rc = load_now(m, &st, &t, &c, err, sizeof(err));
+	int rc = load_now(m, &st, &f, err, sizeof(err));
 
 	pthread_mutex_lock(&m->lock);
-	install(m, rc, &st, &t, &c, err);
+	install(m, rc, &st, &f, err);
 	m->loading = false;
 	pthread_mutex_unlock(&m->lock);
-	text_table_free(t);
-	cdb_file_free(c);
+	form_free(&f);
 	return NULL;
 }
 
@@ -199,8 +219,7 @@ static void
 check_change(struct map *m)
 {
 	time_t now = mono_seconds();
-	struct text_table *t = NULL;
-	struct cdb_file *c = NULL;
+	struct form f;
 	struct stat st;
 	char err[512];
 	int rc;
@@ -215,9 +234,10 @@ check_change(struct map *m)
 		start_text_load(m);
 		return;
 	}
-	rc = load_now(m, &st, &t, &c, err, sizeof(err));
-	install(m, rc, &st, &t, &c, err);
-	cdb_file_free(c); /* the old one: an munmap and a close */
+	/* A CDB or LMDB: an open and an mmap, whatever its size. */
+	rc = load_now(m, &st, &f, err, sizeof(err));
+	install(m, rc, &st, &f, err);
+	form_free(&f); /* the old one: an munmap and a close */
 }
 
 int
@@ -235,9 +255,11 @@ map_lookup(struct map *m, const char *key, char *value, size_t len)
 	lower[i] = '\0';
 	pthread_mutex_lock(&m->lock);
 	check_change(m);
-	if (m->cdb != NULL) {
-		rc = cdb_file_find(m->cdb, lower, value, len);
-	} else if ((v = text_table_find(m->text, lower)) != NULL) {
+	if (m->form.cdb != NULL) {
+		rc = cdb_file_find(m->form.cdb, lower, value, len);
+	} else if (m->form.lmdb != NULL) {
+		rc = lmdb_file_find(m->form.lmdb, lower, value, len);
+	} else if ((v = text_table_find(m->form.text, lower)) != NULL) {
 		vlen = strlen(v);
 		rc = vlen < len ? 1 : -1;
 		if (rc == 1)

@@ -6,13 +6,16 @@
  *
  *   text:/path  the file itself, read into a hash table;
  *   cdb:/path   a constant database built from a text file by
- *               `ferry map build` (tinycdb), read through mmap.
+ *               `ferry map build` (tinycdb), read through mmap;
+ *   lmdb:/path  an LMDB file (one file, no lock file), built the same
+ *               way, read through mmap.
  *
- * A bare path is a CDB when it ends in ".cdb", else text.
+ * A bare path is a CDB when it ends in ".cdb", an LMDB in ".lmdb", else
+ * text.
  *
  * Changes are picked up without a restart: a lookup at most once per
  * second stat()s the file, and a new inode, size or mtime loads it again.
- * A CDB is reopened at once (open and mmap, O(1) whatever its size); a text
+ * A CDB or LMDB is reopened at once (open and mmap, whatever its size); a text
  * file is read and hashed on a thread of its own while lookups go on
  * answering from the old table, which the new one then replaces.  A file
  * that became unreadable or broken keeps the old table in force (logged).
@@ -30,11 +33,12 @@
 /* Longest value returned by map_lookup(), with its NUL. */
 #define MAP_VALUE_MAX 4096
 
-enum map_kind { MAP_TEXT, MAP_CDB };
+enum map_kind { MAP_TEXT, MAP_CDB, MAP_LMDB };
 
 struct map;
 
-/* Splits "text:/p", "cdb:/p" or a bare path; -1 for an unknown "kind:". */
+/* Splits "text:/p", "cdb:/p", "lmdb:/p" or a bare path; -1 for an
+ * unknown "kind:". */
 int map_spec_parse(const char *spec, enum map_kind *kind, const char **path);
 
 /* Opens and loads the map now (the configuration check does this). */
@@ -59,8 +63,9 @@ typedef int (*map_entry_fn)(void *arg, const char *key, size_t klen,
 int map_text_parse(const char *buf, size_t len, map_entry_fn fn, void *arg,
                    int *bad_line);
 
-/* Compiles the text map src into the CDB dst: written to a temporary
- * file, synced, renamed, so that readers see the old or the new one. */
+/* Compiles the text map src into dst, an LMDB when its name ends in
+ * ".lmdb", else a CDB: written to a temporary file, synced, renamed, so
+ * that readers see the old or the new one. */
 int map_build(const char *src, const char *dst, char *err, size_t errlen);
 
 #endif

@@ -39,4 +39,14 @@ void cdb_file_free(struct cdb_file *c);
 /* As map_lookup(). */
 int cdb_file_find(struct cdb_file *c, const char *key, char *value, size_t len);
 
+/* An open LMDB (lmdb.c), as the CDB above. */
+struct lmdb_file;
+struct lmdb_file *lmdb_file_open(const char *path, char *err, size_t errlen);
+void lmdb_file_free(struct lmdb_file *l);
+int lmdb_file_find(struct lmdb_file *l, const char *key, char *value,
+                   size_t len);
+/* Writes t as the new LMDB file tmp, synced. */
+int lmdb_build(const struct text_table *t, const char *tmp, char *err,
+               size_t errlen);
+
 #endif

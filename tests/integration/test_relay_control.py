@@ -191,12 +191,13 @@ def test_relay_domain_without_list_takes_all_and_resolves_its_hop(
         f.log()[-3000:]
 
 
-def test_relay_domain_cdb_recipient_map(ferry_factory, sink):
+@pytest.mark.parametrize("kind", ["cdb", "lmdb"])
+def test_relay_domain_built_recipient_map(ferry_factory, sink, kind):
     d = make_workdir()
-    src, cdb = os.path.join(d, "rcpts"), os.path.join(d, "rcpts.cdb")
+    src, cdb = os.path.join(d, "rcpts"), os.path.join(d, f"rcpts.{kind}")
     write_map(src, "alice@backup.test 1\n@team.backup.test 1\n")
     map_build(src, cdb)
-    r = subprocess.run([FERRY, "map", "lookup", f"cdb:{cdb}",
+    r = subprocess.run([FERRY, "map", "lookup", f"{kind}:{cdb}",
                         "ALICE@backup.test"], capture_output=True,
                        text=True, timeout=30)
     assert (r.returncode, r.stdout) == (0, "1\n")

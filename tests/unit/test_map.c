@@ -1,6 +1,6 @@
 /*
- * test_map.c — lookup tables: the text format, text and CDB lookups that
- * agree, `map build`, and a changed file taking effect without a restart
+ * test_map.c — lookup tables: the text format, text, CDB and LMDB lookups
+ * that agree, `map build`, and a changed file taking effect without a restart
  * while a broken one leaves the loaded table in force.
  */
 #include <setjmp.h>
@@ -68,6 +68,8 @@ test_spec(void **state)
 	        {"cdb:/etc/ferry/r.cdb", 0, MAP_CDB, "/etc/ferry/r.cdb"},
 	        {"/etc/ferry/r.cdb", 0, MAP_CDB, "/etc/ferry/r.cdb"},
 	        {"/etc/ferry/r", 0, MAP_TEXT, "/etc/ferry/r"},
+	        {"lmdb:/etc/ferry/r", 0, MAP_LMDB, "/etc/ferry/r"},
+	        {"/etc/ferry/r.lmdb", 0, MAP_LMDB, "/etc/ferry/r.lmdb"},
 	        {"hash:/etc/ferry/r", -1, MAP_TEXT, NULL},
 	        {"cdb:", -1, MAP_TEXT, NULL},
 	        {"", -1, MAP_TEXT, NULL},
@@ -186,6 +188,14 @@ test_text_and_cdb_agree(void **state)
 	assert_non_null(m);
 	check_sample(m);
 	map_free(m);
+
+	assert_int_equal(map_build(in_dir("rcpt"), in_dir("rcpt.lmdb"), err,
+	                           sizeof(err)),
+	                 0);
+	m = map_open(in_dir("rcpt.lmdb"), err, sizeof(err));
+	assert_non_null(m);
+	check_sample(m);
+	map_free(m);
 }
 
 static void
@@ -228,7 +238,7 @@ wait_value(struct map *m, const char *key, int rc, const char *want)
 }
 
 static void
-check_reload(const char *path_arg, const char *spec_arg, bool cdb)
+check_reload(const char *path_arg, const char *spec_arg, bool built)
 {
 	char err[512], path[512], spec[600];
 	struct map *m;
@@ -237,8 +247,8 @@ check_reload(const char *path_arg, const char *spec_arg, bool cdb)
 	snprintf(path, sizeof(path), "%s", path_arg);
 	snprintf(spec, sizeof(spec), "%s", spec_arg);
 
-	write_file(cdb ? in_dir("src") : path, "old@example.net 1\n");
-	if (cdb)
+	write_file(built ? in_dir("src") : path, "old@example.net 1\n");
+	if (built)
 		assert_int_equal(
 		        map_build(in_dir("src"), path, err, sizeof(err)), 0);
 	m = map_open(spec, err, sizeof(err));
@@ -246,15 +256,15 @@ check_reload(const char *path_arg, const char *spec_arg, bool cdb)
 	expect(m, "old@example.net", 1, "1");
 	expect(m, "new@example.net", 0, NULL);
 
-	write_file(cdb ? in_dir("src") : path, "new@example.net 2\n");
-	if (cdb)
+	write_file(built ? in_dir("src") : path, "new@example.net 2\n");
+	if (built)
 		assert_int_equal(
 		        map_build(in_dir("src"), path, err, sizeof(err)), 0);
 	wait_value(m, "new@example.net", 1, "2");
 	expect(m, "old@example.net", 0, NULL);
 
 	/* A broken version keeps the loaded one in force. */
-	write_file(path, cdb ? "not a cdb" : "bad\x03 line\n");
+	write_file(path, built ? "not a database" : "bad\x03 line\n");
 	sleep(2);
 	expect(m, "new@example.net", 1, "2");
 	map_free(m);
@@ -273,6 +283,12 @@ static void
 test_reload_cdb(void **state)
 {
 	check_reload(in_dir("live.cdb"), in_dir("live.cdb"), true);
+}
+
+static void
+test_reload_lmdb(void **state)
+{
+	check_reload(in_dir("live.lmdb"), in_dir("live.lmdb"), true);
 }
 
 /* map_get() hands out one handle per spec. */
@@ -309,6 +325,7 @@ main(void)
 	        cmocka_unit_test(test_errors),
 	        cmocka_unit_test(test_reload_text),
 	        cmocka_unit_test(test_reload_cdb),
+	        cmocka_unit_test(test_reload_lmdb),
 	        cmocka_unit_test(test_registry),
 	};
 
