@@ -13,7 +13,7 @@ PYTHON	?= /usr/bin/python3
 PKGS	 = libevent libevent_pthreads libevent_openssl libssl libcrypto libunbound hiredis inih \
 	   libseccomp
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS)) -lcrypt -lpthread
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS)) -lcdb -llmdb -lcrypt -lpthread
 
 WARN	 = -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wstrict-prototypes \
 	   -Wno-unused-parameter -Wmissing-prototypes
@@ -45,7 +45,7 @@ endif
 
 .PHONY: all check unit integration fuzz fuzz-run install uninstall clean format \
 	format-check lint lint-replies lint-deps cppcheck tidy docs bench-bounce bounce-score bench-dkim bench-log \
-	bench-policy-mem install-systemd
+	bench-policy-mem bench-map install-systemd
 all: $(FERRY)
 
 $(FERRY): $(BUILD)/src/main.o $(BUILD)/libferry.a
@@ -235,6 +235,15 @@ bench-policy-mem: $(BUILD)/libferry.a
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $(BUILD)/bench/policy_mem \
 		bench/policy_mem.c $(BUILD)/libferry.a $(LDLIBS)
 	$(BUILD)/bench/policy_mem
+
+# Lookup tables: CDB build, lookup cost, worst lookup during a reload of a
+# large text map (bench/map_bench.c); MAP_ENTRIES sets the size.
+MAP_ENTRIES ?= 1000000
+bench-map: $(BUILD)/libferry.a
+	@mkdir -p $(BUILD)/bench
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $(BUILD)/bench/map_bench \
+		bench/map_bench.c $(BUILD)/libferry.a $(LDLIBS)
+	$(BUILD)/bench/map_bench $(MAP_ENTRIES)
 
 # Spool and local delivery figures (bench/spool_bench.c); BENCH_DIR picks
 # the disk, BENCH_SCALE multiplies the message counts.

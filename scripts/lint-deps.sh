@@ -16,13 +16,13 @@ cd "$root"
 # module: the modules it may use (base is everyone's; order as in README).
 deps='
 main:    cli
-cli:     base reply smtp policy config queue deliver explain auth tls sched dns dkim spf control metrics doctor sandbox
+cli:     base reply smtp policy config queue deliver explain auth tls sched dns dkim spf control metrics doctor sandbox map
 base:
 reply:
 smtp:    base reply auth policy milter config queue tls metrics
-policy:  base reply config dns spf tls mailauth
+policy:  base reply config dns spf tls mailauth map
 milter:  base
-config:  base
+config:  base map
 queue:   base config sandbox
 deliver: base config queue
 explain:
@@ -39,6 +39,7 @@ control: base policy config queue smtp
 metrics: base config queue
 doctor:  base reply config dns dkim spf mailauth explain relay
 sandbox: base config
+map:     base
 '
 
 status=0

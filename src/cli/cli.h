@@ -26,6 +26,7 @@ extern const struct cli_command cli_passwd;
 extern const struct cli_command cli_dkim;
 extern const struct cli_command cli_spf;
 extern const struct cli_command cli_doctor;
+extern const struct cli_command cli_map;
 
 /* Print a command's usage text to stdout (help) or stderr (misuse). */
 void cli_print_usage(const struct cli_command *cmd, int to_stderr);

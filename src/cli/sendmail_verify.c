@@ -89,6 +89,7 @@ verify_one(const struct config *cfg, const char *arg, FILE *out)
 	case RCPT_LOCAL:
 		print_local(cfg, addr, &res, out);
 		break;
+	case RCPT_RELAY:
 	case RCPT_FOREIGN:
 		print_route(cfg, addr, addr, out);
 		/* route.c bounces literals that no smarthost takes */
@@ -105,6 +106,17 @@ verify_one(const struct config *cfg, const char *arg, FILE *out)
 		break;
 	case RCPT_UNKNOWN:
 		fprintf(out, "%s: refused: no such mailbox or alias\n", addr);
+		ok = false;
+		break;
+	case RCPT_LOOKUP_FAILED:
+		fprintf(out, "%s: deferred: a lookup table cannot be read\n",
+		        addr);
+		ok = false;
+		break;
+	case RCPT_RELAY_UNKNOWN:
+		fprintf(out,
+		        "%s: refused: not a recipient of the relay domain\n",
+		        addr);
 		ok = false;
 		break;
 	}

@@ -59,10 +59,12 @@ struct config_domain {
 	struct config_mailbox_owner *mailbox_owners; /* override owner */
 	size_t nmailbox_owners;
 	/* LMTP delivery (RFC 2033) instead of Maildirs */
-	char *lmtp;      /* as written: "unix:/path" or "ADDRESS:PORT" */
-	char *lmtp_addr; /* socket path, or numeric address */
-	int lmtp_port;   /* 0 for a unix socket */
-	bool lmtp_some;  /* only the lmtp_mailbox ones, not every mailbox */
+	char *alias_map;   /* map spec of more aliases, NULL: none */
+	char *mailbox_map; /* map spec of more mailboxes, NULL: none */
+	char *lmtp;        /* as written: "unix:/path" or "ADDRESS:PORT" */
+	char *lmtp_addr;   /* socket path, or numeric address */
+	int lmtp_port;     /* 0 for a unix socket */
+	bool lmtp_some;    /* only the lmtp_mailbox ones, not every mailbox */
 	/* Mailbox quotas (0: no limit), the domain's default and overrides */
 	size_t quota;
 	int quota_messages;
@@ -120,6 +122,17 @@ struct config_transport {
 	struct config_listener next_hop;
 };
 
+/* [relay_domain NAME]: a domain ferry takes mail for and forwards (a
+ * backup MX, a gateway in front of another server).  Without recipients
+ * and recipient_map every local part is taken. */
+struct config_relay_domain {
+	char *name;        /* lower-cased, no trailing dot */
+	char **recipients; /* "local@name", lower-cased */
+	size_t nrecipients;
+	char *recipient_map;             /* map spec (src/map/), NULL: none */
+	struct config_listener next_hop; /* address NULL: as any domain */
+};
+
 /* "N/DURATION": at most limit units in any window of that many seconds. */
 struct config_rate {
 	long limit;
@@ -173,9 +186,9 @@ struct config_policy {
 	char *redis_tls_server_name; /* NULL: the address of redis_server */
 	char *redis_prefix;
 	int redis_timeout_ms;
-	int redis_fail;                      /* 0 open, 1 closed */
-	struct config_list trusted_networks; /* skip HELO/greylist checks */
-	int max_recipients_submission;       /* per transaction on 587/465 */
+	int redis_fail;                     /* 0 open, 1 closed */
+	struct config_list exempt_networks; /* skip HELO/greylist checks */
+	int max_recipients_submission;      /* per transaction on 587/465 */
 	struct config_user_limit *user_max_rcpt;
 	size_t nuser_max_rcpt;
 	int max_conn_client; /* concurrent, per IP (/64); 0 off */
@@ -263,6 +276,7 @@ struct config {
 	int relay_port;             /* port of MX hosts */
 	int relay_conn_cache_time;  /* seconds an idle connection is kept */
 	int relay_conn_reuse_limit; /* seconds: no reuse after this age */
+	struct config_list relay_trusted_networks; /* relay without AUTH */
 	/* [limits] */
 	size_t max_message_size;  /* octets; advertised in SIZE */
 	int max_recipients;       /* per transaction; RCPTMAX */
@@ -302,6 +316,9 @@ struct config {
 	/* [domain NAME] sections */
 	struct config_domain *domains;
 	size_t ndomains;
+	/* [relay_domain NAME] sections */
+	struct config_relay_domain *relay_domains;
+	size_t nrelay_domains;
 	char *aliases_file; /* /etc/aliases format, optional */
 	/* What the file set, in file order, for check-config --print. */
 	struct config_setting *settings;
@@ -374,6 +391,10 @@ void config_print_set(FILE *out, const struct config *cfg);
 /* Lookups used by the SMTP session and local delivery. */
 const struct config_domain *config_find_domain(const struct config *cfg,
                                                const char *domain);
+
+/* The [relay_domain] of domain (any case, trailing dot), or NULL. */
+const struct config_relay_domain *
+config_find_relay_domain(const struct config *cfg, const char *domain);
 
 /* The [domain] unqualified addresses and the host's names stand for
  * (origin_domain, else the first [domain]); NULL without domains. */

@@ -42,6 +42,9 @@ enum opt_type {
 	OPT_DNSLISTS,  /* struct config_list of "zone" or "zone=A|A" */
 	OPT_LMTP_MBOX, /* [domain]: mailboxes delivered over LMTP */
 	OPT_MAILBOX_QUOTA, /* [domain]: "name: size[, messages]" */
+	OPT_MAP,           /* char *: a map spec, checked and made absolute */
+	OPT_RELAY_RCPTS,   /* [relay_domain]: local parts or addresses */
+	OPT_NEXT_HOP,      /* struct config_listener: HOST[:PORT] */
 };
 
 struct config_option {
@@ -77,7 +80,13 @@ struct domain_load {
 	int set_line[CONFIG_MAX_OPTIONS]; /* where each key was set */
 };
 
-enum section_kind { SEC_NONE, SEC_BAD, SEC_PLAIN, SEC_DOMAIN };
+enum section_kind {
+	SEC_NONE,
+	SEC_BAD,
+	SEC_PLAIN,
+	SEC_DOMAIN,
+	SEC_RELAY_DOMAIN,
+};
 
 struct load_ctx {
 	struct config *cfg;
@@ -92,6 +101,7 @@ struct load_ctx {
 	enum section_kind kind;
 	const char *section; /* table name of the current section */
 	struct domain_load *dl;
+	struct domain_load *rl; /* parallel to cfg->relay_domains */
 	int set_line[CONFIG_MAX_OPTIONS];
 };
 
@@ -122,6 +132,8 @@ int value_set(struct load_ctx *ctx, const struct config_option *opt, void *base,
 int value_parse_size(const char *s, size_t *out);
 int value_parse_duration(const char *s, int *out);
 int value_parse_listen(const char *item, struct config_listener *out);
+/* "ADDRESS:PORT" or "HOST:PORT" (a name with a dot). */
+int value_parse_hop(const char *value, struct config_listener *hop);
 char *value_resolve_path(const char *basedir, const char *path);
 
 /* policy_value.c: the value types of [policy]. */
@@ -146,6 +158,17 @@ int alias_parse_targets(struct load_ctx *ctx, const char *file, int line,
                         const char *list, const char *qualify,
                         struct config_alias *a);
 void alias_free(struct config_alias *a);
+
+/* relay_domain.c: [relay_domain NAME] sections. */
+int relay_domain_begin(struct load_ctx *ctx, const char *name);
+int relay_domain_set(struct load_ctx *ctx, const struct config_option *opt,
+                     void *base, const char *value);
+void relay_domains_check(struct load_ctx *ctx);
+void relay_domain_free(struct config_relay_domain *r);
+/* An OPT_MAP value: the spec with its path made absolute, opened once to
+ * report a missing or broken file at its line. */
+int map_value_set(struct load_ctx *ctx, const struct config_option *opt,
+                  char **field, const char *value);
 
 /* aliases.c: the aliases file, merged into the domains. */
 int aliases_file_load(struct load_ctx *ctx, const char *path, int line);

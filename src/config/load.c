@@ -92,6 +92,13 @@ section_begin(struct load_ctx *ctx, char *name)
 	size_t i;
 
 	ctx->kind = SEC_BAD;
+	if (strncmp(name, "relay_domain", 12) == 0 &&
+	    (name[12] == '\0' || isspace((unsigned char)name[12]))) {
+		ctx->section = "relay_domain";
+		if (relay_domain_begin(ctx, name + 12) == 0)
+			ctx->kind = SEC_RELAY_DOMAIN;
+		return;
+	}
 	if (strncmp(name, "domain", 6) == 0 &&
 	    (name[6] == '\0' || isspace((unsigned char)name[6]))) {
 		ctx->section = "domain";
@@ -101,7 +108,8 @@ section_begin(struct load_ctx *ctx, char *name)
 	}
 	for (i = 0; config_sections[i] != NULL; i++) {
 		if (strcmp(name, config_sections[i]) == 0 &&
-		    strcmp(name, "domain") != 0) {
+		    strcmp(name, "domain") != 0 &&
+		    strcmp(name, "relay_domain") != 0) {
 			ctx->section = config_sections[i];
 			ctx->kind = SEC_PLAIN;
 			return;
@@ -217,11 +225,15 @@ record_setting(struct load_ctx *ctx, const char *key, const char *value)
 	cfg->settings = cfg_reallocarray(cfg->settings, cfg->nsettings + 1,
 	                                 sizeof(*cfg->settings));
 	s = &cfg->settings[cfg->nsettings++];
-	s->section =
-	        ctx->kind == SEC_DOMAIN
-	                ? cfg_asprintf("domain %s",
-	                               cfg->domains[cfg->ndomains - 1].name)
-	                : cfg_strdup(ctx->section);
+	if (ctx->kind == SEC_DOMAIN)
+		s->section = cfg_asprintf("domain %s",
+		                          cfg->domains[cfg->ndomains - 1].name);
+	else if (ctx->kind == SEC_RELAY_DOMAIN)
+		s->section = cfg_asprintf(
+		        "relay_domain %s",
+		        cfg->relay_domains[cfg->nrelay_domains - 1].name);
+	else
+		s->section = cfg_strdup(ctx->section);
 	s->key = cfg_strdup(key);
 	s->value = cfg_strdup(value);
 }
@@ -247,14 +259,29 @@ handler(void *user, const char *section, const char *key, const char *value)
 			        ctx, ctx->lineno,
 			        "unknown key '%s' in [domain %s]", key,
 			        ctx->cfg->domains[ctx->cfg->ndomains - 1].name);
+		else if (ctx->kind == SEC_RELAY_DOMAIN)
+			load_error(ctx, ctx->lineno,
+			           "unknown key '%s' in [relay_domain %s]", key,
+			           ctx->cfg->relay_domains
+			                   [ctx->cfg->nrelay_domains - 1]
+			                           .name);
+		else if (strcmp(ctx->section, "policy") == 0 &&
+		         strcmp(key, "trusted_networks") == 0)
+			load_error(ctx, ctx->lineno,
+			           "[policy] trusted_networks is now "
+			           "exempt_networks (who may relay: [relay] "
+			           "trusted_networks)");
 		else
 			load_error(ctx, ctx->lineno, "unknown key '%s' in [%s]",
 			           key, ctx->section);
 		return 1;
 	}
-	set_line = ctx->kind == SEC_DOMAIN
-	                   ? &ctx->dl[ctx->cfg->ndomains - 1].set_line[0]
-	                   : &ctx->set_line[0];
+	if (ctx->kind == SEC_DOMAIN)
+		set_line = &ctx->dl[ctx->cfg->ndomains - 1].set_line[0];
+	else if (ctx->kind == SEC_RELAY_DOMAIN)
+		set_line = &ctx->rl[ctx->cfg->nrelay_domains - 1].set_line[0];
+	else
+		set_line = &ctx->set_line[0];
 	set_line += config_option_index(opt);
 	if (!opt->repeatable && *set_line != 0) {
 		load_error(ctx, ctx->lineno, "%s: already set on line %d", key,
@@ -266,6 +293,11 @@ handler(void *user, const char *section, const char *key, const char *value)
 	if (ctx->kind == SEC_DOMAIN)
 		value_set(ctx, opt, &ctx->cfg->domains[ctx->cfg->ndomains - 1],
 		          value);
+	else if (ctx->kind == SEC_RELAY_DOMAIN)
+		value_set(
+		        ctx, opt,
+		        &ctx->cfg->relay_domains[ctx->cfg->nrelay_domains - 1],
+		        value);
 	else
 		value_set(ctx, opt, ctx->cfg, value);
 	return 1;
@@ -293,6 +325,7 @@ apply_defaults(struct load_ctx *ctx)
 	for (i = 0; i < config_noptions; i++) {
 		opt = &config_options[i];
 		if (strcmp(opt->section, "domain") == 0 ||
+		    strcmp(opt->section, "relay_domain") == 0 ||
 		    ctx->set_line[i] != 0 || opt->def == NULL)
 			continue;
 		value_set(ctx, opt, ctx->cfg, opt->def);
@@ -325,6 +358,7 @@ check_domains(struct load_ctx *ctx)
 	if (ctx->cfg->aliases_file != NULL)
 		aliases_file_load(ctx, ctx->cfg->aliases_file,
 		                  ctx->set_line[aliases]);
+	relay_domains_check(ctx);
 	config_cross_check(ctx);
 	stack_options_check(ctx);
 }
@@ -347,6 +381,7 @@ load_stream(struct load_ctx *ctx)
 	check_domains(ctx);
 	free(ctx->line);
 	free(ctx->dl);
+	free(ctx->rl);
 	free(ctx->basedir);
 	if (ctx->nerrors == 0)
 		return ctx->cfg;
@@ -430,6 +465,8 @@ domain_free(struct config_domain *d)
 	free(d->owner);
 	free(d->mode);
 	free(d->lmtp);
+	free(d->alias_map);
+	free(d->mailbox_map);
 	free(d->lmtp_addr);
 	for (i = 0; i < d->nmailbox_owners; i++) {
 		free(d->mailbox_owners[i].name);
@@ -475,6 +512,9 @@ config_free(struct config *cfg)
 		free(cfg->listeners[i].address);
 	for (i = 0; i < cfg->ndomains; i++)
 		domain_free(&cfg->domains[i]);
+	for (i = 0; i < cfg->nrelay_domains; i++)
+		relay_domain_free(&cfg->relay_domains[i]);
+	free(cfg->relay_domains);
 	free(cfg->listeners);
 	free(cfg->domains);
 	free(cfg->hostname);
@@ -502,6 +542,7 @@ config_free(struct config *cfg)
 	free(cfg->relay_dns_local_data);
 	free(cfg->relay_resolv_conf);
 	free(cfg->relay_tls_required);
+	config_list_free(&cfg->relay_trusted_networks);
 	for (i = 0; i < cfg->nsettings; i++) {
 		free(cfg->settings[i].section);
 		free(cfg->settings[i].key);
@@ -544,7 +585,7 @@ policy_config_free(struct config_policy *p)
 	free(p->redis_tls_key_file);
 	free(p->redis_tls_server_name);
 	free(p->redis_prefix);
-	config_list_free(&p->trusted_networks);
+	config_list_free(&p->exempt_networks);
 	config_list_free(&p->access_client);
 	config_list_free(&p->access_sender);
 	config_list_free(&p->access_recipient);

@@ -11,6 +11,7 @@
 
 #define CFG(field) offsetof(struct config, field)
 #define DOM(field) offsetof(struct config_domain, field)
+#define RDOM(field) offsetof(struct config_relay_domain, field)
 
 static const char *const log_values[] = {"stderr", "syslog", NULL};
 static const char *const log_format_values[] = {"logfmt", "json", NULL};
@@ -33,12 +34,13 @@ static const char *const mech_values[] = {"PLAIN", "LOGIN", "SCRAM-SHA-256",
                                           NULL};
 
 const char *const config_sections[] = {
-        "server",   "tls",      "auth",   "relay",  "limits",
-        "timeouts", "queue",    "policy", "milter", "metrics",
-        "dkim",     "mailauth", "doctor", "domain", NULL,
+        "server", "tls",    "auth",         "relay",   "limits", "timeouts",
+        "queue",  "policy", "milter",       "metrics", "dkim",   "mailauth",
+        "doctor", "domain", "relay_domain", NULL,
 };
 
-/* "server, tls, ... or domain NAME", for messages and docs. */
+/* "server, tls, ..., domain NAME or relay_domain NAME", for messages and
+ * docs. */
 const char *
 config_sections_text(void)
 {
@@ -49,12 +51,15 @@ config_sections_text(void)
 		return text;
 	for (i = 0; config_sections[i] != NULL; i++) {
 		const bool last = config_sections[i + 1] == NULL;
+		const char *s = config_sections[i];
+		const bool named = strcmp(s, "domain") == 0 ||
+		                   strcmp(s, "relay_domain") == 0;
 
 		n += (size_t)snprintf(text + n, sizeof(text) - n, "%s%s%s",
 		                      i == 0 ? ""
 		                      : last ? " or "
 		                             : ", ",
-		                      config_sections[i], last ? " NAME" : "");
+		                      s, named ? " NAME" : "");
 	}
 	return text;
 }
@@ -306,6 +311,16 @@ const struct config_option config_options[] = {
          "-fingerprint -sha256.",
          "9F:86:D0:81:88:4C:7D:65:9A:2F:EA:A0:C5:5A:D0:15:A3:BF:4F:1B:2B:0B:"
          "82:2C:D1:5D:6C:15:B0:F0:0A:08"},
+        {"relay", "trusted_networks", OPT_NETS, CFG(relay_trusted_networks),
+         NULL, "none", NULL, 0, 0, true, false,
+         "Clients that may relay without AUTH (Postfix mynetworks).",
+         "CIDR networks, IPv4 or IPv6.  A client there may send to any "
+         "domain through the listen (port 25) listeners, as an "
+         "authenticated one may (the submission ports still require "
+         "AUTH); everyone else gets 554 5.7.1 Relay access denied for a "
+         "recipient outside the local and relay domains.  The default "
+         "keeps ferry a closed relay.",
+         "127.0.0.1/32, ::1/128, 192.0.2.0/24"},
         {"relay", "transport", OPT_TRANSPORT, 0, NULL, "none", NULL, 0, 0, true,
          false, "Where mail for one domain goes, bypassing DNS.",
          "DOMAIN: ADDRESS:PORT; repeat for more domains.  Used before the "
@@ -590,11 +605,12 @@ const struct config_option config_options[] = {
          "to the time the rules see, so windows and greylisting delays "
          "pass without waiting.",
          "yes"},
-        {"policy", "trusted_networks", OPT_NETS, CFG(policy.trusted_networks),
+        {"policy", "exempt_networks", OPT_NETS, CFG(policy.exempt_networks),
          "127.0.0.0/8, ::1/128", NULL, NULL, 0, 0, true, false,
          "Clients that are not checked as strangers.",
-         "HELO checks and greylisting do not apply to them.  none: no "
-         "network is trusted.",
+         "HELO checks, reverse DNS and greylisting do not apply to them.  "
+         "It does not let them relay: that is [relay] trusted_networks.  "
+         "Called trusted_networks before; none: no network is exempt.",
          "127.0.0.0/8, 192.0.2.0/24"},
         {"policy", "max_recipients_submission", OPT_INT,
          CFG(policy.max_recipients_submission), "100", NULL, NULL, 1, 100000,
@@ -668,7 +684,7 @@ const struct config_option config_options[] = {
          "temporary"},
         {"policy", "helo_checks", OPT_BOOL, CFG(policy.helo_checks), "no", NULL,
          NULL, 0, 0, false, false, "Refuse a HELO/EHLO name that lies.",
-         "A client outside trusted_networks that says localhost (or "
+         "A client outside exempt_networks that says localhost (or "
          "localhost.localdomain) gets 550 5.7.1 Helo command rejected: "
          "You aren't localhost; one that claims this server's hostname, "
          "one of its domains or a loopback literal gets ... You are not "
@@ -695,7 +711,7 @@ const struct config_option config_options[] = {
          "ptr: its address must have a PTR record; fcrdns: a name of the "
          "PTR must also resolve back to the address (forward-confirmed).  "
          "Otherwise each recipient gets 450 4.7.1 Client host rejected: "
-         "cannot find your reverse hostname.  trusted_networks and "
+         "cannot find your reverse hostname.  exempt_networks and "
          "authenticated clients are not checked.",
          "fcrdns"},
         {"policy", "dnsbl", OPT_DNSLISTS, CFG(policy.dnsbl), NULL, "none", NULL,
@@ -728,7 +744,7 @@ const struct config_option config_options[] = {
          "Greylist unknown (network, sender, recipient) triplets.",
          "A first attempt gets 451 4.7.1 Greylisted; a retry after "
          "greylist_delay and within greylist_retry_window passes.  "
-         "Authenticated clients and trusted_networks are never "
+         "Authenticated clients and exempt_networks are never "
          "greylisted.  The network is the /24 (IPv4) or /64 (IPv6).",
          "yes"},
         {"policy", "greylist_delay", OPT_DURATION, CFG(policy.greylist_delay),
@@ -891,6 +907,30 @@ const struct config_option config_options[] = {
          "postmaster must always have a destination (RFC 5321 "
          "s4.5.1): define a mailbox or alias of that name.",
          "postmaster: alice, bob@example.net"},
+        {"domain", "mailbox_map", OPT_MAP, DOM(mailbox_map), NULL, "none", NULL,
+         0, 0, false, false,
+         "A lookup table of more mailboxes (Postfix "
+         "virtual_mailbox_maps).",
+         "A map, as alias_map.  Keys are "
+         "LOCAL@DOMAIN or LOCAL, values are ignored; each is an active "
+         "mailbox with its Maildir at MAILDIR_ROOT/LOCAL/ (made at its "
+         "first delivery), or over lmtp when the whole domain goes "
+         "there.  Asked after the mailboxes and aliases of this section, "
+         "before alias_map.  A changed file takes effect within a "
+         "second.  Per-mailbox settings (mailbox_owner, mailbox_quota) "
+         "need the mailbox listed in ferry.conf.",
+         "cdb:/etc/ferry/mailboxes-example.org.cdb"},
+        {"domain", "alias_map", OPT_MAP, DOM(alias_map), NULL, "none", NULL, 0,
+         0, false, false,
+         "A lookup table of more aliases (Postfix virtual_alias_maps).",
+         "text:PATH, cdb:PATH or lmdb:PATH (built by ferry map build), "
+         "or PATH (a CDB when it ends in .cdb, an LMDB in .lmdb, else "
+         "text).  Keys are LOCAL@DOMAIN or LOCAL, values "
+         "TARGET, TARGET as for alias.  Asked for a local part that is "
+         "neither a mailbox nor an alias of this section; a changed file "
+         "takes effect within a second, without a restart.  See "
+         "docs/maps.md.",
+         "cdb:/etc/ferry/aliases-example.org.cdb"},
         /* [domain NAME]: Maildirs shared with their reader */
         {"domain", "owner", OPT_STRING, DOM(owner), NULL, "the daemon's user",
          NULL, 0, 0, false, false,
@@ -971,6 +1011,34 @@ const struct config_option config_options[] = {
          "here is a mailbox of the domain.  Needs lmtp.  When none is "
          "listed, lmtp takes the whole domain.",
          "alice, bob"},
+        /* [relay_domain NAME]: domains taken for and forwarded */
+        {"relay_domain", "recipients", OPT_RELAY_RCPTS, 0, NULL, "any", NULL, 0,
+         0, true, false,
+         "The recipients of the domain (Postfix relay_recipient_maps).",
+         "Local parts or full addresses; repeat the key or give a "
+         "comma-separated list.  With recipients or recipient_map set, "
+         "any other recipient gets 550 5.1.1 at RCPT time, so no bounce "
+         "goes to a forged sender later; with neither, every local part "
+         "is taken.",
+         "alice, bob, sales"},
+        {"relay_domain", "recipient_map", OPT_MAP, RDOM(recipient_map), NULL,
+         "none", NULL, 0, 0, false, false,
+         "A lookup table of the domain's recipients.",
+         "A map, as alias_map; keys are full "
+         "addresses (or @DOMAIN for all), values are ignored.  Used "
+         "with recipients: an address in either is taken.  A changed "
+         "file takes effect within a second.",
+         "cdb:/etc/ferry/relay-recipients.cdb"},
+        {"relay_domain", "next_hop", OPT_NEXT_HOP, RDOM(next_hop), NULL,
+         "the domain's MX hosts", NULL, 0, 0, false, false,
+         "Where the domain's mail is forwarded (Postfix transport_maps).",
+         "HOST[:PORT] or ADDRESS[:PORT], port 25 when not given (IPv6 as "
+         "[2001:db8::1]:25).  A host name is looked up at each delivery "
+         "(its A/AAAA records, no MX step).  Without it the mail is "
+         "routed as any other domain's: [relay] transport, smarthost, "
+         "else the MX records; a backup MX should name the primary "
+         "here, since it is itself one of the MX hosts.",
+         "exchange.corp.example:25"},
 };
 
 /* The loader keeps a line number per option in arrays of this size. */
@@ -1029,6 +1097,9 @@ config_type_name(const struct config_option *opt)
 	        [OPT_DNSLISTS] = "DNS list",
 	        [OPT_LMTP_MBOX] = "name list",
 	        [OPT_MAILBOX_QUOTA] = "quota rule",
+	        [OPT_MAP] = "map",
+	        [OPT_RELAY_RCPTS] = "address list",
+	        [OPT_NEXT_HOP] = "address",
 	};
 
 	return names[opt->type];

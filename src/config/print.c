@@ -32,7 +32,10 @@ static const struct {
 static const char *
 section_title(const char *section)
 {
-	return strcmp(section, "domain") == 0 ? "domain NAME" : section;
+	if (strcmp(section, "domain") == 0)
+		return "domain NAME";
+	return strcmp(section, "relay_domain") == 0 ? "relay_domain NAME"
+	                                            : section;
 }
 
 static void
@@ -74,6 +77,10 @@ config_print_default(FILE *out)
 			section = config_options[i].section;
 			if (strcmp(section, "domain") == 0)
 				fprintf(out, "\n[domain %s]\n", DEMO_DOMAIN);
+			else if (strcmp(section, "relay_domain") == 0)
+				/* none in the demo: it stays a closed relay */
+				fputs("\n#[relay_domain backup.example]\n",
+				      out);
 			else
 				fprintf(out, "\n[%s]\n", section);
 		}
@@ -209,14 +216,17 @@ config_print_set(FILE *out, const struct config *cfg)
 	size_t i, j;
 
 	for (i = 0; config_sections[i] != NULL; i++) {
-		bool domain = strcmp(config_sections[i], "domain") == 0;
+		const char *sec = config_sections[i];
+		bool named = strcmp(sec, "domain") == 0 ||
+		             strcmp(sec, "relay_domain") == 0;
+		size_t len = strlen(sec);
 
 		for (j = 0; j < cfg->nsettings; j++) {
 			const struct config_setting *s = &cfg->settings[j];
 
-			if (domain ? strncmp(s->section, "domain ", 7) != 0
-			           : strcmp(s->section, config_sections[i]) !=
-			                     0)
+			if (named ? strncmp(s->section, sec, len) != 0 ||
+			                    s->section[len] != ' '
+			          : strcmp(s->section, sec) != 0)
 				continue;
 			if (last == NULL || strcmp(last, s->section) != 0)
 				fprintf(out, "%s[%s]\n", last ? "\n" : "",

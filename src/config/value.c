@@ -233,6 +233,15 @@ parse_named_hop(const char *value, struct config_listener *hop)
 	return 0;
 }
 
+int
+value_parse_hop(const char *value, struct config_listener *hop)
+{
+	return value_parse_listen(value, hop) == 0 ||
+	                       parse_named_hop(value, hop) == 0
+	               ? 0
+	               : -1;
+}
+
 static int
 set_smarthost(struct load_ctx *ctx, const struct config_option *opt,
               void *field, const char *value)
@@ -241,8 +250,7 @@ set_smarthost(struct load_ctx *ctx, const struct config_option *opt,
 
 	free(hop->address);
 	hop->address = NULL;
-	if (value_parse_listen(value, hop) < 0 &&
-	    parse_named_hop(value, hop) < 0) {
+	if (value_parse_hop(value, hop) < 0) {
 		load_error(ctx, ctx->lineno,
 		           "%s: '%s' is not HOST:PORT or ADDRESS:PORT (IPv6 as "
 		           "[::1]:587)",
@@ -522,6 +530,11 @@ value_set(struct load_ctx *ctx, const struct config_option *opt, void *base,
 	case OPT_EXEMPT:
 	case OPT_DNSLISTS:
 		return policy_value_set(ctx, opt, field, value);
+	case OPT_MAP:
+		return map_value_set(ctx, opt, field, value);
+	case OPT_RELAY_RCPTS:
+	case OPT_NEXT_HOP:
+		return relay_domain_set(ctx, opt, base, value);
 	default:
 		return domain_set(ctx, opt, value);
 	}

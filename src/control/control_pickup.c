@@ -167,7 +167,8 @@ resolve_rcpts(struct pickup *p, const struct dropped *d, struct envelope *env)
 		if (res.verdict == RCPT_LOCAL)
 			for (t = 0; t < res.ntargets; t++)
 				add_rcpt(env, res.targets[t]);
-		else if (res.verdict == RCPT_FOREIGN)
+		else if (res.verdict == RCPT_FOREIGN ||
+		         res.verdict == RCPT_RELAY)
 			add_rcpt(env, addr);
 		else
 			log_event(LOG_LVL_WARN, "maildrop-rcpt-rejected",

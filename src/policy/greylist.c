@@ -95,7 +95,8 @@ rule_greylist(struct policy_run *r)
 	char net[64];
 
 	if (!r->p->cfg->policy.greylist || f->auth_user != NULL ||
-	    f->dnswl == 1 || policy_nets_match(&r->p->trusted, f->client_ip) ||
+	    f->dnswl == 1 ||
+	    policy_nets_match(&r->p->exempt_nets, f->client_ip) ||
 	    policy_exempted(r, PR_GREYLIST)) {
 		policy_pass(r);
 		return;

@@ -215,10 +215,12 @@ policy_new(struct event_base *base, const struct config *cfg)
 	if (p == NULL)
 		abort();
 	p->cfg = cfg;
-	nets_parse(&p->trusted, &cfg->policy.trusted_networks);
+	nets_parse(&p->exempt_nets, &cfg->policy.exempt_networks);
+	nets_parse(&p->relay_nets, &cfg->relay_trusted_networks);
 	nets_parse(&p->access_client, &cfg->policy.access_client);
 	for (i = 0; i < cfg->policy.nexempt; i++)
 		exempt_parse(p, &cfg->policy.exempt[i]);
+	recipient_maps_open(cfg);
 	p->dns = policy_dns_new(base, cfg);
 	p->quota = quota_table_new(cfg);
 	if (cfg->mailauth_verify &&
@@ -254,7 +256,8 @@ policy_free(struct policy *p)
 	}
 	mailauth_psl_free(p->psl);
 	quota_table_free(p->quota);
-	free(p->trusted.nets);
+	free(p->exempt_nets.nets);
+	free(p->relay_nets.nets);
 	free(p->access_client.nets);
 	for (i = 0; i < PR_NRULES; i++)
 		free(p->exempt[i].nets.nets);

@@ -61,7 +61,8 @@ struct policy {
 	struct state *state;
 	int64_t clock_offset; /* test_clock: seconds added by the control */
 	unsigned long refused[PR_NRULES];
-	struct policy_nets trusted;
+	struct policy_nets exempt_nets; /* not checked as strangers */
+	struct policy_nets relay_nets;  /* may relay without AUTH */
 	struct policy_nets access_client;
 	struct policy_exempt exempt[PR_NRULES];
 	struct dns_resolver *dns;  /* NULL when no DNS rule is on */

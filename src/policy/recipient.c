@@ -3,7 +3,7 @@
  * checked at load time (targets exist, no loops, postmaster routed), so
  * expansion here only has to be correct, bounded and defensive.
  */
-#include "policy/recipient.h"
+#include "policy/recipient_int.h"
 
 #include <ctype.h>
 #include <stdbool.h>
@@ -13,15 +13,21 @@
 
 #include "config/config.h"
 
+void
+recipient_lower(char *s)
+{
+	for (; *s != '\0'; s++)
+		*s = (char)tolower((unsigned char)*s);
+}
+
 static char *
 lower_dup(const char *s)
 {
-	char *copy = strdup(s), *p;
+	char *copy = strdup(s);
 
 	if (copy == NULL)
 		abort(); /* nothing sensible to answer without memory */
-	for (p = copy; *p != '\0'; p++)
-		*p = (char)tolower((unsigned char)*p);
+	recipient_lower(copy);
 	return copy;
 }
 
@@ -77,13 +83,60 @@ expand_target(const struct config *cfg, const char *target,
 	free(local);
 }
 
+/* An alias_map entry: "TARGET, TARGET", unqualified ones in d.  Unlike
+ * ferry.conf's aliases nothing checked it at load: an unknown target
+ * receives nothing, and the depth bound stops a loop. */
+static void
+expand_map_targets(const struct config *cfg, const struct config_domain *d,
+                   char *list, struct recipient_result *out, int depth)
+{
+	char *item, *save = NULL, *target;
+
+	for (item = strtok_r(list, ", \t", &save); item != NULL;
+	     item = strtok_r(NULL, ", \t", &save)) {
+		if (strchr(item, '@') != NULL) {
+			expand_target(cfg, item, out, depth);
+			continue;
+		}
+		if (asprintf(&target, "%s@%s", item, d->name) < 0)
+			abort();
+		expand_target(cfg, target, out, depth);
+		free(target);
+	}
+}
+
+/* Mailboxes and aliases of ferry.conf first, then the mailbox_map and
+ * the alias_map, then the catch_all. */
+static enum config_dest
+lookup(const struct config_domain *d, const char *local,
+       const struct config_alias **alias, char **map_targets)
+{
+	enum config_dest dest = config_lookup(d, local, alias);
+
+	*map_targets = NULL;
+	if (dest != CONFIG_DEST_UNKNOWN && dest != CONFIG_DEST_CATCH_ALL)
+		return dest;
+	if (recipient_map_mailbox(d, local))
+		return CONFIG_DEST_MAILBOX;
+	*map_targets = recipient_map_alias(d, local);
+	return *map_targets ? CONFIG_DEST_ALIAS : dest;
+}
+
 static enum config_dest
 expand(const struct config *cfg, const struct config_domain *d,
        const char *local, struct recipient_result *out, int depth)
 {
 	const struct config_alias *alias = NULL;
-	enum config_dest dest = config_lookup(d, local, &alias);
+	char *map_targets;
+	enum config_dest dest = lookup(d, local, &alias, &map_targets);
 	size_t i;
+
+	if (map_targets != NULL) {
+		if (depth < CONFIG_ALIAS_DEPTH_MAX)
+			expand_map_targets(cfg, d, map_targets, out, depth);
+		free(map_targets);
+		return dest;
+	}
 
 	switch (dest) {
 	case CONFIG_DEST_MAILBOX:
@@ -144,8 +197,11 @@ domain_of(const struct config *cfg, const char *domain)
 static bool
 known(const struct config_domain *d, const char *local)
 {
-	enum config_dest dest = config_lookup(d, local, NULL);
+	const struct config_alias *alias;
+	char *map_targets;
+	enum config_dest dest = lookup(d, local, &alias, &map_targets);
 
+	free(map_targets);
 	return dest != CONFIG_DEST_UNKNOWN && dest != CONFIG_DEST_CATCH_ALL;
 }
 
@@ -180,6 +236,7 @@ void
 recipient_resolve(const struct config *cfg, const char *local_part,
                   const char *domain, struct recipient_result *out)
 {
+	const struct config_relay_domain *relay;
 	const struct config_domain *d;
 	char *local;
 
@@ -189,6 +246,10 @@ recipient_resolve(const struct config *cfg, const char *local_part,
 		return;
 	}
 	d = domain_of(cfg, domain);
+	if (d == NULL && (relay = config_find_relay_domain(cfg, domain))) {
+		recipient_relay(relay, local_part, out);
+		return;
+	}
 	if (d == NULL) {
 		out->verdict = domain == NULL || *domain == '\0' ? RCPT_UNKNOWN
 		                                                 : RCPT_FOREIGN;
@@ -213,6 +274,17 @@ recipient_result_free(struct recipient_result *res)
 	res->ntargets = 0;
 }
 
+static bool
+is_mailbox(const struct config_domain *d, const char *local)
+{
+	enum config_dest dest = config_lookup(d, local, NULL);
+
+	return dest == CONFIG_DEST_MAILBOX ||
+	       ((dest == CONFIG_DEST_UNKNOWN ||
+	         dest == CONFIG_DEST_CATCH_ALL) &&
+	        recipient_map_mailbox(d, local));
+}
+
 char *
 recipient_maildir(const struct config *cfg, const char *address)
 {
@@ -225,8 +297,7 @@ recipient_maildir(const struct config *cfg, const char *address)
 		return NULL;
 	local = lower_dup(address);
 	local[at - address] = '\0';
-	if (config_lookup(d, local, NULL) == CONFIG_DEST_MAILBOX &&
-	    !config_delivers_lmtp(d, local) &&
+	if (is_mailbox(d, local) && !config_delivers_lmtp(d, local) &&
 	    asprintf(&path, "%s/%s", d->maildir_root, local) < 0)
 		path = NULL;
 	free(local);
@@ -246,8 +317,7 @@ recipient_lmtp(const struct config *cfg, const char *address)
 		return NULL;
 	local = lower_dup(address);
 	local[at - address] = '\0';
-	lmtp = config_lookup(d, local, NULL) == CONFIG_DEST_MAILBOX &&
-	       config_delivers_lmtp(d, local);
+	lmtp = is_mailbox(d, local) && config_delivers_lmtp(d, local);
 	free(local);
 	return lmtp ? d : NULL;
 }

@@ -5,7 +5,8 @@
  * verdicts to registry replies.
  *
  * Ownership: targets are heap strings owned by the result; free with
- * recipient_result_free().  Thread-safe: reads the immutable config only.
+ * recipient_result_free().  Thread-safe: reads the immutable config and
+ * the lookup tables (src/map/), which lock themselves.
  */
 #ifndef FERRY_POLICY_RECIPIENT_H
 #define FERRY_POLICY_RECIPIENT_H
@@ -16,11 +17,14 @@ struct config;
 struct config_domain;
 
 enum recipient_verdict {
-	RCPT_LOCAL,    /* deliver to targets[] (local mailbox addresses) */
-	RCPT_UNKNOWN,  /* local domain, no such mailbox or alias */
-	RCPT_DISABLED, /* mailbox exists but is disabled */
-	RCPT_FOREIGN,  /* not one of our domains: relaying */
-	RCPT_ROUTING,  /* local part uses %-hack or '!' routing */
+	RCPT_LOCAL,         /* deliver to targets[] (local mailbox addresses) */
+	RCPT_UNKNOWN,       /* local domain, no such mailbox or alias */
+	RCPT_DISABLED,      /* mailbox exists but is disabled */
+	RCPT_FOREIGN,       /* not one of our domains: relaying */
+	RCPT_ROUTING,       /* local part uses %-hack or '!' routing */
+	RCPT_RELAY,         /* a recipient of a [relay_domain]: targets[0] */
+	RCPT_RELAY_UNKNOWN, /* not among the [relay_domain]'s recipients */
+	RCPT_LOOKUP_FAILED, /* a lookup table could not be read: try later */
 };
 
 struct recipient_result {
@@ -36,12 +40,18 @@ struct recipient_result {
  * (config_is_host_name()), is for the origin domain (config_origin()).
  * A local part that is not a mailbox or alias is tried without its
  * extension (recipient_delimiter), and root falls back to postmaster,
- * before a catch_all takes it.  Aliases expand recursively (bounded
- * depth); a target in a foreign domain stays as it is.
+ * before a catch_all takes it; a domain's alias_map is asked after its
+ * own mailboxes and aliases.  Aliases expand recursively (bounded depth);
+ * a target in a foreign domain stays as it is.  A [relay_domain]'s
+ * recipient is checked against its recipients and recipient_map.
  */
 void recipient_resolve(const struct config *cfg, const char *local_part,
                        const char *domain, struct recipient_result *out);
 void recipient_result_free(struct recipient_result *res);
+
+/* Opens the lookup tables cfg names, so that lookups never wait for a
+ * first load; a file that cannot be opened is logged. */
+void recipient_maps_open(const struct config *cfg);
 
 /* Maildir path of a local mailbox address, or NULL when it is not local
  * or is delivered over LMTP. */

@@ -41,12 +41,12 @@ policy_dns_new(struct event_base *base, const struct config *cfg)
 	return r;
 }
 
-/* Strangers only: trusted networks and authenticated clients pass. */
+/* Strangers only: exempt networks and authenticated clients pass. */
 static bool
 skip_client(const struct policy_run *r, enum policy_rule rule)
 {
 	return r->p->dns == NULL || r->f->auth_user != NULL ||
-	       policy_nets_match(&r->p->trusted, r->f->client_ip) ||
+	       policy_nets_match(&r->p->exempt_nets, r->f->client_ip) ||
 	       policy_exempted(r, rule);
 }
 

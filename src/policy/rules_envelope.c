@@ -1,7 +1,7 @@
 /*
  * rules_envelope.c — the rules about addresses: sender ownership after
- * AUTH (MAIL), and at RCPT the recipient count, the access lists and what
- * the recipient address means here (recipient.c).
+ * AUTH (MAIL), and at RCPT the recipient count, the access lists, what
+ * the recipient address means here (recipient.c) and who may relay.
  *
  * Like the provider's Postfix of seed 004, a refused sender is answered
  * at RCPT time: clients report a RCPT refusal per recipient, and the
@@ -87,8 +87,17 @@ rule_access_recipient(struct policy_run *r)
 	policy_pass(r);
 }
 
-/* An authenticated client's recipient elsewhere: deliver to it as is
- * (RFC 6409 s8.1). */
+/* Who may relay: an authenticated client (RFC 6409 s8.1), or one in
+ * [relay] trusted_networks, such as an application on the same host. */
+static bool
+may_relay(const struct policy_run *r)
+{
+	return r->f->auth_user != NULL ||
+	       policy_nets_match(&r->p->relay_nets, r->f->client_ip);
+}
+
+/* A recipient elsewhere, from a client that may relay: deliver to it as
+ * is. */
 static void
 relay_target(struct recipient_result *res, const char *to)
 {
@@ -108,6 +117,10 @@ refusal_of(enum recipient_verdict v)
 	switch (v) {
 	case RCPT_UNKNOWN:
 		return R_RCPT_USER_UNKNOWN;
+	case RCPT_RELAY_UNKNOWN:
+		return R_RCPT_RELAY_USER_UNKNOWN;
+	case RCPT_LOOKUP_FAILED:
+		return R_LOCAL_ERROR;
 	case RCPT_DISABLED:
 		return R_RCPT_DISABLED;
 	case RCPT_ROUTING:
@@ -124,7 +137,10 @@ rule_recipient(struct policy_run *r)
 	struct recipient_result *res = f->rcpt_result;
 
 	recipient_resolve(policy_site(r), f->rcpt_local, f->rcpt_domain, res);
-	if (res->verdict == RCPT_FOREIGN && f->auth_user)
+	/* A [relay_domain]'s recipient is taken from anyone, as for a
+	 * local domain: ferry is its MX. */
+	if (res->verdict == RCPT_RELAY ||
+	    (res->verdict == RCPT_FOREIGN && may_relay(r)))
 		relay_target(res, f->rcpt);
 	if (res->verdict != RCPT_LOCAL) {
 		policy_refuse(r, PR_RECIPIENT, f->rcpt,

@@ -55,7 +55,7 @@ rule_helo(struct policy_run *r)
 	char name[256];
 
 	if (!r->p->cfg->policy.helo_checks || r->f->helo == NULL ||
-	    policy_nets_match(&r->p->trusted, r->f->client_ip) ||
+	    policy_nets_match(&r->p->exempt_nets, r->f->client_ip) ||
 	    policy_exempted(r, PR_HELO)) {
 		policy_pass(r);
 		return;

@@ -1,7 +1,8 @@
 /*
  * route.c — the next hops of a transaction: a transport entry for the
- * domain, else the smarthost, else the domain's MX hosts (RFC 5321 s5.1),
- * tried in order until one takes the transaction.
+ * domain, else its [relay_domain]'s next_hop, else the smarthost, else the
+ * domain's MX hosts (RFC 5321 s5.1), tried in order until one takes the
+ * transaction.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -113,12 +114,33 @@ mx_done(void *arg, const struct dns_mx_result *res)
 	outbound_job_done(job);
 }
 
-/* The smarthost given by name: its own addresses, no MX step. */
+/* The next hop of a [relay_domain], or NULL when it routes as any. */
+static const struct config_listener *
+relay_domain_hop(const struct config *cfg, const char *domain)
+{
+	const struct config_relay_domain *r =
+	        config_find_relay_domain(cfg, domain);
+
+	return r != NULL && r->next_hop.address != NULL ? &r->next_hop : NULL;
+}
+
+/* The host a job's named next hop stands for: its relay domain's next
+ * hop, else the smarthost. */
+static const struct config_listener *
+named_hop(const struct out_job *job)
+{
+	const struct config_listener *h =
+	        relay_domain_hop(job->ob->cfg, job->dest->domain);
+
+	return h ? h : &job->ob->cfg->relay_smarthost;
+}
+
+/* A next hop given by name: its own addresses, no MX step. */
 static void
-smarthost_done(void *arg, const struct dns_mx_result *res)
+named_hop_done(void *arg, const struct dns_mx_result *res)
 {
 	struct out_job *job = arg;
-	const struct config *cfg = job->ob->cfg;
+	const struct config_listener *hop = named_hop(job);
 	size_t j;
 
 	job->query = NULL;
@@ -129,8 +151,7 @@ smarthost_done(void *arg, const struct dns_mx_result *res)
 		return;
 	}
 	for (j = 0; j < res->hosts[0].naddrs; j++)
-		hop_add(job, cfg->relay_smarthost.address,
-		        res->hosts[0].addrs[j], cfg->relay_smarthost.port);
+		hop_add(job, hop->address, res->hosts[0].addrs[j], hop->port);
 	job_connect(job, true);
 }
 
@@ -143,17 +164,18 @@ is_numeric(const char *host)
 	       inet_pton(AF_INET6, host, tmp) == 1;
 }
 
+/* The smarthost, or a relay domain's next hop. */
 static void
-route_smarthost(struct out_job *job)
+route_named(struct out_job *job)
 {
-	const struct config_listener *sh = &job->ob->cfg->relay_smarthost;
+	const struct config_listener *sh = named_hop(job);
 
 	if (is_numeric(sh->address)) {
 		hop_add(job, sh->address, sh->address, sh->port);
 		job_connect(job, true);
 		return;
 	}
-	job->query = dns_resolve_host(job->ob->dns, sh->address, smarthost_done,
+	job->query = dns_resolve_host(job->ob->dns, sh->address, named_hop_done,
 	                              job);
 	if (job->query == NULL) {
 		result_all(job, RCPT_DEFERRED,
@@ -187,8 +209,9 @@ route_job(struct out_job *job)
 	} else if (t) {
 		hop_add(job, t->next_hop.address, t->next_hop.address,
 		        t->next_hop.port);
-	} else if (cfg->relay_smarthost.address) {
-		route_smarthost(job);
+	} else if (relay_domain_hop(cfg, job->dest->domain) ||
+	           cfg->relay_smarthost.address) {
+		route_named(job);
 		return;
 	} else if (job->dest->domain[0] == '[') {
 		result_all(job, RCPT_BOUNCED, status_enh(ST_ROUTE_LITERAL),
@@ -262,7 +285,8 @@ job_connect(struct out_job *job, bool may_reuse)
 	const struct out_hop *h = &job->hops[job->hop];
 	bool lmtp = lmtp_domain(job) != NULL;
 	bool smarthost = cfg->relay_smarthost.address && !lmtp &&
-	                 !transport_for(cfg, job->dest->domain);
+	                 !transport_for(cfg, job->dest->domain) &&
+	                 !relay_domain_hop(cfg, job->dest->domain);
 
 	const char *user = smarthost ? cfg->relay_smarthost_user : NULL;
 
@@ -336,5 +360,6 @@ outbound_via_smarthost(const struct config *cfg, const char *domain)
 	return cfg->relay_smarthost.address != NULL &&
 	       (local == NULL || local->lmtp_addr == NULL) &&
 	       transport_for(cfg, domain) == NULL &&
+	       relay_domain_hop(cfg, domain) == NULL &&
 	       !in_list(cfg->relay_tls_required, domain);
 }

@@ -63,7 +63,8 @@ def test_every_error_is_reported(tmp_path):
         f"{path}:11: max_message_size: 'lots' is not a size "
         "(a number with optional suffix K, M or G)",
         f"{path}:12: unknown section [nowhere] (expected server, tls, "
-        "auth, relay, limits, timeouts, queue, policy, milter, metrics, dkim, mailauth, doctor or domain NAME)",
+        "auth, relay, limits, timeouts, queue, policy, milter, metrics, dkim, "
+        "mailauth, doctor, domain NAME or relay_domain NAME)",
     ]
 
 

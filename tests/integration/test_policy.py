@@ -248,7 +248,7 @@ def test_connection_rate_per_client(ferry_factory):
 
 
 def test_greylisting_delay_pass_and_auto_allow(ferry_factory):
-    f = ferry_factory(extra=policy("greylist = yes", "trusted_networks = none",
+    f = ferry_factory(extra=policy("greylist = yes", "exempt_networks = none",
                                    "greylist_delay = 5m",
                                    "greylist_auto_allow = 1"))
     grey = ("451 4.7.1 <demo@example.test>: Recipient address rejected: "
@@ -270,7 +270,7 @@ def test_greylisting_delay_pass_and_auto_allow(ferry_factory):
 
 
 def test_greylisting_retry_window_and_exemption(ferry_factory):
-    f = ferry_factory(extra=policy("greylist = yes", "trusted_networks = none",
+    f = ferry_factory(extra=policy("greylist = yes", "exempt_networks = none",
                                    "greylist_delay = 1m",
                                    "greylist_retry_window = 1h",
                                    "greylist_auto_allow = 0",
@@ -291,7 +291,7 @@ def test_greylisting_retry_window_and_exemption(ferry_factory):
 
 def test_helo_checks(ferry_factory):
     f = ferry_factory(extra=policy("helo_checks = yes",
-                                   "trusted_networks = none"))
+                                   "exempt_networks = none"))
     c = f.connect()
     assert c.cmd("EHLO localhost") == \
         "550 5.7.1 Helo command rejected: You aren't localhost"
@@ -315,7 +315,7 @@ def test_helo_checks(ferry_factory):
     assert stats(f)["helo"] == "5"
 
 
-def test_helo_checks_spare_trusted_networks(ferry_factory):
+def test_helo_checks_spare_exempt_networks(ferry_factory):
     f = ferry_factory(extra=policy("helo_checks = yes"))
     c = f.connect()
     assert c.cmd("EHLO localhost").startswith("250")
@@ -362,7 +362,7 @@ def ferry_cli(f, *args):
 
 def test_policy_check_and_stats_cli(ferry_factory):
     f = ferry_factory(extra=policy("helo_checks = yes", "greylist = yes",
-                                   "trusted_networks = 10.0.0.0/8, "
+                                   "exempt_networks = 10.0.0.0/8, "
                                    "127.0.0.1",
                                    "rate_sender = 1/1m"))
     r = ferry_cli(f, "policy", "check", "--ip", "192.0.2.7", "--helo",

@@ -52,7 +52,7 @@ def dns_ferry(ferry_factory):
     def make(*policy):
         return ferry_factory(extra=[
             "[relay]", "resolv_conf = none", f"dns_local_data = {zone}",
-            "[policy]", "trusted_networks = none"] + list(policy))
+            "[policy]", "exempt_networks = none"] + list(policy))
     yield make
     shutil.rmtree(d, ignore_errors=True)
 

@@ -120,7 +120,7 @@ def test_sender_limit_holds_across_two_nodes(ferry_factory, redis):
 
 def test_greylisting_passed_on_one_node_passes_on_the_other(ferry_factory,
                                                              redis):
-    lines = ("greylist = yes", "trusted_networks = none",
+    lines = ("greylist = yes", "exempt_networks = none",
              "greylist_delay = 5m", "greylist_auto_allow = 0")
     a = node(ferry_factory, redis, *lines)
     b = node(ferry_factory, redis, *lines)

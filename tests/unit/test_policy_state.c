@@ -280,7 +280,7 @@ test_policy_values(void **state)
 	(void)state;
 	cfg = load("[policy]\n"
 	           "rate_sender = 60/1m, 500/1h\n"
-	           "trusted_networks = 192.0.2.9/24, ::1\n"
+	           "exempt_networks = 192.0.2.9/24, ::1\n"
 	           "access_sender = Spam@Bad.example, @junk.example\n"
 	           "user_max_recipients = alice: 35\n"
 	           "exempt = greylist: 10.0.0.0/8, user:bob, @ok.example\n"
@@ -291,9 +291,9 @@ test_policy_values(void **state)
 	assert_int_equal(cfg->policy.rate_sender.n, 2);
 	assert_int_equal(cfg->policy.rate_sender.r[1].limit, 500);
 	assert_int_equal(cfg->policy.rate_sender.r[1].window, 3600);
-	assert_string_equal(cfg->policy.trusted_networks.items[0],
+	assert_string_equal(cfg->policy.exempt_networks.items[0],
 	                    "192.0.2.0/24");
-	assert_string_equal(cfg->policy.trusted_networks.items[1], "::1/128");
+	assert_string_equal(cfg->policy.exempt_networks.items[1], "::1/128");
 	assert_string_equal(cfg->policy.access_sender.items[0],
 	                    "spam@bad.example");
 	assert_int_equal(cfg->policy.user_max_rcpt[0].limit, 35);
