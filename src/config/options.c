@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "config/config_int.h"
+#include "map/map.h"
 
 #define CFG(field) offsetof(struct config, field)
 #define DOM(field) offsetof(struct config_domain, field)
@@ -1105,23 +1106,46 @@ config_type_name(const struct config_option *opt)
 	return names[opt->type];
 }
 
+/* The records a row's section has: 1 for a plain section. */
+static size_t
+section_records(const struct config *cfg, const char *section,
+                const char **base, size_t *stride)
+{
+	if (strcmp(section, "domain") == 0) {
+		*base = (const char *)cfg->domains;
+		*stride = sizeof(*cfg->domains);
+		return cfg->ndomains;
+	}
+	if (strcmp(section, "relay_domain") == 0) {
+		*base = (const char *)cfg->relay_domains;
+		*stride = sizeof(*cfg->relay_domains);
+		return cfg->nrelay_domains;
+	}
+	*base = (const char *)cfg;
+	*stride = 0;
+	return 1;
+}
+
 void
 config_for_each_path(const struct config *cfg,
                      void (*fn)(void *arg, const char *path), void *arg)
 {
 	for (size_t i = 0; i < config_noptions; i++) {
 		const struct config_option *o = &config_options[i];
-		bool per_domain = strcmp(o->section, "domain") == 0;
-		size_t n = per_domain ? cfg->ndomains : 1;
+		const char *base;
+		size_t stride, n;
 
-		if (o->type != OPT_PATH)
+		if (o->type != OPT_PATH && o->type != OPT_MAP)
 			continue;
-		for (size_t d = 0; d < n; d++) {
-			const char *base =
-			        per_domain ? (const char *)&cfg->domains[d]
-			                   : (const char *)cfg;
-			const char *path = *(char *const *)(base + o->offset);
+		n = section_records(cfg, o->section, &base, &stride);
+		for (size_t r = 0; r < n; r++) {
+			const char *path =
+			        *(char *const *)(base + r * stride + o->offset);
+			enum map_kind kind;
 
+			if (path != NULL && o->type == OPT_MAP &&
+			    map_spec_parse(path, &kind, &path) < 0)
+				continue;
 			if (path != NULL && path[0] != '\0')
 				fn(arg, path);
 		}
