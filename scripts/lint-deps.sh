@@ -28,9 +28,10 @@ deliver: base config queue
 explain:
 auth:    base config
 tls:     base config
-sched:   base reply policy config queue explain relay dns dkim dsn metrics
-relay:   base reply queue tls
+sched:   base reply policy config queue explain relay dns dane dkim dsn metrics
+relay:   base reply queue tls dane
 dns:     base
+dane:    base dns
 dkim:    base config queue
 dsn:     base reply queue explain
 control: base cli policy config queue smtp

@@ -91,7 +91,13 @@ enum listener_role {
 	LISTENER_SUBMISSIONS, /* port 465: implicit TLS, AUTH required */
 };
 
-enum tls_policy { TLS_POLICY_NONE, TLS_POLICY_OPTIONAL, TLS_POLICY_REQUIRED };
+/* TLS_POLICY_DANE: outbound only ([relay] tls = dane). */
+enum tls_policy {
+	TLS_POLICY_NONE,
+	TLS_POLICY_OPTIONAL,
+	TLS_POLICY_REQUIRED,
+	TLS_POLICY_DANE,
+};
 enum auth_backend_kind {
 	AUTH_BACKEND_NONE,
 	AUTH_BACKEND_PASSWD_FILE,
@@ -240,6 +246,8 @@ struct config {
 	size_t ntransports;
 	char *relay_dns_local_data; /* zone-file records for the resolver */
 	char *relay_resolv_conf;    /* NULL: /etc/resolv.conf; "none" */
+	char *relay_dns_forwarder;  /* "IP" or "IP@port", or NULL */
+	char *relay_trust_anchor;   /* DNSSEC trust anchor file (tls=dane) */
 	int relay_tls;              /* enum tls_policy for outbound */
 	char *relay_tls_required;   /* "a.example,b.example": TLS or defer */
 	int relay_max_rcpt;         /* recipients per transaction */

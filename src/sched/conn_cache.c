@@ -29,6 +29,16 @@ same_str(const char *a, const char *b)
 	return strcmp(a, b) == 0;
 }
 
+/* A connection authenticated by DANE serves only jobs that ask for the
+ * same records, and one without DANE no job that asks for it. */
+static bool
+same_dane(const struct dane_policy *a, const struct dane_policy *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return dane_policy_same(a, b);
+}
+
 static bool
 same_target(const struct relay_target *a, const struct relay_target *b)
 {
@@ -36,7 +46,8 @@ same_target(const struct relay_target *a, const struct relay_target *b)
 	       a->implicit_tls == b->implicit_tls && a->lmtp == b->lmtp &&
 	       same_str(a->addr, b->addr) && same_str(a->host, b->host) &&
 	       same_str(a->auth_user, b->auth_user) &&
-	       same_str(a->auth_pass, b->auth_pass);
+	       same_str(a->auth_pass, b->auth_pass) &&
+	       same_dane(a->dane, b->dane);
 }
 
 static bool

@@ -453,6 +453,8 @@ outbound_abort_jobs(struct outbound *ob)
 	while ((job = TAILQ_FIRST(&ob->jobs)) != NULL) {
 		if (job->query)
 			dns_query_cancel(job->query);
+		dns_tlsa_cancel(job->tlsa);
+		job->tlsa = NULL;
 		if (job->client)
 			relay_client_abort(job->client);
 		job->query = NULL;

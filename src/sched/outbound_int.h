@@ -31,10 +31,13 @@
 #include <sys/queue.h>
 #include <time.h>
 
+#include "dane/dane.h"
 #include "dns/resolver.h"
+#include "dns/tlsa.h"
 #include "dsn/dsn.h"
 #include "queue/envelope.h"
 #include "relay/client.h"
+#include "reply/status.h"
 
 struct event;
 struct event_base;
@@ -94,6 +97,9 @@ struct out_hop {
 	char *host;
 	char *addr;
 	int port;
+	bool dnssec;     /* MX and address records validated: DANE applies */
+	bool dane_known; /* its TLSA records were looked up */
+	struct dane_policy dane;
 };
 
 struct out_job {
@@ -106,12 +112,15 @@ struct out_job {
 	struct out_hop *hops;
 	size_t nhops, hop; /* the one being tried */
 	struct dns_query *query;
+	struct dns_tlsa_query *tlsa; /* the current hop's TLSA lookup */
 	struct relay_client *client;
 	bool reused; /* client came from the connection cache */
 	struct relay_target target;
 	struct relay_job rjob; /* the client reads it until its callback */
 	struct relay_reply last_failure; /* last session-level failure */
 	char last_error[256];
+	const char *tls_seen; /* relay_tls_auth_name() of the last session */
+	char cipher[128];     /* its TLS version and cipher, or "" */
 };
 
 TAILQ_HEAD(out_job_list, out_job);
@@ -170,6 +179,9 @@ void route_job(struct out_job *job);
  * keep transactions of their own, with TLS required)? */
 bool outbound_via_smarthost(const struct config *cfg, const char *domain);
 void route_try_next_hop(struct out_job *job);
+/* Remember why the current hop failed (a status made up here, with its
+ * text), for the deferral when no hop is left. */
+void route_hop_failed(struct out_job *job, enum status_id st, const char *text);
 void hops_free(struct out_hop *hops, size_t n);
 
 /* conn_cache.c: connections kept open between transactions.  put is

@@ -11,6 +11,7 @@
 #include "base/msgid.h"
 #include "base/str.h"
 #include "config/config.h"
+#include "dane/dane.h"
 #include "explain/explain.h"
 #include "metrics/metrics.h"
 #include "reply/status.h"
@@ -72,35 +73,28 @@ msg_clear_reports(struct out_msg *m)
 	m->nreports = 0;
 }
 
-/* tls: the session's TLS version and cipher, when it used TLS. */
-static void
-log_outcome_tls(const struct out_job *job, size_t idx, const char *event,
-                const char *remote, const char *reply, const char *reason,
-                const char *tls)
-{
-	const struct out_msg *m = job->msg;
-	char delay[24], msgid[256];
-
-	log_fmt_delay(m->env.arrival, delay, sizeof(delay));
-	log_event(LOG_LVL_INFO, event, "id", m->id, "to",
-	          m->env.rcpts[idx].address, "relay", remote, "delay", delay,
-	          "tls", tls, "message-id",
-	          m->data ? msgid_find(m->data, m->len, msgid, sizeof(msgid))
-	                  : NULL,
-	          "reply", reply, "reason", reason, NULL);
-}
-
+/* tls: how far the last session's TLS was authenticated, and its version
+ * and cipher (absent when no session was tried). */
 static void
 log_outcome(const struct out_job *job, size_t idx, const char *event,
             const char *remote, const char *reply, const char *reason)
 {
+	const struct out_msg *m = job->msg;
 	enum metric_delivery r =
 	        strcmp(event, "relay-delivered") == 0  ? MD_DELIVERED
 	        : strcmp(event, "relay-deferred") == 0 ? MD_DEFERRED
 	                                               : MD_BOUNCED;
+	char delay[24], msgid[256];
 
 	metrics_delivery(job->target.lmtp ? MT_LMTP : MT_RELAY, r);
-	log_outcome_tls(job, idx, event, remote, reply, reason, NULL);
+	log_fmt_delay(m->env.arrival, delay, sizeof(delay));
+	log_event(LOG_LVL_INFO, event, "id", m->id, "to",
+	          m->env.rcpts[idx].address, "relay", remote, "delay", delay,
+	          "tls", job->tls_seen, "cipher",
+	          job->cipher[0] ? job->cipher : NULL, "message-id",
+	          m->data ? msgid_find(m->data, m->len, msgid, sizeof(msgid))
+	                  : NULL,
+	          "reply", reply, "reason", reason, NULL);
 }
 
 static void
@@ -166,9 +160,8 @@ delivered(struct out_job *job, size_t idx, const struct relay_result *res,
 
 	msg_set_state(m, idx, RCPT_DELIVERED, rep->text);
 	job->dest->backoffs = 0;
-	metrics_delivery(job->target.lmtp ? MT_LMTP : MT_RELAY, MD_DELIVERED);
-	log_outcome_tls(job, idx, "relay-delivered", res->remote_mta, rep->text,
-	                NULL, res->tls_info[0] ? res->tls_info : NULL);
+	log_outcome(job, idx, "relay-delivered", res->remote_mta, rep->text,
+	            NULL);
 	/* LMTP stores the message: that is final delivery (RFC 3464
 	 * s2.3.3), reported here.  Otherwise RFC 3461 s4.1: the remote
 	 * cannot pass the request on. */
@@ -221,12 +214,38 @@ any_accepted(const struct relay_result *res, size_t n)
 	return false;
 }
 
+/* DANE demanded TLS (RFC 7672 s2.2) and the session did not get there:
+ * whatever the remote said, 4.7.5, and why. */
+static bool
+dane_failure(struct out_job *job, const struct relay_result *res)
+{
+	const struct dane_policy *p = job->target.dane;
+	const char *why = res->error ? res->error : res->session_reply.text;
+	char text[512];
+
+	if (p == NULL || p->mode == DANE_OFF ||
+	    res->failed_stage != RELAY_STAGE_STARTTLS)
+		return false;
+	if (why == NULL)
+		why = status_def(ST_DANE_FAILED)->text;
+	if (strstr(why, "DANE") != NULL)
+		snprintf(text, sizeof(text), "%s", why);
+	else
+		snprintf(text, sizeof(text),
+		         "%s (TLS required by the DANE TLSA records of %s)",
+		         why, job->target.host);
+	route_hop_failed(job, ST_DANE_FAILED, text);
+	return true;
+}
+
 /* The session failed before finishing: remember why, for the next hop. */
 static void
 note_failure(struct out_job *job, const struct relay_result *res)
 {
 	enum explain_reason reason;
 
+	if (dane_failure(job, res))
+		return;
 	free(job->last_failure.text);
 	job->last_failure = res->session_reply;
 	job->last_failure.text = str_dup(res->session_reply.text);
@@ -246,6 +265,8 @@ result_apply(struct out_job *job, const struct relay_result *res)
 	bool some = any_accepted(res, job->n);
 	size_t i, left = 0;
 
+	job->tls_seen = relay_tls_auth_name(res->tls_auth);
+	snprintf(job->cipher, sizeof(job->cipher), "%s", res->tls_info);
 	for (i = 0; i < job->n; i++) {
 		size_t idx = job->idx[i];
 		bool again = false;

@@ -2,6 +2,13 @@
  * route.c — the next hops of a transaction: a transport entry for the
  * domain, else the smarthost, else the domain's MX hosts (RFC 5321 s5.1),
  * tried in order until one takes the transaction.
+ *
+ * With [relay] tls = dane, an MX host whose MX and address records
+ * validated gets its TLSA records looked up before the first connection
+ * to it (RFC 7672 s2.2); what they demand (dane/dane.h) goes with the
+ * target to the client.  A host whose TLSA lookup is bogus or fails is
+ * skipped with 4.7.5, as is one that then cannot give the TLS asked for
+ * (result.c).
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -10,6 +17,7 @@
 #include <strings.h>
 
 #include "base/log.h"
+#include "base/str.h"
 #include "config/config.h"
 #include "dns/resolver.h"
 #include "metrics/metrics.h"
@@ -26,12 +34,14 @@ hops_free(struct out_hop *hops, size_t n)
 	for (i = 0; i < n; i++) {
 		free(hops[i].host);
 		free(hops[i].addr);
+		dane_policy_clear(&hops[i].dane);
 	}
 	free(hops);
 }
 
 static void
-hop_add(struct out_job *job, const char *host, const char *addr, int port)
+hop_add(struct out_job *job, const char *host, const char *addr, int port,
+        bool dnssec)
 {
 	struct out_hop *h;
 
@@ -40,9 +50,11 @@ hop_add(struct out_job *job, const char *host, const char *addr, int port)
 		abort();
 	job->hops = h;
 	h += job->nhops++;
+	memset(h, 0, sizeof(*h));
 	h->host = strdup(host);
 	h->addr = strdup(addr);
 	h->port = port;
+	h->dnssec = dnssec;
 	if (h->host == NULL || h->addr == NULL)
 		abort();
 }
@@ -61,11 +73,23 @@ outbound_resolver_new(struct event_base *base, const struct config *cfg)
 	const char *rc = cfg->relay_resolv_conf;
 	struct dns_resolver *r;
 
-	if (rc && strcmp(rc, "none") == 0)
+	if ((rc && strcmp(rc, "none") == 0) || cfg->relay_dns_forwarder)
 		rc = "";
 	r = dns_resolver_new(base, rc);
-	if (r && cfg->relay_dns_local_data)
+	if (r == NULL)
+		return NULL;
+	if (cfg->relay_dns_local_data)
 		load_local_data(r, cfg->relay_dns_local_data);
+	if (cfg->relay_dns_forwarder &&
+	    dns_resolver_set_forwarder(r, cfg->relay_dns_forwarder) < 0)
+		log_event(LOG_LVL_WARN, "dns", "forwarder",
+		          cfg->relay_dns_forwarder, "error",
+		          "cannot use dns_forwarder", NULL);
+	if (cfg->relay_tls == TLS_POLICY_DANE &&
+	    dns_resolver_set_trust_anchor(r, cfg->relay_trust_anchor) < 0)
+		log_event(LOG_LVL_WARN, "dns", "trust_anchor",
+		          cfg->relay_trust_anchor, "error",
+		          "cannot use dnssec_trust_anchor", NULL);
 	return r;
 }
 
@@ -93,8 +117,8 @@ mx_done(void *arg, const struct dns_mx_result *res)
 		for (i = 0; i < res->nhosts; i++)
 			for (j = 0; j < res->hosts[i].naddrs; j++)
 				hop_add(job, res->hosts[i].name,
-				        res->hosts[i].addrs[j],
-				        cfg->relay_port);
+				        res->hosts[i].addrs[j], cfg->relay_port,
+				        res->secure && res->hosts[i].secure);
 		job_connect(job, true);
 		return;
 	case DNS_NXDOMAIN:
@@ -130,7 +154,8 @@ smarthost_done(void *arg, const struct dns_mx_result *res)
 	}
 	for (j = 0; j < res->hosts[0].naddrs; j++)
 		hop_add(job, cfg->relay_smarthost.address,
-		        res->hosts[0].addrs[j], cfg->relay_smarthost.port);
+		        res->hosts[0].addrs[j], cfg->relay_smarthost.port,
+		        false);
 	job_connect(job, true);
 }
 
@@ -149,7 +174,7 @@ route_smarthost(struct out_job *job)
 	const struct config_listener *sh = &job->ob->cfg->relay_smarthost;
 
 	if (is_numeric(sh->address)) {
-		hop_add(job, sh->address, sh->address, sh->port);
+		hop_add(job, sh->address, sh->address, sh->port, false);
 		job_connect(job, true);
 		return;
 	}
@@ -183,10 +208,11 @@ route_job(struct out_job *job)
 	const struct config_domain *lmtp = lmtp_domain(job);
 
 	if (lmtp) {
-		hop_add(job, lmtp->lmtp, lmtp->lmtp_addr, lmtp->lmtp_port);
+		hop_add(job, lmtp->lmtp, lmtp->lmtp_addr, lmtp->lmtp_port,
+		        false);
 	} else if (t) {
 		hop_add(job, t->next_hop.address, t->next_hop.address,
-		        t->next_hop.port);
+		        t->next_hop.port, false);
 	} else if (cfg->relay_smarthost.address) {
 		route_smarthost(job);
 		return;
@@ -254,18 +280,82 @@ in_list(const char *list, const char *domain)
 	return false;
 }
 
+void
+route_hop_failed(struct out_job *job, enum status_id st, const char *text)
+{
+	free(job->last_failure.text);
+	memset(&job->last_failure, 0, sizeof(job->last_failure));
+	snprintf(job->last_failure.enhanced, sizeof(job->last_failure.enhanced),
+	         "%s", status_enh(st));
+	/* A deferral keeps only the text: it carries the status too. */
+	snprintf(job->last_error, sizeof(job->last_error), "%s %s",
+	         status_enh(st), text);
+	job->last_failure.text = str_dup(job->last_error);
+}
+
+static void
+tlsa_done(void *arg, const struct dns_tlsa_result *res)
+{
+	struct out_job *job = arg;
+	struct out_hop *h = &job->hops[job->hop];
+	size_t i;
+
+	job->tlsa = NULL;
+	dane_policy_set(&h->dane, res);
+	/* The other addresses of the host share its records. */
+	for (i = job->hop + 1; i < job->nhops; i++)
+		if (strcasecmp(job->hops[i].host, h->host) == 0 &&
+		    job->hops[i].dnssec && !job->hops[i].dane_known) {
+			dane_policy_copy(&job->hops[i].dane, &h->dane);
+			job->hops[i].dane_known = true;
+		}
+	h->dane_known = true;
+	log_event(h->dane.mode == DANE_DEFER ? LOG_LVL_WARN : LOG_LVL_INFO,
+	          "dane", "id", job->msg->id, "host", h->host, "policy",
+	          dane_mode_name(h->dane.mode), "error", h->dane.reason, NULL);
+	job_connect(job, true);
+}
+
+/* DANE (RFC 7672 s2.2): a host whose MX and address records validated
+ * needs its TLSA records before the first connection.  Returns true when
+ * the job goes on later (lookup started, or the hop given up). */
+static bool
+dane_pending(struct out_job *job, struct out_hop *h)
+{
+	if (job->ob->cfg->relay_tls != TLS_POLICY_DANE || !h->dnssec)
+		return false;
+	if (!h->dane_known) {
+		job->tlsa = dns_resolve_tlsa(job->ob->dns, h->host, h->port,
+		                             tlsa_done, job);
+		if (job->tlsa != NULL)
+			return true;
+		h->dane_known = true;
+		h->dane.mode = DANE_DEFER;
+		h->dane.reason = str_dup("cannot look up TLSA records");
+	}
+	if (h->dane.mode != DANE_DEFER)
+		return false;
+	route_hop_failed(job, ST_DANE_FAILED, h->dane.reason);
+	route_try_next_hop(job);
+	return true;
+}
+
 /* Connect to the current hop, or take a connection kept open to it. */
 static void
 job_connect(struct out_job *job, bool may_reuse)
 {
 	const struct config *cfg = job->ob->cfg;
-	const struct out_hop *h = &job->hops[job->hop];
+	struct out_hop *h = &job->hops[job->hop];
 	bool lmtp = lmtp_domain(job) != NULL;
+	bool dane;
 	bool smarthost = cfg->relay_smarthost.address && !lmtp &&
 	                 !transport_for(cfg, job->dest->domain);
 
 	const char *user = smarthost ? cfg->relay_smarthost_user : NULL;
 
+	if (dane_pending(job, h))
+		return;
+	dane = h->dane.mode == DANE_VERIFY || h->dane.mode == DANE_ENCRYPT;
 	job->target = (struct relay_target){
 	        .host = h->host,
 	        .addr = h->addr,
@@ -273,7 +363,7 @@ job_connect(struct out_job *job, bool may_reuse)
 	        /* credentials travel only inside (verified) TLS */
 	        .tls_required =
 	                !lmtp &&
-	                (cfg->relay_tls == TLS_POLICY_REQUIRED ||
+	                (cfg->relay_tls == TLS_POLICY_REQUIRED || dane ||
 	                 user != NULL ||
 	                 in_list(cfg->relay_tls_required, job->dest->domain)),
 	        .auth_user = user,
@@ -281,6 +371,7 @@ job_connect(struct out_job *job, bool may_reuse)
 	        .tls_ca_file = cfg->relay_smarthost_ca_file,
 	        .tls_fingerprint = cfg->relay_smarthost_fingerprint,
 	        .lmtp = lmtp,
+	        .dane = dane ? &h->dane : NULL,
 	};
 	job->rjob = (struct relay_job){
 	        .helo_name = cfg->hostname,
