@@ -28,10 +28,11 @@ deliver: base config queue
 explain:
 auth:    base config
 tls:     base config
-sched:   base reply policy config queue explain relay dns dane dkim dsn metrics
+sched:   base reply policy config queue explain relay dns dane sts dkim dsn metrics
 relay:   base reply queue tls dane
 dns:     base
 dane:    base dns
+sts:     base dns
 dkim:    base config queue
 dsn:     base reply queue explain
 control: base cli policy config queue smtp

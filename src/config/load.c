@@ -481,6 +481,7 @@ config_free(struct config *cfg)
 	free(cfg->relay_resolv_conf);
 	free(cfg->relay_dns_forwarder);
 	free(cfg->relay_trust_anchor);
+	free(cfg->relay_mta_sts_ca_file);
 	free(cfg->relay_tls_required);
 	for (i = 0; i < cfg->nsettings; i++) {
 		free(cfg->settings[i].section);

@@ -323,6 +323,22 @@ const struct config_option config_options[] = {
          "dns-root-data package installs the root's).  Read only with "
          "tls = dane, which validates every MX lookup with it.",
          "/var/lib/unbound/root.key"},
+        {"relay", "mta_sts", OPT_BOOL, CFG(relay_mta_sts), "no", NULL, NULL, 0,
+         0, false, false, "Honour the MTA-STS policies of destinations.",
+         "RFC 8461: a domain with a _mta-sts TXT record and a policy at "
+         "https://mta-sts.DOMAIN/.well-known/mta-sts.txt in mode enforce "
+         "gets mail only on its listed MX hosts, over TLS whose "
+         "certificate verifies (mta_sts_ca_file) and names the MX host; "
+         "otherwise the mail is deferred (4.7.5).  Policies are kept "
+         "for their max_age under spool_dir/mta-sts, across restarts.  "
+         "Where DANE applies (tls = dane) it wins.",
+         "yes"},
+        {"relay", "mta_sts_ca_file", OPT_PATH, CFG(relay_mta_sts_ca_file), NULL,
+         "the system's CA certificates", NULL, 0, 0, false, false,
+         "CA certificates for MTA-STS.",
+         "PEM file the certificates of the policy hosts (mta-sts.DOMAIN) "
+         "and, under enforce, of the MX hosts are verified with.",
+         "/etc/ssl/certs/ca-certificates.crt"},
         {"relay", "dns_forwarder", OPT_STRING, CFG(relay_dns_forwarder), NULL,
          "none", NULL, 0, 0, false, false,
          "Name server to send every MX and TLSA query to.",

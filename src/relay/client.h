@@ -112,6 +112,9 @@ struct relay_target {
 	 * auth_user is set (see relay/tls_client.h). */
 	const char *tls_ca_file;     /* NULL: the system's CA store */
 	const char *tls_fingerprint; /* pinned SHA-256, 64 hex digits */
+	/* Verify the certificate (CA and host name) without AUTH: an MX
+	 * host under an MTA-STS policy in enforce mode. */
+	bool tls_verify;
 	bool lmtp; /* LMTP (RFC 2033); addr is a socket path when port is 0 */
 	/* DANE (dane/dane.h): with DANE_VERIFY the peer must match these
 	 * TLSA records; NULL or DANE_OFF: no DANE.  Set tls_required too. */

@@ -47,7 +47,8 @@ same_target(const struct relay_target *a, const struct relay_target *b)
 	       same_str(a->addr, b->addr) && same_str(a->host, b->host) &&
 	       same_str(a->auth_user, b->auth_user) &&
 	       same_str(a->auth_pass, b->auth_pass) &&
-	       same_dane(a->dane, b->dane);
+	       same_dane(a->dane, b->dane) && a->tls_verify == b->tls_verify &&
+	       same_str(a->tls_ca_file, b->tls_ca_file);
 }
 
 static bool

@@ -37,6 +37,7 @@
 #include "dsn/dsn.h"
 #include "queue/envelope.h"
 #include "relay/client.h"
+#include "sts/sts.h"
 #include "reply/status.h"
 
 struct event;
@@ -112,7 +113,9 @@ struct out_job {
 	struct out_hop *hops;
 	size_t nhops, hop; /* the one being tried */
 	struct dns_query *query;
-	struct dns_tlsa_query *tlsa; /* the current hop's TLSA lookup */
+	struct dns_tlsa_query *tlsa;  /* the current hop's TLSA lookup */
+	struct sts_lookup *sts_query; /* the domain's MTA-STS policy */
+	struct sts_policy sts;        /* mode NONE without a policy */
 	struct relay_client *client;
 	bool reused; /* client came from the connection cache */
 	struct relay_target target;
@@ -134,6 +137,7 @@ struct outbound {
 	const struct config *cfg;
 	struct spool *spool;
 	struct dns_resolver *dns;
+	struct sts_store *sts; /* MTA-STS policies, or NULL */
 	struct out_msg_list msgs;
 	struct out_dest_list dests;
 	struct out_conn_list conns; /* idle connections (conn_cache.c) */
@@ -172,6 +176,8 @@ bool outbound_rcpt_is_outbound(const struct outbound *ob,
 struct dns_resolver *outbound_resolver_new(struct event_base *base,
                                            const struct config *cfg);
 void route_job(struct out_job *job);
+/* The MTA-STS store under the spool ([relay] mta_sts), or NULL. */
+struct sts_store *outbound_sts_new(struct outbound *ob);
 /* The destination name of everything the smarthost takes. */
 #define OUTBOUND_SMARTHOST "[smarthost]"
 /* Does mail for domain go through the smarthost in shared transactions:

@@ -221,20 +221,26 @@ dane_failure(struct out_job *job, const struct relay_result *res)
 {
 	const struct dane_policy *p = job->target.dane;
 	const char *why = res->error ? res->error : res->session_reply.text;
+	bool dane = p != NULL && p->mode != DANE_OFF;
+	enum status_id st = dane ? ST_DANE_FAILED : ST_STS_FAILED;
 	char text[512];
 
-	if (p == NULL || p->mode == DANE_OFF ||
+	if ((!dane && !job->target.tls_verify) ||
 	    res->failed_stage != RELAY_STAGE_STARTTLS)
 		return false;
 	if (why == NULL)
-		why = status_def(ST_DANE_FAILED)->text;
+		why = status_def(st)->text;
 	if (strstr(why, "DANE") != NULL)
 		snprintf(text, sizeof(text), "%s", why);
-	else
+	else if (dane)
 		snprintf(text, sizeof(text),
 		         "%s (TLS required by the DANE TLSA records of %s)",
 		         why, job->target.host);
-	route_hop_failed(job, ST_DANE_FAILED, text);
+	else
+		snprintf(text, sizeof(text),
+		         "%s (TLS required by the MTA-STS policy of %s)", why,
+		         job->dest->domain);
+	route_hop_failed(job, st, text);
 	return true;
 }
 

@@ -25,6 +25,7 @@
 #include "sched/outbound_int.h"
 
 static void job_connect(struct out_job *job, bool may_reuse);
+static void mx_done(void *arg, const struct dns_mx_result *res);
 
 void
 hops_free(struct out_hop *hops, size_t n)
@@ -104,23 +105,48 @@ transport_for(const struct config *cfg, const char *domain)
 	return NULL;
 }
 
+/* RFC 8461 s4.1: under enforce, only the MX hosts the policy lists are
+ * tried; under testing the others are reported and tried all the same. */
+static bool
+sts_allows(struct out_job *job, const char *host)
+{
+	if (job->sts.mode == STS_MODE_NONE || sts_mx_matches(&job->sts, host))
+		return true;
+	log_event(LOG_LVL_WARN, "mta-sts", "id", job->msg->id, "domain",
+	          job->dest->domain, "mode", sts_mode_name(job->sts.mode),
+	          "host", host, "error",
+	          "MX host not listed in the MTA-STS policy", NULL);
+	return job->sts.mode != STS_MODE_ENFORCE;
+}
+
 static void
 mx_done(void *arg, const struct dns_mx_result *res)
 {
 	struct out_job *job = arg;
 	const struct config *cfg = job->ob->cfg;
+	char text[512];
 	size_t i, j;
 
 	job->query = NULL;
 	switch (res->status) {
 	case DNS_OK:
 		for (i = 0; i < res->nhosts; i++)
-			for (j = 0; j < res->hosts[i].naddrs; j++)
+			for (j = 0; sts_allows(job, res->hosts[i].name) &&
+			            j < res->hosts[i].naddrs;
+			     j++)
 				hop_add(job, res->hosts[i].name,
 				        res->hosts[i].addrs[j], cfg->relay_port,
 				        res->secure && res->hosts[i].secure);
-		job_connect(job, true);
-		return;
+		if (job->nhops > 0) {
+			job_connect(job, true);
+			return;
+		}
+		snprintf(text, sizeof(text),
+		         "%s no MX host of %s matches its MTA-STS policy",
+		         status_enh(ST_STS_FAILED), job->dest->domain);
+		result_all(job, RCPT_DEFERRED, status_enh(ST_STS_FAILED), text,
+		           NULL);
+		break;
 	case DNS_NXDOMAIN:
 		result_all(job, RCPT_BOUNCED, status_enh(ST_ROUTE_NO_DOMAIN),
 		           res->error, NULL);
@@ -199,6 +225,34 @@ lmtp_domain(const struct out_job *job)
 	return d != NULL && d->lmtp_addr != NULL ? d : NULL;
 }
 
+static void
+route_mx(struct out_job *job)
+{
+	job->query =
+	        dns_resolve_mx(job->ob->dns, job->dest->domain, mx_done, job);
+	if (job->query == NULL) {
+		result_all(job, RCPT_DEFERRED,
+		           status_enh(ST_ROUTE_RESOLVER_OOM),
+		           status_def(ST_ROUTE_RESOLVER_OOM)->text, NULL);
+		outbound_job_done(job);
+	}
+}
+
+static void
+sts_done(void *arg, const struct sts_policy *p)
+{
+	struct out_job *job = arg;
+
+	job->sts_query = NULL;
+	if (p != NULL && p->mode != STS_MODE_NONE) {
+		sts_policy_copy(&job->sts, p);
+		log_event(LOG_LVL_INFO, "mta-sts", "id", job->msg->id, "domain",
+		          job->dest->domain, "mode", sts_mode_name(p->mode),
+		          NULL);
+	}
+	route_mx(job);
+}
+
 void
 route_job(struct out_job *job)
 {
@@ -222,18 +276,24 @@ route_job(struct out_job *job)
 		outbound_job_done(job);
 		return;
 	} else {
-		job->query = dns_resolve_mx(job->ob->dns, job->dest->domain,
-		                            mx_done, job);
-		if (job->query == NULL) {
-			result_all(job, RCPT_DEFERRED,
-			           status_enh(ST_ROUTE_RESOLVER_OOM),
-			           status_def(ST_ROUTE_RESOLVER_OOM)->text,
-			           NULL);
-			outbound_job_done(job);
-		}
+		if (job->ob->sts != NULL)
+			job->sts_query = sts_lookup(
+			        job->ob->sts, job->dest->domain, sts_done, job);
+		if (job->sts_query == NULL)
+			route_mx(job);
 		return;
 	}
 	job_connect(job, true);
+}
+
+struct sts_store *
+outbound_sts_new(struct outbound *ob)
+{
+	char dir[4096];
+
+	snprintf(dir, sizeof(dir), "%s/mta-sts", ob->cfg->spool_dir);
+	return sts_store_new(ob->base, ob->dns, dir,
+	                     ob->cfg->relay_mta_sts_ca_file);
 }
 
 /* A kept connection the remote had given up on: it closed (or said 421)
@@ -347,7 +407,7 @@ job_connect(struct out_job *job, bool may_reuse)
 	const struct config *cfg = job->ob->cfg;
 	struct out_hop *h = &job->hops[job->hop];
 	bool lmtp = lmtp_domain(job) != NULL;
-	bool dane;
+	bool dane, sts;
 	bool smarthost = cfg->relay_smarthost.address && !lmtp &&
 	                 !transport_for(cfg, job->dest->domain);
 
@@ -356,6 +416,8 @@ job_connect(struct out_job *job, bool may_reuse)
 	if (dane_pending(job, h))
 		return;
 	dane = h->dane.mode == DANE_VERIFY || h->dane.mode == DANE_ENCRYPT;
+	/* RFC 8461 s2: where DANE applies, it wins over MTA-STS. */
+	sts = !dane && job->sts.mode == STS_MODE_ENFORCE;
 	job->target = (struct relay_target){
 	        .host = h->host,
 	        .addr = h->addr,
@@ -363,12 +425,14 @@ job_connect(struct out_job *job, bool may_reuse)
 	        /* credentials travel only inside (verified) TLS */
 	        .tls_required =
 	                !lmtp &&
-	                (cfg->relay_tls == TLS_POLICY_REQUIRED || dane ||
+	                (cfg->relay_tls == TLS_POLICY_REQUIRED || dane || sts ||
 	                 user != NULL ||
 	                 in_list(cfg->relay_tls_required, job->dest->domain)),
 	        .auth_user = user,
 	        .auth_pass = smarthost ? cfg->relay_smarthost_password : NULL,
-	        .tls_ca_file = cfg->relay_smarthost_ca_file,
+	        .tls_ca_file = sts ? cfg->relay_mta_sts_ca_file
+	                           : cfg->relay_smarthost_ca_file,
+	        .tls_verify = sts,
 	        .tls_fingerprint = cfg->relay_smarthost_fingerprint,
 	        .lmtp = lmtp,
 	        .dane = dane ? &h->dane : NULL,
