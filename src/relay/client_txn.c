@@ -60,6 +60,17 @@ fits_remote(struct relay_client *c)
 		refuse_all(c, ST_RELAY_NEED_SMTPUTF8, NULL);
 		return false;
 	}
+	/* RFC 8689 s5: verified TLS to a server that takes REQUIRETLS. */
+	if (c->job->env->requiretls &&
+	    (c->res.tls_auth < RELAY_TLS_VERIFIED || !c->caps.requiretls)) {
+		refuse_all(c, ST_RELAY_REQUIRETLS,
+		           c->res.tls_auth < RELAY_TLS_VERIFIED
+		                   ? "REQUIRETLS: the remote's TLS is not "
+		                     "verified"
+		                   : "REQUIRETLS support required: the remote "
+		                     "does not offer REQUIRETLS");
+		return false;
+	}
 	return true;
 }
 

@@ -26,6 +26,7 @@
 
 static void job_connect(struct out_job *job, bool may_reuse);
 static void mx_done(void *arg, const struct dns_mx_result *res);
+static bool tls_policies_waived(const struct out_msg *m);
 
 void
 hops_free(struct out_hop *hops, size_t n)
@@ -110,7 +111,8 @@ transport_for(const struct config *cfg, const char *domain)
 static bool
 sts_allows(struct out_job *job, const char *host)
 {
-	if (job->sts.mode == STS_MODE_NONE || sts_mx_matches(&job->sts, host))
+	if (job->sts.mode == STS_MODE_NONE || sts_mx_matches(&job->sts, host) ||
+	    tls_policies_waived(job->msg))
 		return true;
 	log_event(LOG_LVL_WARN, "mta-sts", "id", job->msg->id, "domain",
 	          job->dest->domain, "mode", sts_mode_name(job->sts.mode),
@@ -376,13 +378,63 @@ tlsa_done(void *arg, const struct dns_tlsa_result *res)
 	job_connect(job, true);
 }
 
+/* RFC 8689 s5: "TLS-Required: No" in the header asks that the
+ * recipient's TLS policies (DANE, MTA-STS) be ignored; REQUIRETLS on the
+ * envelope wins over it. */
+static bool
+tls_policies_waived(const struct out_msg *m)
+{
+	static const char field[] = "TLS-Required:";
+	const char *p = m->data, *end = m->data ? m->data + m->len : NULL;
+
+	if (p == NULL || m->env.requiretls)
+		return false;
+	while (p < end && *p != '\r' && *p != '\n') {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		const char *v = p + sizeof(field) - 1;
+
+		if (eol == NULL)
+			eol = end;
+		if ((size_t)(eol - p) > sizeof(field) - 1 &&
+		    strncasecmp(p, field, sizeof(field) - 1) == 0) {
+			while (v < eol && (*v == ' ' || *v == '\t'))
+				v++;
+			return eol - v >= 2 && strncasecmp(v, "No", 2) == 0 &&
+			       (eol - v == 2 || v[2] == '\r' || v[2] == ' ');
+		}
+		p = eol + 1;
+	}
+	return false;
+}
+
+/* RFC 8689 s5: a REQUIRETLS message goes only to a next hop whose
+ * certificate is checked by DANE, an MTA-STS policy in enforce mode, or
+ * the smarthost's verification; without one it is returned (5.7.30). */
+static bool
+requiretls_unmet(struct out_job *job, bool dane, bool sts, bool smarthost)
+{
+	const struct out_hop *h = &job->hops[job->hop];
+	char text[512];
+
+	if (!job->msg->env.requiretls || dane || sts ||
+	    (smarthost && job->ob->cfg->relay_smarthost_user != NULL))
+		return false;
+	snprintf(text, sizeof(text), "%s (%s)",
+	         status_def(ST_REQUIRETLS_NO_POLICY)->text, h->host);
+	result_all(job, RCPT_BOUNCED, status_enh(ST_REQUIRETLS_NO_POLICY), text,
+	           NULL);
+	outbound_job_done(job);
+	return true;
+}
+
 /* DANE (RFC 7672 s2.2): a host whose MX and address records validated
  * needs its TLSA records before the first connection.  Returns true when
  * the job goes on later (lookup started, or the hop given up). */
 static bool
 dane_pending(struct out_job *job, struct out_hop *h)
 {
-	if (job->ob->cfg->relay_tls != TLS_POLICY_DANE || !h->dnssec)
+	if (job->ob->cfg->relay_tls != TLS_POLICY_DANE || !h->dnssec ||
+	    tls_policies_waived(job->msg))
 		return false;
 	if (!h->dane_known) {
 		job->tlsa = dns_resolve_tlsa(job->ob->dns, h->host, h->port,
@@ -417,7 +469,12 @@ job_connect(struct out_job *job, bool may_reuse)
 		return;
 	dane = h->dane.mode == DANE_VERIFY || h->dane.mode == DANE_ENCRYPT;
 	/* RFC 8461 s2: where DANE applies, it wins over MTA-STS. */
-	sts = !dane && job->sts.mode == STS_MODE_ENFORCE;
+	sts = !dane && job->sts.mode == STS_MODE_ENFORCE &&
+	      !tls_policies_waived(job->msg);
+	/* LMTP is final delivery on this site, not relaying. */
+	if (!lmtp &&
+	    requiretls_unmet(job, h->dane.mode == DANE_VERIFY, sts, smarthost))
+		return;
 	job->target = (struct relay_target){
 	        .host = h->host,
 	        .addr = h->addr,

@@ -15,6 +15,7 @@ and served by NSD on loopback; ferry's resolver forwards to it
   strip.dane.example    valid TLSA, remote without STARTTLS deferred 4.7.5, nothing sent
 """
 import pathlib
+import smtplib
 import shutil
 import ssl
 import subprocess
@@ -205,3 +206,18 @@ def test_missing_trust_anchor_is_a_config_error(ferry_factory, passwd, dns,
         dane_ferry(ferry_factory, passwd, dns, sinks.tls_port,
                    "dnssec_trust_anchor = /nonexistent/root.key")
     assert "dnssec_trust_anchor: cannot read" in str(e.value)
+
+
+def test_tls_required_no_header_waives_dane(ferry_factory, passwd, dns,
+                                            sinks):
+    # RFC 8689 s5: the sender asks that the recipient's TLS policy be
+    # ignored; the mismatching TLSA record then stops nothing.
+    f = dane_ferry(ferry_factory, passwd, dns, sinks.tls_port)
+    with smtplib.SMTP("127.0.0.1", f.submission_port, timeout=30) as s:
+        s.login("alice", "pw")
+        s.sendmail("alice@example.test", ["w@bad.dane.example"],
+                   b"Subject: waived\r\nFrom: alice@example.test\r\n"
+                   b"TLS-Required: No\r\n\r\nbody\r\n")
+    line = line_of(f, "relay-delivered", "w@bad.dane.example")
+    assert "tls=untrusted" in line, line
+    assert "w@bad.dane.example" in sinks.tls.all_rcpts()
