@@ -25,6 +25,8 @@ python3-prometheus-client"
 # /usr/share/dns/root.key); test_dane.py signs its zones with ldnsutils and
 # serves them with NSD on loopback.
 PACKAGES="$PACKAGES dns-root-data nsd ldnsutils"
+# The RFC 8460 report schema check of test_dane.py and test_mta_sts.py.
+PACKAGES="$PACKAGES python3-jsonschema"
 
 missing=""
 for p in $PACKAGES; do

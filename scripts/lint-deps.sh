@@ -16,7 +16,7 @@ cd "$root"
 # module: the modules it may use (base is everyone's; order as in README).
 deps='
 main:    cli
-cli:     base reply smtp policy config queue deliver explain auth tls sched dns dkim control metrics
+cli:     base reply smtp policy config queue deliver explain auth tls sched dns dkim control metrics tlsrpt
 base:
 reply:
 smtp:    base reply auth policy milter config queue tls metrics
@@ -28,11 +28,12 @@ deliver: base config queue
 explain:
 auth:    base config
 tls:     base config
-sched:   base reply policy config queue explain relay dns dane sts dkim dsn metrics
+sched:   base reply policy config queue explain relay dns dane sts tlsrpt dkim dsn metrics
 relay:   base reply queue tls dane
 dns:     base
 dane:    base dns
 sts:     base dns
+tlsrpt:  base
 dkim:    base config queue
 dsn:     base reply queue explain
 control: base cli policy config queue smtp

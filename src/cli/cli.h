@@ -24,6 +24,7 @@ extern const struct cli_command cli_explain;
 extern const struct cli_command cli_replies;
 extern const struct cli_command cli_passwd;
 extern const struct cli_command cli_dkim;
+extern const struct cli_command cli_tls_report;
 
 /* Print a command's usage text to stdout (help) or stderr (misuse). */
 void cli_print_usage(const struct cli_command *cmd, int to_stderr);

@@ -38,6 +38,7 @@
 #include "queue/envelope.h"
 #include "relay/client.h"
 #include "sts/sts.h"
+#include "tlsrpt/tlsrpt.h"
 #include "reply/status.h"
 
 struct event;
@@ -200,6 +201,11 @@ void conn_cache_clear(struct outbound *ob);
 
 /* result.c */
 void result_apply(struct out_job *job, const struct relay_result *res);
+/* RFC 8460: note the outcome of a session (or lookup) a DANE (dane) or
+ * MTA-STS policy governed, for `ferry tls-report`. */
+void result_tls_report(struct out_job *job, bool dane, const char *mx,
+                       const char *ip, enum tlsrpt_result r,
+                       const char *reason);
 /* Every recipient of the job gets the same fate without a transaction. */
 void result_all(struct out_job *job, enum rcpt_state st, const char *status,
                 const char *text, const char *remote);

@@ -3,6 +3,7 @@
  * recipient: the decision is explain_decide()'s (one function of basic
  * code, enhanced code and text), the bookkeeping is here.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "base/str.h"
 #include "config/config.h"
 #include "dane/dane.h"
+#include "tlsrpt/tlsrpt.h"
 #include "explain/explain.h"
 #include "metrics/metrics.h"
 #include "reply/status.h"
@@ -214,6 +216,82 @@ any_accepted(const struct relay_result *res, size_t n)
 	return false;
 }
 
+/* The policy as RFC 8460 s4.4 wants it in policy-string. */
+static void
+policy_text(const struct out_job *job, bool dane, char *buf, size_t cap)
+{
+	const struct dane_policy *p = job->target.dane;
+	size_t n = 0, i, j;
+
+	buf[0] = '\0';
+	if (!dane) {
+		n += (size_t)snprintf(buf, cap, "version: STSv1\nmode: %s",
+		                      sts_mode_name(job->sts.mode));
+		for (i = 0; i < job->sts.nmx && n < cap; i++)
+			n += (size_t)snprintf(buf + n, cap - n, "\nmx: %s",
+			                      job->sts.mx[i]);
+		if (n < cap)
+			snprintf(buf + n, cap - n, "\nmax_age: %ld",
+			         job->sts.max_age);
+		return;
+	}
+	for (i = 0; p != NULL && i < p->n && n + 8 < cap; i++) {
+		n += (size_t)snprintf(buf + n, cap - n, "%s%u %u %u ",
+		                      i ? "\n" : "", p->rrs[i].usage,
+		                      p->rrs[i].selector, p->rrs[i].mtype);
+		for (j = 0; j < p->rrs[i].len && n + 3 < cap; j++)
+			n += (size_t)snprintf(buf + n, cap - n, "%02x",
+			                      p->rrs[i].data[j]);
+	}
+}
+
+void
+result_tls_report(struct out_job *job, bool dane, const char *mx,
+                  const char *ip, enum tlsrpt_result r, const char *reason)
+{
+	char dir[4096], policy[2048];
+	struct tlsrpt_event e = {
+	        dane ? TLSRPT_POLICY_TLSA : TLSRPT_POLICY_STS,
+	        job->dest->domain,
+	        policy,
+	        mx,
+	        ip,
+	        r,
+	        reason,
+	        time(NULL),
+	};
+
+	policy_text(job, dane && job->target.dane != NULL, policy,
+	            sizeof(policy));
+	snprintf(dir, sizeof(dir), "%s/tls-rpt", job->ob->cfg->spool_dir);
+	if (tlsrpt_record(dir, &e) < 0)
+		log_event(LOG_LVL_WARN, "tls-report", "dir", dir, "error",
+		          strerror(errno), NULL);
+}
+
+/* RFC 8460: every session a DANE or MTA-STS policy governed, once it is
+ * clear whether its TLS was what the policy asked. */
+static void
+report_session(struct out_job *job, const struct relay_result *res)
+{
+	const struct dane_policy *p = job->target.dane;
+	bool dane = p != NULL && p->mode != DANE_OFF;
+	enum relay_tls_auth want = !dane ? RELAY_TLS_VERIFIED
+	                           : p->mode == DANE_VERIFY
+	                                   ? RELAY_TLS_DANE
+	                                   : RELAY_TLS_UNTRUSTED;
+	const char *why = res->error ? res->error : res->session_reply.text;
+
+	if (!dane && !job->target.tls_verify)
+		return;
+	if (res->failed_stage == RELAY_STAGE_STARTTLS)
+		result_tls_report(job, dane, job->target.host, job->target.addr,
+		                  tlsrpt_classify(why), why);
+	else if (res->tls_auth >= want)
+		result_tls_report(job, dane, job->target.host, job->target.addr,
+		                  TLSRPT_SUCCESS, NULL);
+}
+
 /* DANE demanded TLS (RFC 7672 s2.2) and the session did not get there:
  * whatever the remote said, 4.7.5, and why. */
 static bool
@@ -271,6 +349,7 @@ result_apply(struct out_job *job, const struct relay_result *res)
 	bool some = any_accepted(res, job->n);
 	size_t i, left = 0;
 
+	report_session(job, res);
 	job->tls_seen = relay_tls_auth_name(res->tls_auth);
 	snprintf(job->cipher, sizeof(job->cipher), "%s", res->tls_info);
 	for (i = 0; i < job->n; i++) {

@@ -146,6 +146,9 @@ mx_done(void *arg, const struct dns_mx_result *res)
 		snprintf(text, sizeof(text),
 		         "%s no MX host of %s matches its MTA-STS policy",
 		         status_enh(ST_STS_FAILED), job->dest->domain);
+		result_tls_report(job, false,
+		                  res->nhosts ? res->hosts[0].name : NULL, NULL,
+		                  TLSRPT_VALIDATION_FAILURE, text + 6);
 		result_all(job, RCPT_DEFERRED, status_enh(ST_STS_FAILED), text,
 		           NULL);
 		break;
@@ -447,6 +450,8 @@ dane_pending(struct out_job *job, struct out_hop *h)
 	}
 	if (h->dane.mode != DANE_DEFER)
 		return false;
+	result_tls_report(job, true, h->host, h->addr,
+	                  tlsrpt_classify(h->dane.reason), h->dane.reason);
 	route_hop_failed(job, ST_DANE_FAILED, h->dane.reason);
 	route_try_next_hop(job);
 	return true;

@@ -27,6 +27,7 @@ from aiosmtpd.controller import Controller  # noqa: E402
 
 from conftest import free_port, make_workdir, wait_for  # noqa: E402
 from dnssec_zone import DnssecServer, tlsa_digest, tools_missing  # noqa: E402
+from tlsrpt_check import tls_report  # noqa: E402
 from test_relay import Remote, relay_ferry, submit  # noqa: E402
 from test_relay import passwd  # noqa: E402,F401  (fixture)
 
@@ -221,3 +222,26 @@ def test_tls_required_no_header_waives_dane(ferry_factory, passwd, dns,
     line = line_of(f, "relay-delivered", "w@bad.dane.example")
     assert "tls=untrusted" in line, line
     assert "w@bad.dane.example" in sinks.tls.all_rcpts()
+
+
+def test_tls_report_of_a_day(ferry_factory, passwd, dns, sinks):
+    f = dane_ferry(ferry_factory, passwd, dns, sinks.tls_port)
+    for rcpt in ("r1@ok.dane.example", "r2@ok.dane.example",
+                 "r3@bad.dane.example", "r4@bogus.dane.example"):
+        submit(f, [rcpt])
+    for rcpt, event in (("r1@", "relay-delivered"), ("r2@", "relay-delivered"),
+                        ("r3@", "relay-deferred"), ("r4@", "relay-deferred")):
+        line_of(f, event, rcpt)
+    ok = tls_report(f, "ok.dane.example")["policies"]
+    assert len(ok) == 1 and ok[0]["policy"]["policy-type"] == "tlsa"
+    assert ok[0]["summary"] == {"total-successful-session-count": 2,
+                                "total-failure-session-count": 0}
+    assert ok[0]["policy"]["mx-host"] == ["mx-ok.dane.example"]
+    assert ok[0]["policy"]["policy-string"][0].startswith("3 1 1 ")
+    bad = tls_report(f, "bad.dane.example")["policies"][0]
+    assert bad["summary"]["total-failure-session-count"] >= 1
+    assert bad["failure-details"][0]["result-type"] == "validation-failure"
+    assert bad["failure-details"][0]["receiving-ip"] == "127.0.0.1"
+    bogus = tls_report(f, "bogus.dane.example")["policies"][0]
+    assert bogus["failure-details"][0]["result-type"] == "dnssec-invalid"
+    assert tls_report(f, "plain.example")["policies"] == []

@@ -31,6 +31,7 @@ from aiosmtpd.controller import Controller  # noqa: E402
 from conftest import free_port, make_workdir, wait_for  # noqa: E402
 from test_relay import Remote, relay_ferry, submit  # noqa: E402
 from test_relay import passwd  # noqa: E402,F401  (fixture)
+from tlsrpt_check import tls_report  # noqa: E402
 
 DOMAINS = ("enforce", "badcert", "unlisted", "testing", "persist")
 POLICIES = {
@@ -173,6 +174,8 @@ def test_enforce_delivers_over_verified_tls(ferry_factory, passwd, pki, sink,
     submit(f, ["a@enforce.example"])
     line = line_of(f, "relay-delivered", "a@enforce.example")
     assert "tls=verified" in line, line
+    summary = tls_report(f, "enforce.example")["policies"][0]["summary"]
+    assert summary["total-successful-session-count"] == 1
     assert ("mta-sts.enforce.example", "/.well-known/mta-sts.txt") in \
         policy_server.requests
     saved = os.path.join(f.spool, "mta-sts", "enforce.example")
@@ -191,6 +194,12 @@ def test_enforce_defers_and_sends_nothing(ferry_factory, passwd, pki, sink,
     line = line_of(f, "relay-deferred", rcpt)
     assert "4.7.5" in line and why in line, line
     assert rcpt not in sink.seen
+    report = tls_report(f, f"{domain}.example")["policies"][0]
+    assert report["policy"]["policy-type"] == "sts"
+    assert "mode: enforce" in report["policy"]["policy-string"]
+    assert report["failure-details"][0]["result-type"] == \
+        ("certificate-host-mismatch" if domain == "badcert"
+         else "validation-failure")
 
 
 def test_testing_mode_reports_only(ferry_factory, passwd, pki, sink,
