@@ -9,6 +9,14 @@
  * target to the client.  A host whose TLSA lookup is bogus or fails is
  * skipped with 4.7.5, as is one that then cannot give the TLS asked for
  * (result.c).
+ *
+ * With [relay] mta_sts = yes, the domain's MTA-STS policy (sts/sts.h) is
+ * looked up before its MX records: in enforce mode only the MX hosts it
+ * lists are kept, and each gets TLS with a verified certificate unless
+ * DANE already governs it (RFC 8461 s2).  A REQUIRETLS message (RFC 8689)
+ * goes only to a hop one of these (or the smarthost's verification)
+ * checks; "TLS-Required: No" in a message without REQUIRETLS sets DANE
+ * and MTA-STS aside.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -121,36 +129,44 @@ sts_allows(struct out_job *job, const char *host)
 	return job->sts.mode != STS_MODE_ENFORCE;
 }
 
+/* Every MX host the MTA-STS policy had none of (enforce): deferred. */
+static void
+sts_no_mx(struct out_job *job, const struct dns_mx_result *res)
+{
+	char why[300], text[400];
+
+	snprintf(why, sizeof(why),
+	         "no MX host of %s matches its MTA-STS policy",
+	         job->dest->domain);
+	snprintf(text, sizeof(text), "%s %s", status_enh(ST_STS_FAILED), why);
+	result_tls_report(job, false, res->nhosts ? res->hosts[0].name : NULL,
+	                  NULL, TLSRPT_VALIDATION_FAILURE, why);
+	result_all(job, RCPT_DEFERRED, status_enh(ST_STS_FAILED), text, NULL);
+}
+
 static void
 mx_done(void *arg, const struct dns_mx_result *res)
 {
 	struct out_job *job = arg;
 	const struct config *cfg = job->ob->cfg;
-	char text[512];
 	size_t i, j;
 
 	job->query = NULL;
 	switch (res->status) {
 	case DNS_OK:
-		for (i = 0; i < res->nhosts; i++)
-			for (j = 0; sts_allows(job, res->hosts[i].name) &&
-			            j < res->hosts[i].naddrs;
-			     j++)
+		for (i = 0; i < res->nhosts; i++) {
+			if (!sts_allows(job, res->hosts[i].name))
+				continue;
+			for (j = 0; j < res->hosts[i].naddrs; j++)
 				hop_add(job, res->hosts[i].name,
 				        res->hosts[i].addrs[j], cfg->relay_port,
 				        res->secure && res->hosts[i].secure);
+		}
 		if (job->nhops > 0) {
 			job_connect(job, true);
 			return;
 		}
-		snprintf(text, sizeof(text),
-		         "%s no MX host of %s matches its MTA-STS policy",
-		         status_enh(ST_STS_FAILED), job->dest->domain);
-		result_tls_report(job, false,
-		                  res->nhosts ? res->hosts[0].name : NULL, NULL,
-		                  TLSRPT_VALIDATION_FAILURE, text + 6);
-		result_all(job, RCPT_DEFERRED, status_enh(ST_STS_FAILED), text,
-		           NULL);
+		sts_no_mx(job, res);
 		break;
 	case DNS_NXDOMAIN:
 		result_all(job, RCPT_BOUNCED, status_enh(ST_ROUTE_NO_DOMAIN),
