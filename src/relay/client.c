@@ -450,7 +450,8 @@ setup_bev(struct relay_client *c, struct bufferevent *bev)
 const struct relay_tls_peer *
 client_tls_peer(const struct relay_client *c, struct relay_tls_peer *buf)
 {
-	if (c->target.auth_user == NULL && !c->target.tls_verify)
+	if (c->target.auth_user == NULL && !c->target.tls_verify &&
+	    !c->target.tls_check)
 		return NULL;
 	buf->ca_file = c->target.tls_ca_file;
 	buf->fingerprint = c->target.tls_fingerprint;

@@ -115,6 +115,9 @@ struct relay_target {
 	/* Verify the certificate (CA and host name) without AUTH: an MX
 	 * host under an MTA-STS policy in enforce mode. */
 	bool tls_verify;
+	/* Check the certificate as tls_verify does, but only to report the
+	 * outcome (result.tls_error): an MTA-STS policy in testing mode. */
+	bool tls_check;
 	bool lmtp; /* LMTP (RFC 2033); addr is a socket path when port is 0 */
 	/* DANE (dane/dane.h): with DANE_VERIFY the peer must match these
 	 * TLSA records; NULL or DANE_OFF: no DANE.  Set tls_required too. */
@@ -175,8 +178,9 @@ struct relay_result {
 	char remote_mta[300];             /* "mx.example.org [192.0.2.1]" */
 	char tls_info[128];               /* "" when TLS was not used */
 	enum relay_tls_auth tls_auth;
-	bool remote_dsn; /* remote advertised DSN */
-	bool reusable;   /* idle and clean: relay_client_keep() may take it */
+	char tls_error[256]; /* why a tls_check certificate failed, or "" */
+	bool remote_dsn;     /* remote advertised DSN */
+	bool reusable; /* idle and clean: relay_client_keep() may take it */
 	/* One entry per job recipient, in job order. */
 	enum relay_rcpt_outcome *outcome;
 	struct relay_reply *rcpt_reply; /* RCPT reply, or the DATA reply */

@@ -181,6 +181,14 @@ check_dane(struct relay_client *c, SSL *ssl)
 	return 0;
 }
 
+/* The certificate is checked only to be reported on (tls_check). */
+static bool
+check_only(const struct relay_client *c)
+{
+	return c->target.tls_check && !c->target.tls_verify &&
+	       c->target.auth_user == NULL;
+}
+
 void
 session_tls_ready(struct relay_client *c)
 {
@@ -196,18 +204,22 @@ session_tls_ready(struct relay_client *c)
 		/* Before EHLO, so before anything of the message is sent. */
 		if (check_dane(c, ssl) < 0)
 			return;
-	} else if (peer != NULL &&
-	           (ssl == NULL ||
-	            relay_tls_verify(ssl, c->target.host, peer, c->errbuf,
-	                             sizeof(c->errbuf)) < 0)) {
-		/* Before EHLO, so before any credential is sent. */
-		client_fail_quit(c, NULL,
-		                 ssl != NULL
-		                         ? c->errbuf
-		                         : "certificate verification failed");
-		return;
 	} else if (peer != NULL) {
-		c->res.tls_auth = RELAY_TLS_VERIFIED;
+		if (ssl == NULL)
+			snprintf(c->errbuf, sizeof(c->errbuf),
+			         "certificate verification failed");
+		if (ssl != NULL &&
+		    relay_tls_verify(ssl, c->target.host, peer, c->errbuf,
+		                     sizeof(c->errbuf)) == 0) {
+			c->res.tls_auth = RELAY_TLS_VERIFIED;
+		} else if (check_only(c)) {
+			snprintf(c->res.tls_error, sizeof(c->res.tls_error),
+			         "%s", c->errbuf);
+		} else {
+			/* Before EHLO, so before any credential is sent. */
+			client_fail_quit(c, NULL, c->errbuf);
+			return;
+		}
 	}
 	if (c->target.implicit_tls && !c->helo_tried) {
 		client_expect(c, ST_GREETING,

@@ -48,6 +48,7 @@ same_target(const struct relay_target *a, const struct relay_target *b)
 	       same_str(a->auth_user, b->auth_user) &&
 	       same_str(a->auth_pass, b->auth_pass) &&
 	       same_dane(a->dane, b->dane) && a->tls_verify == b->tls_verify &&
+	       a->tls_check == b->tls_check &&
 	       same_str(a->tls_ca_file, b->tls_ca_file);
 }
 

@@ -282,9 +282,19 @@ report_session(struct out_job *job, const struct relay_result *res)
 	                                   : RELAY_TLS_UNTRUSTED;
 	const char *why = res->error ? res->error : res->session_reply.text;
 
-	if (!dane && !job->target.tls_verify)
+	if (!dane && !job->target.tls_verify && !job->target.tls_check)
 		return;
-	if (res->failed_stage == RELAY_STAGE_STARTTLS)
+	if (job->target.tls_check && res->failed_stage > RELAY_STAGE_STARTTLS &&
+	    res->tls_auth < RELAY_TLS_VERIFIED) /* testing: not refused */
+		result_tls_report(job, false, job->target.host,
+		                  job->target.addr,
+		                  res->tls_auth == RELAY_TLS_NONE
+		                          ? TLSRPT_STARTTLS_NOT_SUPPORTED
+		                          : tlsrpt_classify(res->tls_error),
+		                  res->tls_auth == RELAY_TLS_NONE
+		                          ? "the remote does not offer STARTTLS"
+		                          : res->tls_error);
+	else if (res->failed_stage == RELAY_STAGE_STARTTLS)
 		result_tls_report(job, dane, job->target.host, job->target.addr,
 		                  tlsrpt_classify(why), why);
 	else if (res->tls_auth >= want)

@@ -508,9 +508,13 @@ job_connect(struct out_job *job, bool may_reuse)
 	                 in_list(cfg->relay_tls_required, job->dest->domain)),
 	        .auth_user = user,
 	        .auth_pass = smarthost ? cfg->relay_smarthost_password : NULL,
-	        .tls_ca_file = sts ? cfg->relay_mta_sts_ca_file
-	                           : cfg->relay_smarthost_ca_file,
+	        .tls_ca_file = job->sts.mode != STS_MODE_NONE
+	                               ? cfg->relay_mta_sts_ca_file
+	                               : cfg->relay_smarthost_ca_file,
 	        .tls_verify = sts,
+	        /* RFC 8461 s5: testing mode reports, and delivers anyway. */
+	        .tls_check = !dane && job->sts.mode == STS_MODE_TESTING &&
+	                     !tls_policies_waived(job->msg),
 	        .tls_fingerprint = cfg->relay_smarthost_fingerprint,
 	        .lmtp = lmtp,
 	        .dane = dane ? &h->dane : NULL,

@@ -11,7 +11,8 @@ not mx.badcert.example.
   enforce.example   enforce, MX listed, certificate fits   delivered, tls=verified
   badcert.example   enforce, certificate of other names     deferred 4.7.5, nothing sent
   unlisted.example  enforce, MX not in the policy           deferred 4.7.5, nothing sent
-  testing.example   testing, certificate of other names     delivered (reported only)
+  testing.example   testing, MX not in the policy           delivered (logged)
+  testbad.example   testing, certificate of other names     delivered, reported
   persist.example   enforce; ferry restarted, policy server gone: cached policy used
 """
 import http.server
@@ -33,13 +34,15 @@ from test_relay import Remote, relay_ferry, submit  # noqa: E402
 from test_relay import passwd  # noqa: E402,F401  (fixture)
 from tlsrpt_check import tls_report  # noqa: E402
 
-DOMAINS = ("enforce", "badcert", "unlisted", "testing", "persist")
+DOMAINS = ("enforce", "badcert", "unlisted", "testing", "persist",
+           "testbad")
 POLICIES = {
     "enforce": "enforce\nmx: mx.enforce.example",
     "badcert": "enforce\nmx: *.badcert.example",
     "unlisted": "enforce\nmx: mx.elsewhere.example",
     "testing": "testing\nmx: mx.other.example",
     "persist": "enforce\nmx: mx.persist.example",
+    "testbad": "testing\nmx: mx.testbad.example",
 }
 
 
@@ -207,8 +210,18 @@ def test_testing_mode_reports_only(ferry_factory, passwd, pki, sink,
     f = sts_ferry(ferry_factory, passwd, pki, sink)
     submit(f, ["c@testing.example"])
     line = line_of(f, "relay-delivered", "c@testing.example")
-    assert "tls=untrusted" in line, line
+    assert "tls=verified" in line, line  # checked, for the report
     assert "MX host not listed in the MTA-STS policy" in f.log()
+    # A certificate that would fail enforce: delivered, and reported.
+    submit(f, ["t@testbad.example"])
+    line = line_of(f, "relay-delivered", "t@testbad.example")
+    assert "tls=untrusted" in line, line
+    report = tls_report(f, "testbad.example")["policies"][0]
+    assert "mode: testing" in report["policy"]["policy-string"]
+    assert report["summary"]["total-failure-session-count"] == 1
+    assert report["failure-details"][0]["result-type"] == \
+        "certificate-host-mismatch"
+    assert "t@testbad.example" in sink.all_rcpts()
 
 
 def test_policy_cache_survives_restart(ferry_factory, passwd, pki, sink,
