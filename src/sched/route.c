@@ -13,10 +13,10 @@
  * With [relay] mta_sts = yes, the domain's MTA-STS policy (sts/sts.h) is
  * looked up before its MX records: in enforce mode only the MX hosts it
  * lists are kept, and each gets TLS with a verified certificate unless
- * DANE already governs it (RFC 8461 s2).  A REQUIRETLS message (RFC 8689)
- * goes only to a hop one of these (or the smarthost's verification)
- * checks; "TLS-Required: No" in a message without REQUIRETLS sets DANE
- * and MTA-STS aside.
+ * DANE already governs it (RFC 8461 s2).  "TLS-Required: No" in a
+ * message without REQUIRETLS sets DANE and MTA-STS aside (RFC 8689 s5);
+ * the client refuses a REQUIRETLS message to a hop none of them (or the
+ * smarthost's verification) checked.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -426,26 +426,6 @@ tls_policies_waived(const struct out_msg *m)
 	return false;
 }
 
-/* RFC 8689 s5: a REQUIRETLS message goes only to a next hop whose
- * certificate is checked by DANE, an MTA-STS policy in enforce mode, or
- * the smarthost's verification; without one it is returned (5.7.30). */
-static bool
-requiretls_unmet(struct out_job *job, bool dane, bool sts, bool smarthost)
-{
-	const struct out_hop *h = &job->hops[job->hop];
-	char text[512];
-
-	if (!job->msg->env.requiretls || dane || sts ||
-	    (smarthost && job->ob->cfg->relay_smarthost_user != NULL))
-		return false;
-	snprintf(text, sizeof(text), "%s (%s)",
-	         status_def(ST_REQUIRETLS_NO_POLICY)->text, h->host);
-	result_all(job, RCPT_BOUNCED, status_enh(ST_REQUIRETLS_NO_POLICY), text,
-	           NULL);
-	outbound_job_done(job);
-	return true;
-}
-
 /* DANE (RFC 7672 s2.2): a host whose MX and address records validated
  * needs its TLSA records before the first connection.  Returns true when
  * the job goes on later (lookup started, or the hop given up). */
@@ -492,10 +472,6 @@ job_connect(struct out_job *job, bool may_reuse)
 	/* RFC 8461 s2: where DANE applies, it wins over MTA-STS. */
 	sts = !dane && job->sts.mode == STS_MODE_ENFORCE &&
 	      !tls_policies_waived(job->msg);
-	/* LMTP is final delivery on this site, not relaying. */
-	if (!lmtp &&
-	    requiretls_unmet(job, h->dane.mode == DANE_VERIFY, sts, smarthost))
-		return;
 	job->target = (struct relay_target){
 	        .host = h->host,
 	        .addr = h->addr,
