@@ -21,6 +21,12 @@ libsasl2-2 libsasl2-modules libdb5.3 libicu72 libnsl2"
 # (test_metrics.py).
 PACKAGES="$PACKAGES dovecot-lmtpd systemd opendkim python3-milter python3-dkim
 python3-prometheus-client"
+# DANE ([relay] tls = dane): the DNSSEC root trust anchor (dns-root-data,
+# /usr/share/dns/root.key); test_dane.py signs its zones with ldnsutils and
+# serves them with NSD on loopback.
+PACKAGES="$PACKAGES dns-root-data nsd ldnsutils"
+# The RFC 8460 report schema check of test_dane.py and test_mta_sts.py.
+PACKAGES="$PACKAGES python3-jsonschema"
 
 missing=""
 for p in $PACKAGES; do

@@ -16,7 +16,7 @@ cd "$root"
 # module: the modules it may use (base is everyone's; order as in README).
 deps='
 main:    cli
-cli:     base reply smtp policy config queue deliver explain auth tls sched dns dkim spf control metrics doctor sandbox map
+cli:     base reply smtp policy config queue deliver explain auth tls sched dns dkim spf control metrics doctor sandbox map tlsrpt
 base:
 reply:
 smtp:    base reply auth policy milter config queue tls metrics
@@ -28,11 +28,14 @@ deliver: base config queue
 explain:
 auth:    base config sandbox
 tls:     base config
-sched:   base reply policy config queue explain relay dns dkim dsn metrics
-relay:   base reply queue tls
+sched:   base reply policy config queue explain relay dns dane sts tlsrpt dkim dsn metrics
+relay:   base reply queue tls dane
 dns:     base
 spf:     base dns
 mailauth: base dns dkim spf
+dane:    base dns
+sts:     base dns
+tlsrpt:  base
 dkim:    base config queue
 dsn:     base reply queue explain
 control: base policy config queue smtp

@@ -12,9 +12,10 @@ extern const struct cli_command cli_queue, cli_sendmail, cli_policy, cli_reload;
 #define FERRY_VERSION "0.1.0"
 
 static const struct cli_command *const commands[] = {
-        &cli_serve,  &cli_check_config, &cli_explain, &cli_replies, &cli_passwd,
-        &cli_queue,  &cli_sendmail,     &cli_dkim,    &cli_policy,  &cli_spf,
-        &cli_doctor, &cli_reload,       &cli_map,
+        &cli_serve,  &cli_check_config, &cli_explain,  &cli_replies,
+        &cli_passwd, &cli_queue,        &cli_sendmail, &cli_dkim,
+        &cli_policy, &cli_spf,          &cli_doctor,   &cli_reload,
+        &cli_map,    &cli_tls_report,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

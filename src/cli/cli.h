@@ -27,6 +27,7 @@ extern const struct cli_command cli_dkim;
 extern const struct cli_command cli_spf;
 extern const struct cli_command cli_doctor;
 extern const struct cli_command cli_map;
+extern const struct cli_command cli_tls_report;
 
 /* Print a command's usage text to stdout (help) or stderr (misuse). */
 void cli_print_usage(const struct cli_command *cmd, int to_stderr);

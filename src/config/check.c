@@ -8,6 +8,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config/config_int.h"
 
@@ -328,6 +329,26 @@ check_tls_pair(struct load_ctx *ctx)
 		           "key_file: cert_file is not set");
 }
 
+/* DANE without a readable trust anchor would validate nothing: every
+ * MX lookup would fail. */
+static void
+check_dane(struct load_ctx *ctx)
+{
+	const struct config *cfg = ctx->cfg;
+	int line = set_line_of(ctx, "relay", "dnssec_trust_anchor");
+
+	if (cfg->relay_tls != TLS_POLICY_DANE)
+		return;
+	if (cfg->relay_trust_anchor == NULL ||
+	    access(cfg->relay_trust_anchor, R_OK) != 0)
+		load_error(ctx,
+		           line != 0 ? line : set_line_of(ctx, "relay", "tls"),
+		           "dnssec_trust_anchor: cannot read '%s' (needed by "
+		           "tls = dane)",
+		           cfg->relay_trust_anchor ? cfg->relay_trust_anchor
+		                                   : "");
+}
+
 /* [auth] smtp: by default, AUTH only where users submit, when they can. */
 static void
 default_auth_smtp(struct load_ctx *ctx)
@@ -382,6 +403,7 @@ config_cross_check(struct load_ctx *ctx)
 	check_smarthost(ctx);
 	check_tls_pair(ctx);
 	check_redis_server(ctx);
+	check_dane(ctx);
 	for (i = 0; i < ctx->cfg->ndomains; i++)
 		check_domain(ctx, i);
 	check_loops(ctx);

@@ -96,7 +96,13 @@ enum listener_role {
 	LISTENER_SUBMISSIONS, /* port 465: implicit TLS, AUTH required */
 };
 
-enum tls_policy { TLS_POLICY_NONE, TLS_POLICY_OPTIONAL, TLS_POLICY_REQUIRED };
+/* TLS_POLICY_DANE: outbound only ([relay] tls = dane). */
+enum tls_policy {
+	TLS_POLICY_NONE,
+	TLS_POLICY_OPTIONAL,
+	TLS_POLICY_REQUIRED,
+	TLS_POLICY_DANE,
+};
 enum auth_backend_kind {
 	AUTH_BACKEND_NONE,
 	AUTH_BACKEND_PASSWD_FILE,
@@ -261,21 +267,25 @@ struct config {
 	char *relay_smarthost_password;
 	struct config_transport *transports; /* per-domain next hops */
 	size_t ntransports;
-	char *relay_dns_local_data; /* zone-file records for the resolver */
-	char *relay_resolv_conf;    /* NULL: /etc/resolv.conf; "none" */
-	int relay_tls;              /* enum tls_policy for outbound */
-	char *relay_tls_required;   /* "a.example,b.example": TLS or defer */
-	int relay_max_rcpt;         /* recipients per transaction */
-	int relay_dest_concurrency; /* connections per destination */
-	int relay_dest_rate;        /* messages/minute per destination */
-	int relay_retry_min;        /* seconds: first retry */
-	int relay_retry_max;        /* seconds: longest gap between tries */
-	int relay_delay_warning;    /* seconds: "delayed" DSN after */
-	int relay_max_lifetime;     /* seconds: bounce 4.4.7 after */
-	int relay_timeout_connect;  /* seconds: connect and greeting */
-	int relay_port;             /* port of MX hosts */
-	int relay_conn_cache_time;  /* seconds an idle connection is kept */
-	int relay_conn_reuse_limit; /* seconds: no reuse after this age */
+	char *relay_dns_local_data;  /* zone-file records for the resolver */
+	char *relay_resolv_conf;     /* NULL: /etc/resolv.conf; "none" */
+	char *relay_dns_forwarder;   /* "IP" or "IP@port", or NULL */
+	char *relay_trust_anchor;    /* DNSSEC trust anchor file (tls=dane) */
+	bool relay_mta_sts;          /* honour MTA-STS policies (RFC 8461) */
+	char *relay_mta_sts_ca_file; /* NULL: the system's CA store */
+	int relay_tls;               /* enum tls_policy for outbound */
+	char *relay_tls_required;    /* "a.example,b.example": TLS or defer */
+	int relay_max_rcpt;          /* recipients per transaction */
+	int relay_dest_concurrency;  /* connections per destination */
+	int relay_dest_rate;         /* messages/minute per destination */
+	int relay_retry_min;         /* seconds: first retry */
+	int relay_retry_max;         /* seconds: longest gap between tries */
+	int relay_delay_warning;     /* seconds: "delayed" DSN after */
+	int relay_max_lifetime;      /* seconds: bounce 4.4.7 after */
+	int relay_timeout_connect;   /* seconds: connect and greeting */
+	int relay_port;              /* port of MX hosts */
+	int relay_conn_cache_time;   /* seconds an idle connection is kept */
+	int relay_conn_reuse_limit;  /* seconds: no reuse after this age */
 	struct config_list relay_trusted_networks; /* relay without AUTH */
 	/* [limits] */
 	size_t max_message_size;  /* octets; advertised in SIZE */

@@ -541,6 +541,9 @@ config_free(struct config *cfg)
 	free(cfg->relay_smarthost_password);
 	free(cfg->relay_dns_local_data);
 	free(cfg->relay_resolv_conf);
+	free(cfg->relay_dns_forwarder);
+	free(cfg->relay_trust_anchor);
+	free(cfg->relay_mta_sts_ca_file);
 	free(cfg->relay_tls_required);
 	config_list_free(&cfg->relay_trusted_networks);
 	for (i = 0; i < cfg->nsettings; i++) {

@@ -18,6 +18,9 @@ static const char *const log_values[] = {"stderr", "syslog", NULL};
 static const char *const log_format_values[] = {"logfmt", "json", NULL};
 static const char *const sync_values[] = {"syncfs", "fsync", NULL};
 static const char *const tls_values[] = {"none", "optional", "required", NULL};
+/* In the order of enum tls_policy: dane is for outbound mail only. */
+static const char *const relay_tls_values[] = {"none", "optional", "required",
+                                               "dane", NULL};
 static const char *const tls_version_values[] = {"TLSv1.2", "TLSv1.3", NULL};
 static const char *const state_values[] = {"embedded", "redis", NULL};
 static const char *const rdns_values[] = {"off", "ptr", "fcrdns", NULL};
@@ -341,13 +344,48 @@ const struct config_option config_options[] = {
          "(TYPE static: names not listed do not exist).  For tests and "
          "offline setups.",
          "/etc/ferry/local.zone"},
-        {"relay", "tls", OPT_ENUM, CFG(relay_tls), "optional", NULL, tls_values,
-         0, 0, false, false, "STARTTLS towards other servers.",
+        {"relay", "tls", OPT_ENUM, CFG(relay_tls), "optional", NULL,
+         relay_tls_values, 0, 0, false, false,
+         "STARTTLS towards other servers.",
          "optional uses STARTTLS when offered, without verifying the "
          "certificate; required defers mail to servers without it; none "
-         "never starts TLS.  A smarthost with smarthost_user always "
-         "gets verified TLS.",
-         "required"},
+         "never starts TLS; dane is optional plus DANE (RFC 7672): an MX "
+         "host whose MX, address and TLSA records validate under DNSSEC "
+         "(see dnssec_trust_anchor) gets mail only over TLS whose "
+         "certificate matches its TLSA records, and a bogus or failing "
+         "TLSA lookup defers its mail (4.7.5).  A smarthost with "
+         "smarthost_user always gets verified TLS.",
+         "dane"},
+        {"relay", "dnssec_trust_anchor", OPT_PATH, CFG(relay_trust_anchor),
+         "/usr/share/dns/root.key", NULL, NULL, 0, 0, false, false,
+         "DNSSEC trust anchor for tls = dane.",
+         "A file of DS or DNSKEY records in zone-file syntax (Debian's "
+         "dns-root-data package installs the root's).  Read only with "
+         "tls = dane, which validates every MX lookup with it.",
+         "/var/lib/unbound/root.key"},
+        {"relay", "mta_sts", OPT_BOOL, CFG(relay_mta_sts), "no", NULL, NULL, 0,
+         0, false, false, "Honour the MTA-STS policies of destinations.",
+         "RFC 8461: a domain with a _mta-sts TXT record and a policy at "
+         "https://mta-sts.DOMAIN/.well-known/mta-sts.txt in mode enforce "
+         "gets mail only on its listed MX hosts, over TLS whose "
+         "certificate verifies (mta_sts_ca_file) and names the MX host; "
+         "otherwise the mail is deferred (4.7.5).  Policies are kept "
+         "for their max_age under spool_dir/mta-sts, across restarts.  "
+         "Where DANE applies (tls = dane) it wins.",
+         "yes"},
+        {"relay", "mta_sts_ca_file", OPT_PATH, CFG(relay_mta_sts_ca_file), NULL,
+         "the system's CA certificates", NULL, 0, 0, false, false,
+         "CA certificates for MTA-STS.",
+         "PEM file the certificates of the policy hosts (mta-sts.DOMAIN) "
+         "and, under enforce, of the MX hosts are verified with.",
+         "/etc/ssl/certs/ca-certificates.crt"},
+        {"relay", "dns_forwarder", OPT_STRING, CFG(relay_dns_forwarder), NULL,
+         "none", NULL, 0, 0, false, false,
+         "Name server to send every MX and TLSA query to.",
+         "ADDRESS or ADDRESS@PORT, instead of the servers of resolv_conf "
+         "(which has no port).  With tls = dane ferry validates the "
+         "answers itself, so the server must pass DNSSEC records on.",
+         "127.0.0.1@5353"},
         {"relay", "tls_required_domains", OPT_STRING, CFG(relay_tls_required),
          NULL, "none", NULL, 0, 0, false, false,
          "Destinations that get mail only over TLS.",

@@ -78,6 +78,7 @@ struct host {
 	int pref;
 	uint32_t tiebreak;
 	struct addr_list v6, v4;
+	bool insecure; /* an address answer was not DNSSEC-validated */
 };
 
 struct dns_query {
@@ -93,6 +94,7 @@ struct dns_query {
 	size_t nhosts;
 	bool implicit;
 	bool host_only; /* dns_resolve_host(): no MX step */
+	bool mx_secure; /* the MX answer (or its denial) validated */
 	bool done;
 	bool in_callback;
 	enum dns_status status;
@@ -280,6 +282,28 @@ void
 dns_resolver_set_timeout(struct dns_resolver *r, unsigned msec)
 {
 	r->timeout_ms = msec;
+}
+
+unsigned
+dns_resolver_timeout(const struct dns_resolver *r)
+{
+	return r->timeout_ms;
+}
+
+int
+dns_resolver_set_trust_anchor(struct dns_resolver *r, const char *path)
+{
+	int err;
+
+	if (r->started)
+		return -1;
+	err = ub_ctx_add_ta_file(r->ctx, (char *)path);
+	if (err != 0) {
+		log_event(LOG_LVL_WARN, "dns", "trust_anchor", path, "error",
+		          ub_strerror(err), NULL);
+		return -1;
+	}
+	return 0;
 }
 
 /* Last settings before the first query finalizes the context. */
@@ -543,6 +567,7 @@ on_mx(struct dns_query *q, int err, const struct ub_result *res)
 	size_t i;
 	int rc = 0;
 
+	q->mx_secure = err == 0 && res != NULL && res->secure;
 	switch (classify(err, res, SUB_MX, q->name, why, sizeof(why))) {
 	case ANS_TEMP:
 		query_finish(q, DNS_TEMPFAIL, "%s", why);
@@ -596,6 +621,8 @@ on_addr(struct dns_query *q, const struct dns_sub *s, int err,
 	size_t i;
 
 	ans = classify(err, res, s->kind, h->name, why, sizeof(why));
+	if (err != 0 || res == NULL || !res->secure)
+		h->insecure = true;
 	if (ans == ANS_TEMP && q->temp_error[0] == '\0')
 		snprintf(q->temp_error, sizeof(q->temp_error), "%s", why);
 	/* NXDOMAIN and NODATA leave the host without addresses. */
@@ -688,6 +715,7 @@ result_hosts(struct dns_query *q, size_t *n)
 			continue;
 		out[*n].name = h->name;
 		out[*n].preference = h->pref;
+		out[*n].secure = !h->insecure;
 		for (j = 0; j < h->v6.n; j++)
 			out[*n].addrs[out[*n].naddrs++] = h->v6.v[j];
 		for (j = 0; j < h->v4.n; j++)
@@ -709,6 +737,7 @@ query_deliver(evutil_socket_t fd, short what, void *arg)
 	memset(&res, 0, sizeof(res));
 	res.status = q->status;
 	res.error = q->error[0] != '\0' ? q->error : NULL;
+	res.secure = q->mx_secure;
 	if (q->status == DNS_OK) {
 		hosts = result_hosts(q, &n);
 		if (hosts == NULL || n == 0) {

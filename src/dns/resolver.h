@@ -20,6 +20,7 @@
 #ifndef FERRY_DNS_RESOLVER_H
 #define FERRY_DNS_RESOLVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct event_base;
@@ -40,6 +41,7 @@ struct dns_mx_host {
 	int preference;
 	char **addrs; /* numeric IPv6 and IPv4 addresses */
 	size_t naddrs;
+	bool secure; /* its AAAA and A answers validated (DNSSEC) */
 };
 
 struct dns_mx_result {
@@ -47,6 +49,10 @@ struct dns_mx_result {
 	struct dns_mx_host *hosts; /* sorted by preference, ties shuffled */
 	size_t nhosts;
 	const char *error; /* human text for logs and DSNs */
+	/* The MX RRset (or, for an implicit MX, its absence) validated
+	 * (DNSSEC, with a trust anchor: dns_resolver_set_trust_anchor());
+	 * false for dns_resolve_host(). */
+	bool secure;
 };
 
 typedef void (*dns_mx_cb)(void *arg, const struct dns_mx_result *res);
@@ -67,6 +73,21 @@ void dns_resolver_free(struct dns_resolver *r);
  * Best added before the first query.  Returns 0 or -1.
  */
 int dns_resolver_add_local(struct dns_resolver *r, const char *record);
+
+/*
+ * DNSSEC: validate answers with the trust anchors of path (a file of DS
+ * or DNSKEY records, as Debian's /usr/share/dns/root.key).  Only before
+ * the first query.  Returns 0 or -1.
+ */
+int dns_resolver_set_trust_anchor(struct dns_resolver *r, const char *path);
+
+/*
+ * Sends every query that local data does not answer to addr, "IP" or
+ * "IP@port" (a validating resolver, or an authoritative server for
+ * tests), loopback allowed.  Only before the first query.  Returns 0
+ * or -1.
+ */
+int dns_resolver_set_forwarder(struct dns_resolver *r, const char *addr);
 
 /*
  * The callback always runs later, on the loop, never inside this call, and

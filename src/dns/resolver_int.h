@@ -41,15 +41,9 @@
 int dns_resolver_add_local_zone(struct dns_resolver *r, const char *zone,
                                 const char *type);
 
-/*
- * Sends every query that local data does not answer to addr, "IP" or
- * "IP@port", loopback allowed.  Only before the first query.  Returns 0
- * or -1.
- */
-int dns_resolver_set_forwarder(struct dns_resolver *r, const char *addr);
-
 /* After msec, a query not yet answered ends with DNS_TEMPFAIL. */
 void dns_resolver_set_timeout(struct dns_resolver *r, unsigned msec);
+unsigned dns_resolver_timeout(const struct dns_resolver *r);
 
 /* For the other lookups of the module (lookup.c): the libunbound
  * context, configured and started. */

@@ -157,7 +157,7 @@ probe_tls(struct probe *p, const char *host, const char *ca_file, char *err,
 {
 	struct relay_tls_peer peer = {ca_file, NULL};
 
-	p->ssl = relay_tls_new(host, &peer, err, errlen);
+	p->ssl = relay_tls_new(host, &peer, NULL, err, errlen);
 	if (p->ssl == NULL)
 		return -1;
 	SSL_set_fd(p->ssl, p->fd);

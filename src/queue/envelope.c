@@ -118,7 +118,9 @@ envelope_serialize(const struct envelope *env, size_t *len_r)
 
 	if ((f = open_memstream(&buf, &len)) == NULL)
 		return NULL;
-	fprintf(f, "%s %d\n", ENVELOPE_MAGIC, ENVELOPE_VERSION);
+	fprintf(f, "%s %d\n", ENVELOPE_MAGIC,
+	        env->requiretls ? ENVELOPE_VERSION_REQUIRETLS
+	                        : ENVELOPE_VERSION);
 	put_field(f, "id", env->id);
 	fprintf(f, "arrival %lld\n", (long long)env->arrival);
 	put_field(f, "sender", env->sender ? env->sender : "");
@@ -130,6 +132,8 @@ envelope_serialize(const struct envelope *env, size_t *len_r)
 	fprintf(f, "ret %s\nbody %s\nsmtputf8 %d\nsize %zu\n",
 	        ret_names[env->ret], body_names[env->body],
 	        env->smtputf8 ? 1 : 0, env->size);
+	if (env->requiretls)
+		fputs("requiretls 1\n", f);
 	for (i = 0; i < env->nrcpts; i++)
 		put_rcpt(f, &env->rcpts[i]);
 	fputs("end\n", f);

@@ -57,7 +57,8 @@ struct envelope {
 	enum dsn_ret ret;
 	enum body_type body;
 	bool smtputf8;
-	size_t size; /* octets of the stored message */
+	bool requiretls; /* RFC 8689: only over verified TLS */
+	size_t size;     /* octets of the stored message */
 	struct envelope_rcpt *rcpts;
 	size_t nrcpts;
 };

@@ -16,6 +16,9 @@
 #define ENVELOPE_MAGIC "ferry-envelope"
 /* Version written; the parser also reads version 1 (no "auth" line). */
 #define ENVELOPE_VERSION 2
+/* A message with REQUIRETLS: a ferry that knows no REQUIRETLS rejects
+ * the envelope rather than relay the message without it. */
+#define ENVELOPE_VERSION_REQUIRETLS 3
 
 /* Writes the token for s (NULL allowed) to f. */
 void envelope_put_token(FILE *f, const char *s);

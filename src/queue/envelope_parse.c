@@ -32,14 +32,16 @@ enum key {
 	K_BODY,
 	K_SMTPUTF8,
 	K_SIZE,
+	K_REQUIRETLS,
 	K_RCPT,
 	K_END,
 	K_COUNT
 };
 
 static const char *const key_names[K_COUNT] = {
-        "id",   "arrival", "sender", "helo",     "client", "protocol", "envid",
-        "auth", "ret",     "body",   "smtputf8", "size",   "rcpt",     "end"};
+        "id",       "arrival", "sender",     "helo", "client",
+        "protocol", "envid",   "auth",       "ret",  "body",
+        "smtputf8", "size",    "requiretls", "rcpt", "end"};
 
 static int
 hexval(char c)
@@ -230,6 +232,10 @@ apply(struct envelope *env, enum key k, const struct tokens *t)
 		e = parse_u64(t->s[1], t->n[1], 1, &v);
 		env->smtputf8 = v == 1;
 		return e;
+	case K_REQUIRETLS:
+		e = parse_u64(t->s[1], t->n[1], 1, &v);
+		env->requiretls = v == 1;
+		return e;
 	case K_SIZE:
 		e = parse_u64(t->s[1], t->n[1], SIZE_MAX, &v);
 		env->size = (size_t)v;
@@ -251,7 +257,7 @@ lookup_key(const char *s, size_t len)
 	return -1;
 }
 
-/* Sets *version to 1 or 2, the versions this parser knows. */
+/* Sets *version to 1, 2 or 3, the versions this parser knows. */
 static const char *
 check_header(const char **p, const char *end, int *version)
 {
@@ -259,8 +265,8 @@ check_header(const char **p, const char *end, int *version)
 	size_t n = sizeof(magic) - 1;
 
 	if ((size_t)(end - *p) < n + 2 || memcmp(*p, magic, n) != 0 ||
-	    ((*p)[n] != '1' && (*p)[n] != '2') || (*p)[n + 1] != '\n')
-		return "not a version 1 or 2 envelope";
+	    (*p)[n] < '1' || (*p)[n] > '3' || (*p)[n + 1] != '\n')
+		return "not a version 1, 2 or 3 envelope";
 	*version = (*p)[n] - '0';
 	*p += n + 2;
 	return NULL;
@@ -281,7 +287,8 @@ parse_lines(const char *p, const char *end, int version, struct envelope *env)
 		split(p, (size_t)(nl - p), &t);
 		p = nl + 1;
 		if ((k = lookup_key(t.s[0], t.n[0])) < 0 ||
-		    (k == K_AUTH && version < 2))
+		    (k == K_AUTH && version < 2) ||
+		    (k == K_REQUIRETLS && version < 3))
 			return "unknown key";
 		if (k != K_RCPT && (seen & 1u << k))
 			return "duplicate key";

@@ -22,6 +22,7 @@
 #include <openssl/err.h>
 
 #include "base/str.h"
+#include "dane/dane.h"
 #include "relay/client_int.h"
 #include "relay/tls_client.h"
 
@@ -85,6 +86,10 @@ target_free(struct relay_target *t)
 	free((char *)t->auth_pass);
 	free((char *)t->tls_ca_file);
 	free((char *)t->tls_fingerprint);
+	if (t->dane != NULL) {
+		dane_policy_clear((struct dane_policy *)t->dane);
+		free((struct dane_policy *)t->dane);
+	}
 }
 
 static void
@@ -445,7 +450,8 @@ setup_bev(struct relay_client *c, struct bufferevent *bev)
 const struct relay_tls_peer *
 client_tls_peer(const struct relay_client *c, struct relay_tls_peer *buf)
 {
-	if (c->target.auth_user == NULL)
+	if (c->target.auth_user == NULL && !c->target.tls_verify &&
+	    !c->target.tls_check)
 		return NULL;
 	buf->ca_file = c->target.tls_ca_file;
 	buf->fingerprint = c->target.tls_fingerprint;
@@ -460,7 +466,7 @@ client_start_tls(struct relay_client *c)
 	SSL *ssl;
 
 	ssl = relay_tls_new(c->target.host, client_tls_peer(c, &peer),
-	                    c->errbuf, sizeof(c->errbuf));
+	                    c->target.dane, c->errbuf, sizeof(c->errbuf));
 	if (ssl == NULL)
 		return -1;
 	tls = bufferevent_openssl_filter_new(c->base, c->bev, ssl,
@@ -579,6 +585,15 @@ target_copy(struct relay_target *dst, const struct relay_target *src)
 	dst->auth_pass = str_dup(src->auth_pass);
 	dst->tls_ca_file = str_dup(src->tls_ca_file);
 	dst->tls_fingerprint = str_dup(src->tls_fingerprint);
+	dst->dane = NULL;
+	if (src->dane != NULL && src->dane->mode != DANE_OFF) {
+		struct dane_policy *p = malloc(sizeof(*p));
+
+		if (p == NULL)
+			abort();
+		dane_policy_copy(p, src->dane);
+		dst->dane = p;
+	}
 }
 
 struct relay_client *

@@ -96,6 +96,7 @@
 
 #include "queue/envelope.h"
 
+struct dane_policy;
 struct event_base;
 struct relay_client;
 
@@ -111,7 +112,16 @@ struct relay_target {
 	 * auth_user is set (see relay/tls_client.h). */
 	const char *tls_ca_file;     /* NULL: the system's CA store */
 	const char *tls_fingerprint; /* pinned SHA-256, 64 hex digits */
+	/* Verify the certificate (CA and host name) without AUTH: an MX
+	 * host under an MTA-STS policy in enforce mode. */
+	bool tls_verify;
+	/* Check the certificate as tls_verify does, but only to report the
+	 * outcome (result.tls_error): an MTA-STS policy in testing mode. */
+	bool tls_check;
 	bool lmtp; /* LMTP (RFC 2033); addr is a socket path when port is 0 */
+	/* DANE (dane/dane.h): with DANE_VERIFY the peer must match these
+	 * TLSA records; NULL or DANE_OFF: no DANE.  Set tls_required too. */
+	const struct dane_policy *dane;
 };
 
 struct relay_job {
@@ -137,6 +147,17 @@ struct relay_reply {
 	char *text;        /* the full reply, lines joined with " " */
 };
 
+/* How far the session's TLS was authenticated (the log's tls=). */
+enum relay_tls_auth {
+	RELAY_TLS_NONE,      /* no TLS */
+	RELAY_TLS_UNTRUSTED, /* TLS, certificate not checked */
+	RELAY_TLS_VERIFIED,  /* certificate verified (CA and name, or pin) */
+	RELAY_TLS_DANE,      /* certificate matched DANE TLSA records */
+};
+
+/* "none", "untrusted", "verified", "dane-verified". */
+const char *relay_tls_auth_name(enum relay_tls_auth a);
+
 enum relay_stage {
 	RELAY_STAGE_CONNECT,
 	RELAY_STAGE_GREETING,
@@ -156,7 +177,9 @@ struct relay_result {
 	const char *error;                /* local error text, or NULL */
 	char remote_mta[300];             /* "mx.example.org [192.0.2.1]" */
 	char tls_info[128];               /* "" when TLS was not used */
-	bool remote_dsn;                  /* remote advertised DSN */
+	enum relay_tls_auth tls_auth;
+	char tls_error[256]; /* why a tls_check certificate failed, or "" */
+	bool remote_dsn;     /* remote advertised DSN */
 	bool reusable; /* idle and clean: relay_client_keep() may take it */
 	/* One entry per job recipient, in job order. */
 	enum relay_rcpt_outcome *outcome;

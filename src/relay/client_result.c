@@ -146,6 +146,19 @@ stage_name(enum relay_stage st)
 	return names[st];
 }
 
+const char *
+relay_tls_auth_name(enum relay_tls_auth a)
+{
+	static const char *const names[] = {
+	        [RELAY_TLS_NONE] = "none",
+	        [RELAY_TLS_UNTRUSTED] = "untrusted",
+	        [RELAY_TLS_VERIFIED] = "verified",
+	        [RELAY_TLS_DANE] = "dane-verified",
+	};
+
+	return names[a];
+}
+
 /* One line per session: where it ended and how many got through. */
 void
 result_log(const struct relay_client *c)
@@ -162,6 +175,7 @@ result_log(const struct relay_client *c)
 	                                                : LOG_LVL_WARN,
 	          "relay", "id", c->job->env->id, "remote", res->remote_mta,
 	          "stage", stage_name(res->failed_stage), "tls",
+	          relay_tls_auth_name(res->tls_auth), "cipher",
 	          res->tls_info[0] ? res->tls_info : NULL,
 	          "accepted/rejected/not_tried", counts, "reply",
 	          res->session_reply.text, "error", res->error, NULL);

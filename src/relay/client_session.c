@@ -9,6 +9,7 @@
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
 
+#include "dane/dane.h"
 #include "relay/client_int.h"
 #include "relay/command.h"
 #include "relay/tls_client.h"
@@ -159,6 +160,35 @@ session_starttls(struct relay_client *c, const struct reply_parsed *r)
 		client_fail(c, NULL, c->errbuf);
 }
 
+static bool
+dane_verify(const struct relay_client *c)
+{
+	return c->target.dane != NULL && c->target.dane->mode == DANE_VERIFY;
+}
+
+/* The peer matched the TLSA records: 0; else the client is failing. */
+static int
+check_dane(struct relay_client *c, SSL *ssl)
+{
+	if (ssl == NULL || dane_tls_check(ssl, c->target.host, c->errbuf,
+	                                  sizeof(c->errbuf)) < 0) {
+		client_fail_quit(c, NULL,
+		                 ssl != NULL ? c->errbuf
+		                             : "DANE verification failed");
+		return -1;
+	}
+	c->res.tls_auth = RELAY_TLS_DANE;
+	return 0;
+}
+
+/* The certificate is checked only to be reported on (tls_check). */
+static bool
+check_only(const struct relay_client *c)
+{
+	return c->target.tls_check && !c->target.tls_verify &&
+	       c->target.auth_user == NULL;
+}
+
 void
 session_tls_ready(struct relay_client *c)
 {
@@ -167,18 +197,29 @@ session_tls_ready(struct relay_client *c)
 	const struct relay_tls_peer *peer = client_tls_peer(c, &buf);
 
 	c->tls = true;
+	c->res.tls_auth = RELAY_TLS_UNTRUSTED;
 	if (ssl != NULL)
 		tls_describe(ssl, c->res.tls_info, sizeof(c->res.tls_info));
-	if (peer != NULL &&
-	    (ssl == NULL ||
-	     relay_tls_verify(ssl, c->target.host, peer, c->errbuf,
-	                      sizeof(c->errbuf)) < 0)) {
-		/* Before EHLO, so before any credential is sent. */
-		client_fail_quit(c, NULL,
-		                 ssl != NULL
-		                         ? c->errbuf
-		                         : "certificate verification failed");
-		return;
+	if (dane_verify(c)) {
+		/* Before EHLO, so before anything of the message is sent. */
+		if (check_dane(c, ssl) < 0)
+			return;
+	} else if (peer != NULL) {
+		if (ssl == NULL)
+			snprintf(c->errbuf, sizeof(c->errbuf),
+			         "certificate verification failed");
+		if (ssl != NULL &&
+		    relay_tls_verify(ssl, c->target.host, peer, c->errbuf,
+		                     sizeof(c->errbuf)) == 0) {
+			c->res.tls_auth = RELAY_TLS_VERIFIED;
+		} else if (check_only(c)) {
+			snprintf(c->res.tls_error, sizeof(c->res.tls_error),
+			         "%s", c->errbuf);
+		} else {
+			/* Before EHLO, so before any credential is sent. */
+			client_fail_quit(c, NULL, c->errbuf);
+			return;
+		}
 	}
 	if (c->target.implicit_tls && !c->helo_tried) {
 		client_expect(c, ST_GREETING,

@@ -43,6 +43,17 @@ refuse_all(struct relay_client *c, enum status_id st, const char *text)
 	}
 }
 
+/* The certificate was checked because delivery depends on it: DANE, an
+ * MTA-STS policy in enforce mode, the smarthost (not a check made only
+ * to be reported). */
+static bool
+policy_verified(const struct relay_client *c)
+{
+	return c->res.tls_auth == RELAY_TLS_DANE ||
+	       (c->res.tls_auth == RELAY_TLS_VERIFIED &&
+	        (c->target.tls_verify || c->target.auth_user != NULL));
+}
+
 /* The remote's limits we can see before sending anything. */
 static bool
 fits_remote(struct relay_client *c)
@@ -58,6 +69,19 @@ fits_remote(struct relay_client *c)
 	}
 	if (c->job->env->smtputf8 && !c->caps.smtputf8) {
 		refuse_all(c, ST_RELAY_NEED_SMTPUTF8, NULL);
+		return false;
+	}
+	/* RFC 8689 s5: TLS a policy verified, to a server that takes
+	 * REQUIRETLS.  LMTP is final delivery on this site, not relaying. */
+	if (c->job->env->requiretls && !c->target.lmtp &&
+	    (!policy_verified(c) || !c->caps.requiretls)) {
+		refuse_all(
+		        c, ST_RELAY_REQUIRETLS,
+		        !policy_verified(c)
+		                ? "REQUIRETLS: no DANE, MTA-STS or smarthost "
+		                  "verification of the remote's TLS"
+		                : "REQUIRETLS support required: the remote "
+		                  "does not offer REQUIRETLS");
 		return false;
 	}
 	return true;

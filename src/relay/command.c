@@ -66,6 +66,8 @@ relay_cmd_mail(const struct envelope *env, const struct ehlo_caps *caps,
 		fputs(" BODY=8BITMIME", f);
 	if (env->smtputf8 && caps->smtputf8)
 		fputs(" SMTPUTF8", f);
+	if (env->requiretls && caps->requiretls)
+		fputs(" REQUIRETLS", f);
 	if (caps->dsn && env->ret != DSN_RET_UNSPEC)
 		fputs(env->ret == DSN_RET_FULL ? " RET=FULL" : " RET=HDRS", f);
 	if (caps->dsn && env->envid != NULL)

@@ -75,6 +75,7 @@ parse_keyword(const char *line, struct ehlo_caps *caps)
 	        {"DSN", offsetof(struct ehlo_caps, dsn)},
 	        {"CHUNKING", offsetof(struct ehlo_caps, chunking)},
 	        {"ENHANCEDSTATUSCODES", offsetof(struct ehlo_caps, enhanced)},
+	        {"REQUIRETLS", offsetof(struct ehlo_caps, requiretls)},
 	};
 	size_t len = word_len(line);
 

@@ -30,6 +30,7 @@ struct ehlo_caps {
 	bool dsn;
 	bool chunking;
 	bool enhanced;
+	bool requiretls;  /* RFC 8689 */
 	unsigned auth;    /* enum ehlo_auth bits */
 	bool auth_listed; /* AUTH with any mechanisms: takes MAIL AUTH= */
 };

@@ -12,6 +12,8 @@
 #include <openssl/evp.h>
 #include <openssl/x509v3.h>
 
+#include "dane/dane.h"
+
 static SSL_CTX *plain_ctx;  /* opportunistic: no trust store */
 static SSL_CTX *verify_ctx; /* with the trust store of verify_ca */
 static char *verify_ca;     /* NULL: the system's CA store */
@@ -120,14 +122,41 @@ expect_identity(SSL *ssl, const char *host)
 	return SSL_set1_host(ssl, host) == 1 ? 0 : -1;
 }
 
+static SSL *
+dane_ssl_new(const char *host, const struct dane_policy *dane, char *errbuf,
+             size_t errlen)
+{
+	SSL_CTX *ctx = dane_tls_ctx();
+	SSL *ssl = ctx != NULL ? SSL_new(ctx) : NULL;
+
+	if (ssl == NULL) {
+		relay_tls_error(errbuf, errlen, "cannot create TLS context");
+		return NULL;
+	}
+	/* SNI is the TLSA base domain, the MX host (RFC 7672 s8.1). */
+	if (SSL_set_tlsext_host_name(ssl, host) != 1 ||
+	    dane_tls_prepare(ssl, host, dane, errbuf, errlen) < 0) {
+		if (errbuf[0] == '\0')
+			relay_tls_error(errbuf, errlen,
+			                "cannot set TLS server name");
+		SSL_free(ssl);
+		return NULL;
+	}
+	return ssl;
+}
+
 SSL *
 relay_tls_new(const char *host, const struct relay_tls_peer *verify,
-              char *errbuf, size_t errlen)
+              const struct dane_policy *dane, char *errbuf, size_t errlen)
 {
-	SSL_CTX *ctx =
-	        verify ? verify_ctx_get(verify->ca_file) : plain_ctx_get();
+	SSL_CTX *ctx;
 	SSL *ssl;
 
+	if (dane != NULL && dane->mode == DANE_VERIFY && is_name(host)) {
+		errbuf[0] = '\0';
+		return dane_ssl_new(host, dane, errbuf, errlen);
+	}
+	ctx = verify ? verify_ctx_get(verify->ca_file) : plain_ctx_get();
 	if (ctx == NULL) {
 		relay_tls_error(errbuf, errlen,
 		                verify && verify->ca_file

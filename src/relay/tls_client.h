@@ -28,9 +28,13 @@ struct relay_tls_peer {
 	const char *fingerprint; /* 64 lower-case hex digits, or NULL */
 };
 
-/* verify NULL: opportunistic, nothing is checked. */
+struct dane_policy;
+
+/* verify NULL: opportunistic, nothing is checked.  dane with usable
+ * records (DANE_VERIFY): the peer is to match them instead (checked
+ * with dane_tls_check() after the handshake). */
 SSL *relay_tls_new(const char *host, const struct relay_tls_peer *verify,
-                   char *errbuf, size_t errlen);
+                   const struct dane_policy *dane, char *errbuf, size_t errlen);
 
 /* After the handshake of an SSL made with verify: 0 when the peer is
  * the one expected, else -1 and the reason. */

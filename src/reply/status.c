@@ -37,6 +37,7 @@ status_cat_name(enum status_cat cat)
 	        [STATUS_CAT_LOCAL] = "local",
 	        [STATUS_CAT_EXPIRY] = "expiry",
 	        [STATUS_CAT_OUTCOME] = "outcome",
+	        [STATUS_CAT_TLS] = "tls",
 	};
 
 	if ((unsigned)cat >= sizeof(names) / sizeof(names[0]))

@@ -24,6 +24,7 @@ enum status_cat {
 	STATUS_CAT_LOCAL,   /* a local resource failed */
 	STATUS_CAT_EXPIRY,  /* the message stayed too long in the queue */
 	STATUS_CAT_OUTCOME, /* a default for an outcome without a code */
+	STATUS_CAT_TLS,     /* the transport security the peer requires */
 };
 
 enum status_id {

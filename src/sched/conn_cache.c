@@ -29,6 +29,16 @@ same_str(const char *a, const char *b)
 	return strcmp(a, b) == 0;
 }
 
+/* A connection authenticated by DANE serves only jobs that ask for the
+ * same records, and one without DANE no job that asks for it. */
+static bool
+same_dane(const struct dane_policy *a, const struct dane_policy *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return dane_policy_same(a, b);
+}
+
 /* Every field that decides how the connection was opened and checked: a
  * connection whose certificate was verified against another CA, or not at
  * all, must never carry mail for a route that demands that check. */
@@ -40,6 +50,8 @@ conn_same_target(const struct relay_target *a, const struct relay_target *b)
 	       same_str(a->addr, b->addr) && same_str(a->host, b->host) &&
 	       same_str(a->auth_user, b->auth_user) &&
 	       same_str(a->auth_pass, b->auth_pass) &&
+	       same_dane(a->dane, b->dane) && a->tls_verify == b->tls_verify &&
+	       a->tls_check == b->tls_check &&
 	       same_str(a->tls_ca_file, b->tls_ca_file) &&
 	       same_str(a->tls_fingerprint, b->tls_fingerprint);
 }

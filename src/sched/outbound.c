@@ -349,6 +349,8 @@ outbound_start(struct event_base *base, const struct config *cfg,
 	TAILQ_INIT(&ob->dests);
 	TAILQ_INIT(&ob->conns);
 	ob->dns = outbound_resolver_new(base, cfg);
+	if (ob->dns != NULL && cfg->relay_mta_sts)
+		ob->sts = outbound_sts_new(ob);
 	ob->tick = event_new(base, -1, EV_PERSIST, tick_cb, ob);
 	if (ob->dns == NULL || ob->tick == NULL) {
 		outbound_stop(ob);
@@ -387,6 +389,8 @@ outbound_stop(struct outbound *ob)
 	}
 	if (ob->tick)
 		event_free(ob->tick);
+	sts_store_free(ob->sts);
+	ob->sts = NULL;
 	if (ob->dns)
 		dns_resolver_free(ob->dns);
 	config_release(ob->site);
@@ -464,6 +468,10 @@ outbound_abort_jobs(struct outbound *ob)
 	while ((job = TAILQ_FIRST(&ob->jobs)) != NULL) {
 		if (job->query)
 			dns_query_cancel(job->query);
+		dns_tlsa_cancel(job->tlsa);
+		job->tlsa = NULL;
+		sts_lookup_cancel(job->sts_query);
+		job->sts_query = NULL;
 		if (job->client)
 			relay_client_abort(job->client);
 		job->query = NULL;
@@ -483,6 +491,7 @@ outbound_job_done(struct out_job *job)
 	job->dest->active--;
 	m->active--;
 	hops_free(job->hops, job->nhops);
+	sts_policy_clear(&job->sts);
 	free(job->last_failure.text);
 	free(job->idx);
 	outbound_forget_job(ob, job);

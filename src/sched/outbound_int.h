@@ -31,10 +31,15 @@
 #include <sys/queue.h>
 #include <time.h>
 
+#include "dane/dane.h"
 #include "dns/resolver.h"
+#include "dns/tlsa.h"
 #include "dsn/dsn.h"
 #include "queue/envelope.h"
 #include "relay/client.h"
+#include "sts/sts.h"
+#include "tlsrpt/tlsrpt.h"
+#include "reply/status.h"
 
 struct event;
 struct event_base;
@@ -94,6 +99,9 @@ struct out_hop {
 	char *host;
 	char *addr;
 	int port;
+	bool dnssec;     /* MX and address records validated: DANE applies */
+	bool dane_known; /* its TLSA records were looked up */
+	struct dane_policy dane;
 };
 
 struct out_job {
@@ -106,12 +114,17 @@ struct out_job {
 	struct out_hop *hops;
 	size_t nhops, hop; /* the one being tried */
 	struct dns_query *query;
+	struct dns_tlsa_query *tlsa;  /* the current hop's TLSA lookup */
+	struct sts_lookup *sts_query; /* the domain's MTA-STS policy */
+	struct sts_policy sts;        /* mode NONE without a policy */
 	struct relay_client *client;
 	bool reused; /* client came from the connection cache */
 	struct relay_target target;
 	struct relay_job rjob; /* the client reads it until its callback */
 	struct relay_reply last_failure; /* last session-level failure */
 	char last_error[256];
+	const char *tls_seen; /* relay_tls_auth_name() of the last session */
+	char cipher[128];     /* its TLS version and cipher, or "" */
 };
 
 TAILQ_HEAD(out_job_list, out_job);
@@ -128,6 +141,7 @@ struct outbound {
 	const struct config *site;
 	struct spool *spool;
 	struct dns_resolver *dns;
+	struct sts_store *sts; /* MTA-STS policies, or NULL */
 	struct out_msg_list msgs;
 	struct out_dest_list dests;
 	struct out_conn_list conns; /* idle connections (conn_cache.c) */
@@ -166,6 +180,8 @@ bool outbound_rcpt_is_outbound(const struct outbound *ob,
 struct dns_resolver *outbound_resolver_new(struct event_base *base,
                                            const struct config *cfg);
 void route_job(struct out_job *job);
+/* The MTA-STS store under the spool ([relay] mta_sts), or NULL. */
+struct sts_store *outbound_sts_new(struct outbound *ob);
 /* The destination name of everything the smarthost takes. */
 #define OUTBOUND_SMARTHOST "[smarthost]"
 /* Does mail for domain go through the smarthost in shared transactions:
@@ -173,6 +189,9 @@ void route_job(struct out_job *job);
  * keep transactions of their own, with TLS required)? */
 bool outbound_via_smarthost(const struct config *cfg, const char *domain);
 void route_try_next_hop(struct out_job *job);
+/* Remember why the current hop failed (a status made up here, with its
+ * text), for the deferral when no hop is left. */
+void route_hop_failed(struct out_job *job, enum status_id st, const char *text);
 void hops_free(struct out_hop *hops, size_t n);
 
 /* conn_cache.c: connections kept open between transactions.  put is
@@ -188,6 +207,11 @@ bool conn_same_target(const struct relay_target *a,
 
 /* result.c */
 void result_apply(struct out_job *job, const struct relay_result *res);
+/* RFC 8460: note the outcome of a session (or lookup) a DANE (dane) or
+ * MTA-STS policy governed, for `ferry tls-report`. */
+void result_tls_report(struct out_job *job, bool dane, const char *mx,
+                       const char *ip, enum tlsrpt_result r,
+                       const char *reason);
 /* Every recipient of the job gets the same fate without a transaction. */
 void result_all(struct out_job *job, enum rcpt_state st, const char *status,
                 const char *text, const char *remote);

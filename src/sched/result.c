@@ -3,6 +3,7 @@
  * recipient: the decision is explain_decide()'s (one function of basic
  * code, enhanced code and text), the bookkeeping is here.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,8 @@
 #include "base/msgid.h"
 #include "base/str.h"
 #include "config/config.h"
+#include "dane/dane.h"
+#include "tlsrpt/tlsrpt.h"
 #include "explain/explain.h"
 #include "metrics/metrics.h"
 #include "reply/status.h"
@@ -72,35 +75,28 @@ msg_clear_reports(struct out_msg *m)
 	m->nreports = 0;
 }
 
-/* tls: the session's TLS version and cipher, when it used TLS. */
-static void
-log_outcome_tls(const struct out_job *job, size_t idx, const char *event,
-                const char *remote, const char *reply, const char *reason,
-                const char *tls)
-{
-	const struct out_msg *m = job->msg;
-	char delay[24], msgid[256];
-
-	log_fmt_delay(m->env.arrival, delay, sizeof(delay));
-	log_event(LOG_LVL_INFO, event, "id", m->id, "to",
-	          m->env.rcpts[idx].address, "relay", remote, "delay", delay,
-	          "tls", tls, "message-id",
-	          m->data ? msgid_find(m->data, m->len, msgid, sizeof(msgid))
-	                  : NULL,
-	          "reply", reply, "reason", reason, NULL);
-}
-
+/* tls: how far the last session's TLS was authenticated, and its version
+ * and cipher (absent when no session was tried). */
 static void
 log_outcome(const struct out_job *job, size_t idx, const char *event,
             const char *remote, const char *reply, const char *reason)
 {
+	const struct out_msg *m = job->msg;
 	enum metric_delivery r =
 	        strcmp(event, "relay-delivered") == 0  ? MD_DELIVERED
 	        : strcmp(event, "relay-deferred") == 0 ? MD_DEFERRED
 	                                               : MD_BOUNCED;
+	char delay[24], msgid[256];
 
 	metrics_delivery(job->target.lmtp ? MT_LMTP : MT_RELAY, r);
-	log_outcome_tls(job, idx, event, remote, reply, reason, NULL);
+	log_fmt_delay(m->env.arrival, delay, sizeof(delay));
+	log_event(LOG_LVL_INFO, event, "id", m->id, "to",
+	          m->env.rcpts[idx].address, "relay", remote, "delay", delay,
+	          "tls", job->tls_seen, "cipher",
+	          job->cipher[0] ? job->cipher : NULL, "message-id",
+	          m->data ? msgid_find(m->data, m->len, msgid, sizeof(msgid))
+	                  : NULL,
+	          "reply", reply, "reason", reason, NULL);
 }
 
 static void
@@ -166,9 +162,8 @@ delivered(struct out_job *job, size_t idx, const struct relay_result *res,
 
 	msg_set_state(m, idx, RCPT_DELIVERED, rep->text);
 	job->dest->backoffs = 0;
-	metrics_delivery(job->target.lmtp ? MT_LMTP : MT_RELAY, MD_DELIVERED);
-	log_outcome_tls(job, idx, "relay-delivered", res->remote_mta, rep->text,
-	                NULL, res->tls_info[0] ? res->tls_info : NULL);
+	log_outcome(job, idx, "relay-delivered", res->remote_mta, rep->text,
+	            NULL);
 	/* LMTP stores the message: that is final delivery (RFC 3464
 	 * s2.3.3), reported here.  Otherwise RFC 3461 s4.1: the remote
 	 * cannot pass the request on. */
@@ -221,12 +216,130 @@ any_accepted(const struct relay_result *res, size_t n)
 	return false;
 }
 
+/* The policy as RFC 8460 s4.4 wants it in policy-string. */
+static void
+policy_text(const struct out_job *job, bool dane, char *buf, size_t cap)
+{
+	const struct dane_policy *p = job->target.dane;
+	size_t n = 0, i, j;
+
+	buf[0] = '\0';
+	if (!dane) {
+		n += (size_t)snprintf(buf, cap, "version: STSv1\nmode: %s",
+		                      sts_mode_name(job->sts.mode));
+		for (i = 0; i < job->sts.nmx && n < cap; i++)
+			n += (size_t)snprintf(buf + n, cap - n, "\nmx: %s",
+			                      job->sts.mx[i]);
+		if (n < cap)
+			snprintf(buf + n, cap - n, "\nmax_age: %ld",
+			         job->sts.max_age);
+		return;
+	}
+	for (i = 0; p != NULL && i < p->n && n + 8 < cap; i++) {
+		n += (size_t)snprintf(buf + n, cap - n, "%s%u %u %u ",
+		                      i ? "\n" : "", p->rrs[i].usage,
+		                      p->rrs[i].selector, p->rrs[i].mtype);
+		for (j = 0; j < p->rrs[i].len && n + 3 < cap; j++)
+			n += (size_t)snprintf(buf + n, cap - n, "%02x",
+			                      p->rrs[i].data[j]);
+	}
+}
+
+void
+result_tls_report(struct out_job *job, bool dane, const char *mx,
+                  const char *ip, enum tlsrpt_result r, const char *reason)
+{
+	char dir[4096], policy[2048];
+	struct tlsrpt_event e = {
+	        dane ? TLSRPT_POLICY_TLSA : TLSRPT_POLICY_STS,
+	        job->dest->domain,
+	        policy,
+	        mx,
+	        ip,
+	        r,
+	        reason,
+	        time(NULL),
+	};
+
+	policy_text(job, dane && job->target.dane != NULL, policy,
+	            sizeof(policy));
+	snprintf(dir, sizeof(dir), "%s/tls-rpt", job->ob->cfg->spool_dir);
+	if (tlsrpt_record(dir, &e) < 0)
+		log_event(LOG_LVL_WARN, "tls-report", "dir", dir, "error",
+		          strerror(errno), NULL);
+}
+
+/* RFC 8460: every session a DANE or MTA-STS policy governed, once it is
+ * clear whether its TLS was what the policy asked. */
+static void
+report_session(struct out_job *job, const struct relay_result *res)
+{
+	const struct dane_policy *p = job->target.dane;
+	bool dane = p != NULL && p->mode != DANE_OFF;
+	enum relay_tls_auth want = !dane ? RELAY_TLS_VERIFIED
+	                           : p->mode == DANE_VERIFY
+	                                   ? RELAY_TLS_DANE
+	                                   : RELAY_TLS_UNTRUSTED;
+	const char *why = res->error ? res->error : res->session_reply.text;
+
+	if (!dane && !job->target.tls_verify && !job->target.tls_check)
+		return;
+	if (job->target.tls_check && res->failed_stage > RELAY_STAGE_STARTTLS &&
+	    res->tls_auth < RELAY_TLS_VERIFIED) /* testing: not refused */
+		result_tls_report(job, false, job->target.host,
+		                  job->target.addr,
+		                  res->tls_auth == RELAY_TLS_NONE
+		                          ? TLSRPT_STARTTLS_NOT_SUPPORTED
+		                          : tlsrpt_classify(res->tls_error),
+		                  res->tls_auth == RELAY_TLS_NONE
+		                          ? "the remote does not offer STARTTLS"
+		                          : res->tls_error);
+	else if (res->failed_stage == RELAY_STAGE_STARTTLS)
+		result_tls_report(job, dane, job->target.host, job->target.addr,
+		                  tlsrpt_classify(why), why);
+	else if (res->tls_auth >= want)
+		result_tls_report(job, dane, job->target.host, job->target.addr,
+		                  TLSRPT_SUCCESS, NULL);
+}
+
+/* DANE demanded TLS (RFC 7672 s2.2) and the session did not get there:
+ * whatever the remote said, 4.7.5, and why. */
+static bool
+dane_failure(struct out_job *job, const struct relay_result *res)
+{
+	const struct dane_policy *p = job->target.dane;
+	const char *why = res->error ? res->error : res->session_reply.text;
+	bool dane = p != NULL && p->mode != DANE_OFF;
+	enum status_id st = dane ? ST_DANE_FAILED : ST_STS_FAILED;
+	char text[512];
+
+	if ((!dane && !job->target.tls_verify) ||
+	    res->failed_stage != RELAY_STAGE_STARTTLS)
+		return false;
+	if (why == NULL)
+		why = status_def(st)->text;
+	if (strstr(why, "DANE") != NULL)
+		snprintf(text, sizeof(text), "%s", why);
+	else if (dane)
+		snprintf(text, sizeof(text),
+		         "%s (TLS required by the DANE TLSA records of %s)",
+		         why, job->target.host);
+	else
+		snprintf(text, sizeof(text),
+		         "%s (TLS required by the MTA-STS policy of %s)", why,
+		         job->dest->domain);
+	route_hop_failed(job, st, text);
+	return true;
+}
+
 /* The session failed before finishing: remember why, for the next hop. */
 static void
 note_failure(struct out_job *job, const struct relay_result *res)
 {
 	enum explain_reason reason;
 
+	if (dane_failure(job, res))
+		return;
 	free(job->last_failure.text);
 	job->last_failure = res->session_reply;
 	job->last_failure.text = str_dup(res->session_reply.text);
@@ -246,6 +359,9 @@ result_apply(struct out_job *job, const struct relay_result *res)
 	bool some = any_accepted(res, job->n);
 	size_t i, left = 0;
 
+	report_session(job, res);
+	job->tls_seen = relay_tls_auth_name(res->tls_auth);
+	snprintf(job->cipher, sizeof(job->cipher), "%s", res->tls_info);
 	for (i = 0; i < job->n; i++) {
 		size_t idx = job->idx[i];
 		bool again = false;

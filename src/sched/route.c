@@ -3,6 +3,21 @@
  * domain, else its [relay_domain]'s next_hop, else the smarthost, else the
  * domain's MX hosts (RFC 5321 s5.1), tried in order until one takes the
  * transaction.
+ *
+ * With [relay] tls = dane, an MX host whose MX and address records
+ * validated gets its TLSA records looked up before the first connection
+ * to it (RFC 7672 s2.2); what they demand (dane/dane.h) goes with the
+ * target to the client.  A host whose TLSA lookup is bogus or fails is
+ * skipped with 4.7.5, as is one that then cannot give the TLS asked for
+ * (result.c).
+ *
+ * With [relay] mta_sts = yes, the domain's MTA-STS policy (sts/sts.h) is
+ * looked up before its MX records: in enforce mode only the MX hosts it
+ * lists are kept, and each gets TLS with a verified certificate unless
+ * DANE already governs it (RFC 8461 s2).  "TLS-Required: No" in a
+ * message without REQUIRETLS sets DANE and MTA-STS aside (RFC 8689 s5);
+ * the client refuses a REQUIRETLS message to a hop none of them (or the
+ * smarthost's verification) checked.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -11,6 +26,7 @@
 #include <strings.h>
 
 #include "base/log.h"
+#include "base/str.h"
 #include "config/config.h"
 #include "dns/resolver.h"
 #include "metrics/metrics.h"
@@ -18,6 +34,8 @@
 #include "sched/outbound_int.h"
 
 static void job_connect(struct out_job *job, bool may_reuse);
+static void mx_done(void *arg, const struct dns_mx_result *res);
+static bool tls_policies_waived(const struct out_msg *m);
 
 void
 hops_free(struct out_hop *hops, size_t n)
@@ -27,12 +45,14 @@ hops_free(struct out_hop *hops, size_t n)
 	for (i = 0; i < n; i++) {
 		free(hops[i].host);
 		free(hops[i].addr);
+		dane_policy_clear(&hops[i].dane);
 	}
 	free(hops);
 }
 
 static void
-hop_add(struct out_job *job, const char *host, const char *addr, int port)
+hop_add(struct out_job *job, const char *host, const char *addr, int port,
+        bool dnssec)
 {
 	struct out_hop *h;
 
@@ -41,9 +61,11 @@ hop_add(struct out_job *job, const char *host, const char *addr, int port)
 		abort();
 	job->hops = h;
 	h += job->nhops++;
+	memset(h, 0, sizeof(*h));
 	h->host = strdup(host);
 	h->addr = strdup(addr);
 	h->port = port;
+	h->dnssec = dnssec;
 	if (h->host == NULL || h->addr == NULL)
 		abort();
 }
@@ -62,11 +84,23 @@ outbound_resolver_new(struct event_base *base, const struct config *cfg)
 	const char *rc = cfg->relay_resolv_conf;
 	struct dns_resolver *r;
 
-	if (rc && strcmp(rc, "none") == 0)
+	if ((rc && strcmp(rc, "none") == 0) || cfg->relay_dns_forwarder)
 		rc = "";
 	r = dns_resolver_new(base, rc);
-	if (r && cfg->relay_dns_local_data)
+	if (r == NULL)
+		return NULL;
+	if (cfg->relay_dns_local_data)
 		load_local_data(r, cfg->relay_dns_local_data);
+	if (cfg->relay_dns_forwarder &&
+	    dns_resolver_set_forwarder(r, cfg->relay_dns_forwarder) < 0)
+		log_event(LOG_LVL_WARN, "dns", "forwarder",
+		          cfg->relay_dns_forwarder, "error",
+		          "cannot use dns_forwarder", NULL);
+	if (cfg->relay_tls == TLS_POLICY_DANE &&
+	    dns_resolver_set_trust_anchor(r, cfg->relay_trust_anchor) < 0)
+		log_event(LOG_LVL_WARN, "dns", "trust_anchor",
+		          cfg->relay_trust_anchor, "error",
+		          "cannot use dnssec_trust_anchor", NULL);
 	return r;
 }
 
@@ -81,6 +115,36 @@ transport_for(const struct config *cfg, const char *domain)
 	return NULL;
 }
 
+/* RFC 8461 s4.1: under enforce, only the MX hosts the policy lists are
+ * tried; under testing the others are reported and tried all the same. */
+static bool
+sts_allows(struct out_job *job, const char *host)
+{
+	if (job->sts.mode == STS_MODE_NONE || sts_mx_matches(&job->sts, host) ||
+	    tls_policies_waived(job->msg))
+		return true;
+	log_event(LOG_LVL_WARN, "mta-sts", "id", job->msg->id, "domain",
+	          job->dest->domain, "mode", sts_mode_name(job->sts.mode),
+	          "host", host, "error",
+	          "MX host not listed in the MTA-STS policy", NULL);
+	return job->sts.mode != STS_MODE_ENFORCE;
+}
+
+/* Every MX host the MTA-STS policy had none of (enforce): deferred. */
+static void
+sts_no_mx(struct out_job *job, const struct dns_mx_result *res)
+{
+	char why[300], text[400];
+
+	snprintf(why, sizeof(why),
+	         "no MX host of %s matches its MTA-STS policy",
+	         job->dest->domain);
+	snprintf(text, sizeof(text), "%s %s", status_enh(ST_STS_FAILED), why);
+	result_tls_report(job, false, res->nhosts ? res->hosts[0].name : NULL,
+	                  NULL, TLSRPT_VALIDATION_FAILURE, why);
+	result_all(job, RCPT_DEFERRED, status_enh(ST_STS_FAILED), text, NULL);
+}
+
 static void
 mx_done(void *arg, const struct dns_mx_result *res)
 {
@@ -91,13 +155,20 @@ mx_done(void *arg, const struct dns_mx_result *res)
 	job->query = NULL;
 	switch (res->status) {
 	case DNS_OK:
-		for (i = 0; i < res->nhosts; i++)
+		for (i = 0; i < res->nhosts; i++) {
+			if (!sts_allows(job, res->hosts[i].name))
+				continue;
 			for (j = 0; j < res->hosts[i].naddrs; j++)
 				hop_add(job, res->hosts[i].name,
-				        res->hosts[i].addrs[j],
-				        cfg->relay_port);
-		job_connect(job, true);
-		return;
+				        res->hosts[i].addrs[j], cfg->relay_port,
+				        res->secure && res->hosts[i].secure);
+		}
+		if (job->nhops > 0) {
+			job_connect(job, true);
+			return;
+		}
+		sts_no_mx(job, res);
+		break;
 	case DNS_NXDOMAIN:
 		result_all(job, RCPT_BOUNCED, status_enh(ST_ROUTE_NO_DOMAIN),
 		           res->error, NULL);
@@ -151,7 +222,8 @@ named_hop_done(void *arg, const struct dns_mx_result *res)
 		return;
 	}
 	for (j = 0; j < res->hosts[0].naddrs; j++)
-		hop_add(job, hop->address, res->hosts[0].addrs[j], hop->port);
+		hop_add(job, hop->address, res->hosts[0].addrs[j], hop->port,
+		        false);
 	job_connect(job, true);
 }
 
@@ -171,7 +243,7 @@ route_named(struct out_job *job)
 	const struct config_listener *sh = named_hop(job);
 
 	if (is_numeric(sh->address)) {
-		hop_add(job, sh->address, sh->address, sh->port);
+		hop_add(job, sh->address, sh->address, sh->port, false);
 		job_connect(job, true);
 		return;
 	}
@@ -196,6 +268,34 @@ lmtp_domain(const struct out_job *job)
 	return d != NULL && d->lmtp_addr != NULL ? d : NULL;
 }
 
+static void
+route_mx(struct out_job *job)
+{
+	job->query =
+	        dns_resolve_mx(job->ob->dns, job->dest->domain, mx_done, job);
+	if (job->query == NULL) {
+		result_all(job, RCPT_DEFERRED,
+		           status_enh(ST_ROUTE_RESOLVER_OOM),
+		           status_def(ST_ROUTE_RESOLVER_OOM)->text, NULL);
+		outbound_job_done(job);
+	}
+}
+
+static void
+sts_done(void *arg, const struct sts_policy *p)
+{
+	struct out_job *job = arg;
+
+	job->sts_query = NULL;
+	if (p != NULL && p->mode != STS_MODE_NONE) {
+		sts_policy_copy(&job->sts, p);
+		log_event(LOG_LVL_INFO, "mta-sts", "id", job->msg->id, "domain",
+		          job->dest->domain, "mode", sts_mode_name(p->mode),
+		          NULL);
+	}
+	route_mx(job);
+}
+
 void
 route_job(struct out_job *job)
 {
@@ -205,10 +305,11 @@ route_job(struct out_job *job)
 	const struct config_domain *lmtp = lmtp_domain(job);
 
 	if (lmtp) {
-		hop_add(job, lmtp->lmtp, lmtp->lmtp_addr, lmtp->lmtp_port);
+		hop_add(job, lmtp->lmtp, lmtp->lmtp_addr, lmtp->lmtp_port,
+		        false);
 	} else if (t) {
 		hop_add(job, t->next_hop.address, t->next_hop.address,
-		        t->next_hop.port);
+		        t->next_hop.port, false);
 	} else if (relay_domain_hop(cfg, job->dest->domain) ||
 	           cfg->relay_smarthost.address) {
 		route_named(job);
@@ -219,18 +320,24 @@ route_job(struct out_job *job)
 		outbound_job_done(job);
 		return;
 	} else {
-		job->query = dns_resolve_mx(job->ob->dns, job->dest->domain,
-		                            mx_done, job);
-		if (job->query == NULL) {
-			result_all(job, RCPT_DEFERRED,
-			           status_enh(ST_ROUTE_RESOLVER_OOM),
-			           status_def(ST_ROUTE_RESOLVER_OOM)->text,
-			           NULL);
-			outbound_job_done(job);
-		}
+		if (job->ob->sts != NULL)
+			job->sts_query = sts_lookup(
+			        job->ob->sts, job->dest->domain, sts_done, job);
+		if (job->sts_query == NULL)
+			route_mx(job);
 		return;
 	}
 	job_connect(job, true);
+}
+
+struct sts_store *
+outbound_sts_new(struct outbound *ob)
+{
+	char dir[4096];
+
+	snprintf(dir, sizeof(dir), "%s/mta-sts", ob->cfg->spool_dir);
+	return sts_store_new(ob->base, ob->dns, dir,
+	                     ob->cfg->relay_mta_sts_ca_file);
 }
 
 /* A kept connection the remote had given up on: it closed (or said 421)
@@ -277,19 +384,118 @@ in_list(const char *list, const char *domain)
 	return false;
 }
 
+void
+route_hop_failed(struct out_job *job, enum status_id st, const char *text)
+{
+	free(job->last_failure.text);
+	memset(&job->last_failure, 0, sizeof(job->last_failure));
+	snprintf(job->last_failure.enhanced, sizeof(job->last_failure.enhanced),
+	         "%s", status_enh(st));
+	/* A deferral keeps only the text: it carries the status too. */
+	snprintf(job->last_error, sizeof(job->last_error), "%s %s",
+	         status_enh(st), text);
+	job->last_failure.text = str_dup(job->last_error);
+}
+
+static void
+tlsa_done(void *arg, const struct dns_tlsa_result *res)
+{
+	struct out_job *job = arg;
+	struct out_hop *h = &job->hops[job->hop];
+	size_t i;
+
+	job->tlsa = NULL;
+	dane_policy_set(&h->dane, res);
+	/* The other addresses of the host share its records. */
+	for (i = job->hop + 1; i < job->nhops; i++)
+		if (strcasecmp(job->hops[i].host, h->host) == 0 &&
+		    job->hops[i].dnssec && !job->hops[i].dane_known) {
+			dane_policy_copy(&job->hops[i].dane, &h->dane);
+			job->hops[i].dane_known = true;
+		}
+	h->dane_known = true;
+	log_event(h->dane.mode == DANE_DEFER ? LOG_LVL_WARN : LOG_LVL_INFO,
+	          "dane", "id", job->msg->id, "host", h->host, "policy",
+	          dane_mode_name(h->dane.mode), "error", h->dane.reason, NULL);
+	job_connect(job, true);
+}
+
+/* RFC 8689 s5: "TLS-Required: No" in the header asks that the
+ * recipient's TLS policies (DANE, MTA-STS) be ignored; REQUIRETLS on the
+ * envelope wins over it. */
+static bool
+tls_policies_waived(const struct out_msg *m)
+{
+	static const char field[] = "TLS-Required:";
+	const char *p = m->data, *end = m->data ? m->data + m->len : NULL;
+
+	if (p == NULL || m->env.requiretls)
+		return false;
+	while (p < end && *p != '\r' && *p != '\n') {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		const char *v = p + sizeof(field) - 1;
+
+		if (eol == NULL)
+			eol = end;
+		if ((size_t)(eol - p) > sizeof(field) - 1 &&
+		    strncasecmp(p, field, sizeof(field) - 1) == 0) {
+			while (v < eol && (*v == ' ' || *v == '\t'))
+				v++;
+			return eol - v >= 2 && strncasecmp(v, "No", 2) == 0 &&
+			       (eol - v == 2 || v[2] == '\r' || v[2] == ' ');
+		}
+		p = eol + 1;
+	}
+	return false;
+}
+
+/* DANE (RFC 7672 s2.2): a host whose MX and address records validated
+ * needs its TLSA records before the first connection.  Returns true when
+ * the job goes on later (lookup started, or the hop given up). */
+static bool
+dane_pending(struct out_job *job, struct out_hop *h)
+{
+	if (job->ob->cfg->relay_tls != TLS_POLICY_DANE || !h->dnssec ||
+	    tls_policies_waived(job->msg))
+		return false;
+	if (!h->dane_known) {
+		job->tlsa = dns_resolve_tlsa(job->ob->dns, h->host, h->port,
+		                             tlsa_done, job);
+		if (job->tlsa != NULL)
+			return true;
+		h->dane_known = true;
+		h->dane.mode = DANE_DEFER;
+		h->dane.reason = str_dup("cannot look up TLSA records");
+	}
+	if (h->dane.mode != DANE_DEFER)
+		return false;
+	result_tls_report(job, true, h->host, h->addr,
+	                  tlsrpt_classify(h->dane.reason), h->dane.reason);
+	route_hop_failed(job, ST_DANE_FAILED, h->dane.reason);
+	route_try_next_hop(job);
+	return true;
+}
+
 /* Connect to the current hop, or take a connection kept open to it. */
 static void
 job_connect(struct out_job *job, bool may_reuse)
 {
 	const struct config *cfg = job->ob->cfg;
-	const struct out_hop *h = &job->hops[job->hop];
+	struct out_hop *h = &job->hops[job->hop];
 	bool lmtp = lmtp_domain(job) != NULL;
+	bool dane, sts;
 	bool smarthost = cfg->relay_smarthost.address && !lmtp &&
 	                 !transport_for(cfg, job->dest->domain) &&
 	                 !relay_domain_hop(cfg, job->dest->domain);
 
 	const char *user = smarthost ? cfg->relay_smarthost_user : NULL;
 
+	if (dane_pending(job, h))
+		return;
+	dane = h->dane.mode == DANE_VERIFY || h->dane.mode == DANE_ENCRYPT;
+	/* RFC 8461 s2: where DANE applies, it wins over MTA-STS. */
+	sts = !dane && job->sts.mode == STS_MODE_ENFORCE &&
+	      !tls_policies_waived(job->msg);
 	job->target = (struct relay_target){
 	        .host = h->host,
 	        .addr = h->addr,
@@ -297,14 +503,21 @@ job_connect(struct out_job *job, bool may_reuse)
 	        /* credentials travel only inside (verified) TLS */
 	        .tls_required =
 	                !lmtp &&
-	                (cfg->relay_tls == TLS_POLICY_REQUIRED ||
+	                (cfg->relay_tls == TLS_POLICY_REQUIRED || dane || sts ||
 	                 user != NULL ||
 	                 in_list(cfg->relay_tls_required, job->dest->domain)),
 	        .auth_user = user,
 	        .auth_pass = smarthost ? cfg->relay_smarthost_password : NULL,
-	        .tls_ca_file = cfg->relay_smarthost_ca_file,
+	        .tls_ca_file = job->sts.mode != STS_MODE_NONE
+	                               ? cfg->relay_mta_sts_ca_file
+	                               : cfg->relay_smarthost_ca_file,
+	        .tls_verify = sts,
+	        /* RFC 8461 s5: testing mode reports, and delivers anyway. */
+	        .tls_check = !dane && job->sts.mode == STS_MODE_TESTING &&
+	                     !tls_policies_waived(job->msg),
 	        .tls_fingerprint = cfg->relay_smarthost_fingerprint,
 	        .lmtp = lmtp,
+	        .dane = dane ? &h->dane : NULL,
 	};
 	job->rjob = (struct relay_job){
 	        .helo_name = cfg->hostname,

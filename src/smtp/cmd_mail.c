@@ -54,6 +54,21 @@ trusted_auth_identity(const struct session *s)
 	return a;
 }
 
+/* REQUIRETLS is offered only inside TLS (RFC 8689 s4): without it, the
+ * parameter is one the server did not announce. */
+static bool
+requiretls_refused(struct session *s, const struct path_command *pc)
+{
+	size_t i;
+
+	for (i = 0; i < pc->nparams; i++)
+		if (esmtp_param_is(&pc->params[i], "REQUIRETLS"))
+			break;
+	session_reply_param_error(s, PARAM_UNKNOWN,
+	                          &pc->params[i < pc->nparams ? i : 0]);
+	return false;
+}
+
 static bool
 mail_options_ok(struct session *s, const struct path_command *pc)
 {
@@ -72,6 +87,8 @@ mail_options_ok(struct session *s, const struct path_command *pc)
 	}
 	if (!auth_param_allowed(s, pc))
 		return false;
+	if (s->tx.mail.requiretls && !s->tls)
+		return requiretls_refused(s, pc);
 	if (pc->addr.is_utf8 && !s->tx.mail.smtputf8) {
 		session_reply(s, R_NEED_SMTPUTF8);
 		return false;
@@ -93,7 +110,8 @@ log_mail(struct session *s, const char *from)
 	snprintf(serial, sizeof(serial), "%lu", s->serial);
 	snprintf(auth, sizeof(auth), "<%s>", a ? a : "");
 	log_event(LOG_LVL_INFO, "mail", "session", serial, "client",
-	          s->client_ip, "from", from, "auth", a ? auth : NULL, NULL);
+	          s->client_ip, "from", from, "auth", a ? auth : NULL,
+	          "requiretls", s->tx.mail.requiretls ? "yes" : NULL, NULL);
 }
 
 static void
@@ -107,6 +125,7 @@ mail_decided(struct session *s, const struct policy_verdict *v)
 	s->tx.env.body = s->tx.mail.body;
 	s->tx.env.ret = s->tx.mail.ret;
 	s->tx.env.smtputf8 = s->tx.mail.smtputf8;
+	s->tx.env.requiretls = s->tx.mail.requiretls;
 	if (s->tx.mail.envid[0])
 		s->tx.env.envid = strdup(s->tx.mail.envid);
 	if (s->tx.mail.has_auth)

@@ -54,7 +54,7 @@ static void
 ehlo_reply(struct session *s)
 {
 	char size[32], limits[48], auth[128];
-	const char *lines[12];
+	const char *lines[14];
 	size_t n = 0;
 
 	snprintf(size, sizeof(size), "SIZE %zu", s->cfg->max_message_size);
@@ -74,6 +74,8 @@ ehlo_reply(struct session *s)
 	lines[n++] = "ENHANCEDSTATUSCODES";
 	lines[n++] = "CHUNKING";
 	lines[n++] = "DSN";
+	if (s->tls) /* RFC 8689 s4: only inside TLS */
+		lines[n++] = "REQUIRETLS";
 	lines[n++] = limits;
 	lines[n++] = "HELP";
 	session_reply_lines(s, R_HELO_OK, lines, n,

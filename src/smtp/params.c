@@ -152,6 +152,11 @@ mail_one(const struct esmtp_param *p, struct mail_options *o, unsigned *seen)
 		return first_time(seen, 4) && !p->value ? PARAM_OK
 		                                        : PARAM_SYNTAX;
 	}
+	if (esmtp_param_is(p, "REQUIRETLS")) {
+		o->requiretls = true;
+		return first_time(seen, 64) && !p->value ? PARAM_OK
+		                                         : PARAM_SYNTAX;
+	}
 	if (esmtp_param_is(p, "RET")) {
 		if (!first_time(seen, 8))
 			return PARAM_SYNTAX;

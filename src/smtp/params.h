@@ -24,6 +24,7 @@ struct mail_options {
 	size_t size; /* declared SIZE= */
 	enum body_type body;
 	bool smtputf8;
+	bool requiretls; /* RFC 8689 */
 	enum dsn_ret ret;
 	char envid[ENVID_MAX + 1];     /* decoded; "" when absent */
 	bool has_auth;                 /* AUTH= given */

@@ -39,6 +39,7 @@ assert_same(const struct envelope *a, const struct envelope *b)
 	assert_int_equal(a->ret, b->ret);
 	assert_int_equal(a->body, b->body);
 	assert_int_equal(a->smtputf8, b->smtputf8);
+	assert_int_equal(a->requiretls, b->requiretls);
 	assert_int_equal(a->size, b->size);
 	if (a->auth == NULL)
 		assert_null(b->auth);
@@ -217,6 +218,37 @@ test_version2_auth(void **state)
 	assert_int_equal(envelope_parse(twice, strlen(twice), &env, &err), -1);
 }
 
+/* REQUIRETLS: version 3, and only there. */
+static void
+test_version3_requiretls(void **state)
+{
+	static const char v2[] =
+	        "ferry-envelope 2\nid 0123456789abcdef\n"
+	        "arrival 1\nsender .\nsize 1\nrequiretls 1\n" RCPT "end\n";
+	struct envelope env, back;
+	const char *err = NULL;
+	size_t len;
+	char *text;
+
+	fill(&env);
+	envelope_add_rcpt(&env, "bob@example.org", NULL, NULL, 0);
+	text = envelope_serialize(&env, &len);
+	assert_non_null(strstr(text, "ferry-envelope 2\n"));
+	assert_null(strstr(text, "requiretls"));
+	free(text);
+	env.requiretls = true;
+	text = envelope_serialize(&env, &len);
+	assert_non_null(strstr(text, "ferry-envelope 3\n"));
+	assert_non_null(strstr(text, "\nrequiretls 1\n"));
+	assert_int_equal(envelope_parse(text, len, &back, &err), 0);
+	assert_true(back.requiretls);
+	envelope_free(&back);
+	free(text);
+	envelope_free(&env);
+	assert_int_equal(envelope_parse(v2, strlen(v2), &back, &err), -1);
+	assert_string_equal(err, "unknown key");
+}
+
 static void
 test_state_names(void **state)
 {
@@ -236,6 +268,7 @@ main(void)
 	        cmocka_unit_test(test_hostile_values),
 	        cmocka_unit_test(test_rejects),
 	        cmocka_unit_test(test_version2_auth),
+	        cmocka_unit_test(test_version3_requiretls),
 	        cmocka_unit_test(test_state_names),
 	};
 
