@@ -280,3 +280,23 @@ def test_dsn_write_fault_survives_restart(ferry_factory, faults,
     assert UNKNOWN in queue(f, "list").stdout.decode()
     faults.set()
     assert_reported_once(f, r)
+
+
+def test_expiry_bounce_waits_for_its_report(ferry_factory, faults,
+                                            remote_factory, passwd):
+    r = remote_factory(rcpt_reply="451 4.3.0 Try again later")
+    f = relay_ferry(ferry_factory, passwd, [("remote.test", r.port)],
+                    ["max_queue_lifetime = 3s"], env=faults.env())
+    submit(f, ["late@remote.test"], subject="expired")
+    assert wait_for(lambda: r.seen.get("late@remote.test") == 1), f.log()
+    faults.set(DSN_FAULT)
+    assert wait_for(lambda: "relay-expired" in f.log() and
+                    dsn_failures(f) >= 1, timeout=30), f.log()
+    assert f.maildir_files("alice") == []
+    assert "late@remote.test" in queue(f, "list").stdout.decode()
+    faults.set()
+    per_rcpt = status_blocks(dsn_in(f))[1]
+    assert per_rcpt["Status"] == "4.4.7"
+    assert per_rcpt["Action"] == "failed"
+    if not wait_for(lambda: queue_files(f) == [], timeout=20):
+        pytest.fail(f"left in the queue: {queue_files(f)}\n{f.log()}")
