@@ -329,6 +329,7 @@ outbound_flush(struct outbound *ob)
 		d->backoff_until = 0;
 	TAILQ_FOREACH(m, &ob->msgs, entry) {
 		m->next_attempt = 0;
+		m->dsn_retry_at = 0; /* a bounce report waiting to be written */
 		for (i = 0; i < m->env.nrcpts; i++)
 			m->env.rcpts[i].next_attempt = 0;
 	}
