@@ -20,8 +20,8 @@
 #include "base/mem.h"
 #include "config/config.h"
 #include "dsn/dsn.h"
-#include "policy/recipient.h"
 #include "explain/explain.h"
+#include "policy/recipient.h"
 #include "queue/spool.h"
 #include "sched/backoff.h"
 #include "sched/outbound_int.h"
@@ -93,8 +93,9 @@ failure_committed(void *arg, int error)
 		LIST_REMOVE(d, entry);
 		m = outbound_msg_find(d->ob, d->id);
 	}
-	if (m == NULL) { /* stopped, held or deleted: the states on disk
-		          * still say what is owed */
+	/* Stopped, held or deleted meanwhile: the recorded states still say
+	 * what is owed, for whoever loads the message next. */
+	if (m == NULL) {
 		if (error)
 			log_event(LOG_LVL_ERROR, "dsn-failed", "id", d->id,
 			          "error", strerror(error), NULL);
@@ -235,6 +236,18 @@ collect(struct out_msg *m, enum dsn_action action, struct dsn_recipient *out,
 	return n;
 }
 
+/* Follows a failure report on recipients idx[] (taken) to its commit. */
+static struct out_dsn *
+track_new(const struct out_msg *m, size_t *idx, size_t n)
+{
+	struct out_dsn *track = xcalloc(1, sizeof(*track));
+
+	snprintf(track->id, sizeof(track->id), "%s", m->id);
+	track->idx = idx;
+	track->n = n;
+	return track;
+}
+
 static void
 send_kind(struct outbound *ob, struct out_msg *m, enum dsn_action action,
           struct dsn_recipient *rcpts)
@@ -262,18 +275,18 @@ send_kind(struct outbound *ob, struct out_msg *m, enum dsn_action action,
 	text = dsn_build(&report, m->data ? m->data : "", m->data ? m->len : 0,
 	                 &len);
 	if (text == NULL) {
-		log_event(LOG_LVL_ERROR, "dsn-failed", "id", m->id, NULL);
+		if (action == DSN_ACTION_FAILED)
+			report_failed(ob, m, ENOMEM);
+		else
+			log_event(LOG_LVL_ERROR, "dsn-failed", "id", m->id,
+			          NULL);
 		free(idx);
 		return;
 	}
-	if (action == DSN_ACTION_FAILED) {
-		track = xcalloc(1, sizeof(*track));
-		snprintf(track->id, sizeof(track->id), "%s", m->id);
-		track->idx = idx;
-		track->n = n;
-		idx = NULL;
-	}
-	free(idx);
+	if (action == DSN_ACTION_FAILED)
+		track = track_new(m, idx, n);
+	else
+		free(idx);
 	queue_report(ob, m, text, len, track);
 	free(text);
 }
