@@ -13,7 +13,8 @@
 static bool
 rcpt_listed(const struct envelope_rcpt *r)
 {
-	return r->state == RCPT_PENDING || r->state == RCPT_DEFERRED;
+	return r->state == RCPT_PENDING || r->state == RCPT_DEFERRED ||
+	       r->state == RCPT_BOUNCING;
 }
 
 static const char *
@@ -28,7 +29,8 @@ queue_rcpt_reason(const struct envelope_rcpt *r)
 	struct explain_result res;
 
 	if (r->last_reply == NULL ||
-	    (r->state != RCPT_DEFERRED && r->state != RCPT_BOUNCED))
+	    (r->state != RCPT_DEFERRED && r->state != RCPT_BOUNCED &&
+	     r->state != RCPT_BOUNCING))
 		return NULL;
 	explain_reply(r->last_reply, strlen(r->last_reply), &res);
 	return explain_reason_name(res.reason);

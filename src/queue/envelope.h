@@ -33,6 +33,9 @@ enum rcpt_state {
 	RCPT_DELIVERED,
 	RCPT_DEFERRED,
 	RCPT_BOUNCED,
+	/* Bounced, but the report to the sender is not committed yet: the
+	 * message stays queued until it is (docs/queue-format.md). */
+	RCPT_BOUNCING,
 };
 
 struct envelope_rcpt {
@@ -68,7 +71,8 @@ size_t envelope_add_rcpt(struct envelope *env, const char *address,
                          const char *original, const char *orcpt,
                          unsigned notify);
 void envelope_free(struct envelope *env);
-/* No recipient is pending or deferred: nothing is left to do. */
+/* No recipient is pending, deferred or waiting for its bounce report:
+ * nothing is left to do. */
 bool
 envelope_all_final(const struct envelope *env); /* frees contents, not env */
 

@@ -2,7 +2,15 @@
  * bounce.c — the DSNs the queue manager sends (RFC 3464, RFC 3461): built
  * by the dsn module from this attempt's reports, queued like any message,
  * from the null reverse-path so that no bounce ever causes another.
+ *
+ * A failure report is the one thing that tells the sender the mail is
+ * lost, so it is never lost itself: its recipients stay RCPT_BOUNCING in
+ * the original's recorded states (and the original queued) until the
+ * report is committed, and a report that could not be written is written
+ * again later, from those states alone (also after a restart).  A crash
+ * between the commit and the record may send it twice, never not at all.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,9 +20,21 @@
 #include "base/mem.h"
 #include "config/config.h"
 #include "dsn/dsn.h"
+#include "explain/explain.h"
 #include "policy/recipient.h"
 #include "queue/spool.h"
+#include "sched/backoff.h"
 #include "sched/outbound_int.h"
+
+/* A failure report on the way to the spool, for recipients idx[] of the
+ * message id; ob is NULL once the queue manager has stopped. */
+struct out_dsn {
+	LIST_ENTRY(out_dsn) entry;
+	struct outbound *ob;
+	char id[QUEUE_ID_LEN + 1];
+	size_t *idx;
+	size_t n;
+};
 
 /* Does the recipient's NOTIFY (RFC 3461 s4.1) ask for this report?  No
  * NOTIFY means failures only. */
@@ -42,6 +62,67 @@ dsn_committed(void *arg, int error)
 		log_event(LOG_LVL_ERROR, "dsn-failed", "id", id, "error",
 		          strerror(error), NULL);
 	free(id);
+}
+
+/* The failure report was not written: the recipients stay RCPT_BOUNCING
+ * and bounce_retry() writes it again after a back-off. */
+static void
+report_failed(struct outbound *ob, struct out_msg *m, int error)
+{
+	char retry[32];
+	int delay;
+
+	m->dsn_inflight = false;
+	m->dsn_failures++;
+	delay = backoff_delay(m->dsn_failures, ob->cfg->relay_retry_min,
+	                      ob->cfg->relay_retry_max);
+	m->dsn_retry_at = time(NULL) + delay;
+	snprintf(retry, sizeof(retry), "%d", delay);
+	log_event(LOG_LVL_ERROR, "dsn-failed", "id", m->id, "error",
+	          strerror(error), "retry_in", retry, NULL);
+}
+
+static void
+failure_committed(void *arg, int error)
+{
+	struct out_dsn *d = arg;
+	struct out_msg *m = NULL;
+	size_t i;
+
+	if (d->ob != NULL) {
+		LIST_REMOVE(d, entry);
+		m = outbound_msg_find(d->ob, d->id);
+	}
+	/* Stopped, held or deleted meanwhile: the recorded states still say
+	 * what is owed, for whoever loads the message next. */
+	if (m == NULL) {
+		if (error)
+			log_event(LOG_LVL_ERROR, "dsn-failed", "id", d->id,
+			          "error", strerror(error), NULL);
+	} else if (error) {
+		report_failed(d->ob, m, error);
+	} else {
+		m->dsn_inflight = false;
+		m->dsn_failures = 0;
+		m->dsn_retry_at = 0;
+		for (i = 0; i < d->n; i++)
+			if (m->env.rcpts[d->idx[i]].state == RCPT_BOUNCING)
+				m->env.rcpts[d->idx[i]].state = RCPT_BOUNCED;
+		outbound_bounce_reported(d->ob, m, d->idx, d->n);
+	}
+	free(d->idx);
+	free(d);
+}
+
+void
+bounce_stop(struct outbound *ob)
+{
+	struct out_dsn *d;
+
+	while ((d = LIST_FIRST(&ob->dsns)) != NULL) {
+		LIST_REMOVE(d, entry);
+		d->ob = NULL;
+	}
 }
 
 /* The report goes where mail to the sender would: a local sender (one of
@@ -73,21 +154,31 @@ add_report_rcpts(const struct config *cfg, struct envelope *env,
 	recipient_result_free(&res);
 }
 
-/* Queue one report message to the original sender. */
+/* Queue one report message to the original sender.  A failure report
+ * (track: its recipients) is followed to its commit. */
 static void
 queue_report(struct outbound *ob, struct out_msg *m, const char *text,
-             size_t len)
+             size_t len, struct out_dsn *track)
 {
 	struct envelope env = {0};
 	struct spool_msg *msg = spool_msg_new(ob->spool);
-	char *tag = strdup(m->id);
+	char *tag = track ? NULL : strdup(m->id);
 
-	if (msg == NULL || tag == NULL || spool_msg_write(msg, text, len) < 0) {
-		log_event(LOG_LVL_ERROR, "dsn-failed", "id", m->id, "error",
-		          strerror(errno), NULL);
+	if (msg == NULL || (!track && tag == NULL) ||
+	    spool_msg_write(msg, text, len) < 0) {
+		int error = errno;
+
 		if (msg)
 			spool_msg_abort(msg);
 		free(tag);
+		if (track) {
+			report_failed(ob, m, error);
+			free(track->idx);
+			free(track);
+		} else {
+			log_event(LOG_LVL_ERROR, "dsn-failed", "id", m->id,
+			          "error", strerror(error), NULL);
+		}
 		return;
 	}
 	env.sender = "";
@@ -100,14 +191,22 @@ queue_report(struct outbound *ob, struct out_msg *m, const char *text,
 	add_report_rcpts(ob->cfg, &env, m->env.sender);
 	log_event(LOG_LVL_INFO, "dsn", "id", m->id, "to", m->env.sender,
 	          "dsn_id", spool_msg_id(msg), NULL);
-	spool_msg_commit(msg, &env, dsn_committed, tag);
+	if (track) {
+		m->dsn_inflight = true;
+		track->ob = ob;
+		LIST_INSERT_HEAD(&ob->dsns, track, entry);
+		spool_msg_commit(msg, &env, failure_committed, track);
+	} else {
+		spool_msg_commit(msg, &env, dsn_committed, tag);
+	}
 	/* The strings above are borrowed; only the recipient list is ours. */
 	env.sender = env.helo = env.client_addr = env.protocol = NULL;
 	envelope_free(&env);
 }
 
 static size_t
-collect(struct out_msg *m, enum dsn_action action, struct dsn_recipient *out)
+collect(struct out_msg *m, enum dsn_action action, struct dsn_recipient *out,
+        size_t *idx)
 {
 	size_t i, n = 0;
 
@@ -119,8 +218,10 @@ collect(struct out_msg *m, enum dsn_action action, struct dsn_recipient *out)
 		    !(action == DSN_ACTION_DELIVERED &&
 		      rep->action == DSN_ACTION_RELAYED))
 			continue;
-		if (!notify_wants(r->notify, rep->action))
+		if (!notify_wants(r->notify, rep->action) ||
+		    (action == DSN_ACTION_FAILED && r->state != RCPT_BOUNCING))
 			continue;
+		idx[n] = rep->idx;
 		out[n++] = (struct dsn_recipient){
 		        .final_recipient = r->address,
 		        .orcpt = r->orcpt,
@@ -135,11 +236,25 @@ collect(struct out_msg *m, enum dsn_action action, struct dsn_recipient *out)
 	return n;
 }
 
+/* Follows a failure report on recipients idx[] (taken) to its commit. */
+static struct out_dsn *
+track_new(const struct out_msg *m, size_t *idx, size_t n)
+{
+	struct out_dsn *track = xcalloc(1, sizeof(*track));
+
+	snprintf(track->id, sizeof(track->id), "%s", m->id);
+	track->idx = idx;
+	track->n = n;
+	return track;
+}
+
 static void
 send_kind(struct outbound *ob, struct out_msg *m, enum dsn_action action,
           struct dsn_recipient *rcpts)
 {
-	size_t n = collect(m, action, rcpts), len;
+	size_t *idx = xcalloc(m->nreports, sizeof(*idx));
+	size_t n = collect(m, action, rcpts, idx), len;
+	struct out_dsn *track = NULL;
 	struct dsn_report report = {
 	        .reporting_mta = ob->cfg->hostname,
 	        .envid = m->env.envid,
@@ -153,16 +268,128 @@ send_kind(struct outbound *ob, struct out_msg *m, enum dsn_action action,
 	};
 	char *text;
 
-	if (n == 0)
+	if (n == 0) {
+		free(idx);
 		return;
+	}
 	text = dsn_build(&report, m->data ? m->data : "", m->data ? m->len : 0,
 	                 &len);
 	if (text == NULL) {
-		log_event(LOG_LVL_ERROR, "dsn-failed", "id", m->id, NULL);
+		if (action == DSN_ACTION_FAILED)
+			report_failed(ob, m, ENOMEM);
+		else
+			log_event(LOG_LVL_ERROR, "dsn-failed", "id", m->id,
+			          NULL);
+		free(idx);
 		return;
 	}
-	queue_report(ob, m, text, len);
+	if (action == DSN_ACTION_FAILED)
+		track = track_new(m, idx, n);
+	else
+		free(idx);
+	queue_report(ob, m, text, len, track);
 	free(text);
+}
+
+bool
+bounce_pending(const struct out_msg *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->env.nrcpts; i++)
+		if (m->env.rcpts[i].state == RCPT_BOUNCING)
+			return true;
+	return false;
+}
+
+void
+bounce_mark(struct out_msg *m)
+{
+	size_t i;
+
+	if (m->env.sender == NULL || m->env.sender[0] == '\0')
+		return;
+	for (i = 0; i < m->nreports; i++) {
+		struct envelope_rcpt *r = &m->env.rcpts[m->reports[i].idx];
+
+		if (m->reports[i].action == DSN_ACTION_FAILED &&
+		    r->state == RCPT_BOUNCED &&
+		    notify_wants(r->notify, DSN_ACTION_FAILED))
+			r->state = RCPT_BOUNCING;
+	}
+}
+
+/* The enhanced status of a recorded reply ("550 5.1.1 ..." or, for an
+ * expiry, "4.4.7 ..."); 5.0.0 when it has none. */
+static void
+reply_status(const char *reply, char *out, size_t size)
+{
+	const char *p = reply ? reply : "";
+	int i;
+
+	for (i = 0; i < 2 && *p; i++) {
+		size_t n = strcspn(p, " ");
+
+		if (n >= 5 && n < size && strchr("245", p[0]) && p[1] == '.' &&
+		    isdigit((unsigned char)p[2])) {
+			snprintf(out, size, "%.*s", (int)n, p);
+			return;
+		}
+		p += n;
+		p += strspn(p, " ");
+	}
+	snprintf(out, size, "5.0.0");
+}
+
+/* A report owed for recipients whose earlier one was never written:
+ * rebuilt from their recorded states (the Remote-MTA is not recorded). */
+static void
+rebuild_reports(struct out_msg *m)
+{
+	struct explain_result res = {0};
+	char status[16];
+	size_t i;
+
+	for (i = 0; i < m->env.nrcpts; i++) {
+		const char *reply = m->env.rcpts[i].last_reply;
+
+		if (m->env.rcpts[i].state != RCPT_BOUNCING)
+			continue;
+		reply_status(reply, status, sizeof(status));
+		explain_reply(reply ? reply : "", reply ? strlen(reply) : 0,
+		              &res);
+		msg_add_report(m, i, DSN_ACTION_FAILED, status, reply, NULL,
+		               explain_reason_name(res.reason));
+	}
+}
+
+void
+bounce_retry(struct outbound *ob, struct out_msg *m, time_t now)
+{
+	struct dsn_recipient *rcpts;
+	bool loaded = false;
+
+	/* Reports already collected for this attempt (a split message) go
+	 * out with it, in one report. */
+	if (m->dsn_inflight || m->dsn_retry_at > now || m->nreports > 0 ||
+	    !bounce_pending(m))
+		return;
+	if (m->data == NULL) {
+		if (spool_read_msg(ob->spool, m->id, &m->data, &m->len) < 0) {
+			report_failed(ob, m, errno);
+			return;
+		}
+		loaded = true;
+	}
+	rebuild_reports(m);
+	rcpts = xcalloc(m->nreports, sizeof(*rcpts));
+	send_kind(ob, m, DSN_ACTION_FAILED, rcpts);
+	free(rcpts);
+	msg_clear_reports(m);
+	if (loaded) { /* the relay loads (and signs) its own copy */
+		free(m->data);
+		m->data = NULL;
+	}
 }
 
 void
@@ -178,7 +405,10 @@ bounce_send(struct outbound *ob, struct out_msg *m)
 		return;
 	}
 	rcpts = xcalloc(m->nreports, sizeof(*rcpts));
-	send_kind(ob, m, DSN_ACTION_FAILED, rcpts);
+	/* One failure report in flight or backing off at a time: what
+	 * failed meanwhile stays RCPT_BOUNCING for bounce_retry(). */
+	if (!m->dsn_inflight && m->dsn_retry_at <= time(NULL))
+		send_kind(ob, m, DSN_ACTION_FAILED, rcpts);
 	send_kind(ob, m, DSN_ACTION_DELAYED, rcpts);
 	send_kind(ob, m, DSN_ACTION_DELIVERED, rcpts);
 	free(rcpts);

@@ -92,6 +92,17 @@ msg_free(struct outbound *ob, struct out_msg *m)
 	free(m);
 }
 
+static bool
+has_outbound(const struct outbound *ob, const struct envelope *env)
+{
+	size_t i;
+
+	for (i = 0; i < env->nrcpts; i++)
+		if (outbound_rcpt_is_outbound(ob, &env->rcpts[i]))
+			return true;
+	return false;
+}
+
 /* May the destination take another transaction now? */
 static bool
 dest_open(struct outbound *ob, struct out_dest *d, time_t now)
@@ -211,8 +222,12 @@ msg_load_data(struct outbound *ob, struct out_msg *m)
 static void
 try_msg(struct outbound *ob, struct out_msg *m, time_t now)
 {
-	if (m->active > 0 || m->next_attempt > now || m->forgotten ||
-	    m->waiting_on)
+	if (m->active > 0 || m->forgotten)
+		return;
+	bounce_retry(ob, m, now);
+	/* Kept only for a bounce report: nothing to relay. */
+	if (m->next_attempt > now || m->waiting_on ||
+	    !has_outbound(ob, &m->env))
 		return;
 	if (msg_load_data(ob, m))
 		dispatch_msg(ob, m, now);
@@ -270,17 +285,6 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 		pump(ob, d);
 }
 
-static bool
-has_outbound(const struct outbound *ob, const struct envelope *env)
-{
-	size_t i;
-
-	for (i = 0; i < env->nrcpts; i++)
-		if (outbound_rcpt_is_outbound(ob, &env->rcpts[i]))
-			return true;
-	return false;
-}
-
 void
 outbound_enqueue(struct outbound *ob, const char *id)
 {
@@ -289,7 +293,7 @@ outbound_enqueue(struct outbound *ob, const char *id)
 	if (m == NULL)
 		abort();
 	if (spool_load(ob->spool, id, &m->env) < 0 ||
-	    !has_outbound(ob, &m->env)) {
+	    (!has_outbound(ob, &m->env) && !bounce_pending(m))) {
 		envelope_free(&m->env);
 		free(m);
 		return;
@@ -325,6 +329,7 @@ outbound_flush(struct outbound *ob)
 		d->backoff_until = 0;
 	TAILQ_FOREACH(m, &ob->msgs, entry) {
 		m->next_attempt = 0;
+		m->dsn_retry_at = 0; /* a bounce report waiting to be written */
 		for (i = 0; i < m->env.nrcpts; i++)
 			m->env.rcpts[i].next_attempt = 0;
 	}
@@ -348,6 +353,7 @@ outbound_start(struct event_base *base, const struct config *cfg,
 	TAILQ_INIT(&ob->jobs);
 	TAILQ_INIT(&ob->dests);
 	TAILQ_INIT(&ob->conns);
+	LIST_INIT(&ob->dsns);
 	ob->dns = outbound_resolver_new(base, cfg);
 	if (ob->dns != NULL && cfg->relay_mta_sts)
 		ob->sts = outbound_sts_new(ob);
@@ -379,6 +385,7 @@ outbound_stop(struct outbound *ob)
 	outbound_abort_jobs(ob);
 	outbound_dkim_stop(ob);
 	conn_cache_clear(ob);
+	bounce_stop(ob);
 	while (!TAILQ_EMPTY(&ob->msgs))
 		/* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): unlinks it */
 		msg_free(ob, TAILQ_FIRST(&ob->msgs));
@@ -422,6 +429,7 @@ attempt_finished(struct outbound *ob, struct out_msg *m)
 		return false;
 	}
 	outbound_check_age(ob, m);
+	bounce_mark(m);
 	/* Recipients split off by a 452 go again at once: their failures
 	 * belong in the same report, one per message. */
 	if (!split_pending(ob, &m->env)) {
@@ -444,12 +452,48 @@ attempt_finished(struct outbound *ob, struct out_msg *m)
 	m->deferred = false;
 	free(m->data); /* reloaded for the next attempt */
 	m->data = NULL;
-	if (removed == 1 || !has_outbound(ob, &m->env)) {
+	if (removed == 1 ||
+	    (!has_outbound(ob, &m->env) && !bounce_pending(m))) {
 		msg_free(ob, m);
 		return false;
 	}
 	m->next_attempt = outbound_next_due(m, ob);
 	return true;
+}
+
+struct out_msg *
+outbound_msg_find(struct outbound *ob, const char *id)
+{
+	struct out_msg *m;
+
+	TAILQ_FOREACH(m, &ob->msgs, entry)
+		if (!m->forgotten && strcmp(m->id, id) == 0)
+			return m;
+	return NULL;
+}
+
+void
+outbound_bounce_reported(struct outbound *ob, struct out_msg *m,
+                         const size_t *idx, size_t n)
+{
+	int removed;
+
+	/* As in attempt_finished(): only the last to finish dequeues it.  A
+	 * record that fails leaves the recipients RCPT_BOUNCING on disk: the
+	 * report goes again after a restart (twice rather than never). */
+	if (envelope_all_final(&m->env)) {
+		spool_remove_later(ob->spool, m->id);
+		removed = 1;
+	} else {
+		removed = spool_record_and_finish(ob->spool, m->id, &m->env,
+		                                  idx, n);
+	}
+	if (removed < 0)
+		log_event(LOG_LVL_WARN, "queue_update_failed", "id", m->id,
+		          "error", strerror(errno), NULL);
+	if (m->active == 0 && (removed == 1 || (!has_outbound(ob, &m->env) &&
+	                                        !bounce_pending(m))))
+		msg_free(ob, m);
 }
 
 void

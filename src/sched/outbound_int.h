@@ -19,9 +19,17 @@
  *    callback (through result_apply()), where no client could be started
  *    or no hop is left (route.c), or from outbound_abort_jobs() at
  *    shutdown after it has aborted the client and the query.
- *  - A message is freed only when no job holds it (m->active == 0).
+ *  - A message is freed only when no job holds it (m->active == 0), and
+ *    stays while a recipient waits for its bounce report (RCPT_BOUNCING):
+ *    the original is the only record of that report until it is committed.
+ *  - A bounce report being committed (struct out_dsn, bounce.c) is listed
+ *    in ob->dsns from spool_msg_commit() until its callback; it names its
+ *    message by id, never by pointer (the message may be deleted
+ *    meanwhile).  outbound_stop() detaches the listed ones (d->ob = NULL):
+ *    their callbacks only free them.
  *  - outbound_stop(): the jobs first (they point into messages), then the
- *    kept connections, ending ones too, then the messages.
+ *    kept connections, ending ones too, then the reports being committed,
+ *    then the messages.
  */
 #ifndef FERRY_SCHED_OUTBOUND_INT_H
 #define FERRY_SCHED_OUTBOUND_INT_H
@@ -75,8 +83,11 @@ struct out_msg {
 	size_t nchanged;
 	struct out_report *reports; /* for the DSNs of this attempt */
 	size_t nreports;
-	bool deferred;  /* a temporary failure this attempt */
-	bool forgotten; /* held or deleted: drop, record nothing */
+	bool deferred;         /* a temporary failure this attempt */
+	bool forgotten;        /* held or deleted: drop, record nothing */
+	bool dsn_inflight;     /* a bounce report is being committed */
+	unsigned dsn_failures; /* bounce reports that could not be queued */
+	time_t dsn_retry_at;   /* when to write it again (back-off) */
 };
 TAILQ_HEAD(out_msg_list, out_msg);
 
@@ -146,6 +157,7 @@ struct outbound {
 	struct out_dest_list dests;
 	struct out_conn_list conns; /* idle connections (conn_cache.c) */
 	struct event *tick;         /* retries that came due */
+	LIST_HEAD(, out_dsn) dsns;  /* bounce reports being committed */
 	struct dkim_signer *signer; /* dkim_sign.c; NULL: no keys */
 	bool stopping;
 };
@@ -223,7 +235,22 @@ void msg_add_report(struct out_msg *m, size_t idx, enum dsn_action action,
 void msg_clear_reports(struct out_msg *m);
 
 /* bounce.c: queue the DSNs the reports of this attempt call for (failed,
- * delayed, delivered/relayed), as each recipient's NOTIFY asks. */
+ * delayed, delivered/relayed), as each recipient's NOTIFY asks.
+ * bounce_mark, before the states are recorded: every failed recipient
+ * whose sender is to get a report becomes RCPT_BOUNCING, and stays so
+ * (the message queued) until that report is committed; its callback makes
+ * them RCPT_BOUNCED through outbound_bounce_reported().  A report that
+ * could not be written is written again later (bounce_retry, from the
+ * recipients' states alone, so also after a restart), with back-off. */
+void bounce_mark(struct out_msg *m);
 void bounce_send(struct outbound *ob, struct out_msg *m);
+bool bounce_pending(const struct out_msg *m);
+void bounce_retry(struct outbound *ob, struct out_msg *m, time_t now);
+void bounce_stop(struct outbound *ob);
+/* outbound.c: the report on recipients idx[] is committed (they are now
+ * RCPT_BOUNCED): record that, and dequeue the message if it is done. */
+void outbound_bounce_reported(struct outbound *ob, struct out_msg *m,
+                              const size_t *idx, size_t n);
+struct out_msg *outbound_msg_find(struct outbound *ob, const char *id);
 
 #endif

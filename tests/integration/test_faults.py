@@ -208,3 +208,95 @@ def test_maildir_deleted_under_the_daemon(ferry_factory):
     assert wait_for(lambda: subjects(f, "u1") == ["second"], timeout=20), \
         f.log()
     assert_recovers(f, "u1", ["second"])
+
+
+# --- bounce reports: the original stays until its report is committed ----
+
+# The fixtures and helpers of the relay tests (a scripted remote MX).
+from test_relay import (dsn_in, passwd, relay_ferry,  # noqa: E402,F401
+                        remote_factory, status_blocks, submit)
+
+UNKNOWN = "unknown1@remote.test"
+# Only new messages are created as .msg files: the queued original is only
+# read, its states appended to its .state file.
+DSN_FAULT = "open .msg EIO"
+
+
+def dsn_failures(f):
+    return f.log().count("dsn-failed")
+
+
+def bounce_while_dsn_fails(ferry_factory, faults, remote_factory, passwd):
+    """A message deferred once, then bounced while no report can be
+    written: returns (ferry, remote)."""
+    r = remote_factory(rcpt_reply="451 4.3.0 Try again later")
+    f = relay_ferry(ferry_factory, passwd, [("remote.test", r.port)],
+                    env=faults.env())
+    submit(f, [UNKNOWN], subject="bounced")
+    assert wait_for(lambda: r.seen.get(UNKNOWN) == 1), f.log()
+    faults.set(DSN_FAULT)
+    r.rcpt_reply = f"550 5.1.1 <{UNKNOWN}>: Recipient address rejected"
+    assert wait_for(lambda: dsn_failures(f) >= 2, timeout=30), f.log()
+    assert r.seen.get(UNKNOWN) == 2
+    assert f.maildir_files("alice") == []
+    listed = queue(f, "list").stdout.decode()
+    assert UNKNOWN in listed, (listed, f.log())
+    return f, r
+
+
+def assert_reported_once(f, r):
+    """The fault is gone: one report, the original dequeued, and the
+    bounced recipient never tried again."""
+    dsn = dsn_in(f)
+    per_rcpt = status_blocks(dsn)[1]
+    assert per_rcpt["Action"] == "failed"
+    assert per_rcpt["Status"] == "5.1.1"
+    assert UNKNOWN in per_rcpt["Final-Recipient"]
+    assert "550 5.1.1" in per_rcpt["Diagnostic-Code"]
+    if not wait_for(lambda: queue_files(f) == [], timeout=20):
+        pytest.fail(f"left in the queue: {queue_files(f)}\n{f.log()}")
+    time.sleep(1.5)
+    assert len(f.maildir_files("alice")) == 1
+    assert r.seen.get(UNKNOWN) == 2
+
+
+def test_dsn_write_fault_keeps_original_until_reported(
+        ferry_factory, faults, remote_factory, passwd):
+    f, r = bounce_while_dsn_fails(ferry_factory, faults, remote_factory,
+                                  passwd)
+    faults.set()
+    assert_reported_once(f, r)
+
+
+def test_dsn_write_fault_survives_restart(ferry_factory, faults,
+                                          remote_factory, passwd):
+    f, r = bounce_while_dsn_fails(ferry_factory, faults, remote_factory,
+                                  passwd)
+    f.stop()
+    before = dsn_failures(f)
+    f.start()
+    # Still owed after the restart, from the recorded states alone.
+    assert wait_for(lambda: dsn_failures(f) > before, timeout=30), f.log()
+    assert UNKNOWN in queue(f, "list").stdout.decode()
+    faults.set()
+    assert_reported_once(f, r)
+
+
+def test_expiry_bounce_waits_for_its_report(ferry_factory, faults,
+                                            remote_factory, passwd):
+    r = remote_factory(rcpt_reply="451 4.3.0 Try again later")
+    f = relay_ferry(ferry_factory, passwd, [("remote.test", r.port)],
+                    ["max_queue_lifetime = 3s"], env=faults.env())
+    submit(f, ["late@remote.test"], subject="expired")
+    assert wait_for(lambda: r.seen.get("late@remote.test") == 1), f.log()
+    faults.set(DSN_FAULT)
+    assert wait_for(lambda: "relay-expired" in f.log() and
+                    dsn_failures(f) >= 1, timeout=30), f.log()
+    assert f.maildir_files("alice") == []
+    assert "late@remote.test" in queue(f, "list").stdout.decode()
+    faults.set()
+    per_rcpt = status_blocks(dsn_in(f))[1]
+    assert per_rcpt["Status"] == "4.4.7"
+    assert per_rcpt["Action"] == "failed"
+    if not wait_for(lambda: queue_files(f) == [], timeout=20):
+        pytest.fail(f"left in the queue: {queue_files(f)}\n{f.log()}")

@@ -137,7 +137,8 @@ def passwd():
     shutil.rmtree(d, ignore_errors=True)
 
 
-def relay_ferry(ferry_factory, passwd, transports, extra_relay=(), extra=()):
+def relay_ferry(ferry_factory, passwd, transports, extra_relay=(), extra=(),
+                env=None):
     zone = os.path.join(make_workdir(), "local.zone")
     with open(zone, "w") as f:
         f.write("zone dns.test. static\n"
@@ -155,7 +156,8 @@ def relay_ferry(ferry_factory, passwd, transports, extra_relay=(), extra=()):
         tls=["submission = optional"],
         auth=["backend = passwd-file", f"passwd_file = {passwd}",
               "require_tls = no"],
-        extra=["[relay]"] + relay + list(extra))
+        extra=["[relay]"] + relay + list(extra),
+        **({"env": env} if env else {}))
 
 
 def submit(f, rcpts, subject="relay test", mail_options=(), rcpt_options=()):

@@ -258,6 +258,8 @@ test_state_names(void **state)
 	assert_int_equal(envelope_state_from_name("bounced", 7, &st), 0);
 	assert_int_equal(st, RCPT_BOUNCED);
 	assert_int_equal(envelope_state_from_name("bounce", 6, &st), -1);
+	assert_int_equal(envelope_state_from_name("bouncing", 8, &st), 0);
+	assert_int_equal(st, RCPT_BOUNCING);
 }
 
 int

@@ -334,6 +334,35 @@ test_deferred(void **state)
 
 /* 452 4.5.3 after other recipients were taken: a new transaction at
  * once (RFC 5321 s4.5.3.1.10), not a retry later. */
+/* Only a bounce whose sender is owed a report waits for it (stays
+ * RCPT_BOUNCING, not final) before the message may leave the queue. */
+static void
+test_bounce_mark(void **state)
+{
+	struct fixture *f = *state;
+	struct fake_result r;
+	size_t i;
+
+	add_rcpt(f, "gone@remote.example", 0);
+	add_rcpt(f, "quiet@remote.example", DSN_NOTIFY_NEVER);
+	add_rcpt(f, "ok@remote.example", 0);
+	init_result(&r, RELAY_STAGE_DONE);
+	for (i = 0; i < 2; i++)
+		set_rcpt(&r, i, RELAY_RCPT_REJECTED, 550, "5.1.1",
+		         "550 5.1.1 user unknown");
+	set_rcpt(&r, 2, RELAY_RCPT_ACCEPTED, 250, "2.0.0", "250 Ok");
+	result_apply(job_for_all(f), &r.res);
+	bounce_mark(f->msg); /* the null sender: no report, nothing owed */
+	assert_false(bounce_pending(f->msg));
+	f->msg->env.sender = strdup("alice@example.test");
+	bounce_mark(f->msg);
+	assert_int_equal(f->msg->env.rcpts[0].state, RCPT_BOUNCING);
+	assert_int_equal(f->msg->env.rcpts[1].state, RCPT_BOUNCED);
+	assert_int_equal(f->msg->env.rcpts[2].state, RCPT_DELIVERED);
+	assert_true(bounce_pending(f->msg));
+	assert_false(envelope_all_final(&f->msg->env));
+}
+
 static void
 test_split(void **state)
 {
@@ -690,6 +719,8 @@ main(void)
 	                                        setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_bounced, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_deferred, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_bounce_mark, setup,
+	                                        teardown),
 	        cmocka_unit_test_setup_teardown(test_split, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_split_not_tried, setup,
 	                                        teardown),
