@@ -21,6 +21,7 @@
 #include "base/log.h"
 #include "base/str.h"
 #include "milter/codec.h"
+#include "milter/link.h"
 #include "milter/message.h"
 
 enum stage {
@@ -49,6 +50,8 @@ struct milter_check {
 	char **specs;
 	size_t nspecs, cur;
 	struct bufferevent *bev;
+	struct milter_link *link; /* the session's, while it talks over it */
+	struct bufferevent *given_back; /* the link's, handed back alive */
 	struct event *timer, *done_ev;
 	enum stage st;
 	size_t idx; /* recipient, header field or body offset */
@@ -69,86 +72,9 @@ struct milter_check {
 };
 
 static void next_milter(struct milter_check *mc);
+static void readcb(struct bufferevent *bev, void *arg);
+static void eventcb(struct bufferevent *bev, short what, void *arg);
 static void advance(struct milter_check *mc);
-
-static char **
-split_list(const char *list, size_t *n)
-{
-	char **v = NULL, *copy = str_dup(list), *tok, *save = NULL;
-
-	*n = 0;
-	for (tok = strtok_r(copy, ", ", &save); tok;
-	     tok = strtok_r(NULL, ", ", &save)) {
-		char **grown = realloc(v, (*n + 1) * sizeof(*v));
-
-		if (grown == NULL)
-			abort();
-		v = grown;
-		v[(*n)++] = str_dup(tok);
-	}
-	free(copy);
-	return v;
-}
-
-/* "unix:/path", "local:/path", "inet:ADDR:PORT", "inet:PORT@ADDR",
- * "inet6:..." the same. */
-static int
-spec_sockaddr(const char *spec, struct sockaddr_storage *ss, socklen_t *len)
-{
-	struct sockaddr_un *sun = (struct sockaddr_un *)ss;
-	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-	char host[128];
-	const char *p, *colon, *at;
-	long port;
-
-	memset(ss, 0, sizeof(*ss));
-	if (strncmp(spec, "unix:", 5) == 0 || strncmp(spec, "local:", 6) == 0) {
-		p = strchr(spec, ':') + 1;
-		if (p[0] != '/' || strlen(p) >= sizeof(sun->sun_path))
-			return -1;
-		sun->sun_family = AF_UNIX;
-		memcpy(sun->sun_path, p, strlen(p) + 1);
-		*len = sizeof(*sun);
-		return 0;
-	}
-	if (strncmp(spec, "inet:", 5) == 0)
-		p = spec + 5;
-	else if (strncmp(spec, "inet6:", 6) == 0)
-		p = spec + 6;
-	else
-		return -1;
-	if ((at = strchr(p, '@')) != NULL) {
-		port = strtol(p, NULL, 10);
-		snprintf(host, sizeof(host), "%s", at + 1);
-	} else if ((colon = strrchr(p, ':')) != NULL &&
-	           (size_t)(colon - p) < sizeof(host)) {
-		memcpy(host, p, (size_t)(colon - p));
-		host[colon - p] = '\0';
-		port = strtol(colon + 1, NULL, 10);
-	} else {
-		return -1;
-	}
-	if (host[0] == '[' && host[strlen(host) - 1] == ']') {
-		memmove(host, host + 1, strlen(host));
-		host[strlen(host) - 1] = '\0';
-	}
-	if (port <= 0 || port > 65535)
-		return -1;
-	if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons((uint16_t)port);
-		*len = sizeof(*sin);
-		return 0;
-	}
-	if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons((uint16_t)port);
-		*len = sizeof(*sin6);
-		return 0;
-	}
-	return -1;
-}
 
 bool
 milter_spec_valid(const char *spec)
@@ -156,7 +82,7 @@ milter_spec_valid(const char *spec)
 	struct sockaddr_storage ss;
 	socklen_t len;
 
-	return spec_sockaddr(spec, &ss, &len) == 0;
+	return milter_spec_sockaddr(spec, &ss, &len) == 0;
 }
 
 static void
@@ -167,10 +93,18 @@ arm_timer(struct milter_check *mc)
 	evtimer_add(mc->timer, &tv);
 }
 
+/* alive: the conversation can go on with the next message. */
 static void
-close_conn(struct milter_check *mc)
+close_conn(struct milter_check *mc, bool alive)
 {
-	if (mc->bev != NULL) {
+	if (mc->link != NULL) {
+		if (alive && mc->st == ST_EOB)
+			mc->link->in_message = false;
+		milter_link_return(mc->link, alive);
+		mc->given_back = alive ? mc->bev : NULL;
+		mc->link = NULL;
+		mc->bev = NULL;
+	} else if (mc->bev != NULL) {
 		bufferevent_free(mc->bev);
 		mc->bev = NULL;
 	}
@@ -181,7 +115,7 @@ close_conn(struct milter_check *mc)
 static void
 finish(struct milter_check *mc)
 {
-	close_conn(mc);
+	close_conn(mc, true);
 	mc->st = ST_END;
 	event_active(mc->done_ev, EV_TIMEOUT, 0);
 }
@@ -211,7 +145,7 @@ failed(struct milter_check *mc, const char *why)
 	          mc->req.default_action == MILTER_DEFAULT_ACCEPT ? "accept"
 	                                                          : "tempfail",
 	          NULL);
-	close_conn(mc);
+	close_conn(mc, false);
 	if (mc->req.default_action == MILTER_DEFAULT_ACCEPT) {
 		mc->cur++;
 		next_milter(mc);
@@ -219,29 +153,6 @@ failed(struct milter_check *mc, const char *why)
 	}
 	mc->res.why = mc->why;
 	decide(mc, MILTER_TEMPFAIL, NULL);
-}
-
-static void
-send_macros(struct milter_check *mc, char stage, const char *const *kv)
-{
-	size_t len = 1;
-	char cmd = SMFIC_MACRO;
-	uint32_t n;
-	size_t i;
-
-	for (i = 0; kv[i] != NULL; i += 2)
-		if (kv[i + 1] != NULL)
-			len += strlen(kv[i]) + strlen(kv[i + 1]) + 2;
-	n = htonl((uint32_t)len + 1);
-	evbuffer_add(mc->out, &n, sizeof(n));
-	evbuffer_add(mc->out, &cmd, 1);
-	evbuffer_add(mc->out, &stage, 1);
-	for (i = 0; kv[i] != NULL; i += 2) {
-		if (kv[i + 1] == NULL)
-			continue;
-		evbuffer_add(mc->out, kv[i], strlen(kv[i]) + 1);
-		evbuffer_add(mc->out, kv[i + 1], strlen(kv[i + 1]) + 1);
-	}
 }
 
 static bool
@@ -272,7 +183,7 @@ send_connect(struct milter_check *mc)
 	snprintf(port, sizeof(port), "%d", q->client_port);
 	snprintf(underscore, sizeof(underscore), "%s [%s]", q->client_name,
 	         q->client_addr);
-	send_macros(mc, SMFIC_CONNECT, kv);
+	milter_send_macros(mc->out, SMFIC_CONNECT, kv);
 	milter_pkt_connect(mc->out, q->client_name, q->client_addr,
 	                   q->client_port);
 }
@@ -286,7 +197,7 @@ send_mail(struct milter_check *mc)
 	                    q->auth_user,  "{auth_type}", q->auth_mech,
 	                    "i",           q->queue_id,   NULL};
 
-	send_macros(mc, SMFIC_MAIL, kv);
+	milter_send_macros(mc->out, SMFIC_MAIL, kv);
 	snprintf(from, sizeof(from), "<%s>", q->sender);
 	milter_pkt_strings(mc->out, SMFIC_MAIL, from, NULL);
 }
@@ -298,7 +209,7 @@ send_rcpt(struct milter_check *mc)
 	const char *kv[] = {"{rcpt_addr}", rcpt, NULL};
 	char to[1100];
 
-	send_macros(mc, SMFIC_RCPT, kv);
+	milter_send_macros(mc->out, SMFIC_RCPT, kv);
 	snprintf(to, sizeof(to), "<%s>", rcpt);
 	milter_pkt_strings(mc->out, SMFIC_RCPT, to, NULL);
 }
@@ -342,7 +253,7 @@ send_stage(struct milter_check *mc)
 	case ST_HELO:
 		if (skipped(mc, SMFIP_NOHELO))
 			return false;
-		send_macros(mc, SMFIC_HELO, h_kv);
+		milter_send_macros(mc->out, SMFIC_HELO, h_kv);
 		milter_pkt_strings(mc->out, SMFIC_HELO, q->helo, NULL);
 		return !skipped(mc, SMFIP_NR_HELO);
 	case ST_MAIL:
@@ -358,7 +269,7 @@ send_stage(struct milter_check *mc)
 	case ST_DATA:
 		if (skipped(mc, SMFIP_NODATA))
 			return false;
-		send_macros(mc, SMFIC_DATA, i_kv);
+		milter_send_macros(mc->out, SMFIC_DATA, i_kv);
 		milter_pkt(mc->out, SMFIC_DATA, NULL, 0);
 		return !skipped(mc, SMFIP_NR_DATA);
 	case ST_HEADER:
@@ -369,7 +280,7 @@ send_stage(struct milter_check *mc)
 	case ST_EOH:
 		if (skipped(mc, SMFIP_NOEOH))
 			return false;
-		send_macros(mc, SMFIC_EOH, i_kv);
+		milter_send_macros(mc->out, SMFIC_EOH, i_kv);
 		milter_pkt(mc->out, SMFIC_EOH, NULL, 0);
 		return !skipped(mc, SMFIP_NR_EOH);
 	case ST_BODY:
@@ -378,7 +289,7 @@ send_stage(struct milter_check *mc)
 		send_body(mc);
 		return !skipped(mc, SMFIP_NR_BODY);
 	case ST_EOB:
-		send_macros(mc, SMFIC_BODYEOB, i_kv);
+		milter_send_macros(mc->out, SMFIC_BODYEOB, i_kv);
 		milter_pkt(mc->out, SMFIC_BODYEOB, NULL, 0);
 		return true;
 	default:
@@ -431,8 +342,9 @@ advance(struct milter_check *mc)
 static void
 milter_done(struct milter_check *mc)
 {
-	milter_pkt(mc->out, SMFIC_QUIT, NULL, 0);
-	close_conn(mc);
+	if (mc->link == NULL)
+		milter_pkt(mc->out, SMFIC_QUIT, NULL, 0);
+	close_conn(mc, true);
 	mc->cur++;
 	next_milter(mc);
 }
@@ -661,8 +573,9 @@ readcb(struct bufferevent *bev, void *arg)
 			break;
 		}
 		on_reply(mc, &r);
-		/* on_reply may have closed the connection (and its input). */
-		if (mc->bev == bev)
+		/* on_reply may have closed the connection (and its input),
+		 * or handed the session's back, with the reply still in. */
+		if (mc->bev == bev || mc->given_back == bev)
 			evbuffer_drain(in, r.consumed);
 	}
 }
@@ -696,7 +609,7 @@ connect_milter(struct milter_check *mc)
 	socklen_t len;
 
 	mc->st = ST_CONNECTING;
-	if (spec_sockaddr(mc->specs[mc->cur], &ss, &len) < 0) {
+	if (milter_spec_sockaddr(mc->specs[mc->cur], &ss, &len) < 0) {
 		failed(mc, "bad milter address");
 		return;
 	}
@@ -711,6 +624,43 @@ connect_milter(struct milter_check *mc)
 		failed(mc, "connect failed");
 }
 
+/* Goes on over the session's conversation with this milter: it has
+ * seen connect, HELO, MAIL and RCPT already. */
+static void
+resume_link(struct milter_check *mc)
+{
+	struct milter_link *l = milter_links_at(mc->req.links, mc->cur);
+
+	if (l->discard) {
+		decide(mc, MILTER_DISCARD, NULL);
+		return;
+	}
+	if (l->st == LINK_DEAD &&
+	    mc->req.default_action == MILTER_DEFAULT_TEMPFAIL) {
+		snprintf(mc->why, sizeof(mc->why), "%s", l->why);
+		mc->res.why = mc->why;
+		decide(mc, MILTER_TEMPFAIL, NULL);
+		return;
+	}
+	if (l->st != LINK_UP || l->quiet_session || l->quiet_message) {
+		mc->cur++;
+		next_milter(mc);
+		return;
+	}
+	l->borrowed = true;
+	mc->link = l;
+	mc->bev = l->bev;
+	mc->out = bufferevent_get_output(l->bev);
+	mc->steps = l->steps;
+	bufferevent_setcb(mc->bev, readcb, NULL, eventcb, mc);
+	mc->st = ST_DATA;
+	mc->idx = 0;
+	if (send_stage(mc))
+		arm_timer(mc);
+	else
+		advance(mc);
+}
+
 static void
 next_milter(struct milter_check *mc)
 {
@@ -719,7 +669,11 @@ next_milter(struct milter_check *mc)
 		finish(mc);
 		return;
 	}
-	connect_milter(mc);
+	if (mc->req.links != NULL &&
+	    mc->cur < milter_links_count(mc->req.links))
+		resume_link(mc);
+	else
+		connect_milter(mc);
 }
 
 static void
@@ -761,7 +715,7 @@ milter_check(struct event_base *base, const struct milter_request *req,
 	mc->cb = cb;
 	mc->cbarg = arg;
 	mc->milters = str_dup(req->milters);
-	mc->specs = split_list(mc->milters, &mc->nspecs);
+	mc->specs = milter_split_list(mc->milters, &mc->nspecs);
 	mc->rcpts = calloc(req->nrcpts + 1, sizeof(char *));
 	mc->removed = calloc(req->nrcpts + 1, sizeof(bool));
 	if (mc->rcpts == NULL || mc->removed == NULL)
@@ -789,7 +743,7 @@ milter_cancel(struct milter_check *mc)
 
 	if (mc == NULL)
 		return;
-	close_conn(mc);
+	close_conn(mc, false);
 	event_free(mc->timer);
 	event_free(mc->done_ev);
 	milter_message_free(&mc->msg);

@@ -33,6 +33,7 @@
 
 struct event_base;
 struct milter_check;
+struct milter_links;
 
 enum milter_default { MILTER_DEFAULT_TEMPFAIL, MILTER_DEFAULT_ACCEPT };
 
@@ -53,6 +54,9 @@ struct milter_request {
 	const char *tls_version, *cipher;  /* NULL without TLS */
 	const char *data;                  /* the message, CRLF line ends */
 	size_t len;
+	/* The session's conversations (milter_links_open), or NULL: then
+	 * the check opens its own and replays every stage. */
+	struct milter_links *links;
 };
 
 enum milter_verdict {
@@ -89,6 +93,50 @@ struct milter_check *milter_check(struct event_base *base,
                                   const struct milter_request *req,
                                   milter_done_cb cb, void *arg);
 void milter_cancel(struct milter_check *mc);
+
+/*
+ * The conversations of one SMTP session: opened at connect, one per
+ * milter, asked at each stage as the client gets there, and used at the
+ * final dot (milter_request.links).  A stage's verdict: ACCEPT (go on),
+ * REJECT or TEMPFAIL with the milter's reply if it gave one.  A milter
+ * that accepts is left out for the rest of the message (of the session
+ * when it accepts at connect or HELO); a discard before the final dot
+ * is decided there.  A milter that fails is closed for the session: it
+ * is left out (default accept), or every message is refused at its
+ * final dot (default tempfail); the stage itself goes on.
+ *
+ * Ownership: links copy the milter list; the other strings of the
+ * request (and of each stage's, rcpts[0] included) must live until the
+ * stage's callback has run or milter_links_free().  One stage at a
+ * time, never while a final-dot check runs.
+ */
+enum milter_stage {
+	MILTER_STAGE_CONNECT,
+	MILTER_STAGE_HELO,
+	MILTER_STAGE_MAIL,
+	MILTER_STAGE_RCPT, /* the recipient is req->rcpts[0] */
+};
+
+struct milter_stage_result {
+	enum milter_verdict verdict;
+	const char *reply; /* the milter's own "550 5.7.1 text", or NULL */
+	const char *who;
+};
+
+typedef void (*milter_stage_cb)(void *arg,
+                                const struct milter_stage_result *res);
+
+struct milter_links *milter_links_open(struct event_base *base,
+                                       const struct milter_request *req);
+/* cb always runs later, from the event loop. */
+void milter_links_stage(struct milter_links *ls, enum milter_stage stage,
+                        const struct milter_request *req, milter_stage_cb cb,
+                        void *arg);
+/* The transaction is over (RSET, refused, delivered): SMFIC_ABORT to the
+ * milters still in it, as Postfix does; the next message starts anew. */
+void milter_links_abort(struct milter_links *ls);
+/* Closes them all; a pending stage's callback never runs. */
+void milter_links_free(struct milter_links *ls);
 
 /* Is spec a milter address this module can connect to? */
 bool milter_spec_valid(const char *spec);
