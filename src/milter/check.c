@@ -1,7 +1,8 @@
 /*
- * check.c — one message through the listener's milters, one after the
- * other, on the event loop (see milter.h).  Each conversation walks the
- * stages in order; stage() sends what the current stage needs and says
+ * check.c — one message through the listener's milters at its final dot,
+ * one after the other, on the event loop (see milter.h), over the
+ * session's conversations (link.c).  Each walks the content stages in
+ * order; send_stage() sends what the current stage needs and says
  * whether a reply is awaited; on_reply() acts on it.
  */
 #include "milter/milter.h"
@@ -24,13 +25,9 @@
 #include "milter/link.h"
 #include "milter/message.h"
 
+/* The session's conversations have seen connect, HELO, MAIL and RCPT
+ * already: the check starts at DATA. */
 enum stage {
-	ST_CONNECTING,
-	ST_OPTNEG,
-	ST_CONNECT,
-	ST_HELO,
-	ST_MAIL,
-	ST_RCPT,
 	ST_DATA,
 	ST_HEADER,
 	ST_EOH,
@@ -93,7 +90,8 @@ arm_timer(struct milter_check *mc)
 	evtimer_add(mc->timer, &tv);
 }
 
-/* alive: the conversation can go on with the next message. */
+/* Hands the session's conversation back; alive: it can go on with the
+ * next message. */
 static void
 close_conn(struct milter_check *mc, bool alive)
 {
@@ -103,9 +101,6 @@ close_conn(struct milter_check *mc, bool alive)
 		milter_link_return(mc->link, alive);
 		mc->given_back = alive ? mc->bev : NULL;
 		mc->link = NULL;
-		mc->bev = NULL;
-	} else if (mc->bev != NULL) {
-		bufferevent_free(mc->bev);
 		mc->bev = NULL;
 	}
 	evtimer_del(mc->timer);
@@ -162,59 +157,6 @@ skipped(const struct milter_check *mc, uint32_t flag)
 }
 
 static void
-send_connect(struct milter_check *mc)
-{
-	const struct milter_request *q = &mc->req;
-	char port[16], underscore[300];
-	const char *kv[] = {"j",
-	                    q->hostname,
-	                    "_",
-	                    underscore,
-	                    "{daemon_name}",
-	                    q->daemon_name,
-	                    "{client_addr}",
-	                    q->client_addr,
-	                    "{client_name}",
-	                    q->client_name,
-	                    "{client_port}",
-	                    port,
-	                    NULL};
-
-	snprintf(port, sizeof(port), "%d", q->client_port);
-	snprintf(underscore, sizeof(underscore), "%s [%s]", q->client_name,
-	         q->client_addr);
-	milter_send_macros(mc->out, SMFIC_CONNECT, kv);
-	milter_pkt_connect(mc->out, q->client_name, q->client_addr,
-	                   q->client_port);
-}
-
-static void
-send_mail(struct milter_check *mc)
-{
-	const struct milter_request *q = &mc->req;
-	char from[1100];
-	const char *kv[] = {"{mail_addr}", q->sender,     "{auth_authen}",
-	                    q->auth_user,  "{auth_type}", q->auth_mech,
-	                    "i",           q->queue_id,   NULL};
-
-	milter_send_macros(mc->out, SMFIC_MAIL, kv);
-	snprintf(from, sizeof(from), "<%s>", q->sender);
-	milter_pkt_strings(mc->out, SMFIC_MAIL, from, NULL);
-}
-
-static void
-send_rcpt(struct milter_check *mc)
-{
-	const char *rcpt = mc->req.rcpts[mc->idx];
-	const char *kv[] = {"{rcpt_addr}", rcpt, NULL};
-	char to[1100];
-
-	milter_send_macros(mc->out, SMFIC_RCPT, kv);
-	snprintf(to, sizeof(to), "<%s>", rcpt);
-	milter_pkt_strings(mc->out, SMFIC_RCPT, to, NULL);
-}
-
-static void
 send_header(struct milter_check *mc)
 {
 	const struct milter_header *h = &mc->msg.h[mc->idx];
@@ -241,31 +183,8 @@ send_stage(struct milter_check *mc)
 {
 	const struct milter_request *q = &mc->req;
 	const char *i_kv[] = {"i", q->queue_id, NULL};
-	const char *h_kv[] = {"{tls_version}", q->tls_version, "{cipher}",
-	                      q->cipher, NULL};
 
 	switch (mc->st) {
-	case ST_CONNECT:
-		if (skipped(mc, SMFIP_NOCONNECT))
-			return false;
-		send_connect(mc);
-		return !skipped(mc, SMFIP_NR_CONN);
-	case ST_HELO:
-		if (skipped(mc, SMFIP_NOHELO))
-			return false;
-		milter_send_macros(mc->out, SMFIC_HELO, h_kv);
-		milter_pkt_strings(mc->out, SMFIC_HELO, q->helo, NULL);
-		return !skipped(mc, SMFIP_NR_HELO);
-	case ST_MAIL:
-		if (skipped(mc, SMFIP_NOMAIL))
-			return false;
-		send_mail(mc);
-		return !skipped(mc, SMFIP_NR_MAIL);
-	case ST_RCPT:
-		if (skipped(mc, SMFIP_NORCPT) || mc->removed[mc->idx])
-			return false;
-		send_rcpt(mc);
-		return !skipped(mc, SMFIP_NR_RCPT);
 	case ST_DATA:
 		if (skipped(mc, SMFIP_NODATA))
 			return false;
@@ -302,11 +221,6 @@ static void
 step(struct milter_check *mc)
 {
 	switch (mc->st) {
-	case ST_RCPT:
-		if (++mc->idx < mc->req.nrcpts)
-			return;
-		mc->st = ST_DATA;
-		return;
 	case ST_HEADER:
 		if (++mc->idx < mc->msg.nh)
 			return;
@@ -323,8 +237,7 @@ step(struct milter_check *mc)
 	}
 	mc->st++;
 	mc->idx = 0;
-	if ((mc->st == ST_RCPT && mc->req.nrcpts == 0) ||
-	    (mc->st == ST_HEADER && mc->msg.nh == 0) ||
+	if ((mc->st == ST_HEADER && mc->msg.nh == 0) ||
 	    (mc->st == ST_BODY && mc->msg.bodylen == 0))
 		step(mc);
 }
@@ -342,8 +255,6 @@ advance(struct milter_check *mc)
 static void
 milter_done(struct milter_check *mc)
 {
-	if (mc->link == NULL)
-		milter_pkt(mc->out, SMFIC_QUIT, NULL, 0);
 	close_conn(mc, true);
 	mc->cur++;
 	next_milter(mc);
@@ -498,25 +409,8 @@ on_eob_reply(struct milter_check *mc, const struct milter_reply *r)
 }
 
 static void
-on_optneg(struct milter_check *mc, const struct milter_reply *r)
-{
-	struct milter_optneg o;
-
-	if (milter_parse_optneg(r, &o) < 0 || o.version < 2) {
-		failed(mc, "protocol error: bad option negotiation");
-		return;
-	}
-	mc->steps = o.steps & MILTER_STEPS;
-	advance(mc);
-}
-
-static void
 on_reply(struct milter_check *mc, const struct milter_reply *r)
 {
-	if (mc->st == ST_OPTNEG) {
-		on_optneg(mc, r);
-		return;
-	}
 	if (r->cmd == SMFIR_PROGRESS) {
 		arm_timer(mc);
 		return;
@@ -531,15 +425,6 @@ on_reply(struct milter_check *mc, const struct milter_reply *r)
 		milter_done(mc); /* no more stages, no changes */
 	} else if (r->cmd == SMFIR_SKIP && mc->st == ST_BODY) {
 		mc->idx = mc->msg.bodylen; /* advance() goes on with EOB */
-		advance(mc);
-	} else if (mc->st == ST_RCPT &&
-	           (r->cmd == SMFIR_REJECT || r->cmd == SMFIR_TEMPFAIL ||
-	            r->cmd == SMFIR_REPLYCODE)) {
-		/* This recipient only. */
-		mc->removed[mc->idx] = true;
-		log_event(LOG_LVL_INFO, "milter-rcpt-refused", "milter",
-		          mc->specs[mc->cur], "id", mc->req.queue_id, "to",
-		          mc->req.rcpts[mc->idx], NULL);
 		advance(mc);
 	} else if (!verdict(mc, r)) {
 		failed(mc, "protocol error: unexpected reply");
@@ -583,45 +468,13 @@ readcb(struct bufferevent *bev, void *arg)
 static void
 eventcb(struct bufferevent *bev, short what, void *arg)
 {
-	struct milter_check *mc = arg;
-
-	if (what & BEV_EVENT_CONNECTED) {
-		mc->out = bufferevent_get_output(bev);
-		mc->st = ST_OPTNEG;
-		milter_pkt_optneg(mc->out);
-		arm_timer(mc);
-		return;
-	}
-	failed(mc,
-	       mc->st == ST_CONNECTING ? "connect failed" : "connection lost");
+	failed(arg, "connection lost");
 }
 
 static void
 timeoutcb(evutil_socket_t fd, short what, void *arg)
 {
 	failed(arg, "timeout");
-}
-
-static void
-connect_milter(struct milter_check *mc)
-{
-	struct sockaddr_storage ss;
-	socklen_t len;
-
-	mc->st = ST_CONNECTING;
-	if (milter_spec_sockaddr(mc->specs[mc->cur], &ss, &len) < 0) {
-		failed(mc, "bad milter address");
-		return;
-	}
-	mc->bev = bufferevent_socket_new(mc->base, -1, BEV_OPT_CLOSE_ON_FREE);
-	if (mc->bev == NULL)
-		abort();
-	bufferevent_setcb(mc->bev, readcb, NULL, eventcb, mc);
-	bufferevent_enable(mc->bev, EV_READ | EV_WRITE);
-	arm_timer(mc);
-	if (bufferevent_socket_connect(mc->bev, (struct sockaddr *)&ss,
-	                               (int)len) < 0)
-		failed(mc, "connect failed");
 }
 
 /* Goes on over the session's conversation with this milter: it has
@@ -664,16 +517,13 @@ resume_link(struct milter_check *mc)
 static void
 next_milter(struct milter_check *mc)
 {
-	if (mc->cur >= mc->nspecs) {
+	if (mc->cur >= mc->nspecs ||
+	    mc->cur >= milter_links_count(mc->req.links)) {
 		mc->res.verdict = MILTER_ACCEPT;
 		finish(mc);
 		return;
 	}
-	if (mc->req.links != NULL &&
-	    mc->cur < milter_links_count(mc->req.links))
-		resume_link(mc);
-	else
-		connect_milter(mc);
+	resume_link(mc);
 }
 
 static void

@@ -1,24 +1,26 @@
 /*
  * milter — the Sendmail/Postfix content filter protocol (version 6), the
- * MTA side.  When a message is complete, each milter of the listener's
- * list is asked in turn over one connection: connect, HELO, MAIL, each
- * RCPT, DATA, the header fields, end of headers, the body and end of
- * message, with the macros rspamd and OpenDKIM read (j, _, i,
- * {daemon_name}, {client_addr}, {client_name}, {client_port},
- * {mail_addr}, {rcpt_addr}, {auth_authen}, {auth_type}, {tls_version},
- * {cipher}).  What each milter says is applied before the next one sees
- * the message: accept, continue, reject or tempfail (with its own reply
- * text), discard, a recipient refused at its RCPT (only that one is
- * dropped), header fields added, inserted, changed or deleted,
- * recipients added or removed, the envelope sender changed, the body
- * replaced, the message quarantined (kept on hold with the milter's
- * reason).  Steps a milter asks
- * to skip are not sent; replies it says it will not send are not awaited.
+ * MTA side.  Each SMTP session holds one conversation per milter of its
+ * listener (milter_links_*), opened at connect and asked at each stage
+ * as the client gets there: connect, HELO, MAIL, each RCPT; a refusal
+ * answers that command.  When the message is complete, milter_check()
+ * goes on over the same conversations, one milter after the other:
+ * DATA, the header fields, end of headers, the body and end of message,
+ * with the macros rspamd and OpenDKIM read (j, _, i, {daemon_name},
+ * {client_addr}, {client_name}, {client_port}, {mail_addr}, {rcpt_addr},
+ * {auth_authen}, {auth_type}, {tls_version}, {cipher}).  What each
+ * milter says is applied before the next one sees the message: accept,
+ * continue, reject or tempfail (with its own reply text), discard,
+ * header fields added, inserted, changed or deleted, recipients added or
+ * removed, the envelope sender changed, the body replaced, the message
+ * quarantined (kept on hold with the milter's reason).  Steps a milter
+ * asks to skip are not sent; replies it says it will not send are not
+ * awaited.
  *
  * A milter that cannot be reached, breaks the protocol or does not answer
  * within the timeout gets the default action: tempfail (the message is
  * refused with 451 4.7.1, the client retries) or accept (the milter is
- * left out for this message).
+ * left out for the rest of the session).
  *
  * Ownership: milter_check() copies what it needs from the request; the
  * result is valid during the callback only.  milter_cancel() before the
@@ -54,8 +56,8 @@ struct milter_request {
 	const char *tls_version, *cipher;  /* NULL without TLS */
 	const char *data;                  /* the message, CRLF line ends */
 	size_t len;
-	/* The session's conversations (milter_links_open), or NULL: then
-	 * the check opens its own and replays every stage. */
+	/* milter_check(): the session's conversations (milter_links_open),
+	 * which have seen connect, HELO, MAIL and RCPT. */
 	struct milter_links *links;
 };
 
