@@ -40,6 +40,8 @@ class Stages(Milter.Base):
         if name == "bad.example":
             self.setreply("550", "5.7.1", "that name is not welcome")
             return Milter.REJECT
+        if name == "later.example":
+            return Milter.TEMPFAIL
         return Milter.CONTINUE
 
     def envfrom(self, mailfrom, *params):
@@ -170,6 +172,18 @@ def test_milter_refuses_helo_mail_and_one_rcpt(ferry_factory, stages):
     log = f.log()
     assert "event=milter-rcpt-refused" in log and "to=refuse@other.test" in log
     assert "stage=helo" in log and "stage=mail" in log
+
+
+def test_milter_tempfail_at_helo_closes(ferry_factory, stages):
+    """RFC 5321 allows no 4xx to EHLO/HELO but 421: the session ends."""
+    f = milter_ferry(ferry_factory, smtp=stages)
+    with smtplib.SMTP("127.0.0.1", f.port, timeout=30) as s:
+        code, text = s.ehlo("later.example")
+        assert code == 421 and text.startswith(b"4.7.1 ") and text.endswith(
+            b" Service unavailable, closing connection"), text
+        with pytest.raises(smtplib.SMTPServerDisconnected):
+            s.noop()
+    assert "event=milter-tempfail" in f.log() and "stage=helo" in f.log()
 
 
 @pytest.mark.parametrize("default", ["accept", "tempfail"])
