@@ -1,7 +1,8 @@
 /*
- * check.c — one message through the listener's milters, one after the
- * other, on the event loop (see milter.h).  Each conversation walks the
- * stages in order; stage() sends what the current stage needs and says
+ * check.c — one message through the listener's milters at its final dot,
+ * one after the other, on the event loop (see milter.h), over the
+ * session's conversations (link.c).  Each walks the content stages in
+ * order; send_stage() sends what the current stage needs and says
  * whether a reply is awaited; on_reply() acts on it.
  */
 #include "milter/milter.h"
@@ -21,15 +22,12 @@
 #include "base/log.h"
 #include "base/str.h"
 #include "milter/codec.h"
+#include "milter/link.h"
 #include "milter/message.h"
 
+/* The session's conversations have seen connect, HELO, MAIL and RCPT
+ * already: the check starts at DATA. */
 enum stage {
-	ST_CONNECTING,
-	ST_OPTNEG,
-	ST_CONNECT,
-	ST_HELO,
-	ST_MAIL,
-	ST_RCPT,
 	ST_DATA,
 	ST_HEADER,
 	ST_EOH,
@@ -49,6 +47,8 @@ struct milter_check {
 	char **specs;
 	size_t nspecs, cur;
 	struct bufferevent *bev;
+	struct milter_link *link; /* the session's, while it talks over it */
+	struct bufferevent *given_back; /* the link's, handed back alive */
 	struct event *timer, *done_ev;
 	enum stage st;
 	size_t idx; /* recipient, header field or body offset */
@@ -69,86 +69,9 @@ struct milter_check {
 };
 
 static void next_milter(struct milter_check *mc);
+static void readcb(struct bufferevent *bev, void *arg);
+static void eventcb(struct bufferevent *bev, short what, void *arg);
 static void advance(struct milter_check *mc);
-
-static char **
-split_list(const char *list, size_t *n)
-{
-	char **v = NULL, *copy = str_dup(list), *tok, *save = NULL;
-
-	*n = 0;
-	for (tok = strtok_r(copy, ", ", &save); tok;
-	     tok = strtok_r(NULL, ", ", &save)) {
-		char **grown = realloc(v, (*n + 1) * sizeof(*v));
-
-		if (grown == NULL)
-			abort();
-		v = grown;
-		v[(*n)++] = str_dup(tok);
-	}
-	free(copy);
-	return v;
-}
-
-/* "unix:/path", "local:/path", "inet:ADDR:PORT", "inet:PORT@ADDR",
- * "inet6:..." the same. */
-static int
-spec_sockaddr(const char *spec, struct sockaddr_storage *ss, socklen_t *len)
-{
-	struct sockaddr_un *sun = (struct sockaddr_un *)ss;
-	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-	char host[128];
-	const char *p, *colon, *at;
-	long port;
-
-	memset(ss, 0, sizeof(*ss));
-	if (strncmp(spec, "unix:", 5) == 0 || strncmp(spec, "local:", 6) == 0) {
-		p = strchr(spec, ':') + 1;
-		if (p[0] != '/' || strlen(p) >= sizeof(sun->sun_path))
-			return -1;
-		sun->sun_family = AF_UNIX;
-		memcpy(sun->sun_path, p, strlen(p) + 1);
-		*len = sizeof(*sun);
-		return 0;
-	}
-	if (strncmp(spec, "inet:", 5) == 0)
-		p = spec + 5;
-	else if (strncmp(spec, "inet6:", 6) == 0)
-		p = spec + 6;
-	else
-		return -1;
-	if ((at = strchr(p, '@')) != NULL) {
-		port = strtol(p, NULL, 10);
-		snprintf(host, sizeof(host), "%s", at + 1);
-	} else if ((colon = strrchr(p, ':')) != NULL &&
-	           (size_t)(colon - p) < sizeof(host)) {
-		memcpy(host, p, (size_t)(colon - p));
-		host[colon - p] = '\0';
-		port = strtol(colon + 1, NULL, 10);
-	} else {
-		return -1;
-	}
-	if (host[0] == '[' && host[strlen(host) - 1] == ']') {
-		memmove(host, host + 1, strlen(host));
-		host[strlen(host) - 1] = '\0';
-	}
-	if (port <= 0 || port > 65535)
-		return -1;
-	if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons((uint16_t)port);
-		*len = sizeof(*sin);
-		return 0;
-	}
-	if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons((uint16_t)port);
-		*len = sizeof(*sin6);
-		return 0;
-	}
-	return -1;
-}
 
 bool
 milter_spec_valid(const char *spec)
@@ -156,7 +79,7 @@ milter_spec_valid(const char *spec)
 	struct sockaddr_storage ss;
 	socklen_t len;
 
-	return spec_sockaddr(spec, &ss, &len) == 0;
+	return milter_spec_sockaddr(spec, &ss, &len) == 0;
 }
 
 static void
@@ -167,11 +90,17 @@ arm_timer(struct milter_check *mc)
 	evtimer_add(mc->timer, &tv);
 }
 
+/* Hands the session's conversation back; alive: it can go on with the
+ * next message. */
 static void
-close_conn(struct milter_check *mc)
+close_conn(struct milter_check *mc, bool alive)
 {
-	if (mc->bev != NULL) {
-		bufferevent_free(mc->bev);
+	if (mc->link != NULL) {
+		if (alive && mc->st == ST_EOB)
+			mc->link->in_message = false;
+		milter_link_return(mc->link, alive);
+		mc->given_back = alive ? mc->bev : NULL;
+		mc->link = NULL;
 		mc->bev = NULL;
 	}
 	evtimer_del(mc->timer);
@@ -181,7 +110,7 @@ close_conn(struct milter_check *mc)
 static void
 finish(struct milter_check *mc)
 {
-	close_conn(mc);
+	close_conn(mc, true);
 	mc->st = ST_END;
 	event_active(mc->done_ev, EV_TIMEOUT, 0);
 }
@@ -211,7 +140,7 @@ failed(struct milter_check *mc, const char *why)
 	          mc->req.default_action == MILTER_DEFAULT_ACCEPT ? "accept"
 	                                                          : "tempfail",
 	          NULL);
-	close_conn(mc);
+	close_conn(mc, false);
 	if (mc->req.default_action == MILTER_DEFAULT_ACCEPT) {
 		mc->cur++;
 		next_milter(mc);
@@ -221,86 +150,10 @@ failed(struct milter_check *mc, const char *why)
 	decide(mc, MILTER_TEMPFAIL, NULL);
 }
 
-static void
-send_macros(struct milter_check *mc, char stage, const char *const *kv)
-{
-	size_t len = 1;
-	char cmd = SMFIC_MACRO;
-	uint32_t n;
-	size_t i;
-
-	for (i = 0; kv[i] != NULL; i += 2)
-		if (kv[i + 1] != NULL)
-			len += strlen(kv[i]) + strlen(kv[i + 1]) + 2;
-	n = htonl((uint32_t)len + 1);
-	evbuffer_add(mc->out, &n, sizeof(n));
-	evbuffer_add(mc->out, &cmd, 1);
-	evbuffer_add(mc->out, &stage, 1);
-	for (i = 0; kv[i] != NULL; i += 2) {
-		if (kv[i + 1] == NULL)
-			continue;
-		evbuffer_add(mc->out, kv[i], strlen(kv[i]) + 1);
-		evbuffer_add(mc->out, kv[i + 1], strlen(kv[i + 1]) + 1);
-	}
-}
-
 static bool
 skipped(const struct milter_check *mc, uint32_t flag)
 {
 	return (mc->steps & flag) != 0;
-}
-
-static void
-send_connect(struct milter_check *mc)
-{
-	const struct milter_request *q = &mc->req;
-	char port[16], underscore[300];
-	const char *kv[] = {"j",
-	                    q->hostname,
-	                    "_",
-	                    underscore,
-	                    "{daemon_name}",
-	                    q->daemon_name,
-	                    "{client_addr}",
-	                    q->client_addr,
-	                    "{client_name}",
-	                    q->client_name,
-	                    "{client_port}",
-	                    port,
-	                    NULL};
-
-	snprintf(port, sizeof(port), "%d", q->client_port);
-	snprintf(underscore, sizeof(underscore), "%s [%s]", q->client_name,
-	         q->client_addr);
-	send_macros(mc, SMFIC_CONNECT, kv);
-	milter_pkt_connect(mc->out, q->client_name, q->client_addr,
-	                   q->client_port);
-}
-
-static void
-send_mail(struct milter_check *mc)
-{
-	const struct milter_request *q = &mc->req;
-	char from[1100];
-	const char *kv[] = {"{mail_addr}", q->sender,     "{auth_authen}",
-	                    q->auth_user,  "{auth_type}", q->auth_mech,
-	                    "i",           q->queue_id,   NULL};
-
-	send_macros(mc, SMFIC_MAIL, kv);
-	snprintf(from, sizeof(from), "<%s>", q->sender);
-	milter_pkt_strings(mc->out, SMFIC_MAIL, from, NULL);
-}
-
-static void
-send_rcpt(struct milter_check *mc)
-{
-	const char *rcpt = mc->req.rcpts[mc->idx];
-	const char *kv[] = {"{rcpt_addr}", rcpt, NULL};
-	char to[1100];
-
-	send_macros(mc, SMFIC_RCPT, kv);
-	snprintf(to, sizeof(to), "<%s>", rcpt);
-	milter_pkt_strings(mc->out, SMFIC_RCPT, to, NULL);
 }
 
 static void
@@ -330,35 +183,12 @@ send_stage(struct milter_check *mc)
 {
 	const struct milter_request *q = &mc->req;
 	const char *i_kv[] = {"i", q->queue_id, NULL};
-	const char *h_kv[] = {"{tls_version}", q->tls_version, "{cipher}",
-	                      q->cipher, NULL};
 
 	switch (mc->st) {
-	case ST_CONNECT:
-		if (skipped(mc, SMFIP_NOCONNECT))
-			return false;
-		send_connect(mc);
-		return !skipped(mc, SMFIP_NR_CONN);
-	case ST_HELO:
-		if (skipped(mc, SMFIP_NOHELO))
-			return false;
-		send_macros(mc, SMFIC_HELO, h_kv);
-		milter_pkt_strings(mc->out, SMFIC_HELO, q->helo, NULL);
-		return !skipped(mc, SMFIP_NR_HELO);
-	case ST_MAIL:
-		if (skipped(mc, SMFIP_NOMAIL))
-			return false;
-		send_mail(mc);
-		return !skipped(mc, SMFIP_NR_MAIL);
-	case ST_RCPT:
-		if (skipped(mc, SMFIP_NORCPT) || mc->removed[mc->idx])
-			return false;
-		send_rcpt(mc);
-		return !skipped(mc, SMFIP_NR_RCPT);
 	case ST_DATA:
 		if (skipped(mc, SMFIP_NODATA))
 			return false;
-		send_macros(mc, SMFIC_DATA, i_kv);
+		milter_send_macros(mc->out, SMFIC_DATA, i_kv);
 		milter_pkt(mc->out, SMFIC_DATA, NULL, 0);
 		return !skipped(mc, SMFIP_NR_DATA);
 	case ST_HEADER:
@@ -369,7 +199,7 @@ send_stage(struct milter_check *mc)
 	case ST_EOH:
 		if (skipped(mc, SMFIP_NOEOH))
 			return false;
-		send_macros(mc, SMFIC_EOH, i_kv);
+		milter_send_macros(mc->out, SMFIC_EOH, i_kv);
 		milter_pkt(mc->out, SMFIC_EOH, NULL, 0);
 		return !skipped(mc, SMFIP_NR_EOH);
 	case ST_BODY:
@@ -378,7 +208,7 @@ send_stage(struct milter_check *mc)
 		send_body(mc);
 		return !skipped(mc, SMFIP_NR_BODY);
 	case ST_EOB:
-		send_macros(mc, SMFIC_BODYEOB, i_kv);
+		milter_send_macros(mc->out, SMFIC_BODYEOB, i_kv);
 		milter_pkt(mc->out, SMFIC_BODYEOB, NULL, 0);
 		return true;
 	default:
@@ -391,11 +221,6 @@ static void
 step(struct milter_check *mc)
 {
 	switch (mc->st) {
-	case ST_RCPT:
-		if (++mc->idx < mc->req.nrcpts)
-			return;
-		mc->st = ST_DATA;
-		return;
 	case ST_HEADER:
 		if (++mc->idx < mc->msg.nh)
 			return;
@@ -412,8 +237,7 @@ step(struct milter_check *mc)
 	}
 	mc->st++;
 	mc->idx = 0;
-	if ((mc->st == ST_RCPT && mc->req.nrcpts == 0) ||
-	    (mc->st == ST_HEADER && mc->msg.nh == 0) ||
+	if ((mc->st == ST_HEADER && mc->msg.nh == 0) ||
 	    (mc->st == ST_BODY && mc->msg.bodylen == 0))
 		step(mc);
 }
@@ -431,8 +255,7 @@ advance(struct milter_check *mc)
 static void
 milter_done(struct milter_check *mc)
 {
-	milter_pkt(mc->out, SMFIC_QUIT, NULL, 0);
-	close_conn(mc);
+	close_conn(mc, true);
 	mc->cur++;
 	next_milter(mc);
 }
@@ -586,25 +409,8 @@ on_eob_reply(struct milter_check *mc, const struct milter_reply *r)
 }
 
 static void
-on_optneg(struct milter_check *mc, const struct milter_reply *r)
-{
-	struct milter_optneg o;
-
-	if (milter_parse_optneg(r, &o) < 0 || o.version < 2) {
-		failed(mc, "protocol error: bad option negotiation");
-		return;
-	}
-	mc->steps = o.steps & MILTER_STEPS;
-	advance(mc);
-}
-
-static void
 on_reply(struct milter_check *mc, const struct milter_reply *r)
 {
-	if (mc->st == ST_OPTNEG) {
-		on_optneg(mc, r);
-		return;
-	}
 	if (r->cmd == SMFIR_PROGRESS) {
 		arm_timer(mc);
 		return;
@@ -619,15 +425,6 @@ on_reply(struct milter_check *mc, const struct milter_reply *r)
 		milter_done(mc); /* no more stages, no changes */
 	} else if (r->cmd == SMFIR_SKIP && mc->st == ST_BODY) {
 		mc->idx = mc->msg.bodylen; /* advance() goes on with EOB */
-		advance(mc);
-	} else if (mc->st == ST_RCPT &&
-	           (r->cmd == SMFIR_REJECT || r->cmd == SMFIR_TEMPFAIL ||
-	            r->cmd == SMFIR_REPLYCODE)) {
-		/* This recipient only. */
-		mc->removed[mc->idx] = true;
-		log_event(LOG_LVL_INFO, "milter-rcpt-refused", "milter",
-		          mc->specs[mc->cur], "id", mc->req.queue_id, "to",
-		          mc->req.rcpts[mc->idx], NULL);
 		advance(mc);
 	} else if (!verdict(mc, r)) {
 		failed(mc, "protocol error: unexpected reply");
@@ -661,8 +458,9 @@ readcb(struct bufferevent *bev, void *arg)
 			break;
 		}
 		on_reply(mc, &r);
-		/* on_reply may have closed the connection (and its input). */
-		if (mc->bev == bev)
+		/* on_reply may have closed the connection (and its input),
+		 * or handed the session's back, with the reply still in. */
+		if (mc->bev == bev || mc->given_back == bev)
 			evbuffer_drain(in, r.consumed);
 	}
 }
@@ -670,17 +468,7 @@ readcb(struct bufferevent *bev, void *arg)
 static void
 eventcb(struct bufferevent *bev, short what, void *arg)
 {
-	struct milter_check *mc = arg;
-
-	if (what & BEV_EVENT_CONNECTED) {
-		mc->out = bufferevent_get_output(bev);
-		mc->st = ST_OPTNEG;
-		milter_pkt_optneg(mc->out);
-		arm_timer(mc);
-		return;
-	}
-	failed(mc,
-	       mc->st == ST_CONNECTING ? "connect failed" : "connection lost");
+	failed(arg, "connection lost");
 }
 
 static void
@@ -689,37 +477,53 @@ timeoutcb(evutil_socket_t fd, short what, void *arg)
 	failed(arg, "timeout");
 }
 
+/* Goes on over the session's conversation with this milter: it has
+ * seen connect, HELO, MAIL and RCPT already. */
 static void
-connect_milter(struct milter_check *mc)
+resume_link(struct milter_check *mc)
 {
-	struct sockaddr_storage ss;
-	socklen_t len;
+	struct milter_link *l = milter_links_at(mc->req.links, mc->cur);
 
-	mc->st = ST_CONNECTING;
-	if (spec_sockaddr(mc->specs[mc->cur], &ss, &len) < 0) {
-		failed(mc, "bad milter address");
+	if (l->discard) {
+		decide(mc, MILTER_DISCARD, NULL);
 		return;
 	}
-	mc->bev = bufferevent_socket_new(mc->base, -1, BEV_OPT_CLOSE_ON_FREE);
-	if (mc->bev == NULL)
-		abort();
+	if (l->st == LINK_DEAD &&
+	    mc->req.default_action == MILTER_DEFAULT_TEMPFAIL) {
+		snprintf(mc->why, sizeof(mc->why), "%s", l->why);
+		mc->res.why = mc->why;
+		decide(mc, MILTER_TEMPFAIL, NULL);
+		return;
+	}
+	if (l->st != LINK_UP || l->quiet_session || l->quiet_message) {
+		mc->cur++;
+		next_milter(mc);
+		return;
+	}
+	l->borrowed = true;
+	mc->link = l;
+	mc->bev = l->bev;
+	mc->out = bufferevent_get_output(l->bev);
+	mc->steps = l->steps;
 	bufferevent_setcb(mc->bev, readcb, NULL, eventcb, mc);
-	bufferevent_enable(mc->bev, EV_READ | EV_WRITE);
-	arm_timer(mc);
-	if (bufferevent_socket_connect(mc->bev, (struct sockaddr *)&ss,
-	                               (int)len) < 0)
-		failed(mc, "connect failed");
+	mc->st = ST_DATA;
+	mc->idx = 0;
+	if (send_stage(mc))
+		arm_timer(mc);
+	else
+		advance(mc);
 }
 
 static void
 next_milter(struct milter_check *mc)
 {
-	if (mc->cur >= mc->nspecs) {
+	if (mc->cur >= mc->nspecs ||
+	    mc->cur >= milter_links_count(mc->req.links)) {
 		mc->res.verdict = MILTER_ACCEPT;
 		finish(mc);
 		return;
 	}
-	connect_milter(mc);
+	resume_link(mc);
 }
 
 static void
@@ -761,7 +565,7 @@ milter_check(struct event_base *base, const struct milter_request *req,
 	mc->cb = cb;
 	mc->cbarg = arg;
 	mc->milters = str_dup(req->milters);
-	mc->specs = split_list(mc->milters, &mc->nspecs);
+	mc->specs = milter_split_list(mc->milters, &mc->nspecs);
 	mc->rcpts = calloc(req->nrcpts + 1, sizeof(char *));
 	mc->removed = calloc(req->nrcpts + 1, sizeof(bool));
 	if (mc->rcpts == NULL || mc->removed == NULL)
@@ -789,7 +593,7 @@ milter_cancel(struct milter_check *mc)
 
 	if (mc == NULL)
 		return;
-	close_conn(mc);
+	close_conn(mc, false);
 	event_free(mc->timer);
 	event_free(mc->done_ev);
 	milter_message_free(&mc->msg);

@@ -6,6 +6,7 @@
  * session waits in SS_COMMITTING meanwhile, as it does for the spool.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,6 +48,7 @@ session_milter_cleanup(struct session *s)
 		evbuffer_free(s->tx.held);
 		s->tx.held = NULL;
 	}
+	milter_links_abort(s->milters);
 }
 
 /* The milter's "550 5.7.1 text": its text, for our own code. */
@@ -245,6 +247,7 @@ session_milter_check(struct session *s)
 	        .tls_version = s->tls ? s->tls_info : NULL,
 	        .data = (const char *)evbuffer_pullup(s->tx.held, -1),
 	        .len = evbuffer_get_length(s->tx.held),
+	        .links = s->milters,
 	};
 
 	if (rcpts == NULL)
@@ -257,4 +260,167 @@ session_milter_check(struct session *s)
 	s->tx.milter =
 	        milter_check(smtp_server_base(s->srv), &req, milter_done, s);
 	free(rcpts);
+}
+
+/* --- the stages before the content ------------------------------------ */
+
+/* What the client hears when a milter refuses at a stage: its own text
+ * (with our code) or the registry's words. */
+struct stage_replies {
+	enum reply_id reject, reject_text, tempfail, tempfail_text;
+	bool closes; /* connect and HELO: a tempfail ends the session */
+};
+
+static const struct stage_replies stage_replies[] = {
+        [MILTER_STAGE_CONNECT] = {R_MILTER_CONN_REJECT,
+                                  R_MILTER_CONN_REJECT_TEXT,
+                                  R_MILTER_CONN_TEMPFAIL,
+                                  R_MILTER_CONN_TEMPFAIL, true},
+        [MILTER_STAGE_HELO] = {R_MILTER_HELO_REJECT, R_MILTER_REJECT_TEXT,
+                               R_MILTER_CONN_TEMPFAIL, R_MILTER_CONN_TEMPFAIL,
+                               true},
+        [MILTER_STAGE_MAIL] = {R_MILTER_SENDER_REJECT, R_MILTER_REJECT_TEXT,
+                               R_MILTER_TEMPFAIL, R_MILTER_TEMPFAIL_TEXT,
+                               false},
+        [MILTER_STAGE_RCPT] = {R_MILTER_RCPT_REJECT, R_MILTER_REJECT_TEXT,
+                               R_MILTER_TEMPFAIL, R_MILTER_TEMPFAIL_TEXT,
+                               false},
+};
+
+static enum milter_stage
+milter_stage_of(enum policy_stage stage)
+{
+	switch (stage) {
+	case POLICY_CONNECT:
+		return MILTER_STAGE_CONNECT;
+	case POLICY_HELO:
+		return MILTER_STAGE_HELO;
+	case POLICY_MAIL:
+		return MILTER_STAGE_MAIL;
+	default:
+		return MILTER_STAGE_RCPT;
+	}
+}
+
+static void
+stage_log(struct session *s, enum milter_stage st,
+          const struct milter_stage_result *res)
+{
+	static const char *const names[] = {"connect", "helo", "mail", "rcpt"};
+	bool perm = res->verdict == MILTER_REJECT;
+	char serial[24];
+
+	snprintf(serial, sizeof(serial), "%lu", s->serial);
+	if (st == MILTER_STAGE_RCPT) /* that recipient only */
+		log_event(LOG_LVL_INFO, "milter-rcpt-refused", "session",
+		          serial, "client", s->client_ip, "milter", res->who,
+		          "to", s->ask.to, "reply", res->reply, NULL);
+	else
+		log_event(LOG_LVL_INFO,
+		          perm ? "milter-reject" : "milter-tempfail", "session",
+		          serial, "client", s->client_ip, "stage", names[st],
+		          "milter", res->who, "reply", res->reply, NULL);
+}
+
+/* The milters' verdict as the policy would have given it. */
+static void
+stage_verdict(struct session *s, enum milter_stage st,
+              const struct milter_stage_result *res, struct policy_verdict *v)
+{
+	const struct stage_replies *r = &stage_replies[st];
+	const char *text = res->reply ? reply_text(res->reply) : NULL;
+	bool perm = res->verdict == MILTER_REJECT;
+
+	v->refused = true;
+	v->rule = "milter";
+	if (!perm && r->closes) {
+		v->reply = (int)r->tempfail;
+		snprintf(v->args[0], sizeof(v->args[0]), "%s",
+		         smtp_server_hostname(s->srv));
+		v->close = true;
+		return;
+	}
+	if (text != NULL) {
+		v->reply = (int)(perm ? r->reject_text : r->tempfail_text);
+		snprintf(v->args[0], sizeof(v->args[0]), "%s", text);
+	} else {
+		v->reply = (int)(perm ? r->reject : r->tempfail);
+	}
+}
+
+static void
+stage_decided(void *arg, const struct milter_stage_result *res)
+{
+	struct session *s = arg;
+	enum milter_stage st = milter_stage_of(s->ask.stage);
+	struct policy_verdict v;
+
+	memset(&v, 0, sizeof(v));
+	s->milter_waiting = false;
+	if (s->state == SS_CLOSING) { /* 421 sent while it waited */
+		recipient_result_free(&s->ask.res);
+		return;
+	}
+	if (res->verdict != MILTER_ACCEPT) {
+		stage_log(s, st, res);
+		stage_verdict(s, st, res, &v);
+		if (st == MILTER_STAGE_MAIL) /* the milters' message is over */
+			milter_links_abort(s->milters);
+	}
+	s->ask.then(s, &v);
+	if (s->state != SS_CLOSING)
+		session_resume(s);
+}
+
+static struct milter_request
+session_request(const struct session *s)
+{
+	struct milter_request req = {
+	        .milters = listener_milters(s),
+	        .timeout = s->cfg->milter_timeout,
+	        .default_action = s->cfg->milter_default_action == 1
+	                                  ? MILTER_DEFAULT_ACCEPT
+	                                  : MILTER_DEFAULT_TEMPFAIL,
+	        .hostname = s->cfg->hostname,
+	        .daemon_name = s->role == LISTENER_SMTP ? "smtp" : "submission",
+	        .client_addr = s->client_ip,
+	        .client_name = "unknown",
+	        .client_port = 0,
+	        .helo = s->ask.helo,
+	        .sender = s->ask.from,
+	        .auth_user = s->auth_user,
+	        .auth_mech = s->auth_user ? s->auth_mech : NULL,
+	        .tls_version = s->tls ? s->tls_info : NULL,
+	        .links = s->milters,
+	};
+
+	return req;
+}
+
+bool
+session_milter_stage(struct session *s, enum policy_stage stage)
+{
+	const char *rcpt[1];
+	struct milter_request req;
+
+	if (listener_milters(s) == NULL || stage == POLICY_DATA)
+		return false;
+	req = session_request(s);
+	if (s->milters == NULL)
+		s->milters = milter_links_open(smtp_server_base(s->srv), &req);
+	rcpt[0] = s->ask.to; /* the links keep the string, not the array */
+	req.rcpts = rcpt;
+	req.nrcpts = 1;
+	s->milter_waiting = true;
+	milter_links_stage(s->milters, milter_stage_of(stage), &req,
+	                   stage_decided, s);
+	return true;
+}
+
+void
+session_milter_close(struct session *s)
+{
+	milter_links_free(s->milters);
+	s->milters = NULL;
+	s->milter_waiting = false;
 }

@@ -497,6 +497,7 @@ session_resume(struct session *s)
 
 		if (s->state == SS_CLOSING || s->state == SS_COMMITTING ||
 		    s->state == SS_STARTTLS || s->ask.run != NULL ||
+		    s->milter_waiting ||
 		    (s->state == SS_AUTH && s->auth_waiting))
 			return;
 		if (session_output_full(s)) {
@@ -646,6 +647,7 @@ session_free(struct session *s)
 	session_reset_transaction(s);
 	session_auth_cleanup(s);
 	session_policy_cancel(s);
+	session_milter_close(s);
 	session_drop_bev(s);
 	event_free(s->close_timer);
 	event_free(s->deadline);

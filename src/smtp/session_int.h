@@ -27,6 +27,7 @@ struct spool;
 struct spool_msg;
 struct evbuffer;
 struct milter_check;
+struct milter_links;
 
 enum session_state {
 	SS_CONNECTED,  /* greeting sent, no EHLO/HELO yet */
@@ -74,6 +75,7 @@ struct session_ask {
 	struct policy_run *run; /* set while waiting for the verdict */
 	void (*then)(struct session *s, const struct policy_verdict *v);
 	struct policy_facts facts;
+	enum policy_stage stage;
 	bool esmtp;
 	char helo[256];
 	char from[ADDR_PATH_MAX + 4];
@@ -123,6 +125,8 @@ struct session {
 	unsigned messages;
 	struct transaction tx;
 	struct session_ask ask;
+	struct milter_links *milters; /* the conversations, from connect on */
+	bool milter_waiting;          /* a stage waits for the milters */
 };
 
 /* smtp_server internals used by the session. */
@@ -219,6 +223,12 @@ void content_done(struct session *s);
 void session_milter_hold(struct session *s);
 void session_milter_check(struct session *s);
 void session_milter_cleanup(struct session *s);
+/* After the policy passed a stage (connect, HELO, MAIL, RCPT): true when
+ * the milters are asked; their verdict goes to s->ask.then later, and
+ * the session reads no input until then.  close ends the conversations
+ * (session end). */
+bool session_milter_stage(struct session *s, enum policy_stage stage);
+void session_milter_close(struct session *s);
 /* cmd_auth_check.c: at the final dot, SPF, DKIM and DMARC through the
  * policy's DATA stage; then the milters (if any) and the commit. */
 bool session_auth_wanted(const struct session *s);

@@ -20,6 +20,8 @@ verdict_cb(void *arg, const struct policy_verdict *v)
 		recipient_result_free(&s->ask.res);
 		return;
 	}
+	if (!v->refused && session_milter_stage(s, s->ask.stage))
+		return; /* the milters have their say, then s->ask.then */
 	s->ask.then(s, v);
 	if (was_waiting && s->state != SS_CLOSING)
 		session_resume(s);
@@ -51,6 +53,7 @@ session_ask_policy(struct session *s, enum policy_stage stage,
 	f->auth = s->tx.auth;
 	f->msg = NULL;
 	s->ask.then = then;
+	s->ask.stage = stage;
 	s->ask.run = NULL;
 	s->ask.run = policy_check(smtp_server_policy(s->srv), stage, f,
 	                          verdict_cb, s);
