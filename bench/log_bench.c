@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "base/log.h"
+#include "reply/reply.h"
 
 #define LINES 300000
 
@@ -22,8 +23,12 @@ now(void)
 static double
 per_line(enum log_format f, const char *to)
 {
+	char reply[128];
 	double t0;
 	int i;
+
+	/* A remote's 250 as the relay logs it: ferry's own wording will do. */
+	reply_format(reply, sizeof(reply), R_QUEUED, "4XyZ");
 
 	log_set_format(f);
 	t0 = now();
@@ -32,7 +37,7 @@ per_line(enum log_format f, const char *to)
 		          "66204e96d131a000", "to", to, "relay",
 		          "mx.example.org [192.0.2.1]", "delay", "1",
 		          "message-id", "<deferred-then-delivered@c.example>",
-		          "reply", "250 2.0.0 Ok: queued as 4XyZ", NULL);
+		          "reply", reply, NULL);
 	return (now() - t0) / LINES * 1e9;
 }
 

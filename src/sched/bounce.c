@@ -320,7 +320,7 @@ bounce_mark(struct out_msg *m)
 }
 
 /* The enhanced status of a recorded reply ("550 5.1.1 ..." or, for an
- * expiry, "4.4.7 ..."); 5.0.0 when it has none. */
+ * expiry, "4.4.7 ..."); ST_PERM_OTHER when it has none. */
 static void
 reply_status(const char *reply, char *out, size_t size)
 {
@@ -338,7 +338,7 @@ reply_status(const char *reply, char *out, size_t size)
 		p += n;
 		p += strspn(p, " ");
 	}
-	snprintf(out, size, "5.0.0");
+	snprintf(out, size, "%s", status_enh(ST_PERM_OTHER));
 }
 
 /* A report owed for recipients whose earlier one was never written:
