@@ -36,6 +36,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "base/str.h"
 #include "auth/auth_int.h"
 #include "base/log.h"
 #include "config/config.h"
@@ -367,7 +368,7 @@ dc_start(struct auth_request *req, const char *initial)
 {
 	struct dovecot *d = req->svc->be_data;
 
-	if (initial != NULL && (req->dc_initial = strdup(initial)) == NULL) {
+	if (initial != NULL && (req->dc_initial = str_dup(initial)) == NULL) {
 		auth_request_post(req, AUTH_TEMPFAIL, NULL);
 		return;
 	}
@@ -543,7 +544,7 @@ auth_dovecot_init(struct auth_service *svc, const struct config *cfg)
 		return -1;
 	d->svc = svc;
 	d->allowed = cfg->auth_mechanisms != 0 ? cfg->auth_mechanisms : ~0u;
-	d->path = strdup(cfg->auth_dovecot_socket);
+	d->path = str_dup(cfg->auth_dovecot_socket);
 	if (d->path == NULL) {
 		free(d);
 		errno = ENOMEM;

@@ -29,6 +29,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "base/str.h"
 #include "auth/auth_int.h"
 #include "base/log.h"
 #include "config/config.h"
@@ -215,9 +216,9 @@ local_submit(struct auth_request *req, enum job_kind kind)
 	/* sasl_step() sets the user (and for VERIFY the password) first. */
 	if (job == NULL || req->sasl.user == NULL ||
 	    (kind == JOB_VERIFY && req->sasl.password == NULL) ||
-	    (job->user = strdup(req->sasl.user)) == NULL ||
+	    (job->user = str_dup(req->sasl.user)) == NULL ||
 	    (kind == JOB_VERIFY &&
-	     (job->password = strdup(req->sasl.password)) == NULL)) {
+	     (job->password = str_dup(req->sasl.password)) == NULL)) {
 		auth_job_free(job);
 		auth_request_post(req, AUTH_TEMPFAIL, NULL);
 		return;
@@ -433,7 +434,7 @@ auth_local_init(struct auth_service *svc, const struct config *cfg)
 	svc->be = &local_backend;
 	svc->be_data = l;
 	l->configured = cfg->auth_mechanisms & SASL_ALL_MECHS;
-	l->path = strdup(cfg->auth_passwd_file);
+	l->path = str_dup(cfg->auth_passwd_file);
 	if (l->path == NULL || RAND_bytes(l->secret, sizeof(l->secret)) != 1)
 		goto fail;
 	make_dummy_hash(l);

@@ -15,6 +15,7 @@
 #include <crypt.h>
 #include <openssl/crypto.h>
 
+#include "base/str.h"
 #include "auth/auth_int.h"
 
 static const struct {
@@ -42,8 +43,8 @@ int
 pw_entry_copy(struct pw_entry *dst, const struct pw_entry *src)
 {
 	*dst = *src;
-	dst->user = strdup(src->user);
-	dst->hash = src->hash != NULL ? strdup(src->hash) : NULL;
+	dst->user = str_dup(src->user);
+	dst->hash = src->hash != NULL ? str_dup(src->hash) : NULL;
 	if (dst->user == NULL || (src->hash != NULL && dst->hash == NULL)) {
 		pw_entry_clear(dst);
 		return -1;
@@ -60,7 +61,7 @@ parse_password(struct pw_entry *e, const char *pw)
 
 	if (pw[0] != '{') {
 		e->scheme = PW_CRYPT;
-		return pw[0] == '\0' ? -1 : ((e->hash = strdup(pw)) ? 0 : -1);
+		return pw[0] == '\0' ? -1 : ((e->hash = str_dup(pw)) ? 0 : -1);
 	}
 	close = strchr(pw, '}');
 	if (close == NULL)
@@ -75,7 +76,7 @@ parse_password(struct pw_entry *e, const char *pw)
 			return scram_parse_stored(close + 1, &e->scram);
 		if (close[1] == '\0')
 			return -1;
-		e->hash = strdup(close + 1);
+		e->hash = str_dup(close + 1);
 		return e->hash != NULL ? 0 : -1;
 	}
 	return -1;
@@ -106,7 +107,7 @@ parse_line(char *line, struct pw_entry *e)
 		pw_entry_clear(e);
 		return -1;
 	}
-	e->user = strdup(line);
+	e->user = str_dup(line);
 	if (e->user == NULL) {
 		pw_entry_clear(e);
 		return -1;

@@ -19,6 +19,7 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
+#include "base/str.h"
 #include "auth/auth_int.h"
 
 const char *auth_test_server_nonce;
@@ -360,7 +361,7 @@ sasl_scram_keys(struct sasl *s, const struct scram_keys *k,
 		s->keys_valid = false;
 	}
 	if (auth_test_server_nonce != NULL)
-		snonce = strdup(auth_test_server_nonce);
+		snonce = str_dup(auth_test_server_nonce);
 	else if (RAND_bytes(rnd, sizeof(rnd)) == 1)
 		snonce = auth_b64_encode(rnd, sizeof(rnd));
 	else

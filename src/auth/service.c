@@ -13,6 +13,7 @@
 #include <event2/event.h>
 #include <openssl/crypto.h>
 
+#include "base/str.h"
 #include "auth/auth_int.h"
 #include "base/log.h"
 #include "config/config.h"
@@ -143,7 +144,7 @@ auth_request_post(struct auth_request *req, enum auth_status st,
 {
 	free(req->data);
 	req->data = NULL;
-	if (data != NULL && (req->data = strdup(data)) == NULL)
+	if (data != NULL && (req->data = str_dup(data)) == NULL)
 		st = AUTH_TEMPFAIL;
 	req->st = st;
 	req->busy = false;
@@ -173,7 +174,7 @@ auth_request_set_user(struct auth_request *req, const char *user)
 	if (req->user != NULL && strcmp(req->user, user) == 0)
 		return;
 	free(req->user);
-	req->user = strdup(user);
+	req->user = str_dup(user);
 }
 
 /* What is wrong with a client line, or AUTH_CONTINUE when nothing. */
@@ -227,7 +228,7 @@ auth_request_start(struct auth_service *svc, const char *mech,
 	req->cb = cb;
 	req->arg = arg;
 	req->secured = secured;
-	req->client_ip = strdup(client_ip != NULL ? client_ip : "");
+	req->client_ip = str_dup(client_ip != NULL ? client_ip : "");
 	req->ev = event_new(svc->base, -1, 0, request_fire, req);
 	if (req->client_ip == NULL || req->ev == NULL) {
 		auth_request_free(req);

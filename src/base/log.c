@@ -1,6 +1,7 @@
 /*
  * log.c — logfmt lines, each written with a single write(2)/syslog(3).
  */
+#include "base/str.h"
 #include "base/log.h"
 
 #include <fcntl.h>
@@ -51,7 +52,7 @@ log_init_file(const char *path)
 	if (fd < 0)
 		return -1;
 	free(log_path);
-	log_path = strdup(path);
+	log_path = str_dup(path);
 	log_fd = fd;
 	return 0;
 }

@@ -20,6 +20,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include "base/str.h"
 #include "base/fs.h"
 #include "cli/cli.h"
 #include "config/config.h"
@@ -164,7 +165,7 @@ txt_done(void *arg, enum dns_status status, const char *const *texts, size_t n)
 	st->done = true;
 	for (i = 0; i < n && st->found == NULL; i++)
 		if (strstr(texts[i], "p=") != NULL)
-			st->found = strdup(texts[i]);
+			st->found = str_dup(texts[i]);
 }
 
 /* The p= value of a key record, white space removed. */

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sysexits.h>
 
+#include "base/str.h"
 #include "cli/cli.h"
 #include "map/map.h"
 
@@ -20,7 +21,7 @@ map_build_cmd(int argc, char **argv)
 	if (argc < 3 || argc > 4)
 		return -1;
 	if (argc == 4)
-		dst = strdup(argv[3]);
+		dst = str_dup(argv[3]);
 	else if (asprintf(&dst, "%s.cdb", argv[2]) < 0)
 		dst = NULL;
 	if (dst == NULL)

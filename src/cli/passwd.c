@@ -17,6 +17,7 @@
 #include <crypt.h>
 #include <openssl/crypto.h>
 
+#include "base/str.h"
 #include "auth/auth.h"
 #include "cli/cli.h"
 
@@ -141,7 +142,7 @@ hash_crypt(const struct scheme *s, const char *pw, unsigned long rounds)
 	cd = calloc(1, sizeof(*cd));
 	if (cd != NULL && crypt_rn(pw, setting, cd, sizeof(*cd)) != NULL &&
 	    cd->output[0] != '*')
-		out = strdup(cd->output);
+		out = str_dup(cd->output);
 	if (cd != NULL) {
 		OPENSSL_cleanse(cd, sizeof(*cd));
 		free(cd);

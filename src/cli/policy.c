@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sysexits.h>
 
+#include "base/str.h"
 #include "cli/cli.h"
 #include "cli/queue_int.h"
 #include "config/config.h"
@@ -62,7 +63,7 @@ parse(int argc, char **argv, struct popts *o)
 static void
 print_stats(const char *reply)
 {
-	char *copy = strdup(reply + 3), *save = NULL, *tok;
+	char *copy = str_dup(reply + 3), *save = NULL, *tok;
 
 	if (copy == NULL)
 		return;

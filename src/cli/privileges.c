@@ -1,6 +1,7 @@
 /*
  * privileges.c — drop root after binding (see privileges.h).
  */
+#include "base/str.h"
 #include "cli/privileges.h"
 
 #include <errno.h>
@@ -84,7 +85,7 @@ relative_to_cwd(char **path, uid_t uid, gid_t gid)
 	n = strlen(cwd);
 	if (strncmp(*path, cwd, n) != 0 || (*path)[n] != '/')
 		return false;
-	rel = strdup(*path + n + 1);
+	rel = str_dup(*path + n + 1);
 	if (rel == NULL || !user_can_reach(rel, uid, gid)) {
 		free(rel);
 		return false;
@@ -105,7 +106,7 @@ pin_directory(char **path)
 		return -1;
 	snprintf(alias, sizeof(alias), "/proc/self/fd/%d", fd);
 	free(*path);
-	*path = strdup(alias);
+	*path = str_dup(alias);
 	return *path ? 0 : -1;
 }
 

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/str.h"
 #include "base/log.h"
 #include "cli/daemon.h"
 #include "config/config.h"
@@ -49,7 +50,7 @@ set_current(struct daemon *d, const struct config *cfg)
 static void
 refuse(const char *why, const char *errors, char *reply, size_t len)
 {
-	char *copy = strdup(errors), *save = NULL, *line;
+	char *copy = str_dup(errors), *save = NULL, *line;
 	size_t used;
 
 	used = (size_t)snprintf(reply, len,

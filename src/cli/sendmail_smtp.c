@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sysexits.h>
 
+#include "base/str.h"
 #include "cli/sendmail_int.h"
 #include "config/config.h"
 #include "reply/reply.h"
@@ -86,7 +87,7 @@ on_path(struct bs *b, const struct smtp_command *c, bool is_mail)
 		return;
 	}
 	r = realloc(b->rcpts, (size_t)(b->nrcpts + 1) * sizeof(*r));
-	if (r == NULL || (r[b->nrcpts] = strdup(addr)) == NULL) {
+	if (r == NULL || (r[b->nrcpts] = str_dup(addr)) == NULL) {
 		b->rcpts = r ? r : b->rcpts;
 		say(b, R_LOCAL_ERROR, NULL);
 		return;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/str.h"
 #include "base/log.h"
 #include "config/config_int.h"
 
@@ -34,7 +35,7 @@ cfg_reallocarray(void *p, size_t n, size_t size)
 char *
 cfg_strdup(const char *s)
 {
-	char *p = strdup(s);
+	char *p = str_dup(s);
 
 	if (p == NULL)
 		log_fatal("config", "out of memory");

@@ -2,6 +2,7 @@
  * control.c — the control socket: listening, bounded clients, one command
  * line per connection (see control.h).
  */
+#include "base/str.h"
 #include "control/control_int.h"
 
 #include <errno.h>
@@ -173,7 +174,7 @@ listen_socket(struct control *ctl)
 	             ctl->cfg->spool_dir, CONTROL_SOCKET);
 	if (n < 0 || (size_t)n >= sizeof(sun.sun_path))
 		return errno = ENAMETOOLONG, -1;
-	if ((ctl->sock_path = strdup(sun.sun_path)) == NULL)
+	if ((ctl->sock_path = str_dup(sun.sun_path)) == NULL)
 		return -1;
 	if (socket_in_use(&sun))
 		return errno = EADDRINUSE, -1;

@@ -10,6 +10,7 @@
  * ours (disk full, commit error) leaves it for the next pass.  A file is
  * removed only after the done callback reported its message committed.
  */
+#include "base/str.h"
 #include "control/control_int.h"
 
 #include <dirent.h>
@@ -257,10 +258,10 @@ fill_envelope(struct pickup *p, const struct dropped *d, struct envelope *env)
 
 	addr_format(&d->hdr.sender, sender, sizeof(sender));
 	env->arrival = time(NULL);
-	env->sender = strdup(sender);
-	env->helo = strdup(cfg->hostname);
-	env->client_addr = strdup("127.0.0.1");
-	env->protocol = strdup("local");
+	env->sender = str_dup(sender);
+	env->helo = str_dup(cfg->hostname);
+	env->client_addr = str_dup("127.0.0.1");
+	env->protocol = str_dup("local");
 	env->smtputf8 = d->hdr.sender.is_utf8;
 	resolve_rcpts(p, d, env);
 }

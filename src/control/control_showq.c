@@ -10,6 +10,7 @@
  * SHOWQ_THREADS_MAX run at once (others are closed at once), and a client
  * that does not read is dropped after SHOWQ_SEND_TIMEOUT seconds.
  */
+#include "base/str.h"
 #include "control/control_int.h"
 
 #include <errno.h>
@@ -108,7 +109,7 @@ showq_start(struct control *ctl)
 	n = snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/%s",
 	             ctl->cfg->spool_dir, CONTROL_SHOWQ_SOCKET);
 	if (n < 0 || (size_t)n >= sizeof(sun.sun_path) ||
-	    (q->path = strdup(sun.sun_path)) == NULL)
+	    (q->path = str_dup(sun.sun_path)) == NULL)
 		goto fail;
 	/* control_start() found no other daemon on this spool. */
 	if (unlink(q->path) < 0 && errno != ENOENT)

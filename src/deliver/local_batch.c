@@ -4,6 +4,7 @@
  * queue.  Nothing is recorded as delivered before the sync returned, so a
  * crash at any point can only cause redelivery of this batch.
  */
+#include "base/str.h"
 #include "base/mem.h"
 #include "deliver/local_int.h"
 
@@ -64,7 +65,7 @@ sync_set_add(struct sync_set *s, bool by_path, dev_t dev, const char *path)
 			abort();
 	}
 	s->v[s->n].dev = dev;
-	if ((s->v[s->n++].path = strdup(path)) == NULL)
+	if ((s->v[s->n++].path = str_dup(path)) == NULL)
 		abort();
 }
 
@@ -222,9 +223,7 @@ add_done(struct bmsg *bm, size_t idx, char *maildir, size_t size)
 {
 	struct done_rcpt *d;
 
-	d = realloc(bm->done, (bm->ndone + 1) * sizeof(*d));
-	if (d == NULL)
-		abort();
+	d = xreallocarray(bm->done, bm->ndone + 1, sizeof(*d));
 	bm->done = d;
 	d[bm->ndone].idx = idx;
 	d[bm->ndone].size = size;

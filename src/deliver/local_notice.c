@@ -43,7 +43,7 @@ local_usage_post(struct local_delivery *ld, const char *address, size_t size)
 {
 	struct ld_usage *u = calloc(1, sizeof(*u));
 
-	if (u == NULL || (u->address = strdup(address)) == NULL)
+	if (u == NULL || (u->address = str_dup(address)) == NULL)
 		abort();
 	u->size = size;
 	pthread_mutex_lock(&ld->lock);

@@ -1,6 +1,7 @@
 /*
  * maildir.c — Maildir writing and the cache of prepared Maildirs.
  */
+#include "base/str.h"
 #include "deliver/maildir.h"
 
 #include <errno.h>
@@ -183,7 +184,7 @@ maildir_prepare(struct maildir_cache *c, const char *path, dev_t *dev,
 	if (create_maildir(path, dev, file_mode) < 0)
 		return -1;
 	if ((e = malloc(sizeof(*e))) == NULL ||
-	    (e->path = strdup(path)) == NULL) {
+	    (e->path = str_dup(path)) == NULL) {
 		free(e);
 		return 0; /* prepared, just not cached */
 	}

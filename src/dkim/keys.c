@@ -13,6 +13,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "base/mem.h"
 #include "base/str.h"
 #include "dkim/dkim.h"
 #include "dkim/keys_int.h"
@@ -70,9 +71,7 @@ load_one(struct dkim_keys *ks, const char *dir, const char *domain,
 		*error_r = "a key file holds no RSA or Ed25519 private key";
 		return -1;
 	}
-	ks->k = realloc(ks->k, (ks->n + 1) * sizeof(*ks->k));
-	if (ks->k == NULL)
-		abort();
+	ks->k = xreallocarray(ks->k, ks->n + 1, sizeof(*ks->k));
 	ks->k[ks->n++] = (struct dkim_key){str_dup(domain), str_dup(sel), pkey,
 	                                   dkim_alg_of(pkey)};
 	return 0;
@@ -201,9 +200,7 @@ dkim_public_txt(EVP_PKEY *key)
 		rawlen = (size_t)len;
 	}
 	EVP_EncodeBlock((unsigned char *)b64, raw, (int)rawlen);
-	out = malloc(strlen(b64) + 64);
-	if (out == NULL)
-		abort();
+	out = xmalloc(strlen(b64) + 64);
 	sprintf(out, "v=DKIM1; k=%s; p=%s",
 	        alg == DKIM_ED25519_SHA256 ? "ed25519" : "rsa", b64);
 	return out;

@@ -3,6 +3,7 @@
  * (see lookup.h).  Like resolver.c, the caller's callback runs from a
  * libevent event of its own, never inside ub_process().
  */
+#include "base/str.h"
 #include "dns/lookup.h"
 
 #include <arpa/inet.h>
@@ -97,7 +98,7 @@ cache_put(const struct lookup *lk, int ttl)
 		return;
 	free(c->name);
 	result_clear(&c->res);
-	c->name = strdup(lk->name);
+	c->name = str_dup(lk->name);
 	c->res.answers = calloc(ANSWERS_MAX, sizeof(char *));
 	if (c->name == NULL || c->res.answers == NULL) {
 		free(c->name);
@@ -108,7 +109,7 @@ cache_put(const struct lookup *lk, int ttl)
 	c->expires = time(NULL) + (ttl < CACHE_TTL_MAX ? ttl : CACHE_TTL_MAX);
 	c->res.status = lk->res.status;
 	for (i = 0; i < lk->res.n; i++)
-		if ((c->res.answers[c->res.n] = strdup(lk->res.answers[i])))
+		if ((c->res.answers[c->res.n] = str_dup(lk->res.answers[i])))
 			c->res.n++;
 }
 
@@ -143,7 +144,7 @@ dns_lookup_cache_clear(void)
 static void
 add_answer(struct lookup *lk, const char *text)
 {
-	char *copy = strdup(text);
+	char *copy = str_dup(text);
 
 	if (copy == NULL || lk->res.n == ANSWERS_MAX) {
 		free(copy);
@@ -270,7 +271,7 @@ dns_lookup(struct dns_resolver *r, const char *name, int rrtype,
 	lk->rrtype = rrtype;
 	lk->cb = cb;
 	lk->arg = arg;
-	lk->name = strdup(name);
+	lk->name = str_dup(name);
 	lk->done_ev = event_new(base, -1, 0, done_cb, lk);
 	lk->timer = evtimer_new(base, timeout_cb, lk);
 	if (lk->name == NULL || lk->done_ev == NULL || lk->timer == NULL) {

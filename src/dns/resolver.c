@@ -18,6 +18,7 @@
  * later.  The thread never calls back into ferry: results cross a pipe and
  * are handed out by ub_process() on the loop thread.
  */
+#include "base/str.h"
 #include "base/mem.h"
 #include "dns/resolver.h"
 
@@ -338,7 +339,7 @@ addr_list_add(struct addr_list *l, const char *text)
 	if (v == NULL)
 		return -1;
 	l->v = v;
-	l->v[l->n] = strdup(text);
+	l->v[l->n] = str_dup(text);
 	if (l->v[l->n] == NULL)
 		return -1;
 	l->n++;
@@ -507,7 +508,7 @@ host_add(struct dns_query *q, const char *name, int pref)
 	q->hosts = h;
 	h = &q->hosts[q->nhosts];
 	memset(h, 0, sizeof(*h));
-	h->name = strdup(name);
+	h->name = str_dup(name);
 	if (h->name == NULL)
 		return -1;
 	h->pref = pref;
@@ -897,9 +898,7 @@ txt_texts(const struct ub_result *res, size_t *n)
 		const unsigned char *p = (const unsigned char *)res->data[i];
 		size_t len = (size_t)res->len[i], o = 0, k = 0;
 
-		v[i] = malloc(len + 1);
-		if (v[i] == NULL)
-			abort();
+		v[i] = xmalloc(len + 1);
 		while (k < len) {
 			size_t l = p[k++];
 

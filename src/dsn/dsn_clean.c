@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/mem.h"
 #include "dsn/dsn_int.h"
 
 size_t
@@ -74,10 +75,8 @@ dsn_clean_text(const char *s, bool ascii)
 	const unsigned char *u = (const unsigned char *)(s ? s : "");
 	size_t n = strlen((const char *)u), i = 0, o = 0, k;
 	unsigned cp;
-	char *out = malloc(n + 1);
+	char *out = xmalloc(n + 1);
 
-	if (out == NULL)
-		abort();
 	while (i < n) {
 		if (u[i] < 0x80) {
 			put(out, &o, u[i++]);
@@ -108,9 +107,7 @@ dsn_clean_token(const char *s, const char *allowed, const char *fallback)
 	char *out;
 
 	s = s ? s : "";
-	out = malloc(strlen(s) + strlen(fallback) + 1);
-	if (out == NULL)
-		abort();
+	out = xmalloc(strlen(s) + strlen(fallback) + 1);
 	for (p = s; *p != '\0'; p++) {
 		unsigned char c = (unsigned char)*p;
 

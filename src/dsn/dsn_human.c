@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/mem.h"
 #include "dsn/dsn_int.h"
 #include "explain/explain.h"
 
@@ -58,9 +59,7 @@ labelled(struct dsn_buf *b, const char *label, const char *raw, bool *utf8)
 
 	if (v[0] != '\0') {
 		n = strlen(label) + strlen(v) + 3;
-		line = malloc(n);
-		if (line == NULL)
-			abort();
+		line = xmalloc(n);
 		snprintf(line, n, "%s: %s", label, v);
 		dsn_wrap(b, line, 4, 8);
 		*utf8 |= dsn_has_8bit(v, strlen(v));

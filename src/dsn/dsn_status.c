@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/mem.h"
 #include "dsn/dsn_int.h"
 #include "reply/status.h"
 
@@ -89,9 +90,7 @@ field_if(struct dsn_buf *b, const char *name, const char *prefix,
 
 	if (v[0] != '\0') {
 		n = strlen(prefix) + strlen(v) + 1;
-		full = malloc(n);
-		if (full == NULL)
-			abort();
+		full = xmalloc(n);
 		snprintf(full, n, "%s%s", prefix, v);
 		dsn_field(b, name, full);
 		free(full);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/str.h"
 #include "dsn/dsn_int.h"
 
 char *
@@ -88,7 +89,7 @@ dsn_orcpt_value(const char *orcpt)
 		type = dsn_clean_token(v, "-", "rfc822");
 		free(v);
 	} else {
-		type = strdup("rfc822");
+		type = str_dup("rfc822");
 	}
 	if (type == NULL)
 		abort();

@@ -12,7 +12,7 @@
 #include "explain/iana.h"
 
 void
-result_warn(struct explain_result *r, const char *warning)
+explain_result_warn(struct explain_result *r, const char *warning)
 {
 	if (r->nwarnings < EXPLAIN_MAX_WARNINGS)
 		r->warnings[r->nwarnings++] = warning;
@@ -38,8 +38,8 @@ describe_basic(struct explain_result *r)
 	                        : "Not a code defined by RFC 5321 or its "
 	                          "extensions; only its first digit is "
 	                          "meaningful.";
-	result_warn(r, "basic code is not defined by RFC 5321 or its "
-	               "extensions");
+	explain_result_warn(r, "basic code is not defined by RFC 5321 or its "
+	                       "extensions");
 }
 
 static void
@@ -57,8 +57,9 @@ describe_enhanced(struct explain_result *r)
 	e = iana_enhanced_find(r->enh_subject, r->enh_detail);
 	if (e == NULL) {
 		r->flags |= EXPLAIN_F_UNREGISTERED;
-		result_warn(r, "enhanced code is not in the IANA registry; "
-		               "its class and subject still apply");
+		explain_result_warn(
+		        r, "enhanced code is not in the IANA registry; "
+		           "its class and subject still apply");
 		return;
 	}
 	r->enhanced_name = e->sample_text;
@@ -80,8 +81,9 @@ decide_permanence(struct explain_result *r)
 	if ((r->flags & EXPLAIN_F_BASIC) && (r->flags & EXPLAIN_F_ENHANCED) &&
 	    r->basic / 100 != r->enh_class) {
 		r->flags |= EXPLAIN_F_CLASS_MISMATCH;
-		result_warn(r, "the enhanced code's class disagrees with the "
-		               "basic code; the basic code decides");
+		explain_result_warn(
+		        r, "the enhanced code's class disagrees with the "
+		           "basic code; the basic code decides");
 	}
 	if (cls == 2 || cls == 3)
 		r->permanence = PERM_SUCCESS;
@@ -174,8 +176,9 @@ classify(struct explain_result *r, const char *folded_text,
 		if (r->permanence != PERM_SUCCESS &&
 		    !(r->flags & EXPLAIN_F_ENHANCED) &&
 		    r->reason != REASON_UNDEFINED)
-			result_warn(r, "reason guessed from the basic code "
-			               "alone; the reply text would say more");
+			explain_result_warn(
+			        r, "reason guessed from the basic code "
+			           "alone; the reply text would say more");
 	}
 	decide_actor(r, p);
 	r->advice = p != NULL && p->advice != NULL
@@ -204,7 +207,7 @@ explain_reply(const char *input, size_t len, struct explain_result *r)
 		len = strlen(input);
 	if (len > EXPLAIN_INPUT_MAX) {
 		len = EXPLAIN_INPUT_MAX;
-		result_warn(r, "input truncated");
+		explain_result_warn(r, "input truncated");
 	}
 	rc = reply_parse(input ? input : "", len, r);
 	text_fold(folded_text, sizeof(folded_text), r->text, strlen(r->text));
@@ -215,7 +218,7 @@ explain_reply(const char *input, size_t len, struct explain_result *r)
 	if (rc != 0 && (r->flags & EXPLAIN_F_TEXT_MATCH))
 		rc = 0;
 	if (rc != 0)
-		result_warn(r, "no SMTP reply code found in the input");
+		explain_result_warn(r, "no SMTP reply code found in the input");
 	return rc;
 }
 

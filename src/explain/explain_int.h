@@ -63,6 +63,6 @@ const char *basic_nonstandard_note(int code);
 /* reason.c */
 enum explain_actor reason_default_actor(enum explain_reason reason);
 
-void result_warn(struct explain_result *r, const char *warning);
+void explain_result_warn(struct explain_result *r, const char *warning);
 
 #endif

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/str.h"
 #include "mailauth/mailauth.h"
 
 #define LABELS_MAX 128
@@ -38,7 +39,7 @@ add_rule(struct mailauth_psl *psl, size_t *cap, const char *rule)
 			return -1;
 		psl->rules = grown;
 	}
-	if ((psl->rules[psl->n] = strdup(rule)) == NULL)
+	if ((psl->rules[psl->n] = str_dup(rule)) == NULL)
 		return -1;
 	psl->n++;
 	return 0;

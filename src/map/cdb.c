@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/str.h"
+#include "base/mem.h"
 #include "map/map_int.h"
 
 struct cdb_file {
@@ -21,10 +23,8 @@ struct cdb_file {
 struct cdb_file *
 cdb_file_open(const char *path, char *err, size_t errlen)
 {
-	struct cdb_file *c = calloc(1, sizeof(*c));
+	struct cdb_file *c = xcalloc(1, sizeof(*c));
 
-	if (c == NULL)
-		abort();
 	c->fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (c->fd < 0 || cdb_init(&c->db, c->fd) != 0) {
 		snprintf(err, errlen, "%s: cannot open as a CDB: %s", path,
@@ -92,8 +92,8 @@ static void
 sync_dir_of(const char *path)
 {
 	const char *slash = strrchr(path, '/');
-	char *dir = slash == NULL   ? strdup(".")
-	            : slash == path ? strdup("/")
+	char *dir = slash == NULL   ? str_dup(".")
+	            : slash == path ? str_dup("/")
 	                            : strndup(path, (size_t)(slash - path));
 	int fd;
 

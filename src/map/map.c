@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "base/str.h"
+#include "base/mem.h"
 #include "base/log.h"
 #include "map/map_int.h"
 
@@ -123,8 +125,8 @@ map_open(const char *spec, char *err, size_t errlen)
 		free(m);
 		return NULL;
 	}
-	m->spec = strdup(spec);
-	m->path = strdup(path);
+	m->spec = str_dup(spec);
+	m->path = str_dup(path);
 	if (m->spec == NULL || m->path == NULL)
 		abort();
 	pthread_mutex_init(&m->lock, NULL);
@@ -286,10 +288,8 @@ map_get(const char *spec)
 		if (strcmp(registry[i]->spec, spec) == 0)
 			m = registry[i];
 	if (m == NULL && (m = map_open(spec, err, sizeof(err))) != NULL) {
-		grown = realloc(registry,
-		                (nregistry + 1) * sizeof(struct map *));
-		if (grown == NULL)
-			abort();
+		grown = xreallocarray(registry, nregistry + 1,
+		                      sizeof(struct map *));
 		registry = grown;
 		registry[nregistry++] = m;
 	} else if (m == NULL) {

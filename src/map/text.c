@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/mem.h"
 #include "map/map_int.h"
 
 static bool
@@ -103,9 +104,7 @@ grow_slots(struct text_table *t)
 	size_t old_n = t->nslots, *old = t->slots, i, j, mask;
 
 	t->nslots = old_n ? old_n * 2 : 64;
-	t->slots = calloc(t->nslots, sizeof(*t->slots));
-	if (t->slots == NULL)
-		abort();
+	t->slots = xcalloc(t->nslots, sizeof(*t->slots));
 	mask = t->nslots - 1;
 	for (i = 0; i < old_n; i++) {
 		if (old[i] == 0)
@@ -192,13 +191,9 @@ text_table_load(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: cannot read: %m", path);
 		return NULL;
 	}
-	t = calloc(1, sizeof(*t));
-	if (t == NULL)
-		abort();
+	t = xcalloc(1, sizeof(*t));
 	t->cap = 4096;
-	t->arena = malloc(t->cap);
-	if (t->arena == NULL)
-		abort();
+	t->arena = xmalloc(t->cap);
 	grow_slots(t);
 	if (map_text_parse(buf, len, table_add, t, &bad) < 0) {
 		snprintf(err, errlen,

@@ -5,6 +5,7 @@
  * order; send_stage() sends what the current stage needs and says
  * whether a reply is awaited; on_reply() acts on it.
  */
+#include "base/mem.h"
 #include "milter/milter.h"
 
 #include <arpa/inet.h>
@@ -265,10 +266,8 @@ add_rcpt(struct milter_check *mc, const char *rcpt)
 {
 	char *a = str_dup(rcpt[0] == '<' ? rcpt + 1 : rcpt);
 
-	char **grown = realloc(mc->added, (mc->nadded + 1) * sizeof(char *));
+	char **grown = xreallocarray(mc->added, mc->nadded + 1, sizeof(char *));
 
-	if (grown == NULL)
-		abort();
 	a[strcspn(a, ">")] = '\0';
 	mc->added = grown;
 	mc->added[mc->nadded++] = a;

@@ -4,6 +4,7 @@
  * asks the milters one after the other, and the first that refuses
  * decides.
  */
+#include "base/mem.h"
 #include "milter/link.h"
 
 #include <arpa/inet.h>
@@ -29,10 +30,8 @@ milter_split_list(const char *list, size_t *n)
 	*n = 0;
 	for (tok = strtok_r(copy, ", ", &save); tok;
 	     tok = strtok_r(NULL, ", ", &save)) {
-		char **grown = realloc(v, (*n + 1) * sizeof(*v));
+		char **grown = xreallocarray(v, *n + 1, sizeof(*v));
 
-		if (grown == NULL)
-			abort();
 		v = grown;
 		v[(*n)++] = str_dup(tok);
 	}

@@ -2,6 +2,7 @@
  * message.c — header fields and body of a message under milter edits
  * (see message.h).
  */
+#include "base/mem.h"
 #include "milter/message.h"
 
 #include <stdlib.h>
@@ -15,10 +16,8 @@
 static void
 push_header(struct milter_message *m, size_t at, char *name, char *value)
 {
-	struct milter_header *h = realloc(m->h, (m->nh + 1) * sizeof(*h));
+	struct milter_header *h = xreallocarray(m->h, m->nh + 1, sizeof(*h));
 
-	if (h == NULL)
-		abort();
 	m->h = h;
 	if (at > m->nh)
 		at = m->nh;
@@ -192,9 +191,7 @@ milter_message_body_done(struct milter_message *m)
 		return;
 	len = evbuffer_get_length(m->new_body);
 	free(m->body);
-	m->body = malloc(len + 1);
-	if (m->body == NULL)
-		abort();
+	m->body = xmalloc(len + 1);
 	evbuffer_remove(m->new_body, m->body, len);
 	m->bodylen = len;
 	evbuffer_free(m->new_body);

@@ -8,6 +8,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "base/mem.h"
 #include "base/log.h"
 #include "dns/lookup.h"
 #include "dns/resolver.h"
@@ -143,9 +144,7 @@ exempt_parse(struct policy *p, const struct config_exempt *e)
 		if (net_parse(e->items.items[i], &net) < 0)
 			continue;
 		x->nets.nets =
-		        realloc(x->nets.nets, (x->nets.n + 1) * sizeof(net));
-		if (x->nets.nets == NULL)
-			abort();
+		        xreallocarray(x->nets.nets, x->nets.n + 1, sizeof(net));
 		x->nets.nets[x->nets.n++] = net;
 	}
 }
@@ -375,10 +374,8 @@ struct policy_run *
 policy_check(struct policy *p, enum policy_stage stage, struct policy_facts *f,
              policy_done_fn done, void *arg)
 {
-	struct policy_run *r = calloc(1, sizeof(*r));
+	struct policy_run *r = xcalloc(1, sizeof(*r));
 
-	if (r == NULL)
-		abort();
 	r->p = p;
 	r->stage = stage;
 	r->f = f;

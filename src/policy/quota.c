@@ -16,6 +16,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "base/mem.h"
 #include "base/log.h"
 #include "policy/policy_int.h"
 #include "policy/recipient.h"
@@ -93,9 +94,7 @@ add_box(struct quota_table *t, const struct config_domain *d,
 	snprintf(path, sizeof(path), "%s/%s", d->maildir_root, m->name);
 	scan_dir(&b, path, "new");
 	scan_dir(&b, path, "cur");
-	t->boxes = realloc(t->boxes, (t->n + 1) * sizeof(b));
-	if (t->boxes == NULL)
-		abort();
+	t->boxes = xreallocarray(t->boxes, t->n + 1, sizeof(b));
 	t->boxes[t->n++] = b;
 }
 

@@ -3,6 +3,8 @@
  * checked at load time (targets exist, no loops, postmaster routed), so
  * expansion here only has to be correct, bounded and defensive.
  */
+#include "base/str.h"
+#include "base/mem.h"
 #include "policy/recipient_int.h"
 
 #include <ctype.h>
@@ -23,7 +25,7 @@ recipient_lower(char *s)
 static char *
 lower_dup(const char *s)
 {
-	char *copy = strdup(s);
+	char *copy = str_dup(s);
 
 	if (copy == NULL)
 		abort(); /* nothing sensible to answer without memory */
@@ -40,9 +42,7 @@ add_target(struct recipient_result *out, const char *addr)
 	for (i = 0; i < out->ntargets; i++)
 		if (strcmp(out->targets[i], addr) == 0)
 			return;
-	grown = realloc(out->targets, (out->ntargets + 1) * sizeof(*grown));
-	if (grown == NULL)
-		abort();
+	grown = xreallocarray(out->targets, out->ntargets + 1, sizeof(*grown));
 	out->targets = grown;
 	out->targets[out->ntargets++] = lower_dup(addr);
 }

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/str.h"
+#include "base/mem.h"
 #include "config/config.h"
 #include "map/map.h"
 #include "policy/recipient_int.h"
@@ -80,9 +82,7 @@ recipient_relay(const struct config_relay_domain *r, const char *local,
 		break;
 	}
 	out->verdict = RCPT_RELAY;
-	out->targets = calloc(1, sizeof(*out->targets));
-	if (out->targets == NULL)
-		abort();
+	out->targets = xcalloc(1, sizeof(*out->targets));
 	out->targets[0] = addr;
 	out->ntargets = 1;
 }
@@ -130,8 +130,6 @@ recipient_map_alias(const struct config_domain *d, const char *local)
 	    !map_has_local(d->alias_map, d, local, value, sizeof(value)) ||
 	    value[0] == '\0')
 		return NULL;
-	addr = strdup(value);
-	if (addr == NULL)
-		abort();
+	addr = str_dup(value);
 	return addr;
 }

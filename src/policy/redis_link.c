@@ -10,6 +10,7 @@
  * half-read bytes, answer every waiter NULL, tell the owner, retry in a
  * second.
  */
+#include "base/str.h"
 #include "policy/redis_link.h"
 
 #include <errno.h>
@@ -60,7 +61,7 @@ dup_or_null(const char *s)
 
 	if (s == NULL)
 		return NULL;
-	if ((d = strdup(s)) == NULL)
+	if ((d = str_dup(s)) == NULL)
 		abort();
 	return d;
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/mem.h"
 #include "base/log.h"
 #include "mailauth/mailauth.h"
 #include "policy/policy_int.h"
@@ -25,10 +26,8 @@ policy_auth_wanted(const struct config *cfg, enum listener_role role,
 struct mailauth_results *
 policy_auth_new(void)
 {
-	struct mailauth_results *a = malloc(sizeof(*a));
+	struct mailauth_results *a = xmalloc(sizeof(*a));
 
-	if (a == NULL)
-		abort();
 	mailauth_results_init(a);
 	return a;
 }

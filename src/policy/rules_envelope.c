@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/str.h"
 #include "policy/policy_int.h"
 #include "policy/recipient.h"
 #include "policy/sender.h"
@@ -104,7 +105,7 @@ relay_target(struct recipient_result *res, const char *to)
 	recipient_result_free(res);
 	res->verdict = RCPT_LOCAL;
 	res->targets = calloc(1, sizeof(*res->targets));
-	if (res->targets == NULL || (res->targets[0] = strdup(to)) == NULL) {
+	if (res->targets == NULL || (res->targets[0] = str_dup(to)) == NULL) {
 		res->verdict = RCPT_FOREIGN;
 		return;
 	}

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/str.h"
 #include "policy/state_mem_int.h"
 
 #define STATE_MAGIC "ferry-policy-state 1"
@@ -43,7 +44,7 @@ write_entry(FILE *f, const struct mem_entry *e)
 static int
 sync_dir_of(const char *file)
 {
-	char *copy = strdup(file);
+	char *copy = str_dup(file);
 	int fd, rc = -1;
 
 	if (copy == NULL)

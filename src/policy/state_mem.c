@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/str.h"
 #include "base/log.h"
 #include "policy/state_mem_int.h"
 
@@ -277,7 +278,7 @@ state_mem_new(struct event_base *base, const char *file, int save_interval,
 		abort();
 	m->base.ops = &mem_ops;
 	m->nbuckets = INITIAL_BUCKETS;
-	m->file = file ? strdup(file) : NULL;
+	m->file = file ? str_dup(file) : NULL;
 	m->now_fn = now_fn;
 	m->now_arg = now_arg;
 	if (m->file && mem_load(m, now_fn(now_arg)) < 0)

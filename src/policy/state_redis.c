@@ -31,6 +31,8 @@
 #include <hiredis/hiredis.h>
 #include <openssl/evp.h>
 
+#include "base/str.h"
+#include "base/mem.h"
 #include "base/log.h"
 #include "policy/redis_link.h"
 #include "policy/state.h"
@@ -254,10 +256,8 @@ deadline_cb(evutil_socket_t fd, short what, void *arg)
 static struct op *
 op_new(struct state_redis *r, enum op_kind kind, int64_t now)
 {
-	struct op *op = calloc(1, sizeof(*op));
+	struct op *op = xcalloc(1, sizeof(*op));
 
-	if (op == NULL)
-		abort();
 	op->r = r;
 	op->kind = kind;
 	op->now = now;
@@ -429,7 +429,7 @@ state_redis_new(struct event_base *base, const struct redis_link_config *link,
 	struct state_redis *r = calloc(1, sizeof(*r));
 	int rc;
 
-	if (r == NULL || (r->prefix = strdup(prefix)) == NULL)
+	if (r == NULL || (r->prefix = str_dup(prefix)) == NULL)
 		abort();
 	rc = link->socket_path
 	             ? asprintf(&r->where, "%s", link->socket_path)

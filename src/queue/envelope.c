@@ -2,6 +2,7 @@
  * envelope.c — building, freeing and serialising envelopes.  The text format
  * is described in docs/queue-format.md; the parser is envelope_parse.c.
  */
+#include "base/mem.h"
 #include "queue/envelope.h"
 #include "queue/envelope_int.h"
 
@@ -22,9 +23,7 @@ envelope_add_rcpt(struct envelope *env, const char *address,
 {
 	struct envelope_rcpt *r;
 
-	r = realloc(env->rcpts, (env->nrcpts + 1) * sizeof(*r));
-	if (r == NULL)
-		abort();
+	r = xreallocarray(env->rcpts, env->nrcpts + 1, sizeof(*r));
 	env->rcpts = r;
 	r = &env->rcpts[env->nrcpts];
 	memset(r, 0, sizeof(*r));

@@ -98,7 +98,7 @@ client_free(struct relay_client *c)
 	release_bev(c);
 	event_free(c->timer);
 	event_free(c->done_ev);
-	result_free(c);
+	relay_result_free(c);
 	free(c->send_idx);
 	free(c->progress);
 	target_free(&c->target);
@@ -110,7 +110,7 @@ static void
 reset_for_job(struct relay_client *c, const struct relay_job *job,
               relay_done_cb cb, void *arg)
 {
-	result_free(c);
+	relay_result_free(c);
 	free(c->send_idx);
 	free(c->progress);
 	c->send_idx = NULL;
@@ -124,7 +124,7 @@ reset_for_job(struct relay_client *c, const struct relay_job *job,
 	c->cbarg = arg;
 	c->progress =
 	        xcalloc(job->nrcpt ? job->nrcpt : 1, sizeof(*c->progress));
-	result_reset(c);
+	relay_result_reset(c);
 }
 
 static void record_failure(struct relay_client *c, const struct reply_parsed *r,
@@ -148,7 +148,7 @@ start_next_job(struct relay_client *c)
 		return;
 	}
 	evtimer_del(c->timer);
-	txn_start(c);
+	relay_txn_start(c);
 }
 
 /* After the job's callback: the next job, idling for the keeper, or
@@ -182,7 +182,7 @@ client_donecb(evutil_socket_t fd, short what, void *arg)
 		client_free(c);
 		return;
 	}
-	result_log(c);
+	relay_result_log(c);
 	c->in_callback = true;
 	c->cb(c->cbarg, &c->res);
 	c->in_callback = false;
@@ -232,15 +232,15 @@ static void
 record_failure(struct relay_client *c, const struct reply_parsed *r,
                const char *error)
 {
-	c->res.failed_stage = result_stage(c->state);
+	c->res.failed_stage = relay_result_stage(c->state);
 	if (r != NULL)
-		result_copy_reply(&c->res.session_reply, r);
+		relay_result_copy_reply(&c->res.session_reply, r);
 	if (error != NULL && error != c->errbuf)
 		snprintf(c->errbuf, sizeof(c->errbuf), "%s", error);
 	c->res.error = error != NULL ? c->errbuf : NULL;
 	for (size_t i = 0; i < c->job->nrcpt; i++) {
 		if (c->progress[i] != RP_FINAL)
-			result_rcpt(c, i, RELAY_RCPT_NOT_TRIED, NULL);
+			relay_result_rcpt(c, i, RELAY_RCPT_NOT_TRIED, NULL);
 	}
 }
 
@@ -272,16 +272,16 @@ client_dispatch(struct relay_client *c, const struct reply_parsed *r)
 {
 	static void (*const handlers[])(struct relay_client *,
 	                                const struct reply_parsed *) = {
-	        [ST_GREETING] = session_greeting,
-	        [ST_EHLO] = session_ehlo,
-	        [ST_HELO] = session_helo,
-	        [ST_STARTTLS] = session_starttls,
-	        [ST_AUTH] = session_auth,
-	        [ST_MAIL] = txn_mail,
-	        [ST_RCPT] = txn_rcpt,
-	        [ST_DATA] = txn_data,
-	        [ST_DOT] = txn_dot,
-	        [ST_RSET] = txn_rset,
+	        [ST_GREETING] = relay_session_greeting,
+	        [ST_EHLO] = relay_session_ehlo,
+	        [ST_HELO] = relay_session_helo,
+	        [ST_STARTTLS] = relay_session_starttls,
+	        [ST_AUTH] = relay_session_auth,
+	        [ST_MAIL] = relay_txn_mail,
+	        [ST_RCPT] = relay_txn_rcpt,
+	        [ST_DATA] = relay_txn_data,
+	        [ST_DOT] = relay_txn_dot,
+	        [ST_RSET] = relay_txn_rset,
 	};
 
 	if (c->state == ST_QUIT) {
@@ -344,7 +344,7 @@ static void
 client_connected(struct relay_client *c)
 {
 	if (c->state == ST_TLS) {
-		session_tls_ready(c);
+		relay_session_tls_ready(c);
 		return;
 	}
 	if (c->target.implicit_tls) {
@@ -435,7 +435,7 @@ output_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
 	struct relay_client *c = arg;
 
 	if (info->n_deleted > 0 && c->state == ST_DOT)
-		txn_data_progress(c, evbuffer_get_length(buf) == 0);
+		relay_txn_data_progress(c, evbuffer_get_length(buf) == 0);
 }
 
 static void
@@ -587,10 +587,8 @@ target_copy(struct relay_target *dst, const struct relay_target *src)
 	dst->tls_fingerprint = str_dup(src->tls_fingerprint);
 	dst->dane = NULL;
 	if (src->dane != NULL && src->dane->mode != DANE_OFF) {
-		struct dane_policy *p = malloc(sizeof(*p));
+		struct dane_policy *p = xmalloc(sizeof(*p));
 
-		if (p == NULL)
-			abort();
 		dane_policy_copy(p, src->dane);
 		dst->dane = p;
 	}
@@ -600,10 +598,8 @@ struct relay_client *
 relay_client_start(struct event_base *base, const struct relay_target *target,
                    const struct relay_job *job, relay_done_cb cb, void *arg)
 {
-	struct relay_client *c = calloc(1, sizeof(*c));
+	struct relay_client *c = xcalloc(1, sizeof(*c));
 
-	if (c == NULL)
-		abort();
 	c->base = base;
 	target_copy(&c->target, target);
 	c->opened = time(NULL);
@@ -618,7 +614,7 @@ relay_client_start(struct event_base *base, const struct relay_target *target,
 	c->progress = calloc(job->nrcpt ? job->nrcpt : 1, sizeof(*c->progress));
 	if (c->timer == NULL || c->done_ev == NULL || c->progress == NULL)
 		abort();
-	result_init(c);
+	relay_result_init(c);
 	if (client_connect(c) < 0)
 		client_fail(c, NULL, c->errbuf);
 	return c;

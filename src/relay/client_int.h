@@ -134,36 +134,40 @@ size_t client_pending_output(const struct relay_client *c);
 size_t client_pending_input(const struct relay_client *c);
 
 /* client_session.c: greeting, EHLO/HELO, STARTTLS, AUTH */
-void session_greeting(struct relay_client *c, const struct reply_parsed *r);
-void session_ehlo(struct relay_client *c, const struct reply_parsed *r);
-void session_helo(struct relay_client *c, const struct reply_parsed *r);
-void session_starttls(struct relay_client *c, const struct reply_parsed *r);
-void session_tls_ready(struct relay_client *c);
-void session_auth(struct relay_client *c, const struct reply_parsed *r);
+void relay_session_greeting(struct relay_client *c,
+                            const struct reply_parsed *r);
+void relay_session_ehlo(struct relay_client *c, const struct reply_parsed *r);
+void relay_session_helo(struct relay_client *c, const struct reply_parsed *r);
+void relay_session_starttls(struct relay_client *c,
+                            const struct reply_parsed *r);
+void relay_session_tls_ready(struct relay_client *c);
+void relay_session_auth(struct relay_client *c, const struct reply_parsed *r);
 
 /* client_txn.c: MAIL, RCPT, DATA, final dot */
-void txn_start(struct relay_client *c);
-void txn_end(struct relay_client *c);
-void txn_mail(struct relay_client *c, const struct reply_parsed *r);
-void txn_rcpt(struct relay_client *c, const struct reply_parsed *r);
-void txn_data(struct relay_client *c, const struct reply_parsed *r);
-void txn_dot(struct relay_client *c, const struct reply_parsed *r);
-void txn_rset(struct relay_client *c, const struct reply_parsed *r);
-void txn_data_progress(struct relay_client *c, bool drained);
+void relay_txn_start(struct relay_client *c);
+void relay_txn_end(struct relay_client *c);
+void relay_txn_mail(struct relay_client *c, const struct reply_parsed *r);
+void relay_txn_rcpt(struct relay_client *c, const struct reply_parsed *r);
+void relay_txn_data(struct relay_client *c, const struct reply_parsed *r);
+void relay_txn_dot(struct relay_client *c, const struct reply_parsed *r);
+void relay_txn_rset(struct relay_client *c, const struct reply_parsed *r);
+void relay_txn_data_progress(struct relay_client *c, bool drained);
 
 /* client_result.c */
-void result_init(struct relay_client *c);
-void result_free(struct relay_client *c);
-void result_reset(struct relay_client *c);
-void result_copy_reply(struct relay_reply *dst, const struct reply_parsed *r);
-void result_synthetic(struct relay_reply *dst, int code, const char *enh,
-                      const char *text);
-/* result_synthetic() from a row of statuses.def; text NULL is the row's. */
-void result_status(struct relay_reply *dst, enum status_id st,
-                   const char *text);
-void result_rcpt(struct relay_client *c, size_t job_pos,
-                 enum relay_rcpt_outcome o, const struct reply_parsed *r);
-enum relay_stage result_stage(enum client_state st);
-void result_log(const struct relay_client *c);
+void relay_result_init(struct relay_client *c);
+void relay_result_free(struct relay_client *c);
+void relay_result_reset(struct relay_client *c);
+void relay_result_copy_reply(struct relay_reply *dst,
+                             const struct reply_parsed *r);
+void relay_result_synthetic(struct relay_reply *dst, int code, const char *enh,
+                            const char *text);
+/* relay_result_synthetic() from a row of statuses.def; text NULL is the row's.
+ */
+void relay_result_status(struct relay_reply *dst, enum status_id st,
+                         const char *text);
+void relay_result_rcpt(struct relay_client *c, size_t job_pos,
+                       enum relay_rcpt_outcome o, const struct reply_parsed *r);
+enum relay_stage relay_result_stage(enum client_state st);
+void relay_result_log(const struct relay_client *c);
 
 #endif

@@ -11,7 +11,7 @@
 #include "relay/client_int.h"
 
 void
-result_init(struct relay_client *c)
+relay_result_init(struct relay_client *c)
 {
 	struct relay_result *res = &c->res;
 	size_t n = c->job->nrcpt ? c->job->nrcpt : 1;
@@ -39,7 +39,7 @@ reply_clear(struct relay_reply *r)
 }
 
 void
-result_free(struct relay_client *c)
+relay_result_free(struct relay_client *c)
 {
 	reply_clear(&c->res.session_reply);
 	for (size_t i = 0; i < c->nrcpt && c->res.rcpt_reply; i++)
@@ -55,15 +55,15 @@ result_free(struct relay_client *c)
 /* A new job on the same connection: what the session learnt (remote,
  * TLS, DSN support) stays, the rest starts afresh. */
 void
-result_reset(struct relay_client *c)
+relay_result_reset(struct relay_client *c)
 {
 	c->res.error = NULL;
 	c->res.reusable = false;
-	result_init(c);
+	relay_result_init(c);
 }
 
 void
-result_copy_reply(struct relay_reply *dst, const struct reply_parsed *r)
+relay_result_copy_reply(struct relay_reply *dst, const struct reply_parsed *r)
 {
 	reply_clear(dst);
 	if (r == NULL)
@@ -75,8 +75,8 @@ result_copy_reply(struct relay_reply *dst, const struct reply_parsed *r)
 
 /* A reply made here rather than read from the remote. */
 void
-result_synthetic(struct relay_reply *dst, int code, const char *enh,
-                 const char *text)
+relay_result_synthetic(struct relay_reply *dst, int code, const char *enh,
+                       const char *text)
 {
 	char buf[512];
 
@@ -88,25 +88,26 @@ result_synthetic(struct relay_reply *dst, int code, const char *enh,
 }
 
 void
-result_status(struct relay_reply *dst, enum status_id st, const char *text)
+relay_result_status(struct relay_reply *dst, enum status_id st,
+                    const char *text)
 {
 	const struct status_def *d = status_def(st);
 
-	result_synthetic(dst, d->code, d->enh, text ? text : d->text);
+	relay_result_synthetic(dst, d->code, d->enh, text ? text : d->text);
 }
 
 /* Sets a recipient's final outcome; r NULL clears its reply. */
 void
-result_rcpt(struct relay_client *c, size_t job_pos, enum relay_rcpt_outcome o,
-            const struct reply_parsed *r)
+relay_result_rcpt(struct relay_client *c, size_t job_pos,
+                  enum relay_rcpt_outcome o, const struct reply_parsed *r)
 {
 	c->res.outcome[job_pos] = o;
-	result_copy_reply(&c->res.rcpt_reply[job_pos], r);
+	relay_result_copy_reply(&c->res.rcpt_reply[job_pos], r);
 	c->progress[job_pos] = RP_FINAL;
 }
 
 enum relay_stage
-result_stage(enum client_state st)
+relay_result_stage(enum client_state st)
 {
 	static const enum relay_stage map[] = {
 	        [ST_CONNECTING] = RELAY_STAGE_CONNECT,
@@ -161,7 +162,7 @@ relay_tls_auth_name(enum relay_tls_auth a)
 
 /* One line per session: where it ended and how many got through. */
 void
-result_log(const struct relay_client *c)
+relay_result_log(const struct relay_client *c)
 {
 	const struct relay_result *res = &c->res;
 	size_t n[3] = {0, 0, 0};

@@ -9,6 +9,7 @@
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
 
+#include "base/str.h"
 #include "dane/dane.h"
 #include "relay/client_int.h"
 #include "relay/command.h"
@@ -32,7 +33,7 @@ send_ehlo(struct relay_client *c, const char *verb, enum client_state st)
 }
 
 void
-session_greeting(struct relay_client *c, const struct reply_parsed *r)
+relay_session_greeting(struct relay_client *c, const struct reply_parsed *r)
 {
 	if (r->code != 220) {
 		client_fail_quit(c, r, NULL);
@@ -62,7 +63,7 @@ start_auth(struct relay_client *c)
 		line = relay_cmd_auth_plain(user, pass);
 		c->auth_step = 2;
 	} else if (c->caps.auth & EHLO_AUTH_LOGIN) {
-		line = strdup("AUTH LOGIN\r\n");
+		line = str_dup("AUTH LOGIN\r\n");
 		c->auth_step = 0;
 	} else {
 		client_fail_quit(
@@ -100,11 +101,11 @@ after_hello(struct relay_client *c)
 		start_auth(c);
 		return;
 	}
-	txn_start(c);
+	relay_txn_start(c);
 }
 
 void
-session_ehlo(struct relay_client *c, const struct reply_parsed *r)
+relay_session_ehlo(struct relay_client *c, const struct reply_parsed *r)
 {
 	bool first = !c->helo_tried;
 
@@ -125,7 +126,7 @@ session_ehlo(struct relay_client *c, const struct reply_parsed *r)
 }
 
 void
-session_helo(struct relay_client *c, const struct reply_parsed *r)
+relay_session_helo(struct relay_client *c, const struct reply_parsed *r)
 {
 	if (!is_2yz(r)) {
 		client_fail_quit(c, r, NULL);
@@ -137,7 +138,7 @@ session_helo(struct relay_client *c, const struct reply_parsed *r)
 }
 
 void
-session_starttls(struct relay_client *c, const struct reply_parsed *r)
+relay_session_starttls(struct relay_client *c, const struct reply_parsed *r)
 {
 	if (r->code != 220) {
 		if (c->target.tls_required) {
@@ -190,7 +191,7 @@ check_only(const struct relay_client *c)
 }
 
 void
-session_tls_ready(struct relay_client *c)
+relay_session_tls_ready(struct relay_client *c)
 {
 	SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
 	struct relay_tls_peer buf;
@@ -235,7 +236,7 @@ session_tls_ready(struct relay_client *c)
 
 /* AUTH LOGIN: 334 for the user name, 334 for the password, then 235. */
 void
-session_auth(struct relay_client *c, const struct reply_parsed *r)
+relay_session_auth(struct relay_client *c, const struct reply_parsed *r)
 {
 	const char *secret;
 	char *line;

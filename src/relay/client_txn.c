@@ -32,13 +32,13 @@ is_2yz(const struct reply_parsed *r)
 static void
 refuse_all(struct relay_client *c, enum status_id st, const char *text)
 {
-	result_status(&c->res.session_reply, st, text);
+	relay_result_status(&c->res.session_reply, st, text);
 	c->res.failed_stage = RELAY_STAGE_MAIL;
 	for (size_t i = 0; i < c->job->nrcpt; i++) {
 		if (c->progress[i] == RP_FINAL)
 			continue;
 		c->res.outcome[i] = RELAY_RCPT_REJECTED;
-		result_status(&c->res.rcpt_reply[i], st, text);
+		relay_result_status(&c->res.rcpt_reply[i], st, text);
 		c->progress[i] = RP_FINAL;
 	}
 }
@@ -104,8 +104,8 @@ pick_recipients(struct relay_client *c)
 			continue;
 		}
 		c->res.outcome[i] = RELAY_RCPT_REJECTED;
-		result_status(&c->res.rcpt_reply[i], ST_RELAY_RCPT_UNUSABLE,
-		              NULL);
+		relay_result_status(&c->res.rcpt_reply[i],
+		                    ST_RELAY_RCPT_UNUSABLE, NULL);
 		c->progress[i] = RP_FINAL;
 	}
 }
@@ -125,7 +125,7 @@ send_rcpt(struct relay_client *c)
 /* The transaction is over and the connection clean: QUIT, or keep it
  * open when the job asks. */
 void
-txn_end(struct relay_client *c)
+relay_txn_end(struct relay_client *c)
 {
 	if (c->job->keep_open)
 		client_idle(c);
@@ -134,24 +134,24 @@ txn_end(struct relay_client *c)
 }
 
 void
-txn_start(struct relay_client *c)
+relay_txn_start(struct relay_client *c)
 {
 	const struct envelope *env = c->job->env;
 	char *line;
 
 	if (!fits_remote(c)) {
-		txn_end(c);
+		relay_txn_end(c);
 		return;
 	}
 	if (env->sender == NULL || !relay_addr_ok(env->sender)) {
 		refuse_all(c, ST_RELAY_SENDER_UNUSABLE, NULL);
-		txn_end(c);
+		relay_txn_end(c);
 		return;
 	}
 	pick_recipients(c);
 	if (c->nsend == 0) {
 		c->res.failed_stage = RELAY_STAGE_DONE;
-		txn_end(c);
+		relay_txn_end(c);
 		return;
 	}
 	line = relay_cmd_mail(env, &c->caps, c->job->msglen);
@@ -167,14 +167,15 @@ txn_start(struct relay_client *c)
 }
 
 void
-txn_mail(struct relay_client *c, const struct reply_parsed *r)
+relay_txn_mail(struct relay_client *c, const struct reply_parsed *r)
 {
 	if (!is_2yz(r)) {
 		/* The sender is refused: so is the message, for everyone. */
-		result_copy_reply(&c->res.session_reply, r);
+		relay_result_copy_reply(&c->res.session_reply, r);
 		c->res.failed_stage = RELAY_STAGE_MAIL;
 		for (size_t i = 0; i < c->nsend; i++)
-			result_rcpt(c, c->send_idx[i], RELAY_RCPT_REJECTED, r);
+			relay_result_rcpt(c, c->send_idx[i],
+			                  RELAY_RCPT_REJECTED, r);
 		client_quit(c);
 		return;
 	}
@@ -211,7 +212,7 @@ txn_reset(struct relay_client *c)
 }
 
 void
-txn_rset(struct relay_client *c, const struct reply_parsed *r)
+relay_txn_rset(struct relay_client *c, const struct reply_parsed *r)
 {
 	if (is_2yz(r))
 		client_idle(c);
@@ -232,19 +233,19 @@ rcpts_done(struct relay_client *c)
 }
 
 void
-txn_rcpt(struct relay_client *c, const struct reply_parsed *r)
+relay_txn_rcpt(struct relay_client *c, const struct reply_parsed *r)
 {
 	size_t pos = c->send_idx[c->rcpt_answer++];
 
 	if (is_2yz(r)) {
-		result_copy_reply(&c->res.rcpt_reply[pos], r);
+		relay_result_copy_reply(&c->res.rcpt_reply[pos], r);
 		c->progress[pos] = RP_RCPT_OK;
 		c->naccepted++;
 	} else if (is_split(r, c->naccepted)) {
-		result_rcpt(c, pos, RELAY_RCPT_NOT_TRIED, r);
+		relay_result_rcpt(c, pos, RELAY_RCPT_NOT_TRIED, r);
 		c->split = true;
 	} else {
-		result_rcpt(c, pos, RELAY_RCPT_REJECTED, r);
+		relay_result_rcpt(c, pos, RELAY_RCPT_REJECTED, r);
 	}
 	if (c->pipelined) {
 		client_expect(c, c->rcpt_answer < c->nsend ? ST_RCPT : ST_DATA,
@@ -254,8 +255,8 @@ txn_rcpt(struct relay_client *c, const struct reply_parsed *r)
 	if (c->split) {
 		/* Never sent: NOT_TRIED without a reply. */
 		for (size_t i = c->rcpt_sent; i < c->nsend; i++)
-			result_rcpt(c, c->send_idx[i], RELAY_RCPT_NOT_TRIED,
-			            NULL);
+			relay_result_rcpt(c, c->send_idx[i],
+			                  RELAY_RCPT_NOT_TRIED, NULL);
 		c->rcpt_answer = c->rcpt_sent = c->nsend;
 	}
 	if (c->rcpt_sent < c->nsend) {
@@ -267,7 +268,7 @@ txn_rcpt(struct relay_client *c, const struct reply_parsed *r)
 }
 
 void
-txn_data(struct relay_client *c, const struct reply_parsed *r)
+relay_txn_data(struct relay_client *c, const struct reply_parsed *r)
 {
 	if (c->naccepted == 0) {
 		/* Pipelined DATA with nobody accepted: 503/554 expected.  A
@@ -281,7 +282,7 @@ txn_data(struct relay_client *c, const struct reply_parsed *r)
 		return;
 	}
 	if (r->code != 354) {
-		result_copy_reply(&c->res.session_reply, r);
+		relay_result_copy_reply(&c->res.session_reply, r);
 		c->res.failed_stage = RELAY_STAGE_DATA;
 		for (size_t i = 0; i < c->job->nrcpt; i++) {
 			if (c->progress[i] == RP_RCPT_OK)
@@ -296,7 +297,7 @@ txn_data(struct relay_client *c, const struct reply_parsed *r)
 }
 
 void
-txn_data_progress(struct relay_client *c, bool drained)
+relay_txn_data_progress(struct relay_client *c, bool drained)
 {
 	struct timeval tv = {drained ? T_DOT : T_BLOCK, 0};
 
@@ -308,7 +309,7 @@ static void
 result_rcpt_data(struct relay_client *c, size_t pos, enum relay_rcpt_outcome o,
                  const struct reply_parsed *r)
 {
-	result_rcpt(c, pos, o, r);
+	relay_result_rcpt(c, pos, o, r);
 	c->res.after_data[pos] = true;
 }
 
@@ -324,7 +325,7 @@ dot_done(struct relay_client *c)
 		client_finish(c);
 		return;
 	}
-	txn_end(c);
+	relay_txn_end(c);
 }
 
 /* LMTP (RFC 2033 s4.2): one reply per recipient RCPT took, in RCPT
@@ -352,7 +353,7 @@ lmtp_dot(struct relay_client *c, const struct reply_parsed *r)
 }
 
 void
-txn_dot(struct relay_client *c, const struct reply_parsed *r)
+relay_txn_dot(struct relay_client *c, const struct reply_parsed *r)
 {
 	enum relay_rcpt_outcome o =
 	        is_2yz(r) ? RELAY_RCPT_ACCEPTED : RELAY_RCPT_REJECTED;

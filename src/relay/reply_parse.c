@@ -1,6 +1,7 @@
 /*
  * reply_parse.c — the SMTP client's reply parser (see reply_parse.h).
  */
+#include "base/mem.h"
 #include "relay/reply_parse.h"
 
 #include <stdbool.h>
@@ -14,16 +15,6 @@ struct line_span {
 	size_t start; /* offset of the first code digit */
 	size_t len;   /* content length, line end not counted */
 };
-
-static void *
-xcalloc(size_t n, size_t size)
-{
-	void *p = calloc(n ? n : 1, size);
-
-	if (p == NULL)
-		abort();
-	return p;
-}
 
 static bool
 is_digit(char ch)

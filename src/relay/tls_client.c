@@ -1,6 +1,7 @@
 /*
  * tls_client.c — the SMTP client's TLS contexts (see tls_client.h).
  */
+#include "base/str.h"
 #include "relay/tls_client.h"
 
 #include <stdio.h>
@@ -64,7 +65,7 @@ verify_ctx_get(const char *ca_file)
 	SSL_CTX_free(verify_ctx);
 	free(verify_ca);
 	verify_ctx = ctx;
-	verify_ca = ca_file != NULL ? strdup(ca_file) : NULL;
+	verify_ca = ca_file != NULL ? str_dup(ca_file) : NULL;
 	if (ca_file != NULL && verify_ca == NULL)
 		abort();
 	return ctx;

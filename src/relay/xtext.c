@@ -1,6 +1,7 @@
 /*
  * xtext.c — RFC 3461 xtext encoding (see xtext.h).
  */
+#include "base/mem.h"
 #include "relay/xtext.h"
 
 #include <stdlib.h>
@@ -11,10 +12,8 @@ relay_xtext_encode(const char *s)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	size_t len = strlen(s), o = 0;
-	char *out = malloc(len * 3 + 1);
+	char *out = xmalloc(len * 3 + 1);
 
-	if (out == NULL)
-		abort();
 	for (size_t i = 0; i < len; i++) {
 		unsigned char ch = (unsigned char)s[i];
 

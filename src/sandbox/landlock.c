@@ -21,6 +21,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "base/str.h"
 #include "base/log.h"
 #include "config/config.h"
 #include "sandbox/sandbox_int.h"
@@ -114,7 +115,7 @@ allow_dir_of(int rs, const char *path, uint64_t access)
 
 	if (path == NULL)
 		return;
-	copy = strdup(path);
+	copy = str_dup(path);
 	if (copy != NULL)
 		allow(rs, dirname(copy), access);
 	free(copy);

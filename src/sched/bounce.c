@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/str.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "config/config.h"
@@ -162,7 +163,7 @@ queue_report(struct outbound *ob, struct out_msg *m, const char *text,
 {
 	struct envelope env = {0};
 	struct spool_msg *msg = spool_msg_new(ob->spool);
-	char *tag = track ? NULL : strdup(m->id);
+	char *tag = track ? NULL : str_dup(m->id);
 
 	if (msg == NULL || (!track && tag == NULL) ||
 	    spool_msg_write(msg, text, len) < 0) {
@@ -358,8 +359,8 @@ rebuild_reports(struct out_msg *m)
 		reply_status(reply, status, sizeof(status));
 		explain_reply(reply ? reply : "", reply ? strlen(reply) : 0,
 		              &res);
-		msg_add_report(m, i, DSN_ACTION_FAILED, status, reply, NULL,
-		               explain_reason_name(res.reason));
+		out_msg_add_report(m, i, DSN_ACTION_FAILED, status, reply, NULL,
+		                   explain_reason_name(res.reason));
 	}
 }
 
@@ -385,7 +386,7 @@ bounce_retry(struct outbound *ob, struct out_msg *m, time_t now)
 	rcpts = xcalloc(m->nreports, sizeof(*rcpts));
 	send_kind(ob, m, DSN_ACTION_FAILED, rcpts);
 	free(rcpts);
-	msg_clear_reports(m);
+	out_msg_clear_reports(m);
 	if (loaded) { /* the relay loads (and signs) its own copy */
 		free(m->data);
 		m->data = NULL;

@@ -72,10 +72,8 @@ static void
 prepend(struct out_msg *m, const char *fields)
 {
 	size_t slen = strlen(fields);
-	char *all = malloc(slen + m->len + 1);
+	char *all = xmalloc(slen + m->len + 1);
 
-	if (all == NULL)
-		abort();
 	/* The message's NUL, copied last, ends the whole. */
 	// NOLINTNEXTLINE(bugprone-not-null-terminated-result)
 	memcpy(all, fields, slen);

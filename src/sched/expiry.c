@@ -53,9 +53,10 @@ expire(struct outbound *ob, struct out_msg *m)
 
 		if (!outbound_rcpt_is_outbound(ob, r))
 			continue;
-		msg_add_report(m, i, DSN_ACTION_FAILED, status_enh(ST_EXPIRED),
-		               r->last_reply, NULL, "expired");
-		msg_set_state(m, i, RCPT_BOUNCED, expired_line);
+		out_msg_add_report(m, i, DSN_ACTION_FAILED,
+		                   status_enh(ST_EXPIRED), r->last_reply, NULL,
+		                   "expired");
+		out_msg_set_state(m, i, RCPT_BOUNCED, expired_line);
 		log_event(LOG_LVL_INFO, "relay-expired", "id", m->id, "to",
 		          r->address, NULL);
 	}
@@ -72,9 +73,9 @@ warn_delayed(struct outbound *ob, struct out_msg *m)
 
 		if (r->state == RCPT_DEFERRED &&
 		    outbound_rcpt_is_outbound(ob, r))
-			msg_add_report(m, i, DSN_ACTION_DELAYED,
-			               status_enh(ST_DELAYED), r->last_reply,
-			               NULL, "undefined");
+			out_msg_add_report(m, i, DSN_ACTION_DELAYED,
+			                   status_enh(ST_DELAYED),
+			                   r->last_reply, NULL, "undefined");
 	}
 }
 

@@ -26,10 +26,10 @@ outbound_success_notice(struct outbound *ob, const struct envelope *env,
 	m.data = (char *)data;
 	m.len = len;
 	for (i = 0; i < env->nrcpts; i++)
-		msg_add_report(&m, i, DSN_ACTION_DELIVERED,
-		               status_enh(ST_DELIVERED), NULL, NULL,
-		               "delivered");
+		out_msg_add_report(&m, i, DSN_ACTION_DELIVERED,
+		                   status_enh(ST_DELIVERED), NULL, NULL,
+		                   "delivered");
 	bounce_send(ob, &m);
-	msg_clear_reports(&m);
+	out_msg_clear_reports(&m);
 	free(m.reports);
 }

@@ -2,6 +2,8 @@
  * outbound.c — the table of messages with outbound recipients, the timer,
  * and the dispatch of transactions per destination (see outbound.h).
  */
+#include "base/str.h"
+#include "base/mem.h"
 #include "sched/outbound.h"
 
 #include <errno.h>
@@ -63,7 +65,7 @@ outbound_dest(struct outbound *ob, const char *domain)
 		if (strcasecmp(d->domain, domain) == 0)
 			return d;
 	d = calloc(1, sizeof(*d));
-	if (d == NULL || (d->domain = strdup(domain)) == NULL)
+	if (d == NULL || (d->domain = str_dup(domain)) == NULL)
 		abort();
 	TAILQ_INIT(&d->waiting);
 	TAILQ_INSERT_TAIL(&ob->dests, d, entry);
@@ -87,7 +89,7 @@ msg_free(struct outbound *ob, struct out_msg *m)
 	envelope_free(&m->env);
 	free(m->data);
 	free(m->changed_idx);
-	msg_clear_reports(m);
+	out_msg_clear_reports(m);
 	free(m->reports);
 	free(m);
 }
@@ -138,7 +140,7 @@ start_job(struct outbound *ob, struct out_msg *m, struct out_dest *d,
 	m->active++;
 	d->active++;
 	d->window_count++;
-	route_job(job);
+	out_route_job(job);
 }
 
 /* Recipients of m due now for domain d's turn, at most max of them. */
@@ -288,10 +290,8 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 void
 outbound_enqueue(struct outbound *ob, const char *id)
 {
-	struct out_msg *m = calloc(1, sizeof(*m));
+	struct out_msg *m = xcalloc(1, sizeof(*m));
 
-	if (m == NULL)
-		abort();
 	if (spool_load(ob->spool, id, &m->env) < 0 ||
 	    (!has_outbound(ob, &m->env) && !bounce_pending(m))) {
 		envelope_free(&m->env);
@@ -435,7 +435,7 @@ attempt_finished(struct outbound *ob, struct out_msg *m)
 	if (!split_pending(ob, &m->env)) {
 		if (m->nreports > 0)
 			bounce_send(ob, m);
-		msg_clear_reports(m);
+		out_msg_clear_reports(m);
 	}
 	/* Local delivery only ever finishes recipients: if every one is
 	 * final in this copy, it is final on disk too. */

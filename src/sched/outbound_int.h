@@ -16,7 +16,7 @@
  *  - A job holds its message (m->active) and destination (d->active)
  *    until outbound_job_done(), which runs exactly once per job and only
  *    when no client or DNS query is attached to it: from the client's
- *    callback (through result_apply()), where no client could be started
+ *    callback (through out_result_apply()), where no client could be started
  *    or no hop is left (route.c), or from outbound_abort_jobs() at
  *    shutdown after it has aborted the client and the query.
  *  - A message is freed only when no job holds it (m->active == 0), and
@@ -191,7 +191,7 @@ bool outbound_rcpt_is_outbound(const struct outbound *ob,
 /* route.c: the resolver (with [relay] DNS settings); next hops of a job. */
 struct dns_resolver *outbound_resolver_new(struct event_base *base,
                                            const struct config *cfg);
-void route_job(struct out_job *job);
+void out_route_job(struct out_job *job);
 /* The MTA-STS store under the spool ([relay] mta_sts), or NULL. */
 struct sts_store *outbound_sts_new(struct outbound *ob);
 /* The destination name of everything the smarthost takes. */
@@ -200,7 +200,7 @@ struct sts_store *outbound_sts_new(struct outbound *ob);
  * a smarthost, no transport entry, not one of tls_required_domains (those
  * keep transactions of their own, with TLS required)? */
 bool outbound_via_smarthost(const struct config *cfg, const char *domain);
-void route_try_next_hop(struct out_job *job);
+void out_route_next_hop(struct out_job *job);
 /* Remember why the current hop failed (a status made up here, with its
  * text), for the deferral when no hop is left. */
 void route_hop_failed(struct out_job *job, enum status_id st, const char *text);
@@ -218,21 +218,21 @@ bool conn_same_target(const struct relay_target *a,
                       const struct relay_target *b);
 
 /* result.c */
-void result_apply(struct out_job *job, const struct relay_result *res);
+void out_result_apply(struct out_job *job, const struct relay_result *res);
 /* RFC 8460: note the outcome of a session (or lookup) a DANE (dane) or
  * MTA-STS policy governed, for `ferry tls-report`. */
 void result_tls_report(struct out_job *job, bool dane, const char *mx,
                        const char *ip, enum tlsrpt_result r,
                        const char *reason);
 /* Every recipient of the job gets the same fate without a transaction. */
-void result_all(struct out_job *job, enum rcpt_state st, const char *status,
-                const char *text, const char *remote);
-void msg_set_state(struct out_msg *m, size_t idx, enum rcpt_state st,
-                   const char *reply);
-void msg_add_report(struct out_msg *m, size_t idx, enum dsn_action action,
-                    const char *status, const char *diagnostic,
-                    const char *remote, const char *reason);
-void msg_clear_reports(struct out_msg *m);
+void out_result_all(struct out_job *job, enum rcpt_state st, const char *status,
+                    const char *text, const char *remote);
+void out_msg_set_state(struct out_msg *m, size_t idx, enum rcpt_state st,
+                       const char *reply);
+void out_msg_add_report(struct out_msg *m, size_t idx, enum dsn_action action,
+                        const char *status, const char *diagnostic,
+                        const char *remote, const char *reason);
+void out_msg_clear_reports(struct out_msg *m);
 
 /* bounce.c: queue the DSNs the reports of this attempt call for (failed,
  * delayed, delivered/relayed), as each recipient's NOTIFY asks.

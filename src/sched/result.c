@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/mem.h"
 #include "base/log.h"
 #include "base/msgid.h"
 #include "base/str.h"
@@ -21,8 +22,8 @@
 #include "sched/outbound_int.h"
 
 void
-msg_set_state(struct out_msg *m, size_t idx, enum rcpt_state st,
-              const char *reply)
+out_msg_set_state(struct out_msg *m, size_t idx, enum rcpt_state st,
+                  const char *reply)
 {
 	struct envelope_rcpt *r = &m->env.rcpts[idx];
 	size_t i;
@@ -33,23 +34,19 @@ msg_set_state(struct out_msg *m, size_t idx, enum rcpt_state st,
 	for (i = 0; i < m->nchanged; i++)
 		if (m->changed_idx[i] == idx)
 			return;
-	m->changed_idx = realloc(m->changed_idx,
-	                         (m->nchanged + 1) * sizeof(*m->changed_idx));
-	if (m->changed_idx == NULL)
-		abort();
+	m->changed_idx = xreallocarray(m->changed_idx, m->nchanged + 1,
+	                               sizeof(*m->changed_idx));
 	m->changed_idx[m->nchanged++] = idx;
 }
 
 void
-msg_add_report(struct out_msg *m, size_t idx, enum dsn_action action,
-               const char *status, const char *diagnostic, const char *remote,
-               const char *reason)
+out_msg_add_report(struct out_msg *m, size_t idx, enum dsn_action action,
+                   const char *status, const char *diagnostic,
+                   const char *remote, const char *reason)
 {
 	struct out_report *rep;
 
-	rep = realloc(m->reports, (m->nreports + 1) * sizeof(*rep));
-	if (rep == NULL)
-		abort();
+	rep = xreallocarray(m->reports, m->nreports + 1, sizeof(*rep));
 	m->reports = rep;
 	rep += m->nreports++;
 	rep->idx = idx;
@@ -62,7 +59,7 @@ msg_add_report(struct out_msg *m, size_t idx, enum dsn_action action,
 }
 
 void
-msg_clear_reports(struct out_msg *m)
+out_msg_clear_reports(struct out_msg *m)
 {
 	size_t i;
 
@@ -106,7 +103,7 @@ defer(struct out_job *job, size_t idx, const char *reply, const char *remote,
 	struct out_msg *m = job->msg;
 	const struct config *cfg = job->ob->cfg;
 
-	msg_set_state(m, idx, RCPT_DEFERRED, reply);
+	out_msg_set_state(m, idx, RCPT_DEFERRED, reply);
 	m->env.rcpts[idx].next_attempt = outbound_retry_time(
 	        m, job->ob,
 	        time(NULL) + backoff_delay(m->attempts + 1,
@@ -120,15 +117,15 @@ static void
 bounce(struct out_job *job, size_t idx, const char *status, const char *reply,
        const char *remote, const char *reason)
 {
-	msg_set_state(job->msg, idx, RCPT_BOUNCED, reply);
-	msg_add_report(job->msg, idx, DSN_ACTION_FAILED, status, reply, remote,
-	               reason);
+	out_msg_set_state(job->msg, idx, RCPT_BOUNCED, reply);
+	out_msg_add_report(job->msg, idx, DSN_ACTION_FAILED, status, reply,
+	                   remote, reason);
 	log_outcome(job, idx, "relay-bounced", remote, reply, reason);
 }
 
 void
-result_all(struct out_job *job, enum rcpt_state st, const char *status,
-           const char *text, const char *remote)
+out_result_all(struct out_job *job, enum rcpt_state st, const char *status,
+               const char *text, const char *remote)
 {
 	size_t i;
 
@@ -160,7 +157,7 @@ delivered(struct out_job *job, size_t idx, const struct relay_result *res,
 {
 	struct out_msg *m = job->msg;
 
-	msg_set_state(m, idx, RCPT_DELIVERED, rep->text);
+	out_msg_set_state(m, idx, RCPT_DELIVERED, rep->text);
 	job->dest->backoffs = 0;
 	log_outcome(job, idx, "relay-delivered", res->remote_mta, rep->text,
 	            NULL);
@@ -169,11 +166,11 @@ delivered(struct out_job *job, size_t idx, const struct relay_result *res,
 	 * cannot pass the request on. */
 	if ((m->env.rcpts[idx].notify & DSN_NOTIFY_SUCCESS) &&
 	    (job->target.lmtp || !res->remote_dsn))
-		msg_add_report(m, idx,
-		               job->target.lmtp ? DSN_ACTION_DELIVERED
-		                                : DSN_ACTION_RELAYED,
-		               status_enh(ST_DELIVERED), rep->text,
-		               res->remote_mta, "delivered");
+		out_msg_add_report(m, idx,
+		                   job->target.lmtp ? DSN_ACTION_DELIVERED
+		                                    : DSN_ACTION_RELAYED,
+		                   status_enh(ST_DELIVERED), rep->text,
+		                   res->remote_mta, "delivered");
 }
 
 /* A recipient the remote refused: what explain says to do about it. */
@@ -353,7 +350,7 @@ note_failure(struct out_job *job, const struct relay_result *res)
 }
 
 void
-result_apply(struct out_job *job, const struct relay_result *res)
+out_result_apply(struct out_job *job, const struct relay_result *res)
 {
 	bool ok = res->failed_stage == RELAY_STAGE_DONE;
 	bool some = any_accepted(res, job->n);
@@ -394,5 +391,5 @@ result_apply(struct out_job *job, const struct relay_result *res)
 		outbound_job_done(job);
 		return;
 	}
-	route_try_next_hop(job);
+	out_route_next_hop(job);
 }

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/mem.h"
 #include "base/log.h"
 #include "base/str.h"
 #include "config/config.h"
@@ -56,14 +57,12 @@ hop_add(struct out_job *job, const char *host, const char *addr, int port,
 {
 	struct out_hop *h;
 
-	h = realloc(job->hops, (job->nhops + 1) * sizeof(*h));
-	if (h == NULL)
-		abort();
+	h = xreallocarray(job->hops, job->nhops + 1, sizeof(*h));
 	job->hops = h;
 	h += job->nhops++;
 	memset(h, 0, sizeof(*h));
-	h->host = strdup(host);
-	h->addr = strdup(addr);
+	h->host = str_dup(host);
+	h->addr = str_dup(addr);
 	h->port = port;
 	h->dnssec = dnssec;
 	if (h->host == NULL || h->addr == NULL)
@@ -142,7 +141,8 @@ sts_no_mx(struct out_job *job, const struct dns_mx_result *res)
 	snprintf(text, sizeof(text), "%s %s", status_enh(ST_STS_FAILED), why);
 	result_tls_report(job, false, res->nhosts ? res->hosts[0].name : NULL,
 	                  NULL, TLSRPT_VALIDATION_FAILURE, why);
-	result_all(job, RCPT_DEFERRED, status_enh(ST_STS_FAILED), text, NULL);
+	out_result_all(job, RCPT_DEFERRED, status_enh(ST_STS_FAILED), text,
+	               NULL);
 }
 
 static void
@@ -170,16 +170,17 @@ mx_done(void *arg, const struct dns_mx_result *res)
 		sts_no_mx(job, res);
 		break;
 	case DNS_NXDOMAIN:
-		result_all(job, RCPT_BOUNCED, status_enh(ST_ROUTE_NO_DOMAIN),
-		           res->error, NULL);
+		out_result_all(job, RCPT_BOUNCED,
+		               status_enh(ST_ROUTE_NO_DOMAIN), res->error,
+		               NULL);
 		break;
 	case DNS_NULL_MX:
-		result_all(job, RCPT_BOUNCED, status_enh(ST_ROUTE_NULL_MX),
-		           res->error, NULL);
+		out_result_all(job, RCPT_BOUNCED, status_enh(ST_ROUTE_NULL_MX),
+		               res->error, NULL);
 		break;
 	default:
-		result_all(job, RCPT_DEFERRED, status_enh(ST_ROUTE_DNS_TEMP),
-		           res->error, NULL);
+		out_result_all(job, RCPT_DEFERRED,
+		               status_enh(ST_ROUTE_DNS_TEMP), res->error, NULL);
 		break;
 	}
 	outbound_job_done(job);
@@ -216,8 +217,8 @@ named_hop_done(void *arg, const struct dns_mx_result *res)
 
 	job->query = NULL;
 	if (res->status != DNS_OK) {
-		result_all(job, RCPT_DEFERRED, status_enh(ST_ROUTE_DNS_TEMP),
-		           res->error, NULL);
+		out_result_all(job, RCPT_DEFERRED,
+		               status_enh(ST_ROUTE_DNS_TEMP), res->error, NULL);
 		outbound_job_done(job);
 		return;
 	}
@@ -250,9 +251,9 @@ route_named(struct out_job *job)
 	job->query = dns_resolve_host(job->ob->dns, sh->address, named_hop_done,
 	                              job);
 	if (job->query == NULL) {
-		result_all(job, RCPT_DEFERRED,
-		           status_enh(ST_ROUTE_RESOLVER_OOM),
-		           status_def(ST_ROUTE_RESOLVER_OOM)->text, NULL);
+		out_result_all(job, RCPT_DEFERRED,
+		               status_enh(ST_ROUTE_RESOLVER_OOM),
+		               status_def(ST_ROUTE_RESOLVER_OOM)->text, NULL);
 		outbound_job_done(job);
 	}
 }
@@ -274,9 +275,9 @@ route_mx(struct out_job *job)
 	job->query =
 	        dns_resolve_mx(job->ob->dns, job->dest->domain, mx_done, job);
 	if (job->query == NULL) {
-		result_all(job, RCPT_DEFERRED,
-		           status_enh(ST_ROUTE_RESOLVER_OOM),
-		           status_def(ST_ROUTE_RESOLVER_OOM)->text, NULL);
+		out_result_all(job, RCPT_DEFERRED,
+		               status_enh(ST_ROUTE_RESOLVER_OOM),
+		               status_def(ST_ROUTE_RESOLVER_OOM)->text, NULL);
 		outbound_job_done(job);
 	}
 }
@@ -297,7 +298,7 @@ sts_done(void *arg, const struct sts_policy *p)
 }
 
 void
-route_job(struct out_job *job)
+out_route_job(struct out_job *job)
 {
 	const struct config *cfg = job->ob->cfg;
 	const struct config_transport *t =
@@ -315,8 +316,8 @@ route_job(struct out_job *job)
 		route_named(job);
 		return;
 	} else if (job->dest->domain[0] == '[') {
-		result_all(job, RCPT_BOUNCED, status_enh(ST_ROUTE_LITERAL),
-		           status_def(ST_ROUTE_LITERAL)->text, NULL);
+		out_result_all(job, RCPT_BOUNCED, status_enh(ST_ROUTE_LITERAL),
+		               status_def(ST_ROUTE_LITERAL)->text, NULL);
 		outbound_job_done(job);
 		return;
 	} else {
@@ -364,7 +365,7 @@ client_done(void *arg, const struct relay_result *res)
 		job_connect(job, false); /* once more, on a new connection */
 		return;
 	}
-	result_apply(job, res);
+	out_result_apply(job, res);
 }
 
 /* Is domain in the comma-separated list? */
@@ -472,7 +473,7 @@ dane_pending(struct out_job *job, struct out_hop *h)
 	result_tls_report(job, true, h->host, h->addr,
 	                  tlsrpt_classify(h->dane.reason), h->dane.reason);
 	route_hop_failed(job, ST_DANE_FAILED, h->dane.reason);
-	route_try_next_hop(job);
+	out_route_next_hop(job);
 	return true;
 }
 
@@ -539,28 +540,28 @@ job_connect(struct out_job *job, bool may_reuse)
 	job->client = relay_client_start(job->ob->base, &job->target,
 	                                 &job->rjob, client_done, job);
 	if (job->client == NULL) {
-		result_all(job, RCPT_DEFERRED,
-		           status_enh(ST_ROUTE_CLIENT_START),
-		           status_def(ST_ROUTE_CLIENT_START)->text, NULL);
+		out_result_all(job, RCPT_DEFERRED,
+		               status_enh(ST_ROUTE_CLIENT_START),
+		               status_def(ST_ROUTE_CLIENT_START)->text, NULL);
 		outbound_job_done(job);
 	}
 }
 
 /* The current hop failed before the transaction: the next one, if any. */
 void
-route_try_next_hop(struct out_job *job)
+out_route_next_hop(struct out_job *job)
 {
 	if (++job->hop < job->nhops) {
 		job_connect(job, true);
 		return;
 	}
-	result_all(job, RCPT_DEFERRED,
-	           job->last_failure.enhanced[0]
-	                   ? job->last_failure.enhanced
-	                   : status_enh(ST_ROUTE_NO_ANSWER),
-	           job->last_failure.text ? job->last_failure.text
-	                                  : job->last_error,
-	           NULL);
+	out_result_all(job, RCPT_DEFERRED,
+	               job->last_failure.enhanced[0]
+	                       ? job->last_failure.enhanced
+	                       : status_enh(ST_ROUTE_NO_ANSWER),
+	               job->last_failure.text ? job->last_failure.text
+	                                      : job->last_error,
+	               NULL);
 	outbound_job_done(job);
 }
 

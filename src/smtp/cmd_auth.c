@@ -10,6 +10,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "base/str.h"
 #include "auth/auth.h"
 #include "smtp/session_int.h"
 
@@ -124,7 +125,7 @@ auth_result(void *arg, enum auth_status st, const char *data)
 		s->auth_waiting = false;
 	} else if (st == AUTH_OK) {
 		auth_finish(s);
-		s->auth_user = strdup(data);
+		s->auth_user = str_dup(data);
 		session_reply(s, R_AUTH_OK);
 	} else if (st == AUTH_FAIL) {
 		auth_failed(s);

@@ -9,6 +9,7 @@
 
 #include <event2/buffer.h>
 
+#include "base/mem.h"
 #include "base/log.h"
 #include "smtp/server.h"
 #include "smtp/session_int.h"
@@ -71,9 +72,7 @@ session_auth_check(struct session *s)
 	struct envelope *env = &s->tx.env;
 	size_t i;
 
-	s->tx.auth_rcpts = calloc(env->nrcpts + 1, sizeof(char *));
-	if (s->tx.auth_rcpts == NULL)
-		abort();
+	s->tx.auth_rcpts = xcalloc(env->nrcpts + 1, sizeof(char *));
 	for (i = 0; i < env->nrcpts; i++)
 		s->tx.auth_rcpts[i] = env->rcpts[i].address;
 	f->client_ip = s->client_ip;

@@ -11,6 +11,7 @@
 
 #include <event2/buffer.h>
 
+#include "base/str.h"
 #include "base/log.h"
 #include "metrics/metrics.h"
 #include "config/config.h"
@@ -218,10 +219,10 @@ content_end(struct session *s)
 		return;
 	}
 	s->tx.env.arrival = time(NULL);
-	s->tx.env.helo = strdup(s->helo);
-	s->tx.env.client_addr = strdup(s->client_ip);
+	s->tx.env.helo = str_dup(s->helo);
+	s->tx.env.client_addr = str_dup(s->client_ip);
 	received_protocol(s, proto, sizeof(proto));
-	s->tx.env.protocol = strdup(proto);
+	s->tx.env.protocol = str_dup(proto);
 	if (s->tx.held != NULL && s->tx.auth != NULL) {
 		session_auth_check(s); /* then the milters, or the commit */
 		return;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/str.h"
 #include "base/log.h"
 #include "config/config.h"
 #include "policy/sender.h"
@@ -121,15 +122,15 @@ mail_decided(struct session *s, const struct policy_verdict *v)
 
 	if (session_refused(s, v))
 		return;
-	s->tx.env.sender = strdup(from);
+	s->tx.env.sender = str_dup(from);
 	s->tx.env.body = s->tx.mail.body;
 	s->tx.env.ret = s->tx.mail.ret;
 	s->tx.env.smtputf8 = s->tx.mail.smtputf8;
 	s->tx.env.requiretls = s->tx.mail.requiretls;
 	if (s->tx.mail.envid[0])
-		s->tx.env.envid = strdup(s->tx.mail.envid);
+		s->tx.env.envid = str_dup(s->tx.mail.envid);
 	if (s->tx.mail.has_auth)
-		s->tx.env.auth = strdup(trusted_auth_identity(s));
+		s->tx.env.auth = str_dup(trusted_auth_identity(s));
 	s->state = SS_MAIL;
 	log_mail(s, from);
 	session_reply(s, R_MAIL_OK);

@@ -12,6 +12,7 @@
 
 #include <event2/buffer.h>
 
+#include "base/str.h"
 #include "base/log.h"
 #include "milter/milter.h"
 #include "queue/spool.h"
@@ -144,7 +145,7 @@ apply_sender(struct session *s, const struct milter_result *res)
 		return;
 	}
 	addr_format(&a, text, sizeof(text));
-	if ((sender = strdup(text)) == NULL)
+	if ((sender = str_dup(text)) == NULL)
 		abort();
 	log_event(LOG_LVL_INFO, "milter-chgfrom", "id", s->tx.env.id, "from",
 	          s->tx.env.sender, "to", sender, NULL);

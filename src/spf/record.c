@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/str.h"
 #include "spf/spf_int.h"
 
 static const struct {
@@ -142,7 +143,7 @@ parse_mechanism(const char *term, struct spf_term *t)
 	case SPF_M_EXISTS:
 		if (*p != ':' || p[1] == '\0')
 			return -1;
-		t->spec = strdup(p + 1);
+		t->spec = str_dup(p + 1);
 		return t->spec && spf_domain_spec_ok(t->spec) ? 0 : -1;
 	}
 	return -1;
@@ -174,7 +175,7 @@ parse_modifier(const char *term, struct spf_record *rec)
 	}
 	if (*slot != NULL || !spf_domain_spec_ok(eq + 1))
 		return -1;
-	*slot = strdup(eq + 1);
+	*slot = str_dup(eq + 1);
 	return *slot ? 1 : -1;
 }
 

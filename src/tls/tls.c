@@ -1,6 +1,7 @@
 /*
  * tls.c — the server TLS context (see tls.h).
  */
+#include "base/str.h"
 #include "tls/tls.h"
 
 #include <errno.h>
@@ -152,10 +153,10 @@ tls_server_new(const struct config *cfg)
 	ts->min_version = strcmp(cfg->tls_min_version, "TLSv1.3") == 0
 	                          ? TLS1_3_VERSION
 	                          : TLS1_2_VERSION;
-	ts->ciphers = strdup(cfg->tls_ciphers);
+	ts->ciphers = str_dup(cfg->tls_ciphers);
 	if (cfg->tls_cert_file && cfg->tls_key_file) {
-		ts->cert_path = strdup(cfg->tls_cert_file);
-		ts->key_path = strdup(cfg->tls_key_file);
+		ts->cert_path = str_dup(cfg->tls_cert_file);
+		ts->key_path = str_dup(cfg->tls_key_file);
 	} else if (default_pair(ts, cfg) < 0) {
 		tls_server_free(ts);
 		return NULL;

@@ -112,7 +112,7 @@ teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	msg_clear_reports(f->msg);
+	out_msg_clear_reports(f->msg);
 	free(f->msg->reports);
 	free(f->msg->changed_idx);
 	envelope_free(&f->msg->env);
@@ -246,7 +246,7 @@ test_delivered(void **state)
 	init_result(&r, RELAY_STAGE_DONE);
 	set_rcpt(&r, a, RELAY_RCPT_ACCEPTED, 250, "2.0.0", "250 2.0.0 Ok");
 	set_rcpt(&r, b, RELAY_RCPT_ACCEPTED, 250, "2.0.0", "250 2.0.0 Ok");
-	result_apply(job_for_all(f), &r.res);
+	out_result_apply(job_for_all(f), &r.res);
 	assert_int_equal(f->msg->env.rcpts[a].state, RCPT_DELIVERED);
 	assert_int_equal(f->msg->env.rcpts[b].state, RCPT_DELIVERED);
 	assert_string_equal(f->msg->env.rcpts[a].last_reply, "250 2.0.0 Ok");
@@ -273,7 +273,7 @@ test_delivered_remote_dsn(void **state)
 	init_result(&r, RELAY_STAGE_DONE);
 	r.res.remote_dsn = true; /* the remote passes the request on */
 	set_rcpt(&r, 0, RELAY_RCPT_ACCEPTED, 250, "2.1.5", "250 2.1.5 Ok");
-	result_apply(job_for_all(f), &r.res);
+	out_result_apply(job_for_all(f), &r.res);
 	assert_int_equal(f->msg->env.rcpts[0].state, RCPT_DELIVERED);
 	assert_int_equal(f->msg->nreports, 0);
 }
@@ -293,7 +293,7 @@ test_bounced(void **state)
 	         "550 5.1.1 <gone@remote.example>: user unknown");
 	set_rcpt(&r, 1, RELAY_RCPT_REJECTED, 550, "", "550 no such user");
 	set_rcpt(&r, 2, RELAY_RCPT_ACCEPTED, 250, "2.0.0", "250 Ok");
-	result_apply(job_for_all(f), &r.res);
+	out_result_apply(job_for_all(f), &r.res);
 	assert_int_equal(f->msg->env.rcpts[0].state, RCPT_BOUNCED);
 	assert_int_equal(f->msg->env.rcpts[1].state, RCPT_BOUNCED);
 	assert_int_equal(f->msg->env.rcpts[2].state, RCPT_DELIVERED);
@@ -322,7 +322,7 @@ test_deferred(void **state)
 	init_result(&r, RELAY_STAGE_DONE);
 	set_rcpt(&r, 0, RELAY_RCPT_REJECTED, 450, "4.2.2",
 	         "450 4.2.2 mailbox full");
-	result_apply(job_for_all(f), &r.res);
+	out_result_apply(job_for_all(f), &r.res);
 	assert_int_equal(f->msg->env.rcpts[0].state, RCPT_DEFERRED);
 	assert_string_equal(f->msg->env.rcpts[0].last_reply,
 	                    "450 4.2.2 mailbox full");
@@ -351,7 +351,7 @@ test_bounce_mark(void **state)
 		set_rcpt(&r, i, RELAY_RCPT_REJECTED, 550, "5.1.1",
 		         "550 5.1.1 user unknown");
 	set_rcpt(&r, 2, RELAY_RCPT_ACCEPTED, 250, "2.0.0", "250 Ok");
-	result_apply(job_for_all(f), &r.res);
+	out_result_apply(job_for_all(f), &r.res);
 	bounce_mark(f->msg); /* the null sender: no report, nothing owed */
 	assert_false(bounce_pending(f->msg));
 	f->msg->env.sender = strdup("alice@example.test");
@@ -376,7 +376,7 @@ test_split(void **state)
 	set_rcpt(&r, 0, RELAY_RCPT_ACCEPTED, 250, "2.0.0", "250 Ok");
 	set_rcpt(&r, 1, RELAY_RCPT_REJECTED, 452, "4.5.3",
 	         "452 4.5.3 Too many recipients");
-	result_apply(job_for_all(f), &r.res);
+	out_result_apply(job_for_all(f), &r.res);
 	assert_int_equal(f->msg->env.rcpts[0].state, RCPT_DELIVERED);
 	assert_int_equal(f->msg->env.rcpts[1].state, RCPT_PENDING);
 	assert_int_equal(f->msg->env.rcpts[1].next_attempt, 0);
@@ -396,7 +396,7 @@ test_split_not_tried(void **state)
 	init_result(&r, RELAY_STAGE_DONE);
 	set_rcpt(&r, 0, RELAY_RCPT_ACCEPTED, 250, "2.0.0", "250 Ok");
 	set_rcpt(&r, 1, RELAY_RCPT_NOT_TRIED, 0, "", NULL);
-	result_apply(job_for_all(f), &r.res);
+	out_result_apply(job_for_all(f), &r.res);
 	assert_int_equal(f->msg->env.rcpts[1].state, RCPT_PENDING);
 	assert_int_equal(f->msg->env.rcpts[1].next_attempt, 0);
 }
@@ -413,7 +413,7 @@ test_too_many_none_accepted(void **state)
 	init_result(&r, RELAY_STAGE_DONE);
 	set_rcpt(&r, 0, RELAY_RCPT_REJECTED, 452, "4.5.3",
 	         "452 4.5.3 Too many recipients");
-	result_apply(job_for_all(f), &r.res);
+	out_result_apply(job_for_all(f), &r.res);
 	assert_int_equal(f->msg->env.rcpts[0].state, RCPT_DEFERRED);
 	assert_first_retry(f, before, f->msg->env.rcpts[0].next_attempt);
 }
@@ -432,7 +432,7 @@ test_backoff_destination(void **state)
 	init_result(&r, RELAY_STAGE_DONE);
 	set_rcpt(&r, 0, RELAY_RCPT_REJECTED, 421, "4.7.0",
 	         "421 4.7.0 Try again later, closing connection");
-	result_apply(job_for_all(f), &r.res);
+	out_result_apply(job_for_all(f), &r.res);
 	assert_int_equal(f->msg->env.rcpts[0].state, RCPT_DEFERRED);
 	assert_int_equal(f->dest.backoffs, 1);
 	assert_in_range(f->dest.backoff_until, before + d, time(NULL) + d);
@@ -453,7 +453,7 @@ test_connect_failed(void **state)
 	r.res.error = "connection refused";
 	set_rcpt(&r, 0, RELAY_RCPT_NOT_TRIED, 0, "", NULL);
 	set_rcpt(&r, 1, RELAY_RCPT_NOT_TRIED, 0, "", NULL);
-	result_apply(job_for_all(f), &r.res);
+	out_result_apply(job_for_all(f), &r.res);
 	assert_int_equal(f->msg->env.rcpts[0].state, RCPT_DEFERRED);
 	assert_int_equal(f->msg->env.rcpts[1].state, RCPT_DEFERRED);
 	assert_string_equal(f->msg->env.rcpts[0].last_reply,
@@ -476,7 +476,7 @@ test_greeting_421(void **state)
 	         sizeof(r.res.session_reply.enhanced), "4.7.0");
 	r.res.session_reply.text = (char *)"421 4.7.0 too busy";
 	set_rcpt(&r, 0, RELAY_RCPT_NOT_TRIED, 0, "", NULL);
-	result_apply(job_for_all(f), &r.res);
+	out_result_apply(job_for_all(f), &r.res);
 	assert_int_equal(f->msg->env.rcpts[0].state, RCPT_DEFERRED);
 	assert_string_equal(f->msg->env.rcpts[0].last_reply,
 	                    "421 4.7.0 too busy");
@@ -500,7 +500,7 @@ test_mail_refused(void **state)
 	r.res.session_reply.text = (char *)"550 5.7.1 sender blocked";
 	set_rcpt(&r, 0, RELAY_RCPT_NOT_TRIED, 0, "", NULL);
 	set_rcpt(&r, 1, RELAY_RCPT_NOT_TRIED, 0, "", NULL);
-	result_apply(job_for_all(f), &r.res);
+	out_result_apply(job_for_all(f), &r.res);
 	assert_int_equal(f->msg->env.rcpts[0].state, RCPT_BOUNCED);
 	assert_int_equal(f->msg->env.rcpts[1].state, RCPT_BOUNCED);
 	assert_string_equal(report_for(f->msg, 1)->status, "5.7.1");
@@ -520,7 +520,7 @@ test_lost_before_dot(void **state)
 	init_result(&r, RELAY_STAGE_DATA);
 	r.res.error = "connection lost: reset by peer";
 	set_rcpt(&r, 0, RELAY_RCPT_NOT_TRIED, 0, "", NULL);
-	result_apply(job_for_all(f), &r.res);
+	out_result_apply(job_for_all(f), &r.res);
 	assert_int_equal(f->msg->env.rcpts[0].state, RCPT_DEFERRED);
 	assert_string_equal(f->msg->env.rcpts[0].last_reply,
 	                    "connection lost: reset by peer");
@@ -636,11 +636,12 @@ route(struct fixture *f, const char *domain)
 	{
 		struct out_job *job = job_for_all(f);
 
-		/* job_for_all's placeholder hop is for result_apply alone. */
+		/* job_for_all's placeholder hop is for out_result_apply alone.
+		 */
 		hops_free(job->hops, job->nhops);
 		job->hops = NULL;
 		job->nhops = 0;
-		route_job(job);
+		out_route_job(job);
 	}
 	while (f->msg->active > 0 && time(NULL) < deadline)
 		event_base_loop(f->ob.base, EVLOOP_ONCE);
