@@ -135,131 +135,123 @@ static const struct {
 	const char *errors;
 } bad[] = {
         {"x = 1\n" DOMAIN_OK, "t.conf:1: 'x' is outside of any section\n"},
-        {
-                "[srv]\nx = 1\n" DOMAIN_OK,
-                "t.conf:1: unknown section [srv] (expected server, tls, auth, "
-                "relay, limits, timeouts, queue, policy, milter, metrics, "
-                "dkim, "
-                "mailauth, doctor, domain NAME or relay_domain NAME)
-                "},
-                {"[server]\n\nfoo = 1\n" DOMAIN_OK,
-                 "t.conf:3: unknown key 'foo' in [server]\n"},
-                {"[server\n" DOMAIN_OK,
-                 "t.conf:1: missing ']' in section header\n"},
-                {"[server] x\n" DOMAIN_OK,
-                 "t.conf:1: unexpected text after ']'\n"},
-                {"[server]\njust words\n= 3\n" DOMAIN_OK,
-                 "t.conf:2: expected 'key = value'\n"
-                 "t.conf:3: missing key before '='\n"},
-                {"[limits]\nmax_recipients = 0\nmax_errors = 1x\n" DOMAIN_OK,
-                 "t.conf:2: max_recipients: '0' is not a number from 1 to "
-                 "100000\n"
-                 "t.conf:3: max_errors: '1x' is not a number from 1 to 1000\n"},
-                {"[limits]\nmax_message_size = 5T\n" DOMAIN_OK,
-                 "t.conf:2: max_message_size: '5T' is not a size (a number "
-                 "with optional suffix K, M or G)\n"},
-                {"[timeouts]\ncommand = -5m\n" DOMAIN_OK,
-                 "t.conf:2: command: '-5m' is not a duration (a number with "
-                 "optional suffix s, m, h or d)\n"},
-                {"[queue]\nsync_mode = fdatasync\n" DOMAIN_OK,
-                 "t.conf:2: sync_mode: 'fdatasync' is not one of: syncfs, "
-                 "fsync\n"},
-                {"[server]\nhostname = a\nhostname = b\n" DOMAIN_OK,
-                 "t.conf:3: hostname: already set on line 2\n"},
-                {"[server]\nuser =\n" DOMAIN_OK,
-                 "t.conf:2: user: missing value\n"},
-                {"[server]\nlisten = 1.2.3.4, ::1:25, [::1]:0,\n" DOMAIN_OK,
-                 "t.conf:2: listen: '1.2.3.4' is not ADDRESS:PORT (IPv6 as "
-                 "[::1]:25)\n"
-                 "t.conf:2: listen: '::1:25' is not ADDRESS:PORT (IPv6 as "
-                 "[::1]:25)\n"
-                 "t.conf:2: listen: '[::1]:0' is not ADDRESS:PORT (IPv6 as "
-                 "[::1]:25)\n"
-                 "t.conf:2: empty item in list '1.2.3.4, ::1:25, [::1]:0,'\n"},
-                {DOMAIN_OK "[domain EXAMPLE.org]\nmaildir_root = /x\n",
-                 "t.conf:5: duplicate [domain example.org] (first on line "
-                 "1)\n"},
-                {"[domain]\nmailbox = a\n" DOMAIN_OK,
-                 "t.conf:1: [domain] needs a name, as in [domain "
-                 "example.org]\n"},
-                {"[domain example.org]\nmailbox = a\nalias = postmaster: a\n",
-                 "t.conf:1: [domain example.org]: maildir_root is required\n"},
-                {DOMAIN_OK "mailbox = ../etc, Bob\n",
-                 "t.conf:5: mailbox: '../etc' is not a valid mailbox name "
-                 "(letters, digits and . - _ + =)\n"
-                 "t.conf:5: mailbox 'Bob' is listed twice\n"},
-                {DOMAIN_OK "alias = a: b\nalias = b: c\nalias = c: a\n",
-                 "t.conf:7: alias loop: a@example.org -> b@example.org -> "
-                 "c@example.org -> a@example.org\n"},
-                {DOMAIN_OK "alias = self: self\n",
-                 "t.conf:5: alias loop: self@example.org -> "
-                 "self@example.org\n"},
-                {DOMAIN_OK
-                 "alias = x: nobody, a@b.example\nalias = alice: bob\n",
-                 "t.conf:5: alias 'x': no mailbox or alias "
-                 "'nobody@example.org'\n"
-                 "t.conf:6: alias 'alice' has the same name as a mailbox\n"},
-                {DOMAIN_OK
-                 "alias = x: |/bin/sh, /tmp/f, :include:/l\nalias y\n",
-                 "t.conf:5: alias 'x': '|/bin/sh': delivery to a command is "
-                 "not supported\n"
-                 "t.conf:5: alias 'x': '/tmp/f': delivery to a file is not "
-                 "supported\n"
-                 "t.conf:5: alias 'x': ':include:/l': ':include:' is not "
-                 "supported\n"
-                 "t.conf:6: expected 'key = value'\n"},
-                {"[domain example.org]\nmaildir_root = /m\nmailbox = a\n",
-                 "t.conf:1: [domain example.org]: mail to postmaster has no "
-                 "destination; add 'alias = postmaster: NAME' (RFC 5321 "
-                 "s4.5.1)\n"},
-                {"[domain example.org]\nmaildir_root = /m\ndisabled = "
-                 "postmaster\n",
-                 "t.conf:1: [domain example.org]: postmaster must not be "
-                 "disabled\n"},
-                {DOMAIN_OK "catch_all = zed\n",
-                 "t.conf:5: catch_all: 'zed' is not a mailbox of "
-                 "example.org\n"},
-                {"[domain -bad-]\nmailbox = a\n" DOMAIN_OK,
-                 "t.conf:1: '-bad-' is not a valid domain name\n"},
-                {"[relay]\nsmarthost = relay\n" DOMAIN_OK,
-                 "t.conf:2: smarthost: 'relay' is not HOST:PORT or "
-                 "ADDRESS:PORT "
-                 "(IPv6 as [::1]:587)\n"},
-                {"[relay]\nsmarthost = relay.example:0\n" DOMAIN_OK,
-                 "t.conf:2: smarthost: 'relay.example:0' is not HOST:PORT or "
-                 "ADDRESS:PORT (IPv6 as [::1]:587)\n"},
-                {"[relay]\nsmarthost = 192.0.2.1:587\ntls = none\n"
-                 "smarthost_user = u\nsmarthost_fingerprint = "
-                 "ab:cd\n" DOMAIN_OK,
-                 "t.conf:5: smarthost_fingerprint: not a SHA-256 fingerprint "
-                 "(64 "
-                 "hex digits, colons allowed)\n"
-                 "t.conf:4: smarthost_user: credentials are sent only over "
-                 "TLS, "
-                 "and [relay] tls = none\n"},
-                {"[auth]\nsender = alice: *@a.example extra words\n" DOMAIN_OK,
-                 "t.conf:2: sender: '*@a.example extra words' is not an "
-                 "address, "
-                 "*@domain or *\n"
-                 "t.conf:2: sender: no address for 'alice'\n"},
-                {"[relay]\nsmarthost_password = a\nsmarthost_password_file = "
-                 "/s\n" DOMAIN_OK,
-                 "t.conf:3: smarthost_password_file: smarthost_password is set "
-                 "too\n"},
-                {DOMAIN_OK "mode = 2770\n",
-                 "t.conf:5: mode: only with owner or mailbox_owner\n"},
-                {DOMAIN_OK "mailbox_owner = alice\n",
-                 "t.conf:5: mailbox_owner: expected 'NAME: USER[:GROUP]'\n"},
-                {DOMAIN_OK "mailbox_owner = alice: :g\n",
-                 "t.conf:5: mailbox_owner: ':g' is not USER or USER:GROUP\n"},
-                {DOMAIN_OK "owner = vmail:\nmode = 0755\n",
-                 "t.conf:5: owner: 'vmail:' is not USER or USER:GROUP\n"
-                 "t.conf:6: mode: '0755' is not an octal mode giving owner and "
-                 "group rwx, as 2770\n"},
-                {"[server]\naliases_file = /nonexistent/aliases\n" DOMAIN_OK,
-                 "t.conf:2: aliases_file: /nonexistent/aliases: No such file "
-                 "or directory\n"},
-        };
+        {"[srv]\nx = 1\n" DOMAIN_OK,
+         "t.conf:1: unknown section [srv] (expected server, tls, auth, "
+         "relay, limits, timeouts, queue, policy, milter, metrics, "
+         "dkim, mailauth, doctor, domain NAME or relay_domain NAME)\n"},
+        {"[server]\n\nfoo = 1\n" DOMAIN_OK,
+         "t.conf:3: unknown key 'foo' in [server]\n"},
+        {"[server\n" DOMAIN_OK, "t.conf:1: missing ']' in section header\n"},
+        {"[server] x\n" DOMAIN_OK, "t.conf:1: unexpected text after ']'\n"},
+        {"[server]\njust words\n= 3\n" DOMAIN_OK,
+         "t.conf:2: expected 'key = value'\n"
+         "t.conf:3: missing key before '='\n"},
+        {"[limits]\nmax_recipients = 0\nmax_errors = 1x\n" DOMAIN_OK,
+         "t.conf:2: max_recipients: '0' is not a number from 1 to "
+         "100000\n"
+         "t.conf:3: max_errors: '1x' is not a number from 1 to 1000\n"},
+        {"[limits]\nmax_message_size = 5T\n" DOMAIN_OK,
+         "t.conf:2: max_message_size: '5T' is not a size (a number "
+         "with optional suffix K, M or G)\n"},
+        {"[timeouts]\ncommand = -5m\n" DOMAIN_OK,
+         "t.conf:2: command: '-5m' is not a duration (a number with "
+         "optional suffix s, m, h or d)\n"},
+        {"[queue]\nsync_mode = fdatasync\n" DOMAIN_OK,
+         "t.conf:2: sync_mode: 'fdatasync' is not one of: syncfs, "
+         "fsync\n"},
+        {"[server]\nhostname = a\nhostname = b\n" DOMAIN_OK,
+         "t.conf:3: hostname: already set on line 2\n"},
+        {"[server]\nuser =\n" DOMAIN_OK, "t.conf:2: user: missing value\n"},
+        {"[server]\nlisten = 1.2.3.4, ::1:25, [::1]:0,\n" DOMAIN_OK,
+         "t.conf:2: listen: '1.2.3.4' is not ADDRESS:PORT (IPv6 as "
+         "[::1]:25)\n"
+         "t.conf:2: listen: '::1:25' is not ADDRESS:PORT (IPv6 as "
+         "[::1]:25)\n"
+         "t.conf:2: listen: '[::1]:0' is not ADDRESS:PORT (IPv6 as "
+         "[::1]:25)\n"
+         "t.conf:2: empty item in list '1.2.3.4, ::1:25, [::1]:0,'\n"},
+        {DOMAIN_OK "[domain EXAMPLE.org]\nmaildir_root = /x\n",
+         "t.conf:5: duplicate [domain example.org] (first on line "
+         "1)\n"},
+        {"[domain]\nmailbox = a\n" DOMAIN_OK,
+         "t.conf:1: [domain] needs a name, as in [domain "
+         "example.org]\n"},
+        {"[domain example.org]\nmailbox = a\nalias = postmaster: a\n",
+         "t.conf:1: [domain example.org]: maildir_root is required\n"},
+        {DOMAIN_OK "mailbox = ../etc, Bob\n",
+         "t.conf:5: mailbox: '../etc' is not a valid mailbox name "
+         "(letters, digits and . - _ + =)\n"
+         "t.conf:5: mailbox 'Bob' is listed twice\n"},
+        {DOMAIN_OK "alias = a: b\nalias = b: c\nalias = c: a\n",
+         "t.conf:7: alias loop: a@example.org -> b@example.org -> "
+         "c@example.org -> a@example.org\n"},
+        {DOMAIN_OK "alias = self: self\n",
+         "t.conf:5: alias loop: self@example.org -> "
+         "self@example.org\n"},
+        {DOMAIN_OK "alias = x: nobody, a@b.example\nalias = alice: bob\n",
+         "t.conf:5: alias 'x': no mailbox or alias "
+         "'nobody@example.org'\n"
+         "t.conf:6: alias 'alice' has the same name as a mailbox\n"},
+        {DOMAIN_OK "alias = x: |/bin/sh, /tmp/f, :include:/l\nalias y\n",
+         "t.conf:5: alias 'x': '|/bin/sh': delivery to a command is "
+         "not supported\n"
+         "t.conf:5: alias 'x': '/tmp/f': delivery to a file is not "
+         "supported\n"
+         "t.conf:5: alias 'x': ':include:/l': ':include:' is not "
+         "supported\n"
+         "t.conf:6: expected 'key = value'\n"},
+        {"[domain example.org]\nmaildir_root = /m\nmailbox = a\n",
+         "t.conf:1: [domain example.org]: mail to postmaster has no "
+         "destination; add 'alias = postmaster: NAME' (RFC 5321 "
+         "s4.5.1)\n"},
+        {"[domain example.org]\nmaildir_root = /m\ndisabled = "
+         "postmaster\n",
+         "t.conf:1: [domain example.org]: postmaster must not be "
+         "disabled\n"},
+        {DOMAIN_OK "catch_all = zed\n",
+         "t.conf:5: catch_all: 'zed' is not a mailbox of "
+         "example.org\n"},
+        {"[domain -bad-]\nmailbox = a\n" DOMAIN_OK,
+         "t.conf:1: '-bad-' is not a valid domain name\n"},
+        {"[relay]\nsmarthost = relay\n" DOMAIN_OK,
+         "t.conf:2: smarthost: 'relay' is not HOST:PORT or "
+         "ADDRESS:PORT "
+         "(IPv6 as [::1]:587)\n"},
+        {"[relay]\nsmarthost = relay.example:0\n" DOMAIN_OK,
+         "t.conf:2: smarthost: 'relay.example:0' is not HOST:PORT or "
+         "ADDRESS:PORT (IPv6 as [::1]:587)\n"},
+        {"[relay]\nsmarthost = 192.0.2.1:587\ntls = none\n"
+         "smarthost_user = u\nsmarthost_fingerprint = "
+         "ab:cd\n" DOMAIN_OK,
+         "t.conf:5: smarthost_fingerprint: not a SHA-256 fingerprint "
+         "(64 "
+         "hex digits, colons allowed)\n"
+         "t.conf:4: smarthost_user: credentials are sent only over "
+         "TLS, "
+         "and [relay] tls = none\n"},
+        {"[auth]\nsender = alice: *@a.example extra words\n" DOMAIN_OK,
+         "t.conf:2: sender: '*@a.example extra words' is not an "
+         "address, "
+         "*@domain or *\n"
+         "t.conf:2: sender: no address for 'alice'\n"},
+        {"[relay]\nsmarthost_password = a\nsmarthost_password_file = "
+         "/s\n" DOMAIN_OK,
+         "t.conf:3: smarthost_password_file: smarthost_password is set "
+         "too\n"},
+        {DOMAIN_OK "mode = 2770\n",
+         "t.conf:5: mode: only with owner or mailbox_owner\n"},
+        {DOMAIN_OK "mailbox_owner = alice\n",
+         "t.conf:5: mailbox_owner: expected 'NAME: USER[:GROUP]'\n"},
+        {DOMAIN_OK "mailbox_owner = alice: :g\n",
+         "t.conf:5: mailbox_owner: ':g' is not USER or USER:GROUP\n"},
+        {DOMAIN_OK "owner = vmail:\nmode = 0755\n",
+         "t.conf:5: owner: 'vmail:' is not USER or USER:GROUP\n"
+         "t.conf:6: mode: '0755' is not an octal mode giving owner and "
+         "group rwx, as 2770\n"},
+        {"[server]\naliases_file = /nonexistent/aliases\n" DOMAIN_OK,
+         "t.conf:2: aliases_file: /nonexistent/aliases: No such file "
+         "or directory\n"},
+};
 
 /* " # text" and " ; text" end a line; '#' inside a value is kept. */
 static void
