@@ -129,11 +129,23 @@ make_resolver(struct event_base *base, const struct config *cfg,
 	const char *rc = cfg->relay_resolv_conf;
 	struct dns_resolver *r;
 
-	if (rc && strcmp(rc, "none") == 0)
+	if ((rc && strcmp(rc, "none") == 0) || cfg->relay_dns_forwarder)
 		rc = "";
 	r = dns_resolver_new(base, rc);
 	if (r == NULL)
 		return NULL;
+	/* The relay's DNSSEC view, so the dane check sees what it sees; a
+	 * missing anchor only makes every answer insecure. */
+	if ((cfg->relay_dns_forwarder &&
+	     dns_resolver_set_forwarder(r, cfg->relay_dns_forwarder) < 0) ||
+	    (cfg->relay_trust_anchor &&
+	     access(cfg->relay_trust_anchor, R_OK) == 0 &&
+	     dns_resolver_set_trust_anchor(r, cfg->relay_trust_anchor) < 0)) {
+		fprintf(stderr, "ferry doctor: cannot use dns_forwarder or "
+		                "dnssec_trust_anchor\n");
+		dns_resolver_free(r);
+		return NULL;
+	}
 	if ((cfg->relay_dns_local_data &&
 	     dns_resolver_load_file(r, cfg->relay_dns_local_data) < 0) ||
 	    (extra && dns_resolver_load_file(r, extra) < 0)) {

@@ -50,9 +50,10 @@ offers_starttls(const char *ehlo)
 	return false;
 }
 
-/* The dialogue up to a verified TLS session; true when all went well. */
+/* The dialogue up to a verified TLS session; true when all went well.
+ * secure: host's MX and address records validated (DNSSEC). */
 static bool
-probe_host(struct doctor *d, const char *host, const char *addr)
+probe_host(struct doctor *d, const char *host, const char *addr, bool secure)
 {
 	char text[2048], err[512], cmd[300];
 	struct doctor_check *c;
@@ -105,7 +106,7 @@ probe_host(struct doctor *d, const char *host, const char *addr)
 		ok = true;
 	}
 	if (p.ssl != NULL)
-		doctor_dane(d, host, port, p.ssl);
+		doctor_dane(d, host, port, p.ssl, secure);
 	if (ok) /* a broken dialogue is just closed */
 		probe_cmd(&p, "QUIT", text, sizeof(text));
 	probe_close(&p);
@@ -149,7 +150,8 @@ check_mx(struct doctor *d, const char *dom)
 	for (i = 0; !doctor_skipped(d, "starttls") && i < mx.nhosts &&
 	            i < MX_HOSTS_MAX;
 	     i++)
-		all_ok &= probe_host(d, mx.hosts[i].name, mx.hosts[i].addrs[0]);
+		all_ok &= probe_host(d, mx.hosts[i].name, mx.hosts[i].addrs[0],
+		                     mx.secure && mx.hosts[i].secure);
 	if (mx.status != DNS_OK)
 		all_ok = false;
 	doctor_mx_free(&mx);

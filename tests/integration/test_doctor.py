@@ -22,6 +22,7 @@ pytest.importorskip("aiosmtpd.controller")
 from aiosmtpd.controller import Controller  # noqa: E402
 
 from conftest import FERRY, free_port, make_workdir  # noqa: E402
+from dnssec_zone import DnssecServer, tools_missing  # noqa: E402
 
 GOLDEN = pathlib.Path(__file__).resolve().parent.parent / "golden"
 DOMAIN = "example.test"
@@ -139,12 +140,12 @@ class World:
 
     def write(self, records, mx_port=None, hostname="mx.test.example",
               aliases=("postmaster: demo", "abuse: demo"), dkim=True,
-              spool=None, extra=()):
+              spool=None, extra=(), relay=()):
         self.dns.write_text("\n".join(ZONES + list(records)) + "\n")
         lines = ["[server]", f"hostname = {hostname}",
                  f"listen = 127.0.0.1:{self.listen_port}",
                  "[relay]", "resolv_conf = none",
-                 f"port = {mx_port or free_port()}",
+                 f"port = {mx_port or free_port()}", *relay,
                  "[queue]", f"spool_dir = {spool or self.spool}"]
         if dkim:
             lines += ["[dkim]", f"key_dir = {self.keys}"]
@@ -247,9 +248,9 @@ def test_golden_healthy(world, pki, smtp_server, ferry_factory):
     mx = smtp_server(cert=pki["good"])
     daemon = ferry_factory()
     world.listen_port = daemon.port
-    tlsa = (f"_{mx.port}._tcp.mx.example.test. 300 IN TLSA 3 1 1 "
-            + spki_sha256(pki["good"][0]))
-    world.write(healthy_records(txt) + [tlsa], mx_port=mx.port)
+    # No TLSA record: from unsigned local data it would not apply (a
+    # warning); test_dane_dnssec covers signed ones.
+    world.write(healthy_records(txt), mx_port=mx.port)
     r = world.run(ca=pki["ca"])
     out = normalise(r.stdout, world, ("LISTEN", daemon.port),
                     ("MXPORT", mx.port))
@@ -595,23 +596,25 @@ def cert_sha256(cert):
                               "DER")).hexdigest()
 
 
-def test_dane(world, pki, smtp_server):
+def test_dane_unsigned(world, pki, smtp_server):
+    """Records from unsigned data: matched, but DANE does not apply."""
     chain = world.dir / "chain.pem"
     chain.write_text(pathlib.Path(pki["good"][0]).read_text() +
                      pathlib.Path(pki["ca"]).read_text())
     cases = [
-        # (certificate, record, starttls, dane)
+        # (certificate, record, starttls, dane, detail)
         (pki["good"], "3 1 1 " + spki_sha256(pki["good"][0]), "pass",
-         "pass"),
+         "warn", "a record matches"),
         # DANE-EE needs no CA: a self-signed certificate is fine for it.
         (pki["self"], "3 1 1 " + spki_sha256(pki["self"][0]), "fail",
-         "pass"),
+         "warn", "a record matches"),
         ((str(chain), pki["good"][1]), "2 0 1 " + cert_sha256(pki["ca"]),
-         "pass", "pass"),
-        (pki["good"], "3 1 1 " + "00" * 32, "pass", "fail"),
-        (pki["good"], None, "pass", "skip"),
+         "pass", "warn", "a record matches"),
+        (pki["good"], "3 1 1 " + "00" * 32, "pass", "warn",
+         "no record matches"),
+        (pki["good"], None, "pass", "skip", None),
     ]
-    for cert, record, starttls, dane in cases:
+    for cert, record, starttls, dane, detail in cases:
         mx = smtp_server(cert=cert)
         tlsa = [f"_{mx.port}._tcp.mx.example.test. 300 IN TLSA {record}"] \
             if record else []
@@ -619,9 +622,56 @@ def test_dane(world, pki, smtp_server):
         rc, c = world.checks(ca=pki["ca"], skip=RECEIVING)
         assert c["starttls"][0]["status"] == starttls, (record, c)
         assert c["dane"][0]["status"] == dane, (record, c["dane"])
-        if dane == "fail":
+        if record:
+            assert "DANE does not apply" in c["dane"][0]["summary"]
+            name = f"_{mx.port}._tcp.mx.example.test"
             assert c["dane"][0]["details"] == [
-                f"_{mx.port}._tcp.mx.example.test TLSA {record}"]
+                f"{name}: {detail} the certificate",
+                f"{name} TLSA {record}"]
+
+
+@pytest.mark.skipif(bool(tools_missing()),
+                    reason="DNSSEC zones need nsd and ldnsutils")
+def test_dane_dnssec(world, pki, smtp_server):
+    """Signed and unsigned zones served by nsd, validated by doctor."""
+    mx = smtp_server(cert=pki["good"])
+    good = "3 1 1 " + spki_sha256(pki["good"][0])
+    wrong = "3 1 1 " + spki_sha256(pki["self"][0])
+    tlsa = f"_{mx.port}._tcp.mx IN TLSA"
+    server = DnssecServer()
+    for zone, record, signed in [("ok.internal", good, True),
+                                 ("bad.internal", wrong, True),
+                                 ("bogus.internal", good, True),
+                                 ("plain.internal", good, False)]:
+        server.zone(zone, ["@ IN MX 10 mx", "mx IN A 127.0.0.1",
+                           f"{tlsa} {record}"], signed=signed)
+    server.spoil(f"_{mx.port}._tcp.mx.bogus.internal", "TLSA", wrong)
+    server.start()
+    try:
+        world.write([], mx_port=mx.port, relay=[
+            f"dns_forwarder = 127.0.0.1@{server.port}",
+            f"dnssec_trust_anchor = {server.anchor}"])
+        got = {}
+        for zone in ("ok", "bad", "bogus", "plain"):
+            rc, c = world.checks("--domain", f"{zone}.internal",
+                                 ca=pki["ca"], skip=RECEIVING)
+            # The certificate names mx.example.test: only DANE-EE
+            # (which ignores names) can vouch for it here.
+            got[zone] = c["dane"][0]
+    finally:
+        server.stop()
+    name = f"_{mx.port}._tcp.mx.ok.internal"
+    assert got["ok"]["status"] == "pass", got["ok"]
+    assert got["ok"]["details"] == [f"{name}: DNSSEC secure"]
+    assert got["bad"]["status"] == "fail", got["bad"]
+    assert f"mx.bad.internal TLSA {wrong}" in got["bad"]["details"][1]
+    assert "TLS required" in got["bad"]["leads_to"]["reply"]
+    assert got["bogus"]["status"] == "fail", got["bogus"]
+    assert "fail DNSSEC validation" in got["bogus"]["summary"]
+    assert got["plain"]["status"] == "warn", got["plain"]
+    assert "DANE does not apply" in got["plain"]["summary"]
+    assert "TLSA records are not DNSSEC-signed" in got["plain"]["summary"]
+    assert mx.rcpts == [] and mx.data == []
 
 
 # ---- open relay ----------------------------------------------------------
