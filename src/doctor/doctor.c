@@ -15,6 +15,7 @@
 
 #include <event2/event.h>
 
+#include "base/log.h"
 #include "base/net.h"
 #include "base/str.h"
 #include "doctor/doctor_int.h"
@@ -200,6 +201,8 @@ doctor_run(const struct config *cfg, const struct doctor_opts *opts,
 	/* The same organizational domains as the inbound DMARC check. */
 	d.psl = mailauth_psl_load(cfg->mailauth_public_suffix_list);
 	sending_domains(&d);
+	/* The MTA-STS store logs its fetches; doctor reports them itself. */
+	log_set_level(LOG_LVL_ERROR);
 	run_groups(&d);
 	mailauth_psl_free(d.psl);
 	for (i = 0; i < d.ndomains; i++)

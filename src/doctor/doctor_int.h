@@ -75,6 +75,10 @@ void doctor_authentication(struct doctor *d, const char *domain);
 /* MX hosts, their STARTTLS and certificates, then MTA-STS and TLS-RPT
  * (receiving.c). */
 void doctor_receiving(struct doctor *d, const char *domain);
+/* The MTA-STS policy file of dom, fetched and judged against its MX
+ * hosts; txt is the _mta-sts record, for the details (mtasts.c). */
+void doctor_sts_policy(struct doctor *d, const char *dom, bool tls_ok,
+                       const char *txt);
 /* The TLSA records of host:port against the chain ssl presented, with
  * their DNSSEC status; secure: the MX and address records leading to
  * host validated (without that DANE does not apply, RFC 7672 s2.2). */

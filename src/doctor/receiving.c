@@ -178,7 +178,7 @@ check_sts(struct doctor *d, const char *dom, bool tls_ok)
 {
 	struct doctor_answers ans;
 	struct doctor_check *c;
-	char name[300];
+	char name[600];
 	const char *rec;
 	bool published = false;
 
@@ -197,22 +197,10 @@ check_sts(struct doctor *d, const char *dom, bool tls_ok)
 		doctor_detail(c, "%s: %s", name, rec);
 		c->fix = "publish \"v=STSv1; id=ID\" with an id of 1-32 "
 		         "letters and digits";
-	} else if (!tls_ok) {
-		c = doctor_add(d, G, "mta-sts", dom, DOCTOR_FAIL,
-		               "%s announces MTA-STS but its MX hosts fail "
-		               "TLS",
-		               dom);
-		doctor_detail(c, "%s: %s", name, rec);
-		c->fix = "fix STARTTLS on the MX hosts, or set the policy's "
-		         "mode to testing meanwhile";
-		c->sample = "tls-required";
-		published = true;
 	} else {
-		c = doctor_add(d, G, "mta-sts", dom, DOCTOR_PASS,
-		               "%s announces MTA-STS and its MX hosts have "
-		               "valid TLS",
-		               dom);
-		doctor_detail(c, "%s: %s", name, rec);
+		snprintf(name + strlen(name), sizeof(name) - strlen(name),
+		         ": %s", rec);
+		doctor_sts_policy(d, dom, tls_ok, name);
 		published = true;
 	}
 	doctor_answers_free(&ans);
