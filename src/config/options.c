@@ -361,8 +361,8 @@ const struct config_option config_options[] = {
          "DNSSEC trust anchor for tls = dane.",
          "A file of DS or DNSKEY records in zone-file syntax (Debian's "
          "dns-root-data package installs the root's).  Read only with "
-         "tls = dane, which validates every MX lookup with it, and by "
-         "ferry doctor (when readable) for its dane check.",
+         "tls = dane, which validates every MX lookup with it (ferry "
+         "doctor's too).",
          "/var/lib/unbound/root.key"},
         {"relay", "mta_sts", OPT_BOOL, CFG(relay_mta_sts), "no", NULL, NULL, 0,
          0, false, false, "Honour the MTA-STS policies of destinations.",

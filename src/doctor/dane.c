@@ -7,10 +7,11 @@
  *
  * DANE counts only records that validate (DNSSEC), found through MX and
  * address records that validate too: the lookup is the relay's own
- * (dns/tlsa.h, with [relay] dnssec_trust_anchor and dns_forwarder), so
- * doctor says what a sender doing DANE sees.  Secure records that do not
- * match, or bogus ones, make such senders defer; insecure ones are
- * ignored by them, which doctor says rather than judging the records.
+ * (dns/tlsa.h, with [relay] dns_forwarder, and dnssec_trust_anchor under
+ * tls = dane, as the relay), so doctor says what a sender doing DANE
+ * sees; without tls = dane nothing is validated, and doctor says so.  Secure
+ * records that do not match, or bogus ones, make such senders defer; insecure
+ * ones are ignored by them, which doctor says rather than judging the records.
  * The comparison is doctor's own: the dialogue's TLS session is already
  * up, and dane_tls_check() needs DANE set before the handshake.
  */
@@ -181,6 +182,21 @@ dane_insecure(struct doctor *d, const char *host, const char *name, SSL *ssl,
 	} else if (ans.n == 0) {
 		doctor_add(d, G, "dane", host, DOCTOR_SKIP,
 		           "%s publishes no TLSA records (optional)", host);
+	} else if (d->cfg->relay_tls != TLS_POLICY_DANE) {
+		c = doctor_add(
+		        d, G, "dane", host, DOCTOR_WARN,
+		        "the TLSA records of %s are not DNSSEC-validated "
+		        "here: DANE is checked only with [relay] tls = "
+		        "dane",
+		        host);
+		doctor_detail(c, "%s: %s", name,
+		              any_matches(ssl, &ans)
+		                      ? "a record matches the certificate"
+		                      : "no record matches the certificate");
+		for (i = 0; i < ans.n; i++)
+			doctor_detail(c, "%s TLSA %s", name, ans.a[i]);
+		c->fix = "set [relay] tls = dane (with dnssec_trust_anchor) "
+		         "for doctor to validate them as DANE senders do";
 	} else {
 		c = doctor_add(d, G, "dane", host, DOCTOR_WARN,
 		               "DANE does not apply to %s: %s not "

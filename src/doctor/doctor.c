@@ -135,12 +135,13 @@ make_resolver(struct event_base *base, const struct config *cfg,
 	r = dns_resolver_new(base, rc);
 	if (r == NULL)
 		return NULL;
-	/* The relay's DNSSEC view, so the dane check sees what it sees; a
-	 * missing anchor only makes every answer insecure. */
+	/* The relay's view of DNS, so the dane check sees what it sees:
+	 * DNSSEC validated only where the relay validates it (tls = dane),
+	 * since a resolver that strips signatures would make every answer
+	 * bogus. */
 	if ((cfg->relay_dns_forwarder &&
 	     dns_resolver_set_forwarder(r, cfg->relay_dns_forwarder) < 0) ||
-	    (cfg->relay_trust_anchor &&
-	     access(cfg->relay_trust_anchor, R_OK) == 0 &&
+	    (cfg->relay_tls == TLS_POLICY_DANE &&
 	     dns_resolver_set_trust_anchor(r, cfg->relay_trust_anchor) < 0)) {
 		fprintf(stderr, "ferry doctor: cannot use dns_forwarder or "
 		                "dnssec_trust_anchor\n");
