@@ -40,7 +40,7 @@ dkim:    base config queue
 dsn:     base reply queue explain
 control: base policy config queue smtp
 metrics: base config queue
-doctor:  base reply config dns dkim spf mailauth explain relay
+doctor:  base reply config dns dkim spf mailauth explain relay dane sts
 sandbox: base config
 map:     base
 '

@@ -527,7 +527,8 @@ const struct config_option config_options[] = {
          .doc = "DNSSEC trust anchor for tls = dane.",
          .more = "A file of DS or DNSKEY records in zone-file syntax (Debian's "
                  "dns-root-data package installs the root's).  Read only with "
-                 "tls = dane, which validates every MX lookup with it.",
+                 "tls = dane, which validates every MX lookup with it (ferry "
+                 "doctor's too).",
          .example = "/var/lib/unbound/root.key"},
         {.section = "relay",
          .key = "mta_sts",

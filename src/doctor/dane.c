@@ -3,10 +3,17 @@
  * any, against the certificates it presented in doctor's STARTTLS
  * dialogue: DANE-EE (3) records match the host's own certificate,
  * DANE-TA (2) records one of its chain; selector 0 is the certificate,
- * 1 its public key; matching type 0, 1 (SHA-256) or 2 (SHA-512).  A
- * sender that does DANE defers mail to a host none of whose records
- * match.  The records' DNSSEC status is not checked here: DANE counts
- * only signed records, which the resolver does not report to doctor.
+ * 1 its public key; matching type 0, 1 (SHA-256) or 2 (SHA-512).
+ *
+ * DANE counts only records that validate (DNSSEC), found through MX and
+ * address records that validate too: the lookup is the relay's own
+ * (dns/tlsa.h, with [relay] dns_forwarder, and dnssec_trust_anchor under
+ * tls = dane, as the relay), so doctor says what a sender doing DANE
+ * sees; without tls = dane nothing is validated, and doctor says so.  Secure
+ * records that do not match, or bogus ones, make such senders defer; insecure
+ * ones are ignored by them, which doctor says rather than judging the records.
+ * The comparison is doctor's own: the dialogue's TLS session is already
+ * up, and dane_tls_check() needs DANE set before the handshake.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +23,8 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "dane/dane.h"
+#include "dns/tlsa.h"
 #include "doctor/doctor_int.h"
 
 #define G "receiving"
@@ -79,42 +88,207 @@ record_matches(SSL *ssl, const char *rec)
 	return false;
 }
 
-void
-doctor_dane(struct doctor *d, const char *host, int port, SSL *ssl)
+/* The TLSA lookup, waited for; records as "U S M HEX" texts. */
+struct tlsa_wait {
+	bool done;
+	enum dns_tlsa_status status;
+	struct doctor_answers recs;
+	unsigned usable;
+	char error[256];
+};
+
+static char *
+rr_text(const struct dns_tlsa_rr *rr)
+{
+	static const char hex[] = "0123456789abcdef";
+	char *t = malloc(16 + 2 * rr->len);
+	size_t i, n;
+
+	if (t == NULL)
+		abort();
+	n = (size_t)sprintf(t, "%u %u %u ", rr->usage, rr->selector, rr->mtype);
+	for (i = 0; i < rr->len; i++) {
+		t[n++] = hex[rr->data[i] >> 4];
+		t[n++] = hex[rr->data[i] & 15];
+	}
+	t[n] = '\0';
+	return t;
+}
+
+static void
+tlsa_cb(void *arg, const struct dns_tlsa_result *res)
+{
+	struct tlsa_wait *w = arg;
+	size_t i;
+
+	w->status = res->status;
+	snprintf(w->error, sizeof(w->error), "%s",
+	         res->error ? res->error : "");
+	w->recs.a = calloc(res->n + 1, sizeof(char *));
+	if (w->recs.a == NULL)
+		abort();
+	for (i = 0; i < res->n; i++) {
+		w->recs.a[i] = rr_text(&res->rrs[i]);
+		w->usable +=
+		        dane_rr_usable(res->rrs[i].usage, res->rrs[i].selector,
+		                       res->rrs[i].mtype);
+	}
+	w->recs.n = res->n;
+	w->done = true;
+}
+
+static void
+tlsa_lookup(struct doctor *d, const char *host, int port, struct tlsa_wait *w)
+{
+	struct dns_tlsa_query *q;
+
+	memset(w, 0, sizeof(*w));
+	w->status = DNS_TLSA_TEMPFAIL;
+	q = dns_resolve_tlsa(d->dns, host, port, tlsa_cb, w);
+	if (q == NULL) {
+		snprintf(w->error, sizeof(w->error), "cannot ask for TLSA");
+		return;
+	}
+	if (!doctor_wait(d, &w->done, d->opts->timeout_ms)) {
+		dns_tlsa_cancel(q);
+		snprintf(w->error, sizeof(w->error), "no answer in time");
+	}
+}
+
+static bool
+any_matches(SSL *ssl, const struct doctor_answers *recs)
+{
+	size_t i;
+
+	for (i = 0; i < recs->n; i++)
+		if (record_matches(ssl, recs->a[i]))
+			return true;
+	return false;
+}
+
+/* Records no sender uses for DANE: said, with whether they match. */
+static void
+dane_insecure(struct doctor *d, const char *host, const char *name, SSL *ssl,
+              bool mx_insecure)
 {
 	struct doctor_answers ans;
 	struct doctor_check *c;
-	char name[320];
-	bool match = false;
 	size_t i;
 
-	if (doctor_skipped(d, "dane"))
-		return;
-	snprintf(name, sizeof(name), "_%d._tcp.%s", port, host);
 	doctor_lookup(d, name, DNS_RR_TLSA, &ans);
-	for (i = 0; i < ans.n && !match; i++)
-		match = record_matches(ssl, ans.a[i]);
 	if (ans.status == DNS_LOOKUP_TEMPFAIL) {
 		doctor_add(d, G, "dane", host, DOCTOR_WARN,
 		           "the TLSA lookup of %s failed", name);
 	} else if (ans.n == 0) {
 		doctor_add(d, G, "dane", host, DOCTOR_SKIP,
 		           "%s publishes no TLSA records (optional)", host);
-	} else if (match) {
+	} else if (d->cfg->relay_tls != TLS_POLICY_DANE) {
+		c = doctor_add(
+		        d, G, "dane", host, DOCTOR_WARN,
+		        "the TLSA records of %s are not DNSSEC-validated "
+		        "here: DANE is checked only with [relay] tls = "
+		        "dane",
+		        host);
+		doctor_detail(c, "%s: %s", name,
+		              any_matches(ssl, &ans)
+		                      ? "a record matches the certificate"
+		                      : "no record matches the certificate");
+		for (i = 0; i < ans.n; i++)
+			doctor_detail(c, "%s TLSA %s", name, ans.a[i]);
+		c->fix = "set [relay] tls = dane (with dnssec_trust_anchor) "
+		         "for doctor to validate them as DANE senders do";
+	} else {
+		c = doctor_add(d, G, "dane", host, DOCTOR_WARN,
+		               "DANE does not apply to %s: %s not "
+		               "DNSSEC-signed",
+		               host,
+		               mx_insecure ? "its MX or address records are"
+		                           : "its TLSA records are");
+		doctor_detail(c, "%s: %s", name,
+		              any_matches(ssl, &ans)
+		                      ? "a record matches the certificate"
+		                      : "no record matches the certificate");
+		for (i = 0; i < ans.n; i++)
+			doctor_detail(c, "%s TLSA %s", name, ans.a[i]);
+		c->fix = "sign the zones of the MX host and its TLSA records "
+		         "(DNSSEC), or remove the records: senders ignore "
+		         "unsigned ones";
+	}
+	doctor_answers_free(&ans);
+}
+
+static void
+dane_secure(struct doctor *d, const char *host, const char *name, SSL *ssl,
+            const struct tlsa_wait *w)
+{
+	struct doctor_check *c;
+	size_t i;
+
+	if (w->recs.n == 0) {
+		doctor_add(d, G, "dane", host, DOCTOR_SKIP,
+		           "%s publishes no TLSA records (optional; the "
+		           "absence validated)",
+		           host);
+	} else if (any_matches(ssl, &w->recs)) {
 		c = doctor_add(d, G, "dane", host, DOCTOR_PASS,
 		               "a TLSA record of %s matches its certificate",
 		               host);
-		doctor_detail(c, "%s (DNSSEC not checked here)", name);
+		doctor_detail(c, "%s: DNSSEC secure", name);
+	} else if (w->usable == 0) {
+		c = doctor_add(d, G, "dane", host, DOCTOR_WARN,
+		               "no TLSA record of %s is usable for SMTP: "
+		               "senders require TLS but cannot authenticate it",
+		               host);
+		for (i = 0; i < w->recs.n; i++)
+			doctor_detail(c, "%s TLSA %s", name, w->recs.a[i]);
+		c->fix = "publish DANE-EE (3 1 1) or DANE-TA (2 x x) records; "
+		         "PKIX usages 0 and 1 are not for SMTP (RFC 7672)";
 	} else {
 		c = doctor_add(d, G, "dane", host, DOCTOR_FAIL,
 		               "no TLSA record of %s matches its certificate",
 		               host);
-		for (i = 0; i < ans.n; i++)
-			doctor_detail(c, "%s TLSA %s", name, ans.a[i]);
+		doctor_detail(c,
+		              "%s: DNSSEC secure; senders doing DANE defer "
+		              "mail to %s",
+		              name, host);
+		for (i = 0; i < w->recs.n; i++)
+			doctor_detail(c, "%s TLSA %s", name, w->recs.a[i]);
 		c->fix = "publish a record of the certificate in use (3 1 1 "
 		         "and the SHA-256 of its public key), keeping the old "
 		         "one until the new certificate is installed";
 		c->sample = "tls-required";
 	}
-	doctor_answers_free(&ans);
+}
+
+void
+doctor_dane(struct doctor *d, const char *host, int port, SSL *ssl, bool secure)
+{
+	struct tlsa_wait w;
+	struct doctor_check *c;
+	char name[320];
+
+	if (doctor_skipped(d, "dane"))
+		return;
+	snprintf(name, sizeof(name), "_%d._tcp.%s", port, host);
+	tlsa_lookup(d, host, port, &w);
+	if (w.status == DNS_TLSA_TEMPFAIL) {
+		c = doctor_add(d, G, "dane", host, DOCTOR_WARN,
+		               "the TLSA lookup of %s failed", name);
+		doctor_detail(c, "%s", w.error);
+	} else if (w.status == DNS_TLSA_BOGUS) {
+		c = doctor_add(d, G, "dane", host, DOCTOR_FAIL,
+		               "the TLSA records of %s fail DNSSEC validation: "
+		               "senders doing DANE defer mail to it",
+		               host);
+		doctor_detail(c, "%s", w.error);
+		c->fix = "re-sign the zone and check its DS records at the "
+		         "parent (e.g. with ldns-verify-zone)";
+		c->sample = "tls-required";
+	} else if (w.status == DNS_TLSA_INSECURE || !secure) {
+		dane_insecure(d, host, name, ssl,
+		              secure == false && w.status == DNS_TLSA_SECURE);
+	} else {
+		dane_secure(d, host, name, ssl, &w);
+	}
+	doctor_answers_free(&w.recs);
 }

@@ -15,6 +15,7 @@
 
 #include <event2/event.h>
 
+#include "base/log.h"
 #include "base/net.h"
 #include "base/str.h"
 #include "doctor/doctor_int.h"
@@ -129,11 +130,24 @@ make_resolver(struct event_base *base, const struct config *cfg,
 	const char *rc = cfg->relay_resolv_conf;
 	struct dns_resolver *r;
 
-	if (rc && strcmp(rc, "none") == 0)
+	if ((rc && strcmp(rc, "none") == 0) || cfg->relay_dns_forwarder)
 		rc = "";
 	r = dns_resolver_new(base, rc);
 	if (r == NULL)
 		return NULL;
+	/* The relay's view of DNS, so the dane check sees what it sees:
+	 * DNSSEC validated only where the relay validates it (tls = dane),
+	 * since a resolver that strips signatures would make every answer
+	 * bogus. */
+	if ((cfg->relay_dns_forwarder &&
+	     dns_resolver_set_forwarder(r, cfg->relay_dns_forwarder) < 0) ||
+	    (cfg->relay_tls == TLS_POLICY_DANE &&
+	     dns_resolver_set_trust_anchor(r, cfg->relay_trust_anchor) < 0)) {
+		fprintf(stderr, "ferry doctor: cannot use dns_forwarder or "
+		                "dnssec_trust_anchor\n");
+		dns_resolver_free(r);
+		return NULL;
+	}
 	if ((cfg->relay_dns_local_data &&
 	     dns_resolver_load_file(r, cfg->relay_dns_local_data) < 0) ||
 	    (extra && dns_resolver_load_file(r, extra) < 0)) {
@@ -188,6 +202,8 @@ doctor_run(const struct config *cfg, const struct doctor_opts *opts,
 	/* The same organizational domains as the inbound DMARC check. */
 	d.psl = mailauth_psl_load(cfg->mailauth_public_suffix_list);
 	sending_domains(&d);
+	/* The MTA-STS store logs its fetches; doctor reports them itself. */
+	log_set_level(LOG_LVL_ERROR);
 	run_groups(&d);
 	mailauth_psl_free(d.psl);
 	for (i = 0; i < d.ndomains; i++)

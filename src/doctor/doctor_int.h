@@ -75,10 +75,16 @@ void doctor_authentication(struct doctor *d, const char *domain);
 /* MX hosts, their STARTTLS and certificates, then MTA-STS and TLS-RPT
  * (receiving.c). */
 void doctor_receiving(struct doctor *d, const char *domain);
-/* The TLSA records of host:port against the chain ssl presented. */
+/* The MTA-STS policy file of dom, fetched and judged against its MX
+ * hosts; txt is the _mta-sts record, for the details (mtasts.c). */
+void doctor_sts_policy(struct doctor *d, const char *dom, bool tls_ok,
+                       const char *txt);
+/* The TLSA records of host:port against the chain ssl presented, with
+ * their DNSSEC status; secure: the MX and address records leading to
+ * host validated (without that DANE does not apply, RFC 7672 s2.2). */
 struct ssl_st;
 void doctor_dane(struct doctor *d, const char *host, int port,
-                 struct ssl_st *ssl);
+                 struct ssl_st *ssl, bool secure);
 void doctor_relay_test(struct doctor *d);
 void doctor_sanity(struct doctor *d);
 

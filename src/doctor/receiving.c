@@ -50,9 +50,10 @@ offers_starttls(const char *ehlo)
 	return false;
 }
 
-/* The dialogue up to a verified TLS session; true when all went well. */
+/* The dialogue up to a verified TLS session; true when all went well.
+ * secure: host's MX and address records validated (DNSSEC). */
 static bool
-probe_host(struct doctor *d, const char *host, const char *addr)
+probe_host(struct doctor *d, const char *host, const char *addr, bool secure)
 {
 	char text[2048], err[512], cmd[300];
 	struct doctor_check *c;
@@ -105,7 +106,7 @@ probe_host(struct doctor *d, const char *host, const char *addr)
 		ok = true;
 	}
 	if (p.ssl != NULL)
-		doctor_dane(d, host, port, p.ssl);
+		doctor_dane(d, host, port, p.ssl, secure);
 	if (ok) /* a broken dialogue is just closed */
 		probe_cmd(&p, "QUIT", text, sizeof(text));
 	probe_close(&p);
@@ -149,7 +150,8 @@ check_mx(struct doctor *d, const char *dom)
 	for (i = 0; !doctor_skipped(d, "starttls") && i < mx.nhosts &&
 	            i < MX_HOSTS_MAX;
 	     i++)
-		all_ok &= probe_host(d, mx.hosts[i].name, mx.hosts[i].addrs[0]);
+		all_ok &= probe_host(d, mx.hosts[i].name, mx.hosts[i].addrs[0],
+		                     mx.secure && mx.hosts[i].secure);
 	if (mx.status != DNS_OK)
 		all_ok = false;
 	doctor_mx_free(&mx);
@@ -176,7 +178,7 @@ check_sts(struct doctor *d, const char *dom, bool tls_ok)
 {
 	struct doctor_answers ans;
 	struct doctor_check *c;
-	char name[300];
+	char name[600];
 	const char *rec;
 	bool published = false;
 
@@ -195,22 +197,10 @@ check_sts(struct doctor *d, const char *dom, bool tls_ok)
 		doctor_detail(c, "%s: %s", name, rec);
 		c->fix = "publish \"v=STSv1; id=ID\" with an id of 1-32 "
 		         "letters and digits";
-	} else if (!tls_ok) {
-		c = doctor_add(d, G, "mta-sts", dom, DOCTOR_FAIL,
-		               "%s announces MTA-STS but its MX hosts fail "
-		               "TLS",
-		               dom);
-		doctor_detail(c, "%s: %s", name, rec);
-		c->fix = "fix STARTTLS on the MX hosts, or set the policy's "
-		         "mode to testing meanwhile";
-		c->sample = "tls-required";
-		published = true;
 	} else {
-		c = doctor_add(d, G, "mta-sts", dom, DOCTOR_PASS,
-		               "%s announces MTA-STS and its MX hosts have "
-		               "valid TLS",
-		               dom);
-		doctor_detail(c, "%s: %s", name, rec);
+		snprintf(name + strlen(name), sizeof(name) - strlen(name),
+		         ": %s", rec);
+		doctor_sts_policy(d, dom, tls_ok, name);
 		published = true;
 	}
 	doctor_answers_free(&ans);

@@ -152,6 +152,7 @@ mx_cb(void *arg, const struct dns_mx_result *res)
 	size_t i;
 
 	w->mx.status = res->status;
+	w->mx.secure = res->secure;
 	w->mx.nhosts = res->nhosts;
 	w->mx.hosts = calloc(res->nhosts + 1, sizeof(*w->mx.hosts));
 	if (w->mx.hosts == NULL)
@@ -162,6 +163,7 @@ mx_cb(void *arg, const struct dns_mx_result *res)
 		w->mx.hosts[i].addrs =
 		        copy_addrs(res->hosts[i].addrs, res->hosts[i].naddrs);
 		w->mx.hosts[i].naddrs = res->hosts[i].naddrs;
+		w->mx.hosts[i].secure = res->hosts[i].secure;
 	}
 	w->mx.error = NULL;
 	w->done = true;

@@ -22,6 +22,8 @@ pytest.importorskip("aiosmtpd.controller")
 from aiosmtpd.controller import Controller  # noqa: E402
 
 from conftest import FERRY, free_port, make_workdir  # noqa: E402
+from dnssec_zone import DnssecServer, tools_missing  # noqa: E402
+from test_mta_sts import PolicyServer, policy_text, port_443_free  # noqa
 
 GOLDEN = pathlib.Path(__file__).resolve().parent.parent / "golden"
 DOMAIN = "example.test"
@@ -48,7 +50,8 @@ def pki():
     p = {"ca": str(d / "ca.pem"), "ca_key": str(d / "ca.key")}
     openssl("req", "-x509", *ec, "-keyout", p["ca_key"], "-out", p["ca"],
             "-days", "30", "-subj", "/CN=ferry doctor test CA")
-    for name, cn in (("good", "mx.example.test"), ("wrong", "other.test")):
+    for name, cn in (("good", "mx.example.test"), ("wrong", "other.test"),
+                     ("sts", "mta-sts.example.test")):
         key, csr, cert = (str(d / f"{name}.{x}") for x in
                           ("key", "csr", "pem"))
         ext = d / f"{name}.cnf"
@@ -65,6 +68,28 @@ def pki():
     p["self"] = (cert, key)
     yield p
     shutil.rmtree(d, ignore_errors=True)
+
+
+STS_HOST = f"mta-sts.{DOMAIN}"
+STS_A = f"{STS_HOST}. 300 IN A 127.0.0.1"
+
+
+@pytest.fixture(scope="module")
+def sts_server(pki):
+    """The policy of example.test over HTTPS on 127.0.0.1:443 (enforce,
+    its MX host listed); tests change sts_server.bodies."""
+    port_443_free()
+    cert, key = pki["sts"]
+    server = PolicyServer({"cert": cert, "key": key}, bodies={})
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def sts(sts_server):
+    sts_server.bodies.clear()
+    sts_server.bodies[STS_HOST] = policy_text("enforce", "mx.example.test")
+    yield sts_server
 
 
 class Recorder:
@@ -139,12 +164,12 @@ class World:
 
     def write(self, records, mx_port=None, hostname="mx.test.example",
               aliases=("postmaster: demo", "abuse: demo"), dkim=True,
-              spool=None, extra=()):
+              spool=None, extra=(), relay=()):
         self.dns.write_text("\n".join(ZONES + list(records)) + "\n")
         lines = ["[server]", f"hostname = {hostname}",
                  f"listen = 127.0.0.1:{self.listen_port}",
                  "[relay]", "resolv_conf = none",
-                 f"port = {mx_port or free_port()}",
+                 f"port = {mx_port or free_port()}", *relay,
                  "[queue]", f"spool_dir = {spool or self.spool}"]
         if dkim:
             lines += ["[dkim]", f"key_dir = {self.keys}"]
@@ -242,14 +267,14 @@ def compare_golden(name, text):
 # ---- golden outputs ---------------------------------------------------
 
 
-def test_golden_healthy(world, pki, smtp_server, ferry_factory):
+def test_golden_healthy(world, pki, smtp_server, ferry_factory, sts):
     txt = world.keygen("s1")
     mx = smtp_server(cert=pki["good"])
     daemon = ferry_factory()
     world.listen_port = daemon.port
-    tlsa = (f"_{mx.port}._tcp.mx.example.test. 300 IN TLSA 3 1 1 "
-            + spki_sha256(pki["good"][0]))
-    world.write(healthy_records(txt) + [tlsa], mx_port=mx.port)
+    # No TLSA record: from unsigned local data it would not apply (a
+    # warning); test_dane_dnssec covers signed ones.
+    world.write(healthy_records(txt) + [STS_A], mx_port=mx.port)
     r = world.run(ca=pki["ca"])
     out = normalise(r.stdout, world, ("LISTEN", daemon.port),
                     ("MXPORT", mx.port))
@@ -258,7 +283,7 @@ def test_golden_healthy(world, pki, smtp_server, ferry_factory):
     assert mx.data == [] and mx.rcpts == []
 
 
-def test_golden_broken(world, pki, smtp_server, ferry_factory):
+def test_golden_broken(world, pki, smtp_server, ferry_factory, sts):
     world.keygen("s1")
     other = World()
     try:
@@ -269,7 +294,7 @@ def test_golden_broken(world, pki, smtp_server, ferry_factory):
     mx = smtp_server(cert=None)
     daemon = ferry_factory()
     world.listen_port = daemon.port
-    world.write(broken_records(published), mx_port=mx.port,
+    world.write(broken_records(published) + [STS_A], mx_port=mx.port,
                 hostname="mx.test.example", aliases=("postmaster: demo",))
     r = world.run(ip=BAD_IP, ca=pki["ca"])
     out = normalise(r.stdout, world, ("LISTEN", daemon.port),
@@ -559,12 +584,15 @@ def test_mx_not_answering_and_missing(world):
     assert c["mx"][0]["status"] == "fail"
 
 
-def test_mta_sts_and_tls_rpt(world, pki, smtp_server):
+def test_mta_sts_and_tls_rpt(world, pki, smtp_server, sts):
     mx = smtp_server(cert=pki["good"])
-    sts = f'_mta-sts.{DOMAIN}. 300 IN TXT "v=STSv1; id=abc123"'
-    world.write(MX + [sts], mx_port=mx.port)
+    txt = f'_mta-sts.{DOMAIN}. 300 IN TXT "v=STSv1; id=abc123"'
+    world.write(MX + [txt, STS_A], mx_port=mx.port)
     rc, c = world.checks(ca=pki["ca"], skip=RECEIVING)
-    assert c["mta-sts"][0]["status"] == "pass"
+    assert c["mta-sts"][0]["status"] == "pass", c["mta-sts"]
+    assert c["mta-sts"][0]["details"] == [
+        f"_mta-sts.{DOMAIN}: v=STSv1; id=abc123",
+        "policy: mode enforce, max_age 604800", "mx: mx.example.test"]
     assert c["tls-rpt"][0]["status"] == "warn"
     world.write(MX + [f'_mta-sts.{DOMAIN}. 300 IN TXT "v=STSv1; id=;"',
                       f'_smtp._tls.{DOMAIN}. 300 IN TXT "v=TLSRPTv1;"'],
@@ -572,11 +600,57 @@ def test_mta_sts_and_tls_rpt(world, pki, smtp_server):
     rc, c = world.checks(ca=pki["ca"], skip=RECEIVING)
     assert c["mta-sts"][0]["status"] == "fail"
     assert c["tls-rpt"][0]["status"] == "fail"
-    # MTA-STS announced while the MX host's certificate is not trusted.
-    world.write(MX + [sts], mx_port=mx.port)
-    rc, c = world.checks(skip=RECEIVING)
+    # MTA-STS enforced while the MX host's certificate names another host.
+    bad = smtp_server(cert=pki["wrong"])
+    world.write(MX + [txt, STS_A], mx_port=bad.port)
+    rc, c = world.checks(ca=pki["ca"], skip=RECEIVING)
     assert c["starttls"][0]["status"] == "fail"
     assert c["mta-sts"][0]["status"] == "fail"
+    assert "enforces MTA-STS but its MX hosts fail TLS" in \
+        c["mta-sts"][0]["summary"]
+    assert mx.rcpts == [] and mx.data == []
+
+
+@pytest.mark.parametrize("policy,status,text", [
+    (("enforce", "*.example.test"), "pass", "enforces MTA-STS"),
+    (("enforce", "mx.elsewhere.test"), "fail",
+     "MX host mx.example.test of example.test is not in its MTA-STS"),
+    (("testing", "mx.example.test"), "warn", "is in mode testing"),
+    (("none", "mx.example.test"), "warn", "is in mode none"),
+    (("enforce", "mx.example.test", 3600), "warn", "has max_age 3600"),
+    (None, "fail", "its policy cannot be fetched"),
+])
+def test_mta_sts_policy(world, pki, smtp_server, sts, policy, status, text):
+    mx = smtp_server(cert=pki["good"])
+    if policy is None:
+        sts.bodies.clear()
+    else:
+        mode, pattern, *age = policy
+        sts.bodies[STS_HOST] = policy_text(mode, pattern,
+                                           max_age=age[0] if age
+                                           else 604800)
+    world.write(MX + [f'_mta-sts.{DOMAIN}. 300 IN TXT "v=STSv1; id=1"',
+                      STS_A], mx_port=mx.port)
+    rc, c = world.checks(ca=pki["ca"], skip=RECEIVING)
+    assert c["starttls"][0]["status"] == "pass"
+    m = c["mta-sts"][0]
+    assert m["status"] == status, m
+    assert text in m["summary"], m
+    if status == "fail" and policy:
+        assert "TLS required" in m["leads_to"]["reply"]
+    assert (STS_HOST, "/.well-known/mta-sts.txt") in sts.requests
+
+
+def test_mta_sts_policy_host_certificate_verified(world, pki, smtp_server,
+                                                   sts):
+    """Without the test CA the policy host's certificate fails: no
+    policy, as for a sender."""
+    mx = smtp_server(cert=pki["good"])
+    world.write(MX + [f'_mta-sts.{DOMAIN}. 300 IN TXT "v=STSv1; id=1"',
+                      STS_A], mx_port=mx.port)
+    rc, c = world.checks(skip=RECEIVING)
+    assert c["mta-sts"][0]["status"] == "fail"
+    assert "cannot be fetched" in c["mta-sts"][0]["summary"]
 
 
 def der(*cmd, data=None):
@@ -595,23 +669,26 @@ def cert_sha256(cert):
                               "DER")).hexdigest()
 
 
-def test_dane(world, pki, smtp_server):
+def test_dane_unsigned(world, pki, smtp_server):
+    """Without tls = dane nothing is validated: the records are matched,
+    and doctor says DANE was not checked."""
     chain = world.dir / "chain.pem"
     chain.write_text(pathlib.Path(pki["good"][0]).read_text() +
                      pathlib.Path(pki["ca"]).read_text())
     cases = [
-        # (certificate, record, starttls, dane)
+        # (certificate, record, starttls, dane, detail)
         (pki["good"], "3 1 1 " + spki_sha256(pki["good"][0]), "pass",
-         "pass"),
+         "warn", "a record matches"),
         # DANE-EE needs no CA: a self-signed certificate is fine for it.
         (pki["self"], "3 1 1 " + spki_sha256(pki["self"][0]), "fail",
-         "pass"),
+         "warn", "a record matches"),
         ((str(chain), pki["good"][1]), "2 0 1 " + cert_sha256(pki["ca"]),
-         "pass", "pass"),
-        (pki["good"], "3 1 1 " + "00" * 32, "pass", "fail"),
-        (pki["good"], None, "pass", "skip"),
+         "pass", "warn", "a record matches"),
+        (pki["good"], "3 1 1 " + "00" * 32, "pass", "warn",
+         "no record matches"),
+        (pki["good"], None, "pass", "skip", None),
     ]
-    for cert, record, starttls, dane in cases:
+    for cert, record, starttls, dane, detail in cases:
         mx = smtp_server(cert=cert)
         tlsa = [f"_{mx.port}._tcp.mx.example.test. 300 IN TLSA {record}"] \
             if record else []
@@ -619,9 +696,56 @@ def test_dane(world, pki, smtp_server):
         rc, c = world.checks(ca=pki["ca"], skip=RECEIVING)
         assert c["starttls"][0]["status"] == starttls, (record, c)
         assert c["dane"][0]["status"] == dane, (record, c["dane"])
-        if dane == "fail":
+        if record:
+            assert "not DNSSEC-validated here" in c["dane"][0]["summary"]
+            name = f"_{mx.port}._tcp.mx.example.test"
             assert c["dane"][0]["details"] == [
-                f"_{mx.port}._tcp.mx.example.test TLSA {record}"]
+                f"{name}: {detail} the certificate",
+                f"{name} TLSA {record}"]
+
+
+@pytest.mark.skipif(bool(tools_missing()),
+                    reason="DNSSEC zones need nsd and ldnsutils")
+def test_dane_dnssec(world, pki, smtp_server):
+    """Signed and unsigned zones served by nsd, validated by doctor."""
+    mx = smtp_server(cert=pki["good"])
+    good = "3 1 1 " + spki_sha256(pki["good"][0])
+    wrong = "3 1 1 " + spki_sha256(pki["self"][0])
+    tlsa = f"_{mx.port}._tcp.mx IN TLSA"
+    server = DnssecServer()
+    for zone, record, signed in [("ok.internal", good, True),
+                                 ("bad.internal", wrong, True),
+                                 ("bogus.internal", good, True),
+                                 ("plain.internal", good, False)]:
+        server.zone(zone, ["@ IN MX 10 mx", "mx IN A 127.0.0.1",
+                           f"{tlsa} {record}"], signed=signed)
+    server.spoil(f"_{mx.port}._tcp.mx.bogus.internal", "TLSA", wrong)
+    server.start()
+    try:
+        world.write([], mx_port=mx.port, relay=[
+            "tls = dane", f"dns_forwarder = 127.0.0.1@{server.port}",
+            f"dnssec_trust_anchor = {server.anchor}"])
+        got = {}
+        for zone in ("ok", "bad", "bogus", "plain"):
+            rc, c = world.checks("--domain", f"{zone}.internal",
+                                 ca=pki["ca"], skip=RECEIVING)
+            # The certificate names mx.example.test: only DANE-EE
+            # (which ignores names) can vouch for it here.
+            got[zone] = c["dane"][0]
+    finally:
+        server.stop()
+    name = f"_{mx.port}._tcp.mx.ok.internal"
+    assert got["ok"]["status"] == "pass", got["ok"]
+    assert got["ok"]["details"] == [f"{name}: DNSSEC secure"]
+    assert got["bad"]["status"] == "fail", got["bad"]
+    assert f"mx.bad.internal TLSA {wrong}" in got["bad"]["details"][1]
+    assert "TLS required" in got["bad"]["leads_to"]["reply"]
+    assert got["bogus"]["status"] == "fail", got["bogus"]
+    assert "fail DNSSEC validation" in got["bogus"]["summary"]
+    assert got["plain"]["status"] == "warn", got["plain"]
+    assert "DANE does not apply" in got["plain"]["summary"]
+    assert "TLSA records are not DNSSEC-signed" in got["plain"]["summary"]
+    assert mx.rcpts == [] and mx.data == []
 
 
 # ---- open relay ----------------------------------------------------------

@@ -86,26 +86,42 @@ def pki():
     shutil.rmtree(d, ignore_errors=True)
 
 
-class PolicyServer:
-    """HTTPS on 127.0.0.1:443: the policy of the Host asked for."""
+def policy_text(mode, *mx, max_age=604800):
+    """A policy file (RFC 8461 s3.2)."""
+    return "".join([f"version: STSv1\r\nmode: {mode}\r\n"] +
+                   [f"mx: {m}\r\n" for m in mx] +
+                   [f"max_age: {max_age}\r\n"])
 
-    def __init__(self, pki):
+
+class PolicyServer:
+    """HTTPS on 127.0.0.1:443: the policy of the Host asked for, from
+    POLICIES or, when given, bodies (policy host name -> file text,
+    changeable while the server runs)."""
+
+    def __init__(self, pki, bodies=None):
         self.served = {k: True for k in DOMAINS}
         self.requests = []
+        self.bodies = bodies
         outer = self
+
+        def body_of(host):
+            if outer.bodies is not None:
+                return outer.bodies.get(host)
+            name = host[len("mta-sts."):-len(".example")]
+            if name not in POLICIES or not outer.served[name]:
+                return None
+            mode, mx = POLICIES[name].split("\n")
+            return policy_text(mode, mx[len("mx: "):])
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self):
                 host = self.headers.get("Host", "").split(":")[0]
-                name = host[len("mta-sts."):-len(".example")]
                 outer.requests.append((host, self.path))
-                if self.path != "/.well-known/mta-sts.txt" or \
-                        name not in POLICIES or not outer.served[name]:
+                text = body_of(host)
+                if self.path != "/.well-known/mta-sts.txt" or text is None:
                     self.send_error(404)
                     return
-                mode, mx = POLICIES[name].split("\n")
-                body = (f"version: STSv1\r\nmode: {mode}\r\n{mx}\r\n"
-                        "max_age: 604800\r\n").encode()
+                body = text.encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "text/plain")
                 self.send_header("Content-Length", str(len(body)))
@@ -130,8 +146,8 @@ class PolicyServer:
         self.httpd.server_close()
 
 
-@pytest.fixture(scope="module")
-def policy_server(pki):
+def port_443_free():
+    """Skips the test when 127.0.0.1:443 cannot be served."""
     if os.geteuid() != 0:
         pytest.skip("port 443 needs root")
     with socket.socket() as s:
@@ -140,6 +156,11 @@ def policy_server(pki):
             s.bind(("127.0.0.1", 443))
         except OSError as e:
             pytest.skip(f"127.0.0.1:443 not available: {e}")
+
+
+@pytest.fixture(scope="module")
+def policy_server(pki):
+    port_443_free()
     server = PolicyServer(pki)
     yield server
     server.stop()
