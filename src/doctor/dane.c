@@ -23,6 +23,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "base/mem.h"
 #include "dane/dane.h"
 #include "dns/tlsa.h"
 #include "doctor/doctor_int.h"
@@ -124,9 +125,7 @@ tlsa_cb(void *arg, const struct dns_tlsa_result *res)
 	w->status = res->status;
 	snprintf(w->error, sizeof(w->error), "%s",
 	         res->error ? res->error : "");
-	w->recs.a = calloc(res->n + 1, sizeof(char *));
-	if (w->recs.a == NULL)
-		abort();
+	w->recs.a = xcalloc(res->n + 1, sizeof(char *));
 	for (i = 0; i < res->n; i++) {
 		w->recs.a[i] = rr_text(&res->rrs[i]);
 		w->usable +=

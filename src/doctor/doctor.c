@@ -15,6 +15,7 @@
 
 #include <event2/event.h>
 
+#include "base/mem.h"
 #include "base/log.h"
 #include "base/net.h"
 #include "base/str.h"
@@ -112,9 +113,7 @@ sending_domains(struct doctor *d)
 	const struct config *cfg = d->cfg;
 	size_t i;
 
-	d->domains = calloc(cfg->ndomains + 1, sizeof(char *));
-	if (d->domains == NULL)
-		abort();
+	d->domains = xcalloc(cfg->ndomains + 1, sizeof(char *));
 	if (d->opts->domain != NULL) {
 		d->domains[d->ndomains++] = str_dup(d->opts->domain);
 		return;

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/str.h"
 #include "doctor/doctor_int.h"
 #include "sts/sts.h"
 
@@ -89,7 +90,7 @@ unlisted_mx(struct doctor *d, const char *dom, const struct sts_policy *p)
 	doctor_mx(d, dom, &mx);
 	for (i = 0; i < mx.nhosts && host == NULL; i++)
 		if (!sts_mx_matches(p, mx.hosts[i].name))
-			host = strdup(mx.hosts[i].name);
+			host = str_dup(mx.hosts[i].name);
 	doctor_mx_free(&mx);
 	return host;
 }

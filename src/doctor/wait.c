@@ -11,6 +11,7 @@
 
 #include <event2/event.h>
 
+#include "base/mem.h"
 #include "base/net.h"
 #include "base/str.h"
 #include "doctor/doctor_int.h"
@@ -26,9 +27,7 @@ copy_texts(struct doctor_answers *out, const char *const *texts, size_t n)
 {
 	size_t i;
 
-	out->a = calloc(n + 1, sizeof(char *));
-	if (out->a == NULL)
-		abort();
+	out->a = xcalloc(n + 1, sizeof(char *));
 	for (i = 0; i < n; i++)
 		out->a[i] = str_dup(texts[i]);
 	out->n = n;
@@ -114,10 +113,8 @@ txt_cb(void *arg, enum dns_status st, const char *const *texts, size_t n)
 void
 doctor_txt(struct doctor *d, const char *name, struct doctor_answers *out)
 {
-	struct waiter *w = calloc(1, sizeof(*w));
+	struct waiter *w = xcalloc(1, sizeof(*w));
 
-	if (w == NULL)
-		abort();
 	memset(out, 0, sizeof(*out));
 	out->status = DNS_LOOKUP_TEMPFAIL;
 	if (dns_resolve_txt(d->dns, name, txt_cb, w) < 0) {
@@ -154,9 +151,7 @@ mx_cb(void *arg, const struct dns_mx_result *res)
 	w->mx.status = res->status;
 	w->mx.secure = res->secure;
 	w->mx.nhosts = res->nhosts;
-	w->mx.hosts = calloc(res->nhosts + 1, sizeof(*w->mx.hosts));
-	if (w->mx.hosts == NULL)
-		abort();
+	w->mx.hosts = xcalloc(res->nhosts + 1, sizeof(*w->mx.hosts));
 	for (i = 0; i < res->nhosts; i++) {
 		w->mx.hosts[i].name = str_dup(res->hosts[i].name);
 		w->mx.hosts[i].preference = res->hosts[i].preference;
