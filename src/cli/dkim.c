@@ -168,27 +168,6 @@ txt_done(void *arg, enum dns_status status, const char *const *texts, size_t n)
 			st->found = str_dup(texts[i]);
 }
 
-/* The p= value of a key record, white space removed. */
-static void
-p_value(const char *rec, char *out, size_t outlen)
-{
-	const char *p = rec;
-	size_t o = 0;
-
-	out[0] = '\0';
-	while ((p = strstr(p, "p=")) != NULL) {
-		if (p == rec || p[-1] == ';' || p[-1] == ' ' || p[-1] == '\t')
-			break;
-		p += 2;
-	}
-	if (p == NULL)
-		return;
-	for (p += 2; *p && *p != ';' && o + 1 < outlen; p++)
-		if (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\n')
-			out[o++] = *p;
-	out[o] = '\0';
-}
-
 static EVP_PKEY *
 read_key(const char *path)
 {
@@ -221,8 +200,8 @@ compare(const char *name, const struct check_state *st, const char *want)
 		       want);
 		return EX_UNAVAILABLE;
 	}
-	p_value(st->found, got, sizeof(got));
-	p_value(want, exp, sizeof(exp));
+	dkim_record_p_value(st->found, got, sizeof(got));
+	dkim_record_p_value(want, exp, sizeof(exp));
 	if (strcmp(got, exp) != 0 ||
 	    (strstr(want, "k=ed25519") && !strstr(st->found, "k=ed25519"))) {
 		printf("%s: the published record does not match the key\n"

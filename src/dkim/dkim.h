@@ -63,6 +63,8 @@ char *dkim_sign_message(const struct dkim_keys *keys, const char *domain,
  *   over the header fields of msg named in the colon-separated list h.
  *   out gets base64 (at least 700 bytes for RSA-4096).
  * dkim_public_txt: the TXT record "v=DKIM1; k=...; p=..." for a key.
+ * dkim_record_p_value: the p= value of a key record, white space removed
+ *   ("" when it has none), to compare a published key with ours.
  * dkim_alg_of: the algorithm a key signs with, or -1.
  */
 int dkim_body_hash(const char *msg, size_t len, char out[64]);
@@ -70,6 +72,7 @@ int dkim_sign_field(EVP_PKEY *key, const char *field, const char *h,
                     const char *msg, size_t len, char *out, size_t outlen,
                     const char **error_r);
 char *dkim_public_txt(EVP_PKEY *key);
+void dkim_record_p_value(const char *rec, char *out, size_t outlen);
 int dkim_alg_of(EVP_PKEY *key);
 
 /* Relaxed header canonicalization (RFC 6376 s3.4.2) of one field as it

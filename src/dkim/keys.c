@@ -179,6 +179,26 @@ dkim_keys_domain_for(const struct dkim_keys *ks, const char *dom)
 	return NULL;
 }
 
+void
+dkim_record_p_value(const char *rec, char *out, size_t outlen)
+{
+	const char *p = rec;
+	size_t o = 0;
+
+	out[0] = '\0';
+	while ((p = strstr(p, "p=")) != NULL) {
+		if (p == rec || p[-1] == ';' || p[-1] == ' ' || p[-1] == '\t')
+			break;
+		p += 2;
+	}
+	if (p == NULL)
+		return;
+	for (p += 2; *p && *p != ';' && o + 1 < outlen; p++)
+		if (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\n')
+			out[o++] = *p;
+	out[o] = '\0';
+}
+
 char *
 dkim_public_txt(EVP_PKEY *key)
 {

@@ -92,27 +92,6 @@ check_spf(struct doctor *d, const char *dom, struct domain_auth *da)
 
 /* ---- DKIM ------------------------------------------------------------ */
 
-/* The p= value of a key record, white space removed. */
-static void
-p_value(const char *rec, char *out, size_t outlen)
-{
-	const char *p = rec;
-	size_t o = 0;
-
-	out[0] = '\0';
-	while ((p = strstr(p, "p=")) != NULL) {
-		if (p == rec || p[-1] == ';' || p[-1] == ' ' || p[-1] == '\t')
-			break;
-		p += 2;
-	}
-	if (p == NULL)
-		return;
-	for (p += 2; *p && *p != ';' && o + 1 < outlen; p++)
-		if (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\n')
-			out[o++] = *p;
-	out[o] = '\0';
-}
-
 /* One selector: 0 when the published record is this key's. */
 static int
 check_selector(struct doctor *d, const char *kdom, const char *sel,
@@ -130,9 +109,9 @@ check_selector(struct doctor *d, const char *kdom, const char *sel,
 	rec = doctor_txt_find(&ans, "v=DKIM1");
 	if (rec == NULL && ans.n > 0)
 		rec = ans.a[0];
-	p_value(txt, want, sizeof(want));
+	dkim_record_p_value(txt, want, sizeof(want));
 	if (rec)
-		p_value(rec, got, sizeof(got));
+		dkim_record_p_value(rec, got, sizeof(got));
 	if (ans.status == DNS_LOOKUP_TEMPFAIL) {
 		doctor_add(d, G, "dkim", name, DOCTOR_WARN,
 		           "the lookup of %s failed", name);
