@@ -45,7 +45,8 @@ int
 main(void)
 {
 	static const char plain[] = "alice@example.org";
-	static const char hostile[] = "\"a\\b\"\x01\x7f\xff\xc3\xa9@example.org";
+	static const char hostile[] =
+	        "\"a\\b\"\x01\x7f\xff\xc3\xa9@example.org";
 
 	if (log_init_file("/dev/null") < 0)
 		return 1;
