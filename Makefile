@@ -80,12 +80,23 @@ $(FAULT_LIB): tests/fault/faultinject.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=c17 -D_GNU_SOURCE $(WARN) -O2 -g -fPIC -shared -o $@ $< -ldl
 
+# Integration tests run in INTEG_JOBS pytest-xdist workers (most of their
+# time is spent waiting on timeouts, not on CPU); a file's tests stay in one
+# worker (tests/integration/conftest.py groups them).  INTEG_JOBS=1 runs
+# them in this process.
+INTEG_JOBS ?= 2
+ifeq ($(INTEG_JOBS),1)
+INTEG_PARALLEL :=
+else
+INTEG_PARALLEL := -n $(INTEG_JOBS) --dist loadgroup
+endif
+
 integration: $(FERRY) $(FAULT_LIB)
 	@if [ -z "$(INTEG_TESTS)" ] && [ ! -d tests/integration ]; then \
 		echo "== integration: tests/integration does not exist yet"; \
 		exit 0; fi; \
 	FERRY_BIN=$(CURDIR)/$(FERRY) FERRY_FAULT_LIB=$(CURDIR)/$(FAULT_LIB) \
-		$(PYTHON) -m pytest -q tests/integration \
+		$(PYTHON) -m pytest -q $(INTEG_PARALLEL) tests/integration \
 		$(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ] && [ -z "$(INTEG_TESTS)" ]; then \
 		echo "== integration: no tests yet"; rc=0; fi; exit $$rc

@@ -134,7 +134,7 @@ stage tidy 900 make tidy
 
 if [ $built -eq 1 ]; then
 	sum_cmocka unit 300 make unit
-	sum_pytest integration 600 make integration
+	sum_pytest integration 900 make integration
 	stage bounce-score 600 make bounce-score
 else
 	not_run unit "build failed"
@@ -143,7 +143,7 @@ fi
 
 if stage san-build 900 make -j"$JOBS" SAN=1; then
 	sum_cmocka san-unit 600 make SAN=1 unit
-	sum_pytest san-integration 900 make SAN=1 integration
+	sum_pytest san-integration 1200 make SAN=1 integration
 else
 	not_run san-unit "SAN build failed"
 	not_run san-integration "SAN build failed"

@@ -21,11 +21,47 @@ MAILBOXES = ["demo", "alice", "bob", "u0", "u1", "u2", "u3", "u4"]
 
 _handed_out = set()
 
+# Under pytest-xdist each worker hands out ports from a range of its own,
+# below the kernel's ephemeral range (32768 and up), so two workers never
+# pick the same port and no socket bound to port 0 can take one.
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+_PORT_RANGE = 2000
+_next_port = (10000 + int(_WORKER[2:]) * _PORT_RANGE
+              if _WORKER.startswith("gw") else None)
+
+
+def _port_is_free(port):
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    with socket.socket(socket.AF_INET6) as s:
+        try:
+            s.bind(("::1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _worker_port():
+    global _next_port
+    start = _next_port
+    while _next_port < start + _PORT_RANGE:
+        port = _next_port
+        _next_port += 1
+        if port not in _handed_out and _port_is_free(port):
+            _handed_out.add(port)
+            return port
+    raise RuntimeError("no fresh port in this worker's range")
+
 
 def free_port():
     """A port nobody listens on now and this run has not handed out before:
     the kernel may give the same ephemeral port to two binds in a row once
     the first socket is closed."""
+    if _next_port is not None:
+        return _worker_port()
     for _ in range(100):
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
@@ -34,6 +70,16 @@ def free_port():
             _handed_out.add(port)
             return port
     raise RuntimeError("no fresh port")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items):
+    """Keeps each file's tests in one xdist worker (module fixtures start
+    once) unless the file names a group of its own, for files that share
+    something global such as 127.0.0.1:443."""
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
 
 
 def wait_for(cond, timeout=30, step=0.05):

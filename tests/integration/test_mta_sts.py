@@ -30,9 +30,13 @@ pytest.importorskip("aiosmtpd.controller")
 from aiosmtpd.controller import Controller  # noqa: E402
 
 from conftest import free_port, make_workdir, wait_for  # noqa: E402
+
 from test_relay import Remote, relay_ferry, submit  # noqa: E402
 from test_relay import passwd  # noqa: E402,F401  (fixture)
 from tlsrpt_check import tls_report  # noqa: E402
+
+# Both files serve HTTPS on 127.0.0.1:443: one xdist worker runs them.
+pytestmark = pytest.mark.xdist_group("port443")
 
 DOMAINS = ("enforce", "badcert", "unlisted", "testing", "persist",
            "testbad")
