@@ -451,7 +451,9 @@ def test_smarthost_with_starttls_and_auth(ferry_factory, passwd, tmp_path):
         submit(f, ["anyone@far-away.example"])
         assert wait_for(lambda: handler.all_rcpts() == ["anyone@far-away.example"])
         assert logins and logins[0][1:] == (b"relayuser", b"relaypw")
-        assert "TLSv1." in f.log()
+        # The delivery line is logged after the remote's 250 has arrived,
+        # which can be after the handler has seen the message.
+        assert wait_for(lambda: "TLSv1." in f.log())
     finally:
         c.stop()
 
