@@ -275,6 +275,11 @@ struct config {
 	char *relay_mta_sts_ca_file; /* NULL: the system's CA store */
 	int relay_tls;               /* enum tls_policy for outbound */
 	char *relay_tls_required;    /* "a.example,b.example": TLS or defer */
+	bool relay_tls_report;       /* send the RFC 8460 reports daily */
+	int relay_tls_report_hour;   /* at this hour, UTC */
+	char *relay_tls_report_from; /* NULL: postmaster@hostname */
+	bool relay_tls_report_https; /* POST to https rua too */
+	int relay_tls_report_keep;   /* seconds of records kept */
 	int relay_max_rcpt;          /* recipients per transaction */
 	int relay_dest_concurrency;  /* connections per destination */
 	int relay_dest_rate;         /* messages/minute per destination */

@@ -576,6 +576,60 @@ const struct config_option config_options[] = {
                  "no STARTTLS or the handshake fails.",
          .example = "bank.example,partner.example"},
         {.section = "relay",
+         .key = "tls_report",
+         .type = OPT_BOOL,
+         .offset = CFG(relay_tls_report),
+         .def = "yes",
+         .doc = "Send the daily SMTP TLS reports (RFC 8460).",
+         .more = "Once a day (tls_report_hour), for every domain whose DANE "
+                 "or MTA-STS policy governed mail the day before, ferry looks "
+                 "up _smtp._tls.DOMAIN (v=TLSRPTv1; rua=...) and mails the "
+                 "day's report to its mailto addresses through its own queue "
+                 "(DKIM-signed when [dkim] has a key for the From domain) "
+                 "and, with tls_report_https, posts it to its https ones.  "
+                 "A report goes out once per domain and day, also across "
+                 "restarts.  `ferry tls-report --send` sends one now.",
+         .example = "no"},
+        {.section = "relay",
+         .key = "tls_report_hour",
+         .type = OPT_INT,
+         .offset = CFG(relay_tls_report_hour),
+         .def = "1",
+         .min = 0,
+         .max = 23,
+         .doc = "Hour (UTC) the reports of the day before are sent.",
+         .example = "4"},
+        {.section = "relay",
+         .key = "tls_report_from",
+         .type = OPT_STRING,
+         .offset = CFG(relay_tls_report_from),
+         .def_text = "postmaster@ the server's hostname",
+         .doc = "From and envelope sender of the TLS reports.",
+         .more = "Also the contact-info of the report.  RFC 8460 s5.3 wants "
+                 "reports DKIM-signed by the reporting domain: give [dkim] a "
+                 "key for this address's domain.",
+         .example = "tlsrpt@example.org"},
+        {.section = "relay",
+         .key = "tls_report_https",
+         .type = OPT_BOOL,
+         .offset = CFG(relay_tls_report_https),
+         .def = "yes",
+         .doc = "Also POST reports to https rua URLs.",
+         .more = "As application/tlsrpt+gzip, over TLS whose certificate "
+                 "verifies with mta_sts_ca_file (the system's CAs by "
+                 "default) and names the URL's host.",
+         .example = "no"},
+        {.section = "relay",
+         .key = "tls_report_keep",
+         .type = OPT_DURATION,
+         .offset = CFG(relay_tls_report_keep),
+         .def = "14d",
+         .doc = "How long the TLS report records are kept.",
+         .more = "Records of older days (spool_dir/tls-rpt) are removed; a "
+                 "day not yet reported when the daemon was down is sent "
+                 "late while it is kept.  Less than 2d counts as 2d.",
+         .example = "30d"},
+        {.section = "relay",
          .key = "max_recipients",
          .type = OPT_INT,
          .offset = CFG(relay_max_rcpt),
