@@ -221,6 +221,8 @@ policy_text(const struct out_job *job, bool dane, char *buf, size_t cap)
 	size_t n = 0, i, j;
 
 	buf[0] = '\0';
+	if (!dane && job->sts.mode == STS_MODE_NONE)
+		return; /* the policy could not be fetched: none to quote */
 	if (!dane) {
 		n += (size_t)snprintf(buf, cap, "version: STSv1\nmode: %s",
 		                      sts_mode_name(job->sts.mode));
@@ -294,6 +296,12 @@ report_session(struct out_job *job, const struct relay_result *res)
 	else if (res->failed_stage == RELAY_STAGE_STARTTLS)
 		result_tls_report(job, dane, job->target.host, job->target.addr,
 		                  tlsrpt_classify(why), why);
+	else if (dane && p->mode == DANE_ENCRYPT && res->tls_auth >= want)
+		/* s4.3.2.1: TLS held, but no record of the RRset was one
+		 * SMTP can use (RFC 7672 s3.1.3). */
+		result_tls_report(job, true, job->target.host, job->target.addr,
+		                  TLSRPT_TLSA_INVALID,
+		                  "no usable TLSA record (RFC 7672 s3.1)");
 	else if (res->tls_auth >= want)
 		result_tls_report(job, dane, job->target.host, job->target.addr,
 		                  TLSRPT_SUCCESS, NULL);

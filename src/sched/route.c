@@ -283,8 +283,14 @@ route_mx(struct out_job *job)
 }
 
 static void
-sts_done(void *arg, const struct sts_policy *p)
+sts_done(void *arg, const struct sts_policy *p, enum sts_failure fail,
+         const char *why)
 {
+	static const enum tlsrpt_result result[] = {
+	        [STS_FAIL_FETCH] = TLSRPT_STS_FETCH_ERROR,
+	        [STS_FAIL_INVALID] = TLSRPT_STS_POLICY_INVALID,
+	        [STS_FAIL_WEBPKI] = TLSRPT_STS_WEBPKI_INVALID,
+	};
 	struct out_job *job = arg;
 
 	job->sts_query = NULL;
@@ -294,6 +300,10 @@ sts_done(void *arg, const struct sts_policy *p)
 		          job->dest->domain, "mode", sts_mode_name(p->mode),
 		          NULL);
 	}
+	/* RFC 8460 s4.3.2.2: the announced policy could not be had (a
+	 * report about reports sets policies aside: nothing to count). */
+	if (fail != STS_FAIL_NONE && !tls_policies_waived(job->msg))
+		result_tls_report(job, false, NULL, NULL, result[fail], why);
 	route_mx(job);
 }
 
@@ -470,8 +480,9 @@ dane_pending(struct out_job *job, struct out_hop *h)
 	}
 	if (h->dane.mode != DANE_DEFER)
 		return false;
-	result_tls_report(job, true, h->host, h->addr,
-	                  tlsrpt_classify(h->dane.reason), h->dane.reason);
+	/* RFC 8460 s4.3.2.1: no valid TLSA answer (bogus, or none at all). */
+	result_tls_report(job, true, h->host, h->addr, TLSRPT_DNSSEC_INVALID,
+	                  h->dane.reason);
 	route_hop_failed(job, ST_DANE_FAILED, h->dane.reason);
 	out_route_next_hop(job);
 	return true;

@@ -73,6 +73,8 @@ struct sts_lookup {
 	char id[33];
 	struct sts_policy result;
 	bool have;
+	enum sts_failure fail;
+	char why[400];
 };
 
 static bool
@@ -272,7 +274,8 @@ done_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	l->cb(l->arg, l->have ? &l->result : NULL);
+	l->cb(l->arg, l->have ? &l->result : NULL, l->fail,
+	      l->fail != STS_FAIL_NONE ? l->why : NULL);
 	lookup_free(l);
 }
 
@@ -297,13 +300,26 @@ cached_valid(struct sts_lookup *l)
 }
 
 static void
-fetch_failed(struct sts_lookup *l, const char *why)
+fetch_failed(struct sts_lookup *l, enum sts_failure fail, const char *why)
 {
 	const struct sts_policy *old = cached_valid(l);
 
+	l->fail = fail;
+	snprintf(l->why, sizeof(l->why), "%s", why);
 	log_event(LOG_LVL_WARN, "mta-sts", "domain", l->domain, "error", why,
 	          "using", old ? "cached policy" : "no policy", NULL);
 	finish(l, old);
+}
+
+/* The policy host's certificate check, once a request has failed. */
+static long
+verify_result(const struct sts_lookup *l)
+{
+	struct bufferevent *bev =
+	        l->conn ? evhttp_connection_get_bufferevent(l->conn) : NULL;
+	SSL *ssl = bev ? bufferevent_openssl_get_ssl(bev) : NULL;
+
+	return ssl ? SSL_get_verify_result(ssl) : X509_V_OK;
 }
 
 static void
@@ -317,12 +333,22 @@ http_done(struct evhttp_request *req, void *arg)
 	size_t len;
 
 	if (req == NULL || evhttp_request_get_response_code(req) != 200) {
-		snprintf(err, sizeof(err),
-		         "fetching https://%s/.well-known/mta-sts.txt failed "
-		         "(HTTP status %d)",
-		         l->host,
-		         req ? evhttp_request_get_response_code(req) : 0);
-		fetch_failed(l, err);
+		long v = verify_result(l);
+
+		if (v != X509_V_OK)
+			snprintf(err, sizeof(err),
+			         "certificate verification failed for %s: %s",
+			         l->host, X509_verify_cert_error_string(v));
+		else
+			snprintf(err, sizeof(err),
+			         "fetching https://%s/.well-known/mta-sts.txt "
+			         "failed (HTTP status %d)",
+			         l->host,
+			         req ? evhttp_request_get_response_code(req)
+			             : 0);
+		fetch_failed(l,
+		             v != X509_V_OK ? STS_FAIL_WEBPKI : STS_FAIL_FETCH,
+		             err);
 		return;
 	}
 	type = evhttp_find_header(evhttp_request_get_input_headers(req),
@@ -331,12 +357,13 @@ http_done(struct evhttp_request *req, void *arg)
 	len = evbuffer_get_length(body);
 	if (type == NULL || strncasecmp(type, "text/plain", 10) != 0 ||
 	    len > POLICY_MAX) {
-		fetch_failed(l, "policy is not text/plain of at most 64 KiB");
+		fetch_failed(l, STS_FAIL_INVALID,
+		             "policy is not text/plain of at most 64 KiB");
 		return;
 	}
 	text = (char *)evbuffer_pullup(body, -1);
 	if (sts_policy_parse(text ? text : "", len, &p, err, sizeof(err)) < 0) {
-		fetch_failed(l, err);
+		fetch_failed(l, STS_FAIL_INVALID, err);
 		return;
 	}
 	snprintf(p.id, sizeof(p.id), "%s", l->id);
@@ -395,12 +422,14 @@ addr_done(void *arg, const struct dns_mx_result *res)
 
 	l->q = NULL;
 	if (res->status != DNS_OK) {
-		fetch_failed(l, res->error ? res->error
-		                           : "policy host has no address");
+		fetch_failed(l, STS_FAIL_FETCH,
+		             res->error ? res->error
+		                        : "policy host has no address");
 		return;
 	}
 	if (http_start(l, res->hosts[0].addrs[0]) < 0)
-		fetch_failed(l, "cannot start the HTTPS request");
+		fetch_failed(l, STS_FAIL_FETCH,
+		             "cannot start the HTTPS request");
 }
 
 /* s3.1: exactly one TXT record starting "v=STSv1". */
@@ -439,7 +468,7 @@ txt_done(void *arg, enum dns_status status, const char *const *texts, size_t n)
 	}
 	l->q = dns_resolve_host(l->s->dns, l->host, addr_done, l);
 	if (l->q == NULL)
-		fetch_failed(l, "resolver out of memory");
+		fetch_failed(l, STS_FAIL_FETCH, "resolver out of memory");
 }
 
 struct sts_lookup *

@@ -189,6 +189,11 @@ def test_unusable_tlsa_requires_tls_without_verifying(ferry_factory, passwd,
     line = line_of(f, "relay-delivered", "p@pkix.dane.example")
     assert "tls=untrusted" in line, line
     assert "policy=encrypt" in f.log()
+    # RFC 8460 s4.3.2.1: delivered, but counted as tlsa-invalid.
+    pkix = tls_report(f, "pkix.dane.example")["policies"][0]
+    assert pkix["summary"] == {"total-successful-session-count": 0,
+                               "total-failure-session-count": 1}
+    assert pkix["failure-details"][0]["result-type"] == "tlsa-invalid"
 
 
 def test_insecure_zone_is_opportunistic(ferry_factory, passwd, dns, sinks):
