@@ -128,6 +128,8 @@ struct out_job {
 	struct dns_tlsa_query *tlsa;  /* the current hop's TLSA lookup */
 	struct sts_lookup *sts_query; /* the domain's MTA-STS policy */
 	struct sts_policy sts;        /* mode NONE without a policy */
+	int tls_level;                /* enum tls_policy for the destination */
+	bool policies_waived;         /* "TLS-Required: No" (RFC 8689 s5) */
 	struct relay_client *client;
 	bool reused; /* client came from the connection cache */
 	struct relay_target target;
