@@ -189,6 +189,9 @@ queue_report(struct outbound *ob, struct out_msg *m, const char *text,
 	env.arrival = time(NULL);
 	/* A returned original may be 8-bit; say so to whoever relays it. */
 	env.body = m->env.body == BODY_7BIT ? BODY_7BIT : BODY_8BITMIME;
+	/* RFC 8689 s5: a report on a REQUIRETLS message travels as the
+	 * message had to (and carries only its header, send_kind()). */
+	env.requiretls = m->env.requiretls;
 	outbound_report_rcpts(ob->cfg, &env, m->env.sender);
 	log_event(LOG_LVL_INFO, "dsn", "id", m->id, "to", m->env.sender,
 	          "dsn_id", spool_msg_id(msg), NULL);
@@ -262,7 +265,7 @@ send_kind(struct outbound *ob, struct out_msg *m, enum dsn_action action,
 	        .arrival = m->env.arrival,
 	        .queue_id = m->id,
 	        .original_sender = m->env.sender,
-	        .ret = m->env.ret,
+	        .ret = m->env.requiretls ? DSN_RET_HDRS : m->env.ret,
 	        .rcpts = rcpts,
 	        .nrcpts = n,
 	        .now = time(NULL),
