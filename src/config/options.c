@@ -580,7 +580,7 @@ const struct config_option config_options[] = {
          .key = "mta_sts",
          .type = OPT_BOOL,
          .offset = CFG(relay_mta_sts),
-         .def = "no",
+         .def = "yes",
          .doc = "Honour the MTA-STS policies of destinations.",
          .more = "RFC 8461: a domain with a _mta-sts TXT record and a policy "
                  "at https://mta-sts.DOMAIN/.well-known/mta-sts.txt in mode "
@@ -588,8 +588,11 @@ const struct config_option config_options[] = {
                  "whose certificate verifies (mta_sts_ca_file) and names the "
                  "MX host; otherwise the mail is deferred (4.7.5).  Policies "
                  "are kept for their max_age under spool_dir/mta-sts, across "
-                 "restarts.  Where DANE applies (tls = dane) it wins.",
-         .example = "yes"},
+                 "restarts.  Where DANE applies (tls = dane) it wins.  A "
+                 "domain without the TXT record costs one DNS lookup; no "
+                 "answer means no policy, so it is on by default (see "
+                 "docs/transport-security.md, \"Defaults\").",
+         .example = "no"},
         {.section = "relay",
          .key = "mta_sts_ca_file",
          .type = OPT_PATH,
