@@ -80,18 +80,21 @@ run_tls_report(int argc, char **argv)
 	int i, rc;
 
 	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--send") == 0)
+		const char **want = NULL;
+
+		if (strcmp(argv[i], "--send") == 0) {
 			send = true;
-		else if (i + 1 == argc)
-			break;
-		else if (strcmp(argv[i], "--domain") == 0)
-			domain = argv[++i];
+			continue;
+		}
+		if (strcmp(argv[i], "--domain") == 0)
+			want = &domain;
 		else if (strcmp(argv[i], "--date") == 0)
-			day = argv[++i];
+			want = &day;
 		else if (strcmp(argv[i], "--config") == 0)
-			config = argv[++i];
-		else
+			want = &config;
+		if (want == NULL || i + 1 == argc)
 			break;
+		*want = argv[++i];
 	}
 	if (i != argc || (domain == NULL && !send) ||
 	    (domain != NULL && !domain_ok(domain)) ||

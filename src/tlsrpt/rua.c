@@ -38,9 +38,11 @@ mailto_address(const char *s, size_t n)
 	if (out == NULL)
 		return NULL;
 	for (; s < end && *s != '?'; s++) {
-		if (*s == '%' && end - s >= 3 && hexval(s[1]) >= 0 &&
-		    hexval(s[2]) >= 0) {
-			*o++ = (char)(hexval(s[1]) << 4 | hexval(s[2]));
+		int hi = end - s >= 3 && *s == '%' ? hexval(s[1]) : -1;
+		int lo = hi >= 0 ? hexval(s[2]) : -1;
+
+		if (hi >= 0 && lo >= 0) {
+			*o++ = (char)(hi << 4 | lo);
 			s += 2;
 		} else {
 			*o++ = *s;
