@@ -39,6 +39,16 @@
 #define FETCH_TIMEOUT 60      /* seconds */
 #define REFRESH_BEFORE 86400L /* refetch a day before expiry */
 #define DOMAIN_MAX 254
+/* A TXT answer is used again for this long (as a resolver's cache would,
+ * minus the lookup): most destinations have no record, and each message
+ * to them would otherwise wait for one. */
+#define TXT_REUSE 300  /* seconds */
+#define TXT_SLOTS 1024 /* direct-mapped: bounded, a collision evicts */
+
+struct txt_seen {
+	char domain[DOMAIN_MAX + 1];
+	time_t until;
+};
 
 struct cached {
 	char *domain;
@@ -52,6 +62,7 @@ struct sts_store {
 	SSL_CTX *ctx;
 	struct cached *c;
 	size_t n;
+	struct txt_seen *seen; /* TXT_SLOTS */
 };
 
 /* dns_resolve_txt() has no cancel: a cancelled lookup leaves this behind
@@ -85,6 +96,34 @@ domain_ok(const char *d)
 	return n > 0 && n <= DOMAIN_MAX && d[0] != '.' &&
 	       strspn(d, "abcdefghijklmnopqrstuvwxyz0123456789-.") == n &&
 	       strstr(d, "..") == NULL;
+}
+
+static struct txt_seen *
+seen_slot(const struct sts_store *s, const char *domain)
+{
+	unsigned long h = 5381;
+
+	for (; *domain != '\0'; domain++)
+		h = h * 33 + (unsigned char)*domain;
+	return &s->seen[h % TXT_SLOTS];
+}
+
+/* Was the domain's TXT record (or its absence) seen lately? */
+static bool
+txt_fresh(const struct sts_store *s, const char *domain)
+{
+	const struct txt_seen *t = seen_slot(s, domain);
+
+	return strcmp(t->domain, domain) == 0 && t->until > time(NULL);
+}
+
+static void
+txt_remember(struct sts_store *s, const char *domain)
+{
+	struct txt_seen *t = seen_slot(s, domain);
+
+	snprintf(t->domain, sizeof(t->domain), "%s", domain);
+	t->until = time(NULL) + TXT_REUSE;
 }
 
 static struct cached *
@@ -224,11 +263,13 @@ sts_store_new(struct event_base *base, struct dns_resolver *dns,
 	s->base = base;
 	s->dns = dns;
 	s->dir = str_dup(dir);
-	s->ctx = https_ctx(ca_file);
+	s->seen = calloc(TXT_SLOTS, sizeof(*s->seen));
+	s->ctx = s->seen ? https_ctx(ca_file) : NULL;
 	if (s->ctx == NULL) {
 		log_event(LOG_LVL_WARN, "mta-sts", "ca_file",
 		          ca_file ? ca_file : "(system)", "error",
 		          "cannot load the CA certificates", NULL);
+		free(s->seen);
 		free(s->dir);
 		free(s);
 		return NULL;
@@ -249,6 +290,7 @@ sts_store_free(struct sts_store *s)
 	}
 	free(s->c);
 	SSL_CTX_free(s->ctx);
+	free(s->seen);
 	free(s->dir);
 	free(s);
 }
@@ -457,6 +499,8 @@ txt_done(void *arg, enum dns_status status, const char *const *texts, size_t n)
 		return; /* cancelled */
 	l->txt = NULL;
 	old = cached_valid(l);
+	if (status != DNS_TEMPFAIL)
+		txt_remember(l->s, l->domain);
 	if (status != DNS_OK || !one_id(texts, n, l->id, sizeof(l->id))) {
 		finish(l, old); /* s5.1: a valid cached policy still holds */
 		return;
@@ -500,6 +544,12 @@ sts_lookup(struct sts_store *s, const char *domain, sts_cb cb, void *arg)
 		return l;
 	}
 	snprintf(l->host, sizeof(l->host), "mta-sts.%s", l->domain);
+	if (txt_fresh(s, l->domain)) {
+		free(l->txt);
+		l->txt = NULL;
+		finish(l, cached_valid(l));
+		return l;
+	}
 	if (cache_find(s, l->domain) == NULL)
 		disk_load(s, l->domain);
 	snprintf(name, sizeof(name), "_mta-sts.%s", l->domain);
