@@ -283,3 +283,4 @@ def test_dane_level_from_the_policy_map(ferry_factory, passwd, dns, sinks):
     submit(f, ["n@bad.dane.example"])  # tls = may: TLSA records ignored
     assert "tls=untrusted" in line_of(f, "relay-delivered",
                                       "n@bad.dane.example")
+    shutil.rmtree(policy.parent, ignore_errors=True)
