@@ -10,7 +10,7 @@ FERRY_USER ?= ferry
 CC	?= cc
 PYTHON	?= /usr/bin/python3
 
-PKGS	 = libevent libevent_pthreads libevent_openssl libssl libcrypto libunbound hiredis inih \
+PKGS	 = libevent libevent_pthreads libevent_openssl libssl libcrypto libunbound hiredis inih zlib \
 	   libseccomp
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS)) -lcdb -llmdb -lcrypt -lpthread

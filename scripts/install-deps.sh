@@ -6,7 +6,7 @@ set -eu
 
 PACKAGES="build-essential pkg-config clang libclang-rt-14-dev clang-format clang-tidy
 cppcheck libevent-dev libssl-dev libunbound-dev libhiredis-dev libcmocka-dev
-libinih-dev libcrypt-dev libseccomp-dev libcdb-dev liblmdb-dev openssl python3 python3-pytest python3-pytest-xdist python3-aiosmtpd swaks libnet-ssleay-perl
+libinih-dev libcrypt-dev libseccomp-dev libcdb-dev liblmdb-dev zlib1g-dev openssl python3 python3-pytest python3-pytest-xdist python3-aiosmtpd swaks libnet-ssleay-perl
 procps iproute2 dovecot-core python3-dkim python3-nacl opendkim
 opendkim-tools redis-server python3-spf python3-yaml publicsuffix
 libsasl2-2 libsasl2-modules libdb5.3 libicu72 libnsl2"

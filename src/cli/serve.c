@@ -116,6 +116,20 @@ ctl_reload(void *arg, char *reply, size_t len)
 	return daemon_reload(arg, "control", reply, len);
 }
 
+static void
+ctl_tls_report(void *arg, const char *day, const char *domain, char *reply,
+               size_t len)
+{
+	struct daemon *d = arg;
+	int n = outbound_tls_report_send(d->outbound, day, domain);
+
+	if (n < 0)
+		snprintf(reply, len, "ERR TLS reports are not available\n");
+	else
+		snprintf(reply, len, "OK %d domain%s of %s looked at\n", n,
+		         n == 1 ? "" : "s", day);
+}
+
 static const struct control_hooks ctl_hooks = {
         .flush_all = ctl_flush_all,
         .enqueue_id = queued_cb,
@@ -123,6 +137,7 @@ static const struct control_hooks ctl_hooks = {
         .policy = ctl_policy,
         .list_queue = queue_list_write,
         .reload = ctl_reload,
+        .tls_report = ctl_tls_report,
 };
 
 /* Every queued message goes to both delivery agents; each takes the

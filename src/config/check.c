@@ -393,11 +393,21 @@ check_redis_server(struct load_ctx *ctx)
 		           "redis_server: '%s' is not a numeric address", a);
 }
 
+/* may and encrypt are other names of optional and required. */
+static void
+normalize_relay_tls(struct load_ctx *ctx)
+{
+	const char *const *v = config_option_find("relay", "tls")->values;
+
+	ctx->cfg->relay_tls = config_tls_level(v[ctx->cfg->relay_tls]);
+}
+
 void
 config_cross_check(struct load_ctx *ctx)
 {
 	size_t i;
 
+	normalize_relay_tls(ctx);
 	check_origin(ctx);
 	default_auth_smtp(ctx);
 	check_smarthost(ctx);

@@ -96,13 +96,22 @@ enum listener_role {
 	LISTENER_SUBMISSIONS, /* port 465: implicit TLS, AUTH required */
 };
 
-/* TLS_POLICY_DANE: outbound only ([relay] tls = dane). */
+/* TLS_POLICY_DANE and _VERIFY: outbound only ([relay] tls, the levels
+ * of Postfix's smtp_tls_security_level: none, may = optional, encrypt =
+ * required, dane, verify). */
 enum tls_policy {
 	TLS_POLICY_NONE,
 	TLS_POLICY_OPTIONAL,
 	TLS_POLICY_REQUIRED,
 	TLS_POLICY_DANE,
+	TLS_POLICY_VERIFY,
 };
+/* "may" -> TLS_POLICY_OPTIONAL ...; -1 for a word that is no level. */
+int config_tls_level(const char *word);
+struct config;
+/* The level for mail to domain (tls_policy_map, else [relay] tls); -1
+ * when the map's entry is no level or the map cannot be read. */
+int config_tls_level_for(const struct config *cfg, const char *domain);
 enum auth_backend_kind {
 	AUTH_BACKEND_NONE,
 	AUTH_BACKEND_PASSWD_FILE,
@@ -275,6 +284,13 @@ struct config {
 	char *relay_mta_sts_ca_file; /* NULL: the system's CA store */
 	int relay_tls;               /* enum tls_policy for outbound */
 	char *relay_tls_required;    /* "a.example,b.example": TLS or defer */
+	char *relay_tls_policy_map;  /* map spec: domain -> level, or NULL */
+	char *relay_tls_ca_file;     /* CAs for level verify; NULL: system */
+	bool relay_tls_report;       /* send the RFC 8460 reports daily */
+	int relay_tls_report_hour;   /* at this hour, UTC */
+	char *relay_tls_report_from; /* NULL: postmaster@hostname */
+	bool relay_tls_report_https; /* POST to https rua too */
+	int relay_tls_report_keep;   /* seconds of records kept */
 	int relay_max_rcpt;          /* recipients per transaction */
 	int relay_dest_concurrency;  /* connections per destination */
 	int relay_dest_rate;         /* messages/minute per destination */

@@ -545,6 +545,9 @@ config_free(struct config *cfg)
 	free(cfg->relay_trust_anchor);
 	free(cfg->relay_mta_sts_ca_file);
 	free(cfg->relay_tls_required);
+	free(cfg->relay_tls_report_from);
+	free(cfg->relay_tls_policy_map);
+	free(cfg->relay_tls_ca_file);
 	config_list_free(&cfg->relay_trusted_networks);
 	for (i = 0; i < cfg->nsettings; i++) {
 		free(cfg->settings[i].section);

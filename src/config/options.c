@@ -6,6 +6,7 @@
  */
 #include <stddef.h>
 #include <string.h>
+#include <strings.h>
 
 #include "config/config_int.h"
 #include "map/map.h"
@@ -18,9 +19,24 @@ static const char *const log_values[] = {"stderr", "syslog", NULL};
 static const char *const log_format_values[] = {"logfmt", "json", NULL};
 static const char *const sync_values[] = {"syncfs", "fsync", NULL};
 static const char *const tls_values[] = {"none", "optional", "required", NULL};
-/* In the order of enum tls_policy: dane is for outbound mail only. */
-static const char *const relay_tls_values[] = {"none", "optional", "required",
-                                               "dane", NULL};
+/* In the order of enum tls_policy (dane and verify are for outbound mail
+ * only), then Postfix's names of two of them (config_tls_level()). */
+static const char *const relay_tls_values[] = {
+        "none",   "optional", "required", "dane",
+        "verify", "may",      "encrypt",  NULL};
+
+int
+config_tls_level(const char *word)
+{
+	int i;
+
+	for (i = 0; relay_tls_values[i] != NULL; i++)
+		if (strcasecmp(relay_tls_values[i], word) == 0)
+			return i == 5   ? TLS_POLICY_OPTIONAL
+			       : i == 6 ? TLS_POLICY_REQUIRED
+			                : i;
+	return -1;
+}
 static const char *const tls_version_values[] = {"TLSv1.2", "TLSv1.3", NULL};
 static const char *const state_values[] = {"embedded", "redis", NULL};
 static const char *const rdns_values[] = {"off", "ptr", "fcrdns", NULL};
@@ -509,16 +525,46 @@ const struct config_option config_options[] = {
          .offset = CFG(relay_tls),
          .def = "optional",
          .values = relay_tls_values,
-         .doc = "STARTTLS towards other servers.",
-         .more = "optional uses STARTTLS when offered, without verifying the "
-                 "certificate; required defers mail to servers without it; "
-                 "none never starts TLS; dane is optional plus DANE (RFC "
-                 "7672): an MX host whose MX, address and TLSA records "
-                 "validate under DNSSEC (see dnssec_trust_anchor) gets mail "
-                 "only over TLS whose certificate matches its TLSA records, "
-                 "and a bogus or failing TLSA lookup defers its mail (4.7.5).  "
-                 "A smarthost with smarthost_user always gets verified TLS.",
+         .doc = "TLS security level towards other servers.",
+         .more = "The levels of Postfix's smtp_tls_security_level.  none "
+                 "never starts TLS; optional (or may) uses STARTTLS when "
+                 "offered, without verifying the certificate; required (or "
+                 "encrypt) defers mail (4.7.5) to servers without it; verify "
+                 "requires TLS whose certificate verifies (tls_ca_file) and "
+                 "names the MX host (or the next hop's name); dane is optional "
+                 "plus DANE (RFC 7672): an MX host (or a next hop given by "
+                 "name) whose MX, address and TLSA records validate under "
+                 "DNSSEC (see dnssec_trust_anchor) gets mail only over TLS "
+                 "whose certificate matches its TLSA records, and a bogus or "
+                 "failing TLSA lookup defers its mail (4.7.5).  "
+                 "tls_policy_map sets other levels per destination.  A "
+                 "smarthost with smarthost_user always gets verified TLS.",
          .example = "dane"},
+        {.section = "relay",
+         .key = "tls_policy_map",
+         .type = OPT_MAP,
+         .offset = CFG(relay_tls_policy_map),
+         .def_text = "none",
+         .doc = "TLS security level per destination (Postfix "
+                "smtp_tls_policy_maps).",
+         .more = "A map (text:PATH, cdb:PATH, lmdb:PATH, see docs/maps.md) of "
+                 "DOMAIN LEVEL lines, LEVEL one of the values of tls.  The "
+                 "recipient domain is looked up, then each parent as "
+                 ".PARENT (.example.org covers every subdomain); the key "
+                 "[smarthost] gives the smarthost's level.  Without an entry "
+                 "tls applies.  An entry that is no level defers the mail "
+                 "(4.3.5) rather than guess.  A changed file takes effect "
+                 "within a second.",
+         .example = "text:/etc/ferry/tls_policy"},
+        {.section = "relay",
+         .key = "tls_ca_file",
+         .type = OPT_PATH,
+         .offset = CFG(relay_tls_ca_file),
+         .def_text = "the system's CA certificates",
+         .doc = "CA certificates for the verify level.",
+         .more = "PEM file the certificates of servers at level verify are "
+                 "checked with (the smarthost's with smarthost_ca_file).",
+         .example = "/etc/ssl/certs/ca-certificates.crt"},
         {.section = "relay",
          .key = "dnssec_trust_anchor",
          .type = OPT_PATH,
@@ -534,7 +580,7 @@ const struct config_option config_options[] = {
          .key = "mta_sts",
          .type = OPT_BOOL,
          .offset = CFG(relay_mta_sts),
-         .def = "no",
+         .def = "yes",
          .doc = "Honour the MTA-STS policies of destinations.",
          .more = "RFC 8461: a domain with a _mta-sts TXT record and a policy "
                  "at https://mta-sts.DOMAIN/.well-known/mta-sts.txt in mode "
@@ -542,8 +588,11 @@ const struct config_option config_options[] = {
                  "whose certificate verifies (mta_sts_ca_file) and names the "
                  "MX host; otherwise the mail is deferred (4.7.5).  Policies "
                  "are kept for their max_age under spool_dir/mta-sts, across "
-                 "restarts.  Where DANE applies (tls = dane) it wins.",
-         .example = "yes"},
+                 "restarts.  Where DANE applies (tls = dane) it wins.  A "
+                 "domain without the TXT record costs one DNS lookup; no "
+                 "answer means no policy, so it is on by default (see "
+                 "docs/transport-security.md, \"Defaults\").",
+         .example = "no"},
         {.section = "relay",
          .key = "mta_sts_ca_file",
          .type = OPT_PATH,
@@ -575,6 +624,60 @@ const struct config_option config_options[] = {
                  "them is deferred, not sent in clear, when the server offers "
                  "no STARTTLS or the handshake fails.",
          .example = "bank.example,partner.example"},
+        {.section = "relay",
+         .key = "tls_report",
+         .type = OPT_BOOL,
+         .offset = CFG(relay_tls_report),
+         .def = "yes",
+         .doc = "Send the daily SMTP TLS reports (RFC 8460).",
+         .more = "Once a day (tls_report_hour), for every domain whose DANE "
+                 "or MTA-STS policy governed mail the day before, ferry looks "
+                 "up _smtp._tls.DOMAIN (v=TLSRPTv1; rua=...) and mails the "
+                 "day's report to its mailto addresses through its own queue "
+                 "(DKIM-signed when [dkim] has a key for the From domain) "
+                 "and, with tls_report_https, posts it to its https ones.  "
+                 "A report goes out once per domain and day, also across "
+                 "restarts.  `ferry tls-report --send` sends one now.",
+         .example = "no"},
+        {.section = "relay",
+         .key = "tls_report_hour",
+         .type = OPT_INT,
+         .offset = CFG(relay_tls_report_hour),
+         .def = "1",
+         .min = 0,
+         .max = 23,
+         .doc = "Hour (UTC) the reports of the day before are sent.",
+         .example = "4"},
+        {.section = "relay",
+         .key = "tls_report_from",
+         .type = OPT_STRING,
+         .offset = CFG(relay_tls_report_from),
+         .def_text = "postmaster@ the server's hostname",
+         .doc = "From and envelope sender of the TLS reports.",
+         .more = "Also the contact-info of the report.  RFC 8460 s5.3 wants "
+                 "reports DKIM-signed by the reporting domain: give [dkim] a "
+                 "key for this address's domain.",
+         .example = "tlsrpt@example.org"},
+        {.section = "relay",
+         .key = "tls_report_https",
+         .type = OPT_BOOL,
+         .offset = CFG(relay_tls_report_https),
+         .def = "yes",
+         .doc = "Also POST reports to https rua URLs.",
+         .more = "As application/tlsrpt+gzip, over TLS whose certificate "
+                 "verifies with mta_sts_ca_file (the system's CAs by "
+                 "default) and names the URL's host.",
+         .example = "no"},
+        {.section = "relay",
+         .key = "tls_report_keep",
+         .type = OPT_DURATION,
+         .offset = CFG(relay_tls_report_keep),
+         .def = "14d",
+         .doc = "How long the TLS report records are kept.",
+         .more = "Records of older days (spool_dir/tls-rpt) are removed; a "
+                 "day not yet reported when the daemon was down is sent "
+                 "late while it is kept.  Less than 2d counts as 2d.",
+         .example = "30d"},
         {.section = "relay",
          .key = "max_recipients",
          .type = OPT_INT,

@@ -11,6 +11,7 @@
  *   RELEASE ID\n      put a held message back and hand it to delivery
  *   POLICY ARGS\n     the policy's commands (policy.h policy_control())
  *   RELOAD\n          read the configuration again (cli/reload.c)
+ *   TLSREPORT DAY [DOMAIN]\n  send the TLS reports of DAY (RFC 8460) now
  *
  * Each is answered by one line, "OK text\n" or "ERR reason\n", after which
  * the server closes the connection; a refused RELOAD adds its errors, one
@@ -71,6 +72,10 @@ struct control_hooks {
 	/* "RELOAD": load the configuration again; the reply may span lines
 	 * (the errors of a refused one).  NULL: not offered. */
 	int (*reload)(void *arg, char *reply, size_t len);
+	/* "TLSREPORT DAY [DOMAIN]" (checked: YYYY-MM-DD, a domain name);
+	 * NULL: not offered. */
+	void (*tls_report)(void *arg, const char *day, const char *domain,
+	                   char *reply, size_t len);
 };
 
 /* Where users who may not read the spool get the listing from. */

@@ -2,6 +2,7 @@
  * control_cmd.c — the commands of the control socket: parse one line, act
  * through the spool and the daemon's hooks, and word the reply.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -93,6 +94,38 @@ cmd_release(struct control *ctl, const char *id, char *reply, size_t len)
 	snprintf(reply, len, "OK released %s\n", id);
 }
 
+static bool
+is_day(const char *d)
+{
+	size_t i;
+
+	for (i = 0; i < 10; i++)
+		if (i == 4 || i == 7 ? d[i] != '-'
+		                     : !isdigit((unsigned char)d[i]))
+			return false;
+	return d[10] == '\0';
+}
+
+/* "DAY [DOMAIN]" */
+static void
+cmd_tls_report(struct control *ctl, const char *args, char *reply, size_t len)
+{
+	static const char domain_chars[] = "abcdefghijklmnopqrstuvwxyz"
+	                                   "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	                                   "0123456789.-";
+	char day[16] = "", domain[256] = "", extra[2] = "";
+	int n = sscanf(args, "%15s %255s %1s", day, domain, extra);
+
+	if (n < 1 || n > 2 || !is_day(day) ||
+	    (n == 2 && strspn(domain, domain_chars) != strlen(domain))) {
+		snprintf(reply, len,
+		         "ERR usage: TLSREPORT YYYY-MM-DD [DOMAIN]\n");
+		return;
+	}
+	ctl->hooks.tls_report(ctl->arg, day, n == 2 ? domain : NULL, reply,
+	                      len);
+}
+
 static const struct control_cmd commands[] = {
         {"FLUSH", 2, cmd_flush},
         {"DELETE", 1, cmd_delete},
@@ -122,6 +155,13 @@ control_run(struct control_client *cl, const char *line, unsigned long uid,
 		log_event(LOG_LVL_INFO, "control", "uid", uidbuf, "command",
 		          "RELOAD", NULL);
 		(void)ctl->hooks.reload(ctl->arg, reply, len);
+		return;
+	}
+	if (strncmp(line, "TLSREPORT ", 10) == 0 && ctl->hooks.tls_report) {
+		snprintf(uidbuf, sizeof(uidbuf), "%lu", uid);
+		log_event(LOG_LVL_INFO, "control", "uid", uidbuf, "command",
+		          "TLSREPORT", "args", line + 10, NULL);
+		cmd_tls_report(ctl, line + 10, reply, len);
 		return;
 	}
 	n = sscanf(line, "%15s %63s %1s", verb, id, extra);

@@ -26,7 +26,8 @@ struct sts_wait {
 };
 
 static void
-policy_cb(void *arg, const struct sts_policy *p)
+policy_cb(void *arg, const struct sts_policy *p, enum sts_failure fail,
+          const char *why)
 {
 	struct sts_wait *w = arg;
 

@@ -105,6 +105,7 @@ struct relay_target {
 	const char *addr; /* numeric address to connect to */
 	int port;
 	bool tls_required;     /* fail (temporarily) without STARTTLS */
+	bool tls_never;        /* never start TLS (security level none) */
 	bool implicit_tls;     /* connect with TLS (port 465 style) */
 	const char *auth_user; /* smarthost AUTH, or NULL */
 	const char *auth_pass;

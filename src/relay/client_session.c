@@ -84,6 +84,7 @@ after_hello(struct relay_client *c)
 {
 	/* LMTP runs to a server of this site: TLS only when required. */
 	if (!c->tls && c->caps.starttls && !c->tls_refused &&
+	    !c->target.tls_never &&
 	    (!c->target.lmtp || c->target.tls_required)) {
 		client_send(c, "STARTTLS\r\n");
 		client_expect(c, ST_STARTTLS, T_EHLO);

@@ -129,9 +129,9 @@ bounce_stop(struct outbound *ob)
 /* The report goes where mail to the sender would: a local sender (one of
  * our domains, or this host's names, as root@HOSTNAME from cron) through
  * its aliases into Maildirs, never out to a relay. */
-static void
-add_report_rcpts(const struct config *cfg, struct envelope *env,
-                 const char *sender)
+void
+outbound_report_rcpts(const struct config *cfg, struct envelope *env,
+                      const char *sender)
 {
 	const char *at = strrchr(sender, '@');
 	struct recipient_result res;
@@ -189,7 +189,10 @@ queue_report(struct outbound *ob, struct out_msg *m, const char *text,
 	env.arrival = time(NULL);
 	/* A returned original may be 8-bit; say so to whoever relays it. */
 	env.body = m->env.body == BODY_7BIT ? BODY_7BIT : BODY_8BITMIME;
-	add_report_rcpts(ob->cfg, &env, m->env.sender);
+	/* RFC 8689 s5: a report on a REQUIRETLS message travels as the
+	 * message had to (and carries only its header, send_kind()). */
+	env.requiretls = m->env.requiretls;
+	outbound_report_rcpts(ob->cfg, &env, m->env.sender);
 	log_event(LOG_LVL_INFO, "dsn", "id", m->id, "to", m->env.sender,
 	          "dsn_id", spool_msg_id(msg), NULL);
 	if (track) {
@@ -262,7 +265,7 @@ send_kind(struct outbound *ob, struct out_msg *m, enum dsn_action action,
 	        .arrival = m->env.arrival,
 	        .queue_id = m->id,
 	        .original_sender = m->env.sender,
-	        .ret = m->env.ret,
+	        .ret = m->env.requiretls ? DSN_RET_HDRS : m->env.ret,
 	        .rcpts = rcpts,
 	        .nrcpts = n,
 	        .now = time(NULL),

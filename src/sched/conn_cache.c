@@ -46,6 +46,7 @@ bool
 conn_same_target(const struct relay_target *a, const struct relay_target *b)
 {
 	return a->port == b->port && a->tls_required == b->tls_required &&
+	       a->tls_never == b->tls_never &&
 	       a->implicit_tls == b->implicit_tls && a->lmtp == b->lmtp &&
 	       same_str(a->addr, b->addr) && same_str(a->host, b->host) &&
 	       same_str(a->auth_user, b->auth_user) &&

@@ -20,6 +20,7 @@
 #include "queue/spool.h"
 #include "sched/backoff.h"
 #include "sched/outbound_int.h"
+#include "sched/tlsrpt_int.h"
 
 #define TICK_SECONDS 1
 
@@ -357,6 +358,7 @@ outbound_start(struct event_base *base, const struct config *cfg,
 	ob->dns = outbound_resolver_new(base, cfg);
 	if (ob->dns != NULL && cfg->relay_mta_sts)
 		ob->sts = outbound_sts_new(ob);
+	ob->tlsrpt = tlsrpt_sender_start(ob);
 	ob->tick = event_new(base, -1, EV_PERSIST, tick_cb, ob);
 	if (ob->dns == NULL || ob->tick == NULL) {
 		outbound_stop(ob);
@@ -386,6 +388,7 @@ outbound_stop(struct outbound *ob)
 	outbound_dkim_stop(ob);
 	conn_cache_clear(ob);
 	bounce_stop(ob);
+	tlsrpt_sender_stop(ob->tlsrpt);
 	while (!TAILQ_EMPTY(&ob->msgs))
 		/* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): unlinks it */
 		msg_free(ob, TAILQ_FIRST(&ob->msgs));

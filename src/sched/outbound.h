@@ -48,6 +48,11 @@ void outbound_flush(struct outbound *ob);
  * message as stored; nothing is kept after the call. */
 void outbound_success_notice(struct outbound *ob, const struct envelope *env,
                              const char *data, size_t len);
+/* Send the TLS reports (RFC 8460) of day ("YYYY-MM-DD") now, of every
+ * policy domain with records that day, or only of domain; those already
+ * sent are skipped.  Returns how many domains were looked at. */
+int outbound_tls_report_send(struct outbound *ob, const char *day,
+                             const char *domain);
 /* Abort transactions in flight (their recipients stay queued). */
 void outbound_stop(struct outbound *ob);
 

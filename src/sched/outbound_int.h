@@ -128,6 +128,8 @@ struct out_job {
 	struct dns_tlsa_query *tlsa;  /* the current hop's TLSA lookup */
 	struct sts_lookup *sts_query; /* the domain's MTA-STS policy */
 	struct sts_policy sts;        /* mode NONE without a policy */
+	int tls_level;                /* enum tls_policy for the destination */
+	bool policies_waived;         /* "TLS-Required: No" (RFC 8689 s5) */
 	struct relay_client *client;
 	bool reused; /* client came from the connection cache */
 	struct relay_target target;
@@ -155,10 +157,11 @@ struct outbound {
 	struct sts_store *sts; /* MTA-STS policies, or NULL */
 	struct out_msg_list msgs;
 	struct out_dest_list dests;
-	struct out_conn_list conns; /* idle connections (conn_cache.c) */
-	struct event *tick;         /* retries that came due */
-	LIST_HEAD(, out_dsn) dsns;  /* bounce reports being committed */
-	struct dkim_signer *signer; /* dkim_sign.c; NULL: no keys */
+	struct out_conn_list conns;   /* idle connections (conn_cache.c) */
+	struct event *tick;           /* retries that came due */
+	LIST_HEAD(, out_dsn) dsns;    /* bounce reports being committed */
+	struct dkim_signer *signer;   /* dkim_sign.c; NULL: no keys */
+	struct tlsrpt_sender *tlsrpt; /* tlsrpt_send.c */
 	bool stopping;
 };
 
@@ -245,6 +248,10 @@ void out_msg_clear_reports(struct out_msg *m);
 void bounce_mark(struct out_msg *m);
 void bounce_send(struct outbound *ob, struct out_msg *m);
 bool bounce_pending(const struct out_msg *m);
+/* The envelope recipients of a report to address: a local one through
+ * its aliases into Maildirs, any other as it is; NOTIFY=NEVER. */
+void outbound_report_rcpts(const struct config *cfg, struct envelope *env,
+                           const char *address);
 void bounce_retry(struct outbound *ob, struct out_msg *m, time_t now);
 void bounce_stop(struct outbound *ob);
 /* outbound.c: the report on recipients idx[] is committed (they are now

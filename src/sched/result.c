@@ -221,6 +221,8 @@ policy_text(const struct out_job *job, bool dane, char *buf, size_t cap)
 	size_t n = 0, i, j;
 
 	buf[0] = '\0';
+	if (!dane && job->sts.mode == STS_MODE_NONE)
+		return; /* the policy could not be fetched: none to quote */
 	if (!dane) {
 		n += (size_t)snprintf(buf, cap, "version: STSv1\nmode: %s",
 		                      sts_mode_name(job->sts.mode));
@@ -279,6 +281,10 @@ report_session(struct out_job *job, const struct relay_result *res)
 	                                   : RELAY_TLS_UNTRUSTED;
 	const char *why = res->error ? res->error : res->session_reply.text;
 
+	/* No recipient policy (a level of the administrator's is not one,
+	 * RFC 8460 s4.3), or one set aside: nothing to report. */
+	if (job->policies_waived || (!dane && job->sts.mode == STS_MODE_NONE))
+		return;
 	if (!dane && !job->target.tls_verify && !job->target.tls_check)
 		return;
 	if (job->target.tls_check && res->failed_stage > RELAY_STAGE_STARTTLS &&
@@ -294,36 +300,67 @@ report_session(struct out_job *job, const struct relay_result *res)
 	else if (res->failed_stage == RELAY_STAGE_STARTTLS)
 		result_tls_report(job, dane, job->target.host, job->target.addr,
 		                  tlsrpt_classify(why), why);
+	else if (dane && p->mode == DANE_ENCRYPT && res->tls_auth >= want)
+		/* s4.3.2.1: TLS held, but no record of the RRset was one
+		 * SMTP can use (RFC 7672 s3.1.3). */
+		result_tls_report(job, true, job->target.host, job->target.addr,
+		                  TLSRPT_TLSA_INVALID,
+		                  "no usable TLSA record (RFC 7672 s3.1)");
 	else if (res->tls_auth >= want)
 		result_tls_report(job, dane, job->target.host, job->target.addr,
 		                  TLSRPT_SUCCESS, NULL);
 }
 
-/* DANE demanded TLS (RFC 7672 s2.2) and the session did not get there:
- * whatever the remote said, 4.7.5, and why. */
+/* Which policy demanded the TLS the session did not get, if one did:
+ * DANE, MTA-STS, or the destination's level (tls = required or verify,
+ * tls_policy_map, tls_required_domains).  The smarthost's credentials
+ * are not a policy: that failure stays the session's own. */
+static enum status_id
+demanded_by(const struct out_job *job, bool dane)
+{
+	const struct relay_target *t = &job->target;
+
+	if (dane)
+		return ST_DANE_FAILED;
+	if (t->tls_verify && job->sts.mode == STS_MODE_ENFORCE &&
+	    job->tls_level != TLS_POLICY_VERIFY)
+		return ST_STS_FAILED;
+	if (t->tls_required && t->auth_user == NULL)
+		return ST_TLS_LEVEL_FAILED;
+	return ST_DELIVERED; /* none */
+}
+
+/* DANE, MTA-STS or the level demanded TLS (RFC 7672 s2.2) and the
+ * session did not get there: whatever the remote said, 4.7.5, and why. */
 static bool
 dane_failure(struct out_job *job, const struct relay_result *res)
 {
 	const struct dane_policy *p = job->target.dane;
 	const char *why = res->error ? res->error : res->session_reply.text;
 	bool dane = p != NULL && p->mode != DANE_OFF;
-	enum status_id st = dane ? ST_DANE_FAILED : ST_STS_FAILED;
+	enum status_id st = demanded_by(job, dane);
 	char text[512];
 
-	if ((!dane && !job->target.tls_verify) ||
-	    res->failed_stage != RELAY_STAGE_STARTTLS)
+	if (st == ST_DELIVERED || res->failed_stage != RELAY_STAGE_STARTTLS)
 		return false;
 	if (why == NULL)
 		why = status_def(st)->text;
 	if (strstr(why, "DANE") != NULL)
 		snprintf(text, sizeof(text), "%s", why);
-	else if (dane)
+	else if (st == ST_DANE_FAILED)
 		snprintf(text, sizeof(text),
 		         "%s (TLS required by the DANE TLSA records of %s)",
 		         why, job->target.host);
-	else
+	else if (st == ST_STS_FAILED)
 		snprintf(text, sizeof(text),
 		         "%s (TLS required by the MTA-STS policy of %s)", why,
+		         job->dest->domain);
+	else
+		snprintf(text, sizeof(text),
+		         "%s (TLS required by the security level %s of %s)",
+		         why,
+		         job->tls_level == TLS_POLICY_VERIFY ? "verify"
+		                                             : "encrypt",
 		         job->dest->domain);
 	route_hop_failed(job, st, text);
 	return true;

@@ -95,7 +95,9 @@ outbound_resolver_new(struct event_base *base, const struct config *cfg)
 		log_event(LOG_LVL_WARN, "dns", "forwarder",
 		          cfg->relay_dns_forwarder, "error",
 		          "cannot use dns_forwarder", NULL);
-	if (cfg->relay_tls == TLS_POLICY_DANE &&
+	/* tls_policy_map may give some destinations dane. */
+	if ((cfg->relay_tls == TLS_POLICY_DANE ||
+	     cfg->relay_tls_policy_map != NULL) &&
 	    dns_resolver_set_trust_anchor(r, cfg->relay_trust_anchor) < 0)
 		log_event(LOG_LVL_WARN, "dns", "trust_anchor",
 		          cfg->relay_trust_anchor, "error",
@@ -213,6 +215,7 @@ named_hop_done(void *arg, const struct dns_mx_result *res)
 {
 	struct out_job *job = arg;
 	const struct config_listener *hop = named_hop(job);
+	bool secure;
 	size_t j;
 
 	job->query = NULL;
@@ -222,9 +225,15 @@ named_hop_done(void *arg, const struct dns_mx_result *res)
 		outbound_job_done(job);
 		return;
 	}
+	/* RFC 7672 s2.2.3: a next hop given by name gets DANE when its
+	 * address records validate (TLSA base: the name as configured);
+	 * a pinned smarthost certificate stays what decides. */
+	secure = res->hosts[0].secure &&
+	         (hop != &job->ob->cfg->relay_smarthost ||
+	          job->ob->cfg->relay_smarthost_fingerprint == NULL);
 	for (j = 0; j < res->hosts[0].naddrs; j++)
 		hop_add(job, hop->address, res->hosts[0].addrs[j], hop->port,
-		        false);
+		        secure);
 	job_connect(job, true);
 }
 
@@ -283,8 +292,14 @@ route_mx(struct out_job *job)
 }
 
 static void
-sts_done(void *arg, const struct sts_policy *p)
+sts_done(void *arg, const struct sts_policy *p, enum sts_failure fail,
+         const char *why)
 {
+	static const enum tlsrpt_result result[] = {
+	        [STS_FAIL_FETCH] = TLSRPT_STS_FETCH_ERROR,
+	        [STS_FAIL_INVALID] = TLSRPT_STS_POLICY_INVALID,
+	        [STS_FAIL_WEBPKI] = TLSRPT_STS_WEBPKI_INVALID,
+	};
 	struct out_job *job = arg;
 
 	job->sts_query = NULL;
@@ -294,7 +309,29 @@ sts_done(void *arg, const struct sts_policy *p)
 		          job->dest->domain, "mode", sts_mode_name(p->mode),
 		          NULL);
 	}
+	/* RFC 8460 s4.3.2.2: the announced policy could not be had (a
+	 * report about reports sets policies aside: nothing to count). */
+	if (fail != STS_FAIL_NONE && !tls_policies_waived(job->msg))
+		result_tls_report(job, false, NULL, NULL, result[fail], why);
 	route_mx(job);
+}
+
+/* tls_policy_map names no level for the destination: deferred, rather
+ * than sent at a level the administrator did not mean. */
+static void
+level_invalid(struct out_job *job)
+{
+	char text[400];
+
+	snprintf(text, sizeof(text), "%s %s: %s",
+	         status_enh(ST_TLS_LEVEL_INVALID),
+	         status_def(ST_TLS_LEVEL_INVALID)->text, job->dest->domain);
+	log_event(LOG_LVL_WARN, "tls-policy", "id", job->msg->id, "domain",
+	          job->dest->domain, "map", job->ob->cfg->relay_tls_policy_map,
+	          "error", "no valid TLS security level", NULL);
+	out_result_all(job, RCPT_DEFERRED, status_enh(ST_TLS_LEVEL_INVALID),
+	               text, NULL);
+	outbound_job_done(job);
 }
 
 void
@@ -305,6 +342,11 @@ out_route_job(struct out_job *job)
 	        transport_for(cfg, job->dest->domain);
 	const struct config_domain *lmtp = lmtp_domain(job);
 
+	job->tls_level = config_tls_level_for(cfg, job->dest->domain);
+	if (job->tls_level < 0 && !lmtp) {
+		level_invalid(job);
+		return;
+	}
 	if (lmtp) {
 		hop_add(job, lmtp->lmtp, lmtp->lmtp_addr, lmtp->lmtp_port,
 		        false);
@@ -321,7 +363,8 @@ out_route_job(struct out_job *job)
 		outbound_job_done(job);
 		return;
 	} else {
-		if (job->ob->sts != NULL)
+		/* Level none: whatever the domain publishes, no TLS. */
+		if (job->ob->sts != NULL && job->tls_level != TLS_POLICY_NONE)
 			job->sts_query = sts_lookup(
 			        job->ob->sts, job->dest->domain, sts_done, job);
 		if (job->sts_query == NULL)
@@ -456,7 +499,7 @@ tls_policies_waived(const struct out_msg *m)
 static bool
 dane_pending(struct out_job *job, struct out_hop *h)
 {
-	if (job->ob->cfg->relay_tls != TLS_POLICY_DANE || !h->dnssec ||
+	if (job->tls_level != TLS_POLICY_DANE || !h->dnssec ||
 	    tls_policies_waived(job->msg))
 		return false;
 	if (!h->dane_known) {
@@ -470,11 +513,51 @@ dane_pending(struct out_job *job, struct out_hop *h)
 	}
 	if (h->dane.mode != DANE_DEFER)
 		return false;
-	result_tls_report(job, true, h->host, h->addr,
-	                  tlsrpt_classify(h->dane.reason), h->dane.reason);
+	/* RFC 8460 s4.3.2.1: no valid TLSA answer (bogus, or none at all). */
+	result_tls_report(job, true, h->host, h->addr, TLSRPT_DNSSEC_INVALID,
+	                  h->dane.reason);
 	route_hop_failed(job, ST_DANE_FAILED, h->dane.reason);
 	out_route_next_hop(job);
 	return true;
+}
+
+/* How TLS to hop h is to go: the destination's level, DANE, MTA-STS
+ * and the smarthost's credentials, the strictest winning. */
+static void
+target_tls(struct out_job *job, const struct out_hop *h, bool lmtp,
+           bool smarthost)
+{
+	const struct config *cfg = job->ob->cfg;
+	struct relay_target *t = &job->target;
+	int level = job->tls_level;
+	bool waived = tls_policies_waived(job->msg);
+	bool dane = h->dane.mode == DANE_VERIFY || h->dane.mode == DANE_ENCRYPT;
+	bool verify = level == TLS_POLICY_VERIFY && !dane;
+	/* RFC 8461 s2: where DANE applies, it wins over MTA-STS. */
+	bool sts = !dane && job->sts.mode == STS_MODE_ENFORCE && !waived;
+	const char *user = smarthost ? cfg->relay_smarthost_user : NULL;
+
+	job->policies_waived = waived;
+	if (lmtp)
+		return; /* this site's own server: TLS only if configured */
+	/* credentials travel only inside (verified) TLS */
+	t->tls_required = level == TLS_POLICY_REQUIRED || verify || dane ||
+	                  sts || user != NULL ||
+	                  in_list(cfg->relay_tls_required, job->dest->domain);
+	t->tls_never = level == TLS_POLICY_NONE && !t->tls_required;
+	t->auth_user = user;
+	t->auth_pass = smarthost ? cfg->relay_smarthost_password : NULL;
+	t->tls_ca_file = verify && !smarthost ? cfg->relay_tls_ca_file
+	                 : job->sts.mode != STS_MODE_NONE
+	                         ? cfg->relay_mta_sts_ca_file
+	                         : cfg->relay_smarthost_ca_file;
+	t->tls_verify = sts || verify;
+	/* RFC 8461 s5: testing mode reports, and delivers anyway. */
+	t->tls_check = !dane && !t->tls_never &&
+	               job->sts.mode == STS_MODE_TESTING && !waived;
+	t->tls_fingerprint =
+	        smarthost ? cfg->relay_smarthost_fingerprint : NULL;
+	t->dane = dane ? &h->dane : NULL;
 }
 
 /* Connect to the current hop, or take a connection kept open to it. */
@@ -484,42 +567,19 @@ job_connect(struct out_job *job, bool may_reuse)
 	const struct config *cfg = job->ob->cfg;
 	struct out_hop *h = &job->hops[job->hop];
 	bool lmtp = lmtp_domain(job) != NULL;
-	bool dane, sts;
 	bool smarthost = cfg->relay_smarthost.address && !lmtp &&
 	                 !transport_for(cfg, job->dest->domain) &&
 	                 !relay_domain_hop(cfg, job->dest->domain);
 
-	const char *user = smarthost ? cfg->relay_smarthost_user : NULL;
-
 	if (dane_pending(job, h))
 		return;
-	dane = h->dane.mode == DANE_VERIFY || h->dane.mode == DANE_ENCRYPT;
-	/* RFC 8461 s2: where DANE applies, it wins over MTA-STS. */
-	sts = !dane && job->sts.mode == STS_MODE_ENFORCE &&
-	      !tls_policies_waived(job->msg);
 	job->target = (struct relay_target){
 	        .host = h->host,
 	        .addr = h->addr,
 	        .port = h->port,
-	        /* credentials travel only inside (verified) TLS */
-	        .tls_required =
-	                !lmtp &&
-	                (cfg->relay_tls == TLS_POLICY_REQUIRED || dane || sts ||
-	                 user != NULL ||
-	                 in_list(cfg->relay_tls_required, job->dest->domain)),
-	        .auth_user = user,
-	        .auth_pass = smarthost ? cfg->relay_smarthost_password : NULL,
-	        .tls_ca_file = job->sts.mode != STS_MODE_NONE
-	                               ? cfg->relay_mta_sts_ca_file
-	                               : cfg->relay_smarthost_ca_file,
-	        .tls_verify = sts,
-	        /* RFC 8461 s5: testing mode reports, and delivers anyway. */
-	        .tls_check = !dane && job->sts.mode == STS_MODE_TESTING &&
-	                     !tls_policies_waived(job->msg),
-	        .tls_fingerprint = cfg->relay_smarthost_fingerprint,
 	        .lmtp = lmtp,
-	        .dane = dane ? &h->dane : NULL,
 	};
+	target_tls(job, h, lmtp, smarthost);
 	job->rjob = (struct relay_job){
 	        .helo_name = cfg->hostname,
 	        .env = &job->msg->env,

@@ -61,8 +61,22 @@ struct sts_store *sts_store_new(struct event_base *base,
                                 const char *ca_file);
 void sts_store_free(struct sts_store *s);
 
-/* p NULL: the domain has no usable policy. */
-typedef void (*sts_cb)(void *arg, const struct sts_policy *p);
+/* Why a policy the TXT record announced could not be had (RFC 8460
+ * s4.3.2.2): not fetched (no address, no connection, not 200), not
+ * valid (not text/plain, too large, does not parse), or the policy
+ * host's certificate did not verify. */
+enum sts_failure {
+	STS_FAIL_NONE,
+	STS_FAIL_FETCH,
+	STS_FAIL_INVALID,
+	STS_FAIL_WEBPKI,
+};
+
+/* p NULL: the domain has no usable policy.  fail: why the announced
+ * policy could not be fetched (with why, a text), even when a cached p
+ * is used instead; STS_FAIL_NONE (why NULL) otherwise. */
+typedef void (*sts_cb)(void *arg, const struct sts_policy *p,
+                       enum sts_failure fail, const char *why);
 /* The callback runs later on the loop, exactly once unless cancelled. */
 struct sts_lookup *sts_lookup(struct sts_store *s, const char *domain,
                               sts_cb cb, void *arg);

@@ -39,6 +39,16 @@
 #define FETCH_TIMEOUT 60      /* seconds */
 #define REFRESH_BEFORE 86400L /* refetch a day before expiry */
 #define DOMAIN_MAX 254
+/* A TXT answer is used again for this long (as a resolver's cache would,
+ * minus the lookup): most destinations have no record, and each message
+ * to them would otherwise wait for one. */
+#define TXT_REUSE 300  /* seconds */
+#define TXT_SLOTS 1024 /* direct-mapped: bounded, a collision evicts */
+
+struct txt_seen {
+	char domain[DOMAIN_MAX + 1];
+	time_t until;
+};
 
 struct cached {
 	char *domain;
@@ -52,6 +62,7 @@ struct sts_store {
 	SSL_CTX *ctx;
 	struct cached *c;
 	size_t n;
+	struct txt_seen *seen; /* TXT_SLOTS */
 };
 
 /* dns_resolve_txt() has no cancel: a cancelled lookup leaves this behind
@@ -73,6 +84,8 @@ struct sts_lookup {
 	char id[33];
 	struct sts_policy result;
 	bool have;
+	enum sts_failure fail;
+	char why[400];
 };
 
 static bool
@@ -83,6 +96,34 @@ domain_ok(const char *d)
 	return n > 0 && n <= DOMAIN_MAX && d[0] != '.' &&
 	       strspn(d, "abcdefghijklmnopqrstuvwxyz0123456789-.") == n &&
 	       strstr(d, "..") == NULL;
+}
+
+static struct txt_seen *
+seen_slot(const struct sts_store *s, const char *domain)
+{
+	unsigned long h = 5381;
+
+	for (; *domain != '\0'; domain++)
+		h = h * 33 + (unsigned char)*domain;
+	return &s->seen[h % TXT_SLOTS];
+}
+
+/* Was the domain's TXT record (or its absence) seen lately? */
+static bool
+txt_fresh(const struct sts_store *s, const char *domain)
+{
+	const struct txt_seen *t = seen_slot(s, domain);
+
+	return strcmp(t->domain, domain) == 0 && t->until > time(NULL);
+}
+
+static void
+txt_remember(struct sts_store *s, const char *domain)
+{
+	struct txt_seen *t = seen_slot(s, domain);
+
+	snprintf(t->domain, sizeof(t->domain), "%s", domain);
+	t->until = time(NULL) + TXT_REUSE;
 }
 
 static struct cached *
@@ -222,11 +263,13 @@ sts_store_new(struct event_base *base, struct dns_resolver *dns,
 	s->base = base;
 	s->dns = dns;
 	s->dir = str_dup(dir);
-	s->ctx = https_ctx(ca_file);
+	s->seen = calloc(TXT_SLOTS, sizeof(*s->seen));
+	s->ctx = s->seen ? https_ctx(ca_file) : NULL;
 	if (s->ctx == NULL) {
 		log_event(LOG_LVL_WARN, "mta-sts", "ca_file",
 		          ca_file ? ca_file : "(system)", "error",
 		          "cannot load the CA certificates", NULL);
+		free(s->seen);
 		free(s->dir);
 		free(s);
 		return NULL;
@@ -247,6 +290,7 @@ sts_store_free(struct sts_store *s)
 	}
 	free(s->c);
 	SSL_CTX_free(s->ctx);
+	free(s->seen);
 	free(s->dir);
 	free(s);
 }
@@ -272,7 +316,8 @@ done_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	l->cb(l->arg, l->have ? &l->result : NULL);
+	l->cb(l->arg, l->have ? &l->result : NULL, l->fail,
+	      l->fail != STS_FAIL_NONE ? l->why : NULL);
 	lookup_free(l);
 }
 
@@ -297,13 +342,26 @@ cached_valid(struct sts_lookup *l)
 }
 
 static void
-fetch_failed(struct sts_lookup *l, const char *why)
+fetch_failed(struct sts_lookup *l, enum sts_failure fail, const char *why)
 {
 	const struct sts_policy *old = cached_valid(l);
 
+	l->fail = fail;
+	snprintf(l->why, sizeof(l->why), "%s", why);
 	log_event(LOG_LVL_WARN, "mta-sts", "domain", l->domain, "error", why,
 	          "using", old ? "cached policy" : "no policy", NULL);
 	finish(l, old);
+}
+
+/* The policy host's certificate check, once a request has failed. */
+static long
+verify_result(const struct sts_lookup *l)
+{
+	struct bufferevent *bev =
+	        l->conn ? evhttp_connection_get_bufferevent(l->conn) : NULL;
+	SSL *ssl = bev ? bufferevent_openssl_get_ssl(bev) : NULL;
+
+	return ssl ? SSL_get_verify_result(ssl) : X509_V_OK;
 }
 
 static void
@@ -317,12 +375,22 @@ http_done(struct evhttp_request *req, void *arg)
 	size_t len;
 
 	if (req == NULL || evhttp_request_get_response_code(req) != 200) {
-		snprintf(err, sizeof(err),
-		         "fetching https://%s/.well-known/mta-sts.txt failed "
-		         "(HTTP status %d)",
-		         l->host,
-		         req ? evhttp_request_get_response_code(req) : 0);
-		fetch_failed(l, err);
+		long v = verify_result(l);
+
+		if (v != X509_V_OK)
+			snprintf(err, sizeof(err),
+			         "certificate verification failed for %s: %s",
+			         l->host, X509_verify_cert_error_string(v));
+		else
+			snprintf(err, sizeof(err),
+			         "fetching https://%s/.well-known/mta-sts.txt "
+			         "failed (HTTP status %d)",
+			         l->host,
+			         req ? evhttp_request_get_response_code(req)
+			             : 0);
+		fetch_failed(l,
+		             v != X509_V_OK ? STS_FAIL_WEBPKI : STS_FAIL_FETCH,
+		             err);
 		return;
 	}
 	type = evhttp_find_header(evhttp_request_get_input_headers(req),
@@ -331,12 +399,13 @@ http_done(struct evhttp_request *req, void *arg)
 	len = evbuffer_get_length(body);
 	if (type == NULL || strncasecmp(type, "text/plain", 10) != 0 ||
 	    len > POLICY_MAX) {
-		fetch_failed(l, "policy is not text/plain of at most 64 KiB");
+		fetch_failed(l, STS_FAIL_INVALID,
+		             "policy is not text/plain of at most 64 KiB");
 		return;
 	}
 	text = (char *)evbuffer_pullup(body, -1);
 	if (sts_policy_parse(text ? text : "", len, &p, err, sizeof(err)) < 0) {
-		fetch_failed(l, err);
+		fetch_failed(l, STS_FAIL_INVALID, err);
 		return;
 	}
 	snprintf(p.id, sizeof(p.id), "%s", l->id);
@@ -395,12 +464,14 @@ addr_done(void *arg, const struct dns_mx_result *res)
 
 	l->q = NULL;
 	if (res->status != DNS_OK) {
-		fetch_failed(l, res->error ? res->error
-		                           : "policy host has no address");
+		fetch_failed(l, STS_FAIL_FETCH,
+		             res->error ? res->error
+		                        : "policy host has no address");
 		return;
 	}
 	if (http_start(l, res->hosts[0].addrs[0]) < 0)
-		fetch_failed(l, "cannot start the HTTPS request");
+		fetch_failed(l, STS_FAIL_FETCH,
+		             "cannot start the HTTPS request");
 }
 
 /* s3.1: exactly one TXT record starting "v=STSv1". */
@@ -428,6 +499,8 @@ txt_done(void *arg, enum dns_status status, const char *const *texts, size_t n)
 		return; /* cancelled */
 	l->txt = NULL;
 	old = cached_valid(l);
+	if (status != DNS_TEMPFAIL)
+		txt_remember(l->s, l->domain);
 	if (status != DNS_OK || !one_id(texts, n, l->id, sizeof(l->id))) {
 		finish(l, old); /* s5.1: a valid cached policy still holds */
 		return;
@@ -439,7 +512,7 @@ txt_done(void *arg, enum dns_status status, const char *const *texts, size_t n)
 	}
 	l->q = dns_resolve_host(l->s->dns, l->host, addr_done, l);
 	if (l->q == NULL)
-		fetch_failed(l, "resolver out of memory");
+		fetch_failed(l, STS_FAIL_FETCH, "resolver out of memory");
 }
 
 struct sts_lookup *
@@ -471,6 +544,12 @@ sts_lookup(struct sts_store *s, const char *domain, sts_cb cb, void *arg)
 		return l;
 	}
 	snprintf(l->host, sizeof(l->host), "mta-sts.%s", l->domain);
+	if (txt_fresh(s, l->domain)) {
+		free(l->txt);
+		l->txt = NULL;
+		finish(l, cached_valid(l));
+		return l;
+	}
 	if (cache_find(s, l->domain) == NULL)
 		disk_load(s, l->domain);
 	snprintf(name, sizeof(name), "_mta-sts.%s", l->domain);

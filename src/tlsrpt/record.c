@@ -23,6 +23,10 @@ static const char *const result_names[] = {
         [TLSRPT_CERT_NOT_TRUSTED] = "certificate-not-trusted",
         [TLSRPT_VALIDATION_FAILURE] = "validation-failure",
         [TLSRPT_DNSSEC_INVALID] = "dnssec-invalid",
+        [TLSRPT_TLSA_INVALID] = "tlsa-invalid",
+        [TLSRPT_STS_FETCH_ERROR] = "sts-policy-fetch-error",
+        [TLSRPT_STS_POLICY_INVALID] = "sts-policy-invalid",
+        [TLSRPT_STS_WEBPKI_INVALID] = "sts-webpki-invalid",
 };
 
 const char *

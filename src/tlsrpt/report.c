@@ -252,10 +252,19 @@ agg_free(struct agg *a)
 	free(a->p);
 }
 
+void
+tlsrpt_report_id(const char *day, const char *domain, const char *org,
+                 char *buf, size_t len)
+{
+	snprintf(buf, len, "%s_%s@%s", day, domain, org);
+}
+
 int
 tlsrpt_report(FILE *out, const char *dir, const char *domain, const char *day,
-              const char *org)
+              const char *org, const char *contact)
 {
+	char id[600];
+
 	char path[4096], line[8192];
 	struct agg a = {NULL, 0};
 	FILE *in;
@@ -271,10 +280,13 @@ tlsrpt_report(FILE *out, const char *dir, const char *domain, const char *day,
 	json_str(out, org);
 	fprintf(out,
 	        ",\n  \"date-range\": {\"start-datetime\": \"%sT00:00:00Z\", "
-	        "\"end-datetime\": \"%sT23:59:59Z\"},\n"
-	        "  \"contact-info\": \"postmaster@%s\",\n"
-	        "  \"report-id\": \"%s_%s@%s\",\n  \"policies\": [\n",
-	        day, day, org, day, domain, org);
+	        "\"end-datetime\": \"%sT23:59:59Z\"},\n  \"contact-info\": ",
+	        day, day);
+	json_str(out, contact);
+	tlsrpt_report_id(day, domain, org, id, sizeof(id));
+	fputs(",\n  \"report-id\": ", out);
+	json_str(out, id);
+	fputs(",\n  \"policies\": [\n", out);
 	for (i = 0; i < a.n; i++)
 		print_policy(out, &a.p[i], domain, i + 1 == a.n);
 	fputs("  ]\n}\n", out);

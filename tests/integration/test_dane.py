@@ -189,6 +189,11 @@ def test_unusable_tlsa_requires_tls_without_verifying(ferry_factory, passwd,
     line = line_of(f, "relay-delivered", "p@pkix.dane.example")
     assert "tls=untrusted" in line, line
     assert "policy=encrypt" in f.log()
+    # RFC 8460 s4.3.2.1: delivered, but counted as tlsa-invalid.
+    pkix = tls_report(f, "pkix.dane.example")["policies"][0]
+    assert pkix["summary"] == {"total-successful-session-count": 0,
+                               "total-failure-session-count": 1}
+    assert pkix["failure-details"][0]["result-type"] == "tlsa-invalid"
 
 
 def test_insecure_zone_is_opportunistic(ferry_factory, passwd, dns, sinks):
@@ -245,3 +250,37 @@ def test_tls_report_of_a_day(ferry_factory, passwd, dns, sinks):
     bogus = tls_report(f, "bogus.dane.example")["policies"][0]
     assert bogus["failure-details"][0]["result-type"] == "dnssec-invalid"
     assert tls_report(f, "plain.example")["policies"] == []
+
+
+@pytest.mark.parametrize("host,event,text", [
+    ("mx-ok", "relay-delivered", "tls=dane-verified"),
+    ("mx-bad", "relay-deferred", "4.7.5 DANE verification failed"),
+])
+def test_smarthost_by_name_gets_dane(ferry_factory, passwd, dns, sinks,
+                                     host, event, text):
+    # RFC 7672 s2.2.3: a next hop given by name, whose address records
+    # validate, is protected by its own TLSA records.
+    before = len(sinks.tls.seen)
+    f = dane_ferry(ferry_factory, passwd, dns, sinks.tls_port,
+                   f"smarthost = {host}.dane.example:{sinks.tls_port}")
+    rcpt = f"s@{host}.elsewhere.example"
+    submit(f, [rcpt])
+    line = line_of(f, event, rcpt)
+    assert text in line, line
+    if event == "relay-deferred":
+        assert len(sinks.tls.seen) == before  # not even RCPT
+
+
+def test_dane_level_from_the_policy_map(ferry_factory, passwd, dns, sinks):
+    policy = pathlib.Path(make_workdir()) / "tls_policy"
+    policy.write_text("ok.dane.example dane\n")
+    policy.chmod(0o644)
+    f = dane_ferry(ferry_factory, passwd, dns, sinks.tls_port, "tls = may",
+                   f"tls_policy_map = {policy}")
+    submit(f, ["m@ok.dane.example"])
+    assert "tls=dane-verified" in line_of(f, "relay-delivered",
+                                          "m@ok.dane.example")
+    submit(f, ["n@bad.dane.example"])  # tls = may: TLSA records ignored
+    assert "tls=untrusted" in line_of(f, "relay-delivered",
+                                      "n@bad.dane.example")
+    shutil.rmtree(policy.parent, ignore_errors=True)

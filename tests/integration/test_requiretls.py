@@ -151,8 +151,44 @@ def test_unverified_next_hop_bounces(ferry_factory, passwd, pki):
     try:
         a = relay_ferry(ferry_factory, passwd, [("far.test", port)])
         submit_requiretls(a, ["bob@far.test"])
-        blocks = status_blocks(dsn_in(a))
+        dsn = dsn_in(a)
+        blocks = status_blocks(dsn)
         assert "5.7.30" in "".join(b.as_string() for b in blocks), "".join(b.as_string() for b in blocks)
         assert r.seen == {}
+        # RFC 8689 s5: the report returns the header, not the content.
+        assert "Subject: secret" in dsn.as_string()
+        assert "for your eyes only" not in dsn.as_string()
     finally:
         c.stop()
+
+
+def test_bounce_of_requiretls_mail_requires_tls(ferry_factory, passwd, pki):
+    # RFC 8689 s5: the report to a remote sender is itself sent with
+    # REQUIRETLS: over an unverified hop it goes nowhere either.
+    far, home = Remote(), Remote()
+    ports = free_port(), free_port()
+    cs = [Controller(far, hostname="127.0.0.1", port=ports[0]),
+          Controller(home, hostname="127.0.0.1", port=ports[1])]
+    for c in cs:
+        c.start()
+    try:
+        a = ferry_factory(
+            tls=["submission = optional"],
+            auth=["backend = passwd-file", f"passwd_file = {passwd}",
+                  "require_tls = no", "sender = alice: *"],
+            extra=["[relay]", f"transport = far.test: 127.0.0.1:{ports[0]}",
+                   f"transport = home.test: 127.0.0.1:{ports[1]}",
+                   "resolv_conf = none", "retry_min = 1s",
+                   "retry_max = 2s"])
+        with smtplib.SMTP("127.0.0.1", a.submission_port, timeout=30) as s:
+            s.starttls(context=ssl._create_unverified_context())
+            s.login("alice", "pw")
+            s.sendmail("carl@home.test", ["bob@far.test"], BODY,
+                       mail_options=["REQUIRETLS"])
+        assert wait_for(lambda: any(
+            "event=relay-bounced" in x and "to=carl@home.test" in x and
+            "5.7.30" in x for x in a.log().splitlines())), a.log()
+        assert far.seen == {} and home.seen == {}
+    finally:
+        for c in cs:
+            c.stop()

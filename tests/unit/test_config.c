@@ -41,6 +41,56 @@ load_text(const char *text, char **errors)
 	return cfg;
 }
 
+/* [relay] tls under Postfix's names, and tls_policy_map: the domain,
+ * then .PARENT entries, and words that are no level. */
+static void
+test_tls_levels(void **state)
+{
+	char dir[] = "/tmp/ferry-tlslevel-XXXXXX", path[64], text[512];
+	char *errors;
+	struct config *cfg;
+	FILE *f;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/policy", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("a.example verify\n.b.example encrypt\nc.example none\n"
+	      "d.example sometimes\ne.example verify match=x\n"
+	      "[smarthost] dane\n",
+	      f);
+	fclose(f);
+	snprintf(text, sizeof(text),
+	         "[relay]\ntls = may\ntls_policy_map = text:%s\n" DOMAIN_OK,
+	         path);
+	cfg = load_text(text, &errors);
+	assert_non_null(cfg);
+	assert_int_equal(cfg->relay_tls, TLS_POLICY_OPTIONAL);
+	assert_int_equal(config_tls_level_for(cfg, "a.example"),
+	                 TLS_POLICY_VERIFY);
+	assert_int_equal(config_tls_level_for(cfg, "x.y.b.example"),
+	                 TLS_POLICY_REQUIRED);
+	assert_int_equal(config_tls_level_for(cfg, "b.example"),
+	                 TLS_POLICY_OPTIONAL); /* .b.example: below only */
+	assert_int_equal(config_tls_level_for(cfg, "c.example"),
+	                 TLS_POLICY_NONE);
+	assert_int_equal(config_tls_level_for(cfg, "[smarthost]"),
+	                 TLS_POLICY_DANE);
+	assert_int_equal(config_tls_level_for(cfg, "d.example"), -1);
+	assert_int_equal(config_tls_level_for(cfg, "e.example"), -1);
+	assert_int_equal(config_tls_level_for(cfg, "other.example"),
+	                 TLS_POLICY_OPTIONAL);
+	config_free(cfg);
+	free(errors);
+	cfg = load_text("[relay]\ntls = encrypt\n" DOMAIN_OK, &errors);
+	assert_non_null(cfg);
+	assert_int_equal(cfg->relay_tls, TLS_POLICY_REQUIRED);
+	config_free(cfg);
+	free(errors);
+	unlink(path);
+	rmdir(dir);
+}
+
 static void
 test_minimal_defaults(void **state)
 {
@@ -795,6 +845,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_minimal_defaults),
+	        cmocka_unit_test(test_tls_levels),
 	        cmocka_unit_test(test_full_file),
 	        cmocka_unit_test(test_smarthost_verification),
 	        cmocka_unit_test(test_trailing_comments),
