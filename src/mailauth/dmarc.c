@@ -19,6 +19,7 @@ mailauth_results_init(struct mailauth_results *r)
 	memset(r, 0, sizeof(*r));
 	r->spf = -1;
 	r->dmarc = DMARC_NONE;
+	r->arc = -1;
 }
 
 static int
@@ -160,7 +161,7 @@ mailauth_disposition(const struct mailauth_results *res)
 {
 	enum dmarc_policy p = res->dmarc_policy;
 
-	if (res->dmarc != DMARC_FAIL)
+	if (res->dmarc != DMARC_FAIL || res->dmarc_arc_override)
 		return DMARC_P_NONE;
 	/* s6.6.4: a message pct= leaves out gets the next lower policy. */
 	if (res->dmarc_sampled_out && p != DMARC_P_NONE)
@@ -212,6 +213,56 @@ dmarc_name(enum dmarc_result r)
 	return names[r];
 }
 
+/* RFC 8617 s7.2: the chain's result, with the client's address; the
+ * comment names the newest set and its sealer, or why it failed.  No ';'
+ * in comments: a sealer reads arc= back from this field. */
+static void
+put_arc(char *out, size_t len, size_t *o, size_t *col,
+        const struct mailauth_results *res)
+{
+	static const char *const names[] = {"none", "pass", "fail",
+	                                    "temperror"};
+	char item[300];
+
+	if (res->arc < 0)
+		return;
+	snprintf(item, sizeof(item), "; arc=%s", names[res->arc]);
+	put(out, len, o, col, item);
+	if (res->arc == ARC_RESULT_PASS)
+		snprintf(item, sizeof(item), " (i=%d sealer=%s)", res->arc_sets,
+		         res->arc_sealer);
+	else
+		snprintf(item, sizeof(item), " (%s)", res->arc_reason);
+	if (res->arc != ARC_RESULT_NONE)
+		put(out, len, o, col, item);
+	if (res->remote_ip[0]) {
+		snprintf(item, sizeof(item), " smtp.remote-ip=%s",
+		         res->remote_ip);
+		put(out, len, o, col, item);
+	}
+}
+
+bool
+mailauth_in_list(const char *list, const char *sealer)
+{
+	size_t sl = strlen(sealer);
+
+	while (list && *list && sl > 0) {
+		const char *comma = strchr(list, ','), *end;
+
+		while (*list == ' ' || *list == '\t')
+			list++;
+		end = comma ? comma : list + strlen(list);
+		while (end > list && (end[-1] == ' ' || end[-1] == '\t'))
+			end--;
+		if ((size_t)(end - list) == sl &&
+		    strncasecmp(list, sealer, sl) == 0)
+			return true;
+		list = comma ? comma + 1 : NULL;
+	}
+	return false;
+}
+
 size_t
 mailauth_field(const char *authserv_id, const struct mailauth_results *res,
                char *out, size_t len)
@@ -253,12 +304,16 @@ mailauth_field(const char *authserv_id, const struct mailauth_results *res,
 			put(out, len, &o, &col, item);
 		}
 	}
+	put_arc(out, len, &o, &col, res);
 	snprintf(item, sizeof(item), "; dmarc=%s", dmarc_name(res->dmarc));
 	put(out, len, &o, &col, item);
 	if (res->dmarc == DMARC_PASS || res->dmarc == DMARC_FAIL) {
-		snprintf(item, sizeof(item), " (p=%s%s)",
+		snprintf(item, sizeof(item), " (p=%s%s%s%s)",
 		         pol[res->dmarc_policy],
-		         res->dmarc_sampled_out ? " pct=sampled-out" : "");
+		         res->dmarc_sampled_out ? " pct=sampled-out" : "",
+		         res->dmarc_arc_override ? " overridden by ARC sealer "
+		                                 : "",
+		         res->dmarc_arc_override ? res->arc_sealer : "");
 		put(out, len, &o, &col, item);
 	}
 	if (res->from_domain[0]) {

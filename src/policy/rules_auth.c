@@ -150,9 +150,18 @@ dmarc_done(void *arg, const struct mailauth_results *res)
 		return;
 	f = r->f;
 	*f->auth = *res;
-	disp = mailauth_disposition(res);
+	f->auth->dmarc_arc_override =
+	        res->dmarc == DMARC_FAIL && res->arc == ARC_RESULT_PASS &&
+	        mailauth_in_list(r->p->cfg->mailauth_arc_trusted_sealers,
+	                         res->arc_sealer);
+	disp = mailauth_disposition(f->auth);
 	log_event(LOG_LVL_INFO, "dmarc", "client", f->client_ip, "from",
-	          res->from_domain, "result",
+	          res->from_domain, "arc",
+	          res->arc == ARC_RESULT_PASS   ? "pass"
+	          : res->arc == ARC_RESULT_FAIL ? "fail"
+	          : res->arc == ARC_RESULT_NONE ? "none"
+	                                        : "temperror",
+	          "result",
 	          res->dmarc == DMARC_PASS        ? "pass"
 	          : res->dmarc == DMARC_FAIL      ? "fail"
 	          : res->dmarc == DMARC_TEMPERROR ? "temperror"
@@ -188,6 +197,8 @@ rule_dmarc(struct policy_run *r)
 		policy_pass(r);
 		return;
 	}
+	snprintf(f->auth->remote_ip, sizeof(f->auth->remote_ip), "%s",
+	         f->client_ip ? f->client_ip : "");
 	if (mailauth_check_message(r->p->dns, r->p->psl, f->msg, f->msg_len,
 	                           f->auth, dmarc_done, r) == NULL)
 		policy_pass(r);
