@@ -36,8 +36,8 @@ ours_cb(void *arg, const char *f, size_t n)
 
 	if (!dkim_field_is(f, n, "authentication-results"))
 		return 0;
-	for (v = memchr(f, ':', n) + 1; v < end && isspace((unsigned char)*v);
-	     v++)
+	v = memchr(f, ':', n); /* there is one: the name matched */
+	for (v++; v < end && isspace((unsigned char)*v); v++)
 		;
 	if ((size_t)(end - v) < il || strncasecmp(v, o->id, il) != 0 ||
 	    (v + il < end && v[il] != ';' && !isspace((unsigned char)v[il])))
