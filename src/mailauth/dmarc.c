@@ -18,6 +18,7 @@ mailauth_results_init(struct mailauth_results *r)
 {
 	memset(r, 0, sizeof(*r));
 	r->spf = -1;
+	r->helo_spf = -1;
 	r->dmarc = DMARC_NONE;
 	r->arc = -1;
 }
@@ -280,6 +281,13 @@ mailauth_field(const char *authserv_id, const struct mailauth_results *res,
 		put(out, len, &o, &col, item);
 		snprintf(item, sizeof(item), " smtp.%s=%s",
 		         res->spf_helo ? "helo" : "mailfrom", res->spf_domain);
+		put(out, len, &o, &col, item);
+	}
+	if (res->helo_spf >= 0) {
+		snprintf(item, sizeof(item), "; spf=%s",
+		         spf_result_name((enum spf_result)res->helo_spf));
+		put(out, len, &o, &col, item);
+		snprintf(item, sizeof(item), " smtp.helo=%s", res->helo_domain);
 		put(out, len, &o, &col, item);
 	}
 	if (res->ndkim == 0)

@@ -63,6 +63,9 @@ struct mailauth_results {
 	bool spf_helo;                  /* the HELO identity was checked */
 	char spf_domain[MAILAUTH_NAME]; /* the identity's domain */
 	char spf_explanation[200];      /* of a fail */
+	int helo_spf; /* enum spf_result of the HELO name when MAIL FROM's
+	                 was none (RFC 7208 s2.3); -1 unchecked */
+	char helo_domain[MAILAUTH_NAME];
 	struct mailauth_dkim dkim[MAILAUTH_DKIM_MAX];
 	size_t ndkim;
 	char from_domain[MAILAUTH_NAME];
