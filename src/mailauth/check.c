@@ -9,6 +9,7 @@
  * rsa-2048 verification is a few tens of microseconds, the body hash one
  * pass over the message (docs/mail-auth.md has the figures).
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -207,6 +208,21 @@ arc_end(struct mailauth_check *c, enum arc_result result, const char *why)
 	from_start(c);
 }
 
+/* A domain from a signature into our Authentication-Results comment:
+ * anything but a name's characters (folding, parentheses) becomes '?'. */
+static void
+copy_name(char *out, size_t len, const char *d)
+{
+	size_t i;
+
+	for (i = 0; d[i] && i + 1 < len; i++)
+		out[i] = (isalnum((unsigned char)d[i]) || d[i] == '.' ||
+		          d[i] == '-' || d[i] == '_')
+		                 ? d[i]
+		                 : '?';
+	out[i] = '\0';
+}
+
 /* The signature of step arc_step against its key record. */
 static enum dkim_result
 arc_verify_step(struct mailauth_check *c, const char *rec, const char **why)
@@ -276,8 +292,8 @@ arc_next(struct mailauth_check *c)
 		return;
 	}
 	if (c->arc_step == 1)
-		snprintf(c->res->arc_sealer, sizeof(c->res->arc_sealer), "%s",
-		         c->arc_sig.d);
+		copy_name(c->res->arc_sealer, sizeof(c->res->arc_sealer),
+		          c->arc_sig.d);
 	snprintf(name, sizeof(name), "%s._domainkey.%s", c->arc_sig.s,
 	         c->arc_sig.d);
 	c->pending = true;
