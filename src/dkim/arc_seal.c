@@ -51,22 +51,26 @@ ours_cb(void *arg, const char *f, size_t n)
 static int
 next_cv(const struct ours *o, const char **why)
 {
-	char r[64];
+	char *r;
 	size_t w;
+	int cv = -1;
 
 	*why = "no arc= result of ours: not verified";
-	if (o->v == NULL ||
-	    !arc_tag_value(o->v, o->v + o->vn, "arc", r, sizeof(r)))
+	if (o->v == NULL)
 		return -1;
-	for (w = 0; isalpha((unsigned char)r[w]); w++)
-		;
-	r[w] = '\0';
-	if (strcasecmp(r, "pass") == 0)
-		return ARC_CV_PASS;
-	if (strcasecmp(r, "none") == 0)
-		return ARC_CV_NONE;
-	*why = "the ARC chain did not pass";
-	return -1;
+	r = xmalloc(o->vn + 1); /* the result with its comment and properties */
+	if (arc_tag_value(o->v, o->v + o->vn, "arc", r, o->vn + 1)) {
+		for (w = 0; isalpha((unsigned char)r[w]); w++)
+			;
+		r[w] = '\0';
+		*why = "the ARC chain did not pass";
+		if (strcasecmp(r, "pass") == 0)
+			cv = ARC_CV_PASS;
+		else if (strcasecmp(r, "none") == 0)
+			cv = ARC_CV_NONE;
+	}
+	free(r);
+	return cv;
 }
 
 static const struct dkim_key *

@@ -41,7 +41,9 @@ struct mailauth_check {
 	size_t nsigs, next; /* sigs parsed; the one whose key is asked */
 	struct arc_chain *arc;
 	struct dkim_sig arc_sig; /* the ARC field being checked */
-	int arc_step; /* 0: the newest AMS; k: the AS of instance n + 1 - k */
+	/* 0: the newest AMS; 1..n: the AS of instance n + 1 - k; then the
+	 * older AMSes for header.oldest-pass, instance 2n - k */
+	int arc_step;
 	char org[MAILAUTH_NAME];
 	bool at_org; /* the DMARC question is for the org domain */
 	bool pending, finished, cancelled;
@@ -223,16 +225,26 @@ copy_name(char *out, size_t len, const char *d)
 	out[i] = '\0';
 }
 
+/* What step arc_step checks: an ARC-Seal (true) or an AMS, of *inst. */
+static bool
+arc_step_is_seal(const struct mailauth_check *c, int *inst)
+{
+	int n = c->arc->n, k = c->arc_step;
+
+	*inst = k == 0 ? n : k <= n ? n + 1 - k : 2 * n - k;
+	return k > 0 && k <= n;
+}
+
 /* The signature of step arc_step against its key record. */
 static enum dkim_result
 arc_verify_step(struct mailauth_check *c, const char *rec, const char **why)
 {
 	const struct arc_chain *ch = c->arc;
-	int inst = ch->n + 1 - c->arc_step;
 	unsigned char dg[EVP_MAX_MD_SIZE];
 	unsigned dgl = 0;
+	int inst;
 
-	if (c->arc_step == 0)
+	if (!arc_step_is_seal(c, &inst))
 		return dkim_sig_verify(&c->arc_sig, rec, c->msg, c->len, why);
 	if (arc_seal_digest(ch, inst, &ch->set[inst].aar, &ch->set[inst].ams,
 	                    c->arc_sig.unsigned_field, dg, &dgl) < 0) {
@@ -240,6 +252,31 @@ arc_verify_step(struct mailauth_check *c, const char *rec, const char **why)
 		return DKIM_PERMERROR;
 	}
 	return dkim_sig_check_digest(&c->arc_sig, rec, dg, dgl, why);
+}
+
+/* After the seals: the older AMSes only tell how far back the message is
+ * unchanged (header.oldest-pass, RFC 8617 s5.2 step 5), never the
+ * verdict.  0: every AMS verified; -1: unknown (a lookup failed). */
+static bool
+arc_oldest_pass_step(struct mailauth_check *c, enum dns_status st,
+                     enum dkim_result r)
+{
+	int inst;
+
+	if (c->arc_step <= c->arc->n)
+		return false;
+	(void)arc_step_is_seal(c, &inst);
+	if (st == DNS_TEMPFAIL || r == DKIM_TEMPERROR)
+		c->res->arc_oldest_pass = -1;
+	else if (r != DKIM_PASS)
+		c->res->arc_oldest_pass = inst + 1;
+	if (r == DKIM_PASS && st != DNS_TEMPFAIL) {
+		c->arc_step++;
+		arc_next(c);
+	} else {
+		arc_end(c, ARC_RESULT_PASS, "");
+	}
+	return true;
 }
 
 static void
@@ -256,11 +293,14 @@ arc_key_done(void *arg, enum dns_status st, const char *const *texts, size_t n)
 	for (i = 0; st == DNS_OK && i < n && rec == NULL; i++)
 		if (strstr(texts[i], "p=") != NULL)
 			rec = texts[i];
+	r = rec && st != DNS_TEMPFAIL ? arc_verify_step(c, rec, &why)
+	                              : DKIM_PERMERROR;
+	if (arc_oldest_pass_step(c, st, r))
+		return;
 	if (st == DNS_TEMPFAIL) {
 		arc_end(c, ARC_RESULT_TEMPERROR, "key lookup failed");
 		return;
 	}
-	r = rec ? arc_verify_step(c, rec, &why) : DKIM_PERMERROR;
 	if (r != DKIM_PASS) {
 		snprintf(reason, sizeof(reason), "%s i=%s: %s",
 		         c->arc_step == 0 ? "AMS" : "AS", c->arc_sig.i,
@@ -279,16 +319,23 @@ arc_next(struct mailauth_check *c)
 	const struct arc_field *f;
 	char name[MAILAUTH_NAME + 80];
 	const char *why;
-	bool seal = c->arc_step > 0;
+	int inst;
+	bool seal = arc_step_is_seal(c, &inst);
 
-	if (c->arc_step > ch->n) {
+	if (inst < 1) { /* every AMS verified */
+		c->res->arc_oldest_pass = 0;
 		arc_end(c, ARC_RESULT_PASS, "");
 		return;
 	}
-	f = seal ? &ch->set[ch->n + 1 - c->arc_step].as : &ch->set[ch->n].ams;
+	f = seal ? &ch->set[inst].as : &ch->set[inst].ams;
 	dkim_sig_free(&c->arc_sig);
 	if (dkim_sig_parse_arc(f->f, f->n, seal, &c->arc_sig, &why) < 0) {
-		arc_end(c, ARC_RESULT_FAIL, why);
+		if (c->arc_step > ch->n) {
+			c->res->arc_oldest_pass = inst + 1;
+			arc_end(c, ARC_RESULT_PASS, "");
+		} else {
+			arc_end(c, ARC_RESULT_FAIL, why);
+		}
 		return;
 	}
 	if (c->arc_step == 1)
@@ -299,7 +346,10 @@ arc_next(struct mailauth_check *c)
 	c->pending = true;
 	if (dns_resolve_txt(c->r, name, arc_key_done, c) < 0) {
 		c->pending = false;
-		arc_end(c, ARC_RESULT_TEMPERROR, "key lookup failed");
+		if (c->arc_step > ch->n)
+			arc_end(c, ARC_RESULT_PASS, "");
+		else
+			arc_end(c, ARC_RESULT_TEMPERROR, "key lookup failed");
 	}
 }
 
@@ -431,6 +481,7 @@ mailauth_check_message(struct dns_resolver *r, const struct mailauth_psl *psl,
 	c->arg = arg;
 	c->res->ndkim = 0;
 	c->res->arc = ARC_RESULT_TEMPERROR; /* until the chain is checked */
+	c->res->arc_oldest_pass = -1;
 	event_add(c->timer, &limit);
 	dkim_each_field(msg, len, sig_cb, c);
 	next_key(c);

@@ -19,6 +19,7 @@ mailauth_results_init(struct mailauth_results *r)
 	memset(r, 0, sizeof(*r));
 	r->spf = -1;
 	r->helo_spf = -1;
+	r->arc_oldest_pass = -1;
 	r->dmarc = DMARC_NONE;
 	r->arc = -1;
 }
@@ -214,7 +215,8 @@ dmarc_name(enum dmarc_result r)
 	return names[r];
 }
 
-/* RFC 8617 s7.2: the chain's result, with the client's address; the
+/* RFC 8617 s7.2: the chain's result, with the client's address and how
+ * far back the message is unchanged (oldest-pass, 0: all the way); the
  * comment names the newest set and its sealer, or why it failed.  No ';'
  * in comments: a sealer reads arc= back from this field. */
 static void
@@ -239,6 +241,11 @@ put_arc(char *out, size_t len, size_t *o, size_t *col,
 	if (res->remote_ip[0]) {
 		snprintf(item, sizeof(item), " smtp.remote-ip=%s",
 		         res->remote_ip);
+		put(out, len, o, col, item);
+	}
+	if (res->arc == ARC_RESULT_PASS && res->arc_oldest_pass >= 0) {
+		snprintf(item, sizeof(item), " header.oldest-pass=%d",
+		         res->arc_oldest_pass);
 		put(out, len, o, col, item);
 	}
 }

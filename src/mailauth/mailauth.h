@@ -73,8 +73,9 @@ struct mailauth_results {
 	enum dmarc_policy dmarc_policy; /* the p= or sp= that applies */
 	bool dmarc_sampled_out;         /* pct= said: apply the next lower */
 	char dmarc_reason[96];
-	int arc;                        /* enum arc_result; -1 unchecked */
-	int arc_sets;                   /* the newest instance */
+	int arc;             /* enum arc_result; -1 unchecked */
+	int arc_sets;        /* the newest instance */
+	int arc_oldest_pass; /* header.oldest-pass of a pass; -1 unknown */
 	char arc_sealer[MAILAUTH_NAME]; /* d= of the newest ARC-Seal */
 	char arc_reason[96];
 	bool dmarc_arc_override; /* a trusted sealer's pass set DMARC aside */

@@ -60,10 +60,15 @@ def chains(keydir):
     one = dkimpy_seal(keydir, base, "hop1.test", "none")
     two = dkimpy_seal(keydir, one, "hop2.test", "pass", "test.example", "mx")
     head, body = two.split(b"\r\n\r\n", 1)
+    # A list that adds a footer, then seals: the first AMS no longer
+    # verifies, the chain does.
+    footer = dkimpy_seal(keydir, one + b"-- \r\nlist footer\r\n",
+                         "list.test", "pass", "test.example", "mx")
     return {
         "none": base,
         "one-hop": one,
         "two-hops": two,
+        "list-footer": footer,
         "body-changed": head + b"\r\n\r\n" + body.replace(b"Hello",
                                                           b"Hallo"),
         # The first hop's AAR is covered by the newest seal only.
@@ -80,8 +85,11 @@ def test_ferry_agrees_with_dkimpy_on_dkimpy_chains(ferry_factory, keys):
     keydir, records = keys
     f = checking_ferry(ferry_factory, keys)
     want = {"none": "none", "one-hop": "pass", "two-hops": "pass",
-            "body-changed": "fail", "aar-changed": "fail",
-            "set-missing": "fail"}
+            "list-footer": "pass", "body-changed": "fail",
+            "aar-changed": "fail", "set-missing": "fail"}
+    # header.oldest-pass: 0 when every AMS verifies, else the oldest
+    # instance whose AMS does (RFC 8617 s5.2 step 5).
+    oldest = {"one-hop": 0, "two-hops": 0, "list-footer": 2}
     for n, (name, msg) in enumerate(chains(keydir).items(), 1):
         theirs, reason = dkimpy_cv(msg, records)
         ours, ar = ferry_arc(f, msg, n)
@@ -90,6 +98,7 @@ def test_ferry_agrees_with_dkimpy_on_dkimpy_chains(ferry_factory, keys):
         assert "smtp.remote-ip=127.0.0.1" in ar, ar
         if ours == "pass":
             assert re.search(r"arc=pass \(i=\d sealer=[a-z.]+\)", ar), ar
+            assert f"header.oldest-pass={oldest[name]}" in ar, (name, ar)
 
 
 def test_key_lookup_trouble_is_temporary_never_a_bounce(ferry_factory,

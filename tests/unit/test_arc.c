@@ -273,8 +273,14 @@ test_seal_round_trip(void **state)
 	                            "\tsmtp.mailfrom=a.test; arc=none"));
 	check_sealed(one, record, 1);
 	/* The next hop (here the same server) found the chain passing. */
-	again = malloc(strlen(one) + 64);
-	sprintf(again, "Authentication-Results: mx.fwd.test; arc=pass\r\n%s",
+	again = malloc(strlen(one) + 256);
+	/* The result as ferry writes it, with a long comment and properties
+	 * folded onto the next line. */
+	sprintf(again,
+	        "Authentication-Results: mx.fwd.test; arc=pass\r\n"
+	        "\t(i=1 sealer=a-rather-long-name-of-a-sealer.example.org)\r\n"
+	        "\tsmtp.remote-ip=2001:db8::1234:5678 "
+	        "header.oldest-pass=0\r\n%s",
 	        one);
 	two = seal(ks, again, &why);
 	assert_non_null(two);

@@ -253,6 +253,9 @@ test_field_and_strip(void **state)
 	        "\t(p=reject overridden by ARC sealer lists.example.net)\r\n"
 	        "\theader.from=example.com\r\n");
 	assert_int_equal(mailauth_disposition(&res), DMARC_P_NONE);
+	res.arc_oldest_pass = 2;
+	mailauth_field("mx.example.org", &res, out, sizeof(out));
+	assert_non_null(strstr(out, "header.oldest-pass=2;"));
 	res.dmarc_arc_override = false;
 	assert_int_equal(mailauth_disposition(&res), DMARC_P_REJECT);
 	res.arc = ARC_RESULT_FAIL;
