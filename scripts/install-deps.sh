@@ -27,6 +27,9 @@ python3-prometheus-client"
 PACKAGES="$PACKAGES dns-root-data nsd ldnsutils"
 # The RFC 8460 report schema check of test_dane.py and test_mta_sts.py.
 PACKAGES="$PACKAGES python3-jsonschema"
+# dkimpy's ARC signer reads Authentication-Results fields with authres
+# (test_arc.py).
+PACKAGES="$PACKAGES python3-authres"
 
 missing=""
 for p in $PACKAGES; do

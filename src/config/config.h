@@ -321,6 +321,7 @@ struct config {
 	char *mailauth_authserv_id; /* NULL: hostname */
 	int mailauth_enforce;       /* 0 record, 1 enforce */
 	char *mailauth_public_suffix_list;
+	char *mailauth_arc_trusted_sealers; /* comma-separated, or NULL */
 	/* [dkim] */
 	char *dkim_key_dir; /* DIR/DOMAIN/SELECTOR.pem; NULL: no signing */
 	char *dkim_sign_networks; /* "192.0.2.0/24,...": signed without AUTH */

@@ -567,6 +567,7 @@ config_free(struct config *cfg)
 	free(cfg->dkim_sign_networks);
 	free(cfg->mailauth_authserv_id);
 	free(cfg->mailauth_public_suffix_list);
+	free(cfg->mailauth_arc_trusted_sealers);
 	free(cfg->milter_smtp);
 	free(cfg->milter_submission);
 	free(cfg->senders);

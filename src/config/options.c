@@ -1467,8 +1467,10 @@ const struct config_option config_options[] = {
          .def = "no",
          .doc = "Check SPF, DKIM and DMARC of mail that arrives on port 25.",
          .more = "SPF (RFC 7208) of the MAIL FROM domain, or of the HELO name "
-                 "for a null sender, is checked at MAIL; every DKIM signature "
-                 "(up to 5) and the From domain's DMARC policy (RFC 7489) at "
+                 "for a null sender or a domain without SPF, is checked at "
+                 "MAIL; every DKIM signature "
+                 "(up to 5), the ARC chain (RFC 8617, up to 10 sets) and the "
+                 "From domain's DMARC policy (RFC 7489) at "
                  "the end of DATA.  The results go into one "
                  "Authentication-Results field on top of the message.  Mail "
                  "from authenticated clients (AUTH) is not checked.  DNS goes "
@@ -1511,6 +1513,18 @@ const struct config_option config_options[] = {
                  "alignment).  Debian's publicsuffix package installs it.  "
                  "Read at start.",
          .example = "/etc/ferry/public_suffix_list.dat"},
+        {.section = "mailauth",
+         .key = "arc_trusted_sealers",
+         .type = OPT_STRING,
+         .offset = CFG(mailauth_arc_trusted_sealers),
+         .def_text = "none",
+         .doc = "ARC sealers whose passing chain sets a DMARC fail aside.",
+         .more = "A comma-separated list of domains (no spaces).  When the "
+                 "ARC chain passes and its newest ARC-Seal is signed by one of "
+                 "them (d=), a DMARC fail is recorded but not enforced: the "
+                 "mailing list or forwarder that sealed the message vouches "
+                 "for what it received.  Without it ARC is only recorded.",
+         .example = "lists.example.org,google.com"},
         /* [doctor] (docs/doctor.md) */
         {.section = "doctor",
          .key = "ip_blocklists",

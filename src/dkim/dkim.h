@@ -45,6 +45,13 @@ const char *dkim_signing_domain(const struct dkim_keys *keys,
                                 const struct config *cfg,
                                 const struct envelope *env, const char *msg,
                                 size_t len);
+/* The key domain that ARC-seals this message (dkim/arc.h), or NULL: mail
+ * received from outside, checked ([mailauth] verify) and forwarded to a
+ * remote address, sealed for the server's host name or its closest
+ * parent with keys. */
+const char *dkim_arc_sealing_domain(const struct dkim_keys *keys,
+                                    const struct config *cfg,
+                                    const struct envelope *env, bool forwarded);
 /* addr is inside one of the comma-separated CIDR networks of list. */
 bool dkim_in_networks(const char *list, const char *addr);
 

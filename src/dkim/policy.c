@@ -10,6 +10,10 @@
  * to the login ([auth] sender): a user cannot get a signature on another
  * author's From.  A report ferry generates (null sender) is signed when its
  * From is at the server's own host name.
+ *
+ * Mail received from elsewhere and forwarded (an alias to a remote
+ * address) gets an ARC set instead (RFC 8617), sealed for the domain that
+ * holds the key of the server's host name, once ferry has verified it.
  */
 #include <arpa/inet.h>
 #include <stdlib.h>
@@ -100,4 +104,13 @@ dkim_signing_domain(const struct dkim_keys *keys, const struct config *cfg,
 		return NULL;
 	}
 	return dkim_keys_domain_for(keys, dom);
+}
+
+const char *
+dkim_arc_sealing_domain(const struct dkim_keys *keys, const struct config *cfg,
+                        const struct envelope *env, bool forwarded)
+{
+	if (!forwarded || !cfg->mailauth_verify || trusted_origin(cfg, env))
+		return NULL;
+	return dkim_keys_domain_for(keys, cfg->hostname);
 }

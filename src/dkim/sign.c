@@ -125,9 +125,9 @@ hash_selected(EVP_MD_CTX *md, struct field_list *fl, const char *h,
 	return 0;
 }
 
-static int
-sign_digest(EVP_PKEY *key, const unsigned char *dg, size_t dglen,
-            unsigned char *sig, size_t *siglen)
+int
+dkim_sign_digest(EVP_PKEY *key, const unsigned char *dg, size_t dglen,
+                 unsigned char *sig, size_t *siglen)
 {
 	int ok = 0;
 
@@ -186,7 +186,7 @@ dkim_sign_field(EVP_PKEY *key, const char *field, const char *h,
 	                       &dglen) < 0)
 		return -1;
 	*error_r = "cannot sign";
-	if (sign_digest(key, dg, dglen, sig, &siglen) < 0 ||
+	if (dkim_sign_digest(key, dg, dglen, sig, &siglen) < 0 ||
 	    4 * ((siglen + 2) / 3) + 1 > outlen)
 		return -1;
 	EVP_EncodeBlock((unsigned char *)out, sig, (int)siglen);
@@ -208,9 +208,8 @@ count_cb(void *arg, const char *f, size_t n)
 	return 0;
 }
 
-/* The h= list for this message: present names, oversigned ones once more. */
-static void
-build_h(const char *msg, size_t len, char *h, size_t hlen)
+void
+dkim_build_h(const char *msg, size_t len, char *h, size_t hlen)
 {
 	size_t i, used = 0;
 
@@ -234,9 +233,8 @@ build_h(const char *msg, size_t len, char *h, size_t hlen)
 	}
 }
 
-/* Appends b64 to out folded in lines of at most 72 characters. */
-static void
-append_folded(char *out, size_t outlen, const char *b64)
+void
+dkim_append_folded(char *out, size_t outlen, const char *b64)
 {
 	size_t used = strlen(out), l = strlen(b64), i;
 
@@ -271,7 +269,7 @@ sign_one(const struct dkim_key *k, const char *msg, size_t len, const char *bh,
 		free(field);
 		return NULL;
 	}
-	append_folded(field, cap, b64);
+	dkim_append_folded(field, cap, b64);
 	return field;
 }
 
@@ -287,7 +285,7 @@ dkim_sign_message(const struct dkim_keys *keys, const char *domain,
 		*error_r = "cannot hash the body";
 		return NULL;
 	}
-	build_h(msg, len, h, sizeof(h));
+	dkim_build_h(msg, len, h, sizeof(h));
 	for (i = 0; i < keys->n; i++) {
 		const struct dkim_key *k = &keys->k[i];
 		char *one;

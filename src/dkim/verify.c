@@ -23,13 +23,11 @@ is_fws(char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-/* Calls fn(name, value) for each tag of a tag list (RFC 6376 s3.2), white
- * space around names and values trimmed; the value may hold folding. */
-static int
-each_tag(const char *p, const char *end,
-         int (*fn)(void *arg, const char *n, size_t nl, const char *v,
-                   size_t vl),
-         void *arg)
+int
+dkim_each_tag(const char *p, const char *end,
+              int (*fn)(void *arg, const char *n, size_t nl, const char *v,
+                        size_t vl),
+              void *arg)
 {
 	while (p < end) {
 		const char *semi = memchr(p, ';', (size_t)(end - p));
@@ -107,6 +105,8 @@ sig_tag(void *arg, const char *n, size_t nl, const char *v, size_t vl)
 		slot = &s->l;
 	else if (tag_is(n, nl, "s"))
 		slot = &s->s;
+	else if (tag_is(n, nl, "cv"))
+		slot = &s->cv;
 	if (slot == NULL)
 		return 0; /* unknown tags are ignored (s3.2) */
 	if (*slot != NULL)
@@ -129,6 +129,7 @@ dkim_sig_free(struct dkim_sig *s)
 	free(s->i);
 	free(s->l);
 	free(s->s);
+	free(s->cv);
 	free(s->unsigned_field);
 	memset(s, 0, sizeof(*s));
 }
@@ -167,25 +168,24 @@ strip_b(const char *f, size_t n)
 	return NULL;
 }
 
-int
-dkim_sig_parse(const char *field, size_t n, struct dkim_sig *s,
-               const char **why)
+static int
+parse_tags(const char *field, size_t n, struct dkim_sig *s, const char **why)
 {
 	const char *colon = memchr(field, ':', n);
 
 	memset(s, 0, sizeof(*s));
 	*why = "bad tag list";
-	if (colon == NULL || each_tag(colon + 1, field + n, sig_tag, s) < 0)
-		return -1;
-	*why = "missing tag";
-	if (!s->v || !s->a || !s->b || !s->bh || !s->d || !s->h || !s->s)
-		return -1;
-	*why = "unsupported version";
-	if (strcmp(s->v, "1") != 0)
-		return -1;
-	*why = "From is not signed";
-	if (!dkim_h_has(s->h, "from"))
-		return -1;
+	return colon == NULL || dkim_each_tag(colon + 1, field + n, sig_tag,
+	                                      s) < 0
+	               ? -1
+	               : 0;
+}
+
+/* a=, c= and the field with b= emptied; c= defaults to def_relaxed. */
+static int
+parse_alg_canon(const char *field, size_t n, struct dkim_sig *s,
+                bool def_relaxed, const char **why)
+{
 	*why = "unsupported algorithm";
 	if (strcmp(s->a, "rsa-sha256") == 0)
 		s->alg = DKIM_RSA_SHA256;
@@ -194,7 +194,7 @@ dkim_sig_parse(const char *field, size_t n, struct dkim_sig *s,
 	else
 		return -1;
 	*why = "unsupported canonicalization";
-	s->relaxed_h = s->relaxed_b = false;
+	s->relaxed_h = s->relaxed_b = def_relaxed;
 	if (s->c) {
 		char *slash = strchr(s->c, '/');
 		const char *hc = s->c, *bc = slash ? slash + 1 : "simple";
@@ -207,6 +207,28 @@ dkim_sig_parse(const char *field, size_t n, struct dkim_sig *s,
 		s->relaxed_h = strcmp(hc, "relaxed") == 0;
 		s->relaxed_b = strcmp(bc, "relaxed") == 0;
 	}
+	*why = "no b= tag";
+	s->unsigned_field = strip_b(field, n);
+	return s->unsigned_field ? 0 : -1;
+}
+
+int
+dkim_sig_parse(const char *field, size_t n, struct dkim_sig *s,
+               const char **why)
+{
+	if (parse_tags(field, n, s, why) < 0)
+		return -1;
+	*why = "missing tag";
+	if (!s->v || !s->a || !s->b || !s->bh || !s->d || !s->h || !s->s)
+		return -1;
+	*why = "unsupported version";
+	if (strcmp(s->v, "1") != 0)
+		return -1;
+	*why = "From is not signed";
+	if (!dkim_h_has(s->h, "from"))
+		return -1;
+	if (parse_alg_canon(field, n, s, false, why) < 0)
+		return -1;
 	*why = "i= is not in d=";
 	if (s->i) {
 		const char *at = strrchr(s->i, '@');
@@ -220,9 +242,44 @@ dkim_sig_parse(const char *field, size_t n, struct dkim_sig *s,
 		    (il > dl && at[il - dl - 1] != '.'))
 			return -1;
 	}
-	*why = "no b= tag";
-	s->unsigned_field = strip_b(field, n);
-	return s->unsigned_field ? 0 : -1;
+	return 0;
+}
+
+/* An instance tag: 1..50 (RFC 8617 s4.2.1), digits only. */
+static bool
+arc_instance_ok(const char *i)
+{
+	size_t l = strlen(i);
+
+	return l > 0 && l <= 2 && strspn(i, "0123456789") == l &&
+	       atoi(i) >= 1 && atoi(i) <= 50;
+}
+
+int
+dkim_sig_parse_arc(const char *field, size_t n, bool seal, struct dkim_sig *s,
+                   const char **why)
+{
+	if (parse_tags(field, n, s, why) < 0)
+		return -1;
+	*why = "missing tag";
+	if (!s->i || !s->a || !s->b || !s->d || !s->s ||
+	    (seal ? !s->cv : (!s->bh || !s->h)))
+		return -1;
+	*why = "bad instance";
+	if (!arc_instance_ok(s->i))
+		return -1;
+	if (seal) {
+		*why = "h= in an ARC-Seal";
+		if (s->h || s->c)
+			return -1;
+	} else {
+		*why = "the ARC-Message-Signature signs an ARC-Seal";
+		if (dkim_h_has(s->h, "arc-seal"))
+			return -1;
+	}
+	/* ARC uses relaxed canonicalization unless c= says otherwise; an
+	 * AMS without c= is read as dkimpy and OpenARC sign it. */
+	return parse_alg_canon(field, n, s, true, why);
 }
 
 bool
@@ -269,8 +326,8 @@ record_key(const char *rec, int alg, const char **why)
 	int n;
 
 	*why = "bad key record";
-	if (each_tag(rec, rec + strlen(rec), key_tag, &r) < 0 || r.p == NULL ||
-	    (r.v && strcmp(r.v, "DKIM1") != 0))
+	if (dkim_each_tag(rec, rec + strlen(rec), key_tag, &r) < 0 ||
+	    r.p == NULL || (r.v && strcmp(r.v, "DKIM1") != 0))
 		goto out;
 	*why = "key revoked";
 	if (r.p[0] == '\0')
@@ -327,13 +384,10 @@ enum dkim_result
 dkim_sig_verify(const struct dkim_sig *s, const char *record, const char *msg,
                 size_t len, const char **why)
 {
-	unsigned char dg[EVP_MAX_MD_SIZE], sig[1200];
+	unsigned char dg[EVP_MAX_MD_SIZE];
 	char bh[100];
 	unsigned dgl = 0;
 	long limit = s->l ? atol(s->l) : -1;
-	int sigl;
-	EVP_PKEY *key;
-	bool ok;
 
 	if (dkim_body_digest(msg, len, s->relaxed_b, limit, dg, &dgl) < 0) {
 		*why = "cannot hash the body";
@@ -344,6 +398,23 @@ dkim_sig_verify(const struct dkim_sig *s, const char *record, const char *msg,
 		*why = "body hash did not verify";
 		return DKIM_FAIL;
 	}
+	if (dkim_header_digest(s->unsigned_field, strlen(s->unsigned_field),
+	                       s->h, msg, len, s->relaxed_h, dg, &dgl) < 0) {
+		*why = "cannot hash the header";
+		return DKIM_TEMPERROR;
+	}
+	return dkim_sig_check_digest(s, record, dg, dgl, why);
+}
+
+enum dkim_result
+dkim_sig_check_digest(const struct dkim_sig *s, const char *record,
+                      const unsigned char *dg, unsigned dgl, const char **why)
+{
+	unsigned char sig[1200];
+	int sigl;
+	EVP_PKEY *key;
+	bool ok;
+
 	if ((key = record_key(record, s->alg, why)) == NULL)
 		return DKIM_PERMERROR;
 	if (strlen(s->b) > 1500 ||
@@ -354,9 +425,7 @@ dkim_sig_verify(const struct dkim_sig *s, const char *record, const char *msg,
 		return DKIM_PERMERROR;
 	}
 	sigl -= (int)(strlen(s->b) - strcspn(s->b, "="));
-	ok = dkim_header_digest(s->unsigned_field, strlen(s->unsigned_field),
-	                        s->h, msg, len, s->relaxed_h, dg, &dgl) == 0 &&
-	     verify_digest(key, s->alg, dg, dgl, sig, (size_t)sigl);
+	ok = verify_digest(key, s->alg, dg, dgl, sig, (size_t)sigl);
 	EVP_PKEY_free(key);
 	*why = ok ? "good signature" : "signature did not verify";
 	return ok ? DKIM_PASS : DKIM_FAIL;

@@ -18,7 +18,10 @@ mailauth_results_init(struct mailauth_results *r)
 {
 	memset(r, 0, sizeof(*r));
 	r->spf = -1;
+	r->helo_spf = -1;
+	r->arc_oldest_pass = -1;
 	r->dmarc = DMARC_NONE;
+	r->arc = -1;
 }
 
 static int
@@ -160,7 +163,7 @@ mailauth_disposition(const struct mailauth_results *res)
 {
 	enum dmarc_policy p = res->dmarc_policy;
 
-	if (res->dmarc != DMARC_FAIL)
+	if (res->dmarc != DMARC_FAIL || res->dmarc_arc_override)
 		return DMARC_P_NONE;
 	/* s6.6.4: a message pct= leaves out gets the next lower policy. */
 	if (res->dmarc_sampled_out && p != DMARC_P_NONE)
@@ -212,6 +215,62 @@ dmarc_name(enum dmarc_result r)
 	return names[r];
 }
 
+/* RFC 8617 s7.2: the chain's result, with the client's address and how
+ * far back the message is unchanged (oldest-pass, 0: all the way); the
+ * comment names the newest set and its sealer, or why it failed.  No ';'
+ * in comments: a sealer reads arc= back from this field. */
+static void
+put_arc(char *out, size_t len, size_t *o, size_t *col,
+        const struct mailauth_results *res)
+{
+	static const char *const names[] = {"none", "pass", "fail",
+	                                    "temperror"};
+	char item[300];
+
+	if (res->arc < 0)
+		return;
+	snprintf(item, sizeof(item), "; arc=%s", names[res->arc]);
+	put(out, len, o, col, item);
+	if (res->arc == ARC_RESULT_PASS)
+		snprintf(item, sizeof(item), " (i=%d sealer=%s)", res->arc_sets,
+		         res->arc_sealer);
+	else
+		snprintf(item, sizeof(item), " (%s)", res->arc_reason);
+	if (res->arc != ARC_RESULT_NONE)
+		put(out, len, o, col, item);
+	if (res->remote_ip[0]) {
+		snprintf(item, sizeof(item), " smtp.remote-ip=%s",
+		         res->remote_ip);
+		put(out, len, o, col, item);
+	}
+	if (res->arc == ARC_RESULT_PASS && res->arc_oldest_pass >= 0) {
+		snprintf(item, sizeof(item), " header.oldest-pass=%d",
+		         res->arc_oldest_pass);
+		put(out, len, o, col, item);
+	}
+}
+
+bool
+mailauth_in_list(const char *list, const char *sealer)
+{
+	size_t sl = strlen(sealer);
+
+	while (list && *list && sl > 0) {
+		const char *comma = strchr(list, ','), *end;
+
+		while (*list == ' ' || *list == '\t')
+			list++;
+		end = comma ? comma : list + strlen(list);
+		while (end > list && (end[-1] == ' ' || end[-1] == '\t'))
+			end--;
+		if ((size_t)(end - list) == sl &&
+		    strncasecmp(list, sealer, sl) == 0)
+			return true;
+		list = comma ? comma + 1 : NULL;
+	}
+	return false;
+}
+
 size_t
 mailauth_field(const char *authserv_id, const struct mailauth_results *res,
                char *out, size_t len)
@@ -229,6 +288,13 @@ mailauth_field(const char *authserv_id, const struct mailauth_results *res,
 		put(out, len, &o, &col, item);
 		snprintf(item, sizeof(item), " smtp.%s=%s",
 		         res->spf_helo ? "helo" : "mailfrom", res->spf_domain);
+		put(out, len, &o, &col, item);
+	}
+	if (res->helo_spf >= 0) {
+		snprintf(item, sizeof(item), "; spf=%s",
+		         spf_result_name((enum spf_result)res->helo_spf));
+		put(out, len, &o, &col, item);
+		snprintf(item, sizeof(item), " smtp.helo=%s", res->helo_domain);
 		put(out, len, &o, &col, item);
 	}
 	if (res->ndkim == 0)
@@ -253,12 +319,16 @@ mailauth_field(const char *authserv_id, const struct mailauth_results *res,
 			put(out, len, &o, &col, item);
 		}
 	}
+	put_arc(out, len, &o, &col, res);
 	snprintf(item, sizeof(item), "; dmarc=%s", dmarc_name(res->dmarc));
 	put(out, len, &o, &col, item);
 	if (res->dmarc == DMARC_PASS || res->dmarc == DMARC_FAIL) {
-		snprintf(item, sizeof(item), " (p=%s%s)",
+		snprintf(item, sizeof(item), " (p=%s%s%s%s)",
 		         pol[res->dmarc_policy],
-		         res->dmarc_sampled_out ? " pct=sampled-out" : "");
+		         res->dmarc_sampled_out ? " pct=sampled-out" : "",
+		         res->dmarc_arc_override ? " overridden by ARC sealer "
+		                                 : "",
+		         res->dmarc_arc_override ? res->arc_sealer : "");
 		put(out, len, &o, &col, item);
 	}
 	if (res->from_domain[0]) {

@@ -24,6 +24,9 @@ struct mailauth_psl;
 struct mailauth_check;
 
 #define MAILAUTH_DKIM_MAX 5
+/* ARC sets whose seals are checked (one key lookup and one RSA
+ * verification each); a longer chain is a fail without any lookup. */
+#define MAILAUTH_ARC_MAX 10
 #define MAILAUTH_NAME 256
 
 enum dmarc_policy { DMARC_P_NONE, DMARC_P_QUARANTINE, DMARC_P_REJECT };
@@ -34,6 +37,13 @@ enum dmarc_result {
 	DMARC_FAIL,
 	DMARC_TEMPERROR,
 	DMARC_PERMERROR,
+};
+
+enum arc_result {
+	ARC_RESULT_NONE, /* no ARC set */
+	ARC_RESULT_PASS,
+	ARC_RESULT_FAIL,
+	ARC_RESULT_TEMPERROR, /* a key lookup failed: not a verdict */
 };
 
 struct dmarc_record {
@@ -53,6 +63,9 @@ struct mailauth_results {
 	bool spf_helo;                  /* the HELO identity was checked */
 	char spf_domain[MAILAUTH_NAME]; /* the identity's domain */
 	char spf_explanation[200];      /* of a fail */
+	int helo_spf; /* enum spf_result of the HELO name when MAIL FROM's
+	                 was none (RFC 7208 s2.3); -1 unchecked */
+	char helo_domain[MAILAUTH_NAME];
 	struct mailauth_dkim dkim[MAILAUTH_DKIM_MAX];
 	size_t ndkim;
 	char from_domain[MAILAUTH_NAME];
@@ -60,6 +73,13 @@ struct mailauth_results {
 	enum dmarc_policy dmarc_policy; /* the p= or sp= that applies */
 	bool dmarc_sampled_out;         /* pct= said: apply the next lower */
 	char dmarc_reason[96];
+	int arc;             /* enum arc_result; -1 unchecked */
+	int arc_sets;        /* the newest instance */
+	int arc_oldest_pass; /* header.oldest-pass of a pass; -1 unknown */
+	char arc_sealer[MAILAUTH_NAME]; /* d= of the newest ARC-Seal */
+	char arc_reason[96];
+	bool dmarc_arc_override; /* a trusted sealer's pass set DMARC aside */
+	char remote_ip[64];      /* the client, for smtp.remote-ip */
 };
 
 void mailauth_results_init(struct mailauth_results *r);
@@ -85,13 +105,14 @@ void mailauth_dmarc_evaluate(const struct mailauth_psl *psl,
                              const struct dmarc_record *rec, bool at_org,
                              unsigned roll, struct mailauth_results *res);
 /* What the receiver should do: the policy after pct= sampling, or
- * DMARC_P_NONE when DMARC did not fail. */
+ * DMARC_P_NONE when DMARC did not fail or a trusted ARC sealer vouches. */
 enum dmarc_policy mailauth_disposition(const struct mailauth_results *res);
 
 typedef void (*mailauth_done_fn)(void *arg, const struct mailauth_results *res);
 /*
  * Checks msg (CRLF lines, header and body; copied) and gives the results:
- * spf's SPF part with the DKIM and DMARC parts added.  done() runs later
+ * spf's SPF part (and remote_ip) with the DKIM, ARC (RFC 8617 s5.2) and
+ * DMARC parts added.  done() runs later
  * on the loop, exactly once unless cancelled.
  */
 struct mailauth_check *
@@ -102,6 +123,10 @@ mailauth_check_message(struct dns_resolver *r, const struct mailauth_psl *psl,
 void mailauth_check_cancel(struct mailauth_check *c);
 /* After the resolver is freed: what cancelled checks still hold. */
 void mailauth_forget_abandoned(void);
+
+/* sealer is one of the comma-separated domains of list (case-insensitive,
+ * white space around names allowed). */
+bool mailauth_in_list(const char *list, const char *sealer);
 
 /* The whole field, "Authentication-Results: ID; spf=...\r\n" folded;
  * the length, or 0 when it does not fit. */

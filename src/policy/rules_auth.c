@@ -1,9 +1,10 @@
 /*
  * rules_auth.c — sender authentication as policy rules: SPF of the MAIL
- * FROM domain (or the HELO name for a null sender) at MAIL, where it is
- * only recorded; its enforcement per recipient domain at RCPT; DKIM and
- * DMARC at the end of DATA.  [mailauth] enforce (or the recipient
- * domain's mailauth_enforce) decides whether a result refuses anything.
+ * FROM domain (or the HELO name for a null sender, and the HELO name as
+ * well when the domain has no SPF) at MAIL, where it is only recorded; its
+ * enforcement per recipient domain at RCPT; DKIM and DMARC at the end of DATA.
+ * [mailauth] enforce (or the recipient domain's mailauth_enforce) decides
+ * whether a result refuses anything.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +61,48 @@ enforced(const struct config *cfg, const char *domain)
 }
 
 static void
+helo_spf_done(void *arg, const struct spf_outcome *o)
+{
+	struct policy_run *r = arg;
+
+	if (policy_run_gone(r))
+		return;
+	r->f->auth->helo_spf = (int)o->result;
+	log_event(LOG_LVL_INFO, "spf", "client", r->f->client_ip, "identity",
+	          r->f->auth->helo_domain, "result", spf_result_name(o->result),
+	          "reason", o->reason, NULL);
+	policy_pass(r);
+}
+
+/* A HELO name SPF can judge: a domain name, not an address literal. */
+static bool
+helo_checkable(const char *helo)
+{
+	return helo != NULL && helo[0] != '[' && strchr(helo, '.') != NULL &&
+	       strlen(helo) < MAILAUTH_NAME;
+}
+
+/*
+ * RFC 7208 s2.3 recommends checking the HELO identity too.  ferry does
+ * when the MAIL FROM domain says nothing (none): then the HELO result is
+ * the only SPF word on the client, recorded as smtp.helo (DMARC still
+ * uses MAIL FROM's).  Domains that publish SPF cost no second check.
+ */
+static bool
+check_helo_too(struct policy_run *r, const struct spf_outcome *o)
+{
+	struct mailauth_results *a = r->f->auth;
+	char sender[POLICY_ARG_MAX];
+
+	if (a->spf_helo || o->result != SPF_NONE || !helo_checkable(r->f->helo))
+		return false;
+	snprintf(a->helo_domain, sizeof(a->helo_domain), "%s", r->f->helo);
+	snprintf(sender, sizeof(sender), "postmaster@%s", r->f->helo);
+	return spf_check_host(r->p->dns, r->f->client_ip, a->helo_domain,
+	                      sender, r->f->helo, helo_spf_done, r) != NULL;
+}
+
+static void
 spf_done(void *arg, const struct spf_outcome *o)
 {
 	struct policy_run *r = arg;
@@ -74,7 +117,8 @@ spf_done(void *arg, const struct spf_outcome *o)
 	log_event(LOG_LVL_INFO, "spf", "client", r->f->client_ip, "identity",
 	          a->spf_domain, "result", spf_result_name(o->result), "reason",
 	          o->reason, NULL);
-	policy_pass(r);
+	if (!check_helo_too(r, o))
+		policy_pass(r);
 }
 
 void
@@ -150,9 +194,18 @@ dmarc_done(void *arg, const struct mailauth_results *res)
 		return;
 	f = r->f;
 	*f->auth = *res;
-	disp = mailauth_disposition(res);
+	f->auth->dmarc_arc_override =
+	        res->dmarc == DMARC_FAIL && res->arc == ARC_RESULT_PASS &&
+	        mailauth_in_list(r->p->cfg->mailauth_arc_trusted_sealers,
+	                         res->arc_sealer);
+	disp = mailauth_disposition(f->auth);
 	log_event(LOG_LVL_INFO, "dmarc", "client", f->client_ip, "from",
-	          res->from_domain, "result",
+	          res->from_domain, "arc",
+	          res->arc == ARC_RESULT_PASS   ? "pass"
+	          : res->arc == ARC_RESULT_FAIL ? "fail"
+	          : res->arc == ARC_RESULT_NONE ? "none"
+	                                        : "temperror",
+	          "result",
 	          res->dmarc == DMARC_PASS        ? "pass"
 	          : res->dmarc == DMARC_FAIL      ? "fail"
 	          : res->dmarc == DMARC_TEMPERROR ? "temperror"
@@ -188,6 +241,8 @@ rule_dmarc(struct policy_run *r)
 		policy_pass(r);
 		return;
 	}
+	snprintf(f->auth->remote_ip, sizeof(f->auth->remote_ip), "%s",
+	         f->client_ip ? f->client_ip : "");
 	if (mailauth_check_message(r->p->dns, r->p->psl, f->msg, f->msg_len,
 	                           f->auth, dmarc_done, r) == NULL)
 		policy_pass(r);

@@ -1,6 +1,7 @@
 /*
  * dkim_sign.c — outbound messages get their DKIM signatures when they are
  * loaded for a delivery attempt (docs/mail-auth.md, "Where ferry signs"),
+ * or their ARC set when they are forwarded mail from elsewhere ("ARC"),
  * on a thread of their own: an rsa-2048 signature costs most of a
  * millisecond, which the event loop must not spend per message.
  *
@@ -12,6 +13,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/queue.h>
 #include <time.h>
 
@@ -19,6 +21,9 @@
 
 #include "base/log.h"
 #include "base/mem.h"
+#include "base/str.h"
+#include "config/config.h"
+#include "dkim/arc.h"
 #include "dkim/dkim.h"
 #include "sched/outbound.h"
 #include "sched/outbound_int.h"
@@ -26,6 +31,7 @@
 struct sign_job {
 	struct out_msg *m;
 	const char *domain; /* points into the key set */
+	char *arc_id;       /* sealing: ferry's authserv-id; NULL: signing */
 	char *fields;       /* the result, NULL on failure */
 	const char *error;
 	TAILQ_ENTRY(sign_job) entry;
@@ -57,8 +63,14 @@ signer_main(void *arg)
 		j = TAILQ_FIRST(&sg->todo);
 		TAILQ_REMOVE(&sg->todo, j, entry);
 		pthread_mutex_unlock(&sg->lock);
-		j->fields = dkim_sign_message(sg->keys, j->domain, j->m->data,
-		                              j->m->len, time(NULL), &j->error);
+		if (j->arc_id)
+			j->fields = arc_seal_message(
+			        sg->keys, j->domain, j->arc_id, j->m->data,
+			        j->m->len, time(NULL), &j->error);
+		else
+			j->fields = dkim_sign_message(sg->keys, j->domain,
+			                              j->m->data, j->m->len,
+			                              time(NULL), &j->error);
 		pthread_mutex_lock(&sg->lock);
 		TAILQ_INSERT_TAIL(&sg->done, j, entry);
 		/* Wakes the loop; needs evthread_use_pthreads() (spool.h). */
@@ -66,6 +78,14 @@ signer_main(void *arg)
 	}
 	pthread_mutex_unlock(&sg->lock);
 	return NULL;
+}
+
+static void
+job_free(struct sign_job *j)
+{
+	free(j->arc_id);
+	free(j->fields);
+	free(j);
 }
 
 static void
@@ -98,13 +118,16 @@ signed_cb(evutil_socket_t fd, short what, void *arg)
 		TAILQ_REMOVE(&done, j, entry);
 		if (j->fields != NULL)
 			prepend(j->m, j->fields);
+		else if (j->arc_id) /* e.g. a failed chain: not sealed */
+			log_event(LOG_LVL_INFO, "arc-not-sealed", "id",
+			          j->m->id, "domain", j->domain, "reason",
+			          j->error, NULL);
 		else /* unsigned mail still goes: a key must not stop it */
 			log_event(LOG_LVL_WARN, "dkim-error", "id", j->m->id,
 			          "domain", j->domain, "error", j->error, NULL);
 		j->m->active--;
 		outbound_msg_ready(ob, j->m);
-		free(j->fields);
-		free(j);
+		job_free(j);
 	}
 }
 
@@ -128,21 +151,46 @@ outbound_set_dkim(struct outbound *ob, const struct dkim_keys *keys)
 	ob->signer = sg;
 }
 
+/* A recipient an alias sent to a remote address (cmd_rcpt.c keeps the
+ * address the client gave as the original). */
+static bool
+forwarded(const struct outbound *ob, const struct envelope *env)
+{
+	size_t i;
+
+	for (i = 0; i < env->nrcpts; i++) {
+		const struct envelope_rcpt *r = &env->rcpts[i];
+
+		if (r->original != NULL &&
+		    strcasecmp(r->original, r->address) != 0 &&
+		    outbound_rcpt_is_outbound(ob, r))
+			return true;
+	}
+	return false;
+}
+
 bool
 outbound_dkim_start(struct outbound *ob, struct out_msg *m)
 {
 	struct dkim_signer *sg = ob->signer;
+	const struct config *cfg = ob->cfg;
 	struct sign_job *j;
-	const char *dom;
+	const char *dom, *seal = NULL;
 
 	if (sg == NULL)
 		return false;
-	dom = dkim_signing_domain(sg->keys, ob->cfg, &m->env, m->data, m->len);
-	if (dom == NULL)
+	dom = dkim_signing_domain(sg->keys, cfg, &m->env, m->data, m->len);
+	if (dom == NULL &&
+	    (seal = dkim_arc_sealing_domain(sg->keys, cfg, &m->env,
+	                                    forwarded(ob, &m->env))) == NULL)
 		return false;
 	j = xcalloc(1, sizeof(*j));
 	j->m = m;
-	j->domain = dom;
+	j->domain = dom ? dom : seal;
+	if (seal)
+		j->arc_id = str_dup(cfg->mailauth_authserv_id
+		                            ? cfg->mailauth_authserv_id
+		                            : cfg->hostname);
 	m->active++;
 	pthread_mutex_lock(&sg->lock);
 	TAILQ_INSERT_TAIL(&sg->todo, j, entry);
@@ -170,8 +218,7 @@ outbound_dkim_stop(struct outbound *ob)
 	while ((j = TAILQ_FIRST(&sg->todo)) != NULL) {
 		TAILQ_REMOVE(&sg->todo, j, entry);
 		j->m->active--;
-		free(j->fields);
-		free(j);
+		job_free(j);
 	}
 	event_free(sg->done_ev);
 	pthread_mutex_destroy(&sg->lock);

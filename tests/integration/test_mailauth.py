@@ -321,3 +321,27 @@ def test_opendkim_signed_mail_verifies(ferry_factory, keys, opendkim):
     assert "dkim=pass header.d=example.test header.s=test" in a, a
     assert "dmarc=pass" in a, a
     assert dkim.verify(signed, dnsfunc=lambda n, timeout=5: txt)
+
+
+def test_helo_is_checked_when_mail_from_has_no_spf(ferry_factory, keys):
+    """RFC 7208 s2.3: the HELO identity is checked too, and recorded as
+    smtp.helo, when the MAIL FROM domain publishes no SPF record."""
+    f = checking_ferry(ferry_factory, keys, "enforce", records={
+        "client.example.test": "v=spf1 ip4:127.0.0.1 -all",
+        "bad-helo.example.test": "v=spf1 ip4:192.0.2.1 -all"})
+    # nospf.test has no record: spf=none, then the HELO name passes.
+    send(f, "x@nospf.test", message("x@nospf.test"))
+    a = auth_results(stored(f))[0]
+    assert ("spf=none smtp.mailfrom=nospf.test; "
+            "spf=pass smtp.helo=client.example.test") in a, a
+    # A domain that publishes SPF decides alone: no HELO check.
+    send(f, "alice@example.test", message("alice@example.test", "two"))
+    a = auth_results(stored(f, n=2))[0]
+    assert "smtp.helo" not in a and "spf=pass smtp.mailfrom" in a, a
+    # A failing HELO is recorded, never refused: MAIL FROM decides.
+    with smtplib.SMTP("127.0.0.1", f.port, timeout=30) as s:
+        s.ehlo("bad-helo.example.test")
+        s.sendmail("x@nospf.test", ["demo@example.test"],
+                   message("x@nospf.test", "three"))
+    a = auth_results(stored(f, n=3))[0]
+    assert "spf=fail smtp.helo=bad-helo.example.test" in a, a

@@ -229,6 +229,53 @@ test_field_and_strip(void **state)
 	len = mailauth_strip_ours(msg, strlen(msg), "mx.example.org");
 	assert_int_equal(len, strlen(want));
 	assert_memory_equal(msg, want, len);
+	/* HELO's SPF beside MAIL FROM's; ARC with the client's address; a
+	 * DMARC fail a trusted sealer set aside. */
+	res.spf = SPF_NONE;
+	res.helo_spf = SPF_PASS;
+	strcpy(res.helo_domain, "mail.example.com");
+	res.ndkim = 0;
+	res.arc = ARC_RESULT_PASS;
+	res.arc_sets = 2;
+	strcpy(res.arc_sealer, "lists.example.net");
+	strcpy(res.remote_ip, "192.0.2.1");
+	res.dmarc = DMARC_FAIL;
+	res.dmarc_arc_override = true;
+	len = mailauth_field("mx.example.org", &res, out, sizeof(out));
+	assert_string_equal(
+	        out,
+	        "Authentication-Results: mx.example.org; spf=none "
+	        "smtp.mailfrom=example.com;\r\n"
+	        "\tspf=pass smtp.helo=mail.example.com; dkim=none; "
+	        "arc=pass\r\n"
+	        "\t(i=2 sealer=lists.example.net) smtp.remote-ip=192.0.2.1; "
+	        "dmarc=fail\r\n"
+	        "\t(p=reject overridden by ARC sealer lists.example.net)\r\n"
+	        "\theader.from=example.com\r\n");
+	assert_int_equal(mailauth_disposition(&res), DMARC_P_NONE);
+	res.arc_oldest_pass = 2;
+	mailauth_field("mx.example.org", &res, out, sizeof(out));
+	assert_non_null(strstr(out, "header.oldest-pass=2;"));
+	res.dmarc_arc_override = false;
+	assert_int_equal(mailauth_disposition(&res), DMARC_P_REJECT);
+	res.arc = ARC_RESULT_FAIL;
+	strcpy(res.arc_reason, "AS i=2: signature did not verify");
+	res.remote_ip[0] = '\0';
+	len = mailauth_field("mx.example.org", &res, out, sizeof(out));
+	assert_non_null(strstr(out, "arc=fail"));
+	assert_non_null(strstr(out, "(AS i=2: signature did not verify);"));
+}
+
+static void
+test_in_list(void **state)
+{
+	assert_true(mailauth_in_list("a.example, lists.example.org",
+	                             "Lists.Example.Org"));
+	assert_true(mailauth_in_list(" a.example ,b.example", "a.example"));
+	assert_false(mailauth_in_list("a.example", "example"));
+	assert_false(mailauth_in_list("sub.a.example", "a.example"));
+	assert_false(mailauth_in_list(NULL, "a.example"));
+	assert_false(mailauth_in_list("a.example", ""));
 }
 
 int
@@ -240,6 +287,7 @@ main(void)
 	        cmocka_unit_test(test_evaluation),
 	        cmocka_unit_test(test_records),
 	        cmocka_unit_test(test_field_and_strip),
+	        cmocka_unit_test(test_in_list),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
