@@ -594,7 +594,8 @@ const struct config_option config_options[] = {
          .doc = "Connections open at once to one destination domain, at most.",
          .more = "A destination starts at destination_concurrency_initial "
                  "connections and gains one for every as many transactions "
-                 "delivered as it has connections (slow start, as Postfix "
+                 "delivered as it has connections while mail waits for one "
+                 "(slow start, as Postfix "
                  "does).  When a new connection is refused or greeted with "
                  "a 4xx reply while others to the same destination are "
                  "open, the destination's limit drops to the connections that "

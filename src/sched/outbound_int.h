@@ -179,7 +179,8 @@ void outbound_msg_ready(struct outbound *ob, struct out_msg *m);
 
 /* window.c: how many connections a destination may have now.  It starts
  * at destination_concurrency_initial and grows by one per `limit`
- * transactions delivered, up to destination_concurrency (slow start).
+ * transactions delivered while mail waits for a connection, up to
+ * destination_concurrency (slow start).
  * window_refused: the current hop refused this job's connection (no
  * answer, or a 4xx greeting) while other connections to the destination
  * are open: the remote limits connections, not mail.  Lowers the limit

@@ -3,7 +3,8 @@
  * once (see outbound_int.h).  A busy destination needs many: each
  * connection carries one transaction at a time, so its rate is bounded
  * by connections / round trip.  A small remote must not be flooded:
- * the limit starts low, grows only as transactions succeed, and shrinks
+ * the limit starts low, grows only as transactions succeed while mail
+ * waits for a connection, and shrinks
  * as soon as the remote refuses a connection it has too many of (421 at
  * the greeting, or no answer): to the connections that work, where it
  * stays for a minute before slow start tries one more.  Like the slow
@@ -47,8 +48,11 @@ window_delivered(struct out_dest *d, const struct config *cfg)
 {
 	if (d->limit < 1)
 		window_init(d, cfg);
+	/* Only mail held back by the limit earns a connection more: a
+	 * destination that keeps up opens no more than it needs (as TCP
+	 * does not grow a window the sender does not fill, RFC 7661). */
 	if (d->limit >= cfg->relay_dest_concurrency ||
-	    d->hold_until > time(NULL))
+	    TAILQ_EMPTY(&d->waiting) || d->hold_until > time(NULL))
 		return;
 	if (++d->credit >= d->limit) {
 		d->limit++;

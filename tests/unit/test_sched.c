@@ -485,16 +485,22 @@ test_greeting_421(void **state)
 }
 
 /* Slow start: from destination_concurrency_initial, one connection more
- * per `limit` transactions delivered, never past destination_concurrency. */
+ * per `limit` transactions delivered while mail waits for one, never past
+ * destination_concurrency. */
 static void
 test_window_slow_start(void **state)
 {
 	struct fixture *f = *state;
 	int i, start;
 
+	TAILQ_INIT(&f->dest.waiting);
 	window_init(&f->dest, f->cfg);
 	start = f->cfg->relay_dest_concurrency_initial;
 	assert_int_equal(f->dest.limit, start);
+	for (i = 0; i < 100; i++) /* nothing waits: no growth */
+		window_delivered(&f->dest, f->cfg);
+	assert_int_equal(f->dest.limit, start);
+	TAILQ_INSERT_TAIL(&f->dest.waiting, f->msg, wait_entry);
 	for (i = 0; i < start - 1; i++)
 		window_delivered(&f->dest, f->cfg);
 	assert_int_equal(f->dest.limit, start);
@@ -507,6 +513,7 @@ test_window_slow_start(void **state)
 	assert_true(window_may_open(&f->dest));
 	f->dest.active = f->dest.limit;
 	assert_false(window_may_open(&f->dest));
+	TAILQ_REMOVE(&f->dest.waiting, f->msg, wait_entry);
 }
 
 /* One connection too many: refused at the greeting (421) while three
@@ -538,10 +545,13 @@ test_greeting_421_others_open(void **state)
 	assert_int_equal(f->dest.limit, 3);
 	assert_int_equal(f->dest.active, 3);
 	assert_int_equal(f->msg->active, 0);
+	TAILQ_INIT(&f->dest.waiting);
+	TAILQ_INSERT_TAIL(&f->dest.waiting, f->msg, wait_entry);
 	window_delivered(&f->dest, f->cfg);
 	window_delivered(&f->dest, f->cfg);
 	window_delivered(&f->dest, f->cfg);
 	assert_int_equal(f->dest.limit, 3);
+	TAILQ_REMOVE(&f->dest.waiting, f->msg, wait_entry);
 }
 
 /* The same for a refused connect, down to one connection. */
