@@ -94,20 +94,23 @@ def limited_remote():
         c.stop()
 
 
-def send_many(f, n, domain):
+def send_wide(f, n, domain):
+    """One message to n recipients: with max_recipients = 1, n transactions
+    due at once, whatever the machine's load."""
+    rcpts = [f"m{i}@{domain}" for i in range(n)]
     with smtplib.SMTP("127.0.0.1", f.submission_port, timeout=30) as s:
         s.ehlo("client.example")
         s.login("alice", "pw")
-        for i in range(n):
-            s.sendmail("alice@example.test", [f"m{i}@{domain}"],
-                       f"Subject: m{i}\r\n\r\nbody\r\n".encode())
-    return sorted(f"m{i}@{domain}" for i in range(n))
+        s.sendmail("alice@example.test", rcpts,
+                   b"Subject: wide\r\n\r\nbody\r\n")
+    return sorted(rcpts)
 
 
 def test_remote_refusing_extra_connections(ferry_factory, limited_remote,
                                            passwd):
     """A remote that takes two connections at once and greets a third with
-    421: ferry starts with six, lowers its limit at the first refusals,
+    421: ferry starts six transactions at once, lowers its limit at the
+    first refusals,
     and delivers everything over the connections the remote accepts — not
     one recipient deferred (retry_min is ten minutes: a deferral would
     not be delivered within the test), the destination never backed off,
@@ -115,9 +118,10 @@ def test_remote_refusing_extra_connections(ferry_factory, limited_remote,
     r, ctl = limited_remote(2)
     f = relay_ferry(ferry_factory, passwd, [("small.test", r.port)],
                     ["retry_min = 10m", "retry_max = 1h",
+                     "max_recipients = 1",
                      "destination_concurrency = 10",
                      "destination_concurrency_initial = 6"])
-    want = send_many(f, 30, "small.test")
+    want = send_wide(f, 30, "small.test")
     assert wait_for(lambda: r.all_rcpts() == want, timeout=40), \
         f.log()[-3000:]
     log = f.log()
@@ -137,9 +141,10 @@ def test_slow_start_grows_to_the_limit(ferry_factory, limited_remote, passwd):
     succeed, up to destination_concurrency (4), never beyond."""
     r, ctl = limited_remote(50)
     f = relay_ferry(ferry_factory, passwd, [("big.test", r.port)],
-                    ["destination_concurrency = 4",
+                    ["max_recipients = 1",
+                     "destination_concurrency = 4",
                      "destination_concurrency_initial = 2"])
-    want = send_many(f, 40, "big.test")
+    want = send_wide(f, 40, "big.test")
     assert wait_for(lambda: r.all_rcpts() == want, timeout=40), \
         f.log()[-3000:]
     assert ctl.refused == 0
