@@ -277,16 +277,16 @@ struct config {
 	char *relay_tls_required;    /* "a.example,b.example": TLS or defer */
 	int relay_max_rcpt;          /* recipients per transaction */
 	int relay_dest_concurrency;  /* connections per destination */
-	int relay_dest_concurrency_initial; /* where slow start begins */
-	int relay_dest_rate;        /* messages/minute per destination */
-	int relay_retry_min;        /* seconds: first retry */
-	int relay_retry_max;        /* seconds: longest gap between tries */
-	int relay_delay_warning;    /* seconds: "delayed" DSN after */
-	int relay_max_lifetime;     /* seconds: bounce 4.4.7 after */
-	int relay_timeout_connect;  /* seconds: connect and greeting */
-	int relay_port;             /* port of MX hosts */
-	int relay_conn_cache_time;  /* seconds an idle connection is kept */
-	int relay_conn_reuse_limit; /* seconds: no reuse after this age */
+	int relay_dest_initial;      /* where slow start begins */
+	int relay_dest_rate;         /* messages/minute per destination */
+	int relay_retry_min;         /* seconds: first retry */
+	int relay_retry_max;         /* seconds: longest gap between tries */
+	int relay_delay_warning;     /* seconds: "delayed" DSN after */
+	int relay_max_lifetime;      /* seconds: bounce 4.4.7 after */
+	int relay_timeout_connect;   /* seconds: connect and greeting */
+	int relay_port;              /* port of MX hosts */
+	int relay_conn_cache_time;   /* seconds an idle connection is kept */
+	int relay_conn_reuse_limit;  /* seconds: no reuse after this age */
 	struct config_list relay_trusted_networks; /* relay without AUTH */
 	/* [limits] */
 	size_t max_message_size;  /* octets; advertised in SIZE */

@@ -25,8 +25,8 @@
 static int
 initial(const struct config *cfg)
 {
-	return cfg->relay_dest_concurrency_initial < cfg->relay_dest_concurrency
-	               ? cfg->relay_dest_concurrency_initial
+	return cfg->relay_dest_initial < cfg->relay_dest_concurrency
+	               ? cfg->relay_dest_initial
 	               : cfg->relay_dest_concurrency;
 }
 

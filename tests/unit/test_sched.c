@@ -495,7 +495,7 @@ test_window_slow_start(void **state)
 
 	TAILQ_INIT(&f->dest.waiting);
 	window_init(&f->dest, f->cfg);
-	start = f->cfg->relay_dest_concurrency_initial;
+	start = f->cfg->relay_dest_initial;
 	assert_int_equal(f->dest.limit, start);
 	for (i = 0; i < 100; i++) /* nothing waits: no growth */
 		window_delivered(&f->dest, f->cfg);
@@ -590,7 +590,7 @@ test_mail_421_others_open(void **state)
 	set_rcpt(&r, 0, RELAY_RCPT_NOT_TRIED, 0, "", NULL);
 	out_result_apply(job_for_all(f), &r.res);
 	assert_int_equal(f->msg->env.rcpts[0].state, RCPT_DEFERRED);
-	assert_int_equal(f->dest.limit, f->cfg->relay_dest_concurrency_initial);
+	assert_int_equal(f->dest.limit, f->cfg->relay_dest_initial);
 }
 
 /* A permanent refusal of the transaction (MAIL): every recipient left
