@@ -243,7 +243,9 @@ write_relay_config() { # dir dests
 			echo "transport = d${k}.bench: 127.0.0.1:$SINK_PORT"
 		done
 		echo "max_recipients = 100"
-		echo "destination_concurrency = ${RELAY_CONCURRENCY:-20}"
+		if [ -n "${RELAY_CONCURRENCY:-}" ]; then
+			echo "destination_concurrency = $RELAY_CONCURRENCY"
+		fi
 		if [ -n "${RELAY_CACHE:-}" ]; then
 			echo "connection_cache_time = $RELAY_CACHE"
 		fi

@@ -293,6 +293,7 @@ struct config {
 	int relay_tls_report_keep;   /* seconds of records kept */
 	int relay_max_rcpt;          /* recipients per transaction */
 	int relay_dest_concurrency;  /* connections per destination */
+	int relay_dest_initial;      /* where slow start begins */
 	int relay_dest_rate;         /* messages/minute per destination */
 	int relay_retry_min;         /* seconds: first retry */
 	int relay_retry_max;         /* seconds: longest gap between tries */

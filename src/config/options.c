@@ -691,11 +691,33 @@ const struct config_option config_options[] = {
          .key = "destination_concurrency",
          .type = OPT_INT,
          .offset = CFG(relay_dest_concurrency),
-         .def = "2",
+         .def = "20",
          .min = 1,
          .max = 100,
-         .doc = "Connections open at once to one destination domain.",
+         .doc = "Connections open at once to one destination domain, at most.",
+         .more = "A destination starts at destination_concurrency_initial "
+                 "connections and gains one for every as many transactions "
+                 "delivered as it has connections while mail waits for one "
+                 "(slow start, as Postfix "
+                 "does).  When a new connection is refused or greeted with "
+                 "a 4xx reply while others to the same destination are "
+                 "open, the destination's limit drops to the connections that "
+                 "work, where it stays for a minute before slow start "
+                 "tries one more, and the "
+                 "recipients wait for one of the open connections, neither "
+                 "deferred nor held back; refused with no other connection "
+                 "open, they are deferred as before.",
          .example = "5"},
+        {.section = "relay",
+         .key = "destination_concurrency_initial",
+         .type = OPT_INT,
+         .offset = CFG(relay_dest_initial),
+         .def = "5",
+         .min = 1,
+         .max = 100,
+         .doc = "Connections a destination starts with (slow start).",
+         .more = "Never more than destination_concurrency.",
+         .example = "2"},
         {.section = "relay",
          .key = "destination_rate",
          .type = OPT_INT,

@@ -69,6 +69,7 @@ outbound_dest(struct outbound *ob, const char *domain)
 	if (d == NULL || (d->domain = str_dup(domain)) == NULL)
 		abort();
 	TAILQ_INIT(&d->waiting);
+	window_init(d, ob->cfg);
 	TAILQ_INSERT_TAIL(&ob->dests, d, entry);
 	return d;
 }
@@ -110,8 +111,7 @@ has_outbound(const struct outbound *ob, const struct envelope *env)
 static bool
 dest_open(struct outbound *ob, struct out_dest *d, time_t now)
 {
-	if (d->backoff_until > now ||
-	    d->active >= ob->cfg->relay_dest_concurrency)
+	if (d->backoff_until > now || !window_may_open(d))
 		return false;
 	if (ob->cfg->relay_dest_rate > 0) {
 		if (now - d->window_start >= 60) {

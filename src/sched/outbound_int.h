@@ -98,6 +98,9 @@ struct out_dest {
 	struct out_wait_list waiting; /* due, but the destination is busy */
 	char *domain;
 	int active;           /* connections open */
+	int limit;            /* connections allowed now (window.c) */
+	int credit;           /* transactions delivered toward limit + 1 */
+	time_t hold_until;    /* no growth until then (a refusal) */
 	time_t backoff_until; /* rate-limited or unreachable until then */
 	unsigned backoffs;    /* consecutive back-offs */
 	time_t window_start;  /* destination_rate accounting */
@@ -137,6 +140,8 @@ struct out_job {
 	struct relay_reply last_failure; /* last session-level failure */
 	char last_error[256];
 	const char *tls_seen; /* relay_tls_auth_name() of the last session */
+	bool too_many;        /* window_refused(): the last hop's refusal was a
+	                         connection too many, not a failure */
 	char cipher[128];     /* its TLS version and cipher, or "" */
 };
 
@@ -174,6 +179,21 @@ void outbound_dkim_stop(struct outbound *ob);
 /* outbound.c: m has its data and may be dispatched (or freed, if it was
  * forgotten meanwhile). */
 void outbound_msg_ready(struct outbound *ob, struct out_msg *m);
+
+/* window.c: how many connections a destination may have now.  It starts
+ * at destination_concurrency_initial and grows by one per `limit`
+ * transactions delivered while mail waits for a connection, up to
+ * destination_concurrency (slow start).
+ * window_refused: the current hop refused this job's connection (no
+ * answer, or a 4xx greeting) while other connections to the destination
+ * are open: the remote limits connections, not mail.  Lowers the limit
+ * below the connections open, holds it there for a minute, and returns
+ * true; when the last hop ends so (job->too_many), the job's recipients
+ * wait for a free connection instead of being deferred. */
+void window_init(struct out_dest *d, const struct config *cfg);
+bool window_may_open(const struct out_dest *d);
+void window_delivered(struct out_dest *d, const struct config *cfg);
+bool window_refused(struct out_job *job, const struct relay_result *res);
 
 /* outbound.c */
 struct out_dest *outbound_dest(struct outbound *ob, const char *domain);

@@ -374,6 +374,9 @@ note_failure(struct out_job *job, const struct relay_result *res)
 
 	if (dane_failure(job, res))
 		return;
+	/* The remote has enough connections from us: not its failure. */
+	if (window_refused(job, res))
+		return;
 	free(job->last_failure.text);
 	job->last_failure = res->session_reply;
 	job->last_failure.text = str_dup(res->session_reply.text);
@@ -412,6 +415,8 @@ out_result_apply(struct out_job *job, const struct relay_result *res)
 		else if (again)
 			job->idx[left++] = idx; /* for the next hop */
 	}
+	if (ok)
+		window_delivered(job->dest, job->ob->cfg);
 	if (ok || left == 0) {
 		outbound_job_done(job);
 		return;

@@ -611,8 +611,18 @@ job_connect(struct out_job *job, bool may_reuse)
 void
 out_route_next_hop(struct out_job *job)
 {
+	size_t i;
+
 	if (++job->hop < job->nhops) {
 		job_connect(job, true);
+		return;
+	}
+	if (job->too_many) {
+		/* Sent again as soon as an open connection is free, like
+		 * the rest of a 452 split (attempt_finished). */
+		for (i = 0; i < job->n; i++)
+			job->msg->env.rcpts[job->idx[i]].next_attempt = 0;
+		outbound_job_done(job);
 		return;
 	}
 	out_result_all(job, RCPT_DEFERRED,

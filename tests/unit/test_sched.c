@@ -1,7 +1,8 @@
 /*
  * test_sched.c — what the queue manager decides for each reply and each
  * age: src/sched/result.c (deliver, bounce, defer with back-off, the
- * 452 4.5.3 split, slowing a destination down, the next hop), expiry.c
+ * 452 4.5.3 split, slowing a destination down, the next hop), window.c
+ * (slow start, a connection too many), expiry.c
  * (next due time, the lifetime cap, the 4.4.7 bounce and the "delayed"
  * report) and route.c (address literals, NXDOMAIN, null MX, DNS failure,
  * every hop refused).
@@ -483,6 +484,115 @@ test_greeting_421(void **state)
 	assert_int_equal(f->dest.backoffs, 1);
 }
 
+/* Slow start: from destination_concurrency_initial, one connection more
+ * per `limit` transactions delivered while mail waits for one, never past
+ * destination_concurrency. */
+static void
+test_window_slow_start(void **state)
+{
+	struct fixture *f = *state;
+	int i, start;
+
+	TAILQ_INIT(&f->dest.waiting);
+	window_init(&f->dest, f->cfg);
+	start = f->cfg->relay_dest_initial;
+	assert_int_equal(f->dest.limit, start);
+	for (i = 0; i < 100; i++) /* nothing waits: no growth */
+		window_delivered(&f->dest, f->cfg);
+	assert_int_equal(f->dest.limit, start);
+	TAILQ_INSERT_TAIL(&f->dest.waiting, f->msg, wait_entry);
+	for (i = 0; i < start - 1; i++)
+		window_delivered(&f->dest, f->cfg);
+	assert_int_equal(f->dest.limit, start);
+	window_delivered(&f->dest, f->cfg);
+	assert_int_equal(f->dest.limit, start + 1);
+	for (i = 0; i < 100000; i++)
+		window_delivered(&f->dest, f->cfg);
+	assert_int_equal(f->dest.limit, f->cfg->relay_dest_concurrency);
+	f->dest.active = f->dest.limit - 1;
+	assert_true(window_may_open(&f->dest));
+	f->dest.active = f->dest.limit;
+	assert_false(window_may_open(&f->dest));
+	TAILQ_REMOVE(&f->dest.waiting, f->msg, wait_entry);
+}
+
+/* One connection too many: refused at the greeting (421) while three
+ * others to the destination are open.  Not a failure: the recipient
+ * waits for an open connection (due at once, still pending, nothing
+ * recorded), the destination is not backed off, its limit drops to the
+ * open connections that work and does not grow for a while. */
+static void
+test_greeting_421_others_open(void **state)
+{
+	struct fixture *f = *state;
+	struct fake_result r;
+
+	window_init(&f->dest, f->cfg);
+	f->dest.limit = 10;
+	f->dest.active = 3;
+	add_rcpt(f, "a@remote.example", 0);
+	init_result(&r, RELAY_STAGE_GREETING);
+	r.res.session_reply.code = 421;
+	r.res.session_reply.text = (char *)"421 4.7.0 too many connections";
+	set_rcpt(&r, 0, RELAY_RCPT_NOT_TRIED, 0, "", NULL);
+	out_result_apply(job_for_all(f), &r.res);
+	assert_int_equal(f->msg->env.rcpts[0].state, RCPT_PENDING);
+	assert_int_equal(f->msg->env.rcpts[0].next_attempt, 0);
+	assert_null(f->msg->env.rcpts[0].last_reply);
+	assert_false(f->msg->deferred);
+	assert_int_equal(f->dest.backoffs, 0);
+	assert_int_equal(f->dest.backoff_until, 0);
+	assert_int_equal(f->dest.limit, 3);
+	assert_int_equal(f->dest.active, 3);
+	assert_int_equal(f->msg->active, 0);
+	TAILQ_INIT(&f->dest.waiting);
+	TAILQ_INSERT_TAIL(&f->dest.waiting, f->msg, wait_entry);
+	window_delivered(&f->dest, f->cfg);
+	window_delivered(&f->dest, f->cfg);
+	window_delivered(&f->dest, f->cfg);
+	assert_int_equal(f->dest.limit, 3);
+	TAILQ_REMOVE(&f->dest.waiting, f->msg, wait_entry);
+}
+
+/* The same for a refused connect, down to one connection. */
+static void
+test_connect_refused_others_open(void **state)
+{
+	struct fixture *f = *state;
+	struct fake_result r;
+
+	window_init(&f->dest, f->cfg);
+	f->dest.limit = 2;
+	f->dest.active = 1;
+	add_rcpt(f, "a@remote.example", 0);
+	init_result(&r, RELAY_STAGE_CONNECT);
+	r.res.error = "connection refused";
+	set_rcpt(&r, 0, RELAY_RCPT_NOT_TRIED, 0, "", NULL);
+	out_result_apply(job_for_all(f), &r.res);
+	assert_int_equal(f->msg->env.rcpts[0].state, RCPT_PENDING);
+	assert_int_equal(f->dest.limit, 1);
+}
+
+/* A refusal after the greeting is the remote's answer about mail, not
+ * about connections: deferred as ever, even with others open. */
+static void
+test_mail_421_others_open(void **state)
+{
+	struct fixture *f = *state;
+	struct fake_result r;
+
+	window_init(&f->dest, f->cfg);
+	f->dest.active = 3;
+	add_rcpt(f, "a@remote.example", 0);
+	init_result(&r, RELAY_STAGE_MAIL);
+	r.res.session_reply.code = 421;
+	r.res.session_reply.text = (char *)"421 4.7.0 too busy";
+	set_rcpt(&r, 0, RELAY_RCPT_NOT_TRIED, 0, "", NULL);
+	out_result_apply(job_for_all(f), &r.res);
+	assert_int_equal(f->msg->env.rcpts[0].state, RCPT_DEFERRED);
+	assert_int_equal(f->dest.limit, f->cfg->relay_dest_initial);
+}
+
 /* A permanent refusal of the transaction (MAIL): every recipient left
  * bounces with that reply. */
 static void
@@ -733,6 +843,14 @@ main(void)
 	                                        teardown),
 	        cmocka_unit_test_setup_teardown(test_greeting_421, setup,
 	                                        teardown),
+	        cmocka_unit_test_setup_teardown(test_window_slow_start, setup,
+	                                        teardown),
+	        cmocka_unit_test_setup_teardown(test_greeting_421_others_open,
+	                                        setup, teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_connect_refused_others_open, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_mail_421_others_open,
+	                                        setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_mail_refused, setup,
 	                                        teardown),
 	        cmocka_unit_test_setup_teardown(test_lost_before_dot, setup,
