@@ -315,7 +315,6 @@ record(struct local_delivery *ld, struct bmsg *bm)
 {
 	size_t i, *idx;
 	char delay[24];
-	int r;
 
 	if (bm->ndone == 0)
 		return 0;
@@ -335,11 +334,10 @@ record(struct local_delivery *ld, struct bmsg *bm)
 	/* Other workers only ever finish recipients, so "all final" in our
 	 * copy is final on disk too: no need to record first. */
 	if (envelope_all_final(&bm->env))
-		r = spool_remove(ld->sp, bm->env.id);
-	else
-		r = spool_record_and_finish(ld->sp, bm->env.id, &bm->env, idx,
-		                            bm->ndone);
-	if (r < 0) /* delivered anyway; a restart would deliver again */
+		spool_remove_later(ld->sp, bm->env.id);
+	else if (spool_record_and_finish(ld->sp, bm->env.id, &bm->env, idx,
+	                                 bm->ndone) < 0)
+		/* delivered anyway; a restart would deliver again */
 		log_event(LOG_LVL_WARN, "queue_update_failed", "id", bm->env.id,
 		          "error", strerror(errno), NULL);
 	free(idx);
@@ -429,11 +427,10 @@ local_run_batch(struct local_delivery *ld, struct ld_list *batch,
 		msgs += bms[i].ndone > 0 && envelope_all_final(&bms[i].env);
 		wrote |= record(ld, &bms[i]);
 	}
-	/* Make the records durable now, so that a later crash redelivers
-	 * nothing of this batch. */
-	if (wrote && spool_sync(ld->sp) < 0)
-		log_event(LOG_LVL_WARN, "queue_sync_failed", "error",
-		          strerror(errno), NULL);
+	/* The records only spare a second delivery after a crash: they
+	 * become durable with the next commit's sync, not one of their own. */
+	if (wrote)
+		spool_sync_later(ld->sp);
 	__atomic_add_fetch(&ld->stat_msgs, msgs, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&ld->stat_deliveries, dels, __ATOMIC_RELAXED);
 	for (i = 0; i < n; i++)

@@ -1,7 +1,8 @@
 /*
  * spool_int — the spool's private structures, shared by the spool_*.c files.
  *
- * Locking: sp->lock guards pending, npending, done and stop.  Everything else
+ * Locking: sp->lock guards pending, npending, done, stop and the remover's
+ * fields (removals, sync_wanted, rm_stop).  Everything else
  * in struct spool is written once by spool_open() (or only by the loop
  * thread: next_id, queued_cb) and may be read by any thread.
  */
@@ -56,10 +57,17 @@ struct spool {
 	pthread_cond_t cond;
 	struct spool_msg_list pending; /* waiting for the commit thread */
 	int npending;
-	struct spool_msg_list done;         /* waiting for their callbacks */
+	struct spool_msg_list done; /* waiting for their callbacks */
+	bool stop;
+	/* The remover thread (spool_remove.c); guarded by lock too. */
+	pthread_t rm_thread;
+	bool rm_started, rm_stop;
+	pthread_cond_t rm_cond;
 	char (*removals)[QUEUE_ID_LEN + 1]; /* spool_remove_later() */
 	size_t nremovals, removals_cap;
-	bool stop;
+	/* Removals or records wait for a sync; the commit thread clears it
+	 * when it starts one, since that sync covers them. */
+	bool sync_wanted;
 	unsigned long stat_msgs, stat_syncs;
 };
 
@@ -67,6 +75,8 @@ struct spool {
 void spool_new_id(struct spool *sp, char *id);
 /* spool_commit.c */
 void *spool_commit_main(void *arg);
+/* spool_remove.c */
+void *spool_remove_main(void *arg);
 /* spool_msg.c: runs the done callbacks (loop thread). */
 void spool_run_done(struct spool *sp);
 void spool_msg_free(struct spool_msg *msg);
