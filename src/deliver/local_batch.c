@@ -69,8 +69,10 @@ sync_set_add(struct sync_set *s, bool by_path, dev_t dev, const char *path)
 		abort();
 }
 
+/* In syncfs mode a Maildir on the spool's file system shares the spool's
+ * next sync (spool_sync_fs): one journal commit for both. */
 static int
-sync_one(const char *path, bool do_fsync)
+sync_one(struct spool *sp, const char *path, bool do_fsync)
 {
 	char buf[PATH_MAX];
 	int fd, r, e;
@@ -78,7 +80,7 @@ sync_one(const char *path, bool do_fsync)
 	snprintf(buf, sizeof(buf), "%s/new", path);
 	if ((fd = open(buf, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return -1;
-	r = do_fsync ? fsync(fd) : syncfs(fd);
+	r = do_fsync ? fsync(fd) : spool_sync_fs(sp, fd);
 	e = errno;
 	close(fd);
 	return errno = e, r;
@@ -86,13 +88,13 @@ sync_one(const char *path, bool do_fsync)
 
 /* Runs the batch sync and frees the set; -1 with errno if any failed. */
 static int
-sync_set_run(struct sync_set *s, bool do_fsync)
+sync_set_run(struct sync_set *s, struct spool *sp, bool do_fsync)
 {
 	int r = 0, e = 0;
 	size_t i;
 
 	for (i = 0; i < s->n; i++) {
-		if (sync_one(s->v[i].path, do_fsync) < 0) {
+		if (sync_one(sp, s->v[i].path, do_fsync) < 0) {
 			r = -1;
 			e = errno;
 		}
@@ -417,7 +419,7 @@ local_run_batch(struct local_delivery *ld, struct ld_list *batch,
 	n = unpack(batch, bms);
 	for (i = 0; i < n; i++)
 		deliver_message(ld, &bms[i], &ss);
-	if (sync_set_run(&ss, ld->do_fsync) < 0) {
+	if (sync_set_run(&ss, ld->sp, ld->do_fsync) < 0) {
 		e = errno;
 		for (i = 0; i < n; i++)
 			unsure(&bms[i], e);

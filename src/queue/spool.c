@@ -47,6 +47,7 @@ start_thread(struct spool *sp)
 
 	pthread_mutex_init(&sp->lock, NULL);
 	pthread_mutex_init(&sp->finish_lock, NULL);
+	spool_sync_init(sp);
 	/* The commit delay is a span of time: a step of the wall clock
 	 * must not stretch or cut it. */
 	pthread_condattr_init(&ca);
@@ -110,6 +111,7 @@ spool_open(struct event_base *base, const struct config *cfg)
 		e = errno;
 		if (sp->done_ev)
 			event_free(sp->done_ev);
+		spool_sync_fini(sp);
 		close_fds(sp);
 		free(sp);
 		errno = e;
@@ -141,6 +143,7 @@ spool_close(struct spool *sp)
 	pthread_mutex_destroy(&sp->finish_lock);
 	pthread_cond_destroy(&sp->cond);
 	pthread_cond_destroy(&sp->rm_cond);
+	spool_sync_fini(sp);
 	close_fds(sp);
 	free(sp);
 }

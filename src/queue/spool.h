@@ -115,6 +115,10 @@ int spool_record_and_finish(struct spool *sp, const char *id,
                             const struct envelope *env, const size_t *idx,
                             size_t n);
 int spool_sync(struct spool *sp);
+/* syncfs(fd) for a descriptor on any file system; when that is the
+ * spool's, the sync is shared with the spool's own (one journal commit
+ * for the queue and the Maildirs: spool_sync.c).  Any thread. */
+int spool_sync_fs(struct spool *sp, int fd);
 /* Like spool_sync, without waiting: earlier records and removals become
  * durable with the next commit's sync, or the remover thread's within a
  * fraction of a second.  For what only saves a second delivery after a

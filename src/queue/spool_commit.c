@@ -146,7 +146,7 @@ commit_batch(struct spool *sp, struct spool_msg_list *batch)
 		}
 		n++;
 	}
-	r = sp->mode == SYNC_FSYNC ? fsync(sp->queuefd) : syncfs(sp->queuefd);
+	r = spool_sync(sp);
 	if (r < 0)
 		unstage(sp, batch, errno);
 	__atomic_add_fetch(&sp->stat_msgs, n, __ATOMIC_RELAXED);

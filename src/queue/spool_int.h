@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/queue.h>
+#include <sys/types.h>
 
 #include "config/config.h"
 #include "queue/spool.h"
@@ -68,6 +69,14 @@ struct spool {
 	/* Removals or records wait for a sync; the commit thread clears it
 	 * when it starts one, since that sync covers them. */
 	bool sync_wanted;
+	/* Group sync (spool_sync.c), under gs_lock: syncs started and done
+	 * so far, the last that failed and its errno. */
+	dev_t dev; /* the spool's file system */
+	bool gs_ready, gs_running;
+	pthread_mutex_t gs_lock;
+	pthread_cond_t gs_cond;
+	uint64_t gs_started, gs_done, gs_failed;
+	int gs_errno;
 	unsigned long stat_msgs, stat_syncs;
 };
 
@@ -75,6 +84,9 @@ struct spool {
 void spool_new_id(struct spool *sp, char *id);
 /* spool_commit.c */
 void *spool_commit_main(void *arg);
+/* spool_sync.c: at open (after the directories) and at close. */
+void spool_sync_init(struct spool *sp);
+void spool_sync_fini(struct spool *sp);
 /* spool_remove.c */
 void *spool_remove_main(void *arg);
 /* spool_msg.c: runs the done callbacks (loop thread). */

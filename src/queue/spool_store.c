@@ -213,13 +213,6 @@ spool_remove(struct spool *sp, const char *id)
 }
 
 int
-spool_sync(struct spool *sp)
-{
-	return sp->mode == SYNC_FSYNC ? fsync(sp->queuefd)
-	                              : syncfs(sp->queuefd);
-}
-
-int
 spool_record_and_finish(struct spool *sp, const char *id,
                         const struct envelope *env, const size_t *idx, size_t n)
 {
