@@ -77,6 +77,7 @@ struct spool {
 	pthread_cond_t gs_cond;
 	uint64_t gs_started, gs_done, gs_failed;
 	int gs_errno;
+	int (*gs_syncfs)(int fd); /* syncfs(2); a unit test's stand-in */
 	unsigned long stat_msgs, stat_syncs;
 };
 

@@ -7,6 +7,11 @@
  * caller that finds a sync running waits for it to end and then shares the
  * next one instead of starting its own: the journal commits once for all.
  *
+ * A Maildir's caller is patient: it first waits up to GS_PATIENCE_MS for
+ * a commit to start a sync it can share, since under load the commit
+ * thread syncs again as soon as its last sync ends.  Only when none comes
+ * does it lead one itself.
+ *
  * A sync counts for a caller only if it started after the call.  A failure
  * is reported to every caller waiting when it ended: the error of a
  * write-back surfaces on whichever descriptor syncs next, and may belong
@@ -16,14 +21,29 @@
 
 #include <errno.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+#define GS_PATIENCE_MS 5
+
+static void
+deadline_in(struct timespec *dl, long ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, dl);
+	dl->tv_nsec += ms * 1000000L;
+	dl->tv_sec += dl->tv_nsec / 1000000000L;
+	dl->tv_nsec %= 1000000000L;
+}
+
 static int
-group_sync(struct spool *sp, int fd)
+group_sync(struct spool *sp, int fd, bool patient)
 {
 	uint64_t need, mine, seen;
+	struct timespec dl;
 	int r, e;
 
+	if (patient)
+		deadline_in(&dl, GS_PATIENCE_MS);
 	pthread_mutex_lock(&sp->gs_lock);
 	need = sp->gs_started + 1;
 	seen = sp->gs_done;
@@ -32,10 +52,16 @@ group_sync(struct spool *sp, int fd)
 			pthread_cond_wait(&sp->gs_cond, &sp->gs_lock);
 			continue;
 		}
+		/* Gives up its patience once the deadline passed. */
+		if (patient && pthread_cond_timedwait(&sp->gs_cond,
+		                                      &sp->gs_lock, &dl) != 0)
+			patient = false;
+		if (patient || sp->gs_running || sp->gs_done >= need)
+			continue;
 		sp->gs_running = true;
 		mine = ++sp->gs_started;
 		pthread_mutex_unlock(&sp->gs_lock);
-		r = syncfs(fd);
+		r = sp->gs_syncfs(fd);
 		e = errno;
 		pthread_mutex_lock(&sp->gs_lock);
 		sp->gs_running = false;
@@ -57,7 +83,8 @@ spool_sync(struct spool *sp)
 {
 	if (sp->mode == SYNC_FSYNC)
 		return fsync(sp->queuefd);
-	return sp->gs_ready ? group_sync(sp, sp->queuefd) : syncfs(sp->queuefd);
+	return sp->gs_ready ? group_sync(sp, sp->queuefd, false)
+	                    : syncfs(sp->queuefd);
 }
 
 int
@@ -68,7 +95,7 @@ spool_sync_fs(struct spool *sp, int fd)
 	if (sp->mode == SYNC_FSYNC || !sp->gs_ready || fstat(fd, &st) < 0 ||
 	    st.st_dev != sp->dev)
 		return syncfs(fd);
-	return group_sync(sp, fd);
+	return group_sync(sp, fd, true);
 }
 
 void
@@ -76,9 +103,15 @@ spool_sync_init(struct spool *sp)
 {
 	struct stat st;
 
+	pthread_condattr_t ca;
+
 	pthread_mutex_init(&sp->gs_lock, NULL);
-	pthread_cond_init(&sp->gs_cond, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&sp->gs_cond, &ca);
+	pthread_condattr_destroy(&ca);
 	sp->dev = fstat(sp->queuefd, &st) == 0 ? st.st_dev : 0;
+	sp->gs_syncfs = syncfs;
 	sp->gs_ready = true;
 }
 
