@@ -30,6 +30,7 @@ struct done_rcpt {
 
 struct bmsg {
 	struct ld_item *item;
+	struct maildir_cache *cache; /* the worker's */
 	struct envelope env;
 	bool loaded;
 	bool defer;
@@ -198,13 +199,13 @@ deliver_rcpt(struct local_delivery *ld, const struct bmsg *bm,
 	dev_t dev;
 	int r;
 
-	if (maildir_prepare(ld->cache, path, &dev, &mode) < 0)
+	if (maildir_prepare(bm->cache, path, &dev, &mode) < 0)
 		return -1;
 	r = write_rcpt(ld, bm, md, i, path, mode, size);
 	if (r < 0 && errno == ENOENT) {
 		/* Removed since we cached it: create it again, once. */
-		maildir_forget(ld->cache, path);
-		if (maildir_prepare(ld->cache, path, &dev, &mode) < 0)
+		maildir_forget(bm->cache, path);
+		if (maildir_prepare(bm->cache, path, &dev, &mode) < 0)
 			return -1;
 		r = write_rcpt(ld, bm, md, i, path, mode, size);
 	}
@@ -386,7 +387,7 @@ retire(struct bmsg *bm, struct ld_list *retry)
 
 /* Fills bms[] from the batch, dropping an id given twice. */
 static size_t
-unpack(struct ld_list *batch, struct bmsg *bms)
+unpack(struct ld_list *batch, struct bmsg *bms, struct maildir_cache *cache)
 {
 	struct ld_item *it;
 	size_t n = 0, j;
@@ -401,14 +402,15 @@ unpack(struct ld_list *batch, struct bmsg *bms)
 			continue;
 		}
 		memset(&bms[n], 0, sizeof(bms[n]));
+		bms[n].cache = cache;
 		bms[n++].item = it;
 	}
 	return n;
 }
 
 void
-local_run_batch(struct local_delivery *ld, struct ld_list *batch,
-                struct ld_list *retry)
+local_run_batch(struct local_delivery *ld, struct maildir_cache *cache,
+                struct ld_list *batch, struct ld_list *retry)
 {
 	struct bmsg bms[LOCAL_BATCH_MSGS];
 	struct sync_set ss = {0};
@@ -416,7 +418,7 @@ local_run_batch(struct local_delivery *ld, struct ld_list *batch,
 	size_t n, i;
 	int wrote = 0, e;
 
-	n = unpack(batch, bms);
+	n = unpack(batch, bms, cache);
 	for (i = 0; i < n; i++)
 		deliver_message(ld, &bms[i], &ss);
 	if (sync_set_run(&ss, ld->sp, ld->do_fsync) < 0) {
