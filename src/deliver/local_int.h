@@ -18,8 +18,10 @@
 #define LOCAL_BATCH_MSGS 256
 /* Worker threads.  Creating and renaming files waits for the file
  * system's journal, not the CPU: while one worker waits, another writes
- * (messages of 50 recipients are 50 files each). */
-#define LOCAL_WORKERS 4
+ * (messages of 50 recipients are 50 files each).  Two, not more: on two
+ * cores, W3 with four spent more CPU and took mail in more slowly
+ * (bench/README.md). */
+#define LOCAL_WORKERS 2
 #define LOCAL_RETRY_MIN 30
 #define LOCAL_RETRY_MAX 600
 
