@@ -174,7 +174,7 @@ take_batch(struct local_delivery *ld, struct ld_list *batch)
 	size_t nready = 0, max;
 
 	TAILQ_FOREACH(it, &ld->ready, link)
-		if (++nready >= LOCAL_BATCH_MSGS * LOCAL_WORKERS)
+		if (++nready >= (size_t)LOCAL_BATCH_MSGS * LOCAL_WORKERS)
 			break;
 	max = (nready + LOCAL_WORKERS - 1) / LOCAL_WORKERS;
 	TAILQ_INIT(batch);
