@@ -482,6 +482,7 @@ fake_syncfs(int fd)
 
 struct syncer {
 	struct spool *sp;
+	bool maildir; /* a Maildir writer's patient sync, else a commit's */
 	pthread_t t;
 	int r;
 };
@@ -491,12 +492,14 @@ run_sync(void *arg)
 {
 	struct syncer *s = arg;
 
-	s->r = spool_sync_fs(s->sp, s->sp->queuefd);
+	s->r = s->maildir ? spool_sync_fs(s->sp, s->sp->queuefd)
+	                  : spool_sync(s->sp);
 	return NULL;
 }
 
-/* Callers that come while a sync runs share the next one; its failure
- * reaches every one of them, and a later caller gets a sync of its own. */
+/* A commit's sync starts at once; Maildir writers that come while it runs
+ * share the next one; its failure reaches every one of them, and a later
+ * caller gets a sync of its own. */
 static void
 test_group_sync(void **state)
 {
@@ -512,10 +515,12 @@ test_group_sync(void **state)
 	assert_non_null(sp = spool_open(base, &cfg));
 	sp->gs_syncfs = fake_syncfs;
 	s[0].sp = sp;
+	s[0].maildir = false;
 	pthread_create(&s[0].t, NULL, run_sync, &s[0]);
 	nanosleep(&ts, NULL); /* the first sync runs now */
 	for (i = 1; i < 4; i++) {
 		s[i].sp = sp;
+		s[i].maildir = true;
 		pthread_create(&s[i].t, NULL, run_sync, &s[i]);
 	}
 	for (i = 0; i < 4; i++)
