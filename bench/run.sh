@@ -200,6 +200,9 @@ write_config() { # dir
 		echo "hostname = mx.bench.test"
 		echo "listen = 127.0.0.1:$FERRY_PORT"
 		echo "user = ferry"
+		if [ -n "${SANDBOX:-}" ]; then
+			echo "sandbox = $SANDBOX"
+		fi
 		echo
 		echo "[queue]"
 		echo "spool_dir = $dir/spool"
@@ -285,6 +288,13 @@ drive_ferry() { # name msgs rcpts split want base note count...
 		cleanup
 		return
 	fi
+	# PROFILE: a command that attaches to the daemon by PID (strace -p,
+	# perf record -p); it gets SIGINT when the workload is done.
+	if [ -n "${PROFILE:-}" ]; then
+		$PROFILE "$pid" >"$dir/profile.out" 2>&1 &
+		started+=("$!")
+		sleep 1
+	fi
 	c0=$(cpu_ticks "$pid")
 	t0=$(now)
 	deadline=$(($(date +%s) + BENCH_TIMEOUT))
@@ -304,6 +314,11 @@ drive_ferry() { # name msgs rcpts split want base note count...
 	t1=$(now)
 	c1=$(cpu_ticks "$pid")
 	kb=$(peak_rss_kb "$pid")
+	if [ -n "${PROFILE:-}" ]; then
+		kill -INT "${started[-1]}" 2>/dev/null || true
+		wait "${started[-1]}" 2>/dev/null || true
+		unset 'started[-1]'
+	fi
 	cleanup
 	if [ "$have" -lt "$want" ]; then
 		skip_row "$name" "only $have of $want within ${BENCH_TIMEOUT}s (log: $dir/ferry.log)"

@@ -1,6 +1,6 @@
 /*
- * local.c — the local delivery worker: its queue of ids, the retry list with
- * back-off, and the thread loop that cuts the queue into batches.
+ * local.c — the local delivery workers: their queue of ids, the retry list
+ * with back-off, and the thread loop that cuts the queue into batches.
  */
 #include "base/mem.h"
 #include "deliver/local_int.h"
@@ -14,6 +14,41 @@
 #include "deliver/maildir.h"
 
 static void *local_main(void *arg);
+
+static void
+stop_workers(struct local_delivery *ld)
+{
+	size_t i;
+
+	pthread_mutex_lock(&ld->lock);
+	ld->stop = true;
+	pthread_cond_broadcast(&ld->cond);
+	pthread_mutex_unlock(&ld->lock);
+	for (i = 0; i < LOCAL_WORKERS; i++) {
+		if (ld->workers[i].started)
+			pthread_join(ld->workers[i].thread, NULL);
+		maildir_cache_free(ld->workers[i].cache);
+	}
+}
+
+static int
+start_workers(struct local_delivery *ld)
+{
+	struct ld_worker *w;
+	size_t i;
+	int e;
+
+	for (i = 0; i < LOCAL_WORKERS; i++) {
+		w = &ld->workers[i];
+		w->ld = ld;
+		if ((w->cache = maildir_cache_new()) == NULL)
+			return ENOMEM;
+		if ((e = pthread_create(&w->thread, NULL, local_main, w)))
+			return e;
+		w->started = true;
+	}
+	return 0;
+}
 
 struct local_delivery *
 local_delivery_start(struct event_base *base, const struct config *cfg,
@@ -33,14 +68,13 @@ local_delivery_start(struct event_base *base, const struct config *cfg,
 	TAILQ_INIT(&ld->deferred);
 	pthread_mutex_init(&ld->lock, NULL);
 	pthread_cond_init(&ld->cond, NULL);
-	if ((ld->cache = maildir_cache_new()) == NULL ||
-	    local_notice_init(ld, base) < 0)
+	if (local_notice_init(ld, base) < 0)
 		e = ENOMEM;
 	else
-		e = pthread_create(&ld->thread, NULL, local_main, ld);
+		e = start_workers(ld);
 	if (e) {
+		stop_workers(ld);
 		local_notice_fini(ld);
-		maildir_cache_free(ld->cache);
 		pthread_mutex_destroy(&ld->lock);
 		pthread_cond_destroy(&ld->cond);
 		free(ld);
@@ -74,7 +108,7 @@ local_delivery_flush(struct local_delivery *ld)
 {
 	pthread_mutex_lock(&ld->lock);
 	ld->flush = true;
-	pthread_cond_signal(&ld->cond);
+	pthread_cond_broadcast(&ld->cond);
 	pthread_mutex_unlock(&ld->lock);
 }
 
@@ -102,15 +136,10 @@ local_delivery_stop(struct local_delivery *ld)
 {
 	if (ld == NULL)
 		return;
-	pthread_mutex_lock(&ld->lock);
-	ld->stop = true;
-	pthread_cond_signal(&ld->cond);
-	pthread_mutex_unlock(&ld->lock);
-	pthread_join(ld->thread, NULL);
+	stop_workers(ld);
 	free_list(&ld->ready);
 	free_list(&ld->deferred);
 	local_notice_fini(ld);
-	maildir_cache_free(ld->cache);
 	pthread_mutex_destroy(&ld->lock);
 	pthread_cond_destroy(&ld->cond);
 	free(ld);
@@ -137,14 +166,19 @@ promote_due(struct local_delivery *ld, time_t now)
 	return earliest;
 }
 
+/* A share of what is ready, so that the other workers get some too. */
 static void
 take_batch(struct local_delivery *ld, struct ld_list *batch)
 {
 	struct ld_item *it;
-	int n = 0;
+	size_t nready = 0, max;
 
+	TAILQ_FOREACH(it, &ld->ready, link)
+		if (++nready >= (size_t)LOCAL_BATCH_MSGS * LOCAL_WORKERS)
+			break;
+	max = (nready + LOCAL_WORKERS - 1) / LOCAL_WORKERS;
 	TAILQ_INIT(batch);
-	while (n++ < LOCAL_BATCH_MSGS && (it = TAILQ_FIRST(&ld->ready))) {
+	while (max-- > 0 && (it = TAILQ_FIRST(&ld->ready))) {
 		TAILQ_REMOVE(&ld->ready, it, link);
 		TAILQ_INSERT_TAIL(batch, it, link);
 	}
@@ -153,7 +187,8 @@ take_batch(struct local_delivery *ld, struct ld_list *batch)
 static void *
 local_main(void *arg)
 {
-	struct local_delivery *ld = arg;
+	struct ld_worker *w = arg;
+	struct local_delivery *ld = w->ld;
 	struct ld_list batch, retry;
 	struct timespec ts;
 	time_t next;
@@ -174,7 +209,7 @@ local_main(void *arg)
 		take_batch(ld, &batch);
 		pthread_mutex_unlock(&ld->lock);
 		TAILQ_INIT(&retry);
-		local_run_batch(ld, &batch, &retry);
+		local_run_batch(ld, w->cache, &batch, &retry);
 		pthread_mutex_lock(&ld->lock);
 		TAILQ_CONCAT(&ld->deferred, &retry, link);
 	}

@@ -1,9 +1,11 @@
 /*
- * local — local delivery into Maildirs (tmp/ -> new/, durable), run on a
- * worker thread in batches: write every pending local recipient of a batch of
- * messages, make the batch durable with one sync, then record per-recipient
- * state in the queue and remove fully delivered messages.  A crash between
- * the sync and the state record redelivers only that batch (at-least-once).
+ * local — local delivery into Maildirs (tmp/ -> new/, durable), run on
+ * LOCAL_WORKERS worker threads in batches: write every pending local
+ * recipient of a batch of messages, make the batch durable with one sync
+ * (shared with the spool's when on its file system), then record
+ * per-recipient state in the queue and hand fully delivered messages to the
+ * spool's remover.  A crash before those are durable redelivers only that
+ * batch (at-least-once).
  *
  * Which recipients are local, and where their Maildir is, is decided by the
  * resolve callback (the daemon passes a wrapper around recipient_maildir());
@@ -23,7 +25,7 @@
  *
  * Ownership: the strings resolve returns are freed by the worker.
  * Threads: call from the event-loop thread (enqueue is also safe from any
- * thread).  resolve and logging run on the worker thread, so resolve must
+ * thread).  resolve and logging run on the worker threads, so resolve must
  * be thread-safe (recipient_maildir() reads the immutable config only).
  */
 #ifndef FERRY_DELIVER_LOCAL_H

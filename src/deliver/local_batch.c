@@ -30,6 +30,7 @@ struct done_rcpt {
 
 struct bmsg {
 	struct ld_item *item;
+	struct maildir_cache *cache; /* the worker's */
 	struct envelope env;
 	bool loaded;
 	bool defer;
@@ -69,8 +70,10 @@ sync_set_add(struct sync_set *s, bool by_path, dev_t dev, const char *path)
 		abort();
 }
 
+/* In syncfs mode a Maildir on the spool's file system shares the spool's
+ * next sync (spool_sync_fs): one journal commit for both. */
 static int
-sync_one(const char *path, bool do_fsync)
+sync_one(struct spool *sp, const char *path, bool do_fsync)
 {
 	char buf[PATH_MAX];
 	int fd, r, e;
@@ -78,7 +81,7 @@ sync_one(const char *path, bool do_fsync)
 	snprintf(buf, sizeof(buf), "%s/new", path);
 	if ((fd = open(buf, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return -1;
-	r = do_fsync ? fsync(fd) : syncfs(fd);
+	r = do_fsync ? fsync(fd) : spool_sync_fs(sp, fd);
 	e = errno;
 	close(fd);
 	return errno = e, r;
@@ -86,13 +89,13 @@ sync_one(const char *path, bool do_fsync)
 
 /* Runs the batch sync and frees the set; -1 with errno if any failed. */
 static int
-sync_set_run(struct sync_set *s, bool do_fsync)
+sync_set_run(struct sync_set *s, struct spool *sp, bool do_fsync)
 {
 	int r = 0, e = 0;
 	size_t i;
 
 	for (i = 0; i < s->n; i++) {
-		if (sync_one(s->v[i].path, do_fsync) < 0) {
+		if (sync_one(sp, s->v[i].path, do_fsync) < 0) {
 			r = -1;
 			e = errno;
 		}
@@ -196,13 +199,13 @@ deliver_rcpt(struct local_delivery *ld, const struct bmsg *bm,
 	dev_t dev;
 	int r;
 
-	if (maildir_prepare(ld->cache, path, &dev, &mode) < 0)
+	if (maildir_prepare(bm->cache, path, &dev, &mode) < 0)
 		return -1;
 	r = write_rcpt(ld, bm, md, i, path, mode, size);
 	if (r < 0 && errno == ENOENT) {
 		/* Removed since we cached it: create it again, once. */
-		maildir_forget(ld->cache, path);
-		if (maildir_prepare(ld->cache, path, &dev, &mode) < 0)
+		maildir_forget(bm->cache, path);
+		if (maildir_prepare(bm->cache, path, &dev, &mode) < 0)
 			return -1;
 		r = write_rcpt(ld, bm, md, i, path, mode, size);
 	}
@@ -315,7 +318,6 @@ record(struct local_delivery *ld, struct bmsg *bm)
 {
 	size_t i, *idx;
 	char delay[24];
-	int r;
 
 	if (bm->ndone == 0)
 		return 0;
@@ -335,11 +337,10 @@ record(struct local_delivery *ld, struct bmsg *bm)
 	/* Other workers only ever finish recipients, so "all final" in our
 	 * copy is final on disk too: no need to record first. */
 	if (envelope_all_final(&bm->env))
-		r = spool_remove(ld->sp, bm->env.id);
-	else
-		r = spool_record_and_finish(ld->sp, bm->env.id, &bm->env, idx,
-		                            bm->ndone);
-	if (r < 0) /* delivered anyway; a restart would deliver again */
+		spool_remove_later(ld->sp, bm->env.id);
+	else if (spool_record_and_finish(ld->sp, bm->env.id, &bm->env, idx,
+	                                 bm->ndone) < 0)
+		/* delivered anyway; a restart would deliver again */
 		log_event(LOG_LVL_WARN, "queue_update_failed", "id", bm->env.id,
 		          "error", strerror(errno), NULL);
 	free(idx);
@@ -386,7 +387,7 @@ retire(struct bmsg *bm, struct ld_list *retry)
 
 /* Fills bms[] from the batch, dropping an id given twice. */
 static size_t
-unpack(struct ld_list *batch, struct bmsg *bms)
+unpack(struct ld_list *batch, struct bmsg *bms, struct maildir_cache *cache)
 {
 	struct ld_item *it;
 	size_t n = 0, j;
@@ -401,14 +402,15 @@ unpack(struct ld_list *batch, struct bmsg *bms)
 			continue;
 		}
 		memset(&bms[n], 0, sizeof(bms[n]));
+		bms[n].cache = cache;
 		bms[n++].item = it;
 	}
 	return n;
 }
 
 void
-local_run_batch(struct local_delivery *ld, struct ld_list *batch,
-                struct ld_list *retry)
+local_run_batch(struct local_delivery *ld, struct maildir_cache *cache,
+                struct ld_list *batch, struct ld_list *retry)
 {
 	struct bmsg bms[LOCAL_BATCH_MSGS];
 	struct sync_set ss = {0};
@@ -416,10 +418,10 @@ local_run_batch(struct local_delivery *ld, struct ld_list *batch,
 	size_t n, i;
 	int wrote = 0, e;
 
-	n = unpack(batch, bms);
+	n = unpack(batch, bms, cache);
 	for (i = 0; i < n; i++)
 		deliver_message(ld, &bms[i], &ss);
-	if (sync_set_run(&ss, ld->do_fsync) < 0) {
+	if (sync_set_run(&ss, ld->sp, ld->do_fsync) < 0) {
 		e = errno;
 		for (i = 0; i < n; i++)
 			unsure(&bms[i], e);
@@ -429,11 +431,10 @@ local_run_batch(struct local_delivery *ld, struct ld_list *batch,
 		msgs += bms[i].ndone > 0 && envelope_all_final(&bms[i].env);
 		wrote |= record(ld, &bms[i]);
 	}
-	/* Make the records durable now, so that a later crash redelivers
-	 * nothing of this batch. */
-	if (wrote && spool_sync(ld->sp) < 0)
-		log_event(LOG_LVL_WARN, "queue_sync_failed", "error",
-		          strerror(errno), NULL);
+	/* The records only spare a second delivery after a crash: they
+	 * become durable with the next commit's sync, not one of their own. */
+	if (wrote)
+		spool_sync_later(ld->sp);
 	__atomic_add_fetch(&ld->stat_msgs, msgs, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&ld->stat_deliveries, dels, __ATOMIC_RELAXED);
 	for (i = 0; i < n; i++)

@@ -47,11 +47,13 @@ start_thread(struct spool *sp)
 
 	pthread_mutex_init(&sp->lock, NULL);
 	pthread_mutex_init(&sp->finish_lock, NULL);
+	spool_sync_init(sp);
 	/* The commit delay is a span of time: a step of the wall clock
 	 * must not stretch or cut it. */
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&sp->cond, &ca);
+	pthread_cond_init(&sp->rm_cond, &ca);
 	pthread_condattr_destroy(&ca);
 	STAILQ_INIT(&sp->pending);
 	STAILQ_INIT(&sp->done);
@@ -63,7 +65,21 @@ start_thread(struct spool *sp)
 		return -1;
 	}
 	sp->thread_started = true;
+	if ((e = pthread_create(&sp->rm_thread, NULL, spool_remove_main, sp)))
+		/* Removals then happen on the caller's thread. */
+		return 0;
+	sp->rm_started = true;
 	return 0;
+}
+
+static void
+stop_thread(struct spool *sp, pthread_t t, bool *stop, pthread_cond_t *cond)
+{
+	pthread_mutex_lock(&sp->lock);
+	*stop = true;
+	pthread_cond_signal(cond);
+	pthread_mutex_unlock(&sp->lock);
+	pthread_join(t, NULL);
 }
 
 static void
@@ -95,6 +111,7 @@ spool_open(struct event_base *base, const struct config *cfg)
 		e = errno;
 		if (sp->done_ev)
 			event_free(sp->done_ev);
+		spool_sync_fini(sp);
 		close_fds(sp);
 		free(sp);
 		errno = e;
@@ -115,17 +132,18 @@ spool_close(struct spool *sp)
 {
 	if (sp == NULL)
 		return;
-	pthread_mutex_lock(&sp->lock);
-	sp->stop = true;
-	pthread_cond_signal(&sp->cond);
-	pthread_mutex_unlock(&sp->lock);
-	pthread_join(sp->thread, NULL);
+	stop_thread(sp, sp->thread, &sp->stop, &sp->cond);
 	spool_run_done(sp);
-	free(sp->removals); /* emptied by the thread before it ended */
+	/* The remover empties its list and syncs before it ends. */
+	if (sp->rm_started)
+		stop_thread(sp, sp->rm_thread, &sp->rm_stop, &sp->rm_cond);
+	free(sp->removals);
 	event_free(sp->done_ev);
 	pthread_mutex_destroy(&sp->lock);
 	pthread_mutex_destroy(&sp->finish_lock);
 	pthread_cond_destroy(&sp->cond);
+	pthread_cond_destroy(&sp->rm_cond);
+	spool_sync_fini(sp);
 	close_fds(sp);
 	free(sp);
 }

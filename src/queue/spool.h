@@ -94,6 +94,7 @@ void spool_stats(const struct spool *sp, unsigned long *msgs,
  *   Durable after the next spool_sync() (fsynced at once in SYNC_FSYNC mode).
  * spool_remove: dequeues the message (envelope first) and removes its files.
  * spool_sync: makes earlier records and removals durable.
+ * spool_sync_later: the same, soon, without waiting (below).
  */
 int spool_load(struct spool *sp, const char *id, struct envelope *env);
 int spool_read_msg(struct spool *sp, const char *id, char **data, size_t *len);
@@ -101,10 +102,11 @@ int spool_record_states(struct spool *sp, const char *id,
                         const struct envelope *env, const size_t *idx,
                         size_t n);
 int spool_remove(struct spool *sp, const char *id);
-/* spool_remove on the commit thread, soon, so the caller does not wait for
- * the file system.  For a message known to be finished: if the process
- * dies first, the message is found again at start and delivered again
- * (at least once).  Loop thread. */
+/* spool_remove on the spool's remover thread, soon, so the caller waits
+ * neither for the file system nor for a sync (spool_remove.c).  For a
+ * message known to be finished: if the process dies before the removal is
+ * durable, the message is found again at start and delivered again (at
+ * least once).  Any thread. */
 void spool_remove_later(struct spool *sp, const char *id);
 /* Record the states of env->rcpts[idx[]], then dequeue the message if
  * every recipient (as recorded on disk, by any worker) is final.
@@ -113,6 +115,15 @@ int spool_record_and_finish(struct spool *sp, const char *id,
                             const struct envelope *env, const size_t *idx,
                             size_t n);
 int spool_sync(struct spool *sp);
+/* syncfs(fd) for a descriptor on any file system; when that is the
+ * spool's, the sync is shared with the spool's own (one journal commit
+ * for the queue and the Maildirs: spool_sync.c).  Any thread. */
+int spool_sync_fs(struct spool *sp, int fd);
+/* Like spool_sync, without waiting: earlier records and removals become
+ * durable with the next commit's sync, or the remover thread's within a
+ * fraction of a second.  For what only saves a second delivery after a
+ * crash, never for what an acknowledgement depends on.  Any thread. */
+void spool_sync_later(struct spool *sp);
 
 /*
  * Held messages (spool_hold.c; docs/queue-format.md "Held messages").

@@ -10,9 +10,8 @@
  * stable storage when it returns.  SYNC_FSYNC instead fsyncs each file before
  * its rename and the queue directory once per batch.
  *
- * Between commits the thread also unlinks the files of finished messages
- * (spool_remove_later), a few at a time so that commits, which clients
- * are waiting for, come first.
+ * Each commit's sync also makes durable what the remover thread did before
+ * it (spool_remove.c): it clears sync_wanted as the sync starts.
  */
 #include "queue/spool_int.h"
 #include "sandbox/sandbox.h"
@@ -25,67 +24,26 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Unlinks a few finished messages (spool_remove_later), with the lock
- * released meanwhile.  A few at a time: a commit that comes in waits for
- * no more than these. */
-#define REMOVE_CHUNK 4
-
-static void
-remove_some(struct spool *sp)
-{
-	char ids[REMOVE_CHUNK][QUEUE_ID_LEN + 1];
-	size_t i, n = 0;
-
-	while (n < REMOVE_CHUNK && sp->nremovals > 0) {
-		memcpy(ids[n++], sp->removals[--sp->nremovals], sizeof(ids[0]));
-	}
-	pthread_mutex_unlock(&sp->lock);
-	for (i = 0; i < n; i++)
-		spool_remove(sp, ids[i]);
-	pthread_mutex_lock(&sp->lock);
-}
-
-static bool
-before(const struct timespec *dl)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return now.tv_sec < dl->tv_sec ||
-	       (now.tv_sec == dl->tv_sec && now.tv_nsec < dl->tv_nsec);
-}
-
-/* Waits for messages to commit, removing finished ones while there are
- * none, then up to commit_delay_ms for the batch to fill (removing more
- * meanwhile).  Returns with the lock held and a non-empty pending list,
- * or false on stop once nothing is left to remove. */
+/* Waits for messages to commit, then up to commit_delay_ms for the batch
+ * to fill.  Returns with the lock held and a non-empty pending list, or
+ * false on stop. */
 static bool
 wait_for_batch(struct spool *sp)
 {
 	struct timespec dl;
 
-	for (;;) {
-		while (!sp->stop && sp->npending == 0 && sp->nremovals == 0)
-			pthread_cond_wait(&sp->cond, &sp->lock);
-		if (sp->npending > 0)
-			break;
-		if (sp->nremovals == 0)
-			return false;
-		remove_some(sp);
-	}
+	while (!sp->stop && sp->npending == 0)
+		pthread_cond_wait(&sp->cond, &sp->lock);
+	if (sp->npending == 0)
+		return false;
 	if (sp->delay_ms > 0 && sp->npending < sp->batch_max && !sp->stop) {
 		clock_gettime(CLOCK_MONOTONIC, &dl);
 		dl.tv_nsec += (long)sp->delay_ms * 1000000L;
 		dl.tv_sec += dl.tv_nsec / 1000000000L;
 		dl.tv_nsec %= 1000000000L;
-		while (!sp->stop && sp->npending < sp->batch_max) {
-			if (sp->nremovals > 0 && before(&dl)) {
-				remove_some(sp);
-				continue;
-			}
+		while (!sp->stop && sp->npending < sp->batch_max)
 			if (pthread_cond_timedwait(&sp->cond, &sp->lock, &dl))
 				break;
-		}
 	}
 	return true;
 }
@@ -103,6 +61,8 @@ take_batch(struct spool *sp, struct spool_msg_list *batch)
 		n++;
 	}
 	sp->npending -= n;
+	/* This batch's sync covers every removal and record made so far. */
+	sp->sync_wanted = false;
 }
 
 static int
@@ -186,7 +146,7 @@ commit_batch(struct spool *sp, struct spool_msg_list *batch)
 		}
 		n++;
 	}
-	r = sp->mode == SYNC_FSYNC ? fsync(sp->queuefd) : syncfs(sp->queuefd);
+	r = spool_sync(sp);
 	if (r < 0)
 		unstage(sp, batch, errno);
 	__atomic_add_fetch(&sp->stat_msgs, n, __ATOMIC_RELAXED);

@@ -1,7 +1,8 @@
 /*
  * spool_int — the spool's private structures, shared by the spool_*.c files.
  *
- * Locking: sp->lock guards pending, npending, done and stop.  Everything else
+ * Locking: sp->lock guards pending, npending, done, stop and the remover's
+ * fields (removals, sync_wanted, rm_stop).  Everything else
  * in struct spool is written once by spool_open() (or only by the loop
  * thread: next_id, queued_cb) and may be read by any thread.
  */
@@ -12,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/queue.h>
+#include <sys/types.h>
 
 #include "config/config.h"
 #include "queue/spool.h"
@@ -56,10 +58,26 @@ struct spool {
 	pthread_cond_t cond;
 	struct spool_msg_list pending; /* waiting for the commit thread */
 	int npending;
-	struct spool_msg_list done;         /* waiting for their callbacks */
+	struct spool_msg_list done; /* waiting for their callbacks */
+	bool stop;
+	/* The remover thread (spool_remove.c); guarded by lock too. */
+	pthread_t rm_thread;
+	bool rm_started, rm_stop;
+	pthread_cond_t rm_cond;
 	char (*removals)[QUEUE_ID_LEN + 1]; /* spool_remove_later() */
 	size_t nremovals, removals_cap;
-	bool stop;
+	/* Removals or records wait for a sync; the commit thread clears it
+	 * when it starts one, since that sync covers them. */
+	bool sync_wanted;
+	/* Group sync (spool_sync.c), under gs_lock: syncs started and done
+	 * so far, the last that failed and its errno. */
+	dev_t dev; /* the spool's file system */
+	bool gs_ready, gs_running;
+	pthread_mutex_t gs_lock;
+	pthread_cond_t gs_cond;
+	uint64_t gs_started, gs_done, gs_failed;
+	int gs_errno;
+	int (*gs_syncfs)(int fd); /* syncfs(2); a unit test's stand-in */
 	unsigned long stat_msgs, stat_syncs;
 };
 
@@ -67,6 +85,11 @@ struct spool {
 void spool_new_id(struct spool *sp, char *id);
 /* spool_commit.c */
 void *spool_commit_main(void *arg);
+/* spool_sync.c: at open (after the directories) and at close. */
+void spool_sync_init(struct spool *sp);
+void spool_sync_fini(struct spool *sp);
+/* spool_remove.c */
+void *spool_remove_main(void *arg);
 /* spool_msg.c: runs the done callbacks (loop thread). */
 void spool_run_done(struct spool *sp);
 void spool_msg_free(struct spool_msg *msg);

@@ -212,37 +212,6 @@ spool_remove(struct spool *sp, const char *id)
 	return 0;
 }
 
-void
-spool_remove_later(struct spool *sp, const char *id)
-{
-	char(*ids)[QUEUE_ID_LEN + 1];
-	size_t cap;
-
-	if (!sp->thread_started) {
-		spool_remove(sp, id);
-		return;
-	}
-	pthread_mutex_lock(&sp->lock);
-	if (sp->nremovals == sp->removals_cap) {
-		cap = sp->removals_cap ? 2 * sp->removals_cap : 64;
-		ids = realloc(sp->removals, cap * sizeof(*ids));
-		if (ids == NULL)
-			abort();
-		sp->removals = ids;
-		sp->removals_cap = cap;
-	}
-	snprintf(sp->removals[sp->nremovals++], QUEUE_ID_LEN + 1, "%s", id);
-	pthread_cond_signal(&sp->cond);
-	pthread_mutex_unlock(&sp->lock);
-}
-
-int
-spool_sync(struct spool *sp)
-{
-	return sp->mode == SYNC_FSYNC ? fsync(sp->queuefd)
-	                              : syncfs(sp->queuefd);
-}
-
 int
 spool_record_and_finish(struct spool *sp, const char *id,
                         const struct envelope *env, const size_t *idx, size_t n)

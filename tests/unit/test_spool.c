@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "queue/spool_int.h"
 #include "spool_test_util.h"
 
 struct ids {
@@ -224,7 +225,7 @@ count_queue_files(const char *dir)
 	return n;
 }
 
-/* Removal on the commit thread: done by the time the spool is closed, and
+/* Removal on the remover thread: done by the time the spool is closed, and
  * a message committed in the same round is not disturbed. */
 static void
 test_remove_later(void **state)
@@ -464,6 +465,79 @@ test_crash_consistency(void **state)
 	assert_true(acked > 0); /* the children did get work done */
 }
 
+/* Group sync: a stand-in for syncfs that takes 100 ms, counts its calls
+ * and fails the second. */
+static int fake_calls;
+
+static int
+fake_syncfs(int fd)
+{
+	struct timespec ts = {0, 100 * 1000000L};
+	int n = __atomic_add_fetch(&fake_calls, 1, __ATOMIC_SEQ_CST);
+
+	(void)fd;
+	nanosleep(&ts, NULL);
+	return n == 2 ? (errno = EIO, -1) : 0;
+}
+
+struct syncer {
+	struct spool *sp;
+	bool maildir; /* a Maildir writer's patient sync, else a commit's */
+	pthread_t t;
+	int r;
+};
+
+static void *
+run_sync(void *arg)
+{
+	struct syncer *s = arg;
+
+	s->r = s->maildir ? spool_sync_fs(s->sp, s->sp->queuefd)
+	                  : spool_sync(s->sp);
+	return NULL;
+}
+
+/* A commit's sync starts at once; Maildir writers that come while it runs
+ * share the next one; its failure reaches every one of them, and a later
+ * caller gets a sync of its own. */
+static void
+test_group_sync(void **state)
+{
+	struct event_base *base = event_base_new();
+	struct timespec ts = {0, 30 * 1000000L};
+	char *dir = scratch_dir();
+	struct syncer s[4];
+	struct config cfg;
+	struct spool *sp;
+	int i;
+
+	test_config(&cfg, dir, SYNC_SYNCFS);
+	assert_non_null(sp = spool_open(base, &cfg));
+	sp->gs_syncfs = fake_syncfs;
+	s[0].sp = sp;
+	s[0].maildir = false;
+	pthread_create(&s[0].t, NULL, run_sync, &s[0]);
+	nanosleep(&ts, NULL); /* the first sync runs now */
+	for (i = 1; i < 4; i++) {
+		s[i].sp = sp;
+		s[i].maildir = true;
+		pthread_create(&s[i].t, NULL, run_sync, &s[i]);
+	}
+	for (i = 0; i < 4; i++)
+		pthread_join(s[i].t, NULL);
+	assert_int_equal(s[0].r, 0); /* the first ended well */
+	for (i = 1; i < 4; i++)      /* the shared second failed */
+		assert_int_equal(s[i].r, -1);
+	assert_int_equal(fake_calls, 2);
+	assert_int_equal(spool_sync(sp), 0);
+	assert_int_equal(fake_calls, 3);
+	sp->gs_syncfs = syncfs;
+	spool_close(sp);
+	event_base_free(base);
+	remove_tree(dir);
+	free(dir);
+}
+
 int
 main(void)
 {
@@ -473,6 +547,7 @@ main(void)
 	        cmocka_unit_test(test_recovery_removes_debris),
 	        cmocka_unit_test(test_states_and_remove),
 	        cmocka_unit_test(test_remove_later),
+	        cmocka_unit_test(test_group_sync),
 	        cmocka_unit_test(test_abort_and_large),
 	        cmocka_unit_test(test_crash_consistency),
 	};
