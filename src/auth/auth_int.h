@@ -201,6 +201,27 @@ void auth_worker_orphan(struct auth_worker *w, struct auth_job *job);
 void auth_worker_free(struct auth_worker *w);
 void auth_job_free(struct auth_job *job);
 
+/* --- the key process (passwd_server.c) and its requests ------------------ */
+
+/* Requests to the key process: the user, then for VERIFY the password,
+ * each NUL-terminated; OFFER has none.  The answer is one
+ * struct auth_pw_answer. */
+enum auth_pw_msg {
+	AUTH_PW_VERIFY = 1,
+	AUTH_PW_LOOKUP, /* SCRAM-SHA-256 keys of the user */
+	AUTH_PW_OFFER,  /* does every user have SCRAM keys? */
+};
+
+struct auth_pw_answer {
+	int32_t st; /* AUTH_OK, AUTH_FAIL or AUTH_TEMPFAIL */
+	uint8_t all_scram;
+	uint8_t keys_valid;
+	struct scram_keys keys;
+};
+
+/* A yescrypt check takes milliseconds; other checks may be queued. */
+#define AUTH_PW_TIMEOUT_MS 10000
+
 /* --- backends --------------------------------------------------------- */
 
 struct auth_service;
@@ -214,6 +235,8 @@ struct auth_backend {
 	void (*cont)(struct auth_request *req, const char *line);
 	/* Drop any work in progress for req; no result after this. */
 	void (*abort)(struct auth_request *req);
+	/* The key process it asks is gone (NULL: it asks none). */
+	void (*lost)(struct auth_service *svc);
 	void (*free)(struct auth_service *svc);
 };
 
@@ -258,7 +281,7 @@ void auth_request_post_challenge(struct auth_request *req,
 /* Set the name logged with the result. */
 void auth_request_set_user(struct auth_request *req, const char *user);
 
-int auth_local_init(struct auth_service *svc, const struct config *cfg);
+int auth_local_init(struct auth_service *svc, const struct config *cfg, int fd);
 int auth_dovecot_init(struct auth_service *svc, const struct config *cfg);
 
 /* Test hooks for the passwd-file backend: worker threads (default 2). */

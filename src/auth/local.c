@@ -1,8 +1,11 @@
 /*
  * local.c — the passwd-file backend: the mechanisms of sasl.c checked
- * against a Dovecot-format file (pwtable.c).  The file is read by the
- * worker threads, re-read whenever its mtime, size or inode changes, and
- * an unreadable file makes every check AUTH_TEMPFAIL until it is fixed.
+ * against a Dovecot-format file (pwtable.c).  The file itself is read and
+ * the passwords checked in the key process (passwd_server.c): the worker
+ * threads send it the user and password and get yes or no, so no hash
+ * ever enters the daemon (SCRAM-SHA-256 excepted: the exchange here needs
+ * the keys of the one user who is logging in).  A key process that is
+ * gone makes every check AUTH_TEMPFAIL, logged once.
  *
  * Which mechanisms EHLO lists: [auth] mechanisms when set; otherwise PLAIN
  * and LOGIN, and SCRAM-SHA-256 only while every user of the file has SCRAM
@@ -25,136 +28,87 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <crypt.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
 #include "base/str.h"
 #include "auth/auth_int.h"
 #include "base/log.h"
+#include "base/mem.h"
+#include "base/msgpipe.h"
 #include "config/config.h"
-
-#define PASSWD_FILE_MAX (64u << 20)
 
 int auth_test_local_threads = 2;
 
 struct local {
-	pthread_mutex_t mu; /* guards everything below but worker */
-	char *path;
-	struct pw_table table;
-	bool loaded;
-	bool failing;   /* last refresh failed (logged once) */
-	bool all_scram; /* the table is not empty and every entry is SCRAM */
-	unsigned configured; /* [auth] mechanisms; 0: follow the file */
-	/* Loop thread only: what EHLO offers, and when the file was looked
-	 * at for it (at most once a second, not a stat per EHLO). */
+	pthread_mutex_t mu; /* one request at a time on fd */
+	int fd;             /* to the key process */
+	bool dead;
+	unsigned char *answer; /* MSGPIPE_MAX bytes */
+	unsigned configured;   /* [auth] mechanisms; 0: follow the file */
+	/* Loop thread only: what EHLO offers, and when the key process was
+	 * asked for it (at most once a second, not once per EHLO). */
 	time_t offer_checked;
 	bool offer_scram;
-	struct stat st;
 	unsigned char secret[32];
-	char dummy_hash[CRYPT_OUTPUT_SIZE];
 	struct auth_worker *worker;
 };
 
-/* Whole file into a malloc'd buffer; -1 with errno. */
-static int
-read_file(const char *path, char **buf, size_t *len, struct stat *st)
+/* With l->mu held. */
+static void
+mark_lost(struct local *l)
 {
-	size_t got = 0;
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	if (fstat(fd, st) < 0) {
-		close(fd);
-		return -1;
-	}
-	if (!S_ISREG(st->st_mode) || (size_t)st->st_size > PASSWD_FILE_MAX) {
-		close(fd);
-		errno = EINVAL;
-		return -1;
-	}
-	*buf = malloc((size_t)st->st_size + 1);
-	if (*buf == NULL) {
-		close(fd);
-		return -1;
-	}
-	while (got < (size_t)st->st_size) {
-		n = read(fd, *buf + got, (size_t)st->st_size - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	close(fd);
-	*len = got;
-	return 0;
-}
-
-static bool
-same_file(const struct stat *a, const struct stat *b)
-{
-	return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
-	       a->st_size == b->st_size &&
-	       a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
-	       a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+	if (l->dead)
+		return;
+	l->dead = true;
+	log_event(LOG_LVL_ERROR, "keyproc-lost", "role", "auth", "detail",
+	          "no AUTH until ferry is restarted", NULL);
 }
 
 static void
-refresh_failed(struct local *l, const char *what)
+local_lost(struct auth_service *svc)
 {
-	if (!l->failing)
-		log_event(LOG_LVL_ERROR, "auth-passwd-file", "file", l->path,
-		          "error", what, NULL);
-	l->failing = true;
+	struct local *l = svc->be_data;
+
+	pthread_mutex_lock(&l->mu);
+	mark_lost(l);
+	pthread_mutex_unlock(&l->mu);
 }
 
-/* With l->mu held: make l->table current.  -1 when the file is unusable. */
+/* One request to the key process: 0 and *ans, or -1 (logged). */
 static int
-refresh(struct local *l)
+ask(struct local *l, uint32_t type, const char *user, const char *pw,
+    struct auth_pw_answer *ans)
 {
-	struct pw_table t;
-	struct stat st;
-	size_t len = 0, bad, first_bad;
-	char *buf = NULL, nusers[32], nbad[32], line[32];
+	unsigned char *buf = l->answer;
+	char req[2 * (AUTH_LINE_MAX + 2)];
+	size_t ulen = user ? strlen(user) + 1 : 0,
+	       plen = pw ? strlen(pw) + 1 : 0;
+	uint32_t atype;
+	int n = -1;
 
-	if (stat(l->path, &st) < 0) {
-		refresh_failed(l, strerror(errno));
+	if (ulen + plen > sizeof(req))
 		return -1;
+	if (ulen)
+		memcpy(req, user, ulen);
+	if (plen)
+		memcpy(req + ulen, pw, plen);
+	pthread_mutex_lock(&l->mu);
+	if (!l->dead)
+		n = msgpipe_call(l->fd, type, req, ulen + plen, &atype, buf,
+		                 AUTH_PW_TIMEOUT_MS);
+	if (n < 0 && !l->dead && errno == EPIPE) {
+		mark_lost(l);
+	} else if (n < 0 && !l->dead) {
+		log_event(LOG_LVL_ERROR, "auth-passwd-file", "error",
+		          strerror(errno), NULL);
 	}
-	if (l->loaded && same_file(&st, &l->st))
-		return 0;
-	if (read_file(l->path, &buf, &len, &st) < 0) {
-		refresh_failed(l, strerror(errno));
-		return -1;
-	}
-	if (pw_table_parse(buf, len, &t, &bad, &first_bad) < 0) {
-		OPENSSL_cleanse(buf, len);
-		free(buf);
-		refresh_failed(l, "out of memory");
-		return -1;
-	}
-	OPENSSL_cleanse(buf, len);
-	free(buf);
-	pw_table_free(&l->table);
-	l->table = t;
-	l->all_scram = t.n > 0;
-	for (size_t i = 0; i < t.n; i++)
-		if (t.v[i].scheme != PW_SCRAM)
-			l->all_scram = false;
-	l->st = st;
-	l->loaded = true;
-	l->failing = false;
-	snprintf(nusers, sizeof(nusers), "%zu", t.n);
-	snprintf(nbad, sizeof(nbad), "%zu", bad);
-	snprintf(line, sizeof(line), "%zu", first_bad);
-	log_event(bad ? LOG_LVL_WARN : LOG_LVL_INFO, "auth-passwd-load", "file",
-	          l->path, "users", nusers, "bad_lines", nbad, "first_bad_line",
-	          bad ? line : NULL, NULL);
-	return 0;
+	if (n == (int)sizeof(*ans))
+		memcpy(ans, buf, sizeof(*ans));
+	OPENSSL_cleanse(req, ulen + plen);
+	OPENSSL_cleanse(buf, sizeof(*ans));
+	pthread_mutex_unlock(&l->mu);
+	return n == (int)sizeof(*ans) ? 0 : -1;
 }
 
 /* Worker thread. */
@@ -162,47 +116,20 @@ static void
 local_run(void *ctx, struct auth_job *job, void *cdata)
 {
 	struct local *l = ctx;
-	const struct pw_entry *pe;
-	struct pw_entry e;
-	bool found = false;
-	int r;
+	struct auth_pw_answer ans;
 
-	memset(&e, 0, sizeof(e));
-	pthread_mutex_lock(&l->mu);
-	if (refresh(l) < 0) {
-		pthread_mutex_unlock(&l->mu);
+	if (ask(l, job->kind == JOB_LOOKUP ? AUTH_PW_LOOKUP : AUTH_PW_VERIFY,
+	        job->user, job->kind == JOB_LOOKUP ? NULL : job->password,
+	        &ans) < 0) {
 		job->st = AUTH_TEMPFAIL;
 		return;
 	}
-	pe = pw_table_find(&l->table, job->user);
-	if (pe != NULL && pw_entry_copy(&e, pe) < 0) {
-		pthread_mutex_unlock(&l->mu);
-		job->st = AUTH_TEMPFAIL;
-		return;
+	job->st = (enum auth_status)ans.st;
+	if (job->kind == JOB_LOOKUP && ans.keys_valid) {
+		job->keys = ans.keys;
+		job->keys_valid = true;
 	}
-	found = pe != NULL;
-	pthread_mutex_unlock(&l->mu);
-	if (job->kind == JOB_LOOKUP) {
-		if (found && e.scheme == PW_SCRAM) {
-			job->keys = e.scram;
-			job->keys_valid = true;
-		}
-		job->st = AUTH_OK;
-	} else if (!found) {
-		struct pw_entry dummy = {.scheme = PW_CRYPT,
-		                         .hash = l->dummy_hash};
-		if (l->dummy_hash[0] != '\0')
-			(void)pw_verify(&dummy, job->password, cdata);
-		job->st = AUTH_FAIL;
-	} else {
-		r = pw_verify(&e, job->password, cdata);
-		if (r < 0)
-			log_event(LOG_LVL_ERROR, "auth-passwd-file", "user",
-			          job->user, "error", "unusable password hash",
-			          NULL);
-		job->st = r == 1 ? AUTH_OK : AUTH_FAIL;
-	}
-	pw_entry_clear(&e);
+	OPENSSL_cleanse(&ans, sizeof(ans));
 }
 
 static void local_handle(struct auth_request *req, enum sasl_step st);
@@ -342,10 +269,10 @@ local_offered(struct local *l)
 	if (l->configured != 0)
 		return l->configured;
 	if (now != l->offer_checked) {
-		pthread_mutex_lock(&l->mu);
-		(void)refresh(l);
-		l->offer_scram = l->all_scram;
-		pthread_mutex_unlock(&l->mu);
+		struct auth_pw_answer ans;
+
+		if (ask(l, AUTH_PW_OFFER, NULL, NULL, &ans) == 0)
+			l->offer_scram = ans.all_scram;
 		l->offer_checked = now;
 	}
 	return SASL_MECH_BIT(SASL_PLAIN) | SASL_MECH_BIT(SASL_LOGIN) |
@@ -375,8 +302,7 @@ local_free(struct auth_service *svc)
 	if (l == NULL)
 		return;
 	auth_worker_free(l->worker);
-	pw_table_free(&l->table);
-	free(l->path);
+	free(l->answer);
 	OPENSSL_cleanse(l->secret, sizeof(l->secret));
 	pthread_mutex_destroy(&l->mu);
 	free(l);
@@ -389,41 +315,17 @@ static const struct auth_backend local_backend = {
         .start = local_start,
         .cont = local_cont,
         .abort = local_abort,
+        .lost = local_lost,
         .free = local_free,
 };
 
-/* A yescrypt hash of random bytes, checked for unknown users. */
-static void
-make_dummy_hash(struct local *l)
-{
-	char setting[CRYPT_GENSALT_OUTPUT_SIZE];
-	unsigned char pw[16];
-	char pwhex[33];
-	struct crypt_data *cd;
-	size_t i;
-
-	cd = calloc(1, sizeof(*cd));
-	if (cd == NULL || RAND_bytes(pw, sizeof(pw)) != 1 ||
-	    crypt_gensalt_rn("$y$", 0, NULL, 0, setting, sizeof(setting)) ==
-	            NULL) {
-		free(cd);
-		return;
-	}
-	for (i = 0; i < sizeof(pw); i++)
-		snprintf(pwhex + 2 * i, 3, "%02x", pw[i]);
-	if (crypt_rn(pwhex, setting, cd, sizeof(*cd)) != NULL)
-		snprintf(l->dummy_hash, sizeof(l->dummy_hash), "%s",
-		         cd->output);
-	OPENSSL_cleanse(cd, sizeof(*cd));
-	free(cd);
-}
-
 int
-auth_local_init(struct auth_service *svc, const struct config *cfg)
+auth_local_init(struct auth_service *svc, const struct config *cfg, int fd)
 {
 	struct local *l;
 
-	if (cfg->auth_passwd_file == NULL || cfg->auth_passwd_file[0] == '\0') {
+	if (cfg->auth_passwd_file == NULL || cfg->auth_passwd_file[0] == '\0' ||
+	    fd < 0) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -434,15 +336,10 @@ auth_local_init(struct auth_service *svc, const struct config *cfg)
 	svc->be = &local_backend;
 	svc->be_data = l;
 	l->configured = cfg->auth_mechanisms & SASL_ALL_MECHS;
-	l->path = str_dup(cfg->auth_passwd_file);
-	if (l->path == NULL || RAND_bytes(l->secret, sizeof(l->secret)) != 1)
+	l->fd = fd;
+	l->answer = xmalloc(MSGPIPE_MAX);
+	if (RAND_bytes(l->secret, sizeof(l->secret)) != 1)
 		goto fail;
-	make_dummy_hash(l);
-	/* Load now so problems show at startup; a missing file is not
-	 * fatal (it may appear later): checks tempfail until then. */
-	pthread_mutex_lock(&l->mu);
-	(void)refresh(l);
-	pthread_mutex_unlock(&l->mu);
 	l->worker = auth_worker_new(svc->base, auth_test_local_threads,
 	                            local_run, local_done, l);
 	if (l->worker == NULL)

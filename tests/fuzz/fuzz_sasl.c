@@ -27,6 +27,7 @@
 #include "auth/auth_int.h"
 #include "base/log.h"
 #include "config/config.h"
+#include "../unit/keyproc_thread.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -103,7 +104,7 @@ setup(void)
 	free(stored);
 	cfg.auth_backend = AUTH_BACKEND_PASSWD_FILE;
 	cfg.auth_passwd_file = path;
-	svc = auth_service_new(base, &cfg);
+	svc = auth_service_new(base, &cfg, keyproc_thread_auth(&cfg));
 	if (svc == NULL)
 		abort();
 }

@@ -175,7 +175,7 @@ test_protocol(void **state)
 	struct config cfg = {.auth_backend = AUTH_BACKEND_DOVECOT,
 	                     .auth_dovecot_socket = f->path};
 	struct event_base *base = new_base();
-	struct auth_service *svc = auth_service_new(base, &cfg);
+	struct auth_service *svc = auth_service_new(base, &cfg, -1);
 	struct auth_request *a, *b;
 	struct result r = {0}, ra = {0}, rb = {0};
 	char *ha, *hb;

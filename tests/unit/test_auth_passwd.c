@@ -5,6 +5,7 @@
  * SCRAM with the RFC 7677 example, cancel, bad base64, unknown mechanism,
  * reload on change, an unreadable file, and freeing a request mid-check.
  */
+#include "keyproc_thread.h"
 #include "test_auth_util.h"
 
 #include <crypt.h>
@@ -104,7 +105,8 @@ setup(void **state)
 	/* The file mixes schemes: SCRAM is offered only when asked for. */
 	fx->cfg.auth_mechanisms = SASL_ALL_MECHS;
 	fx->base = new_base();
-	fx->svc = auth_service_new(fx->base, &fx->cfg);
+	fx->svc = auth_service_new(fx->base, &fx->cfg,
+	                           keyproc_thread_auth(&fx->cfg));
 	assert_non_null(fx->svc);
 	*state = fx;
 	return 0;
@@ -154,7 +156,7 @@ test_mechanisms_follow_file(void **state)
 	char *scram, text[512];
 
 	cfg.auth_mechanisms = 0;
-	svc = auth_service_new(fx->base, &cfg);
+	svc = auth_service_new(fx->base, &cfg, keyproc_thread_auth(&cfg));
 	assert_non_null(svc);
 	assert_string_equal(auth_service_mechanisms(svc), "PLAIN LOGIN");
 	req = start(fx->base, svc, "SCRAM-SHA-256", NULL, &fx->r);
@@ -179,7 +181,7 @@ test_mechanisms_follow_file(void **state)
 	assert_string_equal(auth_service_mechanisms(svc), "PLAIN LOGIN");
 	auth_service_free(svc);
 	cfg.auth_mechanisms = SASL_MECH_BIT(SASL_PLAIN);
-	svc = auth_service_new(fx->base, &cfg);
+	svc = auth_service_new(fx->base, &cfg, keyproc_thread_auth(&cfg));
 	assert_string_equal(auth_service_mechanisms(svc), "PLAIN");
 	req = start(fx->base, svc, "LOGIN", NULL, &fx->r);
 	assert_int_equal(fx->r.st, AUTH_UNKNOWN_MECH);
@@ -432,7 +434,8 @@ test_no_backend(void **state)
 {
 	struct event_base *base = new_base();
 	struct config cfg = {.auth_backend = AUTH_BACKEND_NONE};
-	struct auth_service *svc = auth_service_new(base, &cfg);
+	struct auth_service *svc =
+	        auth_service_new(base, &cfg, keyproc_thread_auth(&cfg));
 	struct auth_request *req;
 	struct result r = {0};
 
@@ -443,7 +446,8 @@ test_no_backend(void **state)
 	auth_request_free(req);
 	auth_service_free(svc);
 	cfg.auth_backend = AUTH_BACKEND_PASSWD_FILE;
-	assert_null(auth_service_new(base, &cfg)); /* no passwd_file */
+	assert_null(auth_service_new(
+	        base, &cfg, keyproc_thread_auth(&cfg))); /* no passwd_file */
 	event_base_free(base);
 }
 
