@@ -9,7 +9,10 @@ SECONDS each runs PROCS client processes that open sessions back to back:
 and prints sessions/s for each and the ratio to plain.  Bounded in time,
 stops ferry (by PID) at the end.
 
-usage: bench/tls_rate.py [FERRY_BIN]   (env SECONDS=5 PROCS=4)
+usage: bench/tls_rate.py [FERRY_BIN]   (env SECONDS=5 PROCS=4 KEY=generated)
+
+KEY=rsa or KEY=ec makes a pair with openssl (RSA 2048, EC P-256) and
+configures it; the default is the pair ferry generates (EC P-256).
 """
 import multiprocessing
 import os
@@ -24,6 +27,7 @@ import time
 
 SECONDS = float(os.environ.get("SECONDS_EACH", os.environ.get("SECONDS", "5")))
 PROCS = int(os.environ.get("PROCS", "4"))
+KEY = os.environ.get("KEY", "generated")
 
 
 def free_port():
@@ -93,6 +97,16 @@ def main():
     os.chmod(work, 0o755)
     port, sport = free_port(), free_port()
     conf = os.path.join(work, "ferry.conf")
+    tls = ""
+    if KEY in ("rsa", "ec"):
+        cert, key = os.path.join(work, "cert.pem"), os.path.join(work, "key.pem")
+        newkey = ["rsa:2048"] if KEY == "rsa" else \
+            ["ec", "-pkeyopt", "ec_paramgen_curve:P-256"]
+        subprocess.run(["openssl", "req", "-x509", "-newkey", *newkey,
+                        "-nodes", "-keyout", key, "-out", cert, "-days", "2",
+                        "-subj", "/CN=mx.bench.test"], check=True,
+                       capture_output=True)
+        tls = f"[tls]\ncert_file = {cert}\nkey_file = {key}\n"
     with open(conf, "w") as f:
         f.write(f"""[server]
 hostname = mx.bench.test
@@ -105,7 +119,7 @@ spool_dir = {work}/spool
 maildir_root = {work}/mail
 mailbox = u
 alias = postmaster: u
-""")
+""" + tls)
     log = open(os.path.join(work, "ferry.log"), "w")
     proc = subprocess.Popen([ferry, "serve", "--config", conf], stderr=log)
     try:

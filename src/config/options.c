@@ -246,7 +246,9 @@ const struct config_option config_options[] = {
          .more = "Without cert_file and key_file, ferry generates a "
                  "self-signed certificate for its hostname in <spool_dir>/tls/ "
                  "at first start and logs that it did.  SIGHUP reloads the "
-                 "files.",
+                 "files.  The key process ferry-keys reads both and sends "
+                 "the daemon the chain; keep them in a directory of their "
+                 "own, which the daemon is then denied.",
          .example = "/etc/ferry/fullchain.pem"},
         {.section = "tls",
          .key = "key_file",
@@ -255,6 +257,9 @@ const struct config_option config_options[] = {
          .secret = true,
          .def_text = "see cert_file",
          .doc = "Private key of cert_file, PEM format.",
+         .more = "RSA or ECDSA.  Read only by the key process ferry-keys, "
+                 "as root when ferry starts as root, so it may be root's "
+                 "alone (0600); the daemon never holds it.",
          .example = "/etc/ferry/privkey.pem"},
         {.section = "tls",
          .key = "smtp",
@@ -328,7 +333,10 @@ const struct config_option config_options[] = {
          .doc = "Users and password hashes, Dovecot passwd-file format.",
          .more = "Lines of the form user:{SCHEME}hash, with crypt(3) schemes "
                  "(yescrypt, bcrypt, SHA512-CRYPT) or SCRAM-SHA-256; make them "
-                 "with ferry passwd.",
+                 "with ferry passwd.  Read only by the key process ferry-auth "
+                 "(as root when ferry starts as root, so it may be root's "
+                 "alone), which checks the passwords; it is read again when "
+                 "it changes.",
          .example = "/etc/ferry/passwd"},
         {.section = "auth",
          .key = "dovecot_socket",
