@@ -77,25 +77,16 @@ local_lost(struct auth_service *svc)
 
 /* One request to the key process: 0 and *ans, or -1 (logged). */
 static int
-ask(struct local *l, uint32_t type, const char *user, const char *pw,
+ask(struct local *l, uint32_t type, const void *req, size_t len,
     struct auth_pw_answer *ans)
 {
 	unsigned char *buf = l->answer;
-	char req[2 * (AUTH_LINE_MAX + 2)];
-	size_t ulen = user ? strlen(user) + 1 : 0,
-	       plen = pw ? strlen(pw) + 1 : 0;
 	uint32_t atype;
 	int n = -1;
 
-	if (ulen + plen > sizeof(req))
-		return -1;
-	if (ulen)
-		memcpy(req, user, ulen);
-	if (plen)
-		memcpy(req + ulen, pw, plen);
 	pthread_mutex_lock(&l->mu);
 	if (!l->dead)
-		n = msgpipe_call(l->fd, type, req, ulen + plen, &atype, buf,
+		n = msgpipe_call(l->fd, type, req, len, &atype, buf,
 		                 AUTH_PW_TIMEOUT_MS);
 	if (n < 0 && !l->dead && errno == EPIPE) {
 		mark_lost(l);
@@ -105,11 +96,41 @@ ask(struct local *l, uint32_t type, const char *user, const char *pw,
 	}
 	if (n == (int)sizeof(*ans))
 		memcpy(ans, buf, sizeof(*ans));
-	OPENSSL_cleanse(req, ulen + plen);
 	OPENSSL_cleanse(buf, sizeof(*ans));
 	pthread_mutex_unlock(&l->mu);
 	return n == (int)sizeof(*ans) ? 0 : -1;
 }
+
+/* The job's request: its strings one after the other, each with its NUL
+ * (for PROVE the proof between the user and the AuthMessage). */
+static unsigned char *
+job_request(const struct auth_job *job, size_t *len)
+{
+	size_t ulen = strlen(job->user) + 1;
+	size_t plen = job->password ? strlen(job->password) + 1 : 0;
+	size_t mlen = job->auth_msg ? strlen(job->auth_msg) + 1 : 0;
+	size_t prooflen = job->kind == JOB_PROVE ? SCRAM_KEY_LEN : 0;
+	unsigned char *req;
+
+	*len = ulen + plen + prooflen + mlen;
+	if (*len > MSGPIPE_MAX)
+		return NULL;
+	req = xmalloc(*len);
+	memcpy(req, job->user, ulen);
+	if (plen)
+		memcpy(req + ulen, job->password, plen);
+	if (prooflen)
+		memcpy(req + ulen, job->proof, prooflen);
+	if (mlen)
+		memcpy(req + ulen + prooflen, job->auth_msg, mlen);
+	return req;
+}
+
+static const uint32_t job_msg[] = {
+        [JOB_VERIFY] = AUTH_PW_VERIFY,
+        [JOB_LOOKUP] = AUTH_PW_LOOKUP,
+        [JOB_PROVE] = AUTH_PW_PROVE,
+};
 
 /* Worker thread. */
 static void
@@ -117,17 +138,24 @@ local_run(void *ctx, struct auth_job *job, void *cdata)
 {
 	struct local *l = ctx;
 	struct auth_pw_answer ans;
+	size_t len = 0;
+	unsigned char *req = job_request(job, &len);
 
-	if (ask(l, job->kind == JOB_LOOKUP ? AUTH_PW_LOOKUP : AUTH_PW_VERIFY,
-	        job->user, job->kind == JOB_LOOKUP ? NULL : job->password,
-	        &ans) < 0) {
+	if (req == NULL || ask(l, job_msg[job->kind], req, len, &ans) < 0) {
 		job->st = AUTH_TEMPFAIL;
-		return;
+	} else {
+		job->st = (enum auth_status)ans.st;
+		if (job->kind == JOB_LOOKUP && ans.keys_valid) {
+			job->keys = ans.keys;
+			job->keys_valid = true;
+		}
+		if (job->kind == JOB_PROVE)
+			memcpy(job->server_sig, ans.server_sig,
+			       sizeof(job->server_sig));
 	}
-	job->st = (enum auth_status)ans.st;
-	if (job->kind == JOB_LOOKUP && ans.keys_valid) {
-		job->keys = ans.keys;
-		job->keys_valid = true;
+	if (req != NULL) {
+		OPENSSL_cleanse(req, len);
+		free(req);
 	}
 	OPENSSL_cleanse(&ans, sizeof(ans));
 }
@@ -140,16 +168,22 @@ local_submit(struct auth_request *req, enum job_kind kind)
 	struct local *l = req->svc->be_data;
 	struct auth_job *job = calloc(1, sizeof(*job));
 
-	/* sasl_step() sets the user (and for VERIFY the password) first. */
+	/* sasl_step() sets the user (and for VERIFY the password, for PROVE
+	 * the AuthMessage and proof) first. */
 	if (job == NULL || req->sasl.user == NULL ||
 	    (kind == JOB_VERIFY && req->sasl.password == NULL) ||
+	    (kind == JOB_PROVE && req->sasl.auth_msg == NULL) ||
 	    (job->user = str_dup(req->sasl.user)) == NULL ||
 	    (kind == JOB_VERIFY &&
-	     (job->password = str_dup(req->sasl.password)) == NULL)) {
+	     (job->password = str_dup(req->sasl.password)) == NULL) ||
+	    (kind == JOB_PROVE &&
+	     (job->auth_msg = str_dup(req->sasl.auth_msg)) == NULL)) {
 		auth_job_free(job);
 		auth_request_post(req, AUTH_TEMPFAIL, NULL);
 		return;
 	}
+	if (kind == JOB_PROVE)
+		memcpy(job->proof, req->sasl.proof, sizeof(job->proof));
 	job->kind = kind;
 	job->req = req;
 	req->job = job;
@@ -165,7 +199,11 @@ local_done(struct auth_job *job)
 	unsigned char fake[SCRAM_KEY_LEN];
 
 	req->job = NULL;
-	if (job->kind == JOB_VERIFY || job->st != AUTH_OK) {
+	if (job->kind == JOB_PROVE && job->st != AUTH_TEMPFAIL) {
+		local_handle(req,
+		             sasl_scram_proved(&req->sasl, job->st == AUTH_OK,
+		                               job->server_sig));
+	} else if (job->kind == JOB_VERIFY || job->st != AUTH_OK) {
 		auth_request_post(req, job->st,
 		                  job->st == AUTH_OK ? req->sasl.user : NULL);
 	} else if (scram_hmac(l->secret, sizeof(l->secret), job->user,
@@ -195,6 +233,9 @@ local_handle(struct auth_request *req, enum sasl_step st)
 		break;
 	case SASL_LOOKUP:
 		local_submit(req, JOB_LOOKUP);
+		break;
+	case SASL_PROVE:
+		local_submit(req, JOB_PROVE);
 		break;
 	case SASL_OK:
 		auth_request_post(req, AUTH_OK, req->sasl.user);
@@ -271,7 +312,7 @@ local_offered(struct local *l)
 	if (now != l->offer_checked) {
 		struct auth_pw_answer ans;
 
-		if (ask(l, AUTH_PW_OFFER, NULL, NULL, &ans) == 0)
+		if (ask(l, AUTH_PW_OFFER, NULL, 0, &ans) == 0)
 			l->offer_scram = ans.all_scram;
 		l->offer_checked = now;
 	}

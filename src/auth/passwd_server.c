@@ -225,9 +225,44 @@ lookup(struct auth_passwd_server *l, const char *user,
 
 	ans->st = AUTH_OK;
 	if (e != NULL && e->scheme == PW_SCRAM) {
-		ans->keys = e->scram;
+		/* What the server-first message shows any client: never the
+		 * keys themselves. */
+		ans->keys.iter = e->scram.iter;
+		ans->keys.salt_len = e->scram.salt_len;
+		memcpy(ans->keys.salt, e->scram.salt, sizeof(ans->keys.salt));
 		ans->keys_valid = 1;
 	}
+}
+
+/* PROVE: user NUL, the proof, then the AuthMessage NUL. */
+static void
+prove(struct auth_passwd_server *l, const unsigned char *in, size_t len,
+      struct auth_pw_answer *ans)
+{
+	const char *user = (const char *)in, *msg;
+	size_t ulen = strnlen(user, len), mlen;
+	const struct pw_entry *e;
+	struct scram_keys none = {0};
+	int r;
+
+	ans->st = AUTH_FAIL;
+	if (ulen == len || ulen > AUTH_USER_MAX ||
+	    len - ulen - 1 < SCRAM_KEY_LEN + 1)
+		return;
+	msg = (const char *)in + ulen + 1 + SCRAM_KEY_LEN;
+	mlen = strnlen(msg, len - ulen - 1 - SCRAM_KEY_LEN);
+	if (mlen != len - ulen - 1 - SCRAM_KEY_LEN - 1)
+		return;
+	e = pw_table_find(&l->table, user);
+	/* A user without keys costs the same two HMACs, and fails. */
+	r = scram_check_proof(e && e->scheme == PW_SCRAM ? &e->scram : &none,
+	                      msg, mlen, in + ulen + 1, ans->server_sig);
+	if (r == 1 && e != NULL && e->scheme == PW_SCRAM)
+		ans->st = AUTH_OK;
+	else if (r < 0)
+		ans->st = AUTH_TEMPFAIL;
+	else
+		OPENSSL_cleanse(ans->server_sig, sizeof(ans->server_sig));
 }
 
 /* The request's strings: user, and for VERIFY the password, each
@@ -261,6 +296,8 @@ auth_passwd_server_answer(void *arg, uint32_t type, const unsigned char *in,
 		ans.all_scram = l->all_scram;
 		if (type == AUTH_PW_OFFER)
 			ans.st = AUTH_OK;
+		else if (type == AUTH_PW_PROVE)
+			prove(l, in, len, &ans);
 		else if (split_request(in, len, &user, &pw) < 0)
 			ans.st = AUTH_FAIL;
 		else if (type == AUTH_PW_VERIFY && pw != NULL)

@@ -134,6 +134,14 @@ fuzz_machine(enum sasl_mech m, const uint8_t *data, size_t size)
 			        &s, strcmp(s.user, "user") == 0 ? &keys : NULL,
 			        fake);
 		}
+		if (st == SASL_PROVE) {
+			unsigned char sig[SCRAM_KEY_LEN];
+			int ok = scram_check_proof(&keys, s.auth_msg,
+			                           strlen(s.auth_msg), s.proof,
+			                           sig);
+
+			st = sasl_scram_proved(&s, ok == 1, sig);
+		}
 		switch (st) {
 		case SASL_CHALLENGE:
 			if (s.out == NULL || s.phase == SP_DONE)

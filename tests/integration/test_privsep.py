@@ -7,6 +7,9 @@ The memory test reads each process's memory as root (/proc/PID/maps and
 the password hashes: absent from the daemon, present in the key process
 (so the search would find them if they were there).
 """
+import base64
+import hashlib
+import hmac
 import os
 import re
 import signal
@@ -78,9 +81,11 @@ def write_passwd(d, users):
 
 
 def hashes_of(passwd):
-    """The stored hash of each line, without the {SCHEME} prefix."""
+    """The stored crypt(3) hash of each line, without the {SCHEME}
+    prefix (SCRAM entries are kept as numbers: scram_keys())."""
     return [ln.split(":", 1)[1].split("}", 1)[-1].encode()
-            for ln in open(passwd).read().splitlines() if ln]
+            for ln in open(passwd).read().splitlines()
+            if ln and "{SCRAM-SHA-256}" not in ln]
 
 
 def children(pid):
@@ -150,8 +155,57 @@ def auth_plain(port, user, pw):
         s.starttls(context=client_ctx())
         s.ehlo("client.example")
         creds = f"\0{user}\0{pw}".encode()
-        import base64
         return s.docmd("AUTH", "PLAIN " + base64.b64encode(creds).decode())
+
+
+def auth_scram(port, user, password):
+    """A SCRAM-SHA-256 login (RFC 5802, RFC 7677), checking the server's
+    signature too: True when both sides proved themselves."""
+    with smtplib.SMTP("127.0.0.1", port, timeout=30) as s:
+        s.ehlo("client.example")
+        s.starttls(context=client_ctx())
+        s.ehlo("client.example")
+
+        def exchange(msg):
+            code, text = s.docmd(base64.b64encode(msg.encode()).decode())
+            if code != 334:
+                assert (code, text) == \
+                    (535, b"5.7.8 Authentication credentials invalid")
+                return None
+            return base64.b64decode(text).decode()
+
+        code, _ = s.docmd("AUTH", "SCRAM-SHA-256")
+        assert code == 334
+        cnonce = base64.b64encode(os.urandom(18)).decode()
+        first_bare = f"n={user},r={cnonce}"
+        server_first = exchange("n,," + first_bare)
+        attrs = dict(kv.split("=", 1) for kv in server_first.split(","))
+        salt, iters = base64.b64decode(attrs["s"]), int(attrs["i"])
+        salted = hashlib.pbkdf2_hmac("sha256", password.encode(), salt,
+                                     iters)
+        client_key = hmac.new(salted, b"Client Key", "sha256").digest()
+        stored = hashlib.sha256(client_key).digest()
+        final = f"c=biws,r={attrs['r']}"
+        auth_msg = f"{first_bare},{server_first},{final}".encode()
+        sig = hmac.new(stored, auth_msg, "sha256").digest()
+        proof = bytes(a ^ b for a, b in zip(client_key, sig))
+        server_final = exchange(final + ",p=" +
+                                base64.b64encode(proof).decode())
+        if server_final is None:
+            return False
+        server_key = hmac.new(salted, b"Server Key", "sha256").digest()
+        want = hmac.new(server_key, auth_msg, "sha256").digest()
+        ok = server_final == "v=" + base64.b64encode(want).decode()
+        return ok and s.docmd("")[0] == 235
+
+
+def scram_keys(passwd, user):
+    """StoredKey and ServerKey of user's {SCRAM-SHA-256} entry, raw."""
+    for ln in open(passwd).read().splitlines():
+        if ln.startswith(user + ":"):
+            fields = ln.split("}", 1)[1].split(":")[0].split(",")
+            return [base64.b64decode(fields[2]), base64.b64decode(fields[3])]
+    raise KeyError(user)
 
 
 @pytest.fixture
@@ -161,10 +215,11 @@ def secrets():
     subprocess.run(["rm", "-rf", d])
 
 
-def start(ferry_factory, cert, key, passwd, extra=(), **kw):
+def start(ferry_factory, cert, key, passwd, extra=(), auth=(), **kw):
     return ferry_factory(tls=[f"cert_file = {cert}", f"key_file = {key}"],
                          auth=["backend = passwd-file",
-                               f"passwd_file = {passwd}", "smtp = yes"],
+                               f"passwd_file = {passwd}", "smtp = yes",
+                               *auth],
                          extra=list(extra), **kw)
 
 
@@ -173,17 +228,21 @@ def start(ferry_factory, cert, key, passwd, extra=(), **kw):
 def test_secrets_are_in_the_key_processes_only(ferry_factory, secrets, kind):
     cert, key = make_pair(secrets, kind)
     passwd = write_passwd(secrets, [("alice", "alice-pw", "sha512-crypt"),
-                                    ("bob", "bob-pw", "yescrypt")])
-    f = start(ferry_factory, cert, key, passwd)
-    # Exercise both: a handshake and a login, so each secret was used.
+                                    ("bob", "bob-pw", "yescrypt"),
+                                    ("carol", "carol-pw", "scram-sha-256")])
+    f = start(ferry_factory, cert, key, passwd,
+              auth=["mechanisms = PLAIN LOGIN SCRAM-SHA-256"])
+    # Exercise all: a handshake and logins, so each secret was used.
     assert starttls_cert(f.port)[0] == der(cert)
     assert auth_plain(f.port, "alice", "alice-pw")[0] == 235
     assert auth_plain(f.port, "bob", "wrong")[0] == 535
+    assert auth_scram(f.port, "carol", "carol-pw")
+    assert not auth_scram(f.port, "carol", "wrong")
     kids = children(f.proc.pid)
     assert set(kids) == {"ferry-keys", "ferry-auth"}, kids
     number = private_number(key)[:32]
     pem = key_pem_line(key)
-    hashes = hashes_of(passwd)
+    hashes = hashes_of(passwd) + scram_keys(passwd, "carol")
     daemon = memory_has(f.proc.pid, [number, pem] + hashes)
     assert daemon == set(), "secrets in the daemon's memory"
     assert number in memory_has(kids["ferry-keys"], [number])

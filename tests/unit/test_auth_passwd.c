@@ -358,6 +358,40 @@ test_free_while_checking(void **state)
 	                 AUTH_OK);
 }
 
+/* What the key process tells the daemon about a SCRAM user: the salt and
+ * count for the server-first message, never StoredKey or ServerKey; the
+ * proof is checked where the keys are. */
+static void
+test_key_process_keeps_scram_keys(void **state)
+{
+	struct fixture *fx = *state;
+	struct auth_passwd_server *srv = auth_passwd_server_new(&fx->cfg);
+	unsigned char *out = malloc(MSGPIPE_MAX), zero[SCRAM_KEY_LEN] = {0};
+	struct auth_pw_answer ans;
+	uint32_t type;
+
+	assert_int_equal(auth_passwd_server_answer(
+	                         srv, AUTH_PW_LOOKUP,
+	                         (const unsigned char *)"user", 5, out, &type),
+	                 sizeof(ans));
+	memcpy(&ans, out, sizeof(ans));
+	assert_int_equal(ans.st, AUTH_OK);
+	assert_int_equal(ans.keys_valid, 1);
+	assert_int_equal(ans.keys.iter, 4096);
+	assert_int_equal(ans.keys.salt_len, 16);
+	assert_memory_equal(ans.keys.stored_key, zero, SCRAM_KEY_LEN);
+	assert_memory_equal(ans.keys.server_key, zero, SCRAM_KEY_LEN);
+	/* A request cut short is refused, not read past its end. */
+	assert_int_equal(auth_passwd_server_answer(
+	                         srv, AUTH_PW_PROVE,
+	                         (const unsigned char *)"user", 5, out, &type),
+	                 sizeof(ans));
+	memcpy(&ans, out, sizeof(ans));
+	assert_int_equal(ans.st, AUTH_FAIL);
+	free(out);
+	auth_passwd_server_free(srv);
+}
+
 static void
 test_reload_and_unreadable(void **state)
 {
@@ -470,6 +504,8 @@ main(void)
 	                                        teardown),
 	        cmocka_unit_test_setup_teardown(test_reload_and_unreadable,
 	                                        setup, teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_key_process_keeps_scram_keys, setup, teardown),
 	        cmocka_unit_test(test_table_parse),
 	        cmocka_unit_test(test_no_backend),
 	};
