@@ -80,10 +80,12 @@ recv_until(int fd, struct msgpipe_hdr *h, void *buf, long deadline)
 	struct msghdr m = {.msg_iov = iov, .msg_iovlen = 2};
 	ssize_t n;
 
-	if (wait_readable(fd, deadline) < 0)
+	/* Without a deadline the receive itself waits: one call less for
+	 * each request a key process answers. */
+	if (deadline >= 0 && wait_readable(fd, deadline) < 0)
 		return -1;
 	do
-		n = recvmsg(fd, &m, MSG_DONTWAIT);
+		n = recvmsg(fd, &m, deadline >= 0 ? MSG_DONTWAIT : 0);
 	while (n < 0 && errno == EINTR);
 	if (n == 0 || (n < 0 && errno == ECONNRESET)) {
 		errno = EPIPE;

@@ -61,13 +61,14 @@ child_setup(const char *name, int keep)
 	(void)prctl(PR_SET_NAME, name, 0, 0, 0);
 	/* Not traceable, no core dump holding the key. */
 	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	drop_capabilities();
 }
 
 static void
 child_serve(const struct config *cfg, const char *role, int fd,
             const char *const *paths, msgpipe_handler handler, void *arg)
 {
+	/* After the first read: a generated pair was made root's. */
+	drop_capabilities();
 	if (sandbox_keyproc_start(cfg, role, paths) < 0)
 		_exit(1);
 	log_event(LOG_LVL_INFO, "keyproc", "role", role, "state", "ready",

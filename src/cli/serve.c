@@ -259,6 +259,13 @@ auth_keys_lost(void *arg)
 static int
 keyprocs_start(struct daemon *d)
 {
+	/* ferry-keys makes <spool_dir>/tls for a generated pair: the spool
+	 * itself is the daemon's to make, with its mode. */
+	if (fs_mkdir_p(d->cfg->spool_dir, 0755) < 0) {
+		log_event(LOG_LVL_ERROR, "spool", "dir", d->cfg->spool_dir,
+		          "error", strerror(errno), NULL);
+		return -1;
+	}
 	if (keyproc_start_tls(d->cfg, &d->tls_keys) < 0)
 		return -1;
 	if (d->cfg->auth_backend == AUTH_BACKEND_PASSWD_FILE &&

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -27,10 +28,15 @@
 #include "tls/tls.h"
 #include "tls/tls_int.h"
 
+/* Signing contexts, made once per key: fetching the algorithm again for
+ * each handshake costs more than the ECDSA signature itself. */
+enum sign_ctx { SIGN_RSA_PKCS1, SIGN_RSA_RAW, SIGN_EC, SIGN_NCTX };
+
 struct tls_keys {
 	char *cert_path;
 	char *key_path;
 	EVP_PKEY *key;
+	EVP_PKEY_CTX *ctx[SIGN_NCTX];
 	char *chain; /* PEM, as read */
 	size_t chain_len;
 };
@@ -140,6 +146,42 @@ tls_keys_check_pair(const char *cert_path, const char *key_path, char *why,
 	return rc;
 }
 
+static EVP_PKEY_CTX *
+sign_ctx_new(EVP_PKEY *key, int padding)
+{
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(key, NULL);
+
+	if (ctx == NULL || EVP_PKEY_sign_init(ctx) != 1 ||
+	    (padding >= 0 && EVP_PKEY_CTX_set_rsa_padding(ctx, padding) != 1)) {
+		EVP_PKEY_CTX_free(ctx);
+		ERR_clear_error();
+		return NULL;
+	}
+	return ctx;
+}
+
+static void
+contexts_free(struct tls_keys *k)
+{
+	for (int i = 0; i < SIGN_NCTX; i++) {
+		EVP_PKEY_CTX_free(k->ctx[i]);
+		k->ctx[i] = NULL;
+	}
+}
+
+static void
+contexts_make(struct tls_keys *k)
+{
+	contexts_free(k);
+	if (EVP_PKEY_is_a(k->key, "RSA")) {
+		k->ctx[SIGN_RSA_PKCS1] =
+		        sign_ctx_new(k->key, RSA_PKCS1_PADDING);
+		k->ctx[SIGN_RSA_RAW] = sign_ctx_new(k->key, RSA_NO_PADDING);
+	} else {
+		k->ctx[SIGN_EC] = sign_ctx_new(k->key, -1);
+	}
+}
+
 /* Read the pair again; the old one stays when the new one is unusable. */
 static int
 keys_read(struct tls_keys *k, char *why, size_t whylen)
@@ -158,6 +200,7 @@ keys_read(struct tls_keys *k, char *why, size_t whylen)
 	k->key = key;
 	k->chain = chain;
 	k->chain_len = len;
+	contexts_make(k);
 	return 0;
 }
 
@@ -174,9 +217,17 @@ generated_pair(struct tls_keys *k, const struct config *cfg)
 	if (asprintf(&k->cert_path, "%s/cert.pem", dir) < 0 ||
 	    asprintf(&k->key_path, "%s/key.pem", dir) < 0)
 		return -1;
-	if (stat(k->cert_path, &st) == 0 && stat(k->key_path, &st) == 0)
-		return 0;
-	return selfsigned_write(cfg->hostname, k->cert_path, k->key_path);
+	if ((stat(k->cert_path, &st) < 0 || stat(k->key_path, &st) < 0) &&
+	    selfsigned_write(cfg->hostname, k->cert_path, k->key_path) < 0)
+		return -1;
+	/* Root's alone, the directory too (a pair made by an older ferry was
+	 * given to the daemon's user with the spool). */
+	if (geteuid() == 0 &&
+	    (chown(dir, 0, 0) < 0 || chmod(dir, 0700) < 0 ||
+	     chown(k->key_path, 0, 0) < 0 || chown(k->cert_path, 0, 0) < 0))
+		log_event(LOG_LVL_WARN, "tls", "dir", dir, "error",
+		          strerror(errno), NULL);
+	return 0;
 }
 
 struct tls_keys *
@@ -210,6 +261,7 @@ tls_keys_free(struct tls_keys *k)
 {
 	if (k == NULL)
 		return;
+	contexts_free(k);
 	EVP_PKEY_free(k->key);
 	free(k->chain);
 	free(k->cert_path);
@@ -219,17 +271,12 @@ tls_keys_free(struct tls_keys *k)
 
 /* The private operation on a block as it came; its length or -1. */
 static int
-sign_block(EVP_PKEY *key, int padding, const unsigned char *in, size_t len,
+sign_block(EVP_PKEY_CTX *ctx, const unsigned char *in, size_t len,
            unsigned char *out, size_t outmax)
 {
-	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(key, NULL);
 	size_t n = outmax;
-	int ok;
+	int ok = ctx != NULL && EVP_PKEY_sign(ctx, out, &n, in, len) == 1;
 
-	ok = ctx != NULL && EVP_PKEY_sign_init(ctx) == 1 &&
-	     (padding < 0 || EVP_PKEY_CTX_set_rsa_padding(ctx, padding) == 1) &&
-	     EVP_PKEY_sign(ctx, out, &n, in, len) == 1;
-	EVP_PKEY_CTX_free(ctx);
 	ERR_clear_error();
 	return ok ? (int)n : -1;
 }
@@ -245,6 +292,7 @@ static int
 answer_sign(struct tls_keys *k, uint32_t type, const unsigned char *in,
             size_t len, unsigned char *out, uint32_t *otype)
 {
+	enum sign_ctx which = SIGN_EC;
 	int32_t pad = -1;
 	int n;
 
@@ -255,6 +303,8 @@ answer_sign(struct tls_keys *k, uint32_t type, const unsigned char *in,
 		/* Only what the legacy RSA code pads for a signature. */
 		if (pad != RSA_PKCS1_PADDING && pad != RSA_NO_PADDING)
 			return answer_err(out, otype, "padding refused");
+		which = pad == RSA_PKCS1_PADDING ? SIGN_RSA_PKCS1
+		                                 : SIGN_RSA_RAW;
 		in += 4;
 		len -= 4;
 	} else if (!EVP_PKEY_is_a(k->key, "EC")) {
@@ -262,7 +312,7 @@ answer_sign(struct tls_keys *k, uint32_t type, const unsigned char *in,
 	}
 	if (len > TLS_KEY_BLOCK_MAX)
 		return answer_err(out, otype, "block too long");
-	n = sign_block(k->key, pad, in, len, out, TLS_KEY_BLOCK_MAX);
+	n = sign_block(k->ctx[which], in, len, out, TLS_KEY_BLOCK_MAX);
 	if (n < 0)
 		return answer_err(out, otype, "signing failed");
 	*otype = TLS_KEY_OK;

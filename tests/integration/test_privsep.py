@@ -416,3 +416,19 @@ def test_key_processes_leave_with_the_daemon(ferry_factory, secrets):
                                     "State:\tZ" not in
                                     open(f"/proc/{p}/status").read()
                                     for p in kids.values()), timeout=10)
+
+
+@root_only
+def test_generated_pair_is_roots_alone(ferry_factory):
+    """The pair ferry makes in <spool_dir>/tls stays root's: the daemon,
+    which runs as the user and may read and write the spool, cannot open
+    its key, even though the spool is given to that user."""
+    f = ferry_factory()
+    tls = os.path.join(f.spool, "tls")
+    st = os.stat(tls)
+    assert (st.st_uid, st.st_mode & 0o777) == (0, 0o700)
+    key = os.stat(os.path.join(tls, "key.pem"))
+    assert key.st_uid == 0 and key.st_mode & 0o077 == 0
+    assert os.stat(os.path.join(f.spool, "queue")).st_uid != 0
+    # And it is the pair the daemon shows.
+    assert starttls_cert(f.port)[0] == der(os.path.join(tls, "cert.pem"))
