@@ -294,18 +294,17 @@ auth_passwd_server_answer(void *arg, uint32_t type, const unsigned char *in,
 	*otype = type;
 	if (refresh(l) == 0) {
 		ans.all_scram = l->all_scram;
+		/* A request that is not one of ours, or not well formed. */
+		ans.st = AUTH_FAIL;
 		if (type == AUTH_PW_OFFER)
 			ans.st = AUTH_OK;
 		else if (type == AUTH_PW_PROVE)
 			prove(l, in, len, &ans);
-		else if (split_request(in, len, &user, &pw) < 0)
-			ans.st = AUTH_FAIL;
-		else if (type == AUTH_PW_VERIFY && pw != NULL)
+		else if (split_request(in, len, &user, &pw) == 0 &&
+		         type == AUTH_PW_VERIFY && pw != NULL)
 			verify(l, user, pw, &ans);
-		else if (type == AUTH_PW_LOOKUP)
+		else if (user != NULL && type == AUTH_PW_LOOKUP)
 			lookup(l, user, &ans);
-		else
-			ans.st = AUTH_FAIL;
 	}
 	memcpy(out, &ans, sizeof(ans));
 	OPENSSL_cleanse(&ans, sizeof(ans));

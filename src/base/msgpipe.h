@@ -18,7 +18,7 @@
 #include <stdint.h>
 
 /* The largest payload: a certificate chain in PEM fits many times. */
-#define MSGPIPE_MAX (64u * 1024)
+#define MSGPIPE_MAX ((size_t)64 * 1024)
 
 struct msgpipe_hdr {
 	uint32_t type;
