@@ -6,10 +6,16 @@ SECONDS each runs PROCS client processes that open sessions back to back:
   plain     connect, greeting, EHLO, QUIT
   starttls  connect, greeting, EHLO, STARTTLS, TLS handshake, EHLO, QUIT
   implicit  connect to the submissions port, TLS handshake, greeting, EHLO, QUIT
-and prints sessions/s for each and the ratio to plain.  Bounded in time,
-stops ferry (by PID) at the end.
+and prints sessions/s for each and the ratio to plain, and the server's
+CPU time per session (the daemon and its key processes together, from
+/proc/PID/stat): on a loaded machine the rate follows the load, the CPU
+time per session much less.  Bounded in time, stops ferry (by PID) at the
+end.
 
-usage: bench/tls_rate.py [FERRY_BIN]   (env SECONDS=5 PROCS=4)
+usage: bench/tls_rate.py [FERRY_BIN]   (env SECONDS=5 PROCS=4 KEY=generated)
+
+KEY=rsa or KEY=ec makes a pair with openssl (RSA 2048, EC P-256) and
+configures it; the default is the pair ferry generates (EC P-256).
 """
 import multiprocessing
 import os
@@ -24,6 +30,7 @@ import time
 
 SECONDS = float(os.environ.get("SECONDS_EACH", os.environ.get("SECONDS", "5")))
 PROCS = int(os.environ.get("PROCS", "4"))
+KEY = os.environ.get("KEY", "generated")
 
 
 def free_port():
@@ -79,12 +86,35 @@ def worker(args):
     return n
 
 
-def measure(kind, port, sport):
+def server_cpu(pid):
+    """User and system CPU seconds of pid and its child processes (the
+    key processes)."""
+    pids = [pid]
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            if entry.isdigit() and int(fields[1]) == pid:
+                pids.append(int(entry))
+        except (OSError, IndexError, ValueError):
+            pass
+    total = 0
+    for p in pids:
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except OSError:
+            pass
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def measure(kind, port, sport, pid):
     deadline = time.time() + SECONDS
-    t0 = time.time()
+    t0, cpu0 = time.time(), server_cpu(pid)
     with multiprocessing.Pool(PROCS) as pool:
         n = sum(pool.map(worker, [(kind, port, sport, deadline)] * PROCS))
-    return n, time.time() - t0
+    return n, time.time() - t0, server_cpu(pid) - cpu0
 
 
 def main():
@@ -93,6 +123,16 @@ def main():
     os.chmod(work, 0o755)
     port, sport = free_port(), free_port()
     conf = os.path.join(work, "ferry.conf")
+    tls = ""
+    if KEY in ("rsa", "ec"):
+        cert, key = os.path.join(work, "cert.pem"), os.path.join(work, "key.pem")
+        newkey = ["rsa:2048"] if KEY == "rsa" else \
+            ["ec", "-pkeyopt", "ec_paramgen_curve:P-256"]
+        subprocess.run(["openssl", "req", "-x509", "-newkey", *newkey,
+                        "-nodes", "-keyout", key, "-out", cert, "-days", "2",
+                        "-subj", "/CN=mx.bench.test"], check=True,
+                       capture_output=True)
+        tls = f"[tls]\ncert_file = {cert}\nkey_file = {key}\n"
     with open(conf, "w") as f:
         f.write(f"""[server]
 hostname = mx.bench.test
@@ -105,7 +145,7 @@ spool_dir = {work}/spool
 maildir_root = {work}/mail
 mailbox = u
 alias = postmaster: u
-""")
+""" + tls)
     log = open(os.path.join(work, "ferry.log"), "w")
     proc = subprocess.Popen([ferry, "serve", "--config", conf], stderr=log)
     try:
@@ -117,10 +157,11 @@ alias = postmaster: u
                 time.sleep(0.05)
         rates = {}
         for kind in ("plain", "starttls", "implicit"):
-            n, dt = measure(kind, port, sport)
+            n, dt, cpu = measure(kind, port, sport, proc.pid)
             rates[kind] = n / dt
             print(f"{kind:9s} {n:7d} sessions {dt:6.2f} s {rates[kind]:9.1f} "
-                  f"sessions/s  ratio {rates[kind] / rates['plain']:.3f} of plain")
+                  f"sessions/s  ratio {rates[kind] / rates['plain']:.3f} of plain"
+                  f"  server {1000 * cpu / max(n, 1):.3f} ms CPU/session")
     finally:
         proc.send_signal(signal.SIGTERM)
         try:

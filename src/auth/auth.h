@@ -19,6 +19,8 @@
 #define FERRY_AUTH_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 struct event_base;
 struct config;
@@ -39,10 +41,16 @@ enum auth_status {
 typedef void (*auth_result_cb)(void *arg, enum auth_status st,
                                const char *data);
 
-/* NULL with errno when the backend cannot be set up (config says which). */
+/* NULL with errno when the backend cannot be set up (config says which).
+ * passwd_fd: the daemon's end of the socketpair to the key process that
+ * checks passwd-file passwords (-1 for the other backends). */
 struct auth_service *auth_service_new(struct event_base *base,
-                                      const struct config *cfg);
+                                      const struct config *cfg, int passwd_fd);
 void auth_service_free(struct auth_service *svc);
+
+/* The key process of passwd_fd closed its end: every check is
+ * AUTH_TEMPFAIL from now on (logged once). */
+void auth_service_key_lost(struct auth_service *svc);
 
 /* Space-separated mechanism names for the EHLO AUTH keyword, e.g.
  * "PLAIN LOGIN SCRAM-SHA-256"; "" when no backend is configured. */
@@ -79,5 +87,16 @@ void auth_request_free(struct auth_request *req);
  * NULL when iter is out of range or OpenSSL fails.
  */
 char *auth_scram_stored(const char *pw, unsigned iter);
+
+/* --- in the key process (passwd_server.c) ------------------------------ */
+
+struct auth_passwd_server;
+/* Reads [auth] passwd_file (a missing file is logged, not fatal). */
+struct auth_passwd_server *auth_passwd_server_new(const struct config *cfg);
+const char *auth_passwd_server_path(const struct auth_passwd_server *l);
+void auth_passwd_server_free(struct auth_passwd_server *l);
+/* One request from the daemon (a msgpipe_serve() handler). */
+int auth_passwd_server_answer(void *l, uint32_t type, const unsigned char *in,
+                              size_t len, unsigned char *out, uint32_t *otype);
 
 #endif

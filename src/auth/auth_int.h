@@ -63,6 +63,15 @@ int scram_derive(const char *pw, size_t pwlen, const unsigned char *salt,
 int scram_parse_stored(const char *s, struct scram_keys *out);
 /* The same, malloc'd, without the "{SCRAM-SHA-256}" prefix. */
 char *scram_format_stored(const struct scram_keys *k);
+/*
+ * The client's proof against the stored keys (RFC 5802 s3): 1 and the
+ * ServerSignature in server_sig when it is right, 0 when not, -1 on an
+ * OpenSSL failure.  In the key process only: the daemon never has the
+ * keys.
+ */
+int scram_check_proof(const struct scram_keys *k, const char *auth_msg,
+                      size_t len, const unsigned char proof[SCRAM_KEY_LEN],
+                      unsigned char server_sig[SCRAM_KEY_LEN]);
 /* HMAC-SHA-256; -1 on failure. */
 int scram_hmac(const unsigned char *key, size_t keylen, const void *msg,
                size_t msglen, unsigned char out[SCRAM_KEY_LEN]);
@@ -112,7 +121,9 @@ enum sasl_mech { SASL_PLAIN, SASL_LOGIN, SASL_SCRAM_SHA_256 };
 enum sasl_step {
 	SASL_CHALLENGE, /* send s->out (raw bytes), wait for a response */
 	SASL_VERIFY,    /* check s->user / s->password, then done */
-	SASL_LOOKUP,    /* fetch SCRAM keys for s->user: sasl_scram_keys() */
+	SASL_LOOKUP,    /* fetch SCRAM salt for s->user: sasl_scram_keys() */
+	SASL_PROVE,     /* check s->proof over s->auth_msg for s->user where
+	                   the keys are: sasl_scram_proved() */
 	SASL_OK,        /* authenticated as s->user */
 	SASL_FAIL,      /* refused (bad proof, p= binding, foreign authzid) */
 	SASL_MALFORMED, /* the message breaks the mechanism's syntax */
@@ -126,6 +137,7 @@ enum sasl_phase {
 	SP_SCRAM_FIRST,
 	SP_SCRAM_LOOKUP,
 	SP_SCRAM_FINAL,
+	SP_SCRAM_PROVE,
 	SP_SCRAM_ACK,
 	SP_DONE,
 };
@@ -142,9 +154,10 @@ struct sasl {
 	char *client_first; /* client-first-message-bare */
 	char *nonce;        /* c-nonce followed by s-nonce */
 	char *server_first;
-	struct scram_keys keys;
-	bool keys_valid; /* false: unknown user or no SCRAM entry */
-	unsigned char server_sig[SCRAM_KEY_LEN];
+	struct scram_keys keys; /* the salt and count; no keys here */
+	bool keys_valid;        /* false: unknown user or no SCRAM entry */
+	char *auth_msg;         /* SASL_PROVE: AuthMessage */
+	unsigned char proof[SCRAM_KEY_LEN];
 };
 
 /* Sets of mechanisms: bit 1 << enum sasl_mech, as [auth] mechanisms. */
@@ -158,11 +171,16 @@ int sasl_mech_lookup(const char *name, enum sasl_mech *m);
 void sasl_init(struct sasl *s, enum sasl_mech m);
 /* Feed one decoded client message; in NULL means "no initial response". */
 enum sasl_step sasl_step(struct sasl *s, const unsigned char *in, size_t len);
-/* Answer to SASL_LOOKUP: k NULL when the user has no SCRAM keys (the
- * exchange goes on with made-up salt and fails at the proof, so it does
- * not tell which users exist).  fake_salt: 16 bytes to use then. */
+/* Answer to SASL_LOOKUP: k (its salt and count) NULL when the user has no
+ * SCRAM keys (the exchange goes on with made-up salt and fails at the
+ * proof, so it does not tell which users exist).  fake_salt: 16 bytes to
+ * use then. */
 enum sasl_step sasl_scram_keys(struct sasl *s, const struct scram_keys *k,
                                const unsigned char *fake_salt);
+/* Answer to SASL_PROVE: whether the proof was right, and then the
+ * ServerSignature to send. */
+enum sasl_step sasl_scram_proved(struct sasl *s, bool ok,
+                                 const unsigned char *server_sig);
 void sasl_clear(struct sasl *s);
 
 /* Test hook: a fixed server nonce instead of RAND_bytes (NULL: random). */
@@ -173,7 +191,7 @@ extern const char *auth_test_server_nonce;
 struct event_base;
 struct auth_worker;
 
-enum job_kind { JOB_VERIFY, JOB_LOOKUP };
+enum job_kind { JOB_VERIFY, JOB_LOOKUP, JOB_PROVE };
 
 struct auth_job {
 	TAILQ_ENTRY(auth_job) entry;
@@ -181,10 +199,13 @@ struct auth_job {
 	struct auth_request *req; /* NULL once the request went away */
 	char *user;
 	char *password; /* JOB_VERIFY; wiped when freed */
+	char *auth_msg; /* JOB_PROVE */
+	unsigned char proof[SCRAM_KEY_LEN];
 	/* results, written by the worker */
 	enum auth_status st;    /* AUTH_OK, AUTH_FAIL or AUTH_TEMPFAIL */
-	struct scram_keys keys; /* JOB_LOOKUP with st == AUTH_OK */
+	struct scram_keys keys; /* JOB_LOOKUP: the salt and count */
 	bool keys_valid;
+	unsigned char server_sig[SCRAM_KEY_LEN]; /* JOB_PROVE, AUTH_OK */
 };
 
 typedef void (*auth_job_run_fn)(void *ctx, struct auth_job *job, void *cdata);
@@ -201,6 +222,30 @@ void auth_worker_orphan(struct auth_worker *w, struct auth_job *job);
 void auth_worker_free(struct auth_worker *w);
 void auth_job_free(struct auth_job *job);
 
+/* --- the key process (passwd_server.c) and its requests ------------------ */
+
+/* Requests to the key process: the user, then for VERIFY the password,
+ * each NUL-terminated; for PROVE the user, the proof (SCRAM_KEY_LEN
+ * bytes) and the AuthMessage, NUL-terminated; OFFER has none.  The answer
+ * is one struct auth_pw_answer. */
+enum auth_pw_msg {
+	AUTH_PW_VERIFY = 1,
+	AUTH_PW_LOOKUP, /* salt and count of the user's SCRAM-SHA-256 keys */
+	AUTH_PW_OFFER,  /* does every user have SCRAM keys? */
+	AUTH_PW_PROVE,  /* a SCRAM-SHA-256 ClientProof */
+};
+
+struct auth_pw_answer {
+	int32_t st; /* AUTH_OK, AUTH_FAIL or AUTH_TEMPFAIL */
+	uint8_t all_scram;
+	uint8_t keys_valid;
+	struct scram_keys keys; /* LOOKUP: salt and count, keys zeroed */
+	unsigned char server_sig[SCRAM_KEY_LEN]; /* PROVE with AUTH_OK */
+};
+
+/* A yescrypt check takes milliseconds; other checks may be queued. */
+#define AUTH_PW_TIMEOUT_MS 10000
+
 /* --- backends --------------------------------------------------------- */
 
 struct auth_service;
@@ -214,6 +259,8 @@ struct auth_backend {
 	void (*cont)(struct auth_request *req, const char *line);
 	/* Drop any work in progress for req; no result after this. */
 	void (*abort)(struct auth_request *req);
+	/* The key process it asks is gone (NULL: it asks none). */
+	void (*lost)(struct auth_service *svc);
 	void (*free)(struct auth_service *svc);
 };
 
@@ -258,7 +305,7 @@ void auth_request_post_challenge(struct auth_request *req,
 /* Set the name logged with the result. */
 void auth_request_set_user(struct auth_request *req, const char *user);
 
-int auth_local_init(struct auth_service *svc, const struct config *cfg);
+int auth_local_init(struct auth_service *svc, const struct config *cfg, int fd);
 int auth_dovecot_init(struct auth_service *svc, const struct config *cfg);
 
 /* Test hooks for the passwd-file backend: worker threads (default 2). */

@@ -1,8 +1,11 @@
 /*
  * local.c — the passwd-file backend: the mechanisms of sasl.c checked
- * against a Dovecot-format file (pwtable.c).  The file is read by the
- * worker threads, re-read whenever its mtime, size or inode changes, and
- * an unreadable file makes every check AUTH_TEMPFAIL until it is fixed.
+ * against a Dovecot-format file (pwtable.c).  The file itself is read and
+ * the passwords checked in the key process (passwd_server.c): the worker
+ * threads send it the user and password and get yes or no, so no hash
+ * ever enters the daemon (SCRAM-SHA-256 excepted: the exchange here needs
+ * the keys of the one user who is logging in).  A key process that is
+ * gone makes every check AUTH_TEMPFAIL, logged once.
  *
  * Which mechanisms EHLO lists: [auth] mechanisms when set; otherwise PLAIN
  * and LOGIN, and SCRAM-SHA-256 only while every user of the file has SCRAM
@@ -25,184 +28,136 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <crypt.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
 #include "base/str.h"
 #include "auth/auth_int.h"
 #include "base/log.h"
+#include "base/mem.h"
+#include "base/msgpipe.h"
 #include "config/config.h"
-
-#define PASSWD_FILE_MAX (64u << 20)
 
 int auth_test_local_threads = 2;
 
 struct local {
-	pthread_mutex_t mu; /* guards everything below but worker */
-	char *path;
-	struct pw_table table;
-	bool loaded;
-	bool failing;   /* last refresh failed (logged once) */
-	bool all_scram; /* the table is not empty and every entry is SCRAM */
-	unsigned configured; /* [auth] mechanisms; 0: follow the file */
-	/* Loop thread only: what EHLO offers, and when the file was looked
-	 * at for it (at most once a second, not a stat per EHLO). */
+	pthread_mutex_t mu; /* one request at a time on fd */
+	int fd;             /* to the key process */
+	bool dead;
+	unsigned char *answer; /* MSGPIPE_MAX bytes */
+	unsigned configured;   /* [auth] mechanisms; 0: follow the file */
+	/* Loop thread only: what EHLO offers, and when the key process was
+	 * asked for it (at most once a second, not once per EHLO). */
 	time_t offer_checked;
 	bool offer_scram;
-	struct stat st;
 	unsigned char secret[32];
-	char dummy_hash[CRYPT_OUTPUT_SIZE];
 	struct auth_worker *worker;
 };
 
-/* Whole file into a malloc'd buffer; -1 with errno. */
-static int
-read_file(const char *path, char **buf, size_t *len, struct stat *st)
+/* With l->mu held. */
+static void
+mark_lost(struct local *l)
 {
-	size_t got = 0;
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	if (fstat(fd, st) < 0) {
-		close(fd);
-		return -1;
-	}
-	if (!S_ISREG(st->st_mode) || (size_t)st->st_size > PASSWD_FILE_MAX) {
-		close(fd);
-		errno = EINVAL;
-		return -1;
-	}
-	*buf = malloc((size_t)st->st_size + 1);
-	if (*buf == NULL) {
-		close(fd);
-		return -1;
-	}
-	while (got < (size_t)st->st_size) {
-		n = read(fd, *buf + got, (size_t)st->st_size - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	close(fd);
-	*len = got;
-	return 0;
-}
-
-static bool
-same_file(const struct stat *a, const struct stat *b)
-{
-	return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
-	       a->st_size == b->st_size &&
-	       a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
-	       a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+	if (l->dead)
+		return;
+	l->dead = true;
+	log_event(LOG_LVL_ERROR, "keyproc-lost", "role", "auth", "detail",
+	          "no AUTH until ferry is restarted", NULL);
 }
 
 static void
-refresh_failed(struct local *l, const char *what)
+local_lost(struct auth_service *svc)
 {
-	if (!l->failing)
-		log_event(LOG_LVL_ERROR, "auth-passwd-file", "file", l->path,
-		          "error", what, NULL);
-	l->failing = true;
+	struct local *l = svc->be_data;
+
+	pthread_mutex_lock(&l->mu);
+	mark_lost(l);
+	pthread_mutex_unlock(&l->mu);
 }
 
-/* With l->mu held: make l->table current.  -1 when the file is unusable. */
+/* One request to the key process: 0 and *ans, or -1 (logged). */
 static int
-refresh(struct local *l)
+ask(struct local *l, uint32_t type, const void *req, size_t len,
+    struct auth_pw_answer *ans)
 {
-	struct pw_table t;
-	struct stat st;
-	size_t len = 0, bad, first_bad;
-	char *buf = NULL, nusers[32], nbad[32], line[32];
+	unsigned char *buf = l->answer;
+	uint32_t atype;
+	int n = -1;
 
-	if (stat(l->path, &st) < 0) {
-		refresh_failed(l, strerror(errno));
-		return -1;
+	pthread_mutex_lock(&l->mu);
+	if (!l->dead)
+		n = msgpipe_call(l->fd, type, req, len, &atype, buf,
+		                 AUTH_PW_TIMEOUT_MS);
+	if (n < 0 && !l->dead && errno == EPIPE) {
+		mark_lost(l);
+	} else if (n < 0 && !l->dead) {
+		log_event(LOG_LVL_ERROR, "auth-passwd-file", "error",
+		          strerror(errno), NULL);
 	}
-	if (l->loaded && same_file(&st, &l->st))
-		return 0;
-	if (read_file(l->path, &buf, &len, &st) < 0) {
-		refresh_failed(l, strerror(errno));
-		return -1;
-	}
-	if (pw_table_parse(buf, len, &t, &bad, &first_bad) < 0) {
-		OPENSSL_cleanse(buf, len);
-		free(buf);
-		refresh_failed(l, "out of memory");
-		return -1;
-	}
-	OPENSSL_cleanse(buf, len);
-	free(buf);
-	pw_table_free(&l->table);
-	l->table = t;
-	l->all_scram = t.n > 0;
-	for (size_t i = 0; i < t.n; i++)
-		if (t.v[i].scheme != PW_SCRAM)
-			l->all_scram = false;
-	l->st = st;
-	l->loaded = true;
-	l->failing = false;
-	snprintf(nusers, sizeof(nusers), "%zu", t.n);
-	snprintf(nbad, sizeof(nbad), "%zu", bad);
-	snprintf(line, sizeof(line), "%zu", first_bad);
-	log_event(bad ? LOG_LVL_WARN : LOG_LVL_INFO, "auth-passwd-load", "file",
-	          l->path, "users", nusers, "bad_lines", nbad, "first_bad_line",
-	          bad ? line : NULL, NULL);
-	return 0;
+	if (n == (int)sizeof(*ans))
+		memcpy(ans, buf, sizeof(*ans));
+	OPENSSL_cleanse(buf, sizeof(*ans));
+	pthread_mutex_unlock(&l->mu);
+	return n == (int)sizeof(*ans) ? 0 : -1;
 }
+
+/* The job's request: its strings one after the other, each with its NUL
+ * (for PROVE the proof between the user and the AuthMessage). */
+static unsigned char *
+job_request(const struct auth_job *job, size_t *len)
+{
+	size_t ulen = strlen(job->user) + 1;
+	size_t plen = job->password ? strlen(job->password) + 1 : 0;
+	size_t mlen = job->auth_msg ? strlen(job->auth_msg) + 1 : 0;
+	size_t prooflen = job->kind == JOB_PROVE ? SCRAM_KEY_LEN : 0;
+	unsigned char *req;
+
+	*len = ulen + plen + prooflen + mlen;
+	if (*len > MSGPIPE_MAX)
+		return NULL;
+	req = xmalloc(*len);
+	memcpy(req, job->user, ulen);
+	if (plen)
+		memcpy(req + ulen, job->password, plen);
+	if (prooflen)
+		memcpy(req + ulen, job->proof, prooflen);
+	if (mlen)
+		memcpy(req + ulen + prooflen, job->auth_msg, mlen);
+	return req;
+}
+
+static const uint32_t job_msg[] = {
+        [JOB_VERIFY] = AUTH_PW_VERIFY,
+        [JOB_LOOKUP] = AUTH_PW_LOOKUP,
+        [JOB_PROVE] = AUTH_PW_PROVE,
+};
 
 /* Worker thread. */
 static void
 local_run(void *ctx, struct auth_job *job, void *cdata)
 {
 	struct local *l = ctx;
-	const struct pw_entry *pe;
-	struct pw_entry e;
-	bool found = false;
-	int r;
+	struct auth_pw_answer ans;
+	size_t len = 0;
+	unsigned char *req = job_request(job, &len);
 
-	memset(&e, 0, sizeof(e));
-	pthread_mutex_lock(&l->mu);
-	if (refresh(l) < 0) {
-		pthread_mutex_unlock(&l->mu);
+	if (req == NULL || ask(l, job_msg[job->kind], req, len, &ans) < 0) {
 		job->st = AUTH_TEMPFAIL;
-		return;
-	}
-	pe = pw_table_find(&l->table, job->user);
-	if (pe != NULL && pw_entry_copy(&e, pe) < 0) {
-		pthread_mutex_unlock(&l->mu);
-		job->st = AUTH_TEMPFAIL;
-		return;
-	}
-	found = pe != NULL;
-	pthread_mutex_unlock(&l->mu);
-	if (job->kind == JOB_LOOKUP) {
-		if (found && e.scheme == PW_SCRAM) {
-			job->keys = e.scram;
+	} else {
+		job->st = (enum auth_status)ans.st;
+		if (job->kind == JOB_LOOKUP && ans.keys_valid) {
+			job->keys = ans.keys;
 			job->keys_valid = true;
 		}
-		job->st = AUTH_OK;
-	} else if (!found) {
-		struct pw_entry dummy = {.scheme = PW_CRYPT,
-		                         .hash = l->dummy_hash};
-		if (l->dummy_hash[0] != '\0')
-			(void)pw_verify(&dummy, job->password, cdata);
-		job->st = AUTH_FAIL;
-	} else {
-		r = pw_verify(&e, job->password, cdata);
-		if (r < 0)
-			log_event(LOG_LVL_ERROR, "auth-passwd-file", "user",
-			          job->user, "error", "unusable password hash",
-			          NULL);
-		job->st = r == 1 ? AUTH_OK : AUTH_FAIL;
+		if (job->kind == JOB_PROVE)
+			memcpy(job->server_sig, ans.server_sig,
+			       sizeof(job->server_sig));
 	}
-	pw_entry_clear(&e);
+	if (req != NULL) {
+		OPENSSL_cleanse(req, len);
+		free(req);
+	}
+	OPENSSL_cleanse(&ans, sizeof(ans));
 }
 
 static void local_handle(struct auth_request *req, enum sasl_step st);
@@ -213,16 +168,22 @@ local_submit(struct auth_request *req, enum job_kind kind)
 	struct local *l = req->svc->be_data;
 	struct auth_job *job = calloc(1, sizeof(*job));
 
-	/* sasl_step() sets the user (and for VERIFY the password) first. */
+	/* sasl_step() sets the user (and for VERIFY the password, for PROVE
+	 * the AuthMessage and proof) first. */
 	if (job == NULL || req->sasl.user == NULL ||
 	    (kind == JOB_VERIFY && req->sasl.password == NULL) ||
+	    (kind == JOB_PROVE && req->sasl.auth_msg == NULL) ||
 	    (job->user = str_dup(req->sasl.user)) == NULL ||
 	    (kind == JOB_VERIFY &&
-	     (job->password = str_dup(req->sasl.password)) == NULL)) {
+	     (job->password = str_dup(req->sasl.password)) == NULL) ||
+	    (kind == JOB_PROVE &&
+	     (job->auth_msg = str_dup(req->sasl.auth_msg)) == NULL)) {
 		auth_job_free(job);
 		auth_request_post(req, AUTH_TEMPFAIL, NULL);
 		return;
 	}
+	if (kind == JOB_PROVE)
+		memcpy(job->proof, req->sasl.proof, sizeof(job->proof));
 	job->kind = kind;
 	job->req = req;
 	req->job = job;
@@ -238,7 +199,11 @@ local_done(struct auth_job *job)
 	unsigned char fake[SCRAM_KEY_LEN];
 
 	req->job = NULL;
-	if (job->kind == JOB_VERIFY || job->st != AUTH_OK) {
+	if (job->kind == JOB_PROVE && job->st != AUTH_TEMPFAIL) {
+		local_handle(req,
+		             sasl_scram_proved(&req->sasl, job->st == AUTH_OK,
+		                               job->server_sig));
+	} else if (job->kind == JOB_VERIFY || job->st != AUTH_OK) {
 		auth_request_post(req, job->st,
 		                  job->st == AUTH_OK ? req->sasl.user : NULL);
 	} else if (scram_hmac(l->secret, sizeof(l->secret), job->user,
@@ -268,6 +233,9 @@ local_handle(struct auth_request *req, enum sasl_step st)
 		break;
 	case SASL_LOOKUP:
 		local_submit(req, JOB_LOOKUP);
+		break;
+	case SASL_PROVE:
+		local_submit(req, JOB_PROVE);
 		break;
 	case SASL_OK:
 		auth_request_post(req, AUTH_OK, req->sasl.user);
@@ -342,10 +310,10 @@ local_offered(struct local *l)
 	if (l->configured != 0)
 		return l->configured;
 	if (now != l->offer_checked) {
-		pthread_mutex_lock(&l->mu);
-		(void)refresh(l);
-		l->offer_scram = l->all_scram;
-		pthread_mutex_unlock(&l->mu);
+		struct auth_pw_answer ans;
+
+		if (ask(l, AUTH_PW_OFFER, NULL, 0, &ans) == 0)
+			l->offer_scram = ans.all_scram;
 		l->offer_checked = now;
 	}
 	return SASL_MECH_BIT(SASL_PLAIN) | SASL_MECH_BIT(SASL_LOGIN) |
@@ -375,8 +343,7 @@ local_free(struct auth_service *svc)
 	if (l == NULL)
 		return;
 	auth_worker_free(l->worker);
-	pw_table_free(&l->table);
-	free(l->path);
+	free(l->answer);
 	OPENSSL_cleanse(l->secret, sizeof(l->secret));
 	pthread_mutex_destroy(&l->mu);
 	free(l);
@@ -389,41 +356,17 @@ static const struct auth_backend local_backend = {
         .start = local_start,
         .cont = local_cont,
         .abort = local_abort,
+        .lost = local_lost,
         .free = local_free,
 };
 
-/* A yescrypt hash of random bytes, checked for unknown users. */
-static void
-make_dummy_hash(struct local *l)
-{
-	char setting[CRYPT_GENSALT_OUTPUT_SIZE];
-	unsigned char pw[16];
-	char pwhex[33];
-	struct crypt_data *cd;
-	size_t i;
-
-	cd = calloc(1, sizeof(*cd));
-	if (cd == NULL || RAND_bytes(pw, sizeof(pw)) != 1 ||
-	    crypt_gensalt_rn("$y$", 0, NULL, 0, setting, sizeof(setting)) ==
-	            NULL) {
-		free(cd);
-		return;
-	}
-	for (i = 0; i < sizeof(pw); i++)
-		snprintf(pwhex + 2 * i, 3, "%02x", pw[i]);
-	if (crypt_rn(pwhex, setting, cd, sizeof(*cd)) != NULL)
-		snprintf(l->dummy_hash, sizeof(l->dummy_hash), "%s",
-		         cd->output);
-	OPENSSL_cleanse(cd, sizeof(*cd));
-	free(cd);
-}
-
 int
-auth_local_init(struct auth_service *svc, const struct config *cfg)
+auth_local_init(struct auth_service *svc, const struct config *cfg, int fd)
 {
 	struct local *l;
 
-	if (cfg->auth_passwd_file == NULL || cfg->auth_passwd_file[0] == '\0') {
+	if (cfg->auth_passwd_file == NULL || cfg->auth_passwd_file[0] == '\0' ||
+	    fd < 0) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -434,15 +377,10 @@ auth_local_init(struct auth_service *svc, const struct config *cfg)
 	svc->be = &local_backend;
 	svc->be_data = l;
 	l->configured = cfg->auth_mechanisms & SASL_ALL_MECHS;
-	l->path = str_dup(cfg->auth_passwd_file);
-	if (l->path == NULL || RAND_bytes(l->secret, sizeof(l->secret)) != 1)
+	l->fd = fd;
+	l->answer = xmalloc(MSGPIPE_MAX);
+	if (RAND_bytes(l->secret, sizeof(l->secret)) != 1)
 		goto fail;
-	make_dummy_hash(l);
-	/* Load now so problems show at startup; a missing file is not
-	 * fatal (it may appear later): checks tempfail until then. */
-	pthread_mutex_lock(&l->mu);
-	(void)refresh(l);
-	pthread_mutex_unlock(&l->mu);
 	l->worker = auth_worker_new(svc->base, auth_test_local_threads,
 	                            local_run, local_done, l);
 	if (l->worker == NULL)

@@ -2,7 +2,8 @@
  * sasl.c — server side of PLAIN (RFC 4616), LOGIN (draft-murchison-sasl-
  * login) and SCRAM-SHA-256 (RFC 5802, RFC 7677) as pure state machines:
  * decoded client bytes in, one step out.  No I/O and no password checks
- * here; the caller runs SASL_VERIFY and SASL_LOOKUP where it likes.
+ * here; the caller runs SASL_VERIFY, SASL_LOOKUP and SASL_PROVE where the
+ * passwords are (the key process).
  *
  * SCRAM limits: no channel binding ("p=" is refused, "n" and "y" are
  * accepted because ferry offers no -PLUS mechanism), no SASLprep (the
@@ -91,6 +92,7 @@ sasl_clear(struct sasl *s)
 	free(s->client_first);
 	free(s->nonce);
 	free(s->server_first);
+	free(s->auth_msg);
 	OPENSSL_cleanse(s, sizeof(*s));
 }
 
@@ -351,7 +353,10 @@ sasl_scram_keys(struct sasl *s, const struct scram_keys *k,
 	if (s->phase != SP_SCRAM_LOOKUP)
 		return finish(s, SASL_FAIL);
 	if (k != NULL) {
-		s->keys = *k;
+		memset(&s->keys, 0, sizeof(s->keys));
+		s->keys.iter = k->iter;
+		s->keys.salt_len = k->salt_len;
+		memcpy(s->keys.salt, k->salt, sizeof(s->keys.salt));
 		s->keys_valid = true;
 	} else {
 		memset(&s->keys, 0, sizeof(s->keys));
@@ -404,38 +409,32 @@ scram_cbind_ok(const struct sasl *s, const struct attr *a)
 	return ok;
 }
 
-/* ClientProof check and ServerSignature (RFC 5802 s3). */
+/* The ClientProof is checked where the keys are (the key process): hand
+ * it over with the AuthMessage (RFC 5802 s3). */
 static enum sasl_step
 scram_verify(struct sasl *s, const char *without_proof, size_t wlen,
              const unsigned char *proof)
 {
-	unsigned char sig[SCRAM_KEY_LEN], key[SCRAM_KEY_LEN];
-	unsigned char stored[SCRAM_KEY_LEN];
-	char *auth_msg, *v, *sig64;
-	enum sasl_step st;
-	size_t i;
-	int n, ok;
+	free(s->auth_msg);
+	if (asprintf(&s->auth_msg, "%s,%s,%.*s", s->client_first,
+	             s->server_first, (int)wlen, without_proof) < 0) {
+		s->auth_msg = NULL;
+		return finish(s, SASL_FAIL);
+	}
+	memcpy(s->proof, proof, SCRAM_KEY_LEN);
+	s->phase = SP_SCRAM_PROVE;
+	return SASL_PROVE;
+}
 
-	n = asprintf(&auth_msg, "%s,%s,%.*s", s->client_first, s->server_first,
-	             (int)wlen, without_proof);
-	if (n < 0)
+enum sasl_step
+sasl_scram_proved(struct sasl *s, bool ok, const unsigned char *server_sig)
+{
+	char *v, *sig64;
+	enum sasl_step st;
+
+	if (s->phase != SP_SCRAM_PROVE || !ok || !s->keys_valid)
 		return finish(s, SASL_FAIL);
-	ok = scram_hmac(s->keys.stored_key, SCRAM_KEY_LEN, auth_msg, (size_t)n,
-	                sig) == 0 &&
-	     scram_hmac(s->keys.server_key, SCRAM_KEY_LEN, auth_msg, (size_t)n,
-	                s->server_sig) == 0;
-	free(auth_msg);
-	if (!ok)
-		return finish(s, SASL_FAIL);
-	for (i = 0; i < SCRAM_KEY_LEN; i++)
-		key[i] = proof[i] ^ sig[i];
-	SHA256(key, sizeof(key), stored);
-	ok = CRYPTO_memcmp(stored, s->keys.stored_key, SCRAM_KEY_LEN) == 0 &&
-	     s->keys_valid;
-	OPENSSL_cleanse(key, sizeof(key));
-	if (!ok)
-		return finish(s, SASL_FAIL);
-	sig64 = auth_b64_encode(s->server_sig, SCRAM_KEY_LEN);
+	sig64 = auth_b64_encode(server_sig, SCRAM_KEY_LEN);
 	if (sig64 == NULL || asprintf(&v, "v=%s", sig64) < 0) {
 		free(sig64);
 		return finish(s, SASL_FAIL);
@@ -507,7 +506,8 @@ scram_step(struct sasl *s, const unsigned char *in, size_t len)
 enum sasl_step
 sasl_step(struct sasl *s, const unsigned char *in, size_t len)
 {
-	if (s->phase == SP_DONE || s->phase == SP_SCRAM_LOOKUP)
+	if (s->phase == SP_DONE || s->phase == SP_SCRAM_LOOKUP ||
+	    s->phase == SP_SCRAM_PROVE)
 		return finish(s, SASL_FAIL);
 	if (in == NULL && s->phase != SP_START)
 		return finish(s, SASL_MALFORMED);

@@ -148,3 +148,27 @@ auth_scram_stored(const char *pw, unsigned iter)
 	OPENSSL_cleanse(&k, sizeof(k));
 	return out;
 }
+
+int
+scram_check_proof(const struct scram_keys *k, const char *auth_msg, size_t len,
+                  const unsigned char proof[SCRAM_KEY_LEN],
+                  unsigned char server_sig[SCRAM_KEY_LEN])
+{
+	unsigned char sig[SCRAM_KEY_LEN], key[SCRAM_KEY_LEN];
+	unsigned char stored[SCRAM_KEY_LEN];
+	int ok;
+
+	if (scram_hmac(k->stored_key, SCRAM_KEY_LEN, auth_msg, len, sig) < 0 ||
+	    scram_hmac(k->server_key, SCRAM_KEY_LEN, auth_msg, len,
+	               server_sig) < 0)
+		return -1;
+	for (size_t i = 0; i < SCRAM_KEY_LEN; i++)
+		key[i] = proof[i] ^ sig[i];
+	SHA256(key, sizeof(key), stored);
+	ok = CRYPTO_memcmp(stored, k->stored_key, SCRAM_KEY_LEN) == 0;
+	OPENSSL_cleanse(key, sizeof(key));
+	OPENSSL_cleanse(sig, sizeof(sig));
+	if (!ok)
+		OPENSSL_cleanse(server_sig, SCRAM_KEY_LEN);
+	return ok;
+}

@@ -50,7 +50,8 @@ static const struct auth_backend none_backend = {
 };
 
 struct auth_service *
-auth_service_new(struct event_base *base, const struct config *cfg)
+auth_service_new(struct event_base *base, const struct config *cfg,
+                 int passwd_fd)
 {
 	struct auth_service *svc;
 	int rc = 0, saved;
@@ -62,7 +63,7 @@ auth_service_new(struct event_base *base, const struct config *cfg)
 	svc->be = &none_backend;
 	switch (cfg->auth_backend) {
 	case AUTH_BACKEND_PASSWD_FILE:
-		rc = auth_local_init(svc, cfg);
+		rc = auth_local_init(svc, cfg, passwd_fd);
 		break;
 	case AUTH_BACKEND_DOVECOT:
 		rc = auth_dovecot_init(svc, cfg);
@@ -86,6 +87,13 @@ auth_service_free(struct auth_service *svc)
 		return;
 	svc->be->free(svc);
 	free(svc);
+}
+
+void
+auth_service_key_lost(struct auth_service *svc)
+{
+	if (svc != NULL && svc->be->lost != NULL)
+		svc->be->lost(svc);
 }
 
 const char *

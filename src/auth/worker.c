@@ -48,7 +48,9 @@ auth_job_free(struct auth_job *job)
 		OPENSSL_cleanse(job->password, strlen(job->password));
 		free(job->password);
 	}
+	free(job->auth_msg);
 	OPENSSL_cleanse(&job->keys, sizeof(job->keys));
+	OPENSSL_cleanse(job->server_sig, sizeof(job->server_sig));
 	free(job);
 }
 

@@ -58,10 +58,6 @@ files_read_as_user(const struct config *cfg, struct read_check *out)
 {
 	size_t n = 0;
 
-	if (cfg->auth_backend == AUTH_BACKEND_PASSWD_FILE &&
-	    cfg->auth_passwd_file)
-		out[n++] = (struct read_check){"[auth] passwd_file",
-		                               cfg->auth_passwd_file, true};
 	if (cfg->relay_smarthost_ca_file)
 		out[n++] =
 		        (struct read_check){"[relay] smarthost_ca_file",
@@ -69,13 +65,9 @@ files_read_as_user(const struct config *cfg, struct read_check *out)
 	if (cfg->relay_dns_local_data)
 		out[n++] = (struct read_check){"[relay] dns_local_data",
 		                               cfg->relay_dns_local_data, true};
+	/* Not the TLS pair nor the password file: the key processes read
+	 * them, as root when serve starts as root (cli/keyproc.h). */
 	n += redis_files(&cfg->policy, out + n);
-	if (cfg->tls_cert_file)
-		out[n++] = (struct read_check){"[tls] cert_file",
-		                               cfg->tls_cert_file, false};
-	if (cfg->tls_key_file)
-		out[n++] = (struct read_check){"[tls] key_file",
-		                               cfg->tls_key_file, false};
 	return n;
 }
 

@@ -15,6 +15,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "cli/keyproc.h"
+
 struct daemon {
 	struct event_base *base;
 	struct config *cfg;
@@ -26,6 +28,7 @@ struct daemon {
 	struct control *control;
 	struct tls_server *tls;
 	struct auth_service *auth;
+	struct keyproc tls_keys, auth_keys;
 	struct policy *policy;
 	struct event *sigterm, *sigint, *sighup, *grace;
 	struct metrics_http *metrics;

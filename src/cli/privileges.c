@@ -30,6 +30,11 @@ static const struct config_domain *chown_domain;
 static int
 chown_entry(const char *path, const struct stat *st, int flag, struct FTW *f)
 {
+	/* The generated TLS pair is the key process's, root's alone
+	 * (cli/keyproc.h): never the daemon's. */
+	if (flag == FTW_D && f->level == 1 && chown_domain == NULL &&
+	    strcmp(path + f->base, "tls") == 0)
+		return FTW_SKIP_SUBTREE;
 	if (st->st_uid != chown_uid || st->st_gid != chown_gid)
 		if (lchown(path, chown_uid, chown_gid) < 0)
 			return FTW_STOP;

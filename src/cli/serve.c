@@ -23,6 +23,7 @@
 #include "metrics/metrics.h"
 #include "cli/cli.h"
 #include "cli/daemon.h"
+#include "cli/keyproc.h"
 #include "cli/privileges.h"
 #include "cli/queue_list.h"
 #include "config/config.h"
@@ -252,9 +253,47 @@ dkim_keys_start(struct daemon *d)
 	return 0;
 }
 
+static void
+tls_keys_lost(void *arg)
+{
+	struct daemon *d = arg;
+
+	tls_server_key_lost(d->tls);
+}
+
+static void
+auth_keys_lost(void *arg)
+{
+	struct daemon *d = arg;
+
+	auth_service_key_lost(d->auth);
+}
+
+/* Before anything else: the key processes get no listener, thread or
+ * descriptor of the daemon's, and start with its privileges. */
+static int
+keyprocs_start(struct daemon *d)
+{
+	/* ferry-keys makes <spool_dir>/tls for a generated pair: the spool
+	 * itself is the daemon's to make, with its mode. */
+	if (fs_mkdir_p(d->cfg->spool_dir, 0755) < 0) {
+		log_event(LOG_LVL_ERROR, "spool", "dir", d->cfg->spool_dir,
+		          "error", strerror(errno), NULL);
+		return -1;
+	}
+	if (keyproc_start_tls(d->cfg, &d->tls_keys) < 0)
+		return -1;
+	if (d->cfg->auth_backend == AUTH_BACKEND_PASSWD_FILE &&
+	    keyproc_start_auth(d->cfg, &d->auth_keys) < 0)
+		return -1;
+	return 0;
+}
+
 static int
 daemon_start(struct daemon *d)
 {
+	if (keyprocs_start(d) < 0)
+		return EX_OSERR;
 	d->server = smtp_server_new(d->base, d->cfg, NULL);
 	if (smtp_server_bind(d->server) < 0)
 		return EX_OSERR;
@@ -266,12 +305,12 @@ daemon_start(struct daemon *d)
 		return EX_CANTCREAT;
 	}
 	smtp_server_set_spool(d->server, d->spool);
-	d->tls = tls_server_new(d->cfg);
+	d->tls = tls_server_new(d->cfg, d->tls_keys.fd);
 	if (d->tls == NULL && tls_needed(d->cfg))
 		return EX_CONFIG;
 	smtp_server_set_tls(d->server, d->tls);
 	if (d->cfg->auth_backend != AUTH_BACKEND_NONE) {
-		d->auth = auth_service_new(d->base, d->cfg);
+		d->auth = auth_service_new(d->base, d->cfg, d->auth_keys.fd);
 		if (d->auth == NULL) {
 			log_event(LOG_LVL_ERROR, "auth", "error",
 			          "cannot set up the authentication backend",
@@ -280,6 +319,9 @@ daemon_start(struct daemon *d)
 		}
 		smtp_server_set_auth(d->server, d->auth);
 	}
+	if (keyproc_watch(&d->tls_keys, d->base, tls_keys_lost, d) < 0 ||
+	    keyproc_watch(&d->auth_keys, d->base, auth_keys_lost, d) < 0)
+		return EX_OSERR;
 	if (dkim_keys_start(d) < 0)
 		return EX_CONFIG;
 	if (d->cfg->metrics_listen.address != NULL &&
@@ -366,6 +408,8 @@ daemon_stop(struct daemon *d)
 	dkim_keys_free(d->dkim);
 	if (d->auth)
 		auth_service_free(d->auth);
+	keyproc_stop(&d->tls_keys);
+	keyproc_stop(&d->auth_keys);
 	if (d->grace)
 		event_free(d->grace);
 	event_base_free(d->base);
@@ -384,7 +428,7 @@ run_serve(int argc, char **argv)
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
 	};
-	struct daemon d = {0};
+	struct daemon d = {.tls_keys = {.fd = -1}, .auth_keys = {.fd = -1}};
 	const char *path = NULL;
 	int ch, rc;
 

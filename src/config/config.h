@@ -459,8 +459,14 @@ enum config_dest config_lookup(const struct config_domain *d,
                                const struct config_alias **alias);
 
 /* Each path a path option names (the server's, then each [domain]'s),
- * set or defaulted: the files and directories the daemon may open. */
+ * set or defaulted: the files and directories the daemon may open.  The
+ * options marked secret in the table are left out. */
 void config_for_each_path(const struct config *cfg,
                           void (*fn)(void *arg, const char *path), void *arg);
+/* The paths of the options marked secret: what only the key processes
+ * read (cli/keyproc.c). */
+void config_for_each_secret_path(const struct config *cfg,
+                                 void (*fn)(void *arg, const char *path),
+                                 void *arg);
 
 #endif

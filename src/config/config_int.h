@@ -58,6 +58,10 @@ struct config_option {
 	long min, max;             /* OPT_INT */
 	bool repeatable;
 	bool required;
+	/* A file the key processes read and the daemon never may (private
+	 * keys, password hashes, and the certificate read with its key): the
+	 * daemon's sandbox grants no rule that reaches it. */
+	bool secret;
 	const char *doc;     /* one line */
 	const char *more;    /* longer explanation, may be NULL */
 	const char *example; /* an example value */

@@ -256,19 +256,26 @@ const struct config_option config_options[] = {
          .key = "cert_file",
          .type = OPT_PATH,
          .offset = CFG(tls_cert_file),
+         .secret = true,
          .def_text = "a self-signed certificate generated at first start",
          .doc = "Certificate chain in PEM format.",
          .more = "Without cert_file and key_file, ferry generates a "
                  "self-signed certificate for its hostname in <spool_dir>/tls/ "
                  "at first start and logs that it did.  SIGHUP reloads the "
-                 "files.",
+                 "files.  The key process ferry-keys reads both and sends "
+                 "the daemon the chain; keep them in a directory of their "
+                 "own, which the daemon is then denied.",
          .example = "/etc/ferry/fullchain.pem"},
         {.section = "tls",
          .key = "key_file",
          .type = OPT_PATH,
          .offset = CFG(tls_key_file),
+         .secret = true,
          .def_text = "see cert_file",
          .doc = "Private key of cert_file, PEM format.",
+         .more = "RSA or ECDSA.  Read only by the key process ferry-keys, "
+                 "as root when ferry starts as root, so it may be root's "
+                 "alone (0600); the daemon never holds it.",
          .example = "/etc/ferry/privkey.pem"},
         {.section = "tls",
          .key = "smtp",
@@ -337,11 +344,15 @@ const struct config_option config_options[] = {
          .key = "passwd_file",
          .type = OPT_PATH,
          .offset = CFG(auth_passwd_file),
+         .secret = true,
          .def_text = "none",
          .doc = "Users and password hashes, Dovecot passwd-file format.",
          .more = "Lines of the form user:{SCHEME}hash, with crypt(3) schemes "
                  "(yescrypt, bcrypt, SHA512-CRYPT) or SCRAM-SHA-256; make them "
-                 "with ferry passwd.",
+                 "with ferry passwd.  Read only by the key process ferry-auth "
+                 "(as root when ferry starts as root, so it may be root's "
+                 "alone), which checks the passwords; it is read again when "
+                 "it changes.",
          .example = "/etc/ferry/passwd"},
         {.section = "auth",
          .key = "dovecot_socket",
@@ -1888,16 +1899,17 @@ section_records(const struct config *cfg, const char *section,
 	return 1;
 }
 
-void
-config_for_each_path(const struct config *cfg,
-                     void (*fn)(void *arg, const char *path), void *arg)
+static void
+for_each_path(const struct config *cfg, bool secret,
+              void (*fn)(void *arg, const char *path), void *arg)
 {
 	for (size_t i = 0; i < config_noptions; i++) {
 		const struct config_option *o = &config_options[i];
 		const char *base;
 		size_t stride, n;
 
-		if (o->type != OPT_PATH && o->type != OPT_MAP)
+		if ((o->type != OPT_PATH && o->type != OPT_MAP) ||
+		    o->secret != secret)
 			continue;
 		n = section_records(cfg, o->section, &base, &stride);
 		for (size_t r = 0; r < n; r++) {
@@ -1912,4 +1924,18 @@ config_for_each_path(const struct config *cfg,
 				fn(arg, path);
 		}
 	}
+}
+
+void
+config_for_each_path(const struct config *cfg,
+                     void (*fn)(void *arg, const char *path), void *arg)
+{
+	for_each_path(cfg, false, fn, arg);
+}
+
+void
+config_for_each_secret_path(const struct config *cfg,
+                            void (*fn)(void *arg, const char *path), void *arg)
+{
+	for_each_path(cfg, true, fn, arg);
 }

@@ -11,6 +11,7 @@
 #include <libgen.h>
 #include <linux/landlock.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,7 +57,9 @@ static const char *const system_read[] = {
         "/etc/group",
         "/etc/localtime",
         "/etc/ld.so.cache",
-        "/etc/ssl",
+        /* not all of /etc/ssl: private keys are kept in /etc/ssl/private */
+        "/etc/ssl/certs",
+        "/etc/ssl/openssl.cnf",
         "/usr/lib/ssl",
         "/usr/share/zoneinfo",
         "/usr/share/ca-certificates",
@@ -67,6 +70,12 @@ static const char *const system_read[] = {
         "/dev/random",
         NULL,
 };
+
+/* Read by the key processes alone (options marked secret): no rule of the
+ * daemon's may reach them. */
+#define SECRETS_MAX 16
+static char *secrets[SECRETS_MAX];
+static size_t nsecrets;
 
 static atomic_int ruleset = -1;
 static _Thread_local bool entered;
@@ -106,6 +115,52 @@ allow(int rs, const char *path, uint64_t access)
 	return rc;
 }
 
+static void
+note_secret(void *arg, const char *path)
+{
+	char *real = realpath(path, NULL);
+
+	if (nsecrets < SECRETS_MAX)
+		secrets[nsecrets++] = str_dup(path);
+	if (real != NULL && nsecrets < SECRETS_MAX)
+		secrets[nsecrets++] = real;
+	else
+		free(real);
+}
+
+/* Whether a rule on directory dir would let the daemon read a secret. */
+static bool
+covers_secret(const char *dir)
+{
+	char *real = realpath(dir, NULL);
+	const char *d = real ? real : dir;
+	size_t n = strlen(d);
+	bool covers = false;
+
+	while (n > 1 && d[n - 1] == '/')
+		n--;
+	for (size_t i = 0; i < nsecrets && !covers; i++)
+		covers = strncmp(secrets[i], d, n) == 0 &&
+		         (secrets[i][n] == '/' || (n == 1 && d[0] == '/'));
+	free(real);
+	return covers;
+}
+
+/* A rule on a directory that holds a secret file would hand the daemon
+ * that file: the file alone then (a file replaced by rename there is not
+ * readable after a reload; keep secrets in a directory of their own). */
+static void
+allow_in_dir(int rs, const char *file, char *dir, uint64_t access)
+{
+	if (!covers_secret(dir)) {
+		allow(rs, dir, access);
+		return;
+	}
+	log_event(LOG_LVL_WARN, "sandbox", "path", file, "grant", "file-only",
+	          "reason", "its directory holds a secret file", NULL);
+	allow(rs, file, access & FS_FILE_RIGHTS);
+}
+
 /* The directory holding path, and the one holding what path resolves
  * to: a certificate renewed through a symbolic link is a new file. */
 static void
@@ -117,12 +172,29 @@ allow_dir_of(int rs, const char *path, uint64_t access)
 		return;
 	copy = str_dup(path);
 	if (copy != NULL)
-		allow(rs, dirname(copy), access);
+		allow_in_dir(rs, path, dirname(copy), access);
 	free(copy);
 	real = realpath(path, NULL);
-	if (real != NULL)
-		allow(rs, dirname(real), access);
+	if (real != NULL) {
+		char *file = str_dup(real);
+
+		allow_in_dir(rs, file, dirname(real), access);
+		free(file);
+	}
 	free(real);
+}
+
+/* A directory rule that cannot be narrowed (the spool, a Maildir root, a
+ * system directory): say so when it holds a secret file. */
+static void
+allow_tree(int rs, const char *dir, uint64_t access)
+{
+	if (dir != NULL && covers_secret(dir))
+		log_event(LOG_LVL_WARN, "sandbox", "path", dir, "detail",
+		          "holds a secret file the daemon can then read: move "
+		          "it to a directory of its own",
+		          NULL);
+	allow(rs, dir, access);
 }
 
 /* A path option names a directory (read it) or a file (read its
@@ -134,7 +206,7 @@ allow_path_option(void *arg, const char *path)
 	int rs = *(const int *)arg;
 
 	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-		allow(rs, path, FS_READ);
+		allow_tree(rs, path, FS_READ);
 	else
 		allow_dir_of(rs, path, FS_READ);
 }
@@ -144,18 +216,21 @@ add_config_rules(int rs, const struct config *cfg, const char *config_path)
 {
 	size_t i;
 
-	allow(rs, cfg->spool_dir, FS_TREE);
+	config_for_each_secret_path(cfg, note_secret, NULL);
+	allow_tree(rs, cfg->spool_dir, FS_TREE);
 	for (i = 0; i < cfg->ndomains; i++)
-		allow(rs, cfg->domains[i].maildir_root, FS_TREE);
+		allow_tree(rs, cfg->domains[i].maildir_root, FS_TREE);
 	allow_dir_of(rs, cfg->policy.state_file, FS_TREE);
 	allow_dir_of(rs, cfg->log_file, FS_LOG_DIR);
 	allow_dir_of(rs, config_path, FS_READ);
-	/* Every file option (certificates, keys, CA files, password and alias
-	 * files, DNS data...), so a new option cannot be forgotten here. */
+	/* Every file option but the secret ones (CA files, alias files, DNS
+	 * data...), so a new option cannot be forgotten here; the options
+	 * marked secret in the table (TLS key and certificate, password file)
+	 * are the key processes' alone. */
 	config_for_each_path(cfg, allow_path_option, &rs);
 	allow_dir_of(rs, cfg->relay_resolv_conf, FS_READ);
 	for (i = 0; system_read[i] != NULL; i++)
-		allow(rs, system_read[i], FS_READ);
+		allow_tree(rs, system_read[i], FS_READ);
 	allow(rs, "/dev/null", FS_READ | LANDLOCK_ACCESS_FS_WRITE_FILE);
 #if defined(__SANITIZE_ADDRESS__)
 	/* The sanitizer runtime reads its memory map and thread list. */
@@ -211,6 +286,38 @@ landlock_start(const struct config *cfg, const char *config_path)
 	entered = true;
 	atomic_store(&ruleset, rs);
 	log_event(LOG_LVL_INFO, "sandbox", "landlock", "on", "abi", v, NULL);
+	return 1;
+}
+
+int
+landlock_keyproc_start(const char *const *paths)
+{
+	int abi = abi_version(), rs;
+
+	if (abi < 2)
+		return 0;
+	rs = ruleset_new();
+	if (rs < 0)
+		return -1;
+	for (size_t i = 0; paths[i] != NULL; i++) {
+		char *copy = str_dup(paths[i]),
+		     *real = realpath(paths[i], NULL);
+
+		allow(rs, dirname(copy), FS_READ);
+		if (real != NULL)
+			allow(rs, dirname(real), FS_READ);
+		free(copy);
+		free(real);
+	}
+	for (size_t i = 0; system_read[i] != NULL; i++)
+		allow(rs, system_read[i], FS_READ);
+	if (restrict_self(rs) < 0) {
+		log_event(LOG_LVL_ERROR, "sandbox", "landlock", "restrict",
+		          "error", strerror(errno), NULL);
+		close(rs);
+		return -1;
+	}
+	close(rs);
 	return 1;
 }
 

@@ -26,4 +26,14 @@ int sandbox_start(const struct config *cfg, const char *config_path);
 
 void sandbox_thread_enter(void);
 
+/*
+ * In a key process (cli/keyproc.c), once it has read its files: Landlock
+ * read-only on the directories of paths (NULL-terminated; a renewed file
+ * is a new file in the same directory) and a filter that lets it read
+ * files and answer on its socket, and do little else.  role names it in
+ * the log.  -1 after logging why.
+ */
+int sandbox_keyproc_start(const struct config *cfg, const char *role,
+                          const char *const *paths);
+
 #endif

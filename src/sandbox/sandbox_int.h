@@ -15,6 +15,10 @@ int landlock_start(const struct config *cfg, const char *config_path);
 /* The calling thread takes the ruleset landlock_start() built, once. */
 void landlock_thread_enter(void);
 
+/* A key process's ruleset: read-only on the directories of paths and on
+ * the system's libraries; same return values as landlock_start(). */
+int landlock_keyproc_start(const char *const *paths);
+
 /* Installs the seccomp filter on every thread of the process; -1 after
  * logging why.  log_only: unknown calls are logged by the kernel (audit)
  * instead of killing, to find what a new code path needs. */

@@ -44,6 +44,11 @@ cmd_starttls(struct session *s, const struct smtp_command *cmd)
 		session_reply(s, R_STARTTLS_SYNTAX);
 		return;
 	}
+	/* The key process is gone: no handshake could be signed. */
+	if (!tls_server_available(smtp_server_tls(s->srv))) {
+		session_reply(s, R_TLS_UNAVAILABLE);
+		return;
+	}
 	/* Anything sent behind STARTTLS before our 220 would be taken as if
 	 * it came through TLS (CVE-2011-0411): refuse and hang up. */
 	if (evbuffer_get_length(in) > 0) {
@@ -62,7 +67,8 @@ cmd_starttls(struct session *s, const struct smtp_command *cmd)
 void
 session_start_tls(struct session *s)
 {
-	SSL *ssl = tls_server_ssl(smtp_server_tls(s->srv));
+	struct tls_server *ts = smtp_server_tls(s->srv);
+	SSL *ssl = tls_server_available(ts) ? tls_server_ssl(ts) : NULL;
 	struct bufferevent *bev;
 
 	if (ssl == NULL) {

@@ -9,21 +9,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <event2/bufferevent_ssl.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 
-#include "base/fs.h"
 #include "base/log.h"
+#include "base/mem.h"
+#include "base/msgpipe.h"
 #include "config/config.h"
-#include "tls/selfsigned.h"
+#include "tls/tls_int.h"
 
 struct tls_server {
 	SSL_CTX *ctx;
-	char *cert_path;
-	char *key_path;
+	int key_fd;
 	int min_version;
 	char *ciphers;
 };
@@ -31,17 +31,15 @@ struct tls_server {
 /* Why a context could not be made. */
 struct tls_failure {
 	const char *what;
-	const char *path;
 	char reason[256];
 };
 
 static void
-note_ssl_error(struct tls_failure *f, const char *what, const char *path)
+note_ssl_error(struct tls_failure *f, const char *what)
 {
 	unsigned long e = ERR_get_error();
 
 	f->what = what;
-	f->path = path;
 	if (e != 0)
 		ERR_error_string_n(e, f->reason, sizeof(f->reason));
 	else
@@ -49,62 +47,125 @@ note_ssl_error(struct tls_failure *f, const char *what, const char *path)
 	ERR_clear_error();
 }
 
+/* The chain (leaf first) into ctx, with a key whose private half stays in
+ * the key process. */
+static int
+use_chain(SSL_CTX *ctx, const char *pem, size_t len, struct tls_failure *f)
+{
+	BIO *b = BIO_new_mem_buf(pem, (int)len);
+	X509 *x = b ? PEM_read_bio_X509_AUX(b, NULL, NULL, NULL) : NULL;
+	EVP_PKEY *key = x ? remote_key_new(X509_get0_pubkey(x)) : NULL;
+	int ok = key != NULL && SSL_CTX_use_certificate(ctx, x) == 1 &&
+	         SSL_CTX_use_PrivateKey(ctx, key) == 1;
+
+	X509_free(x);
+	while (ok && (x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL)
+		if (SSL_CTX_add0_chain_cert(ctx, x) != 1) {
+			X509_free(x);
+			ok = 0;
+		}
+	/* The end of the file reads as an error: not one. */
+	if (ok)
+		ERR_clear_error();
+	else
+		note_ssl_error(f, "cannot use the certificate");
+	EVP_PKEY_free(key);
+	BIO_free(b);
+	return ok ? 0 : -1;
+}
+
+/* The key process reads the pair (again when reread) and sends the
+ * chain. */
+static int
+fetch_chain(const struct tls_server *ts, bool reread, char *buf,
+            struct tls_failure *f)
+{
+	uint32_t type = 0;
+	int n = msgpipe_call(ts->key_fd, TLS_KEY_CHAIN, "r", reread ? 1 : 0,
+	                     &type, buf, TLS_KEY_TIMEOUT_MS);
+
+	f->what = "the key process cannot give the certificate";
+	if (n < 0) {
+		snprintf(f->reason, sizeof(f->reason), "%s", strerror(errno));
+		return -1;
+	}
+	if (type != TLS_KEY_OK) {
+		snprintf(f->reason, sizeof(f->reason), "%.*s",
+		         n < (int)sizeof(f->reason)
+		                 ? n
+		                 : (int)sizeof(f->reason) - 1,
+		         buf);
+		return -1;
+	}
+	f->what = NULL;
+	return n;
+}
+
+/*
+ * A plain RSA key exchange (TLS 1.2 kRSA suites) would decrypt with the
+ * private key in a way the key process is not asked to: those suites,
+ * which lack forward secrecy anyway, are left out of the list.
+ */
+static int
+set_ciphers(SSL_CTX *ctx, const char *ciphers)
+{
+	char *list = NULL;
+	int ok;
+
+	if (asprintf(&list, "%s:!kRSA", ciphers) < 0)
+		return 0;
+	ok = SSL_CTX_set_cipher_list(ctx, list);
+	free(list);
+	return ok;
+}
+
 static SSL_CTX *
-context_new(const struct tls_server *ts, struct tls_failure *f)
+context_new(const struct tls_server *ts, bool reread, struct tls_failure *f)
 {
 	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+	char *chain = xmalloc(MSGPIPE_MAX);
+	int n;
 
 	if (ctx == NULL)
-		return NULL;
+		goto fail;
 	SSL_CTX_set_min_proto_version(ctx, ts->min_version);
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION |
 	                                 SSL_OP_CIPHER_SERVER_PREFERENCE |
 	                                 SSL_OP_NO_COMPRESSION);
 	/* libevent writes from its own buffers: allow a moving write buffer. */
 	SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-	if (!SSL_CTX_set_cipher_list(ctx, ts->ciphers)) {
-		note_ssl_error(f, "bad cipher list", ts->ciphers);
+	if (!set_ciphers(ctx, ts->ciphers)) {
+		note_ssl_error(f, "bad cipher list");
 		goto fail;
 	}
-	if (SSL_CTX_use_certificate_chain_file(ctx, ts->cert_path) != 1) {
-		note_ssl_error(f, "cannot load certificate", ts->cert_path);
+	n = fetch_chain(ts, reread, chain, f);
+	if (n < 0 || use_chain(ctx, chain, (size_t)n, f) < 0)
 		goto fail;
-	}
-	if (SSL_CTX_use_PrivateKey_file(ctx, ts->key_path, SSL_FILETYPE_PEM) !=
-	            1 ||
-	    SSL_CTX_check_private_key(ctx) != 1) {
-		note_ssl_error(f, "cannot load private key", ts->key_path);
-		goto fail;
-	}
+	free(chain);
 	return ctx;
 fail:
+	free(chain);
 	SSL_CTX_free(ctx);
 	return NULL;
 }
 
 static SSL_CTX *
-make_context(const struct tls_server *ts)
+make_context(const struct tls_server *ts, bool reread)
 {
 	struct tls_failure f = {0};
-	SSL_CTX *ctx = context_new(ts, &f);
+	SSL_CTX *ctx = context_new(ts, reread, &f);
 
 	if (ctx == NULL && f.what != NULL)
-		log_event(LOG_LVL_ERROR, "tls", "error", f.what, "file", f.path,
-		          "reason", f.reason, NULL);
+		log_event(LOG_LVL_ERROR, "tls", "error", f.what, "reason",
+		          f.reason, NULL);
 	return ctx;
 }
 
 int
 tls_check_config(const struct config *cfg, char *err, size_t errlen)
 {
-	struct tls_server ts = {
-	        .cert_path = cfg->tls_cert_file,
-	        .key_path = cfg->tls_key_file,
-	        .min_version = TLS1_2_VERSION,
-	        .ciphers = cfg->tls_ciphers,
-	};
-	struct tls_failure f = {0};
 	SSL_CTX *ctx;
+	char why[512];
 
 	if (cfg->tls_cert_file == NULL && cfg->tls_key_file == NULL)
 		return 0;
@@ -114,54 +175,35 @@ tls_check_config(const struct config *cfg, char *err, size_t errlen)
 		         "or neither");
 		return -1;
 	}
-	ctx = context_new(&ts, &f);
-	if (ctx == NULL) {
-		snprintf(err, errlen, "[tls] %s %s: %s",
-		         f.what ? f.what : "cannot make a TLS context",
-		         f.path ? f.path : "", f.reason);
+	ctx = SSL_CTX_new(TLS_server_method());
+	if (ctx == NULL || !set_ciphers(ctx, cfg->tls_ciphers)) {
+		SSL_CTX_free(ctx);
+		ERR_clear_error();
+		snprintf(err, errlen, "[tls] bad cipher list %s",
+		         cfg->tls_ciphers);
 		return -1;
 	}
 	SSL_CTX_free(ctx);
+	if (tls_keys_check_pair(cfg->tls_cert_file, cfg->tls_key_file, why,
+	                        sizeof(why)) < 0) {
+		snprintf(err, errlen, "[tls] %s", why);
+		return -1;
+	}
 	return 0;
 }
 
-/* Paths of the generated pair, created at first start. */
-static int
-default_pair(struct tls_server *ts, const struct config *cfg)
-{
-	char dir[4096];
-	struct stat st;
-
-	snprintf(dir, sizeof(dir), "%s/tls", cfg->spool_dir);
-	if (fs_mkdir_p(dir, 0700) < 0)
-		return -1;
-	if (asprintf(&ts->cert_path, "%s/cert.pem", dir) < 0 ||
-	    asprintf(&ts->key_path, "%s/key.pem", dir) < 0)
-		return -1;
-	if (stat(ts->cert_path, &st) == 0 && stat(ts->key_path, &st) == 0)
-		return 0;
-	return selfsigned_write(cfg->hostname, ts->cert_path, ts->key_path);
-}
-
 struct tls_server *
-tls_server_new(const struct config *cfg)
+tls_server_new(const struct config *cfg, int key_fd)
 {
-	struct tls_server *ts = calloc(1, sizeof(*ts));
+	struct tls_server *ts = xcalloc(1, sizeof(*ts));
 
-	if (ts == NULL)
-		return NULL;
+	ts->key_fd = key_fd;
 	ts->min_version = strcmp(cfg->tls_min_version, "TLSv1.3") == 0
 	                          ? TLS1_3_VERSION
 	                          : TLS1_2_VERSION;
 	ts->ciphers = str_dup(cfg->tls_ciphers);
-	if (cfg->tls_cert_file && cfg->tls_key_file) {
-		ts->cert_path = str_dup(cfg->tls_cert_file);
-		ts->key_path = str_dup(cfg->tls_key_file);
-	} else if (default_pair(ts, cfg) < 0) {
-		tls_server_free(ts);
-		return NULL;
-	}
-	ts->ctx = make_context(ts);
+	remote_key_link(key_fd);
+	ts->ctx = make_context(ts, false);
 	if (ts->ctx == NULL) {
 		tls_server_free(ts);
 		return NULL;
@@ -172,13 +214,13 @@ tls_server_new(const struct config *cfg)
 int
 tls_server_reload(struct tls_server *ts)
 {
-	SSL_CTX *ctx = make_context(ts);
+	SSL_CTX *ctx = make_context(ts, true);
 
 	if (ctx == NULL)
 		return -1;
 	SSL_CTX_free(ts->ctx);
 	ts->ctx = ctx;
-	log_event(LOG_LVL_INFO, "tls", "reloaded", ts->cert_path, NULL);
+	log_event(LOG_LVL_INFO, "tls", "reloaded", "certificate and key", NULL);
 	return 0;
 }
 
@@ -188,10 +230,20 @@ tls_server_free(struct tls_server *ts)
 	if (ts == NULL)
 		return;
 	SSL_CTX_free(ts->ctx);
-	free(ts->cert_path);
-	free(ts->key_path);
 	free(ts->ciphers);
 	free(ts);
+}
+
+void
+tls_server_key_lost(struct tls_server *ts)
+{
+	remote_key_lost();
+}
+
+bool
+tls_server_available(const struct tls_server *ts)
+{
+	return ts != NULL && remote_key_alive();
 }
 
 SSL *

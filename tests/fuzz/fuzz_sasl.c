@@ -27,6 +27,7 @@
 #include "auth/auth_int.h"
 #include "base/log.h"
 #include "config/config.h"
+#include "../unit/keyproc_thread.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -103,7 +104,7 @@ setup(void)
 	free(stored);
 	cfg.auth_backend = AUTH_BACKEND_PASSWD_FILE;
 	cfg.auth_passwd_file = path;
-	svc = auth_service_new(base, &cfg);
+	svc = auth_service_new(base, &cfg, keyproc_thread_auth(&cfg));
 	if (svc == NULL)
 		abort();
 }
@@ -132,6 +133,14 @@ fuzz_machine(enum sasl_mech m, const uint8_t *data, size_t size)
 			st = sasl_scram_keys(
 			        &s, strcmp(s.user, "user") == 0 ? &keys : NULL,
 			        fake);
+		}
+		if (st == SASL_PROVE) {
+			unsigned char sig[SCRAM_KEY_LEN];
+			int ok = scram_check_proof(&keys, s.auth_msg,
+			                           strlen(s.auth_msg), s.proof,
+			                           sig);
+
+			st = sasl_scram_proved(&s, ok == 1, sig);
 		}
 		switch (st) {
 		case SASL_CHALLENGE:

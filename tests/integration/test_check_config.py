@@ -208,23 +208,18 @@ def test_user_that_does_not_exist(tmp_path):
 def test_files_the_daemon_user_cannot_read(workdir):
     tmp_path = workdir
     cert, key = make_pair(tmp_path, "a")
-    os.chmod(cert, 0o644)
-    os.chmod(key, 0o600)  # root's: read at start, not at SIGHUP
+    os.chmod(cert, 0o600)
+    os.chmod(key, 0o600)  # root's: the key process reads them, at SIGHUP too
     path = with_tls(tmp_path, cert, key)
     r = run(str(path))
     assert r.returncode == 0, r.stderr
-    assert f"warning: [tls] key_file: {key}: user ferry cannot read it, " \
-        "so SIGHUP cannot reload it" in r.stderr
+    assert "cannot read" not in r.stderr
     pw = tmp_path / "passwd"
     pw.write_text("alice:{PLAIN}x\n")
     os.chmod(pw, 0o600)
     path = write(tmp_path, GOOD.replace(
         "[domain", f"[auth]\nbackend = passwd-file\npasswd_file = {pw}\n"
         "[domain"))
-    r = run(str(path))
-    assert r.returncode == EX_CONFIG
-    assert f"[auth] passwd_file: {pw}: user ferry cannot read it" in r.stderr
-    os.chmod(pw, 0o644)
     r = run(str(path))
     assert r.returncode == 0, r.stderr
     assert "cannot read" not in r.stderr

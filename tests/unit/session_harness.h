@@ -34,6 +34,7 @@
 #include "queue/spool.h"
 #include "tls/tls.h"
 #include "smtp/server.h"
+#include "keyproc_thread.h"
 #include "spool_test_util.h"
 
 #define HARNESS_HOSTNAME "mx.test.example"
@@ -142,10 +143,11 @@ harness_new(const char *extra_config)
 	if (h->policy == NULL)
 		goto fail;
 	smtp_server_set_policy(h->srv, h->policy);
-	h->tls = tls_server_new(h->cfg);
+	h->tls = tls_server_new(h->cfg, keyproc_thread_tls(h->cfg));
 	smtp_server_set_tls(h->srv, h->tls);
 	if (h->cfg->auth_backend != AUTH_BACKEND_NONE) {
-		h->auth = auth_service_new(h->base, h->cfg);
+		h->auth = auth_service_new(h->base, h->cfg,
+		                           keyproc_thread_auth(h->cfg));
 		if (h->auth == NULL)
 			goto fail;
 		smtp_server_set_auth(h->srv, h->auth);

@@ -8,6 +8,7 @@
  * The script keys on the PLAIN password: "ok" -> OK, "temp" -> FAIL temp,
  * "hold" -> answered after the next request, "die" -> connection closed.
  */
+#include "keyproc_thread.h"
 #include "test_auth_util.h"
 
 #include <pthread.h>
@@ -175,7 +176,8 @@ test_protocol(void **state)
 	struct config cfg = {.auth_backend = AUTH_BACKEND_DOVECOT,
 	                     .auth_dovecot_socket = f->path};
 	struct event_base *base = new_base();
-	struct auth_service *svc = auth_service_new(base, &cfg);
+	struct auth_service *svc =
+	        auth_service_new(base, &cfg, keyproc_thread_auth(&cfg));
 	struct auth_request *a, *b;
 	struct result r = {0}, ra = {0}, rb = {0};
 	char *ha, *hb;

@@ -11,6 +11,7 @@
  * The users and passwords below must match the Python test.  A missing
  * Dovecot socket is always tested: every request tempfails.
  */
+#include "keyproc_thread.h"
 #include "test_auth_util.h"
 
 #include <unistd.h>
@@ -56,7 +57,8 @@ setup_common(void **state, int backend, const char *env)
 	if (backend == AUTH_BACKEND_PASSWD_FILE)
 		fx->cfg.auth_mechanisms = SASL_ALL_MECHS;
 	fx->base = new_base();
-	fx->svc = auth_service_new(fx->base, &fx->cfg);
+	fx->svc = auth_service_new(fx->base, &fx->cfg,
+	                           keyproc_thread_auth(&fx->cfg));
 	assert_non_null(fx->svc);
 	*state = fx;
 	return 0;
@@ -111,7 +113,7 @@ test_mechanisms(void **state)
 	cfg = fx->cfg;
 	cfg.auth_mechanisms =
 	        SASL_MECH_BIT(SASL_PLAIN) | SASL_MECH_BIT(SASL_SCRAM_SHA_256);
-	svc = auth_service_new(fx->base, &cfg);
+	svc = auth_service_new(fx->base, &cfg, keyproc_thread_auth(&cfg));
 	assert_non_null(svc);
 	assert_string_equal(auth_service_mechanisms(svc),
 	                    "PLAIN SCRAM-SHA-256");
@@ -252,7 +254,8 @@ test_socket_missing(void **state)
 	struct config cfg = {.auth_backend = AUTH_BACKEND_DOVECOT,
 	                     .auth_dovecot_socket =
 	                             (char *)"/nonexistent/ferry/auth-client"};
-	struct auth_service *svc = auth_service_new(base, &cfg);
+	struct auth_service *svc =
+	        auth_service_new(base, &cfg, keyproc_thread_auth(&cfg));
 	struct result r = {0};
 
 	assert_non_null(svc);

@@ -5,6 +5,7 @@
  * SCRAM with the RFC 7677 example, cancel, bad base64, unknown mechanism,
  * reload on change, an unreadable file, and freeing a request mid-check.
  */
+#include "keyproc_thread.h"
 #include "test_auth_util.h"
 
 #include <crypt.h>
@@ -104,7 +105,8 @@ setup(void **state)
 	/* The file mixes schemes: SCRAM is offered only when asked for. */
 	fx->cfg.auth_mechanisms = SASL_ALL_MECHS;
 	fx->base = new_base();
-	fx->svc = auth_service_new(fx->base, &fx->cfg);
+	fx->svc = auth_service_new(fx->base, &fx->cfg,
+	                           keyproc_thread_auth(&fx->cfg));
 	assert_non_null(fx->svc);
 	*state = fx;
 	return 0;
@@ -154,7 +156,7 @@ test_mechanisms_follow_file(void **state)
 	char *scram, text[512];
 
 	cfg.auth_mechanisms = 0;
-	svc = auth_service_new(fx->base, &cfg);
+	svc = auth_service_new(fx->base, &cfg, keyproc_thread_auth(&cfg));
 	assert_non_null(svc);
 	assert_string_equal(auth_service_mechanisms(svc), "PLAIN LOGIN");
 	req = start(fx->base, svc, "SCRAM-SHA-256", NULL, &fx->r);
@@ -179,7 +181,7 @@ test_mechanisms_follow_file(void **state)
 	assert_string_equal(auth_service_mechanisms(svc), "PLAIN LOGIN");
 	auth_service_free(svc);
 	cfg.auth_mechanisms = SASL_MECH_BIT(SASL_PLAIN);
-	svc = auth_service_new(fx->base, &cfg);
+	svc = auth_service_new(fx->base, &cfg, keyproc_thread_auth(&cfg));
 	assert_string_equal(auth_service_mechanisms(svc), "PLAIN");
 	req = start(fx->base, svc, "LOGIN", NULL, &fx->r);
 	assert_int_equal(fx->r.st, AUTH_UNKNOWN_MECH);
@@ -356,6 +358,40 @@ test_free_while_checking(void **state)
 	                 AUTH_OK);
 }
 
+/* What the key process tells the daemon about a SCRAM user: the salt and
+ * count for the server-first message, never StoredKey or ServerKey; the
+ * proof is checked where the keys are. */
+static void
+test_key_process_keeps_scram_keys(void **state)
+{
+	struct fixture *fx = *state;
+	struct auth_passwd_server *srv = auth_passwd_server_new(&fx->cfg);
+	unsigned char *out = malloc(MSGPIPE_MAX), zero[SCRAM_KEY_LEN] = {0};
+	struct auth_pw_answer ans;
+	uint32_t type;
+
+	assert_int_equal(auth_passwd_server_answer(
+	                         srv, AUTH_PW_LOOKUP,
+	                         (const unsigned char *)"user", 5, out, &type),
+	                 sizeof(ans));
+	memcpy(&ans, out, sizeof(ans));
+	assert_int_equal(ans.st, AUTH_OK);
+	assert_int_equal(ans.keys_valid, 1);
+	assert_int_equal(ans.keys.iter, 4096);
+	assert_int_equal(ans.keys.salt_len, 16);
+	assert_memory_equal(ans.keys.stored_key, zero, SCRAM_KEY_LEN);
+	assert_memory_equal(ans.keys.server_key, zero, SCRAM_KEY_LEN);
+	/* A request cut short is refused, not read past its end. */
+	assert_int_equal(auth_passwd_server_answer(
+	                         srv, AUTH_PW_PROVE,
+	                         (const unsigned char *)"user", 5, out, &type),
+	                 sizeof(ans));
+	memcpy(&ans, out, sizeof(ans));
+	assert_int_equal(ans.st, AUTH_FAIL);
+	free(out);
+	auth_passwd_server_free(srv);
+}
+
 static void
 test_reload_and_unreadable(void **state)
 {
@@ -432,7 +468,8 @@ test_no_backend(void **state)
 {
 	struct event_base *base = new_base();
 	struct config cfg = {.auth_backend = AUTH_BACKEND_NONE};
-	struct auth_service *svc = auth_service_new(base, &cfg);
+	struct auth_service *svc =
+	        auth_service_new(base, &cfg, keyproc_thread_auth(&cfg));
 	struct auth_request *req;
 	struct result r = {0};
 
@@ -443,7 +480,8 @@ test_no_backend(void **state)
 	auth_request_free(req);
 	auth_service_free(svc);
 	cfg.auth_backend = AUTH_BACKEND_PASSWD_FILE;
-	assert_null(auth_service_new(base, &cfg)); /* no passwd_file */
+	assert_null(auth_service_new(
+	        base, &cfg, keyproc_thread_auth(&cfg))); /* no passwd_file */
 	event_base_free(base);
 }
 
@@ -466,6 +504,8 @@ main(void)
 	                                        teardown),
 	        cmocka_unit_test_setup_teardown(test_reload_and_unreadable,
 	                                        setup, teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_key_process_keeps_scram_keys, setup, teardown),
 	        cmocka_unit_test(test_table_parse),
 	        cmocka_unit_test(test_no_backend),
 	};

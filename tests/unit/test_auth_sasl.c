@@ -86,10 +86,28 @@ test_b64_roundtrip(void **state)
 
 /* --- PLAIN and LOGIN ----------------------------------------------------- */
 
+static void rfc_keys(struct scram_keys *k);
+
+/* A step; a SASL_PROVE is answered at once, as the key process answers it
+ * with the stored keys of the RFC 7677 example user. */
 static enum sasl_step
 feed(struct sasl *s, const char *msg, size_t len)
 {
-	return sasl_step(s, (const unsigned char *)msg, len);
+	enum sasl_step st = sasl_step(s, (const unsigned char *)msg, len);
+	unsigned char sig[SCRAM_KEY_LEN];
+	struct scram_keys k;
+	int ok;
+
+	if (st != SASL_PROVE)
+		return st;
+	/* The daemon's side never holds the keys, only the salt. */
+	rfc_keys(&k);
+	assert_memory_not_equal(s->keys.stored_key, k.stored_key,
+	                        SCRAM_KEY_LEN);
+	ok = scram_check_proof(&k, s->auth_msg, strlen(s->auth_msg), s->proof,
+	                       sig);
+	assert_true(ok >= 0);
+	return sasl_scram_proved(s, ok == 1, sig);
 }
 
 static void

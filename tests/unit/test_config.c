@@ -682,6 +682,45 @@ test_table_complete(void **state)
 	}
 }
 
+/* A file whose name says it holds a private key or passwords is marked
+ * secret (read by the key processes only, never reachable by the
+ * daemon's sandbox), unless it is one of the files docs/security.md lists
+ * as still read by the daemon. */
+static void
+test_secret_options(void **state)
+{
+	static const char *const daemon_reads[] = {
+	        "redis_tls_key_file",      /* the Redis client's TLS key */
+	        "smarthost_password_file", /* the relay's login */
+	        NULL,
+	};
+	const struct config_option *opt;
+	bool listed;
+	size_t i, j, secrets = 0;
+
+	for (i = 0; i < config_noptions; i++) {
+		opt = &config_options[i];
+		if (opt->secret) {
+			assert_int_equal(opt->type, OPT_PATH);
+			secrets++;
+		}
+		if (strstr(opt->key, "key_file") == NULL &&
+		    strstr(opt->key, "passw") == NULL)
+			continue;
+		if (opt->type != OPT_PATH)
+			continue;
+		for (listed = false, j = 0; daemon_reads[j] != NULL; j++)
+			listed = listed ||
+			         strcmp(opt->key, daemon_reads[j]) == 0;
+		if (opt->secret == listed)
+			print_error("[%s] %s: mark it secret or list it\n",
+			            opt->section, opt->key);
+		assert_true(opt->secret != listed);
+	}
+	/* [tls] cert_file, key_file and [auth] passwd_file. */
+	assert_int_equal(secrets, 3);
+}
+
 static char *
 read_doc(const char *rel)
 {
@@ -859,6 +898,7 @@ main(void)
 	        cmocka_unit_test(test_docs_current),
 	        cmocka_unit_test(test_restart_changes),
 	        cmocka_unit_test(test_refcount),
+	        cmocka_unit_test(test_secret_options),
 	        cmocka_unit_test(test_peek_spool_dir),
 	};
 
