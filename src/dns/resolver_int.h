@@ -41,8 +41,6 @@
 int dns_resolver_add_local_zone(struct dns_resolver *r, const char *zone,
                                 const char *type);
 
-/* After msec, a query not yet answered ends with DNS_TEMPFAIL. */
-void dns_resolver_set_timeout(struct dns_resolver *r, unsigned msec);
 unsigned dns_resolver_timeout(const struct dns_resolver *r);
 
 /* For the other lookups of the module (lookup.c): the libunbound
