@@ -48,4 +48,8 @@ unsigned dns_resolver_timeout(const struct dns_resolver *r);
 struct ub_ctx;
 struct ub_ctx *dns_resolver_ub(struct dns_resolver *r);
 
+/* lookup.c: frees the lookups of r libunbound still had; called by
+ * dns_resolver_free() once libunbound is gone (it never answers them). */
+void dns_lookup_abandon(struct dns_resolver *r);
+
 #endif

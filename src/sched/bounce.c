@@ -116,7 +116,7 @@ report_committed(void *arg, int error)
 		LIST_REMOVE(d, entry);
 		m = outbound_msg_find(d->ob, d->id);
 	}
-	if (m != NULL && d->action != DSN_ACTION_DELAYED)
+	if (m != NULL && d->action != DSN_ACTION_DELAYED && m->dsn_inflight > 0)
 		m->dsn_inflight--;
 	/* Stopped, held or deleted meanwhile: the recorded states still say
 	 * what is owed, for whoever loads the message next. */
