@@ -5,7 +5,9 @@ delivering it to Maildirs and relaying it to a remote at the same time.
   client is cut off or refused, nothing acknowledged is lost.
 - Then SIGTERM under load: a client in the middle of a transaction gets
   421 4.3.2 (or completes); after a restart every message that got its 250
-  is delivered, each exactly once.
+  is delivered: exactly once to a Maildir, at least once through the relay
+  (a transaction the shutdown cuts after the remote took the message but
+  before its 250 arrived goes again; counted and printed).
 - kill -9 at random moments, FERRY_KILL9_ROUNDS rounds (default 10; the
   closing figures use 20): every acknowledged message is delivered at
   least once after the restarts; duplicates are counted and printed (a
@@ -61,7 +63,7 @@ class Load:
             rcpt = f"u{c % 5}@example.test" if i % 2 else f"r{c}@far.example"
             s = None
             try:
-                s = smtplib.SMTP("127.0.0.1", self.port, timeout=15)
+                s = smtplib.SMTP("127.0.0.1", self.port, timeout=30)
                 s.sendmail("load@client.example", [rcpt],
                            f"Subject: {token}\r\n\r\nbody {token}\r\n")
                 with self.lock:
@@ -176,14 +178,20 @@ def test_sighup_then_sigterm_under_load(ferry_factory, passwd,
     acked = set(load.acked)
     got = wait_all_delivered(f, sink, acked, timeout=40)
     missing = acked - set(got)
-    dups = {t: n for t, n in got.items() if n > 1}
+    local_dups = {t: n for t, n in tokens_in_maildirs(f.maildir_root).items()
+                  if n > 1}
+    relay_dups = {t: n for t, n in sink_tokens(sink).items() if n > 1}
     print(f"SIGHUP x{len(sizes)} with {n_hup} acked, SIGTERM: acked "
           f"{len(acked)}, delivered {len(got)} (unacknowledged "
-          f"{len(set(got) - acked)}), duplicates {len(dups)}, "
-          f"421 replies {len(replies)}, other client errors "
-          f"{len(load.errors) - len(replies)}")
+          f"{len(set(got) - acked)}), duplicates local {len(local_dups)} "
+          f"relayed {len(relay_dups)}, 421 replies {len(replies)}, other "
+          f"client errors {len(load.errors) - len(replies)}")
     assert not missing, f"{len(missing)} acknowledged messages lost"
-    assert not dups, dups  # a clean shutdown delivers exactly once
+    # Local delivery stops cleanly: exactly once.  A relay transaction
+    # cut by the shutdown after the remote took the final dot but before
+    # its 250 arrived is sent again after the restart (at least once,
+    # RFC 5321 s6.1): counted above, not a failure.
+    assert not local_dups, local_dups
     assert "unfinished" not in got
     assert wait_for(lambda: not queue_files(f), timeout=20), queue_files(f)
 
