@@ -45,12 +45,16 @@ dict_for() {
 	elif [ -f tests/fuzz/smtp.dict ]; then echo "-dict=tests/fuzz/smtp.dict"; fi
 }
 
-# The sources a target is about: the .c beside each header it includes
-# (the session target: all of src/smtp/, which its harness drives).
+# The sources a target is about: the .c beside each header it includes, or
+# the header's whole module when there is none (the session target: all of
+# src/smtp/, which its harness drives).
 cov_sources() {
-	if [ "$1" = fuzz_session ]; then ls src/smtp/*.c; return; fi
-	sed -n 's/^#include "\([a-z_]*\/[a-z_]*\)\.h".*/src\/\1.c/p' "tests/fuzz/$1.c" |
-		while read -r f; do [ -f "$f" ] && echo "$f"; done
+	if [ "$1" = fuzz_session ]; then ls src/smtp/*.c; return 0; fi
+	sed -n 's/^#include "\([a-z_]*\)\/\([a-z_]*\)\.h".*/\1 \2/p' "tests/fuzz/$1.c" |
+		while read -r mod base; do
+			if [ -f "src/$mod/$base.c" ]; then echo "src/$mod/$base.c"
+			else ls "src/$mod/"*.c; fi
+		done | sort -u
 }
 
 stat_of() { # stat name, log -> last value libFuzzer printed for it
