@@ -41,8 +41,8 @@ from conftest import FERRY, Ferry, free_port, make_workdir  # noqa: E402
 DURATION = int(os.environ.get("DURATION", "1800"))
 INTERVAL = float(os.environ.get("INTERVAL", "10"))
 WARMUP = int(os.environ.get("WARMUP", str(max(30, DURATION // 10))))
-CLIENTS = int(os.environ.get("CLIENTS", "4"))      # per kind of load
-PAUSE = float(os.environ.get("PAUSE", "0.5"))     # between messages
+CLIENTS = int(os.environ.get("CLIENTS", "3"))      # per kind of load
+PAUSE = float(os.environ.get("PAUSE", "1.0"))     # between messages
 OUT = os.environ.get("OUT") or os.path.join(
     HERE, "out", "soak-" + time.strftime("%Y%m%dT%H%M%S", time.gmtime()))
 

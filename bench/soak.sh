@@ -9,8 +9,8 @@
 #   DURATION=600 nice -n 10 bench/soak.sh     # 10 minutes
 #
 # Settings (environment): DURATION, INTERVAL (10), WARMUP (a tenth of the
-# run, at least 30 s: left out of the comparison), CLIENTS (4 per kind of
-# load), PAUSE (0.5 s between one client's messages), OUT (default
+# run, at least 30 s: left out of the comparison), CLIENTS (3 per kind of
+# load), PAUSE (1 s between one client's messages), OUT (default
 # bench/out/soak-TIME/: samples.csv with t,rss_kb,fds,queue,sessions_done,
 # and the tail of ferry's log).  What the load is and how growth is judged:
 # bench/soak.py.
