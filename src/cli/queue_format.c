@@ -14,7 +14,7 @@ static bool
 rcpt_listed(const struct envelope_rcpt *r)
 {
 	return r->state == RCPT_PENDING || r->state == RCPT_DEFERRED ||
-	       r->state == RCPT_BOUNCING;
+	       r->state == RCPT_BOUNCING || r->state == RCPT_NOTIFYING;
 }
 
 static const char *

@@ -65,12 +65,11 @@ quota_delivered(void *arg, const char *address, size_t size)
 }
 
 static void
-success_notice(void *arg, const struct envelope *env, const char *data,
-               size_t len)
+success_notice(void *arg, const struct envelope *env)
 {
 	struct daemon *d = arg;
 
-	outbound_success_notice(d->outbound, env, data, len);
+	outbound_success_notice(d->outbound, env);
 }
 
 /* Local deliveries so far, for the metrics. */

@@ -76,7 +76,8 @@ check(struct dns_resolver *r, struct event_base *base, char **args)
 		sender = helo_sender;
 		domain = helo;
 	}
-	if (spf_check_host(r, ip, domain, sender, helo, spf_done, &w) == NULL) {
+	if (spf_check_host(r, ip, domain, sender, helo, SPF_CHECK_TIMEOUT_S,
+	                   spf_done, &w) == NULL) {
 		fprintf(stderr, "ferry: cannot start the check\n");
 		return EX_SOFTWARE;
 	}

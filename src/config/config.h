@@ -279,6 +279,7 @@ struct config {
 	char *relay_dns_local_data;  /* zone-file records for the resolver */
 	char *relay_resolv_conf;     /* NULL: /etc/resolv.conf; "none" */
 	char *relay_dns_forwarder;   /* "IP" or "IP@port", or NULL */
+	int relay_dns_timeout;       /* seconds: one MX lookup, all of it */
 	char *relay_trust_anchor;    /* DNSSEC trust anchor file (tls=dane) */
 	bool relay_mta_sts;          /* honour MTA-STS policies (RFC 8461) */
 	char *relay_mta_sts_ca_file; /* NULL: the system's CA store */
@@ -323,6 +324,7 @@ struct config {
 	int mailauth_enforce;       /* 0 record, 1 enforce */
 	char *mailauth_public_suffix_list;
 	char *mailauth_arc_trusted_sealers; /* comma-separated, or NULL */
+	int mailauth_dns_timeout; /* seconds: SPF check; DKIM+DMARC check */
 	/* [dkim] */
 	char *dkim_key_dir; /* DIR/DOMAIN/SELECTOR.pem; NULL: no signing */
 	char *dkim_sign_networks; /* "192.0.2.0/24,...": signed without AUTH */

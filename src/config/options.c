@@ -621,10 +621,22 @@ const struct config_option config_options[] = {
          .def_text = "none",
          .doc = "Name server to send every MX and TLSA query to.",
          .more = "ADDRESS or ADDRESS@PORT, instead of the servers of "
-                 "resolv_conf (which has no port).  With tls = dane ferry "
+                 "resolv_conf (which has no port); the DNS checks of "
+                 "[policy] and [mailauth] ask it too.  With tls = dane ferry "
                  "validates the answers itself, so the server must pass DNSSEC "
                  "records on.",
          .example = "127.0.0.1@5353"},
+        {.section = "relay",
+         .key = "dns_timeout",
+         .type = OPT_DURATION,
+         .offset = CFG(relay_dns_timeout),
+         .def = "1m",
+         .doc = "Time one destination's DNS lookup may take.",
+         .more = "The MX records and the addresses of every MX host "
+                 "together.  A lookup that takes longer, like one answered "
+                 "SERVFAIL or garbage, defers the mail (4.4.3) to the next "
+                 "retry.",
+         .example = "20s"},
         {.section = "relay",
          .key = "tls_required_domains",
          .type = OPT_STRING,
@@ -1536,6 +1548,18 @@ const struct config_option config_options[] = {
                  "(SPF) or 451 4.7.26 (DMARC).  [domain] mailauth_enforce "
                  "overrides it for one recipient domain.",
          .example = "enforce"},
+        {.section = "mailauth",
+         .key = "dns_timeout",
+         .type = OPT_DURATION,
+         .offset = CFG(mailauth_dns_timeout),
+         .def = "20s",
+         .doc = "Time the SPF check, and the DKIM and DMARC checks, may take.",
+         .more = "The SPF check at MAIL and the DKIM and DMARC checks after "
+                 "DATA each get this long (RFC 7208 s4.6.4 asks for at least "
+                 "20 seconds); a check that runs out of time is a temperror: "
+                 "recorded as such, or, under enforce, 451 4.7.24 (SPF) or "
+                 "451 4.7.26 (DMARC).",
+         .example = "10s"},
         {.section = "mailauth",
          .key = "public_suffix_list",
          .type = OPT_PATH,

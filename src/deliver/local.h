@@ -18,7 +18,8 @@
  * on_success callback, on the event-loop thread (the daemon passes them to
  * the queue manager, which sends the same RFC 3464 report as for relayed
  * mail).  Notices still waiting when local_delivery_stop() runs after the
- * loop has ended are logged (dsn-dropped) and not sent.
+ * loop has ended are logged (dsn-dropped, reason=shutdown): their
+ * recipients are recorded RCPT_NOTIFYING, so the next start sends them.
  *
  * Deliveries (address and octets) are reported the same way to
  * on_delivered, for mailbox quotas.
@@ -43,10 +44,10 @@ struct local_delivery;
 typedef char *(*local_maildir_fn)(void *arg, const char *address);
 
 /* env: the message's sender, ENVID, RET, arrival and id, with exactly the
- * recipients just delivered that asked for a success notice; data: the
- * message as stored.  Both are lent for the call only. */
-typedef void (*local_success_fn)(void *arg, const struct envelope *env,
-                                 const char *data, size_t len);
+ * recipients just delivered that asked for a success notice; they are
+ * recorded RCPT_NOTIFYING in the queue, which keeps the message until the
+ * notice is written.  Lent for the call only. */
+typedef void (*local_success_fn)(void *arg, const struct envelope *env);
 
 /* A message of size octets is durably in address's Maildir. */
 typedef void (*local_delivered_fn)(void *arg, const char *address, size_t size);

@@ -36,9 +36,8 @@ struct bmsg {
 	bool defer;
 	struct done_rcpt *done;
 	size_t ndone;
-	char *orig;      /* the message as stored, kept for success notices */
+	bool notify;     /* a recipient asked for a success notice */
 	char msgid[256]; /* its Message-ID, for the log; "" when none */
-	size_t origlen;
 };
 
 /* What the batch sync has to cover: one entry per filesystem (syncfs) or
@@ -296,12 +295,7 @@ deliver_message(struct local_delivery *ld, struct bmsg *bm, struct sync_set *ss)
 		return;
 	}
 	msgid_find(data, md.len, bm->msgid, sizeof(bm->msgid));
-	if (local_notice_wanted(ld, &bm->env)) {
-		if ((bm->orig = malloc(md.len + 1)) == NULL)
-			abort();
-		memcpy(bm->orig, data, md.len + 1);
-		bm->origlen = md.len;
-	}
+	bm->notify = local_notice_wanted(ld, &bm->env);
 	/* Maildir files hold UNIX line ends, as mail readers expect. */
 	md.len = crlf_to_lf(data, md.len);
 	md.data = data;
@@ -325,7 +319,9 @@ record(struct local_delivery *ld, struct bmsg *bm)
 	idx = xcalloc(bm->ndone, sizeof(*idx));
 	for (i = 0; i < bm->ndone; i++) {
 		idx[i] = bm->done[i].idx;
-		bm->env.rcpts[idx[i]].state = RCPT_DELIVERED;
+		bm->env.rcpts[idx[i]].state =
+		        local_notice_owed(&bm->env, idx[i]) ? RCPT_NOTIFYING
+		                                            : RCPT_DELIVERED;
 		log_event(LOG_LVL_INFO, "delivered", "id", bm->env.id, "to",
 		          bm->env.rcpts[idx[i]].address, "maildir",
 		          bm->done[i].maildir, "delay", delay, "message-id",
@@ -333,7 +329,6 @@ record(struct local_delivery *ld, struct bmsg *bm)
 		local_usage_post(ld, bm->env.rcpts[idx[i]].address,
 		                 bm->done[i].size);
 	}
-	local_notice_post(ld, &bm->env, idx, bm->ndone, bm->orig, bm->origlen);
 	/* Other workers only ever finish recipients, so "all final" in our
 	 * copy is final on disk too: no need to record first. */
 	if (envelope_all_final(&bm->env))
@@ -343,6 +338,11 @@ record(struct local_delivery *ld, struct bmsg *bm)
 		/* delivered anyway; a restart would deliver again */
 		log_event(LOG_LVL_WARN, "queue_update_failed", "id", bm->env.id,
 		          "error", strerror(errno), NULL);
+	/* A notice owed is on disk (RCPT_NOTIFYING) before the queue manager
+	 * hears of it: it writes the notice from those records, and again
+	 * until one is committed. */
+	else if (bm->notify)
+		local_notice_post(ld, &bm->env, idx, bm->ndone);
 	free(idx);
 	return 1;
 }
@@ -371,7 +371,6 @@ retire(struct bmsg *bm, struct ld_list *retry)
 	for (i = 0; i < bm->ndone; i++)
 		free(bm->done[i].maildir);
 	free(bm->done);
-	free(bm->orig);
 	if (bm->loaded)
 		envelope_free(&bm->env);
 	if (!bm->defer) {

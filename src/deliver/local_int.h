@@ -38,8 +38,6 @@ TAILQ_HEAD(ld_list, ld_item);
 struct ld_notice {
 	TAILQ_ENTRY(ld_notice) link;
 	struct envelope env; /* only the recipients to report on */
-	char *data;
-	size_t len;
 };
 
 TAILQ_HEAD(ld_notice_list, ld_notice);
@@ -83,15 +81,15 @@ struct local_delivery {
 };
 
 /* local_notice.c: set up and tear down the hand-over to the loop thread;
- * post from the worker, after the deliveries are durable: the recipients
- * idx[0..n) of env that asked for a success notice, data the message. */
+ * post from the worker, after the deliveries are durable and recorded: the
+ * recipients idx[0..n) of env now RCPT_NOTIFYING. */
 int local_notice_init(struct local_delivery *ld, struct event_base *base);
 void local_notice_fini(struct local_delivery *ld);
 bool local_notice_wanted(const struct local_delivery *ld,
                          const struct envelope *env);
+bool local_notice_owed(const struct envelope *env, size_t idx);
 void local_notice_post(struct local_delivery *ld, const struct envelope *env,
-                       const size_t *idx, size_t n, const char *data,
-                       size_t len);
+                       const size_t *idx, size_t n);
 
 /* Worker: address got size octets, durably; told to on_delivered. */
 void local_usage_post(struct local_delivery *ld, const char *address,

@@ -1,10 +1,11 @@
 /*
  * local_notice.c — success notices for local deliveries (RFC 3461 s5.2.2:
  * NOTIFY=SUCCESS asks for a report once the message reached the mailbox).
- * The worker copies what the report needs, after the batch is durable, and
- * hands it to the loop thread, where the on_success callback builds and
- * queues the report (the daemon gives it to the queue manager, which does
- * the same for relayed mail).  The worker never waits for the loop.
+ * The worker records the recipients RCPT_NOTIFYING after the batch is
+ * durable, then tells the loop thread, whose on_success callback hands the
+ * message to the queue manager: it writes the notice from the records, as
+ * for relayed mail, and again until one is committed.  The worker never
+ * waits for the loop.
  * Deliveries for mailbox quotas take the same way (local_usage_post()).
  */
 #include "base/mem.h"
@@ -85,7 +86,6 @@ static void
 notice_free(struct ld_notice *n)
 {
 	envelope_free(&n->env);
-	free(n->data);
 	free(n);
 }
 
@@ -108,7 +108,7 @@ notices_run(evutil_socket_t fd, short what, void *arg)
 	while ((n = TAILQ_FIRST(&posted)) != NULL) {
 		TAILQ_REMOVE(&posted, n, link);
 		if (fn != NULL)
-			fn(fn_arg, &n->env, n->data, n->len);
+			fn(fn_arg, &n->env);
 		notice_free(n);
 	}
 }
@@ -135,7 +135,8 @@ local_notice_fini(struct local_delivery *ld)
 	while ((n = TAILQ_FIRST(&ld->notices)) != NULL) {
 		TAILQ_REMOVE(&ld->notices, n, link);
 		log_event(LOG_LVL_WARN, "dsn-dropped", "id", n->env.id,
-		          "reason", "shutdown", NULL);
+		          "reason", "shutdown", "sent", "at the next start",
+		          NULL);
 		notice_free(n);
 	}
 	if (ld->notice_ev != NULL)
@@ -143,8 +144,19 @@ local_notice_fini(struct local_delivery *ld)
 	ld->notice_ev = NULL;
 }
 
-/* Worth keeping the message for: a sender to report to (never to <>,
- * RFC 3461 s6.2) and a pending recipient that asked. */
+/* Does recipient idx, delivered now, get a success notice?  Only when it
+ * asked and there is a sender to report to (never <>, RFC 3461 s6.2). */
+bool
+local_notice_owed(const struct envelope *env, size_t idx)
+{
+	const struct envelope_rcpt *r = &env->rcpts[idx];
+
+	return env->sender != NULL && env->sender[0] != '\0' &&
+	       (r->notify & DSN_NOTIFY_SUCCESS) &&
+	       !(r->notify & DSN_NOTIFY_NEVER);
+}
+
+/* A sender to report to and a pending recipient that asked. */
 bool
 local_notice_wanted(const struct local_delivery *ld, const struct envelope *env)
 {
@@ -154,20 +166,19 @@ local_notice_wanted(const struct local_delivery *ld, const struct envelope *env)
 		return false;
 	for (i = 0; i < env->nrcpts; i++)
 		if (env->rcpts[i].state == RCPT_PENDING &&
-		    (env->rcpts[i].notify & DSN_NOTIFY_SUCCESS) &&
-		    !(env->rcpts[i].notify & DSN_NOTIFY_NEVER))
+		    local_notice_owed(env, i))
 			return true;
 	return false;
 }
 
 void
 local_notice_post(struct local_delivery *ld, const struct envelope *env,
-                  const size_t *idx, size_t n, const char *data, size_t len)
+                  const size_t *idx, size_t n)
 {
 	struct ld_notice *no;
 	size_t i, k;
 
-	if (data == NULL || env->sender == NULL || env->sender[0] == '\0')
+	if (env->sender == NULL || env->sender[0] == '\0')
 		return;
 	no = xcalloc(1, sizeof(*no));
 	memcpy(no->env.id, env->id, sizeof(no->env.id));
@@ -180,22 +191,16 @@ local_notice_post(struct local_delivery *ld, const struct envelope *env,
 	for (i = 0; i < n; i++) {
 		const struct envelope_rcpt *r = &env->rcpts[idx[i]];
 
-		if (!(r->notify & DSN_NOTIFY_SUCCESS) ||
-		    (r->notify & DSN_NOTIFY_NEVER))
+		if (r->state != RCPT_NOTIFYING)
 			continue;
 		k = envelope_add_rcpt(&no->env, r->address, r->original,
 		                      r->orcpt, r->notify);
-		no->env.rcpts[k].state = RCPT_DELIVERED;
+		no->env.rcpts[k].state = RCPT_NOTIFYING;
 	}
 	if (no->env.nrcpts == 0) {
 		notice_free(no);
 		return;
 	}
-	if ((no->data = malloc(len + 1)) == NULL)
-		abort();
-	memcpy(no->data, data, len);
-	no->data[len] = '\0';
-	no->len = len;
 	pthread_mutex_lock(&ld->lock);
 	TAILQ_INSERT_TAIL(&ld->notices, no, link);
 	pthread_mutex_unlock(&ld->lock);

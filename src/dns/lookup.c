@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <time.h>
 
 #include <event2/event.h>
@@ -40,7 +41,9 @@ struct cache_slot {
 static struct cache_slot cache[CACHE_SLOTS];
 
 struct lookup {
-	char *name; /* for the cache */
+	struct dns_resolver *r;
+	TAILQ_ENTRY(lookup) entry; /* in inflight while libunbound has it */
+	char *name;                /* for the cache */
 	int rrtype;
 	dns_lookup_cb cb;
 	void *arg;
@@ -69,6 +72,25 @@ lookup_free(struct lookup *lk)
 	event_free(lk->timer);
 	free(lk->name);
 	free(lk);
+}
+
+/* Lookups libunbound still owns, of every resolver: freed by
+ * dns_lookup_abandon() when their resolver goes, as libunbound then never
+ * calls back (event-loop thread only, as everything here). */
+static TAILQ_HEAD(, lookup) inflight = TAILQ_HEAD_INITIALIZER(inflight);
+
+void
+dns_lookup_abandon(struct dns_resolver *r)
+{
+	struct lookup *lk, *next;
+
+	for (lk = TAILQ_FIRST(&inflight); lk != NULL; lk = next) {
+		next = TAILQ_NEXT(lk, entry);
+		if (lk->r != r)
+			continue;
+		TAILQ_REMOVE(&inflight, lk, entry);
+		lookup_free(lk);
+	}
 }
 
 static void add_answer(struct lookup *lk, const char *text);
@@ -207,6 +229,7 @@ ub_cb(void *data, int err, struct ub_result *res)
 	int i;
 
 	lk->ub_done = true;
+	TAILQ_REMOVE(&inflight, lk, entry);
 	if (lk->answered) { /* timed out: the caller has moved on */
 		ub_resolve_free(res);
 		lookup_free(lk);
@@ -283,8 +306,11 @@ dns_lookup(struct dns_resolver *r, const char *name, int rrtype,
 		event_active(lk->done_ev, EV_TIMEOUT, 0);
 		return 0;
 	}
+	lk->r = r;
+	TAILQ_INSERT_TAIL(&inflight, lk, entry);
 	if (ub_resolve_async(dns_resolver_ub(r), name, rrtype, 1, lk, ub_cb,
 	                     NULL) != 0) {
+		TAILQ_REMOVE(&inflight, lk, entry);
 		lookup_free(lk);
 		return -1;
 	}

@@ -104,6 +104,14 @@ struct dns_query {
 	TAILQ_ENTRY(dns_query) entry;
 };
 
+/* TXT lookups (dns_resolve_txt): one query, no sub-queries. */
+struct txt_query {
+	dns_txt_cb cb;
+	void *arg;
+	struct dns_resolver *r;
+	TAILQ_ENTRY(txt_query) entry;
+};
+
 struct dns_resolver {
 	struct event_base *base;
 	struct ub_ctx *ctx;
@@ -115,6 +123,8 @@ struct dns_resolver {
 	unsigned timeout_ms;
 	TAILQ_HEAD(, dns_query) queries;
 	struct sub_list orphans;
+	/* TXT lookups in flight: libunbound forgets them when deleted. */
+	TAILQ_HEAD(, txt_query) txts;
 };
 
 static void sub_cb(void *data, int err, struct ub_result *res);
@@ -186,6 +196,7 @@ dns_resolver_new(struct event_base *base, const char *resolv_conf)
 	r->base = base;
 	r->timeout_ms = DNS_TIMEOUT_MS_DEFAULT;
 	TAILQ_INIT(&r->queries);
+	TAILQ_INIT(&r->txts);
 	TAILQ_INIT(&r->orphans);
 	r->ctx = ub_ctx_create();
 	if (r->ctx == NULL)
@@ -859,6 +870,7 @@ dns_resolver_free(struct dns_resolver *r)
 {
 	struct dns_query *q;
 	struct dns_sub *s;
+	struct txt_query *t;
 
 	if (r == NULL)
 		return;
@@ -874,14 +886,13 @@ dns_resolver_free(struct dns_resolver *r)
 		TAILQ_REMOVE(&r->orphans, s, entry);
 		free(s);
 	}
+	while ((t = TAILQ_FIRST(&r->txts)) != NULL) {
+		TAILQ_REMOVE(&r->txts, t, entry);
+		free(t);
+	}
+	dns_lookup_abandon(r);
 	free(r);
 }
-
-/* TXT lookups (dns_resolve_txt): one query, no sub-queries. */
-struct txt_query {
-	dns_txt_cb cb;
-	void *arg;
-};
 
 /* The character-strings of each record joined (RFC 7208 s3.3, RFC 6376
  * s3.6.2.2), one NUL-terminated text per record. */
@@ -937,6 +948,7 @@ txt_cb(void *data, int err, struct ub_result *res)
 	default:
 		st = DNS_TEMPFAIL;
 	}
+	TAILQ_REMOVE(&t->r->txts, t, entry);
 	t->cb(t->arg, st, (const char *const *)texts, n);
 	for (i = 0; i < n; i++)
 		free(texts[i]);
@@ -956,9 +968,12 @@ dns_resolve_txt(struct dns_resolver *r, const char *name, dns_txt_cb cb,
 		return -1;
 	t->cb = cb;
 	t->arg = arg;
+	t->r = r;
 	resolver_start(r);
+	TAILQ_INSERT_TAIL(&r->txts, t, entry);
 	if (ub_resolve_async(r->ctx, name, RR_TXT, CLASS_IN, t, txt_cb, &id) !=
 	    0) {
+		TAILQ_REMOVE(&r->txts, t, entry);
 		free(t);
 		return -1;
 	}

@@ -89,6 +89,10 @@ int dns_resolver_set_trust_anchor(struct dns_resolver *r, const char *path);
  */
 int dns_resolver_set_forwarder(struct dns_resolver *r, const char *addr);
 
+/* After msec (default 60 s), a dns_resolve_mx() or dns_resolve_host() not
+ * yet answered ends with DNS_TEMPFAIL. */
+void dns_resolver_set_timeout(struct dns_resolver *r, unsigned msec);
+
 /*
  * The callback always runs later, on the loop, never inside this call, and
  * exactly once unless the query is cancelled.  domain: with or without the

@@ -41,13 +41,15 @@
 int dns_resolver_add_local_zone(struct dns_resolver *r, const char *zone,
                                 const char *type);
 
-/* After msec, a query not yet answered ends with DNS_TEMPFAIL. */
-void dns_resolver_set_timeout(struct dns_resolver *r, unsigned msec);
 unsigned dns_resolver_timeout(const struct dns_resolver *r);
 
 /* For the other lookups of the module (lookup.c): the libunbound
  * context, configured and started. */
 struct ub_ctx;
 struct ub_ctx *dns_resolver_ub(struct dns_resolver *r);
+
+/* lookup.c: frees the lookups of r libunbound still had; called by
+ * dns_resolver_free() once libunbound is gone (it never answers them). */
+void dns_lookup_abandon(struct dns_resolver *r);
 
 #endif

@@ -248,7 +248,8 @@ authorises(struct doctor *d, const char *domain, const char *ip,
 	char sender[320];
 
 	snprintf(sender, sizeof(sender), "postmaster@%s", domain);
-	c = spf_check_host(d->dns, ip, domain, sender, d->helo, spf_done, &w);
+	c = spf_check_host(d->dns, ip, domain, sender, d->helo,
+	                   SPF_CHECK_TIMEOUT_S, spf_done, &w);
 	if (c == NULL) {
 		ev->result = DSPF_TEMPERROR;
 		return;

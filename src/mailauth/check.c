@@ -26,8 +26,6 @@
 #include "dns/resolver.h"
 #include "mailauth/mailauth.h"
 
-#define CHECK_TIMEOUT_S 30
-
 struct mailauth_check {
 	struct dns_resolver *r;
 	const struct mailauth_psl *psl;
@@ -454,11 +452,11 @@ sig_cb(void *arg, const char *f, size_t n)
 struct mailauth_check *
 mailauth_check_message(struct dns_resolver *r, const struct mailauth_psl *psl,
                        const char *msg, size_t len,
-                       const struct mailauth_results *spf,
+                       const struct mailauth_results *spf, unsigned limit_s,
                        mailauth_done_fn done, void *arg)
 {
 	struct mailauth_check *c = calloc(1, sizeof(*c));
-	struct timeval limit = {CHECK_TIMEOUT_S, 0};
+	struct timeval limit = {(time_t)limit_s, 0};
 
 	if (c == NULL || (c->msg = malloc(len + 1)) == NULL) {
 		free(c);

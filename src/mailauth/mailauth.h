@@ -112,13 +112,14 @@ typedef void (*mailauth_done_fn)(void *arg, const struct mailauth_results *res);
 /*
  * Checks msg (CRLF lines, header and body; copied) and gives the results:
  * spf's SPF part (and remote_ip) with the DKIM, ARC (RFC 8617 s5.2) and
- * DMARC parts added.  done() runs later
+ * DMARC parts added.  Lookups still unanswered after limit_s seconds count
+ * as temperror.  done() runs later
  * on the loop, exactly once unless cancelled.
  */
 struct mailauth_check *
 mailauth_check_message(struct dns_resolver *r, const struct mailauth_psl *psl,
                        const char *msg, size_t len,
-                       const struct mailauth_results *spf,
+                       const struct mailauth_results *spf, unsigned limit_s,
                        mailauth_done_fn done, void *arg);
 void mailauth_check_cancel(struct mailauth_check *c);
 /* After the resolver is freed: what cancelled checks still hold. */

@@ -60,6 +60,15 @@ enforced(const struct config *cfg, const char *domain)
 	return cfg->mailauth_enforce == 1;
 }
 
+/* Seconds one check (SPF; DKIM with DMARC) may take. */
+static unsigned
+check_limit(const struct policy_run *r)
+{
+	int s = r->p->cfg->mailauth_dns_timeout;
+
+	return s > 0 ? (unsigned)s : SPF_CHECK_TIMEOUT_S;
+}
+
 static void
 helo_spf_done(void *arg, const struct spf_outcome *o)
 {
@@ -144,7 +153,7 @@ rule_spf(struct policy_run *r)
 		snprintf(sender, sizeof(sender), "%s", f->sender);
 	}
 	if (spf_check_host(r->p->dns, f->client_ip, a->spf_domain, sender, helo,
-	                   spf_done, r) == NULL)
+	                   check_limit(r), spf_done, r) == NULL)
 		policy_pass(r); /* out of memory: the result stays unknown */
 }
 
@@ -244,7 +253,8 @@ rule_dmarc(struct policy_run *r)
 	snprintf(f->auth->remote_ip, sizeof(f->auth->remote_ip), "%s",
 	         f->client_ip ? f->client_ip : "");
 	if (mailauth_check_message(r->p->dns, r->p->psl, f->msg, f->msg_len,
-	                           f->auth, dmarc_done, r) == NULL)
+	                           f->auth, check_limit(r), dmarc_done,
+	                           r) == NULL)
 		policy_pass(r);
 }
 

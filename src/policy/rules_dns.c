@@ -30,7 +30,7 @@ policy_dns_new(struct event_base *base, const struct config *cfg)
 	if (c->reverse_dns == 0 && c->dnsbl.n == 0 && c->dnswl.n == 0 &&
 	    !c->sender_domain_check && !cfg->mailauth_verify)
 		return NULL;
-	if (rc && strcmp(rc, "none") == 0)
+	if ((rc && strcmp(rc, "none") == 0) || cfg->relay_dns_forwarder)
 		rc = "";
 	r = dns_resolver_new(base, rc);
 	if (r && cfg->relay_dns_local_data &&
@@ -38,6 +38,11 @@ policy_dns_new(struct event_base *base, const struct config *cfg)
 		log_event(LOG_LVL_WARN, "dns", "file",
 		          cfg->relay_dns_local_data, "error",
 		          "cannot read dns_local_data", NULL);
+	if (r && cfg->relay_dns_forwarder &&
+	    dns_resolver_set_forwarder(r, cfg->relay_dns_forwarder) < 0)
+		log_event(LOG_LVL_WARN, "dns", "forwarder",
+		          cfg->relay_dns_forwarder, "error",
+		          "cannot use dns_forwarder", NULL);
 	return r;
 }
 

@@ -15,7 +15,7 @@
 static const char *const ret_names[] = {"unspec", "full", "hdrs"};
 static const char *const body_names[] = {"7bit", "8bitmime", "binarymime"};
 static const char *const state_names[] = {"pending", "delivered", "deferred",
-                                          "bounced", "bouncing"};
+                                          "bounced", "bouncing",  "notifying"};
 
 size_t
 envelope_add_rcpt(struct envelope *env, const char *address,
@@ -187,7 +187,8 @@ envelope_all_final(const struct envelope *env)
 	for (i = 0; i < env->nrcpts; i++)
 		if (env->rcpts[i].state == RCPT_PENDING ||
 		    env->rcpts[i].state == RCPT_DEFERRED ||
-		    env->rcpts[i].state == RCPT_BOUNCING)
+		    env->rcpts[i].state == RCPT_BOUNCING ||
+		    env->rcpts[i].state == RCPT_NOTIFYING)
 			return false;
 	return true;
 }

@@ -36,6 +36,9 @@ enum rcpt_state {
 	/* Bounced, but the report to the sender is not committed yet: the
 	 * message stays queued until it is (docs/queue-format.md). */
 	RCPT_BOUNCING,
+	/* Delivered or relayed, but the success notice its NOTIFY asked for
+	 * is not committed yet: queued until it is, like RCPT_BOUNCING. */
+	RCPT_NOTIFYING,
 };
 
 struct envelope_rcpt {
@@ -71,8 +74,8 @@ size_t envelope_add_rcpt(struct envelope *env, const char *address,
                          const char *original, const char *orcpt,
                          unsigned notify);
 void envelope_free(struct envelope *env);
-/* No recipient is pending, deferred or waiting for its bounce report:
- * nothing is left to do. */
+/* No recipient is pending, deferred or waiting for its bounce report or
+ * success notice: nothing is left to do. */
 bool
 envelope_all_final(const struct envelope *env); /* frees contents, not env */
 

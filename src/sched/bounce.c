@@ -9,6 +9,10 @@
  * report is committed, and a report that could not be written is written
  * again later, from those states alone (also after a restart).  A crash
  * between the commit and the record may send it twice, never not at all.
+ * A success notice the sender asked for (NOTIFY=SUCCESS) is kept the same
+ * way, its recipients RCPT_NOTIFYING.  A delay notice is not recorded: one
+ * that could not be written is written at the next attempt instead (and
+ * after a restart anyway, the message still being late).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -27,12 +31,14 @@
 #include "sched/backoff.h"
 #include "sched/outbound_int.h"
 
-/* A failure report on the way to the spool, for recipients idx[] of the
- * message id; ob is NULL once the queue manager has stopped. */
+/* A report on the way to the spool, for recipients idx[] of the message
+ * id (none for a delay notice); ob is NULL once the queue manager has
+ * stopped. */
 struct out_dsn {
 	LIST_ENTRY(out_dsn) entry;
 	struct outbound *ob;
 	char id[QUEUE_ID_LEN + 1];
+	enum dsn_action action; /* FAILED, DELAYED or DELIVERED */
 	size_t *idx;
 	size_t n;
 };
@@ -54,26 +60,24 @@ notify_wants(unsigned notify, enum dsn_action action)
 	}
 }
 
+/* The delay notice was not written: the next attempt writes it. */
 static void
-dsn_committed(void *arg, int error)
+delay_failed(struct out_msg *m, int error)
 {
-	char *id = arg;
-
-	if (error)
-		log_event(LOG_LVL_ERROR, "dsn-failed", "id", id, "error",
-		          strerror(error), NULL);
-	free(id);
+	m->delay_notified = false;
+	log_event(LOG_LVL_ERROR, "dsn-failed", "id", m->id, "error",
+	          strerror(error), "retry_in", "next attempt", NULL);
 }
 
-/* The failure report was not written: the recipients stay RCPT_BOUNCING
- * and bounce_retry() writes it again after a back-off. */
+/* The failure report or success notice was not written: the recipients
+ * stay RCPT_BOUNCING or RCPT_NOTIFYING and bounce_retry() writes it
+ * again after a back-off. */
 static void
 report_failed(struct outbound *ob, struct out_msg *m, int error)
 {
 	char retry[32];
 	int delay;
 
-	m->dsn_inflight = false;
 	m->dsn_failures++;
 	delay = backoff_delay(m->dsn_failures, ob->cfg->relay_retry_min,
 	                      ob->cfg->relay_retry_max);
@@ -83,33 +87,49 @@ report_failed(struct outbound *ob, struct out_msg *m, int error)
 	          strerror(error), "retry_in", retry, NULL);
 }
 
+/* Committed: the recipients it was owed to are done. */
 static void
-failure_committed(void *arg, int error)
+report_done(struct out_dsn *d, struct out_msg *m)
+{
+	struct envelope_rcpt *r;
+	size_t i;
+
+	m->dsn_failures = 0;
+	m->dsn_retry_at = 0;
+	for (i = 0; i < d->n; i++) {
+		r = &m->env.rcpts[d->idx[i]];
+		if (r->state == RCPT_BOUNCING)
+			r->state = RCPT_BOUNCED;
+		else if (r->state == RCPT_NOTIFYING)
+			r->state = RCPT_DELIVERED;
+	}
+	outbound_bounce_reported(d->ob, m, d->idx, d->n);
+}
+
+static void
+report_committed(void *arg, int error)
 {
 	struct out_dsn *d = arg;
 	struct out_msg *m = NULL;
-	size_t i;
 
 	if (d->ob != NULL) {
 		LIST_REMOVE(d, entry);
 		m = outbound_msg_find(d->ob, d->id);
 	}
+	if (m != NULL && d->action != DSN_ACTION_DELAYED && m->dsn_inflight > 0)
+		m->dsn_inflight--;
 	/* Stopped, held or deleted meanwhile: the recorded states still say
 	 * what is owed, for whoever loads the message next. */
 	if (m == NULL) {
 		if (error)
 			log_event(LOG_LVL_ERROR, "dsn-failed", "id", d->id,
 			          "error", strerror(error), NULL);
+	} else if (error && d->action == DSN_ACTION_DELAYED) {
+		delay_failed(m, error);
 	} else if (error) {
 		report_failed(d->ob, m, error);
-	} else {
-		m->dsn_inflight = false;
-		m->dsn_failures = 0;
-		m->dsn_retry_at = 0;
-		for (i = 0; i < d->n; i++)
-			if (m->env.rcpts[d->idx[i]].state == RCPT_BOUNCING)
-				m->env.rcpts[d->idx[i]].state = RCPT_BOUNCED;
-		outbound_bounce_reported(d->ob, m, d->idx, d->n);
+	} else if (d->action != DSN_ACTION_DELAYED) {
+		report_done(d, m);
 	}
 	free(d->idx);
 	free(d);
@@ -155,31 +175,26 @@ outbound_report_rcpts(const struct config *cfg, struct envelope *env,
 	recipient_result_free(&res);
 }
 
-/* Queue one report message to the original sender.  A failure report
- * (track: its recipients) is followed to its commit. */
+/* Queue one report message to the original sender, followed to its
+ * commit (track: its kind and recipients, taken). */
 static void
 queue_report(struct outbound *ob, struct out_msg *m, const char *text,
              size_t len, struct out_dsn *track)
 {
 	struct envelope env = {0};
 	struct spool_msg *msg = spool_msg_new(ob->spool);
-	char *tag = track ? NULL : str_dup(m->id);
 
-	if (msg == NULL || (!track && tag == NULL) ||
-	    spool_msg_write(msg, text, len) < 0) {
+	if (msg == NULL || spool_msg_write(msg, text, len) < 0) {
 		int error = errno;
 
 		if (msg)
 			spool_msg_abort(msg);
-		free(tag);
-		if (track) {
+		if (track->action == DSN_ACTION_DELAYED)
+			delay_failed(m, error);
+		else
 			report_failed(ob, m, error);
-			free(track->idx);
-			free(track);
-		} else {
-			log_event(LOG_LVL_ERROR, "dsn-failed", "id", m->id,
-			          "error", strerror(error), NULL);
-		}
+		free(track->idx);
+		free(track);
 		return;
 	}
 	env.sender = "";
@@ -195,14 +210,11 @@ queue_report(struct outbound *ob, struct out_msg *m, const char *text,
 	outbound_report_rcpts(ob->cfg, &env, m->env.sender);
 	log_event(LOG_LVL_INFO, "dsn", "id", m->id, "to", m->env.sender,
 	          "dsn_id", spool_msg_id(msg), NULL);
-	if (track) {
-		m->dsn_inflight = true;
-		track->ob = ob;
-		LIST_INSERT_HEAD(&ob->dsns, track, entry);
-		spool_msg_commit(msg, &env, failure_committed, track);
-	} else {
-		spool_msg_commit(msg, &env, dsn_committed, tag);
-	}
+	if (track->action != DSN_ACTION_DELAYED)
+		m->dsn_inflight++;
+	track->ob = ob;
+	LIST_INSERT_HEAD(&ob->dsns, track, entry);
+	spool_msg_commit(msg, &env, report_committed, track);
 	/* The strings above are borrowed; only the recipient list is ours. */
 	env.sender = env.helo = env.client_addr = env.protocol = NULL;
 	envelope_free(&env);
@@ -223,7 +235,10 @@ collect(struct out_msg *m, enum dsn_action action, struct dsn_recipient *out,
 		      rep->action == DSN_ACTION_RELAYED))
 			continue;
 		if (!notify_wants(r->notify, rep->action) ||
-		    (action == DSN_ACTION_FAILED && r->state != RCPT_BOUNCING))
+		    (action == DSN_ACTION_FAILED &&
+		     r->state != RCPT_BOUNCING) ||
+		    (action == DSN_ACTION_DELIVERED &&
+		     r->state != RCPT_NOTIFYING))
 			continue;
 		idx[n] = rep->idx;
 		out[n++] = (struct dsn_recipient){
@@ -240,13 +255,15 @@ collect(struct out_msg *m, enum dsn_action action, struct dsn_recipient *out,
 	return n;
 }
 
-/* Follows a failure report on recipients idx[] (taken) to its commit. */
+/* Follows a report on recipients idx[] (taken) to its commit. */
 static struct out_dsn *
-track_new(const struct out_msg *m, size_t *idx, size_t n)
+track_new(const struct out_msg *m, enum dsn_action action, size_t *idx,
+          size_t n)
 {
 	struct out_dsn *track = xcalloc(1, sizeof(*track));
 
 	snprintf(track->id, sizeof(track->id), "%s", m->id);
+	track->action = action;
 	track->idx = idx;
 	track->n = n;
 	return track;
@@ -279,18 +296,14 @@ send_kind(struct outbound *ob, struct out_msg *m, enum dsn_action action,
 	text = dsn_build(&report, m->data ? m->data : "", m->data ? m->len : 0,
 	                 &len);
 	if (text == NULL) {
-		if (action == DSN_ACTION_FAILED)
-			report_failed(ob, m, ENOMEM);
+		if (action == DSN_ACTION_DELAYED)
+			delay_failed(m, ENOMEM);
 		else
-			log_event(LOG_LVL_ERROR, "dsn-failed", "id", m->id,
-			          NULL);
+			report_failed(ob, m, ENOMEM);
 		free(idx);
 		return;
 	}
-	if (action == DSN_ACTION_FAILED)
-		track = track_new(m, idx, n);
-	else
-		free(idx);
+	track = track_new(m, action, idx, n);
 	queue_report(ob, m, text, len, track);
 	free(text);
 }
@@ -301,7 +314,8 @@ bounce_pending(const struct out_msg *m)
 	size_t i;
 
 	for (i = 0; i < m->env.nrcpts; i++)
-		if (m->env.rcpts[i].state == RCPT_BOUNCING)
+		if (m->env.rcpts[i].state == RCPT_BOUNCING ||
+		    m->env.rcpts[i].state == RCPT_NOTIFYING)
 			return true;
 	return false;
 }
@@ -315,11 +329,16 @@ bounce_mark(struct out_msg *m)
 		return;
 	for (i = 0; i < m->nreports; i++) {
 		struct envelope_rcpt *r = &m->env.rcpts[m->reports[i].idx];
+		enum dsn_action a = m->reports[i].action;
 
-		if (m->reports[i].action == DSN_ACTION_FAILED &&
-		    r->state == RCPT_BOUNCED &&
-		    notify_wants(r->notify, DSN_ACTION_FAILED))
+		if (a == DSN_ACTION_FAILED && r->state == RCPT_BOUNCED &&
+		    notify_wants(r->notify, a))
 			r->state = RCPT_BOUNCING;
+		else if ((a == DSN_ACTION_DELIVERED ||
+		          a == DSN_ACTION_RELAYED) &&
+		         r->state == RCPT_DELIVERED &&
+		         notify_wants(r->notify, a))
+			r->state = RCPT_NOTIFYING;
 	}
 }
 
@@ -345,6 +364,23 @@ reply_status(const char *reply, char *out, size_t size)
 	snprintf(out, size, "%s", status_enh(ST_PERM_OTHER));
 }
 
+/* A success notice owed: "relayed" when a remote's reply is recorded
+ * (the LMTP server's too), "delivered" for a Maildir here. */
+static void
+rebuild_notice(struct out_msg *m, size_t i)
+{
+	const char *reply = m->env.rcpts[i].last_reply;
+	char status[16];
+
+	reply_status(reply, status, sizeof(status));
+	if (status[0] != '2')
+		snprintf(status, sizeof(status), "%s",
+		         status_enh(ST_DELIVERED));
+	out_msg_add_report(m, i,
+	                   reply ? DSN_ACTION_RELAYED : DSN_ACTION_DELIVERED,
+	                   status, reply, NULL, "delivered");
+}
+
 /* A report owed for recipients whose earlier one was never written:
  * rebuilt from their recorded states (the Remote-MTA is not recorded). */
 static void
@@ -357,6 +393,8 @@ rebuild_reports(struct out_msg *m)
 	for (i = 0; i < m->env.nrcpts; i++) {
 		const char *reply = m->env.rcpts[i].last_reply;
 
+		if (m->env.rcpts[i].state == RCPT_NOTIFYING)
+			rebuild_notice(m, i);
 		if (m->env.rcpts[i].state != RCPT_BOUNCING)
 			continue;
 		reply_status(reply, status, sizeof(status));
@@ -388,6 +426,7 @@ bounce_retry(struct outbound *ob, struct out_msg *m, time_t now)
 	rebuild_reports(m);
 	rcpts = xcalloc(m->nreports, sizeof(*rcpts));
 	send_kind(ob, m, DSN_ACTION_FAILED, rcpts);
+	send_kind(ob, m, DSN_ACTION_DELIVERED, rcpts);
 	free(rcpts);
 	out_msg_clear_reports(m);
 	if (loaded) { /* the relay loads (and signs) its own copy */
@@ -409,11 +448,13 @@ bounce_send(struct outbound *ob, struct out_msg *m)
 		return;
 	}
 	rcpts = xcalloc(m->nreports, sizeof(*rcpts));
-	/* One failure report in flight or backing off at a time: what
-	 * failed meanwhile stays RCPT_BOUNCING for bounce_retry(). */
-	if (!m->dsn_inflight && m->dsn_retry_at <= time(NULL))
+	/* One round of recorded reports in flight or backing off at a time:
+	 * what failed or was delivered meanwhile stays RCPT_BOUNCING or
+	 * RCPT_NOTIFYING for bounce_retry(). */
+	if (!m->dsn_inflight && m->dsn_retry_at <= time(NULL)) {
 		send_kind(ob, m, DSN_ACTION_FAILED, rcpts);
+		send_kind(ob, m, DSN_ACTION_DELIVERED, rcpts);
+	}
 	send_kind(ob, m, DSN_ACTION_DELAYED, rcpts);
-	send_kind(ob, m, DSN_ACTION_DELIVERED, rcpts);
 	free(rcpts);
 }

@@ -43,11 +43,10 @@ void outbound_enqueue(struct outbound *ob, const char *id);
 void outbound_forget(struct outbound *ob, const char *id);
 /* Try every deferred message now. */
 void outbound_flush(struct outbound *ob);
-/* Local delivery put env's recipients into their mailboxes and they asked
- * for a success notice: queue it to the sender (notice.c).  data is the
- * message as stored; nothing is kept after the call. */
-void outbound_success_notice(struct outbound *ob, const struct envelope *env,
-                             const char *data, size_t len);
+/* Local delivery put env's recipients into their mailboxes, they asked
+ * for a success notice and are recorded RCPT_NOTIFYING: write the notice
+ * to the sender, again until it is committed (notice.c).  env is lent. */
+void outbound_success_notice(struct outbound *ob, const struct envelope *env);
 /* Send the TLS reports (RFC 8460) of day ("YYYY-MM-DD") now, of every
  * policy domain with records that day, or only of domain; those already
  * sent are skipped.  Returns how many domains were looked at. */

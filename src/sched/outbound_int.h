@@ -85,7 +85,7 @@ struct out_msg {
 	size_t nreports;
 	bool deferred;         /* a temporary failure this attempt */
 	bool forgotten;        /* held or deleted: drop, record nothing */
-	bool dsn_inflight;     /* a bounce report is being committed */
+	unsigned dsn_inflight; /* recorded reports being committed */
 	unsigned dsn_failures; /* bounce reports that could not be queued */
 	time_t dsn_retry_at;   /* when to write it again (back-off) */
 };

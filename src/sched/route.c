@@ -90,6 +90,9 @@ outbound_resolver_new(struct event_base *base, const struct config *cfg)
 		return NULL;
 	if (cfg->relay_dns_local_data)
 		load_local_data(r, cfg->relay_dns_local_data);
+	if (cfg->relay_dns_timeout > 0)
+		dns_resolver_set_timeout(r, (unsigned)cfg->relay_dns_timeout *
+		                                    1000U);
 	if (cfg->relay_dns_forwarder &&
 	    dns_resolver_set_forwarder(r, cfg->relay_dns_forwarder) < 0)
 		log_event(LOG_LVL_WARN, "dns", "forwarder",
@@ -129,6 +132,19 @@ sts_allows(struct out_job *job, const char *host)
 	          "host", host, "error",
 	          "MX host not listed in the MTA-STS policy", NULL);
 	return job->sts.mode != STS_MODE_ENFORCE;
+}
+
+/* A lookup that failed for now: every recipient deferred, its status in
+ * front of the resolver's text, so the log, the queue's last reply and a
+ * later delay or expiry report all say 4.4.3, not only "timed out". */
+static void
+defer_dns(struct out_job *job, enum status_id st, const char *error)
+{
+	char text[600];
+
+	snprintf(text, sizeof(text), "%s %s", status_enh(st),
+	         error ? error : status_def(st)->text);
+	out_result_all(job, RCPT_DEFERRED, status_enh(st), text, NULL);
 }
 
 /* Every MX host the MTA-STS policy had none of (enforce): deferred. */
@@ -181,8 +197,7 @@ mx_done(void *arg, const struct dns_mx_result *res)
 		               res->error, NULL);
 		break;
 	default:
-		out_result_all(job, RCPT_DEFERRED,
-		               status_enh(ST_ROUTE_DNS_TEMP), res->error, NULL);
+		defer_dns(job, ST_ROUTE_DNS_TEMP, res->error);
 		break;
 	}
 	outbound_job_done(job);
@@ -220,8 +235,7 @@ named_hop_done(void *arg, const struct dns_mx_result *res)
 
 	job->query = NULL;
 	if (res->status != DNS_OK) {
-		out_result_all(job, RCPT_DEFERRED,
-		               status_enh(ST_ROUTE_DNS_TEMP), res->error, NULL);
+		defer_dns(job, ST_ROUTE_DNS_TEMP, res->error);
 		outbound_job_done(job);
 		return;
 	}
@@ -260,9 +274,7 @@ route_named(struct out_job *job)
 	job->query = dns_resolve_host(job->ob->dns, sh->address, named_hop_done,
 	                              job);
 	if (job->query == NULL) {
-		out_result_all(job, RCPT_DEFERRED,
-		               status_enh(ST_ROUTE_RESOLVER_OOM),
-		               status_def(ST_ROUTE_RESOLVER_OOM)->text, NULL);
+		defer_dns(job, ST_ROUTE_RESOLVER_OOM, NULL);
 		outbound_job_done(job);
 	}
 }
@@ -284,9 +296,7 @@ route_mx(struct out_job *job)
 	job->query =
 	        dns_resolve_mx(job->ob->dns, job->dest->domain, mx_done, job);
 	if (job->query == NULL) {
-		out_result_all(job, RCPT_DEFERRED,
-		               status_enh(ST_ROUTE_RESOLVER_OOM),
-		               status_def(ST_ROUTE_RESOLVER_OOM)->text, NULL);
+		defer_dns(job, ST_ROUTE_RESOLVER_OOM, NULL);
 		outbound_job_done(job);
 	}
 }

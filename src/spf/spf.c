@@ -23,7 +23,6 @@
 
 #define DEPTH_MAX (SPF_LOOKUP_MAX + 2)
 #define QUERY_TIMEOUT_MS 15000
-#define CHECK_TIMEOUT_S 20
 #define NAME_LEN (DNS_NAME_MAX + 2)
 
 /* What the query in flight is for. */
@@ -48,6 +47,7 @@ struct frame {
 struct spf_check {
 	struct dns_resolver *r;
 	struct event *timer; /* the time limit, then the callback */
+	unsigned limit_s;
 	struct net_prefix ip;
 	char ip_text[INET6_ADDRSTRLEN], ip_dotted[80];
 	char sender[SPF_TEXT_MAX], local[SPF_TEXT_MAX];
@@ -152,7 +152,7 @@ deliver(evutil_socket_t fd, short what, void *arg)
 		c->finished = true;
 		c->result = SPF_TEMPERROR;
 		snprintf(c->reason, sizeof(c->reason),
-		         "no answer within %d seconds", CHECK_TIMEOUT_S);
+		         "no answer within %u seconds", c->limit_s);
 	}
 	o.result = c->result;
 	o.domain = c->top_domain;
@@ -794,14 +794,16 @@ set_sender(struct spf_check *c, const char *sender, const char *domain)
 
 struct spf_check *
 spf_check_host(struct dns_resolver *r, const char *ip, const char *domain,
-               const char *sender, const char *helo, spf_done_fn cb, void *arg)
+               const char *sender, const char *helo, unsigned limit_s,
+               spf_done_fn cb, void *arg)
 {
 	struct spf_check *c = calloc(1, sizeof(*c));
-	struct timeval limit = {CHECK_TIMEOUT_S, 0};
+	struct timeval limit = {(time_t)limit_s, 0};
 
 	if (c == NULL)
 		return NULL;
 	c->r = r;
+	c->limit_s = limit_s;
 	c->cb = cb;
 	c->arg = arg;
 	c->timer = event_new(dns_resolver_base(r), -1, 0, deliver, c);

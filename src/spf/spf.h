@@ -39,6 +39,8 @@ struct spf_outcome {
 	const char *reason;      /* the term that matched, or what went wrong */
 };
 
+#define SPF_CHECK_TIMEOUT_S 20
+
 typedef void (*spf_done_fn)(void *arg, const struct spf_outcome *o);
 
 /*
@@ -46,12 +48,15 @@ typedef void (*spf_done_fn)(void *arg, const struct spf_outcome *o);
  * domain: the identity checked: the MAIL FROM domain, or the HELO name
  * (then sender is "postmaster@" HELO).  sender: the MAIL FROM address
  * (local@domain; without "@" the local part is "postmaster").  helo: the
- * HELO/EHLO name (%{h}), may be NULL.  The callback runs later, on the
- * loop, exactly once unless cancelled.
+ * HELO/EHLO name (%{h}), may be NULL.  limit_s: the whole check's time
+ * limit (SPF_CHECK_TIMEOUT_S, RFC 7208 s4.6.4's 20 s, unless configured),
+ * temperror after.  The callback runs later, on the loop, exactly once
+ * unless cancelled.
  */
 struct spf_check *spf_check_host(struct dns_resolver *r, const char *ip,
                                  const char *domain, const char *sender,
-                                 const char *helo, spf_done_fn cb, void *arg);
+                                 const char *helo, unsigned limit_s,
+                                 spf_done_fn cb, void *arg);
 /* No callback afterwards; c is invalid once its callback has started. */
 void spf_check_cancel(struct spf_check *c);
 

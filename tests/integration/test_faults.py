@@ -300,3 +300,75 @@ def test_expiry_bounce_waits_for_its_report(ferry_factory, faults,
     assert per_rcpt["Action"] == "failed"
     if not wait_for(lambda: queue_files(f) == [], timeout=20):
         pytest.fail(f"left in the queue: {queue_files(f)}\n{f.log()}")
+
+
+# --- success and delay notices (NOTIFY=SUCCESS, NOTIFY=DELAY) -------------
+
+def notice_in(f):
+    """The one report alice got (it arrives once the fault is gone)."""
+    per_rcpt = status_blocks(dsn_in(f))[1]
+    time.sleep(1.5)
+    assert len(f.maildir_files("alice")) == 1, f.log()
+    return per_rcpt
+
+
+def test_relayed_success_notice_is_written_again(ferry_factory, faults,
+                                                 remote_factory, passwd):
+    r = remote_factory(rcpt_reply="451 4.3.0 Try again later")
+    f = relay_ferry(ferry_factory, passwd, [("remote.test", r.port)],
+                    env=faults.env())
+    submit(f, ["ok@remote.test"], subject="relayed",
+           rcpt_options=["NOTIFY=SUCCESS"])
+    assert wait_for(lambda: r.seen.get("ok@remote.test") == 1), f.log()
+    faults.set(DSN_FAULT)
+    r.rcpt_reply = None
+    assert wait_for(lambda: r.all_rcpts() == ["ok@remote.test"]), f.log()
+    # Relayed, but the notice cannot be written: it is owed, kept, retried.
+    assert wait_for(lambda: dsn_failures(f) >= 2, timeout=30), f.log()
+    assert f.maildir_files("alice") == []
+    assert "ok@remote.test" in queue(f, "list").stdout.decode()
+    faults.set()
+    per_rcpt = notice_in(f)
+    assert per_rcpt["Action"] == "relayed"
+    assert per_rcpt["Status"].startswith("2.")
+    if not wait_for(lambda: queue_files(f) == [], timeout=20):
+        pytest.fail(f"left in the queue: {queue_files(f)}\n{f.log()}")
+    assert r.all_rcpts() == ["ok@remote.test"]  # relayed once
+
+
+def test_local_success_notice_is_written_again(ferry_factory, faults,
+                                               passwd):
+    f = relay_ferry(ferry_factory, passwd, [], env=faults.env())
+    faults.set("open /mail/example.test/demo/ EIO")
+    submit(f, [f"demo@{DOMAIN}"], subject="local",
+           rcpt_options=["NOTIFY=SUCCESS"])
+    assert wait_for(lambda: "event=deferred" in f.log(), timeout=20), f.log()
+    faults.set(DSN_FAULT)
+    queue(f, "flush")
+    assert wait_for(lambda: f.maildir_files("demo"), timeout=20), f.log()
+    assert wait_for(lambda: dsn_failures(f) >= 2, timeout=30), f.log()
+    assert f.maildir_files("alice") == []
+    faults.set()
+    per_rcpt = notice_in(f)
+    assert per_rcpt["Action"] == "delivered"
+    assert per_rcpt["Status"] == "2.0.0"
+    if not wait_for(lambda: queue_files(f) == [], timeout=20):
+        pytest.fail(f"left in the queue: {queue_files(f)}\n{f.log()}")
+    assert len(f.maildir_files("demo")) == 1  # delivered once
+
+
+def test_delay_notice_is_written_again(ferry_factory, faults,
+                                       remote_factory, passwd):
+    r = remote_factory(rcpt_reply="451 4.3.0 Try again later")
+    f = relay_ferry(ferry_factory, passwd, [("remote.test", r.port)],
+                    ["delay_warning = 2s"], env=faults.env())
+    submit(f, ["slow@remote.test"], subject="delayed",
+           rcpt_options=["NOTIFY=DELAY,FAILURE"])
+    faults.set(DSN_FAULT)
+    assert wait_for(lambda: dsn_failures(f) >= 2, timeout=30), f.log()
+    assert f.maildir_files("alice") == []
+    faults.set()
+    per_rcpt = notice_in(f)
+    assert per_rcpt["Action"] == "delayed"
+    assert per_rcpt["Status"].startswith("4.")
+    assert "slow@remote.test" in queue(f, "list").stdout.decode()
