@@ -108,7 +108,8 @@ check_helo_too(struct policy_run *r, const struct spf_outcome *o)
 	snprintf(a->helo_domain, sizeof(a->helo_domain), "%s", r->f->helo);
 	snprintf(sender, sizeof(sender), "postmaster@%s", r->f->helo);
 	return spf_check_host(r->p->dns, r->f->client_ip, a->helo_domain,
-	                      sender, r->f->helo, helo_spf_done, r) != NULL;
+	                      sender, r->f->helo, check_limit(r), helo_spf_done,
+	                      r) != NULL;
 }
 
 static void
