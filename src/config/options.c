@@ -1557,8 +1557,8 @@ const struct config_option config_options[] = {
          .more = "The SPF check at MAIL and the DKIM and DMARC checks after "
                  "DATA each get this long (RFC 7208 s4.6.4 asks for at least "
                  "20 seconds); a check that runs out of time is a temperror: "
-                 "recorded as such, or, under enforce, 451 4.7.24 (SPF) or "
-                 "451 4.7.26 (DMARC).",
+                 "recorded as such, or, under enforce, a temporary refusal "
+                 "(enhanced code 4.7.24 for SPF, 4.7.26 for DMARC).",
          .example = "10s"},
         {.section = "mailauth",
          .key = "public_suffix_list",
