@@ -65,9 +65,8 @@ start_thread(struct spool *sp)
 		return -1;
 	}
 	sp->thread_started = true;
-	if ((e = pthread_create(&sp->rm_thread, NULL, spool_remove_main, sp)))
-		/* Removals then happen on the caller's thread. */
-		return 0;
+	if (pthread_create(&sp->rm_thread, NULL, spool_remove_main, sp) != 0)
+		return 0; /* removals then happen on the caller's thread */
 	sp->rm_started = true;
 	return 0;
 }
