@@ -260,6 +260,7 @@ struct config {
 	int tls_submission;    /* enum tls_policy on LISTENER_SUBMISSION */
 	char *tls_min_version; /* "TLSv1.2" or "TLSv1.3" */
 	char *tls_ciphers;     /* OpenSSL cipher list for TLS 1.2 */
+	char *tls_submission_ciphers; /* the same on 587 and 465 */
 	/* [auth] */
 	int auth_backend;              /* enum auth_backend_kind */
 	unsigned auth_mechanisms;      /* 1 << enum sasl_mech; 0: backend's */

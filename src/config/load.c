@@ -526,6 +526,7 @@ config_free(struct config *cfg)
 	free(cfg->tls_key_file);
 	free(cfg->tls_min_version);
 	free(cfg->tls_ciphers);
+	free(cfg->tls_submission_ciphers);
 	free(cfg->auth_passwd_file);
 	free(cfg->auth_dovecot_socket);
 	for (i = 0; i < cfg->nsenders; i++)

@@ -310,7 +310,20 @@ const struct config_option config_options[] = {
          .offset = CFG(tls_ciphers),
          .def = "HIGH:!aNULL:!MD5:!RC4:!3DES:!CAMELLIA:!ARIA",
          .doc = "OpenSSL cipher list for TLS 1.2.",
-         .more = "TLS 1.3 suites are OpenSSL's defaults.",
+         .more = "TLS 1.3 suites are OpenSSL's defaults.  Port 25 keeps "
+                 "the CBC suites: for a sending server any encryption is "
+                 "better than the plain text it would fall back to.",
+         .example = "ECDHE+AESGCM"},
+        {.section = "tls",
+         .key = "submission_ciphers",
+         .type = OPT_STRING,
+         .offset = CFG(tls_submission_ciphers),
+         .def = "ECDHE+AESGCM:ECDHE+CHACHA20",
+         .doc = "OpenSSL cipher list for TLS 1.2 on the submission ports.",
+         .more = "AEAD suites with forward secrecy only: the mail clients "
+                 "that use 587 and 465 all have them, and CBC suites are "
+                 "what scanners flag (LUCKY13).  TLS 1.3 suites are "
+                 "OpenSSL's defaults.",
          .example = "ECDHE+AESGCM"},
         /* [auth] */
         {.section = "auth",

@@ -28,6 +28,7 @@ static const struct {
         {"tls", "key_file"},
         {"tls", "min_version"},
         {"tls", "ciphers"},
+        {"tls", "submission_ciphers"},
         {"auth", "backend"},
         {"auth", "mechanisms"},
         {"auth", "passwd_file"},

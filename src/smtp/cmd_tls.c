@@ -68,7 +68,9 @@ void
 session_start_tls(struct session *s)
 {
 	struct tls_server *ts = smtp_server_tls(s->srv);
-	SSL *ssl = tls_server_available(ts) ? tls_server_ssl(ts) : NULL;
+	SSL *ssl = tls_server_available(ts)
+	                   ? tls_server_ssl(ts, s->role != LISTENER_SMTP)
+	                   : NULL;
 	struct bufferevent *bev;
 
 	if (ssl == NULL) {

@@ -73,7 +73,7 @@ session_make_bev(struct session *s, struct event_base *base)
 
 	if (s->role != LISTENER_SUBMISSIONS)
 		return bufferevent_socket_new(base, s->fd, 0);
-	ssl = tls_server_ssl(smtp_server_tls(s->srv));
+	ssl = tls_server_ssl(smtp_server_tls(s->srv), true);
 	if (ssl == NULL)
 		return NULL;
 	s->tls = true;

@@ -26,6 +26,7 @@ struct tls_server {
 	int key_fd;
 	int min_version;
 	char *ciphers;
+	char *submission_ciphers; /* with !kRSA, as set_ciphers() adds */
 };
 
 /* Why a context could not be made. */
@@ -106,15 +107,22 @@ fetch_chain(const struct tls_server *ts, bool reread, char *buf,
  * private key in a way the key process is not asked to: those suites,
  * which lack forward secrecy anyway, are left out of the list.
  */
+/* RSA key exchange decrypts with the private key, which only the key
+ * process has (and it has no forward secrecy anyway). */
+static char *
+usable_ciphers(const char *ciphers)
+{
+	char *list = NULL;
+
+	return asprintf(&list, "%s:!kRSA", ciphers) < 0 ? NULL : list;
+}
+
 static int
 set_ciphers(SSL_CTX *ctx, const char *ciphers)
 {
-	char *list = NULL;
-	int ok;
+	char *list = usable_ciphers(ciphers);
+	int ok = list != NULL && SSL_CTX_set_cipher_list(ctx, list);
 
-	if (asprintf(&list, "%s:!kRSA", ciphers) < 0)
-		return 0;
-	ok = SSL_CTX_set_cipher_list(ctx, list);
 	free(list);
 	return ok;
 }
@@ -176,11 +184,12 @@ tls_check_config(const struct config *cfg, char *err, size_t errlen)
 		return -1;
 	}
 	ctx = SSL_CTX_new(TLS_server_method());
-	if (ctx == NULL || !set_ciphers(ctx, cfg->tls_ciphers)) {
+	if (ctx == NULL || !set_ciphers(ctx, cfg->tls_ciphers) ||
+	    !set_ciphers(ctx, cfg->tls_submission_ciphers)) {
 		SSL_CTX_free(ctx);
 		ERR_clear_error();
-		snprintf(err, errlen, "[tls] bad cipher list %s",
-		         cfg->tls_ciphers);
+		snprintf(err, errlen, "[tls] bad cipher list %s or %s",
+		         cfg->tls_ciphers, cfg->tls_submission_ciphers);
 		return -1;
 	}
 	SSL_CTX_free(ctx);
@@ -190,6 +199,22 @@ tls_check_config(const struct config *cfg, char *err, size_t errlen)
 		return -1;
 	}
 	return 0;
+}
+
+/* The submission list must leave a suite for the certificate's key. */
+static bool
+submission_ciphers_usable(const struct tls_server *ts)
+{
+	SSL *ssl = SSL_new(ts->ctx);
+	bool ok = ssl != NULL &&
+	          SSL_set_cipher_list(ssl, ts->submission_ciphers) == 1;
+
+	if (!ok)
+		log_event(LOG_LVL_ERROR, "tls", "error", "bad cipher list",
+		          "ciphers", ts->submission_ciphers, NULL);
+	SSL_free(ssl);
+	ERR_clear_error();
+	return ok;
 }
 
 struct tls_server *
@@ -202,9 +227,11 @@ tls_server_new(const struct config *cfg, int key_fd)
 	                          ? TLS1_3_VERSION
 	                          : TLS1_2_VERSION;
 	ts->ciphers = str_dup(cfg->tls_ciphers);
+	ts->submission_ciphers = usable_ciphers(cfg->tls_submission_ciphers);
 	remote_key_link(key_fd);
 	ts->ctx = make_context(ts, false);
-	if (ts->ctx == NULL) {
+	if (ts->ctx == NULL || ts->submission_ciphers == NULL ||
+	    !submission_ciphers_usable(ts)) {
 		tls_server_free(ts);
 		return NULL;
 	}
@@ -231,6 +258,7 @@ tls_server_free(struct tls_server *ts)
 		return;
 	SSL_CTX_free(ts->ctx);
 	free(ts->ciphers);
+	free(ts->submission_ciphers);
 	free(ts);
 }
 
@@ -247,9 +275,16 @@ tls_server_available(const struct tls_server *ts)
 }
 
 SSL *
-tls_server_ssl(struct tls_server *ts)
+tls_server_ssl(struct tls_server *ts, bool submission)
 {
-	return SSL_new(ts->ctx);
+	SSL *ssl = SSL_new(ts->ctx);
+
+	if (ssl != NULL && submission &&
+	    !SSL_set_cipher_list(ssl, ts->submission_ciphers)) {
+		SSL_free(ssl); /* checked at start: cannot happen */
+		ssl = NULL;
+	}
+	return ssl;
 }
 
 void

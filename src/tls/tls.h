@@ -63,7 +63,8 @@ int tls_keys_check_pair(const char *cert_path, const char *key_path, char *why,
  * pair is not made here.  For check-config. */
 int tls_check_config(const struct config *cfg, char *err, size_t errlen);
 
-SSL *tls_server_ssl(struct tls_server *ts);
+/* submission: a session on 587 or 465 ([tls] submission_ciphers). */
+SSL *tls_server_ssl(struct tls_server *ts, bool submission);
 
 /* "TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)" */
 void tls_describe(SSL *ssl, char *buf, size_t len);

@@ -90,6 +90,39 @@ def test_implicit_tls_submissions(ferry):
         assert s.sock.version() in ("TLSv1.2", "TLSv1.3")
 
 
+def _tls12_only(ciphers):
+    ctx = client_context()
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    ctx.set_ciphers(ciphers)
+    return ctx
+
+
+# Both key types the generated or configured pair may have.
+CBC = "ECDHE-RSA-AES128-SHA:ECDHE-ECDSA-AES128-SHA"
+AEAD = "ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES128-GCM-SHA256"
+
+
+def test_submission_ports_refuse_cbc_suites(ferry):
+    """[tls] submission_ciphers: AEAD with forward secrecy only on 465 and
+    587 (CBC is what scanners flag as LUCKY13); port 25 keeps CBC for old
+    senders, for whom the alternative is plain text."""
+    with pytest.raises((ssl.SSLError, ConnectionResetError)):
+        smtplib.SMTP_SSL("127.0.0.1", ferry.submissions_port,
+                         context=_tls12_only(CBC), timeout=10)
+    with smtplib.SMTP("127.0.0.1", ferry.submission_port, timeout=10) as s:
+        s.ehlo("c.example")
+        with pytest.raises((ssl.SSLError, ConnectionResetError)):
+            s.starttls(context=_tls12_only(CBC))
+    with smtplib.SMTP_SSL("127.0.0.1", ferry.submissions_port,
+                          context=_tls12_only(AEAD), timeout=10) as s:
+        assert "GCM" in s.sock.cipher()[0]
+    with smtplib.SMTP("127.0.0.1", ferry.port, timeout=10) as s:
+        s.ehlo("c.example")
+        assert s.starttls(context=_tls12_only(CBC))[0] == 220
+        assert s.sock.cipher()[0].endswith("AES128-SHA")
+        assert s.noop()[0] == 250
+
+
 def test_handshake_failure_is_logged_and_harmless(ferry):
     raw = socket.create_connection(("127.0.0.1", ferry.submissions_port))
     raw.sendall(b"EHLO plain-text-on-a-tls-port\r\n")
