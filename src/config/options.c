@@ -648,7 +648,9 @@ const struct config_option config_options[] = {
          .more = "The MX records and the addresses of every MX host "
                  "together.  A lookup that takes longer, like one answered "
                  "SERVFAIL or garbage, defers the mail (4.4.3) to the next "
-                 "retry.",
+                 "retry.  The MTA-STS TXT lookup before it (mta_sts) gets "
+                 "as long again; one that runs out counts as no answer "
+                 "(a valid cached policy still holds).",
          .example = "20s"},
         {.section = "relay",
          .key = "tls_required_domains",

@@ -92,6 +92,7 @@ int dns_resolver_set_forwarder(struct dns_resolver *r, const char *addr);
 /* After msec (default 60 s), a dns_resolve_mx() or dns_resolve_host() not
  * yet answered ends with DNS_TEMPFAIL. */
 void dns_resolver_set_timeout(struct dns_resolver *r, unsigned msec);
+unsigned dns_resolver_timeout(const struct dns_resolver *r);
 
 /*
  * The callback always runs later, on the loop, never inside this call, and

@@ -41,8 +41,6 @@
 int dns_resolver_add_local_zone(struct dns_resolver *r, const char *zone,
                                 const char *type);
 
-unsigned dns_resolver_timeout(const struct dns_resolver *r);
-
 /* For the other lookups of the module (lookup.c): the libunbound
  * context, configured and started. */
 struct ub_ctx;

@@ -78,6 +78,7 @@ struct sts_lookup {
 	sts_cb cb;
 	void *arg;
 	struct txt_hold *txt;
+	struct event *txt_timer; /* the resolver's timeout for the TXT */
 	struct dns_query *q;
 	struct evhttp_connection *conn;
 	struct event *done_ev;
@@ -300,6 +301,8 @@ lookup_free(struct sts_lookup *l)
 {
 	if (l->txt != NULL)
 		l->txt->l = NULL;
+	if (l->txt_timer != NULL)
+		event_free(l->txt_timer);
 	if (l->q != NULL)
 		dns_query_cancel(l->q);
 	if (l->conn != NULL)
@@ -496,8 +499,9 @@ txt_done(void *arg, enum dns_status status, const char *const *texts, size_t n)
 
 	free(h);
 	if (l == NULL)
-		return; /* cancelled */
+		return; /* cancelled or timed out */
 	l->txt = NULL;
+	evtimer_del(l->txt_timer);
 	old = cached_valid(l);
 	if (status != DNS_TEMPFAIL)
 		txt_remember(l->s, l->domain);
@@ -515,6 +519,31 @@ txt_done(void *arg, enum dns_status status, const char *const *texts, size_t n)
 		fetch_failed(l, STS_FAIL_FETCH, "resolver out of memory");
 }
 
+/* libunbound gives up on a silent name server only after its own
+ * retries (tens of seconds); a delivery waits no longer for the TXT than
+ * for its MX lookup ([relay] dns_timeout).  As a temporary DNS failure: a
+ * valid cached policy still holds. */
+static void
+txt_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct sts_lookup *l = arg;
+
+	(void)fd;
+	(void)what;
+	l->txt->l = NULL; /* txt_done frees the hold when libunbound answers */
+	l->txt = NULL;
+	finish(l, cached_valid(l));
+}
+
+static void
+arm_txt_timer(struct sts_lookup *l)
+{
+	unsigned ms = dns_resolver_timeout(l->s->dns);
+	struct timeval tv = {ms / 1000, (suseconds_t)(ms % 1000) * 1000};
+
+	evtimer_add(l->txt_timer, &tv);
+}
+
 struct sts_lookup *
 sts_lookup(struct sts_store *s, const char *domain, sts_cb cb, void *arg)
 {
@@ -530,8 +559,9 @@ sts_lookup(struct sts_store *s, const char *domain, sts_cb cb, void *arg)
 	for (i = 0; i < DOMAIN_MAX && domain[i] != '\0'; i++)
 		l->domain[i] = (char)tolower((unsigned char)domain[i]);
 	l->done_ev = event_new(s->base, -1, 0, done_cb, l);
+	l->txt_timer = evtimer_new(s->base, txt_timeout, l);
 	l->txt = calloc(1, sizeof(*l->txt));
-	if (l->done_ev == NULL || l->txt == NULL) {
+	if (l->done_ev == NULL || l->txt_timer == NULL || l->txt == NULL) {
 		free(l->txt);
 		l->txt = NULL;
 		lookup_free(l);
@@ -558,6 +588,8 @@ sts_lookup(struct sts_store *s, const char *domain, sts_cb cb, void *arg)
 		free(l->txt);
 		l->txt = NULL;
 		finish(l, cached_valid(l));
+	} else if (l->txt != NULL) {
+		arm_txt_timer(l);
 	}
 	return l;
 }

@@ -60,6 +60,8 @@ def test_local_and_relayed_messages_are_traced(ferry_factory, remote_factory,
     send(f, f"bob@{DOMAIN}", "<local.1@client.example>")
     send(f, "ok1@remote.test", "<relayed.1@client.example>")
     assert f.wait_maildir("bob", 1)
+    # The Maildir file shows before its batch is synced and logged.
+    assert wait_for(lambda: "event=delivered" in f.log())
     assert wait_for(lambda: "event=relay-delivered" in f.log())
     log = f.log()
     assert_traced(log, f"bob@{DOMAIN}", "<local.1@client.example>",

@@ -278,9 +278,11 @@ def test_argv0_names(ferry):
                 argv0=os.path.join(d, "sendmail"))
         assert r.returncode == 0, r.stderr
         assert len(ferry.wait_maildir("bob", 1)) == 1
-        r = run(["--config", ferry.config_path],
-                argv0=os.path.join(d, "mailq"))
-        assert r.returncode == 0 and b"Mail queue is empty" in r.stdout
+        # The Maildir file shows before the queue entry goes: the removal
+        # follows the batch's sync.
+        assert wait_for(lambda: b"Mail queue is empty" in run(
+            ["--config", ferry.config_path],
+            argv0=os.path.join(d, "mailq")).stdout)
         r = run([], argv0=os.path.join(d, "newaliases"))
         assert r.returncode == 0 and b"aliases" in r.stdout
         r = run(["-C", ferry.config_path, "-bp"],
