@@ -126,6 +126,11 @@ hash_line(struct feed *f, const char *l, size_t n, bool relaxed)
 		sp = false;
 		buf[o++] = l[i];
 	}
+	/* The loop may have filled buf to its last byte. */
+	if (o + 2 > sizeof(buf)) {
+		feed(f, buf, o);
+		o = 0;
+	}
 	buf[o++] = '\r';
 	buf[o++] = '\n';
 	feed(f, buf, o);

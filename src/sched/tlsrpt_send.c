@@ -39,6 +39,7 @@
 #include "sched/outbound.h"
 #include "sched/outbound_int.h"
 #include "sched/tlsrpt_int.h"
+#include "sts/sts.h"
 #include "tlsrpt/tlsrpt.h"
 
 #define DAY_SECONDS 86400L
@@ -397,23 +398,6 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
 	event_add(s->timer, &tv);
 }
 
-static SSL_CTX *
-https_ctx(const char *ca_file)
-{
-	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
-
-	if (ctx == NULL)
-		return NULL;
-	if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1 ||
-	    (ca_file ? SSL_CTX_load_verify_locations(ctx, ca_file, NULL)
-	             : SSL_CTX_set_default_verify_paths(ctx)) != 1) {
-		SSL_CTX_free(ctx);
-		return NULL;
-	}
-	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
-	return ctx;
-}
-
 struct tlsrpt_sender *
 tlsrpt_sender_start(struct outbound *ob)
 {
@@ -431,7 +415,7 @@ tlsrpt_sender_start(struct outbound *ob)
 		snprintf(s->from, sizeof(s->from), "postmaster@%s",
 		         cfg->hostname);
 	if (cfg->relay_tls_report_https &&
-	    (s->ctx = https_ctx(cfg->relay_mta_sts_ca_file)) == NULL)
+	    (s->ctx = sts_https_ctx(cfg->relay_mta_sts_ca_file)) == NULL)
 		log_event(LOG_LVL_WARN, "tls-report", "error",
 		          "cannot load CA certificates: no https reports",
 		          NULL);

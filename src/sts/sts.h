@@ -26,6 +26,8 @@
 #include <stddef.h>
 #include <time.h>
 
+#include <openssl/ssl.h>
+
 struct event_base;
 struct dns_resolver;
 
@@ -60,6 +62,11 @@ struct sts_store *sts_store_new(struct event_base *base,
                                 struct dns_resolver *dns, const char *dir,
                                 const char *ca_file);
 void sts_store_free(struct sts_store *s);
+
+/* A TLS client context (1.2 minimum) that verifies the server's
+ * certificate against ca_file (NULL: the system's CAs): the policy
+ * fetches here, and the https reports of TLS-RPT.  NULL on failure. */
+SSL_CTX *sts_https_ctx(const char *ca_file);
 
 /* Why a policy the TXT record announced could not be had (RFC 8460
  * s4.3.2.2): not fetched (no address, no connection, not 200), not

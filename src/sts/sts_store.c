@@ -235,8 +235,8 @@ disk_save(struct sts_store *s, const char *domain, const struct sts_policy *p,
 	}
 }
 
-static SSL_CTX *
-https_ctx(const char *ca_file)
+SSL_CTX *
+sts_https_ctx(const char *ca_file)
 {
 	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
 
@@ -265,7 +265,7 @@ sts_store_new(struct event_base *base, struct dns_resolver *dns,
 	s->dns = dns;
 	s->dir = str_dup(dir);
 	s->seen = calloc(TXT_SLOTS, sizeof(*s->seen));
-	s->ctx = s->seen ? https_ctx(ca_file) : NULL;
+	s->ctx = s->seen ? sts_https_ctx(ca_file) : NULL;
 	if (s->ctx == NULL) {
 		log_event(LOG_LVL_WARN, "mta-sts", "ca_file",
 		          ca_file ? ca_file : "(system)", "error",

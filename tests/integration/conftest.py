@@ -72,14 +72,21 @@ def free_port():
     raise RuntimeError("no fresh port")
 
 
+# What a file uses (or defines) when it serves HTTPS on 127.0.0.1:443
+# (test_mta_sts.py's policy server): only one worker may run those.
+_USES_PORT_443 = ("PolicyServer", "policy_server", "port_443_free")
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items):
     """Keeps each file's tests in one xdist worker (module fixtures start
-    once) unless the file names a group of its own, for files that share
-    something global such as 127.0.0.1:443."""
+    once); the files that serve 127.0.0.1:443 share one group."""
     for item in items:
-        if item.get_closest_marker("xdist_group") is None:
-            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+        if item.get_closest_marker("xdist_group") is not None:
+            continue
+        shared = any(hasattr(item.module, n) for n in _USES_PORT_443)
+        group = "port443" if shared else item.module.__name__
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 def wait_for(cond, timeout=30, step=0.05):

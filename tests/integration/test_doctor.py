@@ -26,9 +26,6 @@ from conftest import FERRY, free_port, make_workdir  # noqa: E402
 from dnssec_zone import DnssecServer, tools_missing  # noqa: E402
 from test_mta_sts import PolicyServer, policy_text, port_443_free  # noqa
 
-# Both files serve HTTPS on 127.0.0.1:443: one xdist worker runs them.
-pytestmark = pytest.mark.xdist_group("port443")
-
 GOLDEN = pathlib.Path(__file__).resolve().parent.parent / "golden"
 DOMAIN = "example.test"
 GOOD_IP = "192.0.2.10"

@@ -35,9 +35,6 @@ from test_relay import Remote, relay_ferry, submit  # noqa: E402
 from test_relay import passwd  # noqa: E402,F401  (fixture)
 from tlsrpt_check import tls_report  # noqa: E402
 
-# Both files serve HTTPS on 127.0.0.1:443: one xdist worker runs them.
-pytestmark = pytest.mark.xdist_group("port443")
-
 DOMAINS = ("enforce", "badcert", "unlisted", "testing", "persist",
            "testbad")
 POLICIES = {
