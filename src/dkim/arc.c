@@ -162,24 +162,11 @@ arc_chain_parse(const char *msg, size_t len, struct arc_chain *c,
 	return 0;
 }
 
+/* ARC fields are hashed relaxed (RFC 8617 s5.1.1). */
 static int
 hash_field(EVP_MD_CTX *md, const char *f, size_t n, bool crlf)
 {
-	char *buf = malloc(n + 4);
-	long c;
-
-	if (buf == NULL)
-		abort();
-	c = dkim_canon_header(f, n, buf, n + 4);
-	if (c >= 0) {
-		if (crlf) {
-			buf[c++] = '\r';
-			buf[c++] = '\n';
-		}
-		EVP_DigestUpdate(md, buf, (size_t)c);
-	}
-	free(buf);
-	return c < 0 ? -1 : 0;
+	return dkim_hash_field(md, f, n, crlf, true);
 }
 
 int

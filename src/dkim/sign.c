@@ -63,8 +63,9 @@ collect_cb(void *arg, const char *f, size_t n)
 	return 0;
 }
 
-static int
-hash_canon(EVP_MD_CTX *md, const char *f, size_t n, bool crlf, bool relaxed)
+int
+dkim_hash_field(EVP_MD_CTX *md, const char *f, size_t n, bool crlf,
+                bool relaxed)
 {
 	char *buf = malloc(n + 4);
 	long c;
@@ -115,8 +116,8 @@ hash_selected(EVP_MD_CTX *md, struct field_list *fl, const char *h,
 			if (!fl->used[i] &&
 			    dkim_field_is(fl->f[i], fl->n[i], name)) {
 				fl->used[i] = true;
-				if (hash_canon(md, fl->f[i], fl->n[i], true,
-				               relaxed) < 0)
+				if (dkim_hash_field(md, fl->f[i], fl->n[i],
+				                    true, relaxed) < 0)
 					return -1;
 				break;
 			}
@@ -164,7 +165,7 @@ dkim_header_digest(const char *field, size_t flen, const char *h,
 	dkim_each_field(msg, len, collect_cb, fl);
 	if (EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
 	    hash_selected(md, fl, h, relaxed) == 0 &&
-	    hash_canon(md, field, flen, false, relaxed) == 0 &&
+	    dkim_hash_field(md, field, flen, false, relaxed) == 0 &&
 	    EVP_DigestFinal_ex(md, dg, dglen) == 1)
 		rc = 0;
 	EVP_MD_CTX_free(md);
