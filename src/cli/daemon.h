@@ -31,6 +31,7 @@ struct daemon {
 	struct keyproc tls_keys, auth_keys;
 	struct policy *policy;
 	struct event *sigterm, *sigint, *sighup, *grace;
+	int stopping_parts; /* shutdown: sessions, relay transactions */
 	struct metrics_http *metrics;
 	bool embedded;
 	const char *config_path; /* NULL: the embedded demo setup */

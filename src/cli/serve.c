@@ -151,13 +151,26 @@ queued_cb(void *arg, const char *id)
 	outbound_enqueue(d->outbound, id);
 }
 
+/* One of the parts that shutdown waits for has ended: the sessions, the
+ * relay's transactions in flight. */
+static void
+part_done(struct daemon *d, const char *stage)
+{
+	log_event(LOG_LVL_INFO, "shutdown", "stage", stage, NULL);
+	if (--d->stopping_parts == 0)
+		event_base_loopexit(d->base, NULL);
+}
+
 static void
 sessions_gone(void *arg)
 {
-	struct daemon *d = arg;
+	part_done(arg, "sessions closed");
+}
 
-	log_event(LOG_LVL_INFO, "shutdown", "stage", "sessions closed", NULL);
-	event_base_loopexit(d->base, NULL);
+static void
+relay_drained(void *arg)
+{
+	part_done(arg, "relay transactions ended");
 }
 
 static void
@@ -182,7 +195,10 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 	event_del(d->sigint);
 	d->grace = evtimer_new(d->base, grace_expired, d);
 	evtimer_add(d->grace, &tv);
+	d->stopping_parts = d->outbound ? 2 : 1;
 	smtp_server_shutdown(d->server, sessions_gone, d);
+	if (d->outbound)
+		outbound_drain(d->outbound, relay_drained, d);
 }
 
 static void

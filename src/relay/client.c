@@ -629,6 +629,12 @@ relay_client_abort(struct relay_client *c)
 	client_free(c);
 }
 
+bool
+relay_client_past_rcpt(const struct relay_client *c)
+{
+	return c->state >= ST_DATA;
+}
+
 void
 relay_client_keep(struct relay_client *c, int idle_secs,
                   relay_closed_cb closed_cb, void *arg)

@@ -197,6 +197,9 @@ struct relay_client *relay_client_start(struct event_base *base,
                                         relay_done_cb cb, void *arg);
 /* Abort; no callback after this. */
 void relay_client_abort(struct relay_client *c);
+/* Has the transaction gone as far as DATA?  From then on the remote may
+ * take the message, so aborting it could have it sent twice. */
+bool relay_client_past_rcpt(const struct relay_client *c);
 
 typedef void (*relay_closed_cb)(void *arg);
 

@@ -377,6 +377,65 @@ outbound_set_site(struct outbound *ob, const struct config *cfg)
 	config_release(old);
 }
 
+static void
+abort_job(struct out_job *job)
+{
+	if (job->query)
+		dns_query_cancel(job->query);
+	dns_tlsa_cancel(job->tlsa);
+	sts_lookup_cancel(job->sts_query);
+	if (job->client)
+		relay_client_abort(job->client);
+	job->query = NULL;
+	job->tlsa = NULL;
+	job->sts_query = NULL;
+	job->client = NULL;
+	job->aborted = true;
+	outbound_job_done(job);
+}
+
+/* Jobs whose transaction has not reached DATA: the remote has nothing it
+ * could deliver, so ending them now loses nothing and sends nothing twice;
+ * their recipients stay queued. */
+static void
+end_jobs_before_data(struct outbound *ob)
+{
+	struct out_job *job, *next;
+
+	/* outbound_job_done() unlinks each job: next was taken before. */
+	for (job = TAILQ_FIRST(&ob->jobs); job != NULL; job = next) {
+		next = TAILQ_NEXT(job, entry);
+		if (job->client == NULL || !relay_client_past_rcpt(job->client))
+			abort_job(job);
+	}
+}
+
+static void
+check_drained(struct outbound *ob)
+{
+	if (ob->drained != NULL && TAILQ_EMPTY(&ob->jobs))
+		event_active(ob->drained, EV_TIMEOUT, 0);
+}
+
+static void
+drained_fire(evutil_socket_t fd, short what, void *arg)
+{
+	struct outbound *ob = arg;
+
+	ob->drained_cb(ob->drained_arg);
+}
+
+void
+outbound_drain(struct outbound *ob, void (*done)(void *), void *arg)
+{
+	ob->stopping = ob->draining = true;
+	ob->drained_cb = done;
+	ob->drained_arg = arg;
+	ob->drained = evtimer_new(ob->base, drained_fire, ob);
+	end_jobs_before_data(ob);
+	check_drained(ob);
+}
+
 void
 outbound_stop(struct outbound *ob)
 {
@@ -399,6 +458,8 @@ outbound_stop(struct outbound *ob)
 	}
 	if (ob->tick)
 		event_free(ob->tick);
+	if (ob->drained)
+		event_free(ob->drained);
 	sts_store_free(ob->sts);
 	ob->sts = NULL;
 	if (ob->dns)
@@ -510,21 +571,10 @@ outbound_abort_jobs(struct outbound *ob)
 {
 	struct out_job *job;
 
-	/* outbound_job_done() unlinks each job: not a use after free. */
+	/* abort_job() unlinks each job: not a use after free. */
 	/* NOLINTBEGIN(clang-analyzer-unix.Malloc) */
-	while ((job = TAILQ_FIRST(&ob->jobs)) != NULL) {
-		if (job->query)
-			dns_query_cancel(job->query);
-		dns_tlsa_cancel(job->tlsa);
-		job->tlsa = NULL;
-		sts_lookup_cancel(job->sts_query);
-		job->sts_query = NULL;
-		if (job->client)
-			relay_client_abort(job->client);
-		job->query = NULL;
-		job->client = NULL;
-		outbound_job_done(job);
-	}
+	while ((job = TAILQ_FIRST(&ob->jobs)) != NULL)
+		abort_job(job);
 	/* NOLINTEND(clang-analyzer-unix.Malloc) */
 }
 
@@ -534,6 +584,8 @@ outbound_job_done(struct out_job *job)
 	struct outbound *ob = job->ob;
 	struct out_msg *m = job->msg;
 	struct out_dest *d = job->dest;
+	/* A hard stop (no drain) records nothing either. */
+	bool record = !job->aborted && (!ob->stopping || ob->draining);
 
 	job->dest->active--;
 	m->active--;
@@ -543,8 +595,13 @@ outbound_job_done(struct out_job *job)
 	free(job->idx);
 	outbound_forget_job(ob, job);
 	free(job);
-	if (m->active == 0 && !ob->stopping && attempt_finished(ob, m))
+	/* While draining, outcomes are still recorded: a delivery that is
+	 * not would be made again after the restart. */
+	if (m->active == 0 && record && attempt_finished(ob, m) &&
+	    !ob->stopping)
 		try_msg(ob, m, time(NULL)); /* e.g. the rest of a split */
 	if (!ob->stopping)
 		pump(ob, d);
+	else
+		check_drained(ob);
 }

@@ -52,6 +52,12 @@ void outbound_success_notice(struct outbound *ob, const struct envelope *env);
  * sent are skipped.  Returns how many domains were looked at. */
 int outbound_tls_report_send(struct outbound *ob, const char *day,
                              const char *domain);
+/* Shutdown, first step: start nothing new, end what has not reached a
+ * remote yet (lookups, waiting messages: their recipients stay queued),
+ * and call done once every transaction already talking to a remote has
+ * its answer and its result recorded.  A transaction cut at the final dot
+ * would be sent again after the restart, a duplicate for the recipient. */
+void outbound_drain(struct outbound *ob, void (*done)(void *), void *arg);
 /* Abort transactions in flight (their recipients stay queued). */
 void outbound_stop(struct outbound *ob);
 

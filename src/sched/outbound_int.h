@@ -143,6 +143,7 @@ struct out_job {
 	bool too_many;        /* window_refused(): the last hop's refusal was a
 	                         connection too many, not a failure */
 	char cipher[128];     /* its TLS version and cipher, or "" */
+	bool aborted;         /* ended by shutdown, with no outcome to record */
 };
 
 TAILQ_HEAD(out_job_list, out_job);
@@ -167,7 +168,12 @@ struct outbound {
 	LIST_HEAD(, out_dsn) dsns;    /* bounce reports being committed */
 	struct dkim_signer *signer;   /* dkim_sign.c; NULL: no keys */
 	struct tlsrpt_sender *tlsrpt; /* tlsrpt_send.c */
-	bool stopping;
+	/* No new transaction starts (shutdown); with drained set, the
+	 * transactions in flight are let finish, then drained fires. */
+	bool stopping, draining;
+	struct event *drained;
+	void (*drained_cb)(void *);
+	void *drained_arg;
 };
 
 /* dkim_sign.c.  start: if m (just loaded) is to be signed, hands it to the

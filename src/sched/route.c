@@ -581,6 +581,13 @@ job_connect(struct out_job *job, bool may_reuse)
 	                 !transport_for(cfg, job->dest->domain) &&
 	                 !relay_domain_hop(cfg, job->dest->domain);
 
+	if (job->ob->draining) {
+		/* Shutting down: no new connection (nothing sent, so the
+		 * recipients stay queued as they were). */
+		job->aborted = true;
+		outbound_job_done(job);
+		return;
+	}
 	if (dane_pending(job, h))
 		return;
 	job->target = (struct relay_target){

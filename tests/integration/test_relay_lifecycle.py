@@ -7,6 +7,7 @@ fails on any sanitizer report.
 
 The remotes are the scripted aiosmtpd servers of test_relay.py.
 """
+import asyncio
 import collections
 import email
 import email.policy
@@ -14,6 +15,7 @@ import os
 import random
 import re
 import smtplib
+import socket
 import subprocess
 import threading
 import time
@@ -210,6 +212,78 @@ def test_sigterm_with_connections_in_every_state(ferry_factory,
     assert wait_for(lambda: "ok1@fast.test" in fast.all_rcpts())
     time.sleep(0.3)
     stop_cleanly(f)
+
+
+class SlowDot(Remote):
+    """A remote that keeps the message, then takes `delay` seconds to
+    answer the final dot."""
+
+    def __init__(self, delay):
+        super().__init__()
+        self.delay = delay
+        self.data_started = threading.Event()
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            self.received.append((envelope.mail_from,
+                                  list(envelope.rcpt_tos), envelope.content))
+        self.data_started.set()
+        await asyncio.sleep(self.delay)
+        return "250 2.0.0 Ok: queued"
+
+
+def test_sigterm_lets_a_transaction_at_the_final_dot_finish(
+        ferry_factory, passwd):
+    """SIGTERM while the remote has the whole message and has not yet
+    answered the final dot: ferry waits for the answer and records the
+    delivery before it exits, so the restart does not send the message a
+    second time (a duplicate for the recipient)."""
+    r = SlowDot(delay=2)
+    port = free_port()
+    c = Controller(r, hostname="127.0.0.1", port=port)
+    c.start()
+    try:
+        r.port = port
+        f = relay_ferry(ferry_factory, passwd, [("slow.test", port)])
+        submit(f, ["once@slow.test"])
+        assert r.data_started.wait(10), f.log()[-3000:]
+        t0 = time.monotonic()
+        stop_cleanly(f)
+        took = time.monotonic() - t0
+        log = f.log()
+        assert "event=relay-delivered" in log, log[-3000:]
+        assert "stage=\"relay transactions ended\"" in log, log[-3000:]
+        assert 1.0 <= took < 10, took
+        f.start()
+        assert wait_for(lambda: queue_empty(f), timeout=5), queue_list(f)
+        time.sleep(1.5)  # a retry (retry_min 1 s) would have come by now
+        assert len(r.received) == 1, f.log()[-6000:]
+        stop_cleanly(f)
+    finally:
+        c.stop()
+
+
+def test_sigterm_does_not_wait_for_a_silent_remote(ferry_factory, passwd):
+    """A remote that accepts the connection and never greets: nothing of
+    the message has been sent, so SIGTERM ends that attempt at once
+    instead of waiting out the greeting timeout, and the message stays
+    queued."""
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(5)
+    try:
+        f = relay_ferry(ferry_factory, passwd,
+                        [("silent.test", silent.getsockname()[1])])
+        submit(f, ["later@silent.test"])
+        silent.settimeout(10)
+        conn, _ = silent.accept()
+        t0 = time.monotonic()
+        stop_cleanly(f)
+        assert time.monotonic() - t0 < 5, f.log()[-3000:]
+        conn.close()
+        assert "later@silent.test" in queue_list(f)
+    finally:
+        silent.close()
 
 
 # ---- bounded randomized run ----
