@@ -4,6 +4,7 @@
  * Authentication-Results field of RFC 8601.
  */
 #include <ctype.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -199,6 +200,37 @@ put(char *out, size_t len, size_t *o, size_t *col, const char *text)
 	}
 }
 
+/* A property " name=value" (RFC 8601 s2.2).  The values come from the
+ * message and the session (HELO name, From domain, a signature's d= and
+ * s=): one holding anything but the characters of a domain, a local part
+ * or an address is written as a quoted string, so nothing it carries
+ * (";", "(", "=", white space) can be read as another result. */
+static void
+put_prop(char *out, size_t len, size_t *o, size_t *col, const char *name,
+         const char *value)
+{
+	char item[600];
+	size_t n = 0, i;
+	bool bare = value[0] != '\0';
+
+	for (i = 0; value[i] && bare; i++)
+		bare = isalnum((unsigned char)value[i]) ||
+		       strchr(".-_@+:", value[i]) != NULL;
+	n = (size_t)snprintf(item, sizeof(item), " %s=%s", name,
+	                     bare ? "" : "\"");
+	for (i = 0; value[i] && n + 4 < sizeof(item); i++) {
+		unsigned char ch = (unsigned char)value[i];
+
+		if (ch == '"' || ch == '\\')
+			item[n++] = '\\';
+		item[n++] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
+	}
+	if (!bare)
+		item[n++] = '"';
+	item[n] = '\0';
+	put(out, len, o, col, item);
+}
+
 static const char *
 dkim_name(int r)
 {
@@ -286,16 +318,15 @@ mailauth_field(const char *authserv_id, const struct mailauth_results *res,
 		snprintf(item, sizeof(item), "; spf=%s",
 		         spf_result_name((enum spf_result)res->spf));
 		put(out, len, &o, &col, item);
-		snprintf(item, sizeof(item), " smtp.%s=%s",
-		         res->spf_helo ? "helo" : "mailfrom", res->spf_domain);
-		put(out, len, &o, &col, item);
+		put_prop(out, len, &o, &col,
+		         res->spf_helo ? "smtp.helo" : "smtp.mailfrom",
+		         res->spf_domain);
 	}
 	if (res->helo_spf >= 0) {
 		snprintf(item, sizeof(item), "; spf=%s",
 		         spf_result_name((enum spf_result)res->helo_spf));
 		put(out, len, &o, &col, item);
-		snprintf(item, sizeof(item), " smtp.helo=%s", res->helo_domain);
-		put(out, len, &o, &col, item);
+		put_prop(out, len, &o, &col, "smtp.helo", res->helo_domain);
 	}
 	if (res->ndkim == 0)
 		put(out, len, &o, &col, "; dkim=none");
@@ -309,14 +340,11 @@ mailauth_field(const char *authserv_id, const struct mailauth_results *res,
 			put(out, len, &o, &col, item);
 		}
 		if (d->d[0]) {
-			snprintf(item, sizeof(item), " header.d=%s", d->d);
-			put(out, len, &o, &col, item);
-			snprintf(item, sizeof(item), " header.s=%s", d->s);
-			put(out, len, &o, &col, item);
+			put_prop(out, len, &o, &col, "header.d", d->d);
+			put_prop(out, len, &o, &col, "header.s", d->s);
 		}
 		if (d->a[0]) {
-			snprintf(item, sizeof(item), " header.a=%s", d->a);
-			put(out, len, &o, &col, item);
+			put_prop(out, len, &o, &col, "header.a", d->a);
 		}
 	}
 	put_arc(out, len, &o, &col, res);
@@ -332,9 +360,7 @@ mailauth_field(const char *authserv_id, const struct mailauth_results *res,
 		put(out, len, &o, &col, item);
 	}
 	if (res->from_domain[0]) {
-		snprintf(item, sizeof(item), " header.from=%s",
-		         res->from_domain);
-		put(out, len, &o, &col, item);
+		put_prop(out, len, &o, &col, "header.from", res->from_domain);
 	}
 	if (o + 3 > len)
 		return 0;

@@ -149,6 +149,24 @@ def test_dkimpy_signed_mail_passes_everything(ferry_factory, keys):
                            n.decode().rstrip(".")).encode())
 
 
+def test_foreign_signature_values_cannot_add_results(ferry_factory, keys):
+    """A DKIM-Signature whose s= carries "(" and "=": ferry's
+    Authentication-Results quotes it, so a reader of the field finds no
+    comment or result but ferry's own (RFC 8601 s2.2)."""
+    f = checking_ferry(ferry_factory, keys)
+    sig = ("DKIM-Signature: v=1; a=rsa-sha256; d=x;dkim=pass;"
+           " s=s(1)=; h=from; bh=AAAA; b=AAAA\r\n")
+    send(f, "alice@example.test",
+         sig.encode() + message("alice@example.test"))
+    a = auth_results(stored(f))
+    assert len(a) == 1, a
+    results = [part.strip().split("=", 1)[0]
+               for part in re.sub(r'"(?:[^"\\]|\\.)*"', '""',
+                                  a[0].split(";", 1)[1]).split(";")]
+    assert results == ["spf", "dkim", "arc", "dmarc"], a
+    assert 'header.s="s(1)="' in a[0], a
+
+
 def test_record_only_delivers_failures_with_their_results(ferry_factory,
                                                          keys):
     f = checking_ferry(ferry_factory, keys)

@@ -266,6 +266,33 @@ test_field_and_strip(void **state)
 	assert_non_null(strstr(out, "(AS i=2: signature did not verify);"));
 }
 
+/* Values from the session and the message cannot add results of their
+ * own: anything but domain and address characters is quoted. */
+static void
+test_field_quotes_foreign_values(void **state)
+{
+	struct mailauth_results res;
+	char out[2048];
+
+	mailauth_results_init(&res);
+	res.helo_spf = SPF_NONE;
+	strcpy(res.helo_domain, "x;dkim=pass");
+	res.ndkim = 1;
+	res.dkim[0].result = DKIM_FAIL;
+	strcpy(res.dkim[0].d, "bank.example(ok)");
+	strcpy(res.dkim[0].s, "s\"1");
+	res.dmarc = DMARC_NONE;
+	strcpy(res.from_domain, "a\001b.example");
+	assert_true(mailauth_field("mx.example.org", &res, out, sizeof(out)) >
+	            0);
+	assert_non_null(strstr(out, "smtp.helo=\"x;dkim=pass\""));
+	assert_non_null(strstr(out, "header.d=\"bank.example(ok)\""));
+	assert_non_null(strstr(out, "header.s=\"s\\\"1\""));
+	assert_non_null(strstr(out, "header.from=\"a?b.example\""));
+	/* the only results are ferry's: spf, dkim, dmarc */
+	assert_null(strstr(out, "; dkim=pass"));
+}
+
 static void
 test_in_list(void **state)
 {
@@ -287,6 +314,7 @@ main(void)
 	        cmocka_unit_test(test_evaluation),
 	        cmocka_unit_test(test_records),
 	        cmocka_unit_test(test_field_and_strip),
+	        cmocka_unit_test(test_field_quotes_foreign_values),
 	        cmocka_unit_test(test_in_list),
 	};
 
