@@ -48,7 +48,10 @@ struct envelope_rcpt {
 	unsigned notify; /* enum dsn_notify bits */
 	enum rcpt_state state;
 	time_t next_attempt; /* for RCPT_DEFERRED */
-	char *last_reply;    /* last reply text for deferred/bounced, or NULL */
+	/* RCPT_DEFERRED, and the sender has had its "delayed" report (state
+	 * record "delayed"): a restart does not send it again. */
+	bool delay_reported;
+	char *last_reply; /* last reply text for deferred/bounced, or NULL */
 };
 
 struct envelope {

@@ -86,6 +86,22 @@ spool_read_msg(struct spool *sp, const char *id, char **data, size_t *len)
 	return read_file(sp->queuefd, name, data, len);
 }
 
+/* A deferred recipient whose sender has had the "delayed" report. */
+#define STATE_DELAYED "delayed"
+
+static int
+state_from_name(const char *s, size_t len, enum rcpt_state *st,
+                bool *delay_reported)
+{
+	*delay_reported = len == strlen(STATE_DELAYED) &&
+	                  memcmp(s, STATE_DELAYED, len) == 0;
+	if (*delay_reported) {
+		*st = RCPT_DEFERRED;
+		return 0;
+	}
+	return envelope_state_from_name(s, len, st);
+}
+
 /* One state record: "INDEX STATE[@NEXT] REPLY\n", NEXT being the time of
  * a deferred recipient's next attempt.  A torn last line (no newline) is
  * ignored: the append it belongs to never completed. */
@@ -94,6 +110,7 @@ apply_state_line(struct envelope *env, const char *line, size_t len)
 {
 	const char *sp1, *sp2;
 	enum rcpt_state st;
+	bool delay_reported;
 	unsigned long idx;
 	char *end, *reply;
 	const char *at;
@@ -108,12 +125,13 @@ apply_state_line(struct envelope *env, const char *line, size_t len)
 	if (at)
 		next = strtoll(at + 1, NULL, 10);
 	if (end != sp1 || idx >= env->nrcpts ||
-	    envelope_state_from_name(
-	            sp1 + 1, (size_t)((at ? at : sp2) - sp1 - 1), &st) < 0 ||
+	    state_from_name(sp1 + 1, (size_t)((at ? at : sp2) - sp1 - 1), &st,
+	                    &delay_reported) < 0 ||
 	    envelope_get_token(sp2 + 1, len - (size_t)(sp2 + 1 - line),
 	                       &reply) < 0)
 		return;
 	env->rcpts[idx].state = st;
+	env->rcpts[idx].delay_reported = delay_reported;
 	env->rcpts[idx].next_attempt = (time_t)next;
 	free(env->rcpts[idx].last_reply);
 	env->rcpts[idx].last_reply = reply;
@@ -167,10 +185,16 @@ spool_record_states(struct spool *sp, const char *id,
 
 	if ((f = open_memstream(&buf, &len)) == NULL)
 		return -1;
+	/* Ends a torn last line a crash may have left, which would swallow
+	 * this append's first record; an empty line is skipped on reading. */
+	fputc('\n', f);
 	for (i = 0; i < n; i++) {
 		const struct envelope_rcpt *rc = &env->rcpts[idx[i]];
 
-		fprintf(f, "%zu %s", idx[i], envelope_state_name(rc->state));
+		fprintf(f, "%zu %s", idx[i],
+		        rc->state == RCPT_DEFERRED && rc->delay_reported
+		                ? STATE_DELAYED
+		                : envelope_state_name(rc->state));
 		if (rc->state == RCPT_DEFERRED && rc->next_attempt > 0)
 			fprintf(f, "@%lld", (long long)rc->next_attempt);
 		fputc(' ', f);

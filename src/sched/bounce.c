@@ -64,7 +64,11 @@ notify_wants(unsigned notify, enum dsn_action action)
 static void
 delay_failed(struct out_msg *m, int error)
 {
+	size_t i;
+
 	m->delay_notified = false;
+	for (i = 0; i < m->env.nrcpts; i++)
+		m->env.rcpts[i].delay_reported = false;
 	log_event(LOG_LVL_ERROR, "dsn-failed", "id", m->id, "error",
 	          strerror(error), "retry_in", "next attempt", NULL);
 }

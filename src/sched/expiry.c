@@ -71,11 +71,16 @@ warn_delayed(struct outbound *ob, struct out_msg *m)
 	for (i = 0; i < m->env.nrcpts; i++) {
 		struct envelope_rcpt *r = &m->env.rcpts[i];
 
-		if (r->state == RCPT_DEFERRED &&
-		    outbound_rcpt_is_outbound(ob, r))
-			out_msg_add_report(m, i, DSN_ACTION_DELAYED,
-			                   status_enh(ST_DELAYED),
-			                   r->last_reply, NULL, "undefined");
+		if (r->state != RCPT_DEFERRED ||
+		    !outbound_rcpt_is_outbound(ob, r))
+			continue;
+		out_msg_add_report(m, i, DSN_ACTION_DELAYED,
+		                   status_enh(ST_DELAYED), r->last_reply, NULL,
+		                   "undefined");
+		/* Recorded with this attempt's states ("delayed"), so a
+		 * restart does not report the delay a second time. */
+		r->delay_reported = true;
+		out_msg_mark_changed(m, i);
 	}
 }
 

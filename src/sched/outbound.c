@@ -300,6 +300,8 @@ outbound_enqueue(struct outbound *ob, const char *id)
 		return;
 	}
 	snprintf(m->id, sizeof(m->id), "%s", id);
+	for (size_t i = 0; i < m->env.nrcpts; i++)
+		m->delay_notified |= m->env.rcpts[i].delay_reported;
 	TAILQ_INSERT_TAIL(&ob->msgs, m, entry);
 	try_msg(ob, m, time(NULL));
 }

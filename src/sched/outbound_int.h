@@ -258,6 +258,8 @@ void out_result_all(struct out_job *job, enum rcpt_state st, const char *status,
                     const char *text, const char *remote);
 void out_msg_set_state(struct out_msg *m, size_t idx, enum rcpt_state st,
                        const char *reply);
+/* The recipient's record is written at the end of the attempt. */
+void out_msg_mark_changed(struct out_msg *m, size_t idx);
 void out_msg_add_report(struct out_msg *m, size_t idx, enum dsn_action action,
                         const char *status, const char *diagnostic,
                         const char *remote, const char *reason);

@@ -26,11 +26,18 @@ out_msg_set_state(struct out_msg *m, size_t idx, enum rcpt_state st,
                   const char *reply)
 {
 	struct envelope_rcpt *r = &m->env.rcpts[idx];
-	size_t i;
 
 	r->state = st;
 	free(r->last_reply);
 	r->last_reply = str_dup(reply);
+	out_msg_mark_changed(m, idx);
+}
+
+void
+out_msg_mark_changed(struct out_msg *m, size_t idx)
+{
+	size_t i;
+
 	for (i = 0; i < m->nchanged; i++)
 		if (m->changed_idx[i] == idx)
 			return;

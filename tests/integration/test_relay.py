@@ -398,6 +398,27 @@ def test_delay_warning_when_asked(ferry_factory, remote_factory, passwd):
     assert "451 4.3.0" in per_rcpt["Diagnostic-Code"]
 
 
+def test_delay_warning_is_sent_once_across_a_restart(ferry_factory,
+                                                     remote_factory, passwd):
+    """The "delayed" report is recorded with the recipient's state: after
+    a restart the retries go on and the sender gets no second one."""
+    r = remote_factory()
+    f = relay_ferry(ferry_factory, passwd, [("remote.test", r.port)],
+                    ["delay_warning = 1s", "retry_min = 1s",
+                     "retry_max = 1s"])
+    submit(f, ["always451-r@remote.test"],
+           rcpt_options=["NOTIFY=DELAY,FAILURE"])
+    assert status_blocks(dsn_in(f))[1]["Action"] == "delayed"
+    time.sleep(0.5)  # the attempt's state record follows the report
+    assert f.stop() == 0
+    f.start()
+    tries = len(r.rcpt_times)
+    assert wait_for(lambda: len(r.rcpt_times) >= tries + 2, timeout=10), \
+        f.log()[-3000:]
+    time.sleep(0.5)  # a second report would be in the Maildir by now
+    assert len(f.maildir_files("alice")) == 1, f.log()[-3000:]
+
+
 def test_success_dsn_relayed_when_remote_has_no_dsn(ferry_factory,
                                                    remote_factory, passwd):
     r = remote_factory()  # aiosmtpd does not offer DSN

@@ -197,6 +197,18 @@ test_states_and_remove(void **state)
 	assert_int_equal(env.rcpts[1].state, RCPT_PENDING);
 	assert_int_equal(env.rcpts[2].state, RCPT_BOUNCED);
 	assert_string_equal(env.rcpts[2].last_reply, "550 5.1.1 unknown\nuser");
+	/* A deferred recipient whose sender had the "delayed" report. */
+	env.rcpts[1].state = RCPT_DEFERRED;
+	env.rcpts[1].next_attempt = 1700000000;
+	env.rcpts[1].delay_reported = true;
+	idx[0] = 1;
+	assert_int_equal(spool_record_states(sp, id, &env, idx, 1), 0);
+	envelope_free(&env);
+	assert_int_equal(spool_load(sp, id, &env), 0);
+	assert_int_equal(env.rcpts[1].state, RCPT_DEFERRED);
+	assert_true(env.rcpts[1].delay_reported);
+	assert_int_equal(env.rcpts[1].next_attempt, 1700000000);
+	assert_false(env.rcpts[0].delay_reported);
 	envelope_free(&env);
 	assert_int_equal(spool_remove(sp, id), 0);
 	assert_int_equal(spool_sync(sp), 0);
