@@ -437,20 +437,12 @@ readcb(struct bufferevent *bev, void *arg)
 
 	while (mc->bev == bev) {
 		struct evbuffer *in = bufferevent_get_input(bev);
-		size_t len = evbuffer_get_length(in);
 		struct milter_reply r;
-		const char *err;
-		const uint8_t *p;
 
-		if (len == 0)
-			return;
-		p = evbuffer_pullup(in, (ev_ssize_t)len);
-		switch (milter_reply_parse(p, len, &r, &err)) {
+		switch (milter_reply_next(in, &r, mc->why, sizeof(mc->why))) {
 		case MILTER_PARSE_MORE:
 			return;
 		case MILTER_PARSE_ERROR:
-			snprintf(mc->why, sizeof(mc->why), "protocol error: %s",
-			         err);
 			failed(mc, mc->why);
 			return;
 		case MILTER_PARSE_OK:

@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <event2/buffer.h>
@@ -75,6 +76,23 @@ milter_pkt_connect(struct evbuffer *out, const char *name, const char *addr,
 		return;
 	evbuffer_add(out, &p, sizeof(p));
 	evbuffer_add(out, addr, strlen(addr) + 1);
+}
+
+enum milter_parse_status
+milter_reply_next(struct evbuffer *in, struct milter_reply *out, char *why,
+                  size_t why_len)
+{
+	size_t len = evbuffer_get_length(in);
+	enum milter_parse_status st;
+	const char *err;
+
+	if (len == 0)
+		return MILTER_PARSE_MORE;
+	st = milter_reply_parse(evbuffer_pullup(in, (ev_ssize_t)len), len, out,
+	                        &err);
+	if (st == MILTER_PARSE_ERROR)
+		snprintf(why, why_len, "protocol error: %s", err);
+	return st;
 }
 
 enum milter_parse_status

@@ -128,6 +128,13 @@ struct milter_reply {
 enum milter_parse_status milter_reply_parse(const uint8_t *buf, size_t len,
                                             struct milter_reply *out,
                                             const char **error_r);
+/* The next whole reply waiting in `in` (a connection's input): OK with
+ * *out pointing into it (drain out->consumed once it is handled), MORE
+ * when the rest has not come yet, ERROR with "protocol error: ..." in
+ * why. */
+enum milter_parse_status milter_reply_next(struct evbuffer *in,
+                                           struct milter_reply *out, char *why,
+                                           size_t why_len);
 
 /* The fields of the replies that carry some (a reply's data as sent). */
 struct milter_optneg {

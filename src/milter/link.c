@@ -416,20 +416,13 @@ readcb(struct bufferevent *bev, void *arg)
 
 	while (l->bev == bev) {
 		struct evbuffer *in = bufferevent_get_input(bev);
-		size_t len = evbuffer_get_length(in);
 		struct milter_reply r;
-		const char *err;
-		const uint8_t *p;
 		char why[160];
 
-		if (len == 0)
-			return;
-		p = evbuffer_pullup(in, (ev_ssize_t)len);
-		switch (milter_reply_parse(p, len, &r, &err)) {
+		switch (milter_reply_next(in, &r, why, sizeof(why))) {
 		case MILTER_PARSE_MORE:
 			return;
 		case MILTER_PARSE_ERROR:
-			snprintf(why, sizeof(why), "protocol error: %s", err);
 			link_failed(l, why);
 			return;
 		case MILTER_PARSE_OK:
