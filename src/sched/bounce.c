@@ -10,9 +10,10 @@
  * again later, from those states alone (also after a restart).  A crash
  * between the commit and the record may send it twice, never not at all.
  * A success notice the sender asked for (NOTIFY=SUCCESS) is kept the same
- * way, its recipients RCPT_NOTIFYING.  A delay notice is not recorded: one
- * that could not be written is written at the next attempt instead (and
- * after a restart anyway, the message still being late).
+ * way, its recipients RCPT_NOTIFYING.  A delay notice is recorded with
+ * the attempt's states (the "delayed" record, expiry.c), so a restart does
+ * not send it again; one that could not be written is written at the next
+ * attempt instead.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -371,24 +372,30 @@ reply_status(const char *reply, char *out, size_t size)
 /* A success notice owed: "relayed" when a remote's reply is recorded
  * (the LMTP server's too), "delivered" for a Maildir here. */
 static void
-rebuild_notice(struct out_msg *m, size_t i)
+rebuild_notice(const struct outbound *ob, struct out_msg *m, size_t i)
 {
 	const char *reply = m->env.rcpts[i].last_reply;
+	const char *at = strrchr(m->env.rcpts[i].address, '@');
+	const struct config_domain *d =
+	        at ? config_find_domain(ob->cfg, at + 1) : NULL;
+	/* A recorded reply is the remote's; LMTP put the mail in the
+	 * mailbox itself (RFC 3464 s2.3.3), as local delivery does. */
+	bool delivered = reply == NULL || (d != NULL && d->lmtp_addr != NULL);
 	char status[16];
 
 	reply_status(reply, status, sizeof(status));
 	if (status[0] != '2')
 		snprintf(status, sizeof(status), "%s",
 		         status_enh(ST_DELIVERED));
-	out_msg_add_report(m, i,
-	                   reply ? DSN_ACTION_RELAYED : DSN_ACTION_DELIVERED,
-	                   status, reply, NULL, "delivered");
+	out_msg_add_report(
+	        m, i, delivered ? DSN_ACTION_DELIVERED : DSN_ACTION_RELAYED,
+	        status, reply, NULL, "delivered");
 }
 
 /* A report owed for recipients whose earlier one was never written:
  * rebuilt from their recorded states (the Remote-MTA is not recorded). */
 static void
-rebuild_reports(struct out_msg *m)
+rebuild_reports(const struct outbound *ob, struct out_msg *m)
 {
 	struct explain_result res = {0};
 	char status[16];
@@ -398,7 +405,7 @@ rebuild_reports(struct out_msg *m)
 		const char *reply = m->env.rcpts[i].last_reply;
 
 		if (m->env.rcpts[i].state == RCPT_NOTIFYING)
-			rebuild_notice(m, i);
+			rebuild_notice(ob, m, i);
 		if (m->env.rcpts[i].state != RCPT_BOUNCING)
 			continue;
 		reply_status(reply, status, sizeof(status));
@@ -427,7 +434,7 @@ bounce_retry(struct outbound *ob, struct out_msg *m, time_t now)
 		}
 		loaded = true;
 	}
-	rebuild_reports(m);
+	rebuild_reports(ob, m);
 	rcpts = xcalloc(m->nreports, sizeof(*rcpts));
 	send_kind(ob, m, DSN_ACTION_FAILED, rcpts);
 	send_kind(ob, m, DSN_ACTION_DELIVERED, rcpts);

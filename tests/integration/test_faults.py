@@ -357,6 +357,36 @@ def test_local_success_notice_is_written_again(ferry_factory, faults,
     assert len(f.maildir_files("demo")) == 1  # delivered once
 
 
+def test_lmtp_success_notice_written_again_says_delivered(
+        ferry_factory, faults, passwd):
+    """A success notice for mail LMTP delivered, rebuilt from the recorded
+    states after its first write failed: "delivered" (the LMTP server put
+    it in the mailbox, RFC 3464 s2.3.3), as the first one would have said,
+    not "relayed"."""
+    from test_lmtp import ScriptedLmtp
+    srv = ScriptedLmtp({"ok@script.test": ["451 4.3.0 not yet",
+                                           "250 2.0.0 ok"]})
+    try:
+        f = relay_ferry(ferry_factory, passwd, [],
+                        extra=["[domain script.test]",
+                               f"lmtp = 127.0.0.1:{srv.port}",
+                               "mailbox = ok", "alias = postmaster: ok"],
+                        env=faults.env())
+        submit(f, ["ok@script.test"], subject="lmtp",
+               rcpt_options=["NOTIFY=SUCCESS"])
+        assert wait_for(lambda: len(srv.transactions) == 1), f.log()
+        faults.set(DSN_FAULT)
+        assert wait_for(lambda: dsn_failures(f) >= 2, timeout=30), f.log()
+        assert f.maildir_files("alice") == []
+        faults.set()
+        per_rcpt = notice_in(f)
+        assert per_rcpt["Action"] == "delivered", per_rcpt
+        assert per_rcpt["Status"].startswith("2.")
+        assert len(srv.transactions) == 2  # deferred, then delivered once
+    finally:
+        srv.stop = True
+
+
 def test_delay_notice_is_written_again(ferry_factory, faults,
                                        remote_factory, passwd):
     r = remote_factory(rcpt_reply="451 4.3.0 Try again later")
