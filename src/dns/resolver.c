@@ -96,6 +96,7 @@ struct dns_query {
 	bool implicit;
 	bool host_only; /* dns_resolve_host(): no MX step */
 	bool mx_secure; /* the MX answer (or its denial) validated */
+	bool bogus;     /* an answer failed validation */
 	bool done;
 	bool in_callback;
 	enum dns_status status;
@@ -580,6 +581,7 @@ on_mx(struct dns_query *q, int err, const struct ub_result *res)
 	int rc = 0;
 
 	q->mx_secure = err == 0 && res != NULL && res->secure;
+	q->bogus |= err == 0 && res != NULL && res->bogus;
 	switch (classify(err, res, SUB_MX, q->name, why, sizeof(why))) {
 	case ANS_TEMP:
 		query_finish(q, DNS_TEMPFAIL, "%s", why);
@@ -633,6 +635,7 @@ on_addr(struct dns_query *q, const struct dns_sub *s, int err,
 	size_t i;
 
 	ans = classify(err, res, s->kind, h->name, why, sizeof(why));
+	q->bogus |= err == 0 && res != NULL && res->bogus;
 	if (err != 0 || res == NULL || !res->secure)
 		h->insecure = true;
 	if (ans == ANS_TEMP && q->temp_error[0] == '\0')
@@ -750,6 +753,7 @@ query_deliver(evutil_socket_t fd, short what, void *arg)
 	res.status = q->status;
 	res.error = q->error[0] != '\0' ? q->error : NULL;
 	res.secure = q->mx_secure;
+	res.bogus = q->bogus;
 	if (q->status == DNS_OK) {
 		hosts = result_hosts(q, &n);
 		if (hosts == NULL || n == 0) {

@@ -53,6 +53,7 @@ struct dns_mx_result {
 	 * (DNSSEC, with a trust anchor: dns_resolver_set_trust_anchor());
 	 * false for dns_resolve_host(). */
 	bool secure;
+	bool bogus; /* an answer failed DNSSEC validation */
 };
 
 typedef void (*dns_mx_cb)(void *arg, const struct dns_mx_result *res);

@@ -90,7 +90,9 @@ log_outcome(const struct out_job *job, size_t idx, const char *event,
 	log_event(LOG_LVL_INFO, event, "id", m->id, "to",
 	          m->env.rcpts[idx].address, "relay", remote, "delay", delay,
 	          "tls", job->tls_seen, "cipher",
-	          job->cipher[0] ? job->cipher : NULL, "message-id",
+	          job->cipher[0] ? job->cipher : NULL, "tls_policy",
+	          job->dane_unavailable ? "dane-unavailable" : NULL,
+	          "message-id",
 	          m->data ? msgid_find(m->data, m->len, msgid, sizeof(msgid))
 	                  : NULL,
 	          "reply", reply, "reason", reason, NULL);
