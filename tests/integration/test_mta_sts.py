@@ -11,7 +11,7 @@ not mx.badcert.example.
   enforce.example   enforce, MX listed, certificate fits   delivered, tls=verified
   badcert.example   enforce, certificate of other names     deferred 4.7.5, nothing sent
   unlisted.example  enforce, MX not in the policy           deferred 4.7.5, nothing sent
-  testing.example   testing, MX not in the policy           delivered (logged)
+  testing.example   testing, MX not in the policy           delivered, reported
   testbad.example   testing, certificate of other names     delivered, reported
   persist.example   enforce; ferry restarted, policy server gone: cached policy used
 """
@@ -234,6 +234,16 @@ def test_testing_mode_reports_only(ferry_factory, passwd, pki, sink,
     line = line_of(f, "relay-delivered", "c@testing.example")
     assert "tls=verified" in line, line  # checked, for the report
     assert "MX host not listed in the MTA-STS policy" in f.log()
+    # Delivered, but counted: enforce would have refused that MX host.
+    report = tls_report(f, "testing.example")["policies"][0]
+    assert report["policy"]["policy-type"] == "sts"
+    assert report["summary"] == {"total-successful-session-count": 0,
+                                 "total-failure-session-count": 1}
+    detail = report["failure-details"][0]
+    assert detail["result-type"] == "validation-failure", detail
+    assert detail["receiving-mx-hostname"] == "mx.testing.example", detail
+    assert "not listed" in detail["failure-reason-code"], detail
+    assert "c@testing.example" in sink.all_rcpts()
     # A certificate that would fail enforce: delivered, and reported.
     submit(f, ["t@testbad.example"])
     line = line_of(f, "relay-delivered", "t@testbad.example")
