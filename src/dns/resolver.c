@@ -108,6 +108,7 @@ struct dns_query {
 /* TXT lookups (dns_resolve_txt): one query, no sub-queries. */
 struct txt_query {
 	dns_txt_cb cb;
+	dns_txt_ttl_cb cb_ttl; /* instead of cb */
 	void *arg;
 	struct dns_resolver *r;
 	TAILQ_ENTRY(txt_query) entry;
@@ -953,7 +954,13 @@ txt_cb(void *data, int err, struct ub_result *res)
 		st = DNS_TEMPFAIL;
 	}
 	TAILQ_REMOVE(&t->r->txts, t, entry);
-	t->cb(t->arg, st, (const char *const *)texts, n);
+	if (t->cb_ttl != NULL)
+		t->cb_ttl(t->arg, st, (const char *const *)texts, n,
+		          st != DNS_TEMPFAIL && res != NULL && res->ttl > 0
+		                  ? (unsigned)res->ttl
+		                  : 0);
+	else
+		t->cb(t->arg, st, (const char *const *)texts, n);
 	for (i = 0; i < n; i++)
 		free(texts[i]);
 	free(texts);
@@ -961,9 +968,9 @@ txt_cb(void *data, int err, struct ub_result *res)
 	ub_resolve_free(res);
 }
 
-int
-dns_resolve_txt(struct dns_resolver *r, const char *name, dns_txt_cb cb,
-                void *arg)
+static int
+txt_start(struct dns_resolver *r, const char *name, dns_txt_cb cb,
+          dns_txt_ttl_cb cb_ttl, void *arg)
 {
 	struct txt_query *t = calloc(1, sizeof(*t));
 	int id;
@@ -971,6 +978,7 @@ dns_resolve_txt(struct dns_resolver *r, const char *name, dns_txt_cb cb,
 	if (t == NULL)
 		return -1;
 	t->cb = cb;
+	t->cb_ttl = cb_ttl;
 	t->arg = arg;
 	t->r = r;
 	resolver_start(r);
@@ -982,4 +990,18 @@ dns_resolve_txt(struct dns_resolver *r, const char *name, dns_txt_cb cb,
 		return -1;
 	}
 	return 0;
+}
+
+int
+dns_resolve_txt(struct dns_resolver *r, const char *name, dns_txt_cb cb,
+                void *arg)
+{
+	return txt_start(r, name, cb, NULL, arg);
+}
+
+int
+dns_resolve_txt_ttl(struct dns_resolver *r, const char *name, dns_txt_ttl_cb cb,
+                    void *arg)
+{
+	return txt_start(r, name, NULL, cb, arg);
 }

@@ -291,7 +291,8 @@ report_session(struct out_job *job, const struct relay_result *res)
 		return;
 	/* Testing mode tried an MX host the policy does not list (route.c
 	 * sts_allows): whatever its TLS, enforce would have refused it. */
-	if (job->target.tls_check && res->failed_stage >= RELAY_STAGE_STARTTLS &&
+	if (job->target.tls_check &&
+	    res->failed_stage >= RELAY_STAGE_STARTTLS &&
 	    !sts_mx_matches(&job->sts, job->target.host)) {
 		result_tls_report(job, false, job->target.host,
 		                  job->target.addr, TLSRPT_VALIDATION_FAILURE,

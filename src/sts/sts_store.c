@@ -39,11 +39,14 @@
 #define FETCH_TIMEOUT 60      /* seconds */
 #define REFRESH_BEFORE 86400L /* refetch a day before expiry */
 #define DOMAIN_MAX 254
-/* A TXT answer is used again for this long (as a resolver's cache would,
+/* A TXT answer is used again for its TTL (as a resolver's cache would,
  * minus the lookup): most destinations have no record, and each message
- * to them would otherwise wait for one. */
-#define TXT_REUSE 300  /* seconds */
-#define TXT_SLOTS 1024 /* direct-mapped: bounded, a collision evicts */
+ * to them would otherwise wait for one.  Bounded: a zero or tiny TTL
+ * still spares a burst of messages the lookups, a huge one does not hide
+ * a new policy id for long. */
+#define TXT_REUSE_MIN 5    /* seconds */
+#define TXT_REUSE_MAX 3600 /* seconds */
+#define TXT_SLOTS 1024     /* direct-mapped: bounded, a collision evicts */
 
 struct txt_seen {
 	char domain[DOMAIN_MAX + 1];
@@ -118,13 +121,21 @@ txt_fresh(const struct sts_store *s, const char *domain)
 	return strcmp(t->domain, domain) == 0 && t->until > time(NULL);
 }
 
+unsigned
+sts_txt_reuse(unsigned ttl)
+{
+	return ttl < TXT_REUSE_MIN   ? TXT_REUSE_MIN
+	       : ttl > TXT_REUSE_MAX ? TXT_REUSE_MAX
+	                             : ttl;
+}
+
 static void
-txt_remember(struct sts_store *s, const char *domain)
+txt_remember(struct sts_store *s, const char *domain, unsigned ttl)
 {
 	struct txt_seen *t = seen_slot(s, domain);
 
 	snprintf(t->domain, sizeof(t->domain), "%s", domain);
-	t->until = time(NULL) + TXT_REUSE;
+	t->until = time(NULL) + (time_t)sts_txt_reuse(ttl);
 }
 
 static struct cached *
@@ -491,7 +502,8 @@ one_id(const char *const *texts, size_t n, char *id, size_t len)
 }
 
 static void
-txt_done(void *arg, enum dns_status status, const char *const *texts, size_t n)
+txt_done(void *arg, enum dns_status status, const char *const *texts, size_t n,
+         unsigned ttl)
 {
 	struct txt_hold *h = arg;
 	struct sts_lookup *l = h->l;
@@ -504,7 +516,7 @@ txt_done(void *arg, enum dns_status status, const char *const *texts, size_t n)
 	evtimer_del(l->txt_timer);
 	old = cached_valid(l);
 	if (status != DNS_TEMPFAIL)
-		txt_remember(l->s, l->domain);
+		txt_remember(l->s, l->domain, ttl);
 	if (status != DNS_OK || !one_id(texts, n, l->id, sizeof(l->id))) {
 		finish(l, old); /* s5.1: a valid cached policy still holds */
 		return;
@@ -584,7 +596,7 @@ sts_lookup(struct sts_store *s, const char *domain, sts_cb cb, void *arg)
 		disk_load(s, l->domain);
 	snprintf(name, sizeof(name), "_mta-sts.%s", l->domain);
 	l->txt->l = l;
-	if (dns_resolve_txt(s->dns, name, txt_done, l->txt) < 0) {
+	if (dns_resolve_txt_ttl(s->dns, name, txt_done, l->txt) < 0) {
 		free(l->txt);
 		l->txt = NULL;
 		finish(l, cached_valid(l));
