@@ -72,7 +72,10 @@ unsigned
 dnssec_next_probe(time_t last_start, unsigned interval, bool suspect,
                   time_t now)
 {
-	time_t at = last_start + (suspect ? DNSSEC_SUSPECT_GAP : interval);
+	unsigned gap = suspect && interval > DNSSEC_SUSPECT_GAP
+	                       ? DNSSEC_SUSPECT_GAP
+	                       : interval;
+	time_t at = last_start + (time_t)gap;
 
 	return at <= now ? 0 : (unsigned)(at - now);
 }

@@ -64,9 +64,9 @@ const char *dnssec_avail_name(enum dnssec_avail a);
 bool dnssec_status_note(struct dnssec_status *s, enum dns_tlsa_status st,
                         size_t nkeys, const char *error, time_t now);
 
-/* Seconds from now to the next probe: interval after the last one; after a
- * bogus answer while available (suspect), DNSSEC_SUSPECT_GAP after the last
- * one started, at once if that is past. */
+/* Seconds from now to the next probe: interval after the last one started;
+ * after a bogus answer while available (suspect), DNSSEC_SUSPECT_GAP after
+ * it when that is sooner; 0 when the time is past. */
 #define DNSSEC_SUSPECT_GAP 10
 unsigned dnssec_next_probe(time_t last_start, unsigned interval, bool suspect,
                            time_t now);

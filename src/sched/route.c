@@ -611,7 +611,7 @@ dane_pending(struct out_job *job, struct out_hop *h)
 	if (!dane_level(job->tls_level) ||
 	    (!only && tls_policies_waived(job->msg)))
 		return false;
-	if (!h->dnssec)
+	if (!h->dnssec || job->ob->dns_sec == NULL)
 		return only && dane_only_fails(job, h,
 		                               "no DNSSEC-validated MX and "
 		                               "address records");

@@ -22,6 +22,7 @@ from conftest import free_port, wait_for  # noqa: E402
 from dnssec_zone import DnssecServer, tools_missing  # noqa: E402
 from test_dane import (HOSTS, line_of, pki, sinks, dns,  # noqa: E402,F401
                        Sinks)
+from test_metrics import scrape, value  # noqa: E402
 from test_relay import relay_ferry, submit  # noqa: E402
 from test_relay import passwd  # noqa: E402,F401  (fixture)
 
@@ -78,10 +79,18 @@ def stripped(dns):
 
 
 def default_ferry(ferry_factory, passwd, dns_port, anchor, port, *extra):
-    """No tls line: the default level."""
-    return relay_ferry(ferry_factory, passwd, [], [
+    """No tls line: the default level.  f.metrics: its metrics port."""
+    mport = free_port()
+    f = relay_ferry(ferry_factory, passwd, [], [
         f"port = {port}", f"dns_forwarder = 127.0.0.1@{dns_port}",
-        f"dnssec_trust_anchor = {anchor}", *extra])
+        f"dnssec_trust_anchor = {anchor}", *extra],
+        ["[metrics]", f"listen = 127.0.0.1:{mport}"])
+    f.metrics = mport
+    return f
+
+
+def gauge(f):
+    return value(scrape(f.metrics)[0], "ferry_relay_dnssec_available")
 
 
 def events(f, name):
@@ -102,6 +111,7 @@ def test_signed_answers_probe_available_and_mismatch_defers(
     up = events(f, "dnssec-available")
     assert len(up) == 1 and "zone=dane.example." in up[0], f.log()
     assert events(f, "dnssec-unavailable") == []
+    assert gauge(f) == 1
     submit(f, ["y@ok.dane.example"])
     assert "tls=dane-verified" in line_of(f, "relay-delivered",
                                           "y@ok.dane.example")
@@ -120,6 +130,7 @@ def test_stripped_answers_probe_unavailable_and_deliver_opportunistically(
     down = events(f, "dnssec-unavailable")
     assert len(down) == 1, f.log()
     assert "zone=dane.example." in down[0] and "reason=" in down[0], down[0]
+    assert gauge(f) == 0
     # Probes go on every second: the state is logged once, not each time.
     time.sleep(2.5)
     submit(f, ["v@ok.dane.example"])

@@ -77,6 +77,8 @@ test_next_probe(void **state)
 	assert_int_equal(dnssec_next_probe(1000, 600, true, 1003),
 	                 DNSSEC_SUSPECT_GAP - 3);
 	assert_int_equal(dnssec_next_probe(1000, 600, true, 1100), 0);
+	/* a short interval stays the sooner */
+	assert_int_equal(dnssec_next_probe(1000, 2, true, 1000), 2);
 }
 
 static char *
