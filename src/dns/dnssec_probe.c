@@ -22,7 +22,8 @@ struct dnssec_probe {
 	struct event *timer;
 	struct dns_resolver *r;     /* the running probe's, or NULL */
 	struct dns_tlsa_query *q;   /* its lookup */
-	struct dns_resolver *spent; /* the last one, freed at the next */
+	struct dns_resolver *spent; /* the last one, freed by free_ev */
+	struct event *free_ev;
 	time_t last_start;
 	bool dead; /* no trust anchor: nothing to probe */
 };
@@ -136,12 +137,26 @@ answered(void *arg, const struct dns_tlsa_result *res)
 	p->q = NULL;
 	p->spent = p->r; /* not freed inside its own callback */
 	p->r = NULL;
+	event_active(p->free_ev, EV_TIMEOUT, 0);
 	if (dnssec_status_note(&p->st, res->status, res->n, res->error,
 	                       time(NULL)))
 		log_change(p);
 	arm(p,
 	    dnssec_next_probe(p->last_start, p->interval, false, time(NULL)));
 	p->settled(p->arg, &p->st);
+}
+
+/* The last probe's resolver, with its thread and caches: not kept until
+ * the next probe. */
+static void
+free_spent(evutil_socket_t fd, short what, void *arg)
+{
+	struct dnssec_probe *p = arg;
+
+	(void)fd;
+	(void)what;
+	dns_resolver_free(p->spent);
+	p->spent = NULL;
 }
 
 static void
@@ -183,7 +198,12 @@ dnssec_probe_start(struct event_base *base, const char *anchor,
 	p->settled = settled;
 	p->arg = arg;
 	p->timer = evtimer_new(base, run, p);
-	if (p->timer == NULL) {
+	p->free_ev = event_new(base, -1, 0, free_spent, p);
+	if (p->timer == NULL || p->free_ev == NULL) {
+		if (p->timer != NULL)
+			event_free(p->timer);
+		if (p->free_ev != NULL)
+			event_free(p->free_ev);
 		free(p);
 		return NULL;
 	}
@@ -233,6 +253,7 @@ dnssec_probe_free(struct dnssec_probe *p)
 	dns_tlsa_cancel(p->q);
 	dns_resolver_free(p->r);
 	dns_resolver_free(p->spent);
+	event_free(p->free_ev);
 	event_free(p->timer);
 	free(p);
 }
