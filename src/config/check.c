@@ -330,9 +330,9 @@ check_tls_pair(struct load_ctx *ctx)
 }
 
 /* DANE asked for without a readable trust anchor would validate nothing:
- * every MX lookup would fail.  The default level with the default anchor
- * missing (no dns-root-data) is no error: DNSSEC then counts as
- * unavailable and dane acts as may (dns/dnssec_probe.h). */
+ * every MX lookup would fail.  The default level with the anchor missing
+ * (no dns-root-data) is no error: DNSSEC then counts as unavailable,
+ * logged, and dane acts as may (dns/dnssec_probe.h). */
 static void
 check_dane(struct load_ctx *ctx)
 {
@@ -343,7 +343,7 @@ check_dane(struct load_ctx *ctx)
 	if (cfg->relay_tls != TLS_POLICY_DANE &&
 	    cfg->relay_tls != TLS_POLICY_DANE_ONLY)
 		return;
-	if (line == 0 && tls_line == 0)
+	if (tls_line == 0)
 		return;
 	if (cfg->relay_trust_anchor == NULL ||
 	    access(cfg->relay_trust_anchor, R_OK) != 0)

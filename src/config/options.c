@@ -607,9 +607,9 @@ const struct config_option config_options[] = {
                  "dane or dane-only (or a tls_policy_map): MX, address and "
                  "TLSA lookups for DANE are validated with it, and the owner "
                  "name of its first record is what the DNSSEC probe asks "
-                 "for.  When the default file cannot be read, DNSSEC counts "
-                 "as unavailable (logged); set explicitly, it must be "
-                 "readable.",
+                 "for.  When it cannot be read, DNSSEC counts as "
+                 "unavailable (logged, and dane acts as optional); with tls "
+                 "= dane or dane-only set explicitly, it must be readable.",
          .example = "/var/lib/unbound/root.key"},
         {.section = "relay",
          .key = "dnssec_probe_interval",
