@@ -9,7 +9,10 @@
  * to it (RFC 7672 s2.2); what they demand (dane/dane.h) goes with the
  * target to the client.  A host whose TLSA lookup is bogus or fails is
  * skipped with 4.7.5, as is one that then cannot give the TLS asked for
- * (result.c).
+ * (result.c).  Only those lookups validate (ob->dns_sec), and only while
+ * the DNSSEC probe (dns/dnssec_probe.h) says the resolver passes DNSSEC
+ * on; otherwise dane acts as may.  dane-only always validates and defers
+ * a host without usable TLSA records.
  *
  * With [relay] mta_sts = yes, the domain's MTA-STS policy (sts/sts.h) is
  * looked up before its MX records: in enforce mode only the MX hosts it
