@@ -95,15 +95,13 @@ dnssec_anchor_owner(const char *path, char *out, size_t len)
 		if (line[0] == ';' || line[0] == '$' || line[0] == ' ' ||
 		    line[0] == '\t' || line[0] == '\n' || line[0] == '\r')
 			continue;
-		if (sscanf(line, "%255s", name) != 1)
+		if (sscanf(line, "%254s", name) != 1)
 			continue;
-		if (name[strlen(name) - 1] != '.' &&
-		    strlen(name) + 1 < sizeof(name))
-			strcat(name, ".");
-		if (strlen(name) < len) {
-			snprintf(out, len, "%s", name);
+		/* the owner with its trailing dot, "." for the root */
+		if ((size_t)snprintf(out, len, "%s%s", name,
+		                     name[strlen(name) - 1] == '.' ? "" : ".") <
+		    len)
 			rc = 0;
-		}
 	}
 	fclose(f);
 	return rc;
