@@ -329,24 +329,31 @@ check_tls_pair(struct load_ctx *ctx)
 		           "key_file: cert_file is not set");
 }
 
-/* DANE without a readable trust anchor would validate nothing: every
- * MX lookup would fail. */
+/* DANE asked for without a readable trust anchor would validate nothing:
+ * every MX lookup would fail.  The default level with the anchor missing
+ * (no dns-root-data) is no error: DNSSEC then counts as unavailable,
+ * logged, and dane acts as may (dns/dnssec_probe.h). */
 static void
 check_dane(struct load_ctx *ctx)
 {
 	const struct config *cfg = ctx->cfg;
 	int line = set_line_of(ctx, "relay", "dnssec_trust_anchor");
+	int tls_line = set_line_of(ctx, "relay", "tls");
 
-	if (cfg->relay_tls != TLS_POLICY_DANE)
+	if (cfg->relay_tls != TLS_POLICY_DANE &&
+	    cfg->relay_tls != TLS_POLICY_DANE_ONLY)
+		return;
+	if (tls_line == 0)
 		return;
 	if (cfg->relay_trust_anchor == NULL ||
 	    access(cfg->relay_trust_anchor, R_OK) != 0)
-		load_error(ctx,
-		           line != 0 ? line : set_line_of(ctx, "relay", "tls"),
+		load_error(ctx, line != 0 ? line : tls_line,
 		           "dnssec_trust_anchor: cannot read '%s' (needed by "
-		           "tls = dane)",
+		           "tls = %s)",
 		           cfg->relay_trust_anchor ? cfg->relay_trust_anchor
-		                                   : "");
+		                                   : "",
+		           cfg->relay_tls == TLS_POLICY_DANE ? "dane"
+		                                             : "dane-only");
 }
 
 /* [auth] smtp: by default, AUTH only where users submit, when they can. */

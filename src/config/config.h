@@ -96,15 +96,16 @@ enum listener_role {
 	LISTENER_SUBMISSIONS, /* port 465: implicit TLS, AUTH required */
 };
 
-/* TLS_POLICY_DANE and _VERIFY: outbound only ([relay] tls, the levels
- * of Postfix's smtp_tls_security_level: none, may = optional, encrypt =
- * required, dane, verify). */
+/* TLS_POLICY_DANE, _VERIFY and _DANE_ONLY: outbound only ([relay] tls,
+ * the levels of Postfix's smtp_tls_security_level: none, may = optional,
+ * encrypt = required, dane, verify, dane-only). */
 enum tls_policy {
 	TLS_POLICY_NONE,
 	TLS_POLICY_OPTIONAL,
 	TLS_POLICY_REQUIRED,
 	TLS_POLICY_DANE,
 	TLS_POLICY_VERIFY,
+	TLS_POLICY_DANE_ONLY, /* DANE or defer, never degraded */
 };
 /* "may" -> TLS_POLICY_OPTIONAL ...; -1 for a word that is no level. */
 int config_tls_level(const char *word);
@@ -277,11 +278,12 @@ struct config {
 	char *relay_smarthost_password;
 	struct config_transport *transports; /* per-domain next hops */
 	size_t ntransports;
-	char *relay_dns_local_data;  /* zone-file records for the resolver */
-	char *relay_resolv_conf;     /* NULL: /etc/resolv.conf; "none" */
-	char *relay_dns_forwarder;   /* "IP" or "IP@port", or NULL */
-	int relay_dns_timeout;       /* seconds: one MX lookup, all of it */
-	char *relay_trust_anchor;    /* DNSSEC trust anchor file (tls=dane) */
+	char *relay_dns_local_data; /* zone-file records for the resolver */
+	char *relay_resolv_conf;    /* NULL: /etc/resolv.conf; "none" */
+	char *relay_dns_forwarder;  /* "IP" or "IP@port", or NULL */
+	int relay_dns_timeout;      /* seconds: one MX lookup, all of it */
+	char *relay_trust_anchor;   /* DNSSEC trust anchor file (tls=dane) */
+	int relay_dnssec_probe_interval; /* seconds between DNSSEC probes */
 	bool relay_mta_sts;          /* honour MTA-STS policies (RFC 8461) */
 	char *relay_mta_sts_ca_file; /* NULL: the system's CA store */
 	int relay_tls;               /* enum tls_policy for outbound */

@@ -19,11 +19,12 @@ static const char *const log_values[] = {"stderr", "syslog", NULL};
 static const char *const log_format_values[] = {"logfmt", "json", NULL};
 static const char *const sync_values[] = {"syncfs", "fsync", NULL};
 static const char *const tls_values[] = {"none", "optional", "required", NULL};
-/* In the order of enum tls_policy (dane and verify are for outbound mail
- * only), then Postfix's names of two of them (config_tls_level()). */
-static const char *const relay_tls_values[] = {
-        "none",   "optional", "required", "dane",
-        "verify", "may",      "encrypt",  NULL};
+/* In the order of enum tls_policy (dane, verify and dane-only are for
+ * outbound mail only), then Postfix's names of two of them
+ * (config_tls_level()). */
+static const char *const relay_tls_values[] = {"none", "optional", "required",
+                                               "dane", "verify",   "dane-only",
+                                               "may",  "encrypt",  NULL};
 
 int
 config_tls_level(const char *word)
@@ -32,8 +33,8 @@ config_tls_level(const char *word)
 
 	for (i = 0; relay_tls_values[i] != NULL; i++)
 		if (strcasecmp(relay_tls_values[i], word) == 0)
-			return i == 5   ? TLS_POLICY_OPTIONAL
-			       : i == 6 ? TLS_POLICY_REQUIRED
+			return i == 6   ? TLS_POLICY_OPTIONAL
+			       : i == 7 ? TLS_POLICY_REQUIRED
 			                : i;
 	return -1;
 }
@@ -547,7 +548,7 @@ const struct config_option config_options[] = {
          .key = "tls",
          .type = OPT_ENUM,
          .offset = CFG(relay_tls),
-         .def = "optional",
+         .def = "dane",
          .values = relay_tls_values,
          .doc = "TLS security level towards other servers.",
          .more = "The levels of Postfix's smtp_tls_security_level.  none "
@@ -555,15 +556,21 @@ const struct config_option config_options[] = {
                  "offered, without verifying the certificate; required (or "
                  "encrypt) defers mail (4.7.5) to servers without it; verify "
                  "requires TLS whose certificate verifies (tls_ca_file) and "
-                 "names the MX host (or the next hop's name); dane is optional "
-                 "plus DANE (RFC 7672): an MX host (or a next hop given by "
-                 "name) whose MX, address and TLSA records validate under "
-                 "DNSSEC (see dnssec_trust_anchor) gets mail only over TLS "
-                 "whose certificate matches its TLSA records, and a bogus or "
-                 "failing TLSA lookup defers its mail (4.7.5).  "
-                 "tls_policy_map sets other levels per destination.  A "
-                 "smarthost with smarthost_user always gets verified TLS.",
-         .example = "dane"},
+                 "names the MX host (or the next hop's name); dane (the "
+                 "default) is optional plus DANE (RFC 7672): an MX host (or a "
+                 "next hop given by name) whose MX, address and TLSA records "
+                 "validate under DNSSEC (see dnssec_trust_anchor) gets mail "
+                 "only over TLS whose certificate matches its TLSA records, "
+                 "and a bogus or failing TLSA lookup defers its mail (4.7.5); "
+                 "while the resolver gives no DNSSEC data (see "
+                 "dnssec_probe_interval) dane acts as optional and the "
+                 "delivery log says tls_policy=dane-unavailable.  dane-only "
+                 "requires DANE: mail to a destination without "
+                 "DNSSEC-validated usable TLSA records is deferred (4.7.5), "
+                 "also while DNSSEC is unavailable.  tls_policy_map sets "
+                 "other levels per destination.  A smarthost with "
+                 "smarthost_user always gets verified TLS.",
+         .example = "may"},
         {.section = "relay",
          .key = "tls_policy_map",
          .type = OPT_MAP,
@@ -594,12 +601,34 @@ const struct config_option config_options[] = {
          .type = OPT_PATH,
          .offset = CFG(relay_trust_anchor),
          .def = "/usr/share/dns/root.key",
-         .doc = "DNSSEC trust anchor for tls = dane.",
+         .doc = "DNSSEC trust anchor for DANE.",
          .more = "A file of DS or DNSKEY records in zone-file syntax (Debian's "
-                 "dns-root-data package installs the root's).  Read only with "
-                 "tls = dane, which validates every MX lookup with it (ferry "
-                 "doctor's too).",
+                 "dns-root-data package installs the root's).  Read with tls = "
+                 "dane or dane-only (or a tls_policy_map): MX, address and "
+                 "TLSA lookups for DANE are validated with it, and the owner "
+                 "name of its first record is what the DNSSEC probe asks "
+                 "for.  When it cannot be read, DNSSEC counts as "
+                 "unavailable (logged, and dane acts as optional); with tls "
+                 "= dane or dane-only set explicitly, it must be readable.",
          .example = "/var/lib/unbound/root.key"},
+        {.section = "relay",
+         .key = "dnssec_probe_interval",
+         .type = OPT_DURATION,
+         .offset = CFG(relay_dnssec_probe_interval),
+         .def = "10m",
+         .doc = "How often the resolver is checked for DNSSEC.",
+         .more = "With DANE in use ferry validates the DNSKEY records of the "
+                 "trust anchor's owner name at start, after a reload, this "
+                 "often, and 10 seconds after a bogus answer while DNSSEC "
+                 "was available.  While they do not validate (the resolver "
+                 "strips DNSSEC records, SERVFAIL, no answer within "
+                 "dns_timeout) DNSSEC is unavailable and dane acts as "
+                 "optional; each change is logged once "
+                 "(event=dnssec-available, event=dnssec-unavailable) and "
+                 "shown by ferry doctor and the metrics.  Mail for a dane "
+                 "destination waits for the first answer (at most "
+                 "dns_timeout).",
+         .example = "1m"},
         {.section = "relay",
          .key = "mta_sts",
          .type = OPT_BOOL,

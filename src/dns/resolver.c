@@ -96,6 +96,7 @@ struct dns_query {
 	bool implicit;
 	bool host_only; /* dns_resolve_host(): no MX step */
 	bool mx_secure; /* the MX answer (or its denial) validated */
+	bool bogus;     /* an answer failed validation */
 	bool done;
 	bool in_callback;
 	enum dns_status status;
@@ -107,6 +108,7 @@ struct dns_query {
 /* TXT lookups (dns_resolve_txt): one query, no sub-queries. */
 struct txt_query {
 	dns_txt_cb cb;
+	dns_txt_ttl_cb cb_ttl; /* instead of cb */
 	void *arg;
 	struct dns_resolver *r;
 	TAILQ_ENTRY(txt_query) entry;
@@ -580,6 +582,7 @@ on_mx(struct dns_query *q, int err, const struct ub_result *res)
 	int rc = 0;
 
 	q->mx_secure = err == 0 && res != NULL && res->secure;
+	q->bogus |= err == 0 && res != NULL && res->bogus;
 	switch (classify(err, res, SUB_MX, q->name, why, sizeof(why))) {
 	case ANS_TEMP:
 		query_finish(q, DNS_TEMPFAIL, "%s", why);
@@ -633,6 +636,7 @@ on_addr(struct dns_query *q, const struct dns_sub *s, int err,
 	size_t i;
 
 	ans = classify(err, res, s->kind, h->name, why, sizeof(why));
+	q->bogus |= err == 0 && res != NULL && res->bogus;
 	if (err != 0 || res == NULL || !res->secure)
 		h->insecure = true;
 	if (ans == ANS_TEMP && q->temp_error[0] == '\0')
@@ -750,6 +754,7 @@ query_deliver(evutil_socket_t fd, short what, void *arg)
 	res.status = q->status;
 	res.error = q->error[0] != '\0' ? q->error : NULL;
 	res.secure = q->mx_secure;
+	res.bogus = q->bogus;
 	if (q->status == DNS_OK) {
 		hosts = result_hosts(q, &n);
 		if (hosts == NULL || n == 0) {
@@ -949,7 +954,13 @@ txt_cb(void *data, int err, struct ub_result *res)
 		st = DNS_TEMPFAIL;
 	}
 	TAILQ_REMOVE(&t->r->txts, t, entry);
-	t->cb(t->arg, st, (const char *const *)texts, n);
+	if (t->cb_ttl != NULL)
+		t->cb_ttl(t->arg, st, (const char *const *)texts, n,
+		          st != DNS_TEMPFAIL && res != NULL && res->ttl > 0
+		                  ? (unsigned)res->ttl
+		                  : 0);
+	else
+		t->cb(t->arg, st, (const char *const *)texts, n);
 	for (i = 0; i < n; i++)
 		free(texts[i]);
 	free(texts);
@@ -957,9 +968,9 @@ txt_cb(void *data, int err, struct ub_result *res)
 	ub_resolve_free(res);
 }
 
-int
-dns_resolve_txt(struct dns_resolver *r, const char *name, dns_txt_cb cb,
-                void *arg)
+static int
+txt_start(struct dns_resolver *r, const char *name, dns_txt_cb cb,
+          dns_txt_ttl_cb cb_ttl, void *arg)
 {
 	struct txt_query *t = calloc(1, sizeof(*t));
 	int id;
@@ -967,6 +978,7 @@ dns_resolve_txt(struct dns_resolver *r, const char *name, dns_txt_cb cb,
 	if (t == NULL)
 		return -1;
 	t->cb = cb;
+	t->cb_ttl = cb_ttl;
 	t->arg = arg;
 	t->r = r;
 	resolver_start(r);
@@ -978,4 +990,18 @@ dns_resolve_txt(struct dns_resolver *r, const char *name, dns_txt_cb cb,
 		return -1;
 	}
 	return 0;
+}
+
+int
+dns_resolve_txt(struct dns_resolver *r, const char *name, dns_txt_cb cb,
+                void *arg)
+{
+	return txt_start(r, name, cb, NULL, arg);
+}
+
+int
+dns_resolve_txt_ttl(struct dns_resolver *r, const char *name, dns_txt_ttl_cb cb,
+                    void *arg)
+{
+	return txt_start(r, name, NULL, cb, arg);
 }

@@ -53,6 +53,7 @@ struct dns_mx_result {
 	 * (DNSSEC, with a trust anchor: dns_resolver_set_trust_anchor());
 	 * false for dns_resolve_host(). */
 	bool secure;
+	bool bogus; /* an answer failed DNSSEC validation */
 };
 
 typedef void (*dns_mx_cb)(void *arg, const struct dns_mx_result *res);
@@ -122,6 +123,13 @@ typedef void (*dns_txt_cb)(void *arg, enum dns_status status,
                            const char *const *texts, size_t n);
 int dns_resolve_txt(struct dns_resolver *r, const char *name, dns_txt_cb cb,
                     void *arg);
+/* The same, with the answer's TTL in seconds (of the records, or of the
+ * denial; 0 for a temporary failure), for callers that keep the answer. */
+typedef void (*dns_txt_ttl_cb)(void *arg, enum dns_status status,
+                               const char *const *texts, size_t n,
+                               unsigned ttl);
+int dns_resolve_txt_ttl(struct dns_resolver *r, const char *name,
+                        dns_txt_ttl_cb cb, void *arg);
 
 /*
  * Local data from a file: "zone NAME TYPE" lines declare local zones,

@@ -16,6 +16,7 @@
 #include "dns/resolver_int.h"
 
 #define RR_TLSA 52
+#define RR_DNSKEY 48
 #define CLASS_IN 1
 #define RCODE_NXDOMAIN 3
 #define TLSA_MAX 32
@@ -23,6 +24,7 @@
 struct dns_tlsa_query {
 	struct dns_resolver *r;
 	char qname[DNS_NAME_MAX + 32];
+	int rrtype;
 	dns_tlsa_cb cb;
 	void *arg;
 	struct event *done_ev, *timer;
@@ -68,31 +70,42 @@ parse_records(struct dns_tlsa_query *q, const struct ub_result *res)
 	}
 }
 
+static const char *
+type_name(const struct dns_tlsa_query *q)
+{
+	return q->rrtype == RR_TLSA ? "TLSA" : "DNSKEY";
+}
+
 static void
 classify(struct dns_tlsa_query *q, int err, const struct ub_result *res)
 {
 	if (err != 0 || res == NULL) {
 		q->status = DNS_TLSA_TEMPFAIL;
 		snprintf(q->error, sizeof(q->error),
-		         "resolver error looking up TLSA of %s: %s", q->qname,
-		         ub_strerror(err));
+		         "resolver error looking up %s of %s: %s", type_name(q),
+		         q->qname, ub_strerror(err));
 	} else if (res->bogus) {
 		q->status = DNS_TLSA_BOGUS;
 		snprintf(q->error, sizeof(q->error),
-		         "DNSSEC validation failed for TLSA of %s: %s",
-		         q->qname, res->why_bogus ? res->why_bogus : "bogus");
+		         "DNSSEC validation failed for %s of %s: %s",
+		         type_name(q), q->qname,
+		         res->why_bogus ? res->why_bogus : "bogus");
 	} else if (res->rcode != 0 && res->rcode != RCODE_NXDOMAIN &&
 	           !res->nxdomain) {
 		q->status = DNS_TLSA_TEMPFAIL;
 		snprintf(q->error, sizeof(q->error),
-		         "DNS error looking up TLSA of %s: rcode %d", q->qname,
-		         res->rcode);
+		         "DNS error looking up %s of %s: rcode %d",
+		         type_name(q), q->qname, res->rcode);
 	} else if (!res->secure) {
 		q->status = DNS_TLSA_INSECURE;
 	} else {
 		q->status = DNS_TLSA_SECURE;
-		if (res->havedata)
+		/* Other types: only the status and how many records. */
+		if (res->havedata && q->rrtype == RR_TLSA)
 			parse_records(q, res);
+		else if (res->havedata)
+			while (res->data[q->n] != NULL)
+				q->n++;
 	}
 }
 
@@ -111,8 +124,9 @@ static void
 done_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct dns_tlsa_query *q = arg;
-	struct dns_tlsa_result res = {q->status, q->rrs, q->n,
-	                              q->error[0] ? q->error : NULL};
+	struct dns_tlsa_result res = {q->status,
+	                              q->rrtype == RR_TLSA ? q->rrs : NULL,
+	                              q->n, q->error[0] ? q->error : NULL};
 
 	(void)fd;
 	(void)what;
@@ -139,18 +153,36 @@ timeout_cb(evutil_socket_t fd, short what, void *arg)
 		return; /* answered: done_cb is on its way */
 	stop_asking(q);
 	q->status = DNS_TLSA_TEMPFAIL;
-	snprintf(q->error, sizeof(q->error),
-	         "DNS lookup of TLSA of %s timed out", q->qname);
+	snprintf(q->error, sizeof(q->error), "DNS lookup of %s of %s timed out",
+	         type_name(q), q->qname);
 	done_cb(-1, 0, q);
+}
+
+/* Asks for rrtype of q->qname; NULL (q freed) when it cannot start. */
+static struct dns_tlsa_query *
+query_start(struct dns_tlsa_query *q)
+{
+	struct event_base *base = dns_resolver_base(q->r);
+	unsigned ms = dns_resolver_timeout(q->r);
+	struct timeval tv = {ms / 1000, (suseconds_t)(ms % 1000) * 1000};
+
+	q->done_ev = event_new(base, -1, 0, done_cb, q);
+	q->timer = evtimer_new(base, timeout_cb, q);
+	if (q->done_ev == NULL || q->timer == NULL ||
+	    ub_resolve_async(dns_resolver_ub(q->r), q->qname, q->rrtype,
+	                     CLASS_IN, q, ub_cb, &q->ub_id) != 0) {
+		query_free(q);
+		return NULL;
+	}
+	q->ub_pending = true;
+	evtimer_add(q->timer, &tv);
+	return q;
 }
 
 struct dns_tlsa_query *
 dns_resolve_tlsa(struct dns_resolver *r, const char *host, int port,
                  dns_tlsa_cb cb, void *arg)
 {
-	struct event_base *base = dns_resolver_base(r);
-	unsigned ms = dns_resolver_timeout(r);
-	struct timeval tv = {ms / 1000, (suseconds_t)(ms % 1000) * 1000};
 	struct dns_tlsa_query *q = calloc(1, sizeof(*q));
 	size_t hl = strlen(host);
 
@@ -159,6 +191,7 @@ dns_resolve_tlsa(struct dns_resolver *r, const char *host, int port,
 	q->r = r;
 	q->cb = cb;
 	q->arg = arg;
+	q->rrtype = RR_TLSA;
 	if (hl > 0 && host[hl - 1] == '.')
 		hl--;
 	if (port <= 0 || port > 65535 || hl == 0 || hl > DNS_NAME_MAX) {
@@ -167,17 +200,30 @@ dns_resolve_tlsa(struct dns_resolver *r, const char *host, int port,
 	}
 	snprintf(q->qname, sizeof(q->qname), "_%d._tcp.%.*s.", port, (int)hl,
 	         host);
-	q->done_ev = event_new(base, -1, 0, done_cb, q);
-	q->timer = evtimer_new(base, timeout_cb, q);
-	if (q->done_ev == NULL || q->timer == NULL ||
-	    ub_resolve_async(dns_resolver_ub(r), q->qname, RR_TLSA, CLASS_IN, q,
-	                     ub_cb, &q->ub_id) != 0) {
-		query_free(q);
+	return query_start(q);
+}
+
+struct dns_tlsa_query *
+dns_resolve_dnskey(struct dns_resolver *r, const char *zone, dns_tlsa_cb cb,
+                   void *arg)
+{
+	struct dns_tlsa_query *q = calloc(1, sizeof(*q));
+	size_t zl = strlen(zone);
+
+	if (q == NULL)
+		return NULL;
+	q->r = r;
+	q->cb = cb;
+	q->arg = arg;
+	q->rrtype = RR_DNSKEY;
+	if (zl > 0 && zone[zl - 1] == '.')
+		zl--;
+	if (zl > DNS_NAME_MAX) {
+		free(q);
 		return NULL;
 	}
-	q->ub_pending = true;
-	evtimer_add(q->timer, &tv);
-	return q;
+	snprintf(q->qname, sizeof(q->qname), "%.*s.", (int)zl, zone);
+	return query_start(q);
 }
 
 void

@@ -49,6 +49,14 @@ typedef void (*dns_tlsa_cb)(void *arg, const struct dns_tlsa_result *res);
 struct dns_tlsa_query *dns_resolve_tlsa(struct dns_resolver *r,
                                         const char *host, int port,
                                         dns_tlsa_cb cb, void *arg);
+/*
+ * The DNSKEY RRset of zone ("." for the root), for what DNSSEC says of it
+ * (the availability probe, dns/dnssec_probe.h): SECURE with n the number
+ * of keys (rrs stays NULL), or another status.  Same callback rules.
+ */
+struct dns_tlsa_query *dns_resolve_dnskey(struct dns_resolver *r,
+                                          const char *zone, dns_tlsa_cb cb,
+                                          void *arg);
 /* No callback afterwards; q is invalid once its callback has started. */
 void dns_tlsa_cancel(struct dns_tlsa_query *q);
 

@@ -181,21 +181,32 @@ dane_insecure(struct doctor *d, const char *host, const char *name, SSL *ssl,
 	} else if (ans.n == 0) {
 		doctor_add(d, G, "dane", host, DOCTOR_SKIP,
 		           "%s publishes no TLSA records (optional)", host);
-	} else if (d->cfg->relay_tls != TLS_POLICY_DANE) {
+	} else if (!d->validating) {
 		c = doctor_add(
 		        d, G, "dane", host, DOCTOR_WARN,
 		        "the TLSA records of %s are not DNSSEC-validated "
-		        "here: DANE is checked only with [relay] tls = "
-		        "dane",
-		        host);
+		        "here: %s",
+		        host,
+		        d->dnssec.avail == DNSSEC_UNAVAILABLE
+		                ? "DNSSEC does not validate through the "
+		                  "resolver (see the dnssec check)"
+		                : "DANE is checked only with [relay] tls = "
+		                  "dane");
 		doctor_detail(c, "%s: %s", name,
 		              any_matches(ssl, &ans)
 		                      ? "a record matches the certificate"
 		                      : "no record matches the certificate");
 		for (i = 0; i < ans.n; i++)
 			doctor_detail(c, "%s TLSA %s", name, ans.a[i]);
-		c->fix = "set [relay] tls = dane (with dnssec_trust_anchor) "
-		         "for doctor to validate them as DANE senders do";
+		c->fix =
+		        d->dnssec.avail == DNSSEC_UNAVAILABLE
+		                ? "use a resolver that passes DNSSEC records "
+		                  "on "
+		                  "for doctor to validate them as DANE senders "
+		                  "do"
+		                : "set [relay] tls = dane (with "
+		                  "dnssec_trust_anchor) for doctor to validate "
+		                  "them as DANE senders do";
 	} else {
 		c = doctor_add(d, G, "dane", host, DOCTOR_WARN,
 		               "DANE does not apply to %s: %s not "

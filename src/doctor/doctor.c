@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -19,6 +20,7 @@
 #include "base/log.h"
 #include "base/net.h"
 #include "base/str.h"
+#include "dns/tlsa.h"
 #include "doctor/doctor_int.h"
 #include "mailauth/mailauth.h"
 #include "spf/spf.h"
@@ -124,7 +126,7 @@ sending_domains(struct doctor *d)
 
 static struct dns_resolver *
 make_resolver(struct event_base *base, const struct config *cfg,
-              const char *extra)
+              const char *extra, bool validate)
 {
 	const char *rc = cfg->relay_resolv_conf;
 	struct dns_resolver *r;
@@ -135,12 +137,12 @@ make_resolver(struct event_base *base, const struct config *cfg,
 	if (r == NULL)
 		return NULL;
 	/* The relay's view of DNS, so the dane check sees what it sees:
-	 * DNSSEC validated only where the relay validates it (tls = dane),
-	 * since a resolver that strips signatures would make every answer
-	 * bogus. */
+	 * DNSSEC validated only where the relay validates it (DANE, with
+	 * DNSSEC available), since a resolver that strips signatures would
+	 * make every answer bogus. */
 	if ((cfg->relay_dns_forwarder &&
 	     dns_resolver_set_forwarder(r, cfg->relay_dns_forwarder) < 0) ||
-	    (cfg->relay_tls == TLS_POLICY_DANE &&
+	    (validate &&
 	     dns_resolver_set_trust_anchor(r, cfg->relay_trust_anchor) < 0)) {
 		fprintf(stderr, "ferry doctor: cannot use dns_forwarder or "
 		                "dnssec_trust_anchor\n");
@@ -160,6 +162,100 @@ make_resolver(struct event_base *base, const struct config *cfg,
 	return r;
 }
 
+static bool
+uses_dane(const struct config *cfg)
+{
+	return cfg->relay_tls == TLS_POLICY_DANE ||
+	       cfg->relay_tls == TLS_POLICY_DANE_ONLY ||
+	       cfg->relay_tls_policy_map != NULL;
+}
+
+struct key_wait {
+	bool done;
+	enum dns_tlsa_status st;
+	size_t n;
+	char error[512];
+};
+
+static void
+keys_cb(void *arg, const struct dns_tlsa_result *res)
+{
+	struct key_wait *w = arg;
+
+	w->st = res->status;
+	w->n = res->n;
+	snprintf(w->error, sizeof(w->error), "%s",
+	         res->error ? res->error : "");
+	w->done = true;
+}
+
+/* The relay's probe (dns/dnssec_probe.h), once: does DNSSEC validate
+ * through the resolver?  It decides whether doctor's resolver validates. */
+static void
+probe_dnssec(struct doctor *d)
+{
+	const struct config *cfg = d->cfg;
+	struct key_wait w = {.st = DNS_TLSA_TEMPFAIL};
+	struct dns_resolver *r = NULL;
+	struct dns_tlsa_query *q = NULL;
+
+	if (!uses_dane(cfg))
+		return;
+	if (dnssec_anchor_owner(cfg->relay_trust_anchor, d->dnssec.zone,
+	                        sizeof(d->dnssec.zone)) < 0) {
+		snprintf(d->dnssec.zone, sizeof(d->dnssec.zone), ".");
+		snprintf(w.error, sizeof(w.error),
+		         "cannot read the trust anchor %s",
+		         cfg->relay_trust_anchor);
+	} else if ((r = make_resolver(d->base, cfg, d->opts->dns_data, true)) !=
+	           NULL) {
+		dns_resolver_set_timeout(r, d->opts->timeout_ms);
+		q = dns_resolve_dnskey(r, d->dnssec.zone, keys_cb, &w);
+	}
+	if (q != NULL && !doctor_wait(d, &w.done, d->opts->timeout_ms + 1000))
+		dns_tlsa_cancel(q);
+	(void)dnssec_status_note(&d->dnssec, w.st, w.n,
+	                         w.error[0] ? w.error : "no answer",
+	                         time(NULL));
+	d->validating = d->dnssec.avail == DNSSEC_AVAILABLE ||
+	                (cfg->relay_tls == TLS_POLICY_DANE_ONLY && r != NULL);
+	dns_resolver_free(r);
+}
+
+/* What the probe found, as the relay will find it. */
+static void
+report_dnssec(struct doctor *d)
+{
+	struct doctor_check *c;
+
+	const char *rc = d->cfg->relay_resolv_conf;
+
+	if (d->dnssec.avail == DNSSEC_UNKNOWN || doctor_skipped(d, "dnssec"))
+		return;
+	/* No name server asked (resolv_conf = none): only local data,
+	 * which DNSSEC does not cover; nothing to say. */
+	if (rc != NULL && strcmp(rc, "none") == 0 &&
+	    d->cfg->relay_dns_forwarder == NULL)
+		return;
+	if (d->dnssec.avail == DNSSEC_AVAILABLE) {
+		doctor_add(d, "config", "dnssec", d->dnssec.zone, DOCTOR_PASS,
+		           "DNSSEC validates through the resolver (the DNSKEY "
+		           "records of %s are secure): DANE applies",
+		           d->dnssec.zone);
+		return;
+	}
+	c = doctor_add(d, "config", "dnssec", d->dnssec.zone, DOCTOR_WARN,
+	               "DNSSEC does not validate through the resolver: tls = "
+	               "dane acts as may (opportunistic TLS)%s",
+	               d->cfg->relay_tls == TLS_POLICY_DANE_ONLY
+	                       ? ", and dane-only defers all mail"
+	                       : "");
+	doctor_detail(c, "%s", d->dnssec.reason);
+	c->fix = "run a validating resolver that passes DNSSEC records on "
+	         "(unbound, BIND, systemd-resolved with DNSSEC=yes) and point "
+	         "[relay] resolv_conf or dns_forwarder at it";
+}
+
 static void
 run_groups(struct doctor *d)
 {
@@ -174,6 +270,7 @@ run_groups(struct doctor *d)
 	for (i = 0; i < d->ndomains; i++)
 		doctor_receiving(d, d->domains[i]);
 	doctor_relay_test(d);
+	report_dnssec(d);
 	doctor_sanity(d);
 }
 
@@ -191,7 +288,11 @@ doctor_run(const struct config *cfg, const struct doctor_opts *opts,
 	d.helo = cfg->hostname;
 	rep->helo = str_dup(cfg->hostname);
 	d.base = event_base_new();
-	d.dns = d.base ? make_resolver(d.base, cfg, opts->dns_data) : NULL;
+	if (d.base)
+		probe_dnssec(&d);
+	d.dns = d.base ? make_resolver(d.base, cfg, opts->dns_data,
+	                               d.validating)
+	               : NULL;
 	if (d.dns == NULL) {
 		if (d.base)
 			event_base_free(d.base);

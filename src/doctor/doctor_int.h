@@ -8,6 +8,7 @@
 #include <stdarg.h>
 
 #include "config/config.h"
+#include "dns/dnssec_probe.h"
 #include "dns/lookup.h"
 #include "dns/resolver.h"
 #include "doctor/doctor.h"
@@ -25,6 +26,11 @@ struct doctor {
 	const char *helo;         /* cfg->hostname */
 	char **domains;           /* the sending domains checked */
 	size_t ndomains;
+	/* The relay's DNSSEC probe, made once at the start when DANE is in
+	 * use (dnssec.avail UNKNOWN otherwise); validating: the resolver
+	 * validates, as the relay's does while DNSSEC is available. */
+	struct dnssec_status dnssec;
+	bool validating;
 };
 
 /* ---- results (report.c) ---------------------------------------------- */

@@ -14,7 +14,7 @@ const char *const doctor_check_names[] = {
         "dnsbl",       "dbl",        "spf",        "dkim",         "dmarc",
         "alignment",   "mx",         "starttls",   "dane",         "mta-sts",
         "tls-rpt",     "open-relay", "postmaster", "abuse",        "hostname",
-        "queue",       "clock",      NULL,
+        "queue",       "clock",      "dnssec",     NULL,
 };
 
 static char *

@@ -182,6 +182,14 @@ handle(struct evhttp_request *req, void *arg)
 	        "Outbound SMTP and LMTP connections opened.",
 	        get(&c[M_RELAY_CONNECTIONS]));
 	write_commit(b);
+	evbuffer_add_printf(
+	        b,
+	        "# HELP ferry_relay_dnssec_available DNSSEC validation through "
+	        "the relay's resolver: 1 available, 0 unavailable (tls = dane "
+	        "acts as may), -1 not known yet or DANE not in use.\n"
+	        "# TYPE ferry_relay_dnssec_available gauge\n"
+	        "ferry_relay_dnssec_available %d\n",
+	        __atomic_load_n(&metrics_state.dnssec, __ATOMIC_RELAXED));
 	counter(b, "ferry_tls_handshakes_total",
 	        "Server TLS handshakes completed.", get(&c[M_TLS_HANDSHAKES]));
 	counter(b, "ferry_tls_handshake_failures_total",

@@ -7,7 +7,7 @@
 
 #include "metrics/metrics_int.h"
 
-struct metrics_state metrics_state;
+struct metrics_state metrics_state = {.dnssec = -1};
 
 static const double buckets[METRICS_NBUCKETS] = {
         0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
@@ -65,4 +65,10 @@ metrics_commit_latency(double seconds)
 	add(&metrics_state.commit_buckets[i]); /* i == N: +Inf only */
 	add(&metrics_state.commit_count);
 	__atomic_add_fetch(&metrics_state.commit_sum_us, us, __ATOMIC_RELAXED);
+}
+
+void
+metrics_dnssec(int state)
+{
+	__atomic_store_n(&metrics_state.dnssec, state, __ATOMIC_RELAXED);
 }

@@ -35,6 +35,9 @@ void metrics_session(int role);
 /* The reply to a message's final dot (accepted 2xx or refused). */
 void metrics_message_reply(int code);
 void metrics_delivery(enum metric_transport t, enum metric_delivery r);
+/* The relay's DNSSEC probe (dns/dnssec_probe.h): 1 available, 0 not, -1
+ * not known yet. */
+void metrics_dnssec(int state);
 /* From handing a message to the spool until it is durable. */
 void metrics_commit_latency(double seconds);
 

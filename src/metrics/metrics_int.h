@@ -16,6 +16,7 @@ struct metrics_state {
 	unsigned long commit_buckets[METRICS_NBUCKETS + 1];
 	unsigned long commit_count;
 	unsigned long commit_sum_us;
+	int dnssec; /* 1 available, 0 unavailable, -1 unknown or not probed */
 };
 
 extern struct metrics_state metrics_state;

@@ -16,6 +16,7 @@
 
 #include "base/log.h"
 #include "config/config.h"
+#include "metrics/metrics.h"
 #include "policy/recipient.h"
 #include "queue/spool.h"
 #include "sched/backoff.h"
@@ -339,6 +340,63 @@ outbound_flush(struct outbound *ob)
 	outbound_schedule(ob);
 }
 
+static struct dns_resolver *
+probe_resolver(void *arg)
+{
+	struct outbound *ob = arg;
+
+	return outbound_resolver_dnssec(ob->base, ob->cfg);
+}
+
+/* The probe answered: jobs that waited for its first answer go on. */
+static void
+probe_settled(void *arg, const struct dnssec_status *st)
+{
+	struct outbound *ob = arg;
+	struct out_job *job;
+	bool found = true;
+
+	metrics_dnssec(st->avail == DNSSEC_AVAILABLE     ? 1
+	               : st->avail == DNSSEC_UNAVAILABLE ? 0
+	                                                 : -1);
+	/* Routing may end a job (unlinking it): search again each time. */
+	while (found) {
+		found = false;
+		TAILQ_FOREACH(job, &ob->jobs, entry) {
+			if (job->dnssec_wait) {
+				job->dnssec_wait = false;
+				found = true;
+				out_route_job(job);
+				break;
+			}
+		}
+	}
+}
+
+static void
+dnssec_start(struct outbound *ob)
+{
+	const struct config *cfg = ob->cfg;
+
+	if (!outbound_uses_dane(cfg))
+		return;
+	ob->dns_sec = outbound_resolver_dnssec(ob->base, cfg);
+	/* Without a usable anchor the probe says unavailable, for good. */
+	ob->probe = dnssec_probe_start(
+	        ob->base, ob->dns_sec ? cfg->relay_trust_anchor : NULL,
+	        (unsigned)cfg->relay_dnssec_probe_interval, probe_resolver,
+	        probe_settled, ob);
+	if (ob->probe != NULL)
+		probe_settled(ob, dnssec_probe_status(ob->probe));
+}
+
+const struct dnssec_status *
+outbound_dnssec(const struct outbound *ob)
+{
+	return ob != NULL && ob->probe != NULL ? dnssec_probe_status(ob->probe)
+	                                       : NULL;
+}
+
 struct outbound *
 outbound_start(struct event_base *base, const struct config *cfg,
                struct spool *sp)
@@ -358,6 +416,7 @@ outbound_start(struct event_base *base, const struct config *cfg,
 	TAILQ_INIT(&ob->conns);
 	LIST_INIT(&ob->dsns);
 	ob->dns = outbound_resolver_new(base, cfg);
+	dnssec_start(ob);
 	if (ob->dns != NULL && cfg->relay_mta_sts)
 		ob->sts = outbound_sts_new(ob);
 	ob->tlsrpt = tlsrpt_sender_start(ob);
@@ -377,6 +436,8 @@ outbound_set_site(struct outbound *ob, const struct config *cfg)
 
 	ob->site = config_ref(cfg);
 	config_release(old);
+	/* The resolver may have been mended meanwhile: ask again. */
+	dnssec_probe_now(ob->probe);
 }
 
 static void
@@ -464,6 +525,9 @@ outbound_stop(struct outbound *ob)
 		event_free(ob->drained);
 	sts_store_free(ob->sts);
 	ob->sts = NULL;
+	dnssec_probe_free(ob->probe);
+	if (ob->dns_sec)
+		dns_resolver_free(ob->dns_sec);
 	if (ob->dns)
 		dns_resolver_free(ob->dns);
 	config_release(ob->site);

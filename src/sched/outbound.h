@@ -30,6 +30,10 @@ struct outbound *outbound_start(struct event_base *base,
 /* A reloaded configuration: which recipients are local (and so not this
  * agent's) is decided by it from now on.  Holds a reference. */
 void outbound_set_site(struct outbound *ob, const struct config *cfg);
+/* The DNSSEC probe's state ([relay] tls = dane), or NULL when DANE is
+ * not in use. */
+struct dnssec_status;
+const struct dnssec_status *outbound_dnssec(const struct outbound *ob);
 /* Keys to sign outbound mail with (kept by the caller; NULL: none). */
 struct dkim_keys;
 void outbound_set_dkim(struct outbound *ob, const struct dkim_keys *keys);

@@ -40,6 +40,7 @@
 #include <time.h>
 
 #include "dane/dane.h"
+#include "dns/dnssec_probe.h"
 #include "dns/resolver.h"
 #include "dns/tlsa.h"
 #include "dsn/dsn.h"
@@ -133,6 +134,8 @@ struct out_job {
 	struct sts_policy sts;        /* mode NONE without a policy */
 	int tls_level;                /* enum tls_policy for the destination */
 	bool policies_waived;         /* "TLS-Required: No" (RFC 8689 s5) */
+	bool dnssec_wait;      /* level dane: waits for the first probe */
+	bool dane_unavailable; /* level dane acting as may: no DNSSEC */
 	struct relay_client *client;
 	bool reused; /* client came from the connection cache */
 	struct relay_target target;
@@ -159,8 +162,10 @@ struct outbound {
 	 * outbound_set_site); cfg stays the one the relay started with. */
 	const struct config *site;
 	struct spool *spool;
-	struct dns_resolver *dns;
-	struct sts_store *sts; /* MTA-STS policies, or NULL */
+	struct dns_resolver *dns;     /* no DNSSEC validation */
+	struct dns_resolver *dns_sec; /* validating, for DANE; or NULL */
+	struct dnssec_probe *probe;   /* with dns_sec, or a dead one */
+	struct sts_store *sts;        /* MTA-STS policies, or NULL */
 	struct out_msg_list msgs;
 	struct out_dest_list dests;
 	struct out_conn_list conns;   /* idle connections (conn_cache.c) */
@@ -217,9 +222,14 @@ void outbound_check_age(struct outbound *ob, struct out_msg *m);
 bool outbound_rcpt_is_outbound(const struct outbound *ob,
                                const struct envelope_rcpt *r);
 
-/* route.c: the resolver (with [relay] DNS settings); next hops of a job. */
+/* route.c: the resolver (with [relay] DNS settings, no DNSSEC); the same
+ * validating with dnssec_trust_anchor (NULL when it cannot be used);
+ * whether any destination may get DANE; next hops of a job. */
 struct dns_resolver *outbound_resolver_new(struct event_base *base,
                                            const struct config *cfg);
+struct dns_resolver *outbound_resolver_dnssec(struct event_base *base,
+                                              const struct config *cfg);
+bool outbound_uses_dane(const struct config *cfg);
 void out_route_job(struct out_job *job);
 /* The MTA-STS store under the spool ([relay] mta_sts), or NULL. */
 struct sts_store *outbound_sts_new(struct outbound *ob);

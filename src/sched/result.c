@@ -97,7 +97,9 @@ log_outcome(const struct out_job *job, size_t idx, const char *event,
 	log_event(LOG_LVL_INFO, event, "id", m->id, "to",
 	          m->env.rcpts[idx].address, "relay", remote, "delay", delay,
 	          "tls", job->tls_seen, "cipher",
-	          job->cipher[0] ? job->cipher : NULL, "message-id",
+	          job->cipher[0] ? job->cipher : NULL, "tls_policy",
+	          job->dane_unavailable ? "dane-unavailable" : NULL,
+	          "message-id",
 	          m->data ? msgid_find(m->data, m->len, msgid, sizeof(msgid))
 	                  : NULL,
 	          "reply", reply, "reason", reason, NULL);
@@ -294,6 +296,16 @@ report_session(struct out_job *job, const struct relay_result *res)
 		return;
 	if (!dane && !job->target.tls_verify && !job->target.tls_check)
 		return;
+	/* Testing mode tried an MX host the policy does not list (route.c
+	 * sts_allows): whatever its TLS, enforce would have refused it. */
+	if (job->target.tls_check &&
+	    res->failed_stage >= RELAY_STAGE_STARTTLS &&
+	    !sts_mx_matches(&job->sts, job->target.host)) {
+		result_tls_report(job, false, job->target.host,
+		                  job->target.addr, TLSRPT_VALIDATION_FAILURE,
+		                  "MX host not listed in the MTA-STS policy");
+		return;
+	}
 	if (job->target.tls_check && res->failed_stage > RELAY_STAGE_STARTTLS &&
 	    res->tls_auth < RELAY_TLS_VERIFIED) /* testing: not refused */
 		result_tls_report(job, false, job->target.host,

@@ -9,7 +9,10 @@
  * to it (RFC 7672 s2.2); what they demand (dane/dane.h) goes with the
  * target to the client.  A host whose TLSA lookup is bogus or fails is
  * skipped with 4.7.5, as is one that then cannot give the TLS asked for
- * (result.c).
+ * (result.c).  Only those lookups validate (ob->dns_sec), and only while
+ * the DNSSEC probe (dns/dnssec_probe.h) says the resolver passes DNSSEC
+ * on; otherwise dane acts as may.  dane-only always validates and defers
+ * a host without usable TLSA records.
  *
  * With [relay] mta_sts = yes, the domain's MTA-STS policy (sts/sts.h) is
  * looked up before its MX records: in enforce mode only the MX hosts it
@@ -20,6 +23,7 @@
  * smarthost's verification) checked.
  */
 #include <arpa/inet.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +33,7 @@
 #include "base/log.h"
 #include "base/str.h"
 #include "config/config.h"
+#include "dns/dnssec_probe.h"
 #include "dns/resolver.h"
 #include "metrics/metrics.h"
 #include "reply/status.h"
@@ -98,14 +103,88 @@ outbound_resolver_new(struct event_base *base, const struct config *cfg)
 		log_event(LOG_LVL_WARN, "dns", "forwarder",
 		          cfg->relay_dns_forwarder, "error",
 		          "cannot use dns_forwarder", NULL);
-	/* tls_policy_map may give some destinations dane. */
-	if ((cfg->relay_tls == TLS_POLICY_DANE ||
-	     cfg->relay_tls_policy_map != NULL) &&
-	    dns_resolver_set_trust_anchor(r, cfg->relay_trust_anchor) < 0)
-		log_event(LOG_LVL_WARN, "dns", "trust_anchor",
-		          cfg->relay_trust_anchor, "error",
-		          "cannot use dnssec_trust_anchor", NULL);
 	return r;
+}
+
+bool
+outbound_uses_dane(const struct config *cfg)
+{
+	/* tls_policy_map may give some destinations dane. */
+	return cfg->relay_tls == TLS_POLICY_DANE ||
+	       cfg->relay_tls == TLS_POLICY_DANE_ONLY ||
+	       cfg->relay_tls_policy_map != NULL;
+}
+
+struct dns_resolver *
+outbound_resolver_dnssec(struct event_base *base, const struct config *cfg)
+{
+	struct dns_resolver *r = outbound_resolver_new(base, cfg);
+
+	if (r != NULL &&
+	    (cfg->relay_trust_anchor == NULL ||
+	     access(cfg->relay_trust_anchor, R_OK) != 0 ||
+	     dns_resolver_set_trust_anchor(r, cfg->relay_trust_anchor) < 0)) {
+		dns_resolver_free(r);
+		r = NULL;
+	}
+	return r;
+}
+
+static bool
+dane_level(int level)
+{
+	return level == TLS_POLICY_DANE || level == TLS_POLICY_DANE_ONLY;
+}
+
+/*
+ * The resolver a job's MX or next-hop lookup asks: the validating one
+ * where DANE may apply, else the plain one (no DNSSEC, so a resolver that
+ * strips it breaks nothing).  Level dane while the probe says DNSSEC is
+ * unavailable acts as may, and its delivery lines say so; dane-only
+ * always validates.
+ */
+static struct dns_resolver *
+route_dns(struct out_job *job)
+{
+	struct outbound *ob = job->ob;
+
+	job->dane_unavailable = false;
+	if (!dane_level(job->tls_level) ||
+	    (tls_policies_waived(job->msg) &&
+	     job->tls_level != TLS_POLICY_DANE_ONLY))
+		return ob->dns;
+	if (ob->dns_sec != NULL &&
+	    (job->tls_level == TLS_POLICY_DANE_ONLY ||
+	     (ob->probe != NULL &&
+	      dnssec_probe_status(ob->probe)->avail == DNSSEC_AVAILABLE)))
+		return ob->dns_sec;
+	job->dane_unavailable = job->tls_level == TLS_POLICY_DANE;
+	return ob->dns;
+}
+
+/* Level dane before the probe's first answer: the job waits for it
+ * (outbound.c resumes it), so that neither a broken resolver defers the
+ * mail nor the start of the daemon is a window without DANE. */
+static bool
+dnssec_wait(struct out_job *job)
+{
+	const struct dnssec_probe *p = job->ob->probe;
+
+	if (job->tls_level != TLS_POLICY_DANE || p == NULL ||
+	    dnssec_probe_status(p)->avail != DNSSEC_UNKNOWN ||
+	    tls_policies_waived(job->msg))
+		return false;
+	job->dnssec_wait = true;
+	return true;
+}
+
+/* A bogus answer from the validating resolver: an attack on that domain,
+ * or a resolver that stopped passing DNSSEC on; the probe tells which. */
+static void
+note_bogus(struct out_job *job, bool bogus)
+{
+	if (bogus)
+		dnssec_probe_suspect(job->ob->probe);
 }
 
 static const struct config_transport *
@@ -171,6 +250,7 @@ mx_done(void *arg, const struct dns_mx_result *res)
 	size_t i, j;
 
 	job->query = NULL;
+	note_bogus(job, res->bogus);
 	switch (res->status) {
 	case DNS_OK:
 		for (i = 0; i < res->nhosts; i++) {
@@ -234,6 +314,7 @@ named_hop_done(void *arg, const struct dns_mx_result *res)
 	size_t j;
 
 	job->query = NULL;
+	note_bogus(job, res->bogus);
 	if (res->status != DNS_OK) {
 		defer_dns(job, ST_ROUTE_DNS_TEMP, res->error);
 		outbound_job_done(job);
@@ -271,8 +352,8 @@ route_named(struct out_job *job)
 		job_connect(job, true);
 		return;
 	}
-	job->query = dns_resolve_host(job->ob->dns, sh->address, named_hop_done,
-	                              job);
+	job->query = dns_resolve_host(route_dns(job), sh->address,
+	                              named_hop_done, job);
 	if (job->query == NULL) {
 		defer_dns(job, ST_ROUTE_RESOLVER_OOM, NULL);
 		outbound_job_done(job);
@@ -294,7 +375,7 @@ static void
 route_mx(struct out_job *job)
 {
 	job->query =
-	        dns_resolve_mx(job->ob->dns, job->dest->domain, mx_done, job);
+	        dns_resolve_mx(route_dns(job), job->dest->domain, mx_done, job);
 	if (job->query == NULL) {
 		defer_dns(job, ST_ROUTE_RESOLVER_OOM, NULL);
 		outbound_job_done(job);
@@ -357,6 +438,8 @@ out_route_job(struct out_job *job)
 		level_invalid(job);
 		return;
 	}
+	if (!lmtp && !t && dnssec_wait(job))
+		return;
 	if (lmtp) {
 		hop_add(job, lmtp->lmtp, lmtp->lmtp_addr, lmtp->lmtp_port,
 		        false);
@@ -459,6 +542,7 @@ tlsa_done(void *arg, const struct dns_tlsa_result *res)
 	size_t i;
 
 	job->tlsa = NULL;
+	note_bogus(job, res->status == DNS_TLSA_BOGUS);
 	dane_policy_set(&h->dane, res);
 	/* The other addresses of the host share its records. */
 	for (i = job->hop + 1; i < job->nhops; i++)
@@ -503,17 +587,39 @@ tls_policies_waived(const struct out_msg *m)
 	return false;
 }
 
+/* Level dane-only: this hop has no DANE (no validated records, or no
+ * usable TLSA record): nothing is sent to it. */
+static bool
+dane_only_fails(struct out_job *job, struct out_hop *h, const char *why)
+{
+	char text[600];
+
+	snprintf(text, sizeof(text),
+	         "%s for %s (TLS required by the security level dane-only of "
+	         "%s)",
+	         why, h->host, job->dest->domain);
+	route_hop_failed(job, ST_TLS_LEVEL_FAILED, text);
+	out_route_next_hop(job);
+	return true;
+}
+
 /* DANE (RFC 7672 s2.2): a host whose MX and address records validated
  * needs its TLSA records before the first connection.  Returns true when
  * the job goes on later (lookup started, or the hop given up). */
 static bool
 dane_pending(struct out_job *job, struct out_hop *h)
 {
-	if (job->tls_level != TLS_POLICY_DANE || !h->dnssec ||
-	    tls_policies_waived(job->msg))
+	bool only = job->tls_level == TLS_POLICY_DANE_ONLY;
+
+	if (!dane_level(job->tls_level) ||
+	    (!only && tls_policies_waived(job->msg)))
 		return false;
+	if (!h->dnssec || job->ob->dns_sec == NULL)
+		return only && dane_only_fails(job, h,
+		                               "no DNSSEC-validated MX and "
+		                               "address records");
 	if (!h->dane_known) {
-		job->tlsa = dns_resolve_tlsa(job->ob->dns, h->host, h->port,
+		job->tlsa = dns_resolve_tlsa(job->ob->dns_sec, h->host, h->port,
 		                             tlsa_done, job);
 		if (job->tlsa != NULL)
 			return true;
@@ -521,6 +627,8 @@ dane_pending(struct out_job *job, struct out_hop *h)
 		h->dane.mode = DANE_DEFER;
 		h->dane.reason = str_dup("cannot look up TLSA records");
 	}
+	if (only && (h->dane.mode == DANE_OFF || h->dane.mode == DANE_ENCRYPT))
+		return dane_only_fails(job, h, "no usable TLSA records");
 	if (h->dane.mode != DANE_DEFER)
 		return false;
 	/* RFC 8460 s4.3.2.1: no valid TLSA answer (bogus, or none at all). */

@@ -49,6 +49,9 @@ void sts_policy_clear(struct sts_policy *p);
 void sts_policy_copy(struct sts_policy *dst, const struct sts_policy *src);
 /* RFC 8461 s4.1: does the MX host name match one of the patterns? */
 bool sts_mx_matches(const struct sts_policy *p, const char *host);
+/* How long a _mta-sts TXT answer of this TTL is used again: its TTL,
+ * at least 5 seconds and at most an hour. */
+unsigned sts_txt_reuse(unsigned ttl);
 /* The id of a "v=STSv1; id=..." TXT record (s3.1); -1 if it is not one. */
 int sts_txt_id(const char *txt, char *id, size_t len);
 const char *sts_mode_name(enum sts_mode m);

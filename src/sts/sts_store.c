@@ -39,11 +39,15 @@
 #define FETCH_TIMEOUT 60      /* seconds */
 #define REFRESH_BEFORE 86400L /* refetch a day before expiry */
 #define DOMAIN_MAX 254
-/* A TXT answer is used again for this long (as a resolver's cache would,
+#define ADDRS_MAX 8 /* addresses of mta-sts.DOMAIN tried, at most */
+/* A TXT answer is used again for its TTL (as a resolver's cache would,
  * minus the lookup): most destinations have no record, and each message
- * to them would otherwise wait for one. */
-#define TXT_REUSE 300  /* seconds */
-#define TXT_SLOTS 1024 /* direct-mapped: bounded, a collision evicts */
+ * to them would otherwise wait for one.  Bounded: a zero or tiny TTL
+ * still spares a burst of messages the lookups, a huge one does not hide
+ * a new policy id for long. */
+#define TXT_REUSE_MIN 5    /* seconds */
+#define TXT_REUSE_MAX 3600 /* seconds */
+#define TXT_SLOTS 1024     /* direct-mapped: bounded, a collision evicts */
 
 struct txt_seen {
 	char domain[DOMAIN_MAX + 1];
@@ -81,6 +85,11 @@ struct sts_lookup {
 	struct event *txt_timer; /* the resolver's timeout for the TXT */
 	struct dns_query *q;
 	struct evhttp_connection *conn;
+	/* The addresses of mta-sts.DOMAIN: the next is tried when a
+	 * connection fails (RFC 8461 s3.3 fixes the port, not the address). */
+	char *addrs[ADDRS_MAX];
+	size_t naddrs, next;
+	struct event *retry_ev;
 	struct event *done_ev;
 	char id[33];
 	struct sts_policy result;
@@ -118,13 +127,21 @@ txt_fresh(const struct sts_store *s, const char *domain)
 	return strcmp(t->domain, domain) == 0 && t->until > time(NULL);
 }
 
+unsigned
+sts_txt_reuse(unsigned ttl)
+{
+	return ttl < TXT_REUSE_MIN   ? TXT_REUSE_MIN
+	       : ttl > TXT_REUSE_MAX ? TXT_REUSE_MAX
+	                             : ttl;
+}
+
 static void
-txt_remember(struct sts_store *s, const char *domain)
+txt_remember(struct sts_store *s, const char *domain, unsigned ttl)
 {
 	struct txt_seen *t = seen_slot(s, domain);
 
 	snprintf(t->domain, sizeof(t->domain), "%s", domain);
-	t->until = time(NULL) + TXT_REUSE;
+	t->until = time(NULL) + (time_t)sts_txt_reuse(ttl);
 }
 
 static struct cached *
@@ -307,6 +324,10 @@ lookup_free(struct sts_lookup *l)
 		dns_query_cancel(l->q);
 	if (l->conn != NULL)
 		evhttp_connection_free(l->conn);
+	while (l->naddrs > 0)
+		free(l->addrs[--l->naddrs]);
+	if (l->retry_ev != NULL)
+		event_free(l->retry_ev);
 	event_free(l->done_ev);
 	sts_policy_clear(&l->result);
 	free(l);
@@ -379,6 +400,18 @@ http_done(struct evhttp_request *req, void *arg)
 
 	if (req == NULL || evhttp_request_get_response_code(req) != 200) {
 		long v = verify_result(l);
+
+		/* No answer at all (no connection, or no TLS without a
+		 * certificate to blame): the host's next address. */
+		if ((req == NULL ||
+		     evhttp_request_get_response_code(req) == 0) &&
+		    v == X509_V_OK && l->next < l->naddrs) {
+			log_event(LOG_LVL_INFO, "mta-sts", "domain", l->domain,
+			          "address", l->addrs[l->next - 1], "error",
+			          "no answer", "next", l->addrs[l->next], NULL);
+			event_active(l->retry_ev, EV_TIMEOUT, 0);
+			return;
+		}
 
 		if (v != X509_V_OK)
 			snprintf(err, sizeof(err),
@@ -460,10 +493,29 @@ http_start(struct sts_lookup *l, const char *addr)
 	                           "/.well-known/mta-sts.txt");
 }
 
+/* The request to the next address of the policy host (from an event of
+ * its own: the failed connection is not freed inside its callback). */
+static void
+try_next(evutil_socket_t fd, short what, void *arg)
+{
+	struct sts_lookup *l = arg;
+
+	(void)fd;
+	(void)what;
+	if (l->conn != NULL) {
+		evhttp_connection_free(l->conn);
+		l->conn = NULL;
+	}
+	if (l->next >= l->naddrs || http_start(l, l->addrs[l->next++]) < 0)
+		fetch_failed(l, STS_FAIL_FETCH,
+		             "cannot start the HTTPS request");
+}
+
 static void
 addr_done(void *arg, const struct dns_mx_result *res)
 {
 	struct sts_lookup *l = arg;
+	size_t i;
 
 	l->q = NULL;
 	if (res->status != DNS_OK) {
@@ -472,9 +524,11 @@ addr_done(void *arg, const struct dns_mx_result *res)
 		                        : "policy host has no address");
 		return;
 	}
-	if (http_start(l, res->hosts[0].addrs[0]) < 0)
-		fetch_failed(l, STS_FAIL_FETCH,
-		             "cannot start the HTTPS request");
+	for (i = 0; i < res->hosts[0].naddrs && l->naddrs < ADDRS_MAX; i++)
+		if ((l->addrs[l->naddrs] = str_dup(res->hosts[0].addrs[i])) !=
+		    NULL)
+			l->naddrs++;
+	try_next(-1, 0, l);
 }
 
 /* s3.1: exactly one TXT record starting "v=STSv1". */
@@ -491,7 +545,8 @@ one_id(const char *const *texts, size_t n, char *id, size_t len)
 }
 
 static void
-txt_done(void *arg, enum dns_status status, const char *const *texts, size_t n)
+txt_done(void *arg, enum dns_status status, const char *const *texts, size_t n,
+         unsigned ttl)
 {
 	struct txt_hold *h = arg;
 	struct sts_lookup *l = h->l;
@@ -504,7 +559,7 @@ txt_done(void *arg, enum dns_status status, const char *const *texts, size_t n)
 	evtimer_del(l->txt_timer);
 	old = cached_valid(l);
 	if (status != DNS_TEMPFAIL)
-		txt_remember(l->s, l->domain);
+		txt_remember(l->s, l->domain, ttl);
 	if (status != DNS_OK || !one_id(texts, n, l->id, sizeof(l->id))) {
 		finish(l, old); /* s5.1: a valid cached policy still holds */
 		return;
@@ -559,9 +614,11 @@ sts_lookup(struct sts_store *s, const char *domain, sts_cb cb, void *arg)
 	for (i = 0; i < DOMAIN_MAX && domain[i] != '\0'; i++)
 		l->domain[i] = (char)tolower((unsigned char)domain[i]);
 	l->done_ev = event_new(s->base, -1, 0, done_cb, l);
+	l->retry_ev = event_new(s->base, -1, 0, try_next, l);
 	l->txt_timer = evtimer_new(s->base, txt_timeout, l);
 	l->txt = calloc(1, sizeof(*l->txt));
-	if (l->done_ev == NULL || l->txt_timer == NULL || l->txt == NULL) {
+	if (l->done_ev == NULL || l->retry_ev == NULL || l->txt_timer == NULL ||
+	    l->txt == NULL) {
 		free(l->txt);
 		l->txt = NULL;
 		lookup_free(l);
@@ -584,7 +641,7 @@ sts_lookup(struct sts_store *s, const char *domain, sts_cb cb, void *arg)
 		disk_load(s, l->domain);
 	snprintf(name, sizeof(name), "_mta-sts.%s", l->domain);
 	l->txt->l = l;
-	if (dns_resolve_txt(s->dns, name, txt_done, l->txt) < 0) {
+	if (dns_resolve_txt_ttl(s->dns, name, txt_done, l->txt) < 0) {
 		free(l->txt);
 		l->txt = NULL;
 		finish(l, cached_valid(l));

@@ -61,6 +61,7 @@ class HostileDns:
         self.records = {(n.lower().rstrip("."), t): v
                         for (n, t), v in records.items()}
         self.mode = mode
+        self.ttl = 60          # of every record served
         self.port = free_port()
         self.queries = []      # (mode, qname, qtype name) of each query
         self.stop_ev = threading.Event()
@@ -112,7 +113,7 @@ class HostileDns:
         body = b""
         for text in found:
             rd_ = rdata(tname, text)
-            body += b"\xc0\x0c" + struct.pack("!HHIH", qtype, 1, 60,
+            body += b"\xc0\x0c" + struct.pack("!HHIH", qtype, 1, self.ttl,
                                               len(rd_)) + rd_
         return head(0, len(found)) + body
 

@@ -81,6 +81,35 @@ def test_dns_fault_defers_then_delivers_once(ferry_factory, passwd,
         dns.close()
 
 
+def test_mta_sts_txt_is_reused_for_its_ttl(ferry_factory, passwd,
+                                           remote_factory):
+    """The _mta-sts TXT answer is used again for its TTL, not longer."""
+    sink = remote_factory()
+    name = "_mta-sts.faulty.example"
+    # A record without id: no policy, no fetch, but an answer to keep.
+    dns = HostileDns({**RECORDS, (name, "TXT"): ["v=STSv1;"]}, "ok")
+    dns.ttl = 5
+    try:
+        f = dns_ferry(ferry_factory, passwd, dns, sink.port)
+
+        def asked():
+            return sum(1 for q in dns.queries if q[1:] == (name, "TXT"))
+
+        def send(rcpt):
+            submit(f, [rcpt])
+            assert wait_for(lambda: rcpt in sink.all_rcpts(),
+                            timeout=20), f.log()
+
+        send("t1@faulty.example")
+        send("t2@faulty.example")
+        assert asked() == 1  # the second message used the first answer
+        time.sleep(dns.ttl + 1.5)
+        send("t3@faulty.example")
+        assert asked() == 2, dns.queries  # expired with its TTL
+    finally:
+        dns.close()
+
+
 @pytest.fixture
 def auth_dns():
     dns = HostileDns({}, "timeout")

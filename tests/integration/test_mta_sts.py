@@ -11,9 +11,10 @@ not mx.badcert.example.
   enforce.example   enforce, MX listed, certificate fits   delivered, tls=verified
   badcert.example   enforce, certificate of other names     deferred 4.7.5, nothing sent
   unlisted.example  enforce, MX not in the policy           deferred 4.7.5, nothing sent
-  testing.example   testing, MX not in the policy           delivered (logged)
+  testing.example   testing, MX not in the policy           delivered, reported
   testbad.example   testing, certificate of other names     delivered, reported
   persist.example   enforce; ferry restarted, policy server gone: cached policy used
+  twoaddr.example   enforce; the policy host's first address refuses  fetched from the next
 """
 import http.server
 import os
@@ -36,7 +37,7 @@ from test_relay import passwd  # noqa: E402,F401  (fixture)
 from tlsrpt_check import tls_report  # noqa: E402
 
 DOMAINS = ("enforce", "badcert", "unlisted", "testing", "persist",
-           "testbad")
+           "testbad", "twoaddr")
 POLICIES = {
     "enforce": "enforce\nmx: mx.enforce.example",
     "badcert": "enforce\nmx: *.badcert.example",
@@ -44,6 +45,7 @@ POLICIES = {
     "testing": "testing\nmx: mx.other.example",
     "persist": "enforce\nmx: mx.persist.example",
     "testbad": "testing\nmx: mx.testbad.example",
+    "twoaddr": "enforce\nmx: mx.twoaddr.example",
 }
 
 
@@ -63,7 +65,7 @@ def pki():
             "-subj", "/CN=mx.enforce.example")
     names = [f"mta-sts.{x}.example" for x in DOMAINS] + \
         ["mx.enforce.example", "mx.testing.example", "mx.persist.example",
-         "mx.unlisted.example"]
+         "mx.unlisted.example", "mx.twoaddr.example"]
     ext = d / "ext.cnf"
     ext.write_text("subjectAltName=" + ",".join(f"DNS:{n}" for n in names) +
                    "\nbasicConstraints=CA:FALSE\n")
@@ -80,6 +82,9 @@ def pki():
                   f"mx.{x}.example. 300 IN A 127.0.0.1",
                   f"mta-sts.{x}.example. 300 IN A 127.0.0.1",
                   f'_mta-sts.{x}.example. 300 IN TXT "v=STSv1; id=20261207"']
+    # The policy host's first address (IPv6 is tried first) serves
+    # nothing: the fetch goes on to the next one.
+    lines.append("mta-sts.twoaddr.example. 300 IN AAAA ::1")
     zone.write_text("\n".join(lines) + "\n")
     os.chmod(zone, 0o644)
     p["zone"] = str(zone)
@@ -227,6 +232,20 @@ def test_enforce_defers_and_sends_nothing(ferry_factory, passwd, pki, sink,
          else "validation-failure")
 
 
+def test_policy_fetch_tries_the_next_address(ferry_factory, passwd, pki,
+                                            sink, policy_server):
+    f = sts_ferry(ferry_factory, passwd, pki, sink)
+    submit(f, ["n@twoaddr.example"])
+    line = line_of(f, "relay-delivered", "n@twoaddr.example")
+    assert "tls=verified" in line, line  # the policy was had, and applied
+    tried = [x for x in f.log().splitlines()
+             if "event=mta-sts" in x and "domain=twoaddr.example" in x]
+    assert any("address=::1" in x and "next=127.0.0.1" in x
+               for x in tried), tried
+    assert any("fetched=20261207" in x and "mode=enforce" in x
+               for x in tried), tried
+
+
 def test_testing_mode_reports_only(ferry_factory, passwd, pki, sink,
                                    policy_server):
     f = sts_ferry(ferry_factory, passwd, pki, sink)
@@ -234,6 +253,16 @@ def test_testing_mode_reports_only(ferry_factory, passwd, pki, sink,
     line = line_of(f, "relay-delivered", "c@testing.example")
     assert "tls=verified" in line, line  # checked, for the report
     assert "MX host not listed in the MTA-STS policy" in f.log()
+    # Delivered, but counted: enforce would have refused that MX host.
+    report = tls_report(f, "testing.example")["policies"][0]
+    assert report["policy"]["policy-type"] == "sts"
+    assert report["summary"] == {"total-successful-session-count": 0,
+                                 "total-failure-session-count": 1}
+    detail = report["failure-details"][0]
+    assert detail["result-type"] == "validation-failure", detail
+    assert detail["receiving-mx-hostname"] == "mx.testing.example", detail
+    assert "not listed" in detail["failure-reason-code"], detail
+    assert "c@testing.example" in sink.all_rcpts()
     # A certificate that would fail enforce: delivered, and reported.
     submit(f, ["t@testbad.example"])
     line = line_of(f, "relay-delivered", "t@testbad.example")

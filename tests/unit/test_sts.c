@@ -119,6 +119,18 @@ test_txt(void **state)
 	}
 }
 
+/* The TXT answer is kept for its TTL, within bounds. */
+static void
+test_txt_reuse(void **state)
+{
+	assert_int_equal(sts_txt_reuse(0), 5);
+	assert_int_equal(sts_txt_reuse(3), 5);
+	assert_int_equal(sts_txt_reuse(5), 5);
+	assert_int_equal(sts_txt_reuse(300), 300);
+	assert_int_equal(sts_txt_reuse(3600), 3600);
+	assert_int_equal(sts_txt_reuse(86400), 3600);
+}
+
 int
 main(void)
 {
@@ -126,6 +138,7 @@ main(void)
 	        cmocka_unit_test(test_parse),
 	        cmocka_unit_test(test_mx_patterns),
 	        cmocka_unit_test(test_txt),
+	        cmocka_unit_test(test_txt_reuse),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
