@@ -141,14 +141,16 @@ static const struct control_hooks ctl_hooks = {
 };
 
 /* Every queued message goes to both delivery agents; each takes the
- * recipients that are its own (local Maildirs, or elsewhere). */
+ * recipients that are its own (local Maildirs, or elsewhere).  A message
+ * the relay found only its own recipients in is not handed to local
+ * delivery, which would read its envelope only to find nothing to do. */
 static void
 queued_cb(void *arg, const char *id)
 {
 	struct daemon *d = arg;
 
-	local_delivery_enqueue(d->delivery, id);
-	outbound_enqueue(d->outbound, id);
+	if (!outbound_enqueue(d->outbound, id))
+		local_delivery_enqueue(d->delivery, id);
 }
 
 /* One of the parts that shutdown waits for has ended: the sessions, the

@@ -86,6 +86,8 @@ close_fds(struct spool *sp)
 {
 	if (sp->tmpfd >= 0)
 		close(sp->tmpfd);
+	if (sp->poolfd >= 0)
+		close(sp->poolfd);
 	if (sp->queuefd >= 0)
 		close(sp->queuefd);
 	if (sp->rootfd >= 0)
@@ -101,11 +103,12 @@ spool_open(struct event_base *base, const struct config *cfg)
 	if ((sp = calloc(1, sizeof(*sp))) == NULL)
 		return NULL;
 	sp->base = base;
-	sp->tmpfd = sp->queuefd = -1;
+	sp->tmpfd = sp->queuefd = sp->poolfd = -1;
 	set_params(sp, cfg);
 	if ((sp->rootfd = open_dir(AT_FDCWD, cfg->spool_dir)) < 0 ||
 	    (sp->tmpfd = open_dir(sp->rootfd, "tmp")) < 0 ||
 	    (sp->queuefd = open_dir(sp->rootfd, "queue")) < 0 ||
+	    (sp->poolfd = open_dir(sp->rootfd, "pool")) < 0 ||
 	    spool_recover(sp) < 0 || start_thread(sp) < 0) {
 		e = errno;
 		if (sp->done_ev)
@@ -116,6 +119,8 @@ spool_open(struct event_base *base, const struct config *cfg)
 		errno = e;
 		return NULL;
 	}
+	/* Without it every finished message is unlinked, as before. */
+	sp->pool = calloc(SPOOL_POOL_MAX, sizeof(*sp->pool));
 	return sp;
 }
 
@@ -137,6 +142,7 @@ spool_close(struct spool *sp)
 	if (sp->rm_started)
 		stop_thread(sp, sp->rm_thread, &sp->rm_stop, &sp->rm_cond);
 	free(sp->removals);
+	free(sp->pool);
 	event_free(sp->done_ev);
 	pthread_mutex_destroy(&sp->lock);
 	pthread_mutex_destroy(&sp->finish_lock);

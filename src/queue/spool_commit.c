@@ -12,6 +12,9 @@
  *
  * Each commit's sync also makes durable what the remover thread did before
  * it (spool_remove.c): it clears sync_wanted as the sync starts.
+ *
+ * The message's file and its envelope are recycled files from pool/ when
+ * there are any (spool_pool.c), else new ones.
  */
 #include "queue/spool_int.h"
 #include "sandbox/sandbox.h"
@@ -70,9 +73,7 @@ write_envelope(struct spool *sp, struct spool_msg *msg, const char *name)
 {
 	int fd, e;
 
-	fd = openat(sp->tmpfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	            0600);
-	if (fd < 0)
+	if ((fd = spool_pool_create(sp, sp->tmpfd, name)) < 0)
 		return -1;
 	if (spool_write_all(fd, msg->env_text, msg->env_len) < 0 ||
 	    (sp->mode == SYNC_FSYNC && fsync(fd) < 0)) {
@@ -96,8 +97,7 @@ stage(struct spool *sp, struct spool_msg *msg)
 	if (msg->error)
 		goto fail;
 	if (msg->fd < 0)
-		msg->fd = openat(sp->queuefd, msgname,
-		                 O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		msg->fd = spool_pool_create(sp, sp->queuefd, msgname);
 	if (msg->fd < 0 || spool_write_all(msg->fd, msg->buf, msg->len) < 0 ||
 	    (sp->mode == SYNC_FSYNC && fsync(msg->fd) < 0) ||
 	    write_envelope(sp, msg, envname) < 0 ||

@@ -383,7 +383,7 @@ spool_open_readonly(const char *spool_dir)
 
 	if ((sp = calloc(1, sizeof(*sp))) == NULL)
 		return NULL;
-	sp->tmpfd = sp->queuefd = -1;
+	sp->tmpfd = sp->queuefd = sp->poolfd = -1;
 	sp->rootfd = open(spool_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (sp->rootfd >= 0)
 		sp->queuefd = openat(sp->rootfd, "queue",

@@ -1,9 +1,10 @@
 /*
  * spool_int — the spool's private structures, shared by the spool_*.c files.
  *
- * Locking: sp->lock guards pending, npending, done, stop and the remover's
- * fields (removals, sync_wanted, rm_stop).  Everything else
- * in struct spool is written once by spool_open() (or only by the loop
+ * Locking: sp->lock guards pending, npending, done, stop, the remover's
+ * fields (removals, sync_wanted, rm_stop) and the pool's (pool_head,
+ * pool_n and the entries); it is taken before gs_lock, never after.  Everything
+ * else in struct spool is written once by spool_open() (or only by the loop
  * thread: next_id, queued_cb) and may be read by any thread.
  */
 #ifndef FERRY_QUEUE_SPOOL_INT_H
@@ -40,9 +41,21 @@ struct spool_msg {
 
 STAILQ_HEAD(spool_msg_list, spool_msg);
 
+#define SPOOL_NAME_MAX (QUEUE_ID_LEN + 8)
+
+/* Recycled files kept in pool/ at most (spool_pool.c). */
+#define SPOOL_POOL_MAX 1024
+
+/* A file in pool/: usable once a sync that started after mark ended well
+ * (syncfs mode). */
+struct spool_pool_ent {
+	char name[SPOOL_NAME_MAX];
+	uint64_t mark;
+};
+
 struct spool {
 	struct event_base *base;
-	int rootfd, tmpfd, queuefd;
+	int rootfd, tmpfd, queuefd, poolfd;
 	enum sync_mode mode;
 	int batch_max;
 	int delay_ms;
@@ -66,6 +79,10 @@ struct spool {
 	pthread_cond_t rm_cond;
 	char (*removals)[QUEUE_ID_LEN + 1]; /* spool_remove_later() */
 	size_t nremovals, removals_cap;
+	/* Emptied files in pool/, oldest first (a ring); guarded by lock.
+	 * NULL when the spool has no pool. */
+	struct spool_pool_ent *pool;
+	size_t pool_head, pool_n;
 	/* Removals or records wait for a sync; the commit thread clears it
 	 * when it starts one, since that sync covers them. */
 	bool sync_wanted;
@@ -88,6 +105,16 @@ void *spool_commit_main(void *arg);
 /* spool_sync.c: at open (after the directories) and at close. */
 void spool_sync_init(struct spool *sp);
 void spool_sync_fini(struct spool *sp);
+/* spool_sync.c: a mark taken now; whether a sync that started after it
+ * has ended, and the last sync ended well (group sync only). */
+uint64_t spool_sync_mark(struct spool *sp);
+bool spool_sync_passed(struct spool *sp, uint64_t mark);
+/* spool_pool.c: a finished message's files into pool/ (the remover);
+ * a file for dirfd/name, pooled or new, open for writing (the commit
+ * thread); files in the pool. */
+void spool_recycle(struct spool *sp, const char *id);
+int spool_pool_create(struct spool *sp, int dirfd, const char *name);
+size_t spool_pool_size(struct spool *sp);
 /* spool_remove.c */
 void *spool_remove_main(void *arg);
 /* spool_msg.c: runs the done callbacks (loop thread). */
@@ -99,7 +126,5 @@ int spool_recover(struct spool *sp);
 /* Small helpers (spool_store.c). */
 int spool_write_all(int fd, const void *data, size_t len);
 void spool_name(char *buf, size_t cap, const char *id, const char *ext);
-
-#define SPOOL_NAME_MAX (QUEUE_ID_LEN + 8)
 
 #endif

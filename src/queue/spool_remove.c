@@ -1,8 +1,10 @@
 /*
  * spool_remove.c — the remover thread.  Delivery finishes a message and
- * hands its id here (spool_remove_later); this thread unlinks its files,
+ * hands its id here (spool_remove_later); this thread removes its files,
  * so no delivery worker waits for the file system's journal, which on
- * ext4 makes each unlink as slow as a small sync while commits run.
+ * ext4 makes each unlink as slow as a small sync while commits run.  The
+ * files go into the spool's pool of recycled files (spool_pool.c) while
+ * it has room, else they are unlinked.
  *
  * Nothing waits for a removal to be durable: the next commit's sync covers
  * it, and when no commit comes within REMOVE_SYNC_MS this thread syncs the
@@ -35,7 +37,7 @@ remove_some(struct spool *sp)
 	pthread_mutex_unlock(&sp->lock);
 	for (i = 0; i < n; i++) {
 		pthread_mutex_lock(&sp->finish_lock);
-		spool_remove(sp, ids[i]);
+		spool_recycle(sp, ids[i]);
 		pthread_mutex_unlock(&sp->finish_lock);
 	}
 	pthread_mutex_lock(&sp->lock);

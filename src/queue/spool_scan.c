@@ -118,15 +118,16 @@ list_queue(struct spool *sp, struct qent **v, size_t *n)
 	return 0;
 }
 
-/* Everything in tmp/ belongs to a commit that never completed. */
+/* Everything in tmp/ belongs to a commit that never completed; whatever
+ * is in pool/ is no message (spool_pool.c). */
 static int
-clear_tmp(struct spool *sp)
+clear_dir(int dirfd)
 {
 	struct dirent *de;
 	DIR *d;
 	int fd;
 
-	fd = openat(sp->tmpfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
 		if (fd >= 0)
 			close(fd);
@@ -134,7 +135,7 @@ clear_tmp(struct spool *sp)
 	}
 	while ((de = readdir(d)) != NULL)
 		if (de->d_name[0] != '.')
-			unlinkat(sp->tmpfd, de->d_name, 0);
+			unlinkat(dirfd, de->d_name, 0);
 	closedir(d);
 	return 0;
 }
@@ -154,6 +155,12 @@ check_queued(struct spool *sp, const struct qent *q)
 		return "envelope without message";
 	if (spool_load(sp, q->id, &env) < 0)
 		return errno == ENOENT ? "vanished" : "unreadable envelope";
+	/* Another message's envelope under this name: only a file system
+	 * that lost the new bytes of a recycled file could show that. */
+	if (strcmp(env.id, q->id) != 0) {
+		envelope_free(&env);
+		return "envelope of another message";
+	}
 	spool_name(name, sizeof(name), q->id, "msg");
 	if (fstatat(sp->queuefd, name, &st, 0) < 0 ||
 	    (size_t)st.st_size != env.size)
@@ -178,7 +185,9 @@ spool_recover(struct spool *sp)
 	uint64_t last;
 	const char *why;
 
-	if (clear_tmp(sp) < 0 || list_queue(sp, &v, &n) < 0)
+	if (clear_dir(sp->tmpfd) < 0 ||
+	    (sp->poolfd >= 0 && clear_dir(sp->poolfd) < 0) ||
+	    list_queue(sp, &v, &n) < 0)
 		return -1;
 	for (i = 0; i < n; i++) {
 		if (!(v[i].files & F_ENV))

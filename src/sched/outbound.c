@@ -289,22 +289,39 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 		pump(ob, d);
 }
 
-void
+/* Local delivery takes the pending recipients with a Maildir: every
+ * other one is the relay's. */
+static bool
+none_local(const struct outbound *ob, const struct envelope *env)
+{
+	size_t i;
+
+	for (i = 0; i < env->nrcpts; i++)
+		if (env->rcpts[i].state == RCPT_PENDING &&
+		    !outbound_rcpt_is_outbound(ob, &env->rcpts[i]))
+			return false;
+	return true;
+}
+
+bool
 outbound_enqueue(struct outbound *ob, const char *id)
 {
 	struct out_msg *m = xcalloc(1, sizeof(*m));
+	bool relay_only;
 
 	if (spool_load(ob->spool, id, &m->env) < 0 ||
 	    (!has_outbound(ob, &m->env) && !bounce_pending(m))) {
 		envelope_free(&m->env);
 		free(m);
-		return;
+		return false;
 	}
+	relay_only = none_local(ob, &m->env);
 	snprintf(m->id, sizeof(m->id), "%s", id);
 	for (size_t i = 0; i < m->env.nrcpts; i++)
 		m->delay_notified |= m->env.rcpts[i].delay_reported;
 	TAILQ_INSERT_TAIL(&ob->msgs, m, entry);
 	try_msg(ob, m, time(NULL));
+	return relay_only;
 }
 
 void

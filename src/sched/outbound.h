@@ -17,6 +17,7 @@
 #ifndef FERRY_SCHED_OUTBOUND_H
 #define FERRY_SCHED_OUTBOUND_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct event_base;
@@ -41,8 +42,10 @@ void outbound_set_dkim(struct outbound *ob, const struct dkim_keys *keys);
  * for other lookups such as `ferry dkim check`. */
 struct dns_resolver *outbound_resolver_new(struct event_base *base,
                                            const struct config *cfg);
-/* A message was queued or found at startup. */
-void outbound_enqueue(struct outbound *ob, const char *id);
+/* A message was queued or found at startup.  True when it has no pending
+ * recipient that local delivery would take (all are for the relay): the
+ * caller need not hand it to local delivery too. */
+bool outbound_enqueue(struct outbound *ob, const char *id);
 /* The message was held or deleted: stop working on it. */
 void outbound_forget(struct outbound *ob, const char *id);
 /* Try every deferred message now. */
