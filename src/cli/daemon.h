@@ -31,6 +31,8 @@ struct daemon {
 	struct keyproc tls_keys, auth_keys;
 	struct policy *policy;
 	struct event *sigterm, *sigint, *sighup, *grace;
+	struct event
+	        *log_flush; /* writes a pass's log lines before it sleeps */
 	struct metrics_http *metrics;
 	bool embedded;
 	const char *config_path; /* NULL: the embedded demo setup */

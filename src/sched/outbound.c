@@ -288,13 +288,11 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 		pump(ob, d);
 }
 
-void
-outbound_enqueue(struct outbound *ob, const char *id)
+/* Takes m (its envelope loaded) if it has work for the relay. */
+static void
+enqueue_loaded(struct outbound *ob, struct out_msg *m, const char *id)
 {
-	struct out_msg *m = xcalloc(1, sizeof(*m));
-
-	if (spool_load(ob->spool, id, &m->env) < 0 ||
-	    (!has_outbound(ob, &m->env) && !bounce_pending(m))) {
+	if (!has_outbound(ob, &m->env) && !bounce_pending(m)) {
 		envelope_free(&m->env);
 		free(m);
 		return;
@@ -302,6 +300,39 @@ outbound_enqueue(struct outbound *ob, const char *id)
 	snprintf(m->id, sizeof(m->id), "%s", id);
 	TAILQ_INSERT_TAIL(&ob->msgs, m, entry);
 	try_msg(ob, m, time(NULL));
+}
+
+void
+outbound_enqueue(struct outbound *ob, const char *id)
+{
+	struct out_msg *m = xcalloc(1, sizeof(*m));
+
+	if (spool_load(ob->spool, id, &m->env) < 0) {
+		envelope_free(&m->env);
+		free(m);
+		return;
+	}
+	enqueue_loaded(ob, m, id);
+}
+
+void
+outbound_enqueue_committed(struct outbound *ob, const char *id,
+                           const char *env_text, size_t env_len)
+{
+	struct out_msg *m;
+	const char *err;
+
+	if (env_text == NULL) {
+		outbound_enqueue(ob, id);
+		return;
+	}
+	m = xcalloc(1, sizeof(*m));
+	if (envelope_parse(env_text, env_len, &m->env, &err) < 0) {
+		free(m);
+		outbound_enqueue(ob, id); /* as on disk, whatever that holds */
+		return;
+	}
+	enqueue_loaded(ob, m, id);
 }
 
 void
