@@ -39,10 +39,12 @@ static char batch[PIPE_BUF];
 _Static_assert(LOG_LINE_MAX < PIPE_BUF, "a line fits the batch");
 static size_t batch_len;
 static pthread_mutex_t batch_lock = PTHREAD_MUTEX_INITIALIZER;
-static _Thread_local bool batch_here;
+static _Thread_local bool batch_here;     /* log_batch_start() was here */
+static _Thread_local unsigned hold_depth; /* log_hold() without release */
 static void (*batch_wake)(void *);
 static void *batch_wake_arg;
-static bool batch_hooks_set;
+static pthread_once_t batch_hooks_once = PTHREAD_ONCE_INIT;
+static void set_batch_hooks(void);
 
 static const int fatal_signals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT};
 static struct sigaction
@@ -131,8 +133,23 @@ batch_line(const char *line, size_t len)
 	memcpy(batch + batch_len, line, len);
 	batch_len += len;
 	pthread_mutex_unlock(&batch_lock);
-	if (was_empty && batch_wake != NULL)
+	/* Only the loop is woken: a holding thread writes on release. */
+	if (was_empty && batch_here && batch_wake != NULL)
 		batch_wake(batch_wake_arg);
+}
+
+void
+log_hold(void)
+{
+	pthread_once(&batch_hooks_once, set_batch_hooks);
+	hold_depth++;
+}
+
+void
+log_release(void)
+{
+	if (hold_depth > 0 && --hold_depth == 0)
+		log_flush();
 }
 
 /* A crash writes what the pass gathered, then meets the action that was
@@ -172,6 +189,7 @@ static void
 fork_child(void)
 {
 	batch_here = false;
+	hold_depth = 0;
 	batch_wake = NULL;
 	pthread_mutex_unlock(&batch_lock);
 }
@@ -182,9 +200,6 @@ set_batch_hooks(void)
 	struct sigaction sa;
 	size_t i;
 
-	if (batch_hooks_set)
-		return;
-	batch_hooks_set = true;
 	atexit(log_flush);
 	pthread_atfork(fork_prepare, fork_parent, fork_child);
 	memset(&sa, 0, sizeof(sa));
@@ -198,7 +213,7 @@ set_batch_hooks(void)
 void
 log_batch_start(void (*wake)(void *arg), void *arg)
 {
-	set_batch_hooks();
+	pthread_once(&batch_hooks_once, set_batch_hooks);
 	batch_wake = wake;
 	batch_wake_arg = arg;
 	batch_here = true;
@@ -450,7 +465,7 @@ log_event(enum log_level lvl, const char *event, ...)
 			return;
 	}
 	line[pos++] = '\n';
-	if (batch_here)
+	if (batch_here || hold_depth > 0)
 		batch_line(line, pos);
 	else
 		write_out(line, pos);

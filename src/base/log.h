@@ -65,6 +65,11 @@ void log_batch_start(void (*wake)(void *arg), void *arg);
 void log_batch_stop(void);
 /* Writes the gathered lines now (any thread). */
 void log_flush(void);
+/* Any thread: its lines are gathered from log_hold() until the matching
+ * log_release(), which writes them (a delivery batch's lines, one write
+ * for many), with the same exit and signal guarantees. */
+void log_hold(void);
+void log_release(void);
 
 /* "12": whole seconds from since (a queue arrival time) to now, for the
  * delay field of delivery lines.  Returns buf. */

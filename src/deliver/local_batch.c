@@ -431,11 +431,13 @@ local_run_batch(struct local_delivery *ld, struct maildir_cache *cache,
 		for (i = 0; i < n; i++)
 			unsure(&bms[i], e);
 	}
+	log_hold(); /* the batch's delivered lines in one write */
 	for (i = 0; i < n; i++) {
 		dels += bms[i].ndone;
 		msgs += bms[i].ndone > 0 && envelope_all_final(&bms[i].env);
 		wrote |= record(ld, &bms[i]);
 	}
+	log_release();
 	/* The records only spare a second delivery after a crash: they
 	 * become durable with the next commit's sync, not one of their own. */
 	if (wrote)

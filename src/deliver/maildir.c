@@ -337,6 +337,7 @@ maildir_new_dir(struct maildir_cache *c, const char *path)
 }
 
 static char hostpart[256];
+static long our_pid; /* delivery runs in the daemon, which never forks */
 static pthread_once_t host_once = PTHREAD_ONCE_INIT;
 
 /* The Maildir convention encodes '/' and ':' in the host part, since they
@@ -347,6 +348,7 @@ init_host(void)
 	char h[128] = "localhost";
 	size_t i, o = 0;
 
+	our_pid = (long)getpid();
 	gethostname(h, sizeof(h) - 1);
 	for (i = 0; h[i] && o + 5 < sizeof(hostpart); i++) {
 		if (h[i] == '/')
@@ -370,7 +372,7 @@ unique_name(char *buf, size_t cap, const char *qid, size_t size)
 	pthread_once(&host_once, init_host);
 	gettimeofday(&tv, NULL);
 	n = snprintf(buf, cap, "%lld.M%06ldP%ldQ%llu_%s.%s,S=%zu",
-	             (long long)tv.tv_sec, (long)tv.tv_usec, (long)getpid(),
+	             (long long)tv.tv_sec, (long)tv.tv_usec, our_pid,
 	             (unsigned long long)q, qid, hostpart, size);
 	return n < 0 || (size_t)n >= cap ? -1 : 0;
 }

@@ -211,6 +211,15 @@ test_batch(void **state)
 	log_batch_stop();
 	log_event(LOG_LVL_INFO, "after", "k", "v", NULL);
 	assert_int_equal(count_lines(path, "after"), 1);
+	/* held (a delivery batch): written on release, nobody woken */
+	wakes = 0;
+	log_hold();
+	log_event(LOG_LVL_INFO, "held", "k", "v", NULL);
+	log_event(LOG_LVL_INFO, "held", "k", "w", NULL);
+	assert_int_equal(count_lines(path, "held"), 0);
+	log_release();
+	assert_int_equal(count_lines(path, "held"), 2);
+	assert_int_equal(wakes, 0);
 	unlink(path);
 }
 
