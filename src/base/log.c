@@ -1,10 +1,14 @@
 /*
- * log.c — logfmt lines, each written with a single write(2)/syslog(3).
+ * log.c — logfmt lines, each written with a single write(2)/syslog(3), or
+ * on the batching thread gathered and written a pass at a time.
  */
 #include "base/str.h"
 #include "base/log.h"
 
 #include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -27,6 +31,24 @@ static enum log_format log_format = LOG_FORMAT_LOGFMT;
 #define JSON_END_RESERVE 4
 
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
+
+/* The batching thread's lines not yet written (log_batch_start).  One
+ * buffer of PIPE_BUF octets: every write of it is whole lines that a pipe
+ * takes in one piece. */
+static char batch[PIPE_BUF];
+_Static_assert(LOG_LINE_MAX < PIPE_BUF, "a line fits the batch");
+static size_t batch_len;
+static pthread_mutex_t batch_lock = PTHREAD_MUTEX_INITIALIZER;
+static _Thread_local bool batch_here;     /* log_batch_start() was here */
+static _Thread_local unsigned hold_depth; /* log_hold() without release */
+static void (*batch_wake)(void *);
+static void *batch_wake_arg;
+static pthread_once_t batch_hooks_once = PTHREAD_ONCE_INIT;
+static void set_batch_hooks(void);
+
+static const int fatal_signals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT};
+static struct sigaction
+        fatal_old[sizeof(fatal_signals) / sizeof(fatal_signals[0])];
 
 void
 log_init(const char *target, const char *ident)
@@ -73,6 +95,136 @@ log_reopen(void)
 	}
 	close(fd);
 	return 0;
+}
+
+static void
+write_out(const char *buf, size_t len)
+{
+	if (write(log_fd, buf, len) < 0) {
+		/* Nowhere left to report a failing log write. */
+	}
+}
+
+static void
+flush_locked(void)
+{
+	if (batch_len > 0)
+		write_out(batch, batch_len);
+	batch_len = 0;
+}
+
+void
+log_flush(void)
+{
+	pthread_mutex_lock(&batch_lock);
+	flush_locked();
+	pthread_mutex_unlock(&batch_lock);
+}
+
+static void
+batch_line(const char *line, size_t len)
+{
+	bool was_empty;
+
+	pthread_mutex_lock(&batch_lock);
+	if (batch_len + len > sizeof(batch))
+		flush_locked();
+	was_empty = batch_len == 0;
+	memcpy(batch + batch_len, line, len);
+	batch_len += len;
+	pthread_mutex_unlock(&batch_lock);
+	/* Only the loop is woken: a holding thread writes on release. */
+	if (was_empty && batch_here && batch_wake != NULL)
+		batch_wake(batch_wake_arg);
+}
+
+void
+log_hold(void)
+{
+	pthread_once(&batch_hooks_once, set_batch_hooks);
+	hold_depth++;
+}
+
+void
+log_release(void)
+{
+	if (hold_depth > 0 && --hold_depth == 0)
+		log_flush();
+}
+
+/* A crash writes what the pass gathered, then meets the action that was
+ * there before (the default, or the sanitizers' report). */
+static void
+fatal_signal(int sig, siginfo_t *si, void *ctx)
+{
+	size_t i;
+
+	if (batch_len > 0 && batch_len <= sizeof(batch))
+		write_out(batch, batch_len);
+	batch_len = 0;
+	for (i = 0; i < sizeof(fatal_signals) / sizeof(fatal_signals[0]); i++)
+		if (fatal_signals[i] == sig)
+			sigaction(sig, &fatal_old[i], NULL);
+	/* A fault comes again when the instruction is repeated on return; a
+	 * signal sent by kill(2) or abort(3) has to be raised again. */
+	if (si == NULL || si->si_code <= 0)
+		raise(sig);
+}
+
+static void
+fork_prepare(void)
+{
+	pthread_mutex_lock(&batch_lock);
+	flush_locked();
+}
+
+static void
+fork_parent(void)
+{
+	pthread_mutex_unlock(&batch_lock);
+}
+
+/* The child writes its own lines as they come. */
+static void
+fork_child(void)
+{
+	batch_here = false;
+	hold_depth = 0;
+	batch_wake = NULL;
+	pthread_mutex_unlock(&batch_lock);
+}
+
+static void
+set_batch_hooks(void)
+{
+	struct sigaction sa;
+	size_t i;
+
+	atexit(log_flush);
+	pthread_atfork(fork_prepare, fork_parent, fork_child);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = fatal_signal;
+	sa.sa_flags = SA_SIGINFO;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof(fatal_signals) / sizeof(fatal_signals[0]); i++)
+		sigaction(fatal_signals[i], &sa, &fatal_old[i]);
+}
+
+void
+log_batch_start(void (*wake)(void *arg), void *arg)
+{
+	pthread_once(&batch_hooks_once, set_batch_hooks);
+	batch_wake = wake;
+	batch_wake_arg = arg;
+	batch_here = true;
+}
+
+void
+log_batch_stop(void)
+{
+	batch_here = false;
+	log_flush();
+	batch_wake = NULL;
 }
 
 void
@@ -313,9 +465,10 @@ log_event(enum log_level lvl, const char *event, ...)
 			return;
 	}
 	line[pos++] = '\n';
-	if (write(log_fd, line, pos) < 0) {
-		/* Nowhere left to report a failing log write. */
-	}
+	if (batch_here || hold_depth > 0)
+		batch_line(line, pos);
+	else
+		write_out(line, pos);
 }
 
 const char *

@@ -8,7 +8,11 @@
  * every value a string; the line is valid JSON (RFC 8259) whatever the
  * bytes a client sent, and so is a line cut at the length limit.
  *
- * Thread-safe: each line is formatted privately and written with one call.
+ * Thread-safe: each line is formatted privately and written with one call,
+ * except on the thread that called log_batch_start() (the daemon's event
+ * loop): its lines are gathered and written together by log_flush(), in
+ * writes of whole lines of at most PIPE_BUF octets, so a write to a pipe
+ * never interleaves with another thread's line.
  */
 #ifndef FERRY_BASE_LOG_H
 #define FERRY_BASE_LOG_H
@@ -47,6 +51,25 @@ void log_json_string(char *buf, size_t cap, size_t *pos, const char *v,
  */
 void log_event(enum log_level lvl, const char *event, ...)
         __attribute__((sentinel));
+
+/*
+ * From now on the calling thread's lines wait in a buffer until
+ * log_flush(); the first line of an empty buffer calls wake(arg) (the
+ * daemon activates an event that flushes at the end of the loop's pass).
+ * A full buffer is written at once.  The buffer is also written at exit,
+ * before fork(), and on a fatal signal (SIGSEGV, SIGBUS, SIGILL, SIGFPE,
+ * SIGABRT); only SIGKILL or a power loss loses the lines of one pass.
+ */
+void log_batch_start(void (*wake)(void *arg), void *arg);
+/* Writes what is gathered and logs line by line again. */
+void log_batch_stop(void);
+/* Writes the gathered lines now (any thread). */
+void log_flush(void);
+/* Any thread: its lines are gathered from log_hold() until the matching
+ * log_release(), which writes them (a delivery batch's lines, one write
+ * for many), with the same exit and signal guarantees. */
+void log_hold(void);
+void log_release(void);
 
 /* "12": whole seconds from since (a queue arrival time) to now, for the
  * delay field of delivery lines.  Returns buf. */

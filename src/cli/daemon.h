@@ -32,6 +32,8 @@ struct daemon {
 	struct policy *policy;
 	struct event *sigterm, *sigint, *sighup, *grace;
 	int stopping_parts; /* shutdown: sessions, relay transactions */
+	struct event
+	        *log_flush; /* writes a pass's log lines before it sleeps */
 	struct metrics_http *metrics;
 	bool embedded;
 	const char *config_path; /* NULL: the embedded demo setup */

@@ -153,6 +153,17 @@ queued_cb(void *arg, const char *id)
 		local_delivery_enqueue(d->delivery, id);
 }
 
+/* The same for a message just committed: the relay side takes its
+ * envelope from memory, not from the file. */
+static void
+committed_cb(void *arg, const char *id, const char *env_text, size_t env_len)
+{
+	struct daemon *d = arg;
+
+	if (!outbound_enqueue_committed(d->outbound, id, env_text, env_len))
+		local_delivery_enqueue(d->delivery, id);
+}
+
 /* One of the parts that shutdown waits for has ended: the sessions, the
  * relay's transactions in flight. */
 static void
@@ -211,6 +222,32 @@ sighup_cb(evutil_socket_t sig, short what, void *arg)
 
 	/* the outcome is logged; nobody waits for the reply */
 	(void)daemon_reload(d, "SIGHUP", reply, sizeof(reply));
+}
+
+static void
+log_flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	log_flush();
+}
+
+/* Runs on the loop thread when the first line of a pass is gathered: the
+ * event runs after the callbacks already due in this pass, so the lines of
+ * the pass leave in one write before epoll_wait. */
+static void
+log_wake(void *arg)
+{
+	struct daemon *d = arg;
+
+	event_active(d->log_flush, EV_WRITE, 0);
+}
+
+/* The loop's log lines are written a pass at a time (docs/logging.md). */
+static void
+log_batch_begin(struct daemon *d)
+{
+	d->log_flush = event_new(d->base, -1, 0, log_flush_cb, d);
+	if (d->log_flush != NULL)
+		log_batch_start(log_wake, d);
 }
 
 /* TLS is optional unless a listener depends on it. */
@@ -364,7 +401,7 @@ daemon_start(struct daemon *d)
 	local_delivery_on_success(d->delivery, success_notice, d);
 	local_delivery_on_delivered(d->delivery, quota_delivered, d);
 	outbound_set_dkim(d->outbound, d->dkim);
-	spool_set_queued_cb(d->spool, queued_cb, d);
+	spool_set_queued_cb(d->spool, committed_cb, d);
 	spool_scan(d->spool, queued_cb, d);
 	d->control = control_start(d->base, d->cfg, d->spool, &ctl_hooks, d);
 	if (d->control == NULL)
@@ -379,6 +416,7 @@ daemon_start(struct daemon *d)
 	log_event(LOG_LVL_INFO, "ready", "hostname", d->cfg->hostname, NULL);
 	/* Type=notify: the ports are open and the queue is being worked. */
 	sd_notify_send("READY=1\nSTATUS=accepting mail");
+	log_batch_begin(d);
 	return 0;
 }
 
@@ -400,6 +438,7 @@ log_commit_stats(struct spool *sp)
 static void
 daemon_stop(struct daemon *d)
 {
+	log_batch_stop();
 	metrics_http_stop(d->metrics);
 	if (d->server)
 		smtp_server_free(d->server);
@@ -429,6 +468,8 @@ daemon_stop(struct daemon *d)
 	keyproc_stop(&d->auth_keys);
 	if (d->grace)
 		event_free(d->grace);
+	if (d->log_flush)
+		event_free(d->log_flush);
 	event_base_free(d->base);
 	config_release(d->current);
 	pthread_mutex_destroy(&d->current_lock);

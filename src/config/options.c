@@ -1025,7 +1025,10 @@ const struct config_option config_options[] = {
          .def = "100M",
          .doc = "Free space the spool keeps in reserve.",
          .more = "Below it, new transactions are refused with 452 4.3.1 until "
-                 "space is freed.",
+                 "space is freed. The free space is read at most every "
+                 "100 ms (and at once after a write failed for lack of "
+                 "space); a disk that fills completely fails the commit "
+                 "with 452 4.3.1, never after a 250.",
          .example = "1G"},
         /* [policy] */
         {.section = "policy",

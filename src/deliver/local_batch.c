@@ -72,29 +72,33 @@ sync_set_add(struct sync_set *s, bool by_path, dev_t dev, const char *path)
 /* In syncfs mode a Maildir on the spool's file system shares the spool's
  * next sync (spool_sync_fs): one journal commit for both. */
 static int
-sync_one(struct spool *sp, const char *path, bool do_fsync)
+sync_one(struct maildir_cache *c, struct spool *sp, const char *path,
+         bool do_fsync)
 {
 	char buf[PATH_MAX];
-	int fd, r, e;
+	int fd = maildir_new_dir(c, path), r, e;
+	bool opened = fd < 0;
 
 	snprintf(buf, sizeof(buf), "%s/new", path);
-	if ((fd = open(buf, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+	if (opened && (fd = open(buf, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return -1;
 	r = do_fsync ? fsync(fd) : spool_sync_fs(sp, fd);
 	e = errno;
-	close(fd);
+	if (opened)
+		close(fd);
 	return errno = e, r;
 }
 
 /* Runs the batch sync and frees the set; -1 with errno if any failed. */
 static int
-sync_set_run(struct sync_set *s, struct spool *sp, bool do_fsync)
+sync_set_run(struct sync_set *s, struct maildir_cache *c, struct spool *sp,
+             bool do_fsync)
 {
 	int r = 0, e = 0;
 	size_t i;
 
 	for (i = 0; i < s->n; i++) {
-		if (sync_one(sp, s->v[i].path, do_fsync) < 0) {
+		if (sync_one(c, sp, s->v[i].path, do_fsync) < 0) {
 			r = -1;
 			e = errno;
 		}
@@ -158,7 +162,8 @@ write_rcpt(struct local_delivery *ld, const struct bmsg *bm,
 	iov[1].iov_base = (void *)md->data;
 	iov[1].iov_len = md->len;
 	*size = iov[0].iov_len + iov[1].iov_len;
-	return maildir_write(path, bm->env.id, iov, 2, ld->do_fsync, mode);
+	return maildir_write(bm->cache, path, bm->env.id, iov, 2, ld->do_fsync,
+	                     mode);
 }
 
 /* The header says DMARC asked for quarantine (the field the server adds
@@ -418,18 +423,21 @@ local_run_batch(struct local_delivery *ld, struct maildir_cache *cache,
 	int wrote = 0, e;
 
 	n = unpack(batch, bms, cache);
+	maildir_cache_round(cache);
 	for (i = 0; i < n; i++)
 		deliver_message(ld, &bms[i], &ss);
-	if (sync_set_run(&ss, ld->sp, ld->do_fsync) < 0) {
+	if (sync_set_run(&ss, cache, ld->sp, ld->do_fsync) < 0) {
 		e = errno;
 		for (i = 0; i < n; i++)
 			unsure(&bms[i], e);
 	}
+	log_hold(); /* the batch's delivered lines in one write */
 	for (i = 0; i < n; i++) {
 		dels += bms[i].ndone;
 		msgs += bms[i].ndone > 0 && envelope_all_final(&bms[i].env);
 		wrote |= record(ld, &bms[i]);
 	}
+	log_release();
 	/* The records only spare a second delivery after a crash: they
 	 * become durable with the next commit's sync, not one of their own. */
 	if (wrote)

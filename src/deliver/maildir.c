@@ -17,16 +17,30 @@
 #include <unistd.h>
 
 #define CACHE_BUCKETS 1024
+/* Maildirs per cache whose tmp/ and new/ stay open (two descriptors
+ * each); the least recently used give theirs up beyond that. */
+#define MAILDIR_OPEN_MAX 64
 
 struct mdentry {
 	char *path;
 	dev_t dev;
 	mode_t file_mode;
+	/* tmp/ and new/, -1 when not open: files are created and renamed
+	 * relative to them, without a walk of the whole path each time. */
+	int tmpfd, newfd;
+	dev_t new_dev; /* new/ as opened, to see it replaced */
+	ino_t new_ino;
+	unsigned long checked; /* the round it was last compared in */
 	struct mdentry *next;
+	struct mdentry *lru_prev,
+	        *lru_next; /* while its descriptors are open */
 };
 
 struct maildir_cache {
 	struct mdentry *b[CACHE_BUCKETS];
+	unsigned long round;
+	size_t nopen;
+	struct mdentry *lru_head, *lru_tail; /* most recently used first */
 };
 
 static unsigned
@@ -45,6 +59,81 @@ maildir_cache_new(void)
 	return calloc(1, sizeof(struct maildir_cache));
 }
 
+static void
+lru_unlink(struct maildir_cache *c, struct mdentry *e)
+{
+	if (e->lru_prev)
+		e->lru_prev->lru_next = e->lru_next;
+	else
+		c->lru_head = e->lru_next;
+	if (e->lru_next)
+		e->lru_next->lru_prev = e->lru_prev;
+	else
+		c->lru_tail = e->lru_prev;
+	e->lru_prev = e->lru_next = NULL;
+}
+
+static void
+lru_push(struct maildir_cache *c, struct mdentry *e)
+{
+	e->lru_prev = NULL;
+	e->lru_next = c->lru_head;
+	if (c->lru_head)
+		c->lru_head->lru_prev = e;
+	c->lru_head = e;
+	if (c->lru_tail == NULL)
+		c->lru_tail = e;
+}
+
+static void
+close_dirs(struct maildir_cache *c, struct mdentry *e)
+{
+	if (e->newfd < 0)
+		return;
+	close(e->tmpfd);
+	close(e->newfd);
+	e->tmpfd = e->newfd = -1;
+	lru_unlink(c, e);
+	c->nopen--;
+}
+
+/* Opens tmp/ and new/ (best effort: without them, paths are used). */
+static void
+open_dirs(struct maildir_cache *c, struct mdentry *e)
+{
+	char sub[PATH_MAX];
+	struct stat st;
+	int tfd, nfd;
+
+	if (c->nopen >= MAILDIR_OPEN_MAX && c->lru_tail != NULL)
+		close_dirs(c, c->lru_tail);
+	snprintf(sub, sizeof(sub), "%s/tmp", e->path);
+	if ((tfd = open(sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return;
+	snprintf(sub, sizeof(sub), "%s/new", e->path);
+	if ((nfd = open(sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+	    fstat(nfd, &st) < 0) {
+		if (nfd >= 0)
+			close(nfd);
+		close(tfd);
+		return;
+	}
+	e->tmpfd = tfd;
+	e->newfd = nfd;
+	e->new_dev = st.st_dev;
+	e->new_ino = st.st_ino;
+	c->nopen++;
+	lru_push(c, e);
+}
+
+static void
+entry_free(struct maildir_cache *c, struct mdentry *e)
+{
+	close_dirs(c, e);
+	free(e->path);
+	free(e);
+}
+
 void
 maildir_cache_free(struct maildir_cache *c)
 {
@@ -56,10 +145,15 @@ maildir_cache_free(struct maildir_cache *c)
 	for (i = 0; i < CACHE_BUCKETS; i++)
 		for (e = c->b[i]; e; e = n) {
 			n = e->next;
-			free(e->path);
-			free(e);
+			entry_free(c, e);
 		}
 	free(c);
+}
+
+void
+maildir_cache_round(struct maildir_cache *c)
+{
+	c->round++;
 }
 
 void
@@ -70,10 +164,37 @@ maildir_forget(struct maildir_cache *c, const char *path)
 	for (pp = &c->b[hash(path)]; (e = *pp); pp = &e->next)
 		if (strcmp(e->path, path) == 0) {
 			*pp = e->next;
-			free(e->path);
-			free(e);
+			entry_free(c, e);
 			return;
 		}
+}
+
+static struct mdentry *
+lookup(struct maildir_cache *c, const char *path)
+{
+	struct mdentry *e;
+
+	for (e = c->b[hash(path)]; e; e = e->next)
+		if (strcmp(e->path, path) == 0)
+			return e;
+	return NULL;
+}
+
+/* Is path/new still the directory we hold open?  Asked once per round
+ * (a delivery batch): a Maildir deleted, or moved away and made again,
+ * is prepared afresh. */
+static bool
+still_there(struct maildir_cache *c, struct mdentry *e)
+{
+	char sub[PATH_MAX];
+	struct stat st;
+
+	if (e->newfd < 0 || e->checked == c->round)
+		return true;
+	e->checked = c->round;
+	snprintf(sub, sizeof(sub), "%s/new", e->path);
+	return stat(sub, &st) == 0 && st.st_ino == e->new_ino &&
+	       st.st_dev == e->new_dev;
 }
 
 /* fsync a directory by path; best effort (used after creating it). */
@@ -172,30 +293,51 @@ int
 maildir_prepare(struct maildir_cache *c, const char *path, dev_t *dev,
                 mode_t *file_mode)
 {
-	struct mdentry *e;
+	struct mdentry *e = lookup(c, path);
 	unsigned h = hash(path);
 
-	for (e = c->b[h]; e; e = e->next)
-		if (strcmp(e->path, path) == 0) {
-			*dev = e->dev;
-			*file_mode = e->file_mode;
-			return 0;
+	if (e != NULL && !still_there(c, e)) {
+		maildir_forget(c, path);
+		e = NULL;
+	}
+	if (e != NULL) {
+		if (e->newfd < 0)
+			open_dirs(c, e);
+		else if (c->lru_head != e) {
+			lru_unlink(c, e);
+			lru_push(c, e);
 		}
+		*dev = e->dev;
+		*file_mode = e->file_mode;
+		return 0;
+	}
 	if (create_maildir(path, dev, file_mode) < 0)
 		return -1;
-	if ((e = malloc(sizeof(*e))) == NULL ||
+	if ((e = calloc(1, sizeof(*e))) == NULL ||
 	    (e->path = str_dup(path)) == NULL) {
 		free(e);
 		return 0; /* prepared, just not cached */
 	}
 	e->dev = *dev;
 	e->file_mode = *file_mode;
+	e->tmpfd = e->newfd = -1;
+	e->checked = c->round;
 	e->next = c->b[h];
 	c->b[h] = e;
+	open_dirs(c, e);
 	return 0;
 }
 
+int
+maildir_new_dir(struct maildir_cache *c, const char *path)
+{
+	struct mdentry *e = lookup(c, path);
+
+	return e != NULL ? e->newfd : -1;
+}
+
 static char hostpart[256];
+static long our_pid; /* delivery runs in the daemon, which never forks */
 static pthread_once_t host_once = PTHREAD_ONCE_INIT;
 
 /* The Maildir convention encodes '/' and ':' in the host part, since they
@@ -206,6 +348,7 @@ init_host(void)
 	char h[128] = "localhost";
 	size_t i, o = 0;
 
+	our_pid = (long)getpid();
 	gethostname(h, sizeof(h) - 1);
 	for (i = 0; h[i] && o + 5 < sizeof(hostpart); i++) {
 		if (h[i] == '/')
@@ -229,7 +372,7 @@ unique_name(char *buf, size_t cap, const char *qid, size_t size)
 	pthread_once(&host_once, init_host);
 	gettimeofday(&tv, NULL);
 	n = snprintf(buf, cap, "%lld.M%06ldP%ldQ%llu_%s.%s,S=%zu",
-	             (long long)tv.tv_sec, (long)tv.tv_usec, (long)getpid(),
+	             (long long)tv.tv_sec, (long)tv.tv_usec, our_pid,
 	             (unsigned long long)q, qid, hostpart, size);
 	return n < 0 || (size_t)n >= cap ? -1 : 0;
 }
@@ -260,23 +403,50 @@ writev_all(int fd, const struct iovec *iov, int iovcnt)
 	return 0;
 }
 
-int
-maildir_write(const char *path, const char *qid, const struct iovec *iov,
-              int iovcnt, bool do_fsync, mode_t mode)
+/* Where the message's two names are: below the open tmp/ and new/, or
+ * (a Maildir not cached) full paths from AT_FDCWD. */
+struct names {
+	int tmpdir, newdir;
+	char tmp[PATH_MAX], dst[PATH_MAX];
+};
+
+static int
+set_names(struct names *n, const struct mdentry *e, const char *path,
+          const char *name)
 {
-	char name[512], tmp[PATH_MAX], dst[PATH_MAX];
+	if (e != NULL && e->newfd >= 0) {
+		n->tmpdir = e->tmpfd;
+		n->newdir = e->newfd;
+		snprintf(n->tmp, sizeof(n->tmp), "%s", name);
+		snprintf(n->dst, sizeof(n->dst), "%s", name);
+		return 0;
+	}
+	n->tmpdir = n->newdir = AT_FDCWD;
+	if (snprintf(n->tmp, sizeof(n->tmp), "%s/tmp/%s", path, name) >=
+	            (int)sizeof(n->tmp) ||
+	    snprintf(n->dst, sizeof(n->dst), "%s/new/%s", path, name) >=
+	            (int)sizeof(n->dst))
+		return errno = ENAMETOOLONG, -1;
+	return 0;
+}
+
+int
+maildir_write(struct maildir_cache *c, const char *path, const char *qid,
+              const struct iovec *iov, int iovcnt, bool do_fsync, mode_t mode)
+{
+	char name[512];
+	struct names n;
 	size_t size = 0;
 	int fd, i, e;
 
 	for (i = 0; i < iovcnt; i++)
 		size += iov[i].iov_len;
-	if (unique_name(name, sizeof(name), qid, size) < 0 ||
-	    snprintf(tmp, sizeof(tmp), "%s/tmp/%s", path, name) >=
-	            (int)sizeof(tmp) ||
-	    snprintf(dst, sizeof(dst), "%s/new/%s", path, name) >=
-	            (int)sizeof(dst))
+	if (unique_name(name, sizeof(name), qid, size) < 0)
 		return errno = ENAMETOOLONG, -1;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+	if (set_names(&n, lookup(c, path), path, name) < 0)
+		return -1;
+	fd = openat(n.tmpdir, n.tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	            mode);
 	if (fd < 0)
 		return -1;
 	/* A shared mode must not lose its group bits to the umask. */
@@ -288,7 +458,7 @@ maildir_write(const char *path, const char *qid, const struct iovec *iov,
 		fd = -1;
 		goto fail;
 	}
-	if (rename(tmp, dst) < 0) {
+	if (renameat(n.tmpdir, n.tmp, n.newdir, n.dst) < 0) {
 		fd = -1;
 		goto fail;
 	}
@@ -297,6 +467,6 @@ fail:
 	e = errno;
 	if (fd >= 0)
 		close(fd);
-	unlink(tmp);
+	unlinkat(n.tmpdir, n.tmp, 0);
 	return errno = e, -1;
 }

@@ -1,13 +1,17 @@
 /*
  * maildir — writing one message into a Maildir (tmp/ then rename into new/),
- * and a cache of Maildirs known to exist so a delivery normally costs four
- * syscalls: open, writev, close, rename.
+ * and a cache of Maildirs known to exist, with their tmp/ and new/ open, so
+ * a delivery normally costs four syscalls, each relative to a directory
+ * descriptor instead of a walk of the whole path: openat, writev, close,
+ * renameat.
  *
  * Durability is the caller's job (one sync per batch), except that creating
  * a Maildir fsyncs the new directories and their parents, since the batch
  * sync in SYNC_FSYNC mode only covers the new/ directories it touched.
  *
- * Ownership: the cache owns copies of the paths it is given.
+ * Ownership: the cache owns copies of the paths it is given, and the
+ * descriptors of at most MAILDIR_OPEN_MAX (maildir.c) Maildirs' tmp/ and
+ * new/, the least recently used closed first.
  * Errors: -1 with errno.  Threads: one cache per thread; maildir_write() is
  * thread-safe (the sequence number is atomic).
  */
@@ -31,15 +35,25 @@ void maildir_cache_free(struct maildir_cache *c);
  * shared with a reader such as Dovecot) its mode without execute bits. */
 int maildir_prepare(struct maildir_cache *c, const char *path, dev_t *dev,
                     mode_t *file_mode);
-/* Forgets path, e.g. after it vanished under us. */
+/* Forgets path (and closes its directories), e.g. after it vanished
+ * under us. */
 void maildir_forget(struct maildir_cache *c, const char *path);
+/* A new round (a delivery batch): maildir_prepare() checks once per round
+ * that each cached Maildir's new/ is still the directory it holds open,
+ * and prepares it afresh when it was deleted or replaced. */
+void maildir_cache_round(struct maildir_cache *c);
+/* The open new/ of a prepared Maildir (for the batch's sync), or -1. */
+int maildir_new_dir(struct maildir_cache *c, const char *path);
 
 /*
  * Writes iov[] as one new message: path/tmp/NAME, fsync when do_fsync,
- * rename to path/new/NAME.  NAME is unique per the Maildir convention:
- * "SECS.MUSECSPpidQseq_QID.HOST,S=SIZE".
+ * rename to path/new/NAME, relative to the directories c holds open for a
+ * prepared path (else by full path).  NAME is unique per the Maildir
+ * convention: "SECS.MUSECSPpidQseq_QID.HOST,S=SIZE".  A Maildir deleted
+ * under the cache fails with ENOENT: forget it and prepare it again.
  */
-int maildir_write(const char *path, const char *qid, const struct iovec *iov,
-                  int iovcnt, bool do_fsync, mode_t mode);
+int maildir_write(struct maildir_cache *c, const char *path, const char *qid,
+                  const struct iovec *iov, int iovcnt, bool do_fsync,
+                  mode_t mode);
 
 #endif

@@ -153,14 +153,38 @@ spool_close(struct spool *sp)
 	free(sp);
 }
 
+static long long
+coarse_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* MAIL and DATA of every message ask: one statvfs serves many of them. A
+ * figure up to 100 ms old can let a few messages past min_free_space, the
+ * margin it keeps; a disk that really fills fails the commit with ENOSPC
+ * (452, never a 250) and makes the next call look again. */
 bool
 spool_has_space(struct spool *sp)
 {
 	struct statvfs st;
+	long long now = coarse_ms();
 
+	if (sp->space_known && now - sp->space_at < SPOOL_SPACE_CHECK_MS &&
+	    sp->space_uses < SPOOL_SPACE_CHECK_USES) {
+		sp->space_uses++;
+		return sp->space_ok;
+	}
 	if (fstatvfs(sp->queuefd, &st) < 0)
 		return true; /* unknown: let the write itself fail */
-	return (unsigned long long)st.f_bavail * st.f_frsize >= sp->min_free;
+	sp->space_ok =
+	        (unsigned long long)st.f_bavail * st.f_frsize >= sp->min_free;
+	sp->space_known = true;
+	sp->space_at = now;
+	sp->space_uses = 0;
+	return sp->space_ok;
 }
 
 int

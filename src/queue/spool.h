@@ -47,8 +47,11 @@ struct spool_msg;
 
 /* Called on the loop thread when a commit finished; error is 0 or errno. */
 typedef void (*spool_commit_cb)(void *arg, int error);
-/* Called on the loop thread for every message that became queued. */
-typedef void (*spool_queued_cb)(void *arg, const char *id);
+/* Called on the loop thread for every message that became queued, with
+ * the text of its envelope as committed (what queue/ID.env holds), so
+ * that the loop need not read it back. */
+typedef void (*spool_queued_cb)(void *arg, const char *id, const char *env_text,
+                                size_t env_len);
 
 /* Creates the directories (as the current user), opens them, starts the
  * commit thread. */
@@ -57,7 +60,9 @@ void spool_set_queued_cb(struct spool *sp, spool_queued_cb cb, void *arg);
 /* Drains pending commits (calling their callbacks) and stops the thread. */
 void spool_close(struct spool *sp);
 
-/* false when free space is below config min_free_space. */
+/* false when free space is below config min_free_space.  The figure is
+ * read again after SPOOL_SPACE_CHECK_MS or SPOOL_SPACE_CHECK_USES calls,
+ * and at once after a commit that failed for lack of space. */
 bool spool_has_space(struct spool *sp);
 
 struct spool_msg *spool_msg_new(struct spool *sp);

@@ -19,6 +19,10 @@
 #include "config/config.h"
 #include "queue/spool.h"
 
+/* How long spool_has_space() trusts the last statvfs. */
+#define SPOOL_SPACE_CHECK_MS 100
+#define SPOOL_SPACE_CHECK_USES 256
+
 /* Data is kept in memory up to this much, then written on the loop thread;
  * typical messages therefore cost no syscall before commit. */
 #define SPOOL_BUF_MAX ((size_t)128 * 1024)
@@ -35,7 +39,8 @@ struct spool_msg {
 	size_t env_len;
 	spool_commit_cb done;
 	void *arg;
-	bool hold; /* put on hold once committed (a milter's quarantine) */
+	bool hold;    /* put on hold once committed (a milter's quarantine) */
+	bool deliver; /* committed and not held: for the delivery agents */
 	STAILQ_ENTRY(spool_msg) link;
 };
 
@@ -60,6 +65,11 @@ struct spool {
 	int batch_max;
 	int delay_ms;
 	size_t min_free;
+	/* The last free-space figure (loop thread): its time (monotonic
+	 * milliseconds), how often it has been used, whether it passed. */
+	long long space_at;
+	unsigned space_uses;
+	bool space_known, space_ok;
 	uint64_t last_id;
 	spool_queued_cb queued_cb;
 	void *queued_arg;

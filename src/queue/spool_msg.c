@@ -145,6 +145,26 @@ spool_msg_hold_on_commit(struct spool_msg *msg)
 	msg->hold = true;
 }
 
+/* Each message's done callback (the client's 250); true when it is to be
+ * delivered. */
+static bool
+report_done(struct spool *sp, struct spool_msg *msg)
+{
+	bool held;
+
+	/* Held before the client hears 250 and before delivery is told: a
+	 * quarantined message is never delivered. */
+	held = msg->error == 0 && msg->hold && spool_hold(sp, msg->id) == 0;
+	if (msg->error == 0 && msg->hold && !held)
+		log_event(LOG_LVL_ERROR, "queue-hold-failed", "id", msg->id,
+		          "error", strerror(errno), NULL);
+	if (msg->error == ENOSPC || msg->error == EDQUOT)
+		sp->space_known = false; /* look at the disk again */
+	if (msg->done)
+		msg->done(msg->arg, msg->error);
+	return msg->error == 0 && !held;
+}
+
 void
 spool_run_done(struct spool *sp)
 {
@@ -155,21 +175,16 @@ spool_run_done(struct spool *sp)
 	STAILQ_INIT(&list);
 	STAILQ_CONCAT(&list, &sp->done);
 	pthread_mutex_unlock(&sp->lock);
+	STAILQ_FOREACH(msg, &list, link)
+		msg->deliver = report_done(sp, msg);
+	/* The batch's "queued" lines are out before a delivery thread can
+	 * log its "delivered" lines. */
+	log_flush();
 	while ((msg = STAILQ_FIRST(&list)) != NULL) {
-		bool held;
-
 		STAILQ_REMOVE_HEAD(&list, link);
-		/* Held before the client hears 250 and before delivery is
-		 * told: a quarantined message is never delivered. */
-		held = msg->error == 0 && msg->hold &&
-		       spool_hold(sp, msg->id) == 0;
-		if (msg->error == 0 && msg->hold && !held)
-			log_event(LOG_LVL_ERROR, "queue-hold-failed", "id",
-			          msg->id, "error", strerror(errno), NULL);
-		if (msg->done)
-			msg->done(msg->arg, msg->error);
-		if (msg->error == 0 && !held && sp->queued_cb)
-			sp->queued_cb(sp->queued_arg, msg->id);
+		if (msg->deliver && sp->queued_cb)
+			sp->queued_cb(sp->queued_arg, msg->id, msg->env_text,
+			              msg->env_len);
 		spool_msg_free(msg);
 	}
 }

@@ -303,14 +303,14 @@ none_local(const struct outbound *ob, const struct envelope *env)
 	return true;
 }
 
-bool
-outbound_enqueue(struct outbound *ob, const char *id)
+/* Takes m (its envelope loaded) if it has work for the relay.  True when
+ * none of its pending recipients is local delivery's. */
+static bool
+enqueue_loaded(struct outbound *ob, struct out_msg *m, const char *id)
 {
-	struct out_msg *m = xcalloc(1, sizeof(*m));
 	bool relay_only;
 
-	if (spool_load(ob->spool, id, &m->env) < 0 ||
-	    (!has_outbound(ob, &m->env) && !bounce_pending(m))) {
+	if (!has_outbound(ob, &m->env) && !bounce_pending(m)) {
 		envelope_free(&m->env);
 		free(m);
 		return false;
@@ -322,6 +322,37 @@ outbound_enqueue(struct outbound *ob, const char *id)
 	TAILQ_INSERT_TAIL(&ob->msgs, m, entry);
 	try_msg(ob, m, time(NULL));
 	return relay_only;
+}
+
+bool
+outbound_enqueue(struct outbound *ob, const char *id)
+{
+	struct out_msg *m = xcalloc(1, sizeof(*m));
+
+	if (spool_load(ob->spool, id, &m->env) < 0) {
+		envelope_free(&m->env);
+		free(m);
+		return false;
+	}
+	return enqueue_loaded(ob, m, id);
+}
+
+bool
+outbound_enqueue_committed(struct outbound *ob, const char *id,
+                           const char *env_text, size_t env_len)
+{
+	struct out_msg *m;
+	const char *err;
+
+	if (env_text == NULL)
+		return outbound_enqueue(ob, id);
+	m = xcalloc(1, sizeof(*m));
+	if (envelope_parse(env_text, env_len, &m->env, &err) < 0) {
+		free(m);
+		/* as on disk, whatever that holds */
+		return outbound_enqueue(ob, id);
+	}
+	return enqueue_loaded(ob, m, id);
 }
 
 void

@@ -46,6 +46,11 @@ struct dns_resolver *outbound_resolver_new(struct event_base *base,
  * recipient that local delivery would take (all are for the relay): the
  * caller need not hand it to local delivery too. */
 bool outbound_enqueue(struct outbound *ob, const char *id);
+/* A message was just committed with this envelope text: the same as
+ * outbound_enqueue() without reading queue/ID.env back (no state record
+ * can exist yet for a recipient of ours). */
+bool outbound_enqueue_committed(struct outbound *ob, const char *id,
+                                const char *env_text, size_t env_len);
 /* The message was held or deleted: stop working on it. */
 void outbound_forget(struct outbound *ob, const char *id);
 /* Try every deferred message now. */

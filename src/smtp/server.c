@@ -42,6 +42,8 @@ struct smtp_server {
 	size_t nlisteners;
 	TAILQ_HEAD(, session) sessions;
 	size_t nsessions;
+	TAILQ_HEAD(, session) flushes; /* replies to write in this pass */
+	struct event *flush_ev;
 	unsigned long next_serial;
 	bool stopping;
 	void (*stopped)(void *);
@@ -151,6 +153,31 @@ first_serial(void)
 	return ((unsigned long)time(NULL) << 24) | (arc4random() & 0xfff000);
 }
 
+static void
+flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct smtp_server *srv = arg;
+	struct session *s;
+
+	while ((s = TAILQ_FIRST(&srv->flushes)) != NULL) {
+		TAILQ_REMOVE(&srv->flushes, s, flush_entry);
+		s->flush_queued = false;
+		/* What is logged about a reply is written before it. */
+		log_flush();
+		session_flush(s);
+	}
+}
+
+void
+smtp_server_flush_later(struct smtp_server *srv, struct session *s)
+{
+	if (s->flush_queued)
+		return;
+	s->flush_queued = true;
+	TAILQ_INSERT_TAIL(&srv->flushes, s, flush_entry);
+	event_active(srv->flush_ev, EV_WRITE, 0);
+}
+
 struct smtp_server *
 smtp_server_new(struct event_base *base, const struct config *cfg,
                 struct spool *sp)
@@ -159,6 +186,12 @@ smtp_server_new(struct event_base *base, const struct config *cfg,
 
 	if (srv == NULL)
 		return NULL;
+	srv->flush_ev = event_new(base, -1, 0, flush_cb, srv);
+	if (srv->flush_ev == NULL) {
+		free(srv);
+		return NULL;
+	}
+	TAILQ_INIT(&srv->flushes);
 	srv->base = base;
 	srv->cfg = config_ref(cfg);
 	srv->spool = sp;
@@ -299,6 +332,8 @@ void
 smtp_server_session_gone(struct smtp_server *srv, struct session *s)
 {
 	TAILQ_REMOVE(&srv->sessions, s, entry);
+	if (s->flush_queued)
+		TAILQ_REMOVE(&srv->flushes, s, flush_entry);
 	srv->nsessions--;
 	if (srv->stopping && srv->nsessions == 0 && srv->stopped) {
 		void (*cb)(void *) = srv->stopped;
@@ -338,6 +373,7 @@ void
 smtp_server_free(struct smtp_server *srv)
 {
 	close_listeners(srv);
+	event_free(srv->flush_ev);
 	free(srv->listeners);
 	free(srv->listener_ctx);
 	config_release(srv->cfg);

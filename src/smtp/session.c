@@ -83,13 +83,45 @@ session_make_bev(struct session *s, struct event_base *base)
 	                                      BEV_OPT_CLOSE_ON_FREE);
 }
 
+/*
+ * A plain connection writes its replies itself, once per pass of the loop
+ * (smtp_server_flush_later): no write event added and deleted for every
+ * reply, and no pass spent waiting for one.  libevent's write event only
+ * takes over when the socket does not take everything at once.  OpenSSL's
+ * bufferevents write their records themselves.
+ */
+static bool
+session_writes_itself(const struct session *s)
+{
+	return !s->tls;
+}
+
+static bool
+session_write_pending(const struct session *s)
+{
+	return (bufferevent_get_enabled(s->bev) & EV_WRITE) != 0;
+}
+
+/* Replies were queued: have them written. */
+static void
+session_output_added(struct session *s)
+{
+	if (session_writes_itself(s) && !session_write_pending(s))
+		smtp_server_flush_later(s->srv, s);
+}
+
 void
 session_attach_bev(struct session *s, struct bufferevent *bev)
 {
 	s->bev = bev;
 	bufferevent_setcb(s->bev, session_read_cb, session_write_cb,
 	                  session_event_cb, s);
-	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+	/* A new bufferevent has writing on: off while the session writes. */
+	if (session_writes_itself(s))
+		bufferevent_disable(s->bev, EV_WRITE);
+	bufferevent_enable(s->bev, session_writes_itself(s)
+	                                   ? EV_READ
+	                                   : EV_READ | EV_WRITE);
 	session_set_timeout(s, s->cfg->timeout_command);
 	if (s->tls && s->tls_info[0] == '\0')
 		session_arm_deadline(s, s->cfg->timeout_tls_handshake);
@@ -252,6 +284,7 @@ session_reply(struct session *s, enum reply_id id, ...)
 	line[n++] = '\r';
 	line[n++] = '\n';
 	bufferevent_write(s->bev, line, n);
+	session_output_added(s);
 }
 
 void
@@ -270,6 +303,7 @@ session_reply_lines(struct session *s, enum reply_id id,
 	reply_write_lines(tmp, id, lines, nlines, arg);
 	bufferevent_write_buffer(s->bev, tmp);
 	evbuffer_free(tmp);
+	session_output_added(s);
 }
 
 bool
@@ -318,7 +352,12 @@ session_close(struct session *s)
 	 * timeout may have turned writing off.
 	 */
 	bufferevent_set_timeouts(s->bev, NULL, NULL);
-	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+	if (session_writes_itself(s) && !session_write_pending(s)) {
+		bufferevent_enable(s->bev, EV_READ);
+		smtp_server_flush_later(s->srv, s);
+	} else {
+		bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+	}
 	session_free_after(s, SESSION_CLOSE_LINGER_SECONDS);
 }
 
@@ -531,11 +570,10 @@ session_read_cb(struct bufferevent *bev, void *arg)
 	session_resume(s);
 }
 
+/* Every reply queued so far has reached the socket. */
 static void
-session_write_cb(struct bufferevent *bev, void *arg)
+session_output_drained(struct session *s)
 {
-	struct session *s = arg;
-
 	if (s->state == SS_CLOSING) {
 		session_close(s); /* the last reply is out */
 		return;
@@ -544,9 +582,43 @@ session_write_cb(struct bufferevent *bev, void *arg)
 		session_start_tls(s);
 		return;
 	}
-	if (!(bufferevent_get_enabled(bev) & EV_READ) &&
+	if (!(bufferevent_get_enabled(s->bev) & EV_READ) &&
 	    s->state != SS_COMMITTING)
 		session_resume(s);
+}
+
+void
+session_flush(struct session *s)
+{
+	struct evbuffer *out;
+
+	if (s->bev == NULL || !session_writes_itself(s) ||
+	    session_write_pending(s))
+		return;
+	out = bufferevent_get_output(s->bev);
+	/* libevent keeps the start of the output frozen but for its own
+	 * writes: thaw it as it does. */
+	evbuffer_unfreeze(out, 1);
+	while (evbuffer_get_length(out) > 0 && evbuffer_write(out, s->fd) > 0)
+		continue;
+	evbuffer_freeze(out, 1);
+	if (evbuffer_get_length(out) > 0) {
+		/* A slow peer (or one gone): libevent writes the rest under
+		 * the write timeout, or reports the error. */
+		bufferevent_enable(s->bev, EV_WRITE);
+		return;
+	}
+	session_output_drained(s);
+}
+
+static void
+session_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct session *s = arg;
+
+	if (session_writes_itself(s))
+		bufferevent_disable(bev, EV_WRITE); /* caught up: ours again */
+	session_output_drained(s);
 }
 
 /* Why a TLS connection failed, in OpenSSL's words. */

@@ -127,6 +127,10 @@ struct session {
 	struct session_ask ask;
 	struct milter_links *milters; /* the conversations, from connect on */
 	bool milter_waiting;          /* a stage waits for the milters */
+	/* A plain connection's replies wait for the end of the loop's pass
+	 * (smtp_server_flush_later); TLS ones are written by libevent. */
+	bool flush_queued;
+	TAILQ_ENTRY(session) flush_entry;
 };
 
 /* smtp_server internals used by the session. */
@@ -137,6 +141,10 @@ struct tls_server *smtp_server_tls(struct smtp_server *srv);
 struct auth_service *smtp_server_auth(struct smtp_server *srv);
 const char *smtp_server_hostname(const struct smtp_server *srv);
 void smtp_server_session_gone(struct smtp_server *srv, struct session *s);
+/* Write s's replies at the end of the loop's current pass: the event runs
+ * after the callbacks already due, so the replies of every session served
+ * in the pass leave then, each session's in one write. */
+void smtp_server_flush_later(struct smtp_server *srv, struct session *s);
 
 /* session.c */
 void session_reply(struct session *s, enum reply_id id, ...);
@@ -158,6 +166,8 @@ void session_attach_bev(struct session *s, struct bufferevent *bev);
 void session_arm_deadline(struct session *s, int seconds);
 /* Free the bufferevent and close the connection. */
 void session_drop_bev(struct session *s);
+/* The end-of-pass write of a plain session's replies (server.c). */
+void session_flush(struct session *s);
 /* Sequence check for MAIL/RCPT/DATA/BDAT: replies 503 if not greeted. */
 bool session_require_greeting(struct session *s);
 /* 501 / 555 for a bad ESMTP parameter (cmd_mail.c). */

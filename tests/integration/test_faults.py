@@ -210,6 +210,25 @@ def test_maildir_deleted_under_the_daemon(ferry_factory):
     assert_recovers(f, "u1", ["second"])
 
 
+def test_maildir_replaced_under_the_daemon(ferry_factory):
+    """A Maildir moved away and made again: delivery follows the path,
+    not the directory it held open before."""
+    f = ferry_factory()
+    assert send(f, "u1", "first")[0] == 250
+    assert len(f.wait_maildir("u1", 1)) == 1
+    box = os.path.join(f.maildir_root, "u1")
+    os.rename(box, box + ".old")
+    for sub in ("", "/tmp", "/new", "/cur"):
+        os.mkdir(box + sub, 0o700)
+        if os.geteuid() == 0:  # the daemon runs as ferry
+            shutil.chown(box + sub, "ferry", "ferry")
+    assert send(f, "u1", "second")[0] == 250
+    assert wait_for(lambda: subjects(f, "u1") == ["second"], timeout=20), \
+        f.log()
+    assert len(os.listdir(box + ".old/new")) == 1
+    assert_recovers(f, "u1", ["second"])
+
+
 # --- bounce reports: the original stays until its report is committed ----
 
 # The fixtures and helpers of the relay tests (a scripted remote MX).

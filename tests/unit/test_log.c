@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -143,6 +144,85 @@ test_lines(void **state)
 	unlink(path);
 }
 
+static int wakes;
+
+static void
+count_wake(void *arg)
+{
+	wakes++;
+}
+
+/* Lines in the file at path with "event=NAME "; every line whole. */
+static int
+count_lines(const char *path, const char *name)
+{
+	char buf[4096], want[64];
+	FILE *f = fopen(path, "r");
+	int n = 0;
+
+	assert_non_null(f);
+	snprintf(want, sizeof(want), "event=%s ", name);
+	while (fgets(buf, sizeof(buf), f) != NULL) {
+		assert_non_null(strchr(buf, '\n'));
+		assert_memory_equal(buf, "ts=", 3);
+		n += strstr(buf, want) != NULL;
+	}
+	fclose(f);
+	return n;
+}
+
+/* The loop's lines wait for log_flush(), the first one wakes the loop,
+ * a full buffer goes out by itself, and a fork writes them once. */
+static void
+test_batch(void **state)
+{
+	char path[] = "/tmp/ferry-log-XXXXXX", pad[300];
+	int fd = mkstemp(path), i, st;
+	pid_t pid;
+
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(log_init_file(path), 0);
+	log_batch_start(count_wake, NULL);
+	log_event(LOG_LVL_INFO, "first", "k", "v", NULL);
+	log_event(LOG_LVL_INFO, "second", "k", "v", NULL);
+	assert_int_equal(wakes, 1);
+	assert_int_equal(count_lines(path, "first"), 0);
+	log_flush();
+	assert_int_equal(count_lines(path, "first"), 1);
+	assert_int_equal(count_lines(path, "second"), 1);
+	/* more than one buffer's worth: whole lines, none lost */
+	memset(pad, 'x', sizeof(pad) - 1);
+	pad[sizeof(pad) - 1] = '\0';
+	for (i = 0; i < 100; i++)
+		log_event(LOG_LVL_INFO, "many", "pad", pad, NULL);
+	assert_true(count_lines(path, "many") > 0);
+	log_flush();
+	assert_int_equal(count_lines(path, "many"), 100);
+	/* gathered before a fork: written once, by the parent */
+	log_event(LOG_LVL_INFO, "forked", "k", "v", NULL);
+	if ((pid = fork()) == 0)
+		exit(0);
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	log_flush();
+	assert_int_equal(count_lines(path, "forked"), 1);
+	/* stopped: each line written at once */
+	log_batch_stop();
+	log_event(LOG_LVL_INFO, "after", "k", "v", NULL);
+	assert_int_equal(count_lines(path, "after"), 1);
+	/* held (a delivery batch): written on release, nobody woken */
+	wakes = 0;
+	log_hold();
+	log_event(LOG_LVL_INFO, "held", "k", "v", NULL);
+	log_event(LOG_LVL_INFO, "held", "k", "w", NULL);
+	assert_int_equal(count_lines(path, "held"), 0);
+	log_release();
+	assert_int_equal(count_lines(path, "held"), 2);
+	assert_int_equal(wakes, 0);
+	unlink(path);
+}
+
 int
 main(void)
 {
@@ -151,6 +231,7 @@ main(void)
 	        cmocka_unit_test(test_json_cut),
 	        cmocka_unit_test(test_json_random),
 	        cmocka_unit_test(test_lines),
+	        cmocka_unit_test(test_batch),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -103,6 +103,13 @@ struct env_fixture {
 	struct commit_wait w;
 };
 
+/* The spool's queued callback: delivery takes the id. */
+static void
+committed(void *ld, const char *id, const char *env_text, size_t env_len)
+{
+	local_delivery_enqueue(ld, id);
+}
+
 static void
 setup_fx(struct env_fixture *fx, enum sync_mode mode)
 {
@@ -116,7 +123,7 @@ setup_fx(struct env_fixture *fx, enum sync_mode mode)
 	fx->ld = local_delivery_start(fx->base, &fx->cfg, fx->sp, resolve,
 	                              &fx->res);
 	assert_non_null(fx->ld);
-	spool_set_queued_cb(fx->sp, local_delivery_queued, fx->ld);
+	spool_set_queued_cb(fx->sp, committed, fx->ld);
 }
 
 static void
@@ -227,7 +234,7 @@ test_deferral_and_flush(void **state)
 	local_delivery_stop(fx.ld);
 	fx.ld = local_delivery_start(fx.base, &fx.cfg, fx.sp, counting_resolve,
 	                             &fx.res);
-	spool_set_queued_cb(fx.sp, local_delivery_queued, fx.ld);
+	spool_set_queued_cb(fx.sp, committed, fx.ld);
 	/* root/file is a regular file: the Maildir cannot be created. */
 	mkdir(fx.root, 0700);
 	snprintf(path, sizeof(path), "%s/file", fx.root);

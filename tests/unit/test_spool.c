@@ -35,6 +35,20 @@ collect_id(void *arg, const char *id)
 	strcpy(ids->v[ids->n++], id);
 }
 
+/* The spool's queued callback: the id, and the envelope just committed. */
+static void
+collect_committed(void *arg, const char *id, const char *env_text,
+                  size_t env_len)
+{
+	struct envelope env;
+
+	assert_non_null(env_text);
+	assert_int_equal(envelope_parse(env_text, env_len, &env, NULL), 0);
+	assert_string_equal(env.id, id);
+	envelope_free(&env);
+	collect_id(arg, id);
+}
+
 static void
 commit_many(enum sync_mode mode, int n)
 {
@@ -51,7 +65,7 @@ commit_many(enum sync_mode mode, int n)
 
 	test_config(&cfg, dir, mode);
 	assert_non_null(sp = spool_open(base, &cfg));
-	spool_set_queued_cb(sp, collect_id, &queued);
+	spool_set_queued_cb(sp, collect_committed, &queued);
 	for (i = 0; i < n; i++) {
 		snprintf(msgtext, sizeof(msgtext),
 		         "Subject: %d\r\n\r\nbody\r\n", i);
