@@ -184,13 +184,18 @@ class Ferry:
         while time.time() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError("ferry exited: " + self.log())
+            gone = self.log().count("disconnect")
             try:
                 with socket.create_connection(("127.0.0.1", self.port),
                                               timeout=1) as c:
                     c.recv(512)
-                    return self
             except OSError:
                 time.sleep(0.05)
+                continue
+            # The probe counts as a client until the daemon has seen it
+            # leave: tests of connection limits start after that.
+            wait_for(lambda: self.log().count("disconnect") > gone, 2)
+            return self
         raise RuntimeError("ferry did not start: " + self.log())
 
     def stop(self, sig=signal.SIGTERM, timeout=30):
