@@ -2,7 +2,8 @@
  * spool_bench — commits/s of the spool (syncfs vs fsync mode, 20 messages
  * in flight like 20 SMTP sessions), commits/s when each message is removed
  * again as soon as it is queued (a relayed message's cycle), and
- * deliveries/s of local delivery (1 and 50 recipients per message).  Prints one line per figure.
+ * deliveries/s of local delivery (1 and 50 recipients per message).  Prints one
+ * line per figure.
  *
  *   make bench-spool [BENCH_DIR=/path/on/the/disk/to/test]
  *   SPOOL_BENCH="commit cycle deliver" (default: all), BENCH_SCALE=N
@@ -179,7 +180,8 @@ bench_cycle(enum sync_mode mode, int n, const char *body)
 	envelope_add_rcpt(&env, "u@example.org", NULL, NULL, 0);
 	t0 = now();
 	while (r.done < n) {
-		for (; sent < n && r.inflight < INFLIGHT; sent++, r.inflight++) {
+		for (; sent < n && r.inflight < INFLIGHT;
+		     sent++, r.inflight++) {
 			msg = spool_msg_new(r.sp);
 			c = calloc(1, sizeof(*c));
 			c->r = &r;

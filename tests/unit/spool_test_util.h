@@ -44,6 +44,20 @@ test_config(struct config *cfg, char *spool_dir, enum sync_mode mode)
 	cfg->max_message_size = 10 * 1024 * 1024;
 }
 
+/* Writes text to dir/name (a file the spool will find), or aborts. */
+static inline void
+put_file(const char *dir, const char *name, const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if ((f = fopen(path, "w")) == NULL)
+		abort();
+	fputs(text, f);
+	fclose(f);
+}
+
 struct commit_wait {
 	int done, errors;
 };

@@ -112,18 +112,6 @@ test_commit_fsync(void **state)
 	commit_many(SYNC_FSYNC, 50);
 }
 
-static void
-put_file(const char *dir, const char *name, const char *text)
-{
-	char path[512];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	assert_non_null(f = fopen(path, "w"));
-	fputs(text, f);
-	fclose(f);
-}
-
 static bool
 exists(const char *dir, const char *name)
 {

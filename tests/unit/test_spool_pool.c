@@ -58,18 +58,6 @@ wait_pool(struct spool *sp, size_t n)
 	assert_int_equal(spool_pool_size(sp), n);
 }
 
-static void
-put_file(const char *dir, const char *name, const char *text)
-{
-	char path[512];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	assert_non_null(f = fopen(path, "w"));
-	fputs(text, f);
-	fclose(f);
-}
-
 /* A relayed message's files come back, emptied, for the next one: the
  * new message has its own bytes only, also when it is shorter. */
 static void
