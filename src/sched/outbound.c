@@ -320,7 +320,9 @@ enqueue_loaded(struct outbound *ob, struct out_msg *m, const char *id)
 	for (size_t i = 0; i < m->env.nrcpts; i++)
 		m->delay_notified |= m->env.rcpts[i].delay_reported;
 	TAILQ_INSERT_TAIL(&ob->msgs, m, entry);
-	try_msg(ob, m, time(NULL));
+	/* Queued while shutting down: sent after the restart. */
+	if (!ob->stopping)
+		try_msg(ob, m, time(NULL));
 	return relay_only;
 }
 
@@ -524,7 +526,8 @@ end_jobs_before_data(struct outbound *ob)
 static void
 check_drained(struct outbound *ob)
 {
-	if (ob->drained != NULL && TAILQ_EMPTY(&ob->jobs))
+	if (ob->drained != NULL && ob->drained_cb != NULL &&
+	    TAILQ_EMPTY(&ob->jobs))
 		event_active(ob->drained, EV_TIMEOUT, 0);
 }
 
@@ -532,8 +535,12 @@ static void
 drained_fire(evutil_socket_t fd, short what, void *arg)
 {
 	struct outbound *ob = arg;
+	void (*cb)(void *) = ob->drained_cb;
 
-	ob->drained_cb(ob->drained_arg);
+	/* Once: the caller counts the parts of its shutdown. */
+	ob->drained_cb = NULL;
+	if (cb != NULL)
+		cb(ob->drained_arg);
 }
 
 void
