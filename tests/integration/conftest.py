@@ -188,6 +188,10 @@ class Ferry:
             try:
                 with socket.create_connection(("127.0.0.1", self.port),
                                               timeout=1) as c:
+                    # The kernel accepts before the daemon's loop runs: wait
+                    # for the greeting on this connection rather than open
+                    # another, so the start costs exactly one session.
+                    c.settimeout(max(1, deadline - time.time()))
                     c.recv(512)
             except OSError:
                 time.sleep(0.05)
