@@ -212,11 +212,12 @@ wait_delivered(struct local_delivery *ld, unsigned long want)
 	}
 }
 
-/* The spool's queued callback: delivery takes the id. */
+/* The spool's queued callback: delivery takes the message, as the
+ * daemon's does. */
 static void
-committed(void *ld, const char *id, const char *env_text, size_t env_len)
+committed(void *ld, struct spool_queued *q)
 {
-	local_delivery_enqueue(ld, id);
+	local_delivery_enqueue_committed(ld, q);
 }
 
 /* Ingest and deliver at the same time; figures from first commit to last
