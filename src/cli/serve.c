@@ -153,15 +153,16 @@ queued_cb(void *arg, const char *id)
 		local_delivery_enqueue(d->delivery, id);
 }
 
-/* The same for a message just committed: the relay side takes its
- * envelope from memory, not from the file. */
+/* The same for a message just committed: both sides take its envelope
+ * from memory, and local delivery its bytes too, not from the files. */
 static void
-committed_cb(void *arg, const char *id, const char *env_text, size_t env_len)
+committed_cb(void *arg, struct spool_queued *q)
 {
 	struct daemon *d = arg;
 
-	if (!outbound_enqueue_committed(d->outbound, id, env_text, env_len))
-		local_delivery_enqueue(d->delivery, id);
+	if (!outbound_enqueue_committed(d->outbound, q->id, q->env_text,
+	                                q->env_len))
+		local_delivery_enqueue_committed(d->delivery, q);
 }
 
 /* One of the parts that shutdown waits for has ended: the sessions, the

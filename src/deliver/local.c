@@ -12,6 +12,7 @@
 
 #include "config/config.h"
 #include "deliver/maildir.h"
+#include "queue/spool.h"
 
 static void *local_main(void *arg);
 
@@ -97,6 +98,57 @@ local_delivery_enqueue(struct local_delivery *ld, const char *id)
 	pthread_mutex_unlock(&ld->lock);
 }
 
+/* Keeps copies only while the total stays below LOCAL_MEM_MAX: under a
+ * backlog the ready list could otherwise hold every message in memory. */
+static bool
+hold_copy(struct local_delivery *ld, size_t n)
+{
+	size_t held = __atomic_add_fetch(&ld->mem_held, n, __ATOMIC_RELAXED);
+
+	if (held <= LOCAL_MEM_MAX)
+		return true;
+	__atomic_sub_fetch(&ld->mem_held, n, __ATOMIC_RELAXED);
+	return false;
+}
+
+void
+local_delivery_enqueue_committed(struct local_delivery *ld,
+                                 struct spool_queued *q)
+{
+	struct ld_item *it;
+
+	if (q->data == NULL || q->env_text == NULL ||
+	    !hold_copy(ld, q->len + q->env_len)) {
+		local_delivery_enqueue(ld, q->id);
+		return;
+	}
+	it = xcalloc(1, sizeof(*it));
+	snprintf(it->id, sizeof(it->id), "%s", q->id);
+	it->env_text = xmalloc(q->env_len);
+	memcpy(it->env_text, q->env_text, q->env_len);
+	it->env_len = q->env_len;
+	it->data = q->data;
+	it->len = q->len;
+	q->data = NULL;
+	pthread_mutex_lock(&ld->lock);
+	TAILQ_INSERT_TAIL(&ld->ready, it, link);
+	pthread_cond_signal(&ld->cond);
+	pthread_mutex_unlock(&ld->lock);
+}
+
+void
+local_item_drop_copy(struct local_delivery *ld, struct ld_item *it)
+{
+	if (it->env_text == NULL)
+		return;
+	__atomic_sub_fetch(&ld->mem_held, it->len + it->env_len,
+	                   __ATOMIC_RELAXED);
+	free(it->env_text);
+	free(it->data);
+	it->env_text = it->data = NULL;
+	it->env_len = it->len = 0;
+}
+
 void
 local_delivery_queued(void *ld, const char *id)
 {
@@ -121,12 +173,13 @@ local_delivery_stats(struct local_delivery *ld, unsigned long *msgs,
 }
 
 static void
-free_list(struct ld_list *l)
+free_list(struct local_delivery *ld, struct ld_list *l)
 {
 	struct ld_item *it;
 
 	while ((it = TAILQ_FIRST(l)) != NULL) {
 		TAILQ_REMOVE(l, it, link);
+		local_item_drop_copy(ld, it);
 		free(it);
 	}
 }
@@ -137,8 +190,8 @@ local_delivery_stop(struct local_delivery *ld)
 	if (ld == NULL)
 		return;
 	stop_workers(ld);
-	free_list(&ld->ready);
-	free_list(&ld->deferred);
+	free_list(ld, &ld->ready);
+	free_list(ld, &ld->deferred);
 	local_notice_fini(ld);
 	pthread_mutex_destroy(&ld->lock);
 	pthread_cond_destroy(&ld->cond);

@@ -38,6 +38,7 @@ struct event_base;
 struct config;
 struct envelope;
 struct spool;
+struct spool_queued;
 struct local_delivery;
 
 /* Heap path of the Maildir for address, or NULL when it is not local. */
@@ -70,6 +71,12 @@ void local_delivery_on_delivered(struct local_delivery *ld,
  * once; spool_queued_cb-compatible via local_delivery_queued(). */
 void local_delivery_enqueue(struct local_delivery *ld, const char *id);
 void local_delivery_queued(void *ld, const char *id);
+/* The same for a message just committed (spool_queued_cb's argument): the
+ * workers take its envelope and bytes from memory instead of the spool,
+ * while the copies held stay below LOCAL_MEM_MAX (local_int.h).  Takes
+ * q->data when it keeps it.  Loop thread. */
+void local_delivery_enqueue_committed(struct local_delivery *ld,
+                                      struct spool_queued *q);
 /* Retry every deferred message now ("ferry queue flush"). */
 void local_delivery_flush(struct local_delivery *ld);
 /* Messages completed and recipients delivered so far. */

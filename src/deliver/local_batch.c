@@ -277,15 +277,61 @@ deliver_all(struct local_delivery *ld, struct bmsg *bm,
 	}
 }
 
+/* The envelope of a message just committed, from the copy the item holds:
+ * no state has been recorded for it by local delivery yet, and what the
+ * relay may have recorded concerns only its own recipients.  It must still
+ * be queued (a hold or delete may have taken it since).  0 when it is, 1
+ * when not, -1 with errno. */
+static int
+parse_copy(struct local_delivery *ld, struct bmsg *bm)
+{
+	const char *err;
+	int q;
+
+	if ((q = spool_is_queued(ld->sp, bm->item->id)) <= 0)
+		return q < 0 ? -1 : 1;
+	if (envelope_parse(bm->item->env_text, bm->item->env_len, &bm->env,
+	                   &err) < 0)
+		return errno = EBADMSG, -1;
+	return 0;
+}
+
+/* The envelope, from the item's copy or the spool; 0 when loaded, 1 when
+ * the message is no longer queued, -1 with errno. */
+static int
+load_env(struct local_delivery *ld, struct bmsg *bm)
+{
+	if (bm->item->env_text != NULL)
+		return parse_copy(ld, bm);
+	if (spool_load(ld->sp, bm->item->id, &bm->env) == 0)
+		return 0;
+	return errno == ENOENT ? 1 : -1;
+}
+
+/* The message's bytes, from the item's copy (taken over) or the spool. */
+static int
+load_msg(struct local_delivery *ld, struct bmsg *bm, char **data, size_t *len)
+{
+	struct ld_item *it = bm->item;
+
+	if (it->data == NULL)
+		return spool_read_msg(ld->sp, it->id, data, len);
+	*data = it->data;
+	*len = it->len;
+	it->data = NULL; /* freed below as a read one; the count stays */
+	return 0;
+}
+
 /* Loads one message and writes all its local recipients. */
 static void
 deliver_message(struct local_delivery *ld, struct bmsg *bm, struct sync_set *ss)
 {
 	struct msgdata md;
 	char *data;
+	int r;
 
-	if (spool_load(ld->sp, bm->item->id, &bm->env) < 0) {
-		if (errno != ENOENT) { /* ENOENT: no longer queued */
+	if ((r = load_env(ld, bm)) != 0) {
+		if (r < 0) {
 			log_deferred(bm->item->id, NULL, errno);
 			bm->defer = true;
 		}
@@ -294,7 +340,7 @@ deliver_message(struct local_delivery *ld, struct bmsg *bm, struct sync_set *ss)
 	bm->loaded = true;
 	if (!any_local(ld, &bm->env))
 		return; /* all for the relay: do not read the message */
-	if (spool_read_msg(ld->sp, bm->item->id, &data, &md.len) < 0) {
+	if (load_msg(ld, bm, &data, &md.len) < 0) {
 		log_deferred(bm->item->id, NULL, errno);
 		bm->defer = true;
 		return;
@@ -368,7 +414,7 @@ unsure(struct bmsg *bm, int error)
 }
 
 static void
-retire(struct bmsg *bm, struct ld_list *retry)
+retire(struct local_delivery *ld, struct bmsg *bm, struct ld_list *retry)
 {
 	struct ld_item *it = bm->item;
 	size_t i;
@@ -378,6 +424,7 @@ retire(struct bmsg *bm, struct ld_list *retry)
 	free(bm->done);
 	if (bm->loaded)
 		envelope_free(&bm->env);
+	local_item_drop_copy(ld, it); /* a retry reads the spool */
 	if (!bm->defer) {
 		free(it);
 		return;
@@ -391,7 +438,8 @@ retire(struct bmsg *bm, struct ld_list *retry)
 
 /* Fills bms[] from the batch, dropping an id given twice. */
 static size_t
-unpack(struct ld_list *batch, struct bmsg *bms, struct maildir_cache *cache)
+unpack(struct local_delivery *ld, struct ld_list *batch, struct bmsg *bms,
+       struct maildir_cache *cache)
 {
 	struct ld_item *it;
 	size_t n = 0, j;
@@ -402,6 +450,7 @@ unpack(struct ld_list *batch, struct bmsg *bms, struct maildir_cache *cache)
 			if (strcmp(bms[j].item->id, it->id) == 0)
 				break;
 		if (j < n) {
+			local_item_drop_copy(ld, it);
 			free(it);
 			continue;
 		}
@@ -422,7 +471,7 @@ local_run_batch(struct local_delivery *ld, struct maildir_cache *cache,
 	size_t n, i;
 	int wrote = 0, e;
 
-	n = unpack(batch, bms, cache);
+	n = unpack(ld, batch, bms, cache);
 	maildir_cache_round(cache);
 	for (i = 0; i < n; i++)
 		deliver_message(ld, &bms[i], &ss);
@@ -445,5 +494,5 @@ local_run_batch(struct local_delivery *ld, struct maildir_cache *cache,
 	__atomic_add_fetch(&ld->stat_msgs, msgs, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&ld->stat_deliveries, dels, __ATOMIC_RELAXED);
 	for (i = 0; i < n; i++)
-		retire(&bms[i], retry);
+		retire(ld, &bms[i], retry);
 }

@@ -22,6 +22,10 @@
  * cores, W3 with four spent more CPU and took mail in more slowly
  * (bench/README.md). */
 #define LOCAL_WORKERS 2
+/* Octets of committed messages (and their envelopes) the workers may
+ * hold in memory, so that they need not read them back from the spool;
+ * beyond that, they read them back. */
+#define LOCAL_MEM_MAX ((size_t)32 * 1024 * 1024)
 #define LOCAL_RETRY_MIN 30
 #define LOCAL_RETRY_MAX 600
 
@@ -29,6 +33,10 @@ struct ld_item {
 	char id[QUEUE_ID_LEN + 1];
 	unsigned delay; /* seconds of the last back-off, 0 before any */
 	time_t due;
+	/* The message as committed, for its first attempt only; NULL when
+	 * it is to be read from the spool.  Counted in ld->mem_held. */
+	char *env_text, *data;
+	size_t env_len, len;
 	TAILQ_ENTRY(ld_item) link;
 };
 
@@ -78,7 +86,11 @@ struct local_delivery {
 	local_success_fn on_success;
 	void *on_success_arg;
 	unsigned long stat_msgs, stat_deliveries;
+	size_t mem_held; /* atomic: octets in the items' env_text and data */
 };
+
+/* Frees an item's copy of the message; it is read from the spool next. */
+void local_item_drop_copy(struct local_delivery *ld, struct ld_item *it);
 
 /* local_notice.c: set up and tear down the hand-over to the loop thread;
  * post from the worker, after the deliveries are durable and recorded: the

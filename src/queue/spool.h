@@ -47,11 +47,21 @@ struct spool_msg;
 
 /* Called on the loop thread when a commit finished; error is 0 or errno. */
 typedef void (*spool_commit_cb)(void *arg, int error);
-/* Called on the loop thread for every message that became queued, with
- * the text of its envelope as committed (what queue/ID.env holds), so
- * that the loop need not read it back. */
-typedef void (*spool_queued_cb)(void *arg, const char *id, const char *env_text,
-                                size_t env_len);
+/* A message that became queued, as the commit thread wrote it: the text
+ * of its envelope (what queue/ID.env holds) and, when the whole message
+ * was still in memory, its bytes (what queue/ID.msg holds; else NULL), so
+ * that no delivery agent need read them back.  The callee may take data
+ * (and set it to NULL); the spool frees whatever is left after the call. */
+struct spool_queued {
+	const char *id;
+	const char *env_text;
+	size_t env_len;
+	char *data;
+	size_t len;
+};
+
+/* Called on the loop thread for every message that became queued. */
+typedef void (*spool_queued_cb)(void *arg, struct spool_queued *q);
 
 /* Creates the directories (as the current user), opens them, starts the
  * commit thread. */
@@ -103,6 +113,10 @@ void spool_stats(const struct spool *sp, unsigned long *msgs,
  */
 int spool_load(struct spool *sp, const char *id, struct envelope *env);
 int spool_read_msg(struct spool *sp, const char *id, char **data, size_t *len);
+/* 1 when the message is queued (queue/ID.env exists), 0 when not, -1 on
+ * error: for a caller holding the message in memory, which may have been
+ * held or deleted since. */
+int spool_is_queued(struct spool *sp, const char *id);
 int spool_record_states(struct spool *sp, const char *id,
                         const struct envelope *env, const size_t *idx,
                         size_t n);

@@ -165,6 +165,25 @@ report_done(struct spool *sp, struct spool_msg *msg)
 	return msg->error == 0 && !held;
 }
 
+/* Hands the committed message to the queued callback; its buffer holds the
+ * whole message unless part of it went to the file before the commit. */
+static void
+tell_queued(struct spool *sp, struct spool_msg *msg)
+{
+	bool whole = msg->buf != NULL && msg->len == msg->size;
+	struct spool_queued q = {
+	        .id = msg->id,
+	        .env_text = msg->env_text,
+	        .env_len = msg->env_len,
+	        .data = whole ? msg->buf : NULL,
+	        .len = whole ? msg->len : 0,
+	};
+
+	sp->queued_cb(sp->queued_arg, &q);
+	if (whole && q.data == NULL)
+		msg->buf = NULL; /* taken */
+}
+
 void
 spool_run_done(struct spool *sp)
 {
@@ -183,8 +202,7 @@ spool_run_done(struct spool *sp)
 	while ((msg = STAILQ_FIRST(&list)) != NULL) {
 		STAILQ_REMOVE_HEAD(&list, link);
 		if (msg->deliver && sp->queued_cb)
-			sp->queued_cb(sp->queued_arg, msg->id, msg->env_text,
-			              msg->env_len);
+			tell_queued(sp, msg);
 		spool_msg_free(msg);
 	}
 }

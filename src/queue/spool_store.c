@@ -86,6 +86,18 @@ spool_read_msg(struct spool *sp, const char *id, char **data, size_t *len)
 	return read_file(sp->queuefd, name, data, len);
 }
 
+int
+spool_is_queued(struct spool *sp, const char *id)
+{
+	char name[SPOOL_NAME_MAX];
+	struct stat st;
+
+	spool_name(name, sizeof(name), id, "env");
+	if (fstatat(sp->queuefd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		return 1;
+	return errno == ENOENT ? 0 : -1;
+}
+
 /* A deferred recipient whose sender has had the "delayed" report. */
 #define STATE_DELAYED "delayed"
 

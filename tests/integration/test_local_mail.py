@@ -144,3 +144,29 @@ def test_sendmail_bv_says_what_would_happen(ferry):
         "carol@example.test: refused: the mailbox is disabled",
         "nobody@example.test: refused: no such mailbox or alias"]
     assert ferry.maildir_files("alice") == []
+
+
+def test_maildir_copy_is_the_message_as_received(ferry):
+    """A small message reaches the Maildir from the copy the daemon keeps
+    in memory, one above 128 KB from the spool file: each arrives as sent
+    (after the daemon's own header lines), with LF line ends."""
+    small = b"Subject: small\r\n\r\n" + b"line .\r\n..dot\r\n" * 3
+    big = b"Subject: big\r\n\r\n" + b"".join(
+        b"%06d %s\r\n" % (i, b"x" * 60) for i in range(3000))
+    assert len(big) > 128 * 1024
+    for body in (small, big):
+        with smtplib.SMTP("127.0.0.1", ferry.port, timeout=30) as s:
+            assert s.sendmail("someone@b.example", ["alice@example.test"],
+                              body) == {}
+    files = ferry.wait_maildir("alice", 2)
+    assert len(files) == 2
+    got = sorted((open(f, "rb").read() for f in files), key=len)
+    prefix = (b"Return-Path: <someone@b.example>\n"
+              b"Delivered-To: alice@example.test\nReceived: ")
+    for text, body in zip(got, (small, big)):
+        assert text.startswith(prefix)
+        sent = body.replace(b"\r\n", b"\n")
+        assert text.endswith(sent)
+        added = text[len(prefix) - len(b"Received: "):-len(sent)]
+        # only the daemon's header lines between
+        assert b"\n\n" not in added and b"Subject" not in added

@@ -101,13 +101,25 @@ struct env_fixture {
 	struct resolver res;
 	struct local_delivery *ld;
 	struct commit_wait w;
+	bool by_id;      /* hand over the id only: delivery reads the spool */
+	bool delete_it;  /* dequeue each message before delivery sees it */
+	int handed_over; /* messages given to delivery */
 };
 
-/* The spool's queued callback: delivery takes the id. */
+/* The spool's queued callback: delivery takes the message from memory, as
+ * the daemon's does, or only its id. */
 static void
-committed(void *ld, const char *id, const char *env_text, size_t env_len)
+committed(void *arg, struct spool_queued *q)
 {
-	local_delivery_enqueue(ld, id);
+	struct env_fixture *fx = arg;
+
+	if (fx->delete_it)
+		assert_int_equal(spool_delete(fx->sp, q->id), 0);
+	if (fx->by_id)
+		local_delivery_enqueue(fx->ld, q->id);
+	else
+		local_delivery_enqueue_committed(fx->ld, q);
+	fx->handed_over++;
 }
 
 static void
@@ -123,7 +135,7 @@ setup_fx(struct env_fixture *fx, enum sync_mode mode)
 	fx->ld = local_delivery_start(fx->base, &fx->cfg, fx->sp, resolve,
 	                              &fx->res);
 	assert_non_null(fx->ld);
-	spool_set_queued_cb(fx->sp, committed, fx->ld);
+	spool_set_queued_cb(fx->sp, committed, fx);
 }
 
 static void
@@ -137,7 +149,7 @@ teardown_fx(struct env_fixture *fx)
 }
 
 static void
-fanout(enum sync_mode mode, int nmsgs)
+fanout(enum sync_mode mode, int nmsgs, bool by_id)
 {
 	static const char *const rcpts[] = {"u0@example.org", "u1@example.org",
 	                                    "u2@example.org", "u3@example.org",
@@ -147,6 +159,7 @@ fanout(enum sync_mode mode, int nmsgs)
 	int i, left = 1;
 
 	setup_fx(&fx, mode);
+	fx.by_id = by_id;
 	for (i = 0; i < nmsgs; i++) {
 		snprintf(body, sizeof(body), "Subject: %d\r\n\r\nhi\r\n", i);
 		commit_msg(fx.sp, body, rcpts, 5, &fx.w, NULL);
@@ -178,13 +191,40 @@ fanout(enum sync_mode mode, int nmsgs)
 static void
 test_fanout_syncfs(void **state)
 {
-	fanout(SYNC_SYNCFS, 40);
+	fanout(SYNC_SYNCFS, 40, false);
+}
+
+static void
+test_fanout_syncfs_from_spool(void **state)
+{
+	fanout(SYNC_SYNCFS, 40, true);
 }
 
 static void
 test_fanout_fsync(void **state)
 {
-	fanout(SYNC_FSYNC, 8);
+	fanout(SYNC_FSYNC, 8, false);
+}
+
+/* A message dequeued (held, deleted) after its commit is not delivered
+ * from the copy in memory. */
+static void
+test_dequeued_not_delivered(void **state)
+{
+	static const char *const rcpts[] = {"gone@example.org"};
+	struct env_fixture fx;
+	unsigned long m, d;
+
+	setup_fx(&fx, SYNC_SYNCFS);
+	fx.delete_it = true;
+	commit_msg(fx.sp, "Subject: gone\r\n\r\nx\r\n", rcpts, 1, &fx.w, NULL);
+	run_until(fx.base, &fx.w.done, 1);
+	assert_int_equal(fx.handed_over, 1);
+	usleep(200000); /* a batch takes milliseconds */
+	local_delivery_stats(fx.ld, &m, &d);
+	assert_int_equal(d, 0);
+	assert_true(count_dir(fx.root, "gone", "new") <= 0);
+	teardown_fx(&fx);
 }
 
 static void
@@ -234,7 +274,7 @@ test_deferral_and_flush(void **state)
 	local_delivery_stop(fx.ld);
 	fx.ld = local_delivery_start(fx.base, &fx.cfg, fx.sp, counting_resolve,
 	                             &fx.res);
-	spool_set_queued_cb(fx.sp, committed, fx.ld);
+	spool_set_queued_cb(fx.sp, committed, &fx);
 	/* root/file is a regular file: the Maildir cannot be created. */
 	mkdir(fx.root, 0700);
 	snprintf(path, sizeof(path), "%s/file", fx.root);
@@ -259,7 +299,9 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_fanout_syncfs),
+	        cmocka_unit_test(test_fanout_syncfs_from_spool),
 	        cmocka_unit_test(test_fanout_fsync),
+	        cmocka_unit_test(test_dequeued_not_delivered),
 	        cmocka_unit_test(test_remote_stays_pending),
 	        cmocka_unit_test(test_deferral_and_flush),
 	};

@@ -35,18 +35,39 @@ collect_id(void *arg, const char *id)
 	strcpy(ids->v[ids->n++], id);
 }
 
-/* The spool's queued callback: the id, and the envelope just committed. */
+/* The spool's queued callback: the id, the envelope just committed, and
+ * the message's bytes (commit_many's "Subject: N" in commit order); every
+ * other message's bytes are taken, which the spool must not free. */
 static void
-collect_committed(void *arg, const char *id, const char *env_text,
-                  size_t env_len)
+collect_committed(void *arg, struct spool_queued *q)
 {
+	struct ids *ids = arg;
 	struct envelope env;
+	char want[64];
 
-	assert_non_null(env_text);
-	assert_int_equal(envelope_parse(env_text, env_len, &env, NULL), 0);
-	assert_string_equal(env.id, id);
+	assert_non_null(q->env_text);
+	assert_int_equal(envelope_parse(q->env_text, q->env_len, &env, NULL),
+	                 0);
+	assert_string_equal(env.id, q->id);
 	envelope_free(&env);
-	collect_id(arg, id);
+	snprintf(want, sizeof(want), "Subject: %d\r\n\r\nbody\r\n", ids->n);
+	assert_non_null(q->data);
+	assert_int_equal(q->len, strlen(want));
+	assert_memory_equal(q->data, want, q->len);
+	if (ids->n % 2) {
+		free(q->data);
+		q->data = NULL;
+	}
+	collect_id(arg, q->id);
+}
+
+/* A message that did not fit in memory comes without its bytes. */
+static void
+expect_no_data(void *arg, struct spool_queued *q)
+{
+	assert_null(q->data);
+	assert_non_null(q->env_text);
+	collect_id(arg, q->id);
 }
 
 static void
@@ -280,6 +301,7 @@ test_abort_and_large(void **state)
 	struct event_base *base = event_base_new();
 	struct commit_wait w = {0};
 	char *dir = scratch_dir(), *big, *data, id[QUEUE_ID_LEN + 1];
+	struct ids queued = {0};
 	struct spool_msg *msg;
 	struct envelope env = {0};
 	struct config cfg;
@@ -288,6 +310,7 @@ test_abort_and_large(void **state)
 
 	test_config(&cfg, dir, SYNC_SYNCFS);
 	assert_non_null(sp = spool_open(base, &cfg));
+	spool_set_queued_cb(sp, expect_no_data, &queued);
 	assert_true(spool_has_space(sp));
 	/* Abort after data was flushed to disk leaves nothing behind. */
 	msg = spool_msg_new(sp);
@@ -313,6 +336,9 @@ test_abort_and_large(void **state)
 	envelope_free(&env);
 	run_until(base, &w.done, 1);
 	assert_int_equal(w.errors, 0);
+	assert_int_equal(queued.n, 1);
+	assert_string_equal(queued.v[0], id);
+	free(queued.v);
 	assert_int_equal(spool_read_msg(sp, id, &data, &len), 0);
 	assert_int_equal(len, total);
 	assert_memory_equal(data, big, total);
