@@ -198,9 +198,11 @@ check_msg(struct spool *sp, const struct envelope *env)
 	    (size_t)st.st_size != env->size)
 		return "message size differs from envelope";
 	/* Envelopes before version 4 have no checksum; their message files
-	 * were never recycled ones holding other bytes. */
-	if (env->has_crc &&
-	    (file_crc(sp->queuefd, name, &crc) < 0 || crc != env->msg_crc))
+	 * were never recycled ones holding other bytes.  A file that cannot
+	 * be read now (EIO, no memory) stays queued: delivery reports what
+	 * is wrong with it, and no read error sets a message aside. */
+	if (env->has_crc && file_crc(sp->queuefd, name, &crc) == 0 &&
+	    crc != env->msg_crc)
 		return "message checksum differs from envelope";
 	return NULL;
 }

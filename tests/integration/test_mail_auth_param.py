@@ -248,7 +248,7 @@ def queue_cmd(f, *args):
                           timeout=30)
 
 
-def test_identity_is_stored_in_a_version_2_envelope(ferry_factory, passwd):
+def test_identity_is_stored_in_the_envelope(ferry_factory, passwd):
     # remote.test goes to a port nobody listens on: the message stays.
     f = ferry_factory(
         auth=["backend = passwd-file", f"passwd_file = {passwd}",
