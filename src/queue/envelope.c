@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "base/str.h"
 
@@ -117,9 +118,7 @@ envelope_serialize(const struct envelope *env, size_t *len_r)
 
 	if ((f = open_memstream(&buf, &len)) == NULL)
 		return NULL;
-	fprintf(f, "%s %d\n", ENVELOPE_MAGIC,
-	        env->requiretls ? ENVELOPE_VERSION_REQUIRETLS
-	                        : ENVELOPE_VERSION);
+	fprintf(f, "%s %d\n", ENVELOPE_MAGIC, ENVELOPE_VERSION);
 	put_field(f, "id", env->id);
 	fprintf(f, "arrival %lld\n", (long long)env->arrival);
 	put_field(f, "sender", env->sender ? env->sender : "");
@@ -128,14 +127,22 @@ envelope_serialize(const struct envelope *env, size_t *len_r)
 	put_field(f, "protocol", env->protocol);
 	put_field(f, "envid", env->envid);
 	put_field(f, "auth", env->auth);
-	fprintf(f, "ret %s\nbody %s\nsmtputf8 %d\nsize %zu\n",
+	fprintf(f, "ret %s\nbody %s\nsmtputf8 %d\nsize %zu\ncrc %08lx\n",
 	        ret_names[env->ret], body_names[env->body],
-	        env->smtputf8 ? 1 : 0, env->size);
+	        env->smtputf8 ? 1 : 0, env->size, (unsigned long)env->msg_crc);
 	if (env->requiretls)
 		fputs("requiretls 1\n", f);
 	for (i = 0; i < env->nrcpts; i++)
 		put_rcpt(f, &env->rcpts[i]);
-	fputs("end\n", f);
+	/* The checksum of every byte before the end line (recovery tells a
+	 * half-rewritten recycled file by it: docs/queue-format.md). */
+	if (fflush(f) != 0) {
+		fclose(f);
+		free(buf);
+		return NULL;
+	}
+	fprintf(f, "end %08lx\n",
+	        (unsigned long)crc32_z(0, (const Bytef *)buf, len));
 	if (fclose(f) != 0) {
 		free(buf);
 		return NULL;

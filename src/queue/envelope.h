@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #define QUEUE_ID_LEN 16
@@ -68,6 +69,10 @@ struct envelope {
 	bool smtputf8;
 	bool requiretls; /* RFC 8689: only over verified TLS */
 	size_t size;     /* octets of the stored message */
+	/* CRC-32 (zlib's) of the stored message; has_crc is false for an
+	 * envelope from before version 4, which had none. */
+	uint32_t msg_crc;
+	bool has_crc;
 	struct envelope_rcpt *rcpts;
 	size_t nrcpts;
 };

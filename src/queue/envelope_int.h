@@ -14,11 +14,12 @@
 #include <stdio.h>
 
 #define ENVELOPE_MAGIC "ferry-envelope"
-/* Version written; the parser also reads version 1 (no "auth" line). */
-#define ENVELOPE_VERSION 2
-/* A message with REQUIRETLS: a ferry that knows no REQUIRETLS rejects
- * the envelope rather than relay the message without it. */
-#define ENVELOPE_VERSION_REQUIRETLS 3
+/* Version written: 4 has the message's checksum ("crc") and its own (on
+ * the "end" line), and may carry "requiretls".  The parser also reads the
+ * versions before: 1 (no "auth" line), 2, and 3 (2 with "requiretls": a
+ * ferry that knew no REQUIRETLS rejected it rather than relay the message
+ * without it; every ferry from before 4 rejects version 4 too). */
+#define ENVELOPE_VERSION 4
 
 /* Writes the token for s (NULL allowed) to f. */
 void envelope_put_token(FILE *f, const char *s);

@@ -2,7 +2,9 @@
  * envelope_parse.c — strict parser for the envelope text format.  Input is
  * untrusted in the sense that a torn or tampered file must be rejected, never
  * misread: every line must be complete, every key known and unique, and the
- * file must end with "end".
+ * file must end with "end".  From version 4 on the "end" line carries the
+ * CRC-32 of every byte before it: a file whose blocks are partly another
+ * envelope's (a recycled file that a crash left half rewritten) fails it.
  */
 #include "queue/envelope.h"
 #include "queue/envelope_int.h"
@@ -10,6 +12,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #define MAX_TOKENS 8
 
@@ -32,6 +35,7 @@ enum key {
 	K_BODY,
 	K_SMTPUTF8,
 	K_SIZE,
+	K_CRC,
 	K_REQUIRETLS,
 	K_RCPT,
 	K_END,
@@ -39,9 +43,9 @@ enum key {
 };
 
 static const char *const key_names[K_COUNT] = {
-        "id",       "arrival", "sender",     "helo", "client",
-        "protocol", "envid",   "auth",       "ret",  "body",
-        "smtputf8", "size",    "requiretls", "rcpt", "end"};
+        "id",    "arrival",    "sender", "helo", "client",   "protocol",
+        "envid", "auth",       "ret",    "body", "smtputf8", "size",
+        "crc",   "requiretls", "rcpt",   "end"};
 
 static int
 hexval(char c)
@@ -129,6 +133,24 @@ parse_u64(const char *s, size_t len, uint64_t max, uint64_t *out)
 	return 0;
 }
 
+/* Exactly 8 lower-case hex digits, as envelope_serialize() writes them. */
+static int
+parse_crc(const char *s, size_t len, uint32_t *out)
+{
+	uint32_t v = 0;
+	size_t i;
+
+	if (len != 8)
+		return -1;
+	for (i = 0; i < len; i++) {
+		if (hexval(s[i]) < 0 || (s[i] >= 'A' && s[i] <= 'F'))
+			return -1;
+		v = v << 4 | (uint32_t)hexval(s[i]);
+	}
+	*out = v;
+	return 0;
+}
+
 static int
 parse_id(const char *s, size_t len, char *id)
 {
@@ -207,7 +229,7 @@ apply(struct envelope *env, enum key k, const struct tokens *t)
 
 	if (k == K_RCPT)
 		return parse_rcpt(t, env);
-	if (t->count != (k == K_END ? 1u : 2u))
+	if (t->count != 2)
 		return -1;
 	if (field)
 		return envelope_get_token(t->s[1], t->n[1], field);
@@ -240,8 +262,11 @@ apply(struct envelope *env, enum key k, const struct tokens *t)
 		e = parse_u64(t->s[1], t->n[1], SIZE_MAX, &v);
 		env->size = (size_t)v;
 		return e;
+	case K_CRC:
+		env->has_crc = true;
+		return parse_crc(t->s[1], t->n[1], &env->msg_crc);
 	default:
-		return 0; /* K_END */
+		return -1;
 	}
 }
 
@@ -257,7 +282,7 @@ lookup_key(const char *s, size_t len)
 	return -1;
 }
 
-/* Sets *version to 1, 2 or 3, the versions this parser knows. */
+/* Sets *version to 1 to 4, the versions this parser knows. */
 static const char *
 check_header(const char **p, const char *end, int *version)
 {
@@ -265,44 +290,77 @@ check_header(const char **p, const char *end, int *version)
 	size_t n = sizeof(magic) - 1;
 
 	if ((size_t)(end - *p) < n + 2 || memcmp(*p, magic, n) != 0 ||
-	    (*p)[n] < '1' || (*p)[n] > '3' || (*p)[n + 1] != '\n')
-		return "not a version 1, 2 or 3 envelope";
+	    (*p)[n] < '1' || (*p)[n] > '4' || (*p)[n + 1] != '\n')
+		return "not a version 1 to 4 envelope";
 	*version = (*p)[n] - '0';
 	*p += n + 2;
 	return NULL;
 }
 
-/* Parses the lines after the header; returns NULL or an error message. */
+/* Whether key k may appear in an envelope of this version. */
+static bool
+known_in(int k, int version)
+{
+	return k >= 0 && !(k == K_AUTH && version < 2) &&
+	       !(k == K_REQUIRETLS && version < 3) &&
+	       !(k == K_CRC && version < 4);
+}
+
+/* The "end" line: bare up to version 3; from 4 the checksum of the text
+ * before it (from text to line). */
 static const char *
-parse_lines(const char *p, const char *end, int version, struct envelope *env)
+check_end(const char *text, const char *line, const struct tokens *t,
+          int version)
+{
+	uint32_t want;
+
+	if (version < 4)
+		return t->count == 1 ? NULL : "malformed value";
+	if (t->count != 2 || parse_crc(t->s[1], t->n[1], &want) < 0)
+		return "malformed value";
+	if ((uint32_t)crc32_z(0, (const Bytef *)text,
+	                      (z_size_t)(line - text)) != want)
+		return "checksum mismatch";
+	return NULL;
+}
+
+#define REQUIRED (1u << K_ID | 1u << K_ARRIVAL | 1u << K_SENDER | 1u << K_SIZE)
+
+/* Parses the lines after the header (text is the whole file, p its first
+ * line after the header); returns NULL or an error message. */
+static const char *
+parse_lines(const char *text, const char *p, const char *end, int version,
+            struct envelope *env)
 {
 	unsigned seen = 0;
 	struct tokens t;
-	const char *nl;
+	const char *nl, *line, *err;
 	int k;
 
 	while (p < end && !(seen & 1u << K_END)) {
 		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
 			return "truncated line";
 		split(p, (size_t)(nl - p), &t);
+		line = p;
 		p = nl + 1;
-		if ((k = lookup_key(t.s[0], t.n[0])) < 0 ||
-		    (k == K_AUTH && version < 2) ||
-		    (k == K_REQUIRETLS && version < 3))
+		if (!known_in(k = lookup_key(t.s[0], t.n[0]), version))
 			return "unknown key";
 		if (k != K_RCPT && (seen & 1u << k))
 			return "duplicate key";
 		seen |= 1u << k;
-		if (apply(env, (enum key)k, &t) < 0)
+		if (k == K_END) {
+			if ((err = check_end(text, line, &t, version)))
+				return err;
+		} else if (apply(env, (enum key)k, &t) < 0) {
 			return "malformed value";
+		}
 	}
 	if (!(seen & 1u << K_END))
 		return "missing end line";
 	if (p != end)
 		return "data after end line";
-	if ((seen &
-	     (1u << K_ID | 1u << K_ARRIVAL | 1u << K_SENDER | 1u << K_SIZE)) !=
-	    (1u << K_ID | 1u << K_ARRIVAL | 1u << K_SENDER | 1u << K_SIZE))
+	if ((seen & REQUIRED) != REQUIRED ||
+	    (version >= 4 && !(seen & 1u << K_CRC)))
 		return "required key missing";
 	if (env->nrcpts == 0)
 		return "no recipients";
@@ -318,7 +376,7 @@ envelope_parse(const char *text, size_t len, struct envelope *env,
 
 	memset(env, 0, sizeof(*env));
 	if ((err = check_header(&p, text + len, &version)) == NULL)
-		err = parse_lines(p, text + len, version, env);
+		err = parse_lines(text, p, text + len, version, env);
 	if (err == NULL)
 		return 0;
 	envelope_free(env);

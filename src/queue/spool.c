@@ -120,7 +120,7 @@ spool_open(struct event_base *base, const struct config *cfg)
 		return NULL;
 	}
 	/* Without it every finished message is unlinked, as before. */
-	sp->pool = calloc(SPOOL_POOL_MAX, sizeof(*sp->pool));
+	spool_pool_init(sp);
 	return sp;
 }
 
@@ -142,7 +142,7 @@ spool_close(struct spool *sp)
 	if (sp->rm_started)
 		stop_thread(sp, sp->rm_thread, &sp->rm_stop, &sp->rm_cond);
 	free(sp->removals);
-	free(sp->pool);
+	spool_pool_fini(sp);
 	event_free(sp->done_ev);
 	pthread_mutex_destroy(&sp->lock);
 	pthread_mutex_destroy(&sp->finish_lock);

@@ -7,7 +7,9 @@
  * fsync of each file and the directory: config sync_mode) and only then calls
  * the done callback, on the event-loop thread.  Only after that callback may
  * the SMTP session say 250.  The message is queued iff its envelope file is in
- * the queue directory; anything else found at startup is debris and removed.
+ * the queue directory and passes recovery's checks (its checksums: see
+ * spool_pool.c); a message that fails them is moved into damaged/, anything
+ * else found at startup is debris and removed.
  *
  * All file access is relative to directory descriptors opened by
  * spool_open(), so it keeps working after the process drops privileges.

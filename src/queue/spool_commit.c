@@ -14,7 +14,10 @@
  * it (spool_remove.c): it clears sync_wanted as the sync starts.
  *
  * The message's file and its envelope are recycled files from pool/ when
- * there are any (spool_pool.c), else new ones.
+ * there are any (spool_pool.c), else new ones.  A recycled file is
+ * overwritten from offset 0 and then trimmed to its new length, before
+ * its fsync in SYNC_FSYNC mode; the envelope's checksums let recovery
+ * tell what a crash left half rewritten.
  */
 #include "queue/spool_int.h"
 #include "sandbox/sandbox.h"
@@ -68,15 +71,30 @@ take_batch(struct spool *sp, struct spool_msg_list *batch)
 	sp->sync_wanted = false;
 }
 
+/* Writes len octets of data to fd and, for a recycled file, cuts what it
+ * held beyond them; then fsyncs it in SYNC_FSYNC mode. */
+static int
+write_file(struct spool *sp, int fd, bool reused, const void *data, size_t len,
+           size_t total)
+{
+	if (spool_write_all(fd, data, len) < 0 ||
+	    (reused && ftruncate(fd, (off_t)total) < 0) ||
+	    (sp->mode == SYNC_FSYNC && fsync(fd) < 0))
+		return -1;
+	return 0;
+}
+
 static int
 write_envelope(struct spool *sp, struct spool_msg *msg, const char *name)
 {
+	bool reused;
 	int fd, e;
 
-	if ((fd = spool_pool_create(sp, sp->tmpfd, name)) < 0)
+	if ((fd = spool_pool_create(sp, sp->tmpfd, name, SPOOL_POOL_ENV,
+	                            msg->env_len, &reused)) < 0)
 		return -1;
-	if (spool_write_all(fd, msg->env_text, msg->env_len) < 0 ||
-	    (sp->mode == SYNC_FSYNC && fsync(fd) < 0)) {
+	if (write_file(sp, fd, reused, msg->env_text, msg->env_len,
+	               msg->env_len) < 0) {
 		e = errno;
 		close(fd);
 		unlinkat(sp->tmpfd, name, 0);
@@ -97,9 +115,12 @@ stage(struct spool *sp, struct spool_msg *msg)
 	if (msg->error)
 		goto fail;
 	if (msg->fd < 0)
-		msg->fd = spool_pool_create(sp, sp->queuefd, msgname);
-	if (msg->fd < 0 || spool_write_all(msg->fd, msg->buf, msg->len) < 0 ||
-	    (sp->mode == SYNC_FSYNC && fsync(msg->fd) < 0) ||
+		msg->fd = spool_pool_create(sp, sp->queuefd, msgname,
+		                            SPOOL_POOL_MSG, msg->size,
+		                            &msg->reused);
+	if (msg->fd < 0 ||
+	    write_file(sp, msg->fd, msg->reused, msg->buf, msg->len,
+	               msg->size) < 0 ||
 	    write_envelope(sp, msg, envname) < 0 ||
 	    renameat(sp->tmpfd, envname, sp->queuefd, envname) < 0)
 		goto fail;

@@ -2,8 +2,8 @@
  * spool_int — the spool's private structures, shared by the spool_*.c files.
  *
  * Locking: sp->lock guards pending, npending, done, stop, the remover's
- * fields (removals, sync_wanted, rm_stop) and the pool's (pool_head,
- * pool_n and the entries); it is taken before gs_lock, never after.  Everything
+ * fields (removals, sync_wanted, rm_stop) and the pool's (pool[],
+ * pool_bytes); it is taken before gs_lock, never after.  Everything
  * else in struct spool is written once by spool_open() (or only by the loop
  * thread: next_id, queued_cb) and may be read by any thread.
  */
@@ -30,10 +30,12 @@
 struct spool_msg {
 	struct spool *sp;
 	char id[QUEUE_ID_LEN + 1];
-	int fd;    /* queue/ID.msg, -1 until first flush */
-	char *buf; /* data not yet written */
+	int fd;      /* queue/ID.msg, -1 until first flush */
+	bool reused; /* fd is a recycled file: trimmed once written */
+	char *buf;   /* data not yet written */
 	size_t len, cap;
 	size_t size;    /* octets received in total */
+	uint32_t crc;   /* their CRC-32, for the envelope */
 	int error;      /* first write error, reported at commit */
 	char *env_text; /* serialised envelope, set at commit */
 	size_t env_len;
@@ -48,14 +50,27 @@ STAILQ_HEAD(spool_msg_list, spool_msg);
 
 #define SPOOL_NAME_MAX (QUEUE_ID_LEN + 8)
 
-/* Recycled files kept in pool/ at most (spool_pool.c). */
+/* Recycled files in pool/ (spool_pool.c): at most SPOOL_POOL_MAX of each
+ * kind, SPOOL_POOL_BYTES together; a file larger than SPOOL_POOL_FILE_MAX
+ * is unlinked instead.  Pooled files keep their bytes and blocks. */
 #define SPOOL_POOL_MAX 1024
+#define SPOOL_POOL_BYTES ((size_t)64 * 1024 * 1024)
+#define SPOOL_POOL_FILE_MAX ((size_t)1024 * 1024)
 
-/* A file in pool/: usable once a sync that started after mark ended well
- * (syncfs mode). */
+/* Message files and envelopes are pooled apart: an envelope takes one
+ * block, a message usually more, and trimming a file frees its surplus
+ * blocks (on a file system mounted with discard, a wait for the device). */
+enum spool_pool_kind { SPOOL_POOL_MSG, SPOOL_POOL_ENV, SPOOL_POOL_KINDS };
+
 struct spool_pool_ent {
 	char name[SPOOL_NAME_MAX];
-	uint64_t mark;
+	size_t size; /* its length as it entered the pool */
+};
+
+/* One kind's files, in no particular order. */
+struct spool_pool {
+	struct spool_pool_ent *ent;
+	size_t n;
 };
 
 struct spool {
@@ -89,10 +104,10 @@ struct spool {
 	pthread_cond_t rm_cond;
 	char (*removals)[QUEUE_ID_LEN + 1]; /* spool_remove_later() */
 	size_t nremovals, removals_cap;
-	/* Emptied files in pool/, oldest first (a ring); guarded by lock.
-	 * NULL when the spool has no pool. */
-	struct spool_pool_ent *pool;
-	size_t pool_head, pool_n;
+	/* Files in pool/ and their octets; guarded by lock.  ent is NULL
+	 * when the spool has no pool. */
+	struct spool_pool pool[SPOOL_POOL_KINDS];
+	size_t pool_bytes;
 	/* Removals or records wait for a sync; the commit thread clears it
 	 * when it starts one, since that sync covers them. */
 	bool sync_wanted;
@@ -115,16 +130,17 @@ void *spool_commit_main(void *arg);
 /* spool_sync.c: at open (after the directories) and at close. */
 void spool_sync_init(struct spool *sp);
 void spool_sync_fini(struct spool *sp);
-/* spool_sync.c: a mark taken now; whether a sync that started after it
- * has ended, and the last sync ended well (group sync only). */
-uint64_t spool_sync_mark(struct spool *sp);
-bool spool_sync_passed(struct spool *sp, uint64_t mark);
 /* spool_pool.c: a finished message's files into pool/ (the remover);
- * a file for dirfd/name, pooled or new, open for writing (the commit
- * thread); files in the pool. */
+ * a file for dirfd/name that is to hold size octets, pooled (*reused: the
+ * caller trims it to its new length once written) or new, open for
+ * writing at offset 0 (the commit thread); files in the pool. */
 void spool_recycle(struct spool *sp, const char *id);
-int spool_pool_create(struct spool *sp, int dirfd, const char *name);
+int spool_pool_create(struct spool *sp, int dirfd, const char *name,
+                      enum spool_pool_kind kind, size_t size, bool *reused);
 size_t spool_pool_size(struct spool *sp);
+/* spool_pool.c: the pool's memory at open and close. */
+int spool_pool_init(struct spool *sp);
+void spool_pool_fini(struct spool *sp);
 /* spool_remove.c */
 void *spool_remove_main(void *arg);
 /* spool_msg.c: runs the done callbacks (loop thread). */

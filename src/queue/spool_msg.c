@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "base/log.h"
 
@@ -86,6 +87,7 @@ spool_msg_write(struct spool_msg *msg, const void *data, size_t len)
 		goto fail;
 	}
 	msg->size += len;
+	msg->crc = (uint32_t)crc32_z(msg->crc, data, len);
 	return 0;
 fail:
 	msg->error = errno;
@@ -123,10 +125,13 @@ spool_msg_commit(struct spool_msg *msg, const struct envelope *env,
 	struct spool *sp = msg->sp;
 	struct envelope copy = *env;
 
-	/* The stored size is what was written, whatever the caller thinks:
-	 * recovery compares it with the file to spot torn messages. */
+	/* The stored size and checksum are what was written, whatever the
+	 * caller thinks: recovery compares them with the file to spot torn
+	 * messages and recycled files that still hold other bytes. */
 	memcpy(copy.id, msg->id, sizeof(copy.id));
 	copy.size = msg->size;
+	copy.msg_crc = msg->crc;
+	copy.has_crc = true;
 	msg->done = done;
 	msg->arg = arg;
 	msg->env_text = envelope_serialize(&copy, &msg->env_len);

@@ -1,6 +1,16 @@
 /*
  * spool_scan.c — listing the queue directory: recovery at open (removing
- * debris a crash left behind) and the list of queued ids for delivery.
+ * debris a crash left behind, moving damaged messages aside) and the list
+ * of queued ids for delivery.
+ *
+ * A message whose envelope is there but fails a check (it does not parse
+ * or its checksum fails, it names another message, or the message file's
+ * length or CRC-32 is not the envelope's) goes into damaged/ with a log
+ * line, not away: after a crash that can only be a commit whose sync
+ * never ended (never acknowledged) or a finished message whose recycled
+ * files were being rewritten (spool_pool.c), so nothing is owed to anyone;
+ * but a disk that corrupts what it stored would look the same, and then
+ * an administrator wants the bytes.
  */
 #include "queue/spool_int.h"
 
@@ -11,8 +21,12 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "base/log.h"
+
+/* Where recovery puts messages that fail its checks. */
+#define DAMAGED_DIR "damaged"
 
 enum { F_MSG = 1, F_ENV = 2, F_STATE = 4 };
 
@@ -140,31 +154,76 @@ clear_dir(int dirfd)
 	return 0;
 }
 
-/* Is a message with an envelope complete?  Its commit synced the message
- * before anyone was told, so a size that differs from the envelope means a
- * commit that a crash interrupted. */
+/* The CRC-32 of the file name below dirfd, read in chunks. */
+static int
+file_crc(int dirfd, const char *name, uint32_t *crc)
+{
+	char *buf;
+	ssize_t n;
+	off_t off = 0;
+	int fd;
+
+	if ((fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	if ((buf = malloc(65536)) == NULL) {
+		close(fd);
+		return -1;
+	}
+	*crc = (uint32_t)crc32_z(0, NULL, 0);
+	while ((n = pread(fd, buf, 65536, off)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		*crc = (uint32_t)crc32_z(*crc, (const Bytef *)buf, (size_t)n);
+		off += n;
+	}
+	free(buf);
+	close(fd);
+	return n < 0 ? -1 : 0;
+}
+
+/* Is the message file the one the envelope describes?  Its commit synced
+ * it before anyone was told, so a length or checksum that differs means
+ * a commit that a crash interrupted, or a recycled file (spool_pool.c). */
+static const char *
+check_msg(struct spool *sp, const struct envelope *env)
+{
+	char name[SPOOL_NAME_MAX];
+	struct stat st;
+	uint32_t crc;
+
+	spool_name(name, sizeof(name), env->id, "msg");
+	if (fstatat(sp->queuefd, name, &st, 0) < 0 ||
+	    (size_t)st.st_size != env->size)
+		return "message size differs from envelope";
+	/* Envelopes before version 4 have no checksum; their message files
+	 * were never recycled ones holding other bytes.  A file that cannot
+	 * be read now (EIO, no memory) stays queued: delivery reports what
+	 * is wrong with it, and no read error sets a message aside. */
+	if (env->has_crc && file_crc(sp->queuefd, name, &crc) == 0 &&
+	    crc != env->msg_crc)
+		return "message checksum differs from envelope";
+	return NULL;
+}
+
+/* Is a message with an envelope complete? */
 static const char *
 check_queued(struct spool *sp, const struct qent *q)
 {
-	char name[SPOOL_NAME_MAX];
 	struct envelope env;
-	struct stat st;
-	const char *why = NULL;
+	const char *why;
 
 	if (!(q->files & F_MSG))
 		return "envelope without message";
 	if (spool_load(sp, q->id, &env) < 0)
 		return errno == ENOENT ? "vanished" : "unreadable envelope";
-	/* Another message's envelope under this name: only a file system
-	 * that lost the new bytes of a recycled file could show that. */
-	if (strcmp(env.id, q->id) != 0) {
-		envelope_free(&env);
-		return "envelope of another message";
-	}
-	spool_name(name, sizeof(name), q->id, "msg");
-	if (fstatat(sp->queuefd, name, &st, 0) < 0 ||
-	    (size_t)st.st_size != env.size)
-		why = "message size differs from envelope";
+	/* Another message's whole envelope under this name: a recycled
+	 * file whose new bytes a crash lost. */
+	if (strcmp(env.id, q->id) != 0)
+		why = "envelope of another message";
+	else
+		why = check_msg(sp, &env);
 	envelope_free(&env);
 	return why;
 }
@@ -177,6 +236,48 @@ remove_debris(struct spool *sp, const struct qent *q, const char *why)
 	spool_remove(sp, q->id);
 }
 
+/* Moves the message's files into damaged/, the envelope last (a crash
+ * half-way leaves an envelope that is moved aside again); what cannot be
+ * moved stays.  0 when the envelope left queue/. */
+static int
+move_aside(struct spool *sp, int dfd, const char *id)
+{
+	static const char *const exts[] = {"msg", "state", "env"};
+	char name[SPOOL_NAME_MAX];
+	size_t i;
+	int r = 0;
+
+	for (i = 0; i < 3; i++) {
+		spool_name(name, sizeof(name), id, exts[i]);
+		r = renameat(sp->queuefd, name, dfd, name);
+		if (r < 0 && errno == ENOENT)
+			r = 0;
+	}
+	return r;
+}
+
+/* A message that fails recovery's checks: into damaged/ for an
+ * administrator (docs/queue-format.md); removed only if that fails,
+ * since it must not be delivered. */
+static void
+set_aside(struct spool *sp, int *dfd, const struct qent *q, const char *why)
+{
+	if (*dfd < 0 && mkdirat(sp->rootfd, DAMAGED_DIR, 0700) < 0 &&
+	    errno != EEXIST)
+		*dfd = -2;
+	if (*dfd == -1)
+		*dfd = openat(sp->rootfd, DAMAGED_DIR,
+		              O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (*dfd >= 0 && move_aside(sp, *dfd, q->id) == 0) {
+		log_event(LOG_LVL_WARN, "spool_damaged", "id", q->id, "reason",
+		          why, "moved_to", DAMAGED_DIR, NULL);
+		return;
+	}
+	if (*dfd == -1)
+		*dfd = -2; /* no such directory: do not try again */
+	remove_debris(sp, q, why);
+}
+
 int
 spool_recover(struct spool *sp)
 {
@@ -184,6 +285,7 @@ spool_recover(struct spool *sp)
 	size_t n, i;
 	uint64_t last;
 	const char *why;
+	int dfd = -1;
 
 	if (clear_dir(sp->tmpfd) < 0 ||
 	    (sp->poolfd >= 0 && clear_dir(sp->poolfd) < 0) ||
@@ -191,12 +293,13 @@ spool_recover(struct spool *sp)
 		return -1;
 	for (i = 0; i < n; i++) {
 		if (!(v[i].files & F_ENV))
-			why = "message without envelope";
-		else
-			why = check_queued(sp, &v[i]);
-		if (why)
-			remove_debris(sp, &v[i], why);
+			remove_debris(sp, &v[i], "message without envelope");
+		else if ((why = check_queued(sp, &v[i])) != NULL &&
+		         strcmp(why, "vanished") != 0)
+			set_aside(sp, &dfd, &v[i], why);
 	}
+	if (dfd >= 0)
+		close(dfd);
 	/* New ids sort after every existing one, even if the clock
 	 * stepped back across the restart. */
 	if (n > 0 && (last = strtoull(v[n - 1].id, NULL, 16)) > sp->last_id)

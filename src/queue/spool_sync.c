@@ -100,30 +100,6 @@ spool_sync_fs(struct spool *sp, int fd)
 	return group_sync(sp, fd, true);
 }
 
-uint64_t
-spool_sync_mark(struct spool *sp)
-{
-	uint64_t mark;
-
-	pthread_mutex_lock(&sp->gs_lock);
-	mark = sp->gs_started;
-	pthread_mutex_unlock(&sp->gs_lock);
-	return mark;
-}
-
-bool
-spool_sync_passed(struct spool *sp, uint64_t mark)
-{
-	bool passed;
-
-	/* Syncs run one at a time, numbered as they start: the one that
-	 * ended last started after the mark if its number is above it. */
-	pthread_mutex_lock(&sp->gs_lock);
-	passed = sp->gs_done > mark && sp->gs_done > sp->gs_failed;
-	pthread_mutex_unlock(&sp->gs_lock);
-	return passed;
-}
-
 void
 spool_sync_init(struct spool *sp)
 {

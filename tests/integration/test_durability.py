@@ -161,3 +161,43 @@ def test_kill9_under_load_loses_nothing():
         print(f"acked={len(acked)} delivered={len(got)} redelivered={dups}")
     finally:
         f.stop()
+
+
+def test_message_with_other_bytes_is_set_aside(ferry_factory):
+    """What a power loss can leave of a recycled spool file: a message
+    file that holds other bytes than its envelope's checksum names.  At
+    start it goes into damaged/ with a log line, is never delivered, and
+    the whole message next to it stays queued."""
+    f = ferry_factory(extra=[
+        "[relay]", f"transport = remote.test: 127.0.0.1:{free_port()}",
+        "trusted_networks = 127.0.0.0/8", "retry_min = 1h"])
+    for token in ("whole", "spoilt"):
+        with smtplib.SMTP("127.0.0.1", f.port, timeout=10) as s:
+            s.sendmail("s@b.example", ["x@remote.test"],
+                       f"Subject: {token}\r\n\r\nbody {token}\r\n".encode())
+    f.stop()
+    queue = os.path.join(f.spool, "queue")
+    ids = {}
+    for name in os.listdir(queue):
+        if name.endswith(".msg"):
+            with open(os.path.join(queue, name), "rb") as m:
+                token = re.search(rb"^Subject: (\S+)", m.read(), re.M)
+            ids[token.group(1).decode()] = name[:-4]
+    assert set(ids) == {"whole", "spoilt"}
+    with open(os.path.join(queue, ids["spoilt"] + ".msg"), "r+b") as m:
+        data = m.read()
+        m.seek(0)
+        m.write(data.replace(b"body spoilt", b"body SPOILT"))
+    f.start()
+    line = (f"event=spool_damaged id={ids['spoilt']} "
+            'reason="message checksum differs from envelope" '
+            "moved_to=damaged")
+    assert line in f.log()
+    damaged = os.path.join(f.spool, "damaged")
+    # With its state record (the failed attempt before the stop).
+    assert {ids["spoilt"] + ".env", ids["spoilt"] + ".msg"} <= \
+        set(os.listdir(damaged))
+    assert {n[:16] for n in os.listdir(damaged)} == {ids["spoilt"]}
+    assert {n[:16] for n in os.listdir(queue)} == {ids["whole"]}
+    assert f"id={ids['whole']} " not in \
+        "".join(l for l in f.log().splitlines(True) if "spool_" in l)

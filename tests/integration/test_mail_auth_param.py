@@ -13,6 +13,7 @@ import smtplib
 import socket
 import ssl
 import subprocess
+import zlib
 
 import pytest
 
@@ -247,7 +248,7 @@ def queue_cmd(f, *args):
                           timeout=30)
 
 
-def test_identity_is_stored_in_a_version_2_envelope(ferry_factory, passwd):
+def test_identity_is_stored_in_the_envelope(ferry_factory, passwd):
     # remote.test goes to a port nobody listens on: the message stays.
     f = ferry_factory(
         auth=["backend = passwd-file", f"passwd_file = {passwd}",
@@ -263,8 +264,13 @@ def test_identity_is_stored_in_a_version_2_envelope(ferry_factory, passwd):
     envs = [n for n in os.listdir(queue_dir) if n.endswith(".env")]
     assert len(envs) == 1
     text = open(os.path.join(queue_dir, envs[0])).read()
-    assert text.startswith("ferry-envelope 2\n")
+    assert text.startswith("ferry-envelope 4\n")
     assert f"\nauth tester@{DOMAIN}\n" in text
+    # The message's CRC-32 and the envelope's own, on its end line.
+    data = open(os.path.join(queue_dir, envs[0][:-4] + ".msg"), "rb").read()
+    assert f"\ncrc {zlib.crc32(data):08x}\n" in text
+    body, end = text.rsplit("end ", 1)
+    assert end == f"{zlib.crc32(body.encode()):08x}\n"
     qid = envs[0][:-4]
     r = queue_cmd(f, "show", "--json", qid)
     assert r.returncode == 0, r.stderr
@@ -295,3 +301,4 @@ def test_version_1_spool_is_still_delivered(ferry_factory):
     assert files, f.log()[-2000:]
     assert b"from before" in open(files[0], "rb").read()
     assert "spool_debris" not in f.log()
+    assert "spool_damaged" not in f.log()

@@ -11,6 +11,9 @@
 
 #include <cmocka.h>
 
+#include <stdio.h>
+#include <zlib.h>
+
 #include "queue/envelope.h"
 
 static void
@@ -26,6 +29,8 @@ fill(struct envelope *env)
 	env->ret = DSN_RET_HDRS;
 	env->body = BODY_8BITMIME;
 	env->size = 4096;
+	env->msg_crc = 0x89abcdefu;
+	env->has_crc = true;
 }
 
 static void
@@ -41,6 +46,8 @@ assert_same(const struct envelope *a, const struct envelope *b)
 	assert_int_equal(a->smtputf8, b->smtputf8);
 	assert_int_equal(a->requiretls, b->requiretls);
 	assert_int_equal(a->size, b->size);
+	assert_int_equal(a->msg_crc, b->msg_crc);
+	assert_true(b->has_crc);
 	if (a->auth == NULL)
 		assert_null(b->auth);
 	else
@@ -126,10 +133,10 @@ test_hostile_values(void **state)
 		env.auth = strdup(values[i]);
 		envelope_add_rcpt(&env, values[i], values[i], values[i], 0);
 		text = envelope_serialize(&env, &len);
-		/* 13 fixed lines + magic + 1 rcpt + end */
+		/* 14 fixed lines + magic + 1 rcpt + end */
 		for (j = lines = 0; j < len; j++)
 			lines += text[j] == '\n';
-		assert_int_equal(lines, 15);
+		assert_int_equal(lines, 16);
 		free(text);
 		roundtrip(&env);
 		envelope_free(&env);
@@ -146,7 +153,9 @@ test_rejects(void **state)
 		const char *text, *why;
 	} cases[] = {
 	        {"", "empty"},
-	        {"ferry-envelope 3\n", "future version"},
+	        {"ferry-envelope 5\n", "future version"},
+	        {HDR "size 1\ncrc 00000000\n" RCPT "end\n", "crc in version 1"},
+	        {HDR "size 1\n" RCPT "end 00000000\n", "checksum in version 1"},
 	        {"ferry-envelope 22\n", "future version"},
 	        {HDR "auth .\nsize 1\n" RCPT "end\n", "auth in version 1"},
 	        {HDR "size 1\n" RCPT, "no end"},
@@ -218,12 +227,16 @@ test_version2_auth(void **state)
 	assert_int_equal(envelope_parse(twice, strlen(twice), &env, &err), -1);
 }
 
-/* REQUIRETLS: version 3, and only there. */
+/* REQUIRETLS: version 3 (as written before version 4) and 4, and only
+ * there. */
 static void
-test_version3_requiretls(void **state)
+test_requiretls(void **state)
 {
 	static const char v2[] =
 	        "ferry-envelope 2\nid 0123456789abcdef\n"
+	        "arrival 1\nsender .\nsize 1\nrequiretls 1\n" RCPT "end\n";
+	static const char v3[] =
+	        "ferry-envelope 3\nid 0123456789abcdef\n"
 	        "arrival 1\nsender .\nsize 1\nrequiretls 1\n" RCPT "end\n";
 	struct envelope env, back;
 	const char *err = NULL;
@@ -233,20 +246,116 @@ test_version3_requiretls(void **state)
 	fill(&env);
 	envelope_add_rcpt(&env, "bob@example.org", NULL, NULL, 0);
 	text = envelope_serialize(&env, &len);
-	assert_non_null(strstr(text, "ferry-envelope 2\n"));
+	assert_non_null(strstr(text, "ferry-envelope 4\n"));
 	assert_null(strstr(text, "requiretls"));
 	free(text);
 	env.requiretls = true;
 	text = envelope_serialize(&env, &len);
-	assert_non_null(strstr(text, "ferry-envelope 3\n"));
+	assert_non_null(strstr(text, "ferry-envelope 4\n"));
 	assert_non_null(strstr(text, "\nrequiretls 1\n"));
 	assert_int_equal(envelope_parse(text, len, &back, &err), 0);
 	assert_true(back.requiretls);
 	envelope_free(&back);
 	free(text);
 	envelope_free(&env);
+	assert_int_equal(envelope_parse(v3, strlen(v3), &back, &err), 0);
+	assert_true(back.requiretls);
+	assert_false(back.has_crc); /* nothing to check the message by */
+	envelope_free(&back);
 	assert_int_equal(envelope_parse(v2, strlen(v2), &back, &err), -1);
 	assert_string_equal(err, "unknown key");
+}
+
+/* body (lines after the header) as a version 4 file, with the checksum
+ * of everything before the end line. */
+static char *
+v4(const char *body)
+{
+	char *pre, *text;
+
+	if (asprintf(&pre, "ferry-envelope 4\n%s", body) < 0 ||
+	    asprintf(&text, "%send %08lx\n", pre,
+	             crc32(0, (const Bytef *)pre, (uInt)strlen(pre))) < 0)
+		abort();
+	free(pre);
+	return text;
+}
+
+static const char *
+parse_error(const char *text, size_t len)
+{
+	struct envelope env;
+	const char *err = NULL;
+
+	if (envelope_parse(text, len, &env, &err) == 0) {
+		envelope_free(&env);
+		return NULL;
+	}
+	assert_int_equal(env.nrcpts, 0);
+	return err;
+}
+
+/* Version 4: the message's CRC-32 is required, and the end line carries
+ * the file's own; any byte changed, or a file made of two envelopes
+ * (a recycled file that a crash left half rewritten), fails it. */
+static void
+test_version4_checksums(void **state)
+{
+	struct envelope a, b;
+	char *ta, *tb, *text;
+	size_t la, lb, i, flips = 0;
+
+	fill(&a);
+	envelope_add_rcpt(&a, "bob@example.org", NULL, NULL, 0);
+	fill(&b);
+	memcpy(b.id, "0123456789abcde0", QUEUE_ID_LEN + 1);
+	b.msg_crc = 0x01234567u;
+	envelope_add_rcpt(&b, "bob@example.net", NULL, NULL, 0);
+	ta = envelope_serialize(&a, &la);
+	tb = envelope_serialize(&b, &lb);
+	assert_int_equal(la, lb);
+	assert_non_null(strstr(ta, "\ncrc 89abcdef\n"));
+	assert_null(parse_error(ta, la));
+	/* Every byte before the end line is covered. */
+	for (i = 0; i + 14 < la; i++) {
+		ta[i] ^= 0x01;
+		flips += parse_error(ta, la) != NULL;
+		ta[i] ^= 0x01;
+	}
+	assert_int_equal(flips, la - 14);
+	/* The first half of one, the rest of the other: each line parses,
+	 * the checksum does not match. */
+	text = malloc(la);
+	memcpy(text, ta, la / 2);
+	memcpy(text + la / 2, tb + la / 2, la - la / 2);
+	assert_string_equal(parse_error(text, la), "checksum mismatch");
+	memcpy(text, tb, la / 2);
+	memcpy(text + la / 2, ta + la / 2, la - la / 2);
+	assert_string_equal(parse_error(text, la), "checksum mismatch");
+	/* Cut short, or another file's tail after a whole one. */
+	assert_non_null(parse_error(ta, la - 1));
+	assert_non_null(parse_error(ta, la / 2));
+	free(text);
+	free(ta);
+	free(tb);
+	envelope_free(&a);
+	envelope_free(&b);
+	/* Checksum and crc line both required, in their form. */
+	text = v4("id 0123456789abcdef\narrival 1\nsender .\nsize 1\n"
+	          "crc 0000abcd\n" RCPT);
+	assert_null(parse_error(text, strlen(text)));
+	free(text);
+	text = v4("id 0123456789abcdef\narrival 1\nsender .\nsize 1\n" RCPT);
+	assert_string_equal(parse_error(text, strlen(text)),
+	                    "required key missing");
+	free(text);
+	text = v4("id 0123456789abcdef\narrival 1\nsender .\nsize 1\n"
+	          "crc 0000ABCD\n" RCPT);
+	assert_string_equal(parse_error(text, strlen(text)), "malformed value");
+	free(text);
+	text = "ferry-envelope 4\nid 0123456789abcdef\narrival 1\nsender .\n"
+	       "size 1\ncrc 0000abcd\n" RCPT "end\n";
+	assert_string_equal(parse_error(text, strlen(text)), "malformed value");
 }
 
 static void
@@ -270,7 +379,8 @@ main(void)
 	        cmocka_unit_test(test_hostile_values),
 	        cmocka_unit_test(test_rejects),
 	        cmocka_unit_test(test_version2_auth),
-	        cmocka_unit_test(test_version3_requiretls),
+	        cmocka_unit_test(test_requiretls),
+	        cmocka_unit_test(test_version4_checksums),
 	        cmocka_unit_test(test_state_names),
 	};
 

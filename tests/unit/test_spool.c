@@ -146,11 +146,13 @@ exists(const char *dir, const char *name)
 	"ferry-envelope 1\nid " id "\narrival 1\nsender .\nsize " size         \
 	"\nrcpt pending 0 0 a@b - - -\nend\n"
 
+/* Files without an envelope are removed; an envelope that fails a check
+ * is moved aside with its message into damaged/, never queued. */
 static void
 test_recovery_removes_debris(void **state)
 {
 	struct event_base *base = event_base_new();
-	char *dir = scratch_dir(), q[256], t[256];
+	char *dir = scratch_dir(), q[256], t[256], d[256];
 	struct ids ids = {0};
 	struct config cfg;
 	struct spool *sp;
@@ -160,6 +162,7 @@ test_recovery_removes_debris(void **state)
 	spool_close(sp);
 	snprintf(q, sizeof(q), "%s/queue", dir);
 	snprintf(t, sizeof(t), "%s/tmp", dir);
+	snprintf(d, sizeof(d), "%s/damaged", dir);
 	put_file(t, "0000000000000001.env", "half");
 	put_file(q, "0000000000000002.msg", "no envelope");
 	put_file(q, "0000000000000003.msg", "short");
@@ -176,13 +179,132 @@ test_recovery_removes_debris(void **state)
 	assert_string_equal(ids.v[0], "0000000000000005");
 	assert_false(exists(t, "0000000000000001.env"));
 	assert_false(exists(q, "0000000000000002.msg"));
+	assert_false(exists(d, "0000000000000002.msg"));
 	assert_false(exists(q, "0000000000000003.msg"));
+	assert_true(exists(d, "0000000000000003.msg"));
+	assert_true(exists(d, "0000000000000003.env"));
 	assert_false(exists(q, "0000000000000004.env"));
+	assert_true(exists(d, "0000000000000004.env"));
 	assert_false(exists(q, "0000000000000006.msg"));
+	assert_true(exists(d, "0000000000000006.msg"));
+	assert_true(exists(d, "0000000000000006.env"));
 	assert_false(exists(q, "0000000000000007.state"));
 	spool_close(sp);
 	event_base_free(base);
 	free(ids.v);
+	remove_tree(dir);
+	free(dir);
+}
+
+/* The bytes of dir/id.ext. */
+static char *
+slurp(const char *dir, const char *id, const char *ext, size_t *len)
+{
+	char path[512], *data;
+	FILE *f;
+	long n;
+
+	snprintf(path, sizeof(path), "%s/%s.%s", dir, id, ext);
+	assert_non_null(f = fopen(path, "rb"));
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	data = malloc((size_t)n + 1);
+	assert_int_equal(fread(data, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	*len = (size_t)n;
+	return data;
+}
+
+/* Overwrites dir/id.ext in place, as a recycled file is: a from offset 0
+ * up to cut, b after; the length stays the file's. */
+static void
+overwrite(const char *dir, const char *id, const char *ext, const char *a,
+          size_t cut, const char *b, size_t len)
+{
+	char path[512];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s.%s", dir, id, ext);
+	assert_true((fd = open(path, O_WRONLY)) >= 0);
+	assert_int_equal(pwrite(fd, a, cut, 0), (ssize_t)cut);
+	assert_int_equal(pwrite(fd, b + cut, len - cut, (off_t)cut),
+	                 (ssize_t)(len - cut));
+	close(fd);
+}
+
+/* What a crash can show of recycled files (docs/queue-format.md): an
+ * envelope or a message file that holds another message's bytes, all or
+ * in part, a torn envelope, a short message file.  Each fails the
+ * checksums or the length and goes into damaged/; whole messages and an
+ * envelope from before version 4 (no checksum) stay queued. */
+static void
+test_recovery_checksums(void **state)
+{
+	static const char *const rcpts[] = {"a@x"};
+	static const char *const bodies[] = {
+	        "Subject: a\r\n\r\naaaa\r\n", "Subject: b\r\n\r\nbbbb\r\n",
+	        "Subject: c\r\n\r\ncccc\r\n", "Subject: d\r\n\r\ndddd\r\n",
+	        "Subject: e\r\n\r\neeee\r\n", "Subject: f\r\n\r\nffff\r\n"};
+	struct event_base *base = event_base_new();
+	struct commit_wait w = {0};
+	char *dir = scratch_dir(), q[256], d[256], id[6][QUEUE_ID_LEN + 1];
+	char *envs[6], *msg_a, path[64];
+	size_t elen[6], mlen, i;
+	struct ids ids = {0};
+	struct config cfg;
+	struct spool *sp;
+
+	test_config(&cfg, dir, SYNC_SYNCFS);
+	assert_non_null(sp = spool_open(base, &cfg));
+	for (i = 0; i < 6; i++)
+		commit_msg(sp, bodies[i], rcpts, 1, &w, id[i]);
+	run_until(base, &w.done, 6);
+	assert_int_equal(w.errors, 0);
+	spool_close(sp);
+	snprintf(q, sizeof(q), "%s/queue", dir);
+	snprintf(d, sizeof(d), "%s/damaged", dir);
+	for (i = 0; i < 6; i++) {
+		envs[i] = slurp(q, id[i], "env", &elen[i]);
+		assert_int_equal(elen[i], elen[0]);
+	}
+	msg_a = slurp(q, id[0], "msg", &mlen);
+	/* 0 stays whole.  1: its message file holds 0's bytes. */
+	overwrite(q, id[1], "msg", msg_a, mlen, msg_a, mlen);
+	/* 2: the first half of its message is its own, the rest 0's. */
+	overwrite(q, id[2], "msg", bodies[2], mlen / 2, msg_a, mlen);
+	/* 3: a torn envelope, half its own and half 0's. */
+	overwrite(q, id[3], "env", envs[3], elen[0] / 2, envs[0], elen[0]);
+	/* 4: 0's whole envelope under its name. */
+	overwrite(q, id[4], "env", envs[0], elen[0], envs[0], elen[0]);
+	/* 5: a short message file. */
+	{
+		char msg_path[512];
+
+		snprintf(msg_path, sizeof(msg_path), "%s/%s.msg", q, id[5]);
+		assert_int_equal(truncate(msg_path, (off_t)mlen - 1), 0);
+	}
+	/* An envelope from before version 4: no checksum to check. */
+	put_file(q, "0000000000000009.env", ENV("0000000000000009", "2"));
+	put_file(q, "0000000000000009.msg", "ok");
+	assert_non_null(sp = spool_open(base, &cfg));
+	assert_int_equal(spool_scan(sp, collect_id, &ids), 0);
+	assert_int_equal(ids.n, 2);
+	assert_string_equal(ids.v[0], "0000000000000009");
+	assert_string_equal(ids.v[1], id[0]);
+	for (i = 1; i < 6; i++) {
+		snprintf(path, sizeof(path), "%s.env", id[i]);
+		assert_false(exists(q, path));
+		assert_true(exists(d, path));
+		snprintf(path, sizeof(path), "%s.msg", id[i]);
+		assert_true(exists(d, path));
+	}
+	spool_close(sp);
+	for (i = 0; i < 6; i++)
+		free(envs[i]);
+	free(msg_a);
+	free(ids.v);
+	event_base_free(base);
 	remove_tree(dir);
 	free(dir);
 }
@@ -624,6 +746,7 @@ main(void)
 	        cmocka_unit_test(test_commit_syncfs),
 	        cmocka_unit_test(test_commit_fsync),
 	        cmocka_unit_test(test_recovery_removes_debris),
+	        cmocka_unit_test(test_recovery_checksums),
 	        cmocka_unit_test(test_states_and_remove),
 	        cmocka_unit_test(test_remove_later),
 	        cmocka_unit_test(test_group_sync),

@@ -1,8 +1,9 @@
 /*
  * test_spool_pool.c — recycled spool files (src/queue/spool_pool.c): a
- * finished message's files are emptied into pool/ and serve the next
- * messages; in syncfs mode only after a sync that started later has ended
- * well; whatever is in pool/ at start is removed, never queued.
+ * finished message's files go into pool/ as they are and serve the next
+ * messages at once, overwritten and trimmed, envelopes and message files
+ * apart and by size; whatever is in pool/ at start is removed, never
+ * queued; the pool is bounded in files and bytes.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -58,8 +59,19 @@ wait_pool(struct spool *sp, size_t n)
 	assert_int_equal(spool_pool_size(sp), n);
 }
 
-/* A relayed message's files come back, emptied, for the next one: the
- * new message has its own bytes only, also when it is shorter. */
+static char *
+filler(size_t len)
+{
+	char *s = malloc(len + 1);
+
+	memset(s, 'x', len);
+	s[len] = '\0';
+	return s;
+}
+
+/* A relayed message's files come back for the next one: the message
+ * file for the message, the envelope for the envelope.  The new message has its
+ * own bytes only, also when it is shorter, before and after a restart. */
 static void
 test_pool_reuses_files(void **state)
 {
@@ -67,15 +79,13 @@ test_pool_reuses_files(void **state)
 	struct event_base *base = event_base_new();
 	struct commit_wait w = {0};
 	char *dir = scratch_dir(), id1[QUEUE_ID_LEN + 1], id2[QUEUE_ID_LEN + 1];
-	char long_body[6000], *data;
-	ino_t old_msg, old_env, new_msg, new_env;
+	char *long_body = filler(6000), *data, path[512];
+	ino_t old_msg, old_env;
 	struct envelope env;
 	struct config cfg;
 	struct spool *sp;
 	size_t len;
 
-	memset(long_body, 'x', sizeof(long_body) - 1);
-	long_body[sizeof(long_body) - 1] = '\0';
 	test_config(&cfg, dir, SYNC_SYNCFS);
 	assert_non_null(sp = spool_open(base, &cfg));
 	commit_msg(sp, long_body, rcpts, 1, &w, id1);
@@ -85,17 +95,17 @@ test_pool_reuses_files(void **state)
 	spool_remove_later(sp, id1);
 	wait_pool(sp, 2);
 	assert_int_equal(count_files(dir, "pool"), 2);
-	assert_int_equal(spool_sync(sp), 0); /* the empty files are durable */
 	commit_msg(sp, "short\r\n", rcpts, 1, &w, id2);
 	run_until(base, &w.done, 2);
 	assert_int_equal(w.errors, 0);
-	new_msg = inode_of(dir, id2, "msg");
-	new_env = inode_of(dir, id2, "env");
-	assert_true(new_msg == old_msg || new_msg == old_env);
-	assert_true(new_env == old_msg || new_env == old_env);
+	assert_int_equal(inode_of(dir, id2, "msg"), old_msg);
+	assert_int_equal(inode_of(dir, id2, "env"), old_env);
 	assert_int_equal(spool_pool_size(sp), 0);
 	assert_int_equal(count_files(dir, "pool"), 0);
 	assert_int_equal(count_files(dir, "tmp"), 0);
+	assert_int_equal(spool_read_msg(sp, id2, &data, &len), 0);
+	assert_int_equal(len, 7);
+	free(data);
 	spool_close(sp);
 	/* After a restart: the second message whole, the first gone. */
 	assert_non_null(sp = spool_open(base, &cfg));
@@ -107,8 +117,11 @@ test_pool_reuses_files(void **state)
 	assert_int_equal(len, 7);
 	assert_memory_equal(data, "short\r\n", 7);
 	free(data);
+	snprintf(path, sizeof(path), "%s/damaged", dir);
+	assert_int_equal(access(path, F_OK), -1); /* nothing set aside */
 	spool_close(sp);
 	event_base_free(base);
+	free(long_body);
 	remove_tree(dir);
 	free(dir);
 }
@@ -122,32 +135,39 @@ fake_syncfs(int fd)
 	return fake_fail ? (errno = EIO, -1) : 0;
 }
 
-/* A fresh file or a pooled one for a new name; which one it was. */
-static bool
-took_pooled(struct spool *sp, const char *name, ino_t a, ino_t b)
+/* The pooled file a new name gets for size octets of kind, or 0 for a new
+ * file; a pooled one still holds its old bytes. */
+static ino_t
+take_file(struct spool *sp, const char *name, enum spool_pool_kind kind,
+          size_t size, off_t *old_size)
 {
 	struct stat st;
-	int fd = spool_pool_create(sp, sp->queuefd, name);
+	bool reused;
+	int fd = spool_pool_create(sp, sp->queuefd, name, kind, size, &reused);
 
 	assert_true(fd >= 0);
 	assert_int_equal(fstat(fd, &st), 0);
-	assert_int_equal(st.st_size, 0);
 	close(fd);
-	return st.st_ino == a || st.st_ino == b;
+	unlinkat(sp->queuefd, name, 0);
+	if (!reused)
+		assert_int_equal(st.st_size, 0);
+	if (old_size)
+		*old_size = st.st_size;
+	return reused ? st.st_ino : 0;
 }
 
-/* syncfs mode: a pooled file is empty on disk before it gets a new name,
- * or a crash could show the old message's bytes under the new one's
- * envelope.  So it waits for a sync that started after it was emptied
- * and ended well; fsync mode syncs each file before its envelope. */
+/* A pooled file serves at once in both modes, whatever the syncs did
+ * (recovery tells its old bytes by the checksums, not by a sync): the
+ * envelope only for an envelope, the message file for a message. */
 static void
-pool_waits(enum sync_mode mode)
+pool_at_once(enum sync_mode mode)
 {
 	static const char *const rcpts[] = {"a@x"};
 	struct event_base *base = event_base_new();
 	struct commit_wait w = {0};
 	char *dir = scratch_dir(), id[QUEUE_ID_LEN + 1];
 	ino_t m, e;
+	off_t size;
 	struct config cfg;
 	struct spool *sp;
 
@@ -158,23 +178,23 @@ pool_waits(enum sync_mode mode)
 	m = inode_of(dir, id, "msg");
 	e = inode_of(dir, id, "env");
 	sp->gs_syncfs = fake_syncfs;
+	fake_fail = 1;
+	assert_int_equal(spool_sync(sp), mode == SYNC_FSYNC ? 0 : -1);
 	spool_recycle(sp, id);
 	assert_int_equal(spool_pool_size(sp), 2);
-	if (mode == SYNC_FSYNC) {
-		assert_true(took_pooled(sp, "0000000000000100.msg", m, e));
-		goto out;
-	}
-	assert_false(took_pooled(sp, "0000000000000100.msg", m, e));
-	fake_fail = 1;
-	assert_int_equal(spool_sync(sp), -1);
-	assert_false(took_pooled(sp, "0000000000000101.msg", m, e));
-	fake_fail = 0;
-	assert_int_equal(spool_sync(sp), 0);
-	assert_true(took_pooled(sp, "0000000000000102.msg", m, e));
-	assert_true(took_pooled(sp, "0000000000000103.msg", m, e));
+	assert_int_equal(take_file(sp, "0000000000000100.env", SPOOL_POOL_ENV,
+	                           300, &size),
+	                 e);
+	assert_true(size > 100); /* the old envelope, not yet overwritten */
+	assert_int_equal(take_file(sp, "0000000000000101.env", SPOOL_POOL_ENV,
+	                           300, NULL),
+	                 0);
+	assert_int_equal(
+	        take_file(sp, "0000000000000102.msg", SPOOL_POOL_MSG, 7, &size),
+	        m);
+	assert_int_equal(size, 7);
 	assert_int_equal(spool_pool_size(sp), 0);
-	assert_false(took_pooled(sp, "0000000000000104.msg", m, e));
-out:
+	fake_fail = 0;
 	sp->gs_syncfs = syncfs;
 	spool_close(sp);
 	event_base_free(base);
@@ -183,52 +203,138 @@ out:
 }
 
 static void
-test_pool_waits_for_sync(void **state)
+test_pool_at_once_syncfs(void **state)
 {
-	pool_waits(SYNC_SYNCFS);
+	pool_at_once(SYNC_SYNCFS);
 }
 
 static void
-test_pool_fsync_mode(void **state)
+test_pool_at_once_fsync(void **state)
 {
-	pool_waits(SYNC_FSYNC);
+	pool_at_once(SYNC_FSYNC);
 }
 
-#define ENV(id, size)                                                          \
-	"ferry-envelope 1\nid " id "\narrival 1\nsender .\nsize " size         \
-	"\nrcpt pending 0 0 a@b - - -\nend\n"
-
-/* What a crash can leave: whole messages in pool/ (moved there, not yet
- * emptied), and a recycled envelope that kept an older message's bytes
- * under a new name.  Neither is ever queued. */
+/* A message takes the pooled file with as many blocks as it needs, else
+ * a smaller one (blocks are added), and a larger one (trimming frees
+ * blocks: a discard) only when nothing else is left. */
 static void
-test_pool_crash_leftovers(void **state)
+test_pool_best_fit(void **state)
 {
+	static const char *const rcpts[] = {"a@x"};
+	static const size_t sizes[] = {100, 9000, 20000};
 	struct event_base *base = event_base_new();
-	char *dir = scratch_dir(), p[256], q[256];
+	struct commit_wait w = {0};
+	char *dir = scratch_dir(), id[3][QUEUE_ID_LEN + 1], *body;
+	ino_t ino[3];
 	struct config cfg;
 	struct spool *sp;
+	int i;
 
 	test_config(&cfg, dir, SYNC_SYNCFS);
 	assert_non_null(sp = spool_open(base, &cfg));
-	spool_close(sp);
-	snprintf(p, sizeof(p), "%s/pool", dir);
-	snprintf(q, sizeof(q), "%s/queue", dir);
-	put_file(p, "0000000000000009.env", ENV("0000000000000009", "2"));
-	put_file(p, "0000000000000009.msg", "ok");
-	put_file(q, "000000000000000a.env", ENV("0000000000000005", "2"));
-	put_file(q, "000000000000000a.msg", "ok");
-	assert_non_null(sp = spool_open(base, &cfg));
-	assert_int_equal(count_files(dir, "pool"), 0);
-	assert_int_equal(count_files(dir, "queue"), 0);
-	assert_int_equal(spool_pool_size(sp), 0);
+	for (i = 0; i < 3; i++) {
+		body = filler(sizes[i]);
+		commit_msg(sp, body, rcpts, 1, &w, id[i]);
+		free(body);
+		run_until(base, &w.done, i + 1);
+		ino[i] = inode_of(dir, id[i], "msg");
+	}
+	for (i = 0; i < 3; i++)
+		spool_recycle(sp, id[i]);
+	assert_int_equal(take_file(sp, "0000000000000100.msg", SPOOL_POOL_MSG,
+	                           8500, NULL),
+	                 ino[1]);
+	assert_int_equal(take_file(sp, "0000000000000101.msg", SPOOL_POOL_MSG,
+	                           5000, NULL),
+	                 ino[0]);
+	assert_int_equal(take_file(sp, "0000000000000102.msg", SPOOL_POOL_MSG,
+	                           100, NULL),
+	                 ino[2]);
+	assert_int_equal(take_file(sp, "0000000000000103.msg", SPOOL_POOL_MSG,
+	                           100, NULL),
+	                 0);
 	spool_close(sp);
 	event_base_free(base);
 	remove_tree(dir);
 	free(dir);
 }
 
-/* The pool holds at most SPOOL_POOL_MAX files; past that, files are
+/* A recycled file that was longer is trimmed to the new message: what
+ * the commit wrote is all the file holds. */
+static void
+test_pool_trims(void **state)
+{
+	static const char *const rcpts[] = {"a@x"};
+	struct event_base *base = event_base_new();
+	struct commit_wait w = {0};
+	char *dir = scratch_dir(), id1[QUEUE_ID_LEN + 1], id2[QUEUE_ID_LEN + 1];
+	char *body = filler(3000), *data;
+	struct config cfg;
+	struct spool *sp;
+	size_t len;
+
+	test_config(&cfg, dir, SYNC_FSYNC);
+	assert_non_null(sp = spool_open(base, &cfg));
+	commit_msg(sp, body, rcpts, 1, &w, id1);
+	run_until(base, &w.done, 1);
+	spool_recycle(sp, id1);
+	commit_msg(sp, "ab\r\n", rcpts, 1, &w, id2);
+	run_until(base, &w.done, 2);
+	assert_int_equal(w.errors, 0);
+	assert_int_equal(spool_pool_size(sp), 0);
+	assert_int_equal(spool_read_msg(sp, id2, &data, &len), 0);
+	assert_int_equal(len, 4);
+	assert_memory_equal(data, "ab\r\n", 4);
+	free(data);
+	spool_close(sp);
+	event_base_free(base);
+	free(body);
+	remove_tree(dir);
+	free(dir);
+}
+
+static void
+count_id(void *arg, const char *id)
+{
+	(void)id;
+	(*(int *)arg)++;
+}
+
+/* What a crash leaves in pool/ (whole messages: pooled files keep their
+ * bytes) is never queued, and is removed at start. */
+static void
+test_pool_crash_leftovers(void **state)
+{
+	static const char *const rcpts[] = {"a@x"};
+	struct event_base *base = event_base_new();
+	struct commit_wait w = {0};
+	char *dir = scratch_dir(), id[QUEUE_ID_LEN + 1];
+	int queued = 0;
+	struct config cfg;
+	struct spool *sp;
+
+	test_config(&cfg, dir, SYNC_SYNCFS);
+	assert_non_null(sp = spool_open(base, &cfg));
+	commit_msg(sp, "hello\r\n", rcpts, 1, &w, id);
+	run_until(base, &w.done, 1);
+	spool_recycle(sp, id);
+	assert_int_equal(count_files(dir, "pool"), 2);
+	spool_close(sp);
+	assert_int_equal(count_files(dir, "pool"), 2);
+	assert_non_null(sp = spool_open(base, &cfg));
+	assert_int_equal(count_files(dir, "pool"), 0);
+	assert_int_equal(count_files(dir, "queue"), 0);
+	assert_int_equal(spool_pool_size(sp), 0);
+	assert_int_equal(spool_scan(sp, count_id, &queued), 0);
+	assert_int_equal(queued, 0);
+	spool_close(sp);
+	event_base_free(base);
+	remove_tree(dir);
+	free(dir);
+}
+
+/* The pool holds at most SPOOL_POOL_MAX files of a kind, SPOOL_POOL_BYTES
+ * together, and no file over SPOOL_POOL_FILE_MAX; past that, files are
  * unlinked as before. */
 static void
 test_pool_bounded(void **state)
@@ -236,20 +342,38 @@ test_pool_bounded(void **state)
 	static const char *const rcpts[] = {"a@x"};
 	struct event_base *base = event_base_new();
 	struct commit_wait w = {0};
-	char *dir = scratch_dir(), id[QUEUE_ID_LEN + 1];
+	char *dir = scratch_dir(), id[QUEUE_ID_LEN + 1], *big;
 	struct config cfg;
 	struct spool *sp;
 
 	test_config(&cfg, dir, SYNC_SYNCFS);
 	assert_non_null(sp = spool_open(base, &cfg));
-	sp->pool_n = SPOOL_POOL_MAX - 1; /* as if nearly full */
 	commit_msg(sp, "hello\r\n", rcpts, 1, &w, id);
 	run_until(base, &w.done, 1);
+	sp->pool[SPOOL_POOL_ENV].n = SPOOL_POOL_MAX; /* as if full */
 	spool_recycle(sp, id);
-	assert_int_equal(spool_pool_size(sp), SPOOL_POOL_MAX - 1);
-	assert_int_equal(count_files(dir, "pool"), 0);
+	sp->pool[SPOOL_POOL_ENV].n = 0;
+	assert_int_equal(spool_pool_size(sp), 1); /* the message file */
+	assert_int_equal(count_files(dir, "pool"), 1);
 	assert_int_equal(count_files(dir, "queue"), 0);
-	sp->pool_n = 0;
+	/* Out of bytes: 7 octets more than there is room for. */
+	commit_msg(sp, "hello\r\n", rcpts, 1, &w, id);
+	run_until(base, &w.done, 2);
+	sp->pool_bytes = SPOOL_POOL_BYTES - 6 - 7;
+	spool_recycle(sp, id);
+	assert_int_equal(spool_pool_size(sp), 1); /* not the message file */
+	assert_int_equal(count_files(dir, "pool"), 1);
+	assert_int_equal(count_files(dir, "queue"), 0);
+	sp->pool_bytes = 7;
+	/* Too large to keep. */
+	big = filler(SPOOL_POOL_FILE_MAX + 1);
+	commit_msg(sp, big, rcpts, 1, &w, id);
+	run_until(base, &w.done, 3);
+	spool_recycle(sp, id);
+	assert_int_equal(spool_pool_size(sp), 2); /* the envelope only */
+	assert_int_equal(count_files(dir, "pool"), 2);
+	assert_int_equal(count_files(dir, "queue"), 0);
+	free(big);
 	spool_close(sp);
 	event_base_free(base);
 	remove_tree(dir);
@@ -261,8 +385,10 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_pool_reuses_files),
-	        cmocka_unit_test(test_pool_waits_for_sync),
-	        cmocka_unit_test(test_pool_fsync_mode),
+	        cmocka_unit_test(test_pool_at_once_syncfs),
+	        cmocka_unit_test(test_pool_at_once_fsync),
+	        cmocka_unit_test(test_pool_best_fit),
+	        cmocka_unit_test(test_pool_trims),
 	        cmocka_unit_test(test_pool_crash_leftovers),
 	        cmocka_unit_test(test_pool_bounded),
 	};
