@@ -209,6 +209,9 @@ write_config() { # dir
 		if [ -n "${SYNC_MODE:-}" ]; then
 			echo "sync_mode = $SYNC_MODE"
 		fi
+		if [ -n "${COMMIT_DELAY_MS:-}" ]; then
+			echo "commit_delay_ms = $COMMIT_DELAY_MS"
+		fi
 		echo
 		echo "[limits]"
 		echo "max_recipients = 100"

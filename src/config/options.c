@@ -1014,9 +1014,11 @@ const struct config_option config_options[] = {
          .offset = CFG(commit_delay_ms),
          .def = "2",
          .max = 1000,
-         .doc = "Milliseconds to wait for more messages before a commit.",
-         .more = "A short wait lets concurrent sessions share one sync; 0 "
-                 "commits as soon as the previous commit is done.",
+         .doc = "Milliseconds a commit waits for messages still being "
+                "received.",
+         .more = "The commit thread syncs what has arrived at once when "
+                 "no other message is in DATA; else it waits up to this "
+                 "long for those to join the same sync.  0 never waits.",
          .example = "0"},
         {.section = "queue",
          .key = "min_free_space",

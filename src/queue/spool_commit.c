@@ -30,9 +30,18 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Waits for messages to commit, then up to commit_delay_ms for the batch
- * to fill.  Returns with the lock held and a non-empty pending list, or
- * false on stop. */
+static bool
+others_being_received(struct spool *sp)
+{
+	return __atomic_load_n(&sp->nreceiving, __ATOMIC_RELAXED) > 0;
+}
+
+/* Waits for messages to commit, then, while other messages are being
+ * received, up to commit_delay_ms for them to join the batch: a message
+ * in DATA is likely to commit within the wait and would else need a sync
+ * of its own, while waiting when none is coming only adds latency.
+ * Returns with the lock held and a non-empty pending list, or false on
+ * stop. */
 static bool
 wait_for_batch(struct spool *sp)
 {
@@ -42,12 +51,14 @@ wait_for_batch(struct spool *sp)
 		pthread_cond_wait(&sp->cond, &sp->lock);
 	if (sp->npending == 0)
 		return false;
-	if (sp->delay_ms > 0 && sp->npending < sp->batch_max && !sp->stop) {
+	if (sp->delay_ms > 0 && sp->npending < sp->batch_max && !sp->stop &&
+	    others_being_received(sp)) {
 		clock_gettime(CLOCK_MONOTONIC, &dl);
 		dl.tv_nsec += (long)sp->delay_ms * 1000000L;
 		dl.tv_sec += dl.tv_nsec / 1000000000L;
 		dl.tv_nsec %= 1000000000L;
-		while (!sp->stop && sp->npending < sp->batch_max)
+		while (!sp->stop && sp->npending < sp->batch_max &&
+		       others_being_received(sp))
 			if (pthread_cond_timedwait(&sp->cond, &sp->lock, &dl))
 				break;
 	}
@@ -84,23 +95,39 @@ write_file(struct spool *sp, int fd, bool reused, const void *data, size_t len,
 	return 0;
 }
 
+/* Writes the envelope into a recycled file where it lies in pool/, else
+ * into a new file in tmp/, and returns the directory its rename into
+ * queue/ starts from, with the file's name there in from; -1 on error,
+ * with nothing of it left behind.  Taking the pooled file in place saves
+ * the rename into tmp/ that a message file needs for its name. */
 static int
-write_envelope(struct spool *sp, struct spool_msg *msg, const char *name)
+write_envelope(struct spool *sp, struct spool_msg *msg, const char *name,
+               char *from)
 {
-	bool reused;
-	int fd, e;
+	int fd, dirfd = sp->poolfd, e;
 
-	if ((fd = spool_pool_create(sp, sp->tmpfd, name, SPOOL_POOL_ENV,
-	                            msg->env_len, &reused)) < 0)
-		return -1;
-	if (write_file(sp, fd, reused, msg->env_text, msg->env_len,
+	if ((fd = spool_pool_open(sp, SPOOL_POOL_ENV, msg->env_len, from)) <
+	    0) {
+		dirfd = sp->tmpfd;
+		snprintf(from, SPOOL_NAME_MAX, "%s", name);
+		fd = openat(dirfd, from,
+		            O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0)
+			return -1;
+	}
+	if (write_file(sp, fd, dirfd == sp->poolfd, msg->env_text, msg->env_len,
 	               msg->env_len) < 0) {
 		e = errno;
 		close(fd);
-		unlinkat(sp->tmpfd, name, 0);
+		errno = e;
+		fd = -1;
+	}
+	if (fd < 0 || close(fd) < 0) {
+		e = errno;
+		unlinkat(dirfd, from, 0);
 		return errno = e, -1;
 	}
-	return close(fd);
+	return dirfd;
 }
 
 /* Writes what is left of one message and renames its envelope into place.
@@ -109,6 +136,8 @@ static void
 stage(struct spool *sp, struct spool_msg *msg)
 {
 	char msgname[SPOOL_NAME_MAX], envname[SPOOL_NAME_MAX];
+	char from[SPOOL_NAME_MAX];
+	int envdir = -1;
 
 	spool_name(msgname, sizeof(msgname), msg->id, "msg");
 	spool_name(envname, sizeof(envname), msg->id, "env");
@@ -121,14 +150,15 @@ stage(struct spool *sp, struct spool_msg *msg)
 	if (msg->fd < 0 ||
 	    write_file(sp, msg->fd, msg->reused, msg->buf, msg->len,
 	               msg->size) < 0 ||
-	    write_envelope(sp, msg, envname) < 0 ||
-	    renameat(sp->tmpfd, envname, sp->queuefd, envname) < 0)
+	    (envdir = write_envelope(sp, msg, envname, from)) < 0 ||
+	    renameat(envdir, from, sp->queuefd, envname) < 0)
 		goto fail;
 	return;
 fail:
 	if (msg->error == 0)
 		msg->error = errno;
-	unlinkat(sp->tmpfd, envname, 0);
+	if (envdir >= 0)
+		unlinkat(envdir, from, 0);
 	if (msg->fd >= 0)
 		unlinkat(sp->queuefd, msgname, 0);
 }

@@ -41,8 +41,9 @@ struct spool_msg {
 	size_t env_len;
 	spool_commit_cb done;
 	void *arg;
-	bool hold;    /* put on hold once committed (a milter's quarantine) */
-	bool deliver; /* committed and not held: for the delivery agents */
+	bool hold;      /* put on hold once committed (a milter's quarantine) */
+	bool deliver;   /* committed and not held: for the delivery agents */
+	bool receiving; /* counted in spool.nreceiving until committed */
 	STAILQ_ENTRY(spool_msg) link;
 };
 
@@ -96,6 +97,9 @@ struct spool {
 	pthread_cond_t cond;
 	struct spool_msg_list pending; /* waiting for the commit thread */
 	int npending;
+	/* Messages being received (created, neither committed nor freed):
+	 * the commit thread waits for them, up to delay_ms.  Atomic. */
+	int nreceiving;
 	struct spool_msg_list done; /* waiting for their callbacks */
 	bool stop;
 	/* The remover thread (spool_remove.c); guarded by lock too. */
@@ -137,6 +141,11 @@ void spool_sync_fini(struct spool *sp);
 void spool_recycle(struct spool *sp, const char *id);
 int spool_pool_create(struct spool *sp, int dirfd, const char *name,
                       enum spool_pool_kind kind, size_t size, bool *reused);
+/* A pooled file opened where it lies in pool/ (its name into pname, of
+ * SPOOL_NAME_MAX octets), for the caller to rewrite and rename; -1 when
+ * the pool has none. */
+int spool_pool_open(struct spool *sp, enum spool_pool_kind kind, size_t size,
+                    char *pname);
 size_t spool_pool_size(struct spool *sp);
 /* spool_pool.c: the pool's memory at open and close. */
 int spool_pool_init(struct spool *sp);

@@ -25,6 +25,8 @@ spool_msg_new(struct spool *sp)
 	msg->sp = sp;
 	msg->fd = -1;
 	spool_new_id(sp, msg->id);
+	msg->receiving = true;
+	__atomic_add_fetch(&sp->nreceiving, 1, __ATOMIC_RELAXED);
 	return msg;
 }
 
@@ -94,9 +96,29 @@ fail:
 	return -1;
 }
 
+/* The message no longer keeps the commit thread waiting; true if it was
+ * the last one being received. */
+static bool
+stop_receiving(struct spool_msg *msg)
+{
+	if (!msg->receiving)
+		return false;
+	msg->receiving = false;
+	return __atomic_sub_fetch(&msg->sp->nreceiving, 1, __ATOMIC_RELAXED) ==
+	       0;
+}
+
 void
 spool_msg_free(struct spool_msg *msg)
 {
+	struct spool *sp = msg->sp;
+
+	/* Dropped before its commit: a commit may be waiting for it. */
+	if (stop_receiving(msg)) {
+		pthread_mutex_lock(&sp->lock);
+		pthread_cond_signal(&sp->cond);
+		pthread_mutex_unlock(&sp->lock);
+	}
 	if (msg->fd >= 0)
 		close(msg->fd);
 	free(msg->buf);
@@ -138,6 +160,7 @@ spool_msg_commit(struct spool_msg *msg, const struct envelope *env,
 	if (msg->env_text == NULL && msg->error == 0)
 		msg->error = ENOMEM;
 	pthread_mutex_lock(&sp->lock);
+	stop_receiving(msg);
 	STAILQ_INSERT_TAIL(&sp->pending, msg, link);
 	sp->npending++;
 	pthread_cond_signal(&sp->cond);

@@ -202,6 +202,20 @@ spool_pool_create(struct spool *sp, int dirfd, const char *name,
 	              0600);
 }
 
+int
+spool_pool_open(struct spool *sp, enum spool_pool_kind kind, size_t size,
+                char *pname)
+{
+	int fd;
+
+	while (pool_on(sp) && take(sp, kind, size, pname)) {
+		if ((fd = openat(sp->poolfd, pname, O_WRONLY | O_CLOEXEC)) >= 0)
+			return fd;
+		unlinkat(sp->poolfd, pname, 0);
+	}
+	return -1;
+}
+
 size_t
 spool_pool_size(struct spool *sp)
 {

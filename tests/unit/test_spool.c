@@ -133,6 +133,67 @@ test_commit_fsync(void **state)
 	commit_many(SYNC_FSYNC, 50);
 }
 
+static double
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static void
+run_for_ms(struct event_base *base, int ms)
+{
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+
+	event_base_loopexit(base, &tv);
+	event_base_dispatch(base);
+}
+
+/* commit_delay_ms is spent only while another message is in DATA: a lone
+ * message is synced at once, and one that is waited for joins the
+ * batch as soon as it is committed. */
+static void
+test_commit_waits_only_for_messages_in_data(void **state)
+{
+	static const char *const rcpts[] = {"a@example.org"};
+	struct event_base *base = event_base_new();
+	struct commit_wait w = {0};
+	char *dir = scratch_dir();
+	struct spool_msg *other;
+	struct config cfg;
+	struct spool *sp;
+	double t0;
+
+	(void)state;
+	test_config(&cfg, dir, SYNC_SYNCFS);
+	cfg.commit_delay_ms = 5000;
+	assert_non_null(sp = spool_open(base, &cfg));
+
+	t0 = now_ms();
+	commit_msg(sp, "Subject: alone\r\n\r\n", rcpts, 1, &w, NULL);
+	run_until(base, &w.done, 1);
+	assert_true(now_ms() - t0 < 2500);
+
+	other = spool_msg_new(sp);
+	assert_int_equal(spool_msg_write(other, "x\r\n", 3), 0);
+	commit_msg(sp, "Subject: first\r\n\r\n", rcpts, 1, &w, NULL);
+	run_for_ms(base, 300);
+	assert_int_equal(w.done, 1); /* waiting for the other one */
+	t0 = now_ms();
+	commit_msg(sp, "Subject: second\r\n\r\n", rcpts, 1, &w, NULL);
+	spool_msg_abort(other);
+	run_until(base, &w.done, 3);
+	assert_true(now_ms() - t0 < 2500);
+	assert_int_equal(w.errors, 0);
+
+	spool_close(sp);
+	event_base_free(base);
+	remove_tree(dir);
+	free(dir);
+}
+
 static bool
 exists(const char *dir, const char *name)
 {
@@ -745,6 +806,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_commit_syncfs),
 	        cmocka_unit_test(test_commit_fsync),
+	        cmocka_unit_test(test_commit_waits_only_for_messages_in_data),
 	        cmocka_unit_test(test_recovery_removes_debris),
 	        cmocka_unit_test(test_recovery_checksums),
 	        cmocka_unit_test(test_states_and_remove),
