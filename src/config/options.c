@@ -1012,14 +1012,16 @@ const struct config_option config_options[] = {
          .key = "commit_delay_ms",
          .type = OPT_INT,
          .offset = CFG(commit_delay_ms),
-         .def = "2",
+         .def = "0",
          .max = 1000,
          .doc = "Milliseconds a commit waits for messages still being "
                 "received.",
-         .more = "The commit thread syncs what has arrived at once when "
-                 "no other message is in DATA; else it waits up to this "
-                 "long for those to join the same sync.  0 never waits.",
-         .example = "0"},
+         .more = "0 (the default) syncs what has arrived as soon as the "
+                 "previous sync is done; what arrives during a sync shares "
+                 "the next one.  Above 0, while other messages are in "
+                 "DATA, the commit thread waits up to this long for them "
+                 "to join the same sync: fewer syncs, each message later.",
+         .example = "1"},
         {.section = "queue",
          .key = "min_free_space",
          .type = OPT_SIZE,

@@ -114,7 +114,7 @@ test_minimal_defaults(void **state)
 	assert_string_equal(cfg->spool_dir, "/var/spool/ferry");
 	assert_int_equal(cfg->sync_mode, SYNC_SYNCFS);
 	assert_int_equal(cfg->commit_batch_max, 256);
-	assert_int_equal(cfg->commit_delay_ms, 2);
+	assert_int_equal(cfg->commit_delay_ms, 0);
 	assert_int_equal(cfg->min_free_space, 100 * 1024 * 1024);
 	assert_non_null(cfg->hostname);
 	assert_null(cfg->aliases_file);
