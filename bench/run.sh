@@ -544,3 +544,11 @@ for w in $WORKLOADS; do
 	*) echo "bench: unknown workload $w" >&2 ;;
 	esac
 done
+
+# The delivered mail (tens of thousands of files per workload) is not kept
+# unless asked: repeated runs would fill the disk, and a full spool only
+# measures its refusals (452 4.3.1).
+if [ -z "${KEEP_MAIL:-}" ]; then
+	find "$OUT" -mindepth 2 -maxdepth 2 \( -name maildir -o -name dmail \
+		-o -name spool \) -type d -prune -exec rm -rf {} + 2>/dev/null || true
+fi
