@@ -87,6 +87,15 @@ do_show(const struct config *cfg, const char *id, bool json)
 	if ((held ? spool_read_held_msg(sp, id, &msg, &len)
 	          : spool_read_msg(sp, id, &msg, &len)) < 0)
 		msg = NULL;
+	if (msg != NULL && !spool_msg_matches(&env, msg, len)) {
+		/* Delivered (and its file reused) since its envelope was
+		 * read: these bytes are another message's. */
+		fprintf(stderr, "ferry: no message %s in the queue\n", id);
+		free(msg);
+		envelope_free(&env);
+		spool_close_readonly(sp);
+		return EX_NOINPUT;
+	}
 	if (json)
 		queue_print_show_json(stdout, &env, held, msg, len);
 	else

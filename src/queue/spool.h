@@ -119,6 +119,12 @@ int spool_read_msg(struct spool *sp, const char *id, char **data, size_t *len);
  * error: for a caller holding the message in memory, which may have been
  * held or deleted since. */
 int spool_is_queued(struct spool *sp, const char *id);
+/* Whether data is the message env describes (its length, and its CRC-32
+ * when the envelope has one): a reader outside the daemon that loaded the
+ * envelope first may read the file after the message left the queue and
+ * its file was recycled for another one (spool_pool.c). */
+bool spool_msg_matches(const struct envelope *env, const char *data,
+                       size_t len);
 int spool_record_states(struct spool *sp, const char *id,
                         const struct envelope *env, const size_t *idx,
                         size_t n);

@@ -15,9 +15,9 @@
  *
  * The message's file and its envelope are recycled files from pool/ when
  * there are any (spool_pool.c), else new ones.  A recycled file is
- * overwritten from offset 0 and then trimmed to its new length, before
- * its fsync in SYNC_FSYNC mode; the envelope's checksums let recovery
- * tell what a crash left half rewritten.
+ * overwritten from offset 0 and then, if it was longer, trimmed to its
+ * new length, before its fsync in SYNC_FSYNC mode; the envelope's checksums let
+ * recovery tell what a crash left half rewritten.
  */
 #include "queue/spool_int.h"
 #include "sandbox/sandbox.h"
@@ -82,14 +82,16 @@ take_batch(struct spool *sp, struct spool_msg_list *batch)
 	sp->sync_wanted = false;
 }
 
-/* Writes len octets of data to fd and, for a recycled file, cuts what it
- * held beyond them; then fsyncs it in SYNC_FSYNC mode. */
+/* Writes len octets of data to fd and, for a recycled file that was
+ * longer than the total, cuts what it held beyond it (one that was not
+ * longer now ends where the data does); then fsyncs it in SYNC_FSYNC
+ * mode. */
 static int
-write_file(struct spool *sp, int fd, bool reused, const void *data, size_t len,
-           size_t total)
+write_file(struct spool *sp, int fd, size_t old_len, const void *data,
+           size_t len, size_t total)
 {
 	if (spool_write_all(fd, data, len) < 0 ||
-	    (reused && ftruncate(fd, (off_t)total) < 0) ||
+	    (old_len > total && ftruncate(fd, (off_t)total) < 0) ||
 	    (sp->mode == SYNC_FSYNC && fsync(fd) < 0))
 		return -1;
 	return 0;
@@ -104,10 +106,11 @@ static int
 write_envelope(struct spool *sp, struct spool_msg *msg, const char *name,
                char *from)
 {
+	size_t old_len = 0;
 	int fd, dirfd = sp->poolfd, e;
 
-	if ((fd = spool_pool_open(sp, SPOOL_POOL_ENV, msg->env_len, from)) <
-	    0) {
+	if ((fd = spool_pool_open(sp, SPOOL_POOL_ENV, msg->env_len, from,
+	                          &old_len)) < 0) {
 		dirfd = sp->tmpfd;
 		snprintf(from, SPOOL_NAME_MAX, "%s", name);
 		fd = openat(dirfd, from,
@@ -115,7 +118,7 @@ write_envelope(struct spool *sp, struct spool_msg *msg, const char *name,
 		if (fd < 0)
 			return -1;
 	}
-	if (write_file(sp, fd, dirfd == sp->poolfd, msg->env_text, msg->env_len,
+	if (write_file(sp, fd, old_len, msg->env_text, msg->env_len,
 	               msg->env_len) < 0) {
 		e = errno;
 		close(fd);
@@ -146,9 +149,9 @@ stage(struct spool *sp, struct spool_msg *msg)
 	if (msg->fd < 0)
 		msg->fd = spool_pool_create(sp, sp->queuefd, msgname,
 		                            SPOOL_POOL_MSG, msg->size,
-		                            &msg->reused);
+		                            &msg->old_len);
 	if (msg->fd < 0 ||
-	    write_file(sp, msg->fd, msg->reused, msg->buf, msg->len,
+	    write_file(sp, msg->fd, msg->old_len, msg->buf, msg->len,
 	               msg->size) < 0 ||
 	    (envdir = write_envelope(sp, msg, envname, from)) < 0 ||
 	    renameat(envdir, from, sp->queuefd, envname) < 0)

@@ -149,8 +149,11 @@ spool_release(struct spool *sp, const char *id)
 		errno = EALREADY;
 	else if (!has_file(hfd, id, "env"))
 		errno = ENOENT;
-	else
+	else {
+		/* It may bring its state file back into queue/. */
+		__atomic_store_n(&sp->state_files, true, __ATOMIC_RELEASE);
 		r = move_message(hfd, sp->queuefd, id);
+	}
 	pthread_mutex_unlock(&sp->finish_lock);
 	close(hfd);
 	if (r == 0)

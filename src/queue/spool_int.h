@@ -30,9 +30,11 @@
 struct spool_msg {
 	struct spool *sp;
 	char id[QUEUE_ID_LEN + 1];
-	int fd;      /* queue/ID.msg, -1 until first flush */
-	bool reused; /* fd is a recycled file: trimmed once written */
-	char *buf;   /* data not yet written */
+	int fd; /* queue/ID.msg, -1 until first flush */
+	/* A recycled file's length before it is rewritten (0 for a new
+	 * file): the commit trims what is left of it beyond the new data. */
+	size_t old_len;
+	char *buf; /* data not yet written */
 	size_t len, cap;
 	size_t size;    /* octets received in total */
 	uint32_t crc;   /* their CRC-32, for the envelope */
@@ -112,6 +114,11 @@ struct spool {
 	 * when the spool has no pool. */
 	struct spool_pool pool[SPOOL_POOL_KINDS];
 	size_t pool_bytes;
+	/* A state file may be in queue/: one was there at start, or a record
+	 * or a release put one there since.  Never cleared, so that while
+	 * it is false, recycling a message does not look for its state
+	 * file.  Atomic. */
+	bool state_files;
 	/* Removals or records wait for a sync; the commit thread clears it
 	 * when it starts one, since that sync covers them. */
 	bool sync_wanted;
@@ -135,17 +142,18 @@ void *spool_commit_main(void *arg);
 void spool_sync_init(struct spool *sp);
 void spool_sync_fini(struct spool *sp);
 /* spool_pool.c: a finished message's files into pool/ (the remover);
- * a file for dirfd/name that is to hold size octets, pooled (*reused: the
- * caller trims it to its new length once written) or new, open for
- * writing at offset 0 (the commit thread); files in the pool. */
+ * a file for dirfd/name that is to hold size octets, pooled (*old_len:
+ * its length, which the caller trims to the new one once written if it
+ * was longer) or new (*old_len 0), open for writing at offset 0 (the
+ * commit thread); files in the pool. */
 void spool_recycle(struct spool *sp, const char *id);
 int spool_pool_create(struct spool *sp, int dirfd, const char *name,
-                      enum spool_pool_kind kind, size_t size, bool *reused);
+                      enum spool_pool_kind kind, size_t size, size_t *old_len);
 /* A pooled file opened where it lies in pool/ (its name into pname, of
- * SPOOL_NAME_MAX octets), for the caller to rewrite and rename; -1 when
- * the pool has none. */
+ * SPOOL_NAME_MAX octets, its length into *old_len), for the caller to
+ * rewrite and rename; -1 when the pool has none. */
 int spool_pool_open(struct spool *sp, enum spool_pool_kind kind, size_t size,
-                    char *pname);
+                    char *pname, size_t *old_len);
 size_t spool_pool_size(struct spool *sp);
 /* spool_pool.c: the pool's memory at open and close. */
 int spool_pool_init(struct spool *sp);

@@ -2,11 +2,11 @@
  * spool_pool.c — recycled spool files.  A finished message's files are not
  * unlinked but moved into pool/, and the commit thread takes a pooled file
  * for the next message's data or envelope instead of creating one,
- * overwrites it and trims it to its new length.  Creating and deleting two
- * inodes per message is what the spool's file system spends most of its
- * time on under load (on ext4 without a journal every new inode skips, one
- * by one, those deleted in the last minute: bench/README.md); a pooled
- * file keeps its inode.  It also keeps its blocks: emptying it (or
+ * overwrites it and, if it was longer, trims it to its new length.  Creating
+ * and deleting two inodes per message is what the spool's file system spends
+ * most of its time on under load (on ext4 without a journal every new inode
+ * skips, one by one, those deleted in the last minute: bench/README.md); a
+ * pooled file keeps its inode.  It also keeps its blocks: emptying it (or
  * unlinking it) frees them, and on a file system mounted with discard that
  * waits for the device, ~0.8 ms a file here.  The commit thread takes a
  * file of the size it needs when there is one (trimming a larger one frees
@@ -135,8 +135,10 @@ spool_recycle(struct spool *sp, const char *id)
 	/* The envelope first, as spool_remove(): once it has left queue/
 	 * the message is no longer queued. */
 	pool_file(sp, id, "env", SPOOL_POOL_ENV);
-	spool_name(name, sizeof(name), id, "state");
-	unlinkat(sp->queuefd, name, 0);
+	if (__atomic_load_n(&sp->state_files, __ATOMIC_ACQUIRE)) {
+		spool_name(name, sizeof(name), id, "state");
+		unlinkat(sp->queuefd, name, 0);
+	}
 	pool_file(sp, id, "msg", SPOOL_POOL_MSG);
 }
 
@@ -156,9 +158,11 @@ fit(size_t have, size_t want)
 	return blocks(have) < blocks(want) ? 1 : 2;
 }
 
-/* Takes the pooled file of this kind that fits size best. */
+/* Takes the pooled file of this kind that fits size best; its length
+ * into *len. */
 static bool
-take(struct spool *sp, enum spool_pool_kind kind, size_t size, char *name)
+take(struct spool *sp, enum spool_pool_kind kind, size_t size, char *name,
+     size_t *len)
 {
 	struct spool_pool *p = &sp->pool[kind];
 	size_t i, best = 0;
@@ -172,6 +176,7 @@ take(struct spool *sp, enum spool_pool_kind kind, size_t size, char *name)
 		}
 	if (best_fit < 3) {
 		memcpy(name, p->ent[best].name, SPOOL_NAME_MAX);
+		*len = p->ent[best].size;
 		sp->pool_bytes -= p->ent[best].size;
 		p->ent[best] = p->ent[--p->n];
 	}
@@ -181,34 +186,32 @@ take(struct spool *sp, enum spool_pool_kind kind, size_t size, char *name)
 
 int
 spool_pool_create(struct spool *sp, int dirfd, const char *name,
-                  enum spool_pool_kind kind, size_t size, bool *reused)
+                  enum spool_pool_kind kind, size_t size, size_t *old_len)
 {
 	char pname[SPOOL_NAME_MAX];
 	int fd;
 
-	while (pool_on(sp) && take(sp, kind, size, pname)) {
+	while (pool_on(sp) && take(sp, kind, size, pname, old_len)) {
 		if (renameat(sp->poolfd, pname, dirfd, name) < 0) {
 			unlinkat(sp->poolfd, pname, 0);
 			continue;
 		}
-		if ((fd = openat(dirfd, name, O_WRONLY | O_CLOEXEC)) >= 0) {
-			*reused = true;
+		if ((fd = openat(dirfd, name, O_WRONLY | O_CLOEXEC)) >= 0)
 			return fd;
-		}
 		unlinkat(dirfd, name, 0);
 	}
-	*reused = false;
+	*old_len = 0;
 	return openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
 	              0600);
 }
 
 int
 spool_pool_open(struct spool *sp, enum spool_pool_kind kind, size_t size,
-                char *pname)
+                char *pname, size_t *old_len)
 {
 	int fd;
 
-	while (pool_on(sp) && take(sp, kind, size, pname)) {
+	while (pool_on(sp) && take(sp, kind, size, pname, old_len)) {
 		if ((fd = openat(sp->poolfd, pname, O_WRONLY | O_CLOEXEC)) >= 0)
 			return fd;
 		unlinkat(sp->poolfd, pname, 0);

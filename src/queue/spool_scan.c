@@ -292,6 +292,9 @@ spool_recover(struct spool *sp)
 	    list_queue(sp, &v, &n) < 0)
 		return -1;
 	for (i = 0; i < n; i++) {
+		if (v[i].files & F_STATE)
+			__atomic_store_n(&sp->state_files, true,
+			                 __ATOMIC_RELEASE);
 		if (!(v[i].files & F_ENV))
 			remove_debris(sp, &v[i], "message without envelope");
 		else if ((why = check_queued(sp, &v[i])) != NULL &&

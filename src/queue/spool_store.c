@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "queue/envelope_int.h"
 
@@ -84,6 +85,16 @@ spool_read_msg(struct spool *sp, const char *id, char **data, size_t *len)
 
 	spool_name(name, sizeof(name), id, "msg");
 	return read_file(sp->queuefd, name, data, len);
+}
+
+bool
+spool_msg_matches(const struct envelope *env, const char *data, size_t len)
+{
+	if (len != env->size)
+		return false;
+	return !env->has_crc ||
+	       (uint32_t)crc32_z(0, (const unsigned char *)data, len) ==
+	               env->msg_crc;
 }
 
 int
@@ -216,6 +227,7 @@ spool_record_states(struct spool *sp, const char *id,
 	if (fclose(f) != 0)
 		return free(buf), -1;
 	spool_name(name, sizeof(name), id, "state");
+	__atomic_store_n(&sp->state_files, true, __ATOMIC_RELEASE);
 	fd = openat(sp->queuefd, name,
 	            O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	/* One write per call: records from concurrent workers never mix. */

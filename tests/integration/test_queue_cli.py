@@ -413,3 +413,26 @@ def test_mailq_unprivileged_without_daemon(ferry_factory):
     r = run(["queue", "--config", f.config_path, "list"], user=NOBODY)
     assert r.returncode == EX_UNAVAILABLE
     assert b"is ferry running?" in r.stderr
+
+
+def test_show_refuses_bytes_of_another_message(ferry_factory):
+    """`queue show` reads the envelope, then the message file.  If the
+    message left the queue in between, its file may already hold the next
+    message's bytes (spool files are recycled): it must say the message
+    is gone, not print another message under its envelope.  The file is
+    spoilt in place here, as a recycled one would be."""
+    f = ferry_factory(**relay_settings())
+    m = submit_remote(f)
+    name = os.path.join(f.spool, "queue", m["id"] + ".msg")
+    assert queue(f, "show", m["id"]).returncode == 0
+    with open(name, "r+b") as fh:
+        data = fh.read()
+        fh.seek(0)
+        fh.write(data.replace(b"to the relay", b"TO THE RELAY"))
+    r = queue(f, "show", m["id"])
+    assert r.returncode == EX_NOINPUT, r.stdout
+    assert b"TO THE RELAY" not in r.stdout
+    assert f"no message {m['id']}".encode() in r.stderr
+    with open(name, "ab") as fh:  # and a length that differs
+        fh.write(b"more\r\n")
+    assert queue(f, "show", m["id"]).returncode == EX_NOINPUT

@@ -142,18 +142,18 @@ take_file(struct spool *sp, const char *name, enum spool_pool_kind kind,
           size_t size, off_t *old_size)
 {
 	struct stat st;
-	bool reused;
-	int fd = spool_pool_create(sp, sp->queuefd, name, kind, size, &reused);
+	size_t old_len;
+	int fd = spool_pool_create(sp, sp->queuefd, name, kind, size, &old_len);
 
 	assert_true(fd >= 0);
 	assert_int_equal(fstat(fd, &st), 0);
 	close(fd);
 	unlinkat(sp->queuefd, name, 0);
-	if (!reused)
-		assert_int_equal(st.st_size, 0);
+	/* The pool knows the length the file has (0: a new file). */
+	assert_int_equal(st.st_size, old_len);
 	if (old_size)
 		*old_size = st.st_size;
-	return reused ? st.st_ino : 0;
+	return old_len > 0 ? st.st_ino : 0;
 }
 
 /* A pooled file serves at once in both modes, whatever the syncs did
@@ -259,8 +259,9 @@ test_pool_best_fit(void **state)
 	free(dir);
 }
 
-/* A recycled file that was longer is trimmed to the new message: what
- * the commit wrote is all the file holds. */
+/* A recycled file that was longer is trimmed to the new message, and one
+ * that was shorter grows to it: what the commit wrote is all the file
+ * holds. */
 static void
 test_pool_trims(void **state)
 {
@@ -285,6 +286,15 @@ test_pool_trims(void **state)
 	assert_int_equal(spool_read_msg(sp, id2, &data, &len), 0);
 	assert_int_equal(len, 4);
 	assert_memory_equal(data, "ab\r\n", 4);
+	free(data);
+	spool_recycle(sp, id2);
+	commit_msg(sp, body, rcpts, 1, &w, id1);
+	run_until(base, &w.done, 3);
+	assert_int_equal(w.errors, 0);
+	assert_int_equal(spool_pool_size(sp), 0);
+	assert_int_equal(spool_read_msg(sp, id1, &data, &len), 0);
+	assert_int_equal(len, strlen(body));
+	assert_memory_equal(data, body, len);
 	free(data);
 	spool_close(sp);
 	event_base_free(base);
@@ -327,6 +337,71 @@ test_pool_crash_leftovers(void **state)
 	assert_int_equal(spool_pool_size(sp), 0);
 	assert_int_equal(spool_scan(sp, count_id, &queued), 0);
 	assert_int_equal(queued, 0);
+	spool_close(sp);
+	event_base_free(base);
+	remove_tree(dir);
+	free(dir);
+}
+
+static bool
+has_state(const char *dir, const char *id)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/queue/%s.state", dir, id);
+	return access(path, F_OK) == 0;
+}
+
+/* Records the first recipient as delivered: the message's state file. */
+static void
+record_first(struct spool *sp, const char *id)
+{
+	struct envelope env;
+	size_t first = 0;
+
+	assert_int_equal(spool_load(sp, id, &env), 0);
+	env.rcpts[0].state = RCPT_DELIVERED;
+	assert_int_equal(spool_record_states(sp, id, &env, &first, 1), 0);
+	envelope_free(&env);
+}
+
+/* Recycling looks for a message's state file only once one may exist:
+ * one found at start, or one a record wrote since, is removed with its
+ * message; without any, nothing is left behind either. */
+static void
+test_pool_state_files(void **state)
+{
+	static const char *const rcpts[] = {"a@x", "b@x"};
+	struct event_base *base = event_base_new();
+	struct commit_wait w = {0};
+	char *dir = scratch_dir(), id[QUEUE_ID_LEN + 1], id2[QUEUE_ID_LEN + 1];
+	struct config cfg;
+	struct spool *sp;
+
+	test_config(&cfg, dir, SYNC_SYNCFS);
+	assert_non_null(sp = spool_open(base, &cfg));
+	commit_msg(sp, "one\r\n", rcpts, 2, &w, id);
+	run_until(base, &w.done, 1);
+	spool_recycle(sp, id);
+	assert_int_equal(count_files(dir, "queue"), 0);
+
+	/* Records made since start: two messages, one recycled now. */
+	commit_msg(sp, "two\r\n", rcpts, 2, &w, id);
+	commit_msg(sp, "three\r\n", rcpts, 2, &w, id2);
+	run_until(base, &w.done, 3);
+	record_first(sp, id);
+	record_first(sp, id2);
+	assert_true(has_state(dir, id));
+	spool_recycle(sp, id);
+	assert_false(has_state(dir, id));
+	spool_close(sp);
+
+	/* The other one's state file, found at start by a new spool. */
+	assert_non_null(sp = spool_open(base, &cfg));
+	assert_true(has_state(dir, id2));
+	spool_recycle(sp, id2);
+	assert_false(has_state(dir, id2));
+	assert_int_equal(count_files(dir, "queue"), 0);
 	spool_close(sp);
 	event_base_free(base);
 	remove_tree(dir);
@@ -390,6 +465,7 @@ main(void)
 	        cmocka_unit_test(test_pool_best_fit),
 	        cmocka_unit_test(test_pool_trims),
 	        cmocka_unit_test(test_pool_crash_leftovers),
+	        cmocka_unit_test(test_pool_state_files),
 	        cmocka_unit_test(test_pool_bounded),
 	};
 
