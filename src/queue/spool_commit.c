@@ -16,8 +16,8 @@
  * The message's file and its envelope are recycled files from pool/ when
  * there are any (spool_pool.c), else new ones.  A recycled file is
  * overwritten from offset 0 and then, if it was longer, trimmed to its
- * new length, before its fsync in SYNC_FSYNC mode; the envelope's checksums let
- * recovery tell what a crash left half rewritten.
+ * new length, before its fsync in SYNC_FSYNC mode; the envelope's
+ * checksums let recovery tell what a crash left half rewritten.
  */
 #include "queue/spool_int.h"
 #include "sandbox/sandbox.h"
@@ -122,15 +122,13 @@ write_envelope(struct spool *sp, struct spool_msg *msg, const char *name,
 	               msg->env_len) < 0) {
 		e = errno;
 		close(fd);
-		errno = e;
-		fd = -1;
-	}
-	if (fd < 0 || close(fd) < 0) {
+	} else if (close(fd) == 0) {
+		return dirfd;
+	} else {
 		e = errno;
-		unlinkat(dirfd, from, 0);
-		return errno = e, -1;
 	}
-	return dirfd;
+	unlinkat(dirfd, from, 0);
+	return errno = e, -1;
 }
 
 /* Writes what is left of one message and renames its envelope into place.

@@ -151,7 +151,7 @@ int spool_pool_create(struct spool *sp, int dirfd, const char *name,
                       enum spool_pool_kind kind, size_t size, size_t *old_len);
 /* A pooled file opened where it lies in pool/ (its name into pname, of
  * SPOOL_NAME_MAX octets, its length into *old_len), for the caller to
- * rewrite and rename; -1 when the pool has none. */
+ * rewrite and rename; -1 (and *old_len 0) when the pool has none. */
 int spool_pool_open(struct spool *sp, enum spool_pool_kind kind, size_t size,
                     char *pname, size_t *old_len);
 size_t spool_pool_size(struct spool *sp);

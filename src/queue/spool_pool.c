@@ -185,27 +185,6 @@ take(struct spool *sp, enum spool_pool_kind kind, size_t size, char *name,
 }
 
 int
-spool_pool_create(struct spool *sp, int dirfd, const char *name,
-                  enum spool_pool_kind kind, size_t size, size_t *old_len)
-{
-	char pname[SPOOL_NAME_MAX];
-	int fd;
-
-	while (pool_on(sp) && take(sp, kind, size, pname, old_len)) {
-		if (renameat(sp->poolfd, pname, dirfd, name) < 0) {
-			unlinkat(sp->poolfd, pname, 0);
-			continue;
-		}
-		if ((fd = openat(dirfd, name, O_WRONLY | O_CLOEXEC)) >= 0)
-			return fd;
-		unlinkat(dirfd, name, 0);
-	}
-	*old_len = 0;
-	return openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-	              0600);
-}
-
-int
 spool_pool_open(struct spool *sp, enum spool_pool_kind kind, size_t size,
                 char *pname, size_t *old_len)
 {
@@ -216,7 +195,25 @@ spool_pool_open(struct spool *sp, enum spool_pool_kind kind, size_t size,
 			return fd;
 		unlinkat(sp->poolfd, pname, 0);
 	}
+	*old_len = 0;
 	return -1;
+}
+
+int
+spool_pool_create(struct spool *sp, int dirfd, const char *name,
+                  enum spool_pool_kind kind, size_t size, size_t *old_len)
+{
+	char pname[SPOOL_NAME_MAX];
+	int fd;
+
+	while ((fd = spool_pool_open(sp, kind, size, pname, old_len)) >= 0) {
+		if (renameat(sp->poolfd, pname, dirfd, name) == 0)
+			return fd;
+		close(fd);
+		unlinkat(sp->poolfd, pname, 0);
+	}
+	return openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	              0600);
 }
 
 size_t

@@ -207,7 +207,8 @@ check_msg(struct spool *sp, const struct envelope *env)
 	return NULL;
 }
 
-/* Is a message with an envelope complete? */
+/* Is a message with an envelope complete?  NULL also for one whose
+ * envelope went away since the listing: nothing is left to check. */
 static const char *
 check_queued(struct spool *sp, const struct qent *q)
 {
@@ -217,7 +218,7 @@ check_queued(struct spool *sp, const struct qent *q)
 	if (!(q->files & F_MSG))
 		return "envelope without message";
 	if (spool_load(sp, q->id, &env) < 0)
-		return errno == ENOENT ? "vanished" : "unreadable envelope";
+		return errno == ENOENT ? NULL : "unreadable envelope";
 	/* Another message's whole envelope under this name: a recycled
 	 * file whose new bytes a crash lost. */
 	if (strcmp(env.id, q->id) != 0)
@@ -297,8 +298,7 @@ spool_recover(struct spool *sp)
 			                 __ATOMIC_RELEASE);
 		if (!(v[i].files & F_ENV))
 			remove_debris(sp, &v[i], "message without envelope");
-		else if ((why = check_queued(sp, &v[i])) != NULL &&
-		         strcmp(why, "vanished") != 0)
+		else if ((why = check_queued(sp, &v[i])) != NULL)
 			set_aside(sp, &dfd, &v[i], why);
 	}
 	if (dfd >= 0)
