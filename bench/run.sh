@@ -212,6 +212,9 @@ write_config() { # dir
 		if [ -n "${COMMIT_DELAY_MS:-}" ]; then
 			echo "commit_delay_ms = $COMMIT_DELAY_MS"
 		fi
+		if [ -n "${DIRECT_DELIVERY:-}" ]; then
+			echo "direct_delivery = $DIRECT_DELIVERY"
+		fi
 		echo
 		echo "[limits]"
 		echo "max_recipients = 100"

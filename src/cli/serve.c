@@ -165,6 +165,20 @@ committed_cb(void *arg, struct spool_queued *q)
 		local_delivery_enqueue_committed(d->delivery, q);
 }
 
+/* Mail for local Maildirs only is delivered before its reply, unless
+ * the configuration in force says otherwise (spool.h, "Direct
+ * delivery"). */
+static bool
+direct_offer(void *arg, const struct spool_offer *o)
+{
+	struct daemon *d = arg;
+	const struct config *cfg = daemon_current(d);
+	bool wanted = cfg->direct_delivery;
+
+	config_release(cfg);
+	return wanted && local_delivery_offer(d->delivery, o);
+}
+
 /* One of the parts that shutdown waits for has ended: the sessions, the
  * relay's transactions in flight. */
 static void
@@ -403,6 +417,7 @@ daemon_start(struct daemon *d)
 	local_delivery_on_delivered(d->delivery, quota_delivered, d);
 	outbound_set_dkim(d->outbound, d->dkim);
 	spool_set_queued_cb(d->spool, committed_cb, d);
+	spool_set_direct(d->spool, direct_offer, d);
 	spool_scan(d->spool, queued_cb, d);
 	d->control = control_start(d->base, d->cfg, d->spool, &ctl_hooks, d);
 	if (d->control == NULL)
@@ -426,14 +441,19 @@ daemon_start(struct daemon *d)
 static void
 log_commit_stats(struct spool *sp)
 {
-	unsigned long msgs, syncs;
-	char m[24], s[24];
+	unsigned long msgs, syncs, direct, fs_syncs, fs_usec;
+	char m[24], s[24], dm[24], fs[24], fms[24];
 
 	spool_stats(sp, &msgs, &syncs);
+	spool_direct_stats(sp, &direct, &fs_syncs, &fs_usec);
 	snprintf(m, sizeof(m), "%lu", msgs);
 	snprintf(s, sizeof(s), "%lu", syncs);
+	snprintf(dm, sizeof(dm), "%lu", direct);
+	snprintf(fs, sizeof(fs), "%lu", fs_syncs);
+	snprintf(fms, sizeof(fms), "%.2f",
+	         fs_syncs ? (double)fs_usec / 1000.0 / (double)fs_syncs : 0.0);
 	log_event(LOG_LVL_INFO, "spool-stats", "committed", m, "syncs", s,
-	          NULL);
+	          "direct", dm, "fs-syncs", fs, "fs-sync-ms", fms, NULL);
 }
 
 static void

@@ -337,6 +337,7 @@ struct config {
 	int commit_batch_max;  /* messages per group commit */
 	int commit_delay_ms;   /* wait for more before committing */
 	size_t min_free_space; /* octets; below it 452 4.3.1 */
+	bool direct_delivery;  /* local-only mail into Maildirs before 250 */
 	/* [policy] */
 	struct config_policy policy;
 	/* [metrics] */

@@ -1023,6 +1023,24 @@ const struct config_option config_options[] = {
                  "to join the same sync: fewer syncs, each message later.",
          .example = "1"},
         {.section = "queue",
+         .key = "direct_delivery",
+         .type = OPT_BOOL,
+         .offset = CFG(direct_delivery),
+         .def = "on",
+         .doc = "Write mail whose every recipient has a Maildir here "
+                "straight into the Maildirs, before the 250.",
+         .more = "The message is not written to the queue: its copies are "
+                 "made durable (the same sync_mode) and only then does "
+                 "the client hear 250, with a queue id as usual.  Mail "
+                 "with any other recipient (relayed, LMTP), with more "
+                 "than 10 recipients, asking for a success notice, on "
+                 "hold, or larger than 128 KB goes through the queue, "
+                 "and so does any recipient whose Maildir cannot be "
+                 "written at once: it is retried from the queue.  "
+                 "Bounces and notices are always queued.  off queues "
+                 "all mail first.",
+         .example = "off"},
+        {.section = "queue",
          .key = "min_free_space",
          .type = OPT_SIZE,
          .offset = CFG(min_free_space),

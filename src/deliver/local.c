@@ -67,6 +67,7 @@ local_delivery_start(struct event_base *base, const struct config *cfg,
 	ld->resolve_arg = resolve_arg;
 	TAILQ_INIT(&ld->ready);
 	TAILQ_INIT(&ld->deferred);
+	TAILQ_INIT(&ld->direct);
 	pthread_mutex_init(&ld->lock, NULL);
 	pthread_cond_init(&ld->cond, NULL);
 	if (local_notice_init(ld, base) < 0)
@@ -136,6 +137,63 @@ local_delivery_enqueue_committed(struct local_delivery *ld,
 	pthread_mutex_unlock(&ld->lock);
 }
 
+/* Few recipients, every one pending and local, none wanting a notice. */
+static bool
+all_local(struct local_delivery *ld, const struct envelope *env)
+{
+	char *path;
+	size_t i;
+
+	if (env->nrcpts > LOCAL_DIRECT_RCPTS_MAX ||
+	    local_notice_wanted(ld, env))
+		return false;
+	for (i = 0; i < env->nrcpts; i++) {
+		if (env->rcpts[i].state != RCPT_PENDING)
+			return false;
+		path = ld->resolve(ld->resolve_arg, env->rcpts[i].address);
+		free(path);
+		if (path == NULL)
+			return false;
+	}
+	return env->nrcpts > 0;
+}
+
+static char *
+copy_of(const char *src, size_t len)
+{
+	char *dst = xmalloc(len + 1);
+
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+	return dst;
+}
+
+bool
+local_delivery_offer(void *arg, const struct spool_offer *o)
+{
+	struct local_delivery *ld = arg;
+	struct ld_item *it;
+
+	if (!all_local(ld, o->env))
+		return false;
+	it = xcalloc(1, sizeof(*it));
+	snprintf(it->id, sizeof(it->id), "%s", o->env->id);
+	it->direct = o->msg;
+	/* Copies: the worker turns the bytes' CRLF into LF in place, and
+	 * the spool keeps its own in case some recipient fails. */
+	it->env_text = copy_of(o->env_text, o->env_len);
+	it->env_len = o->env_len;
+	it->data = copy_of(o->data, o->len);
+	it->len = o->len;
+	__atomic_add_fetch(&ld->mem_held, it->len + it->env_len,
+	                   __ATOMIC_RELAXED);
+	pthread_mutex_lock(&ld->lock);
+	TAILQ_INSERT_TAIL(&ld->direct, it, link);
+	pthread_cond_signal(&ld->cond);
+	pthread_mutex_unlock(&ld->lock);
+	return true;
+}
+
 void
 local_item_drop_copy(struct local_delivery *ld, struct ld_item *it)
 {
@@ -179,6 +237,9 @@ free_list(struct local_delivery *ld, struct ld_list *l)
 
 	while ((it = TAILQ_FIRST(l)) != NULL) {
 		TAILQ_REMOVE(l, it, link);
+		/* Not delivered: the spool queues it before it closes. */
+		if (it->direct)
+			spool_direct_done(ld->sp, it->direct, NULL, 0);
 		local_item_drop_copy(ld, it);
 		free(it);
 	}
@@ -190,6 +251,7 @@ local_delivery_stop(struct local_delivery *ld)
 	if (ld == NULL)
 		return;
 	stop_workers(ld);
+	free_list(ld, &ld->direct);
 	free_list(ld, &ld->ready);
 	free_list(ld, &ld->deferred);
 	local_notice_fini(ld);
@@ -219,22 +281,56 @@ promote_due(struct local_delivery *ld, time_t now)
 	return earliest;
 }
 
-/* A share of what is ready, so that the other workers get some too. */
+/* Direct deliveries can be taken: some wait, and no other worker has a
+ * batch of them in hand. */
+static bool
+direct_due(const struct local_delivery *ld)
+{
+	return !ld->direct_busy && !TAILQ_EMPTY(&ld->direct);
+}
+
+/* Direct deliveries first, all there are, since their clients wait.
+ * Those arriving while a worker writes its batch of them wait for the
+ * next (local_direct_written()), so each sync carries several, as the
+ * commit thread's batches do; the next batch is written while the one
+ * before is synced.  Else a share of what is ready, so that the other
+ * workers get some too. */
 static void
 take_batch(struct local_delivery *ld, struct ld_list *batch)
 {
 	struct ld_item *it;
 	size_t nready = 0, max;
 
+	TAILQ_INIT(batch);
+	if (direct_due(ld)) {
+		for (max = LOCAL_BATCH_MSGS;
+		     max > 0 && (it = TAILQ_FIRST(&ld->direct)) != NULL;
+		     max--) {
+			TAILQ_REMOVE(&ld->direct, it, link);
+			TAILQ_INSERT_TAIL(batch, it, link);
+		}
+		ld->direct_busy = true;
+		return;
+	}
+
 	TAILQ_FOREACH(it, &ld->ready, link)
 		if (++nready >= (size_t)LOCAL_BATCH_MSGS * LOCAL_WORKERS)
 			break;
 	max = (nready + LOCAL_WORKERS - 1) / LOCAL_WORKERS;
-	TAILQ_INIT(batch);
 	while (max-- > 0 && (it = TAILQ_FIRST(&ld->ready))) {
 		TAILQ_REMOVE(&ld->ready, it, link);
 		TAILQ_INSERT_TAIL(batch, it, link);
 	}
+}
+
+void
+local_direct_written(struct local_delivery *ld)
+{
+	pthread_mutex_lock(&ld->lock);
+	ld->direct_busy = false;
+	/* A worker may be asleep with direct deliveries due. */
+	pthread_cond_broadcast(&ld->cond);
+	pthread_mutex_unlock(&ld->lock);
 }
 
 static void *
@@ -249,7 +345,7 @@ local_main(void *arg)
 	pthread_mutex_lock(&ld->lock);
 	while (!ld->stop) {
 		next = promote_due(ld, time(NULL));
-		if (TAILQ_EMPTY(&ld->ready)) {
+		if (TAILQ_EMPTY(&ld->ready) && !direct_due(ld)) {
 			ts.tv_sec = next;
 			ts.tv_nsec = 0;
 			if (next)

@@ -32,6 +32,7 @@
 #ifndef FERRY_DELIVER_LOCAL_H
 #define FERRY_DELIVER_LOCAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct event_base;
@@ -39,6 +40,7 @@ struct config;
 struct envelope;
 struct spool;
 struct spool_queued;
+struct spool_offer;
 struct local_delivery;
 
 /* Heap path of the Maildir for address, or NULL when it is not local. */
@@ -77,6 +79,13 @@ void local_delivery_queued(void *ld, const char *id);
  * q->data when it keeps it.  Loop thread. */
 void local_delivery_enqueue_committed(struct local_delivery *ld,
                                       struct spool_queued *q);
+/* Direct delivery (spool_direct_fn): takes a message just received whose
+ * every recipient (at most LOCAL_DIRECT_RCPTS_MAX of them, local_int.h)
+ * has a Maildir, none asking for a success notice, and
+ * delivers it at once, before its client's reply; the outcome goes back
+ * to the spool (spool_direct_done).  false when it does not take it.
+ * Loop thread. */
+bool local_delivery_offer(void *ld, const struct spool_offer *o);
 /* Retry every deferred message now ("ferry queue flush"). */
 void local_delivery_flush(struct local_delivery *ld);
 /* Messages completed and recipients delivered so far. */

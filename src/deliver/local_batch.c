@@ -73,7 +73,7 @@ sync_set_add(struct sync_set *s, bool by_path, dev_t dev, const char *path)
  * next sync (spool_sync_fs): one journal commit for both. */
 static int
 sync_one(struct maildir_cache *c, struct spool *sp, const char *path,
-         bool do_fsync)
+         bool do_fsync, bool patient)
 {
 	char buf[PATH_MAX];
 	int fd = maildir_new_dir(c, path), r, e;
@@ -82,7 +82,7 @@ sync_one(struct maildir_cache *c, struct spool *sp, const char *path,
 	snprintf(buf, sizeof(buf), "%s/new", path);
 	if (opened && (fd = open(buf, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return -1;
-	r = do_fsync ? fsync(fd) : spool_sync_fs(sp, fd);
+	r = do_fsync ? fsync(fd) : spool_sync_fs(sp, fd, patient);
 	e = errno;
 	if (opened)
 		close(fd);
@@ -92,13 +92,13 @@ sync_one(struct maildir_cache *c, struct spool *sp, const char *path,
 /* Runs the batch sync and frees the set; -1 with errno if any failed. */
 static int
 sync_set_run(struct sync_set *s, struct maildir_cache *c, struct spool *sp,
-             bool do_fsync)
+             bool do_fsync, bool patient)
 {
 	int r = 0, e = 0;
 	size_t i;
 
 	for (i = 0; i < s->n; i++) {
-		if (sync_one(c, sp, s->v[i].path, do_fsync) < 0) {
+		if (sync_one(c, sp, s->v[i].path, do_fsync, patient) < 0) {
 			r = -1;
 			e = errno;
 		}
@@ -271,7 +271,10 @@ deliver_all(struct local_delivery *ld, struct bmsg *bm,
 			add_done(bm, i, path, size);
 			continue;
 		}
-		log_deferred(bm->env.id, r->address, errno);
+		/* A direct attempt's failure is the queue's to retry and log.
+		 */
+		if (bm->item->direct == NULL)
+			log_deferred(bm->env.id, r->address, errno);
 		bm->defer = true;
 		free(path);
 	}
@@ -288,7 +291,9 @@ parse_copy(struct local_delivery *ld, struct bmsg *bm)
 	const char *err;
 	int q;
 
-	if ((q = spool_is_queued(ld->sp, bm->item->id)) <= 0)
+	/* A direct delivery's message is not in the queue, by design. */
+	if (bm->item->direct == NULL &&
+	    (q = spool_is_queued(ld->sp, bm->item->id)) <= 0)
 		return q < 0 ? -1 : 1;
 	if (envelope_parse(bm->item->env_text, bm->item->env_len, &bm->env,
 	                   &err) < 0)
@@ -358,14 +363,16 @@ deliver_message(struct local_delivery *ld, struct bmsg *bm, struct sync_set *ss)
 /* After the sync: log each delivery, then record the new states, or
  * dequeue the message when nothing is left to do.  Returns 1 when it
  * changed the spool. */
-static int
-record(struct local_delivery *ld, struct bmsg *bm)
+/* Logs each durable delivery and gives it to the quotas; returns the
+ * recipients' indexes, their states set.  NULL when there is none. */
+static size_t *
+log_done(struct local_delivery *ld, struct bmsg *bm)
 {
 	size_t i, *idx;
 	char delay[24];
 
 	if (bm->ndone == 0)
-		return 0;
+		return NULL;
 	log_fmt_delay(bm->env.arrival, delay, sizeof(delay));
 	idx = xcalloc(bm->ndone, sizeof(*idx));
 	for (i = 0; i < bm->ndone; i++) {
@@ -380,6 +387,32 @@ record(struct local_delivery *ld, struct bmsg *bm)
 		local_usage_post(ld, bm->env.rcpts[idx[i]].address,
 		                 bm->done[i].size);
 	}
+	return idx;
+}
+
+/* A direct delivery's outcome goes back to the spool, which queues what
+ * is not delivered (and the whole message when its envelope could not be
+ * read) before its client hears 250. */
+static void
+report_direct(struct local_delivery *ld, struct bmsg *bm)
+{
+	size_t *idx = log_done(ld, bm);
+
+	spool_direct_done(ld->sp, bm->item->direct, idx, bm->ndone);
+	free(idx);
+}
+
+static int
+record(struct local_delivery *ld, struct bmsg *bm)
+{
+	size_t *idx;
+
+	if (bm->item->direct != NULL) {
+		report_direct(ld, bm);
+		return 0;
+	}
+	if ((idx = log_done(ld, bm)) == NULL)
+		return 0;
 	/* Other workers only ever finish recipients, so "all final" in our
 	 * copy is final on disk too: no need to record first. */
 	if (envelope_all_final(&bm->env))
@@ -405,8 +438,10 @@ unsure(struct bmsg *bm, int error)
 	size_t i;
 
 	for (i = 0; i < bm->ndone; i++) {
-		log_deferred(bm->env.id, bm->env.rcpts[bm->done[i].idx].address,
-		             error);
+		if (bm->item->direct == NULL)
+			log_deferred(bm->env.id,
+			             bm->env.rcpts[bm->done[i].idx].address,
+			             error);
 		free(bm->done[i].maildir);
 	}
 	bm->ndone = 0;
@@ -425,7 +460,7 @@ retire(struct local_delivery *ld, struct bmsg *bm, struct ld_list *retry)
 	if (bm->loaded)
 		envelope_free(&bm->env);
 	local_item_drop_copy(ld, it); /* a retry reads the spool */
-	if (!bm->defer) {
+	if (!bm->defer || it->direct != NULL) {
 		free(it);
 		return;
 	}
@@ -446,10 +481,10 @@ unpack(struct local_delivery *ld, struct ld_list *batch, struct bmsg *bms,
 
 	while ((it = TAILQ_FIRST(batch)) != NULL) {
 		TAILQ_REMOVE(batch, it, link);
-		for (j = 0; j < n; j++)
+		for (j = 0; j < n && it->direct == NULL; j++)
 			if (strcmp(bms[j].item->id, it->id) == 0)
 				break;
-		if (j < n) {
+		if (it->direct == NULL && j < n) {
 			local_item_drop_copy(ld, it);
 			free(it);
 			continue;
@@ -468,14 +503,19 @@ local_run_batch(struct local_delivery *ld, struct maildir_cache *cache,
 	struct bmsg bms[LOCAL_BATCH_MSGS];
 	struct sync_set ss = {0};
 	unsigned long msgs = 0, dels = 0;
+	bool patient = true;
 	size_t n, i;
 	int wrote = 0, e;
 
 	n = unpack(ld, batch, bms, cache);
 	maildir_cache_round(cache);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		deliver_message(ld, &bms[i], &ss);
-	if (sync_set_run(&ss, cache, ld->sp, ld->do_fsync) < 0) {
+		patient &= bms[i].item->direct == NULL;
+	}
+	if (!patient)
+		local_direct_written(ld);
+	if (sync_set_run(&ss, cache, ld->sp, ld->do_fsync, patient) < 0) {
 		e = errno;
 		for (i = 0; i < n; i++)
 			unsure(&bms[i], e);
@@ -483,8 +523,9 @@ local_run_batch(struct local_delivery *ld, struct maildir_cache *cache,
 	log_hold(); /* the batch's delivered lines in one write */
 	for (i = 0; i < n; i++) {
 		dels += bms[i].ndone;
-		msgs += bms[i].ndone > 0 && envelope_all_final(&bms[i].env);
 		wrote |= record(ld, &bms[i]);
+		/* After record(), which sets the states delivered. */
+		msgs += bms[i].ndone > 0 && envelope_all_final(&bms[i].env);
 	}
 	log_release();
 	/* The records only spare a second delivery after a crash: they

@@ -1,7 +1,8 @@
 /*
  * local_int — local delivery's private structures (local.c, local_batch.c).
  *
- * Locking: ld->lock guards ready, deferred, stop and flush.  Each worker
+ * Locking: ld->lock guards ready, deferred, direct, direct_busy, stop and
+ * flush.  Each worker
  * thread has its own Maildir cache; a batch is touched by its worker only.
  */
 #ifndef FERRY_DELIVER_LOCAL_INT_H
@@ -16,6 +17,12 @@
 #include "queue/envelope.h"
 
 #define LOCAL_BATCH_MSGS 256
+/* Most recipients of a message delivered directly (local_delivery_offer):
+ * its client waits while every copy is written.  A message for many is
+ * better queued, its copies written while the next messages arrive (W3,
+ * 50 recipients each, took mail in 5-20% slower when delivered
+ * directly: bench/README.md). */
+#define LOCAL_DIRECT_RCPTS_MAX 10
 /* Worker threads.  Creating and renaming files waits for the file
  * system's journal, not the CPU: while one worker waits, another writes
  * (messages of 50 recipients are 50 files each).  Two, not more: on two
@@ -37,6 +44,9 @@ struct ld_item {
 	 * it is to be read from the spool.  Counted in ld->mem_held. */
 	char *env_text, *data;
 	size_t env_len, len;
+	/* A direct delivery's message (spool.h): its client waits for the
+	 * outcome, which goes back to the spool, never to the retry list. */
+	struct spool_msg *direct;
 	TAILQ_ENTRY(ld_item) link;
 };
 
@@ -77,6 +87,8 @@ struct local_delivery {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	struct ld_list ready, deferred;
+	struct ld_list direct; /* taken before ready: clients wait */
+	bool direct_busy;      /* a worker writes a batch of direct ones */
 	bool stop, flush;
 	struct ld_notice_list notices; /* guarded by lock */
 	struct ld_usage_list usage;    /* guarded by lock */
@@ -106,6 +118,10 @@ void local_notice_post(struct local_delivery *ld, const struct envelope *env,
 /* Worker: address got size octets, durably; told to on_delivered. */
 void local_usage_post(struct local_delivery *ld, const char *address,
                       size_t size);
+
+/* A batch of direct deliveries is written (not yet synced): another
+ * worker may take the next. */
+void local_direct_written(struct local_delivery *ld);
 
 /* Delivers batch; items to retry are moved to retry with their due time,
  * the others are freed. */

@@ -57,6 +57,7 @@ start_thread(struct spool *sp)
 	pthread_condattr_destroy(&ca);
 	STAILQ_INIT(&sp->pending);
 	STAILQ_INIT(&sp->done);
+	STAILQ_INIT(&sp->direct_done);
 	sp->done_ev = event_new(sp->base, -1, 0, done_event, sp);
 	if (sp->done_ev == NULL)
 		return errno = ENOMEM, -1;
@@ -136,6 +137,9 @@ spool_close(struct spool *sp)
 {
 	if (sp == NULL)
 		return;
+	/* What the direct agent gave back goes to the commit thread first,
+	 * which drains it before it stops. */
+	spool_direct_settle(sp);
 	stop_thread(sp, sp->thread, &sp->stop, &sp->cond);
 	spool_run_done(sp);
 	/* The remover empties its list and syncs before it ends. */

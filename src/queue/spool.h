@@ -90,6 +90,38 @@ void spool_msg_commit(struct spool_msg *msg, const struct envelope *env,
  * fail, it stays queued (logged): accepted mail is never lost. */
 void spool_msg_hold_on_commit(struct spool_msg *msg);
 
+/*
+ * Direct delivery: an agent (local delivery) may take a message at its
+ * commit and deliver it before the reply, so that it is never written to
+ * the queue.  The spool offers it only a message it holds whole in memory,
+ * with no write error and not to be held.  The offer runs on the loop
+ * thread; an agent that takes it (returns true) must later call
+ * spool_direct_done() for it exactly once, from any thread, naming the
+ * recipients (indexes into env->rcpts) whose copies are durable by then.
+ * If those are all of them, the done callback runs with 0 and nothing is
+ * queued; otherwise the message is committed as usual with those
+ * recipients marked delivered, and the done callback runs after that.
+ * The offer's pointers are lent for the call only.
+ */
+struct spool_offer {
+	struct spool_msg *msg; /* the token for spool_direct_done() */
+	const struct envelope *env;
+	const char *env_text;
+	size_t env_len;
+	const char *data;
+	size_t len;
+};
+
+typedef bool (*spool_direct_fn)(void *arg, const struct spool_offer *o);
+
+/* Before its commit: msg may be offered (a client waits for its reply;
+ * the reports the queue writes itself are queued). */
+void spool_msg_allow_direct(struct spool_msg *msg);
+
+void spool_set_direct(struct spool *sp, spool_direct_fn fn, void *arg);
+void spool_direct_done(struct spool *sp, struct spool_msg *msg,
+                       const size_t *idx, size_t n);
+
 /* For delivery: every queued message id, oldest first (recovery at
  * startup).  fn runs synchronously on the calling thread. */
 int spool_scan(struct spool *sp, void (*fn)(void *arg, const char *id),
@@ -99,6 +131,11 @@ int spool_queue_dirfd(const struct spool *sp);
 /* Messages committed and syncs done so far (for benchmarks and stats). */
 void spool_stats(const struct spool *sp, unsigned long *msgs,
                  unsigned long *syncs);
+/* Messages delivered directly to all their recipients; the syncs of the
+ * spool's file system by anyone (commits, Maildirs, removals), and the
+ * microseconds they took. */
+void spool_direct_stats(struct spool *sp, unsigned long *msgs,
+                        unsigned long *fs_syncs, unsigned long *fs_usec);
 
 /*
  * Queued messages (any thread).
@@ -144,8 +181,10 @@ int spool_record_and_finish(struct spool *sp, const char *id,
 int spool_sync(struct spool *sp);
 /* syncfs(fd) for a descriptor on any file system; when that is the
  * spool's, the sync is shared with the spool's own (one journal commit
- * for the queue and the Maildirs: spool_sync.c).  Any thread. */
-int spool_sync_fs(struct spool *sp, int fd);
+ * for the queue and the Maildirs: spool_sync.c).  A patient caller first
+ * waits a while for a commit's sync to share; one whose client waits for
+ * the reply is not patient.  Any thread. */
+int spool_sync_fs(struct spool *sp, int fd, bool patient);
 /* Like spool_sync, without waiting: earlier records and removals become
  * durable with the next commit's sync, or the remover thread's within a
  * fraction of a second.  For what only saves a second delivery after a

@@ -46,6 +46,11 @@ struct spool_msg {
 	bool hold;      /* put on hold once committed (a milter's quarantine) */
 	bool deliver;   /* committed and not held: for the delivery agents */
 	bool receiving; /* counted in spool.nreceiving until committed */
+	bool direct_ok; /* may be offered to the direct agent */
+	/* Taken by the direct agent (spool_direct.c): its recipients, and
+	 * those it delivered once it is done. */
+	size_t nrcpts;
+	size_t *delivered, ndelivered;
 	STAILQ_ENTRY(spool_msg) link;
 };
 
@@ -103,6 +108,10 @@ struct spool {
 	 * the commit thread waits for them, up to delay_ms.  Atomic. */
 	int nreceiving;
 	struct spool_msg_list done; /* waiting for their callbacks */
+	/* The direct agent (spool_direct.c); its messages back from it. */
+	spool_direct_fn direct_fn;
+	void *direct_arg;
+	struct spool_msg_list direct_done;
 	bool stop;
 	/* The remover thread (spool_remove.c); guarded by lock too. */
 	pthread_t rm_thread;
@@ -129,13 +138,26 @@ struct spool {
 	pthread_mutex_t gs_lock;
 	pthread_cond_t gs_cond;
 	uint64_t gs_started, gs_done, gs_failed;
+	uint64_t gs_usec; /* time spent in them, for the statistics */
 	int gs_errno;
 	int (*gs_syncfs)(int fd); /* syncfs(2); a unit test's stand-in */
 	unsigned long stat_msgs, stat_syncs;
+	unsigned long stat_direct; /* loop thread */
 };
 
 /* spool.c: next queue id (loop thread). */
 void spool_new_id(struct spool *sp, char *id);
+/* spool_direct.c: offer msg to the direct agent (true: it took it);
+ * settle what came back from it (loop thread, and at close). */
+bool spool_direct_offer(struct spool *sp, struct spool_msg *msg,
+                        const struct envelope *env);
+void spool_direct_settle(struct spool *sp);
+/* spool_msg.c: hand a message with its env_text to the commit thread;
+ * run its done callback; free it. */
+void spool_msg_queue(struct spool *sp, struct spool_msg *msg);
+/* It is no longer in DATA: a commit waiting for it need not wait. */
+void spool_msg_received(struct spool_msg *msg);
+bool spool_msg_report(struct spool *sp, struct spool_msg *msg);
 /* spool_commit.c */
 void *spool_commit_main(void *arg);
 /* spool_sync.c: at open (after the directories) and at close. */

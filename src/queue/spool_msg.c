@@ -109,20 +109,27 @@ stop_receiving(struct spool_msg *msg)
 }
 
 void
-spool_msg_free(struct spool_msg *msg)
+spool_msg_received(struct spool_msg *msg)
 {
 	struct spool *sp = msg->sp;
 
-	/* Dropped before its commit: a commit may be waiting for it. */
 	if (stop_receiving(msg)) {
 		pthread_mutex_lock(&sp->lock);
 		pthread_cond_signal(&sp->cond);
 		pthread_mutex_unlock(&sp->lock);
 	}
+}
+
+void
+spool_msg_free(struct spool_msg *msg)
+{
+	/* Dropped before its commit: a commit may be waiting for it. */
+	spool_msg_received(msg);
 	if (msg->fd >= 0)
 		close(msg->fd);
 	free(msg->buf);
 	free(msg->env_text);
+	free(msg->delivered);
 	free(msg);
 }
 
@@ -159,6 +166,14 @@ spool_msg_commit(struct spool_msg *msg, const struct envelope *env,
 	msg->env_text = envelope_serialize(&copy, &msg->env_len);
 	if (msg->env_text == NULL && msg->error == 0)
 		msg->error = ENOMEM;
+	if (spool_direct_offer(sp, msg, &copy))
+		return;
+	spool_msg_queue(sp, msg);
+}
+
+void
+spool_msg_queue(struct spool *sp, struct spool_msg *msg)
+{
 	pthread_mutex_lock(&sp->lock);
 	stop_receiving(msg);
 	STAILQ_INSERT_TAIL(&sp->pending, msg, link);
@@ -175,8 +190,8 @@ spool_msg_hold_on_commit(struct spool_msg *msg)
 
 /* Each message's done callback (the client's 250); true when it is to be
  * delivered. */
-static bool
-report_done(struct spool *sp, struct spool_msg *msg)
+bool
+spool_msg_report(struct spool *sp, struct spool_msg *msg)
 {
 	bool held;
 
@@ -218,12 +233,13 @@ spool_run_done(struct spool *sp)
 	struct spool_msg_list list;
 	struct spool_msg *msg;
 
+	spool_direct_settle(sp);
 	pthread_mutex_lock(&sp->lock);
 	STAILQ_INIT(&list);
 	STAILQ_CONCAT(&list, &sp->done);
 	pthread_mutex_unlock(&sp->lock);
 	STAILQ_FOREACH(msg, &list, link)
-		msg->deliver = report_done(sp, msg);
+		msg->deliver = spool_msg_report(sp, msg);
 	/* The batch's "queued" lines are out before a delivery thread can
 	 * log its "delivered" lines. */
 	log_flush();

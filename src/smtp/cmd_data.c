@@ -197,6 +197,7 @@ content_commit(struct session *s)
 	s->state = SS_COMMITTING;
 	session_set_timeout(s, s->cfg->timeout_data_end);
 	clock_gettime(CLOCK_MONOTONIC, &s->tx.commit_start);
+	spool_msg_allow_direct(msg);
 	spool_msg_commit(msg, &s->tx.env, commit_done, s);
 }
 

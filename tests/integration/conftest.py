@@ -143,6 +143,8 @@ class Ferry:
             f"spool_dir = {self.spool}",
             f"sync_mode = {s.get('sync_mode', 'syncfs')}",
             f"min_free_space = {s.get('min_free_space', '1M')}",
+        ] + ([f"direct_delivery = {s['direct_delivery']}"]
+             if "direct_delivery" in s else []) + [
             "[tls]",
             f"smtp = {s.get('tls_smtp', 'optional')}",
         ] + s.get("tls", []) + [

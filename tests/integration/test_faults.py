@@ -109,7 +109,8 @@ def assert_recovers(f, mailbox, acknowledged):
 ])
 def test_spool_fault_refuses_before_250(ferry_factory, faults, rule, code,
                                         enh):
-    f = ferry_factory(env=faults.env())
+    # Mail for a Maildir here would not be queued at all (direct delivery).
+    f = ferry_factory(env=faults.env(), direct_delivery="no")
     faults.set(rule)
     got = send(f, "alice", "refused")
     assert got[0] == code and got[1].startswith(enh), (got, f.log())
@@ -119,7 +120,8 @@ def test_spool_fault_refuses_before_250(ferry_factory, faults, rule, code,
 
 
 def test_spool_fsync_eio_refuses(ferry_factory, faults):
-    f = ferry_factory(env=faults.env(), sync_mode="fsync")
+    f = ferry_factory(env=faults.env(), sync_mode="fsync",
+                      direct_delivery="no")
     faults.set("fsync /spool/ EIO")
     got = send(f, "bob", "refused")
     assert got[0] == 451 and got[1].startswith(b"4.3.0"), got
@@ -128,7 +130,7 @@ def test_spool_fsync_eio_refuses(ferry_factory, faults):
 
 
 def test_spool_unwritable_at_run_time(ferry_factory):
-    f = ferry_factory()
+    f = ferry_factory(direct_delivery="no")
     assert send(f, "alice", "before")[0] == 250
     # Delivered and gone from the queue: what follows is about new mail.
     assert wait_for(lambda: queue_files(f) == [], timeout=20)
@@ -162,17 +164,21 @@ def test_maildir_fault_defers_and_retries(ferry_factory, faults, rule):
     assert_recovers(f, "alice", ["kept"])
 
 
-@pytest.mark.parametrize("rule,mode,copies", [
-    # The batch's syncfs fails after the rename into new/.
-    ("syncfs /mail/ EIO", "syncfs", 2),
+@pytest.mark.parametrize("rule,mode,direct,copies", [
+    # The batch's syncfs fails after the rename into new/: the queue's
+    # first attempt and the one after the flush leave a copy each...
+    ("syncfs /mail/ EIO", "syncfs", "no", 2),
+    # ... and so does the direct attempt before the message was queued.
+    ("syncfs /mail/ EIO", "syncfs", "yes", 3),
     # The file's own fsync fails first: it never reaches new/.
-    ("fsync /mail/ EIO", "fsync", 1),
+    ("fsync /mail/ EIO", "fsync", "yes", 1),
 ])
 def test_maildir_sync_fault_delivers_again(ferry_factory, faults, rule,
-                                           mode, copies):
+                                           mode, direct, copies):
     """A failed sync leaves a message that may not survive a crash: it stays
     queued and is delivered again (at worst a duplicate, never a loss)."""
-    f = ferry_factory(env=faults.env(), sync_mode=mode)
+    f = ferry_factory(env=faults.env(), sync_mode=mode,
+                      direct_delivery=direct)
     faults.set(rule)
     assert send(f, "alice", "kept")[0] == 250
     assert wait_for(lambda: "event=deferred" in f.log(), timeout=20), f.log()

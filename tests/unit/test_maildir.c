@@ -294,6 +294,136 @@ test_deferral_and_flush(void **state)
 	teardown_fx(&fx);
 }
 
+/* Commits data for rcpts as a session does, allowing direct delivery. */
+static void
+commit_direct(struct env_fixture *fx, const char *data,
+              const char *const *rcpts, size_t n, char *id_out)
+{
+	struct spool_msg *msg = spool_msg_new(fx->sp);
+	struct envelope env = {0};
+	size_t i;
+
+	env.sender = (char *)"sender@example.org";
+	env.arrival = 1700000000;
+	for (i = 0; i < n; i++)
+		envelope_add_rcpt(&env, rcpts[i], NULL, NULL, 0);
+	if (id_out)
+		strcpy(id_out, spool_msg_id(msg));
+	assert_int_equal(spool_msg_write(msg, data, strlen(data)), 0);
+	spool_msg_allow_direct(msg);
+	spool_msg_commit(msg, &env, count_commit, &fx->w);
+	env.sender = NULL;
+	envelope_free(&env);
+}
+
+/* Every copy is in its Maildir when the commit's callback runs, and the
+ * message was never queued. */
+static void
+direct(enum sync_mode mode)
+{
+	static const char *const rcpts[] = {"u0@example.org", "u1@example.org",
+	                                    "u2@example.org"};
+	struct env_fixture fx;
+	unsigned long msgs, syncs, usec;
+	char user[8];
+	int i, n = 30;
+
+	setup_fx(&fx, mode);
+	spool_set_direct(fx.sp, local_delivery_offer, fx.ld);
+	for (i = 0; i < n; i++)
+		commit_direct(&fx, "Subject: d\r\n\r\nhi\r\n", rcpts, 3, NULL);
+	run_until(fx.base, &fx.w.done, n);
+	assert_int_equal(fx.w.errors, 0);
+	for (i = 0; i < 3; i++) {
+		snprintf(user, sizeof(user), "u%d", i);
+		assert_int_equal(count_dir(fx.root, user, "new"), n);
+		assert_int_equal(count_dir(fx.root, user, "tmp"), 0);
+	}
+	assert_int_equal(fx.handed_over, 0);
+	assert_int_equal(count_dir(fx.dir, "queue", "."), 0);
+	spool_stats(fx.sp, &msgs, &syncs);
+	assert_int_equal(msgs, 0);
+	spool_direct_stats(fx.sp, &msgs, &syncs, &usec);
+	assert_int_equal(msgs, n);
+	teardown_fx(&fx);
+}
+
+static void
+test_direct_syncfs(void **state)
+{
+	direct(SYNC_SYNCFS);
+}
+
+static void
+test_direct_fsync(void **state)
+{
+	direct(SYNC_FSYNC);
+}
+
+/* Not taken: a remote recipient, or one asking for a success notice. */
+static void
+test_direct_declined(void **state)
+{
+	static const char *const mixed[] = {"a@example.org", "b@remote.net"};
+	struct env_fixture fx;
+	struct spool_msg *msg;
+	struct envelope env = {0};
+
+	setup_fx(&fx, SYNC_SYNCFS);
+	spool_set_direct(fx.sp, local_delivery_offer, fx.ld);
+	commit_direct(&fx, "x\r\n", mixed, 2, NULL);
+	msg = spool_msg_new(fx.sp);
+	assert_int_equal(spool_msg_write(msg, "y\r\n", 3), 0);
+	env.sender = (char *)"sender@example.org";
+	envelope_add_rcpt(&env, "n@example.org", NULL, NULL,
+	                  DSN_NOTIFY_SUCCESS);
+	spool_msg_allow_direct(msg);
+	spool_msg_commit(msg, &env, count_commit, &fx.w);
+	env.sender = NULL;
+	envelope_free(&env);
+	run_until(fx.base, &fx.w.done, 2);
+	assert_int_equal(fx.handed_over, 2);
+	teardown_fx(&fx);
+}
+
+/* One recipient's Maildir cannot be made: the other's copy is delivered
+ * at once, the message queued for the first alone; once it can be made,
+ * the queue delivers it there, and never a second copy to the other. */
+static void
+test_direct_partial(void **state)
+{
+	static const char *const rcpts[] = {"ok@example.org",
+	                                    "bad@example.org"};
+	struct env_fixture fx;
+	char id[QUEUE_ID_LEN + 1], path[512];
+	struct envelope env;
+	FILE *f;
+
+	setup_fx(&fx, SYNC_SYNCFS);
+	spool_set_direct(fx.sp, local_delivery_offer, fx.ld);
+	mkdir(fx.root, 0700);
+	snprintf(path, sizeof(path), "%s/bad", fx.root);
+	assert_non_null(f = fopen(path, "w")); /* a file, not a Maildir */
+	fclose(f);
+	commit_direct(&fx, "Subject: p\r\n\r\nx\r\n", rcpts, 2, id);
+	run_until(fx.base, &fx.w.done, 1);
+	assert_int_equal(fx.w.errors, 0);
+	assert_int_equal(count_dir(fx.root, "ok", "new"), 1);
+	assert_int_equal(fx.handed_over, 1);
+	assert_int_equal(spool_load(fx.sp, id, &env), 0);
+	assert_int_equal(env.rcpts[0].state, RCPT_DELIVERED);
+	envelope_free(&env);
+	/* The queue's own attempt fails too and waits 30 s; a flush after
+	 * the fix delivers it. */
+	usleep(200000);
+	assert_int_equal(unlink(path), 0);
+	local_delivery_flush(fx.ld);
+	wait_deliveries(fx.ld, 2);
+	assert_int_equal(count_dir(fx.root, "bad", "new"), 1);
+	assert_int_equal(count_dir(fx.root, "ok", "new"), 1);
+	teardown_fx(&fx);
+}
+
 int
 main(void)
 {
@@ -304,6 +434,10 @@ main(void)
 	        cmocka_unit_test(test_dequeued_not_delivered),
 	        cmocka_unit_test(test_remote_stays_pending),
 	        cmocka_unit_test(test_deferral_and_flush),
+	        cmocka_unit_test(test_direct_syncfs),
+	        cmocka_unit_test(test_direct_fsync),
+	        cmocka_unit_test(test_direct_declined),
+	        cmocka_unit_test(test_direct_partial),
 	};
 
 	evthread_use_pthreads();

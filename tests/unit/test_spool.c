@@ -70,6 +70,14 @@ expect_no_data(void *arg, struct spool_queued *q)
 	collect_id(arg, q->id);
 }
 
+/* Any message: only its id is kept. */
+static void
+expect_no_data_or_any(void *arg, struct spool_queued *q)
+{
+	assert_non_null(q->env_text);
+	collect_id(arg, q->id);
+}
+
 static void
 commit_many(enum sync_mode mode, int n)
 {
@@ -537,6 +545,129 @@ test_abort_and_large(void **state)
 	free(dir);
 }
 
+/* Direct delivery, with a stand-in agent that takes every message offered
+ * and reports later, as local delivery does from its workers. */
+struct fake_agent {
+	struct spool_msg *taken[8];
+	size_t rcpts[8];
+	int n;
+};
+
+static bool
+fake_offer(void *arg, const struct spool_offer *o)
+{
+	struct fake_agent *a = arg;
+
+	assert_non_null(o->env_text);
+	assert_int_equal(o->len, strlen("Subject: d\r\n\r\nx\r\n"));
+	assert_memory_equal(o->data, "Subject: d\r\n\r\nx\r\n", o->len);
+	a->rcpts[a->n] = o->env->nrcpts;
+	a->taken[a->n++] = o->msg;
+	return true;
+}
+
+static void
+commit_direct(struct spool *sp, size_t nrcpts, struct commit_wait *w, char *id)
+{
+	static const char *const rcpts[] = {"a@example.org", "b@example.org"};
+	struct spool_msg *msg = spool_msg_new(sp);
+	struct envelope env = {0};
+	size_t i;
+
+	env.sender = (char *)"s@example.org";
+	for (i = 0; i < nrcpts; i++)
+		envelope_add_rcpt(&env, rcpts[i], NULL, NULL, 0);
+	strcpy(id, spool_msg_id(msg));
+	assert_int_equal(spool_msg_write(msg, "Subject: d\r\n\r\nx\r\n", 17),
+	                 0);
+	spool_msg_allow_direct(msg);
+	spool_msg_commit(msg, &env, count_commit, w);
+	env.sender = NULL;
+	envelope_free(&env);
+}
+
+static void
+test_direct_delivery(void **state)
+{
+	static const size_t second[] = {1};
+	struct event_base *base = event_base_new();
+	struct commit_wait w = {0};
+	struct fake_agent agent = {0};
+	struct ids queued = {0};
+	char *dir = scratch_dir(), id[QUEUE_ID_LEN + 1], *big;
+	size_t big_len = 200 * 1024;
+	struct spool_msg *msg;
+	struct envelope env;
+	struct config cfg;
+	struct spool *sp;
+	unsigned long msgs, syncs;
+
+	test_config(&cfg, dir, SYNC_SYNCFS);
+	assert_non_null(sp = spool_open(base, &cfg));
+	spool_set_queued_cb(sp, expect_no_data_or_any, &queued);
+	spool_set_direct(sp, fake_offer, &agent);
+	/* Delivered to all: the reply comes and nothing is queued. */
+	commit_direct(sp, 1, &w, id);
+	assert_int_equal(agent.n, 1);
+	assert_int_equal(agent.rcpts[0], 1);
+	spool_direct_done(sp, agent.taken[0], (const size_t[]){0}, 1);
+	run_until(base, &w.done, 1);
+	assert_int_equal(w.errors, 0);
+	assert_int_equal(queued.n, 0);
+	assert_int_equal(count_queue_files(dir), 0);
+	spool_stats(sp, &msgs, &syncs);
+	assert_int_equal(msgs, 0);
+	/* Delivered to one of two: queued first, that one marked. */
+	commit_direct(sp, 2, &w, id);
+	spool_direct_done(sp, agent.taken[1], second, 1);
+	run_until(base, &w.done, 2);
+	assert_int_equal(w.errors, 0);
+	assert_int_equal(queued.n, 1);
+	assert_string_equal(queued.v[0], id);
+	assert_int_equal(spool_load(sp, id, &env), 0);
+	assert_int_equal(env.rcpts[0].state, RCPT_PENDING);
+	assert_int_equal(env.rcpts[1].state, RCPT_DELIVERED);
+	envelope_free(&env);
+	assert_int_equal(spool_remove(sp, id), 0);
+	/* Not offered: a message the session did not allow, and one too
+	 * large to be held in memory. */
+	commit_msg(sp, "Subject: q\r\n\r\nx\r\n",
+	           (const char *const[]){"a@example.org"}, 1, &w, NULL);
+	big = calloc(1, big_len);
+	memset(big, 'x', big_len);
+	msg = spool_msg_new(sp);
+	assert_int_equal(spool_msg_write(msg, big, big_len), 0);
+	free(big);
+	spool_msg_allow_direct(msg);
+	env = (struct envelope){0};
+	envelope_add_rcpt(&env, "a@example.org", NULL, NULL, 0);
+	spool_msg_commit(msg, &env, count_commit, &w);
+	envelope_free(&env);
+	run_until(base, &w.done, 4);
+	assert_int_equal(agent.n, 2);
+	assert_int_equal(queued.n, 3);
+	assert_int_equal(w.errors, 0);
+	/* Given back undelivered, then the spool closes before the loop
+	 * runs again: the message is queued and its client told. */
+	commit_direct(sp, 1, &w, id);
+	assert_int_equal(agent.n, 3);
+	spool_direct_done(sp, agent.taken[2], NULL, 0);
+	spool_close(sp);
+	assert_int_equal(w.done, 5);
+	assert_int_equal(w.errors, 0);
+	assert_non_null(sp = spool_open(base, &cfg));
+	free(queued.v);
+	queued = (struct ids){0};
+	assert_int_equal(spool_scan(sp, collect_id, &queued), 0);
+	assert_true(queued.n >= 1);
+	assert_string_equal(queued.v[queued.n - 1], id);
+	spool_close(sp);
+	event_base_free(base);
+	free(queued.v);
+	remove_tree(dir);
+	free(dir);
+}
+
 /* Message number seq: its own length and filler, so a mix-up or a torn
  * file cannot pass the check. */
 static size_t
@@ -754,7 +885,7 @@ run_sync(void *arg)
 {
 	struct syncer *s = arg;
 
-	s->r = s->maildir ? spool_sync_fs(s->sp, s->sp->queuefd)
+	s->r = s->maildir ? spool_sync_fs(s->sp, s->sp->queuefd, true)
 	                  : spool_sync(s->sp);
 	return NULL;
 }
@@ -813,6 +944,7 @@ main(void)
 	        cmocka_unit_test(test_remove_later),
 	        cmocka_unit_test(test_group_sync),
 	        cmocka_unit_test(test_abort_and_large),
+	        cmocka_unit_test(test_direct_delivery),
 	        cmocka_unit_test(test_crash_consistency),
 	};
 
