@@ -101,6 +101,17 @@ def wait_for(cond, timeout=30, step=0.05):
     return cond()
 
 
+def subjects(f, mailbox):
+    """The Subject of every message in mailbox, sorted."""
+    out = []
+    for path in f.maildir_files(mailbox):
+        with open(path, "rb") as m:
+            for line in m:
+                if line.startswith(b"Subject: "):
+                    out.append(line[9:].strip().decode())
+    return sorted(out)
+
+
 def make_workdir():
     """A private directory the unprivileged daemon user can reach."""
     d = tempfile.mkdtemp(prefix="ferry-test-")

@@ -8,7 +8,7 @@ import re
 import smtplib
 import subprocess
 
-from conftest import DOMAIN, FERRY, wait_for
+from conftest import DOMAIN, FERRY, subjects, wait_for
 
 
 def send(f, rcpts, subject, body=b"body\r\n"):
@@ -24,16 +24,6 @@ def send(f, rcpts, subject, body=b"body\r\n"):
         m = re.match(rb"2\.0\.0 Ok: queued as ([0-9a-f]+)$", text)
         assert m, text
         return m.group(1).decode()
-
-
-def subjects(f, mailbox):
-    out = []
-    for path in f.maildir_files(mailbox):
-        with open(path, "rb") as m:
-            for line in m:
-                if line.startswith(b"Subject: "):
-                    out.append(line[9:].strip().decode())
-    return sorted(out)
 
 
 def queued_files(f):

@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from conftest import DOMAIN, FERRY, wait_for
+from conftest import DOMAIN, FERRY, subjects, wait_for
 
 FAULT_LIB = os.environ.get("FERRY_FAULT_LIB") or os.path.join(
     os.path.dirname(__file__), "..", "..", "build", "rel", "faultinject.so")
@@ -63,16 +63,6 @@ def send(f, to, subject):
             return 250, b""
         except smtplib.SMTPResponseException as e:
             return e.smtp_code, e.smtp_error
-
-
-def subjects(f, mailbox):
-    out = []
-    for path in f.maildir_files(mailbox):
-        with open(path, "rb") as m:
-            for line in m:
-                if line.startswith(b"Subject: "):
-                    out.append(line[9:].strip().decode())
-    return sorted(out)
 
 
 def queue(f, *args):

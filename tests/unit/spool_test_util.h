@@ -78,10 +78,11 @@ run_until(struct event_base *base, const int *counter, int target)
 		event_base_loop(base, EVLOOP_ONCE);
 }
 
-/* Commits data with the given recipients; returns the queue id. */
+/* Commits data with the given recipients, as a session does when direct
+ * is true (it may be delivered directly); returns the queue id. */
 static inline void
-commit_msg(struct spool *sp, const char *data, const char *const *rcpts,
-           size_t n, struct commit_wait *w, char *id_out)
+commit_msg_as(struct spool *sp, const char *data, const char *const *rcpts,
+              size_t n, struct commit_wait *w, char *id_out, bool direct)
 {
 	struct spool_msg *msg = spool_msg_new(sp);
 	struct envelope env = {0};
@@ -95,9 +96,18 @@ commit_msg(struct spool *sp, const char *data, const char *const *rcpts,
 		strcpy(id_out, spool_msg_id(msg));
 	if (spool_msg_write(msg, data, strlen(data)) != 0)
 		abort();
+	if (direct)
+		spool_msg_allow_direct(msg);
 	spool_msg_commit(msg, &env, count_commit, w);
 	env.sender = NULL;
 	envelope_free(&env);
+}
+
+static inline void
+commit_msg(struct spool *sp, const char *data, const char *const *rcpts,
+           size_t n, struct commit_wait *w, char *id_out)
+{
+	commit_msg_as(sp, data, rcpts, n, w, id_out, false);
 }
 
 #endif

@@ -299,21 +299,7 @@ static void
 commit_direct(struct env_fixture *fx, const char *data,
               const char *const *rcpts, size_t n, char *id_out)
 {
-	struct spool_msg *msg = spool_msg_new(fx->sp);
-	struct envelope env = {0};
-	size_t i;
-
-	env.sender = (char *)"sender@example.org";
-	env.arrival = 1700000000;
-	for (i = 0; i < n; i++)
-		envelope_add_rcpt(&env, rcpts[i], NULL, NULL, 0);
-	if (id_out)
-		strcpy(id_out, spool_msg_id(msg));
-	assert_int_equal(spool_msg_write(msg, data, strlen(data)), 0);
-	spool_msg_allow_direct(msg);
-	spool_msg_commit(msg, &env, count_commit, &fx->w);
-	env.sender = NULL;
-	envelope_free(&env);
+	commit_msg_as(fx->sp, data, rcpts, n, &fx->w, id_out, true);
 }
 
 /* Every copy is in its Maildir when the commit's callback runs, and the

@@ -570,20 +570,9 @@ static void
 commit_direct(struct spool *sp, size_t nrcpts, struct commit_wait *w, char *id)
 {
 	static const char *const rcpts[] = {"a@example.org", "b@example.org"};
-	struct spool_msg *msg = spool_msg_new(sp);
-	struct envelope env = {0};
-	size_t i;
 
-	env.sender = (char *)"s@example.org";
-	for (i = 0; i < nrcpts; i++)
-		envelope_add_rcpt(&env, rcpts[i], NULL, NULL, 0);
-	strcpy(id, spool_msg_id(msg));
-	assert_int_equal(spool_msg_write(msg, "Subject: d\r\n\r\nx\r\n", 17),
-	                 0);
-	spool_msg_allow_direct(msg);
-	spool_msg_commit(msg, &env, count_commit, w);
-	env.sender = NULL;
-	envelope_free(&env);
+	commit_msg_as(sp, "Subject: d\r\n\r\nx\r\n", rcpts, nrcpts, w, id,
+	              true);
 }
 
 static void
