@@ -225,6 +225,15 @@ log_deferred(const char *id, const char *to, int error)
 	          strerror(error), NULL);
 }
 
+/* A recipient not delivered this time.  A direct attempt's failure is
+ * the queue's to retry and log: it queues the message at once. */
+static void
+log_rcpt_deferred(const struct bmsg *bm, size_t i, int error)
+{
+	if (bm->item->direct == NULL)
+		log_deferred(bm->env.id, bm->env.rcpts[i].address, error);
+}
+
 static void
 add_done(struct bmsg *bm, size_t idx, char *maildir, size_t size)
 {
@@ -271,10 +280,7 @@ deliver_all(struct local_delivery *ld, struct bmsg *bm,
 			add_done(bm, i, path, size);
 			continue;
 		}
-		/* A direct attempt's failure is the queue's to retry and log.
-		 */
-		if (bm->item->direct == NULL)
-			log_deferred(bm->env.id, r->address, errno);
+		log_rcpt_deferred(bm, i, errno);
 		bm->defer = true;
 		free(path);
 	}
@@ -343,7 +349,8 @@ deliver_message(struct local_delivery *ld, struct bmsg *bm, struct sync_set *ss)
 		return;
 	}
 	bm->loaded = true;
-	if (!any_local(ld, &bm->env))
+	/* A direct delivery was offered only when all were local. */
+	if (bm->item->direct == NULL && !any_local(ld, &bm->env))
 		return; /* all for the relay: do not read the message */
 	if (load_msg(ld, bm, &data, &md.len) < 0) {
 		log_deferred(bm->item->id, NULL, errno);
@@ -360,9 +367,6 @@ deliver_message(struct local_delivery *ld, struct bmsg *bm, struct sync_set *ss)
 	free(data);
 }
 
-/* After the sync: log each delivery, then record the new states, or
- * dequeue the message when nothing is left to do.  Returns 1 when it
- * changed the spool. */
 /* Logs each durable delivery and gives it to the quotas; returns the
  * recipients' indexes, their states set.  NULL when there is none. */
 static size_t *
@@ -402,6 +406,9 @@ report_direct(struct local_delivery *ld, struct bmsg *bm)
 	free(idx);
 }
 
+/* After the sync: log each delivery, then record the new states, or
+ * dequeue the message when nothing is left to do.  Returns 1 when it
+ * changed the spool. */
 static int
 record(struct local_delivery *ld, struct bmsg *bm)
 {
@@ -438,10 +445,7 @@ unsure(struct bmsg *bm, int error)
 	size_t i;
 
 	for (i = 0; i < bm->ndone; i++) {
-		if (bm->item->direct == NULL)
-			log_deferred(bm->env.id,
-			             bm->env.rcpts[bm->done[i].idx].address,
-			             error);
+		log_rcpt_deferred(bm, bm->done[i].idx, error);
 		free(bm->done[i].maildir);
 	}
 	bm->ndone = 0;
@@ -471,7 +475,8 @@ retire(struct local_delivery *ld, struct bmsg *bm, struct ld_list *retry)
 	TAILQ_INSERT_TAIL(retry, it, link);
 }
 
-/* Fills bms[] from the batch, dropping an id given twice. */
+/* Fills bms[] from the batch, dropping an id given twice (a queued one:
+ * a direct delivery's id is new, and its batch holds only such). */
 static size_t
 unpack(struct local_delivery *ld, struct ld_list *batch, struct bmsg *bms,
        struct maildir_cache *cache)
@@ -481,10 +486,10 @@ unpack(struct local_delivery *ld, struct ld_list *batch, struct bmsg *bms,
 
 	while ((it = TAILQ_FIRST(batch)) != NULL) {
 		TAILQ_REMOVE(batch, it, link);
-		for (j = 0; j < n && it->direct == NULL; j++)
+		for (j = 0; j < n; j++)
 			if (strcmp(bms[j].item->id, it->id) == 0)
 				break;
-		if (it->direct == NULL && j < n) {
+		if (j < n) {
 			local_item_drop_copy(ld, it);
 			free(it);
 			continue;
