@@ -430,6 +430,91 @@ set_names(struct names *n, const struct mdentry *e, const char *path,
 	return 0;
 }
 
+/* Closes fd and removes what the failed write left in tmp/. */
+static int
+write_failed(const struct names *n, int fd)
+{
+	int e = errno;
+
+	if (fd >= 0)
+		close(fd);
+	unlinkat(n->tmpdir, n->tmp, 0);
+	return errno = e, -1;
+}
+
+/* The classic way: create tmp/NAME, write, rename to new/NAME. */
+static int
+write_renamed(const struct names *n, const struct iovec *iov, int iovcnt,
+              bool do_fsync, mode_t mode)
+{
+	int fd = openat(n->tmpdir, n->tmp,
+	                O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+
+	if (fd < 0)
+		return -1;
+	/* A shared mode must not lose its group bits to the umask. */
+	if (mode != 0600 && fchmod(fd, mode) < 0)
+		return write_failed(n, fd);
+	if (writev_all(fd, iov, iovcnt) < 0 || (do_fsync && fsync(fd) < 0))
+		return write_failed(n, fd);
+	if (close(fd) < 0)
+		return write_failed(n, -1);
+	if (renameat(n->tmpdir, n->tmp, n->newdir, n->dst) < 0)
+		return write_failed(n, -1);
+	return 0;
+}
+
+/* 1 while an unnamed file (O_TMPFILE) linked into new/ works here; 0 once
+ * the file system or the kernel refused it (then tmp/ and rename). */
+static int linking_works = 1;
+
+/*
+ * An unnamed file made in tmp/ and linked into new/ under its name once
+ * written: one directory entry made instead of one made in tmp/ and moved,
+ * so a batch's sync has no tmp/ to write back.  Returns 1 when this way is not
+ * available (the caller falls back to tmp/ and rename), 0 or -1 with errno
+ * otherwise.  A crash before the link leaves no name anywhere; the file
+ * system reclaims the inode.
+ */
+static int
+write_linked(const struct names *n, const char *path, const struct iovec *iov,
+             int iovcnt, bool do_fsync, mode_t mode)
+{
+	char dir[PATH_MAX];
+	const char *where = ".";
+	int fd, e;
+
+	if (n->tmpdir == AT_FDCWD) {
+		snprintf(dir, sizeof(dir), "%s/tmp", path);
+		where = dir;
+	}
+	fd = openat(n->tmpdir, where, O_WRONLY | O_TMPFILE | O_CLOEXEC, mode);
+	if (fd < 0)
+		return errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL
+		               ? 1
+		               : -1;
+	if ((mode != 0600 && fchmod(fd, mode) < 0) ||
+	    writev_all(fd, iov, iovcnt) < 0 || (do_fsync && fsync(fd) < 0))
+		goto fail;
+	/* Linking by descriptor needs a kernel that lets the opener do it
+	 * (Linux 6.10) or CAP_DAC_READ_SEARCH; refused, it says ENOENT. */
+	if (linkat(fd, "", n->newdir, n->dst, AT_EMPTY_PATH) < 0) {
+		e = errno;
+		close(fd);
+		return e == ENOENT || e == EPERM ? 1 : (errno = e, -1);
+	}
+	if (close(fd) < 0) {
+		e = errno;
+		unlinkat(n->newdir, n->dst, 0);
+		return errno = e, -1;
+	}
+	return 0;
+fail:
+	e = errno;
+	close(fd);
+	return errno = e, -1;
+}
+
 int
 maildir_write(struct maildir_cache *c, const char *path, const char *qid,
               const struct iovec *iov, int iovcnt, bool do_fsync, mode_t mode)
@@ -437,7 +522,7 @@ maildir_write(struct maildir_cache *c, const char *path, const char *qid,
 	char name[512];
 	struct names n;
 	size_t size = 0;
-	int fd, i, e;
+	int i, r;
 
 	for (i = 0; i < iovcnt; i++)
 		size += iov[i].iov_len;
@@ -445,28 +530,16 @@ maildir_write(struct maildir_cache *c, const char *path, const char *qid,
 		return errno = ENAMETOOLONG, -1;
 	if (set_names(&n, lookup(c, path), path, name) < 0)
 		return -1;
-	fd = openat(n.tmpdir, n.tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-	            mode);
-	if (fd < 0)
-		return -1;
-	/* A shared mode must not lose its group bits to the umask. */
-	if (mode != 0600 && fchmod(fd, mode) < 0)
-		goto fail;
-	if (writev_all(fd, iov, iovcnt) < 0 || (do_fsync && fsync(fd) < 0))
-		goto fail;
-	if (close(fd) < 0) {
-		fd = -1;
-		goto fail;
+	if (__atomic_load_n(&linking_works, __ATOMIC_RELAXED)) {
+		r = write_linked(&n, path, iov, iovcnt, do_fsync, mode);
+		if (r <= 0)
+			return r;
+		/* Refused: the old way, and only if that works is linking
+		 * given up (a new/ deleted under us refuses both). */
+		r = write_renamed(&n, iov, iovcnt, do_fsync, mode);
+		if (r == 0)
+			__atomic_store_n(&linking_works, 0, __ATOMIC_RELAXED);
+		return r;
 	}
-	if (renameat(n.tmpdir, n.tmp, n.newdir, n.dst) < 0) {
-		fd = -1;
-		goto fail;
-	}
-	return 0;
-fail:
-	e = errno;
-	if (fd >= 0)
-		close(fd);
-	unlinkat(n.tmpdir, n.tmp, 0);
-	return errno = e, -1;
+	return write_renamed(&n, iov, iovcnt, do_fsync, mode);
 }

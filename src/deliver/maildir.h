@@ -1,9 +1,10 @@
 /*
- * maildir — writing one message into a Maildir (tmp/ then rename into new/),
- * and a cache of Maildirs known to exist, with their tmp/ and new/ open, so
- * a delivery normally costs four syscalls, each relative to a directory
- * descriptor instead of a walk of the whole path: openat, writev, close,
- * renameat.
+ * maildir — writing one message into a Maildir (an unnamed file made in tmp/
+ * and linked into new/, or tmp/ then rename into new/ where the kernel
+ * refuses the link), and a cache of Maildirs known to exist, with their
+ * tmp/ and new/ open, so a delivery normally costs four syscalls, each
+ * relative to a directory descriptor instead of a walk of the whole path:
+ * openat, writev, linkat, close.
  *
  * Durability is the caller's job (one sync per batch), except that creating
  * a Maildir fsyncs the new directories and their parents, since the batch
@@ -46,9 +47,11 @@ void maildir_cache_round(struct maildir_cache *c);
 int maildir_new_dir(struct maildir_cache *c, const char *path);
 
 /*
- * Writes iov[] as one new message: path/tmp/NAME, fsync when do_fsync,
- * rename to path/new/NAME, relative to the directories c holds open for a
- * prepared path (else by full path).  NAME is unique per the Maildir
+ * Writes iov[] as one new message: an unnamed file in path/tmp/ (O_TMPFILE),
+ * fsync when do_fsync, linked as path/new/NAME; where O_TMPFILE or the link
+ * by descriptor is refused, path/tmp/NAME renamed to path/new/NAME.  All
+ * relative to the directories c holds open for a prepared path (else by
+ * full path).  NAME is unique per the Maildir
  * convention: "SECS.MUSECSPpidQseq_QID.HOST,S=SIZE".  A Maildir deleted
  * under the cache fails with ENOENT: forget it and prepare it again.
  */

@@ -12,7 +12,7 @@
  * OP is open (a create or an open for writing), write, fsync (also
  * fdatasync), syncfs, rename, mkdir or link.  A call fails when its path,
  * or the path of its descriptor, contains PATH-SUBSTRING.  ERRNO is
- * ENOSPC, EDQUOT, EIO or EACCES.  An empty or missing file: no faults.
+ * ENOSPC, EDQUOT, EIO, EACCES or ENOENT.  An empty or missing file: no faults.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -51,7 +51,8 @@ errno_named(const char *name)
 	} names[] = {{"ENOSPC", ENOSPC},
 	             {"EDQUOT", EDQUOT},
 	             {"EIO", EIO},
-	             {"EACCES", EACCES}};
+	             {"EACCES", EACCES},
+	             {"ENOENT", ENOENT}};
 	size_t i;
 
 	for (i = 0; i < sizeof(names) / sizeof(*names); i++)

@@ -136,14 +136,16 @@ def test_spool_unwritable_at_run_time(ferry_factory):
 
 # --- after acceptance: local delivery -----------------------------------
 
-@pytest.mark.parametrize("rule", [
-    "write /mail/ ENOSPC",
-    "open /mail/ EDQUOT",
-    "rename /mail/ EIO",
-])
-def test_maildir_fault_defers_and_retries(ferry_factory, faults, rule):
+@pytest.mark.parametrize("rules", [
+    ("write /mail/ ENOSPC",),
+    ("open /mail/ EDQUOT",),
+    # The step that names the file in new/: the link of the unnamed file,
+    # or the rename from tmp/ where the kernel refuses that link.
+    ("link /mail/ EIO", "rename /mail/ EIO"),
+], ids=lambda rules: rules[0])
+def test_maildir_fault_defers_and_retries(ferry_factory, faults, rules):
     f = ferry_factory(env=faults.env())
-    faults.set(rule)
+    faults.set(*rules)
     assert send(f, "alice", "kept")[0] == 250
     assert wait_for(lambda: "event=deferred" in f.log(), timeout=20), f.log()
     assert subjects(f, "alice") == []
@@ -152,6 +154,25 @@ def test_maildir_fault_defers_and_retries(ferry_factory, faults, rule):
     r = queue(f, "flush")
     assert r.returncode == 0, r.stderr
     assert_recovers(f, "alice", ["kept"])
+
+
+def test_maildir_link_refused_falls_back_to_rename(ferry_factory, faults):
+    """A kernel that refuses to link an unnamed file by its descriptor (before
+    Linux 6.10 that says ENOENT) gets the message named in tmp/ and renamed
+    into new/ instead: at once, and for every message after it."""
+    f = ferry_factory(env=faults.env())
+    faults.set("link /mail/ ENOENT")
+    assert send(f, "alice", "first")[0] == 250
+    assert wait_for(lambda: subjects(f, "alice") == ["first"], timeout=20), \
+        f.log()
+    assert "event=deferred" not in f.log()
+    # Linking is given up: a failing rename now stops the next message.
+    faults.set("rename /mail/ EIO")
+    assert send(f, "alice", "second")[0] == 250
+    assert wait_for(lambda: "event=deferred" in f.log(), timeout=20), f.log()
+    faults.set()
+    assert queue(f, "flush").returncode == 0
+    assert_recovers(f, "alice", ["first", "second"])
 
 
 @pytest.mark.parametrize("rule,mode,direct,copies", [
