@@ -33,6 +33,7 @@ FERRY_PORT=${FERRY_PORT:-22526}
 FERRY_BIN=${FERRY_BIN:-$ROOT/ferry}
 OUT=${BENCH_DIR:-$ROOT/bench/out/$(date +%Y%m%d-%H%M%S)}
 POLL=${POLL:-0.5}           # seconds between Maildir counts
+SETTLE=${SETTLE:-360}       # seconds after a run's cleanup before the next (see below)
 
 if [ "$USERS" -lt 1 ] || [ "$USERS" -gt "$SESSIONS" ] || [ "$RCPTS" -gt 50 ]; then
 	echo "bench: need 1 <= USERS <= SESSIONS and RCPTS <= 50" >&2
@@ -279,12 +280,46 @@ relay_count() { # log
 	grep -c 'event=relay-delivered' "$1" 2>/dev/null || true
 }
 
+# Creating a file on ext4 without a journal (this machine's root file
+# system) skips, one by one, every free inode of its block group freed in
+# the last minute, or the last six while that inode's table block has
+# changes not yet written back, as it has under load: a few hundred
+# microseconds a file after a previous run's Maildirs were deleted,
+# against ~15 when none were.  So the end of a run stamps its deletion,
+# and a run starting within SETTLE seconds of the stamp waits out the
+# rest (KEEP_MAIL=1 deletes nothing, for runs back to back); and each
+# ferry workload's note gives the cost of creating a file where its mail
+# goes, to tell a run that paid for deletions made by anyone else.
+CLEANUP_STAMP=$(dirname "$OUT")/.ferry-bench-cleanup
+settle() {
+	local last wait
+	[ -f "$CLEANUP_STAMP" ] || return 0
+	last=$(stat -c %Y "$CLEANUP_STAMP")
+	wait=$((last + SETTLE - $(date +%s)))
+	if [ "$wait" -gt 0 ]; then
+		echo "bench: waiting ${wait}s: the previous run's files were deleted at $(date -d "@$last" +%T)"
+		sleep "$wait"
+	fi
+}
+create_cost_us() { # dir: microseconds to create one empty file there
+	"$PYTHON" - "$1" <<'PY'
+import os, sys, time
+d = sys.argv[1]
+os.makedirs(d, exist_ok=True)
+t = time.perf_counter()
+for i in range(1000):
+    os.close(os.open(os.path.join(d, str(i)), os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600))
+print(round((time.perf_counter() - t) * 1e3))  # ms for 1000 = us each
+PY
+}
+
 # The part W1-W4 share: start ferry on the config in $OUT/NAME, inject,
 # and wait until COUNT (a command printing a number) reaches WANT.
 drive_ferry() { # name msgs rcpts split want base note count...
 	local name=$1 msgs=$2 rcpts=$3 split=$4 want=$5 base=$6 note=$7
 	shift 7
 	local dir=$OUT/$name pid t0 t1 c0 c1 kb have=0 deadline why
+	note="$note; create $(create_cost_us "$dir/probe") us/file"
 	"$FERRY_BIN" serve --config "$dir/ferry.conf" 2>"$dir/ferry.log" &
 	pid=$!
 	started+=("$pid")
@@ -530,6 +565,7 @@ lmtp_workload() { # name msgs base
 
 echo "bench: $(nproc) CPUs, N=$N N3=$N3 SESSIONS=$SESSIONS RCPTS=$RCPTS" \
 	"LEN=$LEN USERS=$USERS, limit ${BENCH_TIMEOUT}s each; output in $OUT"
+settle
 for w in $WORKLOADS; do
 	case $w in
 	P1) protocol_bound P1 "$N" 1 ;;
@@ -553,5 +589,7 @@ done
 # measures its refusals (452 4.3.1).
 if [ -z "${KEEP_MAIL:-}" ]; then
 	find "$OUT" -mindepth 2 -maxdepth 2 \( -name maildir -o -name dmail \
-		-o -name spool \) -type d -prune -exec rm -rf {} + 2>/dev/null || true
+		-o -name spool -o -name probe \) -type d -prune \
+		-exec rm -rf {} + 2>/dev/null || true
+	touch "$CLEANUP_STAMP"
 fi
