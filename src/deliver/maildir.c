@@ -482,7 +482,7 @@ write_linked(const struct names *n, const char *path, const struct iovec *iov,
 {
 	char dir[PATH_MAX];
 	const char *where = ".";
-	int fd, e;
+	int fd, e, r;
 
 	if (n->tmpdir == AT_FDCWD) {
 		snprintf(dir, sizeof(dir), "%s/tmp", path);
@@ -494,7 +494,7 @@ write_linked(const struct names *n, const char *path, const struct iovec *iov,
 		               ? 1
 		               : -1;
 	if ((mode != 0600 && fchmod(fd, mode) < 0) ||
-	    writev_all(fd, iov, iovcnt) < 0 || (do_fsync && fsync(fd) < 0))
+	    writev_all(fd, iov, iovcnt) < 0)
 		goto fail;
 	/* Linking by descriptor needs a kernel that lets the opener do it
 	 * (Linux 6.10) or CAP_DAC_READ_SEARCH; refused, it says ENOENT. */
@@ -503,8 +503,16 @@ write_linked(const struct names *n, const char *path, const struct iovec *iov,
 		close(fd);
 		return e == ENOENT || e == EPERM ? 1 : (errno = e, -1);
 	}
-	if (close(fd) < 0) {
+	/* Synced after the link, not before: the inode's link count is part
+	 * of what must be durable, and without a journal the sync of new/
+	 * does not write it. */
+	r = do_fsync ? fsync(fd) : 0;
+	e = errno;
+	if (close(fd) < 0 && r == 0) {
+		r = -1;
 		e = errno;
+	}
+	if (r < 0) {
 		unlinkat(n->newdir, n->dst, 0);
 		return errno = e, -1;
 	}

@@ -181,7 +181,7 @@ def test_maildir_link_refused_falls_back_to_rename(ferry_factory, faults):
     ("syncfs /mail/ EIO", "syncfs", "no", 2),
     # ... and so does the direct attempt before the message was queued.
     ("syncfs /mail/ EIO", "syncfs", "yes", 3),
-    # The file's own fsync fails first: it never reaches new/.
+    # The file's own fsync fails: it is taken out of new/ at once.
     ("fsync /mail/ EIO", "fsync", "yes", 1),
 ])
 def test_maildir_sync_fault_delivers_again(ferry_factory, faults, rule,
