@@ -47,11 +47,11 @@ void maildir_cache_round(struct maildir_cache *c);
 int maildir_new_dir(struct maildir_cache *c, const char *path);
 
 /*
- * Writes iov[] as one new message: an unnamed file in path/tmp/ (O_TMPFILE),
- * fsync when do_fsync, linked as path/new/NAME; where O_TMPFILE or the link
- * by descriptor is refused, path/tmp/NAME renamed to path/new/NAME.  All
- * relative to the directories c holds open for a prepared path (else by
- * full path).  NAME is unique per the Maildir
+ * Writes iov[] as one new message: an unnamed file in path/tmp/ (O_TMPFILE)
+ * linked as path/new/NAME, then fsynced when do_fsync; where O_TMPFILE or
+ * the link by descriptor is refused, path/tmp/NAME fsynced when do_fsync and
+ * renamed to path/new/NAME.  All relative to the directories c holds open
+ * for a prepared path (else by full path).  NAME is unique per the Maildir
  * convention: "SECS.MUSECSPpidQseq_QID.HOST,S=SIZE".  A Maildir deleted
  * under the cache fails with ENOENT: forget it and prepare it again.
  */

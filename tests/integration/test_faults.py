@@ -176,7 +176,7 @@ def test_maildir_link_refused_falls_back_to_rename(ferry_factory, faults):
 
 
 @pytest.mark.parametrize("rule,mode,direct,copies", [
-    # The batch's syncfs fails after the rename into new/: the queue's
+    # The batch's syncfs fails after the copy is named in new/: the queue's
     # first attempt and the one after the flush leave a copy each...
     ("syncfs /mail/ EIO", "syncfs", "no", 2),
     # ... and so does the direct attempt before the message was queued.
